@@ -1,0 +1,162 @@
+//! The key seam: what a software key, an aws-lc key and an HSM key implement.
+//!
+//! Signing is fallible (an HSM can be unplugged), writes into a caller
+//! buffer and never allocates. Verification of a known key goes through
+//! [`Verifier`]; verification with a key that arrives at run time (a DPoP
+//! proof's `jwk` header, a client's JWKS) goes through
+//! [`PublicKeyVerifier`], which a backend implements once.
+
+use crate::alg::Alg;
+use crate::error::Error;
+use crate::jwk::PublicKey;
+
+/// The longest signature fapi produces or accepts: RSA-8192.
+pub const MAX_SIGNATURE_LEN: usize = 1024;
+
+/// A private key that signs for exactly one algorithm.
+pub trait Signer {
+    /// The algorithm this key signs with.
+    fn alg(&self) -> Alg;
+
+    /// The key id published in the JWKS and in the `kid` header.
+    fn key_id(&self) -> &str;
+
+    /// Signs `message`, writing the JWS signature (raw `r || s` for ES256)
+    /// into `signature` and returning its length.
+    ///
+    /// Fails with [`Error::BufferTooSmall`] when `signature` is too short and
+    /// [`Error::SigningFailed`] when the backend cannot sign.
+    fn sign(&self, message: &[u8], signature: &mut [u8]) -> Result<usize, Error>;
+
+    /// The public half of this key.
+    fn public_key(&self) -> Result<PublicKey, Error>;
+}
+
+/// A public key, parsed once, that verifies signatures for one algorithm.
+pub trait Verifier {
+    /// The algorithm this key verifies.
+    fn alg(&self) -> Alg;
+
+    /// Verifies `signature` over `message`: [`Error::BadSignature`] when it
+    /// does not verify, whatever the reason.
+    fn verify(&self, message: &[u8], signature: &[u8]) -> Result<(), Error>;
+}
+
+/// A crypto backend that verifies with public keys known only at run time.
+pub trait PublicKeyVerifier {
+    /// Verifies `signature` over `message` with `key` under `alg`.
+    ///
+    /// The caller has already checked that `alg` fits the key type; the
+    /// backend still refuses a mismatch with [`Error::KeyAlgMismatch`], and
+    /// a key that is not valid (not on its curve) with [`Error::InvalidKey`].
+    fn verify_with(
+        &self,
+        key: &PublicKey,
+        alg: Alg,
+        message: &[u8],
+        signature: &[u8],
+    ) -> Result<(), Error>;
+}
+
+impl<T: Signer + ?Sized> Signer for &T {
+    fn alg(&self) -> Alg {
+        (**self).alg()
+    }
+    fn key_id(&self) -> &str {
+        (**self).key_id()
+    }
+    fn sign(&self, message: &[u8], signature: &mut [u8]) -> Result<usize, Error> {
+        (**self).sign(message, signature)
+    }
+    fn public_key(&self) -> Result<PublicKey, Error> {
+        (**self).public_key()
+    }
+}
+
+impl<T: Verifier + ?Sized> Verifier for &T {
+    fn alg(&self) -> Alg {
+        (**self).alg()
+    }
+    fn verify(&self, message: &[u8], signature: &[u8]) -> Result<(), Error> {
+        (**self).verify(message, signature)
+    }
+}
+
+impl<T: PublicKeyVerifier + ?Sized> PublicKeyVerifier for &T {
+    fn verify_with(
+        &self,
+        key: &PublicKey,
+        alg: Alg,
+        message: &[u8],
+        signature: &[u8],
+    ) -> Result<(), Error> {
+        (**self).verify_with(key, alg, message, signature)
+    }
+}
+
+/// A [`Verifier`] made of a backend and a public key: what a resource server
+/// holds for its authorization server's key.
+#[derive(Clone, Debug)]
+pub struct KeyVerifier<'p, P: PublicKeyVerifier + ?Sized> {
+    backend: &'p P,
+    key: PublicKey,
+}
+
+impl<'p, P: PublicKeyVerifier + ?Sized> KeyVerifier<'p, P> {
+    /// Pairs `key` with `backend`.
+    pub fn new(backend: &'p P, key: PublicKey) -> Self {
+        Self { backend, key }
+    }
+
+    /// The public key.
+    pub fn key(&self) -> &PublicKey {
+        &self.key
+    }
+}
+
+impl<P: PublicKeyVerifier + ?Sized> Verifier for KeyVerifier<'_, P> {
+    fn alg(&self) -> Alg {
+        self.key.alg()
+    }
+    fn verify(&self, message: &[u8], signature: &[u8]) -> Result<(), Error> {
+        self.backend.verify_with(&self.key, self.key.alg(), message, signature)
+    }
+}
+
+/// Wall-clock time in whole seconds since the Unix epoch. `no_std` has no
+/// clock: servers pass the system clock, firmware its RTC.
+pub trait Clock {
+    /// Seconds since 1970-01-01T00:00:00Z.
+    fn now(&self) -> u64;
+}
+
+/// A clock stopped at one instant: for tests, and for callers that read the
+/// time once per request.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct FixedClock(pub u64);
+
+impl Clock for FixedClock {
+    fn now(&self) -> u64 {
+        self.0
+    }
+}
+
+impl<T: Clock + ?Sized> Clock for &T {
+    fn now(&self) -> u64 {
+        (**self).now()
+    }
+}
+
+/// A cryptographically secure random source. `no_std` has none: servers pass
+/// the OS generator, firmware its TRNG, an HSM its own. Fallible, because
+/// hardware generators fail.
+pub trait Random {
+    /// Fills `dest` with random bytes, or fails with [`Error::RandomFailed`].
+    fn fill(&self, dest: &mut [u8]) -> Result<(), Error>;
+}
+
+impl<T: Random + ?Sized> Random for &T {
+    fn fill(&self, dest: &mut [u8]) -> Result<(), Error> {
+        (**self).fill(dest)
+    }
+}

@@ -1,0 +1,56 @@
+//! The no_std, allocation-free core of fapi: compact JWS for the three
+//! FAPI 2.0 algorithms, JWKs and thumbprints, and the key seam that software
+//! keys, aws-lc keys and HSM keys implement alike.
+//!
+//! Every rejection is an [`Error`] with a stable numeric code and the OAuth
+//! error it maps to. Nothing here allocates, panics on input, or reads a
+//! clock or a random source it was not handed.
+//!
+//! | module | what |
+//! |---|---|
+//! | [`alg`] | PS256, ES256, EdDSA and nothing else (F2-ALG) |
+//! | [`b64`] | strict base64url without padding |
+//! | [`json`] | bounded JSON: duplicate members refused, a writer |
+//! | [`jwk`] | public JWKs, RFC 7638 thumbprints, JWK Sets |
+//! | [`jws`] | compact JWS sign and verify |
+//! | [`store`] | replay caches and one-time handle stores |
+//! | [`profile`] | the six requirement sets as data |
+//! | [`crypto`] | the `Signer`, `Verifier`, `PublicKeyVerifier`, `Clock` and `Random` traits |
+//! | [`error`] | `Error`, `Site` and `OAuthError` |
+#![no_std]
+#![forbid(unsafe_code)]
+// No panicking paths in the core: input is attacker-controlled.
+#![cfg_attr(
+    not(test),
+    deny(
+        clippy::unwrap_used,
+        clippy::expect_used,
+        clippy::panic,
+        clippy::indexing_slicing,
+        clippy::arithmetic_side_effects,
+        clippy::unreachable,
+        clippy::todo,
+        clippy::unimplemented
+    )
+)]
+#![cfg_attr(docsrs, feature(doc_cfg))]
+
+#[cfg(feature = "alloc")]
+extern crate alloc;
+#[cfg(any(feature = "std", test))]
+extern crate std;
+
+pub mod alg;
+pub mod b64;
+pub mod crypto;
+pub mod error;
+pub mod json;
+pub mod jwk;
+pub mod jws;
+pub mod profile;
+pub mod store;
+
+pub use alg::Alg;
+pub use crypto::{Clock, FixedClock, PublicKeyVerifier, Random, Signer, Verifier};
+pub use error::{Error, OAuthError, Site};
+pub use jwk::{PublicJwk, PublicKey, Thumbprint};
