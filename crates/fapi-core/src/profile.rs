@@ -115,3 +115,177 @@ pub struct Profile {
     /// The access token claim that carries the consent id.
     pub consent_claim: Option<&'static str>,
 }
+
+const ALL_ALGS: &[Alg] = &[Alg::Ps256, Alg::Es256, Alg::EdDsa];
+const PS256_ONLY: &[Alg] = &[Alg::Ps256];
+const PS256_ES256: &[Alg] = &[Alg::Ps256, Alg::Es256];
+const FAPI2_AUTH: &[ClientAuthMethod] = &[
+    ClientAuthMethod::PrivateKeyJwt,
+    ClientAuthMethod::TlsClientAuth,
+    ClientAuthMethod::SelfSignedTlsClientAuth,
+];
+const PKJ_ONLY: &[ClientAuthMethod] = &[ClientAuthMethod::PrivateKeyJwt];
+const DPOP_OR_MTLS: &[SenderConstraint] = &[SenderConstraint::Dpop, SenderConstraint::Mtls];
+const MTLS_ONLY: &[SenderConstraint] = &[SenderConstraint::Mtls];
+
+impl Profile {
+    /// FAPI 2.0 Security Profile (final).
+    pub const FAPI2: Self = Self {
+        id: ProfileId::Fapi2,
+        name: "fapi2",
+        // F2-ALG
+        algs: ALL_ALGS,
+        // F2-CLIENT-AUTH
+        client_auth: FAPI2_AUTH,
+        // F2-SENDER
+        sender: DPOP_OR_MTLS,
+        access_token_ttl: Seconds::ANY,
+        // F2-PAR-TTL: under 600 s.
+        par_ttl: Seconds::between(1, 599),
+        // F2-CODE-TTL: at most 60 s.
+        code_ttl: Seconds::between(1, 60),
+        request_object_max_ttl: None,
+        // F2-PAR
+        par_required: true,
+        signed_request_required: false,
+        // F2-PKCE
+        pkce_required: true,
+        code_flow_only: false,
+        // F2-RT-NO-ROTATE
+        refresh_rotation: false,
+        refresh_introspection: false,
+        consent_claim: None,
+    };
+
+    /// FAPI 2.0 plus the stronger overseas rules: CDR-AT-TTL, CDR-PAR-TTL,
+    /// CDR-REQ-TTL, CDR-CODE-FLOW and CDR-INTROSPECT.
+    pub const FAPI2_PLUS: Self = Self {
+        id: ProfileId::Fapi2Plus,
+        name: "fapi2-plus",
+        access_token_ttl: Seconds::between(120, 600),
+        par_ttl: Seconds::between(10, 90),
+        request_object_max_ttl: Some(3600),
+        code_flow_only: true,
+        refresh_introspection: true,
+        ..Self::FAPI2
+    };
+
+    /// UK Open Banking (FAPI 1.0 Advanced).
+    pub const OBIE: Self = Self {
+        id: ProfileId::Obie,
+        name: "obie",
+        // OB-ALG
+        algs: PS256_ONLY,
+        client_auth: &[ClientAuthMethod::PrivateKeyJwt, ClientAuthMethod::TlsClientAuth],
+        // OB-SENDER
+        sender: MTLS_ONLY,
+        access_token_ttl: Seconds::ANY,
+        par_ttl: Seconds::between(1, 599),
+        code_ttl: Seconds::between(1, 60),
+        // OB-REQOBJ
+        request_object_max_ttl: Some(3600),
+        par_required: false,
+        signed_request_required: true,
+        pkce_required: true,
+        code_flow_only: false,
+        refresh_rotation: false,
+        refresh_introspection: false,
+        // OB-INTENT
+        consent_claim: Some("openbanking_intent_id"),
+    };
+
+    /// Open Finance Brasil security profile 1.0.
+    pub const OFB: Self = Self {
+        id: ProfileId::Ofb,
+        name: "ofb",
+        // OFB-ALG
+        algs: PS256_ONLY,
+        // OFB-CLIENT-AUTH
+        client_auth: PKJ_ONLY,
+        sender: MTLS_ONLY,
+        // OFB-AT-TTL
+        access_token_ttl: Seconds::between(300, 900),
+        // OFB-PAR-TTL: at least 60 s, and under 600 s as FAPI 2.0.
+        par_ttl: Seconds::between(60, 599),
+        code_ttl: Seconds::between(1, 60),
+        request_object_max_ttl: None,
+        // OFB-PAR
+        par_required: true,
+        signed_request_required: true,
+        // OFB-PKCE
+        pkce_required: true,
+        code_flow_only: false,
+        // OFB-RT-NO-ROTATE
+        refresh_rotation: false,
+        refresh_introspection: false,
+        consent_claim: None,
+    };
+
+    /// Australia Consumer Data Right.
+    pub const CDR: Self = Self {
+        id: ProfileId::Cdr,
+        name: "cdr",
+        // CDR-ALG
+        algs: PS256_ES256,
+        // CDR-CLIENT-AUTH
+        client_auth: PKJ_ONLY,
+        // CDR-HOK
+        sender: MTLS_ONLY,
+        // CDR-AT-TTL
+        access_token_ttl: Seconds::between(120, 600),
+        // CDR-PAR-TTL
+        par_ttl: Seconds::between(10, 90),
+        code_ttl: Seconds::between(1, 60),
+        // CDR-REQ-TTL
+        request_object_max_ttl: Some(3600),
+        // CDR-PAR
+        par_required: true,
+        signed_request_required: true,
+        // CDR-PKCE
+        pkce_required: true,
+        // CDR-CODE-FLOW
+        code_flow_only: true,
+        // CDR-RT-NO-ROTATE
+        refresh_rotation: false,
+        // CDR-INTROSPECT
+        refresh_introspection: true,
+        consent_claim: Some("cdr_arrangement_id"),
+    };
+
+    /// Berlin Group openFinance.
+    pub const BERLIN: Self = Self {
+        id: ProfileId::Berlin,
+        name: "berlin",
+        algs: ALL_ALGS,
+        // BG-MTLS
+        client_auth: &[ClientAuthMethod::TlsClientAuth],
+        sender: MTLS_ONLY,
+        access_token_ttl: Seconds::ANY,
+        par_ttl: Seconds::between(1, 599),
+        code_ttl: Seconds::between(1, 60),
+        request_object_max_ttl: None,
+        par_required: false,
+        signed_request_required: false,
+        // BG-PKCE
+        pkce_required: true,
+        // BG-CODE-FLOW
+        code_flow_only: true,
+        refresh_rotation: false,
+        refresh_introspection: false,
+        consent_claim: None,
+    };
+
+    /// The six profiles.
+    pub const ALL: &'static [Profile] =
+        &[Self::FAPI2, Self::FAPI2_PLUS, Self::OBIE, Self::OFB, Self::CDR, Self::BERLIN];
+
+    /// The profile named `name` (`fapi2`, `fapi2-plus`, `obie`, `ofb`,
+    /// `cdr`, `berlin`).
+    pub fn from_name(name: &str) -> Result<Self, crate::Error> {
+        Self::ALL
+            .iter()
+            .find(|p| p.name == name)
+            .copied()
+            .ok_or(crate::Error::ProfileViolation)
+    }
+}
