@@ -26,6 +26,48 @@ pub fn handle_key(handle: &[u8]) -> HandleKey {
     Sha256::digest(handle).into()
 }
 
+/// Random bytes in a handle: 256 bits, twice the 128 bits FAPI 2.0 asks of
+/// codes and tokens.
+pub const HANDLE_ENTROPY: usize = 32;
+/// A handle is the base64url form of [`HANDLE_ENTROPY`] bytes: 43 characters.
+pub const HANDLE_LEN: usize = 43;
+
+/// A fresh one-time handle (authorization code, refresh token, the random
+/// part of a PAR `request_uri`): 32 bytes from the caller's random source,
+/// base64url. Zeroized on drop; its `Debug` prints nothing of it.
+#[derive(zeroize::Zeroize, zeroize::ZeroizeOnDrop)]
+pub struct Handle([u8; HANDLE_LEN]);
+
+impl Handle {
+    /// Draws a new handle from `rng` ([`Error::RandomFailed`] when it fails).
+    pub fn generate<R: crate::crypto::Random + ?Sized>(rng: &R) -> Result<Self, Error> {
+        let mut raw = zeroize::Zeroizing::new([0u8; HANDLE_ENTROPY]);
+        rng.fill(raw.as_mut())?;
+        let mut out = [0u8; HANDLE_LEN];
+        let _ = crate::b64::encode(raw.as_ref(), &mut out)?;
+        Ok(Self(out))
+    }
+
+    /// The handle as sent to the client.
+    #[must_use]
+    pub fn as_str(&self) -> &str {
+        // Only base64url characters are ever stored.
+        core::str::from_utf8(&self.0).unwrap_or("")
+    }
+
+    /// The key it is stored under.
+    #[must_use]
+    pub fn key(&self) -> HandleKey {
+        handle_key(&self.0)
+    }
+}
+
+impl core::fmt::Debug for Handle {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("Handle").finish_non_exhaustive()
+    }
+}
+
 /// Remembers one-time identifiers (DPoP and client assertion `jti`s) until
 /// they expire.
 pub trait ReplayCache {

@@ -1,0 +1,148 @@
+//! Authorization codes: 256 random bits, stored only as their SHA-256
+//! ([`crate::store::HandleKey`]), bound to the client, the `redirect_uri`,
+//! the PKCE challenge, the DPoP key (`dpop_jkt`), the consent and the scope,
+//! short-lived (F2-CODE-TTL) and redeemed at most once (F2-CODE-ONCE,
+//! CDR-CODE-ONCE).
+
+use heapless::String;
+
+use crate::authorize::{
+    ConsentRecord, MAX_CHALLENGE, MAX_CLIENT_ID, MAX_CONSENT_ID, MAX_REDIRECT_URI, MAX_SCOPE,
+    MAX_SUBJECT, bounded,
+};
+use crate::crypto::Random;
+use crate::error::Error;
+use crate::jwk::Thumbprint;
+use crate::profile::Profile;
+use crate::store::{HANDLE_LEN, Handle, HandleStore, handle_key};
+
+/// An authorization code as handed to the client.
+pub type AuthorizationCode = Handle;
+
+/// What a code stands for: the approved request and the user who approved.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CodeGrant {
+    client_id: String<MAX_CLIENT_ID>,
+    redirect_uri: String<MAX_REDIRECT_URI>,
+    scope: String<MAX_SCOPE>,
+    code_challenge: String<MAX_CHALLENGE>,
+    dpop_jkt: Option<Thumbprint>,
+    consent_id: String<MAX_CONSENT_ID>,
+    subject: String<MAX_SUBJECT>,
+}
+
+impl CodeGrant {
+    /// The client the code was issued to.
+    #[must_use]
+    pub fn client_id(&self) -> &str {
+        &self.client_id
+    }
+    /// The `redirect_uri` the code was sent to.
+    #[must_use]
+    pub fn redirect_uri(&self) -> &str {
+        &self.redirect_uri
+    }
+    /// The approved scope.
+    #[must_use]
+    pub fn scope(&self) -> &str {
+        &self.scope
+    }
+    /// The S256 PKCE challenge (empty when the profile does not use PKCE).
+    #[must_use]
+    pub fn code_challenge(&self) -> &str {
+        &self.code_challenge
+    }
+    /// The DPoP key the code is bound to (RFC 9449 §10), if any: the token
+    /// request's DPoP proof must be signed by it.
+    #[must_use]
+    pub fn dpop_jkt(&self) -> Option<Thumbprint> {
+        self.dpop_jkt
+    }
+    /// The consent id (empty when absent).
+    #[must_use]
+    pub fn consent_id(&self) -> &str {
+        &self.consent_id
+    }
+    /// The user who approved.
+    #[must_use]
+    pub fn subject(&self) -> &str {
+        &self.subject
+    }
+}
+
+/// Issues a code for the user's `consent`, valid for `ttl` seconds.
+///
+/// F2-CODE-TTL: a `ttl` above `profile.code_ttl` (60 s in every set) is
+/// [`Error::LifetimeTooLong`], below it [`Error::LifetimeTooShort`]. The code
+/// is stored only as its SHA-256; a full store is [`Error::StoreFull`].
+pub fn issue<S, R>(
+    profile: &Profile,
+    store: &S,
+    rng: &R,
+    consent: &ConsentRecord,
+    ttl: u64,
+    now: u64,
+) -> Result<AuthorizationCode, Error>
+where
+    S: HandleStore<CodeGrant> + ?Sized,
+    R: Random + ?Sized,
+{
+    // F2-CODE-TTL
+    Profile::check_ttl(profile.code_ttl, ttl)?;
+    let p = consent.params();
+    let grant = CodeGrant {
+        client_id: bounded(p.client_id())?,
+        redirect_uri: bounded(p.redirect_uri())?,
+        scope: bounded(p.scope())?,
+        code_challenge: bounded(p.code_challenge())?,
+        dpop_jkt: p.dpop_jkt(),
+        consent_id: bounded(p.consent_id())?,
+        subject: bounded(consent.subject())?,
+    };
+    let code = Handle::generate(rng)?;
+    let expires_at = now.checked_add(ttl).ok_or(Error::LifetimeTooLong)?;
+    store.insert(code.key(), grant, expires_at, now)?;
+    Ok(code)
+}
+
+/// Redeems `code` at the token endpoint, once.
+///
+/// F2-CODE-ONCE, CDR-CODE-ONCE: the code is taken atomically, so a second
+/// redemption (or a concurrent one) is [`Error::CodeInvalid`], as is an
+/// unknown or expired code (F2-CODE-TTL). The code is spent by any
+/// redemption attempt, also a failing one. Then: another client is
+/// [`Error::ClientMismatch`], another `redirect_uri`
+/// [`Error::RedirectMismatch`], and `verify_pkce` is called with the bound
+/// challenge (the PKCE check itself lives with the verifier; its error is
+/// returned as it is). All of these answer `invalid_grant`.
+///
+/// The caller also checks the token request's DPoP key against
+/// [`CodeGrant::dpop_jkt`].
+pub fn redeem<S, F>(
+    store: &S,
+    code: &str,
+    client_id: &str,
+    redirect_uri: &str,
+    now: u64,
+    verify_pkce: F,
+) -> Result<CodeGrant, Error>
+where
+    S: HandleStore<CodeGrant> + ?Sized,
+    F: FnOnce(&str) -> Result<(), Error>,
+{
+    if code.len() != HANDLE_LEN {
+        return Err(Error::CodeInvalid);
+    }
+    // F2-CODE-ONCE, CDR-CODE-ONCE: one atomic take.
+    let grant = store.take(&handle_key(code.as_bytes()), now).map_err(|e| {
+        if e == Error::TokenInactive { Error::CodeInvalid } else { e }
+    })?;
+    if grant.client_id() != client_id {
+        return Err(Error::ClientMismatch);
+    }
+    if grant.redirect_uri() != redirect_uri {
+        return Err(Error::RedirectMismatch);
+    }
+    verify_pkce(grant.code_challenge())?;
+    Ok(grant)
+}
