@@ -510,3 +510,205 @@ pub fn start_authorization(
     }
     Ok(w.len())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::testing::{CHALLENGE, params, request};
+
+    /// F2-FLOWS: only `response_type=code`; implicit (`token`), `id_token`
+    /// and hybrid responses are refused.
+    #[test]
+    fn f2_flows_response_type_code_only() {
+        assert_eq!(check_response_type(&Profile::FAPI2, "code"), Ok(()));
+        for bad in ["token", "id_token", "code id_token", "code token", "none", "", "CODE"] {
+            assert_eq!(check_response_type(&Profile::FAPI2, bad), Err(Error::ResponseTypeRefused));
+            let req = AuthorizationRequest { response_type: bad, ..request() };
+            assert_eq!(
+                AuthorizationParams::from_request(&Profile::FAPI2, &req),
+                Err(Error::ResponseTypeRefused)
+            );
+        }
+        // FAPI 1.0 Advanced (obie) still knows the hybrid flow.
+        assert_eq!(check_response_type(&Profile::OBIE, "code id_token"), Ok(()));
+    }
+
+    /// F2-FLOWS: implicit and password grants are refused.
+    #[test]
+    fn f2_flows_grant_types() {
+        for p in Profile::ALL {
+            assert_eq!(GrantType::parse(p, "authorization_code"), Ok(GrantType::AuthorizationCode));
+            assert_eq!(GrantType::parse(p, "client_credentials"), Ok(GrantType::ClientCredentials));
+            assert_eq!(GrantType::parse(p, "refresh_token"), Ok(GrantType::RefreshToken));
+            for bad in ["implicit", "password", "urn:ietf:params:oauth:grant-type:device_code", ""] {
+                assert_eq!(GrantType::parse(p, bad), Err(Error::GrantTypeRefused), "{bad}");
+            }
+        }
+        assert_eq!(GrantType::RefreshToken.name(), "refresh_token");
+    }
+
+    /// CDR-CODE-FLOW, BG-CODE-FLOW: user-consented access only through the
+    /// authorization code flow.
+    #[test]
+    fn cdr_code_flow_bg_code_flow_refuse_client_credentials_for_user_data() {
+        for p in [Profile::CDR, Profile::BERLIN, Profile::FAPI2_PLUS] {
+            assert_eq!(
+                GrantType::ClientCredentials.check_access(&p, Access::UserConsented),
+                Err(Error::GrantTypeRefused),
+                "{}",
+                p.name
+            );
+            assert_eq!(GrantType::ClientCredentials.check_access(&p, Access::ClientOnly), Ok(()));
+            assert_eq!(GrantType::AuthorizationCode.check_access(&p, Access::UserConsented), Ok(()));
+        }
+        assert_eq!(
+            GrantType::ClientCredentials.check_access(&Profile::FAPI2, Access::UserConsented),
+            Ok(())
+        );
+    }
+
+    /// F2-TLS-RESP: redirect URIs must be https.
+    #[test]
+    fn f2_tls_resp_https_redirects_only() {
+        let p = Profile::FAPI2;
+        assert_eq!(check_redirect_uri(&p, "https://client.example/cb?x=1"), Ok(()));
+        assert_eq!(check_redirect_uri(&p, "HTTPS://client.example:8443/cb"), Ok(()));
+        for bad in ["http://client.example/cb", "com.example.app://cb", "ftp://x/", "wss://x/"] {
+            assert_eq!(check_redirect_uri(&p, bad), Err(Error::InsecureRedirect), "{bad}");
+        }
+        for bad in ["https://", "https:///cb", "https://c.example/cb#frag", "client.example/cb", "https://a b/"] {
+            assert_eq!(check_redirect_uri(&p, bad), Err(Error::InvalidParameter), "{bad}");
+        }
+        let req = AuthorizationRequest { redirect_uri: Some("http://client.example/cb"), ..request() };
+        assert_eq!(AuthorizationParams::from_request(&p, &req), Err(Error::InsecureRedirect));
+    }
+
+    /// FAPI 2.0: `redirect_uri` is required in the PAR request.
+    #[test]
+    fn redirect_uri_required() {
+        let req = AuthorizationRequest { redirect_uri: None, ..request() };
+        assert_eq!(AuthorizationParams::from_request(&Profile::FAPI2, &req), Err(Error::InvalidParameter));
+    }
+
+    /// F2-PKCE at the authorization request: challenge required, S256 only.
+    #[test]
+    fn pkce_parameters() {
+        let p = Profile::FAPI2;
+        let missing = AuthorizationRequest { code_challenge: None, ..request() };
+        assert_eq!(AuthorizationParams::from_request(&p, &missing), Err(Error::PkceMissing));
+        let plain = AuthorizationRequest { code_challenge_method: Some("plain"), ..request() };
+        assert_eq!(AuthorizationParams::from_request(&p, &plain), Err(Error::PkceMethod));
+        let absent = AuthorizationRequest { code_challenge_method: None, ..request() };
+        assert_eq!(AuthorizationParams::from_request(&p, &absent), Err(Error::PkceMethod));
+        let short = AuthorizationRequest { code_challenge: Some("abc"), ..request() };
+        assert_eq!(AuthorizationParams::from_request(&p, &short), Err(Error::InvalidParameter));
+        assert_eq!(params().code_challenge(), CHALLENGE);
+    }
+
+    #[test]
+    fn params_limits_and_dpop_jkt() {
+        let p = Profile::FAPI2;
+        let long = [b'a'; MAX_SCOPE + 1];
+        let long = core::str::from_utf8(&long).unwrap();
+        let req = AuthorizationRequest { scope: long, ..request() };
+        assert_eq!(AuthorizationParams::from_request(&p, &req), Err(Error::TooLarge));
+        let req = AuthorizationRequest { client_id: "", ..request() };
+        assert_eq!(AuthorizationParams::from_request(&p, &req), Err(Error::InvalidParameter));
+        let req = AuthorizationRequest { dpop_jkt: Some("not a thumbprint"), ..request() };
+        assert_eq!(AuthorizationParams::from_request(&p, &req), Err(Error::InvalidParameter));
+        // RFC 7638 §3.1 thumbprint
+        let jkt = "NzbLsXh8uDCcd-6MNwXF4W_7noWXFZAfHkxZsRGC9Xs";
+        let req = AuthorizationRequest { dpop_jkt: Some(jkt), ..request() };
+        let got = AuthorizationParams::from_request(&p, &req).unwrap();
+        assert!(got.dpop_jkt().unwrap().matches_b64(jkt));
+        assert_eq!(got.state(), "af0ifjsldkj");
+        assert_eq!(got.consent_id(), "urn:bank:aac:1");
+    }
+
+    /// F2-AS-INFO: the consent screen needs the client identity and the
+    /// scope; without them there is no prompt, hence no consent, hence no code.
+    #[test]
+    fn f2_as_info_prompt_needs_client_identity_and_scope() {
+        assert_eq!(ConsentPrompt::new("", params()), Err(Error::InvalidParameter));
+        assert_eq!(ConsentPrompt::new("   ", params()), Err(Error::InvalidParameter));
+        let prompt = ConsentPrompt::new("Example Money", params()).unwrap();
+        assert_eq!(prompt.client_name(), "Example Money");
+        assert_eq!(prompt.client_id(), "client-1");
+        assert_eq!(prompt.scope(), "accounts");
+        assert_eq!(prompt.consent_id(), "urn:bank:aac:1");
+        assert_eq!(prompt.clone().approve(""), Err(Error::InvalidParameter));
+        let record = prompt.approve("user-42").unwrap();
+        assert_eq!(record.subject(), "user-42");
+        assert_eq!(record.prompt().client_name(), "Example Money");
+        assert_eq!(record.params(), &params());
+    }
+
+    /// F2-ISS: the response carries `iss`, and the client refuses a
+    /// response whose `iss` is missing or another issuer's (mix-up).
+    #[test]
+    fn f2_iss_written_and_checked() {
+        let mut out = [0u8; 256];
+        let n = write_response(
+            "https://client.example/cb",
+            "SplxlOBeZQQYbYS6WxSbIA",
+            "xyz",
+            "https://as.example/",
+            &mut out,
+        )
+        .unwrap();
+        let uri = core::str::from_utf8(&out[..n]).unwrap();
+        // RFC 9207 §2 example form
+        assert_eq!(
+            uri,
+            "https://client.example/cb?code=SplxlOBeZQQYbYS6WxSbIA&state=xyz&iss=https%3A%2F%2Fas.example%2F"
+        );
+        let query = uri.split_once('?').unwrap().1;
+        assert_eq!(check_response(query, "https://as.example/", "xyz"), Ok("SplxlOBeZQQYbYS6WxSbIA"));
+        assert_eq!(check_response(query, "https://attacker.example/", "xyz"), Err(Error::WrongIssuer));
+        assert_eq!(check_response(query, "https://as.example", "xyz"), Err(Error::WrongIssuer));
+        assert_eq!(check_response("code=abc&state=xyz", "https://as.example/", "xyz"), Err(Error::WrongIssuer));
+        assert_eq!(check_response(query, "https://as.example/", "other"), Err(Error::InvalidParameter));
+        assert_eq!(
+            check_response("code=a&code=b&state=xyz&iss=https%3A%2F%2Fas.example%2F", "https://as.example/", "xyz"),
+            Err(Error::InvalidParameter)
+        );
+        assert_eq!(
+            check_response("error=access_denied&state=xyz&iss=https://as.example/", "https://as.example/", "xyz"),
+            Err(Error::InvalidParameter)
+        );
+        assert_eq!(
+            check_response("code=abc&state=xyz&iss=https://as.example/", "https://as.example/", "xyz"),
+            Ok("abc")
+        );
+        // an existing query is kept
+        let n = write_response("https://c.example/cb?a=1", "c", "", "https://as", &mut out).unwrap();
+        assert_eq!(&out[..n], b"https://c.example/cb?a=1&code=c&iss=https%3A%2F%2Fas");
+        assert_eq!(
+            write_response("https://c.example/cb", "c", "s", "https://as", &mut [0u8; 10]),
+            Err(Error::BufferTooSmall)
+        );
+    }
+
+    /// F2-CLIENT-INFO: starting authorization needs the user's action, made
+    /// after the client said what will happen.
+    #[test]
+    fn f2_client_info_start_needs_user_action() {
+        assert_eq!(UserAction::new(""), Err(Error::InvalidParameter));
+        assert_eq!(UserAction::new("  "), Err(Error::InvalidParameter));
+        let action = UserAction::new("You will be sent to Example Bank to approve access.").unwrap();
+        let mut out = [0u8; 512];
+        let n = start_authorization(action, &Profile::FAPI2, &request(), &mut out).unwrap();
+        assert_eq!(
+            core::str::from_utf8(&out[..n]).unwrap(),
+            "response_type=code&client_id=client-1&redirect_uri=https%3A%2F%2Fclient.example%2Fcb\
+             &scope=accounts&state=af0ifjsldkj&code_challenge=E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM\
+             &code_challenge_method=S256"
+        );
+        let action = UserAction::new("Continue to your bank").unwrap();
+        let insecure = AuthorizationRequest { redirect_uri: Some("http://c.example/cb"), ..request() };
+        assert_eq!(
+            start_authorization(action, &Profile::FAPI2, &insecure, &mut out),
+            Err(Error::InsecureRedirect)
+        );
+    }
+}

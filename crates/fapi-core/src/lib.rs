@@ -59,6 +59,8 @@ pub mod par;
 pub mod profile;
 pub mod refresh;
 pub mod store;
+#[cfg(test)]
+mod testing;
 
 pub use alg::Alg;
 pub use crypto::{Clock, FixedClock, PublicKeyVerifier, Random, Signer, Verifier};
