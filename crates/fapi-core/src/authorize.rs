@@ -101,7 +101,9 @@ impl GrantType {
     /// flow (and its refresh tokens): the client credentials grant for it is
     /// [`Error::GrantTypeRefused`].
     pub fn check_access(self, profile: &Profile, access: Access) -> Result<(), Error> {
-        if profile.code_flow_only && self == Self::ClientCredentials && access == Access::UserConsented
+        if profile.code_flow_only
+            && self == Self::ClientCredentials
+            && access == Access::UserConsented
         {
             Err(Error::GrantTypeRefused)
         } else {
@@ -199,7 +201,8 @@ impl AuthorizationParams {
         let dpop_jkt = match req.dpop_jkt {
             None => None,
             Some(j) => Some(Thumbprint(
-                crate::b64::decode_array::<32>(j.as_bytes()).map_err(|_| Error::InvalidParameter)?,
+                crate::b64::decode_array::<32>(j.as_bytes())
+                    .map_err(|_| Error::InvalidParameter)?,
             )),
         };
         Ok(Self {
@@ -270,7 +273,10 @@ impl ConsentPrompt {
         {
             return Err(Error::InvalidParameter);
         }
-        Ok(Self { client_name: bounded(client_name)?, params })
+        Ok(Self {
+            client_name: bounded(client_name)?,
+            params,
+        })
     }
 
     /// The client's display name, to show.
@@ -300,7 +306,10 @@ impl ConsentPrompt {
         if subject.is_empty() {
             return Err(Error::InvalidParameter);
         }
-        Ok(ConsentRecord { subject: bounded(subject)?, prompt: self })
+        Ok(ConsentRecord {
+            subject: bounded(subject)?,
+            prompt: self,
+        })
     }
 }
 
@@ -365,12 +374,10 @@ fn pct_eq(encoded: &str, plain: &str) -> bool {
     loop {
         let got = match src.next() {
             None => return want.next().is_none(),
-            Some(b'%') => {
-                match (src.next().and_then(hex_val), src.next().and_then(hex_val)) {
-                    (Some(h), Some(l)) => (h << 4) | l,
-                    _ => return false,
-                }
-            }
+            Some(b'%') => match (src.next().and_then(hex_val), src.next().and_then(hex_val)) {
+                (Some(h), Some(l)) => (h << 4) | l,
+                _ => return false,
+            },
             Some(b'+') => b' ',
             Some(b) => b,
         };
@@ -392,7 +399,11 @@ pub fn write_response(
 ) -> Result<usize, Error> {
     let mut w = Writer::new(out);
     w.raw(redirect_uri.as_bytes())?;
-    w.raw(if redirect_uri.contains('?') { b"&code=" } else { b"?code=" })?;
+    w.raw(if redirect_uri.contains('?') {
+        b"&code="
+    } else {
+        b"?code="
+    })?;
     pct_encode(&mut w, code)?;
     if !state.is_empty() {
         w.raw(b"&state=")?;
@@ -521,9 +532,23 @@ mod tests {
     #[test]
     fn f2_flows_response_type_code_only() {
         assert_eq!(check_response_type(&Profile::FAPI2, "code"), Ok(()));
-        for bad in ["token", "id_token", "code id_token", "code token", "none", "", "CODE"] {
-            assert_eq!(check_response_type(&Profile::FAPI2, bad), Err(Error::ResponseTypeRefused));
-            let req = AuthorizationRequest { response_type: bad, ..request() };
+        for bad in [
+            "token",
+            "id_token",
+            "code id_token",
+            "code token",
+            "none",
+            "",
+            "CODE",
+        ] {
+            assert_eq!(
+                check_response_type(&Profile::FAPI2, bad),
+                Err(Error::ResponseTypeRefused)
+            );
+            let req = AuthorizationRequest {
+                response_type: bad,
+                ..request()
+            };
             assert_eq!(
                 AuthorizationParams::from_request(&Profile::FAPI2, &req),
                 Err(Error::ResponseTypeRefused)
@@ -537,11 +562,29 @@ mod tests {
     #[test]
     fn f2_flows_grant_types() {
         for p in Profile::ALL {
-            assert_eq!(GrantType::parse(p, "authorization_code"), Ok(GrantType::AuthorizationCode));
-            assert_eq!(GrantType::parse(p, "client_credentials"), Ok(GrantType::ClientCredentials));
-            assert_eq!(GrantType::parse(p, "refresh_token"), Ok(GrantType::RefreshToken));
-            for bad in ["implicit", "password", "urn:ietf:params:oauth:grant-type:device_code", ""] {
-                assert_eq!(GrantType::parse(p, bad), Err(Error::GrantTypeRefused), "{bad}");
+            assert_eq!(
+                GrantType::parse(p, "authorization_code"),
+                Ok(GrantType::AuthorizationCode)
+            );
+            assert_eq!(
+                GrantType::parse(p, "client_credentials"),
+                Ok(GrantType::ClientCredentials)
+            );
+            assert_eq!(
+                GrantType::parse(p, "refresh_token"),
+                Ok(GrantType::RefreshToken)
+            );
+            for bad in [
+                "implicit",
+                "password",
+                "urn:ietf:params:oauth:grant-type:device_code",
+                "",
+            ] {
+                assert_eq!(
+                    GrantType::parse(p, bad),
+                    Err(Error::GrantTypeRefused),
+                    "{bad}"
+                );
             }
         }
         assert_eq!(GrantType::RefreshToken.name(), "refresh_token");
@@ -558,8 +601,14 @@ mod tests {
                 "{}",
                 p.name
             );
-            assert_eq!(GrantType::ClientCredentials.check_access(&p, Access::ClientOnly), Ok(()));
-            assert_eq!(GrantType::AuthorizationCode.check_access(&p, Access::UserConsented), Ok(()));
+            assert_eq!(
+                GrantType::ClientCredentials.check_access(&p, Access::ClientOnly),
+                Ok(())
+            );
+            assert_eq!(
+                GrantType::AuthorizationCode.check_access(&p, Access::UserConsented),
+                Ok(())
+            );
         }
         assert_eq!(
             GrantType::ClientCredentials.check_access(&Profile::FAPI2, Access::UserConsented),
@@ -571,37 +620,98 @@ mod tests {
     #[test]
     fn f2_tls_resp_https_redirects_only() {
         let p = Profile::FAPI2;
-        assert_eq!(check_redirect_uri(&p, "https://client.example/cb?x=1"), Ok(()));
-        assert_eq!(check_redirect_uri(&p, "HTTPS://client.example:8443/cb"), Ok(()));
-        for bad in ["http://client.example/cb", "com.example.app://cb", "ftp://x/", "wss://x/"] {
-            assert_eq!(check_redirect_uri(&p, bad), Err(Error::InsecureRedirect), "{bad}");
+        assert_eq!(
+            check_redirect_uri(&p, "https://client.example/cb?x=1"),
+            Ok(())
+        );
+        assert_eq!(
+            check_redirect_uri(&p, "HTTPS://client.example:8443/cb"),
+            Ok(())
+        );
+        for bad in [
+            "http://client.example/cb",
+            "com.example.app://cb",
+            "ftp://x/",
+            "wss://x/",
+        ] {
+            assert_eq!(
+                check_redirect_uri(&p, bad),
+                Err(Error::InsecureRedirect),
+                "{bad}"
+            );
         }
-        for bad in ["https://", "https:///cb", "https://c.example/cb#frag", "client.example/cb", "https://a b/"] {
-            assert_eq!(check_redirect_uri(&p, bad), Err(Error::InvalidParameter), "{bad}");
+        for bad in [
+            "https://",
+            "https:///cb",
+            "https://c.example/cb#frag",
+            "client.example/cb",
+            "https://a b/",
+        ] {
+            assert_eq!(
+                check_redirect_uri(&p, bad),
+                Err(Error::InvalidParameter),
+                "{bad}"
+            );
         }
-        let req = AuthorizationRequest { redirect_uri: Some("http://client.example/cb"), ..request() };
-        assert_eq!(AuthorizationParams::from_request(&p, &req), Err(Error::InsecureRedirect));
+        let req = AuthorizationRequest {
+            redirect_uri: Some("http://client.example/cb"),
+            ..request()
+        };
+        assert_eq!(
+            AuthorizationParams::from_request(&p, &req),
+            Err(Error::InsecureRedirect)
+        );
     }
 
     /// FAPI 2.0: `redirect_uri` is required in the PAR request.
     #[test]
     fn redirect_uri_required() {
-        let req = AuthorizationRequest { redirect_uri: None, ..request() };
-        assert_eq!(AuthorizationParams::from_request(&Profile::FAPI2, &req), Err(Error::InvalidParameter));
+        let req = AuthorizationRequest {
+            redirect_uri: None,
+            ..request()
+        };
+        assert_eq!(
+            AuthorizationParams::from_request(&Profile::FAPI2, &req),
+            Err(Error::InvalidParameter)
+        );
     }
 
     /// F2-PKCE at the authorization request: challenge required, S256 only.
     #[test]
     fn pkce_parameters() {
         let p = Profile::FAPI2;
-        let missing = AuthorizationRequest { code_challenge: None, ..request() };
-        assert_eq!(AuthorizationParams::from_request(&p, &missing), Err(Error::PkceMissing));
-        let plain = AuthorizationRequest { code_challenge_method: Some("plain"), ..request() };
-        assert_eq!(AuthorizationParams::from_request(&p, &plain), Err(Error::PkceMethod));
-        let absent = AuthorizationRequest { code_challenge_method: None, ..request() };
-        assert_eq!(AuthorizationParams::from_request(&p, &absent), Err(Error::PkceMethod));
-        let short = AuthorizationRequest { code_challenge: Some("abc"), ..request() };
-        assert_eq!(AuthorizationParams::from_request(&p, &short), Err(Error::InvalidParameter));
+        let missing = AuthorizationRequest {
+            code_challenge: None,
+            ..request()
+        };
+        assert_eq!(
+            AuthorizationParams::from_request(&p, &missing),
+            Err(Error::PkceMissing)
+        );
+        let plain = AuthorizationRequest {
+            code_challenge_method: Some("plain"),
+            ..request()
+        };
+        assert_eq!(
+            AuthorizationParams::from_request(&p, &plain),
+            Err(Error::PkceMethod)
+        );
+        let absent = AuthorizationRequest {
+            code_challenge_method: None,
+            ..request()
+        };
+        assert_eq!(
+            AuthorizationParams::from_request(&p, &absent),
+            Err(Error::PkceMethod)
+        );
+        let short = AuthorizationRequest {
+            code_challenge: Some("abc"),
+            ..request()
+        };
+        assert_eq!(
+            AuthorizationParams::from_request(&p, &short),
+            Err(Error::InvalidParameter)
+        );
         assert_eq!(params().code_challenge(), CHALLENGE);
     }
 
@@ -610,15 +720,36 @@ mod tests {
         let p = Profile::FAPI2;
         let long = [b'a'; MAX_SCOPE + 1];
         let long = core::str::from_utf8(&long).unwrap();
-        let req = AuthorizationRequest { scope: long, ..request() };
-        assert_eq!(AuthorizationParams::from_request(&p, &req), Err(Error::TooLarge));
-        let req = AuthorizationRequest { client_id: "", ..request() };
-        assert_eq!(AuthorizationParams::from_request(&p, &req), Err(Error::InvalidParameter));
-        let req = AuthorizationRequest { dpop_jkt: Some("not a thumbprint"), ..request() };
-        assert_eq!(AuthorizationParams::from_request(&p, &req), Err(Error::InvalidParameter));
+        let req = AuthorizationRequest {
+            scope: long,
+            ..request()
+        };
+        assert_eq!(
+            AuthorizationParams::from_request(&p, &req),
+            Err(Error::TooLarge)
+        );
+        let req = AuthorizationRequest {
+            client_id: "",
+            ..request()
+        };
+        assert_eq!(
+            AuthorizationParams::from_request(&p, &req),
+            Err(Error::InvalidParameter)
+        );
+        let req = AuthorizationRequest {
+            dpop_jkt: Some("not a thumbprint"),
+            ..request()
+        };
+        assert_eq!(
+            AuthorizationParams::from_request(&p, &req),
+            Err(Error::InvalidParameter)
+        );
         // RFC 7638 §3.1 thumbprint
         let jkt = "NzbLsXh8uDCcd-6MNwXF4W_7noWXFZAfHkxZsRGC9Xs";
-        let req = AuthorizationRequest { dpop_jkt: Some(jkt), ..request() };
+        let req = AuthorizationRequest {
+            dpop_jkt: Some(jkt),
+            ..request()
+        };
         let got = AuthorizationParams::from_request(&p, &req).unwrap();
         assert!(got.dpop_jkt().unwrap().matches_b64(jkt));
         assert_eq!(got.state(), "af0ifjsldkj");
@@ -629,8 +760,14 @@ mod tests {
     /// scope; without them there is no prompt, hence no consent, hence no code.
     #[test]
     fn f2_as_info_prompt_needs_client_identity_and_scope() {
-        assert_eq!(ConsentPrompt::new("", params()), Err(Error::InvalidParameter));
-        assert_eq!(ConsentPrompt::new("   ", params()), Err(Error::InvalidParameter));
+        assert_eq!(
+            ConsentPrompt::new("", params()),
+            Err(Error::InvalidParameter)
+        );
+        assert_eq!(
+            ConsentPrompt::new("   ", params()),
+            Err(Error::InvalidParameter)
+        );
         let prompt = ConsentPrompt::new("Example Money", params()).unwrap();
         assert_eq!(prompt.client_name(), "Example Money");
         assert_eq!(prompt.client_id(), "client-1");
@@ -663,28 +800,65 @@ mod tests {
             "https://client.example/cb?code=SplxlOBeZQQYbYS6WxSbIA&state=xyz&iss=https%3A%2F%2Fas.example%2F"
         );
         let query = uri.split_once('?').unwrap().1;
-        assert_eq!(check_response(query, "https://as.example/", "xyz"), Ok("SplxlOBeZQQYbYS6WxSbIA"));
-        assert_eq!(check_response(query, "https://attacker.example/", "xyz"), Err(Error::WrongIssuer));
-        assert_eq!(check_response(query, "https://as.example", "xyz"), Err(Error::WrongIssuer));
-        assert_eq!(check_response("code=abc&state=xyz", "https://as.example/", "xyz"), Err(Error::WrongIssuer));
-        assert_eq!(check_response(query, "https://as.example/", "other"), Err(Error::InvalidParameter));
         assert_eq!(
-            check_response("code=a&code=b&state=xyz&iss=https%3A%2F%2Fas.example%2F", "https://as.example/", "xyz"),
+            check_response(query, "https://as.example/", "xyz"),
+            Ok("SplxlOBeZQQYbYS6WxSbIA")
+        );
+        assert_eq!(
+            check_response(query, "https://attacker.example/", "xyz"),
+            Err(Error::WrongIssuer)
+        );
+        assert_eq!(
+            check_response(query, "https://as.example", "xyz"),
+            Err(Error::WrongIssuer)
+        );
+        assert_eq!(
+            check_response("code=abc&state=xyz", "https://as.example/", "xyz"),
+            Err(Error::WrongIssuer)
+        );
+        assert_eq!(
+            check_response(query, "https://as.example/", "other"),
             Err(Error::InvalidParameter)
         );
         assert_eq!(
-            check_response("error=access_denied&state=xyz&iss=https://as.example/", "https://as.example/", "xyz"),
+            check_response(
+                "code=a&code=b&state=xyz&iss=https%3A%2F%2Fas.example%2F",
+                "https://as.example/",
+                "xyz"
+            ),
             Err(Error::InvalidParameter)
         );
         assert_eq!(
-            check_response("code=abc&state=xyz&iss=https://as.example/", "https://as.example/", "xyz"),
+            check_response(
+                "error=access_denied&state=xyz&iss=https://as.example/",
+                "https://as.example/",
+                "xyz"
+            ),
+            Err(Error::InvalidParameter)
+        );
+        assert_eq!(
+            check_response(
+                "code=abc&state=xyz&iss=https://as.example/",
+                "https://as.example/",
+                "xyz"
+            ),
             Ok("abc")
         );
         // an existing query is kept
-        let n = write_response("https://c.example/cb?a=1", "c", "", "https://as", &mut out).unwrap();
-        assert_eq!(&out[..n], b"https://c.example/cb?a=1&code=c&iss=https%3A%2F%2Fas");
+        let n =
+            write_response("https://c.example/cb?a=1", "c", "", "https://as", &mut out).unwrap();
         assert_eq!(
-            write_response("https://c.example/cb", "c", "s", "https://as", &mut [0u8; 10]),
+            &out[..n],
+            b"https://c.example/cb?a=1&code=c&iss=https%3A%2F%2Fas"
+        );
+        assert_eq!(
+            write_response(
+                "https://c.example/cb",
+                "c",
+                "s",
+                "https://as",
+                &mut [0u8; 10]
+            ),
             Err(Error::BufferTooSmall)
         );
     }
@@ -695,7 +869,8 @@ mod tests {
     fn f2_client_info_start_needs_user_action() {
         assert_eq!(UserAction::new(""), Err(Error::InvalidParameter));
         assert_eq!(UserAction::new("  "), Err(Error::InvalidParameter));
-        let action = UserAction::new("You will be sent to Example Bank to approve access.").unwrap();
+        let action =
+            UserAction::new("You will be sent to Example Bank to approve access.").unwrap();
         let mut out = [0u8; 512];
         let n = start_authorization(action, &Profile::FAPI2, &request(), &mut out).unwrap();
         assert_eq!(
@@ -705,7 +880,10 @@ mod tests {
              &code_challenge_method=S256"
         );
         let action = UserAction::new("Continue to your bank").unwrap();
-        let insecure = AuthorizationRequest { redirect_uri: Some("http://c.example/cb"), ..request() };
+        let insecure = AuthorizationRequest {
+            redirect_uri: Some("http://c.example/cb"),
+            ..request()
+        };
         assert_eq!(
             start_authorization(action, &Profile::FAPI2, &insecure, &mut out),
             Err(Error::InsecureRedirect)

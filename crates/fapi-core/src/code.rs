@@ -135,7 +135,11 @@ where
     }
     // F2-CODE-ONCE, CDR-CODE-ONCE: one atomic take.
     let grant = store.take(&handle_key(code.as_bytes()), now).map_err(|e| {
-        if e == Error::TokenInactive { Error::CodeInvalid } else { e }
+        if e == Error::TokenInactive {
+            Error::CodeInvalid
+        } else {
+            e
+        }
     })?;
     if grant.client_id() != client_id {
         return Err(Error::ClientMismatch);
@@ -145,4 +149,168 @@ where
     }
     verify_pkce(grant.code_challenge())?;
     Ok(grant)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::authorize::{AuthorizationParams, AuthorizationRequest, ConsentPrompt};
+    use crate::store::FixedHandleStore;
+    use crate::testing::{CHALLENGE, CounterRandom, FailingRandom, consent, request};
+
+    type Store = FixedHandleStore<CodeGrant, 4>;
+    const REDIRECT: &str = "https://client.example/cb";
+
+    fn ok_pkce(c: &str) -> Result<(), Error> {
+        assert_eq!(c, CHALLENGE);
+        Ok(())
+    }
+
+    #[test]
+    fn code_has_256_random_bits_and_is_stored_hashed() {
+        let (store, rng) = (Store::new(), CounterRandom::new());
+        let code = issue(&Profile::FAPI2, &store, &rng, &consent(), 60, 100).unwrap();
+        assert_eq!(code.as_str().len(), 43);
+        assert_eq!(
+            crate::b64::decode_array::<32>(code.as_str().as_bytes()).map(|_| ()),
+            Ok(())
+        );
+        // the store holds only the SHA-256 of the code
+        assert_eq!(
+            store
+                .get(&handle_key(code.as_str().as_bytes()), 101)
+                .map(|g| g.subject().len()),
+            Ok(7)
+        );
+        assert_eq!(std::format!("{code:?}"), "Handle { .. }");
+        assert_eq!(
+            issue(&Profile::FAPI2, &store, &FailingRandom, &consent(), 60, 0).map(|_| ()),
+            Err(Error::RandomFailed)
+        );
+    }
+
+    #[test]
+    fn redeem_returns_the_bound_grant() {
+        let (store, rng) = (Store::new(), CounterRandom::new());
+        let jkt = "NzbLsXh8uDCcd-6MNwXF4W_7noWXFZAfHkxZsRGC9Xs";
+        let req = AuthorizationRequest {
+            dpop_jkt: Some(jkt),
+            ..request()
+        };
+        let params = AuthorizationParams::from_request(&Profile::FAPI2, &req).unwrap();
+        let record = ConsentPrompt::new("Example Money", params)
+            .unwrap()
+            .approve("user-42")
+            .unwrap();
+        let code = issue(&Profile::FAPI2, &store, &rng, &record, 60, 100).unwrap();
+        let g = redeem(&store, code.as_str(), "client-1", REDIRECT, 110, ok_pkce).unwrap();
+        assert_eq!(g.client_id(), "client-1");
+        assert_eq!(g.redirect_uri(), REDIRECT);
+        assert_eq!(g.scope(), "accounts");
+        assert_eq!(g.consent_id(), "urn:bank:aac:1");
+        assert_eq!(g.subject(), "user-42");
+        assert!(g.dpop_jkt().unwrap().matches_b64(jkt));
+    }
+
+    /// F2-CODE-ONCE, CDR-CODE-ONCE: a second redemption is refused with
+    /// CodeInvalid (invalid_grant).
+    #[test]
+    fn f2_code_once_cdr_code_once_second_redemption_refused() {
+        let (store, rng) = (Store::new(), CounterRandom::new());
+        let code = issue(&Profile::CDR, &store, &rng, &consent(), 60, 100).unwrap();
+        assert!(redeem(&store, code.as_str(), "client-1", REDIRECT, 101, ok_pkce).is_ok());
+        let again = redeem(&store, code.as_str(), "client-1", REDIRECT, 102, ok_pkce);
+        assert_eq!(again, Err(Error::CodeInvalid));
+        assert_eq!(
+            Error::CodeInvalid
+                .oauth_error(crate::Site::TokenRequest)
+                .as_str(),
+            "invalid_grant"
+        );
+    }
+
+    /// F2-CODE-TTL: issuing with a lifetime over 60 s is refused, and a code
+    /// redeemed after it expired is invalid.
+    #[test]
+    fn f2_code_ttl() {
+        let (store, rng) = (Store::new(), CounterRandom::new());
+        for p in Profile::ALL {
+            assert_eq!(
+                issue(p, &store, &rng, &consent(), 61, 0).map(|_| ()),
+                Err(Error::LifetimeTooLong),
+                "{}",
+                p.name
+            );
+            assert_eq!(
+                issue(p, &store, &rng, &consent(), 0, 0).map(|_| ()),
+                Err(Error::LifetimeTooShort)
+            );
+        }
+        let code = issue(&Profile::FAPI2, &store, &rng, &consent(), 60, 100).unwrap();
+        assert_eq!(
+            redeem(&store, code.as_str(), "client-1", REDIRECT, 160, ok_pkce),
+            Err(Error::CodeInvalid)
+        );
+    }
+
+    #[test]
+    fn redemption_checks_client_redirect_and_pkce() {
+        let (store, rng) = (Store::new(), CounterRandom::new());
+        let code = issue(&Profile::FAPI2, &store, &rng, &consent(), 60, 100).unwrap();
+        assert_eq!(
+            redeem(&store, code.as_str(), "client-2", REDIRECT, 101, ok_pkce),
+            Err(Error::ClientMismatch)
+        );
+        assert_eq!(
+            Error::ClientMismatch
+                .oauth_error(crate::Site::TokenRequest)
+                .as_str(),
+            "invalid_grant"
+        );
+        // a failed attempt spends the code
+        assert_eq!(
+            redeem(&store, code.as_str(), "client-1", REDIRECT, 102, ok_pkce),
+            Err(Error::CodeInvalid)
+        );
+
+        let code = issue(&Profile::FAPI2, &store, &rng, &consent(), 60, 100).unwrap();
+        assert_eq!(
+            redeem(
+                &store,
+                code.as_str(),
+                "client-1",
+                "https://client.example/other",
+                101,
+                ok_pkce
+            ),
+            Err(Error::RedirectMismatch)
+        );
+        let code = issue(&Profile::FAPI2, &store, &rng, &consent(), 60, 100).unwrap();
+        assert_eq!(
+            redeem(&store, code.as_str(), "client-1", REDIRECT, 101, |_| Err(
+                Error::PkceMismatch
+            )),
+            Err(Error::PkceMismatch)
+        );
+        assert_eq!(
+            redeem(&store, "short", "client-1", REDIRECT, 101, ok_pkce),
+            Err(Error::CodeInvalid)
+        );
+    }
+
+    #[test]
+    fn full_store_refuses_new_codes() {
+        let (store, rng) = (
+            FixedHandleStore::<CodeGrant, 2>::new(),
+            CounterRandom::new(),
+        );
+        let a = issue(&Profile::FAPI2, &store, &rng, &consent(), 60, 100).unwrap();
+        let _b = issue(&Profile::FAPI2, &store, &rng, &consent(), 60, 100).unwrap();
+        assert_eq!(
+            issue(&Profile::FAPI2, &store, &rng, &consent(), 60, 101).map(|_| ()),
+            Err(Error::StoreFull)
+        );
+        // the live codes were not forgotten
+        assert!(redeem(&store, a.as_str(), "client-1", REDIRECT, 102, ok_pkce).is_ok());
+    }
 }

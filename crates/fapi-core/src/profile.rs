@@ -15,7 +15,10 @@ pub struct Seconds {
 
 impl Seconds {
     /// Any lifetime.
-    pub const ANY: Self = Self { min: 0, max: u64::MAX };
+    pub const ANY: Self = Self {
+        min: 0,
+        max: u64::MAX,
+    };
 
     /// `min..=max`.
     #[must_use]
@@ -164,8 +167,10 @@ const CODE_ONLY: &[&str] = &["code"];
 // never implicit or password.
 const FAPI_GRANTS: &[&str] = &["authorization_code", "client_credentials", "refresh_token"];
 // OFB-TLS: the two suites the paper lists.
-const OFB_TLS_SUITES: &[&str] =
-    &["TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256", "TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384"];
+const OFB_TLS_SUITES: &[&str] = &[
+    "TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256",
+    "TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384",
+];
 /// The conformance profile UK Open Banking requires (OB-FAPI1).
 pub const FAPI1_ADVANCED: &str = "fapi1-advanced-final";
 /// One year, the longest CDR sharing arrangement.
@@ -306,7 +311,10 @@ impl Profile {
         name: "obie",
         // OB-ALG
         algs: PS256_ONLY,
-        client_auth: &[ClientAuthMethod::PrivateKeyJwt, ClientAuthMethod::TlsClientAuth],
+        client_auth: &[
+            ClientAuthMethod::PrivateKeyJwt,
+            ClientAuthMethod::TlsClientAuth,
+        ],
         // OB-SENDER
         sender: MTLS_ONLY,
         access_token_ttl: Seconds::ANY,
@@ -463,8 +471,14 @@ impl Profile {
     };
 
     /// The six profiles.
-    pub const ALL: &'static [Profile] =
-        &[Self::FAPI2, Self::FAPI2_PLUS, Self::OBIE, Self::OFB, Self::CDR, Self::BERLIN];
+    pub const ALL: &'static [Profile] = &[
+        Self::FAPI2,
+        Self::FAPI2_PLUS,
+        Self::OBIE,
+        Self::OFB,
+        Self::CDR,
+        Self::BERLIN,
+    ];
 
     /// Whether requirement `id` belongs to this set.
     #[must_use]
@@ -503,7 +517,11 @@ mod tests {
     fn requirement_lists_are_distinct_and_owned() {
         for p in Profile::ALL {
             for (i, a) in p.requirements.iter().enumerate() {
-                assert!(!p.requirements[i + 1..].contains(a), "{} lists {a} twice", p.name);
+                assert!(
+                    !p.requirements[i + 1..].contains(a),
+                    "{} lists {a} twice",
+                    p.name
+                );
             }
             assert!(p.has(p.requirements[0]));
             assert!(!p.has("F2-NOPE"));
@@ -512,7 +530,13 @@ mod tests {
         for id in Profile::FAPI2.requirements {
             assert!(Profile::FAPI2_PLUS.has(id), "{id}");
         }
-        for id in ["CDR-AT-TTL", "CDR-PAR-TTL", "CDR-REQ-TTL", "CDR-CODE-FLOW", "CDR-INTROSPECT"] {
+        for id in [
+            "CDR-AT-TTL",
+            "CDR-PAR-TTL",
+            "CDR-REQ-TTL",
+            "CDR-CODE-FLOW",
+            "CDR-INTROSPECT",
+        ] {
             assert!(Profile::FAPI2_PLUS.has(id), "{id}");
         }
     }
@@ -525,10 +549,19 @@ mod tests {
 
     #[test]
     fn ttl_ranges() {
-        assert_eq!(Profile::check_ttl(Profile::CDR.par_ttl, 91), Err(crate::Error::LifetimeTooLong));
-        assert_eq!(Profile::check_ttl(Profile::CDR.par_ttl, 9), Err(crate::Error::LifetimeTooShort));
+        assert_eq!(
+            Profile::check_ttl(Profile::CDR.par_ttl, 91),
+            Err(crate::Error::LifetimeTooLong)
+        );
+        assert_eq!(
+            Profile::check_ttl(Profile::CDR.par_ttl, 9),
+            Err(crate::Error::LifetimeTooShort)
+        );
         assert_eq!(Profile::check_ttl(Profile::CDR.par_ttl, 90), Ok(()));
         assert_eq!(Profile::from_name("cdr"), Ok(Profile::CDR));
-        assert_eq!(Profile::from_name("fapi3"), Err(crate::Error::ProfileViolation));
+        assert_eq!(
+            Profile::from_name("fapi3"),
+            Err(crate::Error::ProfileViolation)
+        );
     }
 }

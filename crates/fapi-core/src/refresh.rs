@@ -97,7 +97,11 @@ impl RefreshGrant {
 /// F2-RT-NO-ROTATE, OFB-RT-NO-ROTATE, CDR-RT-NO-ROTATE: a server
 /// configuration that rotates refresh tokens is [`Error::ProfileViolation`].
 pub fn check_rotation(profile: &Profile, rotate: bool) -> Result<(), Error> {
-    if rotate && !profile.refresh_rotation { Err(Error::ProfileViolation) } else { Ok(()) }
+    if rotate && !profile.refresh_rotation {
+        Err(Error::ProfileViolation)
+    } else {
+        Ok(())
+    }
 }
 
 /// Issues a refresh token for `grant`, valid for `ttl` seconds: 0 is
@@ -163,7 +167,10 @@ where
     }
     grant.binding.check(presented)?;
     // F2-RT-NO-ROTATE: the same handle, nothing re-issued.
-    Ok(Refreshed { refresh_token: token, grant })
+    Ok(Refreshed {
+        refresh_token: token,
+        grant,
+    })
 }
 
 /// Revokes `token` (RFC 7009). Revoking an unknown token is not an error.
@@ -172,4 +179,215 @@ where
     S: HandleStore<RefreshGrant> + ?Sized,
 {
     store.remove(&handle_key(token.as_bytes()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::code;
+    use crate::store::FixedHandleStore;
+    use crate::testing::{CounterRandom, consent};
+
+    type Store = FixedHandleStore<RefreshGrant, 4>;
+    const JKT_A: Thumbprint = Thumbprint([1; 32]);
+    const JKT_B: Thumbprint = Thumbprint([2; 32]);
+
+    fn grant(binding: SenderBinding) -> RefreshGrant {
+        let codes = FixedHandleStore::<CodeGrant, 1>::new();
+        let c = code::issue(
+            &Profile::FAPI2,
+            &codes,
+            &CounterRandom::new(),
+            &consent(),
+            60,
+            0,
+        )
+        .unwrap();
+        let g = code::redeem(
+            &codes,
+            c.as_str(),
+            "client-1",
+            "https://client.example/cb",
+            1,
+            |_| Ok(()),
+        )
+        .unwrap();
+        RefreshGrant::from_code(&g, binding).unwrap()
+    }
+
+    /// F2-RT-NO-ROTATE, OFB-RT-NO-ROTATE, CDR-RT-NO-ROTATE: using a refresh
+    /// token hands back the same token, again and again; a rotating
+    /// configuration is refused.
+    #[test]
+    fn f2_rt_no_rotate_ofb_rt_no_rotate_cdr_rt_no_rotate() {
+        let (store, rng) = (Store::new(), CounterRandom::new());
+        let rt = issue(
+            &Profile::CDR,
+            &store,
+            &rng,
+            grant(SenderBinding::Dpop(JKT_A)),
+            86_400,
+            0,
+        )
+        .unwrap();
+        for now in [1, 2, 3] {
+            let r = redeem(
+                &store,
+                rt.as_str(),
+                "client-1",
+                &SenderBinding::Dpop(JKT_A),
+                now,
+            )
+            .unwrap();
+            assert_eq!(r.refresh_token, rt.as_str());
+            assert_eq!(r.grant.subject(), "user-42");
+            assert_eq!(r.grant.scope(), "accounts");
+            assert_eq!(r.grant.consent_id(), "urn:bank:aac:1");
+        }
+        for p in [Profile::FAPI2, Profile::OFB, Profile::CDR] {
+            assert_eq!(
+                check_rotation(&p, true),
+                Err(Error::ProfileViolation),
+                "{}",
+                p.name
+            );
+            assert_eq!(check_rotation(&p, false), Ok(()));
+        }
+    }
+
+    /// Bound to the client (another client: invalid_grant) and the sender
+    /// key (DpopKeyMismatch, CertificateMismatch).
+    #[test]
+    fn bound_to_client_and_sender_key() {
+        let (store, rng) = (Store::new(), CounterRandom::new());
+        let rt = issue(
+            &Profile::FAPI2,
+            &store,
+            &rng,
+            grant(SenderBinding::Dpop(JKT_A)),
+            3600,
+            0,
+        )
+        .unwrap();
+        let other = redeem(
+            &store,
+            rt.as_str(),
+            "client-2",
+            &SenderBinding::Dpop(JKT_A),
+            1,
+        );
+        assert_eq!(other, Err(Error::ClientMismatch));
+        assert_eq!(
+            Error::ClientMismatch
+                .oauth_error(crate::Site::TokenRequest)
+                .as_str(),
+            "invalid_grant"
+        );
+        assert_eq!(
+            redeem(
+                &store,
+                rt.as_str(),
+                "client-1",
+                &SenderBinding::Dpop(JKT_B),
+                1
+            ),
+            Err(Error::DpopKeyMismatch)
+        );
+        assert_eq!(
+            redeem(
+                &store,
+                rt.as_str(),
+                "client-1",
+                &SenderBinding::Mtls([1; 32]),
+                1
+            ),
+            Err(Error::DpopKeyMismatch)
+        );
+
+        let rt = issue(
+            &Profile::CDR,
+            &store,
+            &rng,
+            grant(SenderBinding::Mtls([7; 32])),
+            3600,
+            0,
+        )
+        .unwrap();
+        assert_eq!(
+            redeem(
+                &store,
+                rt.as_str(),
+                "client-1",
+                &SenderBinding::Mtls([8; 32]),
+                1
+            ),
+            Err(Error::CertificateMismatch)
+        );
+        assert_eq!(
+            redeem(
+                &store,
+                rt.as_str(),
+                "client-1",
+                &SenderBinding::Dpop(JKT_A),
+                1
+            ),
+            Err(Error::CertificateMismatch)
+        );
+        assert!(
+            redeem(
+                &store,
+                rt.as_str(),
+                "client-1",
+                &SenderBinding::Mtls([7; 32]),
+                1
+            )
+            .is_ok()
+        );
+    }
+
+    /// CDR: refresh tokens live at most one year; 0 means none.
+    #[test]
+    fn lifetimes_expiry_and_revocation() {
+        let (store, rng) = (Store::new(), CounterRandom::new());
+        let g = grant(SenderBinding::Dpop(JKT_A));
+        assert_eq!(
+            issue(
+                &Profile::CDR,
+                &store,
+                &rng,
+                g.clone(),
+                crate::profile::ONE_YEAR + 1,
+                0
+            )
+            .map(|_| ()),
+            Err(Error::LifetimeTooLong)
+        );
+        assert_eq!(
+            issue(&Profile::CDR, &store, &rng, g.clone(), 0, 0).map(|_| ()),
+            Err(Error::LifetimeTooShort)
+        );
+        let rt = issue(&Profile::CDR, &store, &rng, g, crate::profile::ONE_YEAR, 0).unwrap();
+        let b = SenderBinding::Dpop(JKT_A);
+        assert_eq!(
+            redeem(
+                &store,
+                rt.as_str(),
+                "client-1",
+                &b,
+                crate::profile::ONE_YEAR
+            )
+            .map(|_| ()),
+            Err(Error::TokenInactive)
+        );
+        let rt = issue(&Profile::FAPI2, &store, &rng, grant(b), 100, 0).unwrap();
+        revoke(&store, rt.as_str()).unwrap();
+        assert_eq!(
+            redeem(&store, rt.as_str(), "client-1", &b, 1).map(|_| ()),
+            Err(Error::TokenInactive)
+        );
+        assert_eq!(
+            redeem(&store, "x", "client-1", &b, 1).map(|_| ()),
+            Err(Error::TokenInactive)
+        );
+    }
 }

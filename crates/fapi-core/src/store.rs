@@ -143,7 +143,9 @@ impl<const N: usize> FixedReplayCache<N> {
     /// An empty cache (usable in a `static`).
     #[must_use]
     pub const fn new() -> Self {
-        Self { entries: Mutex::new(heapless::Vec::new()) }
+        Self {
+            entries: Mutex::new(heapless::Vec::new()),
+        }
     }
 
     /// The number of entries held, live or not yet evicted.
@@ -167,7 +169,9 @@ impl<const N: usize> Default for FixedReplayCache<N> {
 
 impl<const N: usize> core::fmt::Debug for FixedReplayCache<N> {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-        f.debug_struct("FixedReplayCache").field("capacity", &N).finish_non_exhaustive()
+        f.debug_struct("FixedReplayCache")
+            .field("capacity", &N)
+            .finish_non_exhaustive()
     }
 }
 
@@ -183,7 +187,9 @@ impl<const N: usize> ReplayCache for FixedReplayCache<N> {
         if entries.iter().any(|(k, _)| same_key(k, &key)) {
             return Err(Error::Replay);
         }
-        entries.push((key, expires_at)).map_err(|_| Error::StoreFull)
+        entries
+            .push((key, expires_at))
+            .map_err(|_| Error::StoreFull)
     }
 }
 
@@ -202,7 +208,9 @@ impl<V, const N: usize> FixedHandleStore<V, N> {
     /// An empty store (usable in a `static`).
     #[must_use]
     pub const fn new() -> Self {
-        Self { slots: Mutex::new(heapless::Vec::new()) }
+        Self {
+            slots: Mutex::new(heapless::Vec::new()),
+        }
     }
 
     /// The number of entries held, live or not yet evicted.
@@ -226,7 +234,9 @@ impl<V, const N: usize> Default for FixedHandleStore<V, N> {
 
 impl<V, const N: usize> core::fmt::Debug for FixedHandleStore<V, N> {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-        f.debug_struct("FixedHandleStore").field("capacity", &N).finish_non_exhaustive()
+        f.debug_struct("FixedHandleStore")
+            .field("capacity", &N)
+            .finish_non_exhaustive()
     }
 }
 
@@ -241,15 +251,28 @@ impl<V, const N: usize> HandleStore<V> for FixedHandleStore<V, N> {
         if slots.iter().any(|s| same_key(&s.key, &key)) {
             return Err(Error::Replay);
         }
-        slots.push(Slot { key, value, expires_at }).map_err(|_| Error::StoreFull)
+        slots
+            .push(Slot {
+                key,
+                value,
+                expires_at,
+            })
+            .map_err(|_| Error::StoreFull)
     }
 
     fn take(&self, key: &HandleKey, now: u64) -> Result<V, Error> {
         let mut slots = self.slots.lock();
-        let i = slots.iter().position(|s| same_key(&s.key, key)).ok_or(Error::TokenInactive)?;
+        let i = slots
+            .iter()
+            .position(|s| same_key(&s.key, key))
+            .ok_or(Error::TokenInactive)?;
         // `i` was just found under the same lock, so it is in bounds.
         let slot = slots.swap_remove(i);
-        if now < slot.expires_at { Ok(slot.value) } else { Err(Error::TokenInactive) }
+        if now < slot.expires_at {
+            Ok(slot.value)
+        } else {
+            Err(Error::TokenInactive)
+        }
     }
 
     fn get(&self, key: &HandleKey, now: u64) -> Result<V, Error>

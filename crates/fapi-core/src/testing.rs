@@ -2,7 +2,7 @@
 
 use core::sync::atomic::{AtomicU64, Ordering};
 
-use crate::authorize::{AuthorizationParams, AuthorizationRequest, ConsentRecord, ConsentPrompt};
+use crate::authorize::{AuthorizationParams, AuthorizationRequest, ConsentPrompt, ConsentRecord};
 use crate::crypto::Random;
 use crate::error::Error;
 use crate::profile::Profile;
@@ -59,5 +59,8 @@ pub(crate) fn params() -> AuthorizationParams {
 }
 
 pub(crate) fn consent() -> ConsentRecord {
-    ConsentPrompt::new("Example Money", params()).unwrap().approve("user-42").unwrap()
+    ConsentPrompt::new("Example Money", params())
+        .unwrap()
+        .approve("user-42")
+        .unwrap()
 }
