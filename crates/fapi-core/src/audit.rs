@@ -283,7 +283,7 @@ fn evaluate(id: &str, p: &Profile, md: &Metadata<'_>, c: &ServerConfig<'_>) -> O
         ),
         // F2-ISS
         "F2-ISS" => pass_if(
-            md.authorization_response_iss_parameter_supported == Some(true),
+            !p.iss_required || md.authorization_response_iss_parameter_supported == Some(true),
             "authorization_response_iss_parameter_supported is not true",
         ),
         // F2-CODE-ONCE, CDR-CODE-ONCE

@@ -313,4 +313,39 @@ mod tests {
         // the live codes were not forgotten
         assert!(redeem(&store, a.as_str(), "client-1", REDIRECT, 102, ok_pkce).is_ok());
     }
+
+    /// F2-CODE-ONCE, CDR-CODE-ONCE: two threads redeem the same code at the
+    /// same moment; exactly one gets the grant, the other CodeInvalid.
+    #[test]
+    fn f2_code_once_concurrent_redemption() {
+        use std::sync::{Arc, Barrier};
+        let store = Arc::new(Store::new());
+        let rng = CounterRandom::new();
+        for _ in 0..300 {
+            let code = issue(&Profile::FAPI2, &*store, &rng, &consent(), 60, 100).unwrap();
+            let barrier = Arc::new(Barrier::new(2));
+            let racers: std::vec::Vec<_> = (0..2)
+                .map(|_| {
+                    let (store, barrier) = (Arc::clone(&store), Arc::clone(&barrier));
+                    let code = std::string::String::from(code.as_str());
+                    std::thread::spawn(move || {
+                        let _ = barrier.wait();
+                        redeem(&*store, &code, "client-1", REDIRECT, 101, |_| Ok(())).map(|_| ())
+                    })
+                })
+                .collect();
+            let mut results: std::vec::Vec<_> =
+                racers.into_iter().map(|t| t.join().unwrap()).collect();
+            results.sort_by_key(|r| r.is_err());
+            assert_eq!(results, [Ok(()), Err(Error::CodeInvalid)]);
+        }
+    }
+
+    /// A store slot stays under 1 KiB, so a store of 64 codes is 64 KiB.
+    #[test]
+    fn slots_are_small() {
+        assert!(core::mem::size_of::<CodeGrant>() <= 1024);
+        assert!(core::mem::size_of::<AuthorizationParams>() <= 1024);
+        assert!(core::mem::size_of::<crate::refresh::RefreshGrant>() <= 1024);
+    }
 }
