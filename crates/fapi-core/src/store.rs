@@ -9,6 +9,9 @@
 //! firmware loop) share one store through `&self` and one can be a `static`.
 //!
 //! An entry is live while `now < expires_at`; at `expires_at` it is expired.
+//!
+//! The lock spins: on firmware, do not touch a store from an interrupt
+//! handler that can preempt a holder of its lock.
 
 use sha2::{Digest, Sha256};
 use spin::Mutex;
