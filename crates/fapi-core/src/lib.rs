@@ -14,6 +14,11 @@
 //! | [`jwk`] | public JWKs, RFC 7638 thumbprints, JWK Sets |
 //! | [`jws`] | compact JWS sign and verify |
 //! | [`store`] | replay caches and one-time handle stores |
+//! | [`authorize`] | flows, redirect URIs, `iss`, consent, user-started authorization |
+//! | [`par`] | pushed authorization requests |
+//! | [`code`] | one-time authorization codes |
+//! | [`refresh`] | sender-bound refresh tokens, never rotated |
+//! | [`audit`] | a server's metadata and configuration checked against each set |
 //! | [`profile`] | the six requirement sets as data |
 //! | [`crypto`] | the `Signer`, `Verifier`, `PublicKeyVerifier`, `Clock` and `Random` traits |
 //! | [`error`] | `Error`, `Site` and `OAuthError` |
@@ -41,14 +46,21 @@ extern crate alloc;
 extern crate std;
 
 pub mod alg;
+pub mod audit;
+pub mod authorize;
 pub mod b64;
+pub mod code;
 pub mod crypto;
 pub mod error;
 pub mod json;
 pub mod jwk;
 pub mod jws;
+pub mod par;
 pub mod profile;
+pub mod refresh;
 pub mod store;
+#[cfg(test)]
+mod testing;
 
 pub use alg::Alg;
 pub use crypto::{Clock, FixedClock, PublicKeyVerifier, Random, Signer, Verifier};

@@ -15,7 +15,10 @@ pub struct Seconds {
 
 impl Seconds {
     /// Any lifetime.
-    pub const ANY: Self = Self { min: 0, max: u64::MAX };
+    pub const ANY: Self = Self {
+        min: 0,
+        max: u64::MAX,
+    };
 
     /// `min..=max`.
     #[must_use]
@@ -106,7 +109,9 @@ pub struct Profile {
     pub signed_request_required: bool,
     /// Whether PKCE (S256) is required.
     pub pkce_required: bool,
-    /// Whether the client credentials grant is refused (code flow only).
+    /// Whether user-consented access goes only through the authorization code
+    /// flow: the client credentials grant is then refused for anything a user
+    /// consented to (CDR-CODE-FLOW, BG-CODE-FLOW).
     pub code_flow_only: bool,
     /// Whether refresh tokens may be rotated (never, in these sets).
     pub refresh_rotation: bool,
@@ -114,6 +119,35 @@ pub struct Profile {
     pub refresh_introspection: bool,
     /// The access token claim that carries the consent id.
     pub consent_claim: Option<&'static str>,
+    /// Response types allowed at the authorization endpoint (F2-FLOWS: only
+    /// `code`).
+    pub response_types: &'static [&'static str],
+    /// Grant types allowed at the token endpoint (F2-FLOWS).
+    pub grant_types: &'static [&'static str],
+    /// Whether the authorization response must carry `iss` (RFC 9207,
+    /// F2-ISS).
+    pub iss_required: bool,
+    /// Whether redirect URIs must be `https` (F2-TLS-RESP).
+    pub https_redirect_required: bool,
+    /// Longest refresh token lifetime, when bounded (CDR: the sharing
+    /// duration, at most one year).
+    pub refresh_token_max_ttl: Option<u64>,
+    /// JWE key management algorithms allowed, when restricted (OFB-ALG,
+    /// CDR-ALG).
+    pub jwe_algs: Option<&'static [&'static str]>,
+    /// JWE content encryption algorithms allowed, when restricted.
+    pub jwe_encs: Option<&'static [&'static str]>,
+    /// TLS cipher suites (IANA names) the server must support (OFB-TLS).
+    pub tls_suites: &'static [&'static str],
+    /// Whether only TLS 1.2 or newer is allowed (BG-MTLS).
+    pub tls12_required: bool,
+    /// The conformance certification the server must hold (OB-FAPI1).
+    pub required_conformance: Option<&'static str>,
+    /// Whether the client signs its resource request messages
+    /// (BG-SIGNED-REQ).
+    pub signed_messages_required: bool,
+    /// Every requirement ID of `requirements.md` that belongs to this set.
+    pub requirements: &'static [&'static str],
 }
 
 const ALL_ALGS: &[Alg] = &[Alg::Ps256, Alg::Es256, Alg::EdDsa];
@@ -127,6 +161,91 @@ const FAPI2_AUTH: &[ClientAuthMethod] = &[
 const PKJ_ONLY: &[ClientAuthMethod] = &[ClientAuthMethod::PrivateKeyJwt];
 const DPOP_OR_MTLS: &[SenderConstraint] = &[SenderConstraint::Dpop, SenderConstraint::Mtls];
 const MTLS_ONLY: &[SenderConstraint] = &[SenderConstraint::Mtls];
+// F2-FLOWS: only the authorization code response type.
+const CODE_ONLY: &[&str] = &["code"];
+// F2-FLOWS: authorization code and client credentials (and refresh tokens);
+// never implicit or password.
+const FAPI_GRANTS: &[&str] = &["authorization_code", "client_credentials", "refresh_token"];
+// OFB-TLS: the two suites the paper lists.
+const OFB_TLS_SUITES: &[&str] = &[
+    "TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256",
+    "TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384",
+];
+/// The conformance profile UK Open Banking requires (OB-FAPI1).
+pub const FAPI1_ADVANCED: &str = "fapi1-advanced-final";
+/// One year, the longest CDR sharing arrangement.
+pub const ONE_YEAR: u64 = 365 * 24 * 3600;
+
+const FAPI2_IDS: &[&str] = &[
+    "F2-CONF-CLIENT",
+    "F2-METADATA",
+    "F2-FLOWS",
+    "F2-CLIENT-AUTH",
+    "F2-PAR",
+    "F2-PAR-TTL",
+    "F2-ISS",
+    "F2-CODE-ONCE",
+    "F2-CODE-TTL",
+    "F2-ALG",
+    "F2-PKCE",
+    "F2-TLS-RESP",
+    "F2-SENDER",
+    "F2-RT-NO-ROTATE",
+    "F2-AS-INFO",
+    "F2-CLIENT-INFO",
+];
+const FAPI2_PLUS_IDS: &[&str] = &[
+    "F2-CONF-CLIENT",
+    "F2-METADATA",
+    "F2-FLOWS",
+    "F2-CLIENT-AUTH",
+    "F2-PAR",
+    "F2-PAR-TTL",
+    "F2-ISS",
+    "F2-CODE-ONCE",
+    "F2-CODE-TTL",
+    "F2-ALG",
+    "F2-PKCE",
+    "F2-TLS-RESP",
+    "F2-SENDER",
+    "F2-RT-NO-ROTATE",
+    "F2-AS-INFO",
+    "F2-CLIENT-INFO",
+    "CDR-AT-TTL",
+    "CDR-PAR-TTL",
+    "CDR-REQ-TTL",
+    "CDR-CODE-FLOW",
+    "CDR-INTROSPECT",
+];
+const OBIE_IDS: &[&str] = &["OB-FAPI1", "OB-ALG", "OB-REQOBJ", "OB-SENDER", "OB-INTENT"];
+const OFB_IDS: &[&str] = &[
+    "OFB-CLIENT-AUTH",
+    "OFB-METADATA",
+    "OFB-PAR",
+    "OFB-PAR-TTL",
+    "OFB-PKCE",
+    "OFB-AT-TTL",
+    "OFB-RT-NO-ROTATE",
+    "OFB-ALG",
+    "OFB-TLS",
+    "OFB-CONF-CLIENT",
+];
+const CDR_IDS: &[&str] = &[
+    "CDR-CLIENT-AUTH",
+    "CDR-CONF-CLIENT",
+    "CDR-CODE-FLOW",
+    "CDR-CODE-ONCE",
+    "CDR-PAR",
+    "CDR-PAR-TTL",
+    "CDR-PKCE",
+    "CDR-REQ-TTL",
+    "CDR-AT-TTL",
+    "CDR-RT-NO-ROTATE",
+    "CDR-INTROSPECT",
+    "CDR-ALG",
+    "CDR-HOK",
+];
+const BERLIN_IDS: &[&str] = &["BG-MTLS", "BG-SIGNED-REQ", "BG-CODE-FLOW", "BG-PKCE"];
 
 impl Profile {
     /// FAPI 2.0 Security Profile (final).
@@ -155,6 +274,21 @@ impl Profile {
         refresh_rotation: false,
         refresh_introspection: false,
         consent_claim: None,
+        // F2-FLOWS
+        response_types: CODE_ONLY,
+        grant_types: FAPI_GRANTS,
+        // F2-ISS
+        iss_required: true,
+        // F2-TLS-RESP
+        https_redirect_required: true,
+        refresh_token_max_ttl: None,
+        jwe_algs: None,
+        jwe_encs: None,
+        tls_suites: &[],
+        tls12_required: false,
+        required_conformance: None,
+        signed_messages_required: false,
+        requirements: FAPI2_IDS,
     };
 
     /// FAPI 2.0 plus the stronger overseas rules: CDR-AT-TTL, CDR-PAR-TTL,
@@ -167,6 +301,7 @@ impl Profile {
         request_object_max_ttl: Some(3600),
         code_flow_only: true,
         refresh_introspection: true,
+        requirements: FAPI2_PLUS_IDS,
         ..Self::FAPI2
     };
 
@@ -176,7 +311,10 @@ impl Profile {
         name: "obie",
         // OB-ALG
         algs: PS256_ONLY,
-        client_auth: &[ClientAuthMethod::PrivateKeyJwt, ClientAuthMethod::TlsClientAuth],
+        client_auth: &[
+            ClientAuthMethod::PrivateKeyJwt,
+            ClientAuthMethod::TlsClientAuth,
+        ],
         // OB-SENDER
         sender: MTLS_ONLY,
         access_token_ttl: Seconds::ANY,
@@ -192,6 +330,20 @@ impl Profile {
         refresh_introspection: false,
         // OB-INTENT
         consent_claim: Some("openbanking_intent_id"),
+        // FAPI 1.0 Advanced also allows the hybrid `code id_token`.
+        response_types: &["code", "code id_token"],
+        grant_types: FAPI_GRANTS,
+        iss_required: false,
+        https_redirect_required: true,
+        refresh_token_max_ttl: None,
+        jwe_algs: None,
+        jwe_encs: None,
+        tls_suites: &[],
+        tls12_required: true,
+        // OB-FAPI1
+        required_conformance: Some(FAPI1_ADVANCED),
+        signed_messages_required: false,
+        requirements: OBIE_IDS,
     };
 
     /// Open Finance Brasil security profile 1.0.
@@ -219,6 +371,20 @@ impl Profile {
         refresh_rotation: false,
         refresh_introspection: false,
         consent_claim: None,
+        response_types: CODE_ONLY,
+        grant_types: FAPI_GRANTS,
+        iss_required: true,
+        https_redirect_required: true,
+        refresh_token_max_ttl: None,
+        // OFB-ALG: RSA-OAEP with AES-256.
+        jwe_algs: Some(&["RSA-OAEP"]),
+        jwe_encs: Some(&["A256GCM"]),
+        // OFB-TLS
+        tls_suites: OFB_TLS_SUITES,
+        tls12_required: true,
+        required_conformance: None,
+        signed_messages_required: false,
+        requirements: OFB_IDS,
     };
 
     /// Australia Consumer Data Right.
@@ -250,6 +416,20 @@ impl Profile {
         // CDR-INTROSPECT
         refresh_introspection: true,
         consent_claim: Some("cdr_arrangement_id"),
+        response_types: CODE_ONLY,
+        grant_types: FAPI_GRANTS,
+        iss_required: true,
+        https_redirect_required: true,
+        // Refresh tokens live up to the sharing duration, at most one year.
+        refresh_token_max_ttl: Some(ONE_YEAR),
+        // CDR-ALG: RSA-OAEP with AES-128 or AES-256.
+        jwe_algs: Some(&["RSA-OAEP", "RSA-OAEP-256"]),
+        jwe_encs: Some(&["A128GCM", "A256GCM", "A128CBC-HS256", "A256CBC-HS512"]),
+        tls_suites: &[],
+        tls12_required: true,
+        required_conformance: None,
+        signed_messages_required: false,
+        requirements: CDR_IDS,
     };
 
     /// Berlin Group openFinance.
@@ -273,11 +453,50 @@ impl Profile {
         refresh_rotation: false,
         refresh_introspection: false,
         consent_claim: None,
+        // BG-CODE-FLOW
+        response_types: CODE_ONLY,
+        grant_types: FAPI_GRANTS,
+        iss_required: false,
+        https_redirect_required: true,
+        refresh_token_max_ttl: None,
+        jwe_algs: None,
+        jwe_encs: None,
+        tls_suites: &[],
+        // BG-MTLS: TLS 1.2 or newer.
+        tls12_required: true,
+        required_conformance: None,
+        // BG-SIGNED-REQ
+        signed_messages_required: true,
+        requirements: BERLIN_IDS,
     };
 
     /// The six profiles.
-    pub const ALL: &'static [Profile] =
-        &[Self::FAPI2, Self::FAPI2_PLUS, Self::OBIE, Self::OFB, Self::CDR, Self::BERLIN];
+    pub const ALL: &'static [Profile] = &[
+        Self::FAPI2,
+        Self::FAPI2_PLUS,
+        Self::OBIE,
+        Self::OFB,
+        Self::CDR,
+        Self::BERLIN,
+    ];
+
+    /// Whether requirement `id` belongs to this set.
+    #[must_use]
+    pub fn has(&self, id: &str) -> bool {
+        self.requirements.contains(&id)
+    }
+
+    /// Checks a lifetime against a range: [`crate::Error::LifetimeTooLong`]
+    /// above it, [`crate::Error::LifetimeTooShort`] below it.
+    pub fn check_ttl(range: Seconds, ttl: u64) -> Result<(), crate::Error> {
+        if ttl > range.max {
+            Err(crate::Error::LifetimeTooLong)
+        } else if ttl < range.min {
+            Err(crate::Error::LifetimeTooShort)
+        } else {
+            Ok(())
+        }
+    }
 
     /// The profile named `name` (`fapi2`, `fapi2-plus`, `obie`, `ofb`,
     /// `cdr`, `berlin`).
@@ -287,5 +506,62 @@ impl Profile {
             .find(|p| p.name == name)
             .copied()
             .ok_or(crate::Error::ProfileViolation)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn requirement_lists_are_distinct_and_owned() {
+        for p in Profile::ALL {
+            for (i, a) in p.requirements.iter().enumerate() {
+                assert!(
+                    !p.requirements[i + 1..].contains(a),
+                    "{} lists {a} twice",
+                    p.name
+                );
+            }
+            assert!(p.has(p.requirements[0]));
+            assert!(!p.has("F2-NOPE"));
+        }
+        // fapi2-plus is every fapi2 rule plus the five stronger CDR rules.
+        for id in Profile::FAPI2.requirements {
+            assert!(Profile::FAPI2_PLUS.has(id), "{id}");
+        }
+        for id in [
+            "CDR-AT-TTL",
+            "CDR-PAR-TTL",
+            "CDR-REQ-TTL",
+            "CDR-CODE-FLOW",
+            "CDR-INTROSPECT",
+        ] {
+            assert!(Profile::FAPI2_PLUS.has(id), "{id}");
+        }
+    }
+
+    /// F2-RT-NO-ROTATE, OFB-RT-NO-ROTATE, CDR-RT-NO-ROTATE: no set rotates.
+    #[test]
+    fn no_set_rotates_refresh_tokens() {
+        assert!(Profile::ALL.iter().all(|p| !p.refresh_rotation));
+    }
+
+    #[test]
+    fn ttl_ranges() {
+        assert_eq!(
+            Profile::check_ttl(Profile::CDR.par_ttl, 91),
+            Err(crate::Error::LifetimeTooLong)
+        );
+        assert_eq!(
+            Profile::check_ttl(Profile::CDR.par_ttl, 9),
+            Err(crate::Error::LifetimeTooShort)
+        );
+        assert_eq!(Profile::check_ttl(Profile::CDR.par_ttl, 90), Ok(()));
+        assert_eq!(Profile::from_name("cdr"), Ok(Profile::CDR));
+        assert_eq!(
+            Profile::from_name("fapi3"),
+            Err(crate::Error::ProfileViolation)
+        );
     }
 }

@@ -1,0 +1,892 @@
+//! The authorization request rules that are not token cryptography: which
+//! flows exist (F2-FLOWS, CDR-CODE-FLOW, BG-CODE-FLOW), `https` redirect
+//! URIs (F2-TLS-RESP), `iss` in the authorization response (F2-ISS), the
+//! consent screen (F2-AS-INFO) and the client's user-started authorization
+//! (F2-CLIENT-INFO).
+//!
+//! Parameters are copied into fixed-capacity strings ([`AuthorizationParams`])
+//! so that a PAR store holds them without allocating.
+
+use heapless::String;
+
+use crate::error::Error;
+use crate::json::Writer;
+use crate::jwk::Thumbprint;
+use crate::profile::Profile;
+
+/// Longest `client_id`.
+pub const MAX_CLIENT_ID: usize = 64;
+/// Longest `redirect_uri`.
+pub const MAX_REDIRECT_URI: usize = 256;
+/// Longest `scope`.
+pub const MAX_SCOPE: usize = 256;
+/// Longest `state`.
+pub const MAX_STATE: usize = 128;
+/// Longest `code_challenge` (S256 challenges are 43 characters).
+pub const MAX_CHALLENGE: usize = 64;
+/// Longest consent id (`openbanking_intent_id`, `cdr_arrangement_id`, ...).
+pub const MAX_CONSENT_ID: usize = 64;
+/// Longest user identifier (`sub`).
+pub const MAX_SUBJECT: usize = 64;
+/// Longest client display name on the consent screen.
+pub const MAX_CLIENT_NAME: usize = 128;
+
+/// Copies `s` into a fixed-capacity string: [`Error::TooLarge`] when it does
+/// not fit.
+pub(crate) fn bounded<const N: usize>(s: &str) -> Result<String<N>, Error> {
+    let mut out = String::new();
+    out.push_str(s).map_err(|_| Error::TooLarge)?;
+    Ok(out)
+}
+
+/// F2-FLOWS: the authorization endpoint knows only the response types of the
+/// profile (`code` in FAPI 2.0): `token` (implicit), `id_token` and the
+/// rest are [`Error::ResponseTypeRefused`].
+pub fn check_response_type(profile: &Profile, response_type: &str) -> Result<(), Error> {
+    if profile.response_types.contains(&response_type) {
+        Ok(())
+    } else {
+        Err(Error::ResponseTypeRefused)
+    }
+}
+
+/// A grant type the token endpoint accepts (F2-FLOWS).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum GrantType {
+    /// `authorization_code`.
+    AuthorizationCode,
+    /// `client_credentials`.
+    ClientCredentials,
+    /// `refresh_token`.
+    RefreshToken,
+}
+
+/// What a token request is for: decides whether the client credentials
+/// grant may serve it (CDR-CODE-FLOW, BG-CODE-FLOW).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Access {
+    /// Access to a user's resources, which the user consented to.
+    UserConsented,
+    /// The client's own business (creating a consent, registration).
+    ClientOnly,
+}
+
+impl GrantType {
+    /// Parses a `grant_type`. F2-FLOWS: `implicit`, `password` and every
+    /// grant type not in the profile are [`Error::GrantTypeRefused`].
+    pub fn parse(profile: &Profile, name: &str) -> Result<Self, Error> {
+        if !profile.grant_types.contains(&name) {
+            return Err(Error::GrantTypeRefused);
+        }
+        match name {
+            "authorization_code" => Ok(Self::AuthorizationCode),
+            "client_credentials" => Ok(Self::ClientCredentials),
+            "refresh_token" => Ok(Self::RefreshToken),
+            _ => Err(Error::GrantTypeRefused),
+        }
+    }
+
+    /// The wire name.
+    #[must_use]
+    pub const fn name(self) -> &'static str {
+        match self {
+            Self::AuthorizationCode => "authorization_code",
+            Self::ClientCredentials => "client_credentials",
+            Self::RefreshToken => "refresh_token",
+        }
+    }
+
+    /// CDR-CODE-FLOW, BG-CODE-FLOW: when the profile is code-flow-only,
+    /// user-consented access is reached only through the authorization code
+    /// flow (and its refresh tokens): the client credentials grant for it is
+    /// [`Error::GrantTypeRefused`].
+    pub fn check_access(self, profile: &Profile, access: Access) -> Result<(), Error> {
+        if profile.code_flow_only
+            && self == Self::ClientCredentials
+            && access == Access::UserConsented
+        {
+            Err(Error::GrantTypeRefused)
+        } else {
+            Ok(())
+        }
+    }
+}
+
+/// F2-TLS-RESP: the authorization response travels only to an `https`
+/// redirect URI ([`Error::InsecureRedirect`] for `http`, custom schemes and
+/// anything else); the URI needs a host and no fragment (RFC 6749 §3.1.2,
+/// [`Error::InvalidParameter`]).
+pub fn check_redirect_uri(profile: &Profile, uri: &str) -> Result<(), Error> {
+    if uri.len() > MAX_REDIRECT_URI {
+        return Err(Error::TooLarge);
+    }
+    let (scheme, rest) = uri.split_once("://").ok_or(Error::InvalidParameter)?;
+    if profile.https_redirect_required && !scheme.eq_ignore_ascii_case("https") {
+        return Err(Error::InsecureRedirect);
+    }
+    let host = rest.split(['/', '?', '#']).next().unwrap_or("");
+    if host.is_empty() || host.starts_with(':') || host.contains('@') {
+        return Err(Error::InvalidParameter);
+    }
+    if uri.contains('#') || uri.bytes().any(|b| !(0x21..0x7f).contains(&b)) {
+        return Err(Error::InvalidParameter);
+    }
+    Ok(())
+}
+
+/// An authorization request's parameters as they arrive (the PAR body or,
+/// where PAR is optional, the authorization endpoint's query).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct AuthorizationRequest<'a> {
+    /// `client_id`.
+    pub client_id: &'a str,
+    /// `response_type`.
+    pub response_type: &'a str,
+    /// `redirect_uri` (required in a PAR request).
+    pub redirect_uri: Option<&'a str>,
+    /// `scope`.
+    pub scope: &'a str,
+    /// `state`.
+    pub state: Option<&'a str>,
+    /// `code_challenge`.
+    pub code_challenge: Option<&'a str>,
+    /// `code_challenge_method`.
+    pub code_challenge_method: Option<&'a str>,
+    /// `dpop_jkt` (RFC 9449 §10): binds the code to a DPoP key.
+    pub dpop_jkt: Option<&'a str>,
+    /// The consent the client created before (intent id, arrangement id).
+    pub consent_id: Option<&'a str>,
+}
+
+/// A checked authorization request, in fixed-capacity storage: what a PAR
+/// store keeps and what a consent and a code are made from.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct AuthorizationParams {
+    client_id: String<MAX_CLIENT_ID>,
+    redirect_uri: String<MAX_REDIRECT_URI>,
+    scope: String<MAX_SCOPE>,
+    state: String<MAX_STATE>,
+    code_challenge: String<MAX_CHALLENGE>,
+    dpop_jkt: Option<Thumbprint>,
+    consent_id: String<MAX_CONSENT_ID>,
+}
+
+impl AuthorizationParams {
+    /// Checks `req` against `profile` and copies it.
+    ///
+    /// - F2-FLOWS: `response_type` other than the profile's is
+    ///   [`Error::ResponseTypeRefused`];
+    /// - `redirect_uri` is required ([`Error::InvalidParameter`]) and must be
+    ///   `https` (F2-TLS-RESP, [`Error::InsecureRedirect`]);
+    /// - PKCE (F2-PKCE): a missing challenge is [`Error::PkceMissing`], a
+    ///   method other than `S256` [`Error::PkceMethod`];
+    /// - an empty `client_id` or `scope`, or a `dpop_jkt` that is not a
+    ///   base64url SHA-256 thumbprint, is [`Error::InvalidParameter`];
+    /// - a value longer than its capacity is [`Error::TooLarge`].
+    pub fn from_request(profile: &Profile, req: &AuthorizationRequest<'_>) -> Result<Self, Error> {
+        check_response_type(profile, req.response_type)?;
+        if req.client_id.is_empty() || req.scope.is_empty() {
+            return Err(Error::InvalidParameter);
+        }
+        let redirect_uri = req.redirect_uri.ok_or(Error::InvalidParameter)?;
+        check_redirect_uri(profile, redirect_uri)?;
+        let code_challenge = match (req.code_challenge, req.code_challenge_method) {
+            (None, _) if profile.pkce_required => return Err(Error::PkceMissing),
+            (None, _) => "",
+            (Some(c), Some("S256")) if c.len() == 43 => c,
+            (Some(_), Some("S256")) => return Err(Error::InvalidParameter),
+            // An absent method means `plain` (RFC 7636 §4.3).
+            (Some(_), _) => return Err(Error::PkceMethod),
+        };
+        let dpop_jkt = match req.dpop_jkt {
+            None => None,
+            Some(j) => Some(Thumbprint(
+                crate::b64::decode_array::<32>(j.as_bytes())
+                    .map_err(|_| Error::InvalidParameter)?,
+            )),
+        };
+        Ok(Self {
+            client_id: bounded(req.client_id)?,
+            redirect_uri: bounded(redirect_uri)?,
+            scope: bounded(req.scope)?,
+            state: bounded(req.state.unwrap_or(""))?,
+            code_challenge: bounded(code_challenge)?,
+            dpop_jkt,
+            consent_id: bounded(req.consent_id.unwrap_or(""))?,
+        })
+    }
+
+    /// `client_id`.
+    #[must_use]
+    pub fn client_id(&self) -> &str {
+        &self.client_id
+    }
+    /// `redirect_uri`.
+    #[must_use]
+    pub fn redirect_uri(&self) -> &str {
+        &self.redirect_uri
+    }
+    /// `scope`.
+    #[must_use]
+    pub fn scope(&self) -> &str {
+        &self.scope
+    }
+    /// `state` (empty when absent).
+    #[must_use]
+    pub fn state(&self) -> &str {
+        &self.state
+    }
+    /// The S256 `code_challenge` (empty when PKCE was not used).
+    #[must_use]
+    pub fn code_challenge(&self) -> &str {
+        &self.code_challenge
+    }
+    /// The DPoP key the code is to be bound to.
+    #[must_use]
+    pub fn dpop_jkt(&self) -> Option<Thumbprint> {
+        self.dpop_jkt
+    }
+    /// The consent id (empty when absent).
+    #[must_use]
+    pub fn consent_id(&self) -> &str {
+        &self.consent_id
+    }
+}
+
+/// What the consent screen shows (F2-AS-INFO): the client's identity (name
+/// and id) and the scope. It cannot be built without them, and a code can
+/// only be issued from the [`ConsentRecord`] that approving it makes.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ConsentPrompt {
+    client_name: String<MAX_CLIENT_NAME>,
+    params: AuthorizationParams,
+}
+
+impl ConsentPrompt {
+    /// The prompt for `params`, naming the client `client_name` (from its
+    /// registration). F2-AS-INFO: an empty client name, client id or scope
+    /// is [`Error::InvalidParameter`].
+    pub fn new(client_name: &str, params: AuthorizationParams) -> Result<Self, Error> {
+        if client_name.trim().is_empty()
+            || params.client_id.is_empty()
+            || params.scope.trim().is_empty()
+        {
+            return Err(Error::InvalidParameter);
+        }
+        Ok(Self {
+            client_name: bounded(client_name)?,
+            params,
+        })
+    }
+
+    /// The client's display name, to show.
+    #[must_use]
+    pub fn client_name(&self) -> &str {
+        &self.client_name
+    }
+    /// The client's id, to show.
+    #[must_use]
+    pub fn client_id(&self) -> &str {
+        self.params.client_id()
+    }
+    /// The scope, to show.
+    #[must_use]
+    pub fn scope(&self) -> &str {
+        self.params.scope()
+    }
+    /// The consent id (intent, arrangement), to show its details.
+    #[must_use]
+    pub fn consent_id(&self) -> &str {
+        self.params.consent_id()
+    }
+
+    /// The user `subject` approved what this prompt showed. An empty subject
+    /// is [`Error::InvalidParameter`].
+    pub fn approve(self, subject: &str) -> Result<ConsentRecord, Error> {
+        if subject.is_empty() {
+            return Err(Error::InvalidParameter);
+        }
+        Ok(ConsentRecord {
+            subject: bounded(subject)?,
+            prompt: self,
+        })
+    }
+}
+
+/// A user's approval of a [`ConsentPrompt`]: the only input from which an
+/// authorization code is issued (F2-AS-INFO).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ConsentRecord {
+    subject: String<MAX_SUBJECT>,
+    prompt: ConsentPrompt,
+}
+
+impl ConsentRecord {
+    /// The user who approved.
+    #[must_use]
+    pub fn subject(&self) -> &str {
+        &self.subject
+    }
+    /// What the user was shown.
+    #[must_use]
+    pub fn prompt(&self) -> &ConsentPrompt {
+        &self.prompt
+    }
+    /// The approved request.
+    #[must_use]
+    pub fn params(&self) -> &AuthorizationParams {
+        &self.prompt.params
+    }
+}
+
+fn is_unreserved(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~')
+}
+
+fn pct_encode(w: &mut Writer<'_>, value: &str) -> Result<(), Error> {
+    const HEX: &[u8; 16] = b"0123456789ABCDEF";
+    for b in value.bytes() {
+        if is_unreserved(b) {
+            w.raw(&[b])?;
+        } else {
+            let hi = HEX.get(usize::from(b >> 4)).copied().unwrap_or(b'0');
+            let lo = HEX.get(usize::from(b & 15)).copied().unwrap_or(b'0');
+            w.raw(&[b'%', hi, lo])?;
+        }
+    }
+    Ok(())
+}
+
+fn hex_val(b: u8) -> Option<u8> {
+    match b {
+        b'0'..=b'9' => b.checked_sub(b'0'),
+        b'a'..=b'f' => b.checked_sub(b'a' - 10),
+        b'A'..=b'F' => b.checked_sub(b'A' - 10),
+        _ => None,
+    }
+}
+
+/// Whether the form-encoded `encoded` decodes to exactly `plain`, without a
+/// buffer.
+fn pct_eq(encoded: &str, plain: &str) -> bool {
+    let mut src = encoded.bytes();
+    let mut want = plain.bytes();
+    loop {
+        let got = match src.next() {
+            None => return want.next().is_none(),
+            Some(b'%') => match (src.next().and_then(hex_val), src.next().and_then(hex_val)) {
+                (Some(h), Some(l)) => (h << 4) | l,
+                _ => return false,
+            },
+            Some(b'+') => b' ',
+            Some(b) => b,
+        };
+        if want.next() != Some(got) {
+            return false;
+        }
+    }
+}
+
+/// Writes the redirect of a successful authorization response into `out`:
+/// `redirect_uri` with `code`, `state` (when not empty) and, F2-ISS, `iss`
+/// (RFC 9207) added to its query. Returns the length.
+pub fn write_response(
+    redirect_uri: &str,
+    code: &str,
+    state: &str,
+    issuer: &str,
+    out: &mut [u8],
+) -> Result<usize, Error> {
+    let mut w = Writer::new(out);
+    w.raw(redirect_uri.as_bytes())?;
+    w.raw(if redirect_uri.contains('?') {
+        b"&code="
+    } else {
+        b"?code="
+    })?;
+    pct_encode(&mut w, code)?;
+    if !state.is_empty() {
+        w.raw(b"&state=")?;
+        pct_encode(&mut w, state)?;
+    }
+    // F2-ISS: the issuer travels in every authorization response.
+    w.raw(b"&iss=")?;
+    pct_encode(&mut w, issuer)?;
+    Ok(w.len())
+}
+
+/// Client side: checks the query of the authorization response it received
+/// and returns the code.
+///
+/// - F2-ISS: an absent `iss`, or one that is not `expected_issuer`, is
+///   [`Error::WrongIssuer`] (checked first, as RFC 9207 §2.4 asks);
+/// - a `state` that is not `expected_state` is [`Error::InvalidParameter`]
+///   (CSRF, session swapping);
+/// - an error response, a missing or encoded code, or a repeated parameter is
+///   [`Error::InvalidParameter`].
+pub fn check_response<'q>(
+    query: &'q str,
+    expected_issuer: &str,
+    expected_state: &str,
+) -> Result<&'q str, Error> {
+    let (mut code, mut state, mut iss, mut error) = (None, None, None, false);
+    for pair in query.split('&').filter(|p| !p.is_empty()) {
+        let (name, value) = pair.split_once('=').unwrap_or((pair, ""));
+        let slot = match name {
+            "code" => &mut code,
+            "state" => &mut state,
+            "iss" => &mut iss,
+            "error" => {
+                error = true;
+                continue;
+            }
+            _ => continue,
+        };
+        if slot.replace(value).is_some() {
+            return Err(Error::InvalidParameter);
+        }
+    }
+    match iss {
+        Some(i) if pct_eq(i, expected_issuer) => {}
+        _ => return Err(Error::WrongIssuer),
+    }
+    if !pct_eq(state.unwrap_or(""), expected_state) || error {
+        return Err(Error::InvalidParameter);
+    }
+    match code {
+        Some(c) if !c.is_empty() && c.bytes().all(is_unreserved) => Ok(c),
+        _ => Err(Error::InvalidParameter),
+    }
+}
+
+/// Proof, at the call site, that the user asked to start authorization
+/// (F2-CLIENT-INFO): the client made it in the handler of the user's own
+/// action, after showing `notice` (the text that tells the user they will
+/// be sent to their bank). It is neither `Clone` nor `Copy`, so one action
+/// starts one authorization.
+///
+/// The type cannot prove that a human pressed a button; it makes a client
+/// built on fapi name the user's action where it starts authorization, and
+/// makes starting without one a visible choice rather than a default.
+#[derive(Debug, PartialEq, Eq)]
+pub struct UserAction {
+    _private: (),
+}
+
+impl UserAction {
+    /// The user acted after the client showed `notice`. An empty notice is
+    /// [`Error::InvalidParameter`]: the client says what will happen.
+    pub fn new(notice: &str) -> Result<Self, Error> {
+        if notice.trim().is_empty() {
+            return Err(Error::InvalidParameter);
+        }
+        Ok(Self { _private: () })
+    }
+}
+
+/// Client side (F2-CLIENT-INFO): starts authorization on the user's
+/// `action` by writing the form body of the pushed authorization request
+/// into `out` (the request is checked as the server will check it, so an
+/// `http` redirect or a missing PKCE challenge fails here first). Returns
+/// the length.
+pub fn start_authorization(
+    action: UserAction,
+    profile: &Profile,
+    req: &AuthorizationRequest<'_>,
+    out: &mut [u8],
+) -> Result<usize, Error> {
+    let UserAction { _private: () } = action;
+    let p = AuthorizationParams::from_request(profile, req)?;
+    let mut w = Writer::new(out);
+    w.raw(b"response_type=")?;
+    pct_encode(&mut w, req.response_type)?;
+    w.raw(b"&client_id=")?;
+    pct_encode(&mut w, p.client_id())?;
+    w.raw(b"&redirect_uri=")?;
+    pct_encode(&mut w, p.redirect_uri())?;
+    w.raw(b"&scope=")?;
+    pct_encode(&mut w, p.scope())?;
+    if !p.state().is_empty() {
+        w.raw(b"&state=")?;
+        pct_encode(&mut w, p.state())?;
+    }
+    if !p.code_challenge().is_empty() {
+        w.raw(b"&code_challenge=")?;
+        pct_encode(&mut w, p.code_challenge())?;
+        w.raw(b"&code_challenge_method=S256")?;
+    }
+    if let Some(j) = p.dpop_jkt() {
+        w.raw(b"&dpop_jkt=")?;
+        w.raw(j.to_b64().as_str().as_bytes())?;
+    }
+    Ok(w.len())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::testing::{CHALLENGE, params, request};
+
+    /// F2-FLOWS: only `response_type=code`; implicit (`token`), `id_token`
+    /// and hybrid responses are refused.
+    #[test]
+    fn f2_flows_response_type_code_only() {
+        assert_eq!(check_response_type(&Profile::FAPI2, "code"), Ok(()));
+        for bad in [
+            "token",
+            "id_token",
+            "code id_token",
+            "code token",
+            "none",
+            "",
+            "CODE",
+        ] {
+            assert_eq!(
+                check_response_type(&Profile::FAPI2, bad),
+                Err(Error::ResponseTypeRefused)
+            );
+            let req = AuthorizationRequest {
+                response_type: bad,
+                ..request()
+            };
+            assert_eq!(
+                AuthorizationParams::from_request(&Profile::FAPI2, &req),
+                Err(Error::ResponseTypeRefused)
+            );
+        }
+        // FAPI 1.0 Advanced (obie) still knows the hybrid flow.
+        assert_eq!(check_response_type(&Profile::OBIE, "code id_token"), Ok(()));
+    }
+
+    /// F2-FLOWS: implicit and password grants are refused.
+    #[test]
+    fn f2_flows_grant_types() {
+        for p in Profile::ALL {
+            assert_eq!(
+                GrantType::parse(p, "authorization_code"),
+                Ok(GrantType::AuthorizationCode)
+            );
+            assert_eq!(
+                GrantType::parse(p, "client_credentials"),
+                Ok(GrantType::ClientCredentials)
+            );
+            assert_eq!(
+                GrantType::parse(p, "refresh_token"),
+                Ok(GrantType::RefreshToken)
+            );
+            for bad in [
+                "implicit",
+                "password",
+                "urn:ietf:params:oauth:grant-type:device_code",
+                "",
+            ] {
+                assert_eq!(
+                    GrantType::parse(p, bad),
+                    Err(Error::GrantTypeRefused),
+                    "{bad}"
+                );
+            }
+        }
+        assert_eq!(GrantType::RefreshToken.name(), "refresh_token");
+    }
+
+    /// CDR-CODE-FLOW, BG-CODE-FLOW: user-consented access only through the
+    /// authorization code flow.
+    #[test]
+    fn cdr_code_flow_bg_code_flow_refuse_client_credentials_for_user_data() {
+        for p in [Profile::CDR, Profile::BERLIN, Profile::FAPI2_PLUS] {
+            assert_eq!(
+                GrantType::ClientCredentials.check_access(&p, Access::UserConsented),
+                Err(Error::GrantTypeRefused),
+                "{}",
+                p.name
+            );
+            assert_eq!(
+                GrantType::ClientCredentials.check_access(&p, Access::ClientOnly),
+                Ok(())
+            );
+            assert_eq!(
+                GrantType::AuthorizationCode.check_access(&p, Access::UserConsented),
+                Ok(())
+            );
+        }
+        assert_eq!(
+            GrantType::ClientCredentials.check_access(&Profile::FAPI2, Access::UserConsented),
+            Ok(())
+        );
+    }
+
+    /// F2-TLS-RESP: redirect URIs must be https.
+    #[test]
+    fn f2_tls_resp_https_redirects_only() {
+        let p = Profile::FAPI2;
+        assert_eq!(
+            check_redirect_uri(&p, "https://client.example/cb?x=1"),
+            Ok(())
+        );
+        assert_eq!(
+            check_redirect_uri(&p, "HTTPS://client.example:8443/cb"),
+            Ok(())
+        );
+        for bad in [
+            "http://client.example/cb",
+            "com.example.app://cb",
+            "ftp://x/",
+            "wss://x/",
+        ] {
+            assert_eq!(
+                check_redirect_uri(&p, bad),
+                Err(Error::InsecureRedirect),
+                "{bad}"
+            );
+        }
+        for bad in [
+            "https://",
+            "https:///cb",
+            "https://c.example/cb#frag",
+            "client.example/cb",
+            "https://a b/",
+        ] {
+            assert_eq!(
+                check_redirect_uri(&p, bad),
+                Err(Error::InvalidParameter),
+                "{bad}"
+            );
+        }
+        let req = AuthorizationRequest {
+            redirect_uri: Some("http://client.example/cb"),
+            ..request()
+        };
+        assert_eq!(
+            AuthorizationParams::from_request(&p, &req),
+            Err(Error::InsecureRedirect)
+        );
+    }
+
+    /// FAPI 2.0: `redirect_uri` is required in the PAR request.
+    #[test]
+    fn redirect_uri_required() {
+        let req = AuthorizationRequest {
+            redirect_uri: None,
+            ..request()
+        };
+        assert_eq!(
+            AuthorizationParams::from_request(&Profile::FAPI2, &req),
+            Err(Error::InvalidParameter)
+        );
+    }
+
+    /// F2-PKCE at the authorization request: challenge required, S256 only.
+    #[test]
+    fn pkce_parameters() {
+        let p = Profile::FAPI2;
+        let missing = AuthorizationRequest {
+            code_challenge: None,
+            ..request()
+        };
+        assert_eq!(
+            AuthorizationParams::from_request(&p, &missing),
+            Err(Error::PkceMissing)
+        );
+        let plain = AuthorizationRequest {
+            code_challenge_method: Some("plain"),
+            ..request()
+        };
+        assert_eq!(
+            AuthorizationParams::from_request(&p, &plain),
+            Err(Error::PkceMethod)
+        );
+        let absent = AuthorizationRequest {
+            code_challenge_method: None,
+            ..request()
+        };
+        assert_eq!(
+            AuthorizationParams::from_request(&p, &absent),
+            Err(Error::PkceMethod)
+        );
+        let short = AuthorizationRequest {
+            code_challenge: Some("abc"),
+            ..request()
+        };
+        assert_eq!(
+            AuthorizationParams::from_request(&p, &short),
+            Err(Error::InvalidParameter)
+        );
+        assert_eq!(params().code_challenge(), CHALLENGE);
+    }
+
+    #[test]
+    fn params_limits_and_dpop_jkt() {
+        let p = Profile::FAPI2;
+        let long = [b'a'; MAX_SCOPE + 1];
+        let long = core::str::from_utf8(&long).unwrap();
+        let req = AuthorizationRequest {
+            scope: long,
+            ..request()
+        };
+        assert_eq!(
+            AuthorizationParams::from_request(&p, &req),
+            Err(Error::TooLarge)
+        );
+        let req = AuthorizationRequest {
+            client_id: "",
+            ..request()
+        };
+        assert_eq!(
+            AuthorizationParams::from_request(&p, &req),
+            Err(Error::InvalidParameter)
+        );
+        let req = AuthorizationRequest {
+            dpop_jkt: Some("not a thumbprint"),
+            ..request()
+        };
+        assert_eq!(
+            AuthorizationParams::from_request(&p, &req),
+            Err(Error::InvalidParameter)
+        );
+        // RFC 7638 §3.1 thumbprint
+        let jkt = "NzbLsXh8uDCcd-6MNwXF4W_7noWXFZAfHkxZsRGC9Xs";
+        let req = AuthorizationRequest {
+            dpop_jkt: Some(jkt),
+            ..request()
+        };
+        let got = AuthorizationParams::from_request(&p, &req).unwrap();
+        assert!(got.dpop_jkt().unwrap().matches_b64(jkt));
+        assert_eq!(got.state(), "af0ifjsldkj");
+        assert_eq!(got.consent_id(), "urn:bank:aac:1");
+    }
+
+    /// F2-AS-INFO: the consent screen needs the client identity and the
+    /// scope; without them there is no prompt, hence no consent, hence no code.
+    #[test]
+    fn f2_as_info_prompt_needs_client_identity_and_scope() {
+        assert_eq!(
+            ConsentPrompt::new("", params()),
+            Err(Error::InvalidParameter)
+        );
+        assert_eq!(
+            ConsentPrompt::new("   ", params()),
+            Err(Error::InvalidParameter)
+        );
+        let prompt = ConsentPrompt::new("Example Money", params()).unwrap();
+        assert_eq!(prompt.client_name(), "Example Money");
+        assert_eq!(prompt.client_id(), "client-1");
+        assert_eq!(prompt.scope(), "accounts");
+        assert_eq!(prompt.consent_id(), "urn:bank:aac:1");
+        assert_eq!(prompt.clone().approve(""), Err(Error::InvalidParameter));
+        let record = prompt.approve("user-42").unwrap();
+        assert_eq!(record.subject(), "user-42");
+        assert_eq!(record.prompt().client_name(), "Example Money");
+        assert_eq!(record.params(), &params());
+    }
+
+    /// F2-ISS: the response carries `iss`, and the client refuses a
+    /// response whose `iss` is missing or another issuer's (mix-up).
+    #[test]
+    fn f2_iss_written_and_checked() {
+        let mut out = [0u8; 256];
+        let n = write_response(
+            "https://client.example/cb",
+            "SplxlOBeZQQYbYS6WxSbIA",
+            "xyz",
+            "https://as.example/",
+            &mut out,
+        )
+        .unwrap();
+        let uri = core::str::from_utf8(&out[..n]).unwrap();
+        // RFC 9207 §2 example form
+        assert_eq!(
+            uri,
+            "https://client.example/cb?code=SplxlOBeZQQYbYS6WxSbIA&state=xyz&iss=https%3A%2F%2Fas.example%2F"
+        );
+        let query = uri.split_once('?').unwrap().1;
+        assert_eq!(
+            check_response(query, "https://as.example/", "xyz"),
+            Ok("SplxlOBeZQQYbYS6WxSbIA")
+        );
+        assert_eq!(
+            check_response(query, "https://attacker.example/", "xyz"),
+            Err(Error::WrongIssuer)
+        );
+        assert_eq!(
+            check_response(query, "https://as.example", "xyz"),
+            Err(Error::WrongIssuer)
+        );
+        assert_eq!(
+            check_response("code=abc&state=xyz", "https://as.example/", "xyz"),
+            Err(Error::WrongIssuer)
+        );
+        assert_eq!(
+            check_response(query, "https://as.example/", "other"),
+            Err(Error::InvalidParameter)
+        );
+        assert_eq!(
+            check_response(
+                "code=a&code=b&state=xyz&iss=https%3A%2F%2Fas.example%2F",
+                "https://as.example/",
+                "xyz"
+            ),
+            Err(Error::InvalidParameter)
+        );
+        assert_eq!(
+            check_response(
+                "error=access_denied&state=xyz&iss=https://as.example/",
+                "https://as.example/",
+                "xyz"
+            ),
+            Err(Error::InvalidParameter)
+        );
+        assert_eq!(
+            check_response(
+                "code=abc&state=xyz&iss=https://as.example/",
+                "https://as.example/",
+                "xyz"
+            ),
+            Ok("abc")
+        );
+        // an existing query is kept
+        let n =
+            write_response("https://c.example/cb?a=1", "c", "", "https://as", &mut out).unwrap();
+        assert_eq!(
+            &out[..n],
+            b"https://c.example/cb?a=1&code=c&iss=https%3A%2F%2Fas"
+        );
+        assert_eq!(
+            write_response(
+                "https://c.example/cb",
+                "c",
+                "s",
+                "https://as",
+                &mut [0u8; 10]
+            ),
+            Err(Error::BufferTooSmall)
+        );
+    }
+
+    /// F2-CLIENT-INFO: starting authorization needs the user's action, made
+    /// after the client said what will happen.
+    #[test]
+    fn f2_client_info_start_needs_user_action() {
+        assert_eq!(UserAction::new(""), Err(Error::InvalidParameter));
+        assert_eq!(UserAction::new("  "), Err(Error::InvalidParameter));
+        let action =
+            UserAction::new("You will be sent to Example Bank to approve access.").unwrap();
+        let mut out = [0u8; 512];
+        let n = start_authorization(action, &Profile::FAPI2, &request(), &mut out).unwrap();
+        assert_eq!(
+            core::str::from_utf8(&out[..n]).unwrap(),
+            "response_type=code&client_id=client-1&redirect_uri=https%3A%2F%2Fclient.example%2Fcb\
+             &scope=accounts&state=af0ifjsldkj&code_challenge=E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM\
+             &code_challenge_method=S256"
+        );
+        let action = UserAction::new("Continue to your bank").unwrap();
+        let insecure = AuthorizationRequest {
+            redirect_uri: Some("http://c.example/cb"),
+            ..request()
+        };
+        assert_eq!(
+            start_authorization(action, &Profile::FAPI2, &insecure, &mut out),
+            Err(Error::InsecureRedirect)
+        );
+    }
+}
