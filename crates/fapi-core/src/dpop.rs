@@ -24,8 +24,9 @@
 //!   for a window of seconds to minutes); 60 s covers a slow client and a
 //!   slow network, and bounds how long the replay cache must remember a
 //!   `jti`. Configurable.
-//! - A `jti` is recorded until `iat + max_age + skew`, after which the proof
-//!   is refused as too old anyway.
+//! - A `jti` (prefixed with the key thumbprint, so one client cannot use up
+//!   another's) is recorded until `iat + max_age + skew`, after which the
+//!   proof is refused as too old anyway.
 //!
 //! # Nonces
 //!
@@ -225,9 +226,17 @@ where
     if let Some(nonces) = config.nonces {
         nonces.check(c.nonce, now, request.nonce_binding)?;
     }
+    // The replay key is the key thumbprint and the jti: one client cannot
+    // use up another's jti.
+    let jkt = jwk.key.thumbprint();
+    let mut id = [0u8; 32 + MAX_JTI_LEN];
+    let id_len = 32usize.saturating_add(jti.len());
+    let (head, tail) = id.split_at_mut(32);
+    head.copy_from_slice(jkt.as_bytes());
+    tail.get_mut(..jti.len()).ok_or(Error::TooLarge)?.copy_from_slice(jti.as_bytes());
     let until = iat.saturating_add(config.max_age).saturating_add(config.max_future_skew);
-    replay.record_once(jti.as_bytes(), until, now)?;
-    Ok(DpopProof { jkt: jwk.key.thumbprint(), key: jwk.key, iat })
+    replay.record_once(id.get(..id_len).ok_or(Error::TooLarge)?, until, now)?;
+    Ok(DpopProof { jkt, key: jwk.key, iat })
 }
 
 /// Checks that the proof's `htu` names `request_uri`, both normalised with
