@@ -121,6 +121,8 @@ where
     S: Signer + ?Sized,
     R: Random + ?Sized,
 {
+    // The profile's algorithms (OB-ALG, OFB-ALG, CDR-ALG) for what it signs.
+    signer.alg().check_allowed(profile.algs)?;
     check_lifetime(profile, params.lifetime)?;
     // F2-SENDER: sender-constrained tokens only.
     check_sender_constraint(profile, params.confirmation.as_ref())?;
