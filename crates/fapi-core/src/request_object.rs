@@ -203,11 +203,13 @@ where
         return Err(Error::LifetimeTooLong);
     }
     let now = clock.now();
-    let _ = claims::check_exp(Some(exp), now, 0)?;
-    claims::check_nbf(Some(nbf), now, config.max_future_skew)?;
+    // nbf no older than the limit (checked before exp, which it implies
+    // when exp - nbf is within the limit, so that the rule is reported).
     if now.saturating_sub(nbf) > max_ttl {
         return Err(Error::TooOld);
     }
+    let _ = claims::check_exp(Some(exp), now, 0)?;
+    claims::check_nbf(Some(nbf), now, config.max_future_skew)?;
     if m.nonce.is_some_and(|n| n.chars().count() > MAX_NONCE_LEN) {
         return Err(Error::InvalidParameter);
     }
