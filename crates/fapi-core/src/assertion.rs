@@ -178,7 +178,13 @@ where
     }
     let mut buf = [0u8; MAX_ASSERTION_LEN];
     // F2-ALG and the profile's list (OFB-ALG, CDR-ALG); key by kid and alg.
-    let verified = jws::verify_with_jwks(assertion, &Policy::new(config.algs), backend, jwks, &mut buf)?;
+    let verified = jws::verify_with_jwks(
+        assertion,
+        &Policy::new(config.algs),
+        backend,
+        jwks,
+        &mut buf,
+    )?;
     let c: AssertionClaims<'_> = json::parse(verified.payload)?;
     let iss = c.iss.ok_or(Error::MissingClaim)?;
     let sub = c.sub.ok_or(Error::MissingClaim)?;
@@ -209,8 +215,12 @@ where
     let cid_end = client_id.len();
     let jti_start = cid_end.saturating_add(1);
     let id_len = jti_start.saturating_add(jti.len());
-    id.get_mut(..cid_end).ok_or(Error::TooLarge)?.copy_from_slice(client_id.as_bytes());
-    id.get_mut(jti_start..id_len).ok_or(Error::TooLarge)?.copy_from_slice(jti.as_bytes());
+    id.get_mut(..cid_end)
+        .ok_or(Error::TooLarge)?
+        .copy_from_slice(client_id.as_bytes());
+    id.get_mut(jti_start..id_len)
+        .ok_or(Error::TooLarge)?
+        .copy_from_slice(jti.as_bytes());
     replay.record_once(id.get(..id_len).ok_or(Error::TooLarge)?, exp, now)?;
     Ok(VerifiedAssertion { exp, iat: c.iat })
 }
@@ -224,9 +234,18 @@ mod tests {
     #[test]
     fn conf_client_f2_ofb_cdr() {
         for p in [Profile::FAPI2, Profile::OFB, Profile::CDR] {
-            assert_eq!(check_client_auth_method(&p, "none", false), Err(Error::PublicClient));
-            assert_eq!(check_client_auth_method(&p, "none", true), Err(Error::PublicClient));
-            assert_eq!(check_client_auth_method(&p, "private_key_jwt", false), Err(Error::PublicClient));
+            assert_eq!(
+                check_client_auth_method(&p, "none", false),
+                Err(Error::PublicClient)
+            );
+            assert_eq!(
+                check_client_auth_method(&p, "none", true),
+                Err(Error::PublicClient)
+            );
+            assert_eq!(
+                check_client_auth_method(&p, "private_key_jwt", false),
+                Err(Error::PublicClient)
+            );
             assert_eq!(
                 check_client_auth_method(&p, "private_key_jwt", true),
                 Ok(ClientAuthMethod::PrivateKeyJwt)
@@ -239,12 +258,25 @@ mod tests {
     #[test]
     fn client_auth_method_f2_ofb_cdr() {
         for p in Profile::ALL {
-            for m in ["client_secret_basic", "client_secret_post", "client_secret_jwt", "bogus", ""] {
-                assert_eq!(check_client_auth_method(p, m, true), Err(Error::ClientAuthMethod), "{m}");
+            for m in [
+                "client_secret_basic",
+                "client_secret_post",
+                "client_secret_jwt",
+                "bogus",
+                "",
+            ] {
+                assert_eq!(
+                    check_client_auth_method(p, m, true),
+                    Err(Error::ClientAuthMethod),
+                    "{m}"
+                );
             }
         }
         let f2 = Profile::FAPI2;
-        assert_eq!(check_client_auth_method(&f2, "tls_client_auth", true), Ok(ClientAuthMethod::TlsClientAuth));
+        assert_eq!(
+            check_client_auth_method(&f2, "tls_client_auth", true),
+            Ok(ClientAuthMethod::TlsClientAuth)
+        );
         assert_eq!(
             check_client_auth_method(&f2, "self_signed_tls_client_auth", true),
             Ok(ClientAuthMethod::SelfSignedTlsClientAuth)
@@ -252,11 +284,17 @@ mod tests {
         // OFB-CLIENT-AUTH and CDR-CLIENT-AUTH: private_key_jwt only.
         for p in [Profile::OFB, Profile::CDR] {
             for m in ["tls_client_auth", "self_signed_tls_client_auth"] {
-                assert_eq!(check_client_auth_method(&p, m, true), Err(Error::ClientAuthMethod), "{m}");
+                assert_eq!(
+                    check_client_auth_method(&p, m, true),
+                    Err(Error::ClientAuthMethod),
+                    "{m}"
+                );
             }
         }
         assert_eq!(
-            Error::ClientAuthMethod.oauth_error(crate::Site::ClientAuthentication).as_str(),
+            Error::ClientAuthMethod
+                .oauth_error(crate::Site::ClientAuthentication)
+                .as_str(),
             "invalid_client"
         );
     }
@@ -265,7 +303,10 @@ mod tests {
     fn config_bounds() {
         let c = AssertionConfig::new(&Profile::FAPI2, "https://as");
         assert_eq!(c.with_max_lifetime(0).err(), Some(Error::ProfileViolation));
-        assert_eq!(c.with_max_future_skew(61).err(), Some(Error::ProfileViolation));
+        assert_eq!(
+            c.with_max_future_skew(61).err(),
+            Some(Error::ProfileViolation)
+        );
         assert!(c.with_max_future_skew(60).is_ok());
     }
 }

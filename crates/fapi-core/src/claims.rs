@@ -29,7 +29,7 @@ impl Audience<'_> {
     pub fn contains(&self, value: &str) -> bool {
         match self {
             Self::One(a) => *a == value,
-            Self::Many(list) => list.iter().any(|a| *a == value),
+            Self::Many(list) => list.contains(&value),
         }
     }
 

@@ -233,10 +233,18 @@ where
     let id_len = 32usize.saturating_add(jti.len());
     let (head, tail) = id.split_at_mut(32);
     head.copy_from_slice(jkt.as_bytes());
-    tail.get_mut(..jti.len()).ok_or(Error::TooLarge)?.copy_from_slice(jti.as_bytes());
-    let until = iat.saturating_add(config.max_age).saturating_add(config.max_future_skew);
+    tail.get_mut(..jti.len())
+        .ok_or(Error::TooLarge)?
+        .copy_from_slice(jti.as_bytes());
+    let until = iat
+        .saturating_add(config.max_age)
+        .saturating_add(config.max_future_skew);
     replay.record_once(id.get(..id_len).ok_or(Error::TooLarge)?, until, now)?;
-    Ok(DpopProof { jkt, key: jwk.key, iat })
+    Ok(DpopProof {
+        jkt,
+        key: jwk.key,
+        iat,
+    })
 }
 
 /// Checks that the proof's `htu` names `request_uri`, both normalised with
@@ -334,14 +342,20 @@ pub fn normalize_htu<'o>(uri: &str, out: &'o mut [u8]) -> Result<&'o str, Error>
         o.extend(port.as_bytes())?;
     } else if port.is_empty() && !authority.get(host_end..).unwrap_or("").is_empty() {
         // ":0", ":00" name port 0, which is not the default port.
-        let raw = authority.get(host_end..).unwrap_or("").trim_start_matches(':');
+        let raw = authority
+            .get(host_end..)
+            .unwrap_or("")
+            .trim_start_matches(':');
         if !raw.is_empty() {
             o.extend(b":0")?;
         }
     }
     // Percent-encoding normalisation into a scratch buffer.
     let mut scratch = [0u8; MAX_HTU_LEN];
-    let mut p = Out { buf: &mut scratch, len: 0 };
+    let mut p = Out {
+        buf: &mut scratch,
+        len: 0,
+    };
     let mut bytes = path.bytes();
     while let Some(c) = bytes.next() {
         if c == b'%' {
@@ -351,7 +365,10 @@ pub fn normalize_htu<'o>(uri: &str, out: &'o mut [u8]) -> Result<&'o str, Error>
             let (Some(hv), Some(lv)) = (hex_val(h), hex_val(l)) else {
                 return Err(Error::DpopUri);
             };
-            let v = hv.checked_mul(16).and_then(|v| v.checked_add(lv)).ok_or(Error::DpopUri)?;
+            let v = hv
+                .checked_mul(16)
+                .and_then(|v| v.checked_add(lv))
+                .ok_or(Error::DpopUri)?;
             if is_unreserved(v) {
                 p.push(v)?;
             } else {
@@ -395,7 +412,7 @@ pub fn normalize_htu<'o>(uri: &str, out: &'o mut [u8]) -> Result<&'o str, Error>
 }
 
 fn out_slice(buf: &mut [u8], len: usize) -> Result<&[u8], Error> {
-    buf.get(..len).ok_or(Error::DpopUri).map(|s| &*s)
+    buf.get(..len).ok_or(Error::DpopUri).map(|s| s as &[u8])
 }
 
 /// The `ath` of an access token: base64url(SHA-256(ASCII token))
@@ -424,7 +441,11 @@ pub fn check_ath(claim: Option<&str>, access_token: &str) -> Result<(), Error> {
 /// Checks that an access token's `cnf.jkt` names the proof's key (RFC 9449
 /// §7.1): [`Error::DpopKeyMismatch`] otherwise.
 pub fn check_token_binding(proof: &DpopProof, cnf_jkt: &str) -> Result<(), Error> {
-    if proof.jkt.matches_b64(cnf_jkt) { Ok(()) } else { Err(Error::DpopKeyMismatch) }
+    if proof.jkt.matches_b64(cnf_jkt) {
+        Ok(())
+    } else {
+        Err(Error::DpopKeyMismatch)
+    }
 }
 
 /// Checks the code's (or the PAR request's) `dpop_jkt` against the token
@@ -492,7 +513,10 @@ impl NonceIssuer {
         if bucket_seconds == 0 {
             return Err(Error::ProfileViolation);
         }
-        Ok(Self { key, bucket_seconds })
+        Ok(Self {
+            key,
+            bucket_seconds,
+        })
     }
 
     fn bucket(&self, now: u64) -> u64 {
@@ -526,20 +550,32 @@ impl NonceIssuer {
     /// Checks a proof's `nonce`: [`Error::DpopNonceRequired`] when absent,
     /// [`Error::DpopNonceInvalid`] unless it is the nonce of the current or
     /// the previous bucket for `binding`.
-    pub fn check(&self, nonce: Option<&str>, now: u64, binding: Option<&[u8]>) -> Result<(), Error> {
+    pub fn check(
+        &self,
+        nonce: Option<&str>,
+        now: u64,
+        binding: Option<&[u8]>,
+    ) -> Result<(), Error> {
         let nonce = nonce.ok_or(Error::DpopNonceRequired)?;
         if nonce.len() != NONCE_LEN {
             return Err(Error::DpopNonceInvalid);
         }
         let current = self.bucket(now);
         let mut ok = subtle::Choice::from(0);
-        for bucket in [Some(current), current.checked_sub(1)].into_iter().flatten() {
+        for bucket in [Some(current), current.checked_sub(1)]
+            .into_iter()
+            .flatten()
+        {
             let mac = self.mac(bucket, binding)?;
             let mut want = [0u8; NONCE_LEN];
             let _ = b64::encode(&mac, &mut want)?;
             ok |= want.ct_eq(nonce.as_bytes());
         }
-        if bool::from(ok) { Ok(()) } else { Err(Error::DpopNonceInvalid) }
+        if bool::from(ok) {
+            Ok(())
+        } else {
+            Err(Error::DpopNonceInvalid)
+        }
     }
 }
 
@@ -597,7 +633,12 @@ pub fn sign_proof<S: Signer + ?Sized>(
     w.raw(b"}")?;
     let len = w.len();
     let payload = body.get(..len).ok_or(Error::BufferTooSmall)?;
-    jws::sign(signer, &HeaderParams::typed(TYP).with_jwk(&key), payload, out)
+    jws::sign(
+        signer,
+        &HeaderParams::typed(TYP).with_jwk(&key),
+        payload,
+        out,
+    )
 }
 
 #[cfg(test)]
@@ -606,7 +647,9 @@ mod tests {
 
     fn norm(s: &str) -> std::string::String {
         let mut b = [0u8; MAX_HTU_LEN];
-        normalize_htu(s, &mut b).map(std::string::String::from).unwrap_or_else(|e| std::format!("ERR {e:?}"))
+        normalize_htu(s, &mut b)
+            .map(std::string::String::from)
+            .unwrap_or_else(|e| std::format!("ERR {e:?}"))
     }
 
     #[test]
@@ -625,8 +668,14 @@ mod tests {
         ] {
             assert_eq!(norm(same), want, "{same}");
         }
-        assert_eq!(norm("https://server.example.com"), "https://server.example.com/");
-        assert_eq!(norm("https://server.example.com?q"), "https://server.example.com/");
+        assert_eq!(
+            norm("https://server.example.com"),
+            "https://server.example.com/"
+        );
+        assert_eq!(
+            norm("https://server.example.com?q"),
+            "https://server.example.com/"
+        );
         assert_eq!(norm("http://a.example:80/x"), "http://a.example/x");
         assert_eq!(norm("http://a.example:443/x"), "http://a.example:443/x");
         assert_eq!(norm("https://a.example:8443/x"), "https://a.example:8443/x");
@@ -635,7 +684,10 @@ mod tests {
         assert_eq!(norm("https://[::1]:443/x"), "https://[::1]/x");
         assert_eq!(norm("https://[::1]/x"), "https://[::1]/x");
         // path case is significant
-        assert_ne!(norm("https://a.example/Token"), norm("https://a.example/token"));
+        assert_ne!(
+            norm("https://a.example/Token"),
+            norm("https://a.example/token")
+        );
         for bad in [
             "server.example.com/token",
             "ftp://a.example/x",
@@ -652,10 +704,22 @@ mod tests {
 
     #[test]
     fn wrong_htu_refused() {
-        assert_eq!(check_htu("https://a.example/token", "https://a.example/par"), Err(Error::DpopUri));
-        assert_eq!(check_htu("https://b.example/token", "https://a.example/token"), Err(Error::DpopUri));
-        assert_eq!(check_htu("http://a.example/token", "https://a.example/token"), Err(Error::DpopUri));
-        assert_eq!(check_htu("https://a.example/token?x", "https://A.example:443/token"), Ok(()));
+        assert_eq!(
+            check_htu("https://a.example/token", "https://a.example/par"),
+            Err(Error::DpopUri)
+        );
+        assert_eq!(
+            check_htu("https://b.example/token", "https://a.example/token"),
+            Err(Error::DpopUri)
+        );
+        assert_eq!(
+            check_htu("http://a.example/token", "https://a.example/token"),
+            Err(Error::DpopUri)
+        );
+        assert_eq!(
+            check_htu("https://a.example/token?x", "https://A.example:443/token"),
+            Ok(())
+        );
     }
 
     /// RFC 9449 §7.1: the `ath` of the example access token.
@@ -676,26 +740,59 @@ mod tests {
         let n = issuer.issue(1_000, Some(b"client-a")).unwrap();
         assert_eq!(n.as_str().len(), NONCE_LEN);
         // same bucket, next bucket: accepted
-        assert_eq!(issuer.check(Some(n.as_str()), 1_019, Some(b"client-a")), Ok(()));
-        assert_eq!(issuer.check(Some(n.as_str()), 1_079, Some(b"client-a")), Ok(()));
+        assert_eq!(
+            issuer.check(Some(n.as_str()), 1_019, Some(b"client-a")),
+            Ok(())
+        );
+        assert_eq!(
+            issuer.check(Some(n.as_str()), 1_079, Some(b"client-a")),
+            Ok(())
+        );
         // two buckets later: stale
-        assert_eq!(issuer.check(Some(n.as_str()), 1_140, Some(b"client-a")), Err(Error::DpopNonceInvalid));
+        assert_eq!(
+            issuer.check(Some(n.as_str()), 1_140, Some(b"client-a")),
+            Err(Error::DpopNonceInvalid)
+        );
         // another binding, no binding, another key
-        assert_eq!(issuer.check(Some(n.as_str()), 1_000, Some(b"client-b")), Err(Error::DpopNonceInvalid));
-        assert_eq!(issuer.check(Some(n.as_str()), 1_000, None), Err(Error::DpopNonceInvalid));
+        assert_eq!(
+            issuer.check(Some(n.as_str()), 1_000, Some(b"client-b")),
+            Err(Error::DpopNonceInvalid)
+        );
+        assert_eq!(
+            issuer.check(Some(n.as_str()), 1_000, None),
+            Err(Error::DpopNonceInvalid)
+        );
         let other = NonceIssuer::new(NonceKey::new([8; 32]), 60).unwrap();
-        assert_eq!(other.check(Some(n.as_str()), 1_000, Some(b"client-a")), Err(Error::DpopNonceInvalid));
+        assert_eq!(
+            other.check(Some(n.as_str()), 1_000, Some(b"client-a")),
+            Err(Error::DpopNonceInvalid)
+        );
         // missing, malformed
-        assert_eq!(issuer.check(None, 1_000, None), Err(Error::DpopNonceRequired));
-        assert_eq!(issuer.check(Some("abc"), 1_000, None), Err(Error::DpopNonceInvalid));
+        assert_eq!(
+            issuer.check(None, 1_000, None),
+            Err(Error::DpopNonceRequired)
+        );
+        assert_eq!(
+            issuer.check(Some("abc"), 1_000, None),
+            Err(Error::DpopNonceInvalid)
+        );
         // a nonce from the future bucket is not accepted either
         let later = issuer.issue(1_200, None).unwrap();
-        assert_eq!(issuer.check(Some(later.as_str()), 1_000, None), Err(Error::DpopNonceInvalid));
-        assert_eq!(NonceIssuer::new(NonceKey::new([0; 32]), 0).err(), Some(Error::ProfileViolation));
+        assert_eq!(
+            issuer.check(Some(later.as_str()), 1_000, None),
+            Err(Error::DpopNonceInvalid)
+        );
+        assert_eq!(
+            NonceIssuer::new(NonceKey::new([0; 32]), 0).err(),
+            Some(Error::ProfileViolation)
+        );
         assert!(!std::format!("{issuer:?}").contains("7, 7"));
         // both errors answer use_dpop_nonce
         for e in [Error::DpopNonceRequired, Error::DpopNonceInvalid] {
-            assert_eq!(e.oauth_error(crate::Site::DpopProof).as_str(), "use_dpop_nonce");
+            assert_eq!(
+                e.oauth_error(crate::Site::DpopProof).as_str(),
+                "use_dpop_nonce"
+            );
         }
     }
 
@@ -705,7 +802,10 @@ mod tests {
         assert_eq!(c.max_future_skew(), 10);
         assert_eq!(c.max_age(), 60);
         assert!(c.with_max_future_skew(60).is_ok());
-        assert_eq!(c.with_max_future_skew(61).err(), Some(Error::ProfileViolation));
+        assert_eq!(
+            c.with_max_future_skew(61).err(),
+            Some(Error::ProfileViolation)
+        );
         assert_eq!(c.with_max_age(0).err(), Some(Error::ProfileViolation));
     }
 }

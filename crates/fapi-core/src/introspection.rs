@@ -50,7 +50,11 @@ pub const INACTIVE: &[u8] = br#"{"active":false}"#;
 
 /// Writes the introspection response for `info` under `profile` into
 /// `out`, returning its length.
-pub fn write_response(profile: &Profile, info: &TokenInfo<'_>, out: &mut [u8]) -> Result<usize, Error> {
+pub fn write_response(
+    profile: &Profile,
+    info: &TokenInfo<'_>,
+    out: &mut [u8],
+) -> Result<usize, Error> {
     // CDR-INTROSPECT: only refresh tokens are introspectable.
     let refused = profile.refresh_introspection && info.kind == TokenKind::Access;
     if !info.active || refused {
@@ -142,7 +146,10 @@ mod tests {
     #[test]
     fn cdr_introspect_refresh_only() {
         let p = Profile::CDR;
-        assert_eq!(write(&p, &info(TokenKind::Access)), serde_json::json!({"active": false}));
+        assert_eq!(
+            write(&p, &info(TokenKind::Access)),
+            serde_json::json!({"active": false})
+        );
         let v = write(&p, &info(TokenKind::Refresh));
         assert_eq!(v["active"], true);
         assert_eq!(v["cdr_arrangement_id"], "arr-42");
@@ -167,8 +174,14 @@ mod tests {
         // no consent claim under fapi2
         assert!(v.get("cdr_arrangement_id").is_none());
         i.active = false;
-        assert_eq!(write(&Profile::FAPI2, &i), serde_json::json!({"active": false}));
+        assert_eq!(
+            write(&Profile::FAPI2, &i),
+            serde_json::json!({"active": false})
+        );
         let mut small = [0u8; 8];
-        assert_eq!(write_response(&Profile::FAPI2, &info(TokenKind::Refresh), &mut small), Err(Error::BufferTooSmall));
+        assert_eq!(
+            write_response(&Profile::FAPI2, &info(TokenKind::Refresh), &mut small),
+            Err(Error::BufferTooSmall)
+        );
     }
 }

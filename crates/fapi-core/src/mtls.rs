@@ -130,7 +130,10 @@ pub fn authenticate_tls_client(
     registered: &TlsClientAuthSubject<'_>,
     presented: &PresentedCertificate<'_>,
 ) -> Result<CertThumbprint, Error> {
-    if !profile.client_auth.contains(&ClientAuthMethod::TlsClientAuth) {
+    if !profile
+        .client_auth
+        .contains(&ClientAuthMethod::TlsClientAuth)
+    {
         return Err(Error::ClientAuthMethod);
     }
     if presented.der.is_empty() {
@@ -172,8 +175,14 @@ mod tests {
         let t = CertThumbprint::of_der(CERT_DER);
         assert_eq!(core::str::from_utf8(&t.to_b64()).unwrap(), x5t);
         assert_eq!(check_certificate_binding(x5t, CERT_DER), Ok(()));
-        assert_eq!(check_certificate_binding(x5t, &CERT_DER[1..]), Err(Error::CertificateMismatch));
-        assert_eq!(check_certificate_binding("short", CERT_DER), Err(Error::CertificateMismatch));
+        assert_eq!(
+            check_certificate_binding(x5t, &CERT_DER[1..]),
+            Err(Error::CertificateMismatch)
+        );
+        assert_eq!(
+            check_certificate_binding("short", CERT_DER),
+            Err(Error::CertificateMismatch)
+        );
     }
 
     /// F2-SENDER, OB-SENDER, CDR-HOK: under the certificate-binding profiles
@@ -190,12 +199,18 @@ mod tests {
                 "{}",
                 p.name
             );
-            assert_eq!(check_token_certificate(&p, Some(x5t), Some(CERT_DER)), Ok(()));
+            assert_eq!(
+                check_token_certificate(&p, Some(x5t), Some(CERT_DER)),
+                Ok(())
+            );
             assert_eq!(
                 check_token_certificate(&p, Some(x5t), Some(b"other")),
                 Err(Error::CertificateMismatch)
             );
-            assert_eq!(check_token_certificate(&p, Some(x5t), None), Err(Error::CertificateMismatch));
+            assert_eq!(
+                check_token_certificate(&p, Some(x5t), None),
+                Err(Error::CertificateMismatch)
+            );
         }
         // FAPI 2.0 allows DPoP too: the certificate check alone does not
         // decide (the token module requires one of the two).
@@ -215,17 +230,32 @@ mod tests {
             ..PresentedCertificate::default()
         };
         let dn = TlsClientAuthSubject::SubjectDn("O=Example TPP,CN=tpp.example");
-        assert_eq!(authenticate_tls_client(&p, &dn, &presented), Ok(CertThumbprint::of_der(CERT_DER)));
+        assert_eq!(
+            authenticate_tls_client(&p, &dn, &presented),
+            Ok(CertThumbprint::of_der(CERT_DER))
+        );
         let san = TlsClientAuthSubject::SanDns("tpp.example");
         assert!(authenticate_tls_client(&p, &san, &presented).is_ok());
         let other = TlsClientAuthSubject::SubjectDn("O=Other,CN=tpp.example");
         let err = authenticate_tls_client(&p, &other, &presented).unwrap_err();
         assert_eq!(err, Error::CertificateMismatch);
-        assert_eq!(err.oauth_error(Site::ClientAuthentication).as_str(), "invalid_client");
+        assert_eq!(
+            err.oauth_error(Site::ClientAuthentication).as_str(),
+            "invalid_client"
+        );
         let uri = TlsClientAuthSubject::SanUri("https://tpp.example");
-        assert_eq!(authenticate_tls_client(&p, &uri, &presented), Err(Error::CertificateMismatch));
-        let none = PresentedCertificate { der: &[], ..presented };
-        assert_eq!(authenticate_tls_client(&p, &dn, &none), Err(Error::CertificateMismatch));
+        assert_eq!(
+            authenticate_tls_client(&p, &uri, &presented),
+            Err(Error::CertificateMismatch)
+        );
+        let none = PresentedCertificate {
+            der: &[],
+            ..presented
+        };
+        assert_eq!(
+            authenticate_tls_client(&p, &dn, &none),
+            Err(Error::CertificateMismatch)
+        );
         // CDR-CLIENT-AUTH: no MTLS client authentication under the CDR.
         assert_eq!(
             authenticate_tls_client(&Profile::CDR, &dn, &presented),

@@ -53,7 +53,11 @@ pub fn check_verifier_format(verifier: &str) -> Result<(), Error> {
     let chars_ok = verifier
         .bytes()
         .all(|c| c.is_ascii_alphanumeric() || matches!(c, b'-' | b'.' | b'_' | b'~'));
-    if len_ok && chars_ok { Ok(()) } else { Err(Error::PkceVerifierFormat) }
+    if len_ok && chars_ok {
+        Ok(())
+    } else {
+        Err(Error::PkceVerifierFormat)
+    }
 }
 
 /// An S256 code challenge (43 base64url characters).
@@ -145,7 +149,10 @@ impl Pair {
         let _ = encoded?;
         let text = core::str::from_utf8(&verifier).map_err(|_| Error::RandomFailed)?;
         let challenge = Challenge::s256(text)?.0;
-        Ok(Self { verifier, challenge })
+        Ok(Self {
+            verifier,
+            challenge,
+        })
     }
 
     /// The code verifier.
@@ -163,7 +170,9 @@ impl Pair {
 
 impl core::fmt::Debug for Pair {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-        f.debug_struct("Pair").field("challenge", &self.challenge()).finish_non_exhaustive()
+        f.debug_struct("Pair")
+            .field("challenge", &self.challenge())
+            .finish_non_exhaustive()
     }
 }
 
@@ -177,7 +186,10 @@ mod tests {
     /// RFC 7636 Appendix B.
     #[test]
     fn rfc7636_appendix_b() {
-        assert_eq!(Challenge::s256(RFC_VERIFIER).unwrap().as_str(), RFC_CHALLENGE);
+        assert_eq!(
+            Challenge::s256(RFC_VERIFIER).unwrap().as_str(),
+            RFC_CHALLENGE
+        );
         assert_eq!(verify(RFC_VERIFIER, RFC_CHALLENGE), Ok(()));
     }
 
@@ -194,7 +206,10 @@ mod tests {
         assert_eq!(check_verifier_format(&long[..128]), Ok(()));
         let bad = "dBjftJeZ4CVP+mB92K27uhbUJU1p1r/wW1gFWFOEjXk";
         assert_eq!(check_verifier_format(bad), Err(Error::PkceVerifierFormat));
-        assert_eq!(check_verifier_format("a~b.c_d-e0123456789012345678901234567890123"), Ok(()));
+        assert_eq!(
+            check_verifier_format("a~b.c_d-e0123456789012345678901234567890123"),
+            Ok(())
+        );
     }
 
     /// F2-PKCE: `plain` and an absent method are refused.
@@ -205,9 +220,18 @@ mod tests {
             check_authorization_request(&p, Some(RFC_CHALLENGE), Some("plain")),
             Err(Error::PkceMethod)
         );
-        assert_eq!(check_authorization_request(&p, Some(RFC_CHALLENGE), None), Err(Error::PkceMethod));
-        assert_eq!(check_authorization_request(&p, Some(RFC_CHALLENGE), Some("s256")), Err(Error::PkceMethod));
-        assert_eq!(check_authorization_request(&p, Some(RFC_CHALLENGE), Some("S256")), Ok(true));
+        assert_eq!(
+            check_authorization_request(&p, Some(RFC_CHALLENGE), None),
+            Err(Error::PkceMethod)
+        );
+        assert_eq!(
+            check_authorization_request(&p, Some(RFC_CHALLENGE), Some("s256")),
+            Err(Error::PkceMethod)
+        );
+        assert_eq!(
+            check_authorization_request(&p, Some(RFC_CHALLENGE), Some("S256")),
+            Ok(true)
+        );
         assert_eq!(
             check_authorization_request(&p, Some("short"), Some("S256")),
             Err(Error::InvalidParameter)
@@ -221,7 +245,12 @@ mod tests {
     fn pkce_required_per_profile_f2_ofb_cdr_bg() {
         for p in [Profile::FAPI2, Profile::OFB, Profile::CDR, Profile::BERLIN] {
             assert!(p.pkce_required, "{}", p.name);
-            assert_eq!(check_authorization_request(&p, None, None), Err(Error::PkceMissing), "{}", p.name);
+            assert_eq!(
+                check_authorization_request(&p, None, None),
+                Err(Error::PkceMissing),
+                "{}",
+                p.name
+            );
             assert_eq!(
                 check_authorization_request(&p, None, Some("S256")),
                 Err(Error::PkceMissing),
@@ -229,7 +258,10 @@ mod tests {
                 p.name
             );
         }
-        let relaxed = Profile { pkce_required: false, ..Profile::FAPI2 };
+        let relaxed = Profile {
+            pkce_required: false,
+            ..Profile::FAPI2
+        };
         assert_eq!(check_authorization_request(&relaxed, None, None), Ok(false));
     }
 
@@ -257,7 +289,10 @@ mod tests {
         assert_eq!(check_verifier_format(pair.verifier()), Ok(()));
         assert_eq!(verify(pair.verifier(), pair.challenge()), Ok(()));
         // base64url of 00 01 .. 1f
-        assert_eq!(pair.verifier(), "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8");
+        assert_eq!(
+            pair.verifier(),
+            "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8"
+        );
         assert_eq!(Pair::generate(&Broken).err(), Some(Error::RandomFailed));
         assert!(!std::format!("{pair:?}").contains(pair.verifier()));
     }

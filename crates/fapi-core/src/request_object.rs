@@ -52,7 +52,11 @@ impl<'a> RequestObjectConfig<'a> {
     /// Request objects for `issuer` under `profile`, default skew.
     #[must_use]
     pub const fn new(profile: &'a Profile, issuer: &'a str) -> Self {
-        Self { issuer, profile, max_future_skew: DEFAULT_MAX_FUTURE_SKEW }
+        Self {
+            issuer,
+            profile,
+            max_future_skew: DEFAULT_MAX_FUTURE_SKEW,
+        }
     }
 
     /// The longest `exp - nbf` and `now - nbf`.
@@ -180,7 +184,8 @@ where
         return Err(Error::TooLarge);
     }
     // The profile's algorithms (OB-ALG, OFB-ALG, CDR-ALG).
-    let verified = jws::verify_with_jwks(jwt, &Policy::new(config.profile.algs), backend, jwks, buf)?;
+    let verified =
+        jws::verify_with_jwks(jwt, &Policy::new(config.profile.algs), backend, jwks, buf)?;
     let payload: &'b [u8] = verified.payload;
     let m: RequestMembers<'b> = json::parse(payload)?;
     // RFC 9101 §5: iss is the client, and client_id (if present) the same.
@@ -284,7 +289,10 @@ where
     let mut at = 0usize;
     for piece in [parts.header, b".".as_slice()] {
         let end = at.saturating_add(piece.len());
-        compact.get_mut(at..end).ok_or(Error::BufferTooSmall)?.copy_from_slice(piece);
+        compact
+            .get_mut(at..end)
+            .ok_or(Error::BufferTooSmall)?
+            .copy_from_slice(piece);
         at = end;
     }
     let end = at.saturating_add(body_b64_len);
@@ -296,7 +304,10 @@ where
     at = end;
     for piece in [b".".as_slice(), parts.signature] {
         let end = at.saturating_add(piece.len());
-        compact.get_mut(at..end).ok_or(Error::BufferTooSmall)?.copy_from_slice(piece);
+        compact
+            .get_mut(at..end)
+            .ok_or(Error::BufferTooSmall)?
+            .copy_from_slice(piece);
         at = end;
     }
     // BG-SIGNED-REQ: the signature over the request, by the TPP's key.

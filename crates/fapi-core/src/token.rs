@@ -100,7 +100,10 @@ pub fn check_lifetime(profile: &Profile, lifetime: u64) -> Result<(), Error> {
 /// F2-SENDER: no `cnf`, or one of a kind the profile does not list (DPoP
 /// under an MTLS-only profile: OB-SENDER, CDR-HOK), is
 /// [`Error::SenderConstraintMissing`].
-pub fn check_sender_constraint(profile: &Profile, confirmation: Option<&Confirmation>) -> Result<(), Error> {
+pub fn check_sender_constraint(
+    profile: &Profile,
+    confirmation: Option<&Confirmation>,
+) -> Result<(), Error> {
     match confirmation {
         // F2-SENDER / OB-SENDER / CDR-HOK
         Some(c) if profile.sender.contains(&c.kind()) => Ok(()),
@@ -126,7 +129,10 @@ where
     check_lifetime(profile, params.lifetime)?;
     // F2-SENDER: sender-constrained tokens only.
     check_sender_constraint(profile, params.confirmation.as_ref())?;
-    let exp = params.issued_at.checked_add(params.lifetime).ok_or(Error::LifetimeTooLong)?;
+    let exp = params
+        .issued_at
+        .checked_add(params.lifetime)
+        .ok_or(Error::LifetimeTooLong)?;
     let mut jti = [0u8; JTI_BYTES];
     rng.fill(&mut jti)?;
 
@@ -263,7 +269,8 @@ impl AccessTokenClaims<'_> {
     /// Whether the space-separated `scope` contains `wanted`.
     #[must_use]
     pub fn has_scope(&self, wanted: &str) -> bool {
-        self.scope.is_some_and(|s| s.split(' ').any(|x| x == wanted))
+        self.scope
+            .is_some_and(|s| s.split(' ').any(|x| x == wanted))
     }
 }
 
@@ -373,8 +380,14 @@ mod tests {
         assert_eq!(check_lifetime(&ofb, 299), Err(Error::LifetimeTooShort));
         assert_eq!(check_lifetime(&ofb, 300), Ok(()));
         assert_eq!(check_lifetime(&ofb, 900), Ok(()));
-        assert_eq!(check_lifetime(&Profile::FAPI2, 0), Err(Error::LifetimeTooShort));
-        assert_eq!(check_lifetime(&Profile::FAPI2_PLUS, 3600), Err(Error::LifetimeTooLong));
+        assert_eq!(
+            check_lifetime(&Profile::FAPI2, 0),
+            Err(Error::LifetimeTooShort)
+        );
+        assert_eq!(
+            check_lifetime(&Profile::FAPI2_PLUS, 3600),
+            Err(Error::LifetimeTooLong)
+        );
     }
 
     /// F2-SENDER: no cnf is refused; OB-SENDER / CDR-HOK: DPoP binding is
@@ -383,11 +396,17 @@ mod tests {
     fn f2_sender_constraint_required() {
         let jkt = Confirmation::Jkt(Thumbprint([1; 32]));
         let x5t = Confirmation::X5tS256(CertThumbprint([2; 32]));
-        assert_eq!(check_sender_constraint(&Profile::FAPI2, None), Err(Error::SenderConstraintMissing));
+        assert_eq!(
+            check_sender_constraint(&Profile::FAPI2, None),
+            Err(Error::SenderConstraintMissing)
+        );
         assert_eq!(check_sender_constraint(&Profile::FAPI2, Some(&jkt)), Ok(()));
         assert_eq!(check_sender_constraint(&Profile::FAPI2, Some(&x5t)), Ok(()));
         for p in [Profile::OBIE, Profile::CDR] {
-            assert_eq!(check_sender_constraint(&p, Some(&jkt)), Err(Error::SenderConstraintMissing));
+            assert_eq!(
+                check_sender_constraint(&p, Some(&jkt)),
+                Err(Error::SenderConstraintMissing)
+            );
             assert_eq!(check_sender_constraint(&p, Some(&x5t)), Ok(()));
         }
     }

@@ -1,9 +1,14 @@
 //! Real keys for the integration tests: P-256 (ES256) and Ed25519 (EdDSA)
 //! signers and a `PublicKeyVerifier` on the RustCrypto crates, a replay
 //! cache in memory, and helpers to build tokens by hand.
-#![allow(dead_code, clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)]
+#![allow(
+    dead_code,
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing
+)]
 
-use std::cell::RefCell;
+use core::cell::RefCell;
 use std::string::String;
 use std::vec::Vec;
 
@@ -21,7 +26,10 @@ pub struct P256Key {
 impl P256Key {
     pub fn new(seed: u8, kid: &str) -> Self {
         let sk = p256::ecdsa::SigningKey::from_slice(&[seed; 32]).unwrap();
-        Self { sk, kid: kid.into() }
+        Self {
+            sk,
+            kid: kid.into(),
+        }
     }
 }
 
@@ -34,9 +42,14 @@ impl Signer for P256Key {
     }
     fn sign(&self, message: &[u8], signature: &mut [u8]) -> Result<usize, Error> {
         use p256::ecdsa::signature::Signer as _;
-        let sig: p256::ecdsa::Signature = self.sk.try_sign(message).map_err(|_| Error::SigningFailed)?;
+        let sig: p256::ecdsa::Signature = self
+            .sk
+            .try_sign(message)
+            .map_err(|_| Error::SigningFailed)?;
         let bytes = sig.to_bytes();
-        let out = signature.get_mut(..bytes.len()).ok_or(Error::BufferTooSmall)?;
+        let out = signature
+            .get_mut(..bytes.len())
+            .ok_or(Error::BufferTooSmall)?;
         out.copy_from_slice(&bytes);
         Ok(bytes.len())
     }
@@ -54,7 +67,10 @@ pub struct Ed25519Key {
 
 impl Ed25519Key {
     pub fn new(seed: u8, kid: &str) -> Self {
-        Self { sk: ed25519_dalek::SigningKey::from_bytes(&[seed; 32]), kid: kid.into() }
+        Self {
+            sk: ed25519_dalek::SigningKey::from_bytes(&[seed; 32]),
+            kid: kid.into(),
+        }
     }
 }
 
@@ -68,11 +84,16 @@ impl Signer for Ed25519Key {
     fn sign(&self, message: &[u8], signature: &mut [u8]) -> Result<usize, Error> {
         use ed25519_dalek::Signer as _;
         let sig = self.sk.sign(message).to_bytes();
-        signature.get_mut(..64).ok_or(Error::BufferTooSmall)?.copy_from_slice(&sig);
+        signature
+            .get_mut(..64)
+            .ok_or(Error::BufferTooSmall)?
+            .copy_from_slice(&sig);
         Ok(64)
     }
     fn public_key(&self) -> Result<PublicKey, Error> {
-        Ok(PublicKey::Ed25519 { x: self.sk.verifying_key().to_bytes() })
+        Ok(PublicKey::Ed25519 {
+            x: self.sk.verifying_key().to_bytes(),
+        })
     }
 }
 
@@ -80,18 +101,26 @@ impl Signer for Ed25519Key {
 pub struct Backend;
 
 impl PublicKeyVerifier for Backend {
-    fn verify_with(&self, key: &PublicKey, alg: Alg, message: &[u8], signature: &[u8]) -> Result<(), Error> {
+    fn verify_with(
+        &self,
+        key: &PublicKey,
+        alg: Alg,
+        message: &[u8],
+        signature: &[u8],
+    ) -> Result<(), Error> {
         key.check_alg(alg)?;
         match key {
             PublicKey::P256 { .. } => {
                 use p256::ecdsa::signature::Verifier as _;
                 let vk = p256::ecdsa::VerifyingKey::from_sec1_bytes(&key.sec1_point()?)
                     .map_err(|_| Error::InvalidKey)?;
-                let sig = p256::ecdsa::Signature::from_slice(signature).map_err(|_| Error::BadSignature)?;
+                let sig = p256::ecdsa::Signature::from_slice(signature)
+                    .map_err(|_| Error::BadSignature)?;
                 vk.verify(message, &sig).map_err(|_| Error::BadSignature)
             }
             PublicKey::Ed25519 { x } => {
-                let vk = ed25519_dalek::VerifyingKey::from_bytes(x).map_err(|_| Error::InvalidKey)?;
+                let vk =
+                    ed25519_dalek::VerifyingKey::from_bytes(x).map_err(|_| Error::InvalidKey)?;
                 let sig: [u8; 64] = signature.try_into().map_err(|_| Error::BadSignature)?;
                 vk.verify_strict(message, &ed25519_dalek::Signature::from_bytes(&sig))
                     .map_err(|_| Error::BadSignature)
@@ -151,7 +180,12 @@ pub fn sign_raw(signer: &dyn Signer, header: &str, payload: &str) -> String {
 
 /// A compact JWS with `header`, `payload` and a made-up signature.
 pub fn forged(header: &str, payload: &str) -> String {
-    format!("{}.{}.{}", b64s(header.as_bytes()), b64s(payload.as_bytes()), b64s(&[0x5a; 32]))
+    format!(
+        "{}.{}.{}",
+        b64s(header.as_bytes()),
+        b64s(payload.as_bytes()),
+        b64s(&[0x5a; 32])
+    )
 }
 
 /// The public JWK of `signer` as JSON, with its kid.
@@ -172,7 +206,12 @@ pub fn jwks_json(signers: &[&dyn Signer]) -> String {
 /// The embedded-`jwk` header members of `signer`'s key (no kid).
 pub fn header_jwk(signer: &dyn Signer) -> String {
     let key = signer.public_key().unwrap();
-    let jwk = fapi_core::PublicJwk { key, kid: None, alg: None, key_use: None };
+    let jwk = fapi_core::PublicJwk {
+        key,
+        kid: None,
+        alg: None,
+        key_use: None,
+    };
     let mut out = [0u8; 2048];
     let n = jwk.write_json(&mut out).unwrap();
     String::from_utf8(out[..n].to_vec()).unwrap()
