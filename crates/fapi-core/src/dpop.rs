@@ -336,19 +336,16 @@ pub fn normalize_htu<'o>(uri: &str, out: &'o mut [u8]) -> Result<&'o str, Error>
     for c in host.bytes() {
         o.push(c.to_ascii_lowercase())?;
     }
-    let port = port.trim_start_matches('0');
+    // Leading zeros do not change the port; ":" alone means the default.
+    let digits = port.trim_start_matches('0');
+    let port = if digits.is_empty() && !port.is_empty() {
+        "0"
+    } else {
+        digits
+    };
     if !port.is_empty() && port != default_port {
         o.push(b':')?;
         o.extend(port.as_bytes())?;
-    } else if port.is_empty() && !authority.get(host_end..).unwrap_or("").is_empty() {
-        // ":0", ":00" name port 0, which is not the default port.
-        let raw = authority
-            .get(host_end..)
-            .unwrap_or("")
-            .trim_start_matches(':');
-        if !raw.is_empty() {
-            o.extend(b":0")?;
-        }
     }
     // Percent-encoding normalisation into a scratch buffer.
     let mut scratch = [0u8; MAX_HTU_LEN];
@@ -683,6 +680,8 @@ mod tests {
         assert_eq!(norm("https://a.example/a/b/.."), "https://a.example/a/");
         assert_eq!(norm("https://[::1]:443/x"), "https://[::1]/x");
         assert_eq!(norm("https://[::1]/x"), "https://[::1]/x");
+        assert_eq!(norm("https://a.example:/x"), "https://a.example/x");
+        assert_eq!(norm("https://a.example:00/x"), "https://a.example:0/x");
         // path case is significant
         assert_ne!(
             norm("https://a.example/Token"),

@@ -2,13 +2,14 @@
 //!
 //! CDR-INTROSPECT: where the profile makes refresh tokens introspectable
 //! (`profile.refresh_introspection`: `cdr`, `fapi2-plus`), only refresh
-//! tokens are: an access token query answers `{"active":false}`. Under the
-//! CDR the response carries `cdr_arrangement_id` and never `username`.
+//! tokens are: an access token query answers `{"active":false}`, and the
+//! response never carries `username`. Under the CDR it carries
+//! `cdr_arrangement_id` (the profile's consent claim).
 
 use crate::error::Error;
 use crate::json::Writer;
 use crate::mtls::CertThumbprint;
-use crate::profile::{Profile, ProfileId};
+use crate::profile::Profile;
 use crate::token::Confirmation;
 
 /// Which kind of token was looked up.
@@ -33,7 +34,7 @@ pub struct TokenInfo<'a> {
     pub client_id: Option<&'a str>,
     /// `sub`.
     pub subject: Option<&'a str>,
-    /// `username`: never written under the CDR.
+    /// `username`: never written where `profile.refresh_introspection`.
     pub username: Option<&'a str>,
     /// `exp`.
     pub exp: Option<u64>,
@@ -75,8 +76,9 @@ pub fn write_response(
     put(&mut w, "scope", info.scope)?;
     put(&mut w, "client_id", info.client_id)?;
     put(&mut w, "sub", info.subject)?;
-    // CDR-INTROSPECT: never username under the CDR.
-    if profile.id != ProfileId::Cdr {
+    // CDR-INTROSPECT: never username where refresh tokens are introspected
+    // under the CDR rules.
+    if !profile.refresh_introspection {
         put(&mut w, "username", info.username)?;
     }
     put(
@@ -160,6 +162,9 @@ mod tests {
         // fapi2-plus adopts CDR-INTROSPECT for refresh tokens too.
         let v = write(&Profile::FAPI2_PLUS, &info(TokenKind::Access));
         assert_eq!(v, serde_json::json!({"active": false}));
+        let v = write(&Profile::FAPI2_PLUS, &info(TokenKind::Refresh));
+        assert_eq!(v["active"], true);
+        assert!(v.get("username").is_none());
     }
 
     #[test]
