@@ -13,6 +13,14 @@
 //! | [`json`] | bounded JSON: duplicate members refused, a writer |
 //! | [`jwk`] | public JWKs, RFC 7638 thumbprints, JWK Sets |
 //! | [`jws`] | compact JWS sign and verify |
+//! | [`claims`] | `aud` as string or array, `exp`/`nbf`/`iat` checks |
+//! | [`pkce`] | PKCE S256 (F2-PKCE) |
+//! | [`dpop`] | DPoP proofs, `ath`, server nonces, key binding (RFC 9449) |
+//! | [`mtls`] | certificate-bound tokens and `tls_client_auth` (RFC 8705) |
+//! | [`assertion`] | `private_key_jwt` client assertions (RFC 7523) |
+//! | [`request_object`] | signed request objects (RFC 9101) and signed requests |
+//! | [`token`] | JWT access tokens: issue and verify (RFC 9068) |
+//! | [`introspection`] | introspection responses (RFC 7662) |
 //! | [`store`] | replay caches and one-time handle stores |
 //! | [`authorize`] | flows, redirect URIs, `iss`, consent, user-started authorization |
 //! | [`par`] | pushed authorization requests |
@@ -46,19 +54,27 @@ extern crate alloc;
 extern crate std;
 
 pub mod alg;
+pub mod assertion;
 pub mod audit;
 pub mod authorize;
 pub mod b64;
+pub mod claims;
 pub mod code;
 pub mod crypto;
+pub mod dpop;
 pub mod error;
+pub mod introspection;
 pub mod json;
 pub mod jwk;
 pub mod jws;
+pub mod mtls;
 pub mod par;
+pub mod pkce;
 pub mod profile;
 pub mod refresh;
+pub mod request_object;
 pub mod store;
+pub mod token;
 #[cfg(test)]
 mod testing;
 

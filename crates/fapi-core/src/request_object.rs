@@ -1,0 +1,316 @@
+//! Signed request objects (JAR, RFC 9101; FAPI 2.0 Message Signing; FAPI
+//! 1.0 Advanced §5.2.2) and signed request messages (Berlin Group).
+//!
+//! [`verify_request_object`] checks the JWS with the client's JWKS (`alg`
+//! in the profile's list), `iss` = the client id, `client_id` (when
+//! present) = the client id, `aud` naming the issuer, `exp` and `nbf`
+//! present, `exp - nbf` at most the profile's `request_object_max_ttl`
+//! (OB-REQOBJ, CDR-REQ-TTL; FAPI 2.0 Message Signing's 60 min where the
+//! profile sets none), `nbf` no older than that and not in the future beyond
+//! the skew, `exp` not passed, and `nonce` at most 64 characters. It returns
+//! the authorization parameters for the PAR and authorization endpoints.
+//!
+//! [`verify_signed_request`] verifies a TPP's signature over a request
+//! message (BG-SIGNED-REQ): a JWS with a detached payload (RFC 7515
+//! Appendix F) whose payload is the request body.
+
+use serde::Deserialize;
+
+use crate::b64;
+use crate::claims;
+use crate::crypto::{Clock, PublicKeyVerifier};
+use crate::error::Error;
+use crate::json;
+use crate::jwk::Jwks;
+use crate::jws::{self, Policy};
+use crate::profile::Profile;
+
+/// The longest request object lifetime and age when the profile sets none
+/// (FAPI 2.0 Message Signing: 60 minutes).
+pub const DEFAULT_MAX_TTL: u64 = 3600;
+/// Accepted `nbf` skew into the future (FAPI 2.0: 10 s).
+pub const DEFAULT_MAX_FUTURE_SKEW: u64 = 10;
+/// The longest `nonce` accepted (FAPI 2.0: 64 characters).
+pub const MAX_NONCE_LEN: usize = 64;
+/// The largest request object accepted (bytes).
+pub const MAX_REQUEST_OBJECT_LEN: usize = 16 * 1024;
+/// The largest signed request body accepted (bytes).
+pub const MAX_SIGNED_BODY_LEN: usize = 16 * 1024;
+
+/// How request objects are verified.
+#[derive(Clone, Copy, Debug)]
+pub struct RequestObjectConfig<'a> {
+    /// The authorization server's issuer identifier (the required `aud`).
+    pub issuer: &'a str,
+    /// The profile.
+    pub profile: &'a Profile,
+    /// Accepted `nbf` skew into the future.
+    pub max_future_skew: u64,
+}
+
+impl<'a> RequestObjectConfig<'a> {
+    /// Request objects for `issuer` under `profile`, default skew.
+    #[must_use]
+    pub const fn new(profile: &'a Profile, issuer: &'a str) -> Self {
+        Self {
+            issuer,
+            profile,
+            max_future_skew: DEFAULT_MAX_FUTURE_SKEW,
+        }
+    }
+
+    /// The longest `exp - nbf` and `now - nbf`.
+    #[must_use]
+    pub const fn max_ttl(&self) -> u64 {
+        match self.profile.request_object_max_ttl {
+            Some(t) => t,
+            None => DEFAULT_MAX_TTL,
+        }
+    }
+}
+
+/// A requested claim: `{"value": "...", "essential": true}` (OpenID Connect
+/// Core §5.5.1).
+#[derive(Deserialize, Clone, Copy, Debug, PartialEq, Eq)]
+struct RequestedClaim<'a> {
+    #[serde(borrow)]
+    value: Option<&'a str>,
+    essential: Option<bool>,
+}
+
+#[derive(Deserialize, Clone, Copy, Debug)]
+struct ClaimsTarget<'a> {
+    #[serde(borrow)]
+    openbanking_intent_id: Option<RequestedClaim<'a>>,
+}
+
+#[derive(Deserialize, Clone, Copy, Debug)]
+struct ClaimsRequest<'a> {
+    #[serde(borrow)]
+    id_token: Option<ClaimsTarget<'a>>,
+    #[serde(borrow)]
+    userinfo: Option<ClaimsTarget<'a>>,
+    #[serde(borrow)]
+    cdr_arrangement_id: Option<&'a str>,
+    sharing_duration: Option<u64>,
+}
+
+#[derive(Deserialize)]
+struct RequestMembers<'a> {
+    #[serde(borrow)]
+    iss: Option<&'a str>,
+    exp: Option<u64>,
+    nbf: Option<u64>,
+    #[serde(borrow)]
+    jti: Option<&'a str>,
+    #[serde(borrow)]
+    client_id: Option<&'a str>,
+    #[serde(borrow)]
+    redirect_uri: Option<&'a str>,
+    #[serde(borrow)]
+    response_type: Option<&'a str>,
+    #[serde(borrow)]
+    scope: Option<&'a str>,
+    #[serde(borrow)]
+    state: Option<&'a str>,
+    #[serde(borrow)]
+    code_challenge: Option<&'a str>,
+    #[serde(borrow)]
+    code_challenge_method: Option<&'a str>,
+    #[serde(borrow)]
+    dpop_jkt: Option<&'a str>,
+    #[serde(borrow)]
+    nonce: Option<&'a str>,
+    #[serde(borrow)]
+    claims: Option<ClaimsRequest<'a>>,
+}
+
+/// The authorization parameters of a verified request object.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct AuthorizationParams<'a> {
+    /// `client_id` (the authenticated client).
+    pub client_id: &'a str,
+    /// `redirect_uri`.
+    pub redirect_uri: Option<&'a str>,
+    /// `response_type`.
+    pub response_type: Option<&'a str>,
+    /// `scope`.
+    pub scope: Option<&'a str>,
+    /// `state`.
+    pub state: Option<&'a str>,
+    /// `code_challenge`.
+    pub code_challenge: Option<&'a str>,
+    /// `code_challenge_method`.
+    pub code_challenge_method: Option<&'a str>,
+    /// `dpop_jkt` (RFC 9449 §10).
+    pub dpop_jkt: Option<&'a str>,
+    /// `nonce`, at most 64 characters.
+    pub nonce: Option<&'a str>,
+    /// `openbanking_intent_id` requested in `claims.id_token` or
+    /// `claims.userinfo` (OB-INTENT).
+    pub openbanking_intent_id: Option<&'a str>,
+    /// Whether that claim was requested as essential.
+    pub intent_essential: bool,
+    /// `claims.cdr_arrangement_id` (CDR).
+    pub cdr_arrangement_id: Option<&'a str>,
+    /// `claims.sharing_duration` (CDR), seconds.
+    pub sharing_duration: Option<u64>,
+    /// `jti`, when present.
+    pub jti: Option<&'a str>,
+    /// `exp`.
+    pub exp: u64,
+    /// `nbf`.
+    pub nbf: u64,
+}
+
+/// Verifies the request object `jwt` of `client_id`, whose keys are
+/// `jwks`; `buf` receives the decoded header and claims, which the result
+/// borrows. Errors map to `invalid_request_object` at
+/// [`Site::RequestObject`](crate::Site::RequestObject).
+pub fn verify_request_object<'b, P, C>(
+    jwt: &[u8],
+    client_id: &str,
+    jwks: &Jwks<'_>,
+    config: &RequestObjectConfig<'_>,
+    backend: &P,
+    clock: &C,
+    buf: &'b mut [u8],
+) -> Result<AuthorizationParams<'b>, Error>
+where
+    P: PublicKeyVerifier + ?Sized,
+    C: Clock + ?Sized,
+{
+    if jwt.len() > MAX_REQUEST_OBJECT_LEN {
+        return Err(Error::TooLarge);
+    }
+    // The profile's algorithms (OB-ALG, OFB-ALG, CDR-ALG).
+    let verified =
+        jws::verify_with_jwks(jwt, &Policy::new(config.profile.algs), backend, jwks, buf)?;
+    let payload: &'b [u8] = verified.payload;
+    let m: RequestMembers<'b> = json::parse(payload)?;
+    // RFC 9101 §5: iss is the client, and client_id (if present) the same.
+    if m.iss.ok_or(Error::MissingClaim)? != client_id {
+        return Err(Error::WrongIssuer);
+    }
+    if m.client_id.is_some_and(|c| c != client_id) {
+        return Err(Error::ClientMismatch);
+    }
+    let aud = claims::audience(payload)?.ok_or(Error::MissingClaim)?;
+    if !aud.contains(config.issuer) {
+        return Err(Error::WrongAudience);
+    }
+    // OB-REQOBJ / CDR-REQ-TTL: exp and nbf required, exp - nbf and the age
+    // of nbf at most 60 minutes.
+    let exp = m.exp.ok_or(Error::MissingClaim)?;
+    let nbf = m.nbf.ok_or(Error::MissingClaim)?;
+    let max_ttl = config.max_ttl();
+    if exp.saturating_sub(nbf) > max_ttl {
+        return Err(Error::LifetimeTooLong);
+    }
+    let now = clock.now();
+    // nbf no older than the limit (checked before exp, which it implies
+    // when exp - nbf is within the limit, so that the rule is reported).
+    if now.saturating_sub(nbf) > max_ttl {
+        return Err(Error::TooOld);
+    }
+    let _ = claims::check_exp(Some(exp), now, 0)?;
+    claims::check_nbf(Some(nbf), now, config.max_future_skew)?;
+    if m.nonce.is_some_and(|n| n.chars().count() > MAX_NONCE_LEN) {
+        return Err(Error::InvalidParameter);
+    }
+    let (intent, essential) = m
+        .claims
+        .and_then(|c| {
+            [c.id_token, c.userinfo]
+                .into_iter()
+                .flatten()
+                .filter_map(|t| t.openbanking_intent_id)
+                .find(|r| r.value.is_some())
+        })
+        .map_or((None, false), |r| (r.value, r.essential.unwrap_or(false)));
+    Ok(AuthorizationParams {
+        client_id: m.client_id.unwrap_or_else(|| m.iss.unwrap_or("")),
+        redirect_uri: m.redirect_uri,
+        response_type: m.response_type,
+        scope: m.scope,
+        state: m.state,
+        code_challenge: m.code_challenge,
+        code_challenge_method: m.code_challenge_method,
+        dpop_jkt: m.dpop_jkt,
+        nonce: m.nonce,
+        openbanking_intent_id: intent,
+        intent_essential: essential,
+        cdr_arrangement_id: m.claims.and_then(|c| c.cdr_arrangement_id),
+        sharing_duration: m.claims.and_then(|c| c.sharing_duration),
+        jti: m.jti,
+        exp,
+        nbf,
+    })
+}
+
+/// Verifies a TPP's signature over a request message.
+///
+/// BG-SIGNED-REQ: the TPP signs its requests. `signature` is a compact JWS
+/// with a detached payload (`header..signature`, RFC 7515 Appendix F) or
+/// with the payload attached, and the payload is `body`, the exact bytes
+/// of the request message; the key is chosen from the TPP's `jwks` by
+/// `kid` and `alg`, the `alg` from the profile's list. A signature over
+/// other bytes is [`Error::BadSignature`]; an attached payload that is not
+/// `body` is [`Error::BadSignature`] as well. `scratch` holds the
+/// reassembled JWS and its decoding (about twice the signed size).
+/// Freshness (a signed date) is the HTTP layer's: fapi checks what the
+/// signature covers.
+pub fn verify_signed_request<P>(
+    signature: &[u8],
+    body: &[u8],
+    profile: &Profile,
+    jwks: &Jwks<'_>,
+    backend: &P,
+    scratch: &mut [u8],
+) -> Result<(), Error>
+where
+    P: PublicKeyVerifier + ?Sized,
+{
+    if body.len() > MAX_SIGNED_BODY_LEN {
+        return Err(Error::TooLarge);
+    }
+    let parts = jws::split(signature)?;
+    let body_b64_len = b64::encoded_len(body.len());
+    let compact_len = parts
+        .header
+        .len()
+        .saturating_add(body_b64_len)
+        .saturating_add(parts.signature.len())
+        .saturating_add(2);
+    if compact_len > scratch.len() {
+        return Err(Error::BufferTooSmall);
+    }
+    let (compact, rest) = scratch.split_at_mut(compact_len);
+    let mut at = 0usize;
+    for piece in [parts.header, b".".as_slice()] {
+        let end = at.saturating_add(piece.len());
+        compact
+            .get_mut(at..end)
+            .ok_or(Error::BufferTooSmall)?
+            .copy_from_slice(piece);
+        at = end;
+    }
+    let end = at.saturating_add(body_b64_len);
+    let encoded = b64::encode(body, compact.get_mut(at..end).ok_or(Error::BufferTooSmall)?)?;
+    // An attached payload must be the body itself.
+    if !parts.payload.is_empty() && parts.payload != encoded.as_bytes() {
+        return Err(Error::BadSignature);
+    }
+    at = end;
+    for piece in [b".".as_slice(), parts.signature] {
+        let end = at.saturating_add(piece.len());
+        compact
+            .get_mut(at..end)
+            .ok_or(Error::BufferTooSmall)?
+            .copy_from_slice(piece);
+        at = end;
+    }
+    // BG-SIGNED-REQ: the signature over the request, by the TPP's key.
+    let _ = jws::verify_with_jwks(compact, &Policy::new(profile.algs), backend, jwks, rest)?;
+    Ok(())
+}
