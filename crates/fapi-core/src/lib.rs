@@ -74,9 +74,9 @@ pub mod profile;
 pub mod refresh;
 pub mod request_object;
 pub mod store;
-pub mod token;
 #[cfg(test)]
 mod testing;
+pub mod token;
 
 pub use alg::Alg;
 pub use crypto::{Clock, FixedClock, PublicKeyVerifier, Random, Signer, Verifier};
