@@ -37,6 +37,9 @@ pub enum Error {
     PoolTimeout,
     /// The session was lost and could not be reopened.
     SessionLost(Box<Error>),
+    /// A cached key handle names another object now (the module was
+    /// re-initialised); the key is looked up again.
+    StaleKeyHandle,
     /// The token returned a signature fapi cannot use (wrong length, bad DER).
     MalformedSignature,
     /// The caller's signature buffer is too short.
@@ -103,6 +106,7 @@ impl fmt::Display for Error {
             Self::UnsupportedKeyType => f.write_str("the key type or curve is outside F2-ALG"),
             Self::PoolTimeout => f.write_str("no PKCS#11 session became free in time"),
             Self::SessionLost(e) => write!(f, "the PKCS#11 session was lost: {e}"),
+            Self::StaleKeyHandle => f.write_str("the cached key handle names another object"),
             Self::MalformedSignature => f.write_str("the token returned a malformed signature"),
             Self::BufferTooSmall => f.write_str("the signature buffer is too small"),
             Self::Pkcs11 { function, rv } => write!(f, "{function} failed: {rv:?} ({rv})"),

@@ -2,11 +2,11 @@
 
 use std::sync::{Arc, Mutex};
 
-use cryptoki::error::RvError;
 use cryptoki::mechanism::eddsa::{EddsaParams, EddsaSignatureScheme};
 use cryptoki::mechanism::rsa::{PkcsMgfType, PkcsPssParams};
 use cryptoki::mechanism::{Mechanism, MechanismType};
-use cryptoki::object::ObjectHandle;
+use cryptoki::session::SessionState;
+use cryptoki::object::{Attribute, AttributeType, ObjectHandle};
 use fapi_core::{Alg, PublicKey};
 use sha2::{Digest, Sha256};
 
@@ -75,16 +75,14 @@ impl HsmSigner {
             let result = self.key_handle(&lease).and_then(|h| self.sign_once(&lease, h, message));
             match result {
                 Ok(sig) => return self.finish(sig),
-                Err(e) if matches!(e.rv(), Some(RvError::UserNotLoggedIn)) => {
-                    // Logged out behind our back: the session itself is fine.
-                    self.pool.login(lease.session())?;
-                    last = e;
-                }
-                Err(e) if e.is_session_lost() => {
+                // Logged out (CKR_USER_NOT_LOGGED_IN) counts as lost too: it
+                // also follows C_CloseAllSessions and a re-initialised module,
+                // after which this session's handle may name another session.
+                Err(e) if e.is_session_lost() || logged_out(&lease, &e) => {
                     self.pool.lost(lease);
                     last = e;
                 }
-                Err(e) if e.is_handle_invalid() => {
+                Err(e) if e.is_handle_invalid() || e == Error::StaleKeyHandle => {
                     self.forget_handle();
                     last = e;
                 }
@@ -96,6 +94,13 @@ impl HsmSigner {
 
     fn sign_once(&self, lease: &Lease<'_>, key: ObjectHandle, message: &[u8]) -> Result<Vec<u8>> {
         let session = lease.session();
+        // The handle must still name this key: after the module was
+        // re-initialised behind the pool's back, a stale handle number may
+        // name another object.
+        match session.get_attributes(key, &[AttributeType::Id])?.as_slice() {
+            [Attribute::Id(id)] if *id == self.info.id => {}
+            _ => return Err(Error::StaleKeyHandle),
+        }
         let sig = match self.alg {
             Alg::Es256 if self.ecdsa_sha256 => session.sign(&Mechanism::EcdsaSha256, key, message)?,
             Alg::Es256 => {
@@ -152,6 +157,20 @@ impl HsmSigner {
         if let Ok(mut h) = self.handle.lock() {
             *h = None;
         }
+    }
+}
+
+/// Whether a missing or invalid key is really a session that lost its
+/// login: private objects are invisible to a public session, so a token may
+/// answer `CKR_KEY_HANDLE_INVALID` or find nothing instead of
+/// `CKR_USER_NOT_LOGGED_IN`.
+fn logged_out(lease: &Lease<'_>, e: &Error) -> bool {
+    if !(e.is_handle_invalid() || *e == Error::StaleKeyHandle || *e == Error::KeyNotFound) {
+        return false;
+    }
+    match lease.session().get_session_info() {
+        Ok(info) => !matches!(info.session_state(), SessionState::RoUser | SessionState::RwUser),
+        Err(_) => true,
     }
 }
 
