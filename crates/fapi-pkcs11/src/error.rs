@@ -88,7 +88,10 @@ impl Error {
     /// Whether a cached object handle no longer names an object.
     #[must_use]
     pub fn is_handle_invalid(&self) -> bool {
-        matches!(self.rv(), Some(RvError::KeyHandleInvalid | RvError::ObjectHandleInvalid))
+        matches!(
+            self.rv(),
+            Some(RvError::KeyHandleInvalid | RvError::ObjectHandleInvalid)
+        )
     }
 }
 
@@ -115,7 +118,7 @@ impl fmt::Display for Error {
     }
 }
 
-impl std::error::Error for Error {}
+impl core::error::Error for Error {}
 
 impl PartialEq for Error {
     fn eq(&self, other: &Self) -> bool {
@@ -126,9 +129,16 @@ impl PartialEq for Error {
             | (Self::Other(a), Self::Other(b)) => a == b,
             (Self::SessionLost(a), Self::SessionLost(b)) => a == b,
             // `Function` has no `PartialEq`: its name identifies it.
-            (Self::Pkcs11 { function: fa, rv: ra }, Self::Pkcs11 { function: fb, rv: rb }) => {
-                ra == rb && fa.to_string() == fb.to_string()
-            }
+            (
+                Self::Pkcs11 {
+                    function: fa,
+                    rv: ra,
+                },
+                Self::Pkcs11 {
+                    function: fb,
+                    rv: rb,
+                },
+            ) => ra == rb && fa.to_string() == fb.to_string(),
             _ => core::mem::discriminant(self) == core::mem::discriminant(other),
         }
     }
@@ -177,20 +187,38 @@ mod tests {
         assert_eq!(e.rv(), Some(RvError::SessionHandleInvalid));
         assert!(e.is_session_lost());
         let text = e.to_string();
-        assert!(text.contains("Sign") && text.contains("SessionHandleInvalid"), "{text}");
+        assert!(
+            text.contains("Sign") && text.contains("SessionHandleInvalid"),
+            "{text}"
+        );
         assert_eq!(fapi_core::Error::from(e), fapi_core::Error::SigningFailed);
     }
 
     #[test]
     fn specific_core_variants() {
-        assert_eq!(fapi_core::Error::from(Error::KeyNotFound), fapi_core::Error::KeyNotFound);
-        assert_eq!(fapi_core::Error::from(Error::WeakKey), fapi_core::Error::WeakKey);
-        assert_eq!(fapi_core::Error::from(Error::WrongKeyType), fapi_core::Error::KeyAlgMismatch);
+        assert_eq!(
+            fapi_core::Error::from(Error::KeyNotFound),
+            fapi_core::Error::KeyNotFound
+        );
+        assert_eq!(
+            fapi_core::Error::from(Error::WeakKey),
+            fapi_core::Error::WeakKey
+        );
+        assert_eq!(
+            fapi_core::Error::from(Error::WrongKeyType),
+            fapi_core::Error::KeyAlgMismatch
+        );
         assert_eq!(
             fapi_core::Error::from(Error::UnsupportedKeyType),
             fapi_core::Error::UnsupportedKeyType
         );
-        assert_eq!(fapi_core::Error::from(Error::PoolTimeout), fapi_core::Error::SigningFailed);
-        assert_eq!(fapi_core::Error::from(Error::WrongPin), fapi_core::Error::SigningFailed);
+        assert_eq!(
+            fapi_core::Error::from(Error::PoolTimeout),
+            fapi_core::Error::SigningFailed
+        );
+        assert_eq!(
+            fapi_core::Error::from(Error::WrongPin),
+            fapi_core::Error::SigningFailed
+        );
     }
 }

@@ -69,7 +69,8 @@ pub fn kid_of(public: &PublicKey) -> String {
 /// Finds the one private key named by `key`: [`Error::KeyNotFound`] when
 /// there is none (or more than one).
 pub fn find_private(session: &Session, key: &KeyRef) -> Result<ObjectHandle> {
-    let found = session.find_objects(&[Attribute::Class(ObjectClass::PRIVATE_KEY), key.attribute()])?;
+    let found =
+        session.find_objects(&[Attribute::Class(ObjectClass::PRIVATE_KEY), key.attribute()])?;
     match found.as_slice() {
         [one] => Ok(*one),
         _ => Err(Error::KeyNotFound),
@@ -88,7 +89,11 @@ pub fn describe(session: &Session, key: &KeyRef) -> Result<KeyInfo> {
 pub fn describe_private(session: &Session, private: ObjectHandle) -> Result<KeyInfo> {
     let attrs = session.get_attributes(
         private,
-        &[AttributeType::KeyType, AttributeType::Id, AttributeType::Label],
+        &[
+            AttributeType::KeyType,
+            AttributeType::Id,
+            AttributeType::Label,
+        ],
     )?;
     let mut key_type = None;
     let mut id = Vec::new();
@@ -104,7 +109,12 @@ pub fn describe_private(session: &Session, private: ObjectHandle) -> Result<KeyI
     let key_type = key_type.ok_or(Error::UnsupportedKeyType)?;
     let public = find_public(session, &id, key_type)?;
     let kid = kid_of(&public);
-    Ok(KeyInfo { id, label, public, kid })
+    Ok(KeyInfo {
+        id,
+        label,
+        public,
+        kid,
+    })
 }
 
 /// Reads the public key object with `CKA_ID` `id` and parses it.
@@ -113,10 +123,14 @@ fn find_public(session: &Session, id: &[u8], key_type: KeyType) -> Result<Public
         Attribute::Class(ObjectClass::PUBLIC_KEY),
         Attribute::Id(id.to_vec()),
     ])?;
-    let [object] = found.as_slice() else { return Err(Error::KeyNotFound) };
+    let [object] = found.as_slice() else {
+        return Err(Error::KeyNotFound);
+    };
     if key_type == KeyType::RSA {
-        let attrs = session
-            .get_attributes(*object, &[AttributeType::Modulus, AttributeType::PublicExponent])?;
+        let attrs = session.get_attributes(
+            *object,
+            &[AttributeType::Modulus, AttributeType::PublicExponent],
+        )?;
         let (mut n, mut e) = (Vec::new(), Vec::new());
         for a in attrs {
             match a {
@@ -130,7 +144,8 @@ fn find_public(session: &Session, id: &[u8], key_type: KeyType) -> Result<Public
     if key_type != KeyType::EC && key_type != KeyType::EC_EDWARDS {
         return Err(Error::UnsupportedKeyType);
     }
-    let attrs = session.get_attributes(*object, &[AttributeType::EcParams, AttributeType::EcPoint])?;
+    let attrs =
+        session.get_attributes(*object, &[AttributeType::EcParams, AttributeType::EcPoint])?;
     let (mut params, mut point) = (Vec::new(), Vec::new());
     for a in attrs {
         match a {
@@ -150,11 +165,13 @@ pub fn rsa_public(n: &[u8], e: &[u8]) -> Result<PublicKey> {
         v.get(start..).unwrap_or(&[]).to_vec()
     };
     // F2-ALG: RSA keys are at least 2048 bits (the core refuses smaller).
-    RsaPublicKey::new(&strip(n), &strip(e)).map(PublicKey::Rsa).map_err(|e| match e {
-        fapi_core::Error::WeakKey => Error::WeakKey,
-        fapi_core::Error::TooLarge => Error::UnsupportedKeyType,
-        _ => Error::Other("the token holds an RSA key that is not valid".into()),
-    })
+    RsaPublicKey::new(&strip(n), &strip(e))
+        .map(PublicKey::Rsa)
+        .map_err(|e| match e {
+            fapi_core::Error::WeakKey => Error::WeakKey,
+            fapi_core::Error::TooLarge => Error::UnsupportedKeyType,
+            _ => Error::Other("the token holds an RSA key that is not valid".into()),
+        })
 }
 
 /// An EC or EdDSA public key from `CKA_EC_PARAMS` and `CKA_EC_POINT`.
@@ -174,7 +191,9 @@ pub fn ec_public(key_type: KeyType, params: &[u8], point: &[u8]) -> Result<Publi
             return Err(Error::UnsupportedKeyType);
         }
         let raw = unwrap_octet_string(point, 32);
-        let x: [u8; 32] = raw.try_into().map_err(|_| Error::Other("bad CKA_EC_POINT".into()))?;
+        let x: [u8; 32] = raw
+            .try_into()
+            .map_err(|_| Error::Other("bad CKA_EC_POINT".into()))?;
         return Ok(PublicKey::Ed25519 { x });
     }
     Err(Error::UnsupportedKeyType)
@@ -218,9 +237,18 @@ mod tests {
     fn f2_alg_other_curves_refused() {
         let p384 = [0x06, 0x05, 0x2b, 0x81, 0x04, 0x00, 0x22];
         let ed448 = [0x06, 0x03, 0x2b, 0x65, 0x71];
-        assert_eq!(ec_public(KeyType::EC, &p384, &[4; 97]), Err(Error::UnsupportedKeyType));
-        assert_eq!(ec_public(KeyType::EC_EDWARDS, &ed448, &[0; 57]), Err(Error::UnsupportedKeyType));
-        assert_eq!(ec_public(KeyType::DSA, P256_PARAMS, &[]), Err(Error::UnsupportedKeyType));
+        assert_eq!(
+            ec_public(KeyType::EC, &p384, &[4; 97]),
+            Err(Error::UnsupportedKeyType)
+        );
+        assert_eq!(
+            ec_public(KeyType::EC_EDWARDS, &ed448, &[0; 57]),
+            Err(Error::UnsupportedKeyType)
+        );
+        assert_eq!(
+            ec_public(KeyType::DSA, P256_PARAMS, &[]),
+            Err(Error::UnsupportedKeyType)
+        );
     }
 
     /// F2-ALG: RSA under 2048 bits is a weak key.
@@ -231,6 +259,9 @@ mod tests {
         assert_eq!(rsa_public(&n, &[1, 0, 1]), Err(Error::WeakKey));
         let mut n = vec![0xc5];
         n.extend([0x11; 255]);
-        assert!(matches!(rsa_public(&n, &[0, 1, 0, 1]), Ok(PublicKey::Rsa(_))));
+        assert!(matches!(
+            rsa_public(&n, &[0, 1, 0, 1]),
+            Ok(PublicKey::Rsa(_))
+        ));
     }
 }

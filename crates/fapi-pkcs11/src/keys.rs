@@ -81,7 +81,11 @@ pub fn generate(pool: &SessionPool, spec: KeySpec, label: &str) -> Result<KeyInf
     let mut public = common(false);
     public.push(Attribute::Verify(true));
     let mut private = common(true);
-    private.extend([Attribute::Sign(true), Attribute::Sensitive(true), Attribute::Extractable(false)]);
+    private.extend([
+        Attribute::Sign(true),
+        Attribute::Sensitive(true),
+        Attribute::Extractable(false),
+    ]);
     let mechanism = match spec {
         KeySpec::P256 => {
             public.push(Attribute::EcParams(P256_PARAMS.to_vec()));
@@ -106,8 +110,10 @@ pub fn generate(pool: &SessionPool, spec: KeySpec, label: &str) -> Result<KeyInf
 pub fn list(pool: &SessionPool) -> Result<Vec<TokenKey>> {
     let lease = pool.lease()?;
     let session = lease.session();
-    let handles = session
-        .find_objects(&[Attribute::Class(ObjectClass::PRIVATE_KEY), Attribute::Sign(true)])?;
+    let handles = session.find_objects(&[
+        Attribute::Class(ObjectClass::PRIVATE_KEY),
+        Attribute::Sign(true),
+    ])?;
     let mut keys = Vec::with_capacity(handles.len());
     for handle in handles {
         let key = key::describe_private(session, handle);
@@ -127,7 +133,10 @@ fn label_and_id(
     let attrs = session
         .get_attributes(
             handle,
-            &[cryptoki::object::AttributeType::Label, cryptoki::object::AttributeType::Id],
+            &[
+                cryptoki::object::AttributeType::Label,
+                cryptoki::object::AttributeType::Id,
+            ],
         )
         .unwrap_or_default();
     let (mut label, mut id) = (String::new(), Vec::new());

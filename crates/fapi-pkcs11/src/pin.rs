@@ -24,10 +24,9 @@ impl Pin {
 
     /// The PIN in the environment variable `name`.
     pub fn from_env(name: &str) -> Result<Self> {
-        let value = Zeroizing::new(
-            std::env::var(name)
-                .map_err(|_| Error::PinUnavailable(format!("environment variable {name} is not set")))?,
-        );
+        let value = Zeroizing::new(std::env::var(name).map_err(|_| {
+            Error::PinUnavailable(format!("environment variable {name} is not set"))
+        })?);
         Self::checked(value.as_str())
     }
 
@@ -102,9 +101,15 @@ mod tests {
         let pin = Pin::from_file(&path).unwrap();
         assert_eq!(pin.auth().expose_secret(), "123456");
         std::fs::write(&path, "\n").unwrap();
-        assert!(matches!(Pin::from_file(&path), Err(Error::PinUnavailable(_))));
+        assert!(matches!(
+            Pin::from_file(&path),
+            Err(Error::PinUnavailable(_))
+        ));
         std::fs::remove_dir_all(&dir).unwrap();
-        assert!(matches!(Pin::from_file(&path), Err(Error::PinUnavailable(_))));
+        assert!(matches!(
+            Pin::from_file(&path),
+            Err(Error::PinUnavailable(_))
+        ));
     }
 
     #[test]

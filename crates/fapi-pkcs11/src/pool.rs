@@ -16,8 +16,9 @@
 //! live `Session` values never share a handle. Object handles cached under
 //! an older generation are looked up again.
 
+use core::time::Duration;
 use std::sync::{Condvar, Mutex, MutexGuard};
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use cryptoki::error::RvError;
 use cryptoki::session::{Session, UserType};
@@ -40,7 +41,10 @@ pub struct PoolConfig {
 impl Default for PoolConfig {
     fn default() -> Self {
         let cores = std::thread::available_parallelism().map_or(2, usize::from);
-        Self { max_sessions: cores.saturating_mul(2).max(2), wait: Duration::from_secs(5) }
+        Self {
+            max_sessions: cores.saturating_mul(2).max(2),
+            wait: Duration::from_secs(5),
+        }
     }
 }
 
@@ -80,8 +84,13 @@ impl Lease<'_> {
     /// Never: the session is only taken out when the lease is consumed.
     #[must_use]
     pub fn session(&self) -> &Session {
-        #[allow(clippy::expect_used, reason = "the session is present until the lease is consumed")]
-        self.session.as_ref().expect("a lease holds its session until it is consumed")
+        #[allow(
+            clippy::expect_used,
+            reason = "the session is present until the lease is consumed"
+        )]
+        self.session
+            .as_ref()
+            .expect("a lease holds its session until it is consumed")
     }
 
     /// The pool generation this session belongs to.
@@ -107,8 +116,17 @@ impl SessionPool {
         let pool = Self {
             token,
             pin,
-            config: PoolConfig { max_sessions: config.max_sessions.max(1), ..config },
-            state: Mutex::new(State { idle: Vec::new(), open: 0, stale_out: 0, generation: 0, slot }),
+            config: PoolConfig {
+                max_sessions: config.max_sessions.max(1),
+                ..config
+            },
+            state: Mutex::new(State {
+                idle: Vec::new(),
+                open: 0,
+                stale_out: 0,
+                generation: 0,
+                slot,
+            }),
             freed: Condvar::new(),
         };
         drop(pool.lease()?);
@@ -134,7 +152,9 @@ impl SessionPool {
     }
 
     fn lock(&self) -> Result<MutexGuard<'_, State>> {
-        self.state.lock().map_err(|_| Error::Other("session pool lock poisoned".into()))
+        self.state
+            .lock()
+            .map_err(|_| Error::Other("session pool lock poisoned".into()))
     }
 
     /// Takes a free session, opening and logging in a new one while fewer
@@ -144,7 +164,11 @@ impl SessionPool {
         let mut state = self.lock()?;
         loop {
             if let Some(session) = state.idle.pop() {
-                return Ok(Lease { pool: self, session: Some(session), generation: state.generation });
+                return Ok(Lease {
+                    pool: self,
+                    session: Some(session),
+                    generation: state.generation,
+                });
             }
             if state.open < self.config.max_sessions && state.stale_out == 0 {
                 state.open = state.open.saturating_add(1);
@@ -156,7 +180,11 @@ impl SessionPool {
                         if let Ok(mut s) = self.lock() {
                             s.slot = slot;
                         }
-                        Ok(Lease { pool: self, session: Some(session), generation })
+                        Ok(Lease {
+                            pool: self,
+                            session: Some(session),
+                            generation,
+                        })
                     }
                     Err(e) => {
                         let mut s = self.lock()?;
@@ -170,7 +198,9 @@ impl SessionPool {
                 };
             }
             let now = Instant::now();
-            let left = deadline.and_then(|d| d.checked_duration_since(now)).unwrap_or_default();
+            let left = deadline
+                .and_then(|d| d.checked_duration_since(now))
+                .unwrap_or_default();
             if left.is_zero() {
                 return Err(Error::PoolTimeout);
             }

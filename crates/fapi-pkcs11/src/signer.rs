@@ -5,8 +5,8 @@ use std::sync::{Arc, Mutex};
 use cryptoki::mechanism::eddsa::{EddsaParams, EddsaSignatureScheme};
 use cryptoki::mechanism::rsa::{PkcsMgfType, PkcsPssParams};
 use cryptoki::mechanism::{Mechanism, MechanismType};
-use cryptoki::session::SessionState;
 use cryptoki::object::{Attribute, AttributeType, ObjectHandle};
+use cryptoki::session::SessionState;
 use fapi_core::{Alg, PublicKey};
 use sha2::{Digest, Sha256};
 
@@ -49,7 +49,13 @@ impl HsmSigner {
             return Err(Error::WrongKeyType);
         }
         let ecdsa_sha256 = pool.token().supports(MechanismType::ECDSA_SHA256);
-        Ok(Self { pool, alg, info, handle: Mutex::new(Some((generation, handle))), ecdsa_sha256 })
+        Ok(Self {
+            pool,
+            alg,
+            info,
+            handle: Mutex::new(Some((generation, handle))),
+            ecdsa_sha256,
+        })
     }
 
     /// The key's description (id, label, public key, kid).
@@ -72,7 +78,9 @@ impl HsmSigner {
         let mut last = Error::Other("no signing attempt was made".into());
         for _ in 0..ATTEMPTS {
             let lease = self.pool.lease()?;
-            let result = self.key_handle(&lease).and_then(|h| self.sign_once(&lease, h, message));
+            let result = self
+                .key_handle(&lease)
+                .and_then(|h| self.sign_once(&lease, h, message));
             match result {
                 Ok(sig) => return self.finish(sig),
                 // Logged out (CKR_USER_NOT_LOGGED_IN) counts as lost too: it
@@ -97,12 +105,17 @@ impl HsmSigner {
         // The handle must still name this key: after the module was
         // re-initialised behind the pool's back, a stale handle number may
         // name another object.
-        match session.get_attributes(key, &[AttributeType::Id])?.as_slice() {
+        match session
+            .get_attributes(key, &[AttributeType::Id])?
+            .as_slice()
+        {
             [Attribute::Id(id)] if *id == self.info.id => {}
             _ => return Err(Error::StaleKeyHandle),
         }
         let sig = match self.alg {
-            Alg::Es256 if self.ecdsa_sha256 => session.sign(&Mechanism::EcdsaSha256, key, message)?,
+            Alg::Es256 if self.ecdsa_sha256 => {
+                session.sign(&Mechanism::EcdsaSha256, key, message)?
+            }
             Alg::Es256 => {
                 let digest = Sha256::digest(message);
                 session.sign(&Mechanism::Ecdsa, key, &digest)?
@@ -135,7 +148,10 @@ impl HsmSigner {
 
     /// The private key handle, looked up again in a new pool generation.
     fn key_handle(&self, lease: &Lease<'_>) -> Result<ObjectHandle> {
-        let cached = *self.handle.lock().map_err(|_| Error::Other("key handle lock poisoned".into()))?;
+        let cached = *self
+            .handle
+            .lock()
+            .map_err(|_| Error::Other("key handle lock poisoned".into()))?;
         if let Some((generation, handle)) = cached
             && generation == lease.generation()
         {
@@ -169,7 +185,10 @@ fn logged_out(lease: &Lease<'_>, e: &Error) -> bool {
         return false;
     }
     match lease.session().get_session_info() {
-        Ok(info) => !matches!(info.session_state(), SessionState::RoUser | SessionState::RwUser),
+        Ok(info) => !matches!(
+            info.session_state(),
+            SessionState::RoUser | SessionState::RwUser
+        ),
         Err(_) => true,
     }
 }
@@ -185,7 +204,9 @@ impl fapi_core::Signer for HsmSigner {
 
     fn sign(&self, message: &[u8], signature: &mut [u8]) -> Result<usize, fapi_core::Error> {
         let sig = self.sign_vec(message)?;
-        let out = signature.get_mut(..sig.len()).ok_or(fapi_core::Error::BufferTooSmall)?;
+        let out = signature
+            .get_mut(..sig.len())
+            .ok_or(fapi_core::Error::BufferTooSmall)?;
         out.copy_from_slice(&sig);
         Ok(sig.len())
     }
@@ -220,7 +241,9 @@ pub fn ecdsa_raw(sig: &[u8]) -> Result<[u8; 64]> {
 
 /// One DER INTEGER (short-form length, positive), without leading zeros.
 fn der_integer(der: &[u8]) -> Result<(&[u8], &[u8])> {
-    let [0x02, len, rest @ ..] = der else { return Err(Error::MalformedSignature) };
+    let [0x02, len, rest @ ..] = der else {
+        return Err(Error::MalformedSignature);
+    };
     let len = usize::from(*len);
     if len == 0 || len >= 0x80 || rest.len() < len {
         return Err(Error::MalformedSignature);
@@ -231,8 +254,13 @@ fn der_integer(der: &[u8]) -> Result<(&[u8], &[u8])> {
 }
 
 fn left_pad(value: &[u8], out: &mut [u8]) -> Result<()> {
-    let pad = out.len().checked_sub(value.len()).ok_or(Error::MalformedSignature)?;
-    out.get_mut(pad..).ok_or(Error::MalformedSignature)?.copy_from_slice(value);
+    let pad = out
+        .len()
+        .checked_sub(value.len())
+        .ok_or(Error::MalformedSignature)?;
+    out.get_mut(pad..)
+        .ok_or(Error::MalformedSignature)?
+        .copy_from_slice(value);
     Ok(())
 }
 

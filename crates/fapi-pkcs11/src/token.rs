@@ -41,12 +41,17 @@ pub(crate) fn initialize(ctx: &Pkcs11) -> Result<()> {
 
 /// Loads (once per process) and initialises the module at `path`.
 pub fn load_module(path: &Path) -> Result<Pkcs11> {
-    let mut map = contexts().lock().map_err(|_| Error::Other("module registry poisoned".into()))?;
+    let mut map = contexts()
+        .lock()
+        .map_err(|_| Error::Other("module registry poisoned".into()))?;
     if let Some(ctx) = map.get(path) {
         return Ok(ctx.clone());
     }
     if !path.exists() {
-        return Err(Error::ModuleLoad(format!("{} does not exist", path.display())));
+        return Err(Error::ModuleLoad(format!(
+            "{} does not exist",
+            path.display()
+        )));
     }
     let ctx = Pkcs11::new(path)?;
     initialize(&ctx)?;
@@ -81,7 +86,12 @@ impl Token {
     pub fn with_context(ctx: Pkcs11, label: &str) -> Result<Self> {
         let slot = find_slot(&ctx, label)?;
         let mechanisms = ctx.get_mechanism_list(slot)?;
-        Ok(Self { ctx, label: label.to_owned(), slot, mechanisms })
+        Ok(Self {
+            ctx,
+            label: label.to_owned(),
+            slot,
+            mechanisms,
+        })
     }
 
     /// The module context (shared by every token of the module).

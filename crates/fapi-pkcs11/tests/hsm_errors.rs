@@ -3,8 +3,9 @@
 
 mod common;
 
+use core::time::Duration;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use cryptoki::mechanism::Mechanism;
 use cryptoki::object::Attribute;
@@ -14,7 +15,12 @@ use fapi_pkcs11::{Error, HsmSigner, KeyRef, KeySpec, PoolConfig, keys};
 use common::{hsm, unique};
 
 /// Creates a key pair directly with cryptoki, as another tool would.
-fn foreign_key_pair(pool: &fapi_pkcs11::SessionPool, mechanism: &Mechanism, public: Vec<Attribute>, label: &str) -> Vec<u8> {
+fn foreign_key_pair(
+    pool: &fapi_pkcs11::SessionPool,
+    mechanism: &Mechanism,
+    public: Vec<Attribute>,
+    label: &str,
+) -> Vec<u8> {
     let lease = pool.lease().unwrap();
     let id = lease.session().generate_random_vec(16).unwrap();
     let mut public = public;
@@ -32,7 +38,10 @@ fn foreign_key_pair(pool: &fapi_pkcs11::SessionPool, mechanism: &Mechanism, publ
         Attribute::Id(id.clone()),
         Attribute::Label(label.as_bytes().to_vec()),
     ];
-    let _ = lease.session().generate_key_pair(mechanism, &public, &private).unwrap();
+    let _ = lease
+        .session()
+        .generate_key_pair(mechanism, &public, &private)
+        .unwrap();
     id
 }
 
@@ -46,7 +55,10 @@ fn f2_alg_rsa_1024_key_on_token_refused() {
     let id = foreign_key_pair(
         &pool,
         &Mechanism::RsaPkcsKeyPairGen,
-        vec![Attribute::ModulusBits(1024u64.into()), Attribute::PublicExponent(vec![1, 0, 1])],
+        vec![
+            Attribute::ModulusBits(1024u64.into()),
+            Attribute::PublicExponent(vec![1, 0, 1]),
+        ],
         &label,
     );
     let by_label = HsmSigner::new(Arc::clone(&pool), &KeyRef::Label(label.clone()), Alg::Ps256);
@@ -57,7 +69,10 @@ fn f2_alg_rsa_1024_key_on_token_refused() {
     assert_eq!(fapi_core::Error::from(err), fapi_core::Error::WeakKey);
 
     let listed = keys::list(&pool).unwrap();
-    let entry = listed.iter().find(|k| k.id == id).expect("the key is listed");
+    let entry = listed
+        .iter()
+        .find(|k| k.id == id)
+        .expect("the key is listed");
     assert_eq!(entry.key.as_ref().unwrap_err(), &Error::WeakKey);
     assert_eq!(entry.label, label);
     let mut out = vec![0u8; 256 * 1024];
@@ -68,8 +83,14 @@ fn f2_alg_rsa_1024_key_on_token_refused() {
             assert!(n.len() >= 342, "a JWKS key under 2048 bits");
         }
     }
-    assert_eq!(keys::generate(&pool, KeySpec::Rsa(1024), &unique("weak")).unwrap_err(), Error::WeakKey);
-    assert_eq!(keys::generate(&pool, KeySpec::Rsa(2047), &unique("weak")).unwrap_err(), Error::WeakKey);
+    assert_eq!(
+        keys::generate(&pool, KeySpec::Rsa(1024), &unique("weak")).unwrap_err(),
+        Error::WeakKey
+    );
+    assert_eq!(
+        keys::generate(&pool, KeySpec::Rsa(2047), &unique("weak")).unwrap_err(),
+        Error::WeakKey
+    );
 }
 
 /// F2-ALG: a P-384 key on the token is an unsupported key type.
@@ -79,10 +100,18 @@ fn f2_alg_p384_key_on_token_refused() {
     let pool = hsm.pool();
     let label = unique("p384");
     let p384 = vec![0x06, 0x05, 0x2b, 0x81, 0x04, 0x00, 0x22];
-    let _ = foreign_key_pair(&pool, &Mechanism::EccKeyPairGen, vec![Attribute::EcParams(p384)], &label);
+    let _ = foreign_key_pair(
+        &pool,
+        &Mechanism::EccKeyPairGen,
+        vec![Attribute::EcParams(p384)],
+        &label,
+    );
     let err = HsmSigner::new(Arc::clone(&pool), &KeyRef::Label(label), Alg::Es256).unwrap_err();
     assert_eq!(err, Error::UnsupportedKeyType);
-    assert_eq!(fapi_core::Error::from(err), fapi_core::Error::UnsupportedKeyType);
+    assert_eq!(
+        fapi_core::Error::from(err),
+        fapi_core::Error::UnsupportedKeyType
+    );
 }
 
 /// A key that is not on the token: `KeyNotFound`, by label and by id.
@@ -90,8 +119,12 @@ fn f2_alg_p384_key_on_token_refused() {
 fn missing_key_is_key_not_found() {
     let Some(hsm) = hsm() else { return };
     let pool = hsm.pool();
-    let err = HsmSigner::new(Arc::clone(&pool), &KeyRef::Label(unique("absent")), Alg::Es256)
-        .unwrap_err();
+    let err = HsmSigner::new(
+        Arc::clone(&pool),
+        &KeyRef::Label(unique("absent")),
+        Alg::Es256,
+    )
+    .unwrap_err();
     assert_eq!(err, Error::KeyNotFound);
     assert_eq!(fapi_core::Error::from(err), fapi_core::Error::KeyNotFound);
     let err = HsmSigner::new(pool, &KeyRef::Id(vec![0xee; 16]), Alg::EdDsa).unwrap_err();
@@ -109,7 +142,10 @@ fn wrong_key_type_for_alg() {
     for (key, alg) in [(&p256, Alg::Ps256), (&p256, Alg::EdDsa), (&ed, Alg::Es256)] {
         let err = HsmSigner::new(Arc::clone(&pool), &KeyRef::Id(key.id.clone()), alg).unwrap_err();
         assert_eq!(err, Error::WrongKeyType);
-        assert_eq!(fapi_core::Error::from(err), fapi_core::Error::KeyAlgMismatch);
+        assert_eq!(
+            fapi_core::Error::from(err),
+            fapi_core::Error::KeyAlgMismatch
+        );
     }
 }
 
@@ -119,16 +155,25 @@ fn wrong_key_type_for_alg() {
 #[test]
 fn pool_wait_is_bounded() {
     let Some(hsm) = hsm() else { return };
-    let pool = hsm.pool_with(PoolConfig { max_sessions: 1, wait: Duration::from_millis(150) });
+    let pool = hsm.pool_with(PoolConfig {
+        max_sessions: 1,
+        wait: Duration::from_millis(150),
+    });
     let info = keys::generate(&pool, KeySpec::Ed25519, &unique("busy")).unwrap();
     let signer = HsmSigner::new(Arc::clone(&pool), &KeyRef::Id(info.id), Alg::EdDsa).unwrap();
     let held = pool.lease().unwrap();
     let start = Instant::now();
     assert_eq!(pool.lease().unwrap_err(), Error::PoolTimeout);
     let waited = start.elapsed();
-    assert!(waited >= Duration::from_millis(150) && waited < Duration::from_secs(3), "{waited:?}");
+    assert!(
+        waited >= Duration::from_millis(150) && waited < Duration::from_secs(3),
+        "{waited:?}"
+    );
     let mut sig = [0u8; 64];
-    assert_eq!(signer.sign(b"m", &mut sig), Err(fapi_core::Error::SigningFailed));
+    assert_eq!(
+        signer.sign(b"m", &mut sig),
+        Err(fapi_core::Error::SigningFailed)
+    );
     drop(held);
     assert_eq!(signer.sign(b"m", &mut sig), Ok(64));
     common::assert_verifies(&info.public, b"m", &sig);

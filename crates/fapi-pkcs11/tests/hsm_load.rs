@@ -18,7 +18,8 @@ fn load(alg: Alg) {
     let Some(hsm) = hsm() else { return };
     let pool = hsm.pool();
     let info = keys::generate(&pool, KeySpec::for_alg(alg), &unique("load")).unwrap();
-    let signer = Arc::new(HsmSigner::new(Arc::clone(&pool), &KeyRef::Id(info.id.clone()), alg).unwrap());
+    let signer =
+        Arc::new(HsmSigner::new(Arc::clone(&pool), &KeyRef::Id(info.id.clone()), alg).unwrap());
     let start = std::time::Instant::now();
     let handles: Vec<_> = (0..THREADS)
         .map(|t| {
@@ -29,7 +30,10 @@ fn load(alg: Alg) {
                 for i in 0..PER_THREAD {
                     let message = format!("thread {t} message {i}");
                     let n = signer.sign(message.as_bytes(), &mut sig).unwrap();
-                    assert!(verify_awslc(&public, message.as_bytes(), &sig[..n]), "t{t} i{i}");
+                    assert!(
+                        verify_awslc(&public, message.as_bytes(), &sig[..n]),
+                        "t{t} i{i}"
+                    );
                 }
             })
         })

@@ -15,7 +15,11 @@ use common::hsm;
 #[test]
 fn wrong_pin_refused_then_env_and_file_pins_work() {
     let Some(hsm) = hsm() else { return };
-    let wrong = SessionPool::new(hsm.token(), Pin::new("not-the-pin-000"), PoolConfig::default());
+    let wrong = SessionPool::new(
+        hsm.token(),
+        Pin::new("not-the-pin-000"),
+        PoolConfig::default(),
+    );
     let err = wrong.unwrap_err();
     assert_eq!(err, Error::WrongPin);
     assert!(!err.to_string().contains("not-the-pin"));

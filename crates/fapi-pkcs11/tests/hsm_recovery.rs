@@ -14,22 +14,30 @@ use cryptoki::context::{CInitializeArgs, CInitializeFlags, Pkcs11};
 use cryptoki::session::UserType;
 use cryptoki::types::AuthPin;
 use fapi_core::{Alg, Signer};
-use fapi_pkcs11::{Error, HsmSigner, KeyInfo, KeyRef, KeySpec, Pin, PoolConfig, SessionPool, Token, keys};
+use fapi_pkcs11::{
+    Error, HsmSigner, KeyInfo, KeyRef, KeySpec, Pin, PoolConfig, SessionPool, Token, keys,
+};
 
 use common::{Hsm, assert_verifies, hsm, unique, verify_rustcrypto};
 
 fn serial() -> MutexGuard<'static, ()> {
     static SERIAL: Mutex<()> = Mutex::new(());
-    SERIAL.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+    SERIAL
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
 }
 
 fn init(ctx: &Pkcs11) {
-    ctx.initialize(CInitializeArgs::new(CInitializeFlags::OS_LOCKING_OK)).unwrap();
+    ctx.initialize(CInitializeArgs::new(CInitializeFlags::OS_LOCKING_OK))
+        .unwrap();
 }
 
 fn signer_on(hsm: &Hsm, label: &str, alg: Alg) -> (Arc<SessionPool>, HsmSigner, KeyInfo) {
     let token = Token::open(&hsm.module, label).unwrap();
-    let config = PoolConfig { max_sessions: 3, ..PoolConfig::default() };
+    let config = PoolConfig {
+        max_sessions: 3,
+        ..PoolConfig::default()
+    };
     let pool = Arc::new(SessionPool::new(token, Pin::new(&hsm.pin), config).unwrap());
     let info = keys::generate(&pool, KeySpec::for_alg(alg), &unique("recover")).unwrap();
     let signer = HsmSigner::new(Arc::clone(&pool), &KeyRef::Id(info.id.clone()), alg).unwrap();
@@ -39,7 +47,9 @@ fn signer_on(hsm: &Hsm, label: &str, alg: Alg) -> (Arc<SessionPool>, HsmSigner, 
 /// Fills the pool with idle sessions so that every one of them goes stale.
 fn warm(signer: &HsmSigner, info: &KeyInfo) {
     let pool = signer.pool();
-    let leases: Vec<_> = (0..pool.config().max_sessions).map(|_| pool.lease().unwrap()).collect();
+    let leases: Vec<_> = (0..pool.config().max_sessions)
+        .map(|_| pool.lease().unwrap())
+        .collect();
     drop(leases);
     sign_ok(signer, info, b"warm");
 }
@@ -58,7 +68,11 @@ fn logged_out_behind_the_pool_recovers() {
     let Some(hsm) = hsm() else { return };
     let (pool, signer, info) = signer_on(&hsm, &hsm.token, Alg::EdDsa);
     warm(&signer, &info);
-    let side = pool.token().context().open_ro_session(pool.token().slot()).unwrap();
+    let side = pool
+        .token()
+        .context()
+        .open_ro_session(pool.token().slot())
+        .unwrap();
     side.logout().unwrap();
     for i in 0..10u8 {
         sign_ok(&signer, &info, &[i; 40]);
@@ -81,7 +95,9 @@ fn sessions_closed_under_the_pool_recover() {
     init(&ctx);
     let slot = Token::with_context(ctx.clone(), &hsm.token).unwrap().slot();
     let theirs = ctx.open_rw_session(slot).unwrap();
-    theirs.login(UserType::User, Some(&AuthPin::from(hsm.pin.as_str()))).unwrap();
+    theirs
+        .login(UserType::User, Some(&AuthPin::from(hsm.pin.as_str())))
+        .unwrap();
     for i in 0..20u8 {
         sign_ok(&signer, &info, &[i; 33]);
     }
@@ -135,7 +151,8 @@ fn token_reinitialised_in_process_is_typed_error() {
     assert_eq!(signer.sign_vec(b"x").unwrap_err(), Error::KeyNotFound);
     // A key made on the new token signs again through the same pool.
     let fresh = keys::generate(&pool, KeySpec::P256, &unique("fresh")).unwrap();
-    let signer = HsmSigner::new(Arc::clone(&pool), &KeyRef::Id(fresh.id.clone()), Alg::Es256).unwrap();
+    let signer =
+        HsmSigner::new(Arc::clone(&pool), &KeyRef::Id(fresh.id.clone()), Alg::Es256).unwrap();
     sign_ok(&signer, &fresh, b"fresh");
 }
 
@@ -153,7 +170,13 @@ fn token_reinitialised_by_another_process_never_wrong_signature() {
     let (_pool, signer, info) = signer_on(&hsm, &hsm.reinit_token, Alg::EdDsa);
     warm(&signer, &info);
     let status = std::process::Command::new(util)
-        .args(["--init-token", "--token", &hsm.reinit_token, "--label", &hsm.reinit_token])
+        .args([
+            "--init-token",
+            "--token",
+            &hsm.reinit_token,
+            "--label",
+            &hsm.reinit_token,
+        ])
         .args(["--pin", &hsm.pin, "--so-pin", &hsm.so_pin])
         .stdout(std::process::Stdio::null())
         .status()
@@ -165,19 +188,27 @@ fn token_reinitialised_by_another_process_never_wrong_signature() {
         let mut sig = [0u8; 64];
         match signer.sign(&message, &mut sig) {
             Ok(n) => {
-                assert!(verify_rustcrypto(&info.public, &message, &sig[..n]), "a wrong signature");
+                assert!(
+                    verify_rustcrypto(&info.public, &message, &sig[..n]),
+                    "a wrong signature"
+                );
                 ok += 1;
             }
             Err(e) => {
                 assert!(
-                    matches!(e, fapi_core::Error::KeyNotFound | fapi_core::Error::SigningFailed),
+                    matches!(
+                        e,
+                        fapi_core::Error::KeyNotFound | fapi_core::Error::SigningFailed
+                    ),
                     "{e:?}"
                 );
                 refused += 1;
             }
         }
     }
-    eprintln!("after an external re-initialisation: {ok} verified signatures, {refused} typed errors");
+    eprintln!(
+        "after an external re-initialisation: {ok} verified signatures, {refused} typed errors"
+    );
 }
 
 fn which_softhsm2_util() -> Result<std::path::PathBuf, ()> {

@@ -14,7 +14,11 @@ use fapi_pkcs11::{HsmSigner, KeyRef, KeySpec, keys};
 
 use common::{BothVerifier, assert_verifies, hsm, unique, verify_awslc, verify_rustcrypto};
 
-const MESSAGES: &[&[u8]] = &[b"", b"eyJhbGciOiJFUzI1NiJ9.eyJzdWIiOiJhbGljZSJ9", &[0xa5; 1500]];
+const MESSAGES: &[&[u8]] = &[
+    b"",
+    b"eyJhbGciOiJFUzI1NiJ9.eyJzdWIiOiJhbGljZSJ9",
+    &[0xa5; 1500],
+];
 
 fn signs_and_verifies(alg: Alg) {
     let Some(hsm) = hsm() else { return };
@@ -42,7 +46,10 @@ fn signs_and_verifies(alg: Alg) {
     }
     // A buffer too small for the signature is the core's typed error.
     let mut short = [0u8; 63];
-    assert_eq!(signer.sign(b"m", &mut short), Err(fapi_core::Error::BufferTooSmall));
+    assert_eq!(
+        signer.sign(b"m", &mut short),
+        Err(fapi_core::Error::BufferTooSmall)
+    );
 }
 
 /// ES256 in the token: SoftHSM2 lists no CKM_ECDSA_SHA256, so this takes the
@@ -52,7 +59,10 @@ fn es256_hsm_signature_verifies_with_rustcrypto_and_awslc() {
     if let Some(hsm) = hsm() {
         let token = hsm.token();
         assert!(token.supports(MechanismType::ECDSA));
-        eprintln!("token lists CKM_ECDSA_SHA256: {}", token.supports(MechanismType::ECDSA_SHA256));
+        eprintln!(
+            "token lists CKM_ECDSA_SHA256: {}",
+            token.supports(MechanismType::ECDSA_SHA256)
+        );
     }
     signs_and_verifies(Alg::Es256);
 }
@@ -78,8 +88,8 @@ fn f2_alg_jws_signed_in_hsm_verifies_in_core() {
     let pool = hsm.pool();
     for alg in Alg::ALL {
         let info = keys::generate(&pool, KeySpec::for_alg(*alg), &unique("jws")).unwrap();
-        let signer = HsmSigner::new(Arc::clone(&pool), &KeyRef::Label(info.label.clone()), *alg)
-            .unwrap();
+        let signer =
+            HsmSigner::new(Arc::clone(&pool), &KeyRef::Label(info.label.clone()), *alg).unwrap();
         let payload = br#"{"iss":"https://as.example","sub":"alice","exp":1900000000}"#;
         let header = HeaderParams::typed("at+jwt").with_kid(signer.key_id());
         let mut out = [0u8; 4096];
@@ -87,9 +97,13 @@ fn f2_alg_jws_signed_in_hsm_verifies_in_core() {
         let compact = &out[..n];
         let verifier = BothVerifier(info.public.clone());
         let mut buf = [0u8; 4096];
-        let verified =
-            jws::verify(compact, &Policy::new(&[*alg]).with_typ("at+jwt"), &verifier, &mut buf)
-                .unwrap();
+        let verified = jws::verify(
+            compact,
+            &Policy::new(&[*alg]).with_typ("at+jwt"),
+            &verifier,
+            &mut buf,
+        )
+        .unwrap();
         assert_eq!(verified.payload, payload);
         assert_eq!(verified.header.alg, *alg);
         assert_eq!(verified.header.kid, Some(info.kid.as_str()));
@@ -112,8 +126,8 @@ fn generated_keys_never_leave_the_token() {
     for spec in [KeySpec::P256, KeySpec::Ed25519, KeySpec::Rsa(2048)] {
         let info = keys::generate(&pool, spec, &unique("attrs")).unwrap();
         let lease = pool.lease().unwrap();
-        let handle = fapi_pkcs11::key::find_private(lease.session(), &KeyRef::Id(info.id.clone()))
-            .unwrap();
+        let handle =
+            fapi_pkcs11::key::find_private(lease.session(), &KeyRef::Id(info.id.clone())).unwrap();
         let attrs = lease
             .session()
             .get_attributes(
@@ -144,7 +158,8 @@ fn jwks_rotation_and_destroy() {
     let Some(hsm) = hsm() else { return };
     let pool = hsm.pool();
     let old = keys::generate(&pool, KeySpec::P256, &unique("rot-old")).unwrap();
-    let signer = HsmSigner::new(Arc::clone(&pool), &KeyRef::Id(old.id.clone()), Alg::Es256).unwrap();
+    let signer =
+        HsmSigner::new(Arc::clone(&pool), &KeyRef::Id(old.id.clone()), Alg::Es256).unwrap();
     let new = keys::rotate(&pool, &old, &unique("rot-new")).unwrap();
     assert_ne!(old.kid, new.kid);
     assert_eq!(new.alg(), Alg::Es256);
@@ -152,8 +167,12 @@ fn jwks_rotation_and_destroy() {
     let mut out = vec![0u8; 256 * 1024];
     let n = keys::write_jwks(&pool, &mut out).unwrap();
     let json: serde_json::Value = serde_json::from_slice(&out[..n]).unwrap();
-    let kids: Vec<&str> =
-        json["keys"].as_array().unwrap().iter().map(|k| k["kid"].as_str().unwrap()).collect();
+    let kids: Vec<&str> = json["keys"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|k| k["kid"].as_str().unwrap())
+        .collect();
     assert!(kids.contains(&old.kid.as_str()) && kids.contains(&new.kid.as_str()));
     for k in json["keys"].as_array().unwrap() {
         let text = serde_json::to_vec(k).unwrap();
@@ -165,13 +184,23 @@ fn jwks_rotation_and_destroy() {
 
     keys::destroy(&pool, &old.id).unwrap();
     let n = keys::write_jwks(&pool, &mut out).unwrap();
-    let text = std::str::from_utf8(&out[..n]).unwrap();
+    let text = core::str::from_utf8(&out[..n]).unwrap();
     assert!(!text.contains(&old.kid) && text.contains(&new.kid));
-    assert_eq!(keys::destroy(&pool, &old.id), Err(fapi_pkcs11::Error::KeyNotFound));
+    assert_eq!(
+        keys::destroy(&pool, &old.id),
+        Err(fapi_pkcs11::Error::KeyNotFound)
+    );
     let mut sig = [0u8; 64];
-    assert_eq!(signer.sign(b"m", &mut sig), Err(fapi_core::Error::KeyNotFound));
+    assert_eq!(
+        signer.sign(b"m", &mut sig),
+        Err(fapi_core::Error::KeyNotFound)
+    );
     let listed = keys::list(&pool).unwrap();
-    assert!(listed.iter().any(|k| k.key.as_ref().is_ok_and(|i| i.kid == new.kid)));
+    assert!(
+        listed
+            .iter()
+            .any(|k| k.key.as_ref().is_ok_and(|i| i.kid == new.kid))
+    );
     assert!(!listed.iter().any(|k| k.id == old.id));
 }
 

@@ -1,11 +1,17 @@
 //! What the SoftHSM2 tests share: the token from the environment (see
 //! `softhsm-setup.sh`), unique labels, and independent verifiers built
 //! directly on RustCrypto and on aws-lc-rs.
-#![allow(dead_code, missing_docs, clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+#![allow(
+    dead_code,
+    missing_docs,
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic
+)]
 
+use core::sync::atomic::{AtomicU32, Ordering};
 use std::path::PathBuf;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU32, Ordering};
 
 use fapi_core::{Alg, PublicKey};
 use fapi_pkcs11::{Pin, PoolConfig, SessionPool, Token};
@@ -43,7 +49,8 @@ pub fn hsm() -> Option<Hsm> {
     Some(Hsm {
         module,
         token: token.unwrap_or_default(),
-        reinit_token: std::env::var("FAPI_PKCS11_REINIT_TOKEN").unwrap_or_else(|_| "fapi-reinit".into()),
+        reinit_token: std::env::var("FAPI_PKCS11_REINIT_TOKEN")
+            .unwrap_or_else(|_| "fapi-reinit".into()),
         pin: pin.unwrap_or_default(),
         so_pin: std::env::var("FAPI_PKCS11_SO_PIN").unwrap_or_default(),
     })
@@ -59,7 +66,9 @@ impl Hsm {
     }
 
     pub fn pool_with(&self, config: PoolConfig) -> Arc<SessionPool> {
-        Arc::new(SessionPool::new(self.token(), Pin::new(&self.pin), config).expect("open the pool"))
+        Arc::new(
+            SessionPool::new(self.token(), Pin::new(&self.pin), config).expect("open the pool"),
+        )
     }
 }
 
@@ -69,7 +78,11 @@ pub fn unique(prefix: &str) -> String {
     let nanos = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |d| d.subsec_nanos());
-    format!("{prefix}-{}-{}-{nanos}", std::process::id(), N.fetch_add(1, Ordering::Relaxed))
+    format!(
+        "{prefix}-{}-{}-{nanos}",
+        std::process::id(),
+        N.fetch_add(1, Ordering::Relaxed)
+    )
 }
 
 /// Verifies with the RustCrypto crates directly (p256, ed25519-dalek, rsa).
@@ -79,13 +92,18 @@ pub fn verify_rustcrypto(key: &PublicKey, message: &[u8], sig: &[u8]) -> bool {
             use p256::ecdsa::signature::Verifier as _;
             let point = key.sec1_point().unwrap();
             let vk = p256::ecdsa::VerifyingKey::from_sec1_bytes(&point).unwrap();
-            let Ok(sig) = p256::ecdsa::Signature::from_slice(sig) else { return false };
+            let Ok(sig) = p256::ecdsa::Signature::from_slice(sig) else {
+                return false;
+            };
             vk.verify(message, &sig).is_ok()
         }
         PublicKey::Ed25519 { x } => {
             let vk = ed25519_dalek::VerifyingKey::from_bytes(x).unwrap();
-            let Ok(sig) = <[u8; 64]>::try_from(sig) else { return false };
-            vk.verify_strict(message, &ed25519_dalek::Signature::from_bytes(&sig)).is_ok()
+            let Ok(sig) = <[u8; 64]>::try_from(sig) else {
+                return false;
+            };
+            vk.verify_strict(message, &ed25519_dalek::Signature::from_bytes(&sig))
+                .is_ok()
         }
         PublicKey::Rsa(k) => {
             use rsa::signature::Verifier as _;
@@ -94,7 +112,9 @@ pub fn verify_rustcrypto(key: &PublicKey, message: &[u8], sig: &[u8]) -> bool {
             let pk = rsa::PublicKey::new(n, e).unwrap();
             // PS256: salt length 32, exactly.
             let vk = rsa::pss::VerifyingKey::<sha2::Sha256>::new_with_salt_len(pk, 32);
-            let Ok(sig) = rsa::pss::Signature::try_from(sig) else { return false };
+            let Ok(sig) = rsa::pss::Signature::try_from(sig) else {
+                return false;
+            };
             vk.verify(message, &sig).is_ok()
         }
     }
@@ -121,8 +141,14 @@ pub fn verify_awslc(key: &PublicKey, message: &[u8], sig: &[u8]) -> bool {
 
 /// Asserts that `sig` verifies under `key` with both independent stacks.
 pub fn assert_verifies(key: &PublicKey, message: &[u8], sig: &[u8]) {
-    assert!(verify_rustcrypto(key, message, sig), "RustCrypto refused an HSM signature");
-    assert!(verify_awslc(key, message, sig), "aws-lc-rs refused an HSM signature");
+    assert!(
+        verify_rustcrypto(key, message, sig),
+        "RustCrypto refused an HSM signature"
+    );
+    assert!(
+        verify_awslc(key, message, sig),
+        "aws-lc-rs refused an HSM signature"
+    );
 }
 
 /// A test-only [`fapi_core::Verifier`]: a signature is good only when both
@@ -134,7 +160,8 @@ impl fapi_core::Verifier for BothVerifier {
         self.0.alg()
     }
     fn verify(&self, message: &[u8], signature: &[u8]) -> Result<(), fapi_core::Error> {
-        if verify_rustcrypto(&self.0, message, signature) && verify_awslc(&self.0, message, signature)
+        if verify_rustcrypto(&self.0, message, signature)
+            && verify_awslc(&self.0, message, signature)
         {
             Ok(())
         } else {
