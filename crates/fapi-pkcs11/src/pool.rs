@@ -190,6 +190,10 @@ impl SessionPool {
                         let mut s = self.lock()?;
                         if s.generation == generation {
                             s.open = s.open.saturating_sub(1);
+                        } else {
+                            // Counted as an old lease still out when the
+                            // generation changed during the open.
+                            s.stale_out = s.stale_out.saturating_sub(1);
                         }
                         drop(s);
                         self.freed.notify_one();

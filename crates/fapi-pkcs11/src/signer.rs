@@ -29,6 +29,9 @@ pub struct HsmSigner {
     handle: Mutex<Option<(u64, ObjectHandle)>>,
     /// Whether the token signs ES256 with CKM_ECDSA_SHA256 itself.
     ecdsa_sha256: bool,
+    /// Whether each signature first checks that the key handle still names
+    /// this key's `CKA_ID`.
+    check_handle: bool,
 }
 
 impl HsmSigner {
@@ -55,7 +58,24 @@ impl HsmSigner {
             info,
             handle: Mutex::new(Some((generation, handle))),
             ecdsa_sha256,
+            check_handle: false,
         })
+    }
+
+    /// Checks before each signature that the cached key handle still names
+    /// this key (one `C_GetAttributeValue(CKA_ID)` per signature; on
+    /// SoftHSM2 it halves ES256 throughput).
+    ///
+    /// Without it, a handle is looked up again (and its public key
+    /// compared) whenever the pool sees a session lost or the handle
+    /// refused. Turn it on when another component of the process may call
+    /// `C_Finalize` and `C_Initialize` and log in again: a stale session
+    /// handle may then name that component's live session, and a stale key
+    /// handle another key.
+    #[must_use]
+    pub fn with_handle_check(mut self, on: bool) -> Self {
+        self.check_handle = on;
+        self
     }
 
     /// The key's description (id, label, public key, kid).
@@ -86,12 +106,17 @@ impl HsmSigner {
                 // Logged out (CKR_USER_NOT_LOGGED_IN) counts as lost too: it
                 // also follows C_CloseAllSessions and a re-initialised module,
                 // after which this session's handle may name another session.
-                Err(e) if e.is_session_lost() || logged_out(&lease, &e) => {
-                    self.pool.lost(lease);
-                    last = e;
-                }
-                Err(e) if e.is_handle_invalid() || e == Error::StaleKeyHandle => {
+                // So does a key handle the token refuses: the key was
+                // destroyed, or the module re-initialised. The session is not
+                // used again and the key is looked up on a fresh one.
+                Err(e)
+                    if e.is_session_lost()
+                        || e.is_handle_invalid()
+                        || e == Error::StaleKeyHandle
+                        || logged_out(&lease, &e) =>
+                {
                     self.forget_handle();
+                    self.pool.lost(lease);
                     last = e;
                 }
                 Err(e) => return Err(e),
@@ -102,15 +127,17 @@ impl HsmSigner {
 
     fn sign_once(&self, lease: &Lease<'_>, key: ObjectHandle, message: &[u8]) -> Result<Vec<u8>> {
         let session = lease.session();
-        // The handle must still name this key: after the module was
-        // re-initialised behind the pool's back, a stale handle number may
-        // name another object.
-        match session
-            .get_attributes(key, &[AttributeType::Id])?
-            .as_slice()
-        {
-            [Attribute::Id(id)] if *id == self.info.id => {}
-            _ => return Err(Error::StaleKeyHandle),
+        // With the check on, the handle must still name this key: after the
+        // module was re-initialised behind the pool's back, a stale handle
+        // number may name another object.
+        if self.check_handle {
+            match session
+                .get_attributes(key, &[AttributeType::Id])?
+                .as_slice()
+            {
+                [Attribute::Id(id)] if *id == self.info.id => {}
+                _ => return Err(Error::StaleKeyHandle),
+            }
         }
         let sig = match self.alg {
             Alg::Es256 if self.ecdsa_sha256 => {

@@ -86,9 +86,20 @@ fn logged_out_behind_the_pool_recovers() {
 /// recover with valid signatures, and the other session is left alone.
 #[test]
 fn sessions_closed_under_the_pool_recover() {
+    closed_under_the_pool(false);
+}
+
+/// The same, with the per-signature key handle check on.
+#[test]
+fn sessions_closed_under_the_pool_recover_with_handle_check() {
+    closed_under_the_pool(true);
+}
+
+fn closed_under_the_pool(check: bool) {
     let _serial = serial();
     let Some(hsm) = hsm() else { return };
     let (pool, signer, info) = signer_on(&hsm, &hsm.token, Alg::Es256);
+    let signer = signer.with_handle_check(check);
     warm(&signer, &info);
     let ctx = pool.token().context().clone();
     ctx.clone().finalize().unwrap();
