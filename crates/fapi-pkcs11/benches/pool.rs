@@ -21,7 +21,7 @@ use core::time::Duration;
 use std::sync::Arc;
 use std::time::Instant;
 
-use criterion::{Criterion, Throughput, criterion_group, criterion_main};
+use criterion::{Criterion, Throughput, criterion_group};
 use cryptoki::mechanism::eddsa::{EddsaParams, EddsaSignatureScheme};
 use cryptoki::mechanism::rsa::{PkcsMgfType, PkcsPssParams};
 use cryptoki::mechanism::{Mechanism, MechanismType};
@@ -100,9 +100,9 @@ fn bench_pool(c: &mut Criterion) {
         let n = batch(alg);
         let mut group = c.benchmark_group(format!("pkcs11-{}", alg.name()));
         group.throughput(Throughput::Elements(n as u64));
-        group.sample_size(10);
+        group.sample_size(15);
         group.warm_up_time(Duration::from_secs(1));
-        group.measurement_time(Duration::from_secs(5));
+        group.measurement_time(Duration::from_secs(4));
 
         for threads in [1usize, 2] {
             group.bench_function(format!("pool/{threads}t"), |b| {
@@ -123,6 +123,24 @@ fn bench_pool(c: &mut Criterion) {
                     start.elapsed()
                 });
             });
+
+            if threads == 1 {
+                let checked = HsmSigner::new(Arc::clone(&pool), &KeyRef::Id(info.id.clone()), alg)
+                    .unwrap()
+                    .with_handle_check(true);
+                group.bench_function("pool+handle-check/1t", |b| {
+                    b.iter_custom(|iters| {
+                        let start = Instant::now();
+                        let mut sig = [0u8; 512];
+                        for _ in 0..iters {
+                            for _ in 0..n {
+                                let _ = black_box(checked.sign(message, &mut sig).unwrap());
+                            }
+                        }
+                        start.elapsed()
+                    });
+                });
+            }
 
             // One session per thread, opened once and logged in through the
             // application's shared login; the key handle found once.
@@ -159,5 +177,125 @@ fn bench_pool(c: &mut Criterion) {
     }
 }
 
+/// Pool and bare batches measured in alternation, so that a shared
+/// machine's changing load hits both alike; prints the median ratios.
+fn interleaved() {
+    let (Ok(label), Ok(pin)) = (
+        std::env::var("FAPI_PKCS11_TOKEN"),
+        std::env::var("FAPI_PKCS11_PIN"),
+    ) else {
+        return;
+    };
+    const ROUNDS: usize = 21;
+    let token = Token::open_from_env(&label).unwrap();
+    let pool = Arc::new(
+        SessionPool::new(
+            token.clone(),
+            Pin::new(&pin),
+            PoolConfig {
+                max_sessions: 4,
+                ..PoolConfig::default()
+            },
+        )
+        .unwrap(),
+    );
+    let message = b"eyJhbGciOiJFUzI1NiJ9.eyJpc3MiOiJodHRwczovL2FzLmV4YW1wbGUifQ";
+    println!(
+        "\ninterleaved A/B ({ROUNDS} rounds; median signatures/s; ratio = median of per-round pool/bare)"
+    );
+    println!("| alg | threads | pool sig/s | bare sig/s | pool/bare |");
+    println!("|---|---|---|---|---|");
+    let mut scaling = Vec::new();
+    for alg in [Alg::Es256, Alg::EdDsa, Alg::Ps256] {
+        let info = keys::generate(
+            &pool,
+            KeySpec::for_alg(alg),
+            &format!("ab-{}-{}", alg.name(), std::process::id()),
+        )
+        .unwrap();
+        let signer = HsmSigner::new(Arc::clone(&pool), &KeyRef::Id(info.id.clone()), alg).unwrap();
+        let n = batch(alg) * 4;
+        let mut medians = Vec::new();
+        for threads in [1usize, 2] {
+            let mut sessions: Vec<Session> = (0..threads)
+                .map(|_| token.context().open_rw_session(token.slot()).unwrap())
+                .collect();
+            for s in &sessions {
+                pool.login(s).unwrap();
+            }
+            let key =
+                fapi_pkcs11::key::find_private(&sessions[0], &KeyRef::Id(info.id.clone())).unwrap();
+            let run_pool = || {
+                let start = Instant::now();
+                std::thread::scope(|s| {
+                    for _ in 0..threads {
+                        let _ = s.spawn(|| {
+                            let mut sig = [0u8; 512];
+                            for _ in 0..n / threads {
+                                let _ = black_box(signer.sign(message, &mut sig).unwrap());
+                            }
+                        });
+                    }
+                });
+                start.elapsed().as_secs_f64()
+            };
+            let run_bare = |sessions: &mut Vec<Session>| {
+                let start = Instant::now();
+                std::thread::scope(|s| {
+                    for session in sessions.iter_mut() {
+                        let session: &mut Session = session;
+                        let _ = s.spawn(move || {
+                            for _ in 0..n / threads {
+                                let _ = black_box(bare_sign(session, key, alg, message));
+                            }
+                        });
+                    }
+                });
+                start.elapsed().as_secs_f64()
+            };
+            let (mut p, mut b, mut r) = (Vec::new(), Vec::new(), Vec::new());
+            for round in 0..ROUNDS {
+                let (tp, tb) = if round % 2 == 0 {
+                    let tp = run_pool();
+                    (tp, run_bare(&mut sessions))
+                } else {
+                    let tb = run_bare(&mut sessions);
+                    (run_pool(), tb)
+                };
+                p.push(n as f64 / tp);
+                b.push(n as f64 / tb);
+                r.push(tb / tp);
+            }
+            let median = |v: &mut Vec<f64>| {
+                v.sort_by(f64::total_cmp);
+                v[v.len() / 2]
+            };
+            let (mp, mb, mr) = (median(&mut p), median(&mut b), median(&mut r));
+            println!(
+                "| {} | {threads} | {mp:.0} | {mb:.0} | {mr:.3} |",
+                alg.name()
+            );
+            medians.push((mp, mb));
+            drop(sessions);
+        }
+        scaling.push((
+            alg,
+            medians[1].0 / medians[0].0,
+            medians[1].1 / medians[0].1,
+        ));
+        keys::destroy(&pool, &info.id).unwrap();
+    }
+    println!("\n| alg | pool 2t/1t | bare 2t/1t |");
+    println!("|---|---|---|");
+    for (alg, pool_ratio, bare_ratio) in scaling {
+        println!("| {} | {pool_ratio:.2} | {bare_ratio:.2} |", alg.name());
+    }
+}
+
 criterion_group!(benches, bench_pool);
-criterion_main!(benches);
+
+fn main() {
+    benches();
+    Criterion::default().configure_from_args().final_summary();
+    interleaved();
+}
