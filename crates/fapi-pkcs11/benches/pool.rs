@@ -186,7 +186,10 @@ fn interleaved() {
     ) else {
         return;
     };
-    const ROUNDS: usize = 21;
+    let rounds: usize = std::env::var("FAPI_BENCH_ROUNDS")
+        .ok()
+        .and_then(|r| r.parse().ok())
+        .unwrap_or(21);
     let token = Token::open_from_env(&label).unwrap();
     let pool = Arc::new(
         SessionPool::new(
@@ -201,7 +204,7 @@ fn interleaved() {
     );
     let message = b"eyJhbGciOiJFUzI1NiJ9.eyJpc3MiOiJodHRwczovL2FzLmV4YW1wbGUifQ";
     println!(
-        "\ninterleaved A/B ({ROUNDS} rounds; median signatures/s; ratio = median of per-round pool/bare)"
+        "\ninterleaved A/B ({rounds} rounds; median signatures/s; ratio = median of per-round pool/bare)"
     );
     println!("| alg | threads | pool sig/s | bare sig/s | pool/bare |");
     println!("|---|---|---|---|---|");
@@ -254,7 +257,7 @@ fn interleaved() {
                 start.elapsed().as_secs_f64()
             };
             let (mut p, mut b, mut r) = (Vec::new(), Vec::new(), Vec::new());
-            for round in 0..ROUNDS {
+            for round in 0..rounds {
                 let (tp, tb) = if round % 2 == 0 {
                     let tp = run_pool();
                     (tp, run_bare(&mut sessions))
