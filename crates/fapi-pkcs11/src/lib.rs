@@ -11,6 +11,14 @@
 //! | [`keys`] | generate, list, rotate, destroy; the JWKS |
 //! | [`error`] | [`Error`]: the failed call and its `CKR_*` value |
 //!
+//! A session that reports itself lost (closed, logged out, the module
+//! finalised, the token removed) or that refuses the key handle is never
+//! used again: the pool opens and logs in a new one and the key is found
+//! again by its `CKA_ID`, and must have the same public key, or the result
+//! is [`Error::KeyNotFound`]. Lost sessions are forgotten rather than
+//! closed (their handle numbers may already belong to another session after
+//! a re-initialisation), at most `max_sessions` per loss.
+//!
 //! ```no_run
 //! use std::sync::Arc;
 //! use fapi_pkcs11::{HsmSigner, KeyRef, Pin, PoolConfig, SessionPool, Token};
