@@ -3,6 +3,14 @@
 //!
 //! Keys are generated on the token as token objects with `CKA_SENSITIVE`
 //! true and `CKA_EXTRACTABLE` false: the private half never leaves it.
+//!
+//! Creating and destroying token objects is serialised within the process
+//! ([`serialized`]): SoftHSM2's file object store fails concurrent
+//! `C_GenerateKeyPair`/`C_CreateObject` calls at random with
+//! `CKR_GENERAL_ERROR` (softhsm/SoftHSMv2#573). Key management is rare and
+//! signing is not serialised.
+
+use std::sync::Mutex;
 
 use cryptoki::mechanism::Mechanism;
 use cryptoki::object::{Attribute, ObjectClass};
@@ -57,6 +65,16 @@ pub struct TokenKey {
     pub key: Result<KeyInfo>,
 }
 
+/// Runs `f` while no other key management call of this process runs. Use
+/// it around token-object creation done with cryptoki directly.
+pub fn serialized<T>(f: impl FnOnce() -> T) -> T {
+    static KEY_MANAGEMENT: Mutex<()> = Mutex::new(());
+    let _guard = KEY_MANAGEMENT
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    f()
+}
+
 /// Generates a key pair on the token, labelled `label`, with a fresh random
 /// `CKA_ID`. F2-ALG: RSA under 2048 bits is refused before the token is
 /// asked ([`Error::WeakKey`]).
@@ -101,7 +119,8 @@ pub fn generate(pool: &SessionPool, spec: KeySpec, label: &str) -> Result<KeyInf
             Mechanism::RsaPkcsKeyPairGen
         }
     };
-    let (_, private_handle) = session.generate_key_pair(&mechanism, &public, &private)?;
+    let (_, private_handle) =
+        serialized(|| session.generate_key_pair(&mechanism, &public, &private))?;
     key::describe_private(session, private_handle)
 }
 
@@ -165,9 +184,11 @@ pub fn destroy(pool: &SessionPool, id: &[u8]) -> Result<()> {
     if objects.is_empty() {
         return Err(Error::KeyNotFound);
     }
-    for object in objects {
-        session.destroy_object(object)?;
-    }
+    serialized(|| {
+        objects
+            .into_iter()
+            .try_for_each(|object| session.destroy_object(object))
+    })?;
     Ok(())
 }
 

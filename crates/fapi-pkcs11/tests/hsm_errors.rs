@@ -38,10 +38,12 @@ fn foreign_key_pair(
         Attribute::Id(id.clone()),
         Attribute::Label(label.as_bytes().to_vec()),
     ];
-    let _ = lease
-        .session()
-        .generate_key_pair(mechanism, &public, &private)
-        .unwrap();
+    let _ = keys::serialized(|| {
+        lease
+            .session()
+            .generate_key_pair(mechanism, &public, &private)
+    })
+    .unwrap();
     id
 }
 
