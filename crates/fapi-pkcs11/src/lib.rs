@@ -1,0 +1,46 @@
+//! Signing keys that never leave a PKCS#11 token (an HSM, or SoftHSM2 in
+//! tests), behind fapi's [`fapi_core::Signer`] trait.
+//!
+//! | module | what |
+//! |---|---|
+//! | [`token`] | load a module once per process, select a token by label |
+//! | [`pin`] | the user PIN, from the environment or a file, never printed |
+//! | [`pool`] | logged-in sessions, one caller each, bounded waits, recovery |
+//! | [`key`] | find keys by label or `CKA_ID`, public keys, the F2-ALG check |
+//! | [`signer`] | [`HsmSigner`]: ES256, PS256 and EdDSA in the token |
+//! | [`keys`] | generate, list, rotate, destroy; the JWKS |
+//! | [`error`] | [`Error`]: the failed call and its `CKR_*` value |
+//!
+//! A session that reports itself lost (closed, logged out, the module
+//! finalised, the token removed) or that refuses the key handle is never
+//! used again: the pool opens and logs in a new one and the key is found
+//! again by its `CKA_ID`, and must have the same public key, or the result
+//! is [`Error::KeyNotFound`]. Lost sessions are forgotten rather than
+//! closed (their handle numbers may already belong to another session after
+//! a re-initialisation), at most `max_sessions` per loss.
+//!
+//! ```no_run
+//! use std::sync::Arc;
+//! use fapi_pkcs11::{HsmSigner, KeyRef, Pin, PoolConfig, SessionPool, Token};
+//! # fn main() -> Result<(), fapi_pkcs11::Error> {
+//! let token = Token::open_from_env("fapi")?;
+//! let pool = Arc::new(SessionPool::new(token, Pin::from_env("FAPI_PKCS11_PIN")?, PoolConfig::default())?);
+//! let signer = HsmSigner::new(pool, &KeyRef::Label("as-signing".into()), fapi_core::Alg::Es256)?;
+//! # Ok(()) }
+//! ```
+
+pub mod error;
+pub mod key;
+pub mod keys;
+pub mod pin;
+pub mod pool;
+pub mod signer;
+pub mod token;
+
+pub use error::{Error, Result};
+pub use key::{KeyInfo, KeyRef};
+pub use keys::{KeySpec, TokenKey};
+pub use pin::Pin;
+pub use pool::{Lease, PoolConfig, SessionPool};
+pub use signer::HsmSigner;
+pub use token::Token;

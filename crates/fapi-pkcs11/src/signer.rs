@@ -1,0 +1,323 @@
+//! [`HsmSigner`]: a token key behind the [`fapi_core::Signer`] trait.
+
+use std::sync::{Arc, Mutex};
+
+use cryptoki::mechanism::eddsa::{EddsaParams, EddsaSignatureScheme};
+use cryptoki::mechanism::rsa::{PkcsMgfType, PkcsPssParams};
+use cryptoki::mechanism::{Mechanism, MechanismType};
+use cryptoki::object::{Attribute, AttributeType, ObjectHandle};
+use cryptoki::session::SessionState;
+use fapi_core::{Alg, PublicKey};
+use sha2::{Digest, Sha256};
+
+use crate::error::{Error, Result};
+use crate::key::{self, KeyInfo, KeyRef};
+use crate::pool::{Lease, SessionPool};
+
+/// How many times one signature is attempted across lost sessions and
+/// stale key handles before the error is returned.
+const ATTEMPTS: usize = 4;
+
+/// A signing key on the token, shared by threads; each signature runs on a
+/// session of the pool.
+#[derive(Debug)]
+pub struct HsmSigner {
+    pool: Arc<SessionPool>,
+    alg: Alg,
+    info: KeyInfo,
+    /// The private key handle and the pool generation it was found in.
+    handle: Mutex<Option<(u64, ObjectHandle)>>,
+    /// Whether the token signs ES256 with CKM_ECDSA_SHA256 itself.
+    ecdsa_sha256: bool,
+    /// Whether each signature first checks that the key handle still names
+    /// this key's `CKA_ID`.
+    check_handle: bool,
+}
+
+impl HsmSigner {
+    /// The key named by `key`, signing with `alg`.
+    ///
+    /// Fails with [`Error::KeyNotFound`], [`Error::WrongKeyType`] when the
+    /// key does not sign with `alg`, and [`Error::WeakKey`] or
+    /// [`Error::UnsupportedKeyType`] when it breaks F2-ALG (keys created
+    /// elsewhere are checked too).
+    pub fn new(pool: Arc<SessionPool>, key: &KeyRef, alg: Alg) -> Result<Self> {
+        let (info, handle, generation) = {
+            let lease = pool.lease()?;
+            let handle = key::find_private(lease.session(), key)?;
+            let info = key::describe_private(lease.session(), handle)?;
+            (info, handle, lease.generation())
+        };
+        if info.alg() != alg {
+            return Err(Error::WrongKeyType);
+        }
+        let ecdsa_sha256 = pool.token().supports(MechanismType::ECDSA_SHA256);
+        Ok(Self {
+            pool,
+            alg,
+            info,
+            handle: Mutex::new(Some((generation, handle))),
+            ecdsa_sha256,
+            check_handle: false,
+        })
+    }
+
+    /// Checks before each signature that the cached key handle still names
+    /// this key (one `C_GetAttributeValue(CKA_ID)` per signature; on
+    /// SoftHSM2 it halves ES256 throughput).
+    ///
+    /// Without it, a handle is looked up again (and its public key
+    /// compared) whenever the pool sees a session lost or the handle
+    /// refused. Turn it on when another component of the process may call
+    /// `C_Finalize` and `C_Initialize` and log in again: a stale session
+    /// handle may then name that component's live session, and a stale key
+    /// handle another key.
+    #[must_use]
+    pub fn with_handle_check(mut self, on: bool) -> Self {
+        self.check_handle = on;
+        self
+    }
+
+    /// The key's description (id, label, public key, kid).
+    #[must_use]
+    pub fn info(&self) -> &KeyInfo {
+        &self.info
+    }
+
+    /// The pool this signer uses.
+    #[must_use]
+    pub fn pool(&self) -> &Arc<SessionPool> {
+        &self.pool
+    }
+
+    /// Signs `message`, returning the JWS signature (raw `r || s` for
+    /// ES256). Lost sessions are reopened and logged in again, and a stale
+    /// key handle is looked up again by `CKA_ID`; the key found must be the
+    /// same public key, or the result is [`Error::KeyNotFound`].
+    pub fn sign_vec(&self, message: &[u8]) -> Result<Vec<u8>> {
+        let mut last = Error::Other("no signing attempt was made".into());
+        for _ in 0..ATTEMPTS {
+            let lease = self.pool.lease()?;
+            let result = self
+                .key_handle(&lease)
+                .and_then(|h| self.sign_once(&lease, h, message));
+            match result {
+                Ok(sig) => return self.finish(sig),
+                // Logged out (CKR_USER_NOT_LOGGED_IN) counts as lost too: it
+                // also follows C_CloseAllSessions and a re-initialised module,
+                // after which this session's handle may name another session.
+                // So does a key handle the token refuses: the key was
+                // destroyed, or the module re-initialised. The session is not
+                // used again and the key is looked up on a fresh one.
+                Err(e)
+                    if e.is_session_lost()
+                        || e.is_handle_invalid()
+                        || e == Error::StaleKeyHandle
+                        || logged_out(&lease, &e) =>
+                {
+                    self.forget_handle();
+                    self.pool.lost(lease);
+                    last = e;
+                }
+                Err(e) => return Err(e),
+            }
+        }
+        Err(Error::SessionLost(Box::new(last)))
+    }
+
+    fn sign_once(&self, lease: &Lease<'_>, key: ObjectHandle, message: &[u8]) -> Result<Vec<u8>> {
+        let session = lease.session();
+        // With the check on, the handle must still name this key: after the
+        // module was re-initialised behind the pool's back, a stale handle
+        // number may name another object.
+        if self.check_handle {
+            match session
+                .get_attributes(key, &[AttributeType::Id])?
+                .as_slice()
+            {
+                [Attribute::Id(id)] if *id == self.info.id => {}
+                _ => return Err(Error::StaleKeyHandle),
+            }
+        }
+        let sig = match self.alg {
+            Alg::Es256 if self.ecdsa_sha256 => {
+                session.sign(&Mechanism::EcdsaSha256, key, message)?
+            }
+            Alg::Es256 => {
+                let digest = Sha256::digest(message);
+                session.sign(&Mechanism::Ecdsa, key, &digest)?
+            }
+            Alg::Ps256 => {
+                let params = PkcsPssParams {
+                    hash_alg: MechanismType::SHA256,
+                    mgf: PkcsMgfType::MGF1_SHA256,
+                    s_len: 32u64.into(),
+                };
+                session.sign(&Mechanism::Sha256RsaPkcsPss(params), key, message)?
+            }
+            Alg::EdDsa => {
+                let params = EddsaParams::new(EddsaSignatureScheme::Pure);
+                session.sign(&Mechanism::Eddsa(params), key, message)?
+            }
+        };
+        Ok(sig)
+    }
+
+    /// Checks the token's signature length and encodes ES256 as `r || s`.
+    fn finish(&self, sig: Vec<u8>) -> Result<Vec<u8>> {
+        match (&self.alg, &self.info.public) {
+            (Alg::Es256, _) => Ok(ecdsa_raw(&sig)?.to_vec()),
+            (Alg::EdDsa, _) if sig.len() == 64 => Ok(sig),
+            (Alg::Ps256, PublicKey::Rsa(k)) if sig.len() == k.modulus_len() => Ok(sig),
+            _ => Err(Error::MalformedSignature),
+        }
+    }
+
+    /// The private key handle, looked up again in a new pool generation.
+    fn key_handle(&self, lease: &Lease<'_>) -> Result<ObjectHandle> {
+        let cached = *self
+            .handle
+            .lock()
+            .map_err(|_| Error::Other("key handle lock poisoned".into()))?;
+        if let Some((generation, handle)) = cached
+            && generation == lease.generation()
+        {
+            return Ok(handle);
+        }
+        let handle = key::find_private(lease.session(), &KeyRef::Id(self.info.id.clone()))?;
+        // Never sign with a different key that took the old one's id.
+        let found = key::describe_private(lease.session(), handle)?;
+        if found.public != self.info.public {
+            return Err(Error::KeyNotFound);
+        }
+        if let Ok(mut h) = self.handle.lock() {
+            *h = Some((lease.generation(), handle));
+        }
+        Ok(handle)
+    }
+
+    fn forget_handle(&self) {
+        if let Ok(mut h) = self.handle.lock() {
+            *h = None;
+        }
+    }
+}
+
+/// Whether a missing or invalid key is really a session that lost its
+/// login: private objects are invisible to a public session, so a token may
+/// answer `CKR_KEY_HANDLE_INVALID` or find nothing instead of
+/// `CKR_USER_NOT_LOGGED_IN`.
+fn logged_out(lease: &Lease<'_>, e: &Error) -> bool {
+    if !(e.is_handle_invalid() || *e == Error::StaleKeyHandle || *e == Error::KeyNotFound) {
+        return false;
+    }
+    match lease.session().get_session_info() {
+        Ok(info) => !matches!(
+            info.session_state(),
+            SessionState::RoUser | SessionState::RwUser
+        ),
+        Err(_) => true,
+    }
+}
+
+impl fapi_core::Signer for HsmSigner {
+    fn alg(&self) -> Alg {
+        self.alg
+    }
+
+    fn key_id(&self) -> &str {
+        &self.info.kid
+    }
+
+    fn sign(&self, message: &[u8], signature: &mut [u8]) -> Result<usize, fapi_core::Error> {
+        let sig = self.sign_vec(message)?;
+        let out = signature
+            .get_mut(..sig.len())
+            .ok_or(fapi_core::Error::BufferTooSmall)?;
+        out.copy_from_slice(&sig);
+        Ok(sig.len())
+    }
+
+    fn public_key(&self) -> Result<PublicKey, fapi_core::Error> {
+        Ok(self.info.public.clone())
+    }
+}
+
+/// An ECDSA P-256 signature as raw `r || s`, from raw (64 bytes) or from a
+/// DER `SEQUENCE { INTEGER r, INTEGER s }`; `r` and `s` are left-padded.
+pub fn ecdsa_raw(sig: &[u8]) -> Result<[u8; 64]> {
+    let mut out = [0u8; 64];
+    if sig.len() == 64 {
+        out.copy_from_slice(sig);
+        return Ok(out);
+    }
+    let body = match sig {
+        [0x30, len, body @ ..] if usize::from(*len) == body.len() && *len < 0x80 => body,
+        _ => return Err(Error::MalformedSignature),
+    };
+    let (r, rest) = der_integer(body)?;
+    let (s, rest) = der_integer(rest)?;
+    if !rest.is_empty() {
+        return Err(Error::MalformedSignature);
+    }
+    let (out_r, out_s) = out.split_at_mut(32);
+    left_pad(r, out_r)?;
+    left_pad(s, out_s)?;
+    Ok(out)
+}
+
+/// One DER INTEGER (short-form length, positive), without leading zeros.
+fn der_integer(der: &[u8]) -> Result<(&[u8], &[u8])> {
+    let [0x02, len, rest @ ..] = der else {
+        return Err(Error::MalformedSignature);
+    };
+    let len = usize::from(*len);
+    if len == 0 || len >= 0x80 || rest.len() < len {
+        return Err(Error::MalformedSignature);
+    }
+    let (value, rest) = rest.split_at(len);
+    let start = value.iter().position(|b| *b != 0).unwrap_or(value.len());
+    Ok((value.get(start..).unwrap_or(&[]), rest))
+}
+
+fn left_pad(value: &[u8], out: &mut [u8]) -> Result<()> {
+    let pad = out
+        .len()
+        .checked_sub(value.len())
+        .ok_or(Error::MalformedSignature)?;
+    out.get_mut(pad..)
+        .ok_or(Error::MalformedSignature)?
+        .copy_from_slice(value);
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ecdsa_der_to_raw_left_pads() {
+        // r with a leading 0x00 (high bit set), s short (31 bytes).
+        let mut der = vec![0x30, 0x44, 0x02, 0x21, 0x00];
+        der.extend([0x80; 32]);
+        der.extend([0x02, 0x1f]);
+        der.extend([0x11; 31]);
+        let raw = ecdsa_raw(&der).unwrap();
+        assert_eq!(&raw[..32], &[0x80; 32]);
+        assert_eq!(raw[32], 0);
+        assert_eq!(&raw[33..], &[0x11; 31]);
+        let raw2 = ecdsa_raw(&raw).unwrap();
+        assert_eq!(raw, raw2);
+    }
+
+    #[test]
+    fn ecdsa_bad_der_refused() {
+        assert_eq!(ecdsa_raw(&[0x30, 0x00]), Err(Error::MalformedSignature));
+        assert_eq!(ecdsa_raw(&[0u8; 63]), Err(Error::MalformedSignature));
+        let mut der = vec![0x30, 0x46, 0x02, 0x21, 0x01];
+        der.extend([0x80; 32]);
+        der.extend([0x02, 0x21, 0x01]);
+        der.extend([0x11; 32]);
+        assert_eq!(ecdsa_raw(&der), Err(Error::MalformedSignature));
+    }
+}

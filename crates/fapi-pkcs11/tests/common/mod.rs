@@ -1,0 +1,171 @@
+//! What the SoftHSM2 tests share: the token from the environment (see
+//! `softhsm-setup.sh`), unique labels, and independent verifiers built
+//! directly on RustCrypto and on aws-lc-rs.
+#![allow(
+    dead_code,
+    missing_docs,
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic
+)]
+
+use core::sync::atomic::{AtomicU32, Ordering};
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use fapi_core::{Alg, PublicKey};
+use fapi_pkcs11::{Pin, PoolConfig, SessionPool, Token};
+
+/// The token the tests use, from the variables `softhsm-setup.sh` exports.
+pub struct Hsm {
+    pub module: PathBuf,
+    pub token: String,
+    pub reinit_token: String,
+    pub pin: String,
+    pub so_pin: String,
+}
+
+/// The token, or `None` (with a loud message) when there is none. Under
+/// `CI=true` a missing token fails the test instead.
+pub fn hsm() -> Option<Hsm> {
+    let module = fapi_pkcs11::token::module_path_from_env();
+    let token = std::env::var("FAPI_PKCS11_TOKEN").ok();
+    let pin = std::env::var("FAPI_PKCS11_PIN").ok();
+    let ready = module.exists() && token.is_some() && pin.is_some();
+    if !ready {
+        let why = format!(
+            "SoftHSM2 token not available (module {} exists: {}; FAPI_PKCS11_TOKEN/FAPI_PKCS11_PIN set: {}). \
+             Run `. crates/fapi-pkcs11/tests/softhsm-setup.sh` first.",
+            module.display(),
+            module.exists(),
+            token.is_some() && pin.is_some()
+        );
+        if std::env::var("CI").is_ok_and(|v| v == "true") {
+            panic!("CI=true and {why}");
+        }
+        eprintln!("\n*** SKIPPED: {why} ***\n");
+        return None;
+    }
+    Some(Hsm {
+        module,
+        token: token.unwrap_or_default(),
+        reinit_token: std::env::var("FAPI_PKCS11_REINIT_TOKEN")
+            .unwrap_or_else(|_| "fapi-reinit".into()),
+        pin: pin.unwrap_or_default(),
+        so_pin: std::env::var("FAPI_PKCS11_SO_PIN").unwrap_or_default(),
+    })
+}
+
+impl Hsm {
+    pub fn token(&self) -> Token {
+        Token::open(&self.module, &self.token).expect("open the test token")
+    }
+
+    pub fn pool(&self) -> Arc<SessionPool> {
+        self.pool_with(PoolConfig::default())
+    }
+
+    pub fn pool_with(&self, config: PoolConfig) -> Arc<SessionPool> {
+        Arc::new(
+            SessionPool::new(self.token(), Pin::new(&self.pin), config).expect("open the pool"),
+        )
+    }
+}
+
+/// A label no other test uses.
+pub fn unique(prefix: &str) -> String {
+    static N: AtomicU32 = AtomicU32::new(0);
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.subsec_nanos());
+    format!(
+        "{prefix}-{}-{}-{nanos}",
+        std::process::id(),
+        N.fetch_add(1, Ordering::Relaxed)
+    )
+}
+
+/// Verifies with the RustCrypto crates directly (p256, ed25519-dalek, rsa).
+pub fn verify_rustcrypto(key: &PublicKey, message: &[u8], sig: &[u8]) -> bool {
+    match key {
+        PublicKey::P256 { .. } => {
+            use p256::ecdsa::signature::Verifier as _;
+            let point = key.sec1_point().unwrap();
+            let vk = p256::ecdsa::VerifyingKey::from_sec1_bytes(&point).unwrap();
+            let Ok(sig) = p256::ecdsa::Signature::from_slice(sig) else {
+                return false;
+            };
+            vk.verify(message, &sig).is_ok()
+        }
+        PublicKey::Ed25519 { x } => {
+            let vk = ed25519_dalek::VerifyingKey::from_bytes(x).unwrap();
+            let Ok(sig) = <[u8; 64]>::try_from(sig) else {
+                return false;
+            };
+            vk.verify_strict(message, &ed25519_dalek::Signature::from_bytes(&sig))
+                .is_ok()
+        }
+        PublicKey::Rsa(k) => {
+            use rsa::signature::Verifier as _;
+            let n = rsa::BoxedUint::from_be_slice_vartime(k.n());
+            let e = rsa::BoxedUint::from_be_slice_vartime(k.e());
+            let pk = rsa::PublicKey::new(n, e).unwrap();
+            // PS256: salt length 32, exactly.
+            let vk = rsa::pss::VerifyingKey::<sha2::Sha256>::new_with_salt_len(pk, 32);
+            let Ok(sig) = rsa::pss::Signature::try_from(sig) else {
+                return false;
+            };
+            vk.verify(message, &sig).is_ok()
+        }
+    }
+}
+
+/// Verifies with aws-lc-rs directly.
+pub fn verify_awslc(key: &PublicKey, message: &[u8], sig: &[u8]) -> bool {
+    use aws_lc_rs::signature;
+    match key {
+        PublicKey::P256 { .. } => {
+            let point = key.sec1_point().unwrap();
+            signature::UnparsedPublicKey::new(&signature::ECDSA_P256_SHA256_FIXED, point)
+                .verify(message, sig)
+                .is_ok()
+        }
+        PublicKey::Ed25519 { x } => signature::UnparsedPublicKey::new(&signature::ED25519, x)
+            .verify(message, sig)
+            .is_ok(),
+        PublicKey::Rsa(k) => signature::RsaPublicKeyComponents { n: k.n(), e: k.e() }
+            .verify(&signature::RSA_PSS_2048_8192_SHA256, message, sig)
+            .is_ok(),
+    }
+}
+
+/// Asserts that `sig` verifies under `key` with both independent stacks.
+pub fn assert_verifies(key: &PublicKey, message: &[u8], sig: &[u8]) {
+    assert!(
+        verify_rustcrypto(key, message, sig),
+        "RustCrypto refused an HSM signature"
+    );
+    assert!(
+        verify_awslc(key, message, sig),
+        "aws-lc-rs refused an HSM signature"
+    );
+}
+
+/// A test-only [`fapi_core::Verifier`]: a signature is good only when both
+/// RustCrypto and aws-lc-rs accept it.
+pub struct BothVerifier(pub PublicKey);
+
+impl fapi_core::Verifier for BothVerifier {
+    fn alg(&self) -> Alg {
+        self.0.alg()
+    }
+    fn verify(&self, message: &[u8], signature: &[u8]) -> Result<(), fapi_core::Error> {
+        if verify_rustcrypto(&self.0, message, signature)
+            && verify_awslc(&self.0, message, signature)
+        {
+            Ok(())
+        } else {
+            Err(fapi_core::Error::BadSignature)
+        }
+    }
+}
