@@ -19,8 +19,9 @@
 //! - `rsa-signing` (implies `alloc`): PS256 signing with software RSA keys.
 //!   RSA private keys belong in an HSM; this feature exists for tests and
 //!   tools.
-//! - `fast`: precomputed base-point tables for P-256 and Ed25519 (faster
-//!   signing, larger binary).
+//! - `fast`: precomputed Ed25519 base-point tables (faster signing, larger
+//!   binary). The P-256 tables need `std` or `critical-section`, so a binary
+//!   that has either enables `p256/precomputed-tables` itself.
 //!
 //! Signing keys zeroize on drop and their `Debug` prints only the key id.
 #![no_std]
