@@ -21,9 +21,13 @@ pub struct Es256SigningKey {
 }
 
 impl Es256SigningKey {
-    /// A key from its 32-byte big-endian scalar: [`Error::InvalidKey`] when
-    /// it is zero or not below the group order.
+    /// A key from its 32-byte big-endian scalar: [`Error::InvalidKey`] for
+    /// another length, zero, or a value not below the group order.
     pub fn from_bytes(scalar: &[u8]) -> Result<Self, Error> {
+        // Exactly 32 bytes: `p256` would zero-pad a shorter slice.
+        if scalar.len() != 32 {
+            return Err(Error::InvalidKey);
+        }
         let key = SigningKey::from_slice(scalar).map_err(|_| Error::InvalidKey)?;
         Self::from_key(key)
     }
