@@ -86,5 +86,48 @@ fn eddsa(c: &mut Criterion) {
     g.finish();
 }
 
-criterion_group!(benches, es256, eddsa);
+/// A signer that does no cryptography: what `jws::sign` costs by itself.
+struct NullSigner;
+
+impl fapi_core::Signer for NullSigner {
+    fn alg(&self) -> fapi_core::Alg {
+        fapi_core::Alg::Es256
+    }
+    fn key_id(&self) -> &str {
+        "0ZcOCORZNYy-DWpqq30jZyJGHTN0d2HglBV3uiguA4I"
+    }
+    fn sign(&self, _: &[u8], signature: &mut [u8]) -> Result<usize, fapi_core::Error> {
+        signature.get_mut(..64).ok_or(fapi_core::Error::BufferTooSmall)?.fill(0x5a);
+        Ok(64)
+    }
+    fn public_key(&self) -> Result<fapi_core::PublicKey, fapi_core::Error> {
+        Err(fapi_core::Error::SigningFailed)
+    }
+}
+
+fn overhead(c: &mut Criterion) {
+    let header = HeaderParams::typed("at+jwt").with_kid(NullSigner.key_id());
+    let mut out = [0u8; 2048];
+    let mut g = c.benchmark_group("overhead");
+    let _ = g.bench_function("jws_sign_null_signer", |b| {
+        b.iter(|| black_box(jws::sign(&NullSigner, &header, black_box(PAYLOAD), &mut out).expect("sign")))
+    });
+    let _ = g.bench_function("b64_encode_payload", |b| {
+        b.iter(|| black_box(fapi_core::b64::encode(black_box(PAYLOAD), &mut out).expect("encode").len()))
+    });
+    let _ = g.bench_function("b64_encode_vartime_payload", |b| {
+        b.iter(|| black_box(fapi_core::b64::encode_vartime(black_box(PAYLOAD), &mut out).expect("encode")))
+    });
+    let _ = g.bench_function("zero_3k", |b| {
+        b.iter(|| {
+            let mut head = [0u8; 2048];
+            let mut sig = [0u8; 1024];
+            let _ = black_box(&mut head);
+            let _ = black_box(&mut sig);
+        })
+    });
+    g.finish();
+}
+
+criterion_group!(benches, overhead, es256, eddsa);
 criterion_main!(benches);
