@@ -6,7 +6,7 @@
 
 use std::hint::black_box;
 
-use criterion::{Criterion, criterion_group, criterion_main};
+use criterion::{Criterion, criterion_group};
 use fapi_core::Signer as _;
 use fapi_core::jws::{self, HeaderParams};
 
@@ -97,7 +97,10 @@ impl fapi_core::Signer for NullSigner {
         "0ZcOCORZNYy-DWpqq30jZyJGHTN0d2HglBV3uiguA4I"
     }
     fn sign(&self, _: &[u8], signature: &mut [u8]) -> Result<usize, fapi_core::Error> {
-        signature.get_mut(..64).ok_or(fapi_core::Error::BufferTooSmall)?.fill(0x5a);
+        signature
+            .get_mut(..64)
+            .ok_or(fapi_core::Error::BufferTooSmall)?
+            .fill(0x5a);
         Ok(64)
     }
     fn public_key(&self) -> Result<fapi_core::PublicKey, fapi_core::Error> {
@@ -110,13 +113,23 @@ fn overhead(c: &mut Criterion) {
     let mut out = [0u8; 2048];
     let mut g = c.benchmark_group("overhead");
     let _ = g.bench_function("jws_sign_null_signer", |b| {
-        b.iter(|| black_box(jws::sign(&NullSigner, &header, black_box(PAYLOAD), &mut out).expect("sign")))
+        b.iter(|| {
+            black_box(jws::sign(&NullSigner, &header, black_box(PAYLOAD), &mut out).expect("sign"))
+        })
     });
     let _ = g.bench_function("b64_encode_payload", |b| {
-        b.iter(|| black_box(fapi_core::b64::encode(black_box(PAYLOAD), &mut out).expect("encode").len()))
+        b.iter(|| {
+            black_box(
+                fapi_core::b64::encode(black_box(PAYLOAD), &mut out)
+                    .expect("encode")
+                    .len(),
+            )
+        })
     });
     let _ = g.bench_function("b64_encode_vartime_payload", |b| {
-        b.iter(|| black_box(fapi_core::b64::encode_vartime(black_box(PAYLOAD), &mut out).expect("encode")))
+        b.iter(|| {
+            black_box(fapi_core::b64::encode_vartime(black_box(PAYLOAD), &mut out).expect("encode"))
+        })
     });
     let _ = g.bench_function("zero_3k", |b| {
         b.iter(|| {
@@ -129,5 +142,105 @@ fn overhead(c: &mut Criterion) {
     g.finish();
 }
 
+/// Times `raw` and `fapi` in alternating blocks of `BLOCK` calls, so that
+/// both see the same load on a shared machine, and prints the median time
+/// per call of each and the median of the per-round ratios.
+fn paired(name: &str, mut raw: impl FnMut(), mut fapi: impl FnMut()) {
+    const ROUNDS: usize = 41;
+    const BLOCK: u32 = 200;
+    let time = |f: &mut dyn FnMut()| {
+        let start = std::time::Instant::now();
+        for _ in 0..BLOCK {
+            f();
+        }
+        start.elapsed().as_secs_f64() * 1e9 / f64::from(BLOCK)
+    };
+    for _ in 0..3 {
+        let _ = (time(&mut raw), time(&mut fapi)); // warm-up
+    }
+    let (mut r, mut f, mut ratio) = (Vec::new(), Vec::new(), Vec::new());
+    for _ in 0..ROUNDS {
+        let a = time(&mut raw);
+        let b = time(&mut fapi);
+        r.push(a);
+        f.push(b);
+        ratio.push(b / a);
+    }
+    let median = |v: &mut Vec<f64>| {
+        v.sort_by(f64::total_cmp);
+        v[v.len() / 2]
+    };
+    println!(
+        "paired {name}: raw {:.0} ns, fapi {:.0} ns, median ratio fapi/raw {:.3}",
+        median(&mut r),
+        median(&mut f),
+        median(&mut ratio)
+    );
+}
+
+/// The paired runs, printed before criterion's.
+fn paired_report() {
+    let mut out = [0u8; 2048];
+    let rng = aws_lc_rs::rand::SystemRandom::new();
+
+    let aws = fapi_awslc::Es256KeyPair::from_bytes(&P256_SCALAR).expect("key");
+    let header = HeaderParams::typed("at+jwt").with_kid(aws.key_id());
+    let input = signing_input(&aws, &header);
+    paired(
+        "es256 aws-lc",
+        || {
+            let _ = black_box(aws.as_aws_lc().sign(&rng, black_box(&input)).expect("sign"));
+        },
+        || {
+            let _ =
+                black_box(jws::sign(&aws, &header, black_box(PAYLOAD), &mut out).expect("sign"));
+        },
+    );
+    let rc = fapi_rustcrypto::Es256SigningKey::from_bytes(&P256_SCALAR).expect("key");
+    let raw_p256 = p256::ecdsa::SigningKey::from_slice(&P256_SCALAR).expect("key");
+    paired(
+        "es256 p256",
+        || {
+            use p256::ecdsa::signature::Signer as _;
+            let s: p256::ecdsa::Signature = raw_p256.try_sign(black_box(&input)).expect("sign");
+            let _ = black_box(s);
+        },
+        || {
+            let _ = black_box(jws::sign(&rc, &header, black_box(PAYLOAD), &mut out).expect("sign"));
+        },
+    );
+
+    let aws = fapi_awslc::Ed25519KeyPair::from_seed(&ED25519_SEED).expect("key");
+    let header = HeaderParams::typed("at+jwt").with_kid(aws.key_id());
+    let input = signing_input(&aws, &header);
+    paired(
+        "eddsa aws-lc",
+        || {
+            let _ = black_box(aws.as_aws_lc().sign(black_box(&input)));
+        },
+        || {
+            let _ =
+                black_box(jws::sign(&aws, &header, black_box(PAYLOAD), &mut out).expect("sign"));
+        },
+    );
+    let rc = fapi_rustcrypto::Ed25519SigningKey::from_seed(&ED25519_SEED).expect("key");
+    let raw_dalek = ed25519_dalek::SigningKey::from_bytes(&ED25519_SEED);
+    paired(
+        "eddsa ed25519-dalek",
+        || {
+            use ed25519_dalek::Signer as _;
+            let _ = black_box(raw_dalek.sign(black_box(&input)));
+        },
+        || {
+            let _ = black_box(jws::sign(&rc, &header, black_box(PAYLOAD), &mut out).expect("sign"));
+        },
+    );
+}
+
 criterion_group!(benches, overhead, es256, eddsa);
-criterion_main!(benches);
+
+fn main() {
+    paired_report();
+    benches();
+    Criterion::default().configure_from_args().final_summary();
+}

@@ -50,14 +50,24 @@ fn f2_alg_refused_algorithms() {
     let k = es256();
     for alg in ["none", "HS256", "RS256", "ES384", "PS512", "es256"] {
         let t = token(&k, &format!(r#"{{"alg":"{alg}"}}"#), PAYLOAD);
-        assert_eq!(verify_es256(&t, &es256_policy()), Err(Error::UnsupportedAlg), "{alg}");
+        assert_eq!(
+            verify_es256(&t, &es256_policy()),
+            Err(Error::UnsupportedAlg),
+            "{alg}"
+        );
     }
     // `none` with an empty signature, the classic form.
     let t = format!("{}.{}.", enc(br#"{"alg":"none"}"#), enc(PAYLOAD));
-    assert_eq!(verify_es256(&t, &es256_policy()), Err(Error::UnsupportedAlg));
+    assert_eq!(
+        verify_es256(&t, &es256_policy()),
+        Err(Error::UnsupportedAlg)
+    );
     // No `alg` at all.
     let t = token(&k, r#"{"typ":"JWT"}"#, PAYLOAD);
-    assert_eq!(verify_es256(&t, &es256_policy()), Err(Error::UnsupportedAlg));
+    assert_eq!(
+        verify_es256(&t, &es256_policy()),
+        Err(Error::UnsupportedAlg)
+    );
 }
 
 /// F2-ALG: HS256 with an RSA public key as the "secret" (the key-confusion
@@ -83,12 +93,21 @@ fn es256_header_with_ed25519_key() {
     let key = ed.verifying_key();
     let mut buf = [0u8; 4096];
     let all = Policy::new(Alg::ALL);
-    assert_eq!(jws::verify(t.as_bytes(), &all, &key, &mut buf).err(), Some(Error::KeyAlgMismatch));
+    assert_eq!(
+        jws::verify(t.as_bytes(), &all, &key, &mut buf).err(),
+        Some(Error::KeyAlgMismatch)
+    );
 
     let mut jwk = [0u8; 256];
-    let n = PublicJwk::new(ed.public_key().unwrap(), None).write_json(&mut jwk).unwrap();
+    let n = PublicJwk::new(ed.public_key().unwrap(), None)
+        .write_json(&mut jwk)
+        .unwrap();
     let jwk = std::str::from_utf8(&jwk[..n]).unwrap();
-    let t = token(&ed, &format!(r#"{{"alg":"ES256","typ":"dpop+jwt","jwk":{jwk}}}"#), PAYLOAD);
+    let t = token(
+        &ed,
+        &format!(r#"{{"alg":"ES256","typ":"dpop+jwt","jwk":{jwk}}}"#),
+        PAYLOAD,
+    );
     for (name, backend) in fapi_conformance::backends() {
         assert_eq!(
             jws::verify_embedded(t.as_bytes(), &all, backend, &mut buf).err(),
@@ -107,7 +126,10 @@ fn es256_header_with_ed25519_key() {
 #[test]
 fn alg_outside_allow_list() {
     let t = token(&es256(), r#"{"alg":"ES256"}"#, PAYLOAD);
-    assert_eq!(verify_es256(&t, &Policy::new(&[Alg::Ps256, Alg::EdDsa])), Err(Error::AlgNotAllowed));
+    assert_eq!(
+        verify_es256(&t, &Policy::new(&[Alg::Ps256, Alg::EdDsa])),
+        Err(Error::AlgNotAllowed)
+    );
 }
 
 #[test]
@@ -124,21 +146,47 @@ fn malformed_and_padded_base64() {
     let parts: Vec<&str> = t.split('.').collect();
     // A character outside the alphabet in the header, and in the payload.
     let bad_header = format!("{}!.{}.{}", parts[0], parts[1], parts[2]);
-    assert_eq!(verify_es256(&bad_header, &es256_policy()), Err(Error::Base64));
-    let std_alphabet = format!("{}.{}.{}", parts[0], parts[1], parts[2].replace(['-', '_'], "+"));
-    assert_eq!(verify_es256(&std_alphabet, &es256_policy()), Err(Error::Base64));
+    assert_eq!(
+        verify_es256(&bad_header, &es256_policy()),
+        Err(Error::Base64)
+    );
+    let std_alphabet = format!(
+        "{}.{}.{}",
+        parts[0],
+        parts[1],
+        parts[2].replace(['-', '_'], "+")
+    );
+    assert_eq!(
+        verify_es256(&std_alphabet, &es256_policy()),
+        Err(Error::Base64)
+    );
     // Padding on the header and on the signature.
     let padded_header = format!("{}=.{}.{}", parts[0], parts[1], parts[2]);
-    assert_eq!(verify_es256(&padded_header, &es256_policy()), Err(Error::Base64));
+    assert_eq!(
+        verify_es256(&padded_header, &es256_policy()),
+        Err(Error::Base64)
+    );
     let padded_sig = format!("{}.{}.{}==", parts[0], parts[1], parts[2]);
-    assert_eq!(verify_es256(&padded_sig, &es256_policy()), Err(Error::Base64));
+    assert_eq!(
+        verify_es256(&padded_sig, &es256_policy()),
+        Err(Error::Base64)
+    );
 }
 
 #[test]
 fn malformed_json_header() {
     let k = es256();
-    for h in [r#"{"alg":"ES256""#, r#"{"alg":ES256}"#, r#"["ES256"]"#, r#"{"alg":"ES256"} x"#] {
-        assert_eq!(verify_es256(&token(&k, h, PAYLOAD), &es256_policy()), Err(Error::Json), "{h}");
+    for h in [
+        r#"{"alg":"ES256""#,
+        r#"{"alg":ES256}"#,
+        r#"["ES256"]"#,
+        r#"{"alg":"ES256"} x"#,
+    ] {
+        assert_eq!(
+            verify_es256(&token(&k, h, PAYLOAD), &es256_policy()),
+            Err(Error::Json),
+            "{h}"
+        );
     }
 }
 
@@ -146,34 +194,58 @@ fn malformed_json_header() {
 fn duplicate_header_members() {
     let k = es256();
     let t = token(&k, r#"{"alg":"ES256","alg":"ES256"}"#, PAYLOAD);
-    assert_eq!(verify_es256(&t, &es256_policy()), Err(Error::DuplicateMember));
+    assert_eq!(
+        verify_es256(&t, &es256_policy()),
+        Err(Error::DuplicateMember)
+    );
     let t = token(&k, r#"{"alg":"ES256","typ":"JWT","typ":"at+jwt"}"#, PAYLOAD);
-    assert_eq!(verify_es256(&t, &es256_policy()), Err(Error::DuplicateMember));
+    assert_eq!(
+        verify_es256(&t, &es256_policy()),
+        Err(Error::DuplicateMember)
+    );
 }
 
 #[test]
 fn unknown_crit() {
     let k = es256();
     let t = token(&k, r#"{"alg":"ES256","crit":["exp"],"exp":1}"#, PAYLOAD);
-    assert_eq!(verify_es256(&t, &es256_policy()), Err(Error::UnsupportedCrit));
+    assert_eq!(
+        verify_es256(&t, &es256_policy()),
+        Err(Error::UnsupportedCrit)
+    );
     let t = token(&k, r#"{"alg":"ES256","crit":[]}"#, PAYLOAD);
-    assert_eq!(verify_es256(&t, &es256_policy()), Err(Error::UnsupportedCrit));
+    assert_eq!(
+        verify_es256(&t, &es256_policy()),
+        Err(Error::UnsupportedCrit)
+    );
     // Understood by the caller: accepted.
     let t = token(&k, r#"{"alg":"ES256","crit":["exp"],"exp":1}"#, PAYLOAD);
-    assert_eq!(verify_es256(&t, &es256_policy().with_crit(&["exp"])), Ok(()));
+    assert_eq!(
+        verify_es256(&t, &es256_policy().with_crit(&["exp"])),
+        Ok(())
+    );
 }
 
 #[test]
 fn unencoded_payload() {
-    let t = token(&es256(), r#"{"alg":"ES256","b64":false,"crit":["b64"]}"#, PAYLOAD);
-    assert_eq!(verify_es256(&t, &es256_policy().with_crit(&["b64"])), Err(Error::UnencodedPayload));
+    let t = token(
+        &es256(),
+        r#"{"alg":"ES256","b64":false,"crit":["b64"]}"#,
+        PAYLOAD,
+    );
+    assert_eq!(
+        verify_es256(&t, &es256_policy().with_crit(&["b64"])),
+        Err(Error::UnencodedPayload)
+    );
 }
 
 #[test]
 fn key_carrying_headers_outside_dpop() {
     let k = es256();
     let mut jwk = [0u8; 256];
-    let n = PublicJwk::new(k.public_key().unwrap(), None).write_json(&mut jwk).unwrap();
+    let n = PublicJwk::new(k.public_key().unwrap(), None)
+        .write_json(&mut jwk)
+        .unwrap();
     let jwk = std::str::from_utf8(&jwk[..n]).unwrap();
     for h in [
         format!(r#"{{"alg":"ES256","jwk":{jwk}}}"#),
@@ -181,10 +253,18 @@ fn key_carrying_headers_outside_dpop() {
         r#"{"alg":"ES256","x5u":"https://attacker.example/cert"}"#.to_owned(),
         r#"{"alg":"ES256","x5c":["MIIB"]}"#.to_owned(),
     ] {
-        assert_eq!(verify_es256(&token(&k, &h, PAYLOAD), &es256_policy()), Err(Error::EmbeddedKey), "{h}");
+        assert_eq!(
+            verify_es256(&token(&k, &h, PAYLOAD), &es256_policy()),
+            Err(Error::EmbeddedKey),
+            "{h}"
+        );
     }
     // `jku` is refused even where an embedded `jwk` is asked for.
-    let t = token(&k, &format!(r#"{{"alg":"ES256","jwk":{jwk},"jku":"https://a.example"}}"#), PAYLOAD);
+    let t = token(
+        &k,
+        &format!(r#"{{"alg":"ES256","jwk":{jwk},"jku":"https://a.example"}}"#),
+        PAYLOAD,
+    );
     let mut buf = [0u8; 4096];
     assert_eq!(
         jws::verify_embedded(t.as_bytes(), &es256_policy(), &fapi_awslc::AWSLC, &mut buf).err(),
@@ -205,17 +285,30 @@ fn jwe_is_refused() {
     let t = token(&es256(), r#"{"alg":"ES256","enc":"A256GCM"}"#, PAYLOAD);
     assert_eq!(verify_es256(&t, &es256_policy()), Err(Error::Encrypted));
     assert_eq!(verify_es256("a.b", &es256_policy()), Err(Error::Malformed));
-    assert_eq!(verify_es256("a.b.c.d", &es256_policy()), Err(Error::Malformed));
+    assert_eq!(
+        verify_es256("a.b.c.d", &es256_policy()),
+        Err(Error::Malformed)
+    );
 }
 
 #[test]
 fn wrong_typ() {
     let k = es256();
     let p = es256_policy().with_typ("dpop+jwt");
-    assert_eq!(verify_es256(&token(&k, r#"{"alg":"ES256","typ":"JWT"}"#, PAYLOAD), &p), Err(Error::WrongType));
-    assert_eq!(verify_es256(&token(&k, r#"{"alg":"ES256"}"#, PAYLOAD), &p), Err(Error::WrongType));
+    assert_eq!(
+        verify_es256(&token(&k, r#"{"alg":"ES256","typ":"JWT"}"#, PAYLOAD), &p),
+        Err(Error::WrongType)
+    );
+    assert_eq!(
+        verify_es256(&token(&k, r#"{"alg":"ES256"}"#, PAYLOAD), &p),
+        Err(Error::WrongType)
+    );
     // RFC 7515 §4.1.9: case-insensitive, `application/` optional.
-    let ok = token(&k, r#"{"alg":"ES256","typ":"application/DPoP+JWT"}"#, PAYLOAD);
+    let ok = token(
+        &k,
+        r#"{"alg":"ES256","typ":"application/DPoP+JWT"}"#,
+        PAYLOAD,
+    );
     assert_eq!(verify_es256(&ok, &p), Ok(()));
 }
 
@@ -224,7 +317,11 @@ fn private_members_in_public_jwk() {
     let base = r#""kty":"EC","crv":"P-256","x":"f83OJ3D2xF1Bg8vub9tLe1gHMzV76e8Tus9uPHvRVEU","y":"x_FEzRu9m36HLN_tue659LNpXW6pCyStikYjKIWI5a0""#;
     for member in ["d", "p", "q", "dp", "dq", "qi", "k"] {
         let json = format!(r#"{{{base},"{member}":"AAAA"}}"#);
-        assert_eq!(PublicJwk::from_json(json.as_bytes()).err(), Some(Error::PrivateKeyMember), "{member}");
+        assert_eq!(
+            PublicJwk::from_json(json.as_bytes()).err(),
+            Some(Error::PrivateKeyMember),
+            "{member}"
+        );
         let set = format!(r#"{{"keys":[{{{base},"{member}":"AAAA"}}]}}"#);
         assert_eq!(
             fapi_core::jwk::Jwks::from_json(set.as_bytes()).err(),
@@ -234,10 +331,18 @@ fn private_members_in_public_jwk() {
     }
     // In a DPoP proof's header.
     let k = es256();
-    let h = format!(r#"{{"alg":"ES256","typ":"dpop+jwt","jwk":{{{base},"d":"jpsQnnGQmL-YBIffH1136cspYG6-0iY7X1fCE9-E9LI"}}}}"#);
+    let h = format!(
+        r#"{{"alg":"ES256","typ":"dpop+jwt","jwk":{{{base},"d":"jpsQnnGQmL-YBIffH1136cspYG6-0iY7X1fCE9-E9LI"}}}}"#
+    );
     let mut buf = [0u8; 4096];
     assert_eq!(
-        jws::verify_embedded(token(&k, &h, PAYLOAD).as_bytes(), &es256_policy(), &fapi_awslc::AWSLC, &mut buf).err(),
+        jws::verify_embedded(
+            token(&k, &h, PAYLOAD).as_bytes(),
+            &es256_policy(),
+            &fapi_awslc::AWSLC,
+            &mut buf
+        )
+        .err(),
         Some(Error::PrivateKeyMember)
     );
 }
@@ -248,7 +353,10 @@ fn f2_alg_rsa_1024_is_weak() {
     let mut n = vec![0xc5u8; 128];
     n[127] = 0x01;
     let json = format!(r#"{{"kty":"RSA","n":"{}","e":"AQAB"}}"#, enc(&n));
-    assert_eq!(PublicJwk::from_json(json.as_bytes()).err(), Some(Error::WeakKey));
+    assert_eq!(
+        PublicJwk::from_json(json.as_bytes()).err(),
+        Some(Error::WeakKey)
+    );
     assert_eq!(
         fapi_core::jwk::RsaPublicKey::new(&n, &[1, 0, 1]).err(),
         Some(Error::WeakKey)
@@ -258,16 +366,31 @@ fn f2_alg_rsa_1024_is_weak() {
 #[test]
 fn unsupported_key_types() {
     let p384 = r#"{"kty":"EC","crv":"P-384","x":"AAAA","y":"AAAA"}"#;
-    assert_eq!(PublicJwk::from_json(p384.as_bytes()).err(), Some(Error::UnsupportedKeyType));
+    assert_eq!(
+        PublicJwk::from_json(p384.as_bytes()).err(),
+        Some(Error::UnsupportedKeyType)
+    );
     let x25519 = r#"{"kty":"OKP","crv":"X25519","x":"AAAA"}"#;
-    assert_eq!(PublicJwk::from_json(x25519.as_bytes()).err(), Some(Error::UnsupportedKeyType));
+    assert_eq!(
+        PublicJwk::from_json(x25519.as_bytes()).err(),
+        Some(Error::UnsupportedKeyType)
+    );
     // A symmetric key: its `k` is secret material, so it is refused as such.
     let oct = r#"{"kty":"oct","k":"c2VjcmV0"}"#;
-    assert_eq!(PublicJwk::from_json(oct.as_bytes()).err(), Some(Error::PrivateKeyMember));
-    assert_eq!(PublicJwk::from_json(br#"{"kty":"oct"}"#).err(), Some(Error::UnsupportedKeyType));
+    assert_eq!(
+        PublicJwk::from_json(oct.as_bytes()).err(),
+        Some(Error::PrivateKeyMember)
+    );
+    assert_eq!(
+        PublicJwk::from_json(br#"{"kty":"oct"}"#).err(),
+        Some(Error::UnsupportedKeyType)
+    );
     // The RFC 7638 §3.1 JWK says `"alg":"RS256"`: not a FAPI algorithm.
     let rs256 = r#"{"kty":"RSA","e":"AQAB","alg":"RS256","n":"0vx7agoebGcQSuuPiLJXZptN9nndrQmbXEps2aiAFbWhM78LhWx4cbbfAAtVT86zwu1RK7aPFFxuhDR1L6tSoc_BJECPebWKRXjBZCiFV4n3oknjhMstn64tZ_2W-5JsGY4Hc5n9yBXArwl93lqt7_RN5w6Cf0h4QyQ5v-65YGjQR0_FDW2QvzqY368QQMicAtaSqzs8KJZgnYb9c7d0zgdAZHzu6qMQvRL5hajrn1n91CbOpbISD08qNLyrdkt-bFTWhAI4vMQFh6WeZu0fM4lFd2NcRwr3XPksINHaQ-G_xBniIqbw0Ls1jF44-csFCur-kEgU8awapJzKnqDKgw"}"#;
-    assert_eq!(PublicJwk::from_json(rs256.as_bytes()).err(), Some(Error::UnsupportedAlg));
+    assert_eq!(
+        PublicJwk::from_json(rs256.as_bytes()).err(),
+        Some(Error::UnsupportedAlg)
+    );
 }
 
 #[test]
@@ -275,15 +398,32 @@ fn wrong_length_ec_coordinates() {
     let y = "x_FEzRu9m36HLN_tue659LNpXW6pCyStikYjKIWI5a0";
     for x in [enc(&[1u8; 31]), enc(&[1u8; 33]), String::new()] {
         let json = format!(r#"{{"kty":"EC","crv":"P-256","x":"{x}","y":"{y}"}}"#);
-        assert_eq!(PublicJwk::from_json(json.as_bytes()).err(), Some(Error::InvalidKey), "{x}");
+        assert_eq!(
+            PublicJwk::from_json(json.as_bytes()).err(),
+            Some(Error::InvalidKey),
+            "{x}"
+        );
     }
     // 32 bytes each, but not a point on the curve.
-    let off = PublicKey::P256 { x: [1u8; 32], y: [2u8; 32] };
+    let off = PublicKey::P256 {
+        x: [1u8; 32],
+        y: [2u8; 32],
+    };
     for (name, backend) in fapi_conformance::backends() {
-        assert_eq!(backend.verify_with(&off, Alg::Es256, b"m", &[1u8; 64]), Err(Error::InvalidKey), "{name}");
+        assert_eq!(
+            backend.verify_with(&off, Alg::Es256, b"m", &[1u8; 64]),
+            Err(Error::InvalidKey),
+            "{name}"
+        );
     }
-    assert_eq!(fapi_rustcrypto::Es256VerifyingKey::from_public_key(&off).err(), Some(Error::InvalidKey));
-    assert_eq!(fapi_awslc::Es256VerifyingKey::from_public_key(&off).err(), Some(Error::InvalidKey));
+    assert_eq!(
+        fapi_rustcrypto::Es256VerifyingKey::from_public_key(&off).err(),
+        Some(Error::InvalidKey)
+    );
+    assert_eq!(
+        fapi_awslc::Es256VerifyingKey::from_public_key(&off).err(),
+        Some(Error::InvalidKey)
+    );
 }
 
 #[test]
@@ -292,17 +432,27 @@ fn tampered_payload_and_signature() {
     let t = token(&k, r#"{"alg":"ES256"}"#, PAYLOAD);
     let parts: Vec<&str> = t.split('.').collect();
     let payload = format!("{}.{}.{}", parts[0], enc(br#"{"sub":"mallory"}"#), parts[2]);
-    assert_eq!(verify_es256(&payload, &es256_policy()), Err(Error::BadSignature));
+    assert_eq!(
+        verify_es256(&payload, &es256_policy()),
+        Err(Error::BadSignature)
+    );
     let mut sig = [0u8; 64];
     sig.copy_from_slice(&b64::decode(parts[2].as_bytes(), &mut [0u8; 64]).unwrap());
     sig[10] ^= 1;
     let signature = format!("{}.{}.{}", parts[0], parts[1], enc(&sig));
-    assert_eq!(verify_es256(&signature, &es256_policy()), Err(Error::BadSignature));
+    assert_eq!(
+        verify_es256(&signature, &es256_policy()),
+        Err(Error::BadSignature)
+    );
     // The same through both backends' run-time verifiers.
     for (name, backend) in fapi_conformance::backends() {
         let kv = fapi_core::crypto::KeyVerifier::new(backend, k.public_key().unwrap());
         let mut buf = [0u8; 4096];
-        assert_eq!(jws::verify(payload.as_bytes(), &es256_policy(), &kv, &mut buf).err(), Some(Error::BadSignature), "{name}");
+        assert_eq!(
+            jws::verify(payload.as_bytes(), &es256_policy(), &kv, &mut buf).err(),
+            Some(Error::BadSignature),
+            "{name}"
+        );
     }
 }
 
@@ -317,7 +467,11 @@ fn es256_signature_of_wrong_length() {
         let mut s = sig.clone();
         s.resize(len, 0);
         let t = format!("{}.{}.{}", parts[0], parts[1], enc(&s));
-        assert_eq!(verify_es256(&t, &es256_policy()), Err(Error::BadSignature), "{len}");
+        assert_eq!(
+            verify_es256(&t, &es256_policy()),
+            Err(Error::BadSignature),
+            "{len}"
+        );
         for (name, backend) in fapi_conformance::backends() {
             assert_eq!(
                 backend.verify_with(&k.public_key().unwrap(), Alg::Es256, b"m", &s),

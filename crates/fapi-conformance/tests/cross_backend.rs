@@ -9,31 +9,64 @@ use fapi_core::{Alg, Error, PublicKey, Signer, Verifier};
 fn signers() -> Vec<(&'static str, Box<dyn Signer>)> {
     let rng = fapi_awslc::SystemRandom::new();
     vec![
-        ("rustcrypto-es256", Box::new(fapi_rustcrypto::Es256SigningKey::generate(&rng).unwrap())),
-        ("rustcrypto-eddsa", Box::new(fapi_rustcrypto::Ed25519SigningKey::generate(&rng).unwrap())),
+        (
+            "rustcrypto-es256",
+            Box::new(fapi_rustcrypto::Es256SigningKey::generate(&rng).unwrap()),
+        ),
+        (
+            "rustcrypto-eddsa",
+            Box::new(fapi_rustcrypto::Ed25519SigningKey::generate(&rng).unwrap()),
+        ),
         (
             "rustcrypto-ps256",
             Box::new(fapi_rustcrypto::Ps256SigningKey::generate(2048, rng.clone()).unwrap()),
         ),
-        ("awslc-es256", Box::new(fapi_awslc::Es256KeyPair::generate().unwrap())),
-        ("awslc-eddsa", Box::new(fapi_awslc::Ed25519KeyPair::generate().unwrap())),
-        ("awslc-ps256", Box::new(fapi_awslc::Ps256KeyPair::generate().unwrap())),
+        (
+            "awslc-es256",
+            Box::new(fapi_awslc::Es256KeyPair::generate().unwrap()),
+        ),
+        (
+            "awslc-eddsa",
+            Box::new(fapi_awslc::Ed25519KeyPair::generate().unwrap()),
+        ),
+        (
+            "awslc-ps256",
+            Box::new(fapi_awslc::Ps256KeyPair::generate().unwrap()),
+        ),
     ]
 }
 
 fn parsed_verifiers(key: &PublicKey) -> Vec<(&'static str, Box<dyn Verifier>)> {
     match key {
         PublicKey::P256 { .. } => vec![
-            ("rustcrypto", Box::new(fapi_rustcrypto::Es256VerifyingKey::from_public_key(key).unwrap())),
-            ("awslc", Box::new(fapi_awslc::Es256VerifyingKey::from_public_key(key).unwrap())),
+            (
+                "rustcrypto",
+                Box::new(fapi_rustcrypto::Es256VerifyingKey::from_public_key(key).unwrap()),
+            ),
+            (
+                "awslc",
+                Box::new(fapi_awslc::Es256VerifyingKey::from_public_key(key).unwrap()),
+            ),
         ],
         PublicKey::Ed25519 { .. } => vec![
-            ("rustcrypto", Box::new(fapi_rustcrypto::Ed25519VerifyingKey::from_public_key(key).unwrap())),
-            ("awslc", Box::new(fapi_awslc::Ed25519VerifyingKey::from_public_key(key).unwrap())),
+            (
+                "rustcrypto",
+                Box::new(fapi_rustcrypto::Ed25519VerifyingKey::from_public_key(key).unwrap()),
+            ),
+            (
+                "awslc",
+                Box::new(fapi_awslc::Ed25519VerifyingKey::from_public_key(key).unwrap()),
+            ),
         ],
         PublicKey::Rsa(_) => vec![
-            ("rustcrypto", Box::new(fapi_rustcrypto::Ps256VerifyingKey::from_public_key(key).unwrap())),
-            ("awslc", Box::new(fapi_awslc::Ps256VerifyingKey::from_public_key(key).unwrap())),
+            (
+                "rustcrypto",
+                Box::new(fapi_rustcrypto::Ps256VerifyingKey::from_public_key(key).unwrap()),
+            ),
+            (
+                "awslc",
+                Box::new(fapi_awslc::Ps256VerifyingKey::from_public_key(key).unwrap()),
+            ),
         ],
     }
 }
@@ -44,7 +77,11 @@ fn f2_alg_signed_by_one_backend_verifies_with_the_other() {
     let policy = Policy::new(Alg::ALL).with_typ("at+jwt");
     for (signer_name, signer) in signers() {
         let key = signer.public_key().unwrap();
-        assert_eq!(signer.key_id(), key.thumbprint().to_b64().as_str(), "{signer_name}");
+        assert_eq!(
+            signer.key_id(),
+            key.thumbprint().to_b64().as_str(),
+            "{signer_name}"
+        );
         let header = HeaderParams::typed("at+jwt").with_kid(signer.key_id());
         let mut out = [0u8; 4096];
         let n = jws::sign(&*signer, &header, br#"{"sub":"alice"}"#, &mut out).unwrap();
@@ -69,7 +106,10 @@ fn f2_alg_signed_by_one_backend_verifies_with_the_other() {
         for (backend_name, backend) in backends() {
             let kv = fapi_core::crypto::KeyVerifier::new(backend, key.clone());
             let mut buf = [0u8; 4096];
-            assert!(jws::verify(token, &policy, &kv, &mut buf).is_ok(), "{signer_name} -> {backend_name}");
+            assert!(
+                jws::verify(token, &policy, &kv, &mut buf).is_ok(),
+                "{signer_name} -> {backend_name}"
+            );
         }
     }
 }
@@ -97,10 +137,22 @@ fn embedded_key_round_trip() {
 #[test]
 fn debug_prints_no_secret() {
     let scalar = [7u8; 32];
-    let rc = format!("{:?}", fapi_rustcrypto::Es256SigningKey::from_bytes(&scalar).unwrap());
-    let aws = format!("{:?}", fapi_awslc::Es256KeyPair::from_bytes(&scalar).unwrap());
-    let ed = format!("{:?}", fapi_rustcrypto::Ed25519SigningKey::from_seed(&scalar).unwrap());
-    let ed2 = format!("{:?}", fapi_awslc::Ed25519KeyPair::from_seed(&scalar).unwrap());
+    let rc = format!(
+        "{:?}",
+        fapi_rustcrypto::Es256SigningKey::from_bytes(&scalar).unwrap()
+    );
+    let aws = format!(
+        "{:?}",
+        fapi_awslc::Es256KeyPair::from_bytes(&scalar).unwrap()
+    );
+    let ed = format!(
+        "{:?}",
+        fapi_rustcrypto::Ed25519SigningKey::from_seed(&scalar).unwrap()
+    );
+    let ed2 = format!(
+        "{:?}",
+        fapi_awslc::Ed25519KeyPair::from_seed(&scalar).unwrap()
+    );
     for s in [rc, aws, ed, ed2] {
         assert!(s.contains("kid") && s.ends_with(".. }"), "{s}");
         assert!(!s.contains("07, 07") && !s.contains("[7, 7"), "{s}");
@@ -124,18 +176,48 @@ fn short_signature_buffer() {
 #[test]
 fn bad_secret_keys() {
     // P-256 scalar of zero and one at or above the group order.
-    assert_eq!(fapi_rustcrypto::Es256SigningKey::from_bytes(&[0u8; 32]).err(), Some(Error::InvalidKey));
-    assert_eq!(fapi_rustcrypto::Es256SigningKey::from_bytes(&[0xffu8; 32]).err(), Some(Error::InvalidKey));
-    assert_eq!(fapi_awslc::Es256KeyPair::from_bytes(&[0u8; 32]).err(), Some(Error::InvalidKey));
-    assert_eq!(fapi_awslc::Es256KeyPair::from_bytes(&[0xffu8; 32]).err(), Some(Error::InvalidKey));
-    assert_eq!(fapi_rustcrypto::Es256SigningKey::from_bytes(&[1u8; 31]).err(), Some(Error::InvalidKey));
-    assert_eq!(fapi_rustcrypto::Ed25519SigningKey::from_seed(&[1u8; 31]).err(), Some(Error::InvalidKey));
-    assert_eq!(fapi_awslc::Ed25519KeyPair::from_seed(&[1u8; 33]).err(), Some(Error::InvalidKey));
+    assert_eq!(
+        fapi_rustcrypto::Es256SigningKey::from_bytes(&[0u8; 32]).err(),
+        Some(Error::InvalidKey)
+    );
+    assert_eq!(
+        fapi_rustcrypto::Es256SigningKey::from_bytes(&[0xffu8; 32]).err(),
+        Some(Error::InvalidKey)
+    );
+    assert_eq!(
+        fapi_awslc::Es256KeyPair::from_bytes(&[0u8; 32]).err(),
+        Some(Error::InvalidKey)
+    );
+    assert_eq!(
+        fapi_awslc::Es256KeyPair::from_bytes(&[0xffu8; 32]).err(),
+        Some(Error::InvalidKey)
+    );
+    assert_eq!(
+        fapi_rustcrypto::Es256SigningKey::from_bytes(&[1u8; 31]).err(),
+        Some(Error::InvalidKey)
+    );
+    assert_eq!(
+        fapi_rustcrypto::Ed25519SigningKey::from_seed(&[1u8; 31]).err(),
+        Some(Error::InvalidKey)
+    );
+    assert_eq!(
+        fapi_awslc::Ed25519KeyPair::from_seed(&[1u8; 33]).err(),
+        Some(Error::InvalidKey)
+    );
     let rng = fapi_awslc::SystemRandom::new();
     // F2-ALG: no RSA key under 2048 bits is made.
-    assert_eq!(fapi_rustcrypto::Ps256SigningKey::generate(1024, rng.clone()).err(), Some(Error::WeakKey));
-    assert_eq!(fapi_rustcrypto::Ps256SigningKey::from_pkcs8_der(b"junk", rng).err(), Some(Error::InvalidKey));
-    assert_eq!(fapi_awslc::Ps256KeyPair::from_pkcs8(b"junk").err(), Some(Error::InvalidKey));
+    assert_eq!(
+        fapi_rustcrypto::Ps256SigningKey::generate(1024, rng.clone()).err(),
+        Some(Error::WeakKey)
+    );
+    assert_eq!(
+        fapi_rustcrypto::Ps256SigningKey::from_pkcs8_der(b"junk", rng).err(),
+        Some(Error::InvalidKey)
+    );
+    assert_eq!(
+        fapi_awslc::Ps256KeyPair::from_pkcs8(b"junk").err(),
+        Some(Error::InvalidKey)
+    );
 }
 
 /// A failing random source is a typed error, not a panic.
@@ -147,8 +229,14 @@ fn failing_random_source() {
             Err(Error::RandomFailed)
         }
     }
-    assert_eq!(fapi_rustcrypto::Es256SigningKey::generate(&Broken).err(), Some(Error::RandomFailed));
-    assert_eq!(fapi_rustcrypto::Ed25519SigningKey::generate(&Broken).err(), Some(Error::RandomFailed));
+    assert_eq!(
+        fapi_rustcrypto::Es256SigningKey::generate(&Broken).err(),
+        Some(Error::RandomFailed)
+    );
+    assert_eq!(
+        fapi_rustcrypto::Ed25519SigningKey::generate(&Broken).err(),
+        Some(Error::RandomFailed)
+    );
 }
 
 /// `SystemClock` reads a time after this code was written.

@@ -13,7 +13,9 @@ pub fn decode<'a>(src: &[u8], dst: &'a mut [u8]) -> Result<&'a [u8], Error> {
     if decoded_len(src.len()).ok_or(Error::Base64)? > dst.len() {
         return Err(Error::TooLarge);
     }
-    Base64UrlUnpadded::decode(src, dst).map(|d| d as &[u8]).map_err(|_| Error::Base64)
+    Base64UrlUnpadded::decode(src, dst)
+        .map(|d| d as &[u8])
+        .map_err(|_| Error::Base64)
 }
 
 /// Decodes `src` into exactly `N` bytes.
@@ -59,7 +61,11 @@ const PAIRS: [[u8; 2]; 4096] = {
 /// The two characters for the low 12 bits of `v`.
 fn pair(v: u32) -> [u8; 2] {
     // v & 0xfff < 4096 = PAIRS.len(): the fallback is never taken.
-    usize::try_from(v & 0xfff).ok().and_then(|i| PAIRS.get(i)).copied().unwrap_or([b'A', b'A'])
+    usize::try_from(v & 0xfff)
+        .ok()
+        .and_then(|i| PAIRS.get(i))
+        .copied()
+        .unwrap_or([b'A', b'A'])
 }
 
 /// Encodes `src` into the start of `dst` with table lookups, returning the
@@ -167,14 +173,27 @@ mod tests {
             assert_eq!(&b[..len], ct.as_bytes(), "{n}");
         }
         let mut small = [0u8; 3];
-        assert_eq!(encode_vartime(b"abcd", &mut small), Err(Error::BufferTooSmall));
+        assert_eq!(
+            encode_vartime(b"abcd", &mut small),
+            Err(Error::BufferTooSmall)
+        );
     }
 
     #[test]
     fn rejects_non_canonical_input() {
         let mut out = [0u8; 16];
         // padding, whitespace, standard alphabet, bad length, trailing bits
-        for bad in ["AQAB=", "AQ==", "AQ AB", "AQ\nAB", "ab+/", "a", "AQB", "AR", "_-_-_-_-_"] {
+        for bad in [
+            "AQAB=",
+            "AQ==",
+            "AQ AB",
+            "AQ\nAB",
+            "ab+/",
+            "a",
+            "AQB",
+            "AR",
+            "_-_-_-_-_",
+        ] {
             assert!(decode(bad.as_bytes(), &mut out).is_err(), "{bad}");
         }
         assert_eq!(decode(b"AQAB", &mut out).unwrap(), &[1, 0, 1]);

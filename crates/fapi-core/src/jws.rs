@@ -47,7 +47,11 @@ impl<'p> Policy<'p> {
     /// A policy that accepts `algs` and any `typ`.
     #[must_use]
     pub const fn new(algs: &'p [Alg]) -> Self {
-        Self { algs, typ: None, crit: &[] }
+        Self {
+            algs,
+            typ: None,
+            crit: &[],
+        }
     }
 
     /// The same policy, requiring `typ`.
@@ -155,7 +159,12 @@ pub fn split(compact: &[u8]) -> Result<Parts<'_>, Error> {
     // header '.' payload: the two parts and the dot between them.
     let input_len = header.len().saturating_add(1).saturating_add(payload.len());
     let signing_input = compact.get(..input_len).ok_or(Error::Malformed)?;
-    Ok(Parts { header, payload, signature, signing_input })
+    Ok(Parts {
+        header,
+        payload,
+        signature,
+        signing_input,
+    })
 }
 
 /// How the verification key is chosen.
@@ -238,7 +247,10 @@ fn run<'b>(
         }
         None => heapless::Vec::new(),
     };
-    if policy.typ.is_some_and(|want| !members.typ.is_some_and(|t| typ_matches(t, want))) {
+    if policy
+        .typ
+        .is_some_and(|want| !members.typ.is_some_and(|t| typ_matches(t, want)))
+    {
         return Err(Error::WrongType);
     }
     // Keys named by the sender are never fetched.
@@ -257,7 +269,10 @@ fn run<'b>(
         Error::TooLarge => Error::BadSignature,
         e => e,
     })?;
-    if alg.fixed_signature_len().is_some_and(|n| n != signature.len()) {
+    if alg
+        .fixed_signature_len()
+        .is_some_and(|n| n != signature.len())
+    {
         return Err(Error::BadSignature);
     }
     match source {
@@ -334,7 +349,11 @@ impl<'a> HeaderParams<'a> {
     /// A header with `typ`.
     #[must_use]
     pub const fn typed(typ: &'a str) -> Self {
-        Self { typ: Some(typ), kid: None, jwk: None }
+        Self {
+            typ: Some(typ),
+            kid: None,
+            jwk: None,
+        }
     }
 
     /// The same header with `kid`.
@@ -375,7 +394,9 @@ pub fn sign<S: Signer + ?Sized>(
         Err(e) => return Err(e),
     };
     match alg.fixed_signature_len() {
-        Some(FIXED_SIGNATURE_LEN) => put_signature(signer, out, input_len, &mut [0u8; FIXED_SIGNATURE_LEN]),
+        Some(FIXED_SIGNATURE_LEN) => {
+            put_signature(signer, out, input_len, &mut [0u8; FIXED_SIGNATURE_LEN])
+        }
         _ => put_signature(signer, out, input_len, &mut [0u8; MAX_SIGNATURE_LEN]),
     }
 }
@@ -386,7 +407,11 @@ const SMALL_HEADER: usize = 256;
 const FIXED_SIGNATURE_LEN: usize = 64;
 
 /// Writes the protected header JSON for `alg` and `header` into `buf`.
-fn write_header<'b>(alg: Alg, header: &HeaderParams<'_>, buf: &'b mut [u8]) -> Result<&'b [u8], Error> {
+fn write_header<'b>(
+    alg: Alg,
+    header: &HeaderParams<'_>,
+    buf: &'b mut [u8],
+) -> Result<&'b [u8], Error> {
     let mut w = Writer::new(buf);
     w.raw(b"{")?;
     w.key("alg")?;
@@ -405,7 +430,12 @@ fn write_header<'b>(alg: Alg, header: &HeaderParams<'_>, buf: &'b mut [u8]) -> R
         key.check_alg(alg)?;
         w.raw(b",")?;
         w.key("jwk")?;
-        let jwk = PublicJwk { key: key.clone(), kid: None, alg: None, key_use: None };
+        let jwk = PublicJwk {
+            key: key.clone(),
+            kid: None,
+            alg: None,
+            key_use: None,
+        };
         jwk.write(&mut w)?;
     }
     w.raw(b"}")?;
