@@ -4,7 +4,7 @@
 //! `fapi_core::jws::sign` produces, and `jws::sign` itself (header JSON,
 //! base64url of header, payload and signature, the backend call).
 
-use std::hint::black_box;
+use core::hint::black_box;
 
 use criterion::{Criterion, criterion_group};
 use fapi_core::Signer as _;

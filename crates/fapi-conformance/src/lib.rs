@@ -16,7 +16,7 @@ pub fn backends() -> [(&'static str, &'static dyn PublicKeyVerifier); 2] {
 
 /// Decodes lower- or upper-case hex. Panics on bad input: test data only.
 pub fn hex(s: &str) -> Vec<u8> {
-    assert!(s.len() % 2 == 0, "odd hex length");
+    assert!(s.len().is_multiple_of(2), "odd hex length");
     (0..s.len())
         .step_by(2)
         .map(|i| u8::from_str_radix(&s[i..i + 2], 16).expect("hex digit"))

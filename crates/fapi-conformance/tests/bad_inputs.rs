@@ -102,7 +102,7 @@ fn es256_header_with_ed25519_key() {
     let n = PublicJwk::new(ed.public_key().unwrap(), None)
         .write_json(&mut jwk)
         .unwrap();
-    let jwk = std::str::from_utf8(&jwk[..n]).unwrap();
+    let jwk = core::str::from_utf8(&jwk[..n]).unwrap();
     let t = token(
         &ed,
         &format!(r#"{{"alg":"ES256","typ":"dpop+jwt","jwk":{jwk}}}"#),
@@ -246,7 +246,7 @@ fn key_carrying_headers_outside_dpop() {
     let n = PublicJwk::new(k.public_key().unwrap(), None)
         .write_json(&mut jwk)
         .unwrap();
-    let jwk = std::str::from_utf8(&jwk[..n]).unwrap();
+    let jwk = core::str::from_utf8(&jwk[..n]).unwrap();
     for h in [
         format!(r#"{{"alg":"ES256","jwk":{jwk}}}"#),
         r#"{"alg":"ES256","jku":"https://attacker.example/jwks"}"#.to_owned(),
@@ -437,7 +437,7 @@ fn tampered_payload_and_signature() {
         Err(Error::BadSignature)
     );
     let mut sig = [0u8; 64];
-    sig.copy_from_slice(&b64::decode(parts[2].as_bytes(), &mut [0u8; 64]).unwrap());
+    sig.copy_from_slice(b64::decode(parts[2].as_bytes(), &mut [0u8; 64]).unwrap());
     sig[10] ^= 1;
     let signature = format!("{}.{}.{}", parts[0], parts[1], enc(&sig));
     assert_eq!(

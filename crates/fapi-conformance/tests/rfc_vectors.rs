@@ -100,7 +100,7 @@ fn rfc8037_a4_exact_eddsa_jws() {
         )
         .unwrap();
         assert_eq!(
-            std::str::from_utf8(&out[..n]).unwrap(),
+            core::str::from_utf8(&out[..n]).unwrap(),
             RFC8037_JWS,
             "{name}"
         );

@@ -412,35 +412,36 @@ fn write_header<'b>(
     header: &HeaderParams<'_>,
     buf: &'b mut [u8],
 ) -> Result<&'b [u8], Error> {
-    let mut w = Writer::new(buf);
-    w.raw(b"{")?;
-    w.key("alg")?;
-    w.string(alg.name())?;
-    if let Some(typ) = header.typ {
-        w.raw(b",")?;
-        w.key("typ")?;
-        w.string(typ)?;
-    }
-    if let Some(kid) = header.kid {
-        w.raw(b",")?;
-        w.key("kid")?;
-        w.string(kid)?;
-    }
-    if let Some(key) = header.jwk {
-        key.check_alg(alg)?;
-        w.raw(b",")?;
-        w.key("jwk")?;
-        let jwk = PublicJwk {
-            key: key.clone(),
-            kid: None,
-            alg: None,
-            key_use: None,
-        };
-        jwk.write(&mut w)?;
-    }
-    w.raw(b"}")?;
-    let len = w.len();
-    drop(w);
+    let len = {
+        let mut w = Writer::new(buf);
+        w.raw(b"{")?;
+        w.key("alg")?;
+        w.string(alg.name())?;
+        if let Some(typ) = header.typ {
+            w.raw(b",")?;
+            w.key("typ")?;
+            w.string(typ)?;
+        }
+        if let Some(kid) = header.kid {
+            w.raw(b",")?;
+            w.key("kid")?;
+            w.string(kid)?;
+        }
+        if let Some(key) = header.jwk {
+            key.check_alg(alg)?;
+            w.raw(b",")?;
+            w.key("jwk")?;
+            let jwk = PublicJwk {
+                key: key.clone(),
+                kid: None,
+                alg: None,
+                key_use: None,
+            };
+            jwk.write(&mut w)?;
+        }
+        w.raw(b"}")?;
+        w.len()
+    };
     buf.get(..len).ok_or(Error::BufferTooSmall)
 }
 
