@@ -79,6 +79,8 @@ impl Ps256VerifyingKey {
         let PublicKey::Rsa(k) = key else {
             return Err(Error::KeyAlgMismatch);
         };
+        // F2-ALG: RSA_PSS_2048_8192_SHA256 takes 2048 to 8192-bit moduli and
+        // a salt as long as the hash (32 bytes), nothing else.
         let components = RsaPublicKeyComponents { n: k.n(), e: k.e() };
         let key = components
             .to_parsed_public_key(&RSA_PSS_2048_8192_SHA256)

@@ -33,6 +33,7 @@ impl Ps256KeyPair {
     }
 
     fn from_key(key: RsaKeyPair) -> Result<Self, Error> {
+        // F2-ALG: no RSA key under 2048 bits.
         if key.public_modulus_len().saturating_mul(8) < MIN_RSA_BITS {
             return Err(Error::WeakKey);
         }

@@ -30,6 +30,7 @@ impl Ps256VerifyingKey {
         };
         let n = BoxedUint::from_be_slice_vartime(k.n());
         let e = BoxedUint::from_be_slice_vartime(k.e());
+        // F2-ALG: 2048 bits at least, and the salt is exactly 32 bytes.
         let key = rsa::PublicKey::new_with_size_limits(n, e, MIN_RSA_BITS..=MAX_RSA_BITS)
             .map_err(|_| Error::InvalidKey)?;
         Ok(Self {
@@ -101,6 +102,7 @@ mod signing {
         /// A fresh key of `bits` bits (at least 2048) from `rng`, which then
         /// also draws its salts.
         pub fn generate(bits: usize, rng: R) -> Result<Self, Error> {
+            // F2-ALG: no RSA key under 2048 bits.
             if bits < MIN_RSA_BITS {
                 return Err(Error::WeakKey);
             }
