@@ -99,11 +99,20 @@ pub struct Ed25519VerifyingKey {
 
 impl Ed25519VerifyingKey {
     /// Parses an Ed25519 [`PublicKey`]: [`Error::KeyAlgMismatch`] for another
-    /// key type, [`Error::InvalidKey`] when aws-lc refuses it.
+    /// key type, [`Error::InvalidKey`] when it is not a point, is of small
+    /// order, or aws-lc refuses it.
     pub fn from_public_key(key: &PublicKey) -> Result<Self, Error> {
         let PublicKey::Ed25519 { x } = key else {
             return Err(Error::KeyAlgMismatch);
         };
+        // A small-order key (the identity, say) lets `R = identity, S = 0`
+        // verify for every message, and aws-lc's verification accepts it:
+        // such keys are refused here, as `verify_strict` does in the
+        // RustCrypto backend.
+        let point = ed25519_dalek::VerifyingKey::from_bytes(x).map_err(|_| Error::InvalidKey)?;
+        if point.is_weak() {
+            return Err(Error::InvalidKey);
+        }
         let key = ParsedPublicKey::new(&ED25519, x).map_err(|_| Error::InvalidKey)?;
         Ok(Self { key })
     }

@@ -481,3 +481,52 @@ fn es256_signature_of_wrong_length() {
         }
     }
 }
+
+/// An Ed25519 public key of small order (here the identity) with the
+/// signature `R = identity, S = 0` "verifies" any message under lenient
+/// verification (aws-lc's accepted it). Both backends refuse the key.
+#[test]
+fn ed25519_small_order_key_and_trivial_signature() {
+    let mut identity = [0u8; 32];
+    identity[0] = 1;
+    let key = PublicKey::Ed25519 { x: identity };
+    let mut sig = [0u8; 64];
+    sig[0] = 1; // R = identity, S = 0
+    for (name, backend) in fapi_conformance::backends() {
+        let r = backend.verify_with(&key, Alg::EdDsa, b"any message", &sig);
+        assert_eq!(r, Err(Error::InvalidKey), "{name}");
+    }
+    assert_eq!(
+        fapi_awslc::Ed25519VerifyingKey::from_public_key(&key).err(),
+        Some(Error::InvalidKey)
+    );
+    assert_eq!(
+        fapi_rustcrypto::Ed25519VerifyingKey::from_public_key(&key).err(),
+        Some(Error::InvalidKey)
+    );
+    // The same forgery as a DPoP proof with the key in its header.
+    let jwk = format!(
+        r#"{{"kty":"OKP","crv":"Ed25519","x":"{}"}}"#,
+        enc(&identity)
+    );
+    let input = format!(
+        "{}.{}",
+        enc(format!(r#"{{"alg":"EdDSA","typ":"dpop+jwt","jwk":{jwk}}}"#).as_bytes()),
+        enc(br#"{"htm":"POST"}"#)
+    );
+    let proof = format!("{input}.{}", enc(&sig));
+    for (name, backend) in fapi_conformance::backends() {
+        let mut buf = [0u8; 1024];
+        assert_eq!(
+            jws::verify_embedded(
+                proof.as_bytes(),
+                &Policy::new(&[Alg::EdDsa]),
+                backend,
+                &mut buf
+            )
+            .err(),
+            Some(Error::InvalidKey),
+            "{name}"
+        );
+    }
+}

@@ -95,12 +95,18 @@ pub struct Ed25519VerifyingKey {
 
 impl Ed25519VerifyingKey {
     /// Parses an Ed25519 [`PublicKey`]: [`Error::KeyAlgMismatch`] for another
-    /// key type, [`Error::InvalidKey`] when it does not decode to a point.
+    /// key type, [`Error::InvalidKey`] when it does not decode to a point or
+    /// is of small order.
     pub fn from_public_key(key: &PublicKey) -> Result<Self, Error> {
         let PublicKey::Ed25519 { x } = key else {
             return Err(Error::KeyAlgMismatch);
         };
         let key = VerifyingKey::from_bytes(x).map_err(|_| Error::InvalidKey)?;
+        // A key of small order can "sign" every message: refused when it is
+        // parsed (`verify_strict` would refuse each signature anyway).
+        if key.is_weak() {
+            return Err(Error::InvalidKey);
+        }
         Ok(Self { key })
     }
 }
