@@ -103,3 +103,32 @@ fn put_signature(sig: &[u8], out: &mut [u8]) -> Result<usize, Error> {
         .copy_from_slice(sig);
     Ok(sig.len())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Without `alloc` there is no RSA: PS256 keys are refused with a typed
+    /// error, never a panic. (Runs with `cargo test -p fapi-rustcrypto`;
+    /// with `alloc` on, PS256 is covered by the conformance tests.)
+    #[cfg(not(feature = "alloc"))]
+    #[test]
+    fn ps256_without_alloc_is_unsupported() {
+        let mut n = [0xc5u8; 256];
+        n[255] = 1;
+        let key = PublicKey::Rsa(fapi_core::jwk::RsaPublicKey::new(&n, &[1, 0, 1]).unwrap());
+        assert_eq!(
+            RUSTCRYPTO.verify_with(&key, Alg::Ps256, b"m", &[0u8; 256]),
+            Err(Error::UnsupportedKeyType)
+        );
+    }
+
+    #[test]
+    fn alg_mismatch_is_refused() {
+        let key = PublicKey::Ed25519 { x: [9u8; 32] };
+        assert_eq!(
+            RUSTCRYPTO.verify_with(&key, Alg::Es256, b"m", &[0u8; 64]),
+            Err(Error::KeyAlgMismatch)
+        );
+    }
+}
