@@ -267,6 +267,12 @@ impl<'a> Writer<'a> {
     /// Appends `s` as a quoted, escaped JSON string.
     pub fn string(&mut self, s: &str) -> Result<(), Error> {
         self.raw(b"\"")?;
+        // Most strings (key ids, types, names) need no escaping: copy them
+        // in one go.
+        if !s.bytes().any(|b| b == b'"' || b == b'\\' || b < 0x20) {
+            self.raw(s.as_bytes())?;
+            return self.raw(b"\"");
+        }
         for c in s.chars() {
             match c {
                 '"' => self.raw(b"\\\"")?,

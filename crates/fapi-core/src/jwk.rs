@@ -336,6 +336,20 @@ pub(crate) struct JwkMembers<'a> {
     k: Option<IgnoredAny>,
 }
 
+impl JwkMembers<'_> {
+    /// Whether any private (or symmetric) key member is present.
+    fn has_private_member(&self) -> bool {
+        self.d.is_some()
+            || self.p.is_some()
+            || self.q.is_some()
+            || self.dp.is_some()
+            || self.dq.is_some()
+            || self.qi.is_some()
+            || self.oth.is_some()
+            || self.k.is_some()
+    }
+}
+
 impl<'a> PublicJwk<'a> {
     /// Parses one public JWK from JSON.
     pub fn from_json(json: &'a [u8]) -> Result<Self, Error> {
@@ -357,15 +371,7 @@ impl<'a> PublicJwk<'a> {
 
     pub(crate) fn from_members(m: &JwkMembers<'a>) -> Result<Self, Error> {
         // A private key where a public key is expected.
-        if m.d.is_some()
-            || m.p.is_some()
-            || m.q.is_some()
-            || m.dp.is_some()
-            || m.dq.is_some()
-            || m.qi.is_some()
-            || m.oth.is_some()
-            || m.k.is_some()
-        {
+        if m.has_private_member() {
             return Err(Error::PrivateKeyMember);
         }
         let key = match (m.kty.ok_or(Error::InvalidKey)?, m.crv) {
@@ -502,7 +508,9 @@ impl<'a> Jwks<'a> {
     pub fn from_json(json: &'a [u8]) -> Result<Self, Error> {
         let set: JwksMembers<'a> = json::parse(json)?;
         for k in &set.keys {
-            if k.d.is_some() || k.p.is_some() || k.q.is_some() || k.k.is_some() {
+            // Every private member, not only `d`: a set that carries any
+            // part of a private key is refused whole.
+            if k.has_private_member() {
                 return Err(Error::PrivateKeyMember);
             }
         }

@@ -380,45 +380,92 @@ pub fn sign<S: Signer + ?Sized>(
     out: &mut [u8],
 ) -> Result<usize, Error> {
     let alg = signer.alg();
-    let mut head = [0u8; MAX_HEADER];
-    let mut w = Writer::new(&mut head);
-    w.raw(b"{")?;
-    w.key("alg")?;
-    w.string(alg.name())?;
-    if let Some(typ) = header.typ {
-        w.raw(b",")?;
-        w.key("typ")?;
-        w.string(typ)?;
+    // Signing is on every token's path: small stack buffers for the common
+    // case (a header without an embedded RSA key, a 64-byte signature), the
+    // full-size ones only when they are needed, so that each call does not
+    // zero 3 KiB.
+    let mut small_head = [0u8; SMALL_HEADER];
+    let input_len = match write_header(alg, header, &mut small_head) {
+        Ok(head) => put_signing_input(out, head, payload)?,
+        Err(Error::BufferTooSmall) => {
+            let mut head = [0u8; MAX_HEADER];
+            put_signing_input(out, write_header(alg, header, &mut head)?, payload)?
+        }
+        Err(e) => return Err(e),
+    };
+    match alg.fixed_signature_len() {
+        Some(FIXED_SIGNATURE_LEN) => {
+            put_signature(signer, out, input_len, &mut [0u8; FIXED_SIGNATURE_LEN])
+        }
+        _ => put_signature(signer, out, input_len, &mut [0u8; MAX_SIGNATURE_LEN]),
     }
-    if let Some(kid) = header.kid {
-        w.raw(b",")?;
-        w.key("kid")?;
-        w.string(kid)?;
-    }
-    if let Some(key) = header.jwk {
-        key.check_alg(alg)?;
-        w.raw(b",")?;
-        w.key("jwk")?;
-        let jwk = PublicJwk {
-            key: key.clone(),
-            kid: None,
-            alg: None,
-            key_use: None,
-        };
-        jwk.write(&mut w)?;
-    }
-    w.raw(b"}")?;
+}
 
-    let mut at = 0usize;
-    at = put_b64(out, at, w.as_bytes())?;
-    at = put_dot(out, at)?;
-    let input_len = put_b64(out, at, payload)?;
+/// The header buffer tried first by [`sign`].
+const SMALL_HEADER: usize = 256;
+/// The signature length of ES256 and EdDSA.
+const FIXED_SIGNATURE_LEN: usize = 64;
 
-    let mut sig = [0u8; MAX_SIGNATURE_LEN];
+/// Writes the protected header JSON for `alg` and `header` into `buf`.
+fn write_header<'b>(
+    alg: Alg,
+    header: &HeaderParams<'_>,
+    buf: &'b mut [u8],
+) -> Result<&'b [u8], Error> {
+    let len = {
+        let mut w = Writer::new(buf);
+        w.raw(b"{")?;
+        w.key("alg")?;
+        w.string(alg.name())?;
+        if let Some(typ) = header.typ {
+            w.raw(b",")?;
+            w.key("typ")?;
+            w.string(typ)?;
+        }
+        if let Some(kid) = header.kid {
+            w.raw(b",")?;
+            w.key("kid")?;
+            w.string(kid)?;
+        }
+        if let Some(key) = header.jwk {
+            key.check_alg(alg)?;
+            w.raw(b",")?;
+            w.key("jwk")?;
+            let jwk = PublicJwk {
+                key: key.clone(),
+                kid: None,
+                alg: None,
+                key_use: None,
+            };
+            jwk.write(&mut w)?;
+        }
+        w.raw(b"}")?;
+        w.len()
+    };
+    buf.get(..len).ok_or(Error::BufferTooSmall)
+}
+
+/// Writes `b64(head) '.' b64(payload)` at the start of `out`, returning its
+/// length.
+fn put_signing_input(out: &mut [u8], head: &[u8], payload: &[u8]) -> Result<usize, Error> {
+    let at = put_b64(out, 0, head)?;
+    let at = put_dot(out, at)?;
+    put_b64(out, at, payload)
+}
+
+/// Signs the signing input at the start of `out` with `signer` (through
+/// `sig`, which must be long enough for the signature) and appends
+/// `'.' b64(signature)`, returning the compact length.
+fn put_signature<S: Signer + ?Sized>(
+    signer: &S,
+    out: &mut [u8],
+    input_len: usize,
+    sig: &mut [u8],
+) -> Result<usize, Error> {
     let signing_input = out.get(..input_len).ok_or(Error::BufferTooSmall)?;
-    let sig_len = signer.sign(signing_input, &mut sig)?;
+    let sig_len = signer.sign(signing_input, sig)?;
     let sig = sig.get(..sig_len).ok_or(Error::SigningFailed)?;
-    at = put_dot(out, input_len)?;
+    let at = put_dot(out, input_len)?;
     put_b64(out, at, sig)
 }
 
@@ -429,10 +476,9 @@ fn put_dot(out: &mut [u8], at: usize) -> Result<usize, Error> {
 }
 
 /// Writes the base64url of `bytes` at `at`, returning the position after it.
+/// Everything encoded here (header, payload, signature) is published as the
+/// JWS, so the faster table-lookup encoder is used.
 fn put_b64(out: &mut [u8], at: usize, bytes: &[u8]) -> Result<usize, Error> {
-    let end = at
-        .checked_add(b64::encoded_len(bytes.len()))
-        .ok_or(Error::BufferTooSmall)?;
-    let _ = b64::encode(bytes, out.get_mut(at..end).ok_or(Error::BufferTooSmall)?)?;
-    Ok(end)
+    let len = b64::encode_vartime(bytes, out.get_mut(at..).ok_or(Error::BufferTooSmall)?)?;
+    at.checked_add(len).ok_or(Error::BufferTooSmall)
 }
