@@ -142,6 +142,21 @@ impl Clock for FixedClock {
     }
 }
 
+/// The operating system's wall clock (`std` only). A clock set before the
+/// epoch reads 0; one beyond `u64` seconds saturates.
+#[cfg(feature = "std")]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct SystemClock;
+
+#[cfg(feature = "std")]
+impl Clock for SystemClock {
+    fn now(&self) -> u64 {
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_secs())
+    }
+}
+
 impl<T: Clock + ?Sized> Clock for &T {
     fn now(&self) -> u64 {
         (**self).now()

@@ -80,5 +80,7 @@ pub mod token;
 
 pub use alg::Alg;
 pub use crypto::{Clock, FixedClock, PublicKeyVerifier, Random, Signer, Verifier};
+#[cfg(feature = "std")]
+pub use crypto::SystemClock;
 pub use error::{Error, OAuthError, Site};
 pub use jwk::{PublicJwk, PublicKey, Thumbprint};

@@ -1,0 +1,99 @@
+//! Software keys for fapi on RustCrypto, `no_std` and allocation-free
+//! except where RSA needs it.
+//!
+//! | algorithm | signing key | verifying key | crate |
+//! |---|---|---|---|
+//! | ES256 | [`Es256SigningKey`] | [`Es256VerifyingKey`] | `p256` |
+//! | EdDSA | [`Ed25519SigningKey`] | [`Ed25519VerifyingKey`] | `ed25519-dalek` (strict verification) |
+//! | PS256 | `Ps256SigningKey` (feature `rsa-signing`) | `Ps256VerifyingKey` (feature `alloc`) | `rsa` |
+//!
+//! [`RUSTCRYPTO`] verifies with public keys that arrive at run time (a DPoP
+//! proof's `jwk`, a client's JWKS): it is the [`PublicKeyVerifier`] handed to
+//! `fapi_core::jws::verify_embedded` and `verify_with_jwks`.
+//!
+//! # Features
+//!
+//! - `alloc`: PS256 verification. The `rsa` crate works on heap-allocated
+//!   big integers, so without this feature an RSA key is refused with
+//!   [`Error::UnsupportedKeyType`] and nothing allocates.
+//! - `rsa-signing` (implies `alloc`): PS256 signing with software RSA keys.
+//!   RSA private keys belong in an HSM; this feature exists for tests and
+//!   tools.
+//! - `fast`: precomputed Ed25519 base-point tables (faster signing, larger
+//!   binary). The P-256 tables need `std` or `critical-section`, so a binary
+//!   that has either enables `p256/precomputed-tables` itself.
+//!
+//! Signing keys zeroize on drop and their `Debug` prints only the key id.
+#![no_std]
+#![forbid(unsafe_code)]
+#![cfg_attr(
+    not(test),
+    deny(
+        clippy::unwrap_used,
+        clippy::expect_used,
+        clippy::panic,
+        clippy::indexing_slicing,
+        clippy::arithmetic_side_effects,
+        clippy::unreachable,
+        clippy::todo,
+        clippy::unimplemented
+    )
+)]
+
+#[cfg(feature = "alloc")]
+extern crate alloc;
+
+mod eddsa;
+mod es256;
+mod key_id;
+#[cfg(feature = "alloc")]
+mod ps256;
+#[cfg(feature = "rsa-signing")]
+mod rng;
+
+pub use eddsa::{Ed25519SigningKey, Ed25519VerifyingKey};
+pub use es256::{Es256SigningKey, Es256VerifyingKey};
+pub use key_id::{KeyId, MAX_KEY_ID_LEN};
+#[cfg(feature = "rsa-signing")]
+pub use ps256::Ps256SigningKey;
+#[cfg(feature = "alloc")]
+pub use ps256::Ps256VerifyingKey;
+
+use fapi_core::{Alg, Error, PublicKey, PublicKeyVerifier, Verifier};
+
+/// The RustCrypto backend: verifies signatures with [`PublicKey`]s known
+/// only at run time. Use the ready value [`RUSTCRYPTO`].
+#[derive(Clone, Copy, Debug, Default)]
+pub struct RustCrypto;
+
+/// The RustCrypto backend, ready to hand to `fapi_core::jws`.
+pub static RUSTCRYPTO: RustCrypto = RustCrypto;
+
+impl PublicKeyVerifier for RustCrypto {
+    fn verify_with(
+        &self,
+        key: &PublicKey,
+        alg: Alg,
+        message: &[u8],
+        signature: &[u8],
+    ) -> Result<(), Error> {
+        key.check_alg(alg)?;
+        match key {
+            PublicKey::P256 { .. } => Es256VerifyingKey::from_public_key(key)?.verify(message, signature),
+            PublicKey::Ed25519 { .. } => {
+                Ed25519VerifyingKey::from_public_key(key)?.verify(message, signature)
+            }
+            #[cfg(feature = "alloc")]
+            PublicKey::Rsa(_) => Ps256VerifyingKey::from_public_key(key)?.verify(message, signature),
+            // Without `alloc` there is no RSA arithmetic.
+            #[cfg(not(feature = "alloc"))]
+            PublicKey::Rsa(_) => Err(Error::UnsupportedKeyType),
+        }
+    }
+}
+
+/// Copies `sig` into `out`, returning its length.
+fn put_signature(sig: &[u8], out: &mut [u8]) -> Result<usize, Error> {
+    out.get_mut(..sig.len()).ok_or(Error::BufferTooSmall)?.copy_from_slice(sig);
+    Ok(sig.len())
+}
