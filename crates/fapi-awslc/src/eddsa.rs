@@ -37,7 +37,11 @@ impl Ed25519KeyPair {
     }
 
     fn from_key(key: aws_lc_rs::signature::Ed25519KeyPair) -> Result<Self, Error> {
-        let x: [u8; 32] = key.public_key().as_ref().try_into().map_err(|_| Error::InvalidKey)?;
+        let x: [u8; 32] = key
+            .public_key()
+            .as_ref()
+            .try_into()
+            .map_err(|_| Error::InvalidKey)?;
         let public = PublicKey::Ed25519 { x };
         let kid = crate::thumbprint_kid(&public);
         Ok(Self { key, public, kid })
@@ -67,7 +71,10 @@ impl Signer for Ed25519KeyPair {
     }
 
     fn sign(&self, message: &[u8], signature: &mut [u8]) -> Result<usize, Error> {
-        let sig = self.key.try_sign(message).map_err(|_| Error::SigningFailed)?;
+        let sig = self
+            .key
+            .try_sign(message)
+            .map_err(|_| Error::SigningFailed)?;
         crate::put_signature(sig.as_ref(), signature)
     }
 
@@ -78,7 +85,9 @@ impl Signer for Ed25519KeyPair {
 
 impl core::fmt::Debug for Ed25519KeyPair {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-        f.debug_struct("Ed25519KeyPair").field("kid", &self.kid).finish_non_exhaustive()
+        f.debug_struct("Ed25519KeyPair")
+            .field("kid", &self.kid)
+            .finish_non_exhaustive()
     }
 }
 
@@ -106,6 +115,8 @@ impl Verifier for Ed25519VerifyingKey {
     }
 
     fn verify(&self, message: &[u8], signature: &[u8]) -> Result<(), Error> {
-        self.key.verify_sig(message, signature).map_err(|_| Error::BadSignature)
+        self.key
+            .verify_sig(message, signature)
+            .map_err(|_| Error::BadSignature)
     }
 }

@@ -13,8 +13,9 @@ use fapi_core::{Alg, Error, PublicKey, Signer, Verifier};
 /// public key (aws-lc derives it): header, then 32 scalar bytes, then the
 /// `[0]` curve OID `prime256v1`.
 const EC_PRIVATE_KEY_HEAD: [u8; 7] = [0x30, 0x31, 0x02, 0x01, 0x01, 0x04, 0x20];
-const EC_PRIVATE_KEY_TAIL: [u8; 12] =
-    [0xa0, 0x0a, 0x06, 0x08, 0x2a, 0x86, 0x48, 0xce, 0x3d, 0x03, 0x01, 0x07];
+const EC_PRIVATE_KEY_TAIL: [u8; 12] = [
+    0xa0, 0x0a, 0x06, 0x08, 0x2a, 0x86, 0x48, 0xce, 0x3d, 0x03, 0x01, 0x07,
+];
 const EC_PRIVATE_KEY_LEN: usize = 7 + 32 + 12;
 
 /// A P-256 key pair on aws-lc that signs ES256.
@@ -38,8 +39,9 @@ impl Es256KeyPair {
         head.copy_from_slice(&EC_PRIVATE_KEY_HEAD);
         mid.copy_from_slice(scalar);
         tail.copy_from_slice(&EC_PRIVATE_KEY_TAIL);
-        let key = EcdsaKeyPair::from_private_key_der(&ECDSA_P256_SHA256_FIXED_SIGNING, der.as_ref())
-            .map_err(|_| Error::InvalidKey)?;
+        let key =
+            EcdsaKeyPair::from_private_key_der(&ECDSA_P256_SHA256_FIXED_SIGNING, der.as_ref())
+                .map_err(|_| Error::InvalidKey)?;
         Self::from_key(key)
     }
 
@@ -60,7 +62,12 @@ impl Es256KeyPair {
     fn from_key(key: EcdsaKeyPair) -> Result<Self, Error> {
         let public = PublicKey::p256_from_sec1(key.public_key().as_ref())?;
         let kid = crate::thumbprint_kid(&public);
-        Ok(Self { key, rng: SystemRandom::new(), public, kid })
+        Ok(Self {
+            key,
+            rng: SystemRandom::new(),
+            public,
+            kid,
+        })
     }
 
     /// The same key with `kid` as its key id instead of its thumbprint.
@@ -87,7 +94,10 @@ impl Signer for Es256KeyPair {
     }
 
     fn sign(&self, message: &[u8], signature: &mut [u8]) -> Result<usize, Error> {
-        let sig = self.key.sign(&self.rng, message).map_err(|_| Error::SigningFailed)?;
+        let sig = self
+            .key
+            .sign(&self.rng, message)
+            .map_err(|_| Error::SigningFailed)?;
         crate::put_signature(sig.as_ref(), signature)
     }
 
@@ -98,7 +108,9 @@ impl Signer for Es256KeyPair {
 
 impl core::fmt::Debug for Es256KeyPair {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-        f.debug_struct("Es256KeyPair").field("kid", &self.kid).finish_non_exhaustive()
+        f.debug_struct("Es256KeyPair")
+            .field("kid", &self.kid)
+            .finish_non_exhaustive()
     }
 }
 
@@ -113,8 +125,8 @@ impl Es256VerifyingKey {
     /// key type, [`Error::InvalidKey`] for a point not on the curve.
     pub fn from_public_key(key: &PublicKey) -> Result<Self, Error> {
         let point = key.sec1_point()?;
-        let key = ParsedPublicKey::new(&ECDSA_P256_SHA256_FIXED, point)
-            .map_err(|_| Error::InvalidKey)?;
+        let key =
+            ParsedPublicKey::new(&ECDSA_P256_SHA256_FIXED, point).map_err(|_| Error::InvalidKey)?;
         Ok(Self { key })
     }
 }
@@ -125,6 +137,8 @@ impl Verifier for Es256VerifyingKey {
     }
 
     fn verify(&self, message: &[u8], signature: &[u8]) -> Result<(), Error> {
-        self.key.verify_sig(message, signature).map_err(|_| Error::BadSignature)
+        self.key
+            .verify_sig(message, signature)
+            .map_err(|_| Error::BadSignature)
     }
 }

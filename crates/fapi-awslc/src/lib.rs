@@ -52,11 +52,15 @@ impl PublicKeyVerifier for AwsLc {
     ) -> Result<(), Error> {
         key.check_alg(alg)?;
         match key {
-            PublicKey::P256 { .. } => Es256VerifyingKey::from_public_key(key)?.verify(message, signature),
+            PublicKey::P256 { .. } => {
+                Es256VerifyingKey::from_public_key(key)?.verify(message, signature)
+            }
             PublicKey::Ed25519 { .. } => {
                 Ed25519VerifyingKey::from_public_key(key)?.verify(message, signature)
             }
-            PublicKey::Rsa(_) => Ps256VerifyingKey::from_public_key(key)?.verify(message, signature),
+            PublicKey::Rsa(_) => {
+                Ps256VerifyingKey::from_public_key(key)?.verify(message, signature)
+            }
         }
     }
 }
@@ -89,13 +93,17 @@ impl Verifier for Ps256VerifyingKey {
     }
 
     fn verify(&self, message: &[u8], signature: &[u8]) -> Result<(), Error> {
-        self.key.verify_sig(message, signature).map_err(|_| Error::BadSignature)
+        self.key
+            .verify_sig(message, signature)
+            .map_err(|_| Error::BadSignature)
     }
 }
 
 /// Copies `sig` into `out`, returning its length.
 fn put_signature(sig: &[u8], out: &mut [u8]) -> Result<usize, Error> {
-    out.get_mut(..sig.len()).ok_or(Error::BufferTooSmall)?.copy_from_slice(sig);
+    out.get_mut(..sig.len())
+        .ok_or(Error::BufferTooSmall)?
+        .copy_from_slice(sig);
     Ok(sig.len())
 }
 

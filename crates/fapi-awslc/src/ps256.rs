@@ -44,7 +44,12 @@ impl Ps256KeyPair {
             e.big_endian_without_leading_zero(),
         )?));
         let kid = crate::thumbprint_kid(&public);
-        Ok(Self { key, rng: SystemRandom::new(), public, kid })
+        Ok(Self {
+            key,
+            rng: SystemRandom::new(),
+            public,
+            kid,
+        })
     }
 
     /// The same key with `kid` as its key id instead of its thumbprint.
@@ -81,6 +86,8 @@ impl Signer for Ps256KeyPair {
 
 impl core::fmt::Debug for Ps256KeyPair {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-        f.debug_struct("Ps256KeyPair").field("kid", &self.kid).finish_non_exhaustive()
+        f.debug_struct("Ps256KeyPair")
+            .field("kid", &self.kid)
+            .finish_non_exhaustive()
     }
 }

@@ -8,7 +8,10 @@ use fapi_core::PublicKeyVerifier;
 
 /// Every verification backend, by name.
 pub fn backends() -> [(&'static str, &'static dyn PublicKeyVerifier); 2] {
-    [("rustcrypto", &fapi_rustcrypto::RUSTCRYPTO), ("awslc", &fapi_awslc::AWSLC)]
+    [
+        ("rustcrypto", &fapi_rustcrypto::RUSTCRYPTO),
+        ("awslc", &fapi_awslc::AWSLC),
+    ]
 }
 
 /// Decodes lower- or upper-case hex. Panics on bad input: test data only.
@@ -90,14 +93,20 @@ fn put_int(int: &[u8], out: &mut [u8]) -> Option<()> {
 /// `<workspace>/../shared/vectors/wycheproof`. When it is missing the tests
 /// skip and say so loudly; under `CI=true` a missing folder fails.
 pub fn wycheproof_dir() -> Option<PathBuf> {
-    let dir = std::env::var_os("FAPI_WYCHEPROOF_DIR").map(PathBuf::from).unwrap_or_else(|| {
-        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/vectors/wycheproof")
-    });
+    let dir = std::env::var_os("FAPI_WYCHEPROOF_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| {
+            PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/vectors/wycheproof")
+        });
     if dir.is_dir() {
         return Some(dir);
     }
     let ci = std::env::var("CI").is_ok_and(|v| v == "true");
-    assert!(!ci, "Wycheproof vectors missing at {} and CI=true", dir.display());
+    assert!(
+        !ci,
+        "Wycheproof vectors missing at {} and CI=true",
+        dir.display()
+    );
     eprintln!(
         "\n*** SKIPPED: Wycheproof vectors not found at {} (set FAPI_WYCHEPROOF_DIR) ***\n",
         dir.display()

@@ -15,12 +15,18 @@ fn rfc7638_rsa_thumbprint() {
     let mut n = [0u8; 512];
     let n = b64::decode(RFC7638_N.as_bytes(), &mut n).unwrap();
     let key = PublicKey::Rsa(RsaPublicKey::new(n, &[1, 0, 1]).unwrap());
-    assert_eq!(key.thumbprint().to_b64().as_str(), "NzbLsXh8uDCcd-6MNwXF4W_7noWXFZAfHkxZsRGC9Xs");
+    assert_eq!(
+        key.thumbprint().to_b64().as_str(),
+        "NzbLsXh8uDCcd-6MNwXF4W_7noWXFZAfHkxZsRGC9Xs"
+    );
     // The same key as a JWK (the RFC's `kid`; its `alg` RS256 is not a FAPI
     // algorithm, so it is left out here and refused in bad_inputs.rs).
     let json = format!(r#"{{"kty":"RSA","n":"{RFC7638_N}","e":"AQAB","kid":"2011-04-29"}}"#);
     let jwk = PublicJwk::from_json(json.as_bytes()).unwrap();
-    assert_eq!(jwk.thumbprint().to_b64().as_str(), "NzbLsXh8uDCcd-6MNwXF4W_7noWXFZAfHkxZsRGC9Xs");
+    assert_eq!(
+        jwk.thumbprint().to_b64().as_str(),
+        "NzbLsXh8uDCcd-6MNwXF4W_7noWXFZAfHkxZsRGC9Xs"
+    );
 }
 
 // --- RFC 8037 A.1 to A.5 ------------------------------------------------
@@ -42,7 +48,10 @@ fn rfc8037_signers() -> Vec<(&'static str, Box<dyn Signer>)> {
             "rustcrypto",
             Box::new(fapi_rustcrypto::Ed25519SigningKey::from_seed(&rfc8037_seed()).unwrap()),
         ),
-        ("awslc", Box::new(fapi_awslc::Ed25519KeyPair::from_seed(&rfc8037_seed()).unwrap())),
+        (
+            "awslc",
+            Box::new(fapi_awslc::Ed25519KeyPair::from_seed(&rfc8037_seed()).unwrap()),
+        ),
     ]
 }
 
@@ -51,11 +60,18 @@ fn rfc8037_signers() -> Vec<(&'static str, Box<dyn Signer>)> {
 fn rfc8037_okp_public_key_and_thumbprint() {
     let json = format!(r#"{{"kty":"OKP","crv":"Ed25519","x":"{RFC8037_X}"}}"#);
     let jwk = PublicJwk::from_json(json.as_bytes()).unwrap();
-    assert_eq!(jwk.thumbprint().to_b64().as_str(), "kPrK_qmxVWaYVA9wwBF6Iuo3vVzz7TxHCTwXBygrS4k");
+    assert_eq!(
+        jwk.thumbprint().to_b64().as_str(),
+        "kPrK_qmxVWaYVA9wwBF6Iuo3vVzz7TxHCTwXBygrS4k"
+    );
     for (name, signer) in rfc8037_signers() {
         assert_eq!(signer.public_key().unwrap(), jwk.key, "{name}");
         // The default key id is the RFC 7638 thumbprint.
-        assert_eq!(signer.key_id(), "kPrK_qmxVWaYVA9wwBF6Iuo3vVzz7TxHCTwXBygrS4k", "{name}");
+        assert_eq!(
+            signer.key_id(),
+            "kPrK_qmxVWaYVA9wwBF6Iuo3vVzz7TxHCTwXBygrS4k",
+            "{name}"
+        );
     }
 }
 
@@ -66,14 +82,28 @@ fn rfc8037_okp_public_key_and_thumbprint() {
 fn rfc8037_a4_exact_eddsa_jws() {
     for (name, signer) in rfc8037_signers() {
         let mut sig = [0u8; 64];
-        assert_eq!(signer.sign(RFC8037_SIGNING_INPUT.as_bytes(), &mut sig).unwrap(), 64);
+        assert_eq!(
+            signer
+                .sign(RFC8037_SIGNING_INPUT.as_bytes(), &mut sig)
+                .unwrap(),
+            64
+        );
         let mut enc = [0u8; 86];
         assert_eq!(b64::encode(&sig, &mut enc).unwrap(), RFC8037_SIG, "{name}");
 
         let mut out = [0u8; 512];
-        let n = jws::sign(&*signer, &HeaderParams::default(), b"Example of Ed25519 signing", &mut out)
-            .unwrap();
-        assert_eq!(std::str::from_utf8(&out[..n]).unwrap(), RFC8037_JWS, "{name}");
+        let n = jws::sign(
+            &*signer,
+            &HeaderParams::default(),
+            b"Example of Ed25519 signing",
+            &mut out,
+        )
+        .unwrap();
+        assert_eq!(
+            std::str::from_utf8(&out[..n]).unwrap(),
+            RFC8037_JWS,
+            "{name}"
+        );
     }
 }
 
@@ -81,7 +111,9 @@ fn rfc8037_a4_exact_eddsa_jws() {
 /// and through each backend's run-time verifier.
 #[test]
 fn rfc8037_a5_verify() {
-    let key = PublicKey::Ed25519 { x: b64::decode_array::<32>(RFC8037_X.as_bytes()).unwrap() };
+    let key = PublicKey::Ed25519 {
+        x: b64::decode_array::<32>(RFC8037_X.as_bytes()).unwrap(),
+    };
     let policy = Policy::new(&[Alg::EdDsa]);
     let mut buf = [0u8; 256];
     let rc = fapi_rustcrypto::Ed25519VerifyingKey::from_public_key(&key).unwrap();
@@ -121,7 +153,10 @@ fn rfc7515_a3_es256_verifies() {
     assert!(jws::verify(RFC7515_A3_JWS.as_bytes(), &policy, &aws, &mut [0u8; 512]).is_ok());
     for (name, backend) in backends() {
         let kv = fapi_core::crypto::KeyVerifier::new(backend, jwk.key.clone());
-        assert!(jws::verify(RFC7515_A3_JWS.as_bytes(), &policy, &kv, &mut [0u8; 512]).is_ok(), "{name}");
+        assert!(
+            jws::verify(RFC7515_A3_JWS.as_bytes(), &policy, &kv, &mut [0u8; 512]).is_ok(),
+            "{name}"
+        );
     }
 }
 
@@ -138,11 +173,20 @@ fn rfc7515_a3_private_key_signs() {
     for signer in signers {
         assert_eq!(signer.public_key().unwrap(), jwk.key);
         let mut out = [0u8; 512];
-        let n = jws::sign(&*signer, &HeaderParams::default(), b"{\"iss\":\"joe\"}", &mut out).unwrap();
+        let n = jws::sign(
+            &*signer,
+            &HeaderParams::default(),
+            b"{\"iss\":\"joe\"}",
+            &mut out,
+        )
+        .unwrap();
         for (name, backend) in backends() {
             let kv = fapi_core::crypto::KeyVerifier::new(backend, jwk.key.clone());
             let mut buf = [0u8; 512];
-            assert!(jws::verify(&out[..n], &Policy::new(&[Alg::Es256]), &kv, &mut buf).is_ok(), "{name}");
+            assert!(
+                jws::verify(&out[..n], &Policy::new(&[Alg::Es256]), &kv, &mut buf).is_ok(),
+                "{name}"
+            );
         }
     }
 }
@@ -160,7 +204,10 @@ fn rfc9449_figure2_dpop_proof_verifies_with_embedded_key() {
             .unwrap_or_else(|e| panic!("{name}: {e}"));
         assert_eq!(v.header.typ, Some("dpop+jwt"));
         let jwk = v.header.jwk.expect("embedded jwk");
-        assert_eq!(jwk.thumbprint().to_b64().as_str(), "0ZcOCORZNYy-DWpqq30jZyJGHTN0d2HglBV3uiguA4I");
+        assert_eq!(
+            jwk.thumbprint().to_b64().as_str(),
+            "0ZcOCORZNYy-DWpqq30jZyJGHTN0d2HglBV3uiguA4I"
+        );
         assert_eq!(
             v.payload,
             br#"{"jti":"-BwC3ESc6acc2lTc","htm":"POST","htu":"https://server.example.com/token","iat":1562262616}"#
@@ -198,14 +245,28 @@ fn fapi1_advanced_a1_ps256_request_object() {
     assert_eq!(claims["client_id"], "52480754053");
     assert_eq!(claims["aud"], "https://fapi-as.example.com/");
     let aws = fapi_awslc::Ps256VerifyingKey::from_public_key(&jwk.key).unwrap();
-    assert!(jws::verify(FAPI_A1_REQUEST_OBJECT.as_bytes(), &policy, &aws, &mut [0u8; 2048]).is_ok());
+    assert!(
+        jws::verify(
+            FAPI_A1_REQUEST_OBJECT.as_bytes(),
+            &policy,
+            &aws,
+            &mut [0u8; 2048]
+        )
+        .is_ok()
+    );
     // And selected from a JWKS by its `kid`, as a server does.
     let jwks = format!(r#"{{"keys":[{FAPI_A0_CLIENT_JWK}]}}"#);
     let set = fapi_core::jwk::Jwks::from_json(jwks.as_bytes()).unwrap();
     for (name, backend) in backends() {
         let mut buf3 = [0u8; 2048];
-        let v = jws::verify_with_jwks(FAPI_A1_REQUEST_OBJECT.as_bytes(), &policy, backend, &set, &mut buf3)
-            .unwrap_or_else(|e| panic!("{name}: {e}"));
+        let v = jws::verify_with_jwks(
+            FAPI_A1_REQUEST_OBJECT.as_bytes(),
+            &policy,
+            backend,
+            &set,
+            &mut buf3,
+        )
+        .unwrap_or_else(|e| panic!("{name}: {e}"));
         assert_eq!(v.header.alg, Alg::Ps256);
     }
 }

@@ -61,12 +61,20 @@ fn load(name: &str) -> Option<Value> {
 fn group_key(group: &Value, alg: Alg) -> PublicKey {
     let pk = &group["publicKey"];
     match alg {
-        Alg::Es256 => PublicKey::p256_from_sec1(&hex(pk["uncompressed"].as_str().unwrap())).unwrap(),
-        Alg::EdDsa => PublicKey::Ed25519 { x: hex(pk["pk"].as_str().unwrap()).try_into().unwrap() },
+        Alg::Es256 => {
+            PublicKey::p256_from_sec1(&hex(pk["uncompressed"].as_str().unwrap())).unwrap()
+        }
+        Alg::EdDsa => PublicKey::Ed25519 {
+            x: hex(pk["pk"].as_str().unwrap()).try_into().unwrap(),
+        },
         Alg::Ps256 => {
             let n = hex(pk["modulus"].as_str().unwrap());
             let e = hex(pk["publicExponent"].as_str().unwrap());
-            let strip = |b: &[u8]| b.iter().position(|x| *x != 0).map_or(vec![], |i| b[i..].to_vec());
+            let strip = |b: &[u8]| {
+                b.iter()
+                    .position(|x| *x != 0)
+                    .map_or(vec![], |i| b[i..].to_vec())
+            };
             PublicKey::Rsa(RsaPublicKey::new(&strip(&n), &strip(&e)).unwrap())
         }
     }
@@ -115,7 +123,11 @@ fn run_file(name: &str, alg: Alg, format: SigFormat, expect: Expect) {
                     result.is_ok(),
                     must_verify,
                     "{name} #{id} via {backend_name}: {label} case {} ({})",
-                    if result.is_ok() { "verified" } else { "was rejected" },
+                    if result.is_ok() {
+                        "verified"
+                    } else {
+                        "was rejected"
+                    },
                     case["comment"]
                 );
             }
@@ -161,36 +173,71 @@ fn verify(
 
 #[test]
 fn ecdsa_p256_sha256_p1363() {
-    run_file("ecdsa_secp256r1_sha256_p1363_test.json", Alg::Es256, SigFormat::Raw, Expect::AsLabelled);
+    run_file(
+        "ecdsa_secp256r1_sha256_p1363_test.json",
+        Alg::Es256,
+        SigFormat::Raw,
+        Expect::AsLabelled,
+    );
 }
 
 #[test]
 fn ecdsa_p256_sha256_der() {
-    run_file("ecdsa_secp256r1_sha256_test.json", Alg::Es256, SigFormat::Der, Expect::AsLabelled);
+    run_file(
+        "ecdsa_secp256r1_sha256_test.json",
+        Alg::Es256,
+        SigFormat::Der,
+        Expect::AsLabelled,
+    );
 }
 
 #[test]
 fn ed25519() {
-    run_file("ed25519_test.json", Alg::EdDsa, SigFormat::Raw, Expect::AsLabelled);
+    run_file(
+        "ed25519_test.json",
+        Alg::EdDsa,
+        SigFormat::Raw,
+        Expect::AsLabelled,
+    );
 }
 
 #[test]
 fn rsa_pss_2048_sha256_salt32() {
-    run_file("rsa_pss_2048_sha256_mgf1_32_test.json", Alg::Ps256, SigFormat::Raw, Expect::AsLabelled);
+    run_file(
+        "rsa_pss_2048_sha256_mgf1_32_test.json",
+        Alg::Ps256,
+        SigFormat::Raw,
+        Expect::AsLabelled,
+    );
 }
 
 #[test]
 fn rsa_pss_3072_sha256_salt32() {
-    run_file("rsa_pss_3072_sha256_mgf1_32_test.json", Alg::Ps256, SigFormat::Raw, Expect::AsLabelled);
+    run_file(
+        "rsa_pss_3072_sha256_mgf1_32_test.json",
+        Alg::Ps256,
+        SigFormat::Raw,
+        Expect::AsLabelled,
+    );
 }
 
 #[test]
 fn rsa_pss_4096_sha256_salt32() {
-    run_file("rsa_pss_4096_sha256_mgf1_32_test.json", Alg::Ps256, SigFormat::Raw, Expect::AsLabelled);
+    run_file(
+        "rsa_pss_4096_sha256_mgf1_32_test.json",
+        Alg::Ps256,
+        SigFormat::Raw,
+        Expect::AsLabelled,
+    );
 }
 
 /// F2-ALG: PS256 means a 32-byte salt; a salt-0 signature never verifies.
 #[test]
 fn f2_alg_rsa_pss_salt0_rejected_under_ps256() {
-    run_file("rsa_pss_2048_sha256_mgf1_0_test.json", Alg::Ps256, SigFormat::Raw, Expect::Salt0);
+    run_file(
+        "rsa_pss_2048_sha256_mgf1_0_test.json",
+        Alg::Ps256,
+        SigFormat::Raw,
+        Expect::Salt0,
+    );
 }

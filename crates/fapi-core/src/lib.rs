@@ -79,8 +79,8 @@ mod testing;
 pub mod token;
 
 pub use alg::Alg;
-pub use crypto::{Clock, FixedClock, PublicKeyVerifier, Random, Signer, Verifier};
 #[cfg(feature = "std")]
 pub use crypto::SystemClock;
+pub use crypto::{Clock, FixedClock, PublicKeyVerifier, Random, Signer, Verifier};
 pub use error::{Error, OAuthError, Site};
 pub use jwk::{PublicJwk, PublicKey, Thumbprint};

@@ -14,8 +14,8 @@ use fapi_core::jwk::Jwks;
 use fapi_core::mtls::{self, CertThumbprint, PresentedCertificate, TlsClientAuthSubject};
 use fapi_core::par;
 use fapi_core::pkce;
-use fapi_core::profile::{ClientAuthMethod, Profile};
 pub use fapi_core::profile::SenderConstraint;
+use fapi_core::profile::{ClientAuthMethod, Profile};
 use fapi_core::request_object::{self, RequestObjectConfig};
 use fapi_core::store::{FixedHandleStore, FixedReplayCache};
 use fapi_core::token::{self, AccessTokenParams, Confirmation};
@@ -27,9 +27,9 @@ use crate::keys::{OsRandom, SoftKey};
 use crate::refusal::{At, Refusal};
 
 /// Live PAR requests and codes held at once.
-pub const HANDLES: usize = 256;
+pub const HANDLES: usize = 64;
 /// Live `jti`s remembered at once (client assertions, DPoP proofs).
-pub const JTIS: usize = 2048;
+pub const JTIS: usize = 1024;
 
 /// The lifetimes the server uses, inside every profile's ranges.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -246,7 +246,11 @@ impl AuthorizationServer {
         Ok(reg)
     }
 
-    fn verify_dpop(&self, cred: &Credentials, endpoint: &str) -> Result<Option<DpopProof>, Refusal> {
+    fn verify_dpop(
+        &self,
+        cred: &Credentials,
+        endpoint: &str,
+    ) -> Result<Option<DpopProof>, Refusal> {
         let Some(proof) = cred.dpop.as_deref() else {
             return Ok(None);
         };
@@ -333,8 +337,7 @@ impl AuthorizationServer {
     ) -> Result<TokenResponse, Refusal> {
         // F2-FLOWS; CDR-CODE-FLOW, BG-CODE-FLOW: client credentials only for
         // the client's own business.
-        let grant =
-            GrantType::parse(&self.profile, "client_credentials").at(Site::TokenRequest)?;
+        let grant = GrantType::parse(&self.profile, "client_credentials").at(Site::TokenRequest)?;
         grant
             .check_access(&self.profile, Access::ClientOnly)
             .at(Site::TokenRequest)?;

@@ -207,7 +207,10 @@ impl Client {
     /// A signed request object (OB-REQOBJ, CDR-REQ-TTL: `exp`, `nbf`, `aud`;
     /// five minutes) carrying `req`, with the consent as the profile wants
     /// it (OB-INTENT: `openbanking_intent_id` as an essential claim).
-    pub fn request_object(&self, req: &authorize::AuthorizationRequest<'_>) -> Result<String, Error> {
+    pub fn request_object(
+        &self,
+        req: &authorize::AuthorizationRequest<'_>,
+    ) -> Result<String, Error> {
         let now = SystemClock.now();
         let jti = random_b64(16)?;
         let mut body = vec![0u8; 4096];

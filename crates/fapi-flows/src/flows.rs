@@ -6,7 +6,9 @@ use fapi_core::pkce;
 use fapi_core::profile::ClientAuthMethod;
 use fapi_core::{Error, OAuthError, Site};
 
-use crate::authorization_server::{Credentials, SenderConstraint, TokenResponse, sender_constraint};
+use crate::authorization_server::{
+    Credentials, SenderConstraint, TokenResponse, sender_constraint,
+};
 use crate::client::Client;
 use crate::directory::ConsentKind;
 use crate::refusal::{At, Refusal};
@@ -233,7 +235,10 @@ pub fn obtain_code(
     let redirect = world
         .server
         .approve(prompt, subject, Some("GB29NWBK60161331926819"))?;
-    let code = local(client.code_from(&redirect, &state), Site::AuthorizationRequest)?;
+    let code = local(
+        client.code_from(&redirect, &state),
+        Site::AuthorizationRequest,
+    )?;
     Ok((code.into(), pair))
 }
 
@@ -330,13 +335,22 @@ pub fn run_flow(world: &World, flow: Flow) -> Result<FlowReport, FlowFailure> {
     // 1. Client credentials; 2. the consent.
     let cc = run.step(
         "client credentials token (client authentication, sender-constrained)",
-        &["F2-CLIENT-AUTH", "OFB-CLIENT-AUTH", "CDR-CLIENT-AUTH", "BG-MTLS", "F2-SENDER"],
+        &[
+            "F2-CLIENT-AUTH",
+            "OFB-CLIENT-AUTH",
+            "CDR-CLIENT-AUTH",
+            "BG-MTLS",
+            "F2-SENDER",
+        ],
         token_credentials(world, client)
             .and_then(|c| server.token_client_credentials(&c, flow.scope())),
     )?;
     let (consent_path, consent_name) = match flow {
         Flow::AccountInformation => ("/account-access-consents", "account-access consent created"),
-        Flow::Payment => ("/domestic-payment-consents", "payment-order consent created"),
+        Flow::Payment => (
+            "/domestic-payment-consents",
+            "payment-order consent created",
+        ),
     };
     let body = br#"{"Data":{"Initiation":{"InstructedAmount":"12.50"}}}"#;
     let consent = run.step(
@@ -349,7 +363,16 @@ pub fn run_flow(world: &World, flow: Flow) -> Result<FlowReport, FlowFailure> {
     // 3. PAR (signed request object where required), the consent screen.
     let (uri, pair, state) = run.step(
         "pushed authorization request (PKCE S256, request object where required)",
-        &["F2-PAR", "F2-PAR-TTL", "F2-PKCE", "F2-CLIENT-INFO", "OB-REQOBJ", "CDR-REQ-TTL", "OFB-PAR", "CDR-PAR"],
+        &[
+            "F2-PAR",
+            "F2-PAR-TTL",
+            "F2-PKCE",
+            "F2-CLIENT-INFO",
+            "OB-REQOBJ",
+            "CDR-REQ-TTL",
+            "OFB-PAR",
+            "CDR-PAR",
+        ],
         push(world, client, flow, &consent),
     )?;
     let prompt = run.step(
@@ -378,19 +401,38 @@ pub fn run_flow(world: &World, flow: Flow) -> Result<FlowReport, FlowFailure> {
         .step(
             "client checks iss and state",
             &["F2-ISS"],
-            local(client.code_from(&redirect, &state), Site::AuthorizationRequest),
+            local(
+                client.code_from(&redirect, &state),
+                Site::AuthorizationRequest,
+            ),
         )?
         .to_owned();
 
     // 4. The code at the token endpoint.
     let token = run.step(
         "code redeemed (client authentication, PKCE, DPoP or certificate)",
-        &["F2-CODE-ONCE", "CDR-CODE-ONCE", "F2-PKCE", "F2-SENDER", "OB-SENDER", "CDR-HOK", "CDR-AT-TTL", "OFB-AT-TTL"],
+        &[
+            "F2-CODE-ONCE",
+            "CDR-CODE-ONCE",
+            "F2-PKCE",
+            "F2-SENDER",
+            "OB-SENDER",
+            "CDR-HOK",
+            "CDR-AT-TTL",
+            "OFB-AT-TTL",
+        ],
         redeem(world, client, &code, pair.verifier()),
     )?;
     let who = run.step(
         "access token verified at the RS with its consent claim",
-        &["F2-SENDER", "OB-INTENT", "OB-ALG", "OFB-ALG", "CDR-ALG", "F2-ALG"],
+        &[
+            "F2-SENDER",
+            "OB-INTENT",
+            "OB-ALG",
+            "OFB-ALG",
+            "CDR-ALG",
+            "F2-ALG",
+        ],
         resource_request(client, rs, "GET", "/token-check", &token, b"")
             .and_then(|r| rs.verify(&r, flow.scope())),
     )?;
@@ -452,9 +494,11 @@ pub fn run_flow(world: &World, flow: Flow) -> Result<FlowReport, FlowFailure> {
             rs.verify(&captured, flow.scope()),
         );
         let mut stolen = captured.clone();
-        let attacker_proof = world
-            .attacker
-            .dpop_proof(&captured.method, &rs.url(&api_path), Some(&token.access_token));
+        let attacker_proof = world.attacker.dpop_proof(
+            &captured.method,
+            &rs.url(&api_path),
+            Some(&token.access_token),
+        );
         stolen.dpop = attacker_proof.unwrap_or(None);
         run.attack(
             "stolen-token-attacker-dpop-key",
@@ -520,8 +564,15 @@ pub fn run_flow(world: &World, flow: Flow) -> Result<FlowReport, FlowFailure> {
         "token-for-another-resource-server",
         "A5",
         (Error::WrongAudience, OAuthError::InvalidToken),
-        resource_request(client, &world.other_resource, "GET", "/accounts", &token, b"")
-            .and_then(|r| world.other_resource.accounts(&r)),
+        resource_request(
+            client,
+            &world.other_resource,
+            "GET",
+            "/accounts",
+            &token,
+            b"",
+        )
+        .and_then(|r| world.other_resource.accounts(&r)),
     );
     // A client assertion the client made for another AS, replayed here.
     if client.auth_method == ClientAuthMethod::PrivateKeyJwt {

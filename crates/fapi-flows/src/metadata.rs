@@ -1,9 +1,9 @@
 //! The simulated authorization server's RFC 8414 metadata, and its audit
 //! against every profile (F2-METADATA, OFB-METADATA).
 
+use fapi_core::Error;
 use fapi_core::audit::{self, Report, ServerConfig, TlsVersion};
 use fapi_core::profile::{FAPI1_ADVANCED, Profile, SenderConstraint};
-use fapi_core::Error;
 
 use crate::authorization_server::sender_constraint;
 use crate::world::{World, algorithms, client_auth};
@@ -22,7 +22,10 @@ pub fn document(world: &World) -> Result<String, Error> {
     let dpop = sender_constraint(p) == SenderConstraint::Dpop;
     let mut members = vec![
         format!("\"issuer\":\"{}\"", s.issuer()),
-        format!("\"authorization_endpoint\":\"{}\"", s.authorization_endpoint()),
+        format!(
+            "\"authorization_endpoint\":\"{}\"",
+            s.authorization_endpoint()
+        ),
         format!("\"token_endpoint\":\"{}\"", s.token_endpoint()),
         format!("\"jwks_uri\":\"{}/jwks\"", s.issuer()),
         format!(

@@ -69,7 +69,10 @@ pub const fn algorithms(profile: &Profile) -> Algorithms {
 /// The client authentication method the clients use under `profile`.
 #[must_use]
 pub fn client_auth(profile: &Profile) -> ClientAuthMethod {
-    if profile.client_auth.contains(&ClientAuthMethod::PrivateKeyJwt) {
+    if profile
+        .client_auth
+        .contains(&ClientAuthMethod::PrivateKeyJwt)
+    {
         ClientAuthMethod::PrivateKeyJwt
     } else {
         ClientAuthMethod::TlsClientAuth

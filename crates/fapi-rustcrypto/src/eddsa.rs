@@ -31,7 +31,9 @@ impl Ed25519SigningKey {
     }
 
     fn from_key(key: SigningKey) -> Self {
-        let public = PublicKey::Ed25519 { x: key.verifying_key().to_bytes() };
+        let public = PublicKey::Ed25519 {
+            x: key.verifying_key().to_bytes(),
+        };
         let kid = KeyId::thumbprint(&public);
         Self { key, public, kid }
     }
@@ -44,7 +46,9 @@ impl Ed25519SigningKey {
 
     /// The verifying half.
     pub fn verifying_key(&self) -> Ed25519VerifyingKey {
-        Ed25519VerifyingKey { key: self.key.verifying_key() }
+        Ed25519VerifyingKey {
+            key: self.key.verifying_key(),
+        }
     }
 }
 
@@ -59,7 +63,10 @@ impl Signer for Ed25519SigningKey {
 
     fn sign(&self, message: &[u8], signature: &mut [u8]) -> Result<usize, Error> {
         use ed25519_dalek::Signer as _;
-        let sig: Signature = self.key.try_sign(message).map_err(|_| Error::SigningFailed)?;
+        let sig: Signature = self
+            .key
+            .try_sign(message)
+            .map_err(|_| Error::SigningFailed)?;
         crate::put_signature(&sig.to_bytes(), signature)
     }
 
@@ -73,7 +80,9 @@ impl zeroize::ZeroizeOnDrop for Ed25519SigningKey {}
 
 impl core::fmt::Debug for Ed25519SigningKey {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-        f.debug_struct("Ed25519SigningKey").field("kid", &self.kid).finish_non_exhaustive()
+        f.debug_struct("Ed25519SigningKey")
+            .field("kid", &self.kid)
+            .finish_non_exhaustive()
     }
 }
 
@@ -103,6 +112,8 @@ impl Verifier for Ed25519VerifyingKey {
 
     fn verify(&self, message: &[u8], signature: &[u8]) -> Result<(), Error> {
         let sig = Signature::from_slice(signature).map_err(|_| Error::BadSignature)?;
-        self.key.verify_strict(message, &sig).map_err(|_| Error::BadSignature)
+        self.key
+            .verify_strict(message, &sig)
+            .map_err(|_| Error::BadSignature)
     }
 }

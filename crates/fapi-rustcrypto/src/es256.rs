@@ -56,7 +56,9 @@ impl Es256SigningKey {
 
     /// The verifying half.
     pub fn verifying_key(&self) -> Es256VerifyingKey {
-        Es256VerifyingKey { key: *self.key.verifying_key() }
+        Es256VerifyingKey {
+            key: *self.key.verifying_key(),
+        }
     }
 }
 
@@ -70,7 +72,10 @@ impl Signer for Es256SigningKey {
     }
 
     fn sign(&self, message: &[u8], signature: &mut [u8]) -> Result<usize, Error> {
-        let sig: Signature = self.key.try_sign(message).map_err(|_| Error::SigningFailed)?;
+        let sig: Signature = self
+            .key
+            .try_sign(message)
+            .map_err(|_| Error::SigningFailed)?;
         crate::put_signature(&sig.to_bytes(), signature)
     }
 
@@ -84,7 +89,9 @@ impl zeroize::ZeroizeOnDrop for Es256SigningKey {}
 
 impl core::fmt::Debug for Es256SigningKey {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-        f.debug_struct("Es256SigningKey").field("kid", &self.kid).finish_non_exhaustive()
+        f.debug_struct("Es256SigningKey")
+            .field("kid", &self.kid)
+            .finish_non_exhaustive()
     }
 }
 
@@ -113,6 +120,8 @@ impl Verifier for Es256VerifyingKey {
         // A signature of the wrong length, or with r or s zero or not below
         // the group order, never verifies.
         let sig = Signature::from_slice(signature).map_err(|_| Error::BadSignature)?;
-        self.key.verify(message, &sig).map_err(|_| Error::BadSignature)
+        self.key
+            .verify(message, &sig)
+            .map_err(|_| Error::BadSignature)
     }
 }

@@ -21,8 +21,14 @@ impl KeyId {
             return Err(Error::InvalidParameter);
         }
         let mut bytes = [0u8; MAX_KEY_ID_LEN];
-        bytes.get_mut(..kid.len()).ok_or(Error::TooLarge)?.copy_from_slice(kid.as_bytes());
-        Ok(Self { bytes, len: kid.len() })
+        bytes
+            .get_mut(..kid.len())
+            .ok_or(Error::TooLarge)?
+            .copy_from_slice(kid.as_bytes());
+        Ok(Self {
+            bytes,
+            len: kid.len(),
+        })
     }
 
     /// The RFC 7638 thumbprint of `key`, base64url.
@@ -35,14 +41,20 @@ impl KeyId {
         if let Some(dst) = bytes.get_mut(..s.len()) {
             dst.copy_from_slice(s.as_bytes());
         }
-        Self { bytes, len: s.len() }
+        Self {
+            bytes,
+            len: s.len(),
+        }
     }
 
     /// The key id.
     #[must_use]
     pub fn as_str(&self) -> &str {
         // Only whole `&str`s are ever stored.
-        self.bytes.get(..self.len).and_then(|b| core::str::from_utf8(b).ok()).unwrap_or("")
+        self.bytes
+            .get(..self.len)
+            .and_then(|b| core::str::from_utf8(b).ok())
+            .unwrap_or("")
     }
 }
 

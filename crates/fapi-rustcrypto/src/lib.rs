@@ -79,12 +79,16 @@ impl PublicKeyVerifier for RustCrypto {
     ) -> Result<(), Error> {
         key.check_alg(alg)?;
         match key {
-            PublicKey::P256 { .. } => Es256VerifyingKey::from_public_key(key)?.verify(message, signature),
+            PublicKey::P256 { .. } => {
+                Es256VerifyingKey::from_public_key(key)?.verify(message, signature)
+            }
             PublicKey::Ed25519 { .. } => {
                 Ed25519VerifyingKey::from_public_key(key)?.verify(message, signature)
             }
             #[cfg(feature = "alloc")]
-            PublicKey::Rsa(_) => Ps256VerifyingKey::from_public_key(key)?.verify(message, signature),
+            PublicKey::Rsa(_) => {
+                Ps256VerifyingKey::from_public_key(key)?.verify(message, signature)
+            }
             // Without `alloc` there is no RSA arithmetic.
             #[cfg(not(feature = "alloc"))]
             PublicKey::Rsa(_) => Err(Error::UnsupportedKeyType),
@@ -94,6 +98,8 @@ impl PublicKeyVerifier for RustCrypto {
 
 /// Copies `sig` into `out`, returning its length.
 fn put_signature(sig: &[u8], out: &mut [u8]) -> Result<usize, Error> {
-    out.get_mut(..sig.len()).ok_or(Error::BufferTooSmall)?.copy_from_slice(sig);
+    out.get_mut(..sig.len())
+        .ok_or(Error::BufferTooSmall)?
+        .copy_from_slice(sig);
     Ok(sig.len())
 }

@@ -32,7 +32,9 @@ impl Ps256VerifyingKey {
         let e = BoxedUint::from_be_slice_vartime(k.e());
         let key = rsa::PublicKey::new_with_size_limits(n, e, MIN_RSA_BITS..=MAX_RSA_BITS)
             .map_err(|_| Error::InvalidKey)?;
-        Ok(Self { key: VerifyingKey::new_with_salt_len(key, SALT_LEN) })
+        Ok(Self {
+            key: VerifyingKey::new_with_salt_len(key, SALT_LEN),
+        })
     }
 }
 
@@ -43,9 +45,11 @@ impl Verifier for Ps256VerifyingKey {
 
     fn verify(&self, message: &[u8], signature: &[u8]) -> Result<(), Error> {
         let max = MAX_RSA_BITS.div_ceil(8);
-        let sig = Signature::from_bytes_with_max_len(signature, max)
-            .map_err(|_| Error::BadSignature)?;
-        self.key.verify(message, &sig).map_err(|_| Error::BadSignature)
+        let sig =
+            Signature::from_bytes_with_max_len(signature, max).map_err(|_| Error::BadSignature)?;
+        self.key
+            .verify(message, &sig)
+            .map_err(|_| Error::BadSignature)
     }
 }
 
@@ -110,7 +114,12 @@ mod signing {
             let e = key.e().to_be_bytes();
             let public = Box::new(PublicKey::Rsa(RsaPublicKey::new(strip(&n), strip(&e))?));
             let kid = KeyId::thumbprint(&public);
-            Ok(Self { key: SigningKey::new(key), public, kid, rng })
+            Ok(Self {
+                key: SigningKey::new(key),
+                public,
+                kid,
+                rng,
+            })
         }
 
         /// The same key with `kid` as its key id instead of its thumbprint.
@@ -154,7 +163,9 @@ mod signing {
 
     impl<R: Random> core::fmt::Debug for Ps256SigningKey<R> {
         fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-            f.debug_struct("Ps256SigningKey").field("kid", &self.kid).finish_non_exhaustive()
+            f.debug_struct("Ps256SigningKey")
+                .field("kid", &self.kid)
+                .finish_non_exhaustive()
         }
     }
 }
