@@ -21,12 +21,12 @@ use common::{hsm, unique};
 
 /// Counter-based bytes for `jti`s: the token's randomness is not under test
 /// here, its signature is.
-struct Counter(std::sync::atomic::AtomicU8);
+struct Counter(core::sync::atomic::AtomicU8);
 
 impl Random for Counter {
     fn fill(&self, dest: &mut [u8]) -> Result<(), Error> {
         for b in dest {
-            *b = self.0.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            *b = self.0.fetch_add(1, core::sync::atomic::Ordering::Relaxed);
         }
         Ok(())
     }
