@@ -15,6 +15,7 @@
 //! | [`jws`] | compact JWS sign and verify |
 //! | [`store`] | replay caches and one-time handle stores |
 //! | [`profile`] | the six requirement sets as data |
+//! | [`secret`] | secret bytes: zeroized on drop, constant-time equality, redacted |
 //! | [`crypto`] | the `Signer`, `Verifier`, `PublicKeyVerifier`, `Clock` and `Random` traits |
 //! | [`error`] | `Error`, `Site` and `OAuthError` |
 #![no_std]
@@ -48,9 +49,11 @@ pub mod json;
 pub mod jwk;
 pub mod jws;
 pub mod profile;
+pub mod secret;
 pub mod store;
 
 pub use alg::Alg;
 pub use crypto::{Clock, FixedClock, PublicKeyVerifier, Random, Signer, Verifier};
 pub use error::{Error, OAuthError, Site};
 pub use jwk::{PublicJwk, PublicKey, Thumbprint};
+pub use secret::{Secret, SecretBytes, SecretSlot};
