@@ -28,7 +28,10 @@ struct Corpus {
 
 impl Corpus {
     fn add(&mut self, target: &'static str, seed: impl AsRef<[u8]>) {
-        self.seeds.entry(target).or_default().push(seed.as_ref().to_vec());
+        self.seeds
+            .entry(target)
+            .or_default()
+            .push(seed.as_ref().to_vec());
     }
 
     /// A JWS goes to both JWS targets, and its decoded header and payload
@@ -63,7 +66,12 @@ impl Corpus {
 
 fn compact(header: &Value, payload: &[u8], signature: &[u8]) -> String {
     let head = serde_json::to_vec(header).expect("JSON");
-    format!("{}.{}.{}", b64url(&head), b64url(payload), b64url(signature))
+    format!(
+        "{}.{}.{}",
+        b64url(&head),
+        b64url(payload),
+        b64url(signature)
+    )
 }
 
 fn decode(s: &str) -> Vec<u8> {
@@ -92,15 +100,20 @@ fn sign_raw(alg: Alg, header: &str, payload: &[u8]) -> String {
 }
 
 fn wycheproof_dir() -> Option<PathBuf> {
-    let dir = std::env::var_os("FAPI_WYCHEPROOF_DIR").map(PathBuf::from).unwrap_or_else(|| {
-        Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/vectors/wycheproof")
-    });
+    let dir = std::env::var_os("FAPI_WYCHEPROOF_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| {
+            Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/vectors/wycheproof")
+        });
     if dir.is_dir() {
         Some(dir)
     } else if std::env::var("CI").as_deref() == Ok("true") {
         panic!("Wycheproof vectors missing at {} (CI=true)", dir.display());
     } else {
-        eprintln!("WARNING: Wycheproof vectors missing at {}: seeds skipped", dir.display());
+        eprintln!(
+            "WARNING: Wycheproof vectors missing at {}: seeds skipped",
+            dir.display()
+        );
         None
     }
 }
@@ -109,19 +122,35 @@ fn check_rfc_examples() {
     let [es256, ed25519] = fixed_verifiers();
     let mut buf = [0u8; 4096];
     // RFC 7515 A.3.2: the ES256 JWS verifies.
-    let ok = jws::verify(rfc7515_a3::JWS.as_bytes(), &Policy::new(&[Alg::Es256]), &es256, &mut buf)
-        .expect("RFC 7515 A.3 verifies");
+    let ok = jws::verify(
+        rfc7515_a3::JWS.as_bytes(),
+        &Policy::new(&[Alg::Es256]),
+        &es256,
+        &mut buf,
+    )
+    .expect("RFC 7515 A.3 verifies");
     assert_eq!(ok.header.alg, Alg::Es256);
     let mut buf = [0u8; 4096];
     // RFC 8037 A.5: the EdDSA JWS verifies.
-    let ok =
-        jws::verify(rfc8037::JWS.as_bytes(), &Policy::new(&[Alg::EdDsa]), &ed25519, &mut buf)
-            .expect("RFC 8037 A.4 verifies");
+    let ok = jws::verify(
+        rfc8037::JWS.as_bytes(),
+        &Policy::new(&[Alg::EdDsa]),
+        &ed25519,
+        &mut buf,
+    )
+    .expect("RFC 8037 A.4 verifies");
     assert_eq!(ok.payload, b"Example of Ed25519 signing");
     let mut buf = [0u8; 4096];
     // RFC 8037 A.4: Ed25519 is deterministic, so signing again gives the
     // same bytes.
-    assert_eq!(sign_raw(Alg::EdDsa, r#"{"alg":"EdDSA"}"#, b"Example of Ed25519 signing"), rfc8037::JWS);
+    assert_eq!(
+        sign_raw(
+            Alg::EdDsa,
+            r#"{"alg":"EdDSA"}"#,
+            b"Example of Ed25519 signing"
+        ),
+        rfc8037::JWS
+    );
     // RFC 9449 §4.1: the proof verifies with its own key, whose thumbprint
     // is the `jkt` of RFC 9449.
     let ok = jws::verify_embedded(
@@ -135,7 +164,10 @@ fn check_rfc_examples() {
     assert_eq!(jwk.thumbprint().to_b64().as_str(), rfc9449::JKT);
     // RFC 7638 §3.1: its `alg` is RS256, which F2-ALG refuses; without it
     // the thumbprint is the RFC's.
-    assert_eq!(PublicJwk::from_json(rfc7638::JWK.as_bytes()).err(), Some(Error::UnsupportedAlg));
+    assert_eq!(
+        PublicJwk::from_json(rfc7638::JWK.as_bytes()).err(),
+        Some(Error::UnsupportedAlg)
+    );
     let mut no_alg: Value = serde_json::from_str(rfc7638::JWK).expect("JSON");
     let _ = no_alg.as_object_mut().expect("object").remove("alg");
     let text = serde_json::to_vec(&no_alg).expect("JSON");
@@ -144,10 +176,22 @@ fn check_rfc_examples() {
     // RFC 8037 A.3.
     let okp = format!(r#"{{"kty":"OKP","crv":"Ed25519","x":"{}"}}"#, rfc8037::X);
     let jwk = PublicJwk::from_json(okp.as_bytes()).expect("RFC 8037 key");
-    assert_eq!(jwk.thumbprint().to_b64().as_str(), "kPrK_qmxVWaYVA9wwBF6Iuo3vVzz7TxHCTwXBygrS4k");
+    assert_eq!(
+        jwk.thumbprint().to_b64().as_str(),
+        "kPrK_qmxVWaYVA9wwBF6Iuo3vVzz7TxHCTwXBygrS4k"
+    );
     assert_eq!(jwk.key, ed25519_key());
-    let ec = format!(r#"{{"kty":"EC","crv":"P-256","x":"{}","y":"{}"}}"#, rfc7515_a3::X, rfc7515_a3::Y);
-    assert_eq!(PublicJwk::from_json(ec.as_bytes()).expect("RFC 7515 key").key, es256_key());
+    let ec = format!(
+        r#"{{"kty":"EC","crv":"P-256","x":"{}","y":"{}"}}"#,
+        rfc7515_a3::X,
+        rfc7515_a3::Y
+    );
+    assert_eq!(
+        PublicJwk::from_json(ec.as_bytes())
+            .expect("RFC 7515 key")
+            .key,
+        es256_key()
+    );
 }
 
 fn rfc_and_signed_seeds(c: &mut Corpus) {
@@ -156,7 +200,8 @@ fn rfc_and_signed_seeds(c: &mut Corpus) {
     }
     let ec = json!({"kty":"EC","crv":"P-256","x":rfc7515_a3::X,"y":rfc7515_a3::Y});
     let okp = json!({"kty":"OKP","crv":"Ed25519","x":rfc8037::X});
-    let ec_private = json!({"kty":"EC","crv":"P-256","x":rfc7515_a3::X,"y":rfc7515_a3::Y,"d":rfc7515_a3::D});
+    let ec_private =
+        json!({"kty":"EC","crv":"P-256","x":rfc7515_a3::X,"y":rfc7515_a3::Y,"d":rfc7515_a3::D});
     let okp_private = json!({"kty":"OKP","crv":"Ed25519","x":rfc8037::X,"d":rfc8037::D});
     for jwk in [&ec, &okp, &ec_private, &okp_private] {
         c.add_jwk(jwk);
@@ -172,13 +217,31 @@ fn rfc_and_signed_seeds(c: &mut Corpus) {
     // Headers that reach every check of jws::verify, each signed for real.
     let headers: Vec<(Alg, String)> = vec![
         (Alg::Es256, r#"{"alg":"ES256"}"#.into()),
-        (Alg::Es256, r#"{"alg":"ES256","typ":"JWT","kid":"k1"}"#.into()),
-        (Alg::Es256, r#"{"alg":"ES256","typ":"at+jwt","cty":"JWT"}"#.into()),
-        (Alg::Es256, r#"{"alg":"ES256","crit":["exp"],"exp":1}"#.into()),
+        (
+            Alg::Es256,
+            r#"{"alg":"ES256","typ":"JWT","kid":"k1"}"#.into(),
+        ),
+        (
+            Alg::Es256,
+            r#"{"alg":"ES256","typ":"at+jwt","cty":"JWT"}"#.into(),
+        ),
+        (
+            Alg::Es256,
+            r#"{"alg":"ES256","crit":["exp"],"exp":1}"#.into(),
+        ),
         (Alg::Es256, r#"{"alg":"ES256","crit":[]}"#.into()),
-        (Alg::Es256, r#"{"alg":"ES256","b64":false,"crit":["b64"]}"#.into()),
-        (Alg::Es256, r#"{"alg":"ES256","jku":"https://attacker.example/jwks"}"#.into()),
-        (Alg::Es256, r#"{"alg":"ES256","x5u":"https://attacker.example/cert"}"#.into()),
+        (
+            Alg::Es256,
+            r#"{"alg":"ES256","b64":false,"crit":["b64"]}"#.into(),
+        ),
+        (
+            Alg::Es256,
+            r#"{"alg":"ES256","jku":"https://attacker.example/jwks"}"#.into(),
+        ),
+        (
+            Alg::Es256,
+            r#"{"alg":"ES256","x5u":"https://attacker.example/cert"}"#.into(),
+        ),
         (Alg::Es256, r#"{"alg":"ES256","x5c":["MIIB"]}"#.into()),
         (Alg::Es256, r#"{"alg":"ES256","enc":"A256GCM"}"#.into()),
         (Alg::Es256, r#"{"alg":"ES256","alg":"none"}"#.into()),
@@ -189,15 +252,39 @@ fn rfc_and_signed_seeds(c: &mut Corpus) {
         (Alg::Es256, r#"{"alg":"PS256"}"#.into()),
         (Alg::Es256, r#"{"alg":"EdDSA"}"#.into()),
         (Alg::Es256, r#"{"typ":"JWT"}"#.into()),
-        (Alg::Es256, format!(r#"{{"typ":"dpop+jwt","alg":"ES256","jwk":{ec_text}}}"#)),
-        (Alg::Es256, format!(r#"{{"typ":"dpop+jwt","alg":"ES256","jwk":{ecp_text}}}"#)),
-        (Alg::Es256, format!(r#"{{"typ":"dpop+jwt","alg":"ES256","jwk":{okp_text}}}"#)),
-        (Alg::Es256, format!(r#"{{"typ":"JWT","alg":"ES256","jwk":{ec_text}}}"#)),
-        (Alg::Es256, format!(r#"{{"typ":"dpop+jwt","alg":"ES256","jwk":{ec_text},"kid":"x"}}"#)),
+        (
+            Alg::Es256,
+            format!(r#"{{"typ":"dpop+jwt","alg":"ES256","jwk":{ec_text}}}"#),
+        ),
+        (
+            Alg::Es256,
+            format!(r#"{{"typ":"dpop+jwt","alg":"ES256","jwk":{ecp_text}}}"#),
+        ),
+        (
+            Alg::Es256,
+            format!(r#"{{"typ":"dpop+jwt","alg":"ES256","jwk":{okp_text}}}"#),
+        ),
+        (
+            Alg::Es256,
+            format!(r#"{{"typ":"JWT","alg":"ES256","jwk":{ec_text}}}"#),
+        ),
+        (
+            Alg::Es256,
+            format!(r#"{{"typ":"dpop+jwt","alg":"ES256","jwk":{ec_text},"kid":"x"}}"#),
+        ),
         (Alg::EdDsa, r#"{"alg":"EdDSA"}"#.into()),
-        (Alg::EdDsa, r#"{"alg":"EdDSA","typ":"application/dpop+jwt"}"#.into()),
-        (Alg::EdDsa, format!(r#"{{"typ":"dpop+jwt","alg":"EdDSA","jwk":{okp_text}}}"#)),
-        (Alg::EdDsa, format!(r#"{{"typ":"dpop+jwt","alg":"EdDSA","jwk":{ec_text}}}"#)),
+        (
+            Alg::EdDsa,
+            r#"{"alg":"EdDSA","typ":"application/dpop+jwt"}"#.into(),
+        ),
+        (
+            Alg::EdDsa,
+            format!(r#"{{"typ":"dpop+jwt","alg":"EdDSA","jwk":{okp_text}}}"#),
+        ),
+        (
+            Alg::EdDsa,
+            format!(r#"{{"typ":"dpop+jwt","alg":"EdDSA","jwk":{ec_text}}}"#),
+        ),
     ];
     for (alg, header) in &headers {
         for payload in [&claims[..], b"", b"Example of Ed25519 signing"] {
@@ -241,7 +328,9 @@ fn wycheproof_seeds(c: &mut Corpus, dir: &Path) {
         let text = fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
         let doc: Value = serde_json::from_str(&text).expect("Wycheproof JSON");
         for group in doc["testGroups"].as_array().expect("testGroups") {
-            let Some(jwk) = group.get("publicKeyJwk") else { continue };
+            let Some(jwk) = group.get("publicKeyJwk") else {
+                continue;
+            };
             let mut jwk = jwk.clone();
             c.add_jwk(&jwk);
             let obj = jwk.as_object_mut().expect("JWK object");
@@ -255,14 +344,20 @@ fn wycheproof_seeds(c: &mut Corpus, dir: &Path) {
                 // none verifies, but every odd length and value reaches the
                 // signature decoding and the backend.
                 c.add_jws(&compact(&json!({"alg": alg}), &msg, &sig));
-                c.add_jws(&compact(&json!({"typ":"dpop+jwt","alg": alg,"jwk": jwk}), &msg, &sig));
+                c.add_jws(&compact(
+                    &json!({"typ":"dpop+jwt","alg": alg,"jwk": jwk}),
+                    &msg,
+                    &sig,
+                ));
             }
         }
     }
 }
 
 fn hex(s: &str) -> Vec<u8> {
-    (0..s.len() / 2).map(|i| u8::from_str_radix(&s[2 * i..2 * i + 2], 16).expect("hex")).collect()
+    (0..s.len() / 2)
+        .map(|i| u8::from_str_radix(&s[2 * i..2 * i + 2], 16).expect("hex"))
+        .collect()
 }
 
 fn main() {

@@ -15,8 +15,8 @@
 //!    surrogate in a `\u` escape, a number out of `f64` range).
 #![no_main]
 
-use fapi_core::json::{check, MAX_DEPTH, MAX_DOCUMENT, MAX_MEMBERS};
 use fapi_core::Error;
+use fapi_core::json::{MAX_DEPTH, MAX_DOCUMENT, MAX_MEMBERS, check};
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {
@@ -31,8 +31,11 @@ fuzz_target!(|data: &[u8]| {
                 (shape.depth > MAX_DEPTH, Error::TooLarge),
                 (shape.max_members > MAX_MEMBERS, Error::TooLarge),
             ];
-            let broken: Vec<Error> =
-                violations.iter().filter(|(hit, _)| *hit).map(|(_, e)| *e).collect();
+            let broken: Vec<Error> = violations
+                .iter()
+                .filter(|(hit, _)| *hit)
+                .map(|(_, e)| *e)
+                .collect();
             match broken.as_slice() {
                 [] => assert_eq!(ours, Ok(()), "valid JSON object refused: {shape:?}"),
                 [only] => assert_eq!(ours, Err(*only), "{shape:?}"),

@@ -7,11 +7,13 @@
 #![no_main]
 
 use fapi_core::PublicJwk;
-use fapi_fuzz::{independent_thumbprint, PRIVATE_MEMBERS};
+use fapi_fuzz::{PRIVATE_MEMBERS, independent_thumbprint};
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {
-    let Ok(jwk) = PublicJwk::from_json(data) else { return };
+    let Ok(jwk) = PublicJwk::from_json(data) else {
+        return;
+    };
     let thumbprint = jwk.thumbprint();
 
     let mut out = vec![0u8; 4096 + data.len()];
@@ -22,8 +24,14 @@ fuzz_target!(|data: &[u8]| {
 
     let json: serde_json::Value = serde_json::from_slice(data).expect("accepted JSON");
     for member in PRIVATE_MEMBERS {
-        assert!(json.get(*member).is_none(), "accepted a private `{member}` member");
+        assert!(
+            json.get(*member).is_none(),
+            "accepted a private `{member}` member"
+        );
     }
     let independent = independent_thumbprint(&json).expect("canonical JWK");
-    assert_eq!(thumbprint.0, independent, "thumbprint differs from RFC 7638");
+    assert_eq!(
+        thumbprint.0, independent,
+        "thumbprint differs from RFC 7638"
+    );
 });

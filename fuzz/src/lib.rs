@@ -44,7 +44,8 @@ impl PublicKeyVerifier for SoftVerifier {
                     ed25519_dalek::VerifyingKey::from_bytes(x).map_err(|_| Error::InvalidKey)?;
                 let sig = ed25519_dalek::Signature::from_slice(signature)
                     .map_err(|_| Error::BadSignature)?;
-                vk.verify_strict(message, &sig).map_err(|_| Error::BadSignature)
+                vk.verify_strict(message, &sig)
+                    .map_err(|_| Error::BadSignature)
             }
             PublicKey::Rsa(_) => Err(Error::BadSignature),
         }
@@ -118,20 +119,28 @@ fn decode32(s: &str) -> [u8; 32] {
 /// The public key of RFC 7515 A.3.
 #[must_use]
 pub fn es256_key() -> PublicKey {
-    PublicKey::P256 { x: decode32(rfc7515_a3::X), y: decode32(rfc7515_a3::Y) }
+    PublicKey::P256 {
+        x: decode32(rfc7515_a3::X),
+        y: decode32(rfc7515_a3::Y),
+    }
 }
 
 /// The public key of RFC 8037 A.2.
 #[must_use]
 pub fn ed25519_key() -> PublicKey {
-    PublicKey::Ed25519 { x: decode32(rfc8037::X) }
+    PublicKey::Ed25519 {
+        x: decode32(rfc8037::X),
+    }
 }
 
 /// The fixed verifiers the `jws_verify` target tries every input with.
 #[must_use]
 pub fn fixed_verifiers() -> [KeyVerifier<'static, SoftVerifier>; 2] {
     static BACKEND: SoftVerifier = SoftVerifier;
-    [KeyVerifier::new(&BACKEND, es256_key()), KeyVerifier::new(&BACKEND, ed25519_key())]
+    [
+        KeyVerifier::new(&BACKEND, es256_key()),
+        KeyVerifier::new(&BACKEND, ed25519_key()),
+    ]
 }
 
 /// Base64url without padding (for the properties, independent of
@@ -141,7 +150,11 @@ pub fn b64url(bytes: &[u8]) -> String {
     const A: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
     let mut out = String::with_capacity(bytes.len().div_ceil(3) * 4);
     for chunk in bytes.chunks(3) {
-        let b = [chunk[0], *chunk.get(1).unwrap_or(&0), *chunk.get(2).unwrap_or(&0)];
+        let b = [
+            chunk[0],
+            *chunk.get(1).unwrap_or(&0),
+            *chunk.get(2).unwrap_or(&0),
+        ];
         let n = (u32::from(b[0]) << 16) | (u32::from(b[1]) << 8) | u32::from(b[2]);
         let chars = chunk.len() + 1;
         for i in 0..chars {

@@ -76,12 +76,18 @@ impl<'de> Visitor<'de> for ShapeVisitor {
     scalar!(visit_bool: bool, visit_i64: i64, visit_u64: u64, visit_f64: f64, visit_str: &str);
 
     fn visit_unit<E>(self) -> Result<Shape, E> {
-        Ok(Shape { depth: self.level, ..Shape::default() })
+        Ok(Shape {
+            depth: self.level,
+            ..Shape::default()
+        })
     }
 
     fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Shape, A::Error> {
         let level = self.level + 1;
-        let mut shape = Shape { depth: level, ..Shape::default() };
+        let mut shape = Shape {
+            depth: level,
+            ..Shape::default()
+        };
         while let Some(inner) = seq.next_element_seed(ShapeSeed { level })? {
             shape.merge(inner);
         }
@@ -90,7 +96,11 @@ impl<'de> Visitor<'de> for ShapeVisitor {
 
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Shape, A::Error> {
         let level = self.level + 1;
-        let mut shape = Shape { top_object: self.level == 0, depth: level, ..Shape::default() };
+        let mut shape = Shape {
+            top_object: self.level == 0,
+            depth: level,
+            ..Shape::default()
+        };
         let mut names = HashSet::new();
         let mut members = 0usize;
         while let Some(name) = map.next_key_seed(NameSeed)? {
@@ -129,10 +139,16 @@ impl<'de> Visitor<'de> for NameVisitor {
     }
 
     fn visit_borrowed_str<E>(self, v: &'de str) -> Result<Name, E> {
-        Ok(Name { text: v.to_owned(), escaped: false })
+        Ok(Name {
+            text: v.to_owned(),
+            escaped: false,
+        })
     }
 
     fn visit_str<E>(self, v: &str) -> Result<Name, E> {
-        Ok(Name { text: v.to_owned(), escaped: true })
+        Ok(Name {
+            text: v.to_owned(),
+            escaped: true,
+        })
     }
 }

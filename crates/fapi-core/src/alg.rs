@@ -80,7 +80,8 @@ mod tests {
         }
         for bad in [
             "none", "None", "NONE", "HS256", "HS384", "HS512", "RS256", "RS384", "RS512", "PS384",
-            "PS512", "ES384", "ES512", "ES256K", "Ed25519", "es256", "ps256", "eddsa", "", " ES256",
+            "PS512", "ES384", "ES512", "ES256K", "Ed25519", "es256", "ps256", "eddsa", "",
+            " ES256",
         ] {
             assert_eq!(Alg::from_name(bad), Err(Error::UnsupportedAlg), "{bad}");
         }
@@ -88,7 +89,10 @@ mod tests {
 
     #[test]
     fn allow_list() {
-        assert_eq!(Alg::Es256.check_allowed(&[Alg::Ps256]), Err(Error::AlgNotAllowed));
+        assert_eq!(
+            Alg::Es256.check_allowed(&[Alg::Ps256]),
+            Err(Error::AlgNotAllowed)
+        );
         assert_eq!(Alg::Ps256.check_allowed(&[Alg::Ps256]), Ok(()));
         assert_eq!(Alg::EdDsa.check_allowed(&[]), Err(Error::AlgNotAllowed));
     }

@@ -13,7 +13,9 @@ pub fn decode<'a>(src: &[u8], dst: &'a mut [u8]) -> Result<&'a [u8], Error> {
     if decoded_len(src.len()).ok_or(Error::Base64)? > dst.len() {
         return Err(Error::TooLarge);
     }
-    Base64UrlUnpadded::decode(src, dst).map(|d| d as &[u8]).map_err(|_| Error::Base64)
+    Base64UrlUnpadded::decode(src, dst)
+        .map(|d| d as &[u8])
+        .map_err(|_| Error::Base64)
 }
 
 /// Decodes `src` into exactly `N` bytes.
@@ -81,7 +83,17 @@ mod tests {
     fn rejects_non_canonical_input() {
         let mut out = [0u8; 16];
         // padding, whitespace, standard alphabet, bad length, trailing bits
-        for bad in ["AQAB=", "AQ==", "AQ AB", "AQ\nAB", "ab+/", "a", "AQB", "AR", "_-_-_-_-_"] {
+        for bad in [
+            "AQAB=",
+            "AQ==",
+            "AQ AB",
+            "AQ\nAB",
+            "ab+/",
+            "a",
+            "AQB",
+            "AR",
+            "_-_-_-_-_",
+        ] {
             assert!(decode(bad.as_bytes(), &mut out).is_err(), "{bad}");
         }
         assert_eq!(decode(b"AQAB", &mut out).unwrap(), &[1, 0, 1]);

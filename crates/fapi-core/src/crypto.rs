@@ -119,7 +119,8 @@ impl<P: PublicKeyVerifier + ?Sized> Verifier for KeyVerifier<'_, P> {
         self.key.alg()
     }
     fn verify(&self, message: &[u8], signature: &[u8]) -> Result<(), Error> {
-        self.backend.verify_with(&self.key, self.key.alg(), message, signature)
+        self.backend
+            .verify_with(&self.key, self.key.alg(), message, signature)
     }
 }
 

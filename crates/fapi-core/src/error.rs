@@ -509,15 +509,35 @@ mod tests {
     #[test]
     fn oauth_mapping_depends_on_site() {
         let e = Error::BadSignature;
-        assert_eq!(e.oauth_error(Site::DpopProof).as_str(), "invalid_dpop_proof");
-        assert_eq!(e.oauth_error(Site::ClientAuthentication).as_str(), "invalid_client");
-        assert_eq!(e.oauth_error(Site::ResourceRequest).as_str(), "invalid_token");
-        assert_eq!(e.oauth_error(Site::RequestObject).as_str(), "invalid_request_object");
-        assert_eq!(Error::CodeInvalid.oauth_error(Site::TokenRequest).as_str(), "invalid_grant");
         assert_eq!(
-            Error::DpopNonceRequired.oauth_error(Site::ResourceRequest).as_str(),
+            e.oauth_error(Site::DpopProof).as_str(),
+            "invalid_dpop_proof"
+        );
+        assert_eq!(
+            e.oauth_error(Site::ClientAuthentication).as_str(),
+            "invalid_client"
+        );
+        assert_eq!(
+            e.oauth_error(Site::ResourceRequest).as_str(),
+            "invalid_token"
+        );
+        assert_eq!(
+            e.oauth_error(Site::RequestObject).as_str(),
+            "invalid_request_object"
+        );
+        assert_eq!(
+            Error::CodeInvalid.oauth_error(Site::TokenRequest).as_str(),
+            "invalid_grant"
+        );
+        assert_eq!(
+            Error::DpopNonceRequired
+                .oauth_error(Site::ResourceRequest)
+                .as_str(),
             "use_dpop_nonce"
         );
-        assert_eq!(Error::StoreFull.oauth_error(Site::DpopProof).as_str(), "temporarily_unavailable");
+        assert_eq!(
+            Error::StoreFull.oauth_error(Site::DpopProof).as_str(),
+            "temporarily_unavailable"
+        );
     }
 }

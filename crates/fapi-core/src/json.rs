@@ -67,7 +67,10 @@ struct Scanner<'a> {
 
 // `pos` only grows by one past a byte that exists, so it never exceeds the
 // document's length (at most MAX_DOCUMENT): its additions cannot overflow.
-#[allow(clippy::arithmetic_side_effects, reason = "pos <= doc.len() <= MAX_DOCUMENT")]
+#[allow(
+    clippy::arithmetic_side_effects,
+    reason = "pos <= doc.len() <= MAX_DOCUMENT"
+)]
 impl Scanner<'_> {
     fn peek(&self) -> Option<u8> {
         self.doc.get(self.pos).copied()
@@ -80,7 +83,11 @@ impl Scanner<'_> {
     }
 
     fn expect(&mut self, c: u8) -> Result<(), Error> {
-        if self.bump() == Some(c) { Ok(()) } else { Err(Error::Json) }
+        if self.bump() == Some(c) {
+            Ok(())
+        } else {
+            Err(Error::Json)
+        }
     }
 
     fn ws(&mut self) {
@@ -118,7 +125,11 @@ impl Scanner<'_> {
         while matches!(self.peek(), Some(b'0'..=b'9')) {
             self.pos += 1;
         }
-        if self.pos == start { Err(Error::Json) } else { Ok(()) }
+        if self.pos == start {
+            Err(Error::Json)
+        } else {
+            Ok(())
+        }
     }
 
     fn number(&mut self) -> Result<(), Error> {
@@ -241,7 +252,10 @@ impl<'a> Writer<'a> {
 
     /// Appends bytes as they are.
     pub fn raw(&mut self, bytes: &[u8]) -> Result<(), Error> {
-        let end = self.len.checked_add(bytes.len()).ok_or(Error::BufferTooSmall)?;
+        let end = self
+            .len
+            .checked_add(bytes.len())
+            .ok_or(Error::BufferTooSmall)?;
         self.buf
             .get_mut(self.len..end)
             .ok_or(Error::BufferTooSmall)?
@@ -283,7 +297,10 @@ impl<'a> Writer<'a> {
             .len
             .checked_add(crate::b64::encoded_len(bytes.len()))
             .ok_or(Error::BufferTooSmall)?;
-        let dst = self.buf.get_mut(self.len..end).ok_or(Error::BufferTooSmall)?;
+        let dst = self
+            .buf
+            .get_mut(self.len..end)
+            .ok_or(Error::BufferTooSmall)?;
         let _ = crate::b64::encode(bytes, dst)?;
         self.len = end;
         self.raw(b"\"")
@@ -349,9 +366,18 @@ mod tests {
 
     #[test]
     fn refuses_duplicate_members_at_any_depth() {
-        assert_eq!(check(b"{\"alg\":\"ES256\",\"alg\":\"none\"}"), Err(Error::DuplicateMember));
-        assert_eq!(check(b"{\"x\":1,\"j\":{\"k\":1,\"k\":2}}"), Err(Error::DuplicateMember));
-        assert_eq!(check(b"{\"a\":[{\"u\":1,\"u\":1}]}"), Err(Error::DuplicateMember));
+        assert_eq!(
+            check(b"{\"alg\":\"ES256\",\"alg\":\"none\"}"),
+            Err(Error::DuplicateMember)
+        );
+        assert_eq!(
+            check(b"{\"x\":1,\"j\":{\"k\":1,\"k\":2}}"),
+            Err(Error::DuplicateMember)
+        );
+        assert_eq!(
+            check(b"{\"a\":[{\"u\":1,\"u\":1}]}"),
+            Err(Error::DuplicateMember)
+        );
         // the same name twice in different objects is fine
         assert_eq!(check(b"{\"a\":{\"k\":1},\"b\":{\"k\":1}}"), Ok(()));
     }
@@ -442,6 +468,9 @@ mod tests {
         assert_eq!(v["k"], "a\"b\\c\u{1}");
         assert_eq!(v["n"], 1234567890);
         let mut small = [0u8; 2];
-        assert_eq!(Writer::new(&mut small).string("abc").err(), Some(Error::BufferTooSmall));
+        assert_eq!(
+            Writer::new(&mut small).string("abc").err(),
+            Some(Error::BufferTooSmall)
+        );
     }
 }

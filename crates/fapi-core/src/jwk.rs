@@ -43,9 +43,20 @@ impl RsaPublicKey {
         if n.len() > MAX_RSA_BYTES || e.len() > MAX_EXPONENT_BYTES {
             return Err(Error::TooLarge);
         }
-        let mut key = Self { n: [0; MAX_RSA_BYTES], n_len: n.len(), e: [0; 8], e_len: e.len() };
-        key.n.get_mut(..n.len()).ok_or(Error::TooLarge)?.copy_from_slice(n);
-        key.e.get_mut(..e.len()).ok_or(Error::TooLarge)?.copy_from_slice(e);
+        let mut key = Self {
+            n: [0; MAX_RSA_BYTES],
+            n_len: n.len(),
+            e: [0; 8],
+            e_len: e.len(),
+        };
+        key.n
+            .get_mut(..n.len())
+            .ok_or(Error::TooLarge)?
+            .copy_from_slice(n);
+        key.e
+            .get_mut(..e.len())
+            .ok_or(Error::TooLarge)?
+            .copy_from_slice(e);
         // F2-ALG: RSA keys are at least 2048 bits.
         if key.bits() < MIN_RSA_BITS {
             return Err(Error::WeakKey);
@@ -68,8 +79,14 @@ impl RsaPublicKey {
     /// The modulus length in bits.
     #[must_use]
     pub fn bits(&self) -> usize {
-        let lead = self.n.first().map_or(0, |b| 8usize.saturating_sub(b.leading_zeros() as usize));
-        self.n_len.saturating_sub(1).saturating_mul(8).saturating_add(lead)
+        let lead = self
+            .n
+            .first()
+            .map_or(0, |b| 8usize.saturating_sub(b.leading_zeros() as usize));
+        self.n_len
+            .saturating_sub(1)
+            .saturating_mul(8)
+            .saturating_add(lead)
     }
 
     /// The signature length in bytes.
@@ -81,7 +98,9 @@ impl RsaPublicKey {
 
 impl core::fmt::Debug for RsaPublicKey {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-        f.debug_struct("RsaPublicKey").field("bits", &self.bits()).finish_non_exhaustive()
+        f.debug_struct("RsaPublicKey")
+            .field("bits", &self.bits())
+            .finish_non_exhaustive()
     }
 }
 
@@ -147,7 +166,11 @@ impl PublicKey {
 
     /// Checks that this key is the right type for `alg`.
     pub fn check_alg(&self, alg: Alg) -> Result<(), Error> {
-        if self.alg() == alg { Ok(()) } else { Err(Error::KeyAlgMismatch) }
+        if self.alg() == alg {
+            Ok(())
+        } else {
+            Err(Error::KeyAlgMismatch)
+        }
     }
 
     /// The RFC 7638 thumbprint: SHA-256 of the canonical JSON of the
@@ -324,7 +347,12 @@ impl<'a> PublicJwk<'a> {
     #[must_use]
     pub fn new(key: PublicKey, kid: Option<&'a str>) -> Self {
         let alg = Some(key.alg());
-        Self { key, kid, alg, key_use: Some(KeyUse::Sig) }
+        Self {
+            key,
+            kid,
+            alg,
+            key_use: Some(KeyUse::Sig),
+        }
     }
 
     pub(crate) fn from_members(m: &JwkMembers<'a>) -> Result<Self, Error> {
@@ -389,7 +417,12 @@ impl<'a> PublicJwk<'a> {
             Some(_) => return Err(Error::InvalidKey),
             None => None,
         };
-        Ok(Self { key, kid: m.kid, alg, key_use })
+        Ok(Self {
+            key,
+            kid: m.kid,
+            alg,
+            key_use,
+        })
     }
 
     /// The RFC 7638 thumbprint of the key.
@@ -497,7 +530,9 @@ impl<'a> Jwks<'a> {
             if kid.is_some_and(|kid| m.kid != Some(kid)) {
                 continue;
             }
-            let Ok(jwk) = PublicJwk::from_members(m) else { continue };
+            let Ok(jwk) = PublicJwk::from_members(m) else {
+                continue;
+            };
             if jwk.key.alg() != alg || jwk.alg.is_some_and(|a| a != alg) {
                 continue;
             }

@@ -47,7 +47,11 @@ impl<'p> Policy<'p> {
     /// A policy that accepts `algs` and any `typ`.
     #[must_use]
     pub const fn new(algs: &'p [Alg]) -> Self {
-        Self { algs, typ: None, crit: &[] }
+        Self {
+            algs,
+            typ: None,
+            crit: &[],
+        }
     }
 
     /// The same policy, requiring `typ`.
@@ -155,7 +159,12 @@ pub fn split(compact: &[u8]) -> Result<Parts<'_>, Error> {
     // header '.' payload: the two parts and the dot between them.
     let input_len = header.len().saturating_add(1).saturating_add(payload.len());
     let signing_input = compact.get(..input_len).ok_or(Error::Malformed)?;
-    Ok(Parts { header, payload, signature, signing_input })
+    Ok(Parts {
+        header,
+        payload,
+        signature,
+        signing_input,
+    })
 }
 
 /// How the verification key is chosen.
@@ -238,7 +247,10 @@ fn run<'b>(
         }
         None => heapless::Vec::new(),
     };
-    if policy.typ.is_some_and(|want| !members.typ.is_some_and(|t| typ_matches(t, want))) {
+    if policy
+        .typ
+        .is_some_and(|want| !members.typ.is_some_and(|t| typ_matches(t, want)))
+    {
         return Err(Error::WrongType);
     }
     // Keys named by the sender are never fetched.
@@ -257,7 +269,10 @@ fn run<'b>(
         Error::TooLarge => Error::BadSignature,
         e => e,
     })?;
-    if alg.fixed_signature_len().is_some_and(|n| n != signature.len()) {
+    if alg
+        .fixed_signature_len()
+        .is_some_and(|n| n != signature.len())
+    {
         return Err(Error::BadSignature);
     }
     match source {
@@ -334,7 +349,11 @@ impl<'a> HeaderParams<'a> {
     /// A header with `typ`.
     #[must_use]
     pub const fn typed(typ: &'a str) -> Self {
-        Self { typ: Some(typ), kid: None, jwk: None }
+        Self {
+            typ: Some(typ),
+            kid: None,
+            jwk: None,
+        }
     }
 
     /// The same header with `kid`.
@@ -380,7 +399,12 @@ pub fn sign<S: Signer + ?Sized>(
         key.check_alg(alg)?;
         w.raw(b",")?;
         w.key("jwk")?;
-        let jwk = PublicJwk { key: key.clone(), kid: None, alg: None, key_use: None };
+        let jwk = PublicJwk {
+            key: key.clone(),
+            kid: None,
+            alg: None,
+            key_use: None,
+        };
         jwk.write(&mut w)?;
     }
     w.raw(b"}")?;
@@ -406,7 +430,9 @@ fn put_dot(out: &mut [u8], at: usize) -> Result<usize, Error> {
 
 /// Writes the base64url of `bytes` at `at`, returning the position after it.
 fn put_b64(out: &mut [u8], at: usize, bytes: &[u8]) -> Result<usize, Error> {
-    let end = at.checked_add(b64::encoded_len(bytes.len())).ok_or(Error::BufferTooSmall)?;
+    let end = at
+        .checked_add(b64::encoded_len(bytes.len()))
+        .ok_or(Error::BufferTooSmall)?;
     let _ = b64::encode(bytes, out.get_mut(at..end).ok_or(Error::BufferTooSmall)?)?;
     Ok(end)
 }

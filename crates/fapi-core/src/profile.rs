@@ -15,7 +15,10 @@ pub struct Seconds {
 
 impl Seconds {
     /// Any lifetime.
-    pub const ANY: Self = Self { min: 0, max: u64::MAX };
+    pub const ANY: Self = Self {
+        min: 0,
+        max: u64::MAX,
+    };
 
     /// `min..=max`.
     #[must_use]
@@ -176,7 +179,10 @@ impl Profile {
         name: "obie",
         // OB-ALG
         algs: PS256_ONLY,
-        client_auth: &[ClientAuthMethod::PrivateKeyJwt, ClientAuthMethod::TlsClientAuth],
+        client_auth: &[
+            ClientAuthMethod::PrivateKeyJwt,
+            ClientAuthMethod::TlsClientAuth,
+        ],
         // OB-SENDER
         sender: MTLS_ONLY,
         access_token_ttl: Seconds::ANY,
@@ -276,8 +282,14 @@ impl Profile {
     };
 
     /// The six profiles.
-    pub const ALL: &'static [Profile] =
-        &[Self::FAPI2, Self::FAPI2_PLUS, Self::OBIE, Self::OFB, Self::CDR, Self::BERLIN];
+    pub const ALL: &'static [Profile] = &[
+        Self::FAPI2,
+        Self::FAPI2_PLUS,
+        Self::OBIE,
+        Self::OFB,
+        Self::CDR,
+        Self::BERLIN,
+    ];
 
     /// The profile named `name` (`fapi2`, `fapi2-plus`, `obie`, `ofb`,
     /// `cdr`, `berlin`).
