@@ -28,6 +28,7 @@
 //! | [`refresh`] | sender-bound refresh tokens, never rotated |
 //! | [`audit`] | a server's metadata and configuration checked against each set |
 //! | [`profile`] | the six requirement sets as data |
+//! | [`secret`] | secret bytes: zeroized on drop, constant-time equality, redacted |
 //! | [`crypto`] | the `Signer`, `Verifier`, `PublicKeyVerifier`, `Clock` and `Random` traits |
 //! | [`error`] | `Error`, `Site` and `OAuthError` |
 #![no_std]
@@ -73,6 +74,7 @@ pub mod pkce;
 pub mod profile;
 pub mod refresh;
 pub mod request_object;
+pub mod secret;
 pub mod store;
 #[cfg(test)]
 mod testing;
@@ -84,3 +86,4 @@ pub use crypto::SystemClock;
 pub use crypto::{Clock, FixedClock, PublicKeyVerifier, Random, Signer, Verifier};
 pub use error::{Error, OAuthError, Site};
 pub use jwk::{PublicJwk, PublicKey, Thumbprint};
+pub use secret::{Secret, SecretBytes, SecretSlot};
