@@ -180,7 +180,7 @@ where
     // F2-ALG and the profile's list (OFB-ALG, CDR-ALG); key by kid and alg.
     let verified = jws::verify_with_jwks(
         assertion,
-        &Policy::new(config.algs),
+        &Policy::new(config.algs).json_payload(),
         backend,
         jwks,
         &mut buf,

@@ -18,6 +18,17 @@ pub fn decode<'a>(src: &[u8], dst: &'a mut [u8]) -> Result<&'a [u8], Error> {
         .map_err(|_| Error::Base64)
 }
 
+/// Decodes `src` into `dst`, returning the decoded bytes, still mutable.
+pub fn decode_mut<'a>(src: &[u8], dst: &'a mut [u8]) -> Result<&'a mut [u8], Error> {
+    if decoded_len(src.len()).ok_or(Error::Base64)? > dst.len() {
+        return Err(Error::TooLarge);
+    }
+    let len = Base64UrlUnpadded::decode(src, &mut *dst)
+        .map_err(|_| Error::Base64)?
+        .len();
+    dst.get_mut(..len).ok_or(Error::Base64)
+}
+
 /// Decodes `src` into exactly `N` bytes.
 pub fn decode_array<const N: usize>(src: &[u8]) -> Result<[u8; N], Error> {
     let mut out = [0u8; N];

@@ -199,7 +199,7 @@ where
     let mut buf = [0u8; MAX_PROOF_LEN];
     // typ dpop+jwt; alg in the profile's list; jwk public-only and of the
     // header's algorithm; the signature.
-    let policy = Policy::new(config.algs).with_typ(TYP);
+    let policy = Policy::new(config.algs).with_typ(TYP).json_payload();
     let verified = jws::verify_embedded(proof, &policy, backend, &mut buf)?;
     if verified.header.typ != Some(TYP) {
         // RFC 9449 §4.2 names the exact media type.

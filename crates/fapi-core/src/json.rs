@@ -5,11 +5,15 @@
 //! ignores unknown members, so a second copy of an unknown member would pass
 //! unseen. [`check`] therefore walks the whole document first and refuses:
 //! duplicate member names at any depth (RFC 7515 §4, RFC 7519 §4),
-//! escape sequences in member names (so that comparing names byte for byte
-//! is exact), nesting deeper than [`MAX_DEPTH`], objects with more than
+//! escape sequences left in member names (so that comparing names byte for
+//! byte is exact), nesting deeper than [`MAX_DEPTH`], objects with more than
 //! [`MAX_MEMBERS`] members, invalid UTF-8, control characters and trailing
-//! data. String *values* with escapes are refused by [`parse`] wherever a
-//! borrowed `&str` is expected, since an escaped value cannot be borrowed
+//! data. JOSE headers and JWT claims first go through
+//! [`normalize_escapes`], which rewrites in place the escapes that stand for
+//! printable ASCII (`\/`, `\u003d`, ...), so that what encoders escape
+//! differently reads the same. A string value that still holds an escape
+//! (non-ASCII, `\"`, `\\`, control characters) is refused by [`parse`]
+//! wherever a borrowed `&str` is expected, since it cannot be borrowed
 //! unchanged; fapi never compares a value in its escaped form.
 
 use serde::Deserialize;
@@ -43,6 +47,76 @@ pub fn check(doc: &[u8]) -> Result<(), Error> {
         return Err(Error::Json);
     }
     Ok(())
+}
+
+/// Rewrites, in place, the string escapes that stand for a printable ASCII
+/// character other than `"` and `\\` (`\/` and `\u0020`–`\u007e`) as that
+/// character, and returns the new length. Other escapes (`\"`, `\\`,
+/// control characters, non-ASCII `\uXXXX`) and malformed input are left as
+/// they are, for [`check`] and [`parse`] to judge.
+///
+/// The result is the same JSON value, so a signature checked over the
+/// original bytes still covers it. Encoders differ in what they escape (PHP
+/// writes `https:\/\/...`, Gson writes `\u003d` for `=`); after this step
+/// such values borrow like any other.
+pub fn normalize_escapes(buf: &mut [u8]) -> usize {
+    let len = buf.len();
+    let (mut r, mut w) = (0usize, 0usize);
+    let mut in_string = false;
+    // `w <= r < len` throughout: every index below is in bounds and every
+    // addition stays under `len + 6`.
+    while let Some(&c) = buf.get(r) {
+        let (out, consumed): (Option<u8>, usize) = match (in_string, c) {
+            (false, b'"') => {
+                in_string = true;
+                (Some(c), 1)
+            }
+            (true, b'"') => {
+                in_string = false;
+                (Some(c), 1)
+            }
+            (true, b'\\') => match buf.get(r.saturating_add(1)) {
+                Some(b'/') => (Some(b'/'), 2),
+                Some(b'u') => match buf
+                    .get(r.saturating_add(2)..r.saturating_add(6))
+                    .and_then(hex4)
+                {
+                    Some(v @ 0x20..=0x7e) if v != u16::from(b'"') && v != u16::from(b'\\') => {
+                        (u8::try_from(v).ok(), 6)
+                    }
+                    _ => (None, 2),
+                },
+                // `\\`, `\"` and the rest: kept as a pair, so that the
+                // second byte is never read as the start of an escape.
+                Some(_) => (None, 2),
+                None => (None, 1),
+            },
+            _ => (None, 1),
+        };
+        match out {
+            Some(b) => {
+                if let Some(slot) = buf.get_mut(w) {
+                    *slot = b;
+                }
+                w = w.saturating_add(1);
+            }
+            None => {
+                let end = r.saturating_add(consumed).min(len);
+                buf.copy_within(r..end, w);
+                w = w.saturating_add(end.saturating_sub(r));
+            }
+        }
+        r = r.saturating_add(consumed);
+    }
+    w
+}
+
+fn hex4(digits: &[u8]) -> Option<u16> {
+    let s = core::str::from_utf8(digits).ok()?;
+    if s.len() != 4 || !s.bytes().all(|b| b.is_ascii_hexdigit()) {
+        return None;
+    }
+    u16::from_str_radix(s, 16).ok()
 }
 
 /// Parses `doc` into `T` after [`check`]; every failure is [`Error::Json`],
@@ -458,6 +532,43 @@ mod tests {
         assert_eq!(h.alg, "ES256");
         assert!(parse::<H<'_>>(b"{\"alg\":\"ES\\u0032256\"}").is_err());
         assert!(parse::<H<'_>>(b"{\"alg\":5}").is_err());
+    }
+
+    #[test]
+    fn normalize_rewrites_only_harmless_escapes() {
+        let cases: &[(&str, &str)] = &[
+            (
+                r#"{"htu":"https:\/\/a.example\/t"}"#,
+                r#"{"htu":"https://a.example/t"}"#,
+            ),
+            (r#"{"\u0061lg":"ES\u0032\u00356"}"#, r#"{"alg":"ES256"}"#),
+            (r#"{"k":"a\u003db"}"#, r#"{"k":"a=b"}"#),
+            // kept: quote, backslash, controls, non-ASCII, surrogates
+            (
+                r#"{"k":"\u0022\u005c\u000a\u00e9\ud83d\ude00"}"#,
+                r#"{"k":"\u0022\u005c\u000a\u00e9\ud83d\ude00"}"#,
+            ),
+            // an escaped backslash followed by a slash is two characters
+            (r#"{"k":"\\/"}"#, r#"{"k":"\\/"}"#),
+            (r#"{"k":"\\\/"}"#, r#"{"k":"\\/"}"#),
+            (r#"{"k":"\"\/"}"#, r#"{"k":"\"/"}"#),
+            // outside strings nothing changes; malformed escapes are kept
+            (r#"{"k":1}\/"#, r#"{"k":1}\/"#),
+            (r#"{"k":"\u00"}"#, r#"{"k":"\u00"}"#),
+            (r#"{"k":"\"#, r#"{"k":"\"#),
+        ];
+        for (input, want) in cases {
+            let mut buf = input.as_bytes().to_vec();
+            let n = normalize_escapes(&mut buf);
+            assert_eq!(core::str::from_utf8(&buf[..n]).unwrap(), *want, "{input}");
+            // The same value as a standard parser reads it.
+            if let (Ok(a), Ok(b)) = (
+                serde_json::from_str::<serde_json::Value>(input),
+                serde_json::from_slice::<serde_json::Value>(&buf[..n]),
+            ) {
+                assert_eq!(a, b, "{input}");
+            }
+        }
     }
 
     #[test]

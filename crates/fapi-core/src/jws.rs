@@ -41,6 +41,10 @@ pub struct Policy<'p> {
     pub typ: Option<&'p str>,
     /// The `crit` extensions the caller understands and checks itself.
     pub crit: &'p [&'p str],
+    /// Whether the payload is JSON claims (a JWT). Its harmless string
+    /// escapes are then rewritten in place ([`json::normalize_escapes`]);
+    /// any other payload is returned byte for byte.
+    pub json_payload: bool,
 }
 
 impl<'p> Policy<'p> {
@@ -51,6 +55,7 @@ impl<'p> Policy<'p> {
             algs,
             typ: None,
             crit: &[],
+            json_payload: false,
         }
     }
 
@@ -58,6 +63,13 @@ impl<'p> Policy<'p> {
     #[must_use]
     pub const fn with_typ(mut self, typ: &'p str) -> Self {
         self.typ = Some(typ);
+        self
+    }
+
+    /// The same policy, for a payload of JSON claims (a JWT).
+    #[must_use]
+    pub const fn json_payload(mut self) -> Self {
+        self.json_payload = true;
         self
     }
 
@@ -226,7 +238,7 @@ fn run<'b>(
         return Err(Error::TooLarge);
     }
     let (head_buf, payload_buf) = buf.split_at_mut(header_len);
-    let head: &'b [u8] = b64::decode(parts.header, head_buf)?;
+    let head: &'b [u8] = decode_json(parts.header, head_buf)?;
     let members: HeaderMembers<'b> = json::parse(head)?;
 
     // F2-ALG: the algorithm is one of the three, then one the caller allows.
@@ -294,7 +306,11 @@ fn run<'b>(
         }
     }
 
-    let payload: &'b [u8] = b64::decode(parts.payload, payload_buf)?;
+    let payload: &'b [u8] = if policy.json_payload {
+        decode_json(parts.payload, payload_buf)?
+    } else {
+        b64::decode(parts.payload, payload_buf)?
+    };
     Ok(Verified {
         header: Header {
             alg,
@@ -306,6 +322,14 @@ fn run<'b>(
         },
         payload,
     })
+}
+
+/// Decodes a base64url JOSE header or JSON payload into `buf` and rewrites
+/// harmless string escapes in place ([`json::normalize_escapes`]).
+fn decode_json<'b>(src: &[u8], buf: &'b mut [u8]) -> Result<&'b [u8], Error> {
+    let decoded = b64::decode_mut(src, buf)?;
+    let len = json::normalize_escapes(decoded);
+    decoded.get(..len).ok_or(Error::Json)
 }
 
 fn check_key(key: &PublicKey, jwk_alg: Option<Alg>, alg: Alg) -> Result<(), Error> {
@@ -327,10 +351,10 @@ pub fn decode_unverified<'b>(compact: &[u8], buf: &'b mut [u8]) -> Result<(Alg, 
         return Err(Error::TooLarge);
     }
     let (head_buf, payload_buf) = buf.split_at_mut(header_len);
-    let head: &'b [u8] = b64::decode(parts.header, head_buf)?;
+    let head: &'b [u8] = decode_json(parts.header, head_buf)?;
     let members: HeaderMembers<'b> = json::parse(head)?;
     let alg = Alg::from_name(members.alg.ok_or(Error::UnsupportedAlg)?)?;
-    let payload: &'b [u8] = b64::decode(parts.payload, payload_buf)?;
+    let payload: &'b [u8] = decode_json(parts.payload, payload_buf)?;
     Ok((alg, payload))
 }
 

@@ -184,8 +184,13 @@ where
         return Err(Error::TooLarge);
     }
     // The profile's algorithms (OB-ALG, OFB-ALG, CDR-ALG).
-    let verified =
-        jws::verify_with_jwks(jwt, &Policy::new(config.profile.algs), backend, jwks, buf)?;
+    let verified = jws::verify_with_jwks(
+        jwt,
+        &Policy::new(config.profile.algs).json_payload(),
+        backend,
+        jwks,
+        buf,
+    )?;
     let payload: &'b [u8] = verified.payload;
     let m: RequestMembers<'b> = json::parse(payload)?;
     // RFC 9101 §5: iss is the client, and client_id (if present) the same.

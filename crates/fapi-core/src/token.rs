@@ -295,7 +295,7 @@ where
     }
     // OB-ALG / OFB-ALG / CDR-ALG: enforced through profile.algs (PS256 only
     // for obie and ofb, PS256 or ES256 for cdr); RFC 9068 typ at+jwt.
-    let policy = Policy::new(profile.algs).with_typ(TYP);
+    let policy = Policy::new(profile.algs).with_typ(TYP).json_payload();
     let verified = jws::verify(token, &policy, key, buf)?;
     let payload: &'b [u8] = verified.payload;
     let m: TokenMembers<'b> = json::parse(payload)?;

@@ -468,3 +468,37 @@ fn header_shape_refused() {
         );
     }
 }
+
+/// Encoders escape differently: PHP's `json_encode` writes `https:\/\/...`
+/// and Gson writes `\u003d` for `=`. A proof so written is the same JSON
+/// value, so it verifies, and its `htu` is compared as the URL it stands for.
+#[test]
+fn escaped_slashes_in_claims_are_read_as_written_values() {
+    let s = P256Key::new(9, "k");
+    let cfg = DpopConfig::new(&Profile::FAPI2);
+    let header = format!(
+        r#"{{"typ":"dpop+jwt","alg":"ES256","jwk":{}}}"#,
+        jwk_json(&s)
+    );
+    let payload = format!(
+        r#"{{"jti":"php\u003d1","htm":"POST","htu":"https:\/\/as.example\/token","iat":{NOW}}}"#
+    );
+    let pr = sign_raw(&s, &header, &payload);
+    assert!(check(&pr, &req("POST", URI), &cfg, NOW).is_ok());
+    assert_eq!(
+        check(&pr, &req("POST", "https://as.example/par"), &cfg, NOW),
+        Err(Error::DpopUri)
+    );
+    // An escape that cannot be rewritten in place is still refused.
+    let payload =
+        format!(r#"{{"jti":"x","htm":"POST","htu":"https://as.example/t\u00e9","iat":{NOW}}}"#);
+    assert_eq!(
+        check(
+            &sign_raw(&s, &header, &payload),
+            &req("POST", URI),
+            &cfg,
+            NOW
+        ),
+        Err(Error::Json)
+    );
+}

@@ -238,13 +238,24 @@ fn duplicate_members_are_refused() {
         verify_embedded(&token(&h, "{}", &SIG64), &Policy::new(ALL)),
         Err(Error::DuplicateMember)
     );
-    // An escaped member name would hide a duplicate from byte comparison.
+    // An escaped member name is read as the name it stands for, so it
+    // cannot hide a duplicate from byte comparison.
     assert_eq!(
         es256(r#"{"alg":"ES256","\u0061lg":"none"}"#),
-        Err(Error::Json)
+        Err(Error::DuplicateMember)
     );
-    // An escaped value cannot be compared as written.
-    assert_eq!(es256(r#"{"alg":"ES\u0032256"}"#), Err(Error::Json));
+    // An escaped value is compared as the value it stands for.
+    assert_eq!(es256(r#"{"alg":"ES\u00325\u0036"}"#), Ok(()));
+    assert_eq!(
+        es256(r#"{"alg":"ES\u0032\u0035"}"#),
+        Err(Error::UnsupportedAlg)
+    );
+    // A value whose escape cannot be rewritten in place (non-ASCII, a quote,
+    // a backslash, a control character) is refused where it would be read.
+    for v in [r#"ES256\u00e9"#, r#"ES256\""#, r#"ES256\\"#, r#"ES256\n"#] {
+        let h = format!(r#"{{"alg":"{v}"}}"#);
+        assert_eq!(es256(&h), Err(Error::Json), "{h}");
+    }
 }
 
 /// A JWE where a JWS is expected, by shape and by header.
