@@ -4,6 +4,11 @@
 
 use std::path::PathBuf;
 
+/// The README's example, compiled and run as a doctest.
+#[cfg(doctest)]
+#[doc = include_str!("../../../README.md")]
+pub struct ReadmeExample;
+
 use fapi_core::PublicKeyVerifier;
 
 /// Every verification backend, by name.
