@@ -369,7 +369,9 @@ mod tests {
         assert_eq!(s.remove(&k), Ok(()));
     }
 
-    const RACES: u32 = 2000;
+    // Under Miri (an interpreter) a few races still check the logic for
+    // undefined behaviour; the full count runs natively.
+    const RACES: u32 = if cfg!(miri) { 8 } else { 2000 };
 
     /// F2-CODE-ONCE, CDR-CODE-ONCE: two threads race to take the same code;
     /// exactly one wins every time.
