@@ -41,6 +41,11 @@ fuzz_target!(|data: &[u8]| {
     let jwt: &[u8] = if sel & 1 == 0 {
         body
     } else {
+        // Claims fapi-core's JSON check refuses would be refused after the
+        // signature: skip the signing (the check runs the same code).
+        if fapi_core::json::check(body).is_err() {
+            return;
+        }
         let which = which & 1;
         let kid = if which == 0 { KID_ES256 } else { KID_EDDSA };
         let header = HeaderParams::typed(token::TYP).with_kid(kid);

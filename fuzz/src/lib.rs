@@ -93,7 +93,7 @@ pub fn ps256_signer() -> Ps256SigningKey<CounterRandom> {
 
 /// The public half of the PS256 test key.
 pub static PS256_PUBLIC: LazyLock<PublicKey> =
-    LazyLock::new(|| ps256_signer().public_key().expect("public key"));
+    LazyLock::new(|| PS256_SIGNER.public_key().expect("public key"));
 
 /// The client's JWKS: the ES256, EdDSA and PS256 keys above, with their
 /// key ids.
@@ -109,14 +109,25 @@ pub static CLIENT_JWKS: LazyLock<Vec<u8>> = LazyLock::new(|| {
     out
 });
 
+/// The fixed signers, made once per process.
+pub static ES256_SIGNER: LazyLock<Es256SigningKey> = LazyLock::new(es256_signer);
+/// The RFC 8037 signer.
+pub static ED25519_SIGNER: LazyLock<Ed25519SigningKey> = LazyLock::new(ed25519_signer);
+/// The PS256 test signer.
+pub static PS256_SIGNER: LazyLock<Ps256SigningKey<CounterRandom>> = LazyLock::new(ps256_signer);
+
 /// Signs `payload` with the signer chosen by `which` (0 ES256, 1 EdDSA, 2
 /// PS256) under the header `header`, returning the compact JWS.
-pub fn sign_with(which: u8, header: &fapi_core::jws::HeaderParams<'_>, payload: &[u8]) -> Result<Vec<u8>, Error> {
+pub fn sign_with(
+    which: u8,
+    header: &fapi_core::jws::HeaderParams<'_>,
+    payload: &[u8],
+) -> Result<Vec<u8>, Error> {
     let mut out = vec![0u8; 4 * payload.len() / 3 + 4096];
     let n = match which {
-        0 => fapi_core::jws::sign(&es256_signer(), header, payload, &mut out)?,
-        1 => fapi_core::jws::sign(&ed25519_signer(), header, payload, &mut out)?,
-        _ => fapi_core::jws::sign(&ps256_signer(), header, payload, &mut out)?,
+        0 => fapi_core::jws::sign(&*ES256_SIGNER, header, payload, &mut out)?,
+        1 => fapi_core::jws::sign(&*ED25519_SIGNER, header, payload, &mut out)?,
+        _ => fapi_core::jws::sign(&*PS256_SIGNER, header, payload, &mut out)?,
     };
     out.truncate(n);
     Ok(out)
