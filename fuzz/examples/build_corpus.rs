@@ -364,7 +364,13 @@ fn with_sel(sel: u8, body: &[u8]) -> Vec<u8> {
 /// Adds `claims` to a claims-signing target under every selector that
 /// signs (bit 0 set) for the given profiles and extra bits, and `token`
 /// (signed here) under the verifying selectors.
-fn add_protocol(c: &mut Corpus, target: &'static str, sels: &[u8], token: Option<&[u8]>, claims: &[u8]) {
+fn add_protocol(
+    c: &mut Corpus,
+    target: &'static str,
+    sels: &[u8],
+    token: Option<&[u8]>,
+    claims: &[u8],
+) {
     for &sel in sels {
         c.add(target, with_sel(sel | 1, claims));
         if let Some(t) = token {
@@ -422,12 +428,25 @@ fn protocol_seeds(c: &mut Corpus) {
         ..request
     };
     let proof_claims = [
-        format!(r#"{{"jti":"-BwC3ESc6acc2lTc","htm":"POST","htu":"{TOKEN_ENDPOINT}","iat":{NOW}}}"#),
-        format!(r#"{{"jti":"e1j3V_bKic8-LAEB","htm":"POST","htu":"HTTPS://Server.Example.COM:443/./x/../token?q=1#f","iat":{}}}"#, NOW - 30),
-        format!(r#"{{"jti":"x","htm":"POST","htu":"https://server.example.com/%74oken","iat":{},"nonce":"n"}}"#, NOW + 5),
+        format!(
+            r#"{{"jti":"-BwC3ESc6acc2lTc","htm":"POST","htu":"{TOKEN_ENDPOINT}","iat":{NOW}}}"#
+        ),
+        format!(
+            r#"{{"jti":"e1j3V_bKic8-LAEB","htm":"POST","htu":"HTTPS://Server.Example.COM:443/./x/../token?q=1#f","iat":{}}}"#,
+            NOW - 30
+        ),
+        format!(
+            r#"{{"jti":"x","htm":"POST","htu":"https://server.example.com/%74oken","iat":{},"nonce":"n"}}"#,
+            NOW + 5
+        ),
         format!(r#"{{"jti":"a","htm":"GET","htu":"{TOKEN_ENDPOINT}","iat":{NOW}}}"#),
-        format!(r#"{{"jti":"b","htm":"POST","htu":"https://server.example.com/other","iat":{NOW}}}"#),
-        format!(r#"{{"jti":"c","htm":"POST","htu":"{TOKEN_ENDPOINT}","iat":{}}}"#, NOW - 61),
+        format!(
+            r#"{{"jti":"b","htm":"POST","htu":"https://server.example.com/other","iat":{NOW}}}"#
+        ),
+        format!(
+            r#"{{"jti":"c","htm":"POST","htu":"{TOKEN_ENDPOINT}","iat":{}}}"#,
+            NOW - 61
+        ),
         format!(r#"{{"jti":"d","htm":"POST","htu":"{TOKEN_ENDPOINT}","iat":{NOW},"ath":"{ath}"}}"#),
     ];
     for (i, claims) in proof_claims.iter().enumerate() {
@@ -456,7 +475,12 @@ fn protocol_seeds(c: &mut Corpus) {
     c.add("dpop_proof", with_sel(obie, &proof));
     c.add("dpop_proof", with_sel(fapi2, &proof));
     c.add_jws(std::str::from_utf8(&proof).expect("ASCII"));
-    let d = sign_with(0, &HeaderParams::typed(dpop::TYP).with_jwk(&es256_key()), proof_claims[6].as_bytes()).expect("sign");
+    let d = sign_with(
+        0,
+        &HeaderParams::typed(dpop::TYP).with_jwk(&es256_key()),
+        proof_claims[6].as_bytes(),
+    )
+    .expect("sign");
     verify(&d, &with_token).expect("proof with ath accepted");
 
     // --- client_assertion and request_object
@@ -466,37 +490,99 @@ fn protocol_seeds(c: &mut Corpus) {
     let jwks_json = &*fapi_fuzz::CLIENT_JWKS;
     let jwks = Jwks::from_json(jwks_json).expect("JWKS");
     let assertion_claims = [
-        format!(r#"{{"iss":"{CLIENT_ID}","sub":"{CLIENT_ID}","aud":"{ISSUER}","jti":"id-1","exp":{},"iat":{NOW}}}"#, NOW + 60),
-        format!(r#"{{"iss":"{CLIENT_ID}","sub":"{CLIENT_ID}","aud":["{TOKEN_ENDPOINT}","x"],"jti":"id-2","exp":{},"nbf":{NOW}}}"#, NOW + 30),
-        format!(r#"{{"iss":"{CLIENT_ID}","sub":"{CLIENT_ID}","aud":"{PAR_ENDPOINT}","jti":"id-3","exp":{},"iat":{}}}"#, NOW + 200, NOW - 50),
-        format!(r#"{{"iss":"{CLIENT_ID}","sub":"other","aud":"{ISSUER}","jti":"id-4","exp":{}}}"#, NOW + 10),
-        format!(r#"{{"iss":"{CLIENT_ID}","sub":"{CLIENT_ID}","aud":"https://attacker.example","jti":"id-5","exp":{}}}"#, NOW + 10),
+        format!(
+            r#"{{"iss":"{CLIENT_ID}","sub":"{CLIENT_ID}","aud":"{ISSUER}","jti":"id-1","exp":{},"iat":{NOW}}}"#,
+            NOW + 60
+        ),
+        format!(
+            r#"{{"iss":"{CLIENT_ID}","sub":"{CLIENT_ID}","aud":["{TOKEN_ENDPOINT}","x"],"jti":"id-2","exp":{},"nbf":{NOW}}}"#,
+            NOW + 30
+        ),
+        format!(
+            r#"{{"iss":"{CLIENT_ID}","sub":"{CLIENT_ID}","aud":"{PAR_ENDPOINT}","jti":"id-3","exp":{},"iat":{}}}"#,
+            NOW + 200,
+            NOW - 50
+        ),
+        format!(
+            r#"{{"iss":"{CLIENT_ID}","sub":"other","aud":"{ISSUER}","jti":"id-4","exp":{}}}"#,
+            NOW + 10
+        ),
+        format!(
+            r#"{{"iss":"{CLIENT_ID}","sub":"{CLIENT_ID}","aud":"https://attacker.example","jti":"id-5","exp":{}}}"#,
+            NOW + 10
+        ),
     ];
     for (i, claims) in assertion_claims.iter().enumerate() {
         for (which, kid) in [(0u8, KID_ES256), (1, KID_EDDSA), (2, KID_PS256)] {
-            let token = sign_with(which, &HeaderParams::default().with_kid(kid), claims.as_bytes()).expect("sign");
+            let token = sign_with(
+                which,
+                &HeaderParams::default().with_kid(kid),
+                claims.as_bytes(),
+            )
+            .expect("sign");
             if i == 0 {
-                assertion::verify_assertion(&token, CLIENT_ID, &jwks, &AssertionConfig::new(&Profile::FAPI2, ISSUER), &RUSTCRYPTO, &clock, &FixedReplayCache::<4>::new())
-                    .expect("seed assertion accepted");
+                assertion::verify_assertion(
+                    &token,
+                    CLIENT_ID,
+                    &jwks,
+                    &AssertionConfig::new(&Profile::FAPI2, ISSUER),
+                    &RUSTCRYPTO,
+                    &clock,
+                    &FixedReplayCache::<4>::new(),
+                )
+                .expect("seed assertion accepted");
             }
             let sel = if which == 2 { obie } else { which << 1 | fapi2 };
-            add_protocol(c, "client_assertion", &[sel, sel | 0x40, sel | 0xc0], Some(&token), claims.as_bytes());
+            add_protocol(
+                c,
+                "client_assertion",
+                &[sel, sel | 0x40, sel | 0xc0],
+                Some(&token),
+                claims.as_bytes(),
+            );
         }
     }
     let request_claims = [
-        format!(r#"{{"iss":"{CLIENT_ID}","aud":"{ISSUER}","client_id":"{CLIENT_ID}","response_type":"code","redirect_uri":"https://client.example.org/cb","scope":"openid accounts","state":"af0ifjsldkj","code_challenge":"E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM","code_challenge_method":"S256","nonce":"n-0S6_WzA2Mj","exp":{},"nbf":{},"jti":"r-1"}}"#, NOW + 300, NOW - 10),
-        format!(r#"{{"iss":"{CLIENT_ID}","aud":["{ISSUER}"],"response_type":"code","exp":{},"nbf":{NOW},"claims":{{"id_token":{{"openbanking_intent_id":{{"value":"urn:bank:1","essential":true}}}},"cdr_arrangement_id":"arr-1","sharing_duration":7776000}},"dpop_jkt":"{}"}}"#, NOW + 3600, rfc9449::JKT),
-        format!(r#"{{"iss":"{CLIENT_ID}","aud":"{ISSUER}","exp":{},"nbf":{}}}"#, NOW + 4000, NOW - 10),
+        format!(
+            r#"{{"iss":"{CLIENT_ID}","aud":"{ISSUER}","client_id":"{CLIENT_ID}","response_type":"code","redirect_uri":"https://client.example.org/cb","scope":"openid accounts","state":"af0ifjsldkj","code_challenge":"E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM","code_challenge_method":"S256","nonce":"n-0S6_WzA2Mj","exp":{},"nbf":{},"jti":"r-1"}}"#,
+            NOW + 300,
+            NOW - 10
+        ),
+        format!(
+            r#"{{"iss":"{CLIENT_ID}","aud":["{ISSUER}"],"response_type":"code","exp":{},"nbf":{NOW},"claims":{{"id_token":{{"openbanking_intent_id":{{"value":"urn:bank:1","essential":true}}}},"cdr_arrangement_id":"arr-1","sharing_duration":7776000}},"dpop_jkt":"{}"}}"#,
+            NOW + 3600,
+            rfc9449::JKT
+        ),
+        format!(
+            r#"{{"iss":"{CLIENT_ID}","aud":"{ISSUER}","exp":{},"nbf":{}}}"#,
+            NOW + 4000,
+            NOW - 10
+        ),
     ];
     for (i, claims) in request_claims.iter().enumerate() {
         for (which, kid) in [(0u8, KID_ES256), (1, KID_EDDSA), (2, KID_PS256)] {
-            let token = sign_with(which, &HeaderParams::typed("oauth-authz-req+jwt").with_kid(kid), claims.as_bytes()).expect("sign");
+            let token = sign_with(
+                which,
+                &HeaderParams::typed("oauth-authz-req+jwt").with_kid(kid),
+                claims.as_bytes(),
+            )
+            .expect("sign");
             if i == 0 {
                 let mut buf = vec![0u8; token.len()];
-                request_object::verify_request_object(&token, CLIENT_ID, &jwks, &RequestObjectConfig::new(&Profile::FAPI2, ISSUER), &RUSTCRYPTO, &clock, &mut buf)
-                    .expect("seed request object accepted");
+                request_object::verify_request_object(
+                    &token,
+                    CLIENT_ID,
+                    &jwks,
+                    &RequestObjectConfig::new(&Profile::FAPI2, ISSUER),
+                    &RUSTCRYPTO,
+                    &clock,
+                    &mut buf,
+                )
+                .expect("seed request object accepted");
             }
-            let sels: Vec<u8> = (0..6u8).map(|p| (which.min(1) << 1) | profile_bits(p)).collect();
+            let sels: Vec<u8> = (0..6u8)
+                .map(|p| (which.min(1) << 1) | profile_bits(p))
+                .collect();
             add_protocol(c, "request_object", &sels, Some(&token), claims.as_bytes());
         }
     }
@@ -527,7 +613,13 @@ fn protocol_seeds(c: &mut Corpus) {
             for which in [0u8, 1, 2] {
                 let issued = match which {
                     0 => token::issue(profile, &params, &fapi_fuzz::es256_signer(), &rng, &mut out),
-                    1 => token::issue(profile, &params, &fapi_fuzz::ed25519_signer(), &rng, &mut out),
+                    1 => token::issue(
+                        profile,
+                        &params,
+                        &fapi_fuzz::ed25519_signer(),
+                        &rng,
+                        &mut out,
+                    ),
                     _ => token::issue(profile, &params, &fapi_fuzz::ps256_signer(), &rng, &mut out),
                 };
                 let Ok(n) = issued else { continue };
@@ -535,18 +627,46 @@ fn protocol_seeds(c: &mut Corpus) {
                 let sel = which << 1 | profile_bits(profile_index as u8) | presented_bits;
                 c.add("access_token", with_sel(sel, jwt));
                 c.add("access_token", with_sel(sel | 0xc0, jwt));
-                c.add("json_check", decode(std::str::from_utf8(jwt.split(|b| *b == b'.').nth(1).expect("payload")).expect("ASCII")));
+                c.add(
+                    "json_check",
+                    decode(
+                        std::str::from_utf8(jwt.split(|b| *b == b'.').nth(1).expect("payload"))
+                            .expect("ASCII"),
+                    ),
+                );
                 if which < 2 {
-                    let claims = decode(std::str::from_utf8(jwt.split(|b| *b == b'.').nth(1).expect("payload")).expect("ASCII"));
+                    let claims = decode(
+                        std::str::from_utf8(jwt.split(|b| *b == b'.').nth(1).expect("payload"))
+                            .expect("ASCII"),
+                    );
                     c.add("access_token", with_sel(sel | 1, &claims));
                 }
                 if profile_index == 0 && which == 0 {
-                    let proof = fapi_core::dpop::DpopProof { jkt: dpop_key.thumbprint(), key: dpop_key.clone(), iat: NOW };
-                    let presented = Presented { dpop: Some(&proof), client_cert: Some(cert) };
+                    let proof = fapi_core::dpop::DpopProof {
+                        jkt: dpop_key.thumbprint(),
+                        key: dpop_key.clone(),
+                        iat: NOW,
+                    };
+                    let presented = Presented {
+                        dpop: Some(&proof),
+                        client_cert: Some(cert),
+                    };
                     let verifier = fapi_core::crypto::KeyVerifier::new(&RUSTCRYPTO, es256_key());
                     let mut buf = vec![0u8; n];
-                    token::verify(jwt, profile, &Expectations { issuer: ISSUER, audience: RESOURCE, leeway: token::DEFAULT_LEEWAY }, &verifier, &clock, &presented, &mut buf)
-                        .expect("issued token verifies");
+                    token::verify(
+                        jwt,
+                        profile,
+                        &Expectations {
+                            issuer: ISSUER,
+                            audience: RESOURCE,
+                            leeway: token::DEFAULT_LEEWAY,
+                        },
+                        &verifier,
+                        &clock,
+                        &presented,
+                        &mut buf,
+                    )
+                    .expect("issued token verifies");
                 }
             }
         }

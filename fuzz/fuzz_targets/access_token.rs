@@ -25,11 +25,10 @@ use fapi_core::profile::{Profile, SenderConstraint};
 use fapi_core::token::{self, Expectations, Presented};
 use fapi_core::{Alg, FixedClock};
 use fapi_fuzz::{
-    CLIENT_CERT, ISSUER, KID_EDDSA, KID_ES256, NOW, PS256_PUBLIC, RESOURCE, RUSTCRYPTO, aud_contains,
-    decode_parts, ed25519_key, es256_key, sha256_b64, sign_with,
+    CLIENT_CERT, ISSUER, KID_EDDSA, KID_ES256, NOW, PS256_PUBLIC, RESOURCE, RUSTCRYPTO,
+    aud_contains, decode_parts, ed25519_key, es256_key, sha256_b64, sign_with,
 };
 use libfuzzer_sys::fuzz_target;
-
 
 fuzz_target!(|data: &[u8]| {
     let Some((&sel, body)) = data.split_first() else {
@@ -78,8 +77,9 @@ fuzz_target!(|data: &[u8]| {
     };
     let clock = FixedClock(NOW);
     let mut buf = vec![0u8; jwt.len()];
-    let Ok(ok) = token::verify(jwt, &profile, &expect, &verifier, &clock, &presented, &mut buf)
-    else {
+    let Ok(ok) = token::verify(
+        jwt, &profile, &expect, &verifier, &clock, &presented, &mut buf,
+    ) else {
         return;
     };
     assert!(ok.exp > NOW, "expired token accepted");
@@ -88,12 +88,23 @@ fuzz_target!(|data: &[u8]| {
         (Some(jkt), _) => {
             assert!(profile.sender.contains(&SenderConstraint::Dpop));
             assert!(presented.dpop.is_some(), "DPoP-bound token without a proof");
-            assert_eq!(jkt, proof.jkt.to_b64().as_str(), "cnf.jkt is not the proof key");
+            assert_eq!(
+                jkt,
+                proof.jkt.to_b64().as_str(),
+                "cnf.jkt is not the proof key"
+            );
         }
         (None, Some(x5t)) => {
             assert!(profile.sender.contains(&SenderConstraint::Mtls));
-            assert!(presented.client_cert.is_some(), "certificate-bound token without one");
-            assert_eq!(x5t, sha256_b64(CLIENT_CERT), "cnf.x5t#S256 is not the certificate");
+            assert!(
+                presented.client_cert.is_some(),
+                "certificate-bound token without one"
+            );
+            assert_eq!(
+                x5t,
+                sha256_b64(CLIENT_CERT),
+                "cnf.x5t#S256 is not the certificate"
+            );
         }
         (None, None) => panic!("bearer token accepted"),
     }
@@ -104,7 +115,10 @@ fuzz_target!(|data: &[u8]| {
         return;
     };
     let alg = Alg::from_name(header["alg"].as_str().expect("alg")).expect("known alg");
-    assert!(profile.algs.contains(&alg), "alg outside the profile's list");
+    assert!(
+        profile.algs.contains(&alg),
+        "alg outside the profile's list"
+    );
     let typ = header["typ"].as_str().expect("typ");
     assert!(jws::typ_matches(typ, token::TYP), "typ {typ:?}");
     let bare = typ.get(typ.len().saturating_sub(6)..).unwrap_or("");
@@ -118,5 +132,8 @@ fuzz_target!(|data: &[u8]| {
     assert_eq!(claims["jti"].as_str(), Some(ok.jti));
     let cnf = &claims["cnf"];
     assert_eq!(cnf.get("jkt").and_then(|v| v.as_str()), ok.cnf_jkt);
-    assert_eq!(cnf.get("x5t#S256").and_then(|v| v.as_str()), ok.cnf_x5t_s256);
+    assert_eq!(
+        cnf.get("x5t#S256").and_then(|v| v.as_str()),
+        ok.cnf_x5t_s256
+    );
 });

@@ -58,7 +58,11 @@ fuzz_target!(|data: &[u8]| {
     if sel & 0x40 != 0 {
         config = config.with_endpoint_audiences(ENDPOINTS);
     }
-    let cap = if sel & 0x80 != 0 { 300 } else { assertion::DEFAULT_MAX_LIFETIME };
+    let cap = if sel & 0x80 != 0 {
+        300
+    } else {
+        assertion::DEFAULT_MAX_LIFETIME
+    };
     config = config.with_max_lifetime(cap).expect("lifetime");
     let clock = FixedClock(NOW);
     let replay = FixedReplayCache::<4>::new();
@@ -68,7 +72,11 @@ fuzz_target!(|data: &[u8]| {
     let Ok(ok) = verify() else {
         return;
     };
-    assert_eq!(verify(), Err(Error::Replay), "a replayed assertion was accepted");
+    assert_eq!(
+        verify(),
+        Err(Error::Replay),
+        "a replayed assertion was accepted"
+    );
     assert!(ok.exp > NOW, "expired assertion accepted");
     assert!(
         ok.exp - ok.iat.unwrap_or(NOW).min(ok.exp) <= cap,
@@ -81,9 +89,20 @@ fuzz_target!(|data: &[u8]| {
         return;
     };
     let alg = Alg::from_name(header["alg"].as_str().expect("alg")).expect("known alg");
-    assert!(profile.algs.contains(&alg), "alg outside the profile's list");
-    assert_eq!(claims["iss"].as_str(), Some(CLIENT_ID), "iss is not the client");
-    assert_eq!(claims["sub"].as_str(), Some(CLIENT_ID), "sub is not the client");
+    assert!(
+        profile.algs.contains(&alg),
+        "alg outside the profile's list"
+    );
+    assert_eq!(
+        claims["iss"].as_str(),
+        Some(CLIENT_ID),
+        "iss is not the client"
+    );
+    assert_eq!(
+        claims["sub"].as_str(),
+        Some(CLIENT_ID),
+        "sub is not the client"
+    );
     let aud = claims.get("aud");
     let endpoint_ok = sel & 0x40 != 0 && ENDPOINTS.iter().any(|e| aud_contains(aud, e));
     assert!(

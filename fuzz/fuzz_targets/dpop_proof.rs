@@ -24,8 +24,8 @@ use fapi_core::profile::Profile;
 use fapi_core::store::FixedReplayCache;
 use fapi_core::{Alg, Error, FixedClock};
 use fapi_fuzz::{
-    NOW, RUSTCRYPTO, ed25519_key, es256_key, TOKEN_ENDPOINT, decode_parts, independent_thumbprint, normalize_uri,
-    sha256_b64, sign_with,
+    NOW, RUSTCRYPTO, TOKEN_ENDPOINT, decode_parts, ed25519_key, es256_key, independent_thumbprint,
+    normalize_uri, sha256_b64, sign_with,
 };
 use libfuzzer_sys::fuzz_target;
 
@@ -47,7 +47,11 @@ fuzz_target!(|data: &[u8]| {
             return;
         }
         let which = (sel >> 1) & 1;
-        let key = if which == 0 { es256_key() } else { ed25519_key() };
+        let key = if which == 0 {
+            es256_key()
+        } else {
+            ed25519_key()
+        };
         let header = HeaderParams::typed(dpop::TYP).with_jwk(&key);
         let Ok(token) = sign_with(which, &header, body) else {
             return;
@@ -79,10 +83,16 @@ fuzz_target!(|data: &[u8]| {
         return;
     };
     let alg = Alg::from_name(header["alg"].as_str().expect("alg")).expect("known alg");
-    assert!(profile.algs.contains(&alg), "alg outside the profile's list");
+    assert!(
+        profile.algs.contains(&alg),
+        "alg outside the profile's list"
+    );
     assert_eq!(ok.key.alg(), alg, "proof key of another algorithm");
     let independent = independent_thumbprint(&header["jwk"]).expect("canonical jwk");
-    assert_eq!(ok.jkt.0, independent, "jkt is not the jwk's RFC 7638 thumbprint");
+    assert_eq!(
+        ok.jkt.0, independent,
+        "jkt is not the jwk's RFC 7638 thumbprint"
+    );
     assert_eq!(ok.key.thumbprint(), ok.jkt, "jkt is not the returned key's");
     assert_eq!(claims["htm"].as_str(), Some(request.method), "htm mismatch");
     let htu = claims["htu"].as_str().expect("htu");
@@ -95,6 +105,9 @@ fuzz_target!(|data: &[u8]| {
     assert_eq!(ok.iat, iat);
     assert!(iat <= NOW + config.max_future_skew() && NOW - iat.min(NOW) <= config.max_age());
     if let Some(token) = request.access_token {
-        assert_eq!(claims["ath"].as_str(), Some(sha256_b64(token.as_bytes()).as_str()));
+        assert_eq!(
+            claims["ath"].as_str(),
+            Some(sha256_b64(token.as_bytes()).as_str())
+        );
     }
 });

@@ -21,8 +21,7 @@ use libfuzzer_sys::fuzz_target;
 
 fn well_formed(v: &[u8]) -> bool {
     (43..=128).contains(&v.len())
-        && v
-            .iter()
+        && v.iter()
             .all(|c| c.is_ascii_alphanumeric() || b"-._~".contains(c))
 }
 
@@ -61,7 +60,11 @@ fuzz_target!(|data: &[u8]| {
     if challenge == expected {
         assert_eq!(result, Ok(()), "matching verifier refused");
     } else {
-        assert_eq!(result, Err(Error::PkceMismatch), "mismatching verifier accepted");
+        assert_eq!(
+            result,
+            Err(Error::PkceMismatch),
+            "mismatching verifier accepted"
+        );
         return;
     }
     // Differential: one byte changed never matches.

@@ -64,7 +64,10 @@ fuzz_target!(|data: &[u8]| {
         return;
     };
     let max = config.max_ttl();
-    assert!(ok.exp.saturating_sub(ok.nbf) <= max, "exp - nbf over the cap");
+    assert!(
+        ok.exp.saturating_sub(ok.nbf) <= max,
+        "exp - nbf over the cap"
+    );
     assert!(ok.exp > NOW, "expired request object accepted");
     assert!(ok.nbf <= NOW + config.max_future_skew, "nbf in the future");
     assert_eq!(ok.client_id, CLIENT_ID, "client_id is not the client");
@@ -75,9 +78,19 @@ fuzz_target!(|data: &[u8]| {
         return;
     };
     let alg = Alg::from_name(header["alg"].as_str().expect("alg")).expect("known alg");
-    assert!(profile.algs.contains(&alg), "alg outside the profile's list");
-    assert!(aud_contains(claims.get("aud"), ISSUER), "aud is not the issuer");
-    assert_eq!(claims["iss"].as_str(), Some(CLIENT_ID), "iss is not the client");
+    assert!(
+        profile.algs.contains(&alg),
+        "alg outside the profile's list"
+    );
+    assert!(
+        aud_contains(claims.get("aud"), ISSUER),
+        "aud is not the issuer"
+    );
+    assert_eq!(
+        claims["iss"].as_str(),
+        Some(CLIENT_ID),
+        "iss is not the client"
+    );
     if let Some(c) = claims.get("client_id") {
         assert_eq!(c.as_str(), Some(CLIENT_ID), "client_id is not the client");
     }
