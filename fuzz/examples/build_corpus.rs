@@ -16,7 +16,7 @@ use std::path::{Path, PathBuf};
 use fapi_core::jws::{self, Policy};
 use fapi_core::{Alg, Error, PublicJwk};
 use fapi_fuzz::{
-    SoftVerifier, b64url, ed25519_key, es256_key, fixed_verifiers, rfc7515_a3, rfc7638, rfc8037,
+    RUSTCRYPTO, b64url, ed25519_key, es256_key, fixed_verifiers, rfc7515_a3, rfc7638, rfc8037,
     rfc9449,
 };
 use serde_json::{Value, json};
@@ -156,7 +156,7 @@ fn check_rfc_examples() {
     let ok = jws::verify_embedded(
         rfc9449::PROOF.as_bytes(),
         &Policy::new(&[Alg::Es256]).with_typ("dpop+jwt"),
-        &SoftVerifier,
+        &RUSTCRYPTO,
         &mut buf,
     )
     .expect("RFC 9449 proof verifies");
@@ -354,6 +354,348 @@ fn wycheproof_seeds(c: &mut Corpus, dir: &Path) {
     }
 }
 
+/// A seed for a selector-byte target: `sel` then `body`.
+fn with_sel(sel: u8, body: &[u8]) -> Vec<u8> {
+    let mut v = vec![sel];
+    v.extend_from_slice(body);
+    v
+}
+
+/// Adds `claims` to a claims-signing target under every selector that
+/// signs (bit 0 set) for the given profiles and extra bits, and `token`
+/// (signed here) under the verifying selectors.
+fn add_protocol(
+    c: &mut Corpus,
+    target: &'static str,
+    sels: &[u8],
+    token: Option<&[u8]>,
+    claims: &[u8],
+) {
+    for &sel in sels {
+        c.add(target, with_sel(sel | 1, claims));
+        if let Some(t) = token {
+            c.add(target, with_sel(sel & !1, t));
+        }
+    }
+}
+
+/// Seeds of the protocol targets: real proofs, assertions, request objects
+/// and access tokens signed here with the fixed keys (ES256, EdDSA and the
+/// PS256 test key), their claims for the claims-signing mode, the RFC 9449
+/// §4.1 proof and the RFC 7636 Appendix B verifier. Each valid one is
+/// checked to verify on the way.
+fn protocol_seeds(c: &mut Corpus) {
+    use fapi_core::dpop::{self, DpopConfig, DpopRequest};
+    use fapi_core::jws::HeaderParams;
+    use fapi_core::profile::Profile;
+    use fapi_core::store::FixedReplayCache;
+    use fapi_core::{FixedClock, Signer as _};
+    use fapi_fuzz::{
+        CLIENT_ID, ISSUER, KID_EDDSA, KID_ES256, KID_PS256, NOW, PAR_ENDPOINT, RESOURCE,
+        TOKEN_ENDPOINT, sign_with,
+    };
+    let clock = FixedClock(NOW);
+    // Selector profile bits (3–5): Profile::ALL order.
+    let profile_bits = |i: u8| i << 3;
+    let fapi2 = profile_bits(0);
+    let obie = profile_bits(2);
+    let cdr = profile_bits(4);
+    let ath = fapi_fuzz::sha256_b64(b"Kz~8mXK1EalYznwH-LC-1fBAo.4Ljp~zsPE_NeO.gxU");
+
+    // --- dpop_proof
+    let request = DpopRequest {
+        method: "POST",
+        uri: TOKEN_ENDPOINT,
+        access_token: None,
+        nonce_binding: None,
+    };
+    let verify = |proof: &[u8], request: &DpopRequest<'_>| {
+        dpop::verify_proof(
+            proof,
+            request,
+            &DpopConfig::new(&Profile::FAPI2),
+            &RUSTCRYPTO,
+            &clock,
+            &FixedReplayCache::<4>::new(),
+        )
+    };
+    // RFC 9449 §4.1 Figure 2: accepted at its own iat.
+    let ok = verify(rfc9449::PROOF.as_bytes(), &request).expect("RFC 9449 proof accepted");
+    assert_eq!(ok.jkt.to_b64().as_str(), rfc9449::JKT);
+    c.add("dpop_proof", with_sel(fapi2, rfc9449::PROOF.as_bytes()));
+    let with_token = DpopRequest {
+        access_token: Some("Kz~8mXK1EalYznwH-LC-1fBAo.4Ljp~zsPE_NeO.gxU"),
+        ..request
+    };
+    let proof_claims = [
+        format!(
+            r#"{{"jti":"-BwC3ESc6acc2lTc","htm":"POST","htu":"{TOKEN_ENDPOINT}","iat":{NOW}}}"#
+        ),
+        format!(
+            r#"{{"jti":"e1j3V_bKic8-LAEB","htm":"POST","htu":"HTTPS://Server.Example.COM:443/./x/../token?q=1#f","iat":{}}}"#,
+            NOW - 30
+        ),
+        format!(
+            r#"{{"jti":"x","htm":"POST","htu":"https://server.example.com/%74oken","iat":{},"nonce":"n"}}"#,
+            NOW + 5
+        ),
+        format!(r#"{{"jti":"a","htm":"GET","htu":"{TOKEN_ENDPOINT}","iat":{NOW}}}"#),
+        format!(
+            r#"{{"jti":"b","htm":"POST","htu":"https://server.example.com/other","iat":{NOW}}}"#
+        ),
+        format!(
+            r#"{{"jti":"c","htm":"POST","htu":"{TOKEN_ENDPOINT}","iat":{}}}"#,
+            NOW - 61
+        ),
+        format!(r#"{{"jti":"d","htm":"POST","htu":"{TOKEN_ENDPOINT}","iat":{NOW},"ath":"{ath}"}}"#),
+    ];
+    for (i, claims) in proof_claims.iter().enumerate() {
+        for which in [0u8, 1] {
+            let key = if which == 0 {
+                fapi_fuzz::es256_signer().public_key()
+            } else {
+                fapi_fuzz::ed25519_signer().public_key()
+            }
+            .expect("key");
+            let header = HeaderParams::typed(dpop::TYP).with_jwk(&key);
+            let proof = sign_with(which, &header, claims.as_bytes()).expect("sign");
+            if i < 3 {
+                verify(&proof, &request).expect("seed proof accepted");
+            }
+            let sel = which << 1 | if i == 6 { 0x40 } else { 0 };
+            c.add("dpop_proof", with_sel(sel, &proof));
+            c.add("dpop_proof", with_sel(sel | 1, claims.as_bytes()));
+            c.add("dpop_proof", with_sel(sel | cdr, &proof));
+        }
+    }
+    // A PS256 proof with the RSA key embedded.
+    let header = HeaderParams::typed(dpop::TYP).with_jwk(&fapi_fuzz::PS256_PUBLIC);
+    let proof = sign_with(2, &header, proof_claims[0].as_bytes()).expect("sign");
+    verify(&proof, &request).expect("PS256 proof accepted");
+    c.add("dpop_proof", with_sel(obie, &proof));
+    c.add("dpop_proof", with_sel(fapi2, &proof));
+    c.add_jws(std::str::from_utf8(&proof).expect("ASCII"));
+    let d = sign_with(
+        0,
+        &HeaderParams::typed(dpop::TYP).with_jwk(&es256_key()),
+        proof_claims[6].as_bytes(),
+    )
+    .expect("sign");
+    verify(&d, &with_token).expect("proof with ath accepted");
+
+    // --- client_assertion and request_object
+    use fapi_core::assertion::{self, AssertionConfig};
+    use fapi_core::jwk::Jwks;
+    use fapi_core::request_object::{self, RequestObjectConfig};
+    let jwks_json = &*fapi_fuzz::CLIENT_JWKS;
+    let jwks = Jwks::from_json(jwks_json).expect("JWKS");
+    let assertion_claims = [
+        format!(
+            r#"{{"iss":"{CLIENT_ID}","sub":"{CLIENT_ID}","aud":"{ISSUER}","jti":"id-1","exp":{},"iat":{NOW}}}"#,
+            NOW + 60
+        ),
+        format!(
+            r#"{{"iss":"{CLIENT_ID}","sub":"{CLIENT_ID}","aud":["{TOKEN_ENDPOINT}","x"],"jti":"id-2","exp":{},"nbf":{NOW}}}"#,
+            NOW + 30
+        ),
+        format!(
+            r#"{{"iss":"{CLIENT_ID}","sub":"{CLIENT_ID}","aud":"{PAR_ENDPOINT}","jti":"id-3","exp":{},"iat":{}}}"#,
+            NOW + 200,
+            NOW - 50
+        ),
+        format!(
+            r#"{{"iss":"{CLIENT_ID}","sub":"other","aud":"{ISSUER}","jti":"id-4","exp":{}}}"#,
+            NOW + 10
+        ),
+        format!(
+            r#"{{"iss":"{CLIENT_ID}","sub":"{CLIENT_ID}","aud":"https://attacker.example","jti":"id-5","exp":{}}}"#,
+            NOW + 10
+        ),
+    ];
+    for (i, claims) in assertion_claims.iter().enumerate() {
+        for (which, kid) in [(0u8, KID_ES256), (1, KID_EDDSA), (2, KID_PS256)] {
+            let token = sign_with(
+                which,
+                &HeaderParams::default().with_kid(kid),
+                claims.as_bytes(),
+            )
+            .expect("sign");
+            if i == 0 {
+                assertion::verify_assertion(
+                    &token,
+                    CLIENT_ID,
+                    &jwks,
+                    &AssertionConfig::new(&Profile::FAPI2, ISSUER),
+                    &RUSTCRYPTO,
+                    &clock,
+                    &FixedReplayCache::<4>::new(),
+                )
+                .expect("seed assertion accepted");
+            }
+            let sel = if which == 2 { obie } else { which << 1 | fapi2 };
+            add_protocol(
+                c,
+                "client_assertion",
+                &[sel, sel | 0x40, sel | 0xc0],
+                Some(&token),
+                claims.as_bytes(),
+            );
+        }
+    }
+    let request_claims = [
+        format!(
+            r#"{{"iss":"{CLIENT_ID}","aud":"{ISSUER}","client_id":"{CLIENT_ID}","response_type":"code","redirect_uri":"https://client.example.org/cb","scope":"openid accounts","state":"af0ifjsldkj","code_challenge":"E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM","code_challenge_method":"S256","nonce":"n-0S6_WzA2Mj","exp":{},"nbf":{},"jti":"r-1"}}"#,
+            NOW + 300,
+            NOW - 10
+        ),
+        format!(
+            r#"{{"iss":"{CLIENT_ID}","aud":["{ISSUER}"],"response_type":"code","exp":{},"nbf":{NOW},"claims":{{"id_token":{{"openbanking_intent_id":{{"value":"urn:bank:1","essential":true}}}},"cdr_arrangement_id":"arr-1","sharing_duration":7776000}},"dpop_jkt":"{}"}}"#,
+            NOW + 3600,
+            rfc9449::JKT
+        ),
+        format!(
+            r#"{{"iss":"{CLIENT_ID}","aud":"{ISSUER}","exp":{},"nbf":{}}}"#,
+            NOW + 4000,
+            NOW - 10
+        ),
+    ];
+    for (i, claims) in request_claims.iter().enumerate() {
+        for (which, kid) in [(0u8, KID_ES256), (1, KID_EDDSA), (2, KID_PS256)] {
+            let token = sign_with(
+                which,
+                &HeaderParams::typed("oauth-authz-req+jwt").with_kid(kid),
+                claims.as_bytes(),
+            )
+            .expect("sign");
+            if i == 0 {
+                let mut buf = vec![0u8; token.len()];
+                request_object::verify_request_object(
+                    &token,
+                    CLIENT_ID,
+                    &jwks,
+                    &RequestObjectConfig::new(&Profile::FAPI2, ISSUER),
+                    &RUSTCRYPTO,
+                    &clock,
+                    &mut buf,
+                )
+                .expect("seed request object accepted");
+            }
+            let sels: Vec<u8> = (0..6u8)
+                .map(|p| (which.min(1) << 1) | profile_bits(p))
+                .collect();
+            add_protocol(c, "request_object", &sels, Some(&token), claims.as_bytes());
+        }
+    }
+
+    // --- access_token: issued by fapi-core for each binding.
+    use fapi_core::mtls::CertThumbprint;
+    use fapi_core::token::{self, AccessTokenParams, Confirmation, Expectations, Presented};
+    let cert: &[u8] = fapi_fuzz::CLIENT_CERT;
+    let rng = fapi_fuzz::CounterRandom::default();
+    let dpop_key = ed25519_key();
+    for (conf, presented_bits) in [
+        (Confirmation::Jkt(dpop_key.thumbprint()), 0x40u8),
+        (Confirmation::X5tS256(CertThumbprint::of_der(cert)), 0x80),
+    ] {
+        for (profile_index, profile) in Profile::ALL.iter().enumerate() {
+            let params = AccessTokenParams {
+                issuer: ISSUER,
+                subject: "user-42",
+                audience: RESOURCE,
+                client_id: CLIENT_ID,
+                scope: Some("accounts payments"),
+                issued_at: NOW - 5,
+                lifetime: profile.access_token_ttl.max.min(600),
+                confirmation: Some(conf),
+                consent_id: profile.consent_claim.map(|_| "urn:bank:aac:1"),
+            };
+            let mut out = vec![0u8; 8192];
+            for which in [0u8, 1, 2] {
+                let issued = match which {
+                    0 => token::issue(profile, &params, &fapi_fuzz::es256_signer(), &rng, &mut out),
+                    1 => token::issue(
+                        profile,
+                        &params,
+                        &fapi_fuzz::ed25519_signer(),
+                        &rng,
+                        &mut out,
+                    ),
+                    _ => token::issue(profile, &params, &fapi_fuzz::ps256_signer(), &rng, &mut out),
+                };
+                let Ok(n) = issued else { continue };
+                let jwt = &out[..n];
+                let sel = which << 1 | profile_bits(profile_index as u8) | presented_bits;
+                c.add("access_token", with_sel(sel, jwt));
+                c.add("access_token", with_sel(sel | 0xc0, jwt));
+                c.add(
+                    "json_check",
+                    decode(
+                        std::str::from_utf8(jwt.split(|b| *b == b'.').nth(1).expect("payload"))
+                            .expect("ASCII"),
+                    ),
+                );
+                if which < 2 {
+                    let claims = decode(
+                        std::str::from_utf8(jwt.split(|b| *b == b'.').nth(1).expect("payload"))
+                            .expect("ASCII"),
+                    );
+                    c.add("access_token", with_sel(sel | 1, &claims));
+                }
+                if profile_index == 0 && which == 0 {
+                    let proof = fapi_core::dpop::DpopProof {
+                        jkt: dpop_key.thumbprint(),
+                        key: dpop_key.clone(),
+                        iat: NOW,
+                    };
+                    let presented = Presented {
+                        dpop: Some(&proof),
+                        client_cert: Some(cert),
+                    };
+                    let verifier = fapi_core::crypto::KeyVerifier::new(&RUSTCRYPTO, es256_key());
+                    let mut buf = vec![0u8; n];
+                    token::verify(
+                        jwt,
+                        profile,
+                        &Expectations {
+                            issuer: ISSUER,
+                            audience: RESOURCE,
+                            leeway: token::DEFAULT_LEEWAY,
+                        },
+                        &verifier,
+                        &clock,
+                        &presented,
+                        &mut buf,
+                    )
+                    .expect("issued token verifies");
+                }
+            }
+        }
+    }
+
+    // --- pkce: RFC 7636 Appendix B.
+    let verifier = "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk";
+    let challenge = "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM";
+    assert_eq!(fapi_core::pkce::verify(verifier, challenge), Ok(()));
+    c.add("pkce", format!("{verifier}\n{challenge}\n\x05\x02"));
+    c.add("pkce", verifier);
+    c.add("pkce", format!("{verifier}\n{}", &challenge[..42]));
+    c.add("pkce", format!("{}~.\n{challenge}", &verifier[..41]));
+    c.add("pkce", "a".repeat(128));
+    c.add("pkce", "a".repeat(129));
+    c.add("pkce", format!("{verifier}+\n{challenge}"));
+
+    // --- metadata_audit
+    let metadata = format!(
+        r#"{{"issuer":"{ISSUER}","authorization_endpoint":"{ISSUER}/authorize","token_endpoint":"{TOKEN_ENDPOINT}","jwks_uri":"{ISSUER}/jwks","pushed_authorization_request_endpoint":"{PAR_ENDPOINT}","require_pushed_authorization_requests":true,"token_endpoint_auth_methods_supported":["private_key_jwt","tls_client_auth"],"token_endpoint_auth_signing_alg_values_supported":["PS256","ES256","EdDSA"],"dpop_signing_alg_values_supported":["ES256","PS256"],"request_object_signing_alg_values_supported":["PS256","ES256"],"id_token_signing_alg_values_supported":["PS256"],"request_object_encryption_alg_values_supported":["RSA-OAEP"],"request_object_encryption_enc_values_supported":["A256GCM"],"code_challenge_methods_supported":["S256"],"response_types_supported":["code"],"grant_types_supported":["authorization_code","client_credentials","refresh_token"],"tls_client_certificate_bound_access_tokens":true,"authorization_response_iss_parameter_supported":true,"introspection_endpoint":"{ISSUER}/introspect","require_signed_request_object":true,"claims_supported":["openbanking_intent_id","cdr_arrangement_id"],"claims_parameter_supported":true,"scopes_supported":["accounts"],"mtls_endpoint_aliases":{{"token_endpoint":"https://mtls.server.example.com/token"}}}}"#
+    );
+    fapi_core::audit::Metadata::parse(metadata.as_bytes()).expect("metadata parses");
+    c.add("metadata_audit", &metadata);
+    c.add("metadata_audit", "{}");
+    c.add("metadata_audit", r#"{"issuer":"http://as","response_types_supported":["code","token"],"code_challenge_methods_supported":["plain"],"token_endpoint_auth_methods_supported":["client_secret_basic","none"]}"#);
+    c.add("metadata_audit", r#"{"issuer":"a","issuer":"b"}"#);
+    c.add("json_check", &metadata);
+}
+
 fn hex(s: &str) -> Vec<u8> {
     (0..s.len() / 2)
         .map(|i| u8::from_str_radix(&s[2 * i..2 * i + 2], 16).expect("hex"))
@@ -364,6 +706,7 @@ fn main() {
     check_rfc_examples();
     let mut corpus = Corpus::default();
     rfc_and_signed_seeds(&mut corpus);
+    protocol_seeds(&mut corpus);
     if let Some(dir) = wycheproof_dir() {
         wycheproof_seeds(&mut corpus, &dir);
     }

@@ -9,7 +9,7 @@
 
 use fapi_core::Alg;
 use fapi_core::jws::{self, Policy};
-use fapi_fuzz::{PRIVATE_MEMBERS, SoftVerifier, b64url_decode, independent_thumbprint};
+use fapi_fuzz::{PRIVATE_MEMBERS, RUSTCRYPTO, b64url_decode, independent_thumbprint};
 use libfuzzer_sys::fuzz_target;
 
 const ALGS: &[&[Alg]] = &[
@@ -22,7 +22,7 @@ fuzz_target!(|data: &[u8]| {
     let mut buf = vec![0u8; data.len()];
     for algs in ALGS {
         for policy in [Policy::new(algs), Policy::new(algs).with_typ("dpop+jwt")] {
-            let Ok(ok) = jws::verify_embedded(data, &policy, &SoftVerifier, &mut buf) else {
+            let Ok(ok) = jws::verify_embedded(data, &policy, &RUSTCRYPTO, &mut buf) else {
                 continue;
             };
             let alg = ok.header.alg;

@@ -1,55 +1,248 @@
-//! What the fuzz targets share: a small software verifier (ES256 on `p256`,
-//! EdDSA on `ed25519-dalek`), the fixed keys of the RFC examples, and an
-//! independent description of a JSON document's shape (read with
-//! `serde_json`) to hold `fapi_core::json::check` against.
-//!
-//! The verifier stands in for a full software backend; it implements the
-//! same `fapi_core::crypto` traits, so a backend crate can replace it
-//! without touching the targets.
+//! What the fuzz targets share: the real software backend
+//! (`fapi-rustcrypto`, with `alloc` so PS256 verifies too), the fixed keys
+//! of the RFC examples and a fixed PS256 test key, the fixed parties of the
+//! protocol targets (issuer, client, JWKS, clock), and independent
+//! implementations (on `serde_json`, `sha2` and plain Rust) of what the
+//! properties compare fapi-core's results against.
 
-use fapi_core::crypto::{KeyVerifier, PublicKeyVerifier};
-use fapi_core::{Alg, Error, PublicKey};
+use std::sync::LazyLock;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use fapi_core::crypto::KeyVerifier;
+use fapi_core::{Error, PublicJwk, PublicKey, Random, Signer};
+pub use fapi_rustcrypto::{
+    Ed25519SigningKey, Es256SigningKey, Ps256SigningKey, RUSTCRYPTO, RustCrypto,
+};
 
 pub mod shape;
 
-/// A software verifier for ES256 and EdDSA. PS256 always fails with
-/// [`Error::BadSignature`]: no RSA here, so no PS256 token ever verifies in
-/// the fuzzers (the parsing in front of it is still exercised).
-#[derive(Clone, Copy, Debug, Default)]
-pub struct SoftVerifier;
+/// The backend every target verifies with.
+pub type Backend = RustCrypto;
 
-impl PublicKeyVerifier for SoftVerifier {
-    fn verify_with(
-        &self,
-        key: &PublicKey,
-        alg: Alg,
-        message: &[u8],
-        signature: &[u8],
-    ) -> Result<(), Error> {
-        if key.alg() != alg {
-            return Err(Error::KeyAlgMismatch);
+/// The fixed clock of the protocol targets: the `iat` of the RFC 9449 §4.1
+/// proof, so that proof is fresh.
+pub const NOW: u64 = 1_562_262_616;
+/// The authorization server's issuer identifier.
+pub const ISSUER: &str = "https://server.example.com";
+/// The token endpoint (an allowed assertion audience; the DPoP request URI
+/// of RFC 9449 §4.1).
+pub const TOKEN_ENDPOINT: &str = "https://server.example.com/token";
+/// The PAR endpoint (another allowed assertion audience).
+pub const PAR_ENDPOINT: &str = "https://server.example.com/par";
+/// The resource server (the access token audience).
+pub const RESOURCE: &str = "https://rs.example.com";
+/// The client (RFC 6749's example client id).
+pub const CLIENT_ID: &str = "s6BhdRkqt3";
+/// Key ids in the client JWKS.
+pub const KID_ES256: &str = "es-1";
+/// Ed25519 key id.
+pub const KID_EDDSA: &str = "ed-1";
+/// PS256 key id.
+pub const KID_PS256: &str = "ps-1";
+
+/// The client certificate presented over mutual TLS in the access token
+/// target (only its SHA-256 matters to the binding).
+pub const CLIENT_CERT: &[u8] = b"0\x82\x01\x0a fuzz client certificate";
+
+/// A 2048-bit RSA key (PKCS#1 DER) made for these fuzz targets only; it
+/// protects nothing. It signs the PS256 seeds.
+pub const PS256_TEST_KEY: &[u8] = include_bytes!("../keys/ps256-test-key.pk1.der");
+
+/// A deterministic [`Random`] (SHA-256 of a counter): reproducible seeds,
+/// never a real source.
+#[derive(Debug, Default)]
+pub struct CounterRandom(AtomicU64);
+
+impl Random for CounterRandom {
+    fn fill(&self, dest: &mut [u8]) -> Result<(), Error> {
+        use sha2::Digest as _;
+        for chunk in dest.chunks_mut(32) {
+            let n = self.0.fetch_add(1, Ordering::Relaxed);
+            let block: [u8; 32] = sha2::Sha256::digest(n.to_be_bytes()).into();
+            chunk.copy_from_slice(&block[..chunk.len()]);
         }
-        match key {
-            PublicKey::P256 { .. } => {
-                use p256::ecdsa::signature::Verifier as _;
-                let point = key.sec1_point()?;
-                let vk = p256::ecdsa::VerifyingKey::from_sec1_bytes(&point)
-                    .map_err(|_| Error::InvalidKey)?;
-                let sig = p256::ecdsa::Signature::from_slice(signature)
-                    .map_err(|_| Error::BadSignature)?;
-                vk.verify(message, &sig).map_err(|_| Error::BadSignature)
+        Ok(())
+    }
+}
+
+/// The RFC 7515 A.3 key as a signer, key id [`KID_ES256`].
+#[must_use]
+pub fn es256_signer() -> Es256SigningKey {
+    let d = fapi_core::b64::decode_array::<32>(rfc7515_a3::D.as_bytes()).expect("RFC 7515 d");
+    Es256SigningKey::from_bytes(&d)
+        .and_then(|k| k.with_key_id(KID_ES256))
+        .expect("RFC 7515 key")
+}
+
+/// The RFC 8037 key as a signer, key id [`KID_EDDSA`].
+#[must_use]
+pub fn ed25519_signer() -> Ed25519SigningKey {
+    let d = fapi_core::b64::decode_array::<32>(rfc8037::D.as_bytes()).expect("RFC 8037 d");
+    Ed25519SigningKey::from_seed(&d)
+        .and_then(|k| k.with_key_id(KID_EDDSA))
+        .expect("RFC 8037 key")
+}
+
+/// The PS256 test key as a signer, key id [`KID_PS256`].
+#[must_use]
+pub fn ps256_signer() -> Ps256SigningKey<CounterRandom> {
+    Ps256SigningKey::from_pkcs1_der(PS256_TEST_KEY, CounterRandom::default())
+        .and_then(|k| k.with_key_id(KID_PS256))
+        .expect("PS256 test key")
+}
+
+/// The public half of the PS256 test key.
+pub static PS256_PUBLIC: LazyLock<PublicKey> =
+    LazyLock::new(|| PS256_SIGNER.public_key().expect("public key"));
+
+/// The client's JWKS: the ES256, EdDSA and PS256 keys above, with their
+/// key ids.
+pub static CLIENT_JWKS: LazyLock<Vec<u8>> = LazyLock::new(|| {
+    let keys = [
+        PublicJwk::new(es256_key(), Some(KID_ES256)),
+        PublicJwk::new(ed25519_key(), Some(KID_EDDSA)),
+        PublicJwk::new(PS256_PUBLIC.clone(), Some(KID_PS256)),
+    ];
+    let mut out = vec![0u8; 8192];
+    let n = fapi_core::jwk::write_jwks(&keys, &mut out).expect("JWKS");
+    out.truncate(n);
+    out
+});
+
+/// The fixed signers, made once per process.
+pub static ES256_SIGNER: LazyLock<Es256SigningKey> = LazyLock::new(es256_signer);
+/// The RFC 8037 signer.
+pub static ED25519_SIGNER: LazyLock<Ed25519SigningKey> = LazyLock::new(ed25519_signer);
+/// The PS256 test signer.
+pub static PS256_SIGNER: LazyLock<Ps256SigningKey<CounterRandom>> = LazyLock::new(ps256_signer);
+
+/// Signs `payload` with the signer chosen by `which` (0 ES256, 1 EdDSA, 2
+/// PS256) under the header `header`, returning the compact JWS.
+pub fn sign_with(
+    which: u8,
+    header: &fapi_core::jws::HeaderParams<'_>,
+    payload: &[u8],
+) -> Result<Vec<u8>, Error> {
+    let mut out = vec![0u8; 4 * payload.len() / 3 + 4096];
+    let n = match which {
+        0 => fapi_core::jws::sign(&*ES256_SIGNER, header, payload, &mut out)?,
+        1 => fapi_core::jws::sign(&*ED25519_SIGNER, header, payload, &mut out)?,
+        _ => fapi_core::jws::sign(&*PS256_SIGNER, header, payload, &mut out)?,
+    };
+    out.truncate(n);
+    Ok(out)
+}
+
+/// The decoded header and payload of a compact JWS, read with `serde_json`
+/// (`None` when either is not JSON `serde_json` reads).
+#[must_use]
+pub fn decode_parts(compact: &[u8]) -> Option<(serde_json::Value, serde_json::Value)> {
+    let mut parts = compact.split(|c| *c == b'.');
+    let head = b64url_decode(parts.next()?)?;
+    let body = b64url_decode(parts.next()?)?;
+    Some((
+        serde_json::from_slice(&head).ok()?,
+        serde_json::from_slice(&body).ok()?,
+    ))
+}
+
+/// Whether a JSON `aud` (a string or an array of strings) names `wanted`.
+#[must_use]
+pub fn aud_contains(aud: Option<&serde_json::Value>, wanted: &str) -> bool {
+    match aud {
+        Some(serde_json::Value::String(s)) => s == wanted,
+        Some(serde_json::Value::Array(a)) => a.iter().any(|v| v.as_str() == Some(wanted)),
+        _ => false,
+    }
+}
+
+/// base64url(SHA-256(`bytes`)), computed here and not by fapi-core.
+#[must_use]
+pub fn sha256_b64(bytes: &[u8]) -> String {
+    use sha2::Digest as _;
+    b64url(&sha2::Sha256::digest(bytes))
+}
+
+/// An independent RFC 3986 §6.2.2 normalisation of an absolute `http(s)`
+/// URI without query and fragment: scheme and host lower-cased, default
+/// port dropped, unreserved percent-encodings decoded and the others
+/// upper-cased, dot segments removed, empty path made `/`. `None` for what
+/// it does not read (fapi-core may be stricter; the property only holds
+/// accepted proofs to it).
+#[must_use]
+pub fn normalize_uri(uri: &str) -> Option<String> {
+    let uri = uri.split(['?', '#']).next()?;
+    let (scheme, rest) = uri.split_once("://")?;
+    let scheme = scheme.to_ascii_lowercase();
+    let default_port = match scheme.as_str() {
+        "https" => ":443",
+        "http" => ":80",
+        _ => return None,
+    };
+    let (authority, path) = match rest.find('/') {
+        Some(i) => (&rest[..i], &rest[i..]),
+        None => (rest, ""),
+    };
+    if authority.contains('@') {
+        return None;
+    }
+    let mut authority = authority.to_ascii_lowercase();
+    if authority.ends_with(default_port) {
+        authority.truncate(authority.len() - default_port.len());
+    } else if authority.ends_with(':') {
+        authority.pop();
+    }
+    // Percent-encodings: decode unreserved, upper-case the rest.
+    let bytes = path.as_bytes();
+    let mut decoded = String::new();
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'%' {
+            let hex = std::str::from_utf8(bytes.get(i + 1..i + 3)?).ok()?;
+            let v = u8::from_str_radix(hex, 16).ok()?;
+            if v.is_ascii_alphanumeric() || matches!(v, b'-' | b'.' | b'_' | b'~') {
+                decoded.push(char::from(v));
+            } else {
+                decoded.push('%');
+                decoded.push_str(&hex.to_ascii_uppercase());
             }
-            PublicKey::Ed25519 { x } => {
-                let vk =
-                    ed25519_dalek::VerifyingKey::from_bytes(x).map_err(|_| Error::InvalidKey)?;
-                let sig = ed25519_dalek::Signature::from_slice(signature)
-                    .map_err(|_| Error::BadSignature)?;
-                vk.verify_strict(message, &sig)
-                    .map_err(|_| Error::BadSignature)
-            }
-            PublicKey::Rsa(_) => Err(Error::BadSignature),
+            i += 3;
+        } else {
+            decoded.push(char::from(bytes[i]));
+            i += 1;
         }
     }
+    // RFC 3986 §5.2.4.
+    let mut input = decoded.as_str();
+    let mut output = String::new();
+    while !input.is_empty() {
+        if let Some(r) = input.strip_prefix("../") {
+            input = r;
+        } else if let Some(r) = input.strip_prefix("./") {
+            input = r;
+        } else if input.starts_with("/./") {
+            input = &input[2..];
+        } else if input == "/." {
+            input = "/";
+        } else if input.starts_with("/../") || input == "/.." {
+            input = if input == "/.." { "/" } else { &input[3..] };
+            match output.rfind('/') {
+                Some(j) => output.truncate(j),
+                None => output.clear(),
+            }
+        } else if input == "." || input == ".." {
+            input = "";
+        } else {
+            let start = usize::from(input.starts_with('/'));
+            let end = input[start..].find('/').map_or(input.len(), |j| j + start);
+            output.push_str(&input[..end]);
+            input = &input[end..];
+        }
+    }
+    if output.is_empty() {
+        output.push('/');
+    }
+    Some(format!("{scheme}://{authority}{output}"))
 }
 
 /// RFC 7515 Appendix A.3: the P-256 key (public part and `d`).
@@ -135,11 +328,10 @@ pub fn ed25519_key() -> PublicKey {
 
 /// The fixed verifiers the `jws_verify` target tries every input with.
 #[must_use]
-pub fn fixed_verifiers() -> [KeyVerifier<'static, SoftVerifier>; 2] {
-    static BACKEND: SoftVerifier = SoftVerifier;
+pub fn fixed_verifiers() -> [KeyVerifier<'static, Backend>; 2] {
     [
-        KeyVerifier::new(&BACKEND, es256_key()),
-        KeyVerifier::new(&BACKEND, ed25519_key()),
+        KeyVerifier::new(&RUSTCRYPTO, es256_key()),
+        KeyVerifier::new(&RUSTCRYPTO, ed25519_key()),
     ]
 }
 
