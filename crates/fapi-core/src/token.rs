@@ -335,29 +335,34 @@ where
 }
 
 /// F2-SENDER at the resource server: the token is bound, by a kind the
-/// profile allows, to what the request presented.
+/// profile allows, to what the request presented. A token that carries both
+/// `cnf.jkt` and `cnf.x5t#S256` (fapi never issues one) must satisfy both:
+/// no binding is ever skipped because another one holds.
 fn check_presented(
     profile: &Profile,
     cnf_jkt: Option<&str>,
     cnf_x5t: Option<&str>,
     presented: &Presented<'_>,
 ) -> Result<(), Error> {
+    if cnf_jkt.is_none() && cnf_x5t.is_none() {
+        // F2-SENDER: a bearer token is refused.
+        return Err(Error::SenderConstraintMissing);
+    }
     if let Some(jkt) = cnf_jkt {
         if !profile.sender.contains(&SenderConstraint::Dpop) {
             return Err(Error::SenderConstraintMissing);
         }
         let proof = presented.dpop.ok_or(Error::DpopMissing)?;
-        return crate::dpop::check_token_binding(proof, jkt);
+        crate::dpop::check_token_binding(proof, jkt)?;
     }
     if let Some(x5t) = cnf_x5t {
         if !profile.sender.contains(&SenderConstraint::Mtls) {
             return Err(Error::SenderConstraintMissing);
         }
         let der = presented.client_cert.ok_or(Error::CertificateMismatch)?;
-        return crate::mtls::check_certificate_binding(x5t, der);
+        crate::mtls::check_certificate_binding(x5t, der)?;
     }
-    // F2-SENDER: a bearer token is refused.
-    Err(Error::SenderConstraintMissing)
+    Ok(())
 }
 
 /// The `jti` length of tokens this module issues (base64url of 16 bytes).

@@ -452,3 +452,52 @@ fn resource_server_refusals() {
         Err(Error::UnsupportedAlg)
     );
 }
+
+/// F2-SENDER: a token bound both to a DPoP key and to a certificate is
+/// accepted only when the request presents both; neither binding is skipped
+/// because the other holds.
+#[test]
+fn f2_sender_every_binding_is_checked() {
+    let as_key = P256Key::new(41, "as-1");
+    let client = P256Key::new(42, "c");
+    let jkt = client.public_key().unwrap().thumbprint().to_b64();
+    let x5t_bytes = CertThumbprint::of_der(CERT).to_b64();
+    let x5t = core::str::from_utf8(&x5t_bytes).unwrap();
+    let claims = format!(
+        r#"{{"iss":"{ISS}","sub":"u","aud":"{RS}","exp":{},"iat":{NOW},"jti":"j","client_id":"c","cnf":{{"jkt":"{}","x5t#S256":"{}"}}}}"#,
+        NOW + 300,
+        jkt.as_str(),
+        x5t
+    );
+    let mut out = [0u8; 4096];
+    let n = jws::sign(
+        &as_key,
+        &HeaderParams::typed("at+jwt"),
+        claims.as_bytes(),
+        &mut out,
+    )
+    .unwrap();
+    let tok = core::str::from_utf8(&out[..n]).unwrap();
+    let proof = dpop_proof(&client, tok);
+    let dpop_only = Presented {
+        dpop: Some(&proof),
+        client_cert: None,
+    };
+    let cert_only = Presented {
+        dpop: None,
+        client_cert: Some(CERT),
+    };
+    let both = Presented {
+        dpop: Some(&proof),
+        client_cert: Some(CERT),
+    };
+    assert_eq!(
+        verify_at(&Profile::FAPI2, &as_key, tok, NOW, &dpop_only),
+        Err(Error::CertificateMismatch)
+    );
+    assert_eq!(
+        verify_at(&Profile::FAPI2, &as_key, tok, NOW, &cert_only),
+        Err(Error::DpopMissing)
+    );
+    assert_eq!(verify_at(&Profile::FAPI2, &as_key, tok, NOW, &both), Ok(()));
+}
