@@ -185,6 +185,7 @@ where
         jwks,
         &mut buf,
     )?;
+    jws::refuse_foreign_typ(verified.header.typ)?;
     let c: AssertionClaims<'_> = json::parse(verified.payload)?;
     let iss = c.iss.ok_or(Error::MissingClaim)?;
     let sub = c.sub.ok_or(Error::MissingClaim)?;

@@ -141,6 +141,18 @@ pub fn typ_matches(actual: &str, expected: &str) -> bool {
     strip(actual).eq_ignore_ascii_case(strip(expected))
 }
 
+/// Refuses a `typ` that names another kind of token fapi handles (a DPoP
+/// proof or an access token) where a client assertion or a request object
+/// is expected (RFC 8725 §3.11: no cross-JWT confusion), with
+/// [`Error::WrongType`].
+pub fn refuse_foreign_typ(typ: Option<&str>) -> Result<(), Error> {
+    const FOREIGN: &[&str] = &["dpop+jwt", "at+jwt", "token-introspection+jwt"];
+    match typ {
+        Some(t) if FOREIGN.iter().any(|f| typ_matches(t, f)) => Err(Error::WrongType),
+        _ => Ok(()),
+    }
+}
+
 /// The three base64url parts of a compact JWS.
 #[derive(Clone, Copy, Debug)]
 pub struct Parts<'a> {

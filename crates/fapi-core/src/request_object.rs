@@ -191,6 +191,7 @@ where
         jwks,
         buf,
     )?;
+    jws::refuse_foreign_typ(verified.header.typ)?;
     let payload: &'b [u8] = verified.payload;
     let m: RequestMembers<'b> = json::parse(payload)?;
     // RFC 9101 §5: iss is the client, and client_id (if present) the same.

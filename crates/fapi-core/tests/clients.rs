@@ -575,3 +575,38 @@ fn bg_signed_req_detached_signature() {
         Err(Error::UnsupportedAlg)
     );
 }
+
+/// RFC 8725 §3.11: a JWT typed as another kind of token (a DPoP proof, an
+/// access token) is refused as a client assertion even when its claims
+/// would pass, so one kind of token is never accepted as another.
+#[test]
+fn foreign_typ_refused_in_assertions() {
+    let (k, set, cfg) = fixture();
+    for typ in ["dpop+jwt", "at+jwt", "application/AT+JWT"] {
+        let mut out = [0u8; 4096];
+        let n = jws::sign(
+            &k,
+            &HeaderParams::typed(typ).with_kid(k.key_id()),
+            claims(&format!("\"{ISS}\""), "").as_bytes(),
+            &mut out,
+        )
+        .unwrap();
+        let tok = String::from_utf8(out[..n].to_vec()).unwrap();
+        assert_eq!(
+            run(&Profile::FAPI2, &tok, &cfg, &set).err(),
+            Some(Error::WrongType),
+            "{typ}"
+        );
+    }
+    // `JWT` and no `typ` at all are what clients send.
+    let mut out = [0u8; 4096];
+    let n = jws::sign(
+        &k,
+        &HeaderParams::typed("JWT").with_kid(k.key_id()),
+        claims(&format!("\"{ISS}\""), "").as_bytes(),
+        &mut out,
+    )
+    .unwrap();
+    let tok = String::from_utf8(out[..n].to_vec()).unwrap();
+    assert!(run(&Profile::FAPI2, &tok, &cfg, &set).is_ok());
+}
