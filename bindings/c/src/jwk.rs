@@ -1,0 +1,83 @@
+//! JWK thumbprints (RFC 7638) and the JWKS a server publishes.
+
+use core::ffi::c_char;
+
+use fapi_core::{PublicJwk, Signer as _};
+
+use crate::ffi::{self, Context, Failure, Out, Where, boundary, fapi_error_detail};
+use crate::key::fapi_key;
+
+/// Writes the RFC 7638 thumbprint (SHA-256, base64url, 43 characters) of a
+/// public JWK: the `jkt` of DPoP and the default `kid`. A JWK with private
+/// members is `FAPI_PRIVATE_KEY_MEMBER`; key types outside F2-ALG are
+/// `FAPI_UNSUPPORTED_KEY_TYPE`.
+///
+/// # Safety
+/// `jwk` is valid for `len` bytes; `out` is writable for `cap` bytes;
+/// `out_len` is writable; `err` is NULL or valid.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn fapi_jwk_thumbprint(
+    jwk: *const c_char,
+    len: usize,
+    out: *mut c_char,
+    cap: usize,
+    out_len: *mut usize,
+    err: *mut fapi_error_detail,
+) -> crate::fapi_result {
+    boundary(err, Where::Server, || {
+        // SAFETY: contract.
+        let (json, out) = unsafe {
+            (
+                ffi::bytes(jwk.cast::<u8>(), len, "jwk")?,
+                Out::text(out, cap, out_len, "out_len")?,
+            )
+        };
+        let jwk = PublicJwk::from_json(json).context("JWK")?;
+        out.put(jwk.thumbprint().to_b64().as_str().as_bytes())
+    })
+}
+
+/// Writes the JWK Set (`{"keys":[...]}`) of the public halves of `keys`,
+/// each with its `kid`, `alg` and `use`: what the server serves at its
+/// `jwks_uri`. Software and PKCS#11 keys alike.
+///
+/// # Safety
+/// `keys` points to `n` live keys; `out` is writable for `cap` bytes;
+/// `out_len` is writable; `err` is NULL or valid.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn fapi_jwks_write(
+    keys: *const *const fapi_key,
+    n: usize,
+    out: *mut c_char,
+    cap: usize,
+    out_len: *mut usize,
+    err: *mut fapi_error_detail,
+) -> crate::fapi_result {
+    boundary(err, Where::Server, || {
+        // SAFETY: contract: `keys` holds `n` key pointers.
+        let (ptrs, out) = unsafe {
+            (
+                ffi::slice(keys, n, "keys")?,
+                Out::text(out, cap, out_len, "out_len")?,
+            )
+        };
+        if n > fapi_core::jwk::MAX_JWKS_KEYS {
+            return Err(Failure::core(fapi_core::Error::TooLarge, "JWKS: more than 16 keys"));
+        }
+        let mut signers = Vec::with_capacity(n);
+        for ptr in ptrs {
+            // SAFETY: each entry is a live key per the contract (or NULL,
+            // which `arg` refuses).
+            signers.push(unsafe { ffi::arg(*ptr, "keys[i]") }?.signer());
+        }
+        let mut publics = Vec::with_capacity(n);
+        for s in &signers {
+            publics.push((s.public_key().context("JWKS")?, s.key_id()));
+        }
+        let jwks: Vec<PublicJwk<'_>> = publics
+            .iter()
+            .map(|(k, kid)| PublicJwk::new(k.clone(), Some(kid)))
+            .collect();
+        out.produce("JWKS", |buf| fapi_core::jwk::write_jwks(&jwks, buf).context("JWKS"))
+    })
+}
