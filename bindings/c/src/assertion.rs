@@ -18,7 +18,14 @@ use crate::replay::fapi_replay_cache;
 
 /// The claims of an assertion: `iss` = `sub` = `client_id`, `aud`, a fresh
 /// `jti`, `iat` and `exp`.
-fn claims(client_id: &str, audience: &str, jti: &str, iat: u64, exp: u64, out: &mut [u8]) -> Result<usize, Error> {
+fn claims(
+    client_id: &str,
+    audience: &str,
+    jti: &str,
+    iat: u64,
+    exp: u64,
+    out: &mut [u8],
+) -> Result<usize, Error> {
     let mut w = Writer::new(out);
     w.raw(b"{")?;
     w.key("iss")?;
@@ -77,18 +84,27 @@ pub unsafe extern "C" fn fapi_client_assertion_create(
             )
         };
         if lifetime == 0 {
-            return Err(Failure::core(Error::LifetimeTooShort, "client assertion lifetime"));
+            return Err(Failure::core(
+                Error::LifetimeTooShort,
+                "client assertion lifetime",
+            ));
         }
         if lifetime > DEFAULT_MAX_LIFETIME {
-            return Err(Failure::core(Error::LifetimeTooLong, "client assertion lifetime"));
+            return Err(Failure::core(
+                Error::LifetimeTooLong,
+                "client assertion lifetime",
+            ));
         }
         let exp = now
             .checked_add(lifetime)
             .ok_or_else(|| Failure::core(Error::LifetimeTooLong, "client assertion `exp`"))?;
         let jti = fresh_jti()?;
         let mut body = [0u8; 2048];
-        let n = claims(client_id, audience, &jti, now, exp, &mut body).context("client assertion")?;
-        let payload = body.get(..n).ok_or_else(|| Failure::core(Error::BufferTooSmall, "client assertion"))?;
+        let n =
+            claims(client_id, audience, &jti, now, exp, &mut body).context("client assertion")?;
+        let payload = body
+            .get(..n)
+            .ok_or_else(|| Failure::core(Error::BufferTooSmall, "client assertion"))?;
         let header = HeaderParams {
             typ: None,
             kid: Some(key.key_id()),

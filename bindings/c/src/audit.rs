@@ -104,7 +104,11 @@ pub unsafe extern "C" fn fapi_audit(
             FAPI_TLS_OLDER => TlsVersion::Older,
             FAPI_TLS_1_2 => TlsVersion::Tls12,
             FAPI_TLS_1_3 => TlsVersion::Tls13,
-            other => return Err(Failure::invalid(format!("{other} is not a fapi_tls_version"))),
+            other => {
+                return Err(Failure::invalid(format!(
+                    "{other} is not a fapi_tls_version"
+                )));
+            }
         };
         let config = ServerConfig {
             metadata,
@@ -128,7 +132,9 @@ pub unsafe extern "C" fn fapi_audit(
             .iter()
             .map(|f| match f.outcome {
                 Outcome::Pass => serde_json::json!({"id": f.id, "outcome": "pass"}),
-                Outcome::NotApplicable => serde_json::json!({"id": f.id, "outcome": "not_applicable"}),
+                Outcome::NotApplicable => {
+                    serde_json::json!({"id": f.id, "outcome": "not_applicable"})
+                }
                 Outcome::Fail(reason) => {
                     serde_json::json!({"id": f.id, "outcome": "fail", "reason": reason})
                 }
@@ -146,7 +152,11 @@ pub unsafe extern "C" fn fapi_audit(
             let failed: Vec<&str> = result.failures().map(|f| f.id).collect();
             Err(Failure::core(
                 Error::ProfileViolation,
-                &format!("metadata audit under {}: {} fail", profile.name, failed.join(", ")),
+                &format!(
+                    "metadata audit under {}: {} fail",
+                    profile.name,
+                    failed.join(", ")
+                ),
             ))
         }
     })

@@ -224,8 +224,12 @@ pub unsafe extern "C" fn fapi_verified_dpop_proof_jkt(
 ) -> crate::fapi_result {
     boundary(err, Where::Server, || {
         // SAFETY: contract.
-        let (proof, out) =
-            unsafe { (ffi::arg(proof, "proof")?, Out::text(out, cap, out_len, "out_len")?) };
+        let (proof, out) = unsafe {
+            (
+                ffi::arg(proof, "proof")?,
+                Out::text(out, cap, out_len, "out_len")?,
+            )
+        };
         out.put(proof.proof.jkt.to_b64().as_str().as_bytes())
     })
 }

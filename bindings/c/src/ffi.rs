@@ -6,7 +6,8 @@
 //! here; the API modules call these helpers and are otherwise safe Rust.
 
 use core::ffi::c_char;
-use std::panic::{AssertUnwindSafe, catch_unwind};
+use core::panic::AssertUnwindSafe;
+use std::panic::catch_unwind;
 
 use fapi_core::{Error, OAuthError, Site};
 
@@ -131,7 +132,11 @@ impl Failure {
 /// `server_error` for a failure of the server's own work, except the errors
 /// the core maps to `temporarily_unavailable` at every site.
 pub(crate) fn server_oauth_error(e: Error) -> OAuthError {
-    let sites = [Site::DpopProof, Site::ClientAuthentication, Site::TokenRequest];
+    let sites = [
+        Site::DpopProof,
+        Site::ClientAuthentication,
+        Site::TokenRequest,
+    ];
     if sites
         .iter()
         .all(|s| e.oauth_error(*s) == OAuthError::TemporarilyUnavailable)
@@ -241,7 +246,11 @@ pub(crate) unsafe fn write_c_string(buf: *mut c_char, cap: usize, text: &str) {
 ///
 /// # Safety
 /// `ptr` is NULL or valid for reads of `len` bytes for the call's duration.
-pub(crate) unsafe fn bytes<'a>(ptr: *const u8, len: usize, name: &str) -> Result<&'a [u8], Failure> {
+pub(crate) unsafe fn bytes<'a>(
+    ptr: *const u8,
+    len: usize,
+    name: &str,
+) -> Result<&'a [u8], Failure> {
     if len == 0 {
         return Ok(&[]);
     }
@@ -270,7 +279,9 @@ pub(crate) unsafe fn slice<'a, T>(ptr: *const T, n: usize, name: &str) -> Result
     if ptr.is_null() {
         return Err(Failure::null(name));
     }
-    if n.checked_mul(size_of::<T>()).is_none_or(|b| isize::try_from(b).is_err()) {
+    if n.checked_mul(size_of::<T>())
+        .is_none_or(|b| isize::try_from(b).is_err())
+    {
         return Err(Failure::invalid(format!(
             "argument `{name}`: size over PTRDIFF_MAX"
         )));
@@ -300,11 +311,14 @@ pub(crate) unsafe fn opt_bytes<'a>(
 ///
 /// # Safety
 /// As [`bytes`].
-pub(crate) unsafe fn text<'a>(ptr: *const c_char, len: usize, name: &str) -> Result<&'a str, Failure> {
+pub(crate) unsafe fn text<'a>(
+    ptr: *const c_char,
+    len: usize,
+    name: &str,
+) -> Result<&'a str, Failure> {
     // SAFETY: forwarded contract.
     let b = unsafe { bytes(ptr.cast::<u8>(), len, name) }?;
-    core::str::from_utf8(b)
-        .map_err(|_| Failure::invalid(format!("argument `{name}` is not UTF-8")))
+    core::str::from_utf8(b).map_err(|_| Failure::invalid(format!("argument `{name}` is not UTF-8")))
 }
 
 /// The UTF-8 text of an optional input: `None` for a NULL pointer.
@@ -337,7 +351,11 @@ pub struct fapi_str {
 ///
 /// # Safety
 /// `ptr` is NULL or valid for `n` values, each a valid pair.
-pub(crate) unsafe fn texts<'a>(ptr: *const fapi_str, n: usize, name: &str) -> Result<Vec<&'a str>, Failure> {
+pub(crate) unsafe fn texts<'a>(
+    ptr: *const fapi_str,
+    n: usize,
+    name: &str,
+) -> Result<Vec<&'a str>, Failure> {
     // SAFETY: forwarded contract.
     let items = unsafe { slice(ptr, n, name) }?;
     items
@@ -545,8 +563,10 @@ mod tests {
             panic!("boom");
         });
         assert_eq!(code, FAPI_PANIC);
+        // SAFETY: `report` NUL-terminated the buffer inside its capacity.
         let oauth = unsafe { core::ffi::CStr::from_ptr(oauth.as_ptr()) };
         assert_eq!(oauth.to_str().unwrap(), "server_error");
+        // SAFETY: as above.
         let msg = unsafe { core::ffi::CStr::from_ptr(msg.as_ptr()) };
         assert!(msg.to_str().unwrap().contains("panic"));
     }
@@ -554,10 +574,12 @@ mod tests {
     #[test]
     fn detail_is_truncated_and_terminated() {
         let mut small = [1 as c_char; 5];
+        // SAFETY: a local buffer of the stated length.
         unsafe { write_c_string(small.as_mut_ptr(), small.len(), "abcdefgh") };
         assert_eq!(small, [b'a', b'b', b'c', b'd', 0].map(|b| b as c_char));
         // A multi-byte character is never cut in half.
         let mut two = [1 as c_char; 3];
+        // SAFETY: a local buffer of the stated length.
         unsafe { write_c_string(two.as_mut_ptr(), two.len(), "aé") };
         assert_eq!(two[1], 0);
     }
@@ -568,7 +590,13 @@ mod tests {
             server_oauth_error(Error::SigningFailed),
             OAuthError::TemporarilyUnavailable
         );
-        assert_eq!(server_oauth_error(Error::InvalidKey), OAuthError::ServerError);
-        assert_eq!(server_oauth_error(Error::KeyNotFound), OAuthError::ServerError);
+        assert_eq!(
+            server_oauth_error(Error::InvalidKey),
+            OAuthError::ServerError
+        );
+        assert_eq!(
+            server_oauth_error(Error::KeyNotFound),
+            OAuthError::ServerError
+        );
     }
 }

@@ -62,7 +62,10 @@ pub unsafe extern "C" fn fapi_jwks_write(
             )
         };
         if n > fapi_core::jwk::MAX_JWKS_KEYS {
-            return Err(Failure::core(fapi_core::Error::TooLarge, "JWKS: more than 16 keys"));
+            return Err(Failure::core(
+                fapi_core::Error::TooLarge,
+                "JWKS: more than 16 keys",
+            ));
         }
         let mut signers = Vec::with_capacity(n);
         for ptr in ptrs {
@@ -78,6 +81,8 @@ pub unsafe extern "C" fn fapi_jwks_write(
             .iter()
             .map(|(k, kid)| PublicJwk::new(k.clone(), Some(kid)))
             .collect();
-        out.produce("JWKS", |buf| fapi_core::jwk::write_jwks(&jwks, buf).context("JWKS"))
+        out.produce("JWKS", |buf| {
+            fapi_core::jwk::write_jwks(&jwks, buf).context("JWKS")
+        })
     })
 }

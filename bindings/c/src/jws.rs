@@ -53,7 +53,9 @@ pub unsafe extern "C" fn fapi_jws_sign(
             kid: Some(key.key_id()),
             jwk: None,
         };
-        out.produce("JWS", |buf| jws::sign(key, &header, payload, buf).context("JWS"))
+        out.produce("JWS", |buf| {
+            jws::sign(key, &header, payload, buf).context("JWS")
+        })
     })
 }
 

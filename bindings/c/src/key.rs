@@ -17,9 +17,7 @@ use fapi_core::{Alg, Error, PublicJwk, PublicKey, Signer};
 use fapi_pkcs11::{HsmSigner, Pin, PoolConfig, SessionPool, Token};
 use zeroize::Zeroizing;
 
-use crate::ffi::{
-    self, Context, Failure, Out, Where, boundary, fapi_error_detail, hsm_failure,
-};
+use crate::ffi::{self, Context, Failure, Out, Where, boundary, fapi_error_detail, hsm_failure};
 use crate::pkcs11_uri::{self, PinSource};
 
 /// `fapi_alg`: a signature algorithm, as a number.
@@ -140,7 +138,9 @@ fn pkcs8_der(der: &[u8]) -> Result<Box<dyn Signer + Send + Sync>, Failure> {
                     &format!("PKCS#8: EC curve {curve} is not P-256 (F2-ALG)"),
                 ));
             }
-            Es256KeyPair::from_pkcs8(der).map(boxed).context("PKCS#8 P-256 key")
+            Es256KeyPair::from_pkcs8(der)
+                .map(boxed)
+                .context("PKCS#8 P-256 key")
         }
         OID_ED25519 => Ed25519KeyPair::from_pkcs8(der)
             .map(boxed)
@@ -194,7 +194,10 @@ struct PrivateJwk {
 
 fn b64_member(value: Option<&str>, name: &str) -> Result<Zeroizing<Vec<u8>>, Failure> {
     let value = value.ok_or_else(|| {
-        Failure::core(Error::InvalidKey, &format!("private JWK: `{name}` is missing"))
+        Failure::core(
+            Error::InvalidKey,
+            &format!("private JWK: `{name}` is missing"),
+        )
     })?;
     let mut out = Zeroizing::new(vec![0u8; value.len()]);
     let n = fapi_core::b64::decode(value.as_bytes(), &mut out)
@@ -224,7 +227,10 @@ pub(crate) fn software_from_jwk(json: &[u8]) -> Result<Box<dyn Signer + Send + S
                     x: fixed32(&b64_member(jwk.x.as_deref(), "x")?)?,
                     y: fixed32(&b64_member(jwk.y.as_deref(), "y")?)?,
                 };
-                (with_kid(k, jwk.kid.as_deref()), claimed_matches(public, claimed)?)
+                (
+                    with_kid(k, jwk.kid.as_deref()),
+                    claimed_matches(public, claimed)?,
+                )
             }
             ("OKP", Some("Ed25519")) => {
                 let k = Ed25519KeyPair::from_seed(&d).context("private JWK (Ed25519)")?;
@@ -232,7 +238,10 @@ pub(crate) fn software_from_jwk(json: &[u8]) -> Result<Box<dyn Signer + Send + S
                 let claimed = PublicKey::Ed25519 {
                     x: fixed32(&b64_member(jwk.x.as_deref(), "x")?)?,
                 };
-                (with_kid(k, jwk.kid.as_deref()), claimed_matches(public, claimed)?)
+                (
+                    with_kid(k, jwk.kid.as_deref()),
+                    claimed_matches(public, claimed)?,
+                )
             }
             #[cfg(feature = "rsa-signing")]
             ("RSA", None) => rsa_from_jwk(&jwk, &d)?,
@@ -257,8 +266,12 @@ pub(crate) fn software_from_jwk(json: &[u8]) -> Result<Box<dyn Signer + Send + S
 }
 
 fn fixed32(b: &[u8]) -> Result<[u8; 32], Failure> {
-    b.try_into()
-        .map_err(|_| Failure::core(Error::InvalidKey, "private JWK: a coordinate is not 32 bytes"))
+    b.try_into().map_err(|_| {
+        Failure::core(
+            Error::InvalidKey,
+            "private JWK: a coordinate is not 32 bytes",
+        )
+    })
 }
 
 fn claimed_matches(actual: PublicKey, claimed: PublicKey) -> Result<PublicKey, Failure> {
@@ -306,7 +319,8 @@ fn with_kid<K: WithKid>(k: K, kid: Option<&str>) -> Box<dyn Signer + Send + Sync
 
 #[cfg(feature = "rsa-signing")]
 fn uint(b: &[u8]) -> Result<pkcs1::UintRef<'_>, Failure> {
-    pkcs1::UintRef::new(b).map_err(|e| Failure::core(Error::InvalidKey, &format!("private JWK: {e}")))
+    pkcs1::UintRef::new(b)
+        .map_err(|e| Failure::core(Error::InvalidKey, &format!("private JWK: {e}")))
 }
 
 /// An RSA JWK, through the PKCS#1 `RSAPrivateKey` it is the members of
@@ -325,9 +339,14 @@ fn rsa_from_jwk(
     }
     let n = b64_member(jwk.n.as_deref(), "n")?;
     let e = b64_member(jwk.e.as_deref(), "e")?;
-    let member = |v: &Option<SecretText>, name| b64_member(v.as_ref().map(SecretText::as_str), name);
+    let member =
+        |v: &Option<SecretText>, name| b64_member(v.as_ref().map(SecretText::as_str), name);
     let (p, q) = (member(&jwk.p, "p")?, member(&jwk.q, "q")?);
-    let (dp, dq, qi) = (member(&jwk.dp, "dp")?, member(&jwk.dq, "dq")?, member(&jwk.qi, "qi")?);
+    let (dp, dq, qi) = (
+        member(&jwk.dp, "dp")?,
+        member(&jwk.dq, "dq")?,
+        member(&jwk.qi, "qi")?,
+    );
     let der = pkcs1::RsaPrivateKey {
         modulus: uint(&n)?,
         public_exponent: uint(&e)?,
@@ -345,7 +364,10 @@ fn rsa_from_jwk(
     let k = fapi_awslc::Ps256KeyPair::from_pkcs1_der(&der).context("private JWK (RSA)")?;
     let public = k.public_key().context("private JWK")?;
     let claimed = PublicKey::Rsa(fapi_core::jwk::RsaPublicKey::new(&n, &e).context("private JWK")?);
-    Ok((with_kid(k, jwk.kid.as_deref()), claimed_matches(public, claimed)?))
+    Ok((
+        with_kid(k, jwk.kid.as_deref()),
+        claimed_matches(public, claimed)?,
+    ))
 }
 
 fn generate(alg: Alg) -> Result<Box<dyn Signer + Send + Sync>, Failure> {
@@ -372,9 +394,8 @@ fn hsm_key(
     pin: Pin,
 ) -> Result<Box<dyn Signer + Send + Sync>, Failure> {
     let token = Token::open(module, token).map_err(|e| hsm_failure(&e))?;
-    let pool = Arc::new(
-        SessionPool::new(token, pin, PoolConfig::default()).map_err(|e| hsm_failure(&e))?,
-    );
+    let pool =
+        Arc::new(SessionPool::new(token, pin, PoolConfig::default()).map_err(|e| hsm_failure(&e))?);
     let info = fapi_pkcs11::keys::describe(&pool, key).map_err(|e| hsm_failure(&e))?;
     let signer = HsmSigner::new(pool, key, info.alg()).map_err(|e| hsm_failure(&e))?;
     Ok(boxed(signer))
@@ -591,7 +612,12 @@ pub unsafe extern "C" fn fapi_key_id(
 ) -> crate::fapi_result {
     boundary(err, Where::Server, || {
         // SAFETY: contract.
-        let (key, out) = unsafe { (ffi::arg(key, "key")?, Out::text(out, cap, out_len, "out_len")?) };
+        let (key, out) = unsafe {
+            (
+                ffi::arg(key, "key")?,
+                Out::text(out, cap, out_len, "out_len")?,
+            )
+        };
         out.put(key.signer().key_id().as_bytes())
     })
 }
@@ -656,9 +682,16 @@ pub unsafe extern "C" fn fapi_public_key_jwk(
 ) -> crate::fapi_result {
     boundary(err, Where::Server, || {
         // SAFETY: contract.
-        let (key, out) = unsafe { (ffi::arg(key, "key")?, Out::text(out, cap, out_len, "out_len")?) };
+        let (key, out) = unsafe {
+            (
+                ffi::arg(key, "key")?,
+                Out::text(out, cap, out_len, "out_len")?,
+            )
+        };
         let jwk = PublicJwk::new(key.key.clone(), None);
-        out.produce("public JWK", |buf| jwk.write_json(buf).context("public JWK"))
+        out.produce("public JWK", |buf| {
+            jwk.write_json(buf).context("public JWK")
+        })
     })
 }
 

@@ -3,8 +3,8 @@
 
 use core::ffi::c_char;
 
-use fapi_core::pkce::{self, Challenge, Pair};
 use fapi_core::Site;
+use fapi_core::pkce::{self, Challenge, Pair};
 
 use crate::ffi::{self, Context, Out, Where, boundary, fapi_error_detail};
 
@@ -60,8 +60,12 @@ pub unsafe extern "C" fn fapi_pkce_challenge(
 ) -> crate::fapi_result {
     boundary(err, Where::At(Site::TokenRequest), || {
         // SAFETY: contract.
-        let (verifier, out) =
-            unsafe { (ffi::text(verifier, len, "verifier")?, Out::text(out, cap, out_len, "out_len")?) };
+        let (verifier, out) = unsafe {
+            (
+                ffi::text(verifier, len, "verifier")?,
+                Out::text(out, cap, out_len, "out_len")?,
+            )
+        };
         let c = Challenge::s256(verifier).context("PKCE verifier")?;
         out.put(c.as_str().as_bytes())
     })

@@ -57,8 +57,14 @@ fn pct_decode(value: &str, name: &str) -> Result<Vec<u8>, UriError> {
     let mut it = value.bytes();
     while let Some(c) = it.next() {
         if c == b'%' {
-            let hi = it.next().and_then(|h| (h as char).to_digit(16)).ok_or_else(bad)?;
-            let lo = it.next().and_then(|l| (l as char).to_digit(16)).ok_or_else(bad)?;
+            let hi = it
+                .next()
+                .and_then(|h| (h as char).to_digit(16))
+                .ok_or_else(bad)?;
+            let lo = it
+                .next()
+                .and_then(|l| (l as char).to_digit(16))
+                .ok_or_else(bad)?;
             out.push(u8::try_from(hi * 16 + lo).map_err(|_| bad())?);
         } else {
             out.push(c);
@@ -151,9 +157,7 @@ pub fn parse(uri: &str) -> Result<KeyUri, UriError> {
             ));
         }
         (None, None) => {
-            return Err(UriError(
-                "PKCS#11 URI: `object` or `id` is required".into(),
-            ));
+            return Err(UriError("PKCS#11 URI: `object` or `id` is required".into()));
         }
     };
     Ok(KeyUri {

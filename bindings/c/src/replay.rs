@@ -65,7 +65,9 @@ pub unsafe extern "C" fn fapi_replay_cache_new(
     unsafe { ffi::clear_handle(out) };
     boundary(err, Where::Server, || {
         if capacity == 0 {
-            return Err(Failure::invalid("a replay cache holds at least 1 id".into()));
+            return Err(Failure::invalid(
+                "a replay cache holds at least 1 id".into(),
+            ));
         }
         let cache = fapi_replay_cache {
             entries: Mutex::new(HashMap::with_capacity(capacity.min(1 << 16))),

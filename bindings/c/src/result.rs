@@ -256,7 +256,8 @@ pub unsafe extern "C" fn fapi_result_name(
     boundary(err, Where::Server, || {
         // SAFETY: contract.
         let out = unsafe { Out::text(out, cap, out_len, "out_len") }?;
-        let name = name_of(code).ok_or_else(|| Failure::invalid(format!("{code} is not a fapi_result")))?;
+        let name = name_of(code)
+            .ok_or_else(|| Failure::invalid(format!("{code} is not a fapi_result")))?;
         out.put(name.as_bytes())
     })
 }

@@ -151,7 +151,11 @@ pub unsafe extern "C" fn fapi_access_token_issue(
                 ffi::opt_text(p.scope, p.scope_len, "params.scope")?,
                 ffi::opt_text(p.consent_id, p.consent_id_len, "params.consent_id")?,
                 ffi::opt_arg(p.dpop),
-                ffi::opt_bytes(p.client_cert_der, p.client_cert_der_len, "params.client_cert_der")?,
+                ffi::opt_bytes(
+                    p.client_cert_der,
+                    p.client_cert_der_len,
+                    "params.client_cert_der",
+                )?,
             )
         };
         // F2-SENDER: the binding comes from a verified proof or the TLS
@@ -241,8 +245,16 @@ pub unsafe extern "C" fn fapi_access_token_verify(
                 ffi::text(r.access_token, r.access_token_len, "request.access_token")?,
                 ffi::text(r.method, r.method_len, "request.method")?,
                 ffi::text(r.uri, r.uri_len, "request.uri")?,
-                ffi::opt_bytes(r.dpop_proof.cast::<u8>(), r.dpop_proof_len, "request.dpop_proof")?,
-                ffi::opt_bytes(r.client_cert_der, r.client_cert_der_len, "request.client_cert_der")?,
+                ffi::opt_bytes(
+                    r.dpop_proof.cast::<u8>(),
+                    r.dpop_proof_len,
+                    "request.dpop_proof",
+                )?,
+                ffi::opt_bytes(
+                    r.client_cert_der,
+                    r.client_cert_der_len,
+                    "request.client_cert_der",
+                )?,
             )
         };
         let verified_proof = match proof {
@@ -289,22 +301,25 @@ pub unsafe extern "C" fn fapi_access_token_verify(
         if let Some(x5t) = claims.cnf_x5t_s256 {
             let _ = cnf.insert("x5t#S256".into(), x5t.into());
         }
-        let mut doc = serde_json::json!({
-            "iss": issuer,
-            "sub": claims.subject,
-            "aud": audience,
-            "client_id": claims.client_id,
-            "jti": claims.jti,
-            "exp": claims.exp,
-            "iat": claims.iat,
-            "cnf": cnf,
-        });
+        let mut doc = serde_json::Map::new();
+        let mut put = |name: &str, value: serde_json::Value| {
+            let _ = doc.insert(name.to_owned(), value);
+        };
+        put("iss", issuer.into());
+        put("sub", claims.subject.into());
+        put("aud", audience.into());
+        put("client_id", claims.client_id.into());
+        put("jti", claims.jti.into());
+        put("exp", claims.exp.into());
+        put("iat", claims.iat.into());
+        put("cnf", cnf.into());
         if let Some(scope) = claims.scope {
-            doc["scope"] = scope.into();
+            put("scope", scope.into());
         }
         if let (Some(name), Some(id)) = (profile.consent_claim, claims.consent_id) {
-            doc[name] = id.into();
+            put(name, id.into());
         }
+        let doc = serde_json::Value::Object(doc);
         out.put(doc.to_string().as_bytes())
     })
 }

@@ -1,7 +1,8 @@
 """The fapi C API from Python through ctypes alone (no compiled extension):
 how a server that is not written in Rust sees fapi.
 
-    FAPI_LIB=target/debug/libfapi.so python3 -m unittest bindings/c/tests/python/test_fapi.py
+    bash .ci/capi   # or, after it: cd bindings/c/tests/python &&
+    FAPI_LIB=../../../../target/capi/stage/lib/libfapi.so python3 -m unittest -v test_fapi
 
 Known answers: RFC 7638 §3.1 and RFC 8037 A.3 (JWK thumbprints), RFC 7636
 Appendix B (PKCE S256). Round trips: a DPoP proof, a DPoP-bound access
@@ -16,7 +17,7 @@ import time
 import unittest
 from ctypes import Structure, byref, c_char_p, c_size_t, c_uint32, c_uint64, c_void_p
 
-LIB = ctypes.CDLL(os.environ.get("FAPI_LIB", "target/debug/libfapi.so"))
+LIB = ctypes.CDLL(os.environ.get("FAPI_LIB", "target/capi/stage/lib/libfapi.so"))
 
 FAPI_OK = 0
 FAPI_PKCE_MISMATCH = 502
