@@ -91,9 +91,18 @@ fn main() {
     let null = core::ptr::null_mut();
     // SAFETY: valid pairs and out-pointers, as the header documents.
     unsafe {
-        assert_eq!(fapi_ffi::key::fapi_key_from_pkcs8(der.as_ptr(), der.len(), &mut c_key, null), 0);
-        assert_eq!(fapi_ffi::profile::fapi_profile_get(ptr("fapi2"), 5, &mut profile, null), 0);
-        assert_eq!(fapi_ffi::replay::fapi_replay_cache_new(16, &mut cache, null), 0);
+        assert_eq!(
+            fapi_ffi::key::fapi_key_from_pkcs8(der.as_ptr(), der.len(), &mut c_key, null),
+            0
+        );
+        assert_eq!(
+            fapi_ffi::profile::fapi_profile_get(ptr("fapi2"), 5, &mut profile, null),
+            0
+        );
+        assert_eq!(
+            fapi_ffi::replay::fapi_replay_cache_new(16, &mut cache, null),
+            0
+        );
     }
     // The client's DPoP proof, verified once: the binding of both tokens.
     let mut client_c: *mut fapi_key = core::ptr::null_mut();
@@ -153,7 +162,9 @@ fn main() {
     }
     let mut raw = [0u8; 32];
     let jkt_text = core::str::from_utf8(&jkt[..jkt_len]).expect("jkt");
-    let n = fapi_core::b64::decode(jkt_text.as_bytes(), &mut raw).expect("jkt").len();
+    let n = fapi_core::b64::decode(jkt_text.as_bytes(), &mut raw)
+        .expect("jkt")
+        .len();
     assert_eq!(n, 32);
 
     let rust_params = AccessTokenParams {
