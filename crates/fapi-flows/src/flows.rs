@@ -595,40 +595,37 @@ pub fn run_flow(world: &World, flow: Flow) -> Result<FlowReport, FlowFailure> {
     // CDR-CODE-FLOW, BG-CODE-FLOW: the client's own client credentials
     // token (no user, no consent, but the resource's scope) at the user's
     // resources.
-    let cc = token_credentials(world, client)
-        .and_then(|c| server.token_client_credentials(&c, flow.scope()));
-    match (&cc, flow, payment_id.as_deref()) {
-        (Ok(cc), Flow::AccountInformation, _) => run.attack(
+    let cc = run.step(
+        "client credentials token for the user-data attacks",
+        &["CDR-CODE-FLOW", "BG-CODE-FLOW"],
+        token_credentials(world, client)
+            .and_then(|c| server.token_client_credentials(&c, flow.scope())),
+    )?;
+    match payment_id.as_deref() {
+        None => run.attack(
             "client-credentials-token-reads-accounts",
             "A1",
             (Error::InsufficientScope, OAuthError::InsufficientScope),
-            resource_request(client, rs, "GET", "/accounts", cc, b"").and_then(|r| rs.accounts(&r)),
+            resource_request(client, rs, "GET", "/accounts", &cc, b"")
+                .and_then(|r| rs.accounts(&r)),
         ),
-        (Ok(cc), Flow::Payment, Some(id)) => {
+        Some(id) => {
             let path = format!("/domestic-payments/{id}");
             run.attack(
                 "client-credentials-token-reads-payment",
                 "A1",
                 (Error::InsufficientScope, OAuthError::InsufficientScope),
-                resource_request(client, rs, "GET", &path, cc, b"")
+                resource_request(client, rs, "GET", &path, &cc, b"")
                     .and_then(|r| rs.payment_status(&r, id)),
             );
             run.attack(
                 "client-credentials-token-confirms-funds",
                 "A1",
                 (Error::InsufficientScope, OAuthError::InsufficientScope),
-                resource_request(client, rs, "POST", "/funds-confirmations", cc, b"{}")
+                resource_request(client, rs, "POST", "/funds-confirmations", &cc, b"{}")
                     .and_then(|r| rs.funds_confirmation(&r)),
             );
         }
-        (Err(e), _, _) => {
-            let _ = run.step(
-                "client credentials token for the attack",
-                &[],
-                Err::<(), _>(*e),
-            )?;
-        }
-        (Ok(_), Flow::Payment, None) => {}
     }
     // OB-REQOBJ: where the profile requires signed requests, the same
     // request as plain form parameters at the PAR endpoint, and (where PAR
