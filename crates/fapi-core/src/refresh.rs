@@ -139,6 +139,15 @@ pub fn allowed_lifetime(profile: &Profile, grant: &RefreshGrant) -> Option<Secon
 
 /// [`allowed_lifetime`] for a sharing duration (seconds) rather than a
 /// grant.
+///
+/// ```
+/// use fapi_core::profile::{Profile, Seconds};
+/// // FAPI 2.0 bounds no refresh lifetime, except that 0 is none.
+/// assert_eq!(
+///     fapi_core::refresh::lifetime_for(&Profile::FAPI2, None),
+///     Some(Seconds::between(1, u64::MAX))
+/// );
+/// ```
 #[must_use]
 pub fn lifetime_for(profile: &Profile, sharing_duration: Option<u64>) -> Option<Seconds> {
     let range = profile.refresh_token_ttl;
