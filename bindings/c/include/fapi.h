@@ -494,6 +494,11 @@ typedef struct fapi_resource_request {
 // `Error::InvalidParameter`: The request is missing a parameter or has an invalid one.
 #define FAPI_INVALID_PARAMETER 810
 
+// `Error::SignedRequestRequired`: The profile requires the authorization
+// request as a signed request object (RFC 9101, OB-REQOBJ) and it came as
+// plain parameters.
+#define FAPI_SIGNED_REQUEST_REQUIRED 811
+
 // `Error::StoreFull`: A fixed-capacity store is full of live entries; nothing was evicted.
 #define FAPI_STORE_FULL 900
 

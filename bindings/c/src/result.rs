@@ -142,6 +142,10 @@ pub const FAPI_INSUFFICIENT_SCOPE: fapi_result = 808;
 pub const FAPI_TOKEN_INACTIVE: fapi_result = 809;
 /// `Error::InvalidParameter`: The request is missing a parameter or has an invalid one.
 pub const FAPI_INVALID_PARAMETER: fapi_result = 810;
+/// `Error::SignedRequestRequired`: The profile requires the authorization
+/// request as a signed request object (RFC 9101, OB-REQOBJ) and it came as
+/// plain parameters.
+pub const FAPI_SIGNED_REQUEST_REQUIRED: fapi_result = 811;
 /// `Error::StoreFull`: A fixed-capacity store is full of live entries; nothing was evicted.
 pub const FAPI_STORE_FULL: fapi_result = 900;
 /// `Error::StoreFailed`: A store backend failed.
