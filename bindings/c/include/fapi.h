@@ -572,6 +572,12 @@ extern "C" {
 // a fresh 128-bit `jti`, `iat` = `now`, `exp` = `now + lifetime`. The
 // lifetime is 1 to 60 s: what servers accept by default.
 //
+// ```c
+// char a[2048]; size_t n;
+// fapi_client_assertion_create(client_key, "c1", 2, "https://as.example", 18, time(NULL), 60,
+//                              a, sizeof a, &n, &err);
+// ```
+//
 // # Safety
 // `key` is a live key; the pairs are valid; `out` is writable for `cap`
 // bytes; `out_len` is writable; `err` is NULL or valid.
@@ -595,6 +601,14 @@ fapi_result fapi_client_assertion_create(const struct fapi_key *key,
 // of at most 60 s (`FAPI_LIFETIME_TOO_LONG`), `iat`/`nbf` at most 10 s
 // ahead, and the `jti` used once (recorded in `cache`: `FAPI_REPLAY`).
 // Refusals map to `invalid_client`.
+//
+// ```c
+// fapi_str aud[] = {{"https://as.example/token", 24}};
+// if (fapi_client_assertion_verify(profile, a, a_len, "c1", 2, jwks, jwks_len,
+//                                  "https://as.example", 18, aud, 1, jtis, time(NULL), &err)
+//     != FAPI_OK)
+//     /* 401 {"error":"invalid_client"} */;
+// ```
 //
 // # Safety
 // `profile` is from `fapi_profile_get`; the pairs are valid; `endpoints`
@@ -625,6 +639,15 @@ fapi_result fapi_client_assertion_verify(const struct fapi_profile *profile,
 // errors (`FAPI_DUPLICATE_MEMBER`, `FAPI_JSON`, `FAPI_TOO_LARGE`) for a
 // metadata document that does not parse (F2-METADATA, OFB-METADATA).
 //
+// ```c
+// fapi_server_config cfg = {.metadata = md, .metadata_len = strlen(md),
+//     .access_token_ttl = 300, .code_ttl = 60, .par_ttl = 90, .codes_single_use = true,
+//     .https_redirects_only = true, .tls_min_version = FAPI_TLS_1_2};
+// char report[16384]; size_t n;
+// fapi_result r = fapi_audit(profile, &cfg, report, sizeof report, &n, &err);
+// /* FAPI_OK, or FAPI_PROFILE_VIOLATION with the failures in the report */
+// ```
+//
 // # Safety
 // `profile` is from `fapi_profile_get`; `config` is valid with valid
 // pairs and arrays; `report` is writable for `cap` bytes; `report_len` is
@@ -639,6 +662,13 @@ fapi_result fapi_audit(const struct fapi_profile *profile,
 // Makes a DPoP proof signed by `key` (the client's): header `typ`
 // `dpop+jwt` with the public key as `jwk`, claims `jti` (fresh, 128 bits),
 // `htm`, `htu`, `iat`, `ath` (when an access token is given) and `nonce`.
+//
+// ```c
+// fapi_dpop_proof_params p = {"POST", 4, "https://as.example/token", 24, time(NULL),
+//                             NULL, 0, NULL, 0};
+// char proof[2048]; size_t n;
+// fapi_dpop_proof_create(client_key, &p, proof, sizeof proof, &n, &err);
+// ```
 //
 // # Safety
 // `key` is a live key; `params` is valid with valid pairs; `out` is
@@ -659,6 +689,14 @@ fapi_result fapi_dpop_proof_create(const struct fapi_key *key,
 // `verified` is not NULL, a handle to the verified proof there.
 // Refusals map to `invalid_dpop_proof`.
 //
+// ```c
+// fapi_dpop_request rq = {"POST", 4, "https://as.example/token", 24, NULL, 0};
+// char jkt[43]; size_t n;
+// fapi_verified_dpop_proof *proof = NULL;
+// fapi_dpop_proof_verify(profile, header, header_len, &rq, jtis, time(NULL), jkt, sizeof jkt, &n,
+//                        &proof, &err);
+// ```
+//
 // # Safety
 // `profile` is from `fapi_profile_get`; the pairs are valid; `request` is
 // valid; `cache` is a live cache; `jkt` is writable for `jkt_cap` bytes;
@@ -677,6 +715,11 @@ fapi_result fapi_dpop_proof_verify(const struct fapi_profile *profile,
                                    struct fapi_error_detail *err);
 
 // Writes the `jkt` of a verified proof (43 characters).
+//
+// ```c
+// char jkt[43]; size_t n;
+// fapi_verified_dpop_proof_jkt(proof, jkt, sizeof jkt, &n, &err); /* the code's dpop_jkt */
+// ```
 //
 // # Safety
 // `proof` is a live verified proof; `out` is writable for `cap` bytes;
@@ -699,6 +742,11 @@ void fapi_verified_dpop_proof_free(struct fapi_verified_dpop_proof *proof);
 // members is `FAPI_PRIVATE_KEY_MEMBER`; key types outside F2-ALG are
 // `FAPI_UNSUPPORTED_KEY_TYPE`.
 //
+// ```c
+// char jkt[43]; size_t n;
+// fapi_jwk_thumbprint(jwk, strlen(jwk), jkt, sizeof jkt, &n, &err);
+// ```
+//
 // # Safety
 // `jwk` is valid for `len` bytes; `out` is writable for `cap` bytes;
 // `out_len` is writable; `err` is NULL or valid.
@@ -713,6 +761,12 @@ fapi_result fapi_jwk_thumbprint(const char *jwk,
 // each with its `kid`, `alg` and `use`: what the server serves at its
 // `jwks_uri`. Software and PKCS#11 keys alike.
 //
+// ```c
+// const fapi_key *keys[] = {current, previous};
+// char jwks[8192]; size_t n;
+// fapi_jwks_write(keys, 2, jwks, sizeof jwks, &n, &err); /* serve at jwks_uri */
+// ```
+//
 // # Safety
 // `keys` points to `n` live keys; `out` is writable for `cap` bytes;
 // `out_len` is writable; `err` is NULL or valid.
@@ -725,6 +779,11 @@ fapi_result fapi_jwks_write(const struct fapi_key *const *keys,
 
 // Signs `payload` as a compact JWS with `key`: header `alg` (the key's),
 // `typ` (when not NULL) and `kid` (the key id).
+//
+// ```c
+// char jws[4096]; size_t n;
+// fapi_jws_sign(key, "JWT", 3, payload, payload_len, jws, sizeof jws, &n, &err);
+// ```
 //
 // # Safety
 // Each (pointer, length) pair is valid; `key` is a live key; `out` is
@@ -744,6 +803,13 @@ fapi_result fapi_jws_sign(const struct fapi_key *key,
 // list: `FAPI_ALG_NOT_ALLOWED`) and be the key's (`FAPI_KEY_ALG_MISMATCH`);
 // `typ`, when not NULL, must match; embedded keys, `crit` and `b64:false`
 // are refused. The decoded payload is written to `payload_out`.
+//
+// ```c
+// fapi_alg algs[] = {FAPI_ALG_PS256, FAPI_ALG_ES256};
+// uint8_t payload[4096]; size_t n;
+// fapi_result r = fapi_jws_verify(jws, jws_len, pub, algs, 2, NULL, 0, payload, sizeof payload,
+//                                 &n, &err);
+// ```
 //
 // # Safety
 // Each (pointer, length) pair is valid; `key` is a live public key;
@@ -766,6 +832,13 @@ fapi_result fapi_jws_verify(const char *jws,
 // `FAPI_MISSING_CLAIM`; passed: `FAPI_EXPIRED`), `nbf` (`FAPI_NOT_YET_VALID`),
 // `iat` (`FAPI_ISSUED_IN_FUTURE`), `iss` (`FAPI_WRONG_ISSUER`) and `aud`
 // (`FAPI_WRONG_AUDIENCE`). The claims JSON is written to `claims_out`.
+//
+// ```c
+// fapi_jwt_expectations ex = {"JWT", 3, "https://as.example", 18, NULL, 0, time(NULL), 10};
+// fapi_alg algs[] = {FAPI_ALG_ES256};
+// char claims[4096]; size_t n;
+// fapi_jwt_verify(jwt, jwt_len, pub, algs, 1, &ex, claims, sizeof claims, &n, &err);
+// ```
 //
 // # Safety
 // Each (pointer, length) pair is valid; `key` is a live public key;
@@ -804,6 +877,12 @@ fapi_result fapi_key_generate(fapi_alg alg,
 // curves and key types are `FAPI_UNSUPPORTED_KEY_TYPE`, encrypted
 // documents too. The key id is the key's RFC 7638 thumbprint.
 //
+// ```c
+// fapi_key *key = NULL;
+// if (fapi_key_from_pkcs8((const uint8_t *)pem, strlen(pem), &key, &err) != FAPI_OK)
+//     fprintf(stderr, "%s\n", err.message);
+// ```
+//
 // # Safety
 // `data` is valid for `len` bytes; `out` is writable; `err` is NULL or
 // valid.
@@ -814,6 +893,11 @@ fapi_result fapi_key_from_pkcs8(const uint8_t *data,
 
 // Loads a software key from a private JWK (EC P-256, OKP Ed25519 or RSA).
 // Its `kid`, when present, is the key id; otherwise the thumbprint is.
+//
+// ```c
+// fapi_key *key = NULL;
+// fapi_key_from_jwk(jwk, strlen(jwk), &key, &err);
+// ```
 //
 // # Safety
 // `json` is valid for `len` bytes; `out` is writable; `err` is NULL or
@@ -833,6 +917,13 @@ fapi_result fapi_key_from_jwk(const char *json,
 // missing key is `FAPI_KEY_NOT_FOUND`; a key outside F2-ALG is
 // `FAPI_WEAK_KEY` or `FAPI_UNSUPPORTED_KEY_TYPE`.
 //
+// ```c
+// const char *uri = "pkcs11:token=fapi;object=as-signing"
+//                   "?module-path=/usr/lib/softhsm/libsofthsm2.so&pin-source=file:/run/pin";
+// fapi_key *key = NULL;
+// fapi_key_from_pkcs11_uri(uri, strlen(uri), &key, &err);
+// ```
+//
 // # Safety
 // `uri` is valid for `len` bytes; `out` is writable; `err` is NULL or
 // valid.
@@ -844,6 +935,12 @@ fapi_result fapi_key_from_pkcs11_uri(const char *uri,
 // Loads the private key labelled `key_label` from the PKCS#11 token
 // labelled `token_label` of the module at `module_path`, logging in with
 // `pin`. Errors as [`fapi_key_from_pkcs11_uri`].
+//
+// ```c
+// fapi_key *key = NULL;
+// fapi_key_from_pkcs11(module, strlen(module), "fapi", 4, "as-signing", 10, pin, strlen(pin),
+//                      &key, &err);
+// ```
 //
 // # Safety
 // Each (pointer, length) pair is valid; `out` is writable; `err` is NULL
@@ -861,12 +958,22 @@ fapi_result fapi_key_from_pkcs11(const char *module_path,
 
 // Frees a key. `NULL` is fine.
 //
+// ```c
+// fapi_key_free(key);
+// fapi_key_free(NULL); /* fine */
+// ```
+//
 // # Safety
 // `key` is NULL or a key from this library, not yet freed and used by no
 // other call.
 void fapi_key_free(struct fapi_key *key);
 
 // Writes the key's algorithm (`FAPI_ALG_*`) to `*alg`.
+//
+// ```c
+// fapi_alg alg;
+// fapi_key_alg(key, &alg, &err); /* FAPI_ALG_ES256, ... */
+// ```
 //
 // # Safety
 // `key` is a live key; `alg` is writable; `err` is NULL or valid.
@@ -875,6 +982,11 @@ fapi_result fapi_key_alg(const struct fapi_key *key,
                          struct fapi_error_detail *err);
 
 // Writes the key id (the `kid` of the JWS headers and of the JWKS).
+//
+// ```c
+// char kid[128]; size_t kid_len;
+// fapi_key_id(key, kid, sizeof kid, &kid_len, &err);
+// ```
 //
 // # Safety
 // `key` is a live key; `out` is writable for `cap` bytes; `out_len` is
@@ -887,6 +999,13 @@ fapi_result fapi_key_id(const struct fapi_key *key,
 
 // Makes the public key of `key`, for verifying what it signs.
 //
+// ```c
+// fapi_public_key *pub = NULL;
+// fapi_key_public(key, &pub, &err);
+// /* ... */
+// fapi_public_key_free(pub);
+// ```
+//
 // # Safety
 // `key` is a live key; `out` is writable; `err` is NULL or valid.
 fapi_result fapi_key_public(const struct fapi_key *key,
@@ -895,6 +1014,11 @@ fapi_result fapi_key_public(const struct fapi_key *key,
 
 // Parses a public JWK (EC P-256, OKP Ed25519, RSA of at least 2048 bits).
 // A JWK with private members is `FAPI_PRIVATE_KEY_MEMBER`.
+//
+// ```c
+// fapi_public_key *as_key = NULL;
+// fapi_public_key_from_jwk(jwk, strlen(jwk), &as_key, &err);
+// ```
 //
 // # Safety
 // `json` is valid for `len` bytes; `out` is writable; `err` is NULL or
@@ -905,6 +1029,11 @@ fapi_result fapi_public_key_from_jwk(const char *json,
                                      struct fapi_error_detail *err);
 
 // Writes the public key as a JWK (`kty`, the key members, `alg`, `use`).
+//
+// ```c
+// char jwk[2048]; size_t n;
+// fapi_public_key_jwk(pub, jwk, sizeof jwk, &n, &err);
+// ```
 //
 // # Safety
 // `key` is a live public key; `out` is writable for `cap` bytes;
@@ -925,6 +1054,11 @@ void fapi_public_key_free(struct fapi_public_key *key);
 // Makes a fresh PKCE pair: a 43-character code verifier of 256 random bits
 // and its S256 challenge (43 characters each).
 //
+// ```c
+// char verifier[FAPI_PKCE_LEN], challenge[FAPI_PKCE_LEN]; size_t vn, cn;
+// fapi_pkce_pair(verifier, sizeof verifier, &vn, challenge, sizeof challenge, &cn, &err);
+// ```
+//
 // # Safety
 // Each output buffer is writable for its capacity; each out-length is
 // writable; `err` is NULL or valid.
@@ -939,6 +1073,12 @@ fapi_result fapi_pkce_pair(char *verifier,
 // Writes the S256 challenge of `verifier` (43 characters). A verifier that
 // is not 43 to 128 unreserved characters is `FAPI_PKCE_VERIFIER_FORMAT`.
 //
+// ```c
+// char c[FAPI_PKCE_LEN]; size_t n;
+// fapi_pkce_challenge("dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk", 43, c, sizeof c, &n, &err);
+// /* c: E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM (RFC 7636 Appendix B) */
+// ```
+//
 // # Safety
 // `verifier` is valid for `len` bytes; `out` is writable for `cap` bytes;
 // `out_len` is writable; `err` is NULL or valid.
@@ -952,6 +1092,11 @@ fapi_result fapi_pkce_challenge(const char *verifier,
 // The token endpoint's check (F2-PKCE): `verifier` against the stored S256
 // `challenge`, in constant time. `FAPI_PKCE_VERIFIER_FORMAT` for a
 // malformed verifier, `FAPI_PKCE_MISMATCH` otherwise; both `invalid_grant`.
+//
+// ```c
+// if (fapi_pkce_verify(verifier, verifier_len, stored_challenge, 43, &err) != FAPI_OK)
+//     /* 400 {"error":"invalid_grant"} */;
+// ```
 //
 // # Safety
 // Each (pointer, length) pair is valid; `err` is NULL or valid.
@@ -981,6 +1126,11 @@ fapi_result fapi_profile_get(const char *name,
 // Makes a replay cache holding up to `capacity` live ids (at least 1).
 // One cache may serve DPoP proofs and client assertions together.
 //
+// ```c
+// fapi_replay_cache *jtis = NULL;
+// fapi_replay_cache_new(100000, &jtis, &err); /* one per server, shared by its threads */
+// ```
+//
 // # Safety
 // `out` is writable; `err` is NULL or valid.
 fapi_result fapi_replay_cache_new(size_t capacity,
@@ -998,6 +1148,11 @@ void fapi_replay_cache_free(struct fapi_replay_cache *cache);
 // `bad_signature`, `insufficient_size`, ...). An unknown code is
 // `FAPI_INVALID_ARGUMENT`.
 //
+// ```c
+// char name[64]; size_t n;
+// fapi_result_name(FAPI_DPOP_ATH, name, sizeof name, &n, NULL); /* "dpop_ath" */
+// ```
+//
 // # Safety
 // `out` is writable for `cap` bytes; `out_len` is writable; `err` is NULL
 // or valid.
@@ -1010,6 +1165,12 @@ fapi_result fapi_result_name(fapi_result code,
 // Writes the OAuth error code (`invalid_token`, `invalid_dpop_proof`,
 // `use_dpop_nonce`, ...) a server answers with when `code` happens at
 // `site` (`FAPI_SITE_*`). The C API's own codes are `server_error`.
+//
+// ```c
+// char e[FAPI_OAUTH_ERROR_MAX]; size_t n;
+// fapi_result_oauth_error(FAPI_BAD_SIGNATURE, FAPI_SITE_DPOP_PROOF, e, sizeof e, &n, NULL);
+// /* "invalid_dpop_proof" */
+// ```
 //
 // # Safety
 // `out` is writable for `cap` bytes; `out_len` is writable; `err` is NULL
@@ -1028,6 +1189,15 @@ fapi_result fapi_result_oauth_error(fapi_result code,
 // token without a sender constraint the profile allows
 // (`FAPI_SENDER_CONSTRAINT_MISSING`, F2-SENDER), both constraints at once
 // (`FAPI_INVALID_PARAMETER`).
+//
+// ```c
+// fapi_access_token_params t = {.issuer = "https://as.example", .issuer_len = 18,
+//     .subject = "alice", .subject_len = 5, .audience = "https://rs.example", .audience_len = 18,
+//     .client_id = "c1", .client_id_len = 2, .issued_at = time(NULL), .lifetime = 300,
+//     .dpop = verified_proof};
+// char token[4096]; size_t n;
+// fapi_access_token_issue(profile, key, &t, token, sizeof token, &n, &err);
+// ```
 //
 // # Safety
 // `profile` is from `fapi_profile_get`; `key` is a live key; `params` is
@@ -1058,6 +1228,16 @@ fapi_result fapi_access_token_issue(const struct fapi_profile *profile,
 // The verified claims are written to `claims_out` as JSON: `iss`, `sub`,
 // `aud`, `client_id`, `scope`, `jti`, `exp`, `iat`, `cnf` and the
 // profile's consent claim.
+//
+// ```c
+// fapi_token_expectations ex = {"https://as.example", 18, "https://rs.example", 18, 10};
+// fapi_resource_request rq = {token, token_len, "GET", 3, uri, strlen(uri),
+//                             dpop_header, dpop_len, NULL, 0, time(NULL)};
+// char claims[4096]; size_t n;
+// if (fapi_access_token_verify(profile, as_key, &ex, &rq, jtis, claims, sizeof claims, &n, &err)
+//     != FAPI_OK)
+//     /* WWW-Authenticate: DPoP error="<err.oauth_error>" */;
+// ```
 //
 // # Safety
 // `profile` is from `fapi_profile_get`; `as_key` is a live public key;

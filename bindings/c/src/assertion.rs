@@ -55,6 +55,12 @@ fn claims(
 /// a fresh 128-bit `jti`, `iat` = `now`, `exp` = `now + lifetime`. The
 /// lifetime is 1 to 60 s: what servers accept by default.
 ///
+/// ```c
+/// char a[2048]; size_t n;
+/// fapi_client_assertion_create(client_key, "c1", 2, "https://as.example", 18, time(NULL), 60,
+///                              a, sizeof a, &n, &err);
+/// ```
+///
 /// # Safety
 /// `key` is a live key; the pairs are valid; `out` is writable for `cap`
 /// bytes; `out_len` is writable; `err` is NULL or valid.
@@ -124,6 +130,14 @@ pub unsafe extern "C" fn fapi_client_assertion_create(
 /// of at most 60 s (`FAPI_LIFETIME_TOO_LONG`), `iat`/`nbf` at most 10 s
 /// ahead, and the `jti` used once (recorded in `cache`: `FAPI_REPLAY`).
 /// Refusals map to `invalid_client`.
+///
+/// ```c
+/// fapi_str aud[] = {{"https://as.example/token", 24}};
+/// if (fapi_client_assertion_verify(profile, a, a_len, "c1", 2, jwks, jwks_len,
+///                                  "https://as.example", 18, aud, 1, jtis, time(NULL), &err)
+///     != FAPI_OK)
+///     /* 401 {"error":"invalid_client"} */;
+/// ```
 ///
 /// # Safety
 /// `profile` is from `fapi_profile_get`; the pairs are valid; `endpoints`

@@ -66,6 +66,15 @@ pub struct fapi_server_config {
 /// errors (`FAPI_DUPLICATE_MEMBER`, `FAPI_JSON`, `FAPI_TOO_LARGE`) for a
 /// metadata document that does not parse (F2-METADATA, OFB-METADATA).
 ///
+/// ```c
+/// fapi_server_config cfg = {.metadata = md, .metadata_len = strlen(md),
+///     .access_token_ttl = 300, .code_ttl = 60, .par_ttl = 90, .codes_single_use = true,
+///     .https_redirects_only = true, .tls_min_version = FAPI_TLS_1_2};
+/// char report[16384]; size_t n;
+/// fapi_result r = fapi_audit(profile, &cfg, report, sizeof report, &n, &err);
+/// /* FAPI_OK, or FAPI_PROFILE_VIOLATION with the failures in the report */
+/// ```
+///
 /// # Safety
 /// `profile` is from `fapi_profile_get`; `config` is valid with valid
 /// pairs and arrays; `report` is writable for `cap` bytes; `report_len` is

@@ -99,6 +99,13 @@ pub(crate) fn verify(
 /// `dpop+jwt` with the public key as `jwk`, claims `jti` (fresh, 128 bits),
 /// `htm`, `htu`, `iat`, `ath` (when an access token is given) and `nonce`.
 ///
+/// ```c
+/// fapi_dpop_proof_params p = {"POST", 4, "https://as.example/token", 24, time(NULL),
+///                             NULL, 0, NULL, 0};
+/// char proof[2048]; size_t n;
+/// fapi_dpop_proof_create(client_key, &p, proof, sizeof proof, &n, &err);
+/// ```
+///
 /// # Safety
 /// `key` is a live key; `params` is valid with valid pairs; `out` is
 /// writable for `cap` bytes; `out_len` is writable; `err` is NULL or valid.
@@ -152,6 +159,14 @@ pub unsafe extern "C" fn fapi_dpop_proof_create(
 /// Writes the proof key's thumbprint (`jkt`, 43 characters) and, when
 /// `verified` is not NULL, a handle to the verified proof there.
 /// Refusals map to `invalid_dpop_proof`.
+///
+/// ```c
+/// fapi_dpop_request rq = {"POST", 4, "https://as.example/token", 24, NULL, 0};
+/// char jkt[43]; size_t n;
+/// fapi_verified_dpop_proof *proof = NULL;
+/// fapi_dpop_proof_verify(profile, header, header_len, &rq, jtis, time(NULL), jkt, sizeof jkt, &n,
+///                        &proof, &err);
+/// ```
 ///
 /// # Safety
 /// `profile` is from `fapi_profile_get`; the pairs are valid; `request` is
@@ -210,6 +225,11 @@ pub unsafe extern "C" fn fapi_dpop_proof_verify(
 }
 
 /// Writes the `jkt` of a verified proof (43 characters).
+///
+/// ```c
+/// char jkt[43]; size_t n;
+/// fapi_verified_dpop_proof_jkt(proof, jkt, sizeof jkt, &n, &err); /* the code's dpop_jkt */
+/// ```
 ///
 /// # Safety
 /// `proof` is a live verified proof; `out` is writable for `cap` bytes;

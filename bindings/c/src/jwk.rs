@@ -12,6 +12,11 @@ use crate::key::fapi_key;
 /// members is `FAPI_PRIVATE_KEY_MEMBER`; key types outside F2-ALG are
 /// `FAPI_UNSUPPORTED_KEY_TYPE`.
 ///
+/// ```c
+/// char jkt[43]; size_t n;
+/// fapi_jwk_thumbprint(jwk, strlen(jwk), jkt, sizeof jkt, &n, &err);
+/// ```
+///
 /// # Safety
 /// `jwk` is valid for `len` bytes; `out` is writable for `cap` bytes;
 /// `out_len` is writable; `err` is NULL or valid.
@@ -40,6 +45,12 @@ pub unsafe extern "C" fn fapi_jwk_thumbprint(
 /// Writes the JWK Set (`{"keys":[...]}`) of the public halves of `keys`,
 /// each with its `kid`, `alg` and `use`: what the server serves at its
 /// `jwks_uri`. Software and PKCS#11 keys alike.
+///
+/// ```c
+/// const fapi_key *keys[] = {current, previous};
+/// char jwks[8192]; size_t n;
+/// fapi_jwks_write(keys, 2, jwks, sizeof jwks, &n, &err); /* serve at jwks_uri */
+/// ```
 ///
 /// # Safety
 /// `keys` points to `n` live keys; `out` is writable for `cap` bytes;

@@ -22,6 +22,11 @@ pub(crate) unsafe fn alg_list(algs: *const fapi_alg, n: usize) -> Result<Vec<Alg
 /// Signs `payload` as a compact JWS with `key`: header `alg` (the key's),
 /// `typ` (when not NULL) and `kid` (the key id).
 ///
+/// ```c
+/// char jws[4096]; size_t n;
+/// fapi_jws_sign(key, "JWT", 3, payload, payload_len, jws, sizeof jws, &n, &err);
+/// ```
+///
 /// # Safety
 /// Each (pointer, length) pair is valid; `key` is a live key; `out` is
 /// writable for `cap` bytes; `out_len` is writable; `err` is NULL or valid.
@@ -64,6 +69,13 @@ pub unsafe extern "C" fn fapi_jws_sign(
 /// list: `FAPI_ALG_NOT_ALLOWED`) and be the key's (`FAPI_KEY_ALG_MISMATCH`);
 /// `typ`, when not NULL, must match; embedded keys, `crit` and `b64:false`
 /// are refused. The decoded payload is written to `payload_out`.
+///
+/// ```c
+/// fapi_alg algs[] = {FAPI_ALG_PS256, FAPI_ALG_ES256};
+/// uint8_t payload[4096]; size_t n;
+/// fapi_result r = fapi_jws_verify(jws, jws_len, pub, algs, 2, NULL, 0, payload, sizeof payload,
+///                                 &n, &err);
+/// ```
 ///
 /// # Safety
 /// Each (pointer, length) pair is valid; `key` is a live public key;

@@ -48,6 +48,13 @@ struct TimeClaims<'a> {
 /// `iat` (`FAPI_ISSUED_IN_FUTURE`), `iss` (`FAPI_WRONG_ISSUER`) and `aud`
 /// (`FAPI_WRONG_AUDIENCE`). The claims JSON is written to `claims_out`.
 ///
+/// ```c
+/// fapi_jwt_expectations ex = {"JWT", 3, "https://as.example", 18, NULL, 0, time(NULL), 10};
+/// fapi_alg algs[] = {FAPI_ALG_ES256};
+/// char claims[4096]; size_t n;
+/// fapi_jwt_verify(jwt, jwt_len, pub, algs, 1, &ex, claims, sizeof claims, &n, &err);
+/// ```
+///
 /// # Safety
 /// Each (pointer, length) pair is valid; `key` is a live public key;
 /// `algs` holds `n_algs` values; `expect` is valid; `claims_out` is

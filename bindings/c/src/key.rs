@@ -436,6 +436,12 @@ pub unsafe extern "C" fn fapi_key_generate(
 /// curves and key types are `FAPI_UNSUPPORTED_KEY_TYPE`, encrypted
 /// documents too. The key id is the key's RFC 7638 thumbprint.
 ///
+/// ```c
+/// fapi_key *key = NULL;
+/// if (fapi_key_from_pkcs8((const uint8_t *)pem, strlen(pem), &key, &err) != FAPI_OK)
+///     fprintf(stderr, "%s\n", err.message);
+/// ```
+///
 /// # Safety
 /// `data` is valid for `len` bytes; `out` is writable; `err` is NULL or
 /// valid.
@@ -459,6 +465,11 @@ pub unsafe extern "C" fn fapi_key_from_pkcs8(
 
 /// Loads a software key from a private JWK (EC P-256, OKP Ed25519 or RSA).
 /// Its `kid`, when present, is the key id; otherwise the thumbprint is.
+///
+/// ```c
+/// fapi_key *key = NULL;
+/// fapi_key_from_jwk(jwk, strlen(jwk), &key, &err);
+/// ```
 ///
 /// # Safety
 /// `json` is valid for `len` bytes; `out` is writable; `err` is NULL or
@@ -490,6 +501,13 @@ pub unsafe extern "C" fn fapi_key_from_jwk(
 /// PIN or session are `FAPI_HSM` (the message names the `CKR_*` value); a
 /// missing key is `FAPI_KEY_NOT_FOUND`; a key outside F2-ALG is
 /// `FAPI_WEAK_KEY` or `FAPI_UNSUPPORTED_KEY_TYPE`.
+///
+/// ```c
+/// const char *uri = "pkcs11:token=fapi;object=as-signing"
+///                   "?module-path=/usr/lib/softhsm/libsofthsm2.so&pin-source=file:/run/pin";
+/// fapi_key *key = NULL;
+/// fapi_key_from_pkcs11_uri(uri, strlen(uri), &key, &err);
+/// ```
 ///
 /// # Safety
 /// `uri` is valid for `len` bytes; `out` is writable; `err` is NULL or
@@ -530,6 +548,12 @@ pub unsafe extern "C" fn fapi_key_from_pkcs11_uri(
 /// labelled `token_label` of the module at `module_path`, logging in with
 /// `pin`. Errors as [`fapi_key_from_pkcs11_uri`].
 ///
+/// ```c
+/// fapi_key *key = NULL;
+/// fapi_key_from_pkcs11(module, strlen(module), "fapi", 4, "as-signing", 10, pin, strlen(pin),
+///                      &key, &err);
+/// ```
+///
 /// # Safety
 /// Each (pointer, length) pair is valid; `out` is writable; `err` is NULL
 /// or valid.
@@ -568,6 +592,11 @@ pub unsafe extern "C" fn fapi_key_from_pkcs11(
 
 /// Frees a key. `NULL` is fine.
 ///
+/// ```c
+/// fapi_key_free(key);
+/// fapi_key_free(NULL); /* fine */
+/// ```
+///
 /// # Safety
 /// `key` is NULL or a key from this library, not yet freed and used by no
 /// other call.
@@ -578,6 +607,11 @@ pub unsafe extern "C" fn fapi_key_free(key: *mut fapi_key) {
 }
 
 /// Writes the key's algorithm (`FAPI_ALG_*`) to `*alg`.
+///
+/// ```c
+/// fapi_alg alg;
+/// fapi_key_alg(key, &alg, &err); /* FAPI_ALG_ES256, ... */
+/// ```
 ///
 /// # Safety
 /// `key` is a live key; `alg` is writable; `err` is NULL or valid.
@@ -598,6 +632,11 @@ pub unsafe extern "C" fn fapi_key_alg(
 }
 
 /// Writes the key id (the `kid` of the JWS headers and of the JWKS).
+///
+/// ```c
+/// char kid[128]; size_t kid_len;
+/// fapi_key_id(key, kid, sizeof kid, &kid_len, &err);
+/// ```
 ///
 /// # Safety
 /// `key` is a live key; `out` is writable for `cap` bytes; `out_len` is
@@ -624,6 +663,13 @@ pub unsafe extern "C" fn fapi_key_id(
 
 /// Makes the public key of `key`, for verifying what it signs.
 ///
+/// ```c
+/// fapi_public_key *pub = NULL;
+/// fapi_key_public(key, &pub, &err);
+/// /* ... */
+/// fapi_public_key_free(pub);
+/// ```
+///
 /// # Safety
 /// `key` is a live key; `out` is writable; `err` is NULL or valid.
 #[unsafe(no_mangle)]
@@ -645,6 +691,11 @@ pub unsafe extern "C" fn fapi_key_public(
 
 /// Parses a public JWK (EC P-256, OKP Ed25519, RSA of at least 2048 bits).
 /// A JWK with private members is `FAPI_PRIVATE_KEY_MEMBER`.
+///
+/// ```c
+/// fapi_public_key *as_key = NULL;
+/// fapi_public_key_from_jwk(jwk, strlen(jwk), &as_key, &err);
+/// ```
 ///
 /// # Safety
 /// `json` is valid for `len` bytes; `out` is writable; `err` is NULL or
@@ -668,6 +719,11 @@ pub unsafe extern "C" fn fapi_public_key_from_jwk(
 }
 
 /// Writes the public key as a JWK (`kty`, the key members, `alg`, `use`).
+///
+/// ```c
+/// char jwk[2048]; size_t n;
+/// fapi_public_key_jwk(pub, jwk, sizeof jwk, &n, &err);
+/// ```
 ///
 /// # Safety
 /// `key` is a live public key; `out` is writable for `cap` bytes;

@@ -15,6 +15,11 @@ pub const FAPI_PKCE_LEN: usize = 43;
 /// Makes a fresh PKCE pair: a 43-character code verifier of 256 random bits
 /// and its S256 challenge (43 characters each).
 ///
+/// ```c
+/// char verifier[FAPI_PKCE_LEN], challenge[FAPI_PKCE_LEN]; size_t vn, cn;
+/// fapi_pkce_pair(verifier, sizeof verifier, &vn, challenge, sizeof challenge, &cn, &err);
+/// ```
+///
 /// # Safety
 /// Each output buffer is writable for its capacity; each out-length is
 /// writable; `err` is NULL or valid.
@@ -46,6 +51,12 @@ pub unsafe extern "C" fn fapi_pkce_pair(
 /// Writes the S256 challenge of `verifier` (43 characters). A verifier that
 /// is not 43 to 128 unreserved characters is `FAPI_PKCE_VERIFIER_FORMAT`.
 ///
+/// ```c
+/// char c[FAPI_PKCE_LEN]; size_t n;
+/// fapi_pkce_challenge("dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk", 43, c, sizeof c, &n, &err);
+/// /* c: E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM (RFC 7636 Appendix B) */
+/// ```
+///
 /// # Safety
 /// `verifier` is valid for `len` bytes; `out` is writable for `cap` bytes;
 /// `out_len` is writable; `err` is NULL or valid.
@@ -74,6 +85,11 @@ pub unsafe extern "C" fn fapi_pkce_challenge(
 /// The token endpoint's check (F2-PKCE): `verifier` against the stored S256
 /// `challenge`, in constant time. `FAPI_PKCE_VERIFIER_FORMAT` for a
 /// malformed verifier, `FAPI_PKCE_MISMATCH` otherwise; both `invalid_grant`.
+///
+/// ```c
+/// if (fapi_pkce_verify(verifier, verifier_len, stored_challenge, 43, &err) != FAPI_OK)
+///     /* 400 {"error":"invalid_grant"} */;
+/// ```
 ///
 /// # Safety
 /// Each (pointer, length) pair is valid; `err` is NULL or valid.

@@ -53,6 +53,11 @@ impl ReplayCache for fapi_replay_cache {
 /// Makes a replay cache holding up to `capacity` live ids (at least 1).
 /// One cache may serve DPoP proofs and client assertions together.
 ///
+/// ```c
+/// fapi_replay_cache *jtis = NULL;
+/// fapi_replay_cache_new(100000, &jtis, &err); /* one per server, shared by its threads */
+/// ```
+///
 /// # Safety
 /// `out` is writable; `err` is NULL or valid.
 #[unsafe(no_mangle)]

@@ -246,6 +246,11 @@ fn site_of(site: fapi_site) -> Result<Where, Failure> {
 /// `bad_signature`, `insufficient_size`, ...). An unknown code is
 /// `FAPI_INVALID_ARGUMENT`.
 ///
+/// ```c
+/// char name[64]; size_t n;
+/// fapi_result_name(FAPI_DPOP_ATH, name, sizeof name, &n, NULL); /* "dpop_ath" */
+/// ```
+///
 /// # Safety
 /// `out` is writable for `cap` bytes; `out_len` is writable; `err` is NULL
 /// or valid.
@@ -269,6 +274,12 @@ pub unsafe extern "C" fn fapi_result_name(
 /// Writes the OAuth error code (`invalid_token`, `invalid_dpop_proof`,
 /// `use_dpop_nonce`, ...) a server answers with when `code` happens at
 /// `site` (`FAPI_SITE_*`). The C API's own codes are `server_error`.
+///
+/// ```c
+/// char e[FAPI_OAUTH_ERROR_MAX]; size_t n;
+/// fapi_result_oauth_error(FAPI_BAD_SIGNATURE, FAPI_SITE_DPOP_PROOF, e, sizeof e, &n, NULL);
+/// /* "invalid_dpop_proof" */
+/// ```
 ///
 /// # Safety
 /// `out` is writable for `cap` bytes; `out_len` is writable; `err` is NULL

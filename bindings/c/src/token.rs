@@ -117,6 +117,15 @@ pub struct fapi_resource_request {
 /// (`FAPI_SENDER_CONSTRAINT_MISSING`, F2-SENDER), both constraints at once
 /// (`FAPI_INVALID_PARAMETER`).
 ///
+/// ```c
+/// fapi_access_token_params t = {.issuer = "https://as.example", .issuer_len = 18,
+///     .subject = "alice", .subject_len = 5, .audience = "https://rs.example", .audience_len = 18,
+///     .client_id = "c1", .client_id_len = 2, .issued_at = time(NULL), .lifetime = 300,
+///     .dpop = verified_proof};
+/// char token[4096]; size_t n;
+/// fapi_access_token_issue(profile, key, &t, token, sizeof token, &n, &err);
+/// ```
+///
 /// # Safety
 /// `profile` is from `fapi_profile_get`; `key` is a live key; `params` is
 /// valid with valid pairs; `out` is writable for `cap` bytes; `out_len` is
@@ -206,6 +215,16 @@ pub unsafe extern "C" fn fapi_access_token_issue(
 /// The verified claims are written to `claims_out` as JSON: `iss`, `sub`,
 /// `aud`, `client_id`, `scope`, `jti`, `exp`, `iat`, `cnf` and the
 /// profile's consent claim.
+///
+/// ```c
+/// fapi_token_expectations ex = {"https://as.example", 18, "https://rs.example", 18, 10};
+/// fapi_resource_request rq = {token, token_len, "GET", 3, uri, strlen(uri),
+///                             dpop_header, dpop_len, NULL, 0, time(NULL)};
+/// char claims[4096]; size_t n;
+/// if (fapi_access_token_verify(profile, as_key, &ex, &rq, jtis, claims, sizeof claims, &n, &err)
+///     != FAPI_OK)
+///     /* WWW-Authenticate: DPoP error="<err.oauth_error>" */;
+/// ```
 ///
 /// # Safety
 /// `profile` is from `fapi_profile_get`; `as_key` is a live public key;
