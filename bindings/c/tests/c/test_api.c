@@ -159,6 +159,18 @@ static void test_keys(void) {
     CHECK_OK(fapi_key_alg(k, &alg, &err));
     CHECK(alg == FAPI_ALG_EDDSA);
     fapi_key_free(k);
+    /* RSA (PS256): PKCS#8, PKCS#1 and JWK forms of one key */
+    k = load(from_pem, RSA_PKCS8_PEM);
+    check_kid(k, RSA_THUMBPRINT);
+    CHECK_OK(fapi_key_alg(k, &alg, &err));
+    CHECK(alg == FAPI_ALG_PS256);
+    fapi_key_free(k);
+    k = load(from_pem, RSA_PKCS1_PEM);
+    check_kid(k, RSA_THUMBPRINT);
+    fapi_key_free(k);
+    k = load(fapi_key_from_jwk, RSA_PRIVATE_JWK);
+    check_kid(k, RSA_THUMBPRINT);
+    fapi_key_free(k);
     /* refusals: another curve, garbage, truncated, encrypted, NULL */
     k = (fapi_key *)1;
     CHECK_REFUSED(from_pem(S(P384_PEM), &k, &err), FAPI_UNSUPPORTED_KEY_TYPE, "server_error");

@@ -84,4 +84,88 @@ static const uint8_t P256_PKCS8_DER[] = {
     "8frOwfSqo3jI/SPyv8OBLbpOuplDMJ191mt3xJqYzxtxhIZ3AQ8VLnY=\n"         \
     "-----END PRIVATE KEY-----\n"
 
+/* An RSA-2048 test key (openssl genpkey -algorithm RSA), as PKCS#8 PEM, as
+ * PKCS#1 PEM (openssl rsa -traditional) and as a private JWK (its members
+ * read from `openssl pkey -text`), with its thumbprint computed
+ * independently (Python's hashlib on the RFC 7638 canonical JSON). It
+ * protects nothing. */
+#define RSA_PKCS8_PEM \
+    "-----BEGIN PRIVATE KEY-----\n" \
+    "MIIEvQIBADANBgkqhkiG9w0BAQEFAASCBKcwggSjAgEAAoIBAQC8rBw76ppvCLjQ\n" \
+    "yA/kP+OA9gx+JB7FrQ4TYJHp9v/wFrJ+yeMB0jqH4mIzQXKIsOSmt1JwwpWHIquy\n" \
+    "DtAryGJ5hFRDSuoI5Xl3oUDP2iOgTmzEyNiLK+DIp9aDhru/DWCdUg8OhfWw0+1y\n" \
+    "jJJJj50AFLlPdGoY0YazGEX/WEdf7o1C67Ig1iXUU6hprC+RzNYdrU58U+nLqK1N\n" \
+    "XRG9cHBJMIX2VYoQ1NwOj9RCrbJJeGtbfgl/PoTqCVAgKhUW9nSDF5JNwbMGTvnq\n" \
+    "QKr4tKtALFD/76oeDderW2laMP8cvZwgKnxWZK/uIRr1VhaLVN/rdLLh8fCHu+K+\n" \
+    "COABbpyzAgMBAAECggEAAfCbv7VLTjNJly1KFd+JoB9SLzqBgyh4LxR8m5UPD5xk\n" \
+    "IcVDS2xVGWWR+z3uhrTu55SV8+ku7rtEBv97qMpAJ54H3G3uQcDTmA/KjKM3tOO+\n" \
+    "3uJucOE2x/QLKBdgDHhU6HkvWh0K0tJzAWJW9LZVzRTpd4WBERftFHVTmZWs8jG2\n" \
+    "ATUn/rE/Sz6GY2N3teYQ6O2U/0RSLYmT6s9MnSV8k3rkZiuOFO4ZCURBlN8g4t2G\n" \
+    "6FiRhuwhus3g8KrKo/+KgAaUJtTFw6W7Bp60VFVXLl7f1jiIDeiGm+5h3rDYSqqP\n" \
+    "MK5gSt0uw2Kgm89YqOcTbNvyOrPA4nZmH8kG4Y8xVQKBgQDyhPY16N7qjTzBfRoZ\n" \
+    "/jiu75WByo+8o4bMNFRU/z7vepVNGUHF468CeObK4H6L/29vLLZ9mzmjECJjDTsx\n" \
+    "nGYBN7Ps0cyYKigKb+xhVMd9F7YZ0fhfjD4IbIGF0c4auLI29+Dnn4HaCbOm+y+Q\n" \
+    "jHqKrxc0ay/RnimLfeuVXx8VvwKBgQDHKOhNGm4mgx8lhDY7zw6fPFfH0BofJ1a0\n" \
+    "b+OpQt9bVa2xpzW8hThaHGtbpm0KjsUAyjzMetlCwQoqWYJuq9ItLLZ2ye6sZe/Y\n" \
+    "XBoNmWoKXaEBAWA7xpbxM3T4VkhOANEBhy2KXY1OXPc8+fpGVA3wtZtzMzP/zcsa\n" \
+    "9ru3cnn+DQKBgQDMI0mQNVW2f259vA1Fhe02q2rglp4I/mkP6Jh392aFdFzKShFI\n" \
+    "Po/o99XlPbSnqTqmjS+LaSbJ8GHRmKiT6P8f1UB5flvGVe3gYzfI8fD9hgD9mPWF\n" \
+    "j+oDczpPZzwi2AcDKAHDVkuaOgJj8xmlhen8ZMeWkwbsXkLALR0pXakvxwKBgCq4\n" \
+    "gawYYUxtj/7SL3gA4FgT75hy8UeBfr3RynoCWDsVU97pyUMZKI9bzUOpnXZITcXv\n" \
+    "m78ZEwWYtv+Cl9H5lWoPT0yH4GSmsR4uE4CbSf3TO7glfWkVHke7C/pBN91Tm4HC\n" \
+    "Z2hozOjkVDyGOsNfQGZD7oZ1k0/p6wlrp7SgH775AoGAXiFHcy/6r1hfBUqaHTS2\n" \
+    "WQWnuza4dheyfM+SG06D66xdYzCJjYcOcqU/h2WDYSLi98jwh5eGSXnVEYzHnscH\n" \
+    "n6wERzG2haNNjfUpToSaOImwsIH/Jq4wgyMKAeyGbuKu5kiKPkb8gpcd8mQAHxuL\n" \
+    "sfZ3FzE3vblqDUaP9XqUgDc=\n" \
+    "-----END PRIVATE KEY-----\n"
+#define RSA_PKCS1_PEM \
+    "-----BEGIN RSA PRIVATE KEY-----\n" \
+    "MIIEowIBAAKCAQEAvKwcO+qabwi40MgP5D/jgPYMfiQexa0OE2CR6fb/8Bayfsnj\n" \
+    "AdI6h+JiM0FyiLDkprdScMKVhyKrsg7QK8hieYRUQ0rqCOV5d6FAz9ojoE5sxMjY\n" \
+    "iyvgyKfWg4a7vw1gnVIPDoX1sNPtcoySSY+dABS5T3RqGNGGsxhF/1hHX+6NQuuy\n" \
+    "INYl1FOoaawvkczWHa1OfFPpy6itTV0RvXBwSTCF9lWKENTcDo/UQq2ySXhrW34J\n" \
+    "fz6E6glQICoVFvZ0gxeSTcGzBk756kCq+LSrQCxQ/++qHg3Xq1tpWjD/HL2cICp8\n" \
+    "VmSv7iEa9VYWi1Tf63Sy4fHwh7vivgjgAW6cswIDAQABAoIBAAHwm7+1S04zSZct\n" \
+    "ShXfiaAfUi86gYMoeC8UfJuVDw+cZCHFQ0tsVRllkfs97oa07ueUlfPpLu67RAb/\n" \
+    "e6jKQCeeB9xt7kHA05gPyoyjN7Tjvt7ibnDhNsf0CygXYAx4VOh5L1odCtLScwFi\n" \
+    "VvS2Vc0U6XeFgREX7RR1U5mVrPIxtgE1J/6xP0s+hmNjd7XmEOjtlP9EUi2Jk+rP\n" \
+    "TJ0lfJN65GYrjhTuGQlEQZTfIOLdhuhYkYbsIbrN4PCqyqP/ioAGlCbUxcOluwae\n" \
+    "tFRVVy5e39Y4iA3ohpvuYd6w2EqqjzCuYErdLsNioJvPWKjnE2zb8jqzwOJ2Zh/J\n" \
+    "BuGPMVUCgYEA8oT2Neje6o08wX0aGf44ru+VgcqPvKOGzDRUVP8+73qVTRlBxeOv\n" \
+    "AnjmyuB+i/9vbyy2fZs5oxAiYw07MZxmATez7NHMmCooCm/sYVTHfRe2GdH4X4w+\n" \
+    "CGyBhdHOGriyNvfg55+B2gmzpvsvkIx6iq8XNGsv0Z4pi33rlV8fFb8CgYEAxyjo\n" \
+    "TRpuJoMfJYQ2O88OnzxXx9AaHydWtG/jqULfW1Wtsac1vIU4WhxrW6ZtCo7FAMo8\n" \
+    "zHrZQsEKKlmCbqvSLSy2dsnurGXv2FwaDZlqCl2hAQFgO8aW8TN0+FZITgDRAYct\n" \
+    "il2NTlz3PPn6RlQN8LWbczMz/83LGva7t3J5/g0CgYEAzCNJkDVVtn9ufbwNRYXt\n" \
+    "Nqtq4JaeCP5pD+iYd/dmhXRcykoRSD6P6PfV5T20p6k6po0vi2kmyfBh0Ziok+j/\n" \
+    "H9VAeX5bxlXt4GM3yPHw/YYA/Zj1hY/qA3M6T2c8ItgHAygBw1ZLmjoCY/MZpYXp\n" \
+    "/GTHlpMG7F5CwC0dKV2pL8cCgYAquIGsGGFMbY/+0i94AOBYE++YcvFHgX690cp6\n" \
+    "Alg7FVPe6clDGSiPW81DqZ12SE3F75u/GRMFmLb/gpfR+ZVqD09Mh+BkprEeLhOA\n" \
+    "m0n90zu4JX1pFR5Huwv6QTfdU5uBwmdoaMzo5FQ8hjrDX0BmQ+6GdZNP6esJa6e0\n" \
+    "oB+++QKBgF4hR3Mv+q9YXwVKmh00tlkFp7s2uHYXsnzPkhtOg+usXWMwiY2HDnKl\n" \
+    "P4dlg2Ei4vfI8IeXhkl51RGMx57HB5+sBEcxtoWjTY31KU6EmjiJsLCB/yauMIMj\n" \
+    "CgHshm7iruZIij5G/IKXHfJkAB8bi7H2dxcxN725ag1Gj/V6lIA3\n" \
+    "-----END RSA PRIVATE KEY-----\n"
+#define RSA_PRIVATE_JWK \
+    "{\"kty\":\"RSA\",\"n\":\"vKwcO-qabwi40MgP5D_jgPYMfiQexa0OE2CR6fb_8BayfsnjAdI6h-JiM0FyiLDkp" \
+    "rdScMKVhyKrsg7QK8hieYRUQ0rqCOV5d6FAz9ojoE5sxMjYiyvgyKfWg4a7vw1gnVIPDoX1sNPtcoySSY-dABS5T3R" \
+    "qGNGGsxhF_1hHX-6NQuuyINYl1FOoaawvkczWHa1OfFPpy6itTV0RvXBwSTCF9lWKENTcDo_UQq2ySXhrW34Jfz6E6" \
+    "glQICoVFvZ0gxeSTcGzBk756kCq-LSrQCxQ_--qHg3Xq1tpWjD_HL2cICp8VmSv7iEa9VYWi1Tf63Sy4fHwh7vivgj" \
+    "gAW6csw\",\"e\":\"AQAB\",\"d\":\"AfCbv7VLTjNJly1KFd-JoB9SLzqBgyh4LxR8m5UPD5xkIcVDS2xVGWWR-" \
+    "z3uhrTu55SV8-ku7rtEBv97qMpAJ54H3G3uQcDTmA_KjKM3tOO-3uJucOE2x_QLKBdgDHhU6HkvWh0K0tJzAWJW9LZ" \
+    "VzRTpd4WBERftFHVTmZWs8jG2ATUn_rE_Sz6GY2N3teYQ6O2U_0RSLYmT6s9MnSV8k3rkZiuOFO4ZCURBlN8g4t2G6" \
+    "FiRhuwhus3g8KrKo_-KgAaUJtTFw6W7Bp60VFVXLl7f1jiIDeiGm-5h3rDYSqqPMK5gSt0uw2Kgm89YqOcTbNvyOrP" \
+    "A4nZmH8kG4Y8xVQ\",\"p\":\"8oT2Neje6o08wX0aGf44ru-VgcqPvKOGzDRUVP8-73qVTRlBxeOvAnjmyuB-i_9v" \
+    "byy2fZs5oxAiYw07MZxmATez7NHMmCooCm_sYVTHfRe2GdH4X4w-CGyBhdHOGriyNvfg55-B2gmzpvsvkIx6iq8XNG" \
+    "sv0Z4pi33rlV8fFb8\",\"q\":\"xyjoTRpuJoMfJYQ2O88OnzxXx9AaHydWtG_jqULfW1Wtsac1vIU4WhxrW6ZtCo" \
+    "7FAMo8zHrZQsEKKlmCbqvSLSy2dsnurGXv2FwaDZlqCl2hAQFgO8aW8TN0-FZITgDRAYctil2NTlz3PPn6RlQN8LWb" \
+    "czMz_83LGva7t3J5_g0\",\"dp\":\"zCNJkDVVtn9ufbwNRYXtNqtq4JaeCP5pD-iYd_dmhXRcykoRSD6P6PfV5T2" \
+    "0p6k6po0vi2kmyfBh0Ziok-j_H9VAeX5bxlXt4GM3yPHw_YYA_Zj1hY_qA3M6T2c8ItgHAygBw1ZLmjoCY_MZpYXp_" \
+    "GTHlpMG7F5CwC0dKV2pL8c\",\"dq\":\"KriBrBhhTG2P_tIveADgWBPvmHLxR4F-vdHKegJYOxVT3unJQxkoj1vN" \
+    "Q6mddkhNxe-bvxkTBZi2_4KX0fmVag9PTIfgZKaxHi4TgJtJ_dM7uCV9aRUeR7sL-kE33VObgcJnaGjM6ORUPIY6w1" \
+    "9AZkPuhnWTT-nrCWuntKAfvvk\",\"qi\":\"XiFHcy_6r1hfBUqaHTS2WQWnuza4dheyfM-SG06D66xdYzCJjYcOc" \
+    "qU_h2WDYSLi98jwh5eGSXnVEYzHnscHn6wERzG2haNNjfUpToSaOImwsIH_Jq4wgyMKAeyGbuKu5kiKPkb8gpcd8mQ" \
+    "AHxuLsfZ3FzE3vblqDUaP9XqUgDc\"}"
+#define RSA_THUMBPRINT "D_QuazKjNoeM1YlShpczidcABuOZi-MdNfG_BkqBqRE"
+
 #endif
