@@ -142,6 +142,9 @@ fn main() {
             uri_len: TOKEN_URI.len(),
             access_token: core::ptr::null(),
             access_token_len: 0,
+            nonces: core::ptr::null(),
+            nonce_binding: core::ptr::null(),
+            nonce_binding_len: 0,
         };
         assert_eq!(
             fapi_ffi::dpop::fapi_dpop_proof_verify(

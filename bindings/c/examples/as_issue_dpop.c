@@ -59,7 +59,8 @@ int main(int argc, char **argv) {
     }
 
     /* POST /token with a DPoP header: verify the proof (RFC 9449 §4.3). */
-    fapi_dpop_request req = {"POST", 4, TOKEN_ENDPOINT, strlen(TOKEN_ENDPOINT), NULL, 0};
+    fapi_dpop_request req = {.method = "POST", .method_len = 4,
+                             .uri = TOKEN_ENDPOINT, .uri_len = strlen(TOKEN_ENDPOINT)};
     char jkt[64];
     size_t jkt_len = 0;
     if (fapi_dpop_proof_verify(profile, proof, proof_len, &req, jtis, (uint64_t)time(NULL), jkt,

@@ -29,6 +29,14 @@
 // (A literal, so that cbindgen can write it; a test ties it to the core.)
 #define FAPI_PKCE_LEN 43
 
+// A DPoP server nonce issuer (RFC 9449 §8): stateless nonces, the
+// HMAC-SHA256 of a time bucket (and an optional binding) under a secret
+// key, accepted in their bucket and the next.
+//
+// Thread safety: immutable; any number of threads may use one at once.
+// The key is zeroized when it is freed.
+typedef struct fapi_dpop_nonces fapi_dpop_nonces;
+
 // A signing key: software or PKCS#11.
 //
 // Thread safety: a `fapi_key` may be used by any number of threads at
@@ -176,6 +184,14 @@ typedef struct fapi_dpop_request {
     const char *access_token;
     // Its length.
     size_t access_token_len;
+    // The server's nonce issuer when it requires DPoP nonces (a proof
+    // without one is `FAPI_DPOP_NONCE_REQUIRED`, a stale one
+    // `FAPI_DPOP_NONCE_INVALID`, both `use_dpop_nonce`), or NULL.
+    const struct fapi_dpop_nonces *nonces;
+    // What the nonce is bound to (the client id, say), or NULL.
+    const uint8_t *nonce_binding;
+    // Its length.
+    size_t nonce_binding_len;
 } fapi_dpop_request;
 
 // `fapi_alg`: a signature algorithm, as a number.
@@ -289,6 +305,12 @@ typedef struct fapi_resource_request {
     size_t client_cert_der_len;
     // The time of the request, seconds since the epoch.
     uint64_t now;
+    // The server's DPoP nonce issuer when it requires nonces, or NULL.
+    const struct fapi_dpop_nonces *nonces;
+    // What the nonce is bound to, or NULL.
+    const uint8_t *nonce_binding;
+    // Its length.
+    size_t nonce_binding_len;
 } fapi_resource_request;
 
 // TLS 1.1 or older is still accepted.
@@ -736,6 +758,52 @@ fapi_result fapi_verified_dpop_proof_jkt(const struct fapi_verified_dpop_proof *
 // `proof` is NULL or a verified proof from this library, not yet freed
 // and used by no other call.
 void fapi_verified_dpop_proof_free(struct fapi_verified_dpop_proof *proof);
+
+// Makes a DPoP nonce issuer with the 32-byte secret `key` (or, when `key`
+// is NULL, a fresh key from the operating system: nonces then die with
+// the process) and time buckets of `bucket_seconds` (0: 60 s). Several
+// server processes share nonces by sharing the key.
+//
+// ```c
+// fapi_dpop_nonces *nonces = NULL;
+// fapi_dpop_nonces_new(NULL, 0, 0, &nonces, &err);
+// ```
+//
+// # Safety
+// `key` is NULL or valid for `key_len` bytes; `out` is writable; `err` is
+// NULL or valid.
+fapi_result fapi_dpop_nonces_new(const uint8_t *key,
+                                 size_t key_len,
+                                 uint64_t bucket_seconds,
+                                 struct fapi_dpop_nonces **out,
+                                 struct fapi_error_detail *err);
+
+// Writes the current nonce (43 characters) for `binding` (NULL: none), to
+// send in the `DPoP-Nonce` header.
+//
+// ```c
+// char nonce[43]; size_t n;
+// fapi_dpop_nonces_issue(nonces, time(NULL), NULL, 0, nonce, sizeof nonce, &n, &err);
+// ```
+//
+// # Safety
+// `nonces` is a live issuer; the binding pair is valid; `out` is writable
+// for `cap` bytes; `out_len` is writable; `err` is NULL or valid.
+fapi_result fapi_dpop_nonces_issue(const struct fapi_dpop_nonces *nonces,
+                                   uint64_t now,
+                                   const uint8_t *binding,
+                                   size_t binding_len,
+                                   char *out,
+                                   size_t cap,
+                                   size_t *out_len,
+                                   struct fapi_error_detail *err);
+
+// Frees a nonce issuer (its key is zeroized). `NULL` is fine.
+//
+// # Safety
+// `nonces` is NULL or an issuer from this library, not yet freed and used
+// by no other call.
+void fapi_dpop_nonces_free(struct fapi_dpop_nonces *nonces);
 
 // Writes the RFC 7638 thumbprint (SHA-256, base64url, 43 characters) of a
 // public JWK: the `jkt` of DPoP and the default `kid`. A JWK with private

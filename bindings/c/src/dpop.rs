@@ -5,7 +5,10 @@
 use core::ffi::c_char;
 
 use fapi_awslc::{AWSLC, SystemRandom};
-use fapi_core::dpop::{self, DpopConfig, DpopProof, DpopRequest, ProofParams};
+use fapi_core::dpop::{
+    self, DEFAULT_NONCE_BUCKET, DpopConfig, DpopProof, DpopRequest, NonceIssuer, NonceKey,
+    ProofParams,
+};
 use fapi_core::{FixedClock, Random as _, Site};
 
 use crate::ffi::{self, Context, Failure, Out, Where, boundary, fapi_error_detail};
@@ -55,6 +58,14 @@ pub struct fapi_dpop_request {
     pub access_token: *const c_char,
     /// Its length.
     pub access_token_len: usize,
+    /// The server's nonce issuer when it requires DPoP nonces (a proof
+    /// without one is `FAPI_DPOP_NONCE_REQUIRED`, a stale one
+    /// `FAPI_DPOP_NONCE_INVALID`, both `use_dpop_nonce`), or NULL.
+    pub nonces: *const fapi_dpop_nonces,
+    /// What the nonce is bound to (the client id, say), or NULL.
+    pub nonce_binding: *const u8,
+    /// Its length.
+    pub nonce_binding_len: usize,
 }
 
 /// A DPoP proof that verified: its key thumbprint (`jkt`), for binding an
@@ -64,6 +75,36 @@ pub struct fapi_dpop_request {
 /// once.
 pub struct fapi_verified_dpop_proof {
     pub(crate) proof: DpopProof,
+}
+
+/// A DPoP server nonce issuer (RFC 9449 §8): stateless nonces, the
+/// HMAC-SHA256 of a time bucket (and an optional binding) under a secret
+/// key, accepted in their bucket and the next.
+///
+/// Thread safety: immutable; any number of threads may use one at once.
+/// The key is zeroized when it is freed.
+pub struct fapi_dpop_nonces {
+    pub(crate) issuer: NonceIssuer,
+}
+
+/// The nonce issuer and binding of a request, when the server requires
+/// nonces.
+///
+/// # Safety
+/// `nonces` is NULL or a live issuer; the binding pair is valid.
+pub(crate) unsafe fn nonce_config<'a>(
+    nonces: *const fapi_dpop_nonces,
+    binding: *const u8,
+    binding_len: usize,
+) -> Result<(Option<&'a NonceIssuer>, Option<&'a [u8]>), Failure> {
+    // SAFETY: the caller's contract.
+    let (nonces, binding) = unsafe {
+        (
+            ffi::opt_arg(nonces),
+            ffi::opt_bytes(binding, binding_len, "nonce_binding")?,
+        )
+    };
+    Ok((nonces.map(|n| &n.issuer), binding))
 }
 
 /// A fresh `jti`: 128 random bits, base64url.
@@ -76,23 +117,21 @@ pub(crate) fn fresh_jti() -> Result<String, Failure> {
 }
 
 /// Verifies `proof` as [`dpop::verify_proof`] does, with the profile's
-/// algorithms and the default time window.
+/// algorithms, the default time window and, when given, server nonces.
 pub(crate) fn verify(
     profile: &fapi_core::profile::Profile,
     proof: &[u8],
     request: &DpopRequest<'_>,
+    nonces: Option<&NonceIssuer>,
     cache: &fapi_replay_cache,
     now: u64,
 ) -> Result<DpopProof, Failure> {
-    dpop::verify_proof(
-        proof,
-        request,
-        &DpopConfig::new(profile),
-        &AWSLC,
-        &FixedClock(now),
-        cache,
-    )
-    .context("DPoP proof")
+    let mut config = DpopConfig::new(profile);
+    if let Some(n) = nonces {
+        config = config.with_nonces(n);
+    }
+    dpop::verify_proof(proof, request, &config, &AWSLC, &FixedClock(now), cache)
+        .context("DPoP proof")
 }
 
 /// Makes a DPoP proof signed by `key` (the client's): header `typ`
@@ -201,6 +240,9 @@ pub unsafe extern "C" fn fapi_dpop_proof_verify(
                 Out::text(jkt, jkt_cap, jkt_len, "jkt_len")?,
             )
         };
+        // SAFETY: contract: the request's pairs and issuer are valid.
+        let (nonces, nonce_binding) =
+            unsafe { nonce_config(r.nonces, r.nonce_binding, r.nonce_binding_len) }?;
         // SAFETY: contract: the request's pairs are valid.
         let request = unsafe {
             DpopRequest {
@@ -211,10 +253,10 @@ pub unsafe extern "C" fn fapi_dpop_proof_verify(
                     r.access_token_len,
                     "request.access_token",
                 )?,
-                nonce_binding: None,
+                nonce_binding,
             }
         };
-        let proof = verify(profile, proof, &request, cache, now)?;
+        let proof = verify(profile, proof, &request, nonces, cache, now)?;
         out.put(proof.jkt.to_b64().as_str().as_bytes())?;
         if !verified.is_null() {
             // SAFETY: non-NULL and writable per the contract.
@@ -264,5 +306,101 @@ pub unsafe extern "C" fn fapi_verified_dpop_proof_free(proof: *mut fapi_verified
     ffi::quietly(|| {
         // SAFETY: contract.
         unsafe { ffi::free_handle(proof) }
+    });
+}
+
+/// Makes a DPoP nonce issuer with the 32-byte secret `key` (or, when `key`
+/// is NULL, a fresh key from the operating system: nonces then die with
+/// the process) and time buckets of `bucket_seconds` (0: 60 s). Several
+/// server processes share nonces by sharing the key.
+///
+/// ```c
+/// fapi_dpop_nonces *nonces = NULL;
+/// fapi_dpop_nonces_new(NULL, 0, 0, &nonces, &err);
+/// ```
+///
+/// # Safety
+/// `key` is NULL or valid for `key_len` bytes; `out` is writable; `err` is
+/// NULL or valid.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn fapi_dpop_nonces_new(
+    key: *const u8,
+    key_len: usize,
+    bucket_seconds: u64,
+    out: *mut *mut fapi_dpop_nonces,
+    err: *mut fapi_error_detail,
+) -> crate::fapi_result {
+    // SAFETY: contract.
+    unsafe { ffi::clear_handle(out) };
+    boundary(err, Where::Server, || {
+        // SAFETY: contract.
+        let key = unsafe { ffi::opt_bytes(key, key_len, "key") }?;
+        let key = match key {
+            Some(k) => NonceKey::new(k.try_into().map_err(|_| {
+                Failure::core(
+                    fapi_core::Error::InvalidKey,
+                    "DPoP nonce key: 32 bytes are needed",
+                )
+            })?),
+            None => NonceKey::generate(&SystemRandom::new()).context("DPoP nonce key")?,
+        };
+        let bucket = if bucket_seconds == 0 {
+            DEFAULT_NONCE_BUCKET
+        } else {
+            bucket_seconds
+        };
+        let issuer = NonceIssuer::new(key, bucket).context("DPoP nonces")?;
+        // SAFETY: contract.
+        unsafe { ffi::put_handle(out, fapi_dpop_nonces { issuer }, "out") }
+    })
+}
+
+/// Writes the current nonce (43 characters) for `binding` (NULL: none), to
+/// send in the `DPoP-Nonce` header.
+///
+/// ```c
+/// char nonce[43]; size_t n;
+/// fapi_dpop_nonces_issue(nonces, time(NULL), NULL, 0, nonce, sizeof nonce, &n, &err);
+/// ```
+///
+/// # Safety
+/// `nonces` is a live issuer; the binding pair is valid; `out` is writable
+/// for `cap` bytes; `out_len` is writable; `err` is NULL or valid.
+#[unsafe(no_mangle)]
+#[allow(clippy::too_many_arguments, reason = "(pointer, length) pairs")]
+pub unsafe extern "C" fn fapi_dpop_nonces_issue(
+    nonces: *const fapi_dpop_nonces,
+    now: u64,
+    binding: *const u8,
+    binding_len: usize,
+    out: *mut c_char,
+    cap: usize,
+    out_len: *mut usize,
+    err: *mut fapi_error_detail,
+) -> crate::fapi_result {
+    boundary(err, Where::Server, || {
+        // SAFETY: contract.
+        let (nonces, binding, out) = unsafe {
+            (
+                ffi::arg(nonces, "nonces")?,
+                ffi::opt_bytes(binding, binding_len, "binding")?,
+                Out::text(out, cap, out_len, "out_len")?,
+            )
+        };
+        let nonce = nonces.issuer.issue(now, binding).context("DPoP nonce")?;
+        out.put(nonce.as_str().as_bytes())
+    })
+}
+
+/// Frees a nonce issuer (its key is zeroized). `NULL` is fine.
+///
+/// # Safety
+/// `nonces` is NULL or an issuer from this library, not yet freed and used
+/// by no other call.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn fapi_dpop_nonces_free(nonces: *mut fapi_dpop_nonces) {
+    ffi::quietly(|| {
+        // SAFETY: contract.
+        unsafe { ffi::free_handle(nonces) }
     });
 }

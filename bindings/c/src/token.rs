@@ -11,7 +11,7 @@ use fapi_core::mtls::CertThumbprint;
 use fapi_core::token::{self, AccessTokenParams, Confirmation, Expectations, Presented};
 use fapi_core::{Error, FixedClock, Site};
 
-use crate::dpop::{self, fapi_verified_dpop_proof};
+use crate::dpop::{self, fapi_dpop_nonces, fapi_verified_dpop_proof};
 use crate::ffi::{self, Context, Failure, Out, Where, boundary, fapi_error_detail};
 use crate::key::{fapi_key, fapi_public_key};
 use crate::profile::{fapi_profile, profile_arg};
@@ -107,6 +107,12 @@ pub struct fapi_resource_request {
     pub client_cert_der_len: usize,
     /// The time of the request, seconds since the epoch.
     pub now: u64,
+    /// The server's DPoP nonce issuer when it requires nonces, or NULL.
+    pub nonces: *const fapi_dpop_nonces,
+    /// What the nonce is bound to, or NULL.
+    pub nonce_binding: *const u8,
+    /// Its length.
+    pub nonce_binding_len: usize,
 }
 
 /// Issues an access token signed by `key` under `profile` (RFC 9068,
@@ -279,15 +285,18 @@ pub unsafe extern "C" fn fapi_access_token_verify(
         let verified_proof = match proof {
             Some(proof) => {
                 let cache = cache.ok_or_else(|| Failure::null("cache"))?;
+                // SAFETY: contract: the request's issuer and binding are valid.
+                let (nonces, nonce_binding) =
+                    unsafe { dpop::nonce_config(r.nonces, r.nonce_binding, r.nonce_binding_len) }?;
                 // The proof is verified for this very token: its `ath`.
                 let request = DpopRequest {
                     method,
                     uri,
                     access_token: Some(token_text),
-                    nonce_binding: None,
+                    nonce_binding,
                 };
                 Some(
-                    dpop::verify(profile, proof, &request, cache, r.now)
+                    dpop::verify(profile, proof, &request, nonces, cache, r.now)
                         .map_err(|f| f.at(Where::At(Site::DpopProof)))?,
                 )
             }

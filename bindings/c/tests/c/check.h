@@ -51,6 +51,7 @@ static fapi_error_detail err = {msg, sizeof msg, oauth, sizeof oauth};
     } while (0)
 
 #define S(lit) (lit), (sizeof(lit) - 1)
+#define S_U8(lit) ((const uint8_t *)(lit)), (sizeof(lit) - 1)
 
 static int finish(const char *name) {
     printf("%s: %d passed, %d failed\n", name, passed, failed);

@@ -389,7 +389,7 @@ static void test_dpop(void) {
     const fapi_profile *fapi2 = profile("fapi2");
     fapi_replay_cache *cache = NULL;
     CHECK_OK(fapi_replay_cache_new(1024, &cache, &err));
-    fapi_dpop_request token_req = {S("POST"), S("https://server.example.com/token"), NULL, 0};
+    fapi_dpop_request token_req = {S("POST"), S("https://server.example.com/token"), NULL, 0, NULL, NULL, 0};
     char jkt[64];
     size_t jn = 0;
     fapi_verified_dpop_proof *vp = NULL;
@@ -410,11 +410,11 @@ static void test_dpop(void) {
     /* another method, another URI, too late, PS256-only profile */
     fapi_replay_cache *fresh = NULL;
     CHECK_OK(fapi_replay_cache_new(16, &fresh, &err));
-    fapi_dpop_request wrong = {S("GET"), S("https://server.example.com/token"), NULL, 0};
+    fapi_dpop_request wrong = {S("GET"), S("https://server.example.com/token"), NULL, 0, NULL, NULL, 0};
     CHECK_REFUSED(fapi_dpop_proof_verify(fapi2, S(RFC9449_PROOF), &wrong, fresh, RFC9449_IAT, jkt,
                                          sizeof jkt, &jn, NULL, &err),
                   FAPI_DPOP_METHOD, "invalid_dpop_proof");
-    fapi_dpop_request wrong_uri = {S("POST"), S("https://server.example.com/other"), NULL, 0};
+    fapi_dpop_request wrong_uri = {S("POST"), S("https://server.example.com/other"), NULL, 0, NULL, NULL, 0};
     CHECK_CODE(fapi_dpop_proof_verify(fapi2, S(RFC9449_PROOF), &wrong_uri, fresh, RFC9449_IAT,
                                       jkt, sizeof jkt, &jn, NULL, &err),
                FAPI_DPOP_URI);
@@ -426,7 +426,7 @@ static void test_dpop(void) {
                FAPI_ALG_NOT_ALLOWED);
     /* a resource request: the proof has no ath */
     fapi_dpop_request with_token = {S("POST"), S("https://server.example.com/token"),
-                                    S("some-token")};
+                                    S("some-token"), NULL, NULL, 0};
     CHECK_CODE(fapi_dpop_proof_verify(fapi2, S(RFC9449_PROOF), &with_token, fresh, RFC9449_IAT,
                                       jkt, sizeof jkt, &jn, NULL, &err),
                FAPI_DPOP_ATH);
@@ -452,7 +452,7 @@ static void test_dpop(void) {
     char proof[4096];
     size_t pn = 0;
     CHECK_OK(fapi_dpop_proof_create(client, &pp, proof, sizeof proof, &pn, &err));
-    fapi_dpop_request req = {S("POST"), S(TOKEN_URI), NULL, 0};
+    fapi_dpop_request req = {S("POST"), S(TOKEN_URI), NULL, 0, NULL, NULL, 0};
     CHECK_OK(fapi_dpop_proof_verify(fapi2, proof, pn, &req, cache, NOW, jkt, sizeof jkt, &jn,
                                     NULL, &err));
     CHECK_OK(fapi_key_id(client, buf, sizeof buf, &n, &err));
@@ -466,6 +466,52 @@ static void test_dpop(void) {
     fapi_dpop_proof_params bad_htm = {NULL, 4, S(TOKEN_URI), NOW, NULL, 0, NULL, 0};
     CHECK_CODE(fapi_dpop_proof_create(client, &bad_htm, proof, sizeof proof, &n, &err),
                FAPI_NULL_ARGUMENT);
+
+    /* server nonces (RFC 9449 §8): required, issued, checked */
+    fapi_dpop_nonces *nonces = (fapi_dpop_nonces *)1;
+    CHECK_REFUSED(fapi_dpop_nonces_new((const uint8_t *)"short", 5, 60, &nonces, &err),
+                  FAPI_INVALID_KEY, "server_error");
+    CHECK(nonces == NULL);
+    CHECK_CODE(fapi_dpop_nonces_new(NULL, 0, 60, NULL, &err), FAPI_NULL_ARGUMENT);
+    const uint8_t nonce_key[32] = {1, 2, 3};
+    CHECK_OK(fapi_dpop_nonces_new(nonce_key, sizeof nonce_key, 0, &nonces, &err));
+    fapi_dpop_request nreq = {S("POST"), S(TOKEN_URI), NULL, 0, nonces, S_U8("fintech-1")};
+    CHECK_OK(fapi_dpop_proof_create(client, &pp, proof, sizeof proof, &pn, &err));
+    CHECK_REFUSED(fapi_dpop_proof_verify(fapi2, proof, pn, &nreq, cache, NOW, jkt, sizeof jkt, &jn,
+                                         NULL, &err),
+                  FAPI_DPOP_NONCE_REQUIRED, "use_dpop_nonce");
+    char nonce[64];
+    size_t nn = 0;
+    CHECK_OK(fapi_dpop_nonces_issue(nonces, NOW, S_U8("fintech-1"), nonce, sizeof nonce, &nn,
+                                    &err));
+    CHECK(nn == 43);
+    fapi_dpop_proof_params with_nonce = {S("POST"), S(TOKEN_URI), NOW, NULL, 0, nonce, nn};
+    CHECK_OK(fapi_dpop_proof_create(client, &with_nonce, proof, sizeof proof, &pn, &err));
+    CHECK_OK(fapi_dpop_proof_verify(fapi2, proof, pn, &nreq, cache, NOW, jkt, sizeof jkt, &jn,
+                                    NULL, &err));
+    /* a nonce for another client, and one two buckets old */
+    CHECK_OK(fapi_dpop_nonces_issue(nonces, NOW, S_U8("fintech-2"), nonce, sizeof nonce, &nn,
+                                    &err));
+    CHECK_OK(fapi_dpop_proof_create(client, &with_nonce, proof, sizeof proof, &pn, &err));
+    CHECK_REFUSED(fapi_dpop_proof_verify(fapi2, proof, pn, &nreq, cache, NOW, jkt, sizeof jkt, &jn,
+                                         NULL, &err),
+                  FAPI_DPOP_NONCE_INVALID, "use_dpop_nonce");
+    CHECK_OK(fapi_dpop_nonces_issue(nonces, NOW - 130, S_U8("fintech-1"), nonce, sizeof nonce,
+                                    &nn, &err));
+    CHECK_OK(fapi_dpop_proof_create(client, &with_nonce, proof, sizeof proof, &pn, &err));
+    CHECK_CODE(fapi_dpop_proof_verify(fapi2, proof, pn, &nreq, cache, NOW, jkt, sizeof jkt, &jn,
+                                      NULL, &err),
+               FAPI_DPOP_NONCE_INVALID);
+    CHECK_CODE(fapi_dpop_nonces_issue(nonces, NOW, NULL, 0, nonce, 8, &nn, &err),
+               FAPI_INSUFFICIENT_SIZE);
+    CHECK(nn == 43);
+    CHECK_CODE(fapi_dpop_nonces_issue(NULL, NOW, NULL, 0, nonce, sizeof nonce, &nn, &err),
+               FAPI_NULL_ARGUMENT);
+    fapi_dpop_nonces_free(nonces);
+    CHECK_OK(fapi_dpop_nonces_new(NULL, 0, 30, &nonces, &err));
+    fapi_dpop_nonces_free(nonces);
+    fapi_dpop_nonces_free(NULL);
+
     fapi_key_free(client);
     fapi_replay_cache_free(fresh);
     fapi_replay_cache_free(cache);
@@ -489,7 +535,7 @@ static void test_access_tokens(void) {
     char proof[4096], jkt[64];
     size_t pn = 0, jn = 0;
     CHECK_OK(fapi_dpop_proof_create(client, &pp, proof, sizeof proof, &pn, &err));
-    fapi_dpop_request treq = {S("POST"), S(TOKEN_URI), NULL, 0};
+    fapi_dpop_request treq = {S("POST"), S(TOKEN_URI), NULL, 0, NULL, NULL, 0};
     fapi_verified_dpop_proof *vp = NULL;
     CHECK_OK(fapi_dpop_proof_verify(fapi2, proof, pn, &treq, cache, NOW, jkt, sizeof jkt, &jn,
                                     &vp, &err));
@@ -508,7 +554,7 @@ static void test_access_tokens(void) {
     fapi_dpop_proof_params rp = {S("GET"), S(RESOURCE_URI), NOW, token, tn, NULL, 0};
     CHECK_OK(fapi_dpop_proof_create(client, &rp, proof, sizeof proof, &pn, &err));
     fapi_token_expectations ex = {S(AS_ISSUER), S(RS_AUDIENCE), 10};
-    fapi_resource_request rr = {token, tn, S("GET"), S(RESOURCE_URI), proof, pn, NULL, 0, NOW};
+    fapi_resource_request rr = {token, tn, S("GET"), S(RESOURCE_URI), proof, pn, NULL, 0, NOW, NULL, NULL, 0};
     CHECK_OK(fapi_access_token_verify(fapi2, as_pub, &ex, &rr, cache, buf, sizeof buf, &n, &err));
     buf[n] = '\0';
     CHECK(strstr(buf, "\"sub\":\"alice\"") != NULL);
@@ -520,7 +566,7 @@ static void test_access_tokens(void) {
         fapi_access_token_verify(fapi2, as_pub, &ex, &rr, cache, buf, sizeof buf, &n, &err),
         FAPI_REPLAY, "invalid_dpop_proof");
     /* no proof at all */
-    fapi_resource_request bare = {token, tn, S("GET"), S(RESOURCE_URI), NULL, 0, NULL, 0, NOW};
+    fapi_resource_request bare = {token, tn, S("GET"), S(RESOURCE_URI), NULL, 0, NULL, 0, NOW, NULL, NULL, 0};
     CHECK_REFUSED(
         fapi_access_token_verify(fapi2, as_pub, &ex, &bare, cache, buf, sizeof buf, &n, &err),
         FAPI_DPOP_MISSING, "invalid_dpop_proof");
@@ -559,6 +605,24 @@ static void test_access_tokens(void) {
     CHECK_REFUSED(
         fapi_access_token_verify(fapi2, as_pub, &other_rs, &rr, cache, buf, sizeof buf, &n, &err),
         FAPI_WRONG_AUDIENCE, "invalid_token");
+    /* a resource server that requires DPoP nonces */
+    fapi_dpop_nonces *nonces = NULL;
+    CHECK_OK(fapi_dpop_nonces_new(NULL, 0, 0, &nonces, &err));
+    CHECK_OK(fapi_dpop_proof_create(client, &rp, proof, sizeof proof, &pn, &err));
+    rr.dpop_proof_len = pn;
+    rr.nonces = nonces;
+    CHECK_REFUSED(
+        fapi_access_token_verify(fapi2, as_pub, &ex, &rr, cache, buf, sizeof buf, &n, &err),
+        FAPI_DPOP_NONCE_REQUIRED, "use_dpop_nonce");
+    char nonce[64];
+    size_t nn = 0;
+    CHECK_OK(fapi_dpop_nonces_issue(nonces, NOW, NULL, 0, nonce, sizeof nonce, &nn, &err));
+    fapi_dpop_proof_params rpn = {S("GET"), S(RESOURCE_URI), NOW, token, tn, nonce, nn};
+    CHECK_OK(fapi_dpop_proof_create(client, &rpn, proof, sizeof proof, &pn, &err));
+    rr.dpop_proof_len = pn;
+    CHECK_OK(fapi_access_token_verify(fapi2, as_pub, &ex, &rr, cache, buf, sizeof buf, &n, &err));
+    rr.nonces = NULL;
+    fapi_dpop_nonces_free(nonces);
     /* claims buffer too small */
     CHECK_OK(fapi_dpop_proof_create(client, &rp, proof, sizeof proof, &pn, &err));
     rr.dpop_proof_len = pn;
@@ -615,7 +679,7 @@ static void test_access_tokens(void) {
     mtls.consent_id_len = strlen(mtls.consent_id);
     CHECK_OK(fapi_access_token_issue(cdr, as, &mtls, token, sizeof token, &tn, &err));
     fapi_resource_request mr = {token, tn, S("GET"), S(RESOURCE_URI), NULL, 0, cert, sizeof cert,
-                                NOW};
+                                NOW, NULL, NULL, 0};
     CHECK_OK(fapi_access_token_verify(cdr, as_pub, &ex, &mr, NULL, buf, sizeof buf, &n, &err));
     buf[n] = '\0';
     CHECK(strstr(buf, "\"cdr_arrangement_id\":\"arrangement-7\"") != NULL);

@@ -118,7 +118,7 @@ int main(void) {
     size_t pn = 0;
     fapi_dpop_proof_params pp = {S("POST"), S("https://as.example/token"), NOW, NULL, 0, NULL, 0};
     CHECK_OK(fapi_dpop_proof_create(client, &pp, proof, sizeof proof, &pn, &err));
-    fapi_dpop_request treq = {S("POST"), S("https://as.example/token"), NULL, 0};
+    fapi_dpop_request treq = {S("POST"), S("https://as.example/token"), NULL, 0, NULL, NULL, 0};
     fapi_verified_dpop_proof *vp = NULL;
     char jkt[64];
     size_t jn = 0;
@@ -139,7 +139,7 @@ int main(void) {
     CHECK_OK(fapi_dpop_proof_create(client, &rp, proof, sizeof proof, &pn, &err));
     fapi_token_expectations ex = {S("https://as.example"), S("https://rs.example"), 10};
     fapi_resource_request rr = {token_out, tn, S("GET"), S("https://rs.example/accounts"),
-                                proof, pn, NULL, 0, NOW};
+                                proof, pn, NULL, 0, NOW, NULL, NULL, 0};
     CHECK_OK(fapi_access_token_verify(fapi2, pub, &ex, &rr, cache, buf, sizeof buf, &n, &err));
     /* the JWKS of the HSM key */
     const fapi_key *keys[] = {k};

@@ -29,7 +29,7 @@ struct worker {
 
 static void *race(void *arg) {
     struct worker *w = arg;
-    fapi_dpop_request req = {S("POST"), S(TOKEN_URI), NULL, 0};
+    fapi_dpop_request req = {S("POST"), S(TOKEN_URI), NULL, 0, NULL, NULL, 0};
     for (int i = 0; i < RACES; i++) {
         char jkt[64];
         size_t n = 0;
@@ -88,7 +88,7 @@ int main(void) {
     char jkt[64];
     size_t jn = 0;
     CHECK_OK(fapi_dpop_proof_create(client, &pp, proof[0], sizeof proof[0], &proof_len[0], &err));
-    fapi_dpop_request req = {S("POST"), S(TOKEN_URI), NULL, 0};
+    fapi_dpop_request req = {S("POST"), S(TOKEN_URI), NULL, 0, NULL, NULL, 0};
     CHECK_OK(fapi_dpop_proof_verify(fapi2, proof[0], proof_len[0], &req, cache, NOW, jkt,
                                     sizeof jkt, &jn, &bound, &err));
     for (int i = 0; i < 2; i++) pthread_create(&t[i], NULL, issue_and_verify, &w[i]);

@@ -48,7 +48,8 @@ class DpopProofParams(Structure):
 
 class DpopRequest(Structure):
     _fields_ = [("method", c_char_p), ("method_len", c_size_t), ("uri", c_char_p),
-                ("uri_len", c_size_t), ("access_token", c_char_p), ("access_token_len", c_size_t)]
+                ("uri_len", c_size_t), ("access_token", c_char_p), ("access_token_len", c_size_t),
+                ("nonces", c_void_p), ("nonce_binding", c_char_p), ("nonce_binding_len", c_size_t)]
 
 
 class AccessTokenParams(Structure):
@@ -71,7 +72,8 @@ class ResourceRequest(Structure):
                 ("method", c_char_p), ("method_len", c_size_t), ("uri", c_char_p),
                 ("uri_len", c_size_t), ("dpop_proof", c_char_p), ("dpop_proof_len", c_size_t),
                 ("client_cert_der", c_char_p), ("client_cert_der_len", c_size_t),
-                ("now", c_uint64)]
+                ("now", c_uint64), ("nonces", c_void_p), ("nonce_binding", c_char_p),
+                ("nonce_binding_len", c_size_t)]
 
 
 class FapiError(Exception):
