@@ -708,7 +708,9 @@ fapi_result fapi_dpop_proof_create(const struct fapi_key *key,
 // [now - 60 s, now + 10 s], `ath` when an access token is presented; and
 // last the `jti`, recorded in `cache` (a second use is `FAPI_REPLAY`).
 // Writes the proof key's thumbprint (`jkt`, 43 characters) and, when
-// `verified` is not NULL, a handle to the verified proof there.
+// `verified` is not NULL, a handle to the verified proof there. A `jkt`
+// buffer under 43 bytes is refused before the proof is checked, so its
+// `jti` is not used up.
 // Refusals map to `invalid_dpop_proof`.
 //
 // ```c
@@ -1295,7 +1297,9 @@ fapi_result fapi_access_token_issue(const struct fapi_profile *profile,
 //
 // The verified claims are written to `claims_out` as JSON: `iss`, `sub`,
 // `aud`, `client_id`, `scope`, `jti`, `exp`, `iat`, `cnf` and the
-// profile's consent claim.
+// profile's consent claim. A buffer of `access_token_len + issuer_len +
+// audience_len + 128` bytes always suffices; a smaller one is refused with
+// that size before the DPoP proof is checked, so its `jti` is not used up.
 //
 // ```c
 // fapi_token_expectations ex = {"https://as.example", 18, "https://rs.example", 18, 10};

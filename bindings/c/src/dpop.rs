@@ -196,7 +196,9 @@ pub unsafe extern "C" fn fapi_dpop_proof_create(
 /// [now - 60 s, now + 10 s], `ath` when an access token is presented; and
 /// last the `jti`, recorded in `cache` (a second use is `FAPI_REPLAY`).
 /// Writes the proof key's thumbprint (`jkt`, 43 characters) and, when
-/// `verified` is not NULL, a handle to the verified proof there.
+/// `verified` is not NULL, a handle to the verified proof there. A `jkt`
+/// buffer under 43 bytes is refused before the proof is checked, so its
+/// `jti` is not used up.
 /// Refusals map to `invalid_dpop_proof`.
 ///
 /// ```c
@@ -231,7 +233,7 @@ pub unsafe extern "C" fn fapi_dpop_proof_verify(
     unsafe { ffi::clear_handle(verified) };
     boundary(err, Where::At(Site::DpopProof), || {
         // SAFETY: contract.
-        let (profile, proof, r, cache, out) = unsafe {
+        let (profile, proof, r, cache, mut out) = unsafe {
             (
                 profile_arg(profile)?,
                 ffi::bytes(proof.cast::<u8>(), proof_len, "proof")?,
@@ -256,6 +258,8 @@ pub unsafe extern "C" fn fapi_dpop_proof_verify(
                 nonce_binding,
             }
         };
+        // A short `jkt` buffer is refused before the proof's `jti` is used.
+        out.reserve(fapi_core::jwk::THUMBPRINT_B64_LEN)?;
         let proof = verify(profile, proof, &request, nonces, cache, now)?;
         out.put(proof.jkt.to_b64().as_str().as_bytes())?;
         if !verified.is_null() {

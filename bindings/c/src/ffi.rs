@@ -471,6 +471,17 @@ impl<'a> Out<'a> {
         unsafe { Self::new(ptr.cast::<u8>(), cap, out_len, name) }
     }
 
+    /// Refuses a buffer shorter than `needed` before any work is done (so
+    /// that a short buffer does not use up a one-time input, a DPoP proof's
+    /// `jti`): [`FAPI_INSUFFICIENT_SIZE`] with `needed` in the out-length.
+    pub(crate) fn reserve(&mut self, needed: usize) -> Result<(), Failure> {
+        if self.buf.len() < needed {
+            *self.len = needed;
+            return Err(insufficient(needed, self.buf.len()));
+        }
+        Ok(())
+    }
+
     /// Copies `data` out, or reports the size needed.
     pub(crate) fn put(self, data: &[u8]) -> Result<(), Failure> {
         *self.len = data.len();

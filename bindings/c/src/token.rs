@@ -115,6 +115,18 @@ pub struct fapi_resource_request {
     pub nonce_binding_len: usize,
 }
 
+/// The most bytes the claims JSON of [`fapi_access_token_verify`] takes:
+/// every value but `iss` and `aud` comes from the token's payload, which is
+/// shorter than the token, and is written with no more escaping than the
+/// payload had.
+fn claims_bound(token: &str, issuer: &str, audience: &str) -> usize {
+    token
+        .len()
+        .saturating_add(issuer.len())
+        .saturating_add(audience.len())
+        .saturating_add(128)
+}
+
 /// Issues an access token signed by `key` under `profile` (RFC 9068,
 /// `typ` `at+jwt`, a 128-bit `jti`). Refused: a key whose algorithm the
 /// profile does not allow (`FAPI_ALG_NOT_ALLOWED`), a lifetime outside the
@@ -220,7 +232,9 @@ pub unsafe extern "C" fn fapi_access_token_issue(
 ///
 /// The verified claims are written to `claims_out` as JSON: `iss`, `sub`,
 /// `aud`, `client_id`, `scope`, `jti`, `exp`, `iat`, `cnf` and the
-/// profile's consent claim.
+/// profile's consent claim. A buffer of `access_token_len + issuer_len +
+/// audience_len + 128` bytes always suffices; a smaller one is refused with
+/// that size before the DPoP proof is checked, so its `jti` is not used up.
 ///
 /// ```c
 /// fapi_token_expectations ex = {"https://as.example", 18, "https://rs.example", 18, 10};
@@ -252,7 +266,7 @@ pub unsafe extern "C" fn fapi_access_token_verify(
 ) -> crate::fapi_result {
     boundary(err, Where::At(Site::ResourceRequest), || {
         // SAFETY: contract.
-        let (profile, as_key, e, r, cache, out) = unsafe {
+        let (profile, as_key, e, r, cache, mut out) = unsafe {
             (
                 profile_arg(profile)?,
                 ffi::arg(as_key, "as_key")?,
@@ -282,6 +296,10 @@ pub unsafe extern "C" fn fapi_access_token_verify(
                 )?,
             )
         };
+        // The claims are never longer than the token's payload plus the
+        // expected issuer and audience: a buffer under that bound is refused
+        // before the proof's `jti` is used.
+        out.reserve(claims_bound(token_text, issuer, audience))?;
         let verified_proof = match proof {
             Some(proof) => {
                 let cache = cache.ok_or_else(|| Failure::null("cache"))?;
