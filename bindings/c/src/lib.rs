@@ -15,7 +15,7 @@
 //!   holds the size needed. Output buffers are not NUL-terminated.
 //! - Every fallible function returns a [`fapi_result`]: `FAPI_OK`, a core
 //!   [`fapi_core::Error`] code as it is, or a C API code (65536 and up).
-//!   Its last argument, a [`fapi_error_detail`] (or NULL), receives the
+//!   Its last argument, a [`fapi_error_detail`](ffi::fapi_error_detail) (or NULL), receives the
 //!   message and the OAuth error string of a failure.
 //! - Every exported function runs inside a panic boundary: a panic becomes
 //!   `FAPI_PANIC` and never unwinds into C.
