@@ -714,7 +714,7 @@ fapi_result fapi_dpop_proof_create(const struct fapi_key *key,
 // Refusals map to `invalid_dpop_proof`.
 //
 // ```c
-// fapi_dpop_request rq = {"POST", 4, "https://as.example/token", 24, NULL, 0};
+// fapi_dpop_request rq = {"POST", 4, "https://as.example/token", 24, NULL, 0, NULL, NULL, 0};
 // char jkt[43]; size_t n;
 // fapi_verified_dpop_proof *proof = NULL;
 // fapi_dpop_proof_verify(profile, header, header_len, &rq, jtis, time(NULL), jkt, sizeof jkt, &n,
@@ -1304,7 +1304,7 @@ fapi_result fapi_access_token_issue(const struct fapi_profile *profile,
 // ```c
 // fapi_token_expectations ex = {"https://as.example", 18, "https://rs.example", 18, 10};
 // fapi_resource_request rq = {token, token_len, "GET", 3, uri, strlen(uri),
-//                             dpop_header, dpop_len, NULL, 0, time(NULL)};
+//                             dpop_header, dpop_len, NULL, 0, time(NULL), NULL, NULL, 0};
 // char claims[4096]; size_t n;
 // if (fapi_access_token_verify(profile, as_key, &ex, &rq, jtis, claims, sizeof claims, &n, &err)
 //     != FAPI_OK)

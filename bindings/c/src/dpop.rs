@@ -202,7 +202,7 @@ pub unsafe extern "C" fn fapi_dpop_proof_create(
 /// Refusals map to `invalid_dpop_proof`.
 ///
 /// ```c
-/// fapi_dpop_request rq = {"POST", 4, "https://as.example/token", 24, NULL, 0};
+/// fapi_dpop_request rq = {"POST", 4, "https://as.example/token", 24, NULL, 0, NULL, NULL, 0};
 /// char jkt[43]; size_t n;
 /// fapi_verified_dpop_proof *proof = NULL;
 /// fapi_dpop_proof_verify(profile, header, header_len, &rq, jtis, time(NULL), jkt, sizeof jkt, &n,

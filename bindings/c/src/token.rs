@@ -239,7 +239,7 @@ pub unsafe extern "C" fn fapi_access_token_issue(
 /// ```c
 /// fapi_token_expectations ex = {"https://as.example", 18, "https://rs.example", 18, 10};
 /// fapi_resource_request rq = {token, token_len, "GET", 3, uri, strlen(uri),
-///                             dpop_header, dpop_len, NULL, 0, time(NULL)};
+///                             dpop_header, dpop_len, NULL, 0, time(NULL), NULL, NULL, 0};
 /// char claims[4096]; size_t n;
 /// if (fapi_access_token_verify(profile, as_key, &ex, &rq, jtis, claims, sizeof claims, &n, &err)
 ///     != FAPI_OK)
