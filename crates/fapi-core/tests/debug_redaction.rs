@@ -10,7 +10,7 @@
 //! where a refresh grant can be built without a whole authorization.
 mod support;
 
-use std::fmt::Debug;
+use core::fmt::Debug;
 
 use fapi_core::authorize::{AuthorizationParams, AuthorizationRequest};
 use fapi_core::dpop::{self, DpopConfig, DpopRequest, NonceIssuer, NonceKey, ProofParams};
