@@ -425,8 +425,7 @@ where
     }
     // Recorded in the proof: longer than any method in use is refused.
     let htm = heapless::String::<MAX_HTM_LEN>::try_from(htm).map_err(|_| Error::DpopMethod)?;
-    check_htu(htu, request.uri)?;
-    let htu = htu_digest(request.uri)?;
+    let htu = matching_htu_digest(htu, request.uri)?;
     let now = clock.now();
     claims::check_iat(iat, now, config.max_future_skew, config.max_age)?;
     // RFC 9449 §4.3 step 12: the ath of the presented access token.
@@ -474,11 +473,21 @@ fn replay_until(iat: u64, max_age: u64) -> u64 {
 /// Checks that the proof's `htu` names `request_uri`, both normalised with
 /// [`normalize_htu`]: [`Error::DpopUri`] otherwise.
 pub fn check_htu(htu: &str, request_uri: &str) -> Result<(), Error> {
+    matching_htu_digest(htu, request_uri).map(|_| ())
+}
+
+/// [`check_htu`], returning the SHA-256 of the normalised URI (what a
+/// verified proof records).
+fn matching_htu_digest(htu: &str, request_uri: &str) -> Result<[u8; 32], Error> {
     let mut a = [0u8; MAX_HTU_LEN];
     let mut b = [0u8; MAX_HTU_LEN];
     let a = normalize_htu(htu, &mut a)?;
     let b = normalize_htu(request_uri, &mut b)?;
-    if a == b { Ok(()) } else { Err(Error::DpopUri) }
+    if a == b {
+        Ok(Sha256::digest(b.as_bytes()).into())
+    } else {
+        Err(Error::DpopUri)
+    }
 }
 
 struct Out<'o> {

@@ -571,8 +571,9 @@ fn rfc9449_replay_window_edges_agree_with_iat_window() {
             .with_max_age(30)
             .unwrap();
         let max_age = cfg.max_age();
-        // iat from `skew` in the future to exactly `max_age` in the past.
-        for iat in (NOW - max_age)..=(NOW + skew) {
+        // iat exactly `max_age` in the past, one second younger, now, and
+        // `skew` in the future: the edges of the window.
+        for iat in [NOW - max_age, NOW - max_age + 1, NOW, NOW + skew] {
             let replay = FixedReplayCache::<4>::new();
             let pr = proof(&s, "POST", URI, iat, "edge");
             let at = |t: u64| {
