@@ -794,3 +794,249 @@ impl<'a> Jwks<'a> {
         found.ok_or(Error::KeyNotFound)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    use std::format;
+    use std::string::String;
+    use std::vec::Vec;
+
+    /// RFC 7515 A.3's P-256 key: public members, and the private `d`.
+    const EC: &str = r#""kty":"EC","crv":"P-256","x":"f83OJ3D2xF1Bg8vub9tLe1gHMzV76e8Tus9uPHvRVEU","y":"x_FEzRu9m36HLN_tue659LNpXW6pCyStikYjKIWI5a0""#;
+    const EC_D: &str = "jpsQnnGQmL-YBIffH1136cspYG6-0iY7X1fCE9-E9LI";
+    /// RFC 8037 A.1's Ed25519 key and its A.3 thumbprint.
+    const OKP_X: &str = "11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo";
+    const OKP_D: &str = "nWGxne_9WmC6hEr0kuwsxERJxWl7MmkZcDusAxyuf2A";
+    const OKP_THUMBPRINT: &str = "kPrK_qmxVWaYVA9wwBF6Iuo3vVzz7TxHCTwXBygrS4k";
+    /// RFC 7638 §3.1's RSA key and thumbprint.
+    const RSA_N: &str = "0vx7agoebGcQSuuPiLJXZptN9nndrQmbXEps2aiAFbWhM78LhWx4cbbfAAtVT86zwu1RK7aPFFxuhDR1L6tSoc_BJECPebWKRXjBZCiFV4n3oknjhMstn64tZ_2W-5JsGY4Hc5n9yBXArwl93lqt7_RN5w6Cf0h4QyQ5v-65YGjQR0_FDW2QvzqY368QQMicAtaSqzs8KJZgnYb9c7d0zgdAZHzu6qMQvRL5hajrn1n91CbOpbISD08qNLyrdkt-bFTWhAI4vMQFh6WeZu0fM4lFd2NcRwr3XPksINHaQ-G_xBniIqbw0Ls1jF44-csFCur-kEgU8awapJzKnqDKgw";
+    const RSA_THUMBPRINT: &str = "NzbLsXh8uDCcd-6MNwXF4W_7noWXFZAfHkxZsRGC9Xs";
+
+    fn ec(extra: &str) -> String {
+        format!("{{{EC}{extra}}}")
+    }
+
+    /// RFC 7517 §4.3: a key whose `key_ops` do not include `verify` does
+    /// not verify; `use` and `key_ops` that contradict are refused; and
+    /// `use` other than `sig` (RFC 7517 §4.2) as before.
+    #[test]
+    fn rfc7517_4_3_key_ops_must_allow_verification() {
+        for refused in [
+            r#","key_ops":["encrypt"]"#,
+            r#","key_ops":["sign"]"#,
+            r#","key_ops":["wrapKey","unwrapKey"]"#,
+            r#","key_ops":[]"#,
+            r#","use":"sig","key_ops":["encrypt"]"#,
+            r#","use":"sig","key_ops":["verify","encrypt"]"#,
+            r#","use":"sig","key_ops":["verify","deriveBits"]"#,
+            r#","use":"enc""#,
+            r#","use":"enc","key_ops":["verify"]"#,
+            r#","use":"other""#,
+        ] {
+            let json = ec(refused);
+            assert_eq!(
+                PublicJwk::from_json(json.as_bytes()).err(),
+                Some(Error::KeyUse),
+                "{json}"
+            );
+            // A JWK Set does not offer such a key for verification.
+            let set = format!(r#"{{"keys":[{json}]}}"#);
+            let jwks = Jwks::from_json(set.as_bytes()).unwrap();
+            assert_eq!(jwks.find(None, Alg::Es256).err(), Some(Error::KeyNotFound));
+        }
+        for accepted in [
+            r#","key_ops":["verify"]"#,
+            r#","key_ops":["sign","verify"]"#,
+            r#","use":"sig","key_ops":["verify"]"#,
+            r#","use":"sig""#,
+            "",
+        ] {
+            let json = ec(accepted);
+            let jwk = PublicJwk::from_json(json.as_bytes()).unwrap();
+            assert_eq!(jwk.key.alg(), Alg::Es256, "{json}");
+        }
+        // Duplicate values "MUST NOT be present"; key_ops is an array.
+        assert_eq!(
+            PublicJwk::from_json(ec(r#","key_ops":["verify","verify"]"#).as_bytes()).err(),
+            Some(Error::InvalidKey)
+        );
+        assert_eq!(
+            PublicJwk::from_json(ec(r#","key_ops":"verify""#).as_bytes()).err(),
+            Some(Error::Json)
+        );
+    }
+
+    /// RFC 8259 §7: member names and values of a JWK or JWK Set written
+    /// with escapes (PHP's `\/`, `\u00e9`, escaped ASCII such as `\u0078`)
+    /// are read as the text they stand for; an escaped duplicate is still a
+    /// duplicate.
+    #[test]
+    fn rfc8259_7_escaped_jwk_members_are_read() {
+        let plain_json = ec("");
+        let plain = PublicJwk::from_json(plain_json.as_bytes()).unwrap();
+        let escaped = r#"{"kty":"E\u0043","\u0063rv":"P-256","\u0078":"f83OJ3D2xF1Bg8vub9tLe1gHMzV76e8Tus9uPHvRVEU","y":"x_FEzRu9m36HLN_tue659LNpXW6pCyStikYjKIWI5a0","u\u0073e":"\u0073ig","key_ops":["v\u0065rify"],"alg":"ES\u0032\u00356"}"#;
+        let jwk = PublicJwk::from_json(escaped.as_bytes()).unwrap();
+        assert_eq!(jwk.key, plain.key);
+        assert_eq!(
+            (jwk.alg, jwk.key_use),
+            (Some(Alg::Es256), Some(KeyUse::Sig))
+        );
+        assert_eq!(
+            Thumbprint::of_jwk(escaped.as_bytes()),
+            Ok(plain.thumbprint())
+        );
+
+        // A kid with escapes: read with scratch, whose size json::scratch_len says.
+        for (kid, want) in [
+            (r#"a\/b"#, "a/b"),
+            (r#"caf\u00e9"#, "café"),
+            (r#"\u0078"#, "x"),
+            (r#"\ud83d\ude00"#, "😀"),
+            (r#"q\"\\"#, "q\"\\"),
+        ] {
+            let json = ec(&format!(r#","kid":"{kid}""#));
+            assert_eq!(
+                PublicJwk::from_json(json.as_bytes()).err(),
+                Some(Error::BufferTooSmall),
+                "{json}"
+            );
+            let mut scratch = std::vec![0u8; json::scratch_len(json.as_bytes()).unwrap()];
+            let jwk = PublicJwk::from_json_in(json.as_bytes(), &mut scratch).unwrap();
+            assert_eq!(jwk.kid, Some(want), "{json}");
+            let set = format!(r#"{{"k\u0065ys":[{json}]}}"#);
+            let mut scratch = std::vec![0u8; set.len()];
+            let jwks = Jwks::from_json_in(set.as_bytes(), &mut scratch).unwrap();
+            assert_eq!(jwks.find(Some(want), Alg::Es256).unwrap().kid, Some(want));
+            assert_eq!(
+                Jwks::from_json(set.as_bytes()).err(),
+                Some(Error::BufferTooSmall)
+            );
+        }
+        // An escaped copy of a member is a duplicate.
+        assert_eq!(
+            PublicJwk::from_json(ec(r#","\u0078":"AAAA""#).as_bytes()).err(),
+            Some(Error::DuplicateMember)
+        );
+        // Private members hide behind escapes no more than in plain text.
+        assert_eq!(
+            PublicJwk::from_json(ec(&format!(r#","\u0064":"{EC_D}""#)).as_bytes()).err(),
+            Some(Error::PrivateKeyMember)
+        );
+    }
+
+    /// An RFC 7638 thumbprint computed independently: the required members
+    /// in lexicographic order, as `serde_json` writes them, hashed.
+    fn independent_thumbprint(json: &str) -> [u8; 32] {
+        let v: serde_json::Value = serde_json::from_str(json).unwrap();
+        let names: &[&str] = match v["kty"].as_str().unwrap() {
+            "EC" => &["crv", "kty", "x", "y"],
+            "OKP" => &["crv", "kty", "x"],
+            _ => &["e", "kty", "n"],
+        };
+        let members: Vec<String> = names
+            .iter()
+            .map(|n| format!("\"{n}\":{}", serde_json::to_string(&v[*n]).unwrap()))
+            .collect();
+        Sha256::digest(format!("{{{}}}", members.join(",")).as_bytes()).into()
+    }
+
+    /// RFC 7638 §3.1: the thumbprint of any EC P-256, OKP Ed25519 or RSA
+    /// JWK, from its required members alone: the §3.1 example with its
+    /// `"alg":"RS256"` and `kid`, private keys, keys with other members.
+    /// The strict parser for verification keys stays strict.
+    #[test]
+    fn rfc7638_3_1_thumbprint_of_any_jwk() {
+        let rfc =
+            format!(r#"{{"kty":"RSA","n":"{RSA_N}","e":"AQAB","alg":"RS256","kid":"2011-04-29"}}"#);
+        let t = Thumbprint::of_jwk(rfc.as_bytes()).unwrap();
+        assert_eq!(t.to_b64().as_str(), RSA_THUMBPRINT);
+        assert_eq!(t.0, independent_thumbprint(&rfc));
+        // The strict parser refuses the same JWK: RS256 is no FAPI algorithm.
+        assert_eq!(
+            PublicJwk::from_json(rfc.as_bytes()).err(),
+            Some(Error::UnsupportedAlg)
+        );
+
+        // RFC 8037 A.3: the Ed25519 key, public and private (A.1).
+        for json in [
+            format!(r#"{{"kty":"OKP","crv":"Ed25519","x":"{OKP_X}"}}"#),
+            format!(r#"{{"kty":"OKP","crv":"Ed25519","d":"{OKP_D}","x":"{OKP_X}"}}"#),
+        ] {
+            let t = Thumbprint::of_jwk(json.as_bytes()).unwrap();
+            assert_eq!(t.to_b64().as_str(), OKP_THUMBPRINT, "{json}");
+        }
+        assert_eq!(
+            PublicJwk::from_json(
+                format!(r#"{{"kty":"OKP","crv":"Ed25519","d":"{OKP_D}","x":"{OKP_X}"}}"#)
+                    .as_bytes()
+            )
+            .err(),
+            Some(Error::PrivateKeyMember)
+        );
+
+        // RFC 7515 A.3's P-256 key, private, with an `alg` of another
+        // algorithm, `use`, `key_ops` and a kid: the public key's thumbprint.
+        let public = Thumbprint::of_jwk(ec("").as_bytes()).unwrap();
+        assert_eq!(
+            PublicJwk::from_json(ec("").as_bytes())
+                .unwrap()
+                .thumbprint(),
+            public
+        );
+        let private = ec(&format!(
+            r#","d":"{EC_D}","alg":"ES384","use":"enc","key_ops":["decrypt"],"kid":"k\/1","x5c":["AAAA"]"#
+        ));
+        assert_eq!(Thumbprint::of_jwk(private.as_bytes()), Ok(public));
+        assert_eq!(public.0, independent_thumbprint(&private));
+
+        // RSA of any size has a thumbprint (the strict parser refuses it as weak).
+        let small = r#"{"kty":"RSA","n":"xQ","e":"AQAB","d":"AQ","p":"AQ"}"#;
+        assert_eq!(
+            Thumbprint::of_jwk(small.as_bytes()).unwrap().0,
+            independent_thumbprint(small)
+        );
+
+        // What has no RFC 7638 thumbprint here.
+        for (json, err) in [
+            (r#"{"kty":"oct","k":"AAAA"}"#, Error::UnsupportedKeyType),
+            (
+                r#"{"kty":"EC","crv":"P-384","x":"AAAA","y":"AAAA"}"#,
+                Error::UnsupportedKeyType,
+            ),
+            (
+                r#"{"kty":"OKP","crv":"X25519","x":"AAAA"}"#,
+                Error::UnsupportedKeyType,
+            ),
+            (r#"{"kty":"EC","x":"AAAA","y":"AAAA"}"#, Error::InvalidKey),
+            (r#"{"crv":"P-256"}"#, Error::InvalidKey),
+            (r#"{"kty":"RSA","e":"AQAB"}"#, Error::InvalidKey),
+            (r#"{"kty":"RSA","n":"AMU","e":"AQAB"}"#, Error::InvalidKey),
+            (r#"{"kty":"RSA","n":"xQ==","e":"AQAB"}"#, Error::Base64),
+            (
+                r#"{"kty":"OKP","crv":"Ed25519","x":"AAAA"}"#,
+                Error::InvalidKey,
+            ),
+            (
+                r#"{"kty":"RSA","n":"xQ","e":"AQAB","kty":"EC"}"#,
+                Error::DuplicateMember,
+            ),
+            ("[]", Error::Json),
+        ] {
+            assert_eq!(
+                Thumbprint::of_jwk(json.as_bytes()).err(),
+                Some(err),
+                "{json}"
+            );
+        }
+        let huge = format!(
+            r#"{{"kty":"RSA","n":"{}","e":"AQAB"}}"#,
+            "x".repeat(b64::encoded_len(MAX_RSA_BYTES + 1))
+        );
+        assert_eq!(
+            Thumbprint::of_jwk(huge.as_bytes()).err(),
+            Some(Error::TooLarge)
+        );
+    }
+}
