@@ -332,10 +332,10 @@ fn finish<'b, C: Clock + ?Sized>(
     expect: &Expectations<'_>,
     clock: &C,
 ) -> Result<VerifiedJwt<'b>, Error> {
-    if let (Typ::AbsentOr(want), Some(t)) = (expect.typ, verified.header.typ) {
-        if !jws::typ_matches(t, want) {
-            return Err(Error::WrongType);
-        }
+    if let (Typ::AbsentOr(want), Some(t)) = (expect.typ, verified.header.typ)
+        && !jws::typ_matches(t, want)
+    {
+        return Err(Error::WrongType);
     }
     let Verified {
         header,
