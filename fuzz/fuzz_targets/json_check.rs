@@ -35,7 +35,10 @@ impl<'de> serde::Deserialize<'de> for Strings<'de> {
             fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
                 f.write_str("an object")
             }
-            fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<Self::Value, A::Error> {
                 let mut out = Vec::new();
                 while let Some(name) = map.next_key::<String>()? {
                     out.push((name, map.next_value::<Value<'de>>()?.0));
@@ -76,12 +79,21 @@ impl<'de> serde::Deserialize<'de> for Value<'de> {
             fn visit_unit<E>(self) -> Result<Self::Value, E> {
                 Ok(Value(None))
             }
-            fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
+            fn visit_seq<A: serde::de::SeqAccess<'de>>(
+                self,
+                mut seq: A,
+            ) -> Result<Self::Value, A::Error> {
                 while seq.next_element::<serde::de::IgnoredAny>()?.is_some() {}
                 Ok(Value(None))
             }
-            fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
-                while map.next_entry::<serde::de::IgnoredAny, serde::de::IgnoredAny>()?.is_some() {}
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<Self::Value, A::Error> {
+                while map
+                    .next_entry::<serde::de::IgnoredAny, serde::de::IgnoredAny>()?
+                    .is_some()
+                {}
                 Ok(Value(None))
             }
         }
@@ -93,7 +105,11 @@ fuzz_target!(|data: &[u8]| {
     let ours = check(data);
     if ours.is_ok() {
         let need = scratch_len(data).expect("checked");
-        assert!(need <= data.len(), "scratch {need} for {} bytes", data.len());
+        assert!(
+            need <= data.len(),
+            "scratch {need} for {} bytes",
+            data.len()
+        );
         if let Ok(serde_json::Value::Object(map)) = serde_json::from_slice(data) {
             let mut scratch = vec![0u8; need];
             // Names decoded on the stack, string values into the scratch:
@@ -134,9 +150,7 @@ fuzz_target!(|data: &[u8]| {
         Err(e) => {
             if ours.is_ok() {
                 let msg = e.to_string();
-                let excused = ["number out of range"]
-                    .iter()
-                    .any(|m| msg.contains(m));
+                let excused = ["number out of range"].iter().any(|m| msg.contains(m));
                 assert!(excused, "check accepted what serde_json refuses: {msg}");
             }
         }
