@@ -166,7 +166,16 @@ fn par_request_uri_is_never_printed() {
     };
     let params = AuthorizationParams::from_request(&Profile::FAPI2, &req).unwrap();
     let store = FixedHandleStore::<AuthorizationParams, 2>::new();
-    let uri = par::push(&Profile::FAPI2, &store, &CountingRandom, params, None, 60, NOW).unwrap();
+    let uri = par::push(
+        &Profile::FAPI2,
+        &store,
+        &CountingRandom,
+        params,
+        None,
+        60,
+        NOW,
+    )
+    .unwrap();
     let random_part = &uri.as_str()[par::REQUEST_URI_PREFIX.len()..];
     assert_hidden("RequestUri", &uri, random_part);
     assert_hidden("FixedHandleStore", &store, random_part);
