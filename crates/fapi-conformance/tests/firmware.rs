@@ -13,9 +13,10 @@
 //! measured by stack painting, at most 32 KiB) and prints the measurements
 //! `firmware/README.md` reports.
 
+use core::time::Duration;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use serde_json::{Value, json};
 
@@ -120,7 +121,10 @@ fn run_firmware(image: &Path, script: &[u8]) -> (i32, Vec<String>) {
     };
     let out = std::fs::read_to_string(dir.join("fapi-responses.jsonl")).unwrap_or_default();
     let _ = std::fs::remove_dir_all(&dir);
-    (status.code().unwrap_or(-1), out.lines().map(str::to_owned).collect())
+    (
+        status.code().unwrap_or(-1),
+        out.lines().map(str::to_owned).collect(),
+    )
 }
 
 /// What a request must give.
@@ -210,7 +214,10 @@ fn script(x5t: &str, jkt: &str, nonce: &str) -> Script {
     s.push(json!({"cmd": "jwk", "alg": "ES256"}), Jwk(Alg::Es256));
     s.push(json!({"cmd": "jwk", "alg": "EdDSA"}), Jwk(Alg::EdDsa));
     // No RSA key in the module.
-    s.push(json!({"cmd": "jwk", "alg": "PS256"}), Refused(Error::KeyNotFound));
+    s.push(
+        json!({"cmd": "jwk", "alg": "PS256"}),
+        Refused(Error::KeyNotFound),
+    );
 
     // --- tokens the profiles allow ---------------------------------------
     let token = |profile, alg, binding, lifetime, consent| Token {
@@ -226,7 +233,13 @@ fn script(x5t: &str, jkt: &str, nonce: &str) -> Script {
     );
     s.push(
         issue("fapi2-plus", "EdDSA", claims(600, mtls.clone())),
-        token(Profile::FAPI2_PLUS, Alg::EdDsa, Binding::Certificate, 600, None),
+        token(
+            Profile::FAPI2_PLUS,
+            Alg::EdDsa,
+            Binding::Certificate,
+            600,
+            None,
+        ),
     );
     s.push(
         issue("fapi2", "EdDSA", claims(DEVICE_CAP, dpop_cnf.clone())),
@@ -236,9 +249,19 @@ fn script(x5t: &str, jkt: &str, nonce: &str) -> Script {
         issue(
             "cdr",
             "ES256",
-            with(claims(120, mtls.clone()), "cdr_arrangement_id", json!("arr-7")),
+            with(
+                claims(120, mtls.clone()),
+                "cdr_arrangement_id",
+                json!("arr-7"),
+            ),
         ),
-        token(Profile::CDR, Alg::Es256, Binding::Certificate, 120, Some("arr-7")),
+        token(
+            Profile::CDR,
+            Alg::Es256,
+            Binding::Certificate,
+            120,
+            Some("arr-7"),
+        ),
     );
 
     // --- lifetime caps (CDR-AT-TTL; the module's own cap) -----------------
@@ -306,7 +329,11 @@ fn script(x5t: &str, jkt: &str, nonce: &str) -> Script {
         );
     }
     s.push(
-        issue("fapi2", "ES256", with(claims(300, mtls.clone()), "sub", json!(""))),
+        issue(
+            "fapi2",
+            "ES256",
+            with(claims(300, mtls.clone()), "sub", json!("")),
+        ),
         Refused(Error::MissingClaim),
     );
     let at = |iat: u64| {
@@ -316,23 +343,41 @@ fn script(x5t: &str, jkt: &str, nonce: &str) -> Script {
             json!(iat + 300),
         )
     };
-    s.push(issue("fapi2", "ES256", at(NOW + 11)), Refused(Error::IssuedInFuture));
-    s.push(issue("fapi2", "ES256", at(NOW - 11)), Refused(Error::TooOld));
+    s.push(
+        issue("fapi2", "ES256", at(NOW + 11)),
+        Refused(Error::IssuedInFuture),
+    );
+    s.push(
+        issue("fapi2", "ES256", at(NOW - 11)),
+        Refused(Error::TooOld),
+    );
     s.push(
         issue(
             "cdr",
             "ES256",
-            with(claims(300, mtls.clone()), "openbanking_intent_id", json!("i")),
+            with(
+                claims(300, mtls.clone()),
+                "openbanking_intent_id",
+                json!("i"),
+            ),
         ),
         Refused(Error::InvalidParameter),
     );
     // The module draws `jti` itself: a claim it does not know is refused.
     s.push(
-        issue("fapi2", "ES256", with(claims(300, mtls.clone()), "jti", json!("x"))),
+        issue(
+            "fapi2",
+            "ES256",
+            with(claims(300, mtls.clone()), "jti", json!("x")),
+        ),
         Refused(Error::Json),
     );
     s.push(
-        issue("fapi2", "ES256", with(claims(300, mtls.clone()), "admin", json!(true))),
+        issue(
+            "fapi2",
+            "ES256",
+            with(claims(300, mtls.clone()), "admin", json!(true)),
+        ),
         Refused(Error::Json),
     );
     s.push(
@@ -340,7 +385,11 @@ fn script(x5t: &str, jkt: &str, nonce: &str) -> Script {
         Refused(Error::InvalidParameter),
     );
     s.push(
-        issue("fapi2", "ES256", claims(300, json!({"jkt": jkt, "x5t#S256": x5t}))),
+        issue(
+            "fapi2",
+            "ES256",
+            claims(300, json!({"jkt": jkt, "x5t#S256": x5t})),
+        ),
         Refused(Error::InvalidParameter),
     );
 
@@ -355,9 +404,7 @@ fn script(x5t: &str, jkt: &str, nonce: &str) -> Script {
     );
 
     // --- DPoP proofs --------------------------------------------------------
-    let proof = |profile: &str, alg: &str, htm: &str, htu: &str| {
-        json!({"cmd": "dpop", "profile": profile, "alg": alg, "htm": htm, "htu": htu})
-    };
+    let proof = |profile: &str, alg: &str, htm: &str, htu: &str| json!({"cmd": "dpop", "profile": profile, "alg": alg, "htm": htm, "htu": htu});
     s.push(
         proof("fapi2", "EdDSA", "POST", "https://as.bank.example/token"),
         Proof {
@@ -372,7 +419,12 @@ fn script(x5t: &str, jkt: &str, nonce: &str) -> Script {
     s.push(
         with(
             with(
-                proof("fapi2-plus", "ES256", "GET", "https://api.bank.example/accounts"),
+                proof(
+                    "fapi2-plus",
+                    "ES256",
+                    "GET",
+                    "https://api.bank.example/accounts",
+                ),
                 "access_token",
                 json!("Kz~8mXK1EalYznwH-LC-1fBAo.4Ljp~zsPE_NeO.gxU"),
             ),
@@ -402,7 +454,12 @@ fn script(x5t: &str, jkt: &str, nonce: &str) -> Script {
         Refused(Error::DpopUri),
     );
     s.push(
-        proof("fapi2", "EdDSA", "POST", "https://as.bank.example/token?x=1"),
+        proof(
+            "fapi2",
+            "EdDSA",
+            "POST",
+            "https://as.bank.example/token?x=1",
+        ),
         Refused(Error::DpopUri),
     );
     s.push(
@@ -439,11 +496,18 @@ fn script(x5t: &str, jkt: &str, nonce: &str) -> Script {
         format!(r#"{{"cmd":{}}}"#, "[".repeat(40)).as_bytes(),
         Refused(Error::TooLarge),
     );
-    s.push(json!({"cmd": "export-private-key", "alg": "ES256"}), Refused(Error::InvalidParameter));
+    s.push(
+        json!({"cmd": "export-private-key", "alg": "ES256"}),
+        Refused(Error::InvalidParameter),
+    );
     s.push(json!({"alg": "ES256"}), Refused(Error::InvalidParameter));
     s.push(json!({"cmd": "jwk"}), Refused(Error::InvalidParameter));
     s.push_raw(
-        format!(r#"{{"cmd":"jwk","alg":"ES256","pad":"{}"}}"#, "x".repeat(4000)).as_bytes(),
+        format!(
+            r#"{{"cmd":"jwk","alg":"ES256","pad":"{}"}}"#,
+            "x".repeat(4000)
+        )
+        .as_bytes(),
         Refused(Error::TooLarge),
     );
     s
@@ -508,20 +572,54 @@ impl Verifier<'_> {
                 };
                 let mut buf = [0u8; 8192];
                 let clock = FixedClock(NOW);
-                let c = token::verify(t.as_bytes(), profile, &expect, &key, &clock, &presented, &mut buf)
-                    .unwrap_or_else(|e| panic!("line {i}: {e:?}"));
+                let c = token::verify(
+                    t.as_bytes(),
+                    profile,
+                    &expect,
+                    &key,
+                    &clock,
+                    &presented,
+                    &mut buf,
+                )
+                .unwrap_or_else(|e| panic!("line {i}: {e:?}"));
                 assert_eq!((c.subject, c.client_id), ("alice", "fintech-1"));
                 assert!(c.has_scope("payments"));
                 assert_eq!((c.iat, c.exp), (NOW, NOW + lifetime));
                 assert_eq!(c.consent_id, *consent);
                 assert_eq!(c.jti.len(), token::JTI_LEN);
                 // Without what it is bound to, the token is refused.
-                let none = token::verify(t.as_bytes(), profile, &expect, &key, &clock, &Presented::default(), &mut buf);
-                assert!(matches!(none, Err(Error::DpopMissing | Error::CertificateMismatch)), "{none:?}");
+                let none = token::verify(
+                    t.as_bytes(),
+                    profile,
+                    &expect,
+                    &key,
+                    &clock,
+                    &Presented::default(),
+                    &mut buf,
+                );
+                assert!(
+                    matches!(none, Err(Error::DpopMissing | Error::CertificateMismatch)),
+                    "{none:?}"
+                );
                 // And it does not verify with the module's other key.
-                let other = if *alg == Alg::Es256 { Alg::EdDsa } else { Alg::Es256 };
+                let other = if *alg == Alg::Es256 {
+                    Alg::EdDsa
+                } else {
+                    Alg::Es256
+                };
                 let wrong = KeyVerifier::new(&AWSLC, self.device_key(other));
-                assert!(token::verify(t.as_bytes(), &Profile::FAPI2, &expect, &wrong, &clock, &presented, &mut buf).is_err());
+                assert!(
+                    token::verify(
+                        t.as_bytes(),
+                        &Profile::FAPI2,
+                        &expect,
+                        &wrong,
+                        &clock,
+                        &presented,
+                        &mut buf
+                    )
+                    .is_err()
+                );
             }
             Expect::Proof {
                 profile,
@@ -540,16 +638,34 @@ impl Verifier<'_> {
                     nonce_binding: None,
                 };
                 let config = DpopConfig::new(profile);
-                let config = if *nonce { config.with_nonces(self.nonces) } else { config };
+                let config = if *nonce {
+                    config.with_nonces(self.nonces)
+                } else {
+                    config
+                };
                 let replay = FixedReplayCache::<8>::new();
-                let v = dpop::verify_proof(p.as_bytes(), &request, &config, &AWSLC, &FixedClock(NOW), &replay)
-                    .unwrap_or_else(|e| panic!("line {i}: {e:?}"));
+                let v = dpop::verify_proof(
+                    p.as_bytes(),
+                    &request,
+                    &config,
+                    &AWSLC,
+                    &FixedClock(NOW),
+                    &replay,
+                )
+                .unwrap_or_else(|e| panic!("line {i}: {e:?}"));
                 // Signed by the module's key, at the module's clock.
                 assert_eq!(v.key, self.device_key(*alg));
                 assert_eq!(v.jkt, self.device_key(*alg).thumbprint());
                 assert_eq!(v.iat, NOW);
                 // Its `jti` is used once.
-                let again = dpop::verify_proof(p.as_bytes(), &request, &config, &AWSLC, &FixedClock(NOW), &replay);
+                let again = dpop::verify_proof(
+                    p.as_bytes(),
+                    &request,
+                    &config,
+                    &AWSLC,
+                    &FixedClock(NOW),
+                    &replay,
+                );
                 assert_eq!(again.err(), Some(Error::Replay));
             }
         }
@@ -575,7 +691,15 @@ impl Verifier<'_> {
         };
         let config = DpopConfig::new(&Profile::FAPI2);
         let replay = FixedReplayCache::<4>::new();
-        dpop::verify_proof(&out[..n], &request, &config, &AWSLC, &FixedClock(NOW), &replay).unwrap()
+        dpop::verify_proof(
+            &out[..n],
+            &request,
+            &config,
+            &AWSLC,
+            &FixedClock(NOW),
+            &replay,
+        )
+        .unwrap()
     }
 }
 
@@ -646,21 +770,66 @@ fn firmware_enforces_the_profile_at_the_key() {
     );
     let ticks = |i: usize| answers[i + 1]["ticks"].as_u64().unwrap();
     let insns = |i: usize| ticks(i) * INSTRUCTIONS_PER_TICK;
-    let rate = |i: usize| 100_000_000 / insns(i).max(1);
     let of = |want: &dyn Fn(&Expect) -> bool| s.expect.iter().position(want).unwrap();
-    let es256 = of(&|e| matches!(e, Expect::Token { alg: Alg::Es256, .. }));
-    let eddsa = of(&|e| matches!(e, Expect::Token { alg: Alg::EdDsa, .. }));
-    let proof = of(&|e| matches!(e, Expect::Proof { alg: Alg::EdDsa, .. }));
     eprintln!("firmware: static RAM {statics} B, peak stack {peak} B of {size} B");
     eprintln!(
-        "firmware: provisioning {} instructions (two keys)",
+        "firmware: provisioning (two keys): {} instructions",
         answers[0]["ticks"].as_u64().unwrap() * INSTRUCTIONS_PER_TICK
     );
-    for (what, i) in [("ES256 access token", es256), ("EdDSA access token", eddsa), ("EdDSA DPoP proof", proof)] {
+    for (what, i) in [
+        (
+            "ES256 access token",
+            of(&|e| {
+                matches!(
+                    e,
+                    Expect::Token {
+                        alg: Alg::Es256,
+                        ..
+                    }
+                )
+            }),
+        ),
+        (
+            "EdDSA access token",
+            of(&|e| {
+                matches!(
+                    e,
+                    Expect::Token {
+                        alg: Alg::EdDsa,
+                        ..
+                    }
+                )
+            }),
+        ),
+        (
+            "ES256 DPoP proof",
+            of(&|e| {
+                matches!(
+                    e,
+                    Expect::Proof {
+                        alg: Alg::Es256,
+                        ..
+                    }
+                )
+            }),
+        ),
+        (
+            "EdDSA DPoP proof",
+            of(&|e| {
+                matches!(
+                    e,
+                    Expect::Proof {
+                        alg: Alg::EdDsa,
+                        ..
+                    }
+                )
+            }),
+        ),
+    ] {
+        let n = insns(i);
         eprintln!(
-            "firmware: {what}: {} instructions (QEMU -icount), {} per s at 100 MHz, stack {} B",
-            insns(i),
-            rate(i),
+            "firmware: {what}: {n} instructions (QEMU -icount shift=0), {:.1}/s at 100 MHz, stack {} B",
+            100e6 / n as f64,
             answers[i + 1]["stack"]
         );
     }

@@ -430,8 +430,19 @@ pub fn sign<S: Signer + ?Sized>(
         Some(FIXED_SIGNATURE_LEN) => {
             put_signature(signer, out, input_len, &mut [0u8; FIXED_SIGNATURE_LEN])
         }
-        _ => put_signature(signer, out, input_len, &mut [0u8; MAX_SIGNATURE_LEN]),
+        _ => put_long_signature(signer, out, input_len),
     }
+}
+
+/// [`sign`]'s path for a signature as long as an RSA modulus: its 1 KiB
+/// buffer is on the stack only for PS256, not in every `sign` frame.
+#[inline(never)]
+fn put_long_signature<S: Signer + ?Sized>(
+    signer: &S,
+    out: &mut [u8],
+    input_len: usize,
+) -> Result<usize, Error> {
+    put_signature(signer, out, input_len, &mut [0u8; MAX_SIGNATURE_LEN])
 }
 
 /// [`sign`]'s path for a header over [`SMALL_HEADER`] (an embedded RSA
