@@ -59,8 +59,9 @@ pub struct TokenGrant<'a> {
     pub params: AccessTokenParams<'a>,
 }
 
-/// A DPoP proof the module may sign.
-#[derive(Clone, Copy, Debug)]
+/// A DPoP proof the module may sign. Its `Debug` does not print the access
+/// token.
+#[derive(Clone, Copy)]
 pub struct ProofGrant<'a> {
     /// The algorithm it is signed with.
     pub alg: Alg,
@@ -74,6 +75,19 @@ pub struct ProofGrant<'a> {
     pub access_token: Option<&'a str>,
     /// The server's nonce.
     pub nonce: Option<&'a str>,
+}
+
+impl core::fmt::Debug for ProofGrant<'_> {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("ProofGrant")
+            .field("alg", &self.alg)
+            .field("htm", &self.htm)
+            .field("htu", &self.htu)
+            .field("iat", &self.iat)
+            .field("access_token", &self.access_token.map(|_| "[redacted]"))
+            .field("nonce", &self.nonce)
+            .finish()
+    }
 }
 
 /// What the module was provisioned to allow.
@@ -572,6 +586,7 @@ mod tests {
         )
         .unwrap();
         assert_eq!((ok.iat, ok.htm, ok.nonce), (NOW, "POST", Some("n-1")));
+        assert!(!format!("{ok:?}").contains("abc.def"));
         for (fields, want) in [
             (
                 r#""profile":"cdr","alg":"ES256","htm":"POST","htu":"https://a/t""#,

@@ -131,8 +131,9 @@ pub struct IssueRequest<'a> {
     pub claims: TokenClaims<'a>,
 }
 
-/// "Sign a DPoP proof for this request."
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+/// "Sign a DPoP proof for this request." Its `Debug` does not print the
+/// access token.
+#[derive(Clone, Copy, PartialEq, Eq)]
 pub struct ProofRequest<'a> {
     /// The profile name.
     pub profile: &'a str,
@@ -146,6 +147,19 @@ pub struct ProofRequest<'a> {
     pub access_token: Option<&'a str>,
     /// The server's DPoP nonce.
     pub nonce: Option<&'a str>,
+}
+
+impl core::fmt::Debug for ProofRequest<'_> {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("ProofRequest")
+            .field("profile", &self.profile)
+            .field("alg", &self.alg)
+            .field("htm", &self.htm)
+            .field("htu", &self.htu)
+            .field("access_token", &self.access_token.map(|_| "[redacted]"))
+            .field("nonce", &self.nonce)
+            .finish()
+    }
 }
 
 /// A request to the module.
@@ -294,6 +308,11 @@ mod tests {
             panic!("dpop")
         };
         assert_eq!((p.htm, p.access_token, p.nonce), ("POST", Some("t"), None));
+        let shown = format!("{p:?}");
+        assert!(
+            shown.contains("[redacted]") && !shown.contains("\"t\""),
+            "{shown}"
+        );
     }
 
     /// Malformed commands: each a typed error, never a panic.

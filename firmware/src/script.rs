@@ -12,6 +12,7 @@
 //! stack painting on the Cortex-M4; memory in the tests.
 
 use fapi_core::Error;
+use zeroize::Zeroize;
 
 use crate::device::Device;
 use crate::response::{self, Metrics, PREFIX_ROOM, Stats};
@@ -110,6 +111,14 @@ impl<'b, S: Source> Lines<'b, S> {
             let n = self.read_at(self.end)?;
             self.end = self.end.saturating_add(n);
             self.eof = n == 0;
+        }
+    }
+
+    /// Zeroes the bytes of the lines already handed out (the provisioning
+    /// record holds the DRBG seed: it must not stay in the buffer).
+    pub fn wipe_consumed(&mut self) {
+        if let Some(done) = self.buf.get_mut(..self.start) {
+            done.zeroize();
         }
     }
 
@@ -251,6 +260,7 @@ fn provision<S: Source, W: Sink, M: Meter>(
                 meter.begin();
                 let device = Device::provision(t);
                 let m = meter.end();
+                lines.wipe_consumed();
                 let answer = device.as_ref().map(|_| ()).map_err(|e| *e);
                 write_provisioned(out, answer, &m, sink)?;
                 *slot = DeviceSlot::Provisioned(device.map_err(Stop::Provisioning)?);
@@ -454,6 +464,33 @@ mod tests {
         assert_eq!(out[4], r#"{"ok":false,"code":101}"#);
         assert_eq!(out[5], r#"{"ok":false,"code":206}"#);
         assert!(out[6].starts_with(r#"{"stats":{"requests":5,"#));
+    }
+
+    /// The provisioning record carries the seed: once the module is
+    /// provisioned, no copy of it is left in the line buffer.
+    #[test]
+    fn the_seed_does_not_stay_in_the_line_buffer() {
+        let script = format!(
+            "{{\"seed\":\"{SEED}\",\"now\":1,\"profiles\":[\"fapi2\"]}}\n{{\"cmd\":\"jwk\",\"alg\":\"ES256\"}}\n"
+        );
+        let (mut lines, mut out, mut sink) = (vec![0u8; 2049], vec![0u8; 2048], Out::default());
+        let mut device = DeviceSlot::Empty;
+        let source = Chunks {
+            data: script.as_bytes(),
+            chunk: 4096,
+        };
+        let stats = serve(
+            source,
+            &mut lines,
+            &mut out,
+            &mut device,
+            &mut sink,
+            &mut NoMeter,
+        );
+        assert_eq!(stats.map(|s| s.requests), Ok(1));
+        let seed = SEED.as_bytes();
+        assert!(!lines.windows(8).any(|w| seed.windows(8).any(|s| s == w)));
+        assert!(!out.windows(8).any(|w| seed.windows(8).any(|s| s == w)));
     }
 
     #[test]
