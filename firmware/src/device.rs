@@ -83,8 +83,10 @@ impl Device {
     }
 
     /// The device key for `alg`: [`Error::KeyNotFound`] for PS256 (RSA keys
-    /// belong in an HSM with RSA hardware, not in this module).
-    pub fn key(&self, alg: Alg) -> Result<&dyn Signer, Error> {
+    /// belong in an HSM with RSA hardware, not in this module). Private:
+    /// outside this type a key is reached only through an [`Approved`]
+    /// request, or for its public half ([`Device::public_jwk`]).
+    fn key(&self, alg: Alg) -> Result<&dyn Signer, Error> {
         match alg {
             Alg::Es256 => Ok(&self.es256),
             Alg::EdDsa => Ok(&self.eddsa),
@@ -97,6 +99,20 @@ impl Device {
     /// Every refusal is a typed [`Error`]: the request's own
     /// ([`Request::parse`]), the policy's ([`Policy`]), or the signing's
     /// ([`Error::BufferTooSmall`] when `out` cannot hold the answer).
+    ///
+    /// ```
+    /// use fapi_core::Error;
+    /// use fapi_firmware::Device;
+    ///
+    /// let d = Device::provision(br#"{"seed":"AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8","now":1900000000,"profiles":["cdr"]}"#).unwrap();
+    /// let mut out = [0u8; 2048];
+    /// // CDR-ALG: PS256 or ES256 only.
+    /// let eddsa = br#"{"cmd":"issue","profile":"cdr","alg":"EdDSA","claims":{"iss":"i","sub":"s","aud":"a","client_id":"c","iat":1900000000,"exp":1900000300,"cnf":{"x5t#S256":"dO4C4-1vtdal_qqmnBEIPDMvwndfAUuComC-If3aYi4"}}}"#;
+    /// assert_eq!(d.handle(eddsa, &mut out), Err(Error::AlgNotAllowed));
+    /// let es256 = String::from_utf8(eddsa.to_vec()).unwrap().replace("EdDSA", "ES256");
+    /// let token = d.handle(es256.as_bytes(), &mut out).unwrap();
+    /// assert!(out[..token.len].starts_with(b"eyJ"));
+    /// ```
     pub fn handle(&self, line: &[u8], out: &mut [u8]) -> Result<Answer, Error> {
         match Request::parse(line)? {
             Request::Jwk(alg) => Ok(Answer {

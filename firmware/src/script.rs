@@ -84,6 +84,26 @@ impl<'b, S: Source> Lines<'b, S> {
     }
 
     /// The next line, or `None` at the end.
+    ///
+    /// ```
+    /// use fapi_firmware::script::{Line, Lines, Source};
+    ///
+    /// struct Text(&'static [u8]);
+    /// impl Source for Text {
+    ///     fn read(&mut self, buf: &mut [u8]) -> Result<usize, fapi_core::Error> {
+    ///         let n = self.0.len().min(buf.len());
+    ///         buf[..n].copy_from_slice(&self.0[..n]);
+    ///         self.0 = &self.0[n..];
+    ///         Ok(n)
+    ///     }
+    /// }
+    /// let mut buf = [0u8; 8];
+    /// let mut lines = Lines::new(Text(b"short\nmuch too long\nend"), &mut buf);
+    /// assert_eq!(lines.next_line().unwrap(), Some(Line::Text(b"short")));
+    /// assert_eq!(lines.next_line().unwrap(), Some(Line::TooLong));
+    /// assert_eq!(lines.next_line().unwrap(), Some(Line::Text(b"end")));
+    /// assert_eq!(lines.next_line().unwrap(), None);
+    /// ```
     pub fn next_line(&mut self) -> Result<Option<Line<'_>>, Error> {
         loop {
             let pending = self.buf.get(self.start..self.end).unwrap_or(&[]);
