@@ -9,8 +9,9 @@ use crate::key_id::KeyId;
 
 /// An Ed25519 private key that signs EdDSA. Zeroized on drop.
 pub struct Ed25519SigningKey {
+    // The public key is derived from `key` when asked for (see
+    // `Es256SigningKey`): a `PublicKey` is 1 KiB.
     key: SigningKey,
-    public: PublicKey,
     kid: KeyId,
 }
 
@@ -31,11 +32,8 @@ impl Ed25519SigningKey {
     }
 
     fn from_key(key: SigningKey) -> Self {
-        let public = PublicKey::Ed25519 {
-            x: key.verifying_key().to_bytes(),
-        };
-        let kid = KeyId::thumbprint(&public);
-        Self { key, public, kid }
+        let kid = KeyId::thumbprint(&public_of(&key));
+        Self { key, kid }
     }
 
     /// The same key with `kid` as its key id instead of its thumbprint.
@@ -71,7 +69,14 @@ impl Signer for Ed25519SigningKey {
     }
 
     fn public_key(&self) -> Result<PublicKey, Error> {
-        Ok(self.public.clone())
+        Ok(public_of(&self.key))
+    }
+}
+
+/// The JWK public key of `key`.
+fn public_of(key: &SigningKey) -> PublicKey {
+    PublicKey::Ed25519 {
+        x: key.verifying_key().to_bytes(),
     }
 }
 

@@ -15,8 +15,10 @@ const GENERATE_ATTEMPTS: usize = 8;
 /// A P-256 private key that signs ES256 (RFC 6979 deterministic nonces).
 /// Zeroized on drop.
 pub struct Es256SigningKey {
+    // The public key is derived from `key` when asked for, not held: a
+    // `PublicKey` is 1 KiB (it has room for RSA), which a signing module's
+    // RAM pays for every key it holds.
     key: SigningKey,
-    public: PublicKey,
     kid: KeyId,
 }
 
@@ -46,10 +48,8 @@ impl Es256SigningKey {
     }
 
     fn from_key(key: SigningKey) -> Result<Self, Error> {
-        let point = key.verifying_key().to_sec1_point(false);
-        let public = PublicKey::p256_from_sec1(point.as_bytes())?;
-        let kid = KeyId::thumbprint(&public);
-        Ok(Self { key, public, kid })
+        let kid = KeyId::thumbprint(&public_of(&key)?);
+        Ok(Self { key, kid })
     }
 
     /// The same key with `kid` as its key id instead of its thumbprint.
@@ -84,8 +84,14 @@ impl Signer for Es256SigningKey {
     }
 
     fn public_key(&self) -> Result<PublicKey, Error> {
-        Ok(self.public.clone())
+        public_of(&self.key)
     }
+}
+
+/// The JWK public key of `key`.
+fn public_of(key: &SigningKey) -> Result<PublicKey, Error> {
+    let point = key.verifying_key().to_sec1_point(false);
+    PublicKey::p256_from_sec1(point.as_bytes())
 }
 
 // The inner `SigningKey` zeroizes its scalar when dropped.
