@@ -13,6 +13,7 @@
 //! | [`json`] | bounded JSON: duplicate members refused, a writer |
 //! | [`jwk`] | public JWKs, RFC 7638 thumbprints, JWK Sets |
 //! | [`jws`] | compact JWS sign and verify |
+//! | [`key_error`] | [`KeyError`]: why a backend refused a key |
 //! | [`claims`] | `aud` as string or array, `exp`/`nbf`/`iat` checks |
 //! | [`pkce`] | PKCE S256 (F2-PKCE) |
 //! | [`dpop`] | DPoP proofs, `ath`, server nonces, key binding (RFC 9449) |
@@ -68,6 +69,7 @@ pub mod introspection;
 pub mod json;
 pub mod jwk;
 pub mod jws;
+pub mod key_error;
 pub mod mtls;
 pub mod par;
 pub mod pkce;
@@ -86,4 +88,5 @@ pub use crypto::SystemClock;
 pub use crypto::{Clock, FixedClock, PublicKeyVerifier, Random, Signer, Verifier};
 pub use error::{Error, OAuthError, Site};
 pub use jwk::{PublicJwk, PublicKey, Thumbprint};
+pub use key_error::KeyError;
 pub use secret::{Secret, SecretBytes, SecretSlot};
