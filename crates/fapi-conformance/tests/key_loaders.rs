@@ -322,3 +322,50 @@ fn with_key_id_alike_on_both_backends() {
         }
     }
 }
+
+/// RFC 5915 / RFC 5958 keys aws-lc refuses keep aws-lc's own reason in the
+/// error's message (`KeyRejected::description_` for the same document),
+/// and a raw P-256 scalar out of range is refused by aws-lc's constructors,
+/// with their reason.
+#[test]
+fn rfc5915_rfc5958_aws_lc_rejection_reason_kept() {
+    use aws_lc_rs::signature::{ECDSA_P256_SHA256_FIXED_SIGNING, EcdsaKeyPair};
+    let alg = &ECDSA_P256_SHA256_FIXED_SIGNING;
+    for der in [P384_PKCS8, ED25519_PKCS8, b"junk".as_slice()] {
+        let want = EcdsaKeyPair::from_pkcs8(alg, der).unwrap_err();
+        let got = fapi_awslc::Es256SigningKey::from_pkcs8_der(der).unwrap_err();
+        assert_eq!(got.error(), Error::InvalidKey);
+        assert_eq!(got.reason(), want.description_());
+        assert_eq!(
+            got.to_string(),
+            format!("{}: {}", Error::InvalidKey, want.description_())
+        );
+    }
+    for der in [P384_SEC1, b"junk".as_slice()] {
+        let want = EcdsaKeyPair::from_private_key_der(alg, der).unwrap_err();
+        let got = fapi_awslc::Es256SigningKey::from_sec1_der(der).unwrap_err();
+        assert_eq!(
+            (got.error(), got.reason()),
+            (Error::InvalidKey, want.description_())
+        );
+    }
+    // Zero, and the group order n itself.
+    let n = hex("ffffffff00000000ffffffffffffffffbce6faada7179e84f3b9cac2fc632551");
+    for scalar in [[0u8; 32].to_vec(), n] {
+        let got = fapi_awslc::Es256SigningKey::from_bytes(&scalar).unwrap_err();
+        assert_eq!(got.error(), Error::InvalidKey);
+        let want = aws_lc_rs::agreement::PrivateKey::from_private_key(
+            &aws_lc_rs::agreement::ECDH_P256,
+            &scalar,
+        )
+        .unwrap_err();
+        assert_eq!(got.reason(), want.description_());
+        let rc = fapi_rustcrypto::Es256SigningKey::from_bytes(&scalar).unwrap_err();
+        assert_eq!(rc.error(), Error::InvalidKey);
+    }
+    // n - 1 is the largest valid scalar, on both backends.
+    let n_minus_1 = hex("ffffffff00000000ffffffffffffffffbce6faada7179e84f3b9cac2fc632550");
+    let a = fapi_awslc::Es256SigningKey::from_bytes(&n_minus_1).unwrap();
+    let b = fapi_rustcrypto::Es256SigningKey::from_bytes(&n_minus_1).unwrap();
+    assert_eq!(a.public_key().unwrap(), b.public_key().unwrap());
+}
