@@ -32,6 +32,12 @@
 //! | [`secret`] | secret bytes: zeroized on drop, constant-time equality, redacted |
 //! | [`crypto`] | the `Signer`, `Verifier`, `PublicKeyVerifier`, `Clock` and `Random` traits |
 //! | [`error`] | `Error`, `Site` and `OAuthError` |
+//!
+//! # Features
+//!
+//! - `std`: `SystemClock`, the operating system's wall clock. Nothing
+//!   else needs it: the core never allocates, and [`Error`] implements
+//!   `core::error::Error` in every build.
 #![no_std]
 #![forbid(unsafe_code)]
 // No panicking paths in the core: input is attacker-controlled.
@@ -50,8 +56,6 @@
 )]
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
-#[cfg(feature = "alloc")]
-extern crate alloc;
 #[cfg(any(feature = "std", test))]
 extern crate std;
 
