@@ -41,7 +41,7 @@ const RFC7515_A3_JWK: &str = r#"{"kty":"EC","crv":"P-256","x":"f83OJ3D2xF1Bg8vub
 /// A deterministic random source (counter bytes): the same draws for
 /// both backends.
 #[derive(Clone, Default)]
-struct Counter(std::cell::Cell<u8>);
+struct Counter(core::cell::Cell<u8>);
 
 impl Random for Counter {
     fn fill(&self, dest: &mut [u8]) -> Result<(), Error> {

@@ -85,10 +85,33 @@ impl<'a> Metadata<'a> {
     /// named twice, [`Error::Json`] for anything malformed or of the wrong
     /// shape (including a list longer than [`MAX_LIST`]), [`Error::TooLarge`]
     /// for an oversized document.
+    ///
+    /// Values borrow from `doc`, so a value written with escapes (PHP
+    /// writes `"https:\/\/as.example"`) is [`Error::BufferTooSmall`] here;
+    /// [`Metadata::parse_in`] reads any document.
     pub fn parse(doc: &'a [u8]) -> Result<Self, Error> {
         crate::json::parse(doc)
     }
+
+    /// [`Metadata::parse`], decoding values written with escapes into
+    /// `scratch` (`doc.len()` bytes always suffice).
+    ///
+    /// ```
+    /// use fapi_core::audit::Metadata;
+    /// let doc = br#"{"issuer":"https:\/\/as.example"}"#;
+    /// let mut scratch = [0u8; 64];
+    /// let md = Metadata::parse_in(doc, &mut scratch)?;
+    /// assert_eq!(md.issuer, Some("https://as.example"));
+    /// # Ok::<(), fapi_core::Error>(())
+    /// ```
+    pub fn parse_in(doc: &'a [u8], scratch: &'a mut [u8]) -> Result<Self, Error> {
+        crate::json::parse_in(doc, scratch)
+    }
 }
+
+/// Room for the escaped values of a metadata document that [`audit`] reads
+/// (its URLs and lists, decoded).
+const METADATA_SCRATCH: usize = 4096;
 
 /// The TLS versions a server accepts, at the oldest.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
@@ -194,7 +217,8 @@ impl Report {
 /// OFB-METADATA): a malformed document or one with a duplicate member is
 /// refused with its typed error rather than reported.
 pub fn audit(profile: &Profile, config: &ServerConfig<'_>) -> Result<Report, Error> {
-    let md = Metadata::parse(config.metadata)?;
+    let mut scratch = [0u8; METADATA_SCRATCH];
+    let md = Metadata::parse_in(config.metadata, &mut scratch)?;
     let mut findings = heapless::Vec::new();
     for &id in profile.requirements {
         let outcome = evaluate(id, profile, &md, config);
@@ -327,10 +351,16 @@ fn evaluate(id: &str, p: &Profile, md: &Metadata<'_>, c: &ServerConfig<'_>) -> O
                 .is_none_or(|r| c.certified_conformance.contains(&r)),
             "no FAPI 1.0 Advanced conformance certification declared",
         ),
+        // OB-REQOBJ, CDR-REQ-TTL: signed request objects, required where
+        // the profile requires them (RFC 9101), and their lifetime.
         "OB-REQOBJ" | "CDR-REQ-TTL" => first_fail(&[
             pass_if(
                 !list(&md.request_object_signing_alg_values_supported).is_empty(),
                 "request_object_signing_alg_values_supported missing",
+            ),
+            pass_if(
+                !p.signed_request_required || md.require_signed_request_object == Some(true),
+                "require_signed_request_object is not true",
             ),
             match (p.request_object_max_ttl, c.request_object_ttl) {
                 (None, _) => Outcome::Pass,
@@ -975,9 +1005,14 @@ mod tests {
             fail(&r, "OB-ALG"),
             "a signature algorithm outside the profile"
         );
+        let signed = with(
+            r#""scopes_supported""#,
+            r#""require_signed_request_object": true, "scopes_supported""#,
+        );
         let r = audit(
             &Profile::OBIE,
             &ServerConfig {
+                metadata: signed.as_bytes(),
                 request_object_ttl: Some(7200),
                 ..certified
             },
@@ -987,6 +1022,7 @@ mod tests {
         let r = audit(
             &Profile::CDR,
             &ServerConfig {
+                metadata: signed.as_bytes(),
                 request_object_ttl: None,
                 ..certified
             },
@@ -996,6 +1032,38 @@ mod tests {
             fail(&r, "CDR-REQ-TTL"),
             "request object lifetime not bounded"
         );
+    }
+
+    /// OB-REQOBJ, CDR-REQ-TTL: where the profile requires signed request
+    /// objects, the metadata must say so (`require_signed_request_object`
+    /// true, RFC 9101); false or absent fails. Where the profile
+    /// does not (fapi2-plus also has CDR-REQ-TTL), it is not required.
+    #[test]
+    fn ob_reqobj_cdr_req_ttl_require_signed_request_object() {
+        let absent = String::from(FAPI2_METADATA);
+        let off = with(
+            r#""scopes_supported""#,
+            r#""require_signed_request_object": false, "scopes_supported""#,
+        );
+        let on = with(
+            r#""scopes_supported""#,
+            r#""require_signed_request_object": true, "scopes_supported""#,
+        );
+        for (p, id) in [(Profile::OBIE, "OB-REQOBJ"), (Profile::CDR, "CDR-REQ-TTL")] {
+            for md in [&absent, &off] {
+                let r = audit(&p, &config(md)).unwrap();
+                assert_eq!(
+                    fail(&r, id),
+                    "require_signed_request_object is not true",
+                    "{}",
+                    p.name
+                );
+            }
+            let r = audit(&p, &config(&on)).unwrap();
+            assert_eq!(r.outcome(id), Some(Outcome::Pass), "{}", p.name);
+        }
+        let r = audit(&Profile::FAPI2_PLUS, &config(&absent)).unwrap();
+        assert_eq!(r.outcome("CDR-REQ-TTL"), Some(Outcome::Pass));
     }
 
     /// OFB-TLS: both ECDHE-RSA AES-GCM suites must be supported.

@@ -10,18 +10,22 @@ use fapi_core::crypto::KeyVerifier;
 use fapi_core::dpop::{self, DpopConfig, DpopRequest};
 use fapi_core::jwk::Jwks;
 use fapi_core::request_object;
+use fapi_core::secret::Redacted;
 use fapi_core::store::FixedReplayCache;
 use fapi_core::token::{self, Expectations, Presented};
 use fapi_core::{Error, PublicKey, Random, Site, SystemClock};
 use fapi_rustcrypto::RUSTCRYPTO;
 
-use crate::authorization_server::{JTIS, consent_in_scope};
+use fapi_core::authorize::consent_in_scope;
+
+use crate::authorization_server::JTIS;
 use crate::directory::{Consent, ConsentKind, ConsentStatus, Directory};
 use crate::keys::OsRandom;
 use crate::refusal::{At, Refusal};
 
-/// A resource request as it arrives.
-#[derive(Clone, Debug, Default)]
+/// A resource request as it arrives. `Debug` never shows the access token,
+/// the DPoP proof or the signature.
+#[derive(Clone, Default)]
 pub struct ResourceRequest {
     /// The HTTP method.
     pub method: String,
@@ -38,6 +42,20 @@ pub struct ResourceRequest {
     /// The client's signature over the body (BG-SIGNED-REQ), a JWS with a
     /// detached or attached payload.
     pub signature: Option<String>,
+}
+
+impl core::fmt::Debug for ResourceRequest {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("ResourceRequest")
+            .field("method", &self.method)
+            .field("path", &self.path)
+            .field("access_token", &Redacted)
+            .field("dpop", &Redacted::option(self.dpop.as_ref()))
+            .field("client_cert", &self.client_cert.as_ref().map(Vec::len))
+            .field("body_len", &self.body.len())
+            .field("signature", &Redacted::option(self.signature.as_ref()))
+            .finish()
+    }
 }
 
 /// What a verified access token says.
@@ -127,20 +145,21 @@ impl ResourceServer {
 
     /// Verifies a resource request needing `scope`: the DPoP proof first
     /// (`htm`, `htu`, `ath`, `jti` once; F2-SENDER), then the token with the
-    /// proof's key or the client certificate (F2-SENDER, OB-SENDER,
-    /// CDR-HOK), then the scope.
+    /// proof, verified for this token and this request, or the client
+    /// certificate (F2-SENDER, OB-SENDER, CDR-HOK), then the scope.
     pub fn verify(&self, req: &ResourceRequest, scope: &str) -> Result<Authorized, Refusal> {
         let uri = self.url(&req.path);
+        let request = DpopRequest {
+            method: &req.method,
+            uri: &uri,
+            nonce_binding: None,
+        };
         let proof = match req.dpop.as_deref() {
             Some(p) => Some(
-                dpop::verify_proof(
+                dpop::verify_resource_proof(
                     p.as_bytes(),
-                    &DpopRequest {
-                        method: &req.method,
-                        uri: &uri,
-                        access_token: Some(&req.access_token),
-                        nonce_binding: None,
-                    },
+                    &request,
+                    &req.access_token,
                     &DpopConfig::new(&self.profile),
                     &RUSTCRYPTO,
                     &SystemClock,
@@ -152,14 +171,14 @@ impl ResourceServer {
         };
         let site = Site::ResourceRequest;
         let key = KeyVerifier::new(&RUSTCRYPTO, self.as_key.clone());
-        let expect = Expectations {
-            issuer: &self.issuer,
-            audience: &self.audience,
-            leeway: token::DEFAULT_LEEWAY,
+        let expect = Expectations::new(&self.issuer, &self.audience);
+        let presented = match proof.as_ref() {
+            Some(p) => Presented::dpop(p, &request),
+            None => Presented::default(),
         };
-        let presented = Presented {
-            dpop: proof.as_ref(),
-            client_cert: req.client_cert.as_deref(),
+        let presented = match req.client_cert.as_deref() {
+            Some(der) => presented.with_certificate(der),
+            None => presented,
         };
         let mut buf = vec![0u8; token::MAX_TOKEN_LEN];
         let claims = token::verify(
@@ -247,8 +266,16 @@ impl ResourceServer {
 
     /// The consent behind a user token, authorised by that user for that
     /// client and of `kind`.
+    ///
+    /// CDR-CODE-FLOW, BG-CODE-FLOW (and every profile): account and payment
+    /// resources are a user's, reached only under a consent that user
+    /// approved. A token without a consent (a client credentials token:
+    /// no user, no consent) is [`Error::InsufficientScope`], whatever its
+    /// scope; so is a consent of another kind or client; a consent another
+    /// user (or no user) approved is [`Error::WrongSubject`].
     fn user_consent(&self, who: &Authorized, kind: ConsentKind) -> Result<Consent, Refusal> {
         let site = Site::ResourceRequest;
+        // CDR-CODE-FLOW, BG-CODE-FLOW: no consent, no user data.
         let id = who
             .consent_id
             .as_deref()
@@ -265,14 +292,15 @@ impl ResourceServer {
     }
 
     /// `GET /accounts`: the user's accounts, under an authorised
-    /// account-access consent.
+    /// account-access consent (CDR-CODE-FLOW, BG-CODE-FLOW: never with a
+    /// token that carries none).
     pub fn accounts(&self, req: &ResourceRequest) -> Result<String, Refusal> {
         let who = self.verify(req, "accounts")?;
-        if who.consent_id.is_some() {
-            let c = self.user_consent(&who, ConsentKind::AccountAccess)?;
-            if c.status != ConsentStatus::Authorised {
-                return Err(Error::TokenInactive).at(Site::ResourceRequest);
-            }
+        // CDR-CODE-FLOW, BG-CODE-FLOW: the consent is required, not skipped
+        // when the token has none.
+        let c = self.user_consent(&who, ConsentKind::AccountAccess)?;
+        if c.status != ConsentStatus::Authorised {
+            return Err(Error::TokenInactive).at(Site::ResourceRequest);
         }
         Ok(format!(
             r#"{{"Data":{{"Account":[{{"AccountId":"22289","Owner":"{}"}}]}}}}"#,
@@ -320,9 +348,13 @@ impl ResourceServer {
         Ok(id)
     }
 
-    /// `GET /domestic-payments/{id}`: the payment's status, for its client.
+    /// `GET /domestic-payments/{id}`: the payment's status, for its client,
+    /// under the payment consent the order was made under (CDR-CODE-FLOW,
+    /// BG-CODE-FLOW: not with a token that carries no user consent).
     pub fn payment_status(&self, req: &ResourceRequest, id: &str) -> Result<&'static str, Refusal> {
         let who = self.verify(req, "payments")?;
+        // CDR-CODE-FLOW, BG-CODE-FLOW
+        let _ = self.user_consent(&who, ConsentKind::PaymentOrder)?;
         let site = Site::ResourceRequest;
         let mut map = self
             .payments
@@ -332,6 +364,10 @@ impl ResourceServer {
         let order = map.get_mut(id).ok_or(Error::InvalidParameter).at(site)?;
         if order.client_id != who.client_id {
             return Err(Error::ClientMismatch).at(site);
+        }
+        // The order of another consent (another user's payment).
+        if who.consent_id.as_deref() != Some(order.consent_id.as_str()) {
+            return Err(Error::InsufficientScope).at(site);
         }
         let status = order.status;
         order.status = "AcceptedSettlementCompleted";
