@@ -20,7 +20,7 @@ use std::time::Instant;
 
 use serde_json::{Value, json};
 
-use fapi_awslc::{AWSLC, Ed25519KeyPair};
+use fapi_awslc::{AWSLC, Ed25519SigningKey};
 use fapi_core::crypto::KeyVerifier;
 use fapi_core::dpop::{self, DpopConfig, DpopRequest, NonceIssuer, NonceKey, ProofParams};
 use fapi_core::mtls::CertThumbprint;
@@ -523,7 +523,7 @@ fn script(x5t: &str, jkt: &str, nonce: &str) -> Script {
 /// Checks one answer against what its request expects.
 struct Verifier<'a> {
     jwks: &'a mut Vec<(Alg, PublicKey)>,
-    host_key: &'a Ed25519KeyPair,
+    host_key: &'a Ed25519SigningKey,
     nonces: &'a NonceIssuer,
     cert: &'a [u8],
 }
@@ -714,7 +714,7 @@ fn firmware_enforces_the_profile_at_the_key() {
         return;
     }
     let image = build_firmware();
-    let host_key = Ed25519KeyPair::from_seed(&[42u8; 32]).unwrap();
+    let host_key = Ed25519SigningKey::from_bytes(&[42u8; 32]).unwrap();
     let jkt = host_key.public_key().unwrap().thumbprint().to_b64();
     let nonces = NonceIssuer::new(NonceKey::new([7u8; 32]), dpop::DEFAULT_NONCE_BUCKET).unwrap();
     let nonce = nonces.issue(NOW, None).unwrap();
