@@ -406,7 +406,6 @@ fn protocol_seeds(c: &mut Corpus) {
     let request = DpopRequest {
         method: "POST",
         uri: TOKEN_ENDPOINT,
-        access_token: None,
         nonce_binding: None,
     };
     let verify = |proof: &[u8], request: &DpopRequest<'_>| {
@@ -423,10 +422,6 @@ fn protocol_seeds(c: &mut Corpus) {
     let ok = verify(rfc9449::PROOF.as_bytes(), &request).expect("RFC 9449 proof accepted");
     assert_eq!(ok.jkt.to_b64().as_str(), rfc9449::JKT);
     c.add("dpop_proof", with_sel(fapi2, rfc9449::PROOF.as_bytes()));
-    let with_token = DpopRequest {
-        access_token: Some("Kz~8mXK1EalYznwH-LC-1fBAo.4Ljp~zsPE_NeO.gxU"),
-        ..request
-    };
     let proof_claims = [
         format!(
             r#"{{"jti":"-BwC3ESc6acc2lTc","htm":"POST","htu":"{TOKEN_ENDPOINT}","iat":{NOW}}}"#
@@ -481,7 +476,17 @@ fn protocol_seeds(c: &mut Corpus) {
         proof_claims[6].as_bytes(),
     )
     .expect("sign");
-    verify(&d, &with_token).expect("proof with ath accepted");
+    let rp = dpop::verify_resource_proof(
+        &d,
+        &request,
+        "Kz~8mXK1EalYznwH-LC-1fBAo.4Ljp~zsPE_NeO.gxU",
+        &DpopConfig::new(&Profile::FAPI2),
+        &RUSTCRYPTO,
+        &clock,
+        &FixedReplayCache::<4>::new(),
+    )
+    .expect("proof with ath accepted");
+    assert_eq!(rp.ath(), ath);
 
     // --- client_assertion and request_object
     use fapi_core::assertion::{self, AssertionConfig};
@@ -642,25 +647,20 @@ fn protocol_seeds(c: &mut Corpus) {
                     c.add("access_token", with_sel(sel | 1, &claims));
                 }
                 if profile_index == 0 && which == 0 {
-                    let proof = fapi_core::dpop::DpopProof {
-                        jkt: dpop_key.thumbprint(),
-                        key: dpop_key.clone(),
-                        iat: NOW,
-                    };
-                    let presented = Presented {
-                        dpop: Some(&proof),
-                        client_cert: Some(cert),
-                    };
+                    let proof = fapi_fuzz::resource_proof(
+                        std::str::from_utf8(jwt).expect("ASCII"),
+                        &fapi_fuzz::RESOURCE_REQUEST,
+                    )
+                    .expect("resource proof verifies");
+                    assert_eq!(proof.jkt(), dpop_key.thumbprint());
+                    let presented = Presented::dpop(&proof, &fapi_fuzz::RESOURCE_REQUEST)
+                        .with_certificate(cert);
                     let verifier = fapi_core::crypto::KeyVerifier::new(&RUSTCRYPTO, es256_key());
                     let mut buf = vec![0u8; n];
                     token::verify(
                         jwt,
                         profile,
-                        &Expectations {
-                            issuer: ISSUER,
-                            audience: RESOURCE,
-                            leeway: token::DEFAULT_LEEWAY,
-                        },
+                        &Expectations::new(ISSUER, RESOURCE),
                         &verifier,
                         &clock,
                         &presented,
@@ -694,6 +694,78 @@ fn protocol_seeds(c: &mut Corpus) {
     c.add("metadata_audit", r#"{"issuer":"http://as","response_types_supported":["code","token"],"code_challenge_methods_supported":["plain"],"token_endpoint_auth_methods_supported":["client_secret_basic","none"]}"#);
     c.add("metadata_audit", r#"{"issuer":"a","issuer":"b"}"#);
     c.add("json_check", &metadata);
+
+    // --- authorization_response: RFC 9207 §2.4's response (its `iss`, its
+    // state), RFC 6749 §4.1.2's, and near misses.
+    let honest = "https://honest.as.example";
+    let state = "ZWVlNDBlYzA1NjdkMDNhYjg3ZjUxZjAyNGQzMTM2NzI";
+    let rfc9207 = format!(
+        "code=x1848ZT64p4IirMPT0R-X3141MFPTuBX-VFL_cvaplMH58&state={state}&iss=https%3A%2F%2Fhonest.as.example"
+    );
+    assert_eq!(
+        fapi_core::authorize::check_response(&rfc9207, honest, state),
+        Ok("x1848ZT64p4IirMPT0R-X3141MFPTuBX-VFL_cvaplMH58")
+    );
+    c.add(
+        "authorization_response",
+        format!("{rfc9207}\n{honest}\n{state}"),
+    );
+    c.add(
+        "authorization_response",
+        format!("{rfc9207}\nhttps://attacker.example\n{state}"),
+    );
+    c.add(
+        "authorization_response",
+        format!("code=SplxlOBeZQQYbYS6WxSbIA&state=xyz&iss={ISSUER}"),
+    );
+    c.add(
+        "authorization_response",
+        "code=SplxlOBeZQQYbYS6WxSbIA&state=xyz",
+    );
+    c.add(
+        "authorization_response",
+        format!("code=a&code=b&state=xyz&iss={ISSUER}"),
+    );
+    c.add(
+        "authorization_response",
+        format!("error=access_denied&state=xyz&iss={ISSUER}"),
+    );
+    c.add(
+        "authorization_response",
+        format!("code=a&state=x+y%7E&iss={ISSUER}\n{ISSUER}\nx y~"),
+    );
+    c.add(
+        "authorization_response",
+        format!("code=a&state=%zz&iss={ISSUER}\n{ISSUER}\n%zz"),
+    );
+    c.add(
+        "authorization_response",
+        format!("&&code=a%20&state=xyz&iss={ISSUER}&iss"),
+    );
+
+    // --- redirect_uri: RFC 6749's example client, and what F2-TLS-RESP and
+    // RFC 6749 §3.1.2 refuse.
+    for uri in [
+        "https://client.example.com/cb",
+        "https://client.example.com:8443/cb?x=1&y=%20",
+        "HTTPS://[2001:db8::1]:443/cb",
+        "http://client.example.com/cb",
+        "com.example.app:/oauth2redirect",
+        "https://client.example.com/cb#frag",
+        "https://user@client.example.com/cb",
+        "https://:443/cb",
+        "https:///cb",
+        "https://client.example.com/a b",
+        "https://client.example.com\\.evil.example/",
+        "https://client.example.com/%zz",
+        "https://client.example.com/{x}",
+    ] {
+        c.add("redirect_uri", uri);
+    }
+    c.add(
+        "redirect_uri",
+        format!("https://client.example.com/{}", "a".repeat(300)),
+    );
 }
 
 fn hex(s: &str) -> Vec<u8> {

@@ -7,6 +7,7 @@ use core::ffi::c_char;
 use fapi_awslc::{AWSLC, SystemRandom};
 use fapi_core::dpop::{
     self, DEFAULT_NONCE_BUCKET, DpopConfig, DpopProof, DpopRequest, NonceIssuer, NonceKey,
+    ResourceProof,
     ProofParams,
 };
 use fapi_core::{FixedClock, Random as _, Site};
@@ -116,8 +117,21 @@ pub(crate) fn fresh_jti() -> Result<String, Failure> {
     Ok(s.to_owned())
 }
 
-/// Verifies `proof` as [`dpop::verify_proof`] does, with the profile's
-/// algorithms, the default time window and, when given, server nonces.
+/// The profile's DPoP configuration: its algorithms, the default time
+/// window and, when given, server nonces.
+fn config<'a>(
+    profile: &'a fapi_core::profile::Profile,
+    nonces: Option<&'a NonceIssuer>,
+) -> DpopConfig<'a> {
+    let config = DpopConfig::new(profile);
+    match nonces {
+        Some(n) => config.with_nonces(n),
+        None => config,
+    }
+}
+
+/// Verifies `proof` as [`dpop::verify_proof`] does (token and PAR
+/// endpoints: no access token).
 pub(crate) fn verify(
     profile: &fapi_core::profile::Profile,
     proof: &[u8],
@@ -126,12 +140,38 @@ pub(crate) fn verify(
     cache: &fapi_replay_cache,
     now: u64,
 ) -> Result<DpopProof, Failure> {
-    let mut config = DpopConfig::new(profile);
-    if let Some(n) = nonces {
-        config = config.with_nonces(n);
-    }
-    dpop::verify_proof(proof, request, &config, &AWSLC, &FixedClock(now), cache)
-        .context("DPoP proof")
+    dpop::verify_proof(
+        proof,
+        request,
+        &config(profile, nonces),
+        &AWSLC,
+        &FixedClock(now),
+        cache,
+    )
+    .context("DPoP proof")
+}
+
+/// Verifies `proof` as [`dpop::verify_resource_proof`] does: for this
+/// request and this access token (`ath`, RFC 9449 §4.3 step 12, F2-SENDER).
+pub(crate) fn verify_resource(
+    profile: &fapi_core::profile::Profile,
+    proof: &[u8],
+    request: &DpopRequest<'_>,
+    access_token: &str,
+    nonces: Option<&NonceIssuer>,
+    cache: &fapi_replay_cache,
+    now: u64,
+) -> Result<ResourceProof, Failure> {
+    dpop::verify_resource_proof(
+        proof,
+        request,
+        access_token,
+        &config(profile, nonces),
+        &AWSLC,
+        &FixedClock(now),
+        cache,
+    )
+    .context("DPoP proof")
 }
 
 /// Makes a DPoP proof signed by `key` (the client's): header `typ`
@@ -246,21 +286,27 @@ pub unsafe extern "C" fn fapi_dpop_proof_verify(
         let (nonces, nonce_binding) =
             unsafe { nonce_config(r.nonces, r.nonce_binding, r.nonce_binding_len) }?;
         // SAFETY: contract: the request's pairs are valid.
-        let request = unsafe {
-            DpopRequest {
-                method: ffi::text(r.method, r.method_len, "request.method")?,
-                uri: ffi::text(r.uri, r.uri_len, "request.uri")?,
-                access_token: ffi::opt_text(
-                    r.access_token,
-                    r.access_token_len,
-                    "request.access_token",
-                )?,
-                nonce_binding,
-            }
+        let (request, access_token) = unsafe {
+            (
+                DpopRequest {
+                    method: ffi::text(r.method, r.method_len, "request.method")?,
+                    uri: ffi::text(r.uri, r.uri_len, "request.uri")?,
+                    nonce_binding,
+                },
+                ffi::opt_text(r.access_token, r.access_token_len, "request.access_token")?,
+            )
         };
         // A short `jkt` buffer is refused before the proof's `jti` is used.
         out.reserve(fapi_core::jwk::THUMBPRINT_B64_LEN)?;
-        let proof = verify(profile, proof, &request, nonces, cache, now)?;
+        // With an access token the proof must carry its `ath`.
+        let proof = match access_token {
+            Some(token) => {
+                verify_resource(profile, proof, &request, token, nonces, cache, now)?
+                    .proof()
+                    .clone()
+            }
+            None => verify(profile, proof, &request, nonces, cache, now)?,
+        };
         out.put(proof.jkt.to_b64().as_str().as_bytes())?;
         if !verified.is_null() {
             // SAFETY: non-NULL and writable per the contract.

@@ -159,6 +159,13 @@ impl<T> Context<T> for Result<T, Error> {
     }
 }
 
+/// A backend's key refusal keeps the library's reason in the message.
+impl<T> Context<T> for Result<T, fapi_core::KeyError> {
+    fn context(self, context: &str) -> Result<T, Failure> {
+        self.map_err(|e| Failure::core(e.error(), &format!("{context} ({})", e.reason())))
+    }
+}
+
 /// Runs `body` as an exported function: a panic becomes [`FAPI_PANIC`] and
 /// never unwinds into C; the outcome is written into `err` (OAuth errors by
 /// `site` unless the failure names its own).

@@ -11,7 +11,7 @@ use core::ffi::c_char;
 use std::path::Path;
 use std::sync::Arc;
 
-use fapi_awslc::{AWSLC, Ed25519KeyPair, Es256KeyPair};
+use fapi_awslc::{AWSLC, Ed25519SigningKey, Es256SigningKey, SystemRandom};
 use fapi_core::crypto::KeyVerifier;
 use fapi_core::{Alg, Error, PublicJwk, PublicKey, Signer};
 use fapi_pkcs11::{HsmSigner, Pin, PoolConfig, SessionPool, Token};
@@ -92,8 +92,9 @@ fn boxed<S: Signer + Send + Sync + 'static>(s: S) -> Box<dyn Signer + Send + Syn
     Box::new(s)
 }
 
-/// A software key from PKCS#8 DER, or from PEM (`PRIVATE KEY`, or
-/// `RSA PRIVATE KEY` for PKCS#1).
+/// A software key from PKCS#8 DER, or from PEM (`PRIVATE KEY`; `EC PRIVATE
+/// KEY` for SEC1, `RSA PRIVATE KEY` for PKCS#1). The PEM armour is read by
+/// `pem-rfc7468`, the DER by the backend's loaders.
 pub(crate) fn software_from_pkcs8(input: &[u8]) -> Result<Box<dyn Signer + Send + Sync>, Failure> {
     let trimmed = input.trim_ascii_start();
     if trimmed.starts_with(b"-----BEGIN") {
@@ -102,8 +103,11 @@ pub(crate) fn software_from_pkcs8(input: &[u8]) -> Result<Box<dyn Signer + Send 
         let der = Zeroizing::new(der);
         return match label {
             "PRIVATE KEY" => pkcs8_der(&der),
+            "EC PRIVATE KEY" => Es256SigningKey::from_sec1_der(&der)
+                .map(boxed)
+                .context("SEC1 P-256 key"),
             #[cfg(feature = "rsa-signing")]
-            "RSA PRIVATE KEY" => fapi_awslc::Ps256KeyPair::from_pkcs1_der(&der)
+            "RSA PRIVATE KEY" => fapi_awslc::Ps256SigningKey::from_pkcs1_der(&der)
                 .map(boxed)
                 .context("PKCS#1 RSA key"),
             "ENCRYPTED PRIVATE KEY" => Err(Failure::core(
@@ -138,15 +142,15 @@ fn pkcs8_der(der: &[u8]) -> Result<Box<dyn Signer + Send + Sync>, Failure> {
                     &format!("PKCS#8: EC curve {curve} is not P-256 (F2-ALG)"),
                 ));
             }
-            Es256KeyPair::from_pkcs8(der)
+            Es256SigningKey::from_pkcs8_der(der)
                 .map(boxed)
                 .context("PKCS#8 P-256 key")
         }
-        OID_ED25519 => Ed25519KeyPair::from_pkcs8(der)
+        OID_ED25519 => Ed25519SigningKey::from_pkcs8_der(der)
             .map(boxed)
             .context("PKCS#8 Ed25519 key"),
         #[cfg(feature = "rsa-signing")]
-        OID_RSA => fapi_awslc::Ps256KeyPair::from_pkcs8(der)
+        OID_RSA => fapi_awslc::Ps256SigningKey::from_pkcs8_der(der)
             .map(boxed)
             .context("PKCS#8 RSA key"),
         other => Err(Failure::core(
@@ -221,25 +225,25 @@ pub(crate) fn software_from_jwk(json: &[u8]) -> Result<Box<dyn Signer + Send + S
     let (signer, public): (Box<dyn Signer + Send + Sync>, PublicKey) =
         match (jwk.kty.as_str(), jwk.crv.as_deref()) {
             ("EC", Some("P-256")) => {
-                let k = Es256KeyPair::from_bytes(&d).context("private JWK (P-256)")?;
+                let k = Es256SigningKey::from_bytes(&d).context("private JWK (P-256)")?;
                 let public = k.public_key().context("private JWK")?;
                 let claimed = PublicKey::P256 {
                     x: fixed32(&b64_member(jwk.x.as_deref(), "x")?)?,
                     y: fixed32(&b64_member(jwk.y.as_deref(), "y")?)?,
                 };
                 (
-                    with_kid(k, jwk.kid.as_deref()),
+                    with_kid(k, jwk.kid.as_deref())?,
                     claimed_matches(public, claimed)?,
                 )
             }
             ("OKP", Some("Ed25519")) => {
-                let k = Ed25519KeyPair::from_seed(&d).context("private JWK (Ed25519)")?;
+                let k = Ed25519SigningKey::from_bytes(&d).context("private JWK (Ed25519)")?;
                 let public = k.public_key().context("private JWK")?;
                 let claimed = PublicKey::Ed25519 {
                     x: fixed32(&b64_member(jwk.x.as_deref(), "x")?)?,
                 };
                 (
-                    with_kid(k, jwk.kid.as_deref()),
+                    with_kid(k, jwk.kid.as_deref())?,
                     claimed_matches(public, claimed)?,
                 )
             }
@@ -285,35 +289,35 @@ fn claimed_matches(actual: PublicKey, claimed: PublicKey) -> Result<PublicKey, F
     }
 }
 
-/// A key id: the JWK's `kid`, else the key's thumbprint (the backend's
-/// default).
+/// A key id: the JWK's `kid` (the backend's key id rule: 1 to 64 bytes),
+/// else the key's thumbprint (the backend's default).
 trait WithKid: Signer + Send + Sync + Sized + 'static {
-    fn set_kid(self, kid: &str) -> Self;
+    fn set_kid(self, kid: &str) -> Result<Self, fapi_core::KeyError>;
 }
 
-impl WithKid for Es256KeyPair {
-    fn set_kid(self, kid: &str) -> Self {
+impl WithKid for Es256SigningKey {
+    fn set_kid(self, kid: &str) -> Result<Self, fapi_core::KeyError> {
         self.with_key_id(kid)
     }
 }
 
-impl WithKid for Ed25519KeyPair {
-    fn set_kid(self, kid: &str) -> Self {
+impl WithKid for Ed25519SigningKey {
+    fn set_kid(self, kid: &str) -> Result<Self, fapi_core::KeyError> {
         self.with_key_id(kid)
     }
 }
 
 #[cfg(feature = "rsa-signing")]
-impl WithKid for fapi_awslc::Ps256KeyPair {
-    fn set_kid(self, kid: &str) -> Self {
+impl WithKid for fapi_awslc::Ps256SigningKey {
+    fn set_kid(self, kid: &str) -> Result<Self, fapi_core::KeyError> {
         self.with_key_id(kid)
     }
 }
 
-fn with_kid<K: WithKid>(k: K, kid: Option<&str>) -> Box<dyn Signer + Send + Sync> {
+fn with_kid<K: WithKid>(k: K, kid: Option<&str>) -> Result<Box<dyn Signer + Send + Sync>, Failure> {
     match kid {
-        Some(kid) => boxed(k.set_kid(kid)),
-        None => boxed(k),
+        Some(kid) => Ok(boxed(k.set_kid(kid).context("private JWK `kid`")?)),
+        None => Ok(boxed(k)),
     }
 }
 
@@ -361,23 +365,31 @@ fn rsa_from_jwk(
     .to_der()
     .map_err(|e| Failure::core(Error::InvalidKey, &format!("private JWK: {e}")))?;
     let der = Zeroizing::new(der);
-    let k = fapi_awslc::Ps256KeyPair::from_pkcs1_der(&der).context("private JWK (RSA)")?;
+    let k = fapi_awslc::Ps256SigningKey::from_pkcs1_der(&der).context("private JWK (RSA)")?;
     let public = k.public_key().context("private JWK")?;
     let claimed = PublicKey::Rsa(fapi_core::jwk::RsaPublicKey::new(&n, &e).context("private JWK")?);
     Ok((
-        with_kid(k, jwk.kid.as_deref()),
+        with_kid(k, jwk.kid.as_deref())?,
         claimed_matches(public, claimed)?,
     ))
 }
 
+/// RSA keys are generated at 2048 bits, the F2-ALG minimum.
+#[cfg(feature = "rsa-signing")]
+const RSA_GENERATE_BITS: usize = 2048;
+
 fn generate(alg: Alg) -> Result<Box<dyn Signer + Send + Sync>, Failure> {
+    let rng = SystemRandom::new();
     match alg {
-        Alg::Es256 => Es256KeyPair::generate().map(boxed),
-        Alg::EdDsa => Ed25519KeyPair::generate().map(boxed),
+        Alg::Es256 => Es256SigningKey::generate(&rng).map(boxed),
+        Alg::EdDsa => Ed25519SigningKey::generate(&rng).map(boxed),
         #[cfg(feature = "rsa-signing")]
-        Alg::Ps256 => fapi_awslc::Ps256KeyPair::generate().map(boxed),
+        Alg::Ps256 => fapi_awslc::Ps256SigningKey::generate(RSA_GENERATE_BITS).map(boxed),
         #[cfg(not(feature = "rsa-signing"))]
-        Alg::Ps256 => Err(Error::UnsupportedKeyType),
+        Alg::Ps256 => Err(fapi_core::KeyError::new(
+            Error::UnsupportedKeyType,
+            "built without the rsa-signing feature",
+        )),
     }
     .context("generating a key")
 }

@@ -300,35 +300,38 @@ pub unsafe extern "C" fn fapi_access_token_verify(
         // expected issuer and audience: a buffer under that bound is refused
         // before the proof's `jti` is used.
         out.reserve(claims_bound(token_text, issuer, audience))?;
+        // SAFETY: contract: the request's issuer and binding are valid.
+        let (nonces, nonce_binding) =
+            unsafe { dpop::nonce_config(r.nonces, r.nonce_binding, r.nonce_binding_len) }?;
+        let request = DpopRequest {
+            method,
+            uri,
+            nonce_binding,
+        };
+        // F2-SENDER: the proof is verified for this very token (`ath`) and
+        // request (`htm`, `htu`); `token::verify` checks the binding again
+        // through `Presented::dpop`, which takes only a `ResourceProof`.
         let verified_proof = match proof {
             Some(proof) => {
                 let cache = cache.ok_or_else(|| Failure::null("cache"))?;
-                // SAFETY: contract: the request's issuer and binding are valid.
-                let (nonces, nonce_binding) =
-                    unsafe { dpop::nonce_config(r.nonces, r.nonce_binding, r.nonce_binding_len) }?;
-                // The proof is verified for this very token: its `ath`.
-                let request = DpopRequest {
-                    method,
-                    uri,
-                    access_token: Some(token_text),
-                    nonce_binding,
-                };
                 Some(
-                    dpop::verify(profile, proof, &request, nonces, cache, r.now)
+                    dpop::verify_resource(profile, proof, &request, token_text, nonces, cache, r.now)
                         .map_err(|f| f.at(Where::At(Site::DpopProof)))?,
                 )
             }
             None => None,
         };
-        let expectations = Expectations {
-            issuer,
-            audience,
-            leeway: e.leeway,
+        // The leeway is capped by the core (60 s): more is refused.
+        let expectations = Expectations::new(issuer, audience)
+            .with_leeway(e.leeway)
+            .context("token expectations")?;
+        let mut presented = match verified_proof.as_ref() {
+            Some(proof) => Presented::dpop(proof, &request),
+            None => Presented::default(),
         };
-        let presented = Presented {
-            dpop: verified_proof.as_ref(),
-            client_cert: cert,
-        };
+        if let Some(der) = cert {
+            presented = presented.with_certificate(der);
+        }
         let mut buf = vec![0u8; token_text.len()];
         let claims = token::verify(
             token_text.as_bytes(),

@@ -116,8 +116,24 @@ impl GrantType {
 
 /// F2-TLS-RESP: the authorization response travels only to an `https`
 /// redirect URI ([`Error::InsecureRedirect`] for `http`, custom schemes and
-/// anything else); the URI needs a host and no fragment (RFC 6749 §3.1.2,
-/// [`Error::InvalidParameter`]).
+/// anything else); the URI needs a host and no fragment (RFC 6749 §3.1.2),
+/// and holds only the characters of RFC 3986 §2 with well-formed `%XX`
+/// escapes ([`Error::InvalidParameter`]): a `\`, `{`, `"`, space or
+/// control character, which URL parsers read differently (a browser reads
+/// `https://a.example\.b.example/` as host `a.example`), never passes.
+///
+/// ```
+/// use fapi_core::authorize::check_redirect_uri;
+/// use fapi_core::profile::Profile;
+/// use fapi_core::Error;
+/// let p = &Profile::FAPI2;
+/// assert_eq!(check_redirect_uri(p, "https://client.example.com/cb"), Ok(()));
+/// assert_eq!(check_redirect_uri(p, "http://client.example.com/cb"), Err(Error::InsecureRedirect));
+/// assert_eq!(
+///     check_redirect_uri(p, "https://client.example.com\\.evil.example/cb"),
+///     Err(Error::InvalidParameter)
+/// );
+/// ```
 pub fn check_redirect_uri(profile: &Profile, uri: &str) -> Result<(), Error> {
     if uri.len() > MAX_REDIRECT_URI {
         return Err(Error::TooLarge);
@@ -130,8 +146,22 @@ pub fn check_redirect_uri(profile: &Profile, uri: &str) -> Result<(), Error> {
     if host.is_empty() || host.starts_with(':') || host.contains('@') {
         return Err(Error::InvalidParameter);
     }
-    if uri.contains('#') || uri.bytes().any(|b| !(0x21..0x7f).contains(&b)) {
+    if uri.contains('#') {
         return Err(Error::InvalidParameter);
+    }
+    // RFC 3986 §2: unreserved and reserved characters, and `%` only as the
+    // start of a `%XX` escape.
+    let mut bytes = uri.bytes();
+    while let Some(b) = bytes.next() {
+        let ok = if b == b'%' {
+            bytes.next().is_some_and(|h| h.is_ascii_hexdigit())
+                && bytes.next().is_some_and(|l| l.is_ascii_hexdigit())
+        } else {
+            is_unreserved(b) || b":/?#[]@!$&'()*+,;=".contains(&b)
+        };
+        if !ok {
+            return Err(Error::InvalidParameter);
+        }
     }
     Ok(())
 }
@@ -189,6 +219,9 @@ pub struct AuthorizationParams {
     consent_id: String<MAX_CONSENT_ID>,
     sharing_duration: Option<u64>,
     source: RequestSource,
+    // F2-PAR: set only by `par::take`, when the request came through a PAR
+    // `request_uri`.
+    pushed: bool,
 }
 
 /// The consent id carried in the scope as `consent:<id>` (Open Finance
@@ -275,6 +308,7 @@ impl AuthorizationParams {
             consent_id: bounded(req.consent_id.unwrap_or(""))?,
             sharing_duration: None,
             source: RequestSource::Parameters,
+            pushed: false,
         })
     }
 
@@ -330,6 +364,30 @@ impl AuthorizationParams {
         } else {
             Ok(())
         }
+    }
+
+    /// F2-PAR, OFB-PAR, CDR-PAR: where `profile.par_required`, parameters
+    /// that did not come through a pushed authorization request (a
+    /// `request_uri` taken by [`crate::par::take`]) are
+    /// [`Error::ParRequired`]. [`crate::code::issue`] calls it, so no code
+    /// is made from a request that went around PAR.
+    pub fn check_pushed(&self, profile: &Profile) -> Result<(), Error> {
+        if profile.par_required && !self.pushed {
+            Err(Error::ParRequired)
+        } else {
+            Ok(())
+        }
+    }
+
+    /// Marks the parameters as taken from a pushed request (F2-PAR).
+    pub(crate) fn mark_pushed(&mut self) {
+        self.pushed = true;
+    }
+
+    /// Whether the parameters came through a PAR `request_uri`.
+    #[must_use]
+    pub fn pushed(&self) -> bool {
+        self.pushed
     }
 
     /// RFC 9449 §10.1: a DPoP proof sent to the PAR endpoint binds the code
