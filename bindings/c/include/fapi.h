@@ -197,23 +197,26 @@ typedef struct fapi_dpop_request {
 // `fapi_alg`: a signature algorithm, as a number.
 typedef uint32_t fapi_alg;
 
-// What a JWT must satisfy. Each text is optional (NULL: not checked).
+// What a JWT must satisfy: its issuer and audience are required; `typ`
+// is required when given, and otherwise may be absent or `JWT`.
 typedef struct fapi_jwt_expectations {
-    // The required `typ` header (RFC 8725 §3.11), or NULL.
+    // The required `typ` header (RFC 8725 §3.11), or NULL: then `typ` may
+    // be absent or `JWT` (ID tokens, JARM responses).
     const char *typ;
     // Its length.
     size_t typ_len;
-    // The required `iss`, or NULL.
+    // The required `iss` (not NULL, not empty).
     const char *issuer;
     // Its length.
     size_t issuer_len;
-    // A value `aud` must be or contain, or NULL.
+    // A value `aud` must be or contain (not NULL, not empty).
     const char *audience;
     // Its length.
     size_t audience_len;
     // The time of the check, seconds since the epoch.
     uint64_t now;
-    // Clock leeway for `exp`, `nbf` and `iat` (seconds).
+    // Clock leeway for `exp`, `nbf` and `iat` (seconds; more than 60 is
+    // `FAPI_PROFILE_VIOLATION`).
     uint64_t leeway;
 } fapi_jwt_expectations;
 
@@ -334,39 +337,49 @@ typedef struct fapi_resource_request {
 // Success.
 #define FAPI_OK 0
 
-// `Error::Base64`: Invalid base64url: padding, whitespace, a bad character or non-zero trailing bits.
+// `Error::Base64`: Invalid base64url: padding, whitespace, a bad character
+// or non-zero trailing bits.
 #define FAPI_BASE64 100
 
-// `Error::Json`: Malformed JSON, or JSON that does not have the expected shape.
+// `Error::Json`: Malformed JSON, or JSON that does not have the expected
+// shape.
 #define FAPI_JSON 101
 
-// `Error::TooLarge`: An input is larger than fapi accepts (see `limits`).
+// `Error::TooLarge`: An input is larger than fapi accepts: each module
+// states its bounds as `MAX_*` constants (`jws::MAX_COMPACT`,
+// `json::MAX_DOCUMENT`, `json::MAX_DEPTH`, `token::MAX_TOKEN_LEN`, ...).
 #define FAPI_TOO_LARGE 102
 
-// `Error::DuplicateMember`: A JSON object names the same member twice (RFC 7515 §4, RFC 8725).
+// `Error::DuplicateMember`: A JSON object names the same member twice (RFC
+// 7515 §4, RFC 8725).
 #define FAPI_DUPLICATE_MEMBER 103
 
-// `Error::Malformed`: A compact serialization that does not have exactly three parts.
+// `Error::Malformed`: A compact serialization that does not have exactly
+// three parts.
 #define FAPI_MALFORMED 104
 
-// `Error::BufferTooSmall`: a buffer inside fapi is too small for the
-// value (a token longer than fapi writes). A caller's output buffer that is
-// too small is [`FAPI_INSUFFICIENT_SIZE`] instead.
+// `Error::BufferTooSmall`: a buffer inside fapi is too small for the value
+// (a token longer than fapi writes). A caller's output buffer that is too
+// small is [`FAPI_INSUFFICIENT_SIZE`] instead.
 #define FAPI_BUFFER_TOO_SMALL 105
 
-// `Error::UnsupportedAlg`: An algorithm fapi never accepts: `none`, HS*, RS*, PS384, ES512, ... (F2-ALG).
+// `Error::UnsupportedAlg`: An algorithm fapi never accepts: `none`, HS*,
+// RS*, PS384, ES512, ... (F2-ALG).
 #define FAPI_UNSUPPORTED_ALG 200
 
-// `Error::AlgNotAllowed`: A supported algorithm that the caller's allow-list (the profile) does not allow.
+// `Error::AlgNotAllowed`: A supported algorithm that the caller's allow-list
+// (the profile) does not allow.
 #define FAPI_ALG_NOT_ALLOWED 201
 
-// `Error::KeyAlgMismatch`: The key's algorithm is not the header's algorithm.
+// `Error::KeyAlgMismatch`: The key's algorithm is not the header's
+// algorithm.
 #define FAPI_KEY_ALG_MISMATCH 202
 
 // `Error::WeakKey`: A key weaker than F2-ALG allows (RSA under 2048 bits).
 #define FAPI_WEAK_KEY 203
 
-// `Error::PrivateKeyMember`: Private key members in a JWK where a public key is expected.
+// `Error::PrivateKeyMember`: Private key members in a JWK where a public key
+// is expected.
 #define FAPI_PRIVATE_KEY_MEMBER 204
 
 // `Error::InvalidKey`: A key that cannot be parsed or is not on its curve.
@@ -375,25 +388,37 @@ typedef struct fapi_resource_request {
 // `Error::KeyNotFound`: No key matches the `kid` and algorithm.
 #define FAPI_KEY_NOT_FOUND 206
 
-// `Error::UnsupportedKeyType`: A key type or curve fapi does not support (`oct`, P-384, X25519, ...).
+// `Error::UnsupportedKeyType`: A key type or curve fapi does not support
+// (`oct`, P-384, X25519, ...).
 #define FAPI_UNSUPPORTED_KEY_TYPE 207
 
-// `Error::BadSignature`: The signature does not verify. No further detail, by design.
+// `Error::KeyUse`: A JWK whose `use` or `key_ops` does not allow verifying
+// signatures (`"use":"enc"`, `"key_ops":["encrypt"]`), or whose `use` and
+// `key_ops` contradict each other (RFC 7517 §4.2, §4.3).
+#define FAPI_KEY_USE 208
+
+// `Error::BadSignature`: The signature does not verify. No further detail,
+// by design.
 #define FAPI_BAD_SIGNATURE 300
 
-// `Error::UnsupportedCrit`: A `crit` header names an extension that is not understood.
+// `Error::UnsupportedCrit`: A `crit` header names an extension that is not
+// understood.
 #define FAPI_UNSUPPORTED_CRIT 301
 
-// `Error::UnencodedPayload`: `b64: false` (RFC 7797 unencoded payload) is refused.
+// `Error::UnencodedPayload`: `b64: false` (RFC 7797 unencoded payload) is
+// refused.
 #define FAPI_UNENCODED_PAYLOAD 302
 
-// `Error::EmbeddedKey`: A key-carrying header (`jwk`, `jku`, `x5u`, `x5c`) where the verifier did not ask for an embedded key.
+// `Error::EmbeddedKey`: A key-carrying header (`jwk`, `jku`, `x5u`, `x5c`)
+// where the verifier did not ask for an embedded key.
 #define FAPI_EMBEDDED_KEY 303
 
-// `Error::MissingEmbeddedKey`: The embedded `jwk` header that this verification needs is absent.
+// `Error::MissingEmbeddedKey`: The embedded `jwk` header that this
+// verification needs is absent.
 #define FAPI_MISSING_EMBEDDED_KEY 304
 
-// `Error::WrongType`: The `typ` header is not the one this token type requires.
+// `Error::WrongType`: The `typ` header is not the one this token type
+// requires.
 #define FAPI_WRONG_TYPE 305
 
 // `Error::SigningFailed`: The signing backend (an HSM, say) failed to sign.
@@ -411,7 +436,8 @@ typedef struct fapi_resource_request {
 // `Error::NotYetValid`: `nbf` is in the future.
 #define FAPI_NOT_YET_VALID 402
 
-// `Error::IssuedInFuture`: `iat` is further in the future than the allowed skew.
+// `Error::IssuedInFuture`: `iat` is further in the future than the allowed
+// skew.
 #define FAPI_ISSUED_IN_FUTURE 403
 
 // `Error::TooOld`: `iat` (or `nbf`) is older than the allowed age.
@@ -432,13 +458,19 @@ typedef struct fapi_resource_request {
 // `Error::Replay`: A `jti` (or other one-time value) was already used.
 #define FAPI_REPLAY 409
 
-// `Error::LifetimeTooShort`: A lifetime is shorter than the profile requires.
+// `Error::LifetimeTooShort`: A lifetime is shorter than the profile
+// requires.
 #define FAPI_LIFETIME_TOO_SHORT 410
+
+// `Error::EmptyJti`: A `jti` claim that is present but empty: no one-time
+// use can be recorded for it.
+#define FAPI_EMPTY_JTI 411
 
 // `Error::PkceMethod`: A PKCE method other than S256 (F2-PKCE).
 #define FAPI_PKCE_METHOD 500
 
-// `Error::PkceVerifierFormat`: A code verifier that is not 43–128 unreserved characters.
+// `Error::PkceVerifierFormat`: A code verifier that is not 43–128 unreserved
+// characters.
 #define FAPI_PKCE_VERIFIER_FORMAT 501
 
 // `Error::PkceMismatch`: The code verifier does not match the challenge.
@@ -456,49 +488,60 @@ typedef struct fapi_resource_request {
 // `Error::DpopAth`: `ath` does not match the presented access token.
 #define FAPI_DPOP_ATH 602
 
-// `Error::DpopNonceRequired`: The server requires a DPoP nonce and the proof has none.
+// `Error::DpopNonceRequired`: The server requires a DPoP nonce and the proof
+// has none.
 #define FAPI_DPOP_NONCE_REQUIRED 603
 
 // `Error::DpopNonceInvalid`: The proof's DPoP nonce is not valid (any more).
 #define FAPI_DPOP_NONCE_INVALID 604
 
-// `Error::DpopKeyMismatch`: The proof's key is not the key the token or code is bound to.
+// `Error::DpopKeyMismatch`: The proof's key is not the key the token or code
+// is bound to.
 #define FAPI_DPOP_KEY_MISMATCH 605
 
 // `Error::DpopMissing`: A DPoP proof is required and absent.
 #define FAPI_DPOP_MISSING 606
 
-// `Error::CertificateMismatch`: The client certificate is not the one the token is bound to.
+// `Error::CertificateMismatch`: The client certificate is not the one the
+// token is bound to.
 #define FAPI_CERTIFICATE_MISMATCH 650
 
-// `Error::SenderConstraintMissing`: The token is not sender-constrained (F2-SENDER).
+// `Error::SenderConstraintMissing`: The token is not sender-constrained
+// (F2-SENDER).
 #define FAPI_SENDER_CONSTRAINT_MISSING 651
 
-// `Error::ClientAuthMethod`: A client authentication method the profile does not allow.
+// `Error::ClientAuthMethod`: A client authentication method the profile does
+// not allow.
 #define FAPI_CLIENT_AUTH_METHOD 700
 
-// `Error::ClientMismatch`: `iss`, `sub` and `client_id` do not name the same client.
+// `Error::ClientMismatch`: `iss`, `sub` and `client_id` do not name the same
+// client.
 #define FAPI_CLIENT_MISMATCH 701
 
 // `Error::UnknownClient`: The client is not known.
 #define FAPI_UNKNOWN_CLIENT 702
 
-// `Error::PublicClient`: A public client where only confidential clients are allowed.
+// `Error::PublicClient`: A public client where only confidential clients are
+// allowed.
 #define FAPI_PUBLIC_CLIENT 703
 
-// `Error::CodeInvalid`: The authorization code is unknown, expired or already used.
+// `Error::CodeInvalid`: The authorization code is unknown, expired or
+// already used.
 #define FAPI_CODE_INVALID 800
 
-// `Error::RedirectMismatch`: The `redirect_uri` is not the one the code was issued for.
+// `Error::RedirectMismatch`: The `redirect_uri` is not the one the code was
+// issued for.
 #define FAPI_REDIRECT_MISMATCH 802
 
-// `Error::RequestUriInvalid`: The PAR `request_uri` is unknown, expired or already used.
+// `Error::RequestUriInvalid`: The PAR `request_uri` is unknown, expired or
+// already used.
 #define FAPI_REQUEST_URI_INVALID 803
 
 // `Error::ParRequired`: The authorization request did not come through PAR.
 #define FAPI_PAR_REQUIRED 804
 
-// `Error::GrantTypeRefused`: A grant type the profile refuses (implicit, password, ...).
+// `Error::GrantTypeRefused`: A grant type the profile refuses (implicit,
+// password, ...).
 #define FAPI_GRANT_TYPE_REFUSED 805
 
 // `Error::ResponseTypeRefused`: A response type other than `code`.
@@ -507,13 +550,15 @@ typedef struct fapi_resource_request {
 // `Error::InsecureRedirect`: A redirect URI that is not `https`.
 #define FAPI_INSECURE_REDIRECT 807
 
-// `Error::InsufficientScope`: The token does not carry the scope the resource needs.
+// `Error::InsufficientScope`: The token does not carry the scope the
+// resource needs.
 #define FAPI_INSUFFICIENT_SCOPE 808
 
 // `Error::TokenInactive`: The token or handle is not active.
 #define FAPI_TOKEN_INACTIVE 809
 
-// `Error::InvalidParameter`: The request is missing a parameter or has an invalid one.
+// `Error::InvalidParameter`: The request is missing a parameter or has an
+// invalid one.
 #define FAPI_INVALID_PARAMETER 810
 
 // `Error::SignedRequestRequired`: The profile requires the authorization
@@ -521,7 +566,8 @@ typedef struct fapi_resource_request {
 // plain parameters.
 #define FAPI_SIGNED_REQUEST_REQUIRED 811
 
-// `Error::StoreFull`: A fixed-capacity store is full of live entries; nothing was evicted.
+// `Error::StoreFull`: A fixed-capacity store is full of live entries;
+// nothing was evicted.
 #define FAPI_STORE_FULL 900
 
 // `Error::StoreFailed`: A store backend failed.
@@ -530,7 +576,8 @@ typedef struct fapi_resource_request {
 // `Error::RandomFailed`: The random source failed.
 #define FAPI_RANDOM_FAILED 902
 
-// `Error::ProfileViolation`: A server configuration that breaks the selected profile.
+// `Error::ProfileViolation`: A server configuration that breaks the selected
+// profile.
 #define FAPI_PROFILE_VIOLATION 1000
 
 // The first code of the C API's own range, above every `u16` core code.
@@ -897,11 +944,13 @@ fapi_result fapi_jws_verify(const char *jws,
                             size_t *payload_len,
                             struct fapi_error_detail *err);
 
-// Verifies a JWT: the JWS as [`fapi_jws_verify`](crate::jws::fapi_jws_verify)
-// does (claims JSON without duplicate members), then `exp` (required,
-// `FAPI_MISSING_CLAIM`; passed: `FAPI_EXPIRED`), `nbf` (`FAPI_NOT_YET_VALID`),
-// `iat` (`FAPI_ISSUED_IN_FUTURE`), `iss` (`FAPI_WRONG_ISSUER`) and `aud`
-// (`FAPI_WRONG_AUDIENCE`). The claims JSON is written to `claims_out`.
+// Verifies a JWT with [`fapi_core::jwt::verify`]: the JWS (`alg` in
+// `algs` and the key's, F2-ALG), `typ` (`FAPI_WRONG_TYPE`), the claims
+// JSON (one object, no member twice), `iss` (`FAPI_WRONG_ISSUER`), `aud`
+// (`FAPI_WRONG_AUDIENCE`), `exp` (required, `FAPI_MISSING_CLAIM`; passed:
+// `FAPI_EXPIRED`), `nbf` (`FAPI_NOT_YET_VALID`), `iat`
+// (`FAPI_ISSUED_IN_FUTURE`) and a non-empty `jti` (`FAPI_EMPTY_JTI`). The
+// claims JSON is written to `claims_out`.
 //
 // ```c
 // fapi_jwt_expectations ex = {"JWT", 3, "https://as.example", 18, NULL, 0, time(NULL), 10};

@@ -7,8 +7,7 @@ use core::ffi::c_char;
 use fapi_awslc::{AWSLC, SystemRandom};
 use fapi_core::dpop::{
     self, DEFAULT_NONCE_BUCKET, DpopConfig, DpopProof, DpopRequest, NonceIssuer, NonceKey,
-    ResourceProof,
-    ProofParams,
+    ProofParams, ResourceProof,
 };
 use fapi_core::{FixedClock, Random as _, Site};
 
@@ -300,11 +299,9 @@ pub unsafe extern "C" fn fapi_dpop_proof_verify(
         out.reserve(fapi_core::jwk::THUMBPRINT_B64_LEN)?;
         // With an access token the proof must carry its `ath`.
         let proof = match access_token {
-            Some(token) => {
-                verify_resource(profile, proof, &request, token, nonces, cache, now)?
-                    .proof()
-                    .clone()
-            }
+            Some(token) => verify_resource(profile, proof, &request, token, nonces, cache, now)?
+                .proof()
+                .clone(),
             None => verify(profile, proof, &request, nonces, cache, now)?,
         };
         out.put(proof.jkt.to_b64().as_str().as_bytes())?;

@@ -1,52 +1,48 @@
-//! JWTs (RFC 7519, RFC 8725): a JWS of JSON claims whose `iss`, `aud`,
-//! `exp`, `nbf` and `iat` are checked.
+//! JWTs (RFC 7519, RFC 8725): verified by the core's [`fapi_core::jwt`]
+//! module, which checks the JWS, `typ`, `iss`, `aud`, `exp`, `nbf`, `iat`
+//! and `jti`.
 
 use core::ffi::c_char;
 
-use fapi_core::claims;
-use fapi_core::jws::{self, Policy};
-use fapi_core::{Error, Site};
+use fapi_core::jwt::{self, Expectations, Typ};
+use fapi_core::{FixedClock, Site};
 
 use crate::ffi::{self, Context, Out, Where, boundary, fapi_error_detail};
 use crate::jws::alg_list;
 use crate::key::{fapi_alg, fapi_public_key};
 
-/// What a JWT must satisfy. Each text is optional (NULL: not checked).
+/// What a JWT must satisfy: its issuer and audience are required; `typ`
+/// is required when given, and otherwise may be absent or `JWT`.
 #[repr(C)]
 #[derive(Debug)]
 pub struct fapi_jwt_expectations {
-    /// The required `typ` header (RFC 8725 §3.11), or NULL.
+    /// The required `typ` header (RFC 8725 §3.11), or NULL: then `typ` may
+    /// be absent or `JWT` (ID tokens, JARM responses).
     pub typ: *const c_char,
     /// Its length.
     pub typ_len: usize,
-    /// The required `iss`, or NULL.
+    /// The required `iss` (not NULL, not empty).
     pub issuer: *const c_char,
     /// Its length.
     pub issuer_len: usize,
-    /// A value `aud` must be or contain, or NULL.
+    /// A value `aud` must be or contain (not NULL, not empty).
     pub audience: *const c_char,
     /// Its length.
     pub audience_len: usize,
     /// The time of the check, seconds since the epoch.
     pub now: u64,
-    /// Clock leeway for `exp`, `nbf` and `iat` (seconds).
+    /// Clock leeway for `exp`, `nbf` and `iat` (seconds; more than 60 is
+    /// `FAPI_PROFILE_VIOLATION`).
     pub leeway: u64,
 }
 
-#[derive(serde::Deserialize)]
-struct TimeClaims<'a> {
-    #[serde(borrow)]
-    iss: Option<&'a str>,
-    exp: Option<u64>,
-    nbf: Option<u64>,
-    iat: Option<u64>,
-}
-
-/// Verifies a JWT: the JWS as [`fapi_jws_verify`](crate::jws::fapi_jws_verify)
-/// does (claims JSON without duplicate members), then `exp` (required,
-/// `FAPI_MISSING_CLAIM`; passed: `FAPI_EXPIRED`), `nbf` (`FAPI_NOT_YET_VALID`),
-/// `iat` (`FAPI_ISSUED_IN_FUTURE`), `iss` (`FAPI_WRONG_ISSUER`) and `aud`
-/// (`FAPI_WRONG_AUDIENCE`). The claims JSON is written to `claims_out`.
+/// Verifies a JWT with [`fapi_core::jwt::verify`]: the JWS (`alg` in
+/// `algs` and the key's, F2-ALG), `typ` (`FAPI_WRONG_TYPE`), the claims
+/// JSON (one object, no member twice), `iss` (`FAPI_WRONG_ISSUER`), `aud`
+/// (`FAPI_WRONG_AUDIENCE`), `exp` (required, `FAPI_MISSING_CLAIM`; passed:
+/// `FAPI_EXPIRED`), `nbf` (`FAPI_NOT_YET_VALID`), `iat`
+/// (`FAPI_ISSUED_IN_FUTURE`) and a non-empty `jti` (`FAPI_EMPTY_JTI`). The
+/// claims JSON is written to `claims_out`.
 ///
 /// ```c
 /// fapi_jwt_expectations ex = {"JWT", 3, "https://as.example", 18, NULL, 0, time(NULL), 10};
@@ -89,37 +85,24 @@ pub unsafe extern "C" fn fapi_jwt_verify(
         let (typ, issuer, audience) = unsafe {
             (
                 ffi::opt_text(expect.typ, expect.typ_len, "expect.typ")?,
-                ffi::opt_text(expect.issuer, expect.issuer_len, "expect.issuer")?,
-                ffi::opt_text(expect.audience, expect.audience_len, "expect.audience")?,
+                ffi::text(expect.issuer, expect.issuer_len, "expect.issuer")?,
+                ffi::text(expect.audience, expect.audience_len, "expect.audience")?,
             )
         };
-        let mut policy = Policy::new(&algs).json_payload();
-        if let Some(t) = typ {
-            policy = policy.with_typ(t);
-        }
-        let mut buf = vec![0u8; compact.len()];
-        let verified = jws::verify(compact, &policy, &key.verifier(), &mut buf).context("JWT")?;
+        let typ = typ.map_or(Typ::AbsentOr("JWT"), Typ::Required);
+        let expectations = Expectations::new(&algs, typ, issuer, audience)
+            .and_then(|e| e.with_leeway(expect.leeway))
+            .context("JWT expectations")?;
+        let mut buf = vec![0u8; jwt::verify_buf_len(compact.len())];
+        let verified = jwt::verify(
+            compact,
+            &expectations,
+            &key.verifier(),
+            &FixedClock(expect.now),
+            &mut buf,
+        )
+        .context("JWT")?;
         let claims = verified.payload;
-        let c: TimeClaims<'_> = fapi_core::json::parse(claims).context("JWT claims")?;
-        let (now, leeway) = (expect.now, expect.leeway);
-        let _ = claims::check_exp(c.exp, now, leeway).context("JWT `exp`")?;
-        claims::check_nbf(c.nbf, now, leeway).context("JWT `nbf`")?;
-        if let Some(iat) = c.iat {
-            claims::check_iat(iat, now, leeway, u64::MAX).context("JWT `iat`")?;
-        }
-        if let Some(want) = issuer
-            && c.iss != Some(want)
-        {
-            return Err(ffi::Failure::core(Error::WrongIssuer, "JWT `iss`"));
-        }
-        if let Some(want) = audience {
-            let aud = claims::audience(claims)
-                .context("JWT `aud`")?
-                .ok_or_else(|| ffi::Failure::core(Error::MissingClaim, "JWT `aud`"))?;
-            if !aud.contains(want) {
-                return Err(ffi::Failure::core(Error::WrongAudience, "JWT `aud`"));
-            }
-        }
         out.put(claims)
     })
 }

@@ -315,8 +315,10 @@ pub unsafe extern "C" fn fapi_access_token_verify(
             Some(proof) => {
                 let cache = cache.ok_or_else(|| Failure::null("cache"))?;
                 Some(
-                    dpop::verify_resource(profile, proof, &request, token_text, nonces, cache, r.now)
-                        .map_err(|f| f.at(Where::At(Site::DpopProof)))?,
+                    dpop::verify_resource(
+                        profile, proof, &request, token_text, nonces, cache, r.now,
+                    )
+                    .map_err(|f| f.at(Where::At(Site::DpopProof)))?,
                 )
             }
             None => None,

@@ -352,7 +352,8 @@ static void test_jws_and_jwt(void) {
     ex.issuer_len = strlen(ex.issuer);
     CHECK_CODE(fapi_jwt_verify(jwt, jn, pub, es256, 1, &ex, buf, sizeof buf, &n, &err),
                FAPI_WRONG_ISSUER);
-    ex.issuer = NULL;
+    ex.issuer = AS_ISSUER;
+    ex.issuer_len = strlen(AS_ISSUER);
     ex.audience = "https://other.example";
     ex.audience_len = strlen(ex.audience);
     CHECK_CODE(fapi_jwt_verify(jwt, jn, pub, es256, 1, &ex, buf, sizeof buf, &n, &err),
@@ -362,11 +363,21 @@ static void test_jws_and_jwt(void) {
     /* the Ed25519 key cannot verify an ES256 token */
     CHECK_CODE(fapi_jwt_verify(jwt, jn, ed, all, 3, &ex, buf, sizeof buf, &n, &err),
                FAPI_KEY_ALG_MISMATCH);
-    /* a JWT without exp */
-    char noexp[] = "{\"iss\":\"" AS_ISSUER "\"}";
+    /* the issuer and audience are required */
+    ex.audience = NULL;
+    CHECK_CODE(fapi_jwt_verify(jwt, jn, pub, es256, 1, &ex, buf, sizeof buf, &n, &err),
+               FAPI_NULL_ARGUMENT);
+    /* more than 60 s of leeway cannot be set */
+    ex.audience = RS_AUDIENCE;
+    ex.audience_len = strlen(RS_AUDIENCE);
+    ex.leeway = 61;
+    CHECK_CODE(fapi_jwt_verify(jwt, jn, pub, es256, 1, &ex, buf, sizeof buf, &n, &err),
+               FAPI_PROFILE_VIOLATION);
+    ex.leeway = 10;
+    /* a JWT without exp, without typ (then absent or JWT) */
+    char noexp[] = "{\"iss\":\"" AS_ISSUER "\",\"aud\":\"" RS_AUDIENCE "\"}";
     CHECK_OK(fapi_jws_sign(k, NULL, 0, (const uint8_t *)noexp, strlen(noexp), jwt, sizeof jwt,
                            &jn, &err));
-    ex.audience = NULL;
     ex.typ = NULL;
     CHECK_CODE(fapi_jwt_verify(jwt, jn, pub, es256, 1, &ex, buf, sizeof buf, &n, &err),
                FAPI_MISSING_CLAIM);
