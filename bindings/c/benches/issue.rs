@@ -83,7 +83,7 @@ fn main() {
     )
     .expect("pkcs8");
     let der = der.as_ref();
-    let rust_key = fapi_awslc::Es256KeyPair::from_pkcs8(der).expect("key");
+    let rust_key = fapi_awslc::Es256SigningKey::from_pkcs8_der(der).expect("key");
     let mut c_key: *mut fapi_key = core::ptr::null_mut();
     let mut profile: *const fapi_profile = core::ptr::null();
     let mut cache: *mut fapi_replay_cache = core::ptr::null_mut();

@@ -280,7 +280,8 @@ typedef struct fapi_token_expectations {
     const char *audience;
     // Its length.
     size_t audience_len;
-    // Clock leeway for `nbf` and `iat` (FAPI 2.0: 10 s).
+    // Clock leeway for `nbf` and `iat` (FAPI 2.0: 10 s; more than 60 is
+    // `FAPI_PROFILE_VIOLATION`).
     uint64_t leeway;
 } fapi_token_expectations;
 
@@ -854,10 +855,12 @@ fapi_result fapi_dpop_nonces_issue(const struct fapi_dpop_nonces *nonces,
 // by no other call.
 void fapi_dpop_nonces_free(struct fapi_dpop_nonces *nonces);
 
-// Writes the RFC 7638 thumbprint (SHA-256, base64url, 43 characters) of a
-// public JWK: the `jkt` of DPoP and the default `kid`. A JWK with private
-// members is `FAPI_PRIVATE_KEY_MEMBER`; key types outside F2-ALG are
-// `FAPI_UNSUPPORTED_KEY_TYPE`.
+// Writes the RFC 7638 thumbprint (SHA-256, base64url, 43 characters) of
+// any EC P-256, OKP Ed25519 or RSA JWK, public or private, from its
+// required members ([`fapi_core::Thumbprint::of_jwk`]): the `jkt` of DPoP
+// and the default `kid`. Other key types are `FAPI_UNSUPPORTED_KEY_TYPE`;
+// values that are not strict, minimal base64url are refused, so a key has
+// one thumbprint.
 //
 // ```c
 // char jkt[43]; size_t n;
@@ -991,8 +994,9 @@ fapi_result fapi_key_generate(fapi_alg alg,
                               struct fapi_error_detail *err);
 
 // Loads a software key from a PKCS#8 document, DER or PEM
-// (`-----BEGIN PRIVATE KEY-----`; PKCS#1 `RSA PRIVATE KEY` PEM is read
-// too). P-256, Ed25519 and RSA of at least 2048 bits (F2-ALG); other
+// (`-----BEGIN PRIVATE KEY-----`; SEC1 `EC PRIVATE KEY` (RFC 5915) and
+// PKCS#1 `RSA PRIVATE KEY` PEM are read too), through the aws-lc
+// backend's loaders; a refusal's message keeps aws-lc's reason. P-256, Ed25519 and RSA of at least 2048 bits (F2-ALG); other
 // curves and key types are `FAPI_UNSUPPORTED_KEY_TYPE`, encrypted
 // documents too. The key id is the key's RFC 7638 thumbprint.
 //

@@ -2,15 +2,17 @@
 
 use core::ffi::c_char;
 
-use fapi_core::{PublicJwk, Signer as _};
+use fapi_core::{PublicJwk, Signer as _, Thumbprint};
 
 use crate::ffi::{self, Context, Failure, Out, Where, boundary, fapi_error_detail};
 use crate::key::fapi_key;
 
-/// Writes the RFC 7638 thumbprint (SHA-256, base64url, 43 characters) of a
-/// public JWK: the `jkt` of DPoP and the default `kid`. A JWK with private
-/// members is `FAPI_PRIVATE_KEY_MEMBER`; key types outside F2-ALG are
-/// `FAPI_UNSUPPORTED_KEY_TYPE`.
+/// Writes the RFC 7638 thumbprint (SHA-256, base64url, 43 characters) of
+/// any EC P-256, OKP Ed25519 or RSA JWK, public or private, from its
+/// required members ([`fapi_core::Thumbprint::of_jwk`]): the `jkt` of DPoP
+/// and the default `kid`. Other key types are `FAPI_UNSUPPORTED_KEY_TYPE`;
+/// values that are not strict, minimal base64url are refused, so a key has
+/// one thumbprint.
 ///
 /// ```c
 /// char jkt[43]; size_t n;
@@ -37,8 +39,8 @@ pub unsafe extern "C" fn fapi_jwk_thumbprint(
                 Out::text(out, cap, out_len, "out_len")?,
             )
         };
-        let jwk = PublicJwk::from_json(json).context("JWK")?;
-        out.put(jwk.thumbprint().to_b64().as_str().as_bytes())
+        let thumbprint = Thumbprint::of_jwk(json).context("JWK")?;
+        out.put(thumbprint.to_b64().as_str().as_bytes())
     })
 }
 

@@ -443,8 +443,9 @@ pub unsafe extern "C" fn fapi_key_generate(
 }
 
 /// Loads a software key from a PKCS#8 document, DER or PEM
-/// (`-----BEGIN PRIVATE KEY-----`; PKCS#1 `RSA PRIVATE KEY` PEM is read
-/// too). P-256, Ed25519 and RSA of at least 2048 bits (F2-ALG); other
+/// (`-----BEGIN PRIVATE KEY-----`; SEC1 `EC PRIVATE KEY` (RFC 5915) and
+/// PKCS#1 `RSA PRIVATE KEY` PEM are read too), through the aws-lc
+/// backend's loaders; a refusal's message keeps aws-lc's reason. P-256, Ed25519 and RSA of at least 2048 bits (F2-ALG); other
 /// curves and key types are `FAPI_UNSUPPORTED_KEY_TYPE`, encrypted
 /// documents too. The key id is the key's RFC 7638 thumbprint.
 ///

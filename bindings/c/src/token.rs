@@ -77,7 +77,8 @@ pub struct fapi_token_expectations {
     pub audience: *const c_char,
     /// Its length.
     pub audience_len: usize,
-    /// Clock leeway for `nbf` and `iat` (FAPI 2.0: 10 s).
+    /// Clock leeway for `nbf` and `iat` (FAPI 2.0: 10 s; more than 60 is
+    /// `FAPI_PROFILE_VIOLATION`).
     pub leeway: u64,
 }
 
@@ -300,6 +301,11 @@ pub unsafe extern "C" fn fapi_access_token_verify(
         // expected issuer and audience: a buffer under that bound is refused
         // before the proof's `jti` is used.
         out.reserve(claims_bound(token_text, issuer, audience))?;
+        // The leeway is capped by the core (60 s): more is refused, before
+        // the proof's `jti` is used.
+        let expectations = Expectations::new(issuer, audience)
+            .with_leeway(e.leeway)
+            .context("token expectations")?;
         // SAFETY: contract: the request's issuer and binding are valid.
         let (nonces, nonce_binding) =
             unsafe { dpop::nonce_config(r.nonces, r.nonce_binding, r.nonce_binding_len) }?;
@@ -323,10 +329,6 @@ pub unsafe extern "C" fn fapi_access_token_verify(
             }
             None => None,
         };
-        // The leeway is capped by the core (60 s): more is refused.
-        let expectations = Expectations::new(issuer, audience)
-            .with_leeway(e.leeway)
-            .context("token expectations")?;
         let mut presented = match verified_proof.as_ref() {
             Some(proof) => Presented::dpop(proof, &request),
             None => Presented::default(),

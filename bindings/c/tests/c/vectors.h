@@ -51,6 +51,13 @@
     "ao5cEvkO852pWuY3TzZ3wdNMbNWhRANCAAT+Ak07VbhoKNuodgxWwBHhl5Z7F08w\n" \
     "8ImzJdf403KOtpQuh/Js8ojuTSTedI1MkGaMHoGQ2qOVahXDHiRmRIsY\n"         \
     "-----END PRIVATE KEY-----\n"
+/* The same key as SEC1 (RFC 5915), written by `openssl ec` (OpenSSL 3.0). */
+#define P256_SEC1_PEM                                                     \
+    "-----BEGIN EC PRIVATE KEY-----\n"                                    \
+    "MHcCAQEEIJ18IFIT7kWPPq9D/WqOXBL5DvOdqVrmN082d8HTTGzVoAoGCCqGSM49\n" \
+    "AwEHoUQDQgAE/gJNO1W4aCjbqHYMVsAR4ZeWexdPMPCJsyXX+NNyjraULofybPKI\n" \
+    "7k0k3nSNTJBmjB6BkNqjlWoVwx4kZkSLGA==\n"                             \
+    "-----END EC PRIVATE KEY-----\n"
 #define P256_THUMBPRINT "mQ9kmtQYVt5Bbp4TT2ZV17UPo3pEp7aWC5Oxm2Yr5NY"
 #define P256_X "_gJNO1W4aCjbqHYMVsAR4ZeWexdPMPCJsyXX-NNyjrY"
 #define P256_Y "lC6H8mzyiO5NJN50jUyQZowegZDao5VqFcMeJGZEixg"
