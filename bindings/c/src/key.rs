@@ -1,6 +1,6 @@
 //! Signing keys (`fapi_key`) and public keys (`fapi_public_key`).
 //!
-//! A `fapi_key` is a software key on aws-lc (from PKCS#8 DER or PEM, a
+//! A `fapi_key` is a software key on aws-lc (from PKCS#8 DER or PEM, SEC1 PEM, a
 //! private JWK, or generated) or a key in a PKCS#11 token (by RFC 7512 URI,
 //! or by module path, token label, key label and PIN) whose private half
 //! never leaves the token. Both sign through the same
