@@ -106,6 +106,9 @@ static void test_pkce(void) {
 static void test_thumbprints(void) {
     CHECK_OK(fapi_jwk_thumbprint(S(RFC7638_JWK), buf, sizeof buf, &n, &err));
     CHECK(n == 43 && memcmp(buf, RFC7638_THUMBPRINT, n) == 0);
+    /* RFC 7638 §3.1 as printed: "alg":"RS256" is not a required member */
+    CHECK_OK(fapi_jwk_thumbprint(S(RFC7638_JWK_AS_PRINTED), buf, sizeof buf, &n, &err));
+    CHECK(n == 43 && memcmp(buf, RFC7638_THUMBPRINT, n) == 0);
     CHECK_OK(fapi_jwk_thumbprint(S(RFC8037_PUBLIC_JWK), buf, sizeof buf, &n, &err));
     CHECK(n == 43 && memcmp(buf, RFC8037_THUMBPRINT, n) == 0);
     /* RFC 7638 §3.1: the thumbprint of a private JWK is its public key's */

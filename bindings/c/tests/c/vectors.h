@@ -8,13 +8,18 @@
 #define RFC7636_VERIFIER "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk"
 #define RFC7636_CHALLENGE "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM"
 
-/* RFC 7638 §3.1: the RSA key and its thumbprint. */
-#define RFC7638_JWK                                                                          \
-    "{\"kty\":\"RSA\",\"n\":\"0vx7agoebGcQSuuPiLJXZptN9nndrQmbXEps2aiAFbWhM78LhWx4cbbfAAtVT86z" \
+/* RFC 7638 §3.1: the RSA key and its thumbprint; the key as the RFC prints
+ * it, with "alg":"RS256", and without its "alg". */
+#define RFC7638_N                                                                            \
+    "0vx7agoebGcQSuuPiLJXZptN9nndrQmbXEps2aiAFbWhM78LhWx4cbbfAAtVT86z"                     \
     "wu1RK7aPFFxuhDR1L6tSoc_BJECPebWKRXjBZCiFV4n3oknjhMstn64tZ_2W-5JsGY4Hc5n9yBXArwl93lqt7_RN5w6" \
     "Cf0h4QyQ5v-65YGjQR0_FDW2QvzqY368QQMicAtaSqzs8KJZgnYb9c7d0zgdAZHzu6qMQvRL5hajrn1n91CbOpbISD0" \
     "8qNLyrdkt-bFTWhAI4vMQFh6WeZu0fM4lFd2NcRwr3XPksINHaQ-G_xBniIqbw0Ls1jF44-csFCur-kEgU8awapJzKn" \
-    "qDKgw\",\"e\":\"AQAB\",\"kid\":\"2011-04-29\"}"
+    "qDKgw"
+#define RFC7638_JWK "{\"kty\":\"RSA\",\"n\":\"" RFC7638_N "\",\"e\":\"AQAB\",\"kid\":\"2011-04-29\"}"
+#define RFC7638_JWK_AS_PRINTED                                                 \
+    "{\"kty\":\"RSA\",\"n\":\"" RFC7638_N "\",\"e\":\"AQAB\",\"alg\":\"RS256\"," \
+    "\"kid\":\"2011-04-29\"}"
 #define RFC7638_THUMBPRINT "NzbLsXh8uDCcd-6MNwXF4W_7noWXFZAfHkxZsRGC9Xs"
 
 /* RFC 8037 A.1 to A.5: the Ed25519 key, its thumbprint, the A.4 JWS. */
