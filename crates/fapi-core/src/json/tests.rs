@@ -375,3 +375,20 @@ fn non_float_targets_refuse_fractions_and_exponents() {
         assert_eq!(parse::<F>(doc).unwrap().f, want);
     }
 }
+
+#[test]
+fn writer_uint_writes_every_u64_in_decimal() {
+    let mut n = 1u64;
+    let mut values = std::vec![0, 9, 10, 99, 100, u64::from(u32::MAX), u64::MAX];
+    for _ in 0..40 {
+        values.extend([n - 1, n, n + 1]);
+        n = n.saturating_mul(3);
+    }
+    values.extend([10_000_000_000_000_000_000, 4_294_967_296, 42_949_672_960]);
+    for v in values {
+        let mut buf = [0u8; 20];
+        let mut w = Writer::new(&mut buf);
+        w.uint(v).unwrap();
+        assert_eq!(w.as_bytes(), format!("{v}").as_bytes());
+    }
+}
