@@ -192,7 +192,7 @@ pub fn normalize_escapes(buf: &mut [u8]) -> usize {
             }
             None => {
                 let end = r.saturating_add(consumed).min(len);
-                buf.copy_within(r..end, w);
+                move_down(buf, r..end, w);
                 w = w.saturating_add(end.saturating_sub(r));
             }
         }
@@ -761,6 +761,21 @@ fn div_rem_10(n: u64) -> (u64, u8) {
     let (q_bottom, r) = (bottom / 10, bottom % 10);
     let quotient = (u64::from(q_high) << 32) | u64::from((q_mid << 16) | q_bottom);
     (quotient, r as u8)
+}
+
+/// `buf.copy_within(src, dst)` for a `dst` at or before `src.start`, byte
+/// by byte from the front (which is right when the ranges overlap that way),
+/// without the general `memmove`.
+pub(crate) fn move_down(buf: &mut [u8], src: core::ops::Range<usize>, dst: usize) {
+    let mut to = dst;
+    for from in src {
+        if let (Some(&b), true) = (buf.get(from), to <= from)
+            && let Some(slot) = buf.get_mut(to)
+        {
+            *slot = b;
+        }
+        to = to.saturating_add(1);
+    }
 }
 
 #[cfg(test)]
