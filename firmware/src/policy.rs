@@ -267,8 +267,9 @@ fn check_htu(htu: &str) -> Result<(), Error> {
     if htu.contains(['?', '#']) {
         return Err(Error::DpopUri);
     }
-    let scheme = htu.split_once("://").map(|(s, _)| s);
-    if !scheme.is_some_and(|s| s.eq_ignore_ascii_case("https")) {
+    // The scheme before the first `://` is `https` (in any case).
+    let prefix = htu.as_bytes().get(..8);
+    if !prefix.is_some_and(|p| p.eq_ignore_ascii_case(b"https://")) {
         return Err(Error::DpopUri);
     }
     let mut buf = [0u8; dpop::MAX_HTU_LEN];

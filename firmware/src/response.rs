@@ -82,7 +82,7 @@ pub fn finish(buf: &mut [u8], answer: Result<Answer, Error>, m: &Metrics) -> Res
                 }
                 w.len()
             };
-            buf.copy_within(PREFIX_ROOM..end, p);
+            move_down(buf, PREFIX_ROOM..end, p);
             buf.get_mut(..p)
                 .ok_or(Error::BufferTooSmall)?
                 .copy_from_slice(prefix.get(..p).ok_or(Error::BufferTooSmall)?);
@@ -141,6 +141,21 @@ pub fn stats(buf: &mut [u8], s: &Stats) -> Result<usize, Error> {
     w.uint(u64::from(s.static_ram))?;
     w.raw(b"}}\n")?;
     Ok(w.len())
+}
+
+/// `buf.copy_within(src, dst)` for a `dst` at or before `src.start`, byte
+/// by byte from the front (which is right when the ranges overlap that way),
+/// without the general `memmove`.
+pub(crate) fn move_down(buf: &mut [u8], src: core::ops::Range<usize>, dst: usize) {
+    let mut to = dst;
+    for from in src {
+        if let (Some(&b), true) = (buf.get(from), to <= from)
+            && let Some(slot) = buf.get_mut(to)
+        {
+            *slot = b;
+        }
+        to = to.saturating_add(1);
+    }
 }
 
 #[cfg(test)]

@@ -121,7 +121,7 @@ impl<'b, S: Source> Lines<'b, S> {
                 return Ok(None);
             }
             // Keep the partial line at the front, then read more.
-            self.buf.copy_within(self.start..self.end, 0);
+            crate::response::move_down(self.buf, self.start..self.end, 0);
             self.end = self.end.saturating_sub(self.start);
             self.start = 0;
             if self.end >= self.buf.len() {

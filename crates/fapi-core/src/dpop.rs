@@ -525,6 +525,13 @@ fn is_unreserved(c: u8) -> bool {
     c.is_ascii_alphanumeric() || matches!(c, b'-' | b'.' | b'_' | b'~')
 }
 
+/// `uri` split at its first `://`: what `str::split_once("://")` gives,
+/// without the general substring searcher.
+pub(crate) fn split_scheme(uri: &str) -> Option<(&str, &str)> {
+    let at = uri.as_bytes().windows(3).position(|w| w == b"://")?;
+    Some((uri.get(..at)?, uri.get(at.checked_add(3)?..)?))
+}
+
 /// Normalises an `htu` (or the request URI) for comparison, writing it into
 /// `out`: query and fragment removed; scheme and host lower-cased; the
 /// default port (80 for http, 443 for https) and an empty port removed;
@@ -541,7 +548,7 @@ pub fn normalize_htu<'o>(uri: &str, out: &'o mut [u8]) -> Result<&'o str, Error>
     }
     let end = uri.find(['?', '#']).unwrap_or(uri.len());
     let uri = uri.get(..end).ok_or(Error::DpopUri)?;
-    let (scheme, rest) = uri.split_once("://").ok_or(Error::DpopUri)?;
+    let (scheme, rest) = split_scheme(uri).ok_or(Error::DpopUri)?;
     let default_port = if scheme.eq_ignore_ascii_case("https") {
         "443"
     } else if scheme.eq_ignore_ascii_case("http") {

@@ -192,7 +192,7 @@ pub fn normalize_escapes(buf: &mut [u8]) -> usize {
             }
             None => {
                 let end = r.saturating_add(consumed).min(len);
-                buf.copy_within(r..end, w);
+                move_down(buf, r..end, w);
                 w = w.saturating_add(end.saturating_sub(r));
             }
         }
@@ -706,9 +706,10 @@ impl<'a> Writer<'a> {
         let mut rest = n;
         let mut start = digits.len();
         for slot in digits.iter_mut().rev() {
-            // rest % 10 < 10, so the digit fits and the addition cannot overflow.
-            *slot = b'0'.saturating_add(u8::try_from(rest % 10).unwrap_or(0));
-            rest /= 10;
+            let (quotient, digit) = div_rem_10(rest);
+            // digit < 10, so the addition cannot overflow.
+            *slot = b'0'.saturating_add(digit);
+            rest = quotient;
             start = start.saturating_sub(1);
             if rest == 0 {
                 break;
@@ -740,6 +741,40 @@ impl<'a> Writer<'a> {
     #[must_use]
     pub fn is_empty(&self) -> bool {
         self.len == 0
+    }
+}
+
+/// `n / 10` and `n % 10` by long division in 16-bit digits, so that only
+/// 32-bit divisions are needed (a 32-bit target has them in hardware; a
+/// 64-bit division there is a library routine).
+#[allow(
+    clippy::arithmetic_side_effects,
+    reason = "every dividend is below 10 * 2^16 or 2^32, and the divisor is 10"
+)]
+fn div_rem_10(n: u64) -> (u64, u8) {
+    let high = (n >> 32) as u32;
+    let low = n as u32;
+    let (q_high, r) = (high / 10, high % 10);
+    let mid = (r << 16) | (low >> 16);
+    let (q_mid, r) = (mid / 10, mid % 10);
+    let bottom = (r << 16) | (low & 0xFFFF);
+    let (q_bottom, r) = (bottom / 10, bottom % 10);
+    let quotient = (u64::from(q_high) << 32) | u64::from((q_mid << 16) | q_bottom);
+    (quotient, r as u8)
+}
+
+/// `buf.copy_within(src, dst)` for a `dst` at or before `src.start`, byte
+/// by byte from the front (which is right when the ranges overlap that way),
+/// without the general `memmove`.
+pub(crate) fn move_down(buf: &mut [u8], src: core::ops::Range<usize>, dst: usize) {
+    let mut to = dst;
+    for from in src {
+        if let (Some(&b), true) = (buf.get(from), to <= from)
+            && let Some(slot) = buf.get_mut(to)
+        {
+            *slot = b;
+        }
+        to = to.saturating_add(1);
     }
 }
 

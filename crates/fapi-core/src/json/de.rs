@@ -181,7 +181,67 @@ impl<'de> Deserializer<'de> {
         }
     }
 
+    /// A number: an integer as `i64` (negative) or `u64`, anything else
+    /// (a fraction, an exponent, an integer out of range) as `f64`.
     fn number<V: Visitor<'de>>(&mut self, visitor: V) -> Result<V::Value, DeError> {
+        let text = self.number_text()?;
+        match integer(text) {
+            Some(Integer::Negative(i)) => visitor.visit_i64(i),
+            Some(Integer::NonNegative(u)) => visitor.visit_u64(u),
+            None => {
+                let f: f64 = text.parse().map_err(|_| json_err())?;
+                visitor.visit_f64(f)
+            }
+        }
+    }
+
+    /// A value for a target that reads no floats (a boolean, an integer, a
+    /// character, a string, bytes): as [`deserialize_any`] reads it, except
+    /// that a number that is not an integer in the range of `i64` or `u64`
+    /// is refused without being parsed. The visitors of those types refuse
+    /// an `f64` anyway, and this keeps the float parser (and its 10 KiB of
+    /// tables) out of code that never reads a float.
+    ///
+    /// [`deserialize_any`]: de::Deserializer::deserialize_any
+    fn scalar<V: Visitor<'de>>(&mut self, visitor: V) -> Result<V::Value, DeError> {
+        self.value::<false, V>(visitor)
+    }
+
+    /// Any value; a number that is not an integer is read as `f64` when
+    /// `FLOATS`, refused when not (see [`scalar`](Self::scalar)).
+    fn value<const FLOATS: bool, V: Visitor<'de>>(
+        &mut self,
+        visitor: V,
+    ) -> Result<V::Value, DeError> {
+        self.ws();
+        match self.peek().ok_or_else(json_err)? {
+            b'"' => self.string(visitor),
+            b'{' => de::Deserializer::deserialize_map(self, visitor),
+            b'[' => de::Deserializer::deserialize_seq(self, visitor),
+            b't' => {
+                self.literal(b"true")?;
+                visitor.visit_bool(true)
+            }
+            b'f' => {
+                self.literal(b"false")?;
+                visitor.visit_bool(false)
+            }
+            b'n' => {
+                self.literal(b"null")?;
+                visitor.visit_unit()
+            }
+            b'-' | b'0'..=b'9' if FLOATS => self.number(visitor),
+            b'-' | b'0'..=b'9' => match integer(self.number_text()?) {
+                Some(Integer::Negative(i)) => visitor.visit_i64(i),
+                Some(Integer::NonNegative(u)) => visitor.visit_u64(u),
+                None => Err(json_err()),
+            },
+            _ => Err(json_err()),
+        }
+    }
+
+    /// The text of the number at `pos`, which `pos` moves past.
+    fn number_text(&mut self) -> Result<&'de str, DeError> {
         let doc = self.doc;
         let start = self.pos;
         while matches!(
@@ -190,18 +250,7 @@ impl<'de> Deserializer<'de> {
         ) {
             self.pos += 1;
         }
-        let text = utf8(doc.get(start..self.pos).ok_or_else(json_err)?)?;
-        if !text.bytes().any(|b| matches!(b, b'.' | b'e' | b'E')) {
-            if text.starts_with('-') {
-                if let Ok(i) = text.parse::<i64>() {
-                    return visitor.visit_i64(i);
-                }
-            } else if let Ok(u) = text.parse::<u64>() {
-                return visitor.visit_u64(u);
-            }
-        }
-        let f: f64 = text.parse().map_err(|_| json_err())?;
-        visitor.visit_f64(f)
+        utf8(doc.get(start..self.pos).ok_or_else(json_err)?)
     }
 
     /// Skips one value without recursion.
@@ -246,6 +295,39 @@ impl<'de> Deserializer<'de> {
     }
 }
 
+/// A JSON integer in the range of `i64` (negative) or `u64`.
+enum Integer {
+    Negative(i64),
+    NonNegative(u64),
+}
+
+/// `text` as an [`Integer`]; `None` for a fraction, an exponent or an
+/// integer out of range. What `str::parse` gives for `i64` (`text` with a
+/// `-`) and `u64` (without), in one loop.
+fn integer(text: &str) -> Option<Integer> {
+    let (negative, digits) = match text.as_bytes() {
+        [b'-', rest @ ..] => (true, rest),
+        [b'+', rest @ ..] => (false, rest),
+        all => (false, all),
+    };
+    if digits.is_empty() {
+        return None;
+    }
+    let mut n = 0u64;
+    for &b in digits {
+        let d = b.wrapping_sub(b'0');
+        if d > 9 {
+            return None;
+        }
+        n = n.checked_mul(10)?.checked_add(u64::from(d))?;
+    }
+    if negative {
+        0i64.checked_sub_unsigned(n).map(Integer::Negative)
+    } else {
+        Some(Integer::NonNegative(n))
+    }
+}
+
 fn utf8(bytes: &[u8]) -> Result<&str, DeError> {
     core::str::from_utf8(bytes).map_err(|_| json_err())
 }
@@ -254,26 +336,7 @@ impl<'de> de::Deserializer<'de> for &mut Deserializer<'de> {
     type Error = DeError;
 
     fn deserialize_any<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, DeError> {
-        self.ws();
-        match self.peek().ok_or_else(json_err)? {
-            b'"' => self.string(visitor),
-            b'{' => self.deserialize_map(visitor),
-            b'[' => self.deserialize_seq(visitor),
-            b't' => {
-                self.literal(b"true")?;
-                visitor.visit_bool(true)
-            }
-            b'f' => {
-                self.literal(b"false")?;
-                visitor.visit_bool(false)
-            }
-            b'n' => {
-                self.literal(b"null")?;
-                visitor.visit_unit()
-            }
-            b'-' | b'0'..=b'9' => self.number(visitor),
-            _ => Err(json_err()),
-        }
+        self.value::<true, V>(visitor)
     }
 
     fn deserialize_option<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, DeError> {
@@ -383,10 +446,29 @@ impl<'de> de::Deserializer<'de> for &mut Deserializer<'de> {
     }
 
     serde::forward_to_deserialize_any! {
-        bool i8 i16 i32 i64 i128 u8 u16 u32 u64 u128 f32 f64 char str string
-        bytes byte_buf
+        f32 f64
+    }
+
+    scalars! {
+        deserialize_bool deserialize_i8 deserialize_i16 deserialize_i32 deserialize_i64
+        deserialize_i128 deserialize_u8 deserialize_u16 deserialize_u32 deserialize_u64
+        deserialize_u128 deserialize_char deserialize_str deserialize_string
+        deserialize_bytes deserialize_byte_buf
     }
 }
+
+/// `Deserializer` methods for the targets that read no floats, through
+/// [`Deserializer::scalar`].
+macro_rules! scalars {
+    ($($method:ident)*) => {
+        $(
+            fn $method<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, DeError> {
+                self.scalar(visitor)
+            }
+        )*
+    };
+}
+use scalars;
 
 /// The members of an object.
 struct Members<'d, 'de> {

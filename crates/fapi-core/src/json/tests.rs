@@ -333,3 +333,62 @@ fn writer_escapes() {
     let k: K<'_> = parse_in(&doc, &mut scratch).unwrap();
     assert_eq!(k.k, "a\"b\\c\u{1}");
 }
+
+#[test]
+fn non_float_targets_refuse_fractions_and_exponents() {
+    #[derive(serde::Deserialize, Debug)]
+    struct N<'a> {
+        #[allow(dead_code, reason = "only whether it parses is checked")]
+        n: Option<u64>,
+        #[allow(dead_code, reason = "only whether it parses is checked")]
+        s: Option<&'a str>,
+    }
+    for bad in [
+        &br#"{"n":1.0}"#[..],
+        br#"{"n":1e2}"#,
+        br#"{"n":-1}"#,
+        br#"{"n":18446744073709551616}"#,
+        br#"{"s":1.5}"#,
+        br#"{"s":7}"#,
+    ] {
+        assert_eq!(
+            parse::<N<'_>>(bad).err(),
+            Some(Error::Json),
+            "{}",
+            String::from_utf8_lossy(bad)
+        );
+    }
+    assert!(parse::<N<'_>>(br#"{"n":18446744073709551615,"s":"x"}"#).is_ok());
+    // A float target still reads every number.
+    #[derive(serde::Deserialize)]
+    struct F {
+        f: f64,
+    }
+    for (doc, want) in [
+        (&br#"{"f":1e2}"#[..], 100.0),
+        (br#"{"f":-7}"#, -7.0),
+        (
+            br#"{"f":18446744073709551616}"#,
+            18_446_744_073_709_551_616.0,
+        ),
+    ] {
+        assert_eq!(parse::<F>(doc).unwrap().f, want);
+    }
+}
+
+#[test]
+fn writer_uint_writes_every_u64_in_decimal() {
+    let mut n = 1u64;
+    let mut values = std::vec![0, 9, 10, 99, 100, u64::from(u32::MAX), u64::MAX];
+    for _ in 0..40 {
+        values.extend([n - 1, n, n + 1]);
+        n = n.saturating_mul(3);
+    }
+    values.extend([10_000_000_000_000_000_000, 4_294_967_296, 42_949_672_960]);
+    for v in values {
+        let mut buf = [0u8; 20];
+        let mut w = Writer::new(&mut buf);
+        w.uint(v).unwrap();
+        assert_eq!(w.as_bytes(), format!("{v}").as_bytes());
+    }
+}
