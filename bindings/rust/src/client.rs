@@ -146,7 +146,7 @@ impl ClientBuilder {
 /// use fapi::{Client, SigningKey};
 /// use fapi_core::{Alg, profile::Profile};
 ///
-/// # fn main() -> Result<(), fapi::Error> {
+/// # fn main() -> Result<(), Box<dyn std::error::Error>> {
 /// let client = Client::builder(Profile::FAPI2, "fintech-1", "https://as.bank.example")
 ///     .redirect_uri("https://fintech.example/cb")
 ///     .signing_key(SigningKey::generate(Alg::Es256)?)
@@ -256,7 +256,10 @@ impl Client {
     /// Remembers the server's `DPoP-Nonce` from a response's headers.
     pub fn remember_dpop_nonce(&self, headers: &http::HeaderMap) {
         if let Some(n) = headers.get("dpop-nonce").and_then(|v| v.to_str().ok()) {
-            *self.nonce.lock().unwrap_or_else(std::sync::PoisonError::into_inner) = Some(n.into());
+            *self
+                .nonce
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner) = Some(n.into());
         }
     }
 
@@ -269,7 +272,11 @@ impl Client {
         access_token: Option<&str>,
     ) -> Result<String, Error> {
         let site = Site::DpopProof;
-        let key = self.dpop_key.as_ref().ok_or(CoreError::DpopMissing).at(site)?;
+        let key = self
+            .dpop_key
+            .as_ref()
+            .ok_or(CoreError::DpopMissing)
+            .at(site)?;
         let jti = self.random_b64().at(site)?;
         let htu = uri.split(['?', '#']).next().unwrap_or(uri);
         let nonce = self
@@ -334,7 +341,10 @@ impl Client {
         let assertion;
         if self.key.is_some() {
             assertion = self.client_assertion(&self.issuer)?;
-            pairs.push(("client_assertion_type", fapi_core::assertion::ASSERTION_TYPE.into()));
+            pairs.push((
+                "client_assertion_type",
+                fapi_core::assertion::ASSERTION_TYPE.into(),
+            ));
             pairs.push(("client_assertion", assertion));
         }
         pairs.push(("client_id", self.client_id.clone()));
@@ -514,4 +524,3 @@ fn sign(key: &SigningKey, typ: Option<&str>, payload: &[u8]) -> Result<String, C
     out.truncate(n);
     String::from_utf8(out).map_err(|_| CoreError::Json)
 }
-

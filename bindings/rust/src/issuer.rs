@@ -356,7 +356,8 @@ pub struct AuthorizationResponse {
 
 impl core::fmt::Debug for AuthorizationResponse {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-        f.debug_struct("AuthorizationResponse").finish_non_exhaustive()
+        f.debug_struct("AuthorizationResponse")
+            .finish_non_exhaustive()
     }
 }
 
@@ -1064,11 +1065,8 @@ impl Issuer {
         .at(site)?;
         // RFC 9449 §10: a code bound to a DPoP key needs a proof of it.
         let jkt = grant.dpop_jkt().map(|t| t.to_b64());
-        dpop::check_code_binding(
-            dpop.map(|d| &d.proof),
-            jkt.as_ref().map(|j| j.as_str()),
-        )
-        .at(Site::DpopProof)?;
+        dpop::check_code_binding(dpop.map(|d| &d.proof), jkt.as_ref().map(|j| j.as_str()))
+            .at(Site::DpopProof)?;
         if let (Some(d), Confirmation::Jkt(t)) = (dpop, binding.0)
             && d.proof.jkt != t
         {
@@ -1076,8 +1074,8 @@ impl Issuer {
         }
         let consent = Some(grant.consent_id())
             .filter(|c| !c.is_empty() && self.profile.consent_claim.is_some());
-        let mut token = AccessToken::new(grant.subject(), &client.client_id, binding)
-            .scope(grant.scope());
+        let mut token =
+            AccessToken::new(grant.subject(), &client.client_id, binding).scope(grant.scope());
         if let Some(c) = consent {
             token = token.consent_id(c);
         }
@@ -1183,7 +1181,12 @@ impl Issuer {
         String::from_utf8(out).map_err(|_| CoreError::Json).at(site)
     }
 
-    fn introspect_access_token(&self, token: &str, now: u64, out: &mut [u8]) -> Result<usize, Error> {
+    fn introspect_access_token(
+        &self,
+        token: &str,
+        now: u64,
+        out: &mut [u8],
+    ) -> Result<usize, Error> {
         let site = Site::Introspection;
         let keys = self
             .keys
@@ -1225,8 +1228,8 @@ impl Issuer {
         let c: Claims = serde_json::from_slice(verified.payload)
             .map_err(|_| CoreError::Json)
             .at(site)?;
-        let active = c.iss.as_deref() == Some(self.issuer.as_str())
-            && c.exp.is_some_and(|exp| now < exp);
+        let active =
+            c.iss.as_deref() == Some(self.issuer.as_str()) && c.exp.is_some_and(|exp| now < exp);
         let info = TokenInfo {
             kind: TokenKind::Access,
             active,

@@ -90,7 +90,9 @@ impl SigningKey {
     /// (`{...}`).
     pub fn from_config(value: &str) -> Result<Self, KeyError> {
         let v = value.trim_start();
-        if v.get(..7).is_some_and(|s| s.eq_ignore_ascii_case("pkcs11:")) {
+        if v.get(..7)
+            .is_some_and(|s| s.eq_ignore_ascii_case("pkcs11:"))
+        {
             Self::from_pkcs11_uri(v.trim_end())
         } else if v.starts_with("-----BEGIN") {
             Self::from_pem(v)
@@ -128,9 +130,8 @@ impl SigningKey {
     pub fn from_pem(pem: &str) -> Result<Self, KeyError> {
         let mut found: Option<(String, Zeroizing<Vec<u8>>)> = None;
         for block in pem_blocks(pem) {
-            let (label, der) = pem_rfc7468::decode_vec(block.as_bytes()).map_err(|e| {
-                KeyError::new(CoreError::InvalidKey, format!("PEM: {e}"))
-            })?;
+            let (label, der) = pem_rfc7468::decode_vec(block.as_bytes())
+                .map_err(|e| KeyError::new(CoreError::InvalidKey, format!("PEM: {e}")))?;
             let der = Zeroizing::new(der);
             if label == "EC PARAMETERS" {
                 continue;
@@ -142,8 +143,8 @@ impl SigningKey {
                 ));
             }
         }
-        let (label, der) = found
-            .ok_or_else(|| KeyError::new(CoreError::InvalidKey, "PEM: no key block"))?;
+        let (label, der) =
+            found.ok_or_else(|| KeyError::new(CoreError::InvalidKey, "PEM: no key block"))?;
         match label.as_str() {
             "PRIVATE KEY" => Self::from_pkcs8_der(&der),
             "EC PRIVATE KEY" => Self::from_sec1_der(&der),

@@ -25,15 +25,16 @@ struct Published {
 /// use fapi::{KeySet, SigningKey};
 /// use fapi_core::{Alg, Signer};
 ///
+/// # fn main() -> Result<(), Box<dyn std::error::Error>> {
 /// let mut keys = KeySet::new(SigningKey::generate(Alg::Es256)?.with_key_id("2026-01"));
 /// keys.rotate(SigningKey::generate(Alg::Es256)?.with_key_id("2026-02"))?;
 /// assert_eq!(keys.active().key_id(), "2026-02");
-/// let jwks: serde_json::Value = serde_json::from_str(&keys.jwks_json()?).unwrap();
+/// let jwks: serde_json::Value = serde_json::from_str(&keys.jwks_json()?)?;
 /// assert_eq!(jwks["keys"][0]["kid"], "2026-02");
 /// assert_eq!(jwks["keys"][1]["kid"], "2026-01");
 /// keys.retire("2026-01");
 /// assert_eq!(keys.published_kids(), ["2026-02"]);
-/// # Ok::<(), fapi::KeyError>(())
+/// # Ok(()) }
 /// ```
 #[derive(Clone, Debug)]
 pub struct KeySet {
@@ -148,15 +149,15 @@ impl VerificationKey {
     fn new(kid: Option<String>, key: PublicKey) -> Result<Self, KeyError> {
         let refused = |e: CoreError| KeyError::new(e, "aws-lc refused the public key");
         let verifier: Box<dyn Verifier + Send + Sync> = match &key {
-            PublicKey::P256 { .. } => Box::new(
-                fapi_awslc::Es256VerifyingKey::from_public_key(&key).map_err(refused)?,
-            ),
-            PublicKey::Ed25519 { .. } => Box::new(
-                fapi_awslc::Ed25519VerifyingKey::from_public_key(&key).map_err(refused)?,
-            ),
-            PublicKey::Rsa(_) => Box::new(
-                fapi_awslc::Ps256VerifyingKey::from_public_key(&key).map_err(refused)?,
-            ),
+            PublicKey::P256 { .. } => {
+                Box::new(fapi_awslc::Es256VerifyingKey::from_public_key(&key).map_err(refused)?)
+            }
+            PublicKey::Ed25519 { .. } => {
+                Box::new(fapi_awslc::Ed25519VerifyingKey::from_public_key(&key).map_err(refused)?)
+            }
+            PublicKey::Rsa(_) => {
+                Box::new(fapi_awslc::Ps256VerifyingKey::from_public_key(&key).map_err(refused)?)
+            }
         };
         Ok(Self {
             kid,
@@ -297,9 +298,18 @@ mod tests {
         assert!(rs.select(Some("a"), Alg::Es256).is_ok());
         assert!(rs.select(Some("b"), Alg::Es256).is_ok());
         // two ES256 keys and no kid: ambiguous
-        assert_eq!(rs.select(None, Alg::Es256).err(), Some(CoreError::KeyNotFound));
-        assert_eq!(rs.select(Some("a"), Alg::EdDsa).err(), Some(CoreError::KeyNotFound));
-        assert_eq!(rs.select(Some("c"), Alg::Es256).err(), Some(CoreError::KeyNotFound));
+        assert_eq!(
+            rs.select(None, Alg::Es256).err(),
+            Some(CoreError::KeyNotFound)
+        );
+        assert_eq!(
+            rs.select(Some("a"), Alg::EdDsa).err(),
+            Some(CoreError::KeyNotFound)
+        );
+        assert_eq!(
+            rs.select(Some("c"), Alg::Es256).err(),
+            Some(CoreError::KeyNotFound)
+        );
         set.retire("a");
         set.retire("b"); // the active key stays
         assert_eq!(set.published_kids(), ["b"]);

@@ -140,15 +140,23 @@ where
                     .await
                 }
                 None => {
-                    rs.verify_request(&method, &uri, request.headers(), cert.as_ref().map(|c| &*c.0))
-                        .await
+                    rs.verify_request(
+                        &method,
+                        &uri,
+                        request.headers(),
+                        cert.as_ref().map(|c| &*c.0),
+                    )
+                    .await
                 }
             };
             match verified {
                 Ok(claims) => {
                     let _ = request.extensions_mut().insert(claims);
                     let mut response = inner.call(request).await?;
-                    if let Some(n) = rs.dpop_nonce().and_then(|n| http::HeaderValue::from_str(&n).ok()) {
+                    if let Some(n) = rs
+                        .dpop_nonce()
+                        .and_then(|n| http::HeaderValue::from_str(&n).ok())
+                    {
                         let _ = response.headers_mut().insert("dpop-nonce", n);
                     }
                     Ok(response)

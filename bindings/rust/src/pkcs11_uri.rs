@@ -162,13 +162,17 @@ impl Pkcs11Uri {
             }
         }
         if kind.as_deref().is_some_and(|k| k != "private") {
-            return Err(bad("PKCS#11 URI: type must be private for a signing key".into()));
+            return Err(bad(
+                "PKCS#11 URI: type must be private for a signing key".into()
+            ));
         }
         let token = token
             .filter(|t| !t.is_empty())
             .ok_or_else(|| bad("PKCS#11 URI: no token".into()))?;
         if object.is_none() && id.is_none() {
-            return Err(bad("PKCS#11 URI: neither object nor id names the key".into()));
+            return Err(bad(
+                "PKCS#11 URI: neither object nor id names the key".into()
+            ));
         }
         let pin = match (pin_source, pin_value) {
             (Some(p), None) => PinSource::File(p),

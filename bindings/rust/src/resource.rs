@@ -182,7 +182,11 @@ impl ResourceError {
         if let Ok(v) = HeaderValue::from_str(&self.www_authenticate()) {
             let _ = h.insert(header::WWW_AUTHENTICATE, v);
         }
-        if let Some(n) = self.nonce.as_deref().and_then(|n| HeaderValue::from_str(n).ok()) {
+        if let Some(n) = self
+            .nonce
+            .as_deref()
+            .and_then(|n| HeaderValue::from_str(n).ok())
+        {
             let _ = h.insert("dpop-nonce", n);
         }
         let _ = h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
@@ -339,7 +343,10 @@ fn single<'h>(headers: &'h HeaderMap, name: &str) -> Result<Option<&'h str>, Cor
     if all.next().is_some() {
         return Err(CoreError::InvalidParameter);
     }
-    first.to_str().map(Some).map_err(|_| CoreError::InvalidParameter)
+    first
+        .to_str()
+        .map(Some)
+        .map_err(|_| CoreError::InvalidParameter)
 }
 
 impl ResourceServer {
@@ -549,6 +556,22 @@ impl ResourceServer {
         Ok(owned)
     }
 
+    /// [`Self::verify_request`] for an `http::Request` as it arrived.
+    pub async fn verify<B>(
+        &self,
+        request: &http::Request<B>,
+        client_cert: Option<&[u8]>,
+    ) -> Result<VerifiedClaims, ResourceError> {
+        let uri = request.uri().to_string();
+        self.verify_request(
+            request.method().as_str(),
+            &uri,
+            request.headers(),
+            client_cert,
+        )
+        .await
+    }
+
     /// [`Self::verify_request`], then the scope: a token without `scope`
     /// is `insufficient_scope` (403).
     pub async fn verify_request_with_scope(
@@ -559,18 +582,16 @@ impl ResourceServer {
         client_cert: Option<&[u8]>,
         scope: &str,
     ) -> Result<VerifiedClaims, ResourceError> {
-        let claims = self.verify_request(method, uri, headers, client_cert).await?;
+        let claims = self
+            .verify_request(method, uri, headers, client_cert)
+            .await?;
         if !claims.has_scope(scope) {
             let scheme = if claims.cnf_jkt.is_some() {
                 Scheme::Dpop
             } else {
                 Scheme::Bearer
             };
-            return Err(self.refuse(
-                CoreError::InsufficientScope,
-                Site::ResourceRequest,
-                scheme,
-            ));
+            return Err(self.refuse(CoreError::InsufficientScope, Site::ResourceRequest, scheme));
         }
         Ok(claims)
     }

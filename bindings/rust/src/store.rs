@@ -69,8 +69,13 @@ pub trait HandleStore<V: Clone + Send + Sync + 'static>: Send + Sync {
     /// Stores `value` under `key` until `expires_at`. [`Error::Replay`] when
     /// `key` is live; [`Error::StoreFull`] when there is no room;
     /// [`Error::Expired`] when `expires_at` is not after `now`.
-    async fn insert(&self, key: HandleKey, value: V, expires_at: u64, now: u64)
-    -> Result<(), Error>;
+    async fn insert(
+        &self,
+        key: HandleKey,
+        value: V,
+        expires_at: u64,
+        now: u64,
+    ) -> Result<(), Error>;
 
     /// Removes and returns the value under `key`, atomically: of two
     /// concurrent takes exactly one gets it. [`Error::TokenInactive`] when

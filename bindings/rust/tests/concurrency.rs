@@ -23,7 +23,9 @@ fn client(id: &str) -> Client {
 }
 
 fn proofs(client: &Client, n: usize, uri: &str) -> Vec<String> {
-    (0..n).map(|_| client.dpop_proof("POST", uri, None).unwrap()).collect()
+    (0..n)
+        .map(|_| client.dpop_proof("POST", uri, None).unwrap())
+        .collect()
 }
 
 fn block_on<F: std::future::Future>(f: F) -> F::Output {

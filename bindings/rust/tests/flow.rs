@@ -18,7 +18,9 @@ fn form(body: &str) -> HashMap<String, String> {
     body.split('&')
         .map(|p| {
             let (k, v) = p.split_once('=').unwrap();
-            let v = percent_encoding::percent_decode_str(v).decode_utf8().unwrap();
+            let v = percent_encoding::percent_decode_str(v)
+                .decode_utf8()
+                .unwrap();
             (k.to_owned(), v.into_owned())
         })
         .collect()
@@ -51,15 +53,25 @@ fn setup(profile: Profile) -> (Issuer, Client) {
 async fn f2_code_flow_end_to_end() {
     let (issuer, client) = setup(Profile::FAPI2);
     let action = UserAction::new("You will be sent to your bank to approve").unwrap();
-    let (par, session) = client.par_request(action, "accounts", Some("aac-1")).unwrap();
+    let (par, session) = client
+        .par_request(action, "accounts", Some("aac-1"))
+        .unwrap();
     let f = form(par.body());
     let authed = issuer
-        .verify_client_assertion(&f["client_id"], &f["client_assertion"], issuer.par_endpoint())
+        .verify_client_assertion(
+            &f["client_id"],
+            &f["client_assertion"],
+            issuer.par_endpoint(),
+        )
         .await
         .unwrap();
     // the same assertion again: its jti is spent
     let again = issuer
-        .verify_client_assertion(&f["client_id"], &f["client_assertion"], issuer.par_endpoint())
+        .verify_client_assertion(
+            &f["client_id"],
+            &f["client_assertion"],
+            issuer.par_endpoint(),
+        )
         .await
         .unwrap_err();
     assert_eq!(again.core(), Error::Replay);
@@ -71,7 +83,11 @@ async fn f2_code_flow_end_to_end() {
     assert_eq!(pushed.expires_in, 60);
     // F2-PAR: no request_uri, no authorization
     assert_eq!(
-        issuer.authorize("fintech-1", None).await.unwrap_err().core(),
+        issuer
+            .authorize("fintech-1", None)
+            .await
+            .unwrap_err()
+            .core(),
         Error::ParRequired
     );
     let prompt = issuer
@@ -88,7 +104,10 @@ async fn f2_code_flow_end_to_end() {
             .core(),
         Error::RequestUriInvalid
     );
-    let response = issuer.new_code(&prompt.approve("alice").unwrap()).await.unwrap();
+    let response = issuer
+        .new_code(&prompt.approve("alice").unwrap())
+        .await
+        .unwrap();
     // F2-ISS: a response from another issuer is refused by the client
     let forged = response.redirect.replace("as.bank.example", "evil.example");
     assert_eq!(
@@ -109,14 +128,28 @@ async fn f2_code_flow_end_to_end() {
         .await
         .unwrap();
     let tokens = issuer
-        .redeem_code(&authed, dpop.binding(), Some(&dpop), &f["code"], REDIRECT, &f["code_verifier"])
+        .redeem_code(
+            &authed,
+            dpop.binding(),
+            Some(&dpop),
+            &f["code"],
+            REDIRECT,
+            &f["code_verifier"],
+        )
         .await
         .unwrap();
     assert_eq!(tokens.token_type, "DPoP");
     let rt = tokens.refresh_token.clone().unwrap();
     // F2-CODE-ONCE: the second redemption is refused
     let twice = issuer
-        .redeem_code(&authed, dpop.binding(), Some(&dpop), &f["code"], REDIRECT, &f["code_verifier"])
+        .redeem_code(
+            &authed,
+            dpop.binding(),
+            Some(&dpop),
+            &f["code"],
+            REDIRECT,
+            &f["code_verifier"],
+        )
         .await
         .unwrap_err();
     assert_eq!(twice.core(), Error::CodeInvalid);
@@ -126,7 +159,10 @@ async fn f2_code_flow_end_to_end() {
     for _ in 0..2 {
         let r = client.refresh_request(&rt).unwrap();
         let proof = r.headers()["dpop"].to_str().unwrap();
-        let d = issuer.verify_dpop(proof, "POST", issuer.token_endpoint()).await.unwrap();
+        let d = issuer
+            .verify_dpop(proof, "POST", issuer.token_endpoint())
+            .await
+            .unwrap();
         let refreshed = issuer.refresh(&authed, d.binding(), &rt).await.unwrap();
         assert_eq!(refreshed.refresh_token.as_deref(), Some(rt.as_str()));
         assert_ne!(refreshed.access_token, tokens.access_token);
@@ -136,23 +172,39 @@ async fn f2_code_flow_end_to_end() {
         .dpop_key(SigningKey::generate(Alg::Es256).unwrap())
         .build()
         .unwrap();
-    let proof = thief.dpop_proof("POST", issuer.token_endpoint(), None).unwrap();
-    let d = issuer.verify_dpop(&proof, "POST", issuer.token_endpoint()).await.unwrap();
+    let proof = thief
+        .dpop_proof("POST", issuer.token_endpoint(), None)
+        .unwrap();
+    let d = issuer
+        .verify_dpop(&proof, "POST", issuer.token_endpoint())
+        .await
+        .unwrap();
     assert_eq!(
-        issuer.refresh(&authed, d.binding(), &rt).await.unwrap_err().core(),
+        issuer
+            .refresh(&authed, d.binding(), &rt)
+            .await
+            .unwrap_err()
+            .core(),
         Error::DpopKeyMismatch
     );
 
     // introspection of both tokens
-    let v: serde_json::Value = serde_json::from_str(&issuer.introspect(&authed, &rt).await.unwrap()).unwrap();
+    let v: serde_json::Value =
+        serde_json::from_str(&issuer.introspect(&authed, &rt).await.unwrap()).unwrap();
     assert_eq!(v["active"], true);
     assert_eq!(v["token_type"], "refresh_token");
-    let v: serde_json::Value =
-        serde_json::from_str(&issuer.introspect(&authed, &tokens.access_token).await.unwrap()).unwrap();
+    let v: serde_json::Value = serde_json::from_str(
+        &issuer
+            .introspect(&authed, &tokens.access_token)
+            .await
+            .unwrap(),
+    )
+    .unwrap();
     assert_eq!(v["active"], true);
     assert_eq!(v["sub"], "alice");
     issuer.revoke(&rt).await.unwrap();
-    let v: serde_json::Value = serde_json::from_str(&issuer.introspect(&authed, &rt).await.unwrap()).unwrap();
+    let v: serde_json::Value =
+        serde_json::from_str(&issuer.introspect(&authed, &rt).await.unwrap()).unwrap();
     assert_eq!(v["active"], false);
 }
 
@@ -168,18 +220,39 @@ async fn code_bound_to_dpop_key() {
         .verify_client_assertion("fintech-1", &f["client_assertion"], issuer.par_endpoint())
         .await
         .unwrap();
-    let pushed = issuer.push(&authed, &PushRequest::from_form(par.body()).unwrap()).await.unwrap();
-    let prompt = issuer.authorize("fintech-1", Some(&pushed.request_uri)).await.unwrap();
-    let response = issuer.new_code(&prompt.approve("alice").unwrap()).await.unwrap();
+    let pushed = issuer
+        .push(&authed, &PushRequest::from_form(par.body()).unwrap())
+        .await
+        .unwrap();
+    let prompt = issuer
+        .authorize("fintech-1", Some(&pushed.request_uri))
+        .await
+        .unwrap();
+    let response = issuer
+        .new_code(&prompt.approve("alice").unwrap())
+        .await
+        .unwrap();
     let code = client.code_from(&session, &response.redirect).unwrap();
     let other = Client::builder(Profile::FAPI2, "fintech-1", AS)
         .dpop_key(SigningKey::generate(Alg::Es256).unwrap())
         .build()
         .unwrap();
-    let proof = other.dpop_proof("POST", issuer.token_endpoint(), None).unwrap();
-    let d = issuer.verify_dpop(&proof, "POST", issuer.token_endpoint()).await.unwrap();
+    let proof = other
+        .dpop_proof("POST", issuer.token_endpoint(), None)
+        .unwrap();
+    let d = issuer
+        .verify_dpop(&proof, "POST", issuer.token_endpoint())
+        .await
+        .unwrap();
     let e = issuer
-        .redeem_code(&authed, d.binding(), Some(&d), &code, REDIRECT, session.pkce().verifier())
+        .redeem_code(
+            &authed,
+            d.binding(),
+            Some(&d),
+            &code,
+            REDIRECT,
+            session.pkce().verifier(),
+        )
         .await
         .unwrap_err();
     assert_eq!(e.core(), Error::DpopKeyMismatch);
@@ -211,7 +284,9 @@ async fn f2_client_auth_and_ob_alg_refusals() {
     // OB-ALG: ES256 is not PS256
     assert_eq!(client.unwrap_err().core(), Error::AlgNotAllowed);
     let keys = KeySet::new(SigningKey::generate(Alg::Es256).unwrap());
-    let e = Issuer::builder(Profile::OBIE, AS, keys).build().unwrap_err();
+    let e = Issuer::builder(Profile::OBIE, AS, keys)
+        .build()
+        .unwrap_err();
     assert_eq!(e.core(), Error::AlgNotAllowed);
 }
 
@@ -219,7 +294,12 @@ async fn f2_client_auth_and_ob_alg_refusals() {
 /// the issuer is built; the defaults are inside every profile.
 #[tokio::test]
 async fn cdr_at_ttl_lifetimes_checked_at_build() {
-    for p in [Profile::FAPI2, Profile::FAPI2_PLUS, Profile::CDR, Profile::OFB] {
+    for p in [
+        Profile::FAPI2,
+        Profile::FAPI2_PLUS,
+        Profile::CDR,
+        Profile::OFB,
+    ] {
         let l = fapi::issuer::Lifetimes::for_profile(&p);
         assert!(p.access_token_ttl.contains(l.access_token), "{}", p.name);
         assert!(p.code_ttl.contains(l.code));
@@ -228,10 +308,16 @@ async fn cdr_at_ttl_lifetimes_checked_at_build() {
     let keys = KeySet::new(SigningKey::generate(Alg::Es256).unwrap());
     let mut l = fapi::issuer::Lifetimes::for_profile(&Profile::CDR);
     l.access_token = 601;
-    let e = Issuer::builder(Profile::CDR, AS, keys.clone()).lifetimes(l).build().unwrap_err();
+    let e = Issuer::builder(Profile::CDR, AS, keys.clone())
+        .lifetimes(l)
+        .build()
+        .unwrap_err();
     assert_eq!(e.core(), Error::LifetimeTooLong);
     l.access_token = 300;
     l.code = 61;
-    let e = Issuer::builder(Profile::CDR, AS, keys).lifetimes(l).build().unwrap_err();
+    let e = Issuer::builder(Profile::CDR, AS, keys)
+        .lifetimes(l)
+        .build()
+        .unwrap_err();
     assert_eq!(e.core(), Error::LifetimeTooLong);
 }

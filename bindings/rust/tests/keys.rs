@@ -38,11 +38,29 @@ fn signs_and_verifies(key: &SigningKey) {
 #[test]
 fn f2_alg_openssl_p256_and_ed25519_keys_load() {
     for (key, spki) in [
-        (SigningKey::from_pem(&text("sec1-p256.pem")), "sec1-p256.spki.der"),
-        (SigningKey::from_sec1_der(&testdata("sec1-p256.der")), "sec1-p256.spki.der"),
-        (SigningKey::from_pem(&text("pkcs8-p256.pem")), "pkcs8-p256.spki.der"),
-        (SigningKey::from_pkcs8_der(&testdata("pkcs8-p256.der")), "pkcs8-p256.spki.der"),
-        (SigningKey::from_file(format!("{}/testdata/sec1-p256.der", env!("CARGO_MANIFEST_DIR"))), "sec1-p256.spki.der"),
+        (
+            SigningKey::from_pem(&text("sec1-p256.pem")),
+            "sec1-p256.spki.der",
+        ),
+        (
+            SigningKey::from_sec1_der(&testdata("sec1-p256.der")),
+            "sec1-p256.spki.der",
+        ),
+        (
+            SigningKey::from_pem(&text("pkcs8-p256.pem")),
+            "pkcs8-p256.spki.der",
+        ),
+        (
+            SigningKey::from_pkcs8_der(&testdata("pkcs8-p256.der")),
+            "pkcs8-p256.spki.der",
+        ),
+        (
+            SigningKey::from_file(format!(
+                "{}/testdata/sec1-p256.der",
+                env!("CARGO_MANIFEST_DIR")
+            )),
+            "sec1-p256.spki.der",
+        ),
     ] {
         let key = key.unwrap();
         assert_eq!(key.alg(), Alg::Es256);
@@ -69,19 +87,51 @@ fn f2_alg_openssl_p256_and_ed25519_keys_load() {
 #[test]
 fn f2_alg_other_keys_are_refused_with_the_reason() {
     let cases = [
-        (SigningKey::from_pem(&text("sec1-p384.pem")), Error::UnsupportedKeyType, "SEC1"),
-        (SigningKey::from_pem(&text("pkcs8-p384.pem")), Error::UnsupportedKeyType, "P-256"),
+        (
+            SigningKey::from_pem(&text("sec1-p384.pem")),
+            Error::UnsupportedKeyType,
+            "SEC1",
+        ),
+        (
+            SigningKey::from_pem(&text("pkcs8-p384.pem")),
+            Error::UnsupportedKeyType,
+            "P-256",
+        ),
         (
             SigningKey::from_pem(&text("pkcs8-p256-encrypted.pem")),
             Error::UnsupportedKeyType,
             "encrypted",
         ),
-        (SigningKey::from_pem("-----BEGIN PUBLIC KEY-----\nAAAA\n-----END PUBLIC KEY-----\n"), Error::InvalidKey, "PUBLIC KEY"),
-        (SigningKey::from_pem("no pem here"), Error::InvalidKey, "PEM"),
-        (SigningKey::from_pkcs8_der(b"\x30\x03\x02\x01\x00"), Error::InvalidKey, "PKCS#8"),
-        (SigningKey::from_sec1_der(b"garbage"), Error::InvalidKey, "SEC1"),
-        (SigningKey::from_config("hello"), Error::InvalidKey, "neither"),
-        (SigningKey::from_file("/nonexistent/key.pem"), Error::KeyNotFound, "nonexistent"),
+        (
+            SigningKey::from_pem("-----BEGIN PUBLIC KEY-----\nAAAA\n-----END PUBLIC KEY-----\n"),
+            Error::InvalidKey,
+            "PUBLIC KEY",
+        ),
+        (
+            SigningKey::from_pem("no pem here"),
+            Error::InvalidKey,
+            "PEM",
+        ),
+        (
+            SigningKey::from_pkcs8_der(b"\x30\x03\x02\x01\x00"),
+            Error::InvalidKey,
+            "PKCS#8",
+        ),
+        (
+            SigningKey::from_sec1_der(b"garbage"),
+            Error::InvalidKey,
+            "SEC1",
+        ),
+        (
+            SigningKey::from_config("hello"),
+            Error::InvalidKey,
+            "neither",
+        ),
+        (
+            SigningKey::from_file("/nonexistent/key.pem"),
+            Error::KeyNotFound,
+            "nonexistent",
+        ),
     ];
     for (i, (got, want, reason)) in cases.into_iter().enumerate() {
         let e = got.unwrap_err();
@@ -90,7 +140,12 @@ fn f2_alg_other_keys_are_refused_with_the_reason() {
     }
     // a PEM of two keys is ambiguous
     let two = format!("{}{}", text("pkcs8-p256.pem"), text("pkcs8-ed25519.pem"));
-    assert!(SigningKey::from_pem(&two).unwrap_err().reason().contains("more than one"));
+    assert!(
+        SigningKey::from_pem(&two)
+            .unwrap_err()
+            .reason()
+            .contains("more than one")
+    );
     #[cfg(not(feature = "rsa-signing"))]
     {
         let e = SigningKey::from_pem(&text("pkcs8-rsa2048.pem")).unwrap_err();
@@ -117,8 +172,11 @@ fn private_jwks_of_the_rfcs_load() {
     let ed = SigningKey::from_jwk(RFC8037_A1).unwrap();
     assert_eq!(ed.alg(), Alg::EdDsa);
     assert_eq!(ed.key_id(), "kPrK_qmxVWaYVA9wwBF6Iuo3vVzz7TxHCTwXBygrS4k");
-    let es = SigningKey::from_config(&RFC7515_A3.replace('{', r#"{"kid":"as-1","alg":"ES256","use":"sig","key_ops":["sign"],"#))
-        .unwrap();
+    let es = SigningKey::from_config(&RFC7515_A3.replace(
+        '{',
+        r#"{"kid":"as-1","alg":"ES256","use":"sig","key_ops":["sign"],"#,
+    ))
+    .unwrap();
     assert_eq!(es.alg(), Alg::Es256);
     assert_eq!(es.key_id(), "as-1");
     signs_and_verifies(&es);
@@ -128,28 +186,57 @@ fn private_jwks_of_the_rfcs_load() {
 
     let refused = [
         (RFC7515_A3.replace("f83O", "g83O"), Error::InvalidKey),
-        (RFC7515_A3.replace(r#","d":"jpsQnnGQmL-YBIffH1136cspYG6-0iY7X1fCE9-E9LI""#, ""), Error::InvalidKey),
-        (RFC7515_A3.replace('{', r#"{"alg":"EdDSA","#), Error::KeyAlgMismatch),
-        (RFC7515_A3.replace('{', r#"{"alg":"HS256","#), Error::UnsupportedAlg),
-        (RFC7515_A3.replace('{', r#"{"use":"enc","#), Error::InvalidKey),
-        (RFC7515_A3.replace('{', r#"{"key_ops":["verify"],"#), Error::InvalidKey),
-        (RFC7515_A3.replace("P-256", "P-384"), Error::UnsupportedKeyType),
-        (r#"{"kty":"oct","k":"AAAA","d":"AA"}"#.into(), Error::UnsupportedKeyType),
+        (
+            RFC7515_A3.replace(r#","d":"jpsQnnGQmL-YBIffH1136cspYG6-0iY7X1fCE9-E9LI""#, ""),
+            Error::InvalidKey,
+        ),
+        (
+            RFC7515_A3.replace('{', r#"{"alg":"EdDSA","#),
+            Error::KeyAlgMismatch,
+        ),
+        (
+            RFC7515_A3.replace('{', r#"{"alg":"HS256","#),
+            Error::UnsupportedAlg,
+        ),
+        (
+            RFC7515_A3.replace('{', r#"{"use":"enc","#),
+            Error::InvalidKey,
+        ),
+        (
+            RFC7515_A3.replace('{', r#"{"key_ops":["verify"],"#),
+            Error::InvalidKey,
+        ),
+        (
+            RFC7515_A3.replace("P-256", "P-384"),
+            Error::UnsupportedKeyType,
+        ),
+        (
+            r#"{"kty":"oct","k":"AAAA","d":"AA"}"#.into(),
+            Error::UnsupportedKeyType,
+        ),
         ("{not json".into(), Error::Json),
     ];
     for (jwk, want) in refused {
-        assert_eq!(SigningKey::from_jwk(&jwk).unwrap_err().error(), want, "{jwk}");
+        assert_eq!(
+            SigningKey::from_jwk(&jwk).unwrap_err().error(),
+            want,
+            "{jwk}"
+        );
     }
 }
 
 #[test]
 fn key_set_jwks_is_what_the_resource_server_selects_from() {
     let mut set = KeySet::new(SigningKey::from_jwk(RFC8037_A1).unwrap());
-    set.rotate(SigningKey::from_jwk(RFC7515_A3).unwrap()).unwrap();
+    set.rotate(SigningKey::from_jwk(RFC7515_A3).unwrap())
+        .unwrap();
     let rs = fapi::IssuerKeys::from_jwks_json(&set.jwks_json().unwrap()).unwrap();
     assert_eq!(rs.len(), 2);
     let ed_kid = "kPrK_qmxVWaYVA9wwBF6Iuo3vVzz7TxHCTwXBygrS4k";
-    assert_eq!(rs.select(Some(ed_kid), Alg::EdDsa).unwrap().alg(), Alg::EdDsa);
+    assert_eq!(
+        rs.select(Some(ed_kid), Alg::EdDsa).unwrap().alg(),
+        Alg::EdDsa
+    );
     assert_eq!(rs.select(None, Alg::Es256).unwrap().alg(), Alg::Es256);
 }
 
@@ -200,7 +287,10 @@ fn f2_alg_hsm_key_loads_by_pkcs11_uri() {
         module.display()
     );
     assert_eq!(
-        SigningKey::from_pkcs11_uri(&by_id).unwrap().public_key().unwrap(),
+        SigningKey::from_pkcs11_uri(&by_id)
+            .unwrap()
+            .public_key()
+            .unwrap(),
         info.public
     );
     // a label that is not on the token, and a wrong PIN

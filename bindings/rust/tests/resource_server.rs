@@ -62,7 +62,11 @@ fn rs(w: &World, nonces: bool) -> Arc<ResourceServer> {
 async fn token_for(w: &World, client: &Client) -> String {
     let endpoint = w.issuer.token_endpoint().to_owned();
     let proof = client.dpop_proof("POST", &endpoint, None).unwrap();
-    let dpop = w.issuer.verify_dpop(&proof, "POST", &endpoint).await.unwrap();
+    let dpop = w
+        .issuer
+        .verify_dpop(&proof, "POST", &endpoint)
+        .await
+        .unwrap();
     let t = AccessToken::new("alice", client.client_id(), dpop.binding()).scope("accounts");
     w.issuer.issue_access_token(t).await.unwrap().access_token
 }
@@ -101,7 +105,9 @@ async fn f2_sender_valid_request_then_replayed_proof() {
     assert_eq!(r.status(), StatusCode::UNAUTHORIZED);
     assert_eq!(
         challenge(&r),
-        format!(r#"DPoP error="invalid_dpop_proof", error_description="fapi error 409 (replay)", {ALGS}"#)
+        format!(
+            r#"DPoP error="invalid_dpop_proof", error_description="fapi error 409 (replay)", {ALGS}"#
+        )
     );
 }
 
@@ -113,13 +119,18 @@ async fn proof_for_another_token_is_refused() {
     let token = token_for(&w, &w.client).await;
     let other_token = token_for(&w, &w.client).await;
     let mut req = w.client.resource_request("GET", ACCOUNTS, &token).unwrap();
-    let proof = w.client.dpop_proof("GET", ACCOUNTS, Some(&other_token)).unwrap();
+    let proof = w
+        .client
+        .dpop_proof("GET", ACCOUNTS, Some(&other_token))
+        .unwrap();
     let _ = req.headers_mut().insert("dpop", proof.parse().unwrap());
     let r = send(&rs, req).await;
     assert_eq!(r.status(), StatusCode::UNAUTHORIZED);
     assert_eq!(
         challenge(&r),
-        format!(r#"DPoP error="invalid_dpop_proof", error_description="fapi error 602 (dpop_ath)", {ALGS}"#)
+        format!(
+            r#"DPoP error="invalid_dpop_proof", error_description="fapi error 602 (dpop_ath)", {ALGS}"#
+        )
     );
 }
 
@@ -135,7 +146,9 @@ async fn f2_sender_token_bound_to_another_key_is_refused() {
     assert_eq!(r.status(), StatusCode::UNAUTHORIZED);
     assert_eq!(
         challenge(&r),
-        format!(r#"DPoP error="invalid_token", error_description="fapi error 605 (dpop_key_mismatch)", {ALGS}"#)
+        format!(
+            r#"DPoP error="invalid_token", error_description="fapi error 605 (dpop_key_mismatch)", {ALGS}"#
+        )
     );
 }
 
@@ -155,7 +168,9 @@ async fn f2_sender_bearer_token_without_dpop_is_refused() {
     assert_eq!(r.status(), StatusCode::UNAUTHORIZED);
     assert_eq!(
         challenge(&r),
-        format!(r#"DPoP error="invalid_token", error_description="fapi error 606 (dpop_missing)", {ALGS}"#)
+        format!(
+            r#"DPoP error="invalid_token", error_description="fapi error 606 (dpop_missing)", {ALGS}"#
+        )
     );
     let r = send(&rs, Request::get(ACCOUNTS).body(String::new()).unwrap()).await;
     assert_eq!(r.status(), StatusCode::UNAUTHORIZED);
@@ -175,7 +190,9 @@ async fn missing_nonce_gets_use_dpop_nonce_and_the_retry_passes() {
     assert_eq!(r.status(), StatusCode::UNAUTHORIZED);
     assert_eq!(
         challenge(&r),
-        format!(r#"DPoP error="use_dpop_nonce", error_description="fapi error 603 (dpop_nonce_required)", {ALGS}"#)
+        format!(
+            r#"DPoP error="use_dpop_nonce", error_description="fapi error 603 (dpop_nonce_required)", {ALGS}"#
+        )
     );
     let nonce = r.headers().get("dpop-nonce").unwrap().to_str().unwrap();
     assert_eq!(nonce.len(), 43);
@@ -202,10 +219,18 @@ async fn missing_scope_is_forbidden() {
     let rs = rs(&w, false);
     let endpoint = w.issuer.token_endpoint().to_owned();
     let proof = w.client.dpop_proof("POST", &endpoint, None).unwrap();
-    let dpop = w.issuer.verify_dpop(&proof, "POST", &endpoint).await.unwrap();
+    let dpop = w
+        .issuer
+        .verify_dpop(&proof, "POST", &endpoint)
+        .await
+        .unwrap();
     let t = AccessToken::new("alice", "fintech-1", dpop.binding()).scope("payments");
     let token = w.issuer.issue_access_token(t).await.unwrap().access_token;
-    let r = send(&rs, w.client.resource_request("GET", ACCOUNTS, &token).unwrap()).await;
+    let r = send(
+        &rs,
+        w.client.resource_request("GET", ACCOUNTS, &token).unwrap(),
+    )
+    .await;
     assert_eq!(r.status(), StatusCode::FORBIDDEN);
     assert!(challenge(&r).starts_with(r#"DPoP error="insufficient_scope""#));
 }
