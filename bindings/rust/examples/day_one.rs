@@ -8,7 +8,7 @@ const API: &str = "https://api.bank.example";
 const PEM: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/testdata/sec1-p256.pem");
 
 #[tokio::main(flavor = "current_thread")]
-async fn main() -> Result<(), Box<dyn std::error::Error>> {
+async fn main() -> Result<(), Box<dyn core::error::Error>> {
     let p = Profile::FAPI2;
     // The authorization server signs with a PEM key and publishes its JWKS.
     let keys = KeySet::new(SigningKey::from_file(PEM)?);

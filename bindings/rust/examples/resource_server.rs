@@ -26,7 +26,7 @@ async fn accounts(claims: VerifiedClaims) -> String {
 
 #[allow(dead_code)]
 #[tokio::main(flavor = "current_thread")]
-async fn main() -> Result<(), Box<dyn std::error::Error>> {
+async fn main() -> Result<(), Box<dyn core::error::Error>> {
     let var = |name: &str| std::env::var(name).map_err(|_| format!("set {name}"));
     let (issuer, audience) = (var("FAPI_ISSUER")?, var("FAPI_AUDIENCE")?);
     let jwks = std::fs::read_to_string(var("FAPI_AS_JWKS")?)?;

@@ -10,7 +10,7 @@
 //! requests that redeem the code and refresh. Requests come out as
 //! `http::Request<String>` for any HTTP client to send.
 
-use std::future::Future;
+use core::future::Future;
 use std::sync::Mutex;
 
 use fapi_core::authorize::{self, AuthorizationRequest, UserAction};

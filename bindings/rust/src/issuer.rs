@@ -890,7 +890,7 @@ impl Issuer {
                     _ => None,
                 };
                 let consent = consent.or(request.consent_id.as_deref());
-                let params = AuthorizationParams::from_request(
+                AuthorizationParams::from_request(
                     &self.profile,
                     &AuthorizationRequest {
                         client_id: ro.client_id,
@@ -904,8 +904,7 @@ impl Issuer {
                         consent_id: consent,
                     },
                 )
-                .at(site)?;
-                params
+                .at(site)?
             }
             // OB-REQOBJ: the profile requires a signed request object.
             None if self.profile.signed_request_required => {

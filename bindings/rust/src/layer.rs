@@ -10,10 +10,10 @@
 //! connection is read from the [`ClientCertificate`] extension, which the
 //! TLS terminator sets.
 
-use std::future::Future;
-use std::pin::Pin;
+use core::future::Future;
+use core::pin::Pin;
+use core::task::{Context, Poll};
 use std::sync::Arc;
-use std::task::{Context, Poll};
 
 use crate::resource::{ResourceServer, VerifiedClaims};
 

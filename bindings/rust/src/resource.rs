@@ -209,7 +209,7 @@ impl core::fmt::Display for ResourceError {
     }
 }
 
-impl std::error::Error for ResourceError {}
+impl core::error::Error for ResourceError {}
 
 fn algs_param(algs: &[fapi_core::Alg]) -> String {
     algs.iter().map(|a| a.name()).collect::<Vec<_>>().join(" ")
@@ -301,7 +301,7 @@ fn origin_of(url: &str) -> String {
 /// use fapi::{IssuerKeys, KeySet, SigningKey};
 /// use fapi_core::{Alg, profile::Profile};
 ///
-/// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// # fn main() -> Result<(), Box<dyn core::error::Error>> {
 /// let as_keys = KeySet::new(SigningKey::generate(Alg::Es256)?);
 /// let rs = ResourceServer::builder(
 ///     Profile::FAPI2,

@@ -28,7 +28,7 @@ fn proofs(client: &Client, n: usize, uri: &str) -> Vec<String> {
         .collect()
 }
 
-fn block_on<F: std::future::Future>(f: F) -> F::Output {
+fn block_on<F: core::future::Future>(f: F) -> F::Output {
     tokio::runtime::Builder::new_current_thread()
         .build()
         .unwrap()
@@ -67,7 +67,7 @@ fn f2_sender_two_threads_no_false_replay_every_replay_caught() {
                 let _ = barrier.wait();
                 // Phase 1: every unique proof passes; no false replay.
                 for p in own.iter() {
-                    issuer.verify_dpop(p, "POST", &uri).await.unwrap();
+                    let _ = issuer.verify_dpop(p, "POST", &uri).await.unwrap();
                 }
                 let _ = barrier.wait();
                 // Phase 2: the other thread's proofs, all spent: each is a replay.
