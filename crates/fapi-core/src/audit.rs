@@ -327,10 +327,16 @@ fn evaluate(id: &str, p: &Profile, md: &Metadata<'_>, c: &ServerConfig<'_>) -> O
                 .is_none_or(|r| c.certified_conformance.contains(&r)),
             "no FAPI 1.0 Advanced conformance certification declared",
         ),
+        // OB-REQOBJ, CDR-REQ-TTL: signed request objects, required where
+        // the profile requires them (RFC 9101), and their lifetime.
         "OB-REQOBJ" | "CDR-REQ-TTL" => first_fail(&[
             pass_if(
                 !list(&md.request_object_signing_alg_values_supported).is_empty(),
                 "request_object_signing_alg_values_supported missing",
+            ),
+            pass_if(
+                !p.signed_request_required || md.require_signed_request_object == Some(true),
+                "require_signed_request_object is not true",
             ),
             match (p.request_object_max_ttl, c.request_object_ttl) {
                 (None, _) => Outcome::Pass,
@@ -975,9 +981,14 @@ mod tests {
             fail(&r, "OB-ALG"),
             "a signature algorithm outside the profile"
         );
+        let signed = with(
+            r#""scopes_supported""#,
+            r#""require_signed_request_object": true, "scopes_supported""#,
+        );
         let r = audit(
             &Profile::OBIE,
             &ServerConfig {
+                metadata: signed.as_bytes(),
                 request_object_ttl: Some(7200),
                 ..certified
             },
@@ -987,6 +998,7 @@ mod tests {
         let r = audit(
             &Profile::CDR,
             &ServerConfig {
+                metadata: signed.as_bytes(),
                 request_object_ttl: None,
                 ..certified
             },
@@ -996,6 +1008,38 @@ mod tests {
             fail(&r, "CDR-REQ-TTL"),
             "request object lifetime not bounded"
         );
+    }
+
+    /// OB-REQOBJ, CDR-REQ-TTL: where the profile requires signed request
+    /// objects, the metadata must say so (`require_signed_request_object`
+    /// true, RFC 9101); false or absent fails. Where the profile
+    /// does not (fapi2-plus also has CDR-REQ-TTL), it is not required.
+    #[test]
+    fn ob_reqobj_cdr_req_ttl_require_signed_request_object() {
+        let absent = String::from(FAPI2_METADATA);
+        let off = with(
+            r#""scopes_supported""#,
+            r#""require_signed_request_object": false, "scopes_supported""#,
+        );
+        let on = with(
+            r#""scopes_supported""#,
+            r#""require_signed_request_object": true, "scopes_supported""#,
+        );
+        for (p, id) in [(Profile::OBIE, "OB-REQOBJ"), (Profile::CDR, "CDR-REQ-TTL")] {
+            for md in [&absent, &off] {
+                let r = audit(&p, &config(md)).unwrap();
+                assert_eq!(
+                    fail(&r, id),
+                    "require_signed_request_object is not true",
+                    "{}",
+                    p.name
+                );
+            }
+            let r = audit(&p, &config(&on)).unwrap();
+            assert_eq!(r.outcome(id), Some(Outcome::Pass), "{}", p.name);
+        }
+        let r = audit(&Profile::FAPI2_PLUS, &config(&absent)).unwrap();
+        assert_eq!(r.outcome("CDR-REQ-TTL"), Some(Outcome::Pass));
     }
 
     /// OFB-TLS: both ECDHE-RSA AES-GCM suites must be supported.

@@ -8,11 +8,13 @@
 //! so that a PAR store holds them without allocating.
 
 use heapless::String;
+use subtle::ConstantTimeEq;
 
 use crate::error::Error;
 use crate::json::Writer;
 use crate::jwk::Thumbprint;
 use crate::profile::Profile;
+use crate::request_object;
 
 /// Longest `client_id`.
 pub const MAX_CLIENT_ID: usize = 64;
@@ -158,8 +160,24 @@ pub struct AuthorizationRequest<'a> {
     pub consent_id: Option<&'a str>,
 }
 
+/// How an authorization request reached the server.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum RequestSource {
+    /// Plain parameters: a PAR form body or an authorization endpoint query.
+    Parameters,
+    /// A signed request object (JAR, RFC 9101) that
+    /// [`request_object::verify_request_object`] verified.
+    SignedRequestObject,
+}
+
 /// A checked authorization request, in fixed-capacity storage: what a PAR
 /// store keeps and what a consent and a code are made from.
+///
+/// It remembers whether it came from a verified signed request object
+/// ([`RequestSource`]): where the profile requires signed requests
+/// (OB-REQOBJ; `profile.signed_request_required`), [`crate::par::push`],
+/// [`crate::par::resolve`] and [`crate::code::issue`] refuse one made from
+/// plain parameters ([`Error::SignedRequestRequired`]).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct AuthorizationParams {
     client_id: String<MAX_CLIENT_ID>,
@@ -169,10 +187,26 @@ pub struct AuthorizationParams {
     code_challenge: String<MAX_CHALLENGE>,
     dpop_jkt: Option<Thumbprint>,
     consent_id: String<MAX_CONSENT_ID>,
+    sharing_duration: Option<u64>,
+    source: RequestSource,
+}
+
+/// The consent id carried in the scope as `consent:<id>` (Open Finance
+/// Brasil; the sets without a consent claim use the same form).
+///
+/// ```
+/// use fapi_core::authorize::consent_in_scope;
+/// assert_eq!(consent_in_scope("accounts consent:urn:bank:1"), Some("urn:bank:1"));
+/// assert_eq!(consent_in_scope("accounts"), None);
+/// ```
+#[must_use]
+pub fn consent_in_scope(scope: &str) -> Option<&str> {
+    scope.split(' ').find_map(|s| s.strip_prefix("consent:"))
 }
 
 impl AuthorizationParams {
-    /// Checks `req` against `profile` and copies it.
+    /// Checks the plain parameters `req` against `profile` and copies them;
+    /// the result's source is [`RequestSource::Parameters`].
     ///
     /// - F2-FLOWS: `response_type` other than the profile's is
     ///   [`Error::ResponseTypeRefused`];
@@ -183,6 +217,32 @@ impl AuthorizationParams {
     /// - an empty `client_id` or `scope`, or a `dpop_jkt` that is not a
     ///   base64url SHA-256 thumbprint, is [`Error::InvalidParameter`];
     /// - a value longer than its capacity is [`Error::TooLarge`].
+    ///
+    /// Plain parameters are refused later, where they enter the server
+    /// ([`crate::par::push`], [`crate::par::resolve`]), when the profile
+    /// requires a signed request object (OB-REQOBJ).
+    ///
+    /// ```
+    /// use fapi_core::authorize::{AuthorizationParams, AuthorizationRequest, RequestSource};
+    /// use fapi_core::profile::Profile;
+    /// let req = AuthorizationRequest {
+    ///     client_id: "client-1",
+    ///     response_type: "code",
+    ///     redirect_uri: Some("https://client.example/cb"),
+    ///     scope: "accounts",
+    ///     code_challenge: Some("E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM"),
+    ///     code_challenge_method: Some("S256"),
+    ///     ..AuthorizationRequest::default()
+    /// };
+    /// let p = AuthorizationParams::from_request(&Profile::FAPI2, &req)?;
+    /// assert_eq!(p.source(), RequestSource::Parameters);
+    /// // OB-REQOBJ: UK Open Banking takes only signed request objects.
+    /// assert_eq!(
+    ///     p.check_signed(&Profile::OBIE),
+    ///     Err(fapi_core::Error::SignedRequestRequired)
+    /// );
+    /// # Ok::<(), fapi_core::Error>(())
+    /// ```
     pub fn from_request(profile: &Profile, req: &AuthorizationRequest<'_>) -> Result<Self, Error> {
         check_response_type(profile, req.response_type)?;
         if req.client_id.is_empty() || req.scope.is_empty() {
@@ -213,7 +273,77 @@ impl AuthorizationParams {
             code_challenge: bounded(code_challenge)?,
             dpop_jkt,
             consent_id: bounded(req.consent_id.unwrap_or(""))?,
+            sharing_duration: None,
+            source: RequestSource::Parameters,
         })
+    }
+
+    /// Checks the parameters of a verified signed request object `ro`
+    /// against `profile`, with the same rules as [`Self::from_request`],
+    /// and copies them; the result's source is
+    /// [`RequestSource::SignedRequestObject`].
+    ///
+    /// The consent id is the profile's: OB-INTENT, the
+    /// `openbanking_intent_id` requested as an essential claim (one not
+    /// marked essential is ignored); CDR, `claims.cdr_arrangement_id`;
+    /// elsewhere a `consent:<id>` scope ([`consent_in_scope`]). The CDR
+    /// `claims.sharing_duration` is kept: it bounds the refresh token
+    /// ([`crate::refresh::issue`]).
+    pub fn from_request_object(
+        profile: &Profile,
+        ro: &request_object::AuthorizationParams<'_>,
+    ) -> Result<Self, Error> {
+        let scope = ro.scope.unwrap_or("");
+        let consent_id = match profile.consent_claim {
+            // OB-INTENT: the intent id travels as an essential claim.
+            Some("openbanking_intent_id") => {
+                ro.openbanking_intent_id.filter(|_| ro.intent_essential)
+            }
+            Some("cdr_arrangement_id") => ro.cdr_arrangement_id,
+            _ => consent_in_scope(scope),
+        };
+        let req = AuthorizationRequest {
+            client_id: ro.client_id,
+            response_type: ro.response_type.unwrap_or(""),
+            redirect_uri: ro.redirect_uri,
+            scope,
+            state: ro.state,
+            code_challenge: ro.code_challenge,
+            code_challenge_method: ro.code_challenge_method,
+            dpop_jkt: ro.dpop_jkt,
+            consent_id,
+        };
+        let mut params = Self::from_request(profile, &req)?;
+        params.sharing_duration = ro.sharing_duration;
+        // OB-REQOBJ: only a verified request object makes this source.
+        params.source = RequestSource::SignedRequestObject;
+        Ok(params)
+    }
+
+    /// OB-REQOBJ (and the signed requests of `ofb` and `cdr`): where
+    /// `profile.signed_request_required`, parameters that did not come in
+    /// a verified signed request object are
+    /// [`Error::SignedRequestRequired`].
+    pub fn check_signed(&self, profile: &Profile) -> Result<(), Error> {
+        if profile.signed_request_required && self.source != RequestSource::SignedRequestObject {
+            Err(Error::SignedRequestRequired)
+        } else {
+            Ok(())
+        }
+    }
+
+    /// RFC 9449 §10.1: a DPoP proof sent to the PAR endpoint binds the code
+    /// to its key, as `dpop_jkt` would. With both, they must name the same
+    /// key: [`Error::DpopKeyMismatch`] otherwise.
+    pub(crate) fn bind_dpop_key(&mut self, jkt: &Thumbprint) -> Result<(), Error> {
+        match self.dpop_jkt {
+            None => {
+                self.dpop_jkt = Some(*jkt);
+                Ok(())
+            }
+            Some(bound) if bool::from(bound.0.ct_eq(&jkt.0)) => Ok(()),
+            Some(_) => Err(Error::DpopKeyMismatch),
+        }
     }
 
     /// `client_id`.
@@ -250,6 +380,18 @@ impl AuthorizationParams {
     #[must_use]
     pub fn consent_id(&self) -> &str {
         &self.consent_id
+    }
+    /// The CDR sharing duration in seconds (`claims.sharing_duration` of a
+    /// signed request object), when one was requested.
+    #[must_use]
+    pub fn sharing_duration(&self) -> Option<u64> {
+        self.sharing_duration
+    }
+    /// Whether the request came as plain parameters or a verified signed
+    /// request object.
+    #[must_use]
+    pub fn source(&self) -> RequestSource {
+        self.source
     }
 }
 

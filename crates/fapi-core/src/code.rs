@@ -2,9 +2,11 @@
 //! ([`crate::store::HandleKey`]), bound to the client, the `redirect_uri`,
 //! the PKCE challenge, the DPoP key (`dpop_jkt`), the consent and the scope,
 //! short-lived (F2-CODE-TTL) and redeemed at most once (F2-CODE-ONCE,
-//! CDR-CODE-ONCE).
+//! CDR-CODE-ONCE). [`redeem`] checks every binding itself, the DPoP key
+//! included (RFC 9449 §10).
 
 use heapless::String;
+use subtle::ConstantTimeEq;
 
 use crate::authorize::{
     ConsentRecord, MAX_CHALLENGE, MAX_CLIENT_ID, MAX_CONSENT_ID, MAX_REDIRECT_URI, MAX_SCOPE,
@@ -29,6 +31,7 @@ pub struct CodeGrant {
     dpop_jkt: Option<Thumbprint>,
     consent_id: String<MAX_CONSENT_ID>,
     subject: String<MAX_SUBJECT>,
+    sharing_duration: Option<u64>,
 }
 
 impl CodeGrant {
@@ -68,10 +71,19 @@ impl CodeGrant {
     pub fn subject(&self) -> &str {
         &self.subject
     }
+    /// The CDR sharing duration the request asked for, in seconds: it
+    /// bounds the refresh token ([`crate::refresh::issue`]).
+    #[must_use]
+    pub fn sharing_duration(&self) -> Option<u64> {
+        self.sharing_duration
+    }
 }
 
 /// Issues a code for the user's `consent`, valid for `ttl` seconds.
 ///
+/// OB-REQOBJ: where the profile requires signed requests, a consent to
+/// parameters that did not come in a verified signed request object is
+/// [`Error::SignedRequestRequired`] (the last gate before a code exists).
 /// F2-CODE-TTL: a `ttl` above `profile.code_ttl` (60 s in every set) is
 /// [`Error::LifetimeTooLong`], below it [`Error::LifetimeTooShort`]. The code
 /// is stored only as its SHA-256; a full store is [`Error::StoreFull`].
@@ -87,9 +99,11 @@ where
     S: HandleStore<CodeGrant> + ?Sized,
     R: Random + ?Sized,
 {
+    let p = consent.params();
+    // OB-REQOBJ
+    p.check_signed(profile)?;
     // F2-CODE-TTL
     Profile::check_ttl(profile.code_ttl, ttl)?;
-    let p = consent.params();
     let grant = CodeGrant {
         client_id: bounded(p.client_id())?,
         redirect_uri: bounded(p.redirect_uri())?,
@@ -98,6 +112,7 @@ where
         dpop_jkt: p.dpop_jkt(),
         consent_id: bounded(p.consent_id())?,
         subject: bounded(consent.subject())?,
+        sharing_duration: p.sharing_duration(),
     };
     let code = Handle::generate(rng)?;
     let expires_at = now.checked_add(ttl).ok_or(Error::LifetimeTooLong)?;
@@ -107,22 +122,29 @@ where
 
 /// Redeems `code` at the token endpoint, once.
 ///
+/// `dpop` is the key thumbprint of the DPoP proof the token request
+/// carried, as [`crate::dpop::verify_proof`] verified it for this request
+/// (`POST` to the token endpoint); `None` when the request had no `DPoP`
+/// header.
+///
 /// F2-CODE-ONCE, CDR-CODE-ONCE: the code is taken atomically, so a second
 /// redemption (or a concurrent one) is [`Error::CodeInvalid`], as is an
 /// unknown or expired code (F2-CODE-TTL). The code is spent by any
 /// redemption attempt, also a failing one. Then: another client is
 /// [`Error::ClientMismatch`], another `redirect_uri`
-/// [`Error::RedirectMismatch`], and `verify_pkce` is called with the bound
-/// challenge (the PKCE check itself lives with the verifier; its error is
-/// returned as it is). All of these answer `invalid_grant`.
-///
-/// The caller also checks the token request's DPoP key against
-/// [`CodeGrant::dpop_jkt`].
+/// [`Error::RedirectMismatch`]; RFC 9449 §10: a code bound to a DPoP key
+/// (`dpop_jkt`, or the PAR request's DPoP proof) redeemed without a proof
+/// is [`Error::DpopMissing`] (`invalid_dpop_proof`), with a proof of
+/// another key [`Error::DpopKeyMismatch`]; last, `verify_pkce` is called
+/// with the bound challenge (the PKCE check itself lives with the
+/// verifier; its error is returned as it is). The others answer
+/// `invalid_grant`.
 pub fn redeem<S, F>(
     store: &S,
     code: &str,
     client_id: &str,
     redirect_uri: &str,
+    dpop: Option<&Thumbprint>,
     now: u64,
     verify_pkce: F,
 ) -> Result<CodeGrant, Error>
@@ -147,6 +169,13 @@ where
     if grant.redirect_uri() != redirect_uri {
         return Err(Error::RedirectMismatch);
     }
+    // RFC 9449 §10: the proof's key is the key the code is bound to.
+    match (grant.dpop_jkt, dpop) {
+        (None, _) => {}
+        (Some(_), None) => return Err(Error::DpopMissing),
+        (Some(bound), Some(presented)) if bool::from(bound.0.ct_eq(&presented.0)) => {}
+        (Some(_), Some(_)) => return Err(Error::DpopKeyMismatch),
+    }
     verify_pkce(grant.code_challenge())?;
     Ok(grant)
 }
@@ -156,7 +185,9 @@ mod tests {
     use super::*;
     use crate::authorize::{AuthorizationParams, AuthorizationRequest, ConsentPrompt};
     use crate::store::FixedHandleStore;
-    use crate::testing::{CHALLENGE, CounterRandom, FailingRandom, consent, request};
+    use crate::testing::{
+        CHALLENGE, CounterRandom, FailingRandom, SHARING_DURATION, consent, request, signed_consent,
+    };
 
     type Store = FixedHandleStore<CodeGrant, 4>;
     const REDIRECT: &str = "https://client.example/cb";
@@ -198,12 +229,22 @@ mod tests {
             ..request()
         };
         let params = AuthorizationParams::from_request(&Profile::FAPI2, &req).unwrap();
-        let record = ConsentPrompt::new("Example Money", params)
+        let record = ConsentPrompt::new("Example Money", params.clone())
             .unwrap()
             .approve("user-42")
             .unwrap();
         let code = issue(&Profile::FAPI2, &store, &rng, &record, 60, 100).unwrap();
-        let g = redeem(&store, code.as_str(), "client-1", REDIRECT, 110, ok_pkce).unwrap();
+        let jkt_key = params.dpop_jkt().unwrap();
+        let g = redeem(
+            &store,
+            code.as_str(),
+            "client-1",
+            REDIRECT,
+            Some(&jkt_key),
+            110,
+            ok_pkce,
+        )
+        .unwrap();
         assert_eq!(g.client_id(), "client-1");
         assert_eq!(g.redirect_uri(), REDIRECT);
         assert_eq!(g.scope(), "accounts");
@@ -217,9 +258,36 @@ mod tests {
     #[test]
     fn f2_code_once_cdr_code_once_second_redemption_refused() {
         let (store, rng) = (Store::new(), CounterRandom::new());
-        let code = issue(&Profile::CDR, &store, &rng, &consent(), 60, 100).unwrap();
-        assert!(redeem(&store, code.as_str(), "client-1", REDIRECT, 101, ok_pkce).is_ok());
-        let again = redeem(&store, code.as_str(), "client-1", REDIRECT, 102, ok_pkce);
+        let code = issue(
+            &Profile::CDR,
+            &store,
+            &rng,
+            &signed_consent(&Profile::CDR),
+            60,
+            100,
+        )
+        .unwrap();
+        assert!(
+            redeem(
+                &store,
+                code.as_str(),
+                "client-1",
+                REDIRECT,
+                None,
+                101,
+                ok_pkce
+            )
+            .is_ok()
+        );
+        let again = redeem(
+            &store,
+            code.as_str(),
+            "client-1",
+            REDIRECT,
+            None,
+            102,
+            ok_pkce,
+        );
         assert_eq!(again, Err(Error::CodeInvalid));
         assert_eq!(
             Error::CodeInvalid
@@ -236,19 +304,27 @@ mod tests {
         let (store, rng) = (Store::new(), CounterRandom::new());
         for p in Profile::ALL {
             assert_eq!(
-                issue(p, &store, &rng, &consent(), 61, 0).map(|_| ()),
+                issue(p, &store, &rng, &signed_consent(p), 61, 0).map(|_| ()),
                 Err(Error::LifetimeTooLong),
                 "{}",
                 p.name
             );
             assert_eq!(
-                issue(p, &store, &rng, &consent(), 0, 0).map(|_| ()),
+                issue(p, &store, &rng, &signed_consent(p), 0, 0).map(|_| ()),
                 Err(Error::LifetimeTooShort)
             );
         }
         let code = issue(&Profile::FAPI2, &store, &rng, &consent(), 60, 100).unwrap();
         assert_eq!(
-            redeem(&store, code.as_str(), "client-1", REDIRECT, 160, ok_pkce),
+            redeem(
+                &store,
+                code.as_str(),
+                "client-1",
+                REDIRECT,
+                None,
+                160,
+                ok_pkce
+            ),
             Err(Error::CodeInvalid)
         );
     }
@@ -258,7 +334,15 @@ mod tests {
         let (store, rng) = (Store::new(), CounterRandom::new());
         let code = issue(&Profile::FAPI2, &store, &rng, &consent(), 60, 100).unwrap();
         assert_eq!(
-            redeem(&store, code.as_str(), "client-2", REDIRECT, 101, ok_pkce),
+            redeem(
+                &store,
+                code.as_str(),
+                "client-2",
+                REDIRECT,
+                None,
+                101,
+                ok_pkce
+            ),
             Err(Error::ClientMismatch)
         );
         assert_eq!(
@@ -269,7 +353,15 @@ mod tests {
         );
         // a failed attempt spends the code
         assert_eq!(
-            redeem(&store, code.as_str(), "client-1", REDIRECT, 102, ok_pkce),
+            redeem(
+                &store,
+                code.as_str(),
+                "client-1",
+                REDIRECT,
+                None,
+                102,
+                ok_pkce
+            ),
             Err(Error::CodeInvalid)
         );
 
@@ -280,6 +372,7 @@ mod tests {
                 code.as_str(),
                 "client-1",
                 "https://client.example/other",
+                None,
                 101,
                 ok_pkce
             ),
@@ -287,15 +380,151 @@ mod tests {
         );
         let code = issue(&Profile::FAPI2, &store, &rng, &consent(), 60, 100).unwrap();
         assert_eq!(
-            redeem(&store, code.as_str(), "client-1", REDIRECT, 101, |_| Err(
-                Error::PkceMismatch
-            )),
+            redeem(
+                &store,
+                code.as_str(),
+                "client-1",
+                REDIRECT,
+                None,
+                101,
+                |_| Err(Error::PkceMismatch)
+            ),
             Err(Error::PkceMismatch)
         );
         assert_eq!(
-            redeem(&store, "short", "client-1", REDIRECT, 101, ok_pkce),
+            redeem(&store, "short", "client-1", REDIRECT, None, 101, ok_pkce),
             Err(Error::CodeInvalid)
         );
+    }
+
+    /// RFC 9449 §10: a code bound to a DPoP key (`dpop_jkt`) is redeemed
+    /// only with a proof of that key; redeem checks it itself.
+    #[test]
+    fn rfc9449_s10_redeem_checks_the_dpop_key_of_the_code() {
+        let (store, rng) = (Store::new(), CounterRandom::new());
+        // RFC 7638 §3.1 thumbprint
+        let jkt = "NzbLsXh8uDCcd-6MNwXF4W_7noWXFZAfHkxZsRGC9Xs";
+        let req = AuthorizationRequest {
+            dpop_jkt: Some(jkt),
+            ..request()
+        };
+        let params = AuthorizationParams::from_request(&Profile::FAPI2, &req).unwrap();
+        let bound = params.dpop_jkt().unwrap();
+        let record = ConsentPrompt::new("Example Money", params)
+            .unwrap()
+            .approve("user-42")
+            .unwrap();
+        let other = Thumbprint([9; 32]);
+        let site = crate::Site::TokenRequest;
+
+        let code = issue(&Profile::FAPI2, &store, &rng, &record, 60, 100).unwrap();
+        let err = redeem(
+            &store,
+            code.as_str(),
+            "client-1",
+            REDIRECT,
+            None,
+            101,
+            ok_pkce,
+        );
+        assert_eq!(err, Err(Error::DpopMissing));
+        assert_eq!(
+            Error::DpopMissing.oauth_error(site).as_str(),
+            "invalid_dpop_proof"
+        );
+        // the failed attempt spent the code
+        assert_eq!(
+            redeem(
+                &store,
+                code.as_str(),
+                "client-1",
+                REDIRECT,
+                Some(&bound),
+                102,
+                ok_pkce
+            ),
+            Err(Error::CodeInvalid)
+        );
+
+        let code = issue(&Profile::FAPI2, &store, &rng, &record, 60, 100).unwrap();
+        let err = redeem(
+            &store,
+            code.as_str(),
+            "client-1",
+            REDIRECT,
+            Some(&other),
+            101,
+            ok_pkce,
+        );
+        assert_eq!(err, Err(Error::DpopKeyMismatch));
+        assert_eq!(
+            Error::DpopKeyMismatch.oauth_error(site).as_str(),
+            "invalid_grant"
+        );
+
+        let code = issue(&Profile::FAPI2, &store, &rng, &record, 60, 100).unwrap();
+        let g = redeem(
+            &store,
+            code.as_str(),
+            "client-1",
+            REDIRECT,
+            Some(&bound),
+            101,
+            ok_pkce,
+        );
+        assert!(g.unwrap().dpop_jkt().unwrap().matches_b64(jkt));
+
+        // an unbound code takes any proof, or none
+        let code = issue(&Profile::FAPI2, &store, &rng, &consent(), 60, 100).unwrap();
+        assert!(
+            redeem(
+                &store,
+                code.as_str(),
+                "client-1",
+                REDIRECT,
+                Some(&other),
+                101,
+                ok_pkce
+            )
+            .is_ok()
+        );
+    }
+
+    /// OB-REQOBJ: no code for a consent to unsigned parameters where the
+    /// profile requires signed requests; the sharing duration of the
+    /// request object travels with the code.
+    #[test]
+    fn ob_reqobj_no_code_from_unsigned_parameters() {
+        let (store, rng) = (Store::new(), CounterRandom::new());
+        for p in [Profile::OBIE, Profile::OFB, Profile::CDR] {
+            assert_eq!(
+                issue(&p, &store, &rng, &consent(), 60, 100).map(|_| ()),
+                Err(Error::SignedRequestRequired),
+                "{}",
+                p.name
+            );
+        }
+        let code = issue(
+            &Profile::CDR,
+            &store,
+            &rng,
+            &signed_consent(&Profile::CDR),
+            60,
+            100,
+        )
+        .unwrap();
+        let g = redeem(
+            &store,
+            code.as_str(),
+            "client-1",
+            REDIRECT,
+            None,
+            101,
+            ok_pkce,
+        )
+        .unwrap();
+        assert_eq!(g.sharing_duration(), Some(SHARING_DURATION));
+        assert_eq!(g.consent_id(), "urn:bank:aac:1");
     }
 
     #[test]
@@ -311,7 +540,7 @@ mod tests {
             Err(Error::StoreFull)
         );
         // the live codes were not forgotten
-        assert!(redeem(&store, a.as_str(), "client-1", REDIRECT, 102, ok_pkce).is_ok());
+        assert!(redeem(&store, a.as_str(), "client-1", REDIRECT, None, 102, ok_pkce).is_ok());
     }
 
     /// F2-CODE-ONCE, CDR-CODE-ONCE: two threads redeem the same code at the
@@ -332,7 +561,8 @@ mod tests {
                     let code = std::string::String::from(code.as_str());
                     std::thread::spawn(move || {
                         let _ = barrier.wait();
-                        redeem(&*store, &code, "client-1", REDIRECT, 101, |_| Ok(())).map(|_| ())
+                        redeem(&*store, &code, "client-1", REDIRECT, None, 101, |_| Ok(()))
+                            .map(|_| ())
                     })
                 })
                 .collect();

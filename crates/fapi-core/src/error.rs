@@ -155,6 +155,9 @@ pub enum Error {
     TokenInactive = 809,
     /// The request is missing a parameter or has an invalid one.
     InvalidParameter = 810,
+    /// The profile requires the authorization request as a signed request
+    /// object (RFC 9101, OB-REQOBJ) and it came as plain parameters.
+    SignedRequestRequired = 811,
 
     // --- state and environment: 9xx --------------------------------------
     /// A fixed-capacity store is full of live entries; nothing was evicted.
@@ -240,6 +243,7 @@ impl Error {
             Self::InsufficientScope => "insufficient_scope",
             Self::TokenInactive => "token_inactive",
             Self::InvalidParameter => "invalid_parameter",
+            Self::SignedRequestRequired => "signed_request_required",
             Self::StoreFull => "store_full",
             Self::StoreFailed => "store_failed",
             Self::RandomFailed => "random_failed",
@@ -309,6 +313,7 @@ impl Error {
         Self::InsufficientScope,
         Self::TokenInactive,
         Self::InvalidParameter,
+        Self::SignedRequestRequired,
         Self::StoreFull,
         Self::StoreFailed,
         Self::RandomFailed,

@@ -61,27 +61,41 @@ pub fn certificate_binding_required(profile: &Profile) -> bool {
     !profile.sender.is_empty() && profile.sender.iter().all(|s| *s == SenderConstraint::Mtls)
 }
 
-/// Checks the sender constraint of a token under a profile that binds
-/// tokens to certificates.
+/// Checks that a token is certificate-bound, by a binding `profile`
+/// allows, to the client certificate `cert_der` of the request.
 ///
-/// F2-SENDER, OB-SENDER, CDR-HOK: under a profile whose only sender
-/// constraint is MTLS, a token without `cnf.x5t#S256` is
-/// [`Error::SenderConstraintMissing`] and one bound to another certificate
-/// (or presented without a client certificate) is
-/// [`Error::CertificateMismatch`]. Under other profiles a present
-/// `x5t#S256` is still checked.
+/// F2-SENDER, OB-SENDER, CDR-HOK: this function admits only a
+/// certificate-bound token, under every profile. A token without
+/// `cnf.x5t#S256` (a bearer token, or one bound to a DPoP key, which this
+/// function cannot check) is [`Error::SenderConstraintMissing`], as is any
+/// token under a profile that does not allow certificate binding; one
+/// bound to another certificate, or presented without a client
+/// certificate, is [`Error::CertificateMismatch`]. For a token that may be
+/// bound either way (`fapi2`), [`crate::token::verify`] checks whichever
+/// binding it carries.
+///
+/// ```
+/// use fapi_core::mtls::check_token_certificate;
+/// use fapi_core::profile::Profile;
+/// use fapi_core::Error;
+/// // F2-SENDER: no bearer token, also where DPoP would be allowed.
+/// assert_eq!(
+///     check_token_certificate(&Profile::FAPI2, None, Some(b"cert")),
+///     Err(Error::SenderConstraintMissing)
+/// );
+/// ```
 pub fn check_token_certificate(
     profile: &Profile,
     cnf_x5t_s256: Option<&str>,
     cert_der: Option<&[u8]>,
 ) -> Result<(), Error> {
-    match (cnf_x5t_s256, cert_der) {
-        (Some(x5t), Some(der)) => check_certificate_binding(x5t, der),
-        (Some(_), None) => Err(Error::CertificateMismatch),
-        // F2-SENDER / OB-SENDER / CDR-HOK: certificate-bound tokens only.
-        (None, _) if certificate_binding_required(profile) => Err(Error::SenderConstraintMissing),
-        (None, _) => Ok(()),
+    // F2-SENDER / OB-SENDER / CDR-HOK: never a bearer token.
+    if !profile.sender.contains(&SenderConstraint::Mtls) {
+        return Err(Error::SenderConstraintMissing);
     }
+    let x5t = cnf_x5t_s256.ok_or(Error::SenderConstraintMissing)?;
+    let der = cert_der.ok_or(Error::CertificateMismatch)?;
+    check_certificate_binding(x5t, der)
 }
 
 /// How a `tls_client_auth` client is registered (RFC 8705 §2.1.2): exactly
@@ -123,7 +137,9 @@ pub struct PresentedCertificate<'a> {
 /// must allow `tls_client_auth` ([`Error::ClientAuthMethod`]); the
 /// presented certificate's subject DN or SAN must equal the registered
 /// value ([`Error::CertificateMismatch`], `invalid_client` at
-/// [`Site::ClientAuthentication`](crate::Site::ClientAuthentication)).
+/// [`Site::ClientAuthentication`](crate::Site::ClientAuthentication)). An
+/// empty (or blank) registered value identifies no one and never matches,
+/// not even a certificate with an empty subject: [`Error::CertificateMismatch`].
 /// Returns the certificate's thumbprint, for binding the tokens issued.
 pub fn authenticate_tls_client(
     profile: &Profile,
@@ -137,6 +153,15 @@ pub fn authenticate_tls_client(
         return Err(Error::ClientAuthMethod);
     }
     if presented.der.is_empty() {
+        return Err(Error::CertificateMismatch);
+    }
+    let (TlsClientAuthSubject::SubjectDn(want)
+    | TlsClientAuthSubject::SanDns(want)
+    | TlsClientAuthSubject::SanUri(want)
+    | TlsClientAuthSubject::SanIp(want)
+    | TlsClientAuthSubject::SanEmail(want)) = *registered;
+    // BG-MTLS: an empty registration names no client.
+    if want.trim().is_empty() {
         return Err(Error::CertificateMismatch);
     }
     let eq = |a: &str, b: &str| a.len() == b.len() && bool::from(a.as_bytes().ct_eq(b.as_bytes()));
@@ -212,10 +237,80 @@ mod tests {
                 Err(Error::CertificateMismatch)
             );
         }
-        // FAPI 2.0 allows DPoP too: the certificate check alone does not
-        // decide (the token module requires one of the two).
+        // FAPI 2.0 allows DPoP too, so certificate binding is not the only
+        // kind; the certificate check still admits only certificate-bound
+        // tokens (f2_sender_check_token_certificate_never_admits_a_bearer_token).
         assert!(!certificate_binding_required(&Profile::FAPI2));
-        assert_eq!(check_token_certificate(&Profile::FAPI2, None, None), Ok(()));
+        assert_eq!(
+            check_token_certificate(&Profile::FAPI2, Some(x5t), Some(CERT_DER)),
+            Ok(())
+        );
+    }
+
+    /// F2-SENDER: check_token_certificate never admits a token without
+    /// `cnf.x5t#S256`, under any profile (fapi2 included, where the token
+    /// could be DPoP-bound: that binding is not this function's to check),
+    /// with or without a client certificate.
+    #[test]
+    fn f2_sender_check_token_certificate_never_admits_a_bearer_token() {
+        for p in Profile::ALL {
+            for cert in [None, Some(CERT_DER)] {
+                let err = check_token_certificate(p, None, cert).unwrap_err();
+                assert_eq!(err, Error::SenderConstraintMissing, "{}", p.name);
+                assert_eq!(
+                    err.oauth_error(Site::ResourceRequest).as_str(),
+                    "invalid_token"
+                );
+            }
+        }
+        // a profile without certificate binding admits no token here
+        let dpop_only = Profile {
+            sender: &[SenderConstraint::Dpop],
+            ..Profile::FAPI2
+        };
+        assert_eq!(
+            check_token_certificate(&dpop_only, Some(CERT_X5T.trim()), Some(CERT_DER)),
+            Err(Error::SenderConstraintMissing)
+        );
+    }
+
+    /// BG-MTLS: an empty registered subject DN (or SAN) never matches, not
+    /// even a certificate whose subject is empty.
+    #[test]
+    fn bg_mtls_empty_registered_identity_never_matches() {
+        let p = Profile::BERLIN;
+        let empty = PresentedCertificate {
+            der: CERT_DER,
+            subject_dn: Some(""),
+            san_dns: &[""],
+            san_uri: &[""],
+            san_ip: &[""],
+            san_email: &[""],
+        };
+        for registered in [
+            TlsClientAuthSubject::SubjectDn(""),
+            TlsClientAuthSubject::SubjectDn(" "),
+            TlsClientAuthSubject::SanDns(""),
+            TlsClientAuthSubject::SanUri(""),
+            TlsClientAuthSubject::SanIp(""),
+            TlsClientAuthSubject::SanEmail(""),
+        ] {
+            let err = authenticate_tls_client(&p, &registered, &empty).unwrap_err();
+            assert_eq!(err, Error::CertificateMismatch, "{registered:?}");
+            assert_eq!(
+                err.oauth_error(Site::ClientAuthentication).as_str(),
+                "invalid_client"
+            );
+        }
+        // a certificate with no subject at all, against an empty DN
+        let none = PresentedCertificate {
+            der: CERT_DER,
+            ..PresentedCertificate::default()
+        };
+        assert_eq!(
+            authenticate_tls_client(&p, &TlsClientAuthSubject::SubjectDn(""), &none),
+            Err(Error::CertificateMismatch)
+        );
     }
 
     /// BG-MTLS: the TPP is identified by the subject DN or SAN of its

@@ -6,11 +6,22 @@
 //! `request_uri` carries 256 random bits, lives as long as the profile
 //! allows (F2-PAR-TTL, OFB-PAR-TTL, CDR-PAR-TTL), is used once, and only by
 //! the client that pushed it.
+//!
+//! OB-REQOBJ: where the profile requires signed requests
+//! (`profile.signed_request_required`: `obie`, `ofb`, `cdr`), both entries
+//! of authorization parameters, [`push`] (the PAR endpoint) and [`resolve`]
+//! (the authorization endpoint), refuse parameters that did not come in a
+//! verified signed request object ([`Error::SignedRequestRequired`]).
+//!
+//! RFC 9449 §10.1: a DPoP proof sent with the pushed request binds the code
+//! to its key, as `dpop_jkt` does; [`crate::code::redeem`] checks it.
 
 use crate::authorize::{AuthorizationParams, AuthorizationRequest};
 use crate::crypto::Random;
 use crate::error::Error;
+use crate::jwk::Thumbprint;
 use crate::profile::Profile;
+use crate::request_object;
 use crate::store::{HANDLE_LEN, Handle, HandleStore, handle_key};
 
 /// The prefix of every `request_uri` (RFC 9126 §2.2).
@@ -41,16 +52,27 @@ impl core::fmt::Debug for RequestUri {
 /// Stores the checked request `params` pushed by its client and returns the
 /// `request_uri` for it, valid for `ttl` seconds.
 ///
-/// F2-PAR-TTL, OFB-PAR-TTL, CDR-PAR-TTL: a `ttl` above `profile.par_ttl` is
-/// [`Error::LifetimeTooLong`], below it [`Error::LifetimeTooShort`].
+/// - OB-REQOBJ: where the profile requires signed requests, `params` made
+///   from plain form parameters are [`Error::SignedRequestRequired`]
+///   (make them with [`AuthorizationParams::from_request_object`]);
+/// - RFC 9449 §10.1: `dpop` is the key thumbprint of the DPoP proof the
+///   PAR request carried, verified by [`crate::dpop::verify_proof`] for
+///   this endpoint (`None` without a `DPoP` header). It binds the code to
+///   that key as `dpop_jkt` does; a `dpop_jkt` naming another key is
+///   [`Error::DpopKeyMismatch`];
+/// - F2-PAR-TTL, OFB-PAR-TTL, CDR-PAR-TTL: a `ttl` above `profile.par_ttl`
+///   is [`Error::LifetimeTooLong`], below it [`Error::LifetimeTooShort`].
+///
 /// The client is authenticated before this (F2-PAR), and `params` were
-/// checked by [`AuthorizationParams::from_request`], which requires the
+/// checked by [`AuthorizationParams::from_request`] or
+/// [`AuthorizationParams::from_request_object`], which require the
 /// `redirect_uri`.
 pub fn push<S, R>(
     profile: &Profile,
     store: &S,
     rng: &R,
-    params: AuthorizationParams,
+    mut params: AuthorizationParams,
+    dpop: Option<&Thumbprint>,
     ttl: u64,
     now: u64,
 ) -> Result<RequestUri, Error>
@@ -58,6 +80,12 @@ where
     S: HandleStore<AuthorizationParams> + ?Sized,
     R: Random + ?Sized,
 {
+    // OB-REQOBJ: signed request objects only, where the profile says so.
+    params.check_signed(profile)?;
+    // RFC 9449 §10.1: the PAR request's DPoP key binds the code.
+    if let Some(jkt) = dpop {
+        params.bind_dpop_key(jkt)?;
+    }
     // F2-PAR-TTL, OFB-PAR-TTL, CDR-PAR-TTL
     Profile::check_ttl(profile.par_ttl, ttl)?;
     let handle = Handle::generate(rng)?;
@@ -106,42 +134,91 @@ fn inactive_as_invalid(e: Error) -> Error {
     }
 }
 
-/// The authorization endpoint's entry: the request the user is sent with.
+/// What the authorization endpoint received besides `client_id`.
+#[derive(Clone, Copy, Debug)]
+pub enum AuthorizationEndpointRequest<'r> {
+    /// `request_uri`: a pushed request (RFC 9126).
+    RequestUri(&'r str),
+    /// `request`: a request object passed by value (RFC 9101 §5.1), as
+    /// [`request_object::verify_request_object`] verified it.
+    RequestObject(&'r request_object::AuthorizationParams<'r>),
+    /// Plain query parameters.
+    Query(&'r AuthorizationRequest<'r>),
+}
+
+/// The authorization endpoint's entry: the request the user is sent with,
+/// for the client `client_id` named in the query.
 ///
-/// With a `request_uri`, the pushed request ([`take`]). Without one,
-/// F2-PAR, OFB-PAR, CDR-PAR: [`Error::ParRequired`] when the profile
-/// requires PAR; otherwise the `query` parameters, checked.
+/// - a `request_uri`: the pushed request ([`take`]);
+/// - F2-PAR, OFB-PAR, CDR-PAR: anything else is [`Error::ParRequired`]
+///   when the profile requires PAR;
+/// - a verified request object: its parameters, checked; one of another
+///   client is [`Error::ClientMismatch`];
+/// - OB-REQOBJ: plain query parameters are [`Error::SignedRequestRequired`]
+///   when the profile requires signed requests; otherwise they are checked.
+///
+/// ```
+/// use fapi_core::authorize::AuthorizationRequest;
+/// use fapi_core::par::{self, AuthorizationEndpointRequest};
+/// use fapi_core::profile::Profile;
+/// use fapi_core::store::FixedHandleStore;
+/// use fapi_core::Error;
+/// let store = FixedHandleStore::<fapi_core::authorize::AuthorizationParams, 4>::new();
+/// let query = AuthorizationRequest { client_id: "c", ..AuthorizationRequest::default() };
+/// let q = AuthorizationEndpointRequest::Query(&query);
+/// // F2-PAR: FAPI 2.0 takes pushed requests only.
+/// assert_eq!(par::resolve(&Profile::FAPI2, &store, "c", q, 0), Err(Error::ParRequired));
+/// // OB-REQOBJ: UK Open Banking takes signed request objects only.
+/// assert_eq!(par::resolve(&Profile::OBIE, &store, "c", q, 0), Err(Error::SignedRequestRequired));
+/// ```
 pub fn resolve<S>(
     profile: &Profile,
     store: &S,
     client_id: &str,
-    request_uri: Option<&str>,
-    query: &AuthorizationRequest<'_>,
+    request: AuthorizationEndpointRequest<'_>,
     now: u64,
 ) -> Result<AuthorizationParams, Error>
 where
     S: HandleStore<AuthorizationParams> + ?Sized,
 {
-    match request_uri {
-        Some(uri) => take(store, client_id, uri, now),
+    let params = match request {
+        AuthorizationEndpointRequest::RequestUri(uri) => take(store, client_id, uri, now)?,
         // F2-PAR, OFB-PAR, CDR-PAR
-        None if profile.par_required => Err(Error::ParRequired),
-        None => AuthorizationParams::from_request(profile, query),
-    }
+        _ if profile.par_required => return Err(Error::ParRequired),
+        AuthorizationEndpointRequest::RequestObject(ro) => {
+            if ro.client_id != client_id {
+                return Err(Error::ClientMismatch);
+            }
+            AuthorizationParams::from_request_object(profile, ro)?
+        }
+        // OB-REQOBJ: unsigned parameters are not even read.
+        AuthorizationEndpointRequest::Query(_) if profile.signed_request_required => {
+            return Err(Error::SignedRequestRequired);
+        }
+        AuthorizationEndpointRequest::Query(query) => {
+            if query.client_id != client_id {
+                return Err(Error::ClientMismatch);
+            }
+            AuthorizationParams::from_request(profile, query)?
+        }
+    };
+    // OB-REQOBJ: also a pushed request, whichever way it was stored.
+    params.check_signed(profile)?;
+    Ok(params)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::store::FixedHandleStore;
-    use crate::testing::{CounterRandom, FailingRandom, params, request};
+    use crate::testing::{CounterRandom, FailingRandom, params, request, signed_params};
 
     type Store = FixedHandleStore<AuthorizationParams, 4>;
 
     #[test]
     fn request_uri_form_and_single_use() {
         let (store, rng) = (Store::new(), CounterRandom::new());
-        let uri = push(&Profile::FAPI2, &store, &rng, params(), 60, 1000).unwrap();
+        let uri = push(&Profile::FAPI2, &store, &rng, params(), None, 60, 1000).unwrap();
         assert!(
             uri.as_str()
                 .starts_with("urn:ietf:params:oauth:request_uri:")
@@ -160,14 +237,14 @@ mod tests {
             Err(Error::RequestUriInvalid)
         );
         assert_eq!(std::format!("{uri:?}"), "RequestUri { .. }");
-        let other = push(&Profile::FAPI2, &store, &rng, params(), 60, 1000).unwrap();
+        let other = push(&Profile::FAPI2, &store, &rng, params(), None, 60, 1000).unwrap();
         assert_ne!(other.as_str(), uri.as_str());
     }
 
     #[test]
     fn request_uri_expires_and_unknown_is_invalid() {
         let (store, rng) = (Store::new(), CounterRandom::new());
-        let uri = push(&Profile::FAPI2, &store, &rng, params(), 60, 1000).unwrap();
+        let uri = push(&Profile::FAPI2, &store, &rng, params(), None, 60, 1000).unwrap();
         assert_eq!(
             take(&store, "client-1", uri.as_str(), 1060),
             Err(Error::RequestUriInvalid)
@@ -183,7 +260,16 @@ mod tests {
             Err(Error::RequestUriInvalid)
         );
         assert_eq!(
-            push(&Profile::FAPI2, &store, &FailingRandom, params(), 60, 0).map(|_| ()),
+            push(
+                &Profile::FAPI2,
+                &store,
+                &FailingRandom,
+                params(),
+                None,
+                60,
+                0
+            )
+            .map(|_| ()),
             Err(Error::RandomFailed)
         );
     }
@@ -193,7 +279,7 @@ mod tests {
     #[test]
     fn bound_to_the_pushing_client() {
         let (store, rng) = (Store::new(), CounterRandom::new());
-        let uri = push(&Profile::FAPI2, &store, &rng, params(), 60, 1000).unwrap();
+        let uri = push(&Profile::FAPI2, &store, &rng, params(), None, 60, 1000).unwrap();
         assert_eq!(
             take(&store, "client-2", uri.as_str(), 1001),
             Err(Error::ClientMismatch)
@@ -221,45 +307,196 @@ mod tests {
             (Profile::FAPI2_PLUS, 120, Err(Error::LifetimeTooLong)),
         ];
         for (p, ttl, want) in cases {
-            let got = push(&p, &store, &rng, params(), ttl, 0).map(|_| ());
+            let got = push(&p, &store, &rng, signed_params(&p), None, ttl, 0).map(|_| ());
             assert_eq!(got, want, "{} ttl {ttl}", p.name);
         }
     }
 
     /// F2-PAR, OFB-PAR, CDR-PAR: an authorization request without a PAR
-    /// request_uri is refused.
+    /// request_uri is refused, as plain parameters or as a request object.
     #[test]
     fn f2_par_ofb_par_cdr_par_required() {
         let (store, rng) = (Store::new(), CounterRandom::new());
+        let mut ro = crate::request_object::AuthorizationParams::verified_for_tests("client-1");
+        ro.response_type = Some("code");
         for p in [
             Profile::FAPI2,
             Profile::OFB,
             Profile::CDR,
             Profile::FAPI2_PLUS,
         ] {
-            assert_eq!(
-                resolve(&p, &store, "client-1", None, &request(), 0),
-                Err(Error::ParRequired),
-                "{}",
-                p.name
-            );
+            for entry in [
+                AuthorizationEndpointRequest::Query(&request()),
+                AuthorizationEndpointRequest::RequestObject(&ro),
+            ] {
+                assert_eq!(
+                    resolve(&p, &store, "client-1", entry, 0),
+                    Err(Error::ParRequired),
+                    "{}",
+                    p.name
+                );
+            }
         }
-        // where PAR is optional, the query is checked instead
+        // Where PAR is optional and requests need not be signed (berlin),
+        // the query is checked instead.
+        let query = request();
         assert_eq!(
-            resolve(&Profile::OBIE, &store, "client-1", None, &request(), 0),
+            resolve(
+                &Profile::BERLIN,
+                &store,
+                "client-1",
+                AuthorizationEndpointRequest::Query(&query),
+                0
+            ),
             Ok(params())
         );
-        let uri = push(&Profile::FAPI2, &store, &rng, params(), 60, 0).unwrap();
+        assert_eq!(
+            resolve(
+                &Profile::BERLIN,
+                &store,
+                "client-2",
+                AuthorizationEndpointRequest::Query(&query),
+                0
+            ),
+            Err(Error::ClientMismatch)
+        );
+        let uri = push(&Profile::FAPI2, &store, &rng, params(), None, 60, 0).unwrap();
         assert_eq!(
             resolve(
                 &Profile::FAPI2,
                 &store,
                 "client-1",
-                Some(uri.as_str()),
-                &request(),
+                AuthorizationEndpointRequest::RequestUri(uri.as_str()),
                 1
             ),
             Ok(params())
+        );
+    }
+
+    /// OB-REQOBJ (and the signed requests of ofb and cdr): unsigned
+    /// authorization parameters are refused where they enter, at the PAR
+    /// endpoint (`push`) and at the authorization endpoint (`resolve`);
+    /// parameters of a verified request object pass both.
+    #[test]
+    fn ob_reqobj_signed_request_required_at_par_and_authorization_endpoint() {
+        let (store, rng) = (Store::new(), CounterRandom::new());
+        for p in [Profile::OBIE, Profile::OFB, Profile::CDR] {
+            assert!(p.signed_request_required);
+            let plain = AuthorizationParams::from_request(&p, &request()).unwrap();
+            let err = push(&p, &store, &rng, plain, None, 60, 0).unwrap_err();
+            assert_eq!(err, Error::SignedRequestRequired, "{}", p.name);
+            assert_eq!(
+                err.oauth_error(crate::Site::ParRequest).as_str(),
+                "invalid_request"
+            );
+            let uri = push(&p, &store, &rng, signed_params(&p), None, 60, 0).unwrap();
+            let got = resolve(
+                &p,
+                &store,
+                "client-1",
+                AuthorizationEndpointRequest::RequestUri(uri.as_str()),
+                1,
+            )
+            .unwrap();
+            assert_eq!(got, signed_params(&p));
+        }
+        // obie has no PAR requirement: the authorization endpoint refuses
+        // the plain query and takes a request object by value.
+        let query = request();
+        let err = resolve(
+            &Profile::OBIE,
+            &store,
+            "client-1",
+            AuthorizationEndpointRequest::Query(&query),
+            0,
+        )
+        .unwrap_err();
+        assert_eq!(err, Error::SignedRequestRequired);
+        assert_eq!(
+            err.oauth_error(crate::Site::AuthorizationRequest).as_str(),
+            "invalid_request"
+        );
+        let ro = crate::testing::request_object("client-1");
+        let got = resolve(
+            &Profile::OBIE,
+            &store,
+            "client-1",
+            AuthorizationEndpointRequest::RequestObject(&ro),
+            0,
+        )
+        .unwrap();
+        assert_eq!(
+            got.source(),
+            crate::authorize::RequestSource::SignedRequestObject
+        );
+        assert_eq!(got.consent_id(), "urn:bank:aac:1");
+        // a request object of another client
+        assert_eq!(
+            resolve(
+                &Profile::OBIE,
+                &store,
+                "client-2",
+                AuthorizationEndpointRequest::RequestObject(&ro),
+                0
+            ),
+            Err(Error::ClientMismatch)
+        );
+        // a pushed plain request stored before the profile changed is still
+        // refused when it is used
+        let uri = push(&Profile::FAPI2, &store, &rng, params(), None, 60, 0).unwrap();
+        assert_eq!(
+            resolve(
+                &Profile::OBIE,
+                &store,
+                "client-1",
+                AuthorizationEndpointRequest::RequestUri(uri.as_str()),
+                1
+            ),
+            Err(Error::SignedRequestRequired)
+        );
+    }
+
+    /// RFC 9449 §10.1: a DPoP proof at the PAR endpoint binds the code to
+    /// its key; with `dpop_jkt` as well, both must name the same key.
+    #[test]
+    fn rfc9449_s10_1_par_dpop_header_binds_the_code() {
+        let (store, rng) = (Store::new(), CounterRandom::new());
+        let key = Thumbprint([7; 32]);
+        let uri = push(&Profile::FAPI2, &store, &rng, params(), Some(&key), 60, 0).unwrap();
+        let got = take(&store, "client-1", uri.as_str(), 1).unwrap();
+        assert_eq!(got.dpop_jkt(), Some(key));
+
+        // RFC 7638 §3.1 thumbprint as dpop_jkt, and a proof of that key
+        let jkt = "NzbLsXh8uDCcd-6MNwXF4W_7noWXFZAfHkxZsRGC9Xs";
+        let req = AuthorizationRequest {
+            dpop_jkt: Some(jkt),
+            ..request()
+        };
+        let bound = AuthorizationParams::from_request(&Profile::FAPI2, &req).unwrap();
+        let same = bound.dpop_jkt().unwrap();
+        let uri = push(
+            &Profile::FAPI2,
+            &store,
+            &rng,
+            bound.clone(),
+            Some(&same),
+            60,
+            0,
+        )
+        .unwrap();
+        assert!(
+            take(&store, "client-1", uri.as_str(), 1)
+                .unwrap()
+                .dpop_jkt()
+                .unwrap()
+                .matches_b64(jkt)
+        );
+        // both mechanisms, two keys: refused
+        let err = push(&Profile::FAPI2, &store, &rng, bound, Some(&key), 60, 0).unwrap_err();
+        assert_eq!(err, Error::DpopKeyMismatch);
+        assert_eq!(
+            err.oauth_error(crate::Site::ParRequest).as_str(),
+            "invalid_request"
         );
     }
 
@@ -269,9 +506,9 @@ mod tests {
             FixedHandleStore::<AuthorizationParams, 1>::new(),
             CounterRandom::new(),
         );
-        let _keep = push(&Profile::FAPI2, &store, &rng, params(), 60, 0).unwrap();
+        let _keep = push(&Profile::FAPI2, &store, &rng, params(), None, 60, 0).unwrap();
         assert_eq!(
-            push(&Profile::FAPI2, &store, &rng, params(), 60, 1).map(|_| ()),
+            push(&Profile::FAPI2, &store, &rng, params(), None, 60, 1).map(|_| ()),
             Err(Error::StoreFull)
         );
     }

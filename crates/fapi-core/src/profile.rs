@@ -129,9 +129,13 @@ pub struct Profile {
     pub iss_required: bool,
     /// Whether redirect URIs must be `https` (F2-TLS-RESP).
     pub https_redirect_required: bool,
-    /// Longest refresh token lifetime, when bounded (CDR: the sharing
-    /// duration, at most one year).
-    pub refresh_token_max_ttl: Option<u64>,
+    /// Refresh token lifetime (CDR: more than 28 days, at most one year).
+    /// A lifetime of 0 is never allowed.
+    pub refresh_token_ttl: Seconds,
+    /// Whether a refresh token lives at most as long as the sharing
+    /// arrangement the user approved (CDR: `sharing_duration`; 0 or absent
+    /// means no refresh token).
+    pub refresh_within_sharing_duration: bool,
     /// JWE key management algorithms allowed, when restricted (OFB-ALG,
     /// CDR-ALG).
     pub jwe_algs: Option<&'static [&'static str]>,
@@ -175,6 +179,8 @@ const OFB_TLS_SUITES: &[&str] = &[
 pub const FAPI1_ADVANCED: &str = "fapi1-advanced-final";
 /// One year, the longest CDR sharing arrangement.
 pub const ONE_YEAR: u64 = 365 * 24 * 3600;
+/// The shortest CDR refresh token lifetime: more than 28 days.
+pub const CDR_REFRESH_MIN_TTL: u64 = 28 * 24 * 3600 + 1;
 
 const FAPI2_IDS: &[&str] = &[
     "F2-CONF-CLIENT",
@@ -281,7 +287,8 @@ impl Profile {
         iss_required: true,
         // F2-TLS-RESP
         https_redirect_required: true,
-        refresh_token_max_ttl: None,
+        refresh_token_ttl: Seconds::ANY,
+        refresh_within_sharing_duration: false,
         jwe_algs: None,
         jwe_encs: None,
         tls_suites: &[],
@@ -335,7 +342,8 @@ impl Profile {
         grant_types: FAPI_GRANTS,
         iss_required: false,
         https_redirect_required: true,
-        refresh_token_max_ttl: None,
+        refresh_token_ttl: Seconds::ANY,
+        refresh_within_sharing_duration: false,
         jwe_algs: None,
         jwe_encs: None,
         tls_suites: &[],
@@ -375,7 +383,8 @@ impl Profile {
         grant_types: FAPI_GRANTS,
         iss_required: true,
         https_redirect_required: true,
-        refresh_token_max_ttl: None,
+        refresh_token_ttl: Seconds::ANY,
+        refresh_within_sharing_duration: false,
         // OFB-ALG: RSA-OAEP with AES-256.
         jwe_algs: Some(&["RSA-OAEP"]),
         jwe_encs: Some(&["A256GCM"]),
@@ -420,8 +429,10 @@ impl Profile {
         grant_types: FAPI_GRANTS,
         iss_required: true,
         https_redirect_required: true,
-        // Refresh tokens live up to the sharing duration, at most one year.
-        refresh_token_max_ttl: Some(ONE_YEAR),
+        // Refresh tokens live more than 28 days, up to the sharing duration,
+        // at most one year.
+        refresh_token_ttl: Seconds::between(CDR_REFRESH_MIN_TTL, ONE_YEAR),
+        refresh_within_sharing_duration: true,
         // CDR-ALG: RSA-OAEP with AES-128 or AES-256.
         jwe_algs: Some(&["RSA-OAEP", "RSA-OAEP-256"]),
         jwe_encs: Some(&["A128GCM", "A256GCM", "A128CBC-HS256", "A256CBC-HS512"]),
@@ -458,7 +469,8 @@ impl Profile {
         grant_types: FAPI_GRANTS,
         iss_required: false,
         https_redirect_required: true,
-        refresh_token_max_ttl: None,
+        refresh_token_ttl: Seconds::ANY,
+        refresh_within_sharing_duration: false,
         jwe_algs: None,
         jwe_encs: None,
         tls_suites: &[],

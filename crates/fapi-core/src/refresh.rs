@@ -3,9 +3,11 @@
 //! `x5t#S256`), and never rotated (F2-RT-NO-ROTATE, OFB-RT-NO-ROTATE,
 //! CDR-RT-NO-ROTATE): using one hands back the same token.
 //!
-//! CDR: a refresh token lives as long as the sharing arrangement, at most
-//! one year (`profile.refresh_token_max_ttl`); a sharing duration of 0
-//! means no refresh token, so a lifetime of 0 is refused.
+//! CDR: a refresh token lives more than 28 days, up to the sharing
+//! duration the user approved, at most one year
+//! (`profile.refresh_token_ttl`, `profile.refresh_within_sharing_duration`);
+//! a sharing duration of 0, or none, means no refresh token
+//! ([`allowed_lifetime`]). A lifetime of 0 is refused everywhere.
 
 use heapless::String;
 use subtle::ConstantTimeEq;
@@ -15,7 +17,7 @@ use crate::code::CodeGrant;
 use crate::crypto::Random;
 use crate::error::Error;
 use crate::jwk::Thumbprint;
-use crate::profile::Profile;
+use crate::profile::{Profile, Seconds, SenderConstraint};
 use crate::store::{HANDLE_LEN, Handle, HandleStore, handle_key};
 
 /// A refresh token as handed to the client.
@@ -31,6 +33,15 @@ pub enum SenderBinding {
 }
 
 impl SenderBinding {
+    /// The sender constraint this binding is.
+    #[must_use]
+    pub const fn kind(&self) -> SenderConstraint {
+        match self {
+            Self::Dpop(_) => SenderConstraint::Dpop,
+            Self::Mtls(_) => SenderConstraint::Mtls,
+        }
+    }
+
     /// Checks that `presented` is this binding: another DPoP key is
     /// [`Error::DpopKeyMismatch`], another certificate (or no certificate
     /// for a certificate-bound token) [`Error::CertificateMismatch`].
@@ -51,6 +62,7 @@ pub struct RefreshGrant {
     subject: String<MAX_SUBJECT>,
     scope: String<MAX_SCOPE>,
     consent_id: String<MAX_CONSENT_ID>,
+    sharing_duration: Option<u64>,
     binding: SenderBinding,
 }
 
@@ -63,6 +75,7 @@ impl RefreshGrant {
             subject: bounded(code.subject())?,
             scope: bounded(code.scope())?,
             consent_id: bounded(code.consent_id())?,
+            sharing_duration: code.sharing_duration(),
             binding,
         })
     }
@@ -92,6 +105,60 @@ impl RefreshGrant {
     pub fn binding(&self) -> SenderBinding {
         self.binding
     }
+    /// The CDR sharing duration (seconds) of the request the code came
+    /// from, if it named one.
+    #[must_use]
+    pub fn sharing_duration(&self) -> Option<u64> {
+        self.sharing_duration
+    }
+}
+
+/// The refresh token lifetimes `profile` allows for `grant`, or `None`
+/// when no refresh token may be issued for it.
+///
+/// Never 0. CDR: more than 28 days, up to the sharing duration the user
+/// approved, at most one year; a sharing duration of 0 or none means no
+/// refresh token. A sharing duration of 28 days or less caps the refresh
+/// token at exactly that duration: a token must not outlive the
+/// arrangement, which takes precedence over the 28-day floor.
+///
+/// ```
+/// use fapi_core::profile::{Profile, Seconds, ONE_YEAR};
+/// // 90 days of sharing under the CDR: more than 28 days, up to 90 days.
+/// let r = fapi_core::refresh::lifetime_for(&Profile::CDR, Some(90 * 86_400)).unwrap();
+/// assert_eq!(r, Seconds::between(28 * 86_400 + 1, 90 * 86_400));
+/// // Once-off access: no refresh token.
+/// assert_eq!(fapi_core::refresh::lifetime_for(&Profile::CDR, Some(0)), None);
+/// // Two years asked for: one year at most.
+/// assert_eq!(fapi_core::refresh::lifetime_for(&Profile::CDR, Some(2 * ONE_YEAR)).unwrap().max, ONE_YEAR);
+/// ```
+#[must_use]
+pub fn allowed_lifetime(profile: &Profile, grant: &RefreshGrant) -> Option<Seconds> {
+    lifetime_for(profile, grant.sharing_duration)
+}
+
+/// [`allowed_lifetime`] for a sharing duration (seconds) rather than a
+/// grant.
+///
+/// ```
+/// use fapi_core::profile::{Profile, Seconds};
+/// // FAPI 2.0 bounds no refresh lifetime, except that 0 is none.
+/// assert_eq!(
+///     fapi_core::refresh::lifetime_for(&Profile::FAPI2, None),
+///     Some(Seconds::between(1, u64::MAX))
+/// );
+/// ```
+#[must_use]
+pub fn lifetime_for(profile: &Profile, sharing_duration: Option<u64>) -> Option<Seconds> {
+    let range = profile.refresh_token_ttl;
+    let min = range.min.max(1);
+    if !profile.refresh_within_sharing_duration {
+        return (min <= range.max).then_some(Seconds::between(min, range.max));
+    }
+    // CDR: 0 or absent means no refresh token.
+    let sharing = sharing_duration.filter(|d| *d > 0)?;
+    let max = range.max.min(sharing);
+    Some(Seconds::between(min.min(max), max))
 }
 
 /// F2-RT-NO-ROTATE, OFB-RT-NO-ROTATE, CDR-RT-NO-ROTATE: a server
@@ -104,9 +171,16 @@ pub fn check_rotation(profile: &Profile, rotate: bool) -> Result<(), Error> {
     }
 }
 
-/// Issues a refresh token for `grant`, valid for `ttl` seconds: 0 is
-/// [`Error::LifetimeTooShort`], more than `profile.refresh_token_max_ttl`
-/// (one year in the CDR) [`Error::LifetimeTooLong`].
+/// Issues a refresh token for `grant`, valid for `ttl` seconds.
+///
+/// - F2-SENDER, OB-SENDER, CDR-HOK: a grant bound by a kind of sender
+///   constraint the profile does not allow (DPoP under an MTLS-only set) is
+///   [`Error::SenderConstraintMissing`];
+/// - the lifetime must lie in [`allowed_lifetime`]: 0, or under the CDR 28
+///   days or less (while the sharing duration is longer), is
+///   [`Error::LifetimeTooShort`]; more than the sharing duration or one
+///   year, or any lifetime where no refresh token may be issued (a CDR
+///   sharing duration of 0 or none), is [`Error::LifetimeTooLong`].
 pub fn issue<S, R>(
     profile: &Profile,
     store: &S,
@@ -119,12 +193,16 @@ where
     S: HandleStore<RefreshGrant> + ?Sized,
     R: Random + ?Sized,
 {
+    // F2-SENDER, OB-SENDER, CDR-HOK: bound by a kind the profile allows.
+    if !profile.sender.contains(&grant.binding.kind()) {
+        return Err(Error::SenderConstraintMissing);
+    }
     if ttl == 0 {
         return Err(Error::LifetimeTooShort);
     }
-    if profile.refresh_token_max_ttl.is_some_and(|max| ttl > max) {
-        return Err(Error::LifetimeTooLong);
-    }
+    // CDR: more than 28 days, up to the sharing duration, at most a year.
+    let range = allowed_lifetime(profile, &grant).ok_or(Error::LifetimeTooLong)?;
+    Profile::check_ttl(range, ttl)?;
     let token = Handle::generate(rng)?;
     let expires_at = now.checked_add(ttl).ok_or(Error::LifetimeTooLong)?;
     store.insert(token.key(), grant, expires_at, now)?;
@@ -184,35 +262,42 @@ where
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::authorize::ConsentRecord;
     use crate::code;
+    use crate::profile::{CDR_REFRESH_MIN_TTL, ONE_YEAR};
     use crate::store::FixedHandleStore;
-    use crate::testing::{CounterRandom, consent};
+    use crate::testing::{CounterRandom, SHARING_DURATION, consent, signed_consent};
 
     type Store = FixedHandleStore<RefreshGrant, 4>;
     const JKT_A: Thumbprint = Thumbprint([1; 32]);
     const JKT_B: Thumbprint = Thumbprint([2; 32]);
+    const DAY: u64 = 24 * 3600;
 
-    fn grant(binding: SenderBinding) -> RefreshGrant {
+    fn grant_of(profile: &Profile, record: &ConsentRecord, binding: SenderBinding) -> RefreshGrant {
         let codes = FixedHandleStore::<CodeGrant, 1>::new();
-        let c = code::issue(
-            &Profile::FAPI2,
-            &codes,
-            &CounterRandom::new(),
-            &consent(),
-            60,
-            0,
-        )
-        .unwrap();
+        let c = code::issue(profile, &codes, &CounterRandom::new(), record, 60, 0).unwrap();
         let g = code::redeem(
             &codes,
             c.as_str(),
             "client-1",
             "https://client.example/cb",
+            None,
             1,
             |_| Ok(()),
         )
         .unwrap();
         RefreshGrant::from_code(&g, binding).unwrap()
+    }
+
+    /// A FAPI 2.0 grant (no sharing duration).
+    fn grant(binding: SenderBinding) -> RefreshGrant {
+        grant_of(&Profile::FAPI2, &consent(), binding)
+    }
+
+    /// A CDR grant from a signed request object with a 90-day sharing
+    /// duration.
+    fn cdr_grant(binding: SenderBinding) -> RefreshGrant {
+        grant_of(&Profile::CDR, &signed_consent(&Profile::CDR), binding)
     }
 
     /// F2-RT-NO-ROTATE, OFB-RT-NO-ROTATE, CDR-RT-NO-ROTATE: using a refresh
@@ -221,29 +306,33 @@ mod tests {
     #[test]
     fn f2_rt_no_rotate_ofb_rt_no_rotate_cdr_rt_no_rotate() {
         let (store, rng) = (Store::new(), CounterRandom::new());
+        let b = SenderBinding::Mtls([7; 32]);
+        let rt = issue(&Profile::CDR, &store, &rng, cdr_grant(b), 60 * DAY, 0).unwrap();
+        for now in [1, 2, 3] {
+            let r = redeem(&store, rt.as_str(), "client-1", &b, now).unwrap();
+            assert_eq!(r.refresh_token, rt.as_str());
+            assert_eq!(r.grant.subject(), "user-42");
+            assert_eq!(r.grant.scope(), "accounts consent:urn:bank:aac:1");
+            assert_eq!(r.grant.consent_id(), "urn:bank:aac:1");
+        }
         let rt = issue(
-            &Profile::CDR,
+            &Profile::FAPI2,
             &store,
             &rng,
             grant(SenderBinding::Dpop(JKT_A)),
-            86_400,
+            DAY,
             0,
         )
         .unwrap();
-        for now in [1, 2, 3] {
-            let r = redeem(
-                &store,
-                rt.as_str(),
-                "client-1",
-                &SenderBinding::Dpop(JKT_A),
-                now,
-            )
-            .unwrap();
-            assert_eq!(r.refresh_token, rt.as_str());
-            assert_eq!(r.grant.subject(), "user-42");
-            assert_eq!(r.grant.scope(), "accounts");
-            assert_eq!(r.grant.consent_id(), "urn:bank:aac:1");
-        }
+        let r = redeem(
+            &store,
+            rt.as_str(),
+            "client-1",
+            &SenderBinding::Dpop(JKT_A),
+            1,
+        )
+        .unwrap();
+        assert_eq!(r.refresh_token, rt.as_str());
         for p in [Profile::FAPI2, Profile::OFB, Profile::CDR] {
             assert_eq!(
                 check_rotation(&p, true),
@@ -308,8 +397,8 @@ mod tests {
             &Profile::CDR,
             &store,
             &rng,
-            grant(SenderBinding::Mtls([7; 32])),
-            3600,
+            cdr_grant(SenderBinding::Mtls([7; 32])),
+            30 * DAY,
             0,
         )
         .unwrap();
@@ -345,38 +434,139 @@ mod tests {
         );
     }
 
-    /// CDR: refresh tokens live at most one year; 0 means none.
+    /// CDR-HOK, OB-SENDER (F2-SENDER): a refresh token is bound by a kind
+    /// of sender constraint the profile allows: no DPoP-bound refresh token
+    /// where tokens are certificate-bound only.
     #[test]
-    fn lifetimes_expiry_and_revocation() {
+    fn cdr_hok_refresh_token_bound_by_an_allowed_kind() {
         let (store, rng) = (Store::new(), CounterRandom::new());
-        let g = grant(SenderBinding::Dpop(JKT_A));
         assert_eq!(
             issue(
                 &Profile::CDR,
                 &store,
                 &rng,
-                g.clone(),
-                crate::profile::ONE_YEAR + 1,
+                cdr_grant(SenderBinding::Dpop(JKT_A)),
+                30 * DAY,
+                0
+            )
+            .map(|_| ()),
+            Err(Error::SenderConstraintMissing)
+        );
+        assert_eq!(
+            issue(
+                &Profile::OBIE,
+                &store,
+                &rng,
+                grant(SenderBinding::Dpop(JKT_A)),
+                DAY,
+                0
+            )
+            .map(|_| ()),
+            Err(Error::SenderConstraintMissing)
+        );
+        assert!(
+            issue(
+                &Profile::FAPI2,
+                &store,
+                &rng,
+                grant(SenderBinding::Mtls([3; 32])),
+                DAY,
+                0
+            )
+            .is_ok()
+        );
+    }
+
+    /// CDR (requirements.md, specification details; sharpens
+    /// CDR-RT-NO-ROTATE): a refresh token lives more than 28 days, up to the
+    /// sharing duration, at most one year; a sharing duration of 0 or none
+    /// means no refresh token. The minimum was not checked before.
+    #[test]
+    fn cdr_refresh_token_lifetime_over_28_days_up_to_sharing_duration() {
+        let (store, rng) = (
+            FixedHandleStore::<RefreshGrant, 16>::new(),
+            CounterRandom::new(),
+        );
+        let b = SenderBinding::Mtls([7; 32]);
+        let cdr = Profile::CDR;
+        let cases = [
+            (0, Err(Error::LifetimeTooShort)),
+            (3600, Err(Error::LifetimeTooShort)),
+            (28 * DAY, Err(Error::LifetimeTooShort)),
+            (CDR_REFRESH_MIN_TTL, Ok(())),
+            (60 * DAY, Ok(())),
+            (SHARING_DURATION, Ok(())),
+            (SHARING_DURATION + 1, Err(Error::LifetimeTooLong)),
+            (ONE_YEAR + 1, Err(Error::LifetimeTooLong)),
+        ];
+        for (ttl, want) in cases {
+            let got = issue(&cdr, &store, &rng, cdr_grant(b), ttl, 0).map(|_| ());
+            assert_eq!(got, want, "ttl {ttl}");
+        }
+        let with = |d: Option<u64>| RefreshGrant {
+            sharing_duration: d,
+            ..cdr_grant(b)
+        };
+        // A sharing duration beyond a year: one year at most.
+        assert!(issue(&cdr, &store, &rng, with(Some(2 * ONE_YEAR)), ONE_YEAR, 0).is_ok());
+        assert_eq!(
+            issue(
+                &cdr,
+                &store,
+                &rng,
+                with(Some(2 * ONE_YEAR)),
+                ONE_YEAR + 1,
                 0
             )
             .map(|_| ()),
             Err(Error::LifetimeTooLong)
         );
+        // 0 or absent: once-off access, no refresh token at all.
+        for d in [Some(0), None] {
+            assert_eq!(allowed_lifetime(&cdr, &with(d)), None);
+            assert_eq!(
+                issue(&cdr, &store, &rng, with(d), CDR_REFRESH_MIN_TTL, 0).map(|_| ()),
+                Err(Error::LifetimeTooLong),
+                "{d:?}"
+            );
+        }
+        // A 7-day arrangement: the token lives exactly the arrangement.
+        let week = with(Some(7 * DAY));
         assert_eq!(
-            issue(&Profile::CDR, &store, &rng, g.clone(), 0, 0).map(|_| ()),
+            allowed_lifetime(&cdr, &week),
+            Some(Seconds::between(7 * DAY, 7 * DAY))
+        );
+        assert!(issue(&cdr, &store, &rng, week.clone(), 7 * DAY, 0).is_ok());
+        assert_eq!(
+            issue(&cdr, &store, &rng, week, 7 * DAY + 1, 0).map(|_| ()),
+            Err(Error::LifetimeTooLong)
+        );
+        // Other sets: any positive lifetime, no sharing duration needed.
+        assert_eq!(
+            allowed_lifetime(&Profile::FAPI2, &grant(b)),
+            Some(Seconds::between(1, u64::MAX))
+        );
+        assert_eq!(
+            issue(&Profile::FAPI2, &store, &rng, grant(b), 0, 0).map(|_| ()),
             Err(Error::LifetimeTooShort)
         );
-        let rt = issue(&Profile::CDR, &store, &rng, g, crate::profile::ONE_YEAR, 0).unwrap();
-        let b = SenderBinding::Dpop(JKT_A);
+    }
+
+    #[test]
+    fn expiry_and_revocation() {
+        let (store, rng) = (Store::new(), CounterRandom::new());
+        let b = SenderBinding::Mtls([7; 32]);
+        let rt = issue(
+            &Profile::CDR,
+            &store,
+            &rng,
+            cdr_grant(b),
+            SHARING_DURATION,
+            0,
+        )
+        .unwrap();
         assert_eq!(
-            redeem(
-                &store,
-                rt.as_str(),
-                "client-1",
-                &b,
-                crate::profile::ONE_YEAR
-            )
-            .map(|_| ()),
+            redeem(&store, rt.as_str(), "client-1", &b, SHARING_DURATION).map(|_| ()),
             Err(Error::TokenInactive)
         );
         let rt = issue(&Profile::FAPI2, &store, &rng, grant(b), 100, 0).unwrap();

@@ -126,6 +126,11 @@ struct RequestMembers<'a> {
 }
 
 /// The authorization parameters of a verified request object.
+///
+/// Only [`verify_request_object`] makes one (a private field keeps it so),
+/// so holding one proves the signature and claims were checked: this is
+/// what [`crate::authorize::AuthorizationParams::from_request_object`]
+/// takes where a profile requires signed requests (OB-REQOBJ).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct AuthorizationParams<'a> {
     /// `client_id` (the authenticated client).
@@ -161,6 +166,39 @@ pub struct AuthorizationParams<'a> {
     pub exp: u64,
     /// `nbf`.
     pub nbf: u64,
+    /// Made by [`verify_request_object`] only.
+    verified: Verified,
+}
+
+/// The mark of a request object whose signature and claims were checked.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct Verified;
+
+#[cfg(test)]
+impl<'a> AuthorizationParams<'a> {
+    /// Parameters as if verified, for the unit tests of the modules that
+    /// consume them.
+    pub(crate) fn verified_for_tests(client_id: &'a str) -> Self {
+        Self {
+            client_id,
+            redirect_uri: None,
+            response_type: None,
+            scope: None,
+            state: None,
+            code_challenge: None,
+            code_challenge_method: None,
+            dpop_jkt: None,
+            nonce: None,
+            openbanking_intent_id: None,
+            intent_essential: false,
+            cdr_arrangement_id: None,
+            sharing_duration: None,
+            jti: None,
+            exp: 0,
+            nbf: 0,
+            verified: Verified,
+        }
+    }
 }
 
 /// Verifies the request object `jwt` of `client_id`, whose keys are
@@ -251,6 +289,7 @@ where
         jti: m.jti,
         exp,
         nbf,
+        verified: Verified,
     })
 }
 

@@ -64,3 +64,37 @@ pub(crate) fn consent() -> ConsentRecord {
         .approve("user-42")
         .unwrap()
 }
+
+/// A verified request object carrying [`request`]'s parameters, with the
+/// consent in every form a profile reads it (intent claim, CDR arrangement,
+/// `consent:` scope) and a 90-day CDR sharing duration.
+pub(crate) fn request_object(client_id: &str) -> crate::request_object::AuthorizationParams<'_> {
+    let mut ro = crate::request_object::AuthorizationParams::verified_for_tests(client_id);
+    ro.response_type = Some("code");
+    ro.redirect_uri = Some("https://client.example/cb");
+    ro.scope = Some("accounts consent:urn:bank:aac:1");
+    ro.state = Some("af0ifjsldkj");
+    ro.code_challenge = Some(CHALLENGE);
+    ro.code_challenge_method = Some("S256");
+    ro.openbanking_intent_id = Some("urn:bank:aac:1");
+    ro.intent_essential = true;
+    ro.cdr_arrangement_id = Some("urn:bank:aac:1");
+    ro.sharing_duration = Some(SHARING_DURATION);
+    ro
+}
+
+/// The CDR sharing duration of [`request_object`]: 90 days.
+pub(crate) const SHARING_DURATION: u64 = 90 * 24 * 3600;
+
+/// [`request_object`]'s parameters, checked under `profile`.
+pub(crate) fn signed_params(profile: &Profile) -> AuthorizationParams {
+    AuthorizationParams::from_request_object(profile, &request_object("client-1")).unwrap()
+}
+
+/// The user's approval of [`signed_params`] under `profile`.
+pub(crate) fn signed_consent(profile: &Profile) -> ConsentRecord {
+    ConsentPrompt::new("Example Money", signed_params(profile))
+        .unwrap()
+        .approve("user-42")
+        .unwrap()
+}

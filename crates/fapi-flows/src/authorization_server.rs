@@ -12,7 +12,7 @@ use fapi_core::code::{self, CodeGrant};
 use fapi_core::dpop::{self, DpopConfig, DpopProof, DpopRequest};
 use fapi_core::jwk::Jwks;
 use fapi_core::mtls::{self, CertThumbprint, PresentedCertificate, TlsClientAuthSubject};
-use fapi_core::par;
+use fapi_core::par::{self, AuthorizationEndpointRequest};
 use fapi_core::pkce;
 pub use fapi_core::profile::SenderConstraint;
 use fapi_core::profile::{ClientAuthMethod, Profile};
@@ -348,14 +348,17 @@ impl AuthorizationServer {
         self.issue_token(&reg.client_id, &reg.client_id, scope, cnf, None)
     }
 
-    /// The PAR endpoint (F2-PAR): authenticates the client, verifies the
-    /// signed request object where the profile requires one, checks the
-    /// request and the consent it names, and returns the `request_uri`.
+    /// The PAR endpoint (F2-PAR): authenticates the client, verifies its
+    /// DPoP proof if it sent one (RFC 9449 §10.1: it binds the code) and
+    /// the signed request object (OB-REQOBJ: required where the profile
+    /// says so, which `par::push` enforces), checks the request and the
+    /// consent it names, and returns the `request_uri`.
     pub fn par(&self, cred: &Credentials, form: &ParForm) -> Result<String, Refusal> {
         let endpoint = self.par_endpoint();
         let reg = self.authenticate(cred, &endpoint)?;
+        let proof = self.verify_dpop(cred, &endpoint)?;
         let mut buf = vec![0u8; request_object::MAX_REQUEST_OBJECT_LEN];
-        let (req, consent_id) = match form.request.as_deref() {
+        let params = match form.request.as_deref() {
             Some(jwt) => {
                 let site = Site::RequestObject;
                 let jwks = Jwks::from_json(reg.jwks.as_bytes()).at(site)?;
@@ -370,34 +373,9 @@ impl AuthorizationServer {
                     &mut buf,
                 )
                 .at(site)?;
-                // OB-INTENT: the intent id is requested as an essential claim.
-                let consent = match self.profile.consent_claim {
-                    Some("openbanking_intent_id") if ro.intent_essential => {
-                        ro.openbanking_intent_id
-                    }
-                    Some("openbanking_intent_id") => None,
-                    Some("cdr_arrangement_id") => ro.cdr_arrangement_id,
-                    _ => ro.scope.and_then(consent_in_scope),
-                };
-                let req = AuthorizationRequest {
-                    client_id: ro.client_id,
-                    response_type: ro.response_type.unwrap_or(""),
-                    redirect_uri: ro.redirect_uri,
-                    scope: ro.scope.unwrap_or(""),
-                    state: ro.state,
-                    code_challenge: ro.code_challenge,
-                    code_challenge_method: ro.code_challenge_method,
-                    dpop_jkt: ro.dpop_jkt,
-                    consent_id: consent,
-                };
-                (req, consent)
-            }
-            None if self.profile.signed_request_required => {
-                // OB-REQOBJ: a signed request object is required.
-                return Err(Refusal {
-                    error: Error::MissingClaim,
-                    site: Site::RequestObject,
-                });
+                // OB-INTENT: the intent id, requested as an essential claim,
+                // or the profile's other consent form.
+                AuthorizationParams::from_request_object(&self.profile, &ro).at(Site::ParRequest)?
             }
             None => {
                 let req = AuthorizationRequest {
@@ -411,13 +389,18 @@ impl AuthorizationServer {
                     dpop_jkt: form.dpop_jkt.as_deref(),
                     consent_id: form.consent_id.as_deref(),
                 };
-                (req, form.consent_id.as_deref())
+                AuthorizationParams::from_request(&self.profile, &req).at(Site::ParRequest)?
             }
         };
         let site = Site::ParRequest;
-        let params = AuthorizationParams::from_request(&self.profile, &req).at(site)?;
+        // OB-REQOBJ: plain parameters go no further where signed requests
+        // are required (par::push refuses them too).
+        params.check_signed(&self.profile).at(site)?;
         // Unknown consents and consents of another client are refused.
-        let consent_id = consent_id.ok_or(Error::InvalidParameter).at(site)?;
+        let consent_id = params.consent_id();
+        if consent_id.is_empty() {
+            return Err(Error::InvalidParameter).at(site);
+        }
         let consent = self.directory.consent(consent_id).at(site)?;
         if consent.client_id != reg.client_id {
             return Err(Error::ClientMismatch).at(site);
@@ -425,12 +408,13 @@ impl AuthorizationServer {
         if consent.status != ConsentStatus::AwaitingAuthorisation {
             return Err(Error::InvalidParameter).at(site);
         }
-        // F2-PAR-TTL, OFB-PAR-TTL, CDR-PAR-TTL
+        // OB-REQOBJ; RFC 9449 §10.1; F2-PAR-TTL, OFB-PAR-TTL, CDR-PAR-TTL
         let uri = par::push(
             &self.profile,
             &self.par_store,
             &OsRandom,
             params,
+            proof.as_ref().map(|p| &p.jkt),
             self.lifetimes.par,
             self.now(),
         )
@@ -452,12 +436,16 @@ impl AuthorizationServer {
             client_id,
             ..AuthorizationRequest::default()
         };
+        let request = match request_uri {
+            Some(uri) => AuthorizationEndpointRequest::RequestUri(uri),
+            None => AuthorizationEndpointRequest::Query(&query),
+        };
+        // F2-PAR; OB-REQOBJ: no plain query where signed requests are required.
         let params = par::resolve(
             &self.profile,
             &self.par_store,
             client_id,
-            request_uri,
-            &query,
+            request,
             self.now(),
         )
         .at(site)?;
@@ -531,20 +519,18 @@ impl AuthorizationServer {
         let endpoint = self.token_endpoint();
         let reg = self.authenticate(cred, &endpoint)?;
         let proof = self.verify_dpop(cred, &endpoint)?;
-        // F2-CODE-ONCE, CDR-CODE-ONCE, F2-PKCE
+        // F2-CODE-ONCE, CDR-CODE-ONCE, F2-PKCE, and RFC 9449 §10: the code's
+        // DPoP key (dpop_jkt or the PAR request's proof) is the proof's.
         let grant = code::redeem(
             &self.codes,
             code,
             &reg.client_id,
             redirect_uri,
+            proof.as_ref().map(|p| &p.jkt),
             self.now(),
             |challenge| pkce::verify(code_verifier, challenge),
         )
         .at(site)?;
-        // RFC 9449 §10: the code is bound to the PAR request's DPoP key.
-        let jkt = grant.dpop_jkt().map(|t| t.to_b64());
-        dpop::check_code_binding(proof.as_ref(), jkt.as_ref().map(|j| j.as_str()))
-            .at(Site::DpopProof)?;
         let cnf = self.confirmation(cred, proof.as_ref())?;
         let consent = self
             .profile
@@ -561,11 +547,4 @@ fn presented(cert: Option<&Certificate>) -> PresentedCertificate<'_> {
         subject_dn: Some(&c.subject_dn),
         ..PresentedCertificate::default()
     })
-}
-
-/// The consent id carried in the scope as `consent:<id>` (Open Finance
-/// Brasil).
-#[must_use]
-pub fn consent_in_scope(scope: &str) -> Option<&str> {
-    scope.split(' ').find_map(|s| s.strip_prefix("consent:"))
 }

@@ -212,8 +212,10 @@ pub fn push(
         client.start(action, flow.scope(), consent_id),
         Site::ParRequest,
     )?;
+    // RFC 9449 §10.1: under DPoP the PAR request carries a proof as well as
+    // `dpop_jkt`; both bind the code to the client's DPoP key.
     let cred = local(
-        client.credentials(&world.server.par_endpoint(), false),
+        client.credentials(&world.server.par_endpoint(), uses_dpop(client)),
         Site::ClientAuthentication,
     )?;
     let uri = world.server.par(&cred, &form)?;
@@ -443,7 +445,7 @@ pub fn run_flow(world: &World, flow: Flow) -> Result<FlowReport, FlowFailure> {
     )?;
 
     // 5. The APIs.
-    let captured = match flow {
+    let (captured, payment_id) = match flow {
         Flow::AccountInformation => {
             let req = run.step(
                 "accounts API called",
@@ -451,7 +453,7 @@ pub fn run_flow(world: &World, flow: Flow) -> Result<FlowReport, FlowFailure> {
                 resource_request(client, rs, "GET", "/accounts", &token, b""),
             )?;
             let _ = run.step("accounts API answered", &["F2-SENDER"], rs.accounts(&req))?;
-            req
+            (req, None)
         }
         Flow::Payment => {
             let req = resource_request(client, rs, "POST", "/funds-confirmations", &token, b"{}");
@@ -479,7 +481,7 @@ pub fn run_flow(world: &World, flow: Flow) -> Result<FlowReport, FlowFailure> {
                 &["F2-SENDER"],
                 rs.payment_status(&req, &id),
             )?;
-            req
+            (req, Some(id))
         }
     };
     let api_path = captured.path.clone();
@@ -589,6 +591,78 @@ pub fn run_flow(world: &World, flow: Flow) -> Result<FlowReport, FlowFailure> {
             (Error::WrongAudience, OAuthError::InvalidClient),
             replayed,
         );
+    }
+    // CDR-CODE-FLOW, BG-CODE-FLOW: the client's own client credentials
+    // token (no user, no consent, but the resource's scope) at the user's
+    // resources.
+    let cc = run.step(
+        "client credentials token for the user-data attacks",
+        &["CDR-CODE-FLOW", "BG-CODE-FLOW"],
+        token_credentials(world, client)
+            .and_then(|c| server.token_client_credentials(&c, flow.scope())),
+    )?;
+    match payment_id.as_deref() {
+        None => run.attack(
+            "client-credentials-token-reads-accounts",
+            "A1",
+            (Error::InsufficientScope, OAuthError::InsufficientScope),
+            resource_request(client, rs, "GET", "/accounts", &cc, b"")
+                .and_then(|r| rs.accounts(&r)),
+        ),
+        Some(id) => {
+            let path = format!("/domestic-payments/{id}");
+            run.attack(
+                "client-credentials-token-reads-payment",
+                "A1",
+                (Error::InsufficientScope, OAuthError::InsufficientScope),
+                resource_request(client, rs, "GET", &path, &cc, b"")
+                    .and_then(|r| rs.payment_status(&r, id)),
+            );
+            run.attack(
+                "client-credentials-token-confirms-funds",
+                "A1",
+                (Error::InsufficientScope, OAuthError::InsufficientScope),
+                resource_request(client, rs, "POST", "/funds-confirmations", &cc, b"{}")
+                    .and_then(|r| rs.funds_confirmation(&r)),
+            );
+        }
+    }
+    // OB-REQOBJ: where the profile requires signed requests, the same
+    // request as plain form parameters at the PAR endpoint, and (where PAR
+    // is optional) as a plain query at the authorization endpoint.
+    if p.signed_request_required {
+        let unsigned = local(
+            UserAction::new("You will now be taken to your bank to approve access."),
+            Site::ParRequest,
+        )
+        .and_then(|action| {
+            local(
+                client.start(action, flow.scope(), &consent),
+                Site::ParRequest,
+            )
+        })
+        .and_then(|(mut form, _, _)| {
+            form.request = None;
+            let cred = local(
+                client.credentials(&server.par_endpoint(), false),
+                Site::ClientAuthentication,
+            )?;
+            server.par(&cred, &form)
+        });
+        run.attack(
+            "unsigned-pushed-authorization-request",
+            "A1",
+            (Error::SignedRequestRequired, OAuthError::InvalidRequest),
+            unsigned,
+        );
+        if !p.par_required {
+            run.attack(
+                "unsigned-authorization-request",
+                "A1",
+                (Error::SignedRequestRequired, OAuthError::InvalidRequest),
+                server.authorize(&client.client_id, None),
+            );
+        }
     }
     // F2-PAR: an authorization request that did not come through PAR.
     if p.par_required {

@@ -15,7 +15,9 @@ use fapi_core::token::{self, Expectations, Presented};
 use fapi_core::{Error, PublicKey, Random, Site, SystemClock};
 use fapi_rustcrypto::RUSTCRYPTO;
 
-use crate::authorization_server::{JTIS, consent_in_scope};
+use fapi_core::authorize::consent_in_scope;
+
+use crate::authorization_server::JTIS;
 use crate::directory::{Consent, ConsentKind, ConsentStatus, Directory};
 use crate::keys::OsRandom;
 use crate::refusal::{At, Refusal};
@@ -247,8 +249,16 @@ impl ResourceServer {
 
     /// The consent behind a user token, authorised by that user for that
     /// client and of `kind`.
+    ///
+    /// CDR-CODE-FLOW, BG-CODE-FLOW (and every profile): account and payment
+    /// resources are a user's, reached only under a consent that user
+    /// approved. A token without a consent (a client credentials token:
+    /// no user, no consent) is [`Error::InsufficientScope`], whatever its
+    /// scope; so is a consent of another kind or client; a consent another
+    /// user (or no user) approved is [`Error::WrongSubject`].
     fn user_consent(&self, who: &Authorized, kind: ConsentKind) -> Result<Consent, Refusal> {
         let site = Site::ResourceRequest;
+        // CDR-CODE-FLOW, BG-CODE-FLOW: no consent, no user data.
         let id = who
             .consent_id
             .as_deref()
@@ -265,14 +275,15 @@ impl ResourceServer {
     }
 
     /// `GET /accounts`: the user's accounts, under an authorised
-    /// account-access consent.
+    /// account-access consent (CDR-CODE-FLOW, BG-CODE-FLOW: never with a
+    /// token that carries none).
     pub fn accounts(&self, req: &ResourceRequest) -> Result<String, Refusal> {
         let who = self.verify(req, "accounts")?;
-        if who.consent_id.is_some() {
-            let c = self.user_consent(&who, ConsentKind::AccountAccess)?;
-            if c.status != ConsentStatus::Authorised {
-                return Err(Error::TokenInactive).at(Site::ResourceRequest);
-            }
+        // CDR-CODE-FLOW, BG-CODE-FLOW: the consent is required, not skipped
+        // when the token has none.
+        let c = self.user_consent(&who, ConsentKind::AccountAccess)?;
+        if c.status != ConsentStatus::Authorised {
+            return Err(Error::TokenInactive).at(Site::ResourceRequest);
         }
         Ok(format!(
             r#"{{"Data":{{"Account":[{{"AccountId":"22289","Owner":"{}"}}]}}}}"#,
@@ -320,9 +331,13 @@ impl ResourceServer {
         Ok(id)
     }
 
-    /// `GET /domestic-payments/{id}`: the payment's status, for its client.
+    /// `GET /domestic-payments/{id}`: the payment's status, for its client,
+    /// under the payment consent the order was made under (CDR-CODE-FLOW,
+    /// BG-CODE-FLOW: not with a token that carries no user consent).
     pub fn payment_status(&self, req: &ResourceRequest, id: &str) -> Result<&'static str, Refusal> {
         let who = self.verify(req, "payments")?;
+        // CDR-CODE-FLOW, BG-CODE-FLOW
+        let _ = self.user_consent(&who, ConsentKind::PaymentOrder)?;
         let site = Site::ResourceRequest;
         let mut map = self
             .payments
@@ -332,6 +347,10 @@ impl ResourceServer {
         let order = map.get_mut(id).ok_or(Error::InvalidParameter).at(site)?;
         if order.client_id != who.client_id {
             return Err(Error::ClientMismatch).at(site);
+        }
+        // The order of another consent (another user's payment).
+        if who.consent_id.as_deref() != Some(order.consent_id.as_str()) {
+            return Err(Error::InsufficientScope).at(site);
         }
         let status = order.status;
         order.status = "AcceptedSettlementCompleted";

@@ -4,9 +4,10 @@
 
 use std::sync::OnceLock;
 
+use fapi_core::authorize::UserAction;
 use fapi_core::profile::Profile;
 use fapi_core::{Alg, Error, OAuthError, Signer, Site};
-use fapi_flows::flows::{obtain_code, redeem, resource_request};
+use fapi_flows::flows::{create_consent, obtain_code, redeem, resource_request, token_credentials};
 use fapi_flows::keys::RsaKeys;
 use fapi_flows::{Flow, FlowReport, Refusal, World, run_flow};
 
@@ -162,6 +163,56 @@ fn both_flows_inner(profile: Profile) -> Vec<FlowReport> {
         } else {
             assert!(report.attack("client-assertion-wrong-audience").is_none());
         }
+        // CDR-CODE-FLOW, BG-CODE-FLOW: a client credentials token reads no
+        // user data, under every profile.
+        match flow {
+            Flow::AccountInformation => refused(
+                &report,
+                "client-credentials-token-reads-accounts",
+                Error::InsufficientScope,
+                Site::ResourceRequest,
+                OAuthError::InsufficientScope,
+            ),
+            Flow::Payment => {
+                for attack in [
+                    "client-credentials-token-reads-payment",
+                    "client-credentials-token-confirms-funds",
+                ] {
+                    refused(
+                        &report,
+                        attack,
+                        Error::InsufficientScope,
+                        Site::ResourceRequest,
+                        OAuthError::InsufficientScope,
+                    );
+                }
+            }
+        }
+        if profile.signed_request_required {
+            // OB-REQOBJ: unsigned authorization parameters are refused.
+            refused(
+                &report,
+                "unsigned-pushed-authorization-request",
+                Error::SignedRequestRequired,
+                Site::ParRequest,
+                OAuthError::InvalidRequest,
+            );
+            if !profile.par_required {
+                refused(
+                    &report,
+                    "unsigned-authorization-request",
+                    Error::SignedRequestRequired,
+                    Site::AuthorizationRequest,
+                    OAuthError::InvalidRequest,
+                );
+            }
+        } else {
+            assert!(
+                report
+                    .attack("unsigned-pushed-authorization-request")
+                    .is_none()
+            );
+        }
         if profile.par_required {
             // F2-PAR, OFB-PAR, CDR-PAR
             refused(
@@ -241,6 +292,134 @@ fn cdr_both_flows_cdr_hok_cdr_par_cdr_code_once() {
 #[test]
 fn berlin_both_flows_bg_mtls_bg_signed_req_bg_pkce() {
     let _ = both_flows(Profile::BERLIN);
+}
+
+/// CDR-CODE-FLOW, BG-CODE-FLOW: under every profile, a client credentials
+/// token (no user, no consent) with the `accounts` or `payments` scope reads
+/// neither the accounts, nor a payment's status, nor confirms funds, nor
+/// submits a payment; the user's own token still does.
+#[test]
+fn cdr_code_flow_bg_code_flow_client_credentials_token_reads_no_user_data() {
+    big_stack(|| {
+        for profile in Profile::ALL {
+            client_credentials_reads_no_user_data(*profile);
+        }
+    });
+}
+
+fn client_credentials_reads_no_user_data(profile: Profile) {
+    let world = World::new(profile, rsa()).unwrap();
+    let (client, rs) = (&world.client, &world.resource);
+    let no_user = Refusal {
+        error: Error::InsufficientScope,
+        site: Site::ResourceRequest,
+    };
+    let cc = |scope: &str| {
+        world
+            .server
+            .token_client_credentials(&token_credentials(&world, client).unwrap(), scope)
+            .unwrap()
+    };
+    // Accounts: the client credentials token is refused, the user's is not.
+    let accounts = cc("accounts");
+    let req = resource_request(client, rs, "GET", "/accounts", &accounts, b"").unwrap();
+    assert_eq!(rs.accounts(&req), Err(no_user), "{}", profile.name);
+    assert_eq!(no_user.oauth_error(), OAuthError::InsufficientScope);
+    let (code, pair) = obtain_code(&world, client, Flow::AccountInformation, "alice").unwrap();
+    let user = redeem(&world, client, &code, pair.verifier()).unwrap();
+    let req = resource_request(client, rs, "GET", "/accounts", &user, b"").unwrap();
+    assert!(rs.accounts(&req).is_ok(), "{}", profile.name);
+
+    // Payments: a real payment made with the user's token, then the client
+    // credentials token at each payment resource.
+    let (code, pair) = obtain_code(&world, client, Flow::Payment, "alice").unwrap();
+    let user = redeem(&world, client, &code, pair.verifier()).unwrap();
+    let order = br#"{"Data":{"Initiation":{"InstructedAmount":"12.50"}}}"#;
+    let req = resource_request(client, rs, "POST", "/domestic-payments", &user, order).unwrap();
+    let id = rs.submit_payment(&req).unwrap();
+    let payments = cc("payments");
+    let path = format!("/domestic-payments/{id}");
+    let req = resource_request(client, rs, "GET", &path, &payments, b"").unwrap();
+    assert_eq!(
+        rs.payment_status(&req, &id),
+        Err(no_user),
+        "{}",
+        profile.name
+    );
+    let req =
+        resource_request(client, rs, "POST", "/funds-confirmations", &payments, b"{}").unwrap();
+    assert_eq!(
+        rs.funds_confirmation(&req),
+        Err(no_user),
+        "{}",
+        profile.name
+    );
+    let req = resource_request(client, rs, "POST", "/domestic-payments", &payments, order).unwrap();
+    assert_eq!(rs.submit_payment(&req), Err(no_user), "{}", profile.name);
+    let req = resource_request(client, rs, "GET", &path, &user, b"").unwrap();
+    assert!(rs.payment_status(&req, &id).is_ok(), "{}", profile.name);
+}
+
+/// RFC 9449 §10.1: a DPoP proof sent to the PAR endpoint (without
+/// `dpop_jkt`) binds the code to its key; the token endpoint refuses the
+/// code with a proof of another key, or with none.
+#[test]
+fn rfc9449_s10_1_par_dpop_proof_binds_the_code() {
+    big_stack(|| {
+        for profile in [Profile::FAPI2, Profile::FAPI2_PLUS] {
+            par_dpop_proof_binds_the_code(profile);
+        }
+    });
+}
+
+fn par_dpop_proof_binds_the_code(profile: Profile) {
+    let world = World::new(profile, rsa()).unwrap();
+    let (client, server) = (&world.client, &world.server);
+    let code_for = || {
+        let consent = create_consent(&world, client, Flow::AccountInformation).unwrap();
+        let action = UserAction::new("You will now be taken to your bank.").unwrap();
+        let (mut form, pair, state) = client.start(action, "accounts", &consent).unwrap();
+        form.dpop_jkt = None;
+        let cred = client.credentials(&server.par_endpoint(), true).unwrap();
+        assert!(cred.dpop.is_some());
+        let uri = server.par(&cred, &form).unwrap();
+        let prompt = server.authorize(&client.client_id, Some(&uri)).unwrap();
+        let redirect = server.approve(prompt, "alice", None).unwrap();
+        let code = client.code_from(&redirect, &state).unwrap().to_owned();
+        (code, pair)
+    };
+    // A proof of the attacker's key at the token endpoint.
+    let (code, pair) = code_for();
+    let mut cred = token_credentials(&world, client).unwrap();
+    cred.dpop = world
+        .attacker
+        .dpop_proof("POST", &server.token_endpoint(), None)
+        .unwrap();
+    let err = server
+        .token_code(&cred, &code, &client.redirect_uri, pair.verifier())
+        .unwrap_err();
+    assert_eq!(
+        err,
+        Refusal {
+            error: Error::DpopKeyMismatch,
+            site: Site::TokenRequest
+        },
+        "{}",
+        profile.name
+    );
+    assert_eq!(err.oauth_error(), OAuthError::InvalidGrant);
+    // No proof at all.
+    let (code, pair) = code_for();
+    let mut cred = token_credentials(&world, client).unwrap();
+    cred.dpop = None;
+    let err = server
+        .token_code(&cred, &code, &client.redirect_uri, pair.verifier())
+        .unwrap_err();
+    assert_eq!(err.error, Error::DpopMissing, "{}", profile.name);
+    assert_eq!(err.oauth_error(), OAuthError::InvalidDpopProof);
+    // The client's own key: a token.
+    let (code, pair) = code_for();
+    assert!(redeem(&world, client, &code, pair.verifier()).is_ok());
 }
 
 /// F2-CODE-ONCE, CDR-CODE-ONCE: two threads redeem the same code through
