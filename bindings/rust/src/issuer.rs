@@ -26,7 +26,7 @@ use fapi_core::dpop::{self, DpopConfig, DpopProof, DpopRequest, NonceIssuer, Non
 use fapi_core::introspection::{self, TokenInfo, TokenKind};
 use fapi_core::jwk::Jwks;
 use fapi_core::mtls::{self, CertThumbprint, PresentedCertificate, TlsClientAuthSubject};
-use fapi_core::par;
+use fapi_core::par::{self, AuthorizationEndpointRequest};
 use fapi_core::pkce;
 use fapi_core::profile::{ClientAuthMethod, Profile};
 use fapi_core::refresh::{self, RefreshGrant, SenderBinding};
@@ -377,18 +377,16 @@ pub struct Lifetimes {
 impl Lifetimes {
     /// Lifetimes inside `profile`'s ranges: access tokens 300 s, codes
     /// 60 s, request URIs 60 s, refresh tokens 90 days, each clamped to
-    /// the profile's range.
+    /// the profile's range (a refresh token never outlives the user's
+    /// sharing duration where the profile says so: [`refresh::issue`]).
     #[must_use]
     pub fn for_profile(profile: &Profile) -> Self {
         let clamp = |v: u64, r: fapi_core::profile::Seconds| v.clamp(r.min.max(1), r.max);
-        let refresh = 90 * 24 * 3600;
         Self {
             access_token: clamp(300, profile.access_token_ttl),
             code: clamp(60, profile.code_ttl),
             request_uri: clamp(60, profile.par_ttl),
-            refresh_token: profile
-                .refresh_token_max_ttl
-                .map_or(refresh, |max| refresh.min(max)),
+            refresh_token: clamp(90 * 24 * 3600, profile.refresh_token_ttl),
         }
     }
 }
@@ -500,12 +498,9 @@ impl IssuerBuilder {
         Profile::check_ttl(self.profile.code_ttl, l.code).at(site)?;
         // F2-PAR-TTL / OFB-PAR-TTL / CDR-PAR-TTL
         Profile::check_ttl(self.profile.par_ttl, l.request_uri).at(Site::ParRequest)?;
-        if self
-            .profile
-            .refresh_token_max_ttl
-            .is_some_and(|max| l.refresh_token > max)
-        {
-            return Err(Error::at(CoreError::LifetimeTooLong, site));
+        // CDR: refresh tokens live more than 28 days, at most a year.
+        if l.refresh_token > 0 {
+            Profile::check_ttl(self.profile.refresh_token_ttl, l.refresh_token).at(site)?;
         }
         // F2-RT-NO-ROTATE: this issuer never rotates.
         refresh::check_rotation(&self.profile, false).at(site)?;
@@ -858,10 +853,13 @@ impl Issuer {
     /// checked against the profile (F2-FLOWS, F2-PKCE, F2-TLS-RESP; a
     /// signed request object verified with the client's keys, and required
     /// where the profile requires one: OB-REQOBJ) and stored under a fresh
-    /// `request_uri` (F2-PAR-TTL).
+    /// `request_uri` (F2-PAR-TTL). `dpop` is the PAR request's verified
+    /// DPoP proof, if it had one: it binds the code to its key (RFC 9449
+    /// §10.1).
     pub async fn push(
         &self,
         client: &AuthenticatedClient,
+        dpop: Option<&VerifiedDpop>,
         request: &PushRequest,
     ) -> Result<Pushed, Error> {
         let site = Site::ParRequest;
@@ -882,33 +880,7 @@ impl Issuer {
                     &mut buf,
                 )
                 .at(Site::RequestObject)?;
-                let consent = match self.profile.consent_claim {
-                    Some("openbanking_intent_id") if ro.intent_essential => {
-                        ro.openbanking_intent_id
-                    }
-                    Some("cdr_arrangement_id") => ro.cdr_arrangement_id,
-                    _ => None,
-                };
-                let consent = consent.or(request.consent_id.as_deref());
-                AuthorizationParams::from_request(
-                    &self.profile,
-                    &AuthorizationRequest {
-                        client_id: ro.client_id,
-                        response_type: ro.response_type.unwrap_or(""),
-                        redirect_uri: ro.redirect_uri,
-                        scope: ro.scope.unwrap_or(""),
-                        state: ro.state,
-                        code_challenge: ro.code_challenge,
-                        code_challenge_method: ro.code_challenge_method,
-                        dpop_jkt: ro.dpop_jkt,
-                        consent_id: consent,
-                    },
-                )
-                .at(site)?
-            }
-            // OB-REQOBJ: the profile requires a signed request object.
-            None if self.profile.signed_request_required => {
-                return Err(Error::at(CoreError::MissingClaim, Site::RequestObject));
+                AuthorizationParams::from_request_object(&self.profile, &ro).at(site)?
             }
             None => AuthorizationParams::from_request(
                 &self.profile,
@@ -936,6 +908,7 @@ impl Issuer {
             &deferred,
             &self.rng,
             req,
+            dpop.map(|d| &d.proof.jkt),
             self.lifetimes.request_uri,
             self.now(),
         )
@@ -963,6 +936,7 @@ impl Issuer {
             client_id,
             ..AuthorizationRequest::default()
         };
+        let query = AuthorizationEndpointRequest::Query(&query);
         let params = match request_uri {
             Some(uri) => {
                 // The core reads the request (refusing another client's
@@ -971,9 +945,14 @@ impl Issuer {
                 let key = handle_key(uri.as_bytes());
                 let found = self.requests.get(&key, now).await;
                 let preloaded = Preloaded::new(key, found);
-                let params =
-                    par::resolve(&self.profile, &preloaded, client_id, Some(uri), &query, now)
-                        .at(site)?;
+                let params = par::resolve(
+                    &self.profile,
+                    &preloaded,
+                    client_id,
+                    AuthorizationEndpointRequest::RequestUri(uri),
+                    now,
+                )
+                .at(site)?;
                 let _ = self.requests.take(&key, now).await.map_err(|e| {
                     let e = if e == CoreError::TokenInactive {
                         CoreError::RequestUriInvalid
@@ -988,7 +967,7 @@ impl Issuer {
                 // F2-PAR / OFB-PAR / CDR-PAR
                 let empty: Preloaded<AuthorizationParams> =
                     Preloaded::new([0; 32], Err(CoreError::TokenInactive));
-                par::resolve(&self.profile, &empty, client_id, None, &query, now).at(site)?
+                par::resolve(&self.profile, &empty, client_id, query, now).at(site)?
             }
         };
         ConsentPrompt::new(&reg.name, params).at(site)
@@ -1058,14 +1037,15 @@ impl Issuer {
             code,
             &client.client_id,
             redirect_uri,
+            // RFC 9449 §10: the core checks the code's DPoP key.
+            dpop.map(|d| &d.proof.jkt),
             now,
             |challenge| pkce::verify(code_verifier, challenge),
         )
-        .at(site)?;
-        // RFC 9449 §10: a code bound to a DPoP key needs a proof of it.
-        let jkt = grant.dpop_jkt().map(|t| t.to_b64());
-        dpop::check_code_binding(dpop.map(|d| &d.proof), jkt.as_ref().map(|j| j.as_str()))
-            .at(Site::DpopProof)?;
+        .map_err(|e| match e {
+            CoreError::DpopMissing | CoreError::DpopKeyMismatch => Error::at(e, Site::DpopProof),
+            e => Error::at(e, site),
+        })?;
         if let (Some(d), Confirmation::Jkt(t)) = (dpop, binding.0)
             && d.proof.jkt != t
         {
@@ -1079,18 +1059,14 @@ impl Issuer {
             token = token.consent_id(c);
         }
         let mut response = self.issue_access_token(token).await?;
-        if self.lifetimes.refresh_token > 0 {
-            let record = RefreshGrant::from_code(&grant, binding.sender()).at(site)?;
+        let record = RefreshGrant::from_code(&grant, binding.sender()).at(site)?;
+        // CDR: no refresh token without a sharing duration; never longer.
+        let range = refresh::allowed_lifetime(&self.profile, &record);
+        if let Some(range) = range.filter(|_| self.lifetimes.refresh_token > 0) {
+            let ttl = self.lifetimes.refresh_token.clamp(range.min, range.max);
             let deferred = DeferredInsert::default();
-            let rt = refresh::issue(
-                &self.profile,
-                &deferred,
-                &self.rng,
-                record,
-                self.lifetimes.refresh_token,
-                now,
-            )
-            .at(site)?;
+            let rt =
+                refresh::issue(&self.profile, &deferred, &self.rng, record, ttl, now).at(site)?;
             deferred.commit(&*self.refresh).await.at(site)?;
             response.refresh_token = Some(rt.as_str().to_owned());
         }

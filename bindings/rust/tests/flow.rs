@@ -77,7 +77,7 @@ async fn f2_code_flow_end_to_end() {
     assert_eq!(again.core(), Error::Replay);
     assert_eq!(again.oauth_error().as_str(), "invalid_client");
     let pushed = issuer
-        .push(&authed, &PushRequest::from_form(par.body()).unwrap())
+        .push(&authed, None, &PushRequest::from_form(par.body()).unwrap())
         .await
         .unwrap();
     assert_eq!(pushed.expires_in, 60);
@@ -221,7 +221,7 @@ async fn code_bound_to_dpop_key() {
         .await
         .unwrap();
     let pushed = issuer
-        .push(&authed, &PushRequest::from_form(par.body()).unwrap())
+        .push(&authed, None, &PushRequest::from_form(par.body()).unwrap())
         .await
         .unwrap();
     let prompt = issuer
