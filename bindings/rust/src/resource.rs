@@ -425,7 +425,12 @@ impl ResourceServer {
         headers: &HeaderMap,
         client_cert: Option<&[u8]>,
     ) -> Result<VerifiedClaims, ResourceError> {
-        let bad = |e: CoreError| self.refuse(e, Site::ResourceRequest, self.scheme);
+        // RFC 6750 §3.1: a malformed request is invalid_request (400).
+        let bad = |e: CoreError| {
+            let mut r = self.refuse(e, Site::ResourceRequest, self.scheme);
+            r.oauth = Some(OAuthError::InvalidRequest);
+            r
+        };
         let authorization = single(headers, header::AUTHORIZATION.as_str()).map_err(bad)?;
         let Some(authorization) = authorization else {
             // RFC 6750 §3.1: no credentials, no error code.
@@ -446,7 +451,7 @@ impl ResourceServer {
             return Err(bad(CoreError::InvalidParameter));
         };
         if token.is_empty() || token.contains(' ') {
-            return Err(self.refuse(CoreError::Malformed, Site::ResourceRequest, scheme));
+            return Err(bad(CoreError::Malformed));
         }
         let proof = single(headers, "dpop").map_err(bad)?;
         let full_uri;

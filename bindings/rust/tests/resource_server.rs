@@ -234,3 +234,130 @@ async fn missing_scope_is_forbidden() {
     assert_eq!(r.status(), StatusCode::FORBIDDEN);
     assert!(challenge(&r).starts_with(r#"DPoP error="insufficient_scope""#));
 }
+
+/// Malformed requests: two Authorization headers, an unknown scheme, a
+/// token with spaces, two DPoP headers, a DPoP scheme without a proof, a
+/// token that is not a JWS, and a token of another issuer's key.
+#[tokio::test]
+async fn malformed_requests_are_refused_with_typed_errors() {
+    let w = world();
+    let rs = rs(&w, false);
+    let token = token_for(&w, &w.client).await;
+    let proof = w.client.dpop_proof("GET", ACCOUNTS, Some(&token)).unwrap();
+    let base = || Request::get(ACCOUNTS);
+    let cases: Vec<(Request<String>, u16, &str)> = vec![
+        (
+            base()
+                .header("authorization", format!("DPoP {token}"))
+                .header("authorization", format!("DPoP {token}"))
+                .header("dpop", &proof)
+                .body(String::new())
+                .unwrap(),
+            400,
+            "invalid_request",
+        ),
+        (
+            base()
+                .header("authorization", format!("Basic {token}"))
+                .body(String::new())
+                .unwrap(),
+            400,
+            "invalid_request",
+        ),
+        (
+            base()
+                .header("authorization", "DPoP a b")
+                .header("dpop", &proof)
+                .body(String::new())
+                .unwrap(),
+            400,
+            "invalid_request",
+        ),
+        (
+            base()
+                .header("authorization", format!("DPoP {token}"))
+                .header("dpop", &proof)
+                .header("dpop", &proof)
+                .body(String::new())
+                .unwrap(),
+            400,
+            "invalid_request",
+        ),
+        (
+            base()
+                .header("authorization", format!("DPoP {token}"))
+                .body(String::new())
+                .unwrap(),
+            401,
+            "invalid_dpop_proof",
+        ),
+        (
+            base()
+                .header("authorization", "DPoP not-a-jws")
+                .header(
+                    "dpop",
+                    w.client
+                        .dpop_proof("GET", ACCOUNTS, Some("not-a-jws"))
+                        .unwrap(),
+                )
+                .body(String::new())
+                .unwrap(),
+            401,
+            "invalid_token",
+        ),
+    ];
+    for (i, (req, status, error)) in cases.into_iter().enumerate() {
+        let r = send(&rs, req).await;
+        assert_eq!(r.status().as_u16(), status, "case {i}: {}", challenge(&r));
+        assert!(
+            challenge(&r).contains(&format!("error=\"{error}\"")),
+            "case {i}: {}",
+            challenge(&r)
+        );
+    }
+    // A token signed by a key the issuer never published.
+    let rogue = Issuer::builder(
+        Profile::FAPI2,
+        AS,
+        KeySet::new(SigningKey::generate(Alg::Es256).unwrap()),
+    )
+    .audience(API)
+    .build()
+    .unwrap();
+    let forged = token_for(
+        &World {
+            issuer: rogue,
+            client: client("fintech-1"),
+            other: client("fintech-2"),
+        },
+        &w.client,
+    )
+    .await;
+    let r = send(
+        &rs,
+        w.client.resource_request("GET", ACCOUNTS, &forged).unwrap(),
+    )
+    .await;
+    assert_eq!(r.status(), StatusCode::UNAUTHORIZED);
+    assert!(
+        challenge(&r).contains(r#"error="invalid_token""#),
+        "{}",
+        challenge(&r)
+    );
+}
+
+#[test]
+fn push_form_with_a_repeated_parameter_is_refused() {
+    use fapi::issuer::PushRequest;
+    let ok = PushRequest::from_form("response_type=code&scope=a+b&state=%2F").unwrap();
+    assert_eq!(ok.scope, "a b");
+    assert_eq!(ok.state.as_deref(), Some("/"));
+    assert_eq!(
+        PushRequest::from_form("scope=a&scope=b"),
+        Err(fapi_core::Error::InvalidParameter)
+    );
+    assert_eq!(
+        PushRequest::from_form("scope=%FF"),
+        Err(fapi_core::Error::InvalidParameter)
+    );
+}
