@@ -361,3 +361,19 @@ fn push_form_with_a_repeated_parameter_is_refused() {
         Err(fapi_core::Error::InvalidParameter)
     );
 }
+
+/// The claims extractor on a route the layer does not guard answers 500:
+/// a configuration fault never lets a request through unverified.
+#[tokio::test]
+async fn extractor_without_the_layer_never_passes() {
+    use fapi::resource::VerifiedClaims;
+    async fn handler(c: VerifiedClaims) -> String {
+        c.subject
+    }
+    let app = axum::Router::new().route("/accounts", axum::routing::get(handler));
+    let r = app
+        .oneshot(Request::get(ACCOUNTS).body(Body::empty()).unwrap())
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::INTERNAL_SERVER_ERROR);
+}
