@@ -377,3 +377,69 @@ async fn extractor_without_the_layer_never_passes() {
         .unwrap();
     assert_eq!(r.status(), StatusCode::INTERNAL_SERVER_ERROR);
 }
+
+/// CDR-HOK, OB-SENDER, F2-SENDER: under the CDR a token is bound to the
+/// client certificate; it passes with that certificate and is refused
+/// without it or with another (RFC 6750 §3 `Bearer` challenge), and a
+/// DPoP binding cannot be issued at all.
+#[tokio::test]
+async fn cdr_hok_certificate_bound_token() {
+    let cert: &[u8] = include_bytes!("../../../crates/fapi-core/testdata/client-cert.der");
+    let keys = KeySet::new(SigningKey::generate(Alg::Es256).unwrap());
+    let issuer = Issuer::builder(Profile::CDR, AS, keys)
+        .audience(API)
+        .build()
+        .unwrap();
+    let t = AccessToken::new(
+        "alice",
+        "fintech-1",
+        fapi::issuer::Binding::certificate(cert),
+    )
+    .scope("accounts");
+    let token = issuer.issue_access_token(t).await.unwrap();
+    assert_eq!(token.token_type, "Bearer");
+    let jwks = issuer.jwks_json().unwrap();
+    let rs = ResourceServer::builder(
+        Profile::CDR,
+        AS,
+        API,
+        IssuerKeys::from_jwks_json(&jwks).unwrap(),
+    )
+    .build()
+    .unwrap();
+    let mut headers = http::HeaderMap::new();
+    let _ = headers.insert(
+        "authorization",
+        format!("Bearer {}", token.access_token).parse().unwrap(),
+    );
+    let claims = rs
+        .verify_request("GET", "/accounts", &headers, Some(cert))
+        .await
+        .unwrap();
+    assert!(claims.cnf_x5t_s256.is_some());
+    for presented in [None, Some(&b"another certificate"[..])] {
+        let e = rs
+            .verify_request("GET", "/accounts", &headers, presented)
+            .await
+            .unwrap_err();
+        assert_eq!(e.status(), 401);
+        assert_eq!(
+            e.www_authenticate(),
+            r#"Bearer error="invalid_token", error_description="fapi error 650 (certificate_mismatch)""#
+        );
+    }
+    // CDR-HOK: no DPoP-bound token under the CDR
+    let w = world();
+    let endpoint = w.issuer.token_endpoint().to_owned();
+    let proof = w.client.dpop_proof("POST", &endpoint, None).unwrap();
+    let dpop = w
+        .issuer
+        .verify_dpop(&proof, "POST", &endpoint)
+        .await
+        .unwrap();
+    let e = issuer
+        .issue_access_token(AccessToken::new("alice", "fintech-1", dpop.binding()))
+        .await
+        .unwrap_err();
+    assert_eq!(e.core(), fapi_core::Error::SenderConstraintMissing);
+}
