@@ -9,7 +9,7 @@
 //! - `issue/{core,facade}`: `fapi_core::token::issue` with an aws-lc key
 //!   against `fapi::Issuer::issue_access_token` (owned `String`, `jti` and
 //!   `iat` filled in). Goal: the facade at most 5% more.
-//! - `verify/{core,facade}`: `fapi_core::dpop::verify_proof` and
+//! - `verify/{core,facade}`: `fapi_core::dpop::verify_resource_proof` and
 //!   `fapi_core::token::verify` (the same pre-parsed aws-lc key, the same
 //!   replay cache) against `fapi::ResourceServer::verify_request` on the
 //!   same headers. Each iteration gets a fresh proof, made outside the
@@ -172,7 +172,6 @@ fn client_jkt(client: &Client) -> fapi_core::Thumbprint {
         &DpopRequest {
             method: "GET",
             uri: URL,
-            access_token: None,
             nonce_binding: None,
         },
         &DpopConfig::new(&Profile::FAPI2),
@@ -219,10 +218,11 @@ fn verify(c: &mut Criterion) {
         .access_token;
     let verifying = fapi_awslc::Es256VerifyingKey::from_public_key(&public).expect("key");
     let cache = MemoryReplayCache::new();
-    let expect = Expectations {
-        issuer: AS,
-        audience: API,
-        leeway: token::DEFAULT_LEEWAY,
+    let expect = Expectations::new(AS, API);
+    let request = DpopRequest {
+        method: "GET",
+        uri: URL,
+        nonce_binding: None,
     };
     let fresh = || {
         client
@@ -236,14 +236,10 @@ fn verify(c: &mut Criterion) {
             fresh,
             |req| {
                 let proof = req.headers()["dpop"].to_str().expect("proof");
-                let p = dpop::verify_proof(
+                let p = dpop::verify_resource_proof(
                     proof.as_bytes(),
-                    &DpopRequest {
-                        method: "GET",
-                        uri: URL,
-                        access_token: Some(&token),
-                        nonce_binding: None,
-                    },
+                    &request,
+                    &token,
                     &DpopConfig::new(&Profile::FAPI2),
                     &fapi_awslc::AWSLC,
                     &SystemClock,
@@ -251,10 +247,7 @@ fn verify(c: &mut Criterion) {
                 )
                 .expect("proof");
                 let mut buf = vec![0u8; token::MAX_TOKEN_LEN];
-                let presented = Presented {
-                    dpop: Some(&p),
-                    client_cert: None,
-                };
+                let presented = Presented::dpop(&p, &request);
                 let claims = token::verify(
                     token.as_bytes(),
                     &Profile::FAPI2,

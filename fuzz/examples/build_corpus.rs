@@ -406,7 +406,6 @@ fn protocol_seeds(c: &mut Corpus) {
     let request = DpopRequest {
         method: "POST",
         uri: TOKEN_ENDPOINT,
-        access_token: None,
         nonce_binding: None,
     };
     let verify = |proof: &[u8], request: &DpopRequest<'_>| {
@@ -423,10 +422,6 @@ fn protocol_seeds(c: &mut Corpus) {
     let ok = verify(rfc9449::PROOF.as_bytes(), &request).expect("RFC 9449 proof accepted");
     assert_eq!(ok.jkt.to_b64().as_str(), rfc9449::JKT);
     c.add("dpop_proof", with_sel(fapi2, rfc9449::PROOF.as_bytes()));
-    let with_token = DpopRequest {
-        access_token: Some("Kz~8mXK1EalYznwH-LC-1fBAo.4Ljp~zsPE_NeO.gxU"),
-        ..request
-    };
     let proof_claims = [
         format!(
             r#"{{"jti":"-BwC3ESc6acc2lTc","htm":"POST","htu":"{TOKEN_ENDPOINT}","iat":{NOW}}}"#
@@ -481,7 +476,17 @@ fn protocol_seeds(c: &mut Corpus) {
         proof_claims[6].as_bytes(),
     )
     .expect("sign");
-    verify(&d, &with_token).expect("proof with ath accepted");
+    let rp = dpop::verify_resource_proof(
+        &d,
+        &request,
+        "Kz~8mXK1EalYznwH-LC-1fBAo.4Ljp~zsPE_NeO.gxU",
+        &DpopConfig::new(&Profile::FAPI2),
+        &RUSTCRYPTO,
+        &clock,
+        &FixedReplayCache::<4>::new(),
+    )
+    .expect("proof with ath accepted");
+    assert_eq!(rp.ath(), ath);
 
     // --- client_assertion and request_object
     use fapi_core::assertion::{self, AssertionConfig};
@@ -642,25 +647,20 @@ fn protocol_seeds(c: &mut Corpus) {
                     c.add("access_token", with_sel(sel | 1, &claims));
                 }
                 if profile_index == 0 && which == 0 {
-                    let proof = fapi_core::dpop::DpopProof {
-                        jkt: dpop_key.thumbprint(),
-                        key: dpop_key.clone(),
-                        iat: NOW,
-                    };
-                    let presented = Presented {
-                        dpop: Some(&proof),
-                        client_cert: Some(cert),
-                    };
+                    let proof = fapi_fuzz::resource_proof(
+                        std::str::from_utf8(jwt).expect("ASCII"),
+                        &fapi_fuzz::RESOURCE_REQUEST,
+                    )
+                    .expect("resource proof verifies");
+                    assert_eq!(proof.jkt(), dpop_key.thumbprint());
+                    let presented = Presented::dpop(&proof, &fapi_fuzz::RESOURCE_REQUEST)
+                        .with_certificate(cert);
                     let verifier = fapi_core::crypto::KeyVerifier::new(&RUSTCRYPTO, es256_key());
                     let mut buf = vec![0u8; n];
                     token::verify(
                         jwt,
                         profile,
-                        &Expectations {
-                            issuer: ISSUER,
-                            audience: RESOURCE,
-                            leeway: token::DEFAULT_LEEWAY,
-                        },
+                        &Expectations::new(ISSUER, RESOURCE),
                         &verifier,
                         &clock,
                         &presented,

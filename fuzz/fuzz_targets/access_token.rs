@@ -1,32 +1,38 @@
 //! JWT access tokens (`token::verify`, RFC 9068) at a resource server, with
-//! what the client presented: a DPoP proof's key, a TLS client
-//! certificate, both or neither.
+//! what the client presented: a DPoP proof verified for the token and the
+//! request, a TLS client certificate, both or neither.
 //!
 //! Input: one selector byte, then the body. Selector bit 0 clear: the body
 //! is a token. Set: the body is the token's *claims*, which the target
 //! signs itself (header `typ: at+jwt`) with the server key picked by bits
 //! 1–2 (ES256, EdDSA; in token mode also PS256), so every input reaches
 //! the claim checks. Bits 3–5 pick the profile; bits 6–7 what was
-//! presented (nothing, a DPoP proof, a certificate, both).
+//! presented (nothing, a DPoP proof, a certificate, both). The DPoP proof
+//! is a real one, signed with the RFC 8037 Ed25519 key for this token on
+//! `GET https://rs.example.com/accounts` and verified for them
+//! (`dpop::verify_resource_proof`).
 //!
 //! Properties of an accepted token: its `typ` is `at+jwt`; `iss` is the
 //! issuer; `aud` names the resource server; `exp` is in the future and
-//! `iat` not beyond the leeway; the token is sender-constrained in a way
+//! `iat` not beyond the leeway; `exp - iat` within the profile's maximum
+//! lifetime; the token is sender-constrained in a way
 //! the profile allows, and every `cnf` member names what was presented:
 //! `cnf.jkt` is the presented proof key's RFC 7638 thumbprint, and
-//! `cnf.x5t#S256` is base64url(SHA-256) of the presented certificate; the
-//! returned claims are the token's.
+//! `cnf.x5t#S256` is base64url(SHA-256) of the presented certificate; a
+//! DPoP-bound token is refused when its proof is presented with another
+//! request (`Error::DpopMethod`); the returned claims are the token's.
 #![no_main]
 
 use fapi_core::crypto::KeyVerifier;
-use fapi_core::dpop::DpopProof;
+use fapi_core::dpop::DpopRequest;
 use fapi_core::jws::{self, HeaderParams};
 use fapi_core::profile::{Profile, SenderConstraint};
 use fapi_core::token::{self, Expectations, Presented};
-use fapi_core::{Alg, FixedClock};
+use fapi_core::{Alg, Error, FixedClock};
 use fapi_fuzz::{
-    CLIENT_CERT, ISSUER, KID_EDDSA, KID_ES256, NOW, PS256_PUBLIC, RESOURCE, RUSTCRYPTO,
-    aud_contains, decode_parts, ed25519_key, es256_key, sha256_b64, sign_with,
+    CLIENT_CERT, ISSUER, KID_EDDSA, KID_ES256, NOW, PS256_PUBLIC, RESOURCE, RESOURCE_REQUEST,
+    RUSTCRYPTO, aud_contains, decode_parts, ed25519_key, es256_key, resource_proof, sha256_b64,
+    sign_with,
 };
 use libfuzzer_sys::fuzz_target;
 
@@ -60,21 +66,21 @@ fuzz_target!(|data: &[u8]| {
         _ => PS256_PUBLIC.clone(),
     };
     let verifier = KeyVerifier::new(&RUSTCRYPTO, key);
-    // The DPoP key is the RFC 8037 Ed25519 key.
-    let proof = DpopProof {
-        jkt: ed25519_key().thumbprint(),
-        key: ed25519_key(),
-        iat: NOW,
+    // The DPoP key is the RFC 8037 Ed25519 key; the proof is made for this
+    // token (a token that is not text cannot have one).
+    let proof = (sel & 0x40 != 0)
+        .then(|| core::str::from_utf8(jwt).ok())
+        .flatten()
+        .and_then(|at| resource_proof(at, &RESOURCE_REQUEST));
+    let presented = proof.as_ref().map_or_else(Presented::default, |p| {
+        Presented::dpop(p, &RESOURCE_REQUEST)
+    });
+    let presented = if sel & 0x80 != 0 {
+        presented.with_certificate(CLIENT_CERT)
+    } else {
+        presented
     };
-    let presented = Presented {
-        dpop: (sel & 0x40 != 0).then_some(&proof),
-        client_cert: (sel & 0x80 != 0).then_some(CLIENT_CERT),
-    };
-    let expect = Expectations {
-        issuer: ISSUER,
-        audience: RESOURCE,
-        leeway: token::DEFAULT_LEEWAY,
-    };
+    let expect = Expectations::new(ISSUER, RESOURCE);
     let clock = FixedClock(NOW);
     let mut buf = vec![0u8; jwt.len()];
     let Ok(ok) = token::verify(
@@ -83,7 +89,11 @@ fuzz_target!(|data: &[u8]| {
         return;
     };
     assert!(ok.exp > NOW, "expired token accepted");
-    assert!(ok.iat <= NOW + expect.leeway, "iat in the future");
+    assert!(ok.iat <= NOW + expect.leeway(), "iat in the future");
+    assert!(
+        ok.exp.saturating_sub(ok.iat) <= profile.access_token_ttl.max,
+        "lifetime beyond the profile's maximum"
+    );
     // Every binding the token carries holds; a bearer token never passes.
     assert!(
         ok.cnf_jkt.is_some() || ok.cnf_x5t_s256.is_some(),
@@ -91,17 +101,39 @@ fuzz_target!(|data: &[u8]| {
     );
     if let Some(jkt) = ok.cnf_jkt {
         assert!(profile.sender.contains(&SenderConstraint::Dpop));
-        assert!(presented.dpop.is_some(), "DPoP-bound token without a proof");
+        let proof = presented
+            .dpop_proof()
+            .expect("DPoP-bound token without a proof");
         assert_eq!(
             jkt,
-            proof.jkt.to_b64().as_str(),
+            proof.jkt().to_b64().as_str(),
             "cnf.jkt is not the proof key"
+        );
+        assert_eq!(proof.jkt(), ed25519_key().thumbprint());
+        // The same proof with another request than the one it was made for.
+        let elsewhere = DpopRequest {
+            method: "POST",
+            ..RESOURCE_REQUEST
+        };
+        let moved = Presented::dpop(proof, &elsewhere);
+        let moved = match presented.client_cert() {
+            Some(der) => moved.with_certificate(der),
+            None => moved,
+        };
+        let mut again = vec![0u8; jwt.len()];
+        assert_eq!(
+            token::verify(
+                jwt, &profile, &expect, &verifier, &clock, &moved, &mut again
+            )
+            .err(),
+            Some(Error::DpopMethod),
+            "a proof accepted for another request"
         );
     }
     if let Some(x5t) = ok.cnf_x5t_s256 {
         assert!(profile.sender.contains(&SenderConstraint::Mtls));
         assert!(
-            presented.client_cert.is_some(),
+            presented.client_cert().is_some(),
             "certificate-bound token without one"
         );
         assert_eq!(

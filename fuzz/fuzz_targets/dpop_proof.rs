@@ -1,7 +1,7 @@
-//! DPoP proof verification (`dpop::verify_proof`, RFC 9449 §4.3) for a
-//! fixed request (`POST` to the token endpoint of RFC 9449 §4.1, with or
-//! without an access token), a fixed clock and a fresh replay cache per
-//! input.
+//! DPoP proof verification (`dpop::verify_proof`, and
+//! `dpop::verify_resource_proof` when an access token is presented;
+//! RFC 9449 §4.3) for a fixed request (`POST` to the token endpoint of
+//! RFC 9449 §4.1), a fixed clock and a fresh replay cache per input.
 //!
 //! Input: one selector byte, then the body. Selector bit 0 clear: the body
 //! is a proof. Set: the body is the proof's *claims*, which the target signs
@@ -14,8 +14,10 @@
 //! `jwk` and of the returned key; `htm` is the request method; `htu`
 //! normalises (independently, RFC 3986 §6.2.2) to the request URI; `iat`
 //! is within the window; `ath` is base64url(SHA-256(token)) when a token was
-//! presented; a second verification of the same proof is refused with
-//! `Error::Replay`.
+//! presented; the verified proof records the request it was verified for
+//! (and, with a token, that token: another token is `Error::DpopAth`,
+//! another method or URI `Error::DpopMethod` or `Error::DpopUri`); a second
+//! verification of the same proof is refused with `Error::Replay`.
 #![no_main]
 
 use fapi_core::dpop::{self, DpopConfig, DpopRequest};
@@ -24,8 +26,8 @@ use fapi_core::profile::Profile;
 use fapi_core::store::FixedReplayCache;
 use fapi_core::{Alg, Error, FixedClock};
 use fapi_fuzz::{
-    NOW, RUSTCRYPTO, TOKEN_ENDPOINT, decode_parts, ed25519_key, es256_key, independent_thumbprint,
-    normalize_uri, sha256_b64, sign_with,
+    NOW, PAR_ENDPOINT, RUSTCRYPTO, TOKEN_ENDPOINT, decode_parts, ed25519_key, es256_key,
+    independent_thumbprint, normalize_uri, sha256_b64, sign_with,
 };
 use libfuzzer_sys::fuzz_target;
 
@@ -62,20 +64,52 @@ fuzz_target!(|data: &[u8]| {
     let request = DpopRequest {
         method: "POST",
         uri: TOKEN_ENDPOINT,
-        access_token: (sel & 0x40 != 0).then_some(ACCESS_TOKEN),
         nonce_binding: None,
     };
+    let access_token = (sel & 0x40 != 0).then_some(ACCESS_TOKEN);
     let config = DpopConfig::new(&profile);
     let clock = FixedClock(NOW);
     let replay = FixedReplayCache::<4>::new();
-    let Ok(ok) = dpop::verify_proof(proof, &request, &config, &RUSTCRYPTO, &clock, &replay) else {
+    let run = || match access_token {
+        None => dpop::verify_proof(proof, &request, &config, &RUSTCRYPTO, &clock, &replay),
+        Some(token) => dpop::verify_resource_proof(
+            proof,
+            &request,
+            token,
+            &config,
+            &RUSTCRYPTO,
+            &clock,
+            &replay,
+        )
+        .map(|rp| {
+            // Recorded for this token and this request only.
+            assert_eq!(rp.check_presented(token.as_bytes(), &request), Ok(()));
+            assert_eq!(
+                rp.check_presented(b"another token", &request),
+                Err(Error::DpopAth)
+            );
+            assert_eq!(rp.ath(), sha256_b64(token.as_bytes()));
+            rp.proof().clone()
+        }),
+    };
+    let Ok(ok) = run() else {
         return;
     };
-
+    assert_eq!(run(), Err(Error::Replay), "a replayed proof was accepted");
+    assert_eq!(ok.check_request(&request), Ok(()));
     assert_eq!(
-        dpop::verify_proof(proof, &request, &config, &RUSTCRYPTO, &clock, &replay),
-        Err(Error::Replay),
-        "a replayed proof was accepted"
+        ok.check_request(&DpopRequest {
+            method: "GET",
+            ..request
+        }),
+        Err(Error::DpopMethod)
+    );
+    assert_eq!(
+        ok.check_request(&DpopRequest {
+            uri: PAR_ENDPOINT,
+            ..request
+        }),
+        Err(Error::DpopUri)
     );
     // fapi-core reads some JSON serde_json does not (a lone surrogate
     // escape): such proofs keep only the properties above.
@@ -95,6 +129,7 @@ fuzz_target!(|data: &[u8]| {
     );
     assert_eq!(ok.key.thumbprint(), ok.jkt, "jkt is not the returned key's");
     assert_eq!(claims["htm"].as_str(), Some(request.method), "htm mismatch");
+    assert_eq!(ok.htm(), request.method, "recorded htm");
     let htu = claims["htu"].as_str().expect("htu");
     assert_eq!(
         normalize_uri(htu).as_deref(),
@@ -104,7 +139,7 @@ fuzz_target!(|data: &[u8]| {
     let iat = claims["iat"].as_u64().expect("iat");
     assert_eq!(ok.iat, iat);
     assert!(iat <= NOW + config.max_future_skew() && NOW - iat.min(NOW) <= config.max_age());
-    if let Some(token) = request.access_token {
+    if let Some(token) = access_token {
         assert_eq!(
             claims["ath"].as_str(),
             Some(sha256_b64(token.as_bytes()).as_str())

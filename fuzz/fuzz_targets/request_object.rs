@@ -69,7 +69,10 @@ fuzz_target!(|data: &[u8]| {
         "exp - nbf over the cap"
     );
     assert!(ok.exp > NOW, "expired request object accepted");
-    assert!(ok.nbf <= NOW + config.max_future_skew, "nbf in the future");
+    assert!(
+        ok.nbf <= NOW + config.max_future_skew(),
+        "nbf in the future"
+    );
     assert_eq!(ok.client_id, CLIENT_ID, "client_id is not the client");
 
     // fapi-core reads some JSON serde_json does not (a lone surrogate

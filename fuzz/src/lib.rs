@@ -31,6 +31,12 @@ pub const TOKEN_ENDPOINT: &str = "https://server.example.com/token";
 pub const PAR_ENDPOINT: &str = "https://server.example.com/par";
 /// The resource server (the access token audience).
 pub const RESOURCE: &str = "https://rs.example.com";
+/// The resource request of the access token target: `GET` on this URI.
+pub const RESOURCE_REQUEST: fapi_core::dpop::DpopRequest<'static> = fapi_core::dpop::DpopRequest {
+    method: "GET",
+    uri: "https://rs.example.com/accounts",
+    nonce_binding: None,
+};
 /// The client (RFC 6749's example client id).
 pub const CLIENT_ID: &str = "s6BhdRkqt3";
 /// Key ids in the client JWKS.
@@ -115,6 +121,37 @@ pub static ES256_SIGNER: LazyLock<Es256SigningKey> = LazyLock::new(es256_signer)
 pub static ED25519_SIGNER: LazyLock<Ed25519SigningKey> = LazyLock::new(ed25519_signer);
 /// The PS256 test signer.
 pub static PS256_SIGNER: LazyLock<Ps256SigningKey<CounterRandom>> = LazyLock::new(ps256_signer);
+
+/// The DPoP proof a client sends with `access_token` on `request`, signed
+/// with the RFC 8037 Ed25519 key and verified for that token and request
+/// (at [`NOW`], fresh replay cache): `None` when it does not verify.
+#[must_use]
+pub fn resource_proof(
+    access_token: &str,
+    request: &fapi_core::dpop::DpopRequest<'_>,
+) -> Option<fapi_core::dpop::ResourceProof> {
+    use fapi_core::dpop;
+    let params = dpop::ProofParams {
+        htm: request.method,
+        htu: request.uri,
+        iat: NOW,
+        jti: "fuzz-resource-proof",
+        access_token: Some(access_token),
+        nonce: None,
+    };
+    let mut out = vec![0u8; 4096];
+    let n = dpop::sign_proof(&*ED25519_SIGNER, &params, &mut out).ok()?;
+    dpop::verify_resource_proof(
+        out.get(..n)?,
+        request,
+        access_token,
+        &dpop::DpopConfig::new(&fapi_core::profile::Profile::FAPI2),
+        &RUSTCRYPTO,
+        &fapi_core::FixedClock(NOW),
+        &fapi_core::store::FixedReplayCache::<1>::new(),
+    )
+    .ok()
+}
 
 /// Signs `payload` with the signer chosen by `which` (0 ES256, 1 EdDSA, 2
 /// PS256) under the header `header`, returning the compact JWS.

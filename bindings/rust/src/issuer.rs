@@ -798,7 +798,6 @@ impl Issuer {
         let request = DpopRequest {
             method,
             uri,
-            access_token: None,
             nonce_binding: None,
         };
         let deferred = DeferredReplay::default();

@@ -255,14 +255,17 @@ impl ResourceServerBuilder {
         self.origin = Some(origin.trim_end_matches('/').into());
         self
     }
-    /// The clock leeway for `nbf`/`iat` (default 10 s, at most 60 s).
+    /// The clock leeway for `nbf`/`iat` (default 10 s; more than
+    /// [`token::MAX_LEEWAY`], 60 s, is refused by [`Self::build`]).
     #[must_use]
     pub fn leeway(mut self, seconds: u64) -> Self {
-        self.leeway = seconds.min(dpop::MAX_FUTURE_SKEW_LIMIT);
+        self.leeway = seconds;
         self
     }
     /// The resource server.
     pub fn build(self) -> Result<ResourceServer, CoreError> {
+        // FAPI 2.0: nothing more than 60 s in the future.
+        let _ = Expectations::new(&self.issuer, &self.audience).with_leeway(self.leeway)?;
         let nonces = self
             .nonce_key
             .map(|k| NonceIssuer::new(k, dpop::DEFAULT_NONCE_BUCKET))
@@ -462,25 +465,25 @@ impl ResourceServer {
             uri
         };
 
-        // The proof, for this very token (ath), with the replay step
-        // deferred until the token has verified too.
+        // The proof, for this very token (ath) and request, with the replay
+        // step deferred until the token has verified too.
         let deferred = DeferredReplay::default();
+        let request = DpopRequest {
+            method,
+            uri,
+            nonce_binding: None,
+        };
         let verified_proof = match proof {
             Some(p) => {
                 let mut config = DpopConfig::new(&self.profile);
                 if let Some(n) = &self.nonces {
                     config = config.with_nonces(n);
                 }
-                let request = DpopRequest {
-                    method,
-                    uri,
-                    access_token: Some(token),
-                    nonce_binding: None,
-                };
                 Some(
-                    dpop::verify_proof(
+                    dpop::verify_resource_proof(
                         p.as_bytes(),
                         &request,
+                        token,
                         &config,
                         &fapi_awslc::AWSLC,
                         &*self.clock,
@@ -516,15 +519,16 @@ impl ResourceServer {
             self.refuse(e, Site::ResourceRequest, challenge)
         };
         let key = keys.for_token(token).map_err(token_err)?;
-        let expect = Expectations {
-            issuer: &self.issuer,
-            audience: &self.audience,
-            leeway: self.leeway,
+        let expect = Expectations::new(&self.issuer, &self.audience)
+            .with_leeway(self.leeway)
+            .map_err(token_err)?;
+        let mut presented = match &verified_proof {
+            Some(p) => Presented::dpop(p, &request),
+            None => Presented::default(),
         };
-        let presented = Presented {
-            dpop: verified_proof.as_ref(),
-            client_cert,
-        };
+        if let Some(der) = client_cert {
+            presented = presented.with_certificate(der);
+        }
         let mut buf = vec![0u8; token::MAX_TOKEN_LEN];
         // F2-SENDER, OB-SENDER, CDR-HOK: the core checks the binding.
         let claims = token::verify(

@@ -12,6 +12,26 @@
 //! the server requires one; and last `jti` used once (so a proof refused for
 //! another reason does not use up its `jti`).
 //!
+//! # Two kinds of verified proof
+//!
+//! A proof is verified for one request, and what it was verified against is
+//! part of its type:
+//!
+//! - [`verify_proof`] (token and PAR endpoints, no access token) returns a
+//!   [`DpopProof`]: the key, its thumbprint (`cnf.jkt`, `dpop_jkt`), `iat`,
+//!   and the method and URI it was checked against.
+//! - [`verify_resource_proof`] (resource requests) also takes the access
+//!   token and checks `ath` (RFC 9449 §4.3 step 12); it returns a
+//!   [`ResourceProof`], which records the `ath` as well.
+//!
+//! The resource server's [`token::verify`](crate::token::verify) takes only
+//! a [`ResourceProof`], with the request it is presented with, and checks
+//! that the proof was verified for this very token (`ath`) and this request
+//! (method, URI) before it compares `cnf.jkt` with the proof's key
+//! (RFC 9449 §7.1, F2-SENDER). A token endpoint proof, a proof verified
+//! without the token, or one whose `ath` is another token's, is refused
+//! there by type or by [`Error::DpopAth`].
+//!
 //! # Time window
 //!
 //! - `iat` up to [`DEFAULT_MAX_FUTURE_SKEW`] (10 s) in the future is
@@ -25,8 +45,10 @@
 //!   slow network, and bounds how long the replay cache must remember a
 //!   `jti`. Configurable.
 //! - A `jti` (prefixed with the key thumbprint, so one client cannot use up
-//!   another's) is recorded until `iat + max_age + skew`, after which the
-//!   proof is refused as too old anyway.
+//!   another's) is recorded until `iat + max_age + 1`, the first second at
+//!   which the proof is refused as too old anyway: the replay cache holds
+//!   it at every second the `iat` check accepts the proof, including the
+//!   last (`now - iat == max_age`), with any skew, zero included.
 //!
 //! # Nonces
 //!
@@ -53,6 +75,7 @@ use crate::json::{self, Writer};
 use crate::jwk::{PublicKey, Thumbprint};
 use crate::jws::{self, HeaderParams, Policy};
 use crate::profile::Profile;
+use crate::secret::Redacted;
 use crate::store::ReplayCache;
 
 /// The JWS `typ` of a DPoP proof.
@@ -75,6 +98,8 @@ pub const DEFAULT_NONCE_BUCKET: u64 = 60;
 pub const NONCE_LEN: usize = 43;
 /// Length of an `ath` value: base64url of a SHA-256 digest.
 pub const ATH_LEN: usize = 43;
+/// The longest `htm` accepted (bytes): longer than any HTTP method in use.
+pub const MAX_HTM_LEN: usize = 32;
 
 /// How DPoP proofs are verified.
 #[derive(Clone, Copy, Debug)]
@@ -137,21 +162,57 @@ impl<'a> DpopConfig<'a> {
     }
 }
 
-/// The HTTP request a proof must match.
+/// The HTTP request a proof must match: its method and its absolute URI as
+/// the server sees it, and what the server nonce is bound to.
+///
+/// The access token of a resource request is not part of it: a proof for a
+/// resource request is verified with [`verify_resource_proof`], which takes
+/// the token, and only the [`ResourceProof`] it returns is accepted by
+/// [`token::verify`](crate::token::verify).
 #[derive(Clone, Copy, Debug)]
 pub struct DpopRequest<'a> {
     /// The request method, as sent (`POST`, `GET`).
     pub method: &'a str,
     /// The absolute request URI as the server sees it.
     pub uri: &'a str,
-    /// The access token presented with the request, when there is one
-    /// (then `ath` is required).
-    pub access_token: Option<&'a str>,
     /// What the server nonce is bound to (a client id, say), if anything.
     pub nonce_binding: Option<&'a [u8]>,
 }
 
-/// A verified DPoP proof.
+/// The SHA-256 of a normalised request URI ([`normalize_htu`]): how a
+/// verified proof records its `htu` in 32 bytes rather than up to
+/// [`MAX_HTU_LEN`].
+fn htu_digest(uri: &str) -> Result<[u8; 32], Error> {
+    let mut buf = [0u8; MAX_HTU_LEN];
+    let normalized = normalize_htu(uri, &mut buf)?;
+    Ok(Sha256::digest(normalized.as_bytes()).into())
+}
+
+/// A DPoP proof verified for one request without an access token: at the
+/// token endpoint (code and refresh grants, `dpop_jkt` binding) and the
+/// PAR endpoint. It records the method and the URI it was verified
+/// against.
+///
+/// It cannot be built outside this module, and it is not accepted by the
+/// resource server's [`token::verify`](crate::token::verify), which needs a
+/// [`ResourceProof`]: a proof verified without the access token, or for the
+/// token endpoint, is never taken as a resource request's proof.
+///
+/// ```
+/// # use fapi_core::dpop::DpopProof;
+/// fn token_endpoint_binding(proof: &DpopProof) -> fapi_core::Thumbprint {
+///     // `cnf.jkt` of the access token to issue.
+///     proof.jkt
+/// }
+/// ```
+///
+/// ```compile_fail,E0451
+/// use fapi_core::dpop::DpopProof;
+///
+/// fn forge(p: &DpopProof) -> DpopProof {
+///     DpopProof { htm: p.htm().try_into().unwrap(), ..p.clone() }
+/// }
+/// ```
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct DpopProof {
     /// The RFC 7638 thumbprint of the proof's key: `cnf.jkt` and `dpop_jkt`.
@@ -160,6 +221,93 @@ pub struct DpopProof {
     pub key: PublicKey,
     /// The proof's `iat`.
     pub iat: u64,
+    /// `htm`: the request method it was verified against.
+    htm: heapless::String<MAX_HTM_LEN>,
+    /// SHA-256 of the normalised request URI it was verified against.
+    htu: [u8; 32],
+}
+
+impl DpopProof {
+    /// The method (`htm`) the proof was verified against.
+    #[must_use]
+    pub fn htm(&self) -> &str {
+        &self.htm
+    }
+
+    /// Checks that this proof was verified for `request`: its method
+    /// ([`Error::DpopMethod`] otherwise) and its URI, compared as
+    /// [`normalize_htu`] normalises them ([`Error::DpopUri`] otherwise).
+    pub fn check_request(&self, request: &DpopRequest<'_>) -> Result<(), Error> {
+        // RFC 9449 §4.3 steps 8 and 9.
+        if self.htm.as_str() != request.method {
+            return Err(Error::DpopMethod);
+        }
+        if htu_digest(request.uri)? != self.htu {
+            return Err(Error::DpopUri);
+        }
+        Ok(())
+    }
+}
+
+/// A DPoP proof verified for a resource request together with the access
+/// token it was presented with (RFC 9449 §4.3 step 12, §7.1): the method,
+/// the URI and the `ath` it was verified against. The only proof the
+/// resource server's [`token::verify`](crate::token::verify) accepts, and
+/// only for the very token and request it records
+/// ([`ResourceProof::check_presented`]).
+///
+/// It cannot be built outside this module: [`verify_resource_proof`] is its
+/// only source.
+///
+/// ```compile_fail,E0451
+/// use fapi_core::dpop::{DpopProof, ResourceProof};
+///
+/// fn forge(proof: DpopProof) -> ResourceProof {
+///     ResourceProof { proof, ath: [b'A'; 43] }
+/// }
+/// ```
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ResourceProof {
+    proof: DpopProof,
+    ath: [u8; ATH_LEN],
+}
+
+impl ResourceProof {
+    /// The verified proof: its key, thumbprint, `iat` and method.
+    #[must_use]
+    pub const fn proof(&self) -> &DpopProof {
+        &self.proof
+    }
+
+    /// The RFC 7638 thumbprint of the proof's key (what `cnf.jkt` names).
+    #[must_use]
+    pub const fn jkt(&self) -> Thumbprint {
+        self.proof.jkt
+    }
+
+    /// The `ath` the proof was verified against: base64url(SHA-256) of the
+    /// access token.
+    #[must_use]
+    pub fn ath(&self) -> &str {
+        // Only base64url characters are stored.
+        core::str::from_utf8(&self.ath).unwrap_or("")
+    }
+
+    /// RFC 9449 §4.3 step 12 and §7.1, F2-SENDER: checks that this proof
+    /// was verified for `access_token` (its `ath`, in constant time:
+    /// [`Error::DpopAth`] otherwise) and for `request` (method and URI:
+    /// [`Error::DpopMethod`], [`Error::DpopUri`]).
+    pub fn check_presented(
+        &self,
+        access_token: &[u8],
+        request: &DpopRequest<'_>,
+    ) -> Result<(), Error> {
+        let want = ath_of(access_token);
+        if !bool::from(want.ct_eq(&self.ath)) {
+            return Err(Error::DpopAth);
+        }
+        self.proof.check_request(request)
+    }
 }
 
 #[derive(Deserialize)]
@@ -177,12 +325,70 @@ struct ProofClaims<'a> {
     nonce: Option<&'a str>,
 }
 
-/// Verifies the DPoP proof `proof` for `request` (RFC 9449 §4.3); see the
-/// module documentation for the checks and their order. Returns the proof's
-/// key thumbprint.
+/// Verifies the DPoP proof `proof` for `request` (RFC 9449 §4.3), a request
+/// that presents no access token: the token endpoint and the PAR endpoint.
+/// See the module documentation for the checks and their order.
+///
+/// The returned [`DpopProof`] binds the token to issue (`cnf.jkt`) or the
+/// code (`dpop_jkt`, [`check_code_binding`]); it is not accepted at the
+/// resource server, whose proofs go through [`verify_resource_proof`].
 pub fn verify_proof<P, C, R>(
     proof: &[u8],
     request: &DpopRequest<'_>,
+    config: &DpopConfig<'_>,
+    backend: &P,
+    clock: &C,
+    replay: &R,
+) -> Result<DpopProof, Error>
+where
+    P: PublicKeyVerifier + ?Sized,
+    C: Clock + ?Sized,
+    R: ReplayCache + ?Sized,
+{
+    verify(proof, request, None, config, backend, clock, replay)
+}
+
+/// Verifies the DPoP proof `proof` of a resource request that presents
+/// `access_token` (RFC 9449 §4.3, §7.1): every check of [`verify_proof`],
+/// and `ath` = base64url(SHA-256(`access_token`)) (step 12,
+/// [`Error::DpopAth`] when absent or different).
+///
+/// The returned [`ResourceProof`] records the method, the URI and the
+/// `ath`; [`token::verify`](crate::token::verify) accepts it for this token
+/// and this request only.
+pub fn verify_resource_proof<P, C, R>(
+    proof: &[u8],
+    request: &DpopRequest<'_>,
+    access_token: &str,
+    config: &DpopConfig<'_>,
+    backend: &P,
+    clock: &C,
+    replay: &R,
+) -> Result<ResourceProof, Error>
+where
+    P: PublicKeyVerifier + ?Sized,
+    C: Clock + ?Sized,
+    R: ReplayCache + ?Sized,
+{
+    let proof = verify(
+        proof,
+        request,
+        Some(access_token),
+        config,
+        backend,
+        clock,
+        replay,
+    )?;
+    Ok(ResourceProof {
+        proof,
+        ath: ath(access_token),
+    })
+}
+
+fn verify<P, C, R>(
+    proof: &[u8],
+    request: &DpopRequest<'_>,
+    access_token: Option<&str>,
     config: &DpopConfig<'_>,
     backend: &P,
     clock: &C,
@@ -217,10 +423,13 @@ where
     if htm != request.method {
         return Err(Error::DpopMethod);
     }
-    check_htu(htu, request.uri)?;
+    // Recorded in the proof: longer than any method in use is refused.
+    let htm = heapless::String::<MAX_HTM_LEN>::try_from(htm).map_err(|_| Error::DpopMethod)?;
+    let htu = matching_htu_digest(htu, request.uri)?;
     let now = clock.now();
     claims::check_iat(iat, now, config.max_future_skew, config.max_age)?;
-    if let Some(token) = request.access_token {
+    // RFC 9449 §4.3 step 12: the ath of the presented access token.
+    if let Some(token) = access_token {
         check_ath(c.ath, token)?;
     }
     if let Some(nonces) = config.nonces {
@@ -236,25 +445,49 @@ where
     tail.get_mut(..jti.len())
         .ok_or(Error::TooLarge)?
         .copy_from_slice(jti.as_bytes());
-    let until = iat
-        .saturating_add(config.max_age)
-        .saturating_add(config.max_future_skew);
-    replay.record_once(id.get(..id_len).ok_or(Error::TooLarge)?, until, now)?;
+    replay.record_once(
+        id.get(..id_len).ok_or(Error::TooLarge)?,
+        replay_until(iat, config.max_age),
+        now,
+    )?;
     Ok(DpopProof {
         jkt,
         key: jwk.key,
         iat,
+        htm,
+        htu,
     })
+}
+
+/// Until when a proof's `jti` is recorded: the first second at which the
+/// proof is refused as too old. [`claims::check_iat`] accepts
+/// `now - iat <= max_age`, so the last second of acceptance is
+/// `iat + max_age`, whatever the future skew (a proof from the future only
+/// starts its window later), and a replay cache keeps an entry while
+/// `now < expires_at`: the entry is live at every second the proof passes
+/// the `iat` check, and the two edges agree even with no skew at all.
+fn replay_until(iat: u64, max_age: u64) -> u64 {
+    iat.saturating_add(max_age).saturating_add(1)
 }
 
 /// Checks that the proof's `htu` names `request_uri`, both normalised with
 /// [`normalize_htu`]: [`Error::DpopUri`] otherwise.
 pub fn check_htu(htu: &str, request_uri: &str) -> Result<(), Error> {
+    matching_htu_digest(htu, request_uri).map(|_| ())
+}
+
+/// [`check_htu`], returning the SHA-256 of the normalised URI (what a
+/// verified proof records).
+fn matching_htu_digest(htu: &str, request_uri: &str) -> Result<[u8; 32], Error> {
     let mut a = [0u8; MAX_HTU_LEN];
     let mut b = [0u8; MAX_HTU_LEN];
     let a = normalize_htu(htu, &mut a)?;
     let b = normalize_htu(request_uri, &mut b)?;
-    if a == b { Ok(()) } else { Err(Error::DpopUri) }
+    if a == b {
+        Ok(Sha256::digest(b.as_bytes()).into())
+    } else {
+        Err(Error::DpopUri)
+    }
 }
 
 struct Out<'o> {
@@ -416,7 +649,11 @@ fn out_slice(buf: &mut [u8], len: usize) -> Result<&[u8], Error> {
 /// (RFC 9449 §4.2).
 #[must_use]
 pub fn ath(access_token: &str) -> [u8; ATH_LEN] {
-    let digest: [u8; 32] = Sha256::digest(access_token.as_bytes()).into();
+    ath_of(access_token.as_bytes())
+}
+
+fn ath_of(access_token: &[u8]) -> [u8; ATH_LEN] {
+    let digest: [u8; 32] = Sha256::digest(access_token).into();
     let mut out = [0u8; ATH_LEN];
     // 32 bytes always encode to 43 characters.
     let _ = b64::encode(&digest, &mut out);
@@ -435,10 +672,23 @@ pub fn check_ath(claim: Option<&str>, access_token: &str) -> Result<(), Error> {
     }
 }
 
-/// Checks that an access token's `cnf.jkt` names the proof's key (RFC 9449
-/// §7.1): [`Error::DpopKeyMismatch`] otherwise.
-pub fn check_token_binding(proof: &DpopProof, cnf_jkt: &str) -> Result<(), Error> {
-    if proof.jkt.matches_b64(cnf_jkt) {
+/// Checks a DPoP-bound access token against the proof of the request it
+/// came with (RFC 9449 §4.3 step 12, §7.1; F2-SENDER): `proof` was
+/// verified for this very `access_token` ([`Error::DpopAth`]) and this
+/// `request` ([`Error::DpopMethod`], [`Error::DpopUri`]), and the token's
+/// `cnf.jkt` names the proof's key ([`Error::DpopKeyMismatch`]).
+///
+/// [`token::verify`](crate::token::verify) runs it for every token with
+/// `cnf.jkt`. It takes a [`ResourceProof`]: a token endpoint proof
+/// ([`DpopProof`]) cannot be given.
+pub fn check_token_binding(
+    proof: &ResourceProof,
+    access_token: &[u8],
+    request: &DpopRequest<'_>,
+    cnf_jkt: &str,
+) -> Result<(), Error> {
+    proof.check_presented(access_token, request)?;
+    if proof.proof.jkt.matches_b64(cnf_jkt) {
         Ok(())
     } else {
         Err(Error::DpopKeyMismatch)
@@ -576,8 +826,9 @@ impl NonceIssuer {
     }
 }
 
-/// What a client puts in a DPoP proof.
-#[derive(Clone, Copy, Debug)]
+/// What a client puts in a DPoP proof. Its `Debug` shows whether an access
+/// token is there, never the token.
+#[derive(Clone, Copy)]
 pub struct ProofParams<'a> {
     /// `htm`.
     pub htm: &'a str,
@@ -591,6 +842,19 @@ pub struct ProofParams<'a> {
     pub access_token: Option<&'a str>,
     /// The server nonce, when the server gave one.
     pub nonce: Option<&'a str>,
+}
+
+impl core::fmt::Debug for ProofParams<'_> {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("ProofParams")
+            .field("htm", &self.htm)
+            .field("htu", &self.htu)
+            .field("iat", &self.iat)
+            .field("jti", &self.jti)
+            .field("access_token", &Redacted::option(self.access_token))
+            .field("nonce", &self.nonce)
+            .finish()
+    }
 }
 
 /// Signs a DPoP proof with `signer` (client side), writing the compact JWS

@@ -311,11 +311,21 @@ impl Scanner<'_> {
     }
 }
 
-/// Writes JSON into a caller buffer, escaping strings.
-#[derive(Debug)]
+/// Writes JSON into a caller buffer, escaping strings. What it writes is
+/// often a token's claims or a token response: its `Debug` shows the
+/// length written and the capacity, never the bytes.
 pub struct Writer<'a> {
     buf: &'a mut [u8],
     len: usize,
+}
+
+impl core::fmt::Debug for Writer<'_> {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("Writer")
+            .field("len", &self.len)
+            .field("capacity", &self.buf.len())
+            .finish_non_exhaustive()
+    }
 }
 
 impl<'a> Writer<'a> {

@@ -153,8 +153,10 @@ pub fn refuse_foreign_typ(typ: Option<&str>) -> Result<(), Error> {
     }
 }
 
-/// The three base64url parts of a compact JWS.
-#[derive(Clone, Copy, Debug)]
+/// The three base64url parts of a compact JWS. A compact JWS is often a
+/// credential (an access token, a client assertion), so its `Debug` shows
+/// the length of each part and nothing of their bytes.
+#[derive(Clone, Copy)]
 pub struct Parts<'a> {
     /// The protected header, encoded.
     pub header: &'a [u8],
@@ -164,6 +166,16 @@ pub struct Parts<'a> {
     pub signature: &'a [u8],
     /// `header.payload`: what the signature covers.
     pub signing_input: &'a [u8],
+}
+
+impl core::fmt::Debug for Parts<'_> {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("Parts")
+            .field("header_len", &self.header.len())
+            .field("payload_len", &self.payload.len())
+            .field("signature_len", &self.signature.len())
+            .finish_non_exhaustive()
+    }
 }
 
 /// Splits a compact JWS into its parts, without decoding them.

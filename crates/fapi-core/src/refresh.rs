@@ -210,13 +210,22 @@ where
 }
 
 /// A successful refresh: the grant, and the refresh token to return, which
-/// is the one presented (no rotation).
-#[derive(Clone, Debug, PartialEq, Eq)]
+/// is the one presented (no rotation). Its `Debug` never shows the token.
+#[derive(Clone, PartialEq, Eq)]
 pub struct Refreshed<'t> {
     /// The refresh token to hand back: the same one.
     pub refresh_token: &'t str,
     /// What it stands for.
     pub grant: RefreshGrant,
+}
+
+impl core::fmt::Debug for Refreshed<'_> {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("Refreshed")
+            .field("refresh_token", &crate::secret::Redacted)
+            .field("grant", &self.grant)
+            .finish()
+    }
 }
 
 /// Uses `token` at the token endpoint.
@@ -579,5 +588,42 @@ mod tests {
             redeem(&store, "x", "client-1", &b, 1).map(|_| ()),
             Err(Error::TokenInactive)
         );
+    }
+
+    /// The refresh token handed back is a live credential: `Refreshed`
+    /// prints the grant, never the token (nor any 8-character piece of it).
+    #[test]
+    fn debug_never_shows_the_refresh_token() {
+        let (store, rng) = (Store::new(), CounterRandom::new());
+        let rt = issue(
+            &Profile::FAPI2,
+            &store,
+            &rng,
+            grant(SenderBinding::Dpop(JKT_A)),
+            3600,
+            0,
+        )
+        .unwrap();
+        let r = redeem(
+            &store,
+            rt.as_str(),
+            "client-1",
+            &SenderBinding::Dpop(JKT_A),
+            1,
+        )
+        .unwrap();
+        let token = rt.as_str();
+        for text in [
+            std::format!("{r:?}"),
+            std::format!("{r:#?}"),
+            std::format!("{:?}", Some(&r)),
+        ] {
+            for start in 0..=token.len() - 8 {
+                let piece = token.get(start..start + 8).unwrap();
+                assert!(!text.contains(piece), "{text} shows {piece}");
+            }
+            assert!(text.contains("[redacted]"), "{text}");
+            assert!(text.contains("user-42"), "the grant still shows: {text}");
+        }
     }
 }

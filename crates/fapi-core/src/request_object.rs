@@ -30,6 +30,8 @@ use crate::profile::Profile;
 pub const DEFAULT_MAX_TTL: u64 = 3600;
 /// Accepted `nbf` skew into the future (FAPI 2.0: 10 s).
 pub const DEFAULT_MAX_FUTURE_SKEW: u64 = 10;
+/// The largest configurable future skew (FAPI 2.0: refuse > 60 s).
+pub const MAX_FUTURE_SKEW_LIMIT: u64 = 60;
 /// The longest `nonce` accepted (FAPI 2.0: 64 characters).
 pub const MAX_NONCE_LEN: usize = 64;
 /// The largest request object accepted (bytes).
@@ -38,14 +40,27 @@ pub const MAX_REQUEST_OBJECT_LEN: usize = 16 * 1024;
 pub const MAX_SIGNED_BODY_LEN: usize = 16 * 1024;
 
 /// How request objects are verified.
+///
+/// ```
+/// use fapi_core::profile::Profile;
+/// use fapi_core::request_object::RequestObjectConfig;
+/// use fapi_core::Error;
+///
+/// let config = RequestObjectConfig::new(&Profile::FAPI2, "https://as.bank.example");
+/// assert_eq!(config.max_future_skew(), 10);
+/// assert!(config.with_max_future_skew(60).is_ok());
+/// // FAPI 2.0: nothing more than 60 s in the future is accepted.
+/// assert_eq!(config.with_max_future_skew(61).err(), Some(Error::ProfileViolation));
+/// ```
 #[derive(Clone, Copy, Debug)]
 pub struct RequestObjectConfig<'a> {
     /// The authorization server's issuer identifier (the required `aud`).
     pub issuer: &'a str,
     /// The profile.
     pub profile: &'a Profile,
-    /// Accepted `nbf` skew into the future.
-    pub max_future_skew: u64,
+    /// Accepted `nbf` skew into the future, at most
+    /// [`MAX_FUTURE_SKEW_LIMIT`] ([`RequestObjectConfig::with_max_future_skew`]).
+    max_future_skew: u64,
 }
 
 impl<'a> RequestObjectConfig<'a> {
@@ -57,6 +72,23 @@ impl<'a> RequestObjectConfig<'a> {
             profile,
             max_future_skew: DEFAULT_MAX_FUTURE_SKEW,
         }
+    }
+
+    /// Accept `nbf` up to `seconds` in the future: more than
+    /// [`MAX_FUTURE_SKEW_LIMIT`] is [`Error::ProfileViolation`].
+    pub const fn with_max_future_skew(mut self, seconds: u64) -> Result<Self, Error> {
+        // FAPI 2.0 Security Profile: refuse more than 60 s in the future.
+        if seconds > MAX_FUTURE_SKEW_LIMIT {
+            return Err(Error::ProfileViolation);
+        }
+        self.max_future_skew = seconds;
+        Ok(self)
+    }
+
+    /// The accepted `nbf` skew into the future.
+    #[must_use]
+    pub const fn max_future_skew(&self) -> u64 {
+        self.max_future_skew
     }
 
     /// The longest `exp - nbf` and `now - nbf`.

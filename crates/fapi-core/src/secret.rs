@@ -142,6 +142,51 @@ impl<S: AsRef<[u8]> + AsMut<[u8]>> fmt::Display for Secret<S> {
     }
 }
 
+/// What a `Debug` implementation prints in place of a token, a code, a
+/// verifier or a key: `[redacted]`, whatever the value and the format.
+///
+/// ```
+/// use fapi_core::secret::Redacted;
+///
+/// struct TokenResponse<'a> {
+///     access_token: &'a str,
+///     expires_in: u64,
+/// }
+///
+/// impl core::fmt::Debug for TokenResponse<'_> {
+///     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+///         f.debug_struct("TokenResponse")
+///             .field("access_token", &Redacted)
+///             .field("expires_in", &self.expires_in)
+///             .finish()
+///     }
+/// }
+///
+/// let r = TokenResponse { access_token: "eyJhbGciOi...", expires_in: 300 };
+/// assert_eq!(
+///     format!("{r:?}"),
+///     "TokenResponse { access_token: [redacted], expires_in: 300 }"
+/// );
+/// # let _ = r.access_token;
+/// ```
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub struct Redacted;
+
+impl Redacted {
+    /// `Some(Redacted)` when `value` is present: shows whether an optional
+    /// secret is there, never what it is.
+    #[must_use]
+    pub fn option<T>(value: Option<T>) -> Option<Self> {
+        value.map(|_| Self)
+    }
+}
+
+impl fmt::Debug for Redacted {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("[redacted]")
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use std::format;

@@ -8,17 +8,21 @@
 //! without a sender constraint the profile allows (F2-SENDER).
 //!
 //! [`verify`] checks `typ` `at+jwt`, `alg` in the profile's list (OB-ALG,
-//! OFB-ALG, CDR-ALG), the signature, `iss`, `aud`, `exp`, `nbf`, `iat`, the
-//! required claims, and the sender constraint against the DPoP proof or the
-//! client certificate of the request. Errors map to `invalid_token` or
-//! `invalid_dpop_proof` at [`Site::ResourceRequest`](crate::Site::ResourceRequest).
+//! OFB-ALG, CDR-ALG), the signature, `iss`, `aud`, `exp`, `nbf`, `iat`
+//! (within a leeway of at most [`MAX_LEEWAY`]), the lifetime `exp - iat`
+//! against the profile's maximum (CDR-AT-TTL, OFB-AT-TTL), the required
+//! claims, and the sender constraint against what the request
+//! [`Presented`]: a DPoP proof verified for this very token and request
+//! ([`ResourceProof`]), or the client certificate of the TLS connection.
+//! Errors map to `invalid_token` or `invalid_dpop_proof` at
+//! [`Site::ResourceRequest`](crate::Site::ResourceRequest).
 
 use serde::Deserialize;
 
 use crate::b64;
 use crate::claims;
 use crate::crypto::{Clock, Random, Signer, Verifier};
-use crate::dpop::DpopProof;
+use crate::dpop::{DpopRequest, ResourceProof};
 use crate::error::Error;
 use crate::json::{self, Writer};
 use crate::jwk::Thumbprint;
@@ -35,6 +39,9 @@ pub const JTI_BYTES: usize = 16;
 /// Default clock leeway for `nbf`/`iat` at the resource server (FAPI 2.0:
 /// 10 s).
 pub const DEFAULT_LEEWAY: u64 = 10;
+/// The largest configurable leeway (FAPI 2.0: refuse `iat`/`nbf` more than
+/// 60 s in the future).
+pub const MAX_LEEWAY: u64 = 60;
 
 /// What a token is bound to (`cnf`, RFC 7800).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -189,26 +196,149 @@ fn member_str(w: &mut Writer<'_>, name: &str, value: &str, comma: bool) -> Resul
     w.string(value)
 }
 
-/// What the resource server expects of a token.
+/// What the resource server expects of a token: the issuer, its own
+/// audience value, and the clock leeway for `nbf` and `iat`, which cannot
+/// exceed [`MAX_LEEWAY`].
+///
+/// ```
+/// use fapi_core::token::{self, Expectations};
+/// use fapi_core::Error;
+///
+/// let expect = Expectations::new("https://as.bank.example", "https://api.bank.example");
+/// assert_eq!(expect.leeway(), token::DEFAULT_LEEWAY);
+/// assert!(expect.with_leeway(60).is_ok());
+/// // FAPI 2.0: nothing more than 60 s in the future is accepted.
+/// assert_eq!(expect.with_leeway(3600).err(), Some(Error::ProfileViolation));
+/// ```
 #[derive(Clone, Copy, Debug)]
 pub struct Expectations<'a> {
-    /// The authorization server's issuer identifier.
-    pub issuer: &'a str,
-    /// This resource server's audience value.
-    pub audience: &'a str,
-    /// Clock leeway for `nbf` and `iat` (default [`DEFAULT_LEEWAY`]).
-    pub leeway: u64,
+    issuer: &'a str,
+    audience: &'a str,
+    leeway: u64,
 }
 
-/// What the request presented besides the token: the verified DPoP proof
-/// (whose `ath` the caller checked against this token), or the DER of the
-/// client certificate of the TLS connection.
+impl<'a> Expectations<'a> {
+    /// Tokens of `issuer` for the resource server `audience`, with
+    /// [`DEFAULT_LEEWAY`].
+    #[must_use]
+    pub const fn new(issuer: &'a str, audience: &'a str) -> Self {
+        Self {
+            issuer,
+            audience,
+            leeway: DEFAULT_LEEWAY,
+        }
+    }
+
+    /// Accepts `nbf` and `iat` up to `seconds` in the future: more than
+    /// [`MAX_LEEWAY`] is [`Error::ProfileViolation`].
+    pub const fn with_leeway(mut self, seconds: u64) -> Result<Self, Error> {
+        // FAPI 2.0 Security Profile: refuse more than 60 s in the future.
+        if seconds > MAX_LEEWAY {
+            return Err(Error::ProfileViolation);
+        }
+        self.leeway = seconds;
+        Ok(self)
+    }
+
+    /// The authorization server's issuer identifier.
+    #[must_use]
+    pub const fn issuer(&self) -> &'a str {
+        self.issuer
+    }
+
+    /// This resource server's audience value.
+    #[must_use]
+    pub const fn audience(&self) -> &'a str {
+        self.audience
+    }
+
+    /// The clock leeway for `nbf` and `iat`.
+    #[must_use]
+    pub const fn leeway(&self) -> u64 {
+        self.leeway
+    }
+}
+
+/// What the request presented besides the token: a DPoP proof verified
+/// for it ([`dpop::verify_resource_proof`](crate::dpop::verify_resource_proof))
+/// together with the request itself, and the DER of the client certificate
+/// of the TLS connection.
+///
+/// A DPoP proof can only be presented with the request it came with, and
+/// only as a [`ResourceProof`]: a proof verified for the token endpoint or
+/// without an access token does not have that type. [`verify`] checks that
+/// the proof was verified for this very token (`ath`) and this request
+/// (method and URI).
+///
+/// ```
+/// use fapi_core::token::Presented;
+///
+/// # let der: &[u8] = b"certificate";
+/// let nothing = Presented::default();
+/// assert!(nothing.dpop_proof().is_none() && nothing.client_cert().is_none());
+/// let cert = Presented::certificate(der);
+/// assert_eq!(cert.client_cert(), Some(der));
+/// ```
+///
+/// A proof verified for the token endpoint, or without an access token, is
+/// a [`DpopProof`](crate::dpop::DpopProof), and cannot be presented:
+///
+/// ```compile_fail,E0308
+/// use fapi_core::dpop::{DpopProof, DpopRequest};
+/// use fapi_core::token::Presented;
+///
+/// fn at_the_resource_server<'a>(proof: &'a DpopProof, request: &DpopRequest<'a>) -> Presented<'a> {
+///     Presented::dpop(proof, request)
+/// }
+/// ```
 #[derive(Clone, Copy, Debug, Default)]
 pub struct Presented<'a> {
-    /// The request's verified DPoP proof.
-    pub dpop: Option<&'a DpopProof>,
-    /// The request's client certificate (DER).
-    pub client_cert: Option<&'a [u8]>,
+    dpop: Option<(&'a ResourceProof, DpopRequest<'a>)>,
+    client_cert: Option<&'a [u8]>,
+}
+
+impl<'a> Presented<'a> {
+    /// The request presented `proof`, verified for it: `request` is the
+    /// request the token came with (its method and URI).
+    #[must_use]
+    pub const fn dpop(proof: &'a ResourceProof, request: &DpopRequest<'a>) -> Self {
+        Self {
+            dpop: Some((proof, *request)),
+            client_cert: None,
+        }
+    }
+
+    /// The request came over a TLS connection with this client certificate
+    /// (DER).
+    #[must_use]
+    pub const fn certificate(der: &'a [u8]) -> Self {
+        Self {
+            dpop: None,
+            client_cert: Some(der),
+        }
+    }
+
+    /// Adds the client certificate (DER) of the TLS connection.
+    #[must_use]
+    pub const fn with_certificate(mut self, der: &'a [u8]) -> Self {
+        self.client_cert = Some(der);
+        self
+    }
+
+    /// The presented DPoP proof, if any.
+    #[must_use]
+    pub const fn dpop_proof(&self) -> Option<&'a ResourceProof> {
+        match self.dpop {
+            Some((proof, _)) => Some(proof),
+            None => None,
+        }
+    }
+
+    /// The presented client certificate (DER), if any.
+    #[must_use]
+    pub const fn client_cert(&self) -> Option<&'a [u8]> {
+        self.client_cert
+    }
 }
 
 #[derive(Deserialize)]
@@ -308,14 +438,20 @@ where
     }
     let now = clock.now();
     let exp = claims::check_exp(m.exp, now, 0)?;
+    // The leeway is at most MAX_LEEWAY (Expectations::with_leeway).
     claims::check_nbf(m.nbf, now, expect.leeway)?;
     let iat = m.iat.ok_or(Error::MissingClaim)?;
     claims::check_iat(iat, now, expect.leeway, u64::MAX)?;
+    // CDR-AT-TTL / OFB-AT-TTL at the resource server too: a token living
+    // longer than the profile allows is refused, whoever issued it.
+    if exp.saturating_sub(iat) > profile.access_token_ttl.max {
+        return Err(Error::LifetimeTooLong);
+    }
     let subject = m.sub.ok_or(Error::MissingClaim)?;
     let client_id = m.client_id.ok_or(Error::MissingClaim)?;
     let jti = m.jti.ok_or(Error::MissingClaim)?;
     let (cnf_jkt, cnf_x5t) = m.cnf.map_or((None, None), |c| (c.jkt, c.x5t));
-    check_presented(profile, cnf_jkt, cnf_x5t, presented)?;
+    check_presented(profile, token, cnf_jkt, cnf_x5t, presented)?;
     let consent_id = match profile.consent_claim {
         Some("openbanking_intent_id") => m.openbanking_intent_id,
         Some("cdr_arrangement_id") => m.cdr_arrangement_id,
@@ -337,9 +473,12 @@ where
 /// F2-SENDER at the resource server: the token is bound, by a kind the
 /// profile allows, to what the request presented. A token that carries both
 /// `cnf.jkt` and `cnf.x5t#S256` (fapi never issues one) must satisfy both:
-/// no binding is ever skipped because another one holds.
+/// no binding is ever skipped because another one holds. A DPoP proof
+/// counts only when it was verified for this very `token` and the request
+/// it is presented with (RFC 9449 §4.3 step 12, §7.1).
 fn check_presented(
     profile: &Profile,
+    token: &[u8],
     cnf_jkt: Option<&str>,
     cnf_x5t: Option<&str>,
     presented: &Presented<'_>,
@@ -352,8 +491,10 @@ fn check_presented(
         if !profile.sender.contains(&SenderConstraint::Dpop) {
             return Err(Error::SenderConstraintMissing);
         }
-        let proof = presented.dpop.ok_or(Error::DpopMissing)?;
-        crate::dpop::check_token_binding(proof, jkt)?;
+        let (proof, request) = presented.dpop.as_ref().ok_or(Error::DpopMissing)?;
+        // RFC 9449 §4.3 step 12: ath is this token's; htm and htu this
+        // request's. Then §7.1: cnf.jkt names the proof's key.
+        crate::dpop::check_token_binding(proof, token, request, jkt)?;
     }
     if let Some(x5t) = cnf_x5t {
         if !profile.sender.contains(&SenderConstraint::Mtls) {

@@ -19,7 +19,6 @@ fn req<'a>(method: &'a str, uri: &'a str) -> DpopRequest<'a> {
     DpopRequest {
         method,
         uri,
-        access_token: None,
         nonce_binding: None,
     }
 }
@@ -54,6 +53,25 @@ fn check(
     )
 }
 
+/// A resource request's proof, verified with the access token it came with.
+fn check_rs(
+    proof: &str,
+    r: &DpopRequest<'_>,
+    access_token: &str,
+    cfg: &DpopConfig<'_>,
+    now: u64,
+) -> Result<dpop::ResourceProof, Error> {
+    dpop::verify_resource_proof(
+        proof.as_bytes(),
+        r,
+        access_token,
+        cfg,
+        &Backend,
+        &FixedClock(now),
+        &MemoryReplay::default(),
+    )
+}
+
 /// RFC 9449 §4.1: the example proof verifies (at its own iat) and its jkt
 /// is the one the RFC gives.
 #[test]
@@ -68,7 +86,11 @@ fn rfc9449_figure2_proof_verifies() {
     .unwrap();
     assert_eq!(p.jkt.to_b64().as_str(), RFC_JKT);
     assert_eq!(p.iat, 1_562_262_616);
-    assert_eq!(dpop::check_token_binding(&p, RFC_JKT), Ok(()));
+    assert_eq!(p.htm(), "POST");
+    assert_eq!(
+        p.check_request(&req("POST", "https://server.example.com/token")),
+        Ok(())
+    );
     // Its iat is old today.
     assert_eq!(
         check(
@@ -86,13 +108,17 @@ fn rfc9449_figure2_proof_verifies() {
 #[test]
 fn rfc9449_resource_proof_with_ath() {
     let cfg = DpopConfig::new(&Profile::FAPI2);
-    let mut r = req("GET", "https://resource.example.org/protectedresource");
-    r.access_token = Some(RFC_AT);
-    let p = check(RFC_RS_PROOF, &r, &cfg, 1_562_262_618).unwrap();
-    assert_eq!(p.jkt.to_b64().as_str(), RFC_JKT);
-    r.access_token = Some("another-token");
+    let r = req("GET", "https://resource.example.org/protectedresource");
+    let p = check_rs(RFC_RS_PROOF, &r, RFC_AT, &cfg, 1_562_262_618).unwrap();
+    assert_eq!(p.jkt().to_b64().as_str(), RFC_JKT);
+    // RFC 9449 §7.1: the ath of the example access token is recorded.
+    assert_eq!(p.ath(), "fUHyO2r2Z3DZ53EsNrWBb0xWXoaNy59IiKCAqksmQEo");
     assert_eq!(
-        check(RFC_RS_PROOF, &r, &cfg, 1_562_262_618),
+        dpop::check_token_binding(&p, RFC_AT.as_bytes(), &r, RFC_JKT),
+        Ok(())
+    );
+    assert_eq!(
+        check_rs(RFC_RS_PROOF, &r, "another-token", &cfg, 1_562_262_618),
         Err(Error::DpopAth)
     );
 }
@@ -168,8 +194,8 @@ fn replayed_jti_refused() {
         ),
         Err(Error::Replay)
     );
-    // recorded until iat + max age + skew
-    assert_eq!(replay.entries()[0].1, NOW + 60 + 10);
+    // recorded until the first second the proof is too old: iat + max age + 1
+    assert_eq!(replay.entries()[0].1, NOW + 60 + 1);
     // A fresh proof with the same jti is a replay too.
     let again = proof(&s, "POST", URI, NOW + 1, "once");
     assert_eq!(
@@ -237,8 +263,7 @@ fn wrong_htm_and_htu() {
 fn ath_mismatch_and_missing() {
     let s = P256Key::new(3, "k");
     let cfg = DpopConfig::new(&Profile::FAPI2);
-    let mut r = req("GET", "https://rs.example/accounts");
-    r.access_token = Some("token-A");
+    let r = req("GET", "https://rs.example/accounts");
     let with = |at: Option<&str>| {
         let p = ProofParams {
             htm: "GET",
@@ -252,12 +277,15 @@ fn ath_mismatch_and_missing() {
         let n = dpop::sign_proof(&s, &p, &mut out).unwrap();
         String::from_utf8(out[..n].to_vec()).unwrap()
     };
-    assert!(check(&with(Some("token-A")), &r, &cfg, NOW).is_ok());
+    assert!(check_rs(&with(Some("token-A")), &r, "token-A", &cfg, NOW).is_ok());
     assert_eq!(
-        check(&with(Some("token-B")), &r, &cfg, NOW),
+        check_rs(&with(Some("token-B")), &r, "token-A", &cfg, NOW),
         Err(Error::DpopAth)
     );
-    assert_eq!(check(&with(None), &r, &cfg, NOW), Err(Error::DpopAth));
+    assert_eq!(
+        check_rs(&with(None), &r, "token-A", &cfg, NOW),
+        Err(Error::DpopAth)
+    );
 }
 
 #[test]
@@ -322,9 +350,31 @@ fn jkt_mismatch_token_and_code() {
     .unwrap();
     let jkt_a = a.public_key().unwrap().thumbprint().to_b64();
     let jkt_b = b.public_key().unwrap().thumbprint().to_b64();
-    assert_eq!(dpop::check_token_binding(&p, jkt_a.as_str()), Ok(()));
+    let rs = req("GET", "https://rs.example/accounts");
+    let signed = ProofParams {
+        htm: "GET",
+        htu: "https://rs.example/accounts",
+        iat: NOW,
+        jti: "rs",
+        access_token: Some("token-A"),
+        nonce: None,
+    };
+    let mut out = [0u8; 4096];
+    let n = dpop::sign_proof(&a, &signed, &mut out).unwrap();
+    let rp = check_rs(
+        core::str::from_utf8(&out[..n]).unwrap(),
+        &rs,
+        "token-A",
+        &cfg,
+        NOW,
+    )
+    .unwrap();
     assert_eq!(
-        dpop::check_token_binding(&p, jkt_b.as_str()),
+        dpop::check_token_binding(&rp, b"token-A", &rs, jkt_a.as_str()),
+        Ok(())
+    );
+    assert_eq!(
+        dpop::check_token_binding(&rp, b"token-A", &rs, jkt_b.as_str()),
         Err(Error::DpopKeyMismatch)
     );
     assert_eq!(
@@ -500,5 +550,104 @@ fn escaped_slashes_in_claims_are_read_as_written_values() {
             NOW
         ),
         Err(Error::Json)
+    );
+}
+
+/// RFC 9449 §11.1 (replay), with the window of §4.3 step 11: the `iat`
+/// check and the replay cache agree at the edges. With no future skew at
+/// all, a proof exactly `max_age` old is accepted (the replay cache used to
+/// refuse it as already expired), and at every second a proof passes the
+/// `iat` check, a second presentation of it is `Error::Replay`, never
+/// accepted, until it is too old.
+#[test]
+fn rfc9449_replay_window_edges_agree_with_iat_window() {
+    use fapi_core::store::FixedReplayCache;
+    let s = P256Key::new(3, "k");
+    let r = req("POST", URI);
+    for skew in [0, 10, 60] {
+        let cfg = DpopConfig::new(&Profile::FAPI2)
+            .with_max_future_skew(skew)
+            .unwrap()
+            .with_max_age(30)
+            .unwrap();
+        let max_age = cfg.max_age();
+        // iat exactly `max_age` in the past, one second younger, now, and
+        // `skew` in the future: the edges of the window.
+        for iat in [NOW - max_age, NOW - max_age + 1, NOW, NOW + skew] {
+            let replay = FixedReplayCache::<4>::new();
+            let pr = proof(&s, "POST", URI, iat, "edge");
+            let at = |t: u64| {
+                dpop::verify_proof(pr.as_bytes(), &r, &cfg, &Backend, &FixedClock(t), &replay)
+            };
+            assert!(at(NOW).is_ok(), "skew {skew}, iat {iat}: refused at {NOW}");
+            for later in NOW..=iat + max_age {
+                assert_eq!(
+                    at(later),
+                    Err(Error::Replay),
+                    "skew {skew}, iat {iat}, at {later}"
+                );
+            }
+            assert_eq!(at(iat + max_age + 1), Err(Error::TooOld));
+        }
+    }
+}
+
+/// RFC 9449 §4.3 step 12, §7.1 (F2-SENDER): a resource request's proof is
+/// recorded with the method, the URI and the `ath` it was verified
+/// against, and is good for that token and that request only.
+#[test]
+fn rfc9449_resource_proof_records_htm_htu_and_ath() {
+    let s = P256Key::new(3, "k");
+    let cfg = DpopConfig::new(&Profile::FAPI2);
+    let rs = req("GET", "https://rs.example/accounts");
+    let signed = ProofParams {
+        htm: "GET",
+        htu: "https://rs.example/accounts",
+        iat: NOW,
+        jti: "rs-1",
+        access_token: Some("token-A"),
+        nonce: None,
+    };
+    let mut out = [0u8; 4096];
+    let n = dpop::sign_proof(&s, &signed, &mut out).unwrap();
+    let text = core::str::from_utf8(&out[..n]).unwrap();
+    let p = check_rs(text, &rs, "token-A", &cfg, NOW).unwrap();
+    assert_eq!(p.proof().htm(), "GET");
+    assert_eq!(p.ath().as_bytes(), dpop::ath("token-A").as_slice());
+    assert_eq!(p.check_presented(b"token-A", &rs), Ok(()));
+    // The same URI as the server may see it: normalised alike.
+    assert_eq!(
+        p.check_presented(
+            b"token-A",
+            &req("GET", "https://RS.example:443/accounts?x=1")
+        ),
+        Ok(())
+    );
+    // Another token, another method, another URI.
+    assert_eq!(p.check_presented(b"token-B", &rs), Err(Error::DpopAth));
+    assert_eq!(
+        p.check_presented(b"token-A", &req("POST", "https://rs.example/accounts")),
+        Err(Error::DpopMethod)
+    );
+    assert_eq!(
+        p.check_presented(b"token-A", &req("GET", "https://rs.example/payments")),
+        Err(Error::DpopUri)
+    );
+    // A token endpoint proof (no ath) is no resource proof.
+    let te = proof(&s, "POST", URI, NOW, "te-1");
+    assert_eq!(
+        check_rs(&te, &req("POST", URI), "token-A", &cfg, NOW),
+        Err(Error::DpopAth)
+    );
+    // A method longer than any in use cannot be recorded.
+    let long = "M".repeat(dpop::MAX_HTM_LEN + 1);
+    assert_eq!(
+        check(
+            &proof(&s, &long, URI, NOW, "m"),
+            &req(&long, URI),
+            &cfg,
+            NOW
+        ),
+        Err(Error::DpopMethod)
     );
 }

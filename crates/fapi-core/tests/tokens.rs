@@ -45,12 +45,15 @@ fn issue(
 }
 
 fn expect() -> Expectations<'static> {
-    Expectations {
-        issuer: ISS,
-        audience: RS,
-        leeway: token::DEFAULT_LEEWAY,
-    }
+    Expectations::new(ISS, RS)
 }
+
+/// The resource request the DPoP proofs of these tests are made for.
+const ACCOUNTS: DpopRequest<'static> = DpopRequest {
+    method: "GET",
+    uri: "https://rs.example/accounts",
+    nonce_binding: None,
+};
 
 fn verify_at(
     profile: &Profile,
@@ -73,7 +76,9 @@ fn verify_at(
     .map(|_| ())
 }
 
-fn dpop_proof(client: &dyn Signer, at: &str) -> dpop::DpopProof {
+/// A proof for `GET /accounts` with `at`, verified for that request and
+/// that token.
+fn dpop_proof(client: &dyn Signer, at: &str) -> dpop::ResourceProof {
     let p = ProofParams {
         htm: "GET",
         htu: "https://rs.example/accounts",
@@ -84,15 +89,10 @@ fn dpop_proof(client: &dyn Signer, at: &str) -> dpop::DpopProof {
     };
     let mut out = [0u8; 4096];
     let n = dpop::sign_proof(client, &p, &mut out).unwrap();
-    let req = DpopRequest {
-        method: "GET",
-        uri: "https://rs.example/accounts",
-        access_token: Some(at),
-        nonce_binding: None,
-    };
-    dpop::verify_proof(
+    dpop::verify_resource_proof(
         &out[..n],
-        &req,
+        &ACCOUNTS,
+        at,
         &DpopConfig::new(&Profile::FAPI2),
         &Backend,
         &FixedClock(NOW),
@@ -135,10 +135,7 @@ fn dpop_bound_token_round_trip() {
     let proof = dpop_proof(&client, &tok);
     let v = KeyVerifier::new(&Backend, as_key.public_key().unwrap());
     let mut buf = [0u8; 4096];
-    let presented = Presented {
-        dpop: Some(&proof),
-        client_cert: None,
-    };
+    let presented = Presented::dpop(&proof, &ACCOUNTS);
     let c = token::verify(
         tok.as_bytes(),
         &Profile::FAPI2,
@@ -161,10 +158,7 @@ fn dpop_bound_token_round_trip() {
         &as_key,
         &tok,
         NOW,
-        &Presented {
-            dpop: Some(&other),
-            client_cert: None,
-        },
+        &Presented::dpop(&other, &ACCOUNTS),
     )
     .unwrap_err();
     assert_eq!(err, Error::DpopKeyMismatch);
@@ -189,10 +183,7 @@ fn cdr_hok_certificate_bound_token() {
     let tok = issue(&Profile::CDR, &as_key, &p).unwrap();
     let v = KeyVerifier::new(&Backend, as_key.public_key().unwrap());
     let mut buf = [0u8; 4096];
-    let pres = Presented {
-        dpop: None,
-        client_cert: Some(CERT),
-    };
+    let pres = Presented::certificate(CERT);
     let c = token::verify(
         tok.as_bytes(),
         &Profile::CDR,
@@ -208,10 +199,7 @@ fn cdr_hok_certificate_bound_token() {
         c.cnf_x5t_s256,
         Some(core::str::from_utf8(&x5t.to_b64()).unwrap())
     );
-    let wrong = Presented {
-        dpop: None,
-        client_cert: Some(b"another certificate"),
-    };
+    let wrong = Presented::certificate(b"another certificate");
     assert_eq!(
         verify_at(&Profile::CDR, &as_key, &tok, NOW, &wrong),
         Err(Error::CertificateMismatch)
@@ -241,10 +229,7 @@ fn ob_intent_claim() {
     assert!(tok.split('.').nth(1).is_some());
     let v = KeyVerifier::new(&Backend, as_key.public_key().unwrap());
     let mut buf = [0u8; 4096];
-    let pres = Presented {
-        dpop: None,
-        client_cert: Some(CERT),
-    };
+    let pres = Presented::certificate(CERT);
     let c = token::verify(
         tok.as_bytes(),
         &OBIE_ES256,
@@ -334,10 +319,7 @@ fn profile_algs_ob_alg_ofb_alg_cdr_alg() {
     let es = P256Key::new(41, "as-1");
     let ed = Ed25519Key::new(44, "as-2");
     let conf = Some(Confirmation::X5tS256(CertThumbprint::of_der(CERT)));
-    let pres = Presented {
-        dpop: None,
-        client_cert: Some(CERT),
-    };
+    let pres = Presented::certificate(CERT);
     // OB-ALG and OFB-ALG: PS256 only, so ES256 is refused.
     let es_tok = issue(&Profile::FAPI2, &es, &params(conf, 300)).unwrap();
     for p in [Profile::OBIE, Profile::OFB] {
@@ -377,10 +359,7 @@ fn profile_algs_ob_alg_ofb_alg_cdr_alg() {
 fn resource_server_refusals() {
     let as_key = P256Key::new(41, "as-1");
     let conf = Some(Confirmation::X5tS256(CertThumbprint::of_der(CERT)));
-    let pres = Presented {
-        dpop: None,
-        client_cert: Some(CERT),
-    };
+    let pres = Presented::certificate(CERT);
     let tok = issue(&Profile::FAPI2, &as_key, &params(conf, 300)).unwrap();
     assert!(verify_at(&Profile::FAPI2, &as_key, &tok, NOW, &pres).is_ok());
     assert_eq!(
@@ -479,18 +458,9 @@ fn f2_sender_every_binding_is_checked() {
     .unwrap();
     let tok = core::str::from_utf8(&out[..n]).unwrap();
     let proof = dpop_proof(&client, tok);
-    let dpop_only = Presented {
-        dpop: Some(&proof),
-        client_cert: None,
-    };
-    let cert_only = Presented {
-        dpop: None,
-        client_cert: Some(CERT),
-    };
-    let both = Presented {
-        dpop: Some(&proof),
-        client_cert: Some(CERT),
-    };
+    let dpop_only = Presented::dpop(&proof, &ACCOUNTS);
+    let cert_only = Presented::certificate(CERT);
+    let both = Presented::dpop(&proof, &ACCOUNTS).with_certificate(CERT);
     assert_eq!(
         verify_at(&Profile::FAPI2, &as_key, tok, NOW, &dpop_only),
         Err(Error::CertificateMismatch)
@@ -500,4 +470,191 @@ fn f2_sender_every_binding_is_checked() {
         Err(Error::DpopMissing)
     );
     assert_eq!(verify_at(&Profile::FAPI2, &as_key, tok, NOW, &both), Ok(()));
+}
+
+/// An `at+jwt` over exactly `claims`, signed by `as_key`.
+fn signed_token(as_key: &dyn Signer, claims: &str) -> String {
+    let mut out = [0u8; 4096];
+    let n = jws::sign(
+        as_key,
+        &HeaderParams::typed("at+jwt"),
+        claims.as_bytes(),
+        &mut out,
+    )
+    .unwrap();
+    String::from_utf8(out[..n].to_vec()).unwrap()
+}
+
+/// RFC 9449 §4.3 step 12 and §7.1, F2-SENDER: the resource server accepts
+/// a DPoP proof only when it was verified for this very access token and
+/// this request. Refused: a proof whose `ath` is another token's (even one
+/// bound to the same key), a proof verified for another method or URI
+/// (the token endpoint's `POST /token`, another resource), and a token
+/// endpoint proof verified as a resource proof. (A proof verified without
+/// an access token is a `DpopProof`, which `Presented` does not take: see
+/// the `compile_fail` example on `token::Presented`.)
+#[test]
+fn f2_sender_rfc9449_7_1_proof_bound_to_this_token_and_request() {
+    let as_key = P256Key::new(41, "as-1");
+    let client = P256Key::new(42, "c");
+    let jkt = client.public_key().unwrap().thumbprint();
+    let conf = Some(Confirmation::Jkt(jkt));
+    let tok_a = issue(&Profile::FAPI2, &as_key, &params(conf, 300)).unwrap();
+    let mut other = params(conf, 300);
+    other.subject = "user-2";
+    let tok_b = issue(&Profile::FAPI2, &as_key, &other).unwrap();
+    assert_ne!(tok_a, tok_b);
+
+    // The proof made for token B, by the same key, with token A: the key
+    // binding alone (cnf.jkt) would pass; ath does not.
+    let for_b = dpop_proof(&client, &tok_b);
+    let err = verify_at(
+        &Profile::FAPI2,
+        &as_key,
+        &tok_a,
+        NOW,
+        &Presented::dpop(&for_b, &ACCOUNTS),
+    )
+    .unwrap_err();
+    assert_eq!(err, Error::DpopAth);
+    assert_eq!(
+        err.oauth_error(Site::ResourceRequest).as_str(),
+        "invalid_dpop_proof"
+    );
+    // The proof for token A on GET /accounts, presented with another
+    // request: another method, another resource, the token endpoint.
+    let for_a = dpop_proof(&client, &tok_a);
+    assert_eq!(
+        verify_at(
+            &Profile::FAPI2,
+            &as_key,
+            &tok_a,
+            NOW,
+            &Presented::dpop(&for_a, &ACCOUNTS)
+        ),
+        Ok(())
+    );
+    for (request, want) in [
+        (
+            DpopRequest {
+                method: "POST",
+                ..ACCOUNTS
+            },
+            Error::DpopMethod,
+        ),
+        (
+            DpopRequest {
+                uri: "https://rs.example/payments",
+                ..ACCOUNTS
+            },
+            Error::DpopUri,
+        ),
+        (
+            DpopRequest {
+                method: "POST",
+                uri: "https://as.example/token",
+                nonce_binding: None,
+            },
+            Error::DpopMethod,
+        ),
+    ] {
+        assert_eq!(
+            verify_at(
+                &Profile::FAPI2,
+                &as_key,
+                &tok_a,
+                NOW,
+                &Presented::dpop(&for_a, &request)
+            ),
+            Err(want),
+            "{request:?}"
+        );
+    }
+
+    // A token endpoint proof (POST /token), replayed at the resource
+    // server: it has no ath, so it never becomes a resource proof ...
+    let token_endpoint = DpopRequest {
+        method: "POST",
+        uri: "https://as.example/token",
+        nonce_binding: None,
+    };
+    let sign = |at: Option<&str>, jti: &str| {
+        let p = ProofParams {
+            htm: "POST",
+            htu: "https://as.example/token",
+            iat: NOW,
+            jti,
+            access_token: at,
+            nonce: None,
+        };
+        let mut out = [0u8; 4096];
+        let n = dpop::sign_proof(&client, &p, &mut out).unwrap();
+        out[..n].to_vec()
+    };
+    let verify_rs = |proof: &[u8], request: &DpopRequest<'_>| {
+        dpop::verify_resource_proof(
+            proof,
+            request,
+            &tok_a,
+            &DpopConfig::new(&Profile::FAPI2),
+            &Backend,
+            &FixedClock(NOW),
+            &MemoryReplay::default(),
+        )
+    };
+    let te = sign(None, "te-1");
+    assert_eq!(verify_rs(&te, &ACCOUNTS), Err(Error::DpopMethod));
+    assert_eq!(verify_rs(&te, &token_endpoint), Err(Error::DpopAth));
+    // ... and one that does carry this token's ath is good for POST /token
+    // only, not for the request the resource server is serving.
+    let te_ath = verify_rs(&sign(Some(&tok_a), "te-2"), &token_endpoint).unwrap();
+    assert_eq!(
+        verify_at(
+            &Profile::FAPI2,
+            &as_key,
+            &tok_a,
+            NOW,
+            &Presented::dpop(&te_ath, &ACCOUNTS)
+        ),
+        Err(Error::DpopMethod)
+    );
+}
+
+/// CDR-AT-TTL and OFB-AT-TTL at the resource server: a token whose
+/// lifetime `exp - iat` is longer than the profile allows is refused
+/// however it was issued; the longest allowed lifetime passes. Profiles
+/// without a maximum (fapi2) accept a long one.
+#[test]
+fn cdr_at_ttl_ofb_at_ttl_enforced_at_resource_server() {
+    let as_key = P256Key::new(41, "as-1");
+    let x5t = CertThumbprint::of_der(CERT).to_b64();
+    let x5t = core::str::from_utf8(&x5t).unwrap();
+    let claims = |lifetime: u64| {
+        format!(
+            r#"{{"iss":"{ISS}","sub":"u","aud":"{RS}","exp":{},"iat":{},"jti":"j","client_id":"c","cnf":{{"x5t#S256":"{x5t}"}}}}"#,
+            NOW - 100 + lifetime,
+            NOW - 100
+        )
+    };
+    let ofb_es256 = Profile {
+        algs: &[Alg::Es256],
+        ..Profile::OFB
+    };
+    let pres = Presented::certificate(CERT);
+    for (profile, max) in [(Profile::CDR, 600), (ofb_es256, 900)] {
+        let long = signed_token(&as_key, &claims(max + 1));
+        let err = verify_at(&profile, &as_key, &long, NOW, &pres).unwrap_err();
+        assert_eq!(err, Error::LifetimeTooLong, "{}", profile.name);
+        assert_eq!(
+            err.oauth_error(Site::ResourceRequest).as_str(),
+            "invalid_token"
+        );
+        let ok = signed_token(&as_key, &claims(max));
+        assert_eq!(verify_at(&profile, &as_key, &ok, NOW, &pres), Ok(()));
+    }
+    let day = signed_token(&as_key, &claims(86_400));
+    assert_eq!(
+        verify_at(&Profile::FAPI2, &as_key, &day, NOW, &pres),
+        Ok(())
+    );
 }

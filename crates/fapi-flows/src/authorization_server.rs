@@ -17,6 +17,7 @@ use fapi_core::pkce;
 pub use fapi_core::profile::SenderConstraint;
 use fapi_core::profile::{ClientAuthMethod, Profile};
 use fapi_core::request_object::{self, RequestObjectConfig};
+use fapi_core::secret::Redacted;
 use fapi_core::store::{FixedHandleStore, FixedReplayCache};
 use fapi_core::token::{self, AccessTokenParams, Confirmation};
 use fapi_core::{Clock, Error, PublicKey, Signer, Site, SystemClock};
@@ -64,8 +65,9 @@ pub fn sender_constraint(profile: &Profile) -> SenderConstraint {
 }
 
 /// What a client sends besides the form: its authentication, its DPoP
-/// proof, the certificate of its TLS connection.
-#[derive(Clone, Debug, Default)]
+/// proof, the certificate of its TLS connection. `Debug` shows whether the
+/// assertion and the proof are there, never what they are.
+#[derive(Clone, Default)]
 pub struct Credentials {
     /// `client_id`.
     pub client_id: String,
@@ -77,8 +79,23 @@ pub struct Credentials {
     pub client_cert: Option<Certificate>,
 }
 
-/// A pushed authorization request's body.
-#[derive(Clone, Debug, Default)]
+impl core::fmt::Debug for Credentials {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("Credentials")
+            .field("client_id", &self.client_id)
+            .field(
+                "client_assertion",
+                &Redacted::option(self.client_assertion.as_ref()),
+            )
+            .field("dpop", &Redacted::option(self.dpop.as_ref()))
+            .field("client_cert", &self.client_cert)
+            .finish()
+    }
+}
+
+/// A pushed authorization request's body. `Debug` shows whether a signed
+/// request object is there, never the object.
+#[derive(Clone, Default)]
 pub struct ParForm {
     /// A signed request object (JAR), where the profile requires one.
     pub request: Option<String>,
@@ -100,8 +117,24 @@ pub struct ParForm {
     pub consent_id: Option<String>,
 }
 
-/// A token response.
-#[derive(Clone, Debug, PartialEq, Eq)]
+impl core::fmt::Debug for ParForm {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("ParForm")
+            .field("request", &Redacted::option(self.request.as_ref()))
+            .field("response_type", &self.response_type)
+            .field("redirect_uri", &self.redirect_uri)
+            .field("scope", &self.scope)
+            .field("state", &self.state)
+            .field("code_challenge", &self.code_challenge)
+            .field("code_challenge_method", &self.code_challenge_method)
+            .field("dpop_jkt", &self.dpop_jkt)
+            .field("consent_id", &self.consent_id)
+            .finish()
+    }
+}
+
+/// A token response. `Debug` never shows the access token.
+#[derive(Clone, PartialEq, Eq)]
 pub struct TokenResponse {
     /// `access_token`.
     pub access_token: String,
@@ -109,6 +142,16 @@ pub struct TokenResponse {
     pub token_type: &'static str,
     /// `expires_in`.
     pub expires_in: u64,
+}
+
+impl core::fmt::Debug for TokenResponse {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("TokenResponse")
+            .field("access_token", &Redacted)
+            .field("token_type", &self.token_type)
+            .field("expires_in", &self.expires_in)
+            .finish()
+    }
 }
 
 /// The bank's authorization server.
@@ -257,7 +300,6 @@ impl AuthorizationServer {
         let request = DpopRequest {
             method: "POST",
             uri: endpoint,
-            access_token: None,
             nonce_binding: None,
         };
         dpop::verify_proof(

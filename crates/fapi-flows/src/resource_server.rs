@@ -10,6 +10,7 @@ use fapi_core::crypto::KeyVerifier;
 use fapi_core::dpop::{self, DpopConfig, DpopRequest};
 use fapi_core::jwk::Jwks;
 use fapi_core::request_object;
+use fapi_core::secret::Redacted;
 use fapi_core::store::FixedReplayCache;
 use fapi_core::token::{self, Expectations, Presented};
 use fapi_core::{Error, PublicKey, Random, Site, SystemClock};
@@ -22,8 +23,9 @@ use crate::directory::{Consent, ConsentKind, ConsentStatus, Directory};
 use crate::keys::OsRandom;
 use crate::refusal::{At, Refusal};
 
-/// A resource request as it arrives.
-#[derive(Clone, Debug, Default)]
+/// A resource request as it arrives. `Debug` never shows the access token,
+/// the DPoP proof or the signature.
+#[derive(Clone, Default)]
 pub struct ResourceRequest {
     /// The HTTP method.
     pub method: String,
@@ -40,6 +42,20 @@ pub struct ResourceRequest {
     /// The client's signature over the body (BG-SIGNED-REQ), a JWS with a
     /// detached or attached payload.
     pub signature: Option<String>,
+}
+
+impl core::fmt::Debug for ResourceRequest {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("ResourceRequest")
+            .field("method", &self.method)
+            .field("path", &self.path)
+            .field("access_token", &Redacted)
+            .field("dpop", &Redacted::option(self.dpop.as_ref()))
+            .field("client_cert", &self.client_cert.as_ref().map(Vec::len))
+            .field("body_len", &self.body.len())
+            .field("signature", &Redacted::option(self.signature.as_ref()))
+            .finish()
+    }
 }
 
 /// What a verified access token says.
@@ -129,20 +145,21 @@ impl ResourceServer {
 
     /// Verifies a resource request needing `scope`: the DPoP proof first
     /// (`htm`, `htu`, `ath`, `jti` once; F2-SENDER), then the token with the
-    /// proof's key or the client certificate (F2-SENDER, OB-SENDER,
-    /// CDR-HOK), then the scope.
+    /// proof, verified for this token and this request, or the client
+    /// certificate (F2-SENDER, OB-SENDER, CDR-HOK), then the scope.
     pub fn verify(&self, req: &ResourceRequest, scope: &str) -> Result<Authorized, Refusal> {
         let uri = self.url(&req.path);
+        let request = DpopRequest {
+            method: &req.method,
+            uri: &uri,
+            nonce_binding: None,
+        };
         let proof = match req.dpop.as_deref() {
             Some(p) => Some(
-                dpop::verify_proof(
+                dpop::verify_resource_proof(
                     p.as_bytes(),
-                    &DpopRequest {
-                        method: &req.method,
-                        uri: &uri,
-                        access_token: Some(&req.access_token),
-                        nonce_binding: None,
-                    },
+                    &request,
+                    &req.access_token,
                     &DpopConfig::new(&self.profile),
                     &RUSTCRYPTO,
                     &SystemClock,
@@ -154,14 +171,14 @@ impl ResourceServer {
         };
         let site = Site::ResourceRequest;
         let key = KeyVerifier::new(&RUSTCRYPTO, self.as_key.clone());
-        let expect = Expectations {
-            issuer: &self.issuer,
-            audience: &self.audience,
-            leeway: token::DEFAULT_LEEWAY,
+        let expect = Expectations::new(&self.issuer, &self.audience);
+        let presented = match proof.as_ref() {
+            Some(p) => Presented::dpop(p, &request),
+            None => Presented::default(),
         };
-        let presented = Presented {
-            dpop: proof.as_ref(),
-            client_cert: req.client_cert.as_deref(),
+        let presented = match req.client_cert.as_deref() {
+            Some(der) => presented.with_certificate(der),
+            None => presented,
         };
         let mut buf = vec![0u8; token::MAX_TOKEN_LEN];
         let claims = token::verify(

@@ -89,15 +89,8 @@ fn f2_sender_hsm_access_token_verifies_at_resource_server() {
         let mut out = [0u8; 4096];
         let n = token::issue(&profile, &params, &signer, &Counter(0.into()), &mut out).unwrap();
         let at = &out[..n];
-        let expect = Expectations {
-            issuer: "https://as.bank.example",
-            audience: "https://rs.bank.example",
-            leeway: token::DEFAULT_LEEWAY,
-        };
-        let with_cert = Presented {
-            dpop: None,
-            client_cert: Some(cert),
-        };
+        let expect = Expectations::new("https://as.bank.example", "https://rs.bank.example");
+        let with_cert = Presented::certificate(cert);
         let public = signer.public_key().unwrap();
         let verifiers: [(&str, &dyn PublicKeyVerifier); 2] =
             [("rustcrypto", &RUSTCRYPTO), ("awslc", &AWSLC)];
