@@ -321,3 +321,110 @@ async fn cdr_at_ttl_lifetimes_checked_at_build() {
         .unwrap_err();
     assert_eq!(e.core(), Error::LifetimeTooLong);
 }
+
+/// RFC 9449 §8: an issuer requiring nonces answers a proof without one
+/// with use_dpop_nonce; the client remembers the DPoP-Nonce header and its
+/// next proof passes.
+#[tokio::test]
+async fn token_endpoint_dpop_nonce() {
+    let keys = KeySet::new(SigningKey::generate(Alg::Es256).unwrap());
+    let issuer = Issuer::builder(Profile::FAPI2, AS, keys)
+        .dpop_nonces(fapi_core::dpop::NonceKey::new([9; 32]))
+        .build()
+        .unwrap();
+    let client = Client::builder(Profile::FAPI2, "fintech-1", AS)
+        .dpop_key(SigningKey::generate(Alg::Es256).unwrap())
+        .build()
+        .unwrap();
+    let proof = client
+        .dpop_proof("POST", issuer.token_endpoint(), None)
+        .unwrap();
+    let e = issuer
+        .verify_dpop(&proof, "POST", issuer.token_endpoint())
+        .await
+        .unwrap_err();
+    assert_eq!(e.core(), Error::DpopNonceRequired);
+    assert_eq!(e.oauth_error().as_str(), "use_dpop_nonce");
+    let mut headers = http::HeaderMap::new();
+    let nonce = issuer.dpop_nonce().unwrap().unwrap();
+    let _ = headers.insert("dpop-nonce", nonce.parse().unwrap());
+    client.remember_dpop_nonce(&headers);
+    let proof = client
+        .dpop_proof("POST", issuer.token_endpoint(), None)
+        .unwrap();
+    assert!(
+        issuer
+            .verify_dpop(&proof, "POST", issuer.token_endpoint())
+            .await
+            .is_ok()
+    );
+}
+
+/// CDR-INTROSPECT: under the CDR only refresh tokens are introspectable;
+/// an access token answers inactive, and a refresh token never carries
+/// username.
+#[tokio::test]
+async fn cdr_introspect_access_tokens_are_inactive() {
+    let cert: &[u8] = include_bytes!("../../../crates/fapi-core/testdata/client-cert.der");
+    let keys = KeySet::new(SigningKey::generate(Alg::Es256).unwrap());
+    let issuer = Issuer::builder(Profile::CDR, AS, keys)
+        .client(ClientRegistration::tls_client_auth(
+            "fintech-1",
+            "Example Money",
+            "CN=tpp.example",
+        ))
+        .build()
+        .unwrap();
+    let presented = fapi_core::mtls::PresentedCertificate {
+        der: cert,
+        subject_dn: Some("CN=tpp.example"),
+        ..Default::default()
+    };
+    // CDR-CLIENT-AUTH: no MTLS client authentication under the CDR.
+    assert_eq!(
+        issuer
+            .authenticate_tls_client("fintech-1", &presented)
+            .unwrap_err()
+            .core(),
+        Error::ClientAuthMethod
+    );
+    let fapi2 = Issuer::builder(
+        Profile::FAPI2,
+        AS,
+        KeySet::new(SigningKey::generate(Alg::Es256).unwrap()),
+    )
+    .client(ClientRegistration::tls_client_auth(
+        "fintech-1",
+        "Example Money",
+        "CN=tpp.example",
+    ))
+    .build()
+    .unwrap();
+    let authed = fapi2
+        .authenticate_tls_client("fintech-1", &presented)
+        .unwrap();
+    let t = fapi::issuer::AccessToken::new(
+        "alice",
+        "fintech-1",
+        fapi::issuer::Binding::certificate(cert),
+    );
+    let token = issuer.issue_access_token(t.clone()).await.unwrap();
+    let v: serde_json::Value = serde_json::from_str(
+        &issuer
+            .introspect(&authed, &token.access_token)
+            .await
+            .unwrap(),
+    )
+    .unwrap();
+    assert_eq!(v, serde_json::json!({"active": false}));
+    // under fapi2 the same kind of token is introspectable
+    let token = fapi2.issue_access_token(t).await.unwrap();
+    let v: serde_json::Value = serde_json::from_str(
+        &fapi2
+            .introspect(&authed, &token.access_token)
+            .await
+            .unwrap(),
+    )
+    .unwrap();
+    assert_eq!(v["active"], true);
+}
