@@ -1,6 +1,7 @@
 //! The shape of a JSON document as `serde_json` reads it: how deep it
 //! nests, the most members of one object, whether an object repeats a
-//! member name, and whether a member name was written with an escape.
+//! member name (as decoded text), and whether a member name was written
+//! with an escape.
 //!
 //! `serde_json` hands a visitor a borrowed `&str` exactly when the string
 //! had no escape sequence, which tells escaped member names apart.

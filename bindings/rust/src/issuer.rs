@@ -1183,36 +1183,39 @@ impl Issuer {
         let Ok(key) = keys.for_token(token) else {
             return introspection::write_response(&self.profile, &inactive, out).at(site);
         };
-        let mut buf = vec![0u8; token::MAX_TOKEN_LEN];
-        let policy = fapi_core::jws::Policy::new(self.profile.algs)
-            .with_typ(token::TYP)
-            .json_payload();
-        let Ok(verified) = fapi_core::jws::verify(token.as_bytes(), &policy, key, &mut buf) else {
+        // The core's generic JWT verification: signature, typ at+jwt, iss,
+        // aud (the default resource server), exp, nbf, iat.
+        let expect = fapi_core::jwt::Expectations::new(
+            self.profile.algs,
+            fapi_core::jwt::Typ::Required(token::TYP),
+            &self.issuer,
+            &self.audience,
+        )
+        .at(site)?;
+        let mut buf = vec![0u8; fapi_core::jwt::verify_buf_len(token.len())];
+        let Ok(mut verified) =
+            fapi_core::jwt::verify(token.as_bytes(), &expect, key, &*self.clock, &mut buf)
+        else {
             return introspection::write_response(&self.profile, &inactive, out).at(site);
         };
         #[derive(serde::Deserialize)]
-        struct Claims {
-            iss: Option<String>,
-            sub: Option<String>,
-            client_id: Option<String>,
-            scope: Option<String>,
-            exp: Option<u64>,
-            iat: Option<u64>,
+        struct Extra<'a> {
+            #[serde(borrow)]
+            client_id: Option<&'a str>,
+            #[serde(borrow)]
+            scope: Option<&'a str>,
         }
-        let c: Claims = serde_json::from_slice(verified.payload)
-            .map_err(|_| CoreError::Json)
-            .at(site)?;
-        let active =
-            c.iss.as_deref() == Some(self.issuer.as_str()) && c.exp.is_some_and(|exp| now < exp);
+        let claims = verified.claims.clone();
+        let extra: Extra<'_> = verified.extra().at(site)?;
         let info = TokenInfo {
             kind: TokenKind::Access,
-            active,
-            scope: c.scope.as_deref(),
-            client_id: c.client_id.as_deref(),
-            subject: c.sub.as_deref(),
+            active: claims.exp.is_some_and(|exp| now < exp),
+            scope: extra.scope,
+            client_id: extra.client_id,
+            subject: claims.sub,
             username: None,
-            exp: c.exp,
-            iat: c.iat,
+            exp: claims.exp,
+            iat: claims.iat,
             confirmation: None,
             consent_id: None,
         };

@@ -22,7 +22,6 @@ use crate::alg::Alg;
 use crate::claims;
 use crate::crypto::{Clock, PublicKeyVerifier};
 use crate::error::Error;
-use crate::json;
 use crate::jwk::Jwks;
 use crate::jws::{self, Policy};
 use crate::profile::{ClientAuthMethod, Profile};
@@ -140,6 +139,8 @@ struct AssertionClaims<'a> {
     sub: Option<&'a str>,
     #[serde(borrow)]
     jti: Option<&'a str>,
+    #[serde(borrow)]
+    aud: Option<claims::Audience<'a>>,
     exp: Option<u64>,
     iat: Option<u64>,
     nbf: Option<u64>,
@@ -176,9 +177,9 @@ where
     if client_id.is_empty() || client_id.len() > MAX_CLIENT_ID_LEN {
         return Err(Error::UnknownClient);
     }
-    let mut buf = [0u8; MAX_ASSERTION_LEN];
+    let mut buf = [0u8; jws::verify_buf_len(MAX_ASSERTION_LEN)];
     // F2-ALG and the profile's list (OFB-ALG, CDR-ALG); key by kid and alg.
-    let verified = jws::verify_with_jwks(
+    let mut verified = jws::verify_with_jwks(
         assertion,
         &Policy::new(config.algs).json_payload(),
         backend,
@@ -186,14 +187,14 @@ where
         &mut buf,
     )?;
     jws::refuse_foreign_typ(verified.header.typ)?;
-    let c: AssertionClaims<'_> = json::parse(verified.payload)?;
+    let c: AssertionClaims<'_> = verified.claims()?;
     let iss = c.iss.ok_or(Error::MissingClaim)?;
     let sub = c.sub.ok_or(Error::MissingClaim)?;
     // RFC 7523 §3: iss = sub = client_id.
     if iss != sub || iss != client_id {
         return Err(Error::ClientMismatch);
     }
-    let aud = claims::audience(verified.payload)?.ok_or(Error::MissingClaim)?;
+    let aud = c.aud.as_ref().ok_or(Error::MissingClaim)?;
     if !aud.contains(config.issuer) && !aud.contains_any(config.endpoints) {
         return Err(Error::WrongAudience);
     }
@@ -208,7 +209,10 @@ where
         return Err(Error::LifetimeTooLong);
     }
     let jti = c.jti.ok_or(Error::MissingClaim)?;
-    if jti.is_empty() || jti.len() > MAX_JTI_LEN {
+    if jti.is_empty() {
+        return Err(Error::EmptyJti);
+    }
+    if jti.len() > MAX_JTI_LEN {
         return Err(Error::TooLarge);
     }
     // Single use, per client: the key is client_id NUL jti.

@@ -85,10 +85,33 @@ impl<'a> Metadata<'a> {
     /// named twice, [`Error::Json`] for anything malformed or of the wrong
     /// shape (including a list longer than [`MAX_LIST`]), [`Error::TooLarge`]
     /// for an oversized document.
+    ///
+    /// Values borrow from `doc`, so a value written with escapes (PHP
+    /// writes `"https:\/\/as.example"`) is [`Error::BufferTooSmall`] here;
+    /// [`Metadata::parse_in`] reads any document.
     pub fn parse(doc: &'a [u8]) -> Result<Self, Error> {
         crate::json::parse(doc)
     }
+
+    /// [`Metadata::parse`], decoding values written with escapes into
+    /// `scratch` (`doc.len()` bytes always suffice).
+    ///
+    /// ```
+    /// use fapi_core::audit::Metadata;
+    /// let doc = br#"{"issuer":"https:\/\/as.example"}"#;
+    /// let mut scratch = [0u8; 64];
+    /// let md = Metadata::parse_in(doc, &mut scratch)?;
+    /// assert_eq!(md.issuer, Some("https://as.example"));
+    /// # Ok::<(), fapi_core::Error>(())
+    /// ```
+    pub fn parse_in(doc: &'a [u8], scratch: &'a mut [u8]) -> Result<Self, Error> {
+        crate::json::parse_in(doc, scratch)
+    }
 }
+
+/// Room for the escaped values of a metadata document that [`audit`] reads
+/// (its URLs and lists, decoded).
+const METADATA_SCRATCH: usize = 4096;
 
 /// The TLS versions a server accepts, at the oldest.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
@@ -194,7 +217,8 @@ impl Report {
 /// OFB-METADATA): a malformed document or one with a duplicate member is
 /// refused with its typed error rather than reported.
 pub fn audit(profile: &Profile, config: &ServerConfig<'_>) -> Result<Report, Error> {
-    let md = Metadata::parse(config.metadata)?;
+    let mut scratch = [0u8; METADATA_SCRATCH];
+    let md = Metadata::parse_in(config.metadata, &mut scratch)?;
     let mut findings = heapless::Vec::new();
     for &id in profile.requirements {
         let outcome = evaluate(id, profile, &md, config);

@@ -9,19 +9,34 @@ use base64ct::{Base64UrlUnpadded, Encoding};
 use crate::error::Error;
 
 /// Decodes `src` into `dst`, returning the decoded bytes.
+///
+/// A `dst` shorter than [`decoded_len`] of the input is
+/// [`Error::BufferTooSmall`]: the caller's buffer, not the input, is at
+/// fault. Where `dst` is a limit on the input (a 32-byte coordinate, the
+/// largest RSA modulus), the caller turns that into its own error.
+///
+/// ```
+/// use fapi_core::{b64, Error};
+/// let mut out = [0u8; 3];
+/// assert_eq!(b64::decode(b"AQAB", &mut out)?, &[1, 0, 1]);
+/// assert_eq!(b64::decode(b"AQABAQ", &mut out), Err(Error::BufferTooSmall));
+/// assert_eq!(b64::decode(b"AQ==", &mut out), Err(Error::Base64));
+/// # Ok::<(), Error>(())
+/// ```
 pub fn decode<'a>(src: &[u8], dst: &'a mut [u8]) -> Result<&'a [u8], Error> {
     if decoded_len(src.len()).ok_or(Error::Base64)? > dst.len() {
-        return Err(Error::TooLarge);
+        return Err(Error::BufferTooSmall);
     }
     Base64UrlUnpadded::decode(src, dst)
         .map(|d| d as &[u8])
         .map_err(|_| Error::Base64)
 }
 
-/// Decodes `src` into `dst`, returning the decoded bytes, still mutable.
+/// Decodes `src` into `dst`, returning the decoded bytes, still mutable
+/// ([`Error::BufferTooSmall`] as for [`decode`]).
 pub fn decode_mut<'a>(src: &[u8], dst: &'a mut [u8]) -> Result<&'a mut [u8], Error> {
     if decoded_len(src.len()).ok_or(Error::Base64)? > dst.len() {
-        return Err(Error::TooLarge);
+        return Err(Error::BufferTooSmall);
     }
     let len = Base64UrlUnpadded::decode(src, &mut *dst)
         .map_err(|_| Error::Base64)?
@@ -29,17 +44,24 @@ pub fn decode_mut<'a>(src: &[u8], dst: &'a mut [u8]) -> Result<&'a mut [u8], Err
     dst.get_mut(..len).ok_or(Error::Base64)
 }
 
-/// Decodes `src` into exactly `N` bytes.
+/// Decodes `src` into exactly `N` bytes: any other length is
+/// [`Error::InvalidKey`] (the value has a fixed size).
 pub fn decode_array<const N: usize>(src: &[u8]) -> Result<[u8; N], Error> {
     let mut out = [0u8; N];
-    let len = decode(src, &mut out)?.len();
+    let len = decode(src, &mut out)
+        .map_err(|e| match e {
+            Error::BufferTooSmall => Error::InvalidKey,
+            e => e,
+        })?
+        .len();
     if len != N {
         return Err(Error::InvalidKey);
     }
     Ok(out)
 }
 
-/// Encodes `src` into `dst`, returning the encoded text.
+/// Encodes `src` into `dst`, returning the encoded text;
+/// [`Error::BufferTooSmall`] when `dst` is shorter than [`encoded_len`].
 pub fn encode<'a>(src: &[u8], dst: &'a mut [u8]) -> Result<&'a str, Error> {
     Base64UrlUnpadded::encode(src, dst).map_err(|_| Error::BufferTooSmall)
 }
@@ -211,9 +233,16 @@ mod tests {
         assert_eq!(decode(b"AQ", &mut out).unwrap(), &[1]);
     }
 
+    /// A destination too small for the input is the caller's buffer:
+    /// `BufferTooSmall` (a server error), never `TooLarge` (the client's).
     #[test]
-    fn refuses_oversized_input() {
+    fn small_destination_is_buffer_too_small() {
         let mut out = [0u8; 2];
-        assert_eq!(decode(b"AQAB", &mut out), Err(Error::TooLarge));
+        assert_eq!(decode(b"AQAB", &mut out), Err(Error::BufferTooSmall));
+        assert_eq!(decode_mut(b"AQAB", &mut out), Err(Error::BufferTooSmall));
+        assert_eq!(encode(b"abc", &mut out), Err(Error::BufferTooSmall));
+        // A fixed-size value of another size is invalid, not a buffer issue.
+        assert_eq!(decode_array::<2>(b"AQAB"), Err(Error::InvalidKey));
+        assert_eq!(decode_array::<4>(b"AQAB"), Err(Error::InvalidKey));
     }
 }

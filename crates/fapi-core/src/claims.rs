@@ -1,12 +1,14 @@
 //! JWT claim helpers shared by the token rules: `aud` as a string or an
 //! array (RFC 7519 §4.1.3) and the time checks of `exp`, `nbf` and `iat`.
 //!
-//! `serde-json-core` cannot deserialize "a string or an array" in one field
-//! (it has no `deserialize_any`), so [`audience`] parses the document twice,
-//! once for each shape; the document was already checked by
-//! [`json::check`](crate::json::check), so both parses see the same bytes.
+//! [`Audience`] deserializes from either shape, so a claims struct can hold
+//! `aud: Option<Audience<'a>>` and read it in the same pass as the other
+//! claims (escaped values included, with [`json::parse_in`]).
+
+use core::fmt;
 
 use serde::Deserialize;
+use serde::de::{self, SeqAccess, Visitor};
 
 use crate::error::Error;
 use crate::json;
@@ -40,27 +42,60 @@ impl Audience<'_> {
     }
 }
 
-#[derive(Deserialize)]
-struct AudString<'a> {
-    #[serde(borrow)]
-    aud: Option<&'a str>,
+/// `aud` as RFC 7519 §4.1.3 writes it: a string, or an array of at most
+/// [`MAX_AUDIENCES`] strings; anything else is an error.
+///
+/// ```
+/// #[derive(serde::Deserialize)]
+/// struct Claims<'a> {
+///     #[serde(borrow)]
+///     aud: fapi_core::claims::Audience<'a>,
+/// }
+/// let c: Claims<'_> = fapi_core::json::parse(br#"{"aud":["https://rs","https://as"]}"#)?;
+/// assert!(c.aud.contains("https://as"));
+/// # Ok::<(), fapi_core::Error>(())
+/// ```
+impl<'de: 'a, 'a> Deserialize<'de> for Audience<'a> {
+    fn deserialize<D: de::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct AudienceVisitor;
+
+        impl<'de> Visitor<'de> for AudienceVisitor {
+            type Value = Audience<'de>;
+
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a string or an array of strings")
+            }
+
+            fn visit_borrowed_str<E: de::Error>(self, v: &'de str) -> Result<Self::Value, E> {
+                Ok(Audience::One(v))
+            }
+
+            fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
+                let mut list = heapless::Vec::new();
+                while let Some(v) = seq.next_element::<&'de str>()? {
+                    list.push(v)
+                        .map_err(|_| de::Error::invalid_length(MAX_AUDIENCES, &self))?;
+                }
+                Ok(Audience::Many(list))
+            }
+        }
+
+        d.deserialize_any(AudienceVisitor)
+    }
 }
 
 #[derive(Deserialize)]
-struct AudList<'a> {
+struct AudOnly<'a> {
     #[serde(borrow)]
-    aud: Option<heapless::Vec<&'a str, MAX_AUDIENCES>>,
+    aud: Option<Audience<'a>>,
 }
 
 /// Reads the `aud` claim of the claims document `doc`: `None` when absent,
 /// [`Error::Json`] when it is neither a string nor an array of at most
-/// [`MAX_AUDIENCES`] strings.
+/// [`MAX_AUDIENCES`] strings, [`Error::BufferTooSmall`] when a value is
+/// written with escapes (read it as a field with [`json::parse_in`]).
 pub fn audience(doc: &[u8]) -> Result<Option<Audience<'_>>, Error> {
-    if let Ok(one) = json::parse::<AudString<'_>>(doc) {
-        return Ok(one.aud.map(Audience::One));
-    }
-    let many: AudList<'_> = json::parse(doc)?;
-    Ok(many.aud.map(Audience::Many))
+    Ok(json::parse::<AudOnly<'_>>(doc)?.aud)
 }
 
 /// Checks `exp`: [`Error::MissingClaim`] when absent, [`Error::Expired`]

@@ -71,7 +71,7 @@ use crate::b64;
 use crate::claims;
 use crate::crypto::{Clock, PublicKeyVerifier, Random, Signer};
 use crate::error::Error;
-use crate::json::{self, Writer};
+use crate::json::Writer;
 use crate::jwk::{PublicKey, Thumbprint};
 use crate::jws::{self, HeaderParams, Policy};
 use crate::profile::Profile;
@@ -402,22 +402,25 @@ where
     if proof.len() > MAX_PROOF_LEN {
         return Err(Error::TooLarge);
     }
-    let mut buf = [0u8; MAX_PROOF_LEN];
+    let mut buf = [0u8; jws::verify_buf_len(MAX_PROOF_LEN)];
     // typ dpop+jwt; alg in the profile's list; jwk public-only and of the
     // header's algorithm; the signature.
     let policy = Policy::new(config.algs).with_typ(TYP).json_payload();
-    let verified = jws::verify_embedded(proof, &policy, backend, &mut buf)?;
+    let mut verified = jws::verify_embedded(proof, &policy, backend, &mut buf)?;
     if verified.header.typ != Some(TYP) {
         // RFC 9449 §4.2 names the exact media type.
         return Err(Error::WrongType);
     }
+    let c: ProofClaims<'_> = verified.claims()?;
     let jwk = verified.header.jwk.ok_or(Error::MissingEmbeddedKey)?;
-    let c: ProofClaims<'_> = json::parse(verified.payload)?;
     let jti = c.jti.ok_or(Error::MissingClaim)?;
     let htm = c.htm.ok_or(Error::MissingClaim)?;
     let htu = c.htu.ok_or(Error::MissingClaim)?;
     let iat = c.iat.ok_or(Error::MissingClaim)?;
-    if jti.is_empty() || jti.len() > MAX_JTI_LEN {
+    if jti.is_empty() {
+        return Err(Error::EmptyJti);
+    }
+    if jti.len() > MAX_JTI_LEN {
         return Err(Error::TooLarge);
     }
     if htm != request.method {

@@ -28,7 +28,13 @@ pub enum Error {
     DuplicateMember = 103,
     /// A compact serialization that does not have exactly three parts.
     Malformed = 104,
-    /// The caller's output buffer is too small.
+    /// A buffer the caller passed (for output, or for decoding input into)
+    /// is too small: the server's own sizing mistake, not the input's, so it
+    /// maps to `server_error`. The `*_len` functions say what is needed
+    /// ([`jws::verify_buf_len`](crate::jws::verify_buf_len),
+    /// [`jws::max_signed_len`](crate::jws::max_signed_len),
+    /// [`json::scratch_len`](crate::json::scratch_len)). Input over one of
+    /// fapi's limits is [`Error::TooLarge`] instead.
     BufferTooSmall = 105,
 
     // --- algorithms and keys: 2xx ---------------------------------------
@@ -50,6 +56,10 @@ pub enum Error {
     KeyNotFound = 206,
     /// A key type or curve fapi does not support (`oct`, P-384, X25519, ...).
     UnsupportedKeyType = 207,
+    /// A JWK whose `use` or `key_ops` does not allow verifying signatures
+    /// (`"use":"enc"`, `"key_ops":["encrypt"]`), or whose `use` and
+    /// `key_ops` contradict each other (RFC 7517 §4.2, §4.3).
+    KeyUse = 208,
 
     // --- JWS: 3xx ---------------------------------------------------------
     /// The signature does not verify. No further detail, by design.
@@ -93,6 +103,9 @@ pub enum Error {
     Replay = 409,
     /// A lifetime is shorter than the profile requires.
     LifetimeTooShort = 410,
+    /// A `jti` claim that is present but empty: no one-time use can be
+    /// recorded for it.
+    EmptyJti = 411,
 
     // --- PKCE: 5xx --------------------------------------------------------
     /// A PKCE method other than S256 (F2-PKCE).
@@ -197,6 +210,7 @@ impl Error {
             Self::InvalidKey => "invalid_key",
             Self::KeyNotFound => "key_not_found",
             Self::UnsupportedKeyType => "unsupported_key_type",
+            Self::KeyUse => "key_use",
             Self::BadSignature => "bad_signature",
             Self::UnsupportedCrit => "unsupported_crit",
             Self::UnencodedPayload => "unencoded_payload",
@@ -216,6 +230,7 @@ impl Error {
             Self::WrongSubject => "wrong_subject",
             Self::Replay => "replay",
             Self::LifetimeTooShort => "lifetime_too_short",
+            Self::EmptyJti => "empty_jti",
             Self::PkceMethod => "pkce_method",
             Self::PkceVerifierFormat => "pkce_verifier_format",
             Self::PkceMismatch => "pkce_mismatch",
@@ -267,6 +282,7 @@ impl Error {
         Self::InvalidKey,
         Self::KeyNotFound,
         Self::UnsupportedKeyType,
+        Self::KeyUse,
         Self::BadSignature,
         Self::UnsupportedCrit,
         Self::UnencodedPayload,
@@ -286,6 +302,7 @@ impl Error {
         Self::WrongSubject,
         Self::Replay,
         Self::LifetimeTooShort,
+        Self::EmptyJti,
         Self::PkceMethod,
         Self::PkceVerifierFormat,
         Self::PkceMismatch,
@@ -509,6 +526,32 @@ mod tests {
         assert_eq!(Error::PkceMismatch.code(), 502);
         assert_eq!(Error::DpopNonceRequired.code(), 603);
         assert_eq!(Error::StoreFull.code(), 900);
+        assert_eq!(Error::KeyUse.code(), 208);
+        assert_eq!(Error::EmptyJti.code(), 411);
+    }
+
+    /// A caller's buffer that is too small is the server's fault
+    /// (`server_error`) wherever it happens; input over a limit is the
+    /// client's (`invalid_request`, `invalid_token`, ...).
+    #[test]
+    fn buffer_too_small_is_a_server_error_too_large_is_not() {
+        for site in [
+            Site::DpopProof,
+            Site::ClientAuthentication,
+            Site::TokenRequest,
+            Site::ParRequest,
+            Site::AuthorizationRequest,
+            Site::RequestObject,
+            Site::ResourceRequest,
+            Site::Introspection,
+        ] {
+            assert_eq!(
+                Error::BufferTooSmall.oauth_error(site),
+                OAuthError::ServerError
+            );
+            assert_ne!(Error::TooLarge.oauth_error(site), OAuthError::ServerError);
+            assert_ne!(Error::EmptyJti.oauth_error(site), OAuthError::ServerError);
+        }
     }
 
     #[test]

@@ -1,88 +1,176 @@
-//! Bounded JSON: a strict structural check, typed parsing with
-//! `serde-json-core`, and a small writer into caller buffers.
+//! Bounded JSON: a strict structural check, typed parsing into borrowed
+//! structs, and a small writer into caller buffers.
 //!
-//! `serde-json-core` parses into fixed structs without allocating, but it
-//! ignores unknown members, so a second copy of an unknown member would pass
-//! unseen. [`check`] therefore walks the whole document first and refuses:
-//! duplicate member names at any depth (RFC 7515 §4, RFC 7519 §4),
-//! escape sequences left in member names (so that comparing names byte for
-//! byte is exact), nesting deeper than [`MAX_DEPTH`], objects with more than
-//! [`MAX_MEMBERS`] members, invalid UTF-8, control characters and trailing
-//! data. JOSE headers and JWT claims first go through
-//! [`normalize_escapes`], which rewrites in place the escapes that stand for
-//! printable ASCII (`\/`, `\u003d`, ...), so that what encoders escape
-//! differently reads the same. A string value that still holds an escape
-//! (non-ASCII, `\"`, `\\`, control characters) is refused by [`parse`]
-//! wherever a borrowed `&str` is expected, since it cannot be borrowed
-//! unchanged; fapi never compares a value in its escaped form.
+//! [`check`] walks the whole document first and refuses: duplicate member
+//! names at any depth (RFC 7515 §4, RFC 7519 §4), compared by the names
+//! they stand for, so that `"\u0061lg"` is a second `alg`; nesting deeper
+//! than [`MAX_DEPTH`]; objects with more than [`MAX_MEMBERS`] members;
+//! documents over [`MAX_DOCUMENT`] bytes; invalid UTF-8, raw control
+//! characters, lone UTF-16 surrogates in `\u` escapes, and trailing data.
+//! The walk is iterative: its stack is fixed (about 4 KiB) whatever the
+//! depth of the document.
+//!
+//! [`parse`] and [`parse_in`] then read the document into a typed struct.
+//! Every valid JSON string is readable (RFC 8259 §7: any character may be
+//! escaped): a string without escapes is borrowed from the document; one
+//! with escapes (`"a\/b"`, as PHP writes; `"caf\u00e9"`; a surrogate pair;
+//! `"a\"b"`) is decoded into the caller's scratch buffer and borrowed from
+//! there. [`scratch_len`] says how much scratch a document needs (never
+//! more than its own length). Member names are decoded for matching and
+//! need no scratch.
+//!
+//! JOSE headers and JWT claims, which fapi decodes into a buffer of its
+//! own, first go through [`normalize_escapes`], which rewrites in place the
+//! escapes that stand for a character JSON allows unescaped, so that the
+//! common cases need no scratch at all.
+//!
+//! `serde-json-core` was used before; it cannot hand a decoded string to a
+//! borrowed field, does not decode surrogate pairs, and recurses once per
+//! level of an ignored value, which is why fapi reads JSON with its own
+//! small deserializer (`json/de.rs`).
 
 use serde::Deserialize;
 
 use crate::error::Error;
 
-/// The deepest nesting of objects and arrays accepted.
-pub const MAX_DEPTH: usize = 12;
+mod de;
+
+/// The deepest nesting of objects and arrays accepted (the top-level object
+/// is level 1). Rich authorization requests (RFC 9396
+/// `authorization_details`) and real claim sets nest a handful of levels;
+/// 32 leaves room for them. Neither [`check`] nor the typed parser uses more
+/// stack for a deeper document.
+pub const MAX_DEPTH: usize = 32;
 /// The most members one object may have.
 pub const MAX_MEMBERS: usize = 64;
 /// The largest JSON document accepted (bytes).
 pub const MAX_DOCUMENT: usize = 16 * 1024;
 
+/// Room for the member names of every object open at one time: at most
+/// [`MAX_MEMBERS`] in each of at most [`MAX_DEPTH`] objects.
+const OPEN_NAMES: usize = MAX_DEPTH * MAX_MEMBERS;
+
 /// Checks that `doc` is one well-formed JSON object within the limits above,
 /// with no duplicate member names at any depth.
+///
+/// ```
+/// use fapi_core::{json, Error};
+/// assert_eq!(json::check(br#"{"kid":"a\/b","n":[1,{"x":null}]}"#), Ok(()));
+/// // The same member twice, once escaped.
+/// assert_eq!(json::check(br#"{"alg":"ES256","\u0061lg":"none"}"#), Err(Error::DuplicateMember));
+/// assert_eq!(json::check(b"[1]"), Err(Error::Json));
+/// ```
 pub fn check(doc: &[u8]) -> Result<(), Error> {
-    if doc.len() > MAX_DOCUMENT {
-        return Err(Error::TooLarge);
-    }
-    if core::str::from_utf8(doc).is_err() {
-        return Err(Error::Json);
-    }
-    let mut p = Scanner { doc, pos: 0 };
-    p.ws();
-    if p.peek() != Some(b'{') {
-        return Err(Error::Json);
-    }
-    p.value(0)?;
-    p.ws();
-    if p.pos != doc.len() {
-        return Err(Error::Json);
-    }
-    Ok(())
+    scan(doc).map(|_| ())
 }
 
-/// Rewrites, in place, the string escapes that stand for a printable ASCII
-/// character other than `"` and `\\` (`\/` and `\u0020`–`\u007e`) as that
-/// character, and returns the new length. Other escapes (`\"`, `\\`,
-/// control characters, non-ASCII `\uXXXX`) and malformed input are left as
-/// they are, for [`check`] and [`parse`] to judge.
+/// The scratch space [`parse_in`] needs for `doc`: the decoded length of its
+/// string values that hold escapes (zero for most documents, never more than
+/// `doc.len()`). Checks `doc` as [`check`] does.
 ///
-/// The result is the same JSON value, so a signature checked over the
-/// original bytes still covers it. Encoders differ in what they escape (PHP
-/// writes `https:\/\/...`, Gson writes `\u003d` for `=`); after this step
-/// such values borrow like any other.
+/// ```
+/// use fapi_core::json;
+/// assert_eq!(json::scratch_len(br#"{"kid":"plain"}"#), Ok(0));
+/// assert_eq!(json::scratch_len(br#"{"kid":"a\/b"}"#), Ok(3));
+/// ```
+pub fn scratch_len(doc: &[u8]) -> Result<usize, Error> {
+    scan(doc)
+}
+
+/// Parses `doc` into `T` after [`check`], with no scratch space: every
+/// string `T` borrows must be free of escapes, else
+/// [`Error::BufferTooSmall`] (use [`parse_in`]). Other failures are
+/// [`Error::Json`], [`Error::DuplicateMember`] or [`Error::TooLarge`].
+///
+/// ```
+/// #[derive(serde::Deserialize)]
+/// struct Claims<'a> {
+///     iss: &'a str,
+///     exp: u64,
+/// }
+/// let c: Claims<'_> = fapi_core::json::parse(br#"{"iss":"https://as","exp":5}"#)?;
+/// assert_eq!((c.iss, c.exp), ("https://as", 5));
+/// # Ok::<(), fapi_core::Error>(())
+/// ```
+pub fn parse<'a, T: Deserialize<'a>>(doc: &'a [u8]) -> Result<T, Error> {
+    parse_in(doc, &mut [])
+}
+
+/// Parses `doc` into `T` after [`check`], decoding strings that hold escapes
+/// into `scratch`, from which `T` borrows them. [`scratch_len`] bytes of
+/// scratch always suffice; with less, [`Error::BufferTooSmall`].
+///
+/// ```
+/// #[derive(serde::Deserialize)]
+/// struct Jwk<'a> {
+///     kid: &'a str,
+/// }
+/// let doc = br#"{"k\u0069d":"caf\u00e9 a\/b \ud83d\ude00 \"q\""}"#;
+/// let mut scratch = [0u8; 64];
+/// let jwk: Jwk<'_> = fapi_core::json::parse_in(doc, &mut scratch)?;
+/// assert_eq!(jwk.kid, "café a/b 😀 \"q\"");
+/// # Ok::<(), fapi_core::Error>(())
+/// ```
+pub fn parse_in<'a, T: Deserialize<'a>>(doc: &'a [u8], scratch: &'a mut [u8]) -> Result<T, Error> {
+    let _ = scan(doc)?;
+    parse_checked_in(doc, scratch)
+}
+
+/// [`parse_in`] for a document that has just passed [`check`].
+pub(crate) fn parse_checked_in<'a, T: Deserialize<'a>>(
+    doc: &'a [u8],
+    scratch: &'a mut [u8],
+) -> Result<T, Error> {
+    de::from_slice(doc, scratch).map(|(value, _)| value)
+}
+
+/// [`parse_in`], also returning the scratch it did not use.
+pub(crate) fn parse_in_rest<'a, T: Deserialize<'a>>(
+    doc: &'a [u8],
+    scratch: &'a mut [u8],
+) -> Result<(T, &'a mut [u8]), Error> {
+    let _ = scan(doc)?;
+    de::from_slice(doc, scratch)
+}
+
+/// Rewrites, in place, every string escape that stands for a character
+/// JSON allows unescaped (`\/`, and `\uXXXX` for anything but `"`, `\` and
+/// the control characters U+0000–U+001F, surrogate pairs included) as that
+/// character in UTF-8, and returns the new length. The escapes JSON
+/// requires (`\"`, `\\`, control characters), lone surrogates and malformed
+/// input are left as they are, for [`check`] and [`parse_in`] to judge.
+///
+/// The result is the same JSON value, never longer, so a signature checked
+/// over the original bytes still covers it. Encoders differ in what they
+/// escape (PHP writes `https:\/\/...`, Gson writes `\u003d` for `=`, others
+/// escape all non-ASCII); after this step such values borrow like any other.
+///
+/// ```
+/// let mut doc = *br#"{"htu":"https:\/\/a.example\/t","n":"caf\u00e9"}"#;
+/// let n = fapi_core::json::normalize_escapes(&mut doc);
+/// assert_eq!(&doc[..n], r#"{"htu":"https://a.example/t","n":"café"}"#.as_bytes());
+/// ```
 pub fn normalize_escapes(buf: &mut [u8]) -> usize {
     let len = buf.len();
     let (mut r, mut w) = (0usize, 0usize);
     let mut in_string = false;
-    // `w <= r < len` throughout: every index below is in bounds and every
-    // addition stays under `len + 6`.
+    // `w <= r < len` throughout: a rewritten escape is never longer than
+    // the escape, so every write lands on bytes already read.
     while let Some(&c) = buf.get(r) {
-        let (out, consumed): (Option<u8>, usize) = match (in_string, c) {
-            (false, b'"') => {
-                in_string = true;
-                (Some(c), 1)
-            }
-            (true, b'"') => {
-                in_string = false;
-                (Some(c), 1)
+        let mut out = [0u8; 4];
+        let (written, consumed): (Option<usize>, usize) = match (in_string, c) {
+            (false, b'"') | (true, b'"') => {
+                in_string = !in_string;
+                (None, 1)
             }
             (true, b'\\') => match buf.get(r.saturating_add(1)) {
-                Some(b'/') => (Some(b'/'), 2),
-                Some(b'u') => match buf
-                    .get(r.saturating_add(2)..r.saturating_add(6))
-                    .and_then(hex4)
-                {
-                    Some(v @ 0x20..=0x7e) if v != u16::from(b'"') && v != u16::from(b'\\') => {
-                        (u8::try_from(v).ok(), 6)
+                Some(b'/') => {
+                    out = [b'/', 0, 0, 0];
+                    (Some(1), 2)
+                }
+                Some(b'u') => match unicode_escape(buf.get(r..).unwrap_or(&[])) {
+                    Some((ch, n)) if !matches!(ch, '"' | '\\') && u32::from(ch) >= 0x20 => {
+                        (Some(ch.encode_utf8(&mut out).len()), n)
                     }
                     _ => (None, 2),
                 },
@@ -93,12 +181,14 @@ pub fn normalize_escapes(buf: &mut [u8]) -> usize {
             },
             _ => (None, 1),
         };
-        match out {
-            Some(b) => {
-                if let Some(slot) = buf.get_mut(w) {
-                    *slot = b;
+        match written {
+            Some(n) => {
+                let bytes = out.get(..n).unwrap_or(&[]);
+                let end = w.saturating_add(n);
+                if let Some(slot) = buf.get_mut(w..end) {
+                    slot.copy_from_slice(bytes);
                 }
-                w = w.saturating_add(1);
+                w = end;
             }
             None => {
                 let end = r.saturating_add(consumed).min(len);
@@ -111,6 +201,7 @@ pub fn normalize_escapes(buf: &mut [u8]) -> usize {
     w
 }
 
+/// Reads the four hex digits of a `\uXXXX` escape.
 fn hex4(digits: &[u8]) -> Option<u16> {
     let s = core::str::from_utf8(digits).ok()?;
     if s.len() != 4 || !s.bytes().all(|b| b.is_ascii_hexdigit()) {
@@ -119,19 +210,279 @@ fn hex4(digits: &[u8]) -> Option<u16> {
     u16::from_str_radix(s, 16).ok()
 }
 
-/// Parses `doc` into `T` after [`check`]; every failure is [`Error::Json`],
-/// [`Error::DuplicateMember`] or [`Error::TooLarge`].
-pub fn parse<'a, T: Deserialize<'a>>(doc: &'a [u8]) -> Result<T, Error> {
-    check(doc)?;
-    // The scratch buffer makes serde-json-core unescape strings instead of
-    // handing their raw escaped form to borrowed fields (which then fail).
-    let mut scratch = [0u8; 64];
-    match serde_json_core::from_slice_escaped::<T>(doc, &mut scratch) {
-        Ok((value, used)) if used == doc.len() => Ok(value),
-        Ok(_) => Err(Error::Json),
-        Err(serde_json_core::de::Error::CustomError) => Err(Error::Json),
-        Err(_) => Err(Error::Json),
+/// Decodes the `\uXXXX` escape (or `\uD8xx\uDCxx` surrogate pair) at the
+/// start of `s`: the character and the bytes it takes. `None` for a lone
+/// surrogate or malformed digits.
+fn unicode_escape(s: &[u8]) -> Option<(char, usize)> {
+    let first = hex4(s.get(2..6)?)?;
+    match first {
+        0xd800..=0xdbff => {
+            if s.get(6..8)? != b"\\u" {
+                return None;
+            }
+            let second = hex4(s.get(8..12)?)?;
+            if !(0xdc00..=0xdfff).contains(&second) {
+                return None;
+            }
+            let high = u32::from(first).checked_sub(0xd800)?;
+            let low = u32::from(second).checked_sub(0xdc00)?;
+            let cp = high
+                .checked_shl(10)?
+                .checked_add(low)?
+                .checked_add(0x1_0000)?;
+            Some((char::from_u32(cp)?, 12))
+        }
+        0xdc00..=0xdfff => None,
+        v => Some((char::from_u32(u32::from(v))?, 6)),
     }
+}
+
+/// Decodes the next character of the raw contents of a JSON string (between
+/// its quotes) at `*at`, advancing `*at`. `None` at the end.
+pub(crate) fn next_char(raw: &[u8], at: &mut usize) -> Result<Option<char>, Error> {
+    let Some(rest) = raw.get(*at..) else {
+        return Err(Error::Json);
+    };
+    let Some(&first) = rest.first() else {
+        return Ok(None);
+    };
+    let (ch, n) = if first == b'\\' {
+        match rest.get(1) {
+            Some(b'"') => ('"', 2),
+            Some(b'\\') => ('\\', 2),
+            Some(b'/') => ('/', 2),
+            Some(b'b') => ('\u{8}', 2),
+            Some(b'f') => ('\u{c}', 2),
+            Some(b'n') => ('\n', 2),
+            Some(b'r') => ('\r', 2),
+            Some(b't') => ('\t', 2),
+            Some(b'u') => unicode_escape(rest).ok_or(Error::Json)?,
+            _ => return Err(Error::Json),
+        }
+    } else {
+        let width = match first {
+            0x00..=0x7f => 1,
+            0xc0..=0xdf => 2,
+            0xe0..=0xef => 3,
+            _ => 4,
+        };
+        let bytes = rest.get(..width).ok_or(Error::Json)?;
+        let ch = core::str::from_utf8(bytes)
+            .ok()
+            .and_then(|s| s.chars().next())
+            .ok_or(Error::Json)?;
+        (ch, width)
+    };
+    *at = at.saturating_add(n);
+    Ok(Some(ch))
+}
+
+/// Decodes the raw contents of a JSON string into `out`, returning the
+/// length written: [`Error::BufferTooSmall`] when `out` is too short.
+pub(crate) fn decode_into(raw: &[u8], out: &mut [u8]) -> Result<usize, Error> {
+    let (mut at, mut w) = (0usize, 0usize);
+    while let Some(ch) = next_char(raw, &mut at)? {
+        let end = w.saturating_add(ch.len_utf8());
+        let slot = out.get_mut(w..end).ok_or(Error::BufferTooSmall)?;
+        let _ = ch.encode_utf8(slot);
+        w = end;
+    }
+    Ok(w)
+}
+
+/// The decoded length of the raw contents of a JSON string.
+pub(crate) fn decoded_len(raw: &[u8]) -> Result<usize, Error> {
+    let (mut at, mut n) = (0usize, 0usize);
+    while let Some(ch) = next_char(raw, &mut at)? {
+        n = n.saturating_add(ch.len_utf8());
+    }
+    Ok(n)
+}
+
+/// Whether the raw contents of two JSON strings stand for the same text.
+fn same_text(a: &[u8], b: &[u8]) -> Result<bool, Error> {
+    if !a.contains(&b'\\') && !b.contains(&b'\\') {
+        return Ok(a == b);
+    }
+    let (mut i, mut j) = (0usize, 0usize);
+    loop {
+        match (next_char(a, &mut i)?, next_char(b, &mut j)?) {
+            (None, None) => return Ok(true),
+            (x, y) if x == y => {}
+            _ => return Ok(false),
+        }
+    }
+}
+
+/// The raw contents of the string whose contents start at `start` (the byte
+/// after its opening quote) in a document that was scanned already.
+fn raw_string_at(doc: &[u8], start: usize) -> &[u8] {
+    let rest = doc.get(start..).unwrap_or(&[]);
+    let mut i = 0usize;
+    while let Some(&c) = rest.get(i) {
+        match c {
+            b'"' => break,
+            b'\\' => i = i.saturating_add(2),
+            _ => i = i.saturating_add(1),
+        }
+    }
+    rest.get(..i).unwrap_or(rest)
+}
+
+/// One open object or array of the scan.
+#[derive(Clone, Copy, Default)]
+struct Frame {
+    object: bool,
+    /// Where this object's member names start in the name stack.
+    names_start: usize,
+}
+
+/// What the scan expects next.
+#[derive(Clone, Copy)]
+enum Expect {
+    /// A value.
+    Value,
+    /// A member name (after `{` or `,` in an object).
+    Name,
+    /// `,` or the end of the open container, or the end of the document.
+    After,
+}
+
+/// A scanned string.
+struct Scanned {
+    /// Where its contents start (after the quote).
+    start: usize,
+    /// Whether it holds an escape.
+    escaped: bool,
+    /// Its decoded length.
+    decoded: usize,
+}
+
+/// Checks `doc` (see [`check`]) and returns the scratch it needs.
+#[allow(
+    clippy::arithmetic_side_effects,
+    reason = "depth <= MAX_DEPTH, names <= OPEN_NAMES and the scratch sum <= doc.len() <= MAX_DOCUMENT"
+)]
+fn scan(doc: &[u8]) -> Result<usize, Error> {
+    if doc.len() > MAX_DOCUMENT {
+        return Err(Error::TooLarge);
+    }
+    if core::str::from_utf8(doc).is_err() {
+        return Err(Error::Json);
+    }
+    let mut s = Scanner { doc, pos: 0 };
+    s.ws();
+    if s.peek() != Some(b'{') {
+        return Err(Error::Json);
+    }
+    let mut frames = [Frame::default(); MAX_DEPTH];
+    let mut depth = 0usize;
+    // The start of every member name of the open objects, innermost last:
+    // 2 bytes each, since MAX_DOCUMENT fits in a u16.
+    let mut names = [0u16; OPEN_NAMES];
+    let mut open_names = 0usize;
+    let mut scratch = 0usize;
+    let mut expect = Expect::Value;
+    loop {
+        match expect {
+            Expect::Value => {
+                s.ws();
+                match s.peek().ok_or(Error::Json)? {
+                    c @ (b'{' | b'[') => {
+                        s.pos += 1;
+                        let object = c == b'{';
+                        let frame = frames.get_mut(depth).ok_or(Error::TooLarge)?;
+                        *frame = Frame {
+                            object,
+                            names_start: open_names,
+                        };
+                        depth += 1;
+                        s.ws();
+                        let close = if object { b'}' } else { b']' };
+                        if s.peek() == Some(close) {
+                            s.pos += 1;
+                            depth -= 1;
+                            expect = Expect::After;
+                        } else if object {
+                            expect = Expect::Name;
+                        }
+                    }
+                    b'"' => {
+                        let st = s.string()?;
+                        if st.escaped {
+                            scratch += st.decoded;
+                        }
+                        expect = Expect::After;
+                    }
+                    b't' => {
+                        s.literal(b"true")?;
+                        expect = Expect::After;
+                    }
+                    b'f' => {
+                        s.literal(b"false")?;
+                        expect = Expect::After;
+                    }
+                    b'n' => {
+                        s.literal(b"null")?;
+                        expect = Expect::After;
+                    }
+                    b'-' | b'0'..=b'9' => {
+                        s.number()?;
+                        expect = Expect::After;
+                    }
+                    _ => return Err(Error::Json),
+                }
+            }
+            Expect::Name => {
+                s.ws();
+                if s.peek() != Some(b'"') {
+                    return Err(Error::Json);
+                }
+                let st = s.string()?;
+                let frame = depth
+                    .checked_sub(1)
+                    .and_then(|d| frames.get(d))
+                    .ok_or(Error::Json)?;
+                let this = raw_string_at(doc, st.start);
+                let seen = names.get(frame.names_start..open_names).unwrap_or(&[]);
+                for &prev in seen {
+                    if same_text(raw_string_at(doc, usize::from(prev)), this)? {
+                        return Err(Error::DuplicateMember);
+                    }
+                }
+                if seen.len() >= MAX_MEMBERS {
+                    return Err(Error::TooLarge);
+                }
+                let at = u16::try_from(st.start).map_err(|_| Error::TooLarge)?;
+                *names.get_mut(open_names).ok_or(Error::TooLarge)? = at;
+                open_names += 1;
+                s.ws();
+                s.expect(b':')?;
+                expect = Expect::Value;
+            }
+            Expect::After => {
+                let Some(top) = depth.checked_sub(1) else {
+                    break;
+                };
+                let frame = *frames.get(top).ok_or(Error::Json)?;
+                s.ws();
+                match (s.bump().ok_or(Error::Json)?, frame.object) {
+                    (b',', true) => expect = Expect::Name,
+                    (b',', false) => expect = Expect::Value,
+                    (b'}', true) | (b']', false) => {
+                        open_names = frame.names_start;
+                        depth = top;
+                    }
+                    _ => return Err(Error::Json),
+                }
+            }
+        }
+    }
+    s.ws();
+    if s.pos != doc.len() {
+        return Err(Error::Json);
+    }
+    Ok(scratch)
 }
 
 struct Scanner<'a> {
@@ -139,11 +490,12 @@ struct Scanner<'a> {
     pos: usize,
 }
 
-// `pos` only grows by one past a byte that exists, so it never exceeds the
-// document's length (at most MAX_DOCUMENT): its additions cannot overflow.
+// `pos` only grows past bytes that exist (or by the length of an escape
+// that was read), so it never exceeds the document's length (at most
+// MAX_DOCUMENT) by more than a few bytes: its additions cannot overflow.
 #[allow(
     clippy::arithmetic_side_effects,
-    reason = "pos <= doc.len() <= MAX_DOCUMENT"
+    reason = "pos <= doc.len() + 12 <= MAX_DOCUMENT + 12"
 )]
 impl Scanner<'_> {
     fn peek(&self) -> Option<u8> {
@@ -167,20 +519,6 @@ impl Scanner<'_> {
     fn ws(&mut self) {
         while matches!(self.peek(), Some(b' ' | b'\t' | b'\n' | b'\r')) {
             self.pos += 1;
-        }
-    }
-
-    fn value(&mut self, depth: usize) -> Result<(), Error> {
-        self.ws();
-        match self.peek().ok_or(Error::Json)? {
-            b'{' => self.object(depth + 1),
-            b'[' => self.array(depth + 1),
-            b'"' => self.string(false).map(|_| ()),
-            b't' => self.literal(b"true"),
-            b'f' => self.literal(b"false"),
-            b'n' => self.literal(b"null"),
-            b'-' | b'0'..=b'9' => self.number(),
-            _ => Err(Error::Json),
         }
     }
 
@@ -229,91 +567,57 @@ impl Scanner<'_> {
         Ok(())
     }
 
-    /// Scans a string; returns the span of its contents. With `name`, escape
-    /// sequences are refused.
-    fn string(&mut self, name: bool) -> Result<(usize, usize), Error> {
+    /// Scans a string at `pos` (its opening quote): escapes must be valid
+    /// and `\u` surrogates paired.
+    fn string(&mut self) -> Result<Scanned, Error> {
         self.expect(b'"')?;
         let start = self.pos;
+        let mut escaped = false;
+        let mut decoded = 0usize;
         loop {
-            match self.bump().ok_or(Error::Json)? {
-                b'"' => return Ok((start, self.pos - 1)),
-                b'\\' if name => return Err(Error::Json),
-                b'\\' => match self.bump().ok_or(Error::Json)? {
-                    b'"' | b'\\' | b'/' | b'b' | b'f' | b'n' | b'r' | b't' => {}
-                    b'u' => {
-                        for _ in 0..4 {
-                            if !self.bump().ok_or(Error::Json)?.is_ascii_hexdigit() {
-                                return Err(Error::Json);
-                            }
-                        }
-                    }
-                    _ => return Err(Error::Json),
-                },
+            match self.peek().ok_or(Error::Json)? {
+                b'"' => {
+                    self.pos += 1;
+                    return Ok(Scanned {
+                        start,
+                        escaped,
+                        decoded,
+                    });
+                }
+                b'\\' => {
+                    escaped = true;
+                    let rest = self.doc.get(self.pos..).unwrap_or(&[]);
+                    let mut at = 0usize;
+                    let ch = next_char(rest, &mut at)?.ok_or(Error::Json)?;
+                    decoded += ch.len_utf8();
+                    self.pos += at;
+                }
                 0x00..=0x1f => return Err(Error::Json),
-                _ => {}
-            }
-        }
-    }
-
-    fn array(&mut self, depth: usize) -> Result<(), Error> {
-        if depth > MAX_DEPTH {
-            return Err(Error::TooLarge);
-        }
-        self.expect(b'[')?;
-        self.ws();
-        if self.peek() == Some(b']') {
-            self.pos += 1;
-            return Ok(());
-        }
-        loop {
-            self.value(depth)?;
-            self.ws();
-            match self.bump().ok_or(Error::Json)? {
-                b',' => {}
-                b']' => return Ok(()),
-                _ => return Err(Error::Json),
-            }
-        }
-    }
-
-    fn object(&mut self, depth: usize) -> Result<(), Error> {
-        if depth > MAX_DEPTH {
-            return Err(Error::TooLarge);
-        }
-        self.expect(b'{')?;
-        self.ws();
-        if self.peek() == Some(b'}') {
-            self.pos += 1;
-            return Ok(());
-        }
-        let mut names = [(0usize, 0usize); MAX_MEMBERS];
-        let mut count = 0usize;
-        loop {
-            self.ws();
-            let (start, end) = self.string(true)?;
-            let name = self.doc.get(start..end);
-            let seen = names.get(..count).unwrap_or(&[]);
-            if seen.iter().any(|&(s, e)| self.doc.get(s..e) == name) {
-                return Err(Error::DuplicateMember);
-            }
-            *names.get_mut(count).ok_or(Error::TooLarge)? = (start, end);
-            count += 1;
-            self.ws();
-            self.expect(b':')?;
-            self.value(depth)?;
-            self.ws();
-            match self.bump().ok_or(Error::Json)? {
-                b',' => {}
-                b'}' => return Ok(()),
-                _ => return Err(Error::Json),
+                _ => {
+                    // One byte of a (valid, checked) UTF-8 sequence.
+                    decoded += 1;
+                    self.pos += 1;
+                }
             }
         }
     }
 }
 
-/// Writes JSON into a caller buffer, escaping strings. What it writes is
-/// often a token's claims or a token response: its `Debug` shows the
-/// length written and the capacity, never the bytes.
+/// Writes JSON into a caller buffer, escaping strings. A full buffer is
+/// [`Error::BufferTooSmall`]. What it writes is often a token's claims or a
+/// token response: its `Debug` shows the length written and the capacity,
+/// never the bytes.
+///
+/// ```
+/// let mut buf = [0u8; 32];
+/// let mut w = fapi_core::json::Writer::new(&mut buf);
+/// w.raw(b"{")?;
+/// w.key("sub")?;
+/// w.string("a\"b")?;
+/// w.raw(b"}")?;
+/// assert_eq!(w.as_bytes(), br#"{"sub":"a\"b"}"#);
+/// # Ok::<(), fapi_core::Error>(())
+/// ```
 pub struct Writer<'a> {
     buf: &'a mut [u8],
     len: usize,
@@ -440,164 +744,4 @@ impl<'a> Writer<'a> {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn accepts_well_formed_objects() {
-        for ok in [
-            &b"{}"[..],
-            b" {\"a\":1,\"b\":[1,2,{\"a\":true}],\"c\":{\"a\":null}} ",
-            b"{\"n\":-0.5e+10,\"s\":\"x\\u0041\\n\"}",
-        ] {
-            assert_eq!(check(ok), Ok(()), "{}", core::str::from_utf8(ok).unwrap());
-        }
-    }
-
-    #[test]
-    fn refuses_duplicate_members_at_any_depth() {
-        assert_eq!(
-            check(b"{\"alg\":\"ES256\",\"alg\":\"none\"}"),
-            Err(Error::DuplicateMember)
-        );
-        assert_eq!(
-            check(b"{\"x\":1,\"j\":{\"k\":1,\"k\":2}}"),
-            Err(Error::DuplicateMember)
-        );
-        assert_eq!(
-            check(b"{\"a\":[{\"u\":1,\"u\":1}]}"),
-            Err(Error::DuplicateMember)
-        );
-        // the same name twice in different objects is fine
-        assert_eq!(check(b"{\"a\":{\"k\":1},\"b\":{\"k\":1}}"), Ok(()));
-    }
-
-    #[test]
-    fn refuses_malformed_json() {
-        for bad in [
-            &b""[..],
-            b"[]",
-            b"\"x\"",
-            b"{",
-            b"{\"a\":}",
-            b"{\"a\":1,}",
-            b"{\"a\" 1}",
-            b"{'a':1}",
-            b"{\"a\":01}",
-            b"{\"a\":1.}",
-            b"{\"a\":tru}",
-            b"{\"a\":\"\x01\"}",
-            b"{\"a\":\"\\x\"}",
-            b"{\"a\\u0041\":1}",
-            b"{\"a\":1}{}",
-            b"{\"a\":1} x",
-            b"{\"a\":\"\xff\"}",
-        ] {
-            assert!(check(bad).is_err(), "{:?}", bad);
-        }
-    }
-
-    #[test]
-    fn refuses_oversized_and_deep_json() {
-        let mut doc = heapless::Vec::<u8, 256>::new();
-        for _ in 0..(MAX_DEPTH + 1) {
-            doc.extend_from_slice(b"{\"a\":").unwrap();
-        }
-        doc.extend_from_slice(b"1").unwrap();
-        for _ in 0..(MAX_DEPTH + 1) {
-            doc.push(b'}').unwrap();
-        }
-        assert_eq!(check(&doc), Err(Error::TooLarge));
-        let big = [b' '; MAX_DOCUMENT + 1];
-        assert_eq!(check(&big), Err(Error::TooLarge));
-    }
-
-    #[test]
-    fn refuses_too_many_members() {
-        let mut doc = heapless::Vec::<u8, 2048>::new();
-        doc.push(b'{').unwrap();
-        for i in 0..=MAX_MEMBERS {
-            if i > 0 {
-                doc.push(b',').unwrap();
-            }
-            let mut w = [0u8; 16];
-            let mut wr = Writer::new(&mut w);
-            wr.raw(b"\"k").unwrap();
-            wr.uint(i as u64).unwrap();
-            wr.raw(b"\":0").unwrap();
-            let n = wr.len();
-            doc.extend_from_slice(&w[..n]).unwrap();
-        }
-        doc.push(b'}').unwrap();
-        assert_eq!(check(&doc), Err(Error::TooLarge));
-    }
-
-    #[test]
-    fn parse_refuses_escaped_borrowed_values() {
-        #[derive(serde::Deserialize)]
-        struct H<'a> {
-            alg: &'a str,
-        }
-        let h: H<'_> = parse(b"{\"alg\":\"ES256\"}").unwrap();
-        assert_eq!(h.alg, "ES256");
-        assert!(parse::<H<'_>>(b"{\"alg\":\"ES\\u0032256\"}").is_err());
-        assert!(parse::<H<'_>>(b"{\"alg\":5}").is_err());
-    }
-
-    #[test]
-    fn normalize_rewrites_only_harmless_escapes() {
-        let cases: &[(&str, &str)] = &[
-            (
-                r#"{"htu":"https:\/\/a.example\/t"}"#,
-                r#"{"htu":"https://a.example/t"}"#,
-            ),
-            (r#"{"\u0061lg":"ES\u0032\u00356"}"#, r#"{"alg":"ES256"}"#),
-            (r#"{"k":"a\u003db"}"#, r#"{"k":"a=b"}"#),
-            // kept: quote, backslash, controls, non-ASCII, surrogates
-            (
-                r#"{"k":"\u0022\u005c\u000a\u00e9\ud83d\ude00"}"#,
-                r#"{"k":"\u0022\u005c\u000a\u00e9\ud83d\ude00"}"#,
-            ),
-            // an escaped backslash followed by a slash is two characters
-            (r#"{"k":"\\/"}"#, r#"{"k":"\\/"}"#),
-            (r#"{"k":"\\\/"}"#, r#"{"k":"\\/"}"#),
-            (r#"{"k":"\"\/"}"#, r#"{"k":"\"/"}"#),
-            // outside strings nothing changes; malformed escapes are kept
-            (r#"{"k":1}\/"#, r#"{"k":1}\/"#),
-            (r#"{"k":"\u00"}"#, r#"{"k":"\u00"}"#),
-            (r#"{"k":"\"#, r#"{"k":"\"#),
-        ];
-        for (input, want) in cases {
-            let mut buf = input.as_bytes().to_vec();
-            let n = normalize_escapes(&mut buf);
-            assert_eq!(core::str::from_utf8(&buf[..n]).unwrap(), *want, "{input}");
-            // The same value as a standard parser reads it.
-            if let (Ok(a), Ok(b)) = (
-                serde_json::from_str::<serde_json::Value>(input),
-                serde_json::from_slice::<serde_json::Value>(&buf[..n]),
-            ) {
-                assert_eq!(a, b, "{input}");
-            }
-        }
-    }
-
-    #[test]
-    fn writer_escapes() {
-        let mut buf = [0u8; 64];
-        let mut w = Writer::new(&mut buf);
-        w.raw(b"{").unwrap();
-        w.key("k").unwrap();
-        w.string("a\"b\\c\u{1}").unwrap();
-        w.raw(b",\"n\":").unwrap();
-        w.uint(1234567890).unwrap();
-        w.raw(b"}").unwrap();
-        let v: serde_json::Value = serde_json::from_slice(w.as_bytes()).unwrap();
-        assert_eq!(v["k"], "a\"b\\c\u{1}");
-        assert_eq!(v["n"], 1234567890);
-        let mut small = [0u8; 2];
-        assert_eq!(
-            Writer::new(&mut small).string("abc").err(),
-            Some(Error::BufferTooSmall)
-        );
-    }
-}
+mod tests;

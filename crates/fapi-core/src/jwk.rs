@@ -6,6 +6,17 @@
 //! A JWK with private members (`d`, `p`, `q`, `dp`, `dq`, `qi`, `oth`, `k`)
 //! is refused where a public key is expected. Values must use the minimum
 //! number of octets (RFC 7518 §6.3.1), so that a key has one thumbprint.
+//! A key must be meant for verifying signatures: `use` other than `sig`,
+//! `key_ops` without `verify`, and a `use` and `key_ops` that contradict
+//! each other are [`Error::KeyUse`] (RFC 7517 §4.2, §4.3).
+//!
+//! That strict parser is for keys that verify. [`Thumbprint::of_jwk`]
+//! computes the RFC 7638 thumbprint of any EC P-256, OKP Ed25519 or RSA JWK
+//! from its required members alone, public or private, whatever `alg` or
+//! other members it carries.
+//!
+//! Member names and values may be written with any JSON escape (RFC 8259
+//! §7): they are read as the text they stand for.
 
 use serde::Deserialize;
 use serde::de::IgnoredAny;
@@ -177,36 +188,11 @@ impl PublicKey {
     /// required members.
     #[must_use]
     pub fn thumbprint(&self) -> Thumbprint {
-        let mut h = Sha256::new();
-        let mut enc = [0u8; b64::encoded_len(MAX_RSA_BYTES)];
-        // Each buffer is large enough for its value, so encoding cannot fail.
-        let mut put_b64 = |h: &mut Sha256, bytes: &[u8]| {
-            h.update(b"\"");
-            if let Ok(s) = b64::encode(bytes, &mut enc) {
-                h.update(s.as_bytes());
-            }
-            h.update(b"\"");
-        };
         match self {
-            Self::P256 { x, y } => {
-                h.update(br#"{"crv":"P-256","kty":"EC","x":"#);
-                put_b64(&mut h, x);
-                h.update(br#","y":"#);
-                put_b64(&mut h, y);
-            }
-            Self::Ed25519 { x } => {
-                h.update(br#"{"crv":"Ed25519","kty":"OKP","x":"#);
-                put_b64(&mut h, x);
-            }
-            Self::Rsa(k) => {
-                h.update(br#"{"e":"#);
-                put_b64(&mut h, k.e());
-                h.update(br#","kty":"RSA","n":"#);
-                put_b64(&mut h, k.n());
-            }
+            Self::P256 { x, y } => canonical_thumbprint(KeyMembers::P256 { x, y }),
+            Self::Ed25519 { x } => canonical_thumbprint(KeyMembers::Ed25519 { x }),
+            Self::Rsa(k) => canonical_thumbprint(KeyMembers::Rsa { n: k.n(), e: k.e() }),
         }
-        h.update(b"}");
-        Thumbprint(h.finalize().into())
     }
 
     /// Writes the key's members (without braces) into `w`.
@@ -233,6 +219,48 @@ impl PublicKey {
     }
 }
 
+/// The required members of a key (RFC 7638 §3.2), decoded.
+enum KeyMembers<'k> {
+    P256 { x: &'k [u8; 32], y: &'k [u8; 32] },
+    Ed25519 { x: &'k [u8; 32] },
+    Rsa { n: &'k [u8], e: &'k [u8] },
+}
+
+/// SHA-256 of the canonical JSON of the required members (RFC 7638 §3.2:
+/// lexicographic order, no whitespace; base64url values need no escaping).
+fn canonical_thumbprint(key: KeyMembers<'_>) -> Thumbprint {
+    let mut h = Sha256::new();
+    let mut enc = [0u8; b64::encoded_len(MAX_RSA_BYTES)];
+    // Each value is at most MAX_RSA_BYTES long, so encoding cannot fail.
+    let mut put_b64 = |h: &mut Sha256, bytes: &[u8]| {
+        h.update(b"\"");
+        if let Ok(s) = b64::encode(bytes, &mut enc) {
+            h.update(s.as_bytes());
+        }
+        h.update(b"\"");
+    };
+    match key {
+        KeyMembers::P256 { x, y } => {
+            h.update(br#"{"crv":"P-256","kty":"EC","x":"#);
+            put_b64(&mut h, x);
+            h.update(br#","y":"#);
+            put_b64(&mut h, y);
+        }
+        KeyMembers::Ed25519 { x } => {
+            h.update(br#"{"crv":"Ed25519","kty":"OKP","x":"#);
+            put_b64(&mut h, x);
+        }
+        KeyMembers::Rsa { n, e } => {
+            h.update(br#"{"e":"#);
+            put_b64(&mut h, e);
+            h.update(br#","kty":"RSA","n":"#);
+            put_b64(&mut h, n);
+        }
+    }
+    h.update(b"}");
+    Thumbprint(h.finalize().into())
+}
+
 /// An RFC 7638 JWK thumbprint (SHA-256).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub struct Thumbprint(pub [u8; 32]);
@@ -240,7 +268,87 @@ pub struct Thumbprint(pub [u8; 32]);
 /// A base64url thumbprint is 43 characters.
 pub const THUMBPRINT_B64_LEN: usize = 43;
 
+/// Room on the stack for the escaped members of one JWK (an RSA-8192
+/// modulus is 1366 characters).
+const KEY_SCRATCH: usize = 2048;
+
+/// The members RFC 7638 §3.2 hashes, for every key type fapi knows.
+#[derive(Deserialize)]
+struct RequiredMembers<'a> {
+    #[serde(borrow)]
+    kty: Option<&'a str>,
+    #[serde(borrow)]
+    crv: Option<&'a str>,
+    #[serde(borrow)]
+    x: Option<&'a str>,
+    #[serde(borrow)]
+    y: Option<&'a str>,
+    #[serde(borrow)]
+    n: Option<&'a str>,
+    #[serde(borrow)]
+    e: Option<&'a str>,
+}
+
 impl Thumbprint {
+    /// The RFC 7638 thumbprint of the JWK `json`: any EC P-256, OKP
+    /// Ed25519 or RSA key, public or private, computed from its required
+    /// members (`crv`, `kty`, `x`, `y`; `crv`, `kty`, `x`; `e`, `kty`,
+    /// `n`) and nothing else, so an `alg` of any algorithm, `kid`, `use`,
+    /// `key_ops` and private members do not change it. Unlike
+    /// [`PublicJwk::from_json`], it does not judge whether the key may
+    /// verify (an RSA key of any size has a thumbprint).
+    ///
+    /// Refused: JSON that [`json::check`] refuses; a missing `kty` or
+    /// required member ([`Error::InvalidKey`]); another key type or curve
+    /// ([`Error::UnsupportedKeyType`]); values that are not strict
+    /// base64url ([`Error::Base64`]), coordinates that are not 32 bytes, and
+    /// RSA values with leading zero octets ([`Error::InvalidKey`]), which
+    /// would give the same key a second thumbprint; RSA values over
+    /// [`MAX_RSA_BITS`] ([`Error::TooLarge`]).
+    ///
+    /// ```
+    /// use fapi_core::Thumbprint;
+    /// // RFC 7638 §3.1, `alg` RS256 and `kid` included.
+    /// let jwk = br#"{"kty":"RSA","n":"0vx7agoebGcQSuuPiLJXZptN9nndrQmbXEps2aiAFbWhM78LhWx4cbbfAAtVT86zwu1RK7aPFFxuhDR1L6tSoc_BJECPebWKRXjBZCiFV4n3oknjhMstn64tZ_2W-5JsGY4Hc5n9yBXArwl93lqt7_RN5w6Cf0h4QyQ5v-65YGjQR0_FDW2QvzqY368QQMicAtaSqzs8KJZgnYb9c7d0zgdAZHzu6qMQvRL5hajrn1n91CbOpbISD08qNLyrdkt-bFTWhAI4vMQFh6WeZu0fM4lFd2NcRwr3XPksINHaQ-G_xBniIqbw0Ls1jF44-csFCur-kEgU8awapJzKnqDKgw","e":"AQAB","alg":"RS256","kid":"2011-04-29"}"#;
+    /// let t = Thumbprint::of_jwk(jwk)?;
+    /// assert_eq!(t.to_b64().as_str(), "NzbLsXh8uDCcd-6MNwXF4W_7noWXFZAfHkxZsRGC9Xs");
+    /// # Ok::<(), fapi_core::Error>(())
+    /// ```
+    pub fn of_jwk(json: &[u8]) -> Result<Self, Error> {
+        let mut scratch = [0u8; KEY_SCRATCH];
+        let m: RequiredMembers<'_> = json::parse_in(json, &mut scratch).map_err(|e| match e {
+            // The stack room holds any value a key of fapi's sizes has.
+            Error::BufferTooSmall => Error::TooLarge,
+            e => e,
+        })?;
+        fn member(v: Option<&str>) -> Result<&[u8], Error> {
+            v.map(str::as_bytes).ok_or(Error::InvalidKey)
+        }
+        match (m.kty.ok_or(Error::InvalidKey)?, m.crv) {
+            ("EC", Some("P-256")) => {
+                let x = b64::decode_array::<32>(member(m.x)?)?;
+                let y = b64::decode_array::<32>(member(m.y)?)?;
+                Ok(canonical_thumbprint(KeyMembers::P256 { x: &x, y: &y }))
+            }
+            ("OKP", Some("Ed25519")) => {
+                let x = b64::decode_array::<32>(member(m.x)?)?;
+                Ok(canonical_thumbprint(KeyMembers::Ed25519 { x: &x }))
+            }
+            ("RSA", _) => {
+                let mut n = [0u8; MAX_RSA_BYTES];
+                let mut e = [0u8; MAX_EXPONENT_BYTES];
+                let n = b64::decode(member(m.n)?, &mut n).map_err(limit_error)?;
+                let e = b64::decode(member(m.e)?, &mut e).map_err(limit_error)?;
+                if n.first().is_none_or(|b| *b == 0) || e.first().is_none_or(|b| *b == 0) {
+                    return Err(Error::InvalidKey);
+                }
+                Ok(canonical_thumbprint(KeyMembers::Rsa { n, e }))
+            }
+            ("EC" | "OKP", None) => Err(Error::InvalidKey),
+            _ => Err(Error::UnsupportedKeyType),
+        }
+    }
+
     /// The raw digest.
     #[must_use]
     pub fn as_bytes(&self) -> &[u8; 32] {
@@ -291,6 +399,51 @@ pub enum KeyUse {
     Sig,
 }
 
+/// The most `key_ops` values read (RFC 7517 §4.3 registers eight).
+pub const MAX_KEY_OPS: usize = 16;
+
+/// The `key_ops` values of encryption keys (RFC 7517 §4.3), which
+/// contradict `"use":"sig"`.
+const ENCRYPTION_OPS: &[&str] = &[
+    "encrypt",
+    "decrypt",
+    "wrapKey",
+    "unwrapKey",
+    "deriveKey",
+    "deriveBits",
+];
+
+/// Checks `use` and `key_ops` for a key that verifies signatures
+/// (RFC 7517 §4.2, §4.3): `use`, when present, is `sig`; `key_ops`, when
+/// present, holds `verify`, no value twice, and no encryption operation
+/// when `use` says `sig` (the two "MUST be consistent").
+fn check_use(key_use: Option<&str>, key_ops: Option<&[&str]>) -> Result<Option<KeyUse>, Error> {
+    let key_use = match key_use {
+        Some("sig") => Some(KeyUse::Sig),
+        // `enc` or anything else: not a key for verifying signatures.
+        Some(_) => return Err(Error::KeyUse),
+        None => None,
+    };
+    if let Some(ops) = key_ops {
+        // RFC 7517 §4.3: "Duplicate key operation values MUST NOT be present".
+        for (i, op) in ops.iter().enumerate() {
+            if ops.get(..i).is_some_and(|seen| seen.contains(op)) {
+                return Err(Error::InvalidKey);
+            }
+        }
+        // RFC 7517 §4.3: a key whose operations do not include `verify` is
+        // not used to verify.
+        if !ops.contains(&"verify") {
+            return Err(Error::KeyUse);
+        }
+        // RFC 7517 §4.3: `use` and `key_ops` must not contradict.
+        if key_use.is_some() && ops.iter().any(|op| ENCRYPTION_OPS.contains(op)) {
+            return Err(Error::KeyUse);
+        }
+    }
+    Ok(key_use)
+}
+
 /// A public JWK: a key and the optional members fapi reads.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct PublicJwk<'a> {
@@ -326,6 +479,8 @@ pub(crate) struct JwkMembers<'a> {
     kid: Option<&'a str>,
     #[serde(borrow, rename = "use")]
     key_use: Option<&'a str>,
+    #[serde(borrow)]
+    key_ops: Option<heapless::Vec<&'a str, MAX_KEY_OPS>>,
     d: Option<IgnoredAny>,
     p: Option<IgnoredAny>,
     q: Option<IgnoredAny>,
@@ -350,10 +505,67 @@ impl JwkMembers<'_> {
     }
 }
 
+#[derive(Deserialize)]
+struct KidMember<'a> {
+    #[serde(borrow)]
+    kid: Option<&'a str>,
+}
+
 impl<'a> PublicJwk<'a> {
-    /// Parses one public JWK from JSON.
+    /// Parses one public JWK from JSON, borrowing its `kid` from `json`.
+    ///
+    /// Members written with escapes are decoded (RFC 8259 §7), except that
+    /// a `kid` with an escape cannot be borrowed from `json` as the text it
+    /// stands for: that is [`Error::BufferTooSmall`], and
+    /// [`PublicJwk::from_json_in`] reads it.
+    ///
+    /// ```
+    /// use fapi_core::PublicJwk;
+    /// let jwk = PublicJwk::from_json(br#"{"kty":"OKP","crv":"Ed25519","x":"11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo","use":"sig","kid":"k1"}"#)?;
+    /// assert_eq!(jwk.kid, Some("k1"));
+    /// assert_eq!(jwk.thumbprint().to_b64().as_str(), "kPrK_qmxVWaYVA9wwBF6Iuo3vVzz7TxHCTwXBygrS4k");
+    /// # Ok::<(), fapi_core::Error>(())
+    /// ```
     pub fn from_json(json: &'a [u8]) -> Result<Self, Error> {
-        let members: JwkMembers<'a> = json::parse(json)?;
+        match json::parse::<JwkMembers<'a>>(json) {
+            Ok(members) => Self::from_members(&members),
+            Err(Error::BufferTooSmall) => {
+                // Escaped members: decoded on the stack to build the key;
+                // only the kid is kept, so only the kid must borrow.
+                let (key, alg, key_use) = {
+                    let mut scratch = [0u8; KEY_SCRATCH];
+                    let members: JwkMembers<'_> = json::parse_in(json, &mut scratch)?;
+                    let jwk = PublicJwk::from_members(&members)?;
+                    (jwk.key, jwk.alg, jwk.key_use)
+                };
+                let kid = json::parse::<KidMember<'a>>(json)?.kid;
+                Ok(Self {
+                    key,
+                    kid,
+                    alg,
+                    key_use,
+                })
+            }
+            Err(e) => Err(e),
+        }
+    }
+
+    /// Parses one public JWK from JSON, decoding members written with
+    /// escapes into `scratch` (`json.len()` bytes always suffice;
+    /// [`json::scratch_len`] says exactly), from which the `kid` may then
+    /// borrow. Too little scratch is [`Error::BufferTooSmall`].
+    ///
+    /// ```
+    /// use fapi_core::PublicJwk;
+    /// // PHP's json_encode escapes every slash.
+    /// let json = br#"{"kty":"OKP","crv":"Ed25519","x":"11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo","kid":"keys\/2024\/caf\u00e9"}"#;
+    /// let mut scratch = [0u8; 256];
+    /// let jwk = PublicJwk::from_json_in(json, &mut scratch)?;
+    /// assert_eq!(jwk.kid, Some("keys/2024/café"));
+    /// # Ok::<(), fapi_core::Error>(())
+    /// ```
+    pub fn from_json_in(json: &'a [u8], scratch: &'a mut [u8]) -> Result<Self, Error> {
+        let members: JwkMembers<'a> = json::parse_in(json, scratch)?;
         Self::from_members(&members)
     }
 
@@ -401,8 +613,8 @@ impl<'a> PublicJwk<'a> {
                 let e_b64 = m.e.ok_or(Error::InvalidKey)?.as_bytes();
                 let mut n = [0u8; MAX_RSA_BYTES];
                 let mut e = [0u8; MAX_EXPONENT_BYTES];
-                let n = b64::decode(n_b64, &mut n)?;
-                let e = b64::decode(e_b64, &mut e)?;
+                let n = b64::decode(n_b64, &mut n).map_err(limit_error)?;
+                let e = b64::decode(e_b64, &mut e).map_err(limit_error)?;
                 PublicKey::Rsa(RsaPublicKey::new(n, e)?)
             }
             ("EC" | "OKP", _) | ("RSA", Some(_)) | ("oct", _) => {
@@ -418,11 +630,8 @@ impl<'a> PublicJwk<'a> {
             }
             None => None,
         };
-        let key_use = match m.key_use {
-            Some("sig") => Some(KeyUse::Sig),
-            Some(_) => return Err(Error::InvalidKey),
-            None => None,
-        };
+        // RFC 7517 §4.2, §4.3: a key for verifying signatures.
+        let key_use = check_use(m.key_use, m.key_ops.as_deref())?;
         Ok(Self {
             key,
             kid: m.kid,
@@ -467,7 +676,16 @@ impl<'a> PublicJwk<'a> {
 
 fn key_error(e: Error) -> Error {
     match e {
-        Error::TooLarge => Error::InvalidKey,
+        Error::TooLarge | Error::BufferTooSmall => Error::InvalidKey,
+        e => e,
+    }
+}
+
+/// A value decoded into a buffer of the largest size fapi accepts: a value
+/// that does not fit is over the limit ([`Error::TooLarge`]).
+fn limit_error(e: Error) -> Error {
+    match e {
+        Error::BufferTooSmall => Error::TooLarge,
         e => e,
     }
 }
@@ -505,8 +723,31 @@ impl<'a> Jwks<'a> {
     /// Parses a JWK Set. Each key is validated when it is selected, so one
     /// key of an unsupported type does not make the whole set unusable; a
     /// key with private members is refused at once.
+    ///
+    /// Members borrow from `json`, so a set whose members are written with
+    /// escapes is [`Error::BufferTooSmall`] here; [`Jwks::from_json_in`]
+    /// reads any set.
     pub fn from_json(json: &'a [u8]) -> Result<Self, Error> {
-        let set: JwksMembers<'a> = json::parse(json)?;
+        Self::from_json_in(json, &mut [])
+    }
+
+    /// Parses a JWK Set, decoding members written with escapes (RFC 8259
+    /// §7: `"kid":"a\/b"`, `"caf\u00e9"`) into `scratch`, from which the set
+    /// then borrows them. `json.len()` bytes of scratch always suffice
+    /// ([`json::scratch_len`] says exactly); too little is
+    /// [`Error::BufferTooSmall`].
+    ///
+    /// ```
+    /// use fapi_core::{Alg, jwk::Jwks};
+    /// let set = br#"{"keys":[{"kty":"OKP","crv":"Ed25519","x":"11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo","kid":"a\/b"}]}"#;
+    /// let mut scratch = [0u8; 64];
+    /// let jwks = Jwks::from_json_in(set, &mut scratch)?;
+    /// let key = jwks.find(Some("a/b"), Alg::EdDsa)?;
+    /// assert_eq!(key.kid, Some("a/b"));
+    /// # Ok::<(), fapi_core::Error>(())
+    /// ```
+    pub fn from_json_in(json: &'a [u8], scratch: &'a mut [u8]) -> Result<Self, Error> {
+        let set: JwksMembers<'a> = json::parse_in(json, scratch)?;
         for k in &set.keys {
             // Every private member, not only `d`: a set that carries any
             // part of a private key is refused whole.
@@ -551,5 +792,251 @@ impl<'a> Jwks<'a> {
             found = Some(jwk);
         }
         found.ok_or(Error::KeyNotFound)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    use std::format;
+    use std::string::String;
+    use std::vec::Vec;
+
+    /// RFC 7515 A.3's P-256 key: public members, and the private `d`.
+    const EC: &str = r#""kty":"EC","crv":"P-256","x":"f83OJ3D2xF1Bg8vub9tLe1gHMzV76e8Tus9uPHvRVEU","y":"x_FEzRu9m36HLN_tue659LNpXW6pCyStikYjKIWI5a0""#;
+    const EC_D: &str = "jpsQnnGQmL-YBIffH1136cspYG6-0iY7X1fCE9-E9LI";
+    /// RFC 8037 A.1's Ed25519 key and its A.3 thumbprint.
+    const OKP_X: &str = "11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo";
+    const OKP_D: &str = "nWGxne_9WmC6hEr0kuwsxERJxWl7MmkZcDusAxyuf2A";
+    const OKP_THUMBPRINT: &str = "kPrK_qmxVWaYVA9wwBF6Iuo3vVzz7TxHCTwXBygrS4k";
+    /// RFC 7638 §3.1's RSA key and thumbprint.
+    const RSA_N: &str = "0vx7agoebGcQSuuPiLJXZptN9nndrQmbXEps2aiAFbWhM78LhWx4cbbfAAtVT86zwu1RK7aPFFxuhDR1L6tSoc_BJECPebWKRXjBZCiFV4n3oknjhMstn64tZ_2W-5JsGY4Hc5n9yBXArwl93lqt7_RN5w6Cf0h4QyQ5v-65YGjQR0_FDW2QvzqY368QQMicAtaSqzs8KJZgnYb9c7d0zgdAZHzu6qMQvRL5hajrn1n91CbOpbISD08qNLyrdkt-bFTWhAI4vMQFh6WeZu0fM4lFd2NcRwr3XPksINHaQ-G_xBniIqbw0Ls1jF44-csFCur-kEgU8awapJzKnqDKgw";
+    const RSA_THUMBPRINT: &str = "NzbLsXh8uDCcd-6MNwXF4W_7noWXFZAfHkxZsRGC9Xs";
+
+    fn ec(extra: &str) -> String {
+        format!("{{{EC}{extra}}}")
+    }
+
+    /// RFC 7517 §4.3: a key whose `key_ops` do not include `verify` does
+    /// not verify; `use` and `key_ops` that contradict are refused; and
+    /// `use` other than `sig` (RFC 7517 §4.2) as before.
+    #[test]
+    fn rfc7517_4_3_key_ops_must_allow_verification() {
+        for refused in [
+            r#","key_ops":["encrypt"]"#,
+            r#","key_ops":["sign"]"#,
+            r#","key_ops":["wrapKey","unwrapKey"]"#,
+            r#","key_ops":[]"#,
+            r#","use":"sig","key_ops":["encrypt"]"#,
+            r#","use":"sig","key_ops":["verify","encrypt"]"#,
+            r#","use":"sig","key_ops":["verify","deriveBits"]"#,
+            r#","use":"enc""#,
+            r#","use":"enc","key_ops":["verify"]"#,
+            r#","use":"other""#,
+        ] {
+            let json = ec(refused);
+            assert_eq!(
+                PublicJwk::from_json(json.as_bytes()).err(),
+                Some(Error::KeyUse),
+                "{json}"
+            );
+            // A JWK Set does not offer such a key for verification.
+            let set = format!(r#"{{"keys":[{json}]}}"#);
+            let jwks = Jwks::from_json(set.as_bytes()).unwrap();
+            assert_eq!(jwks.find(None, Alg::Es256).err(), Some(Error::KeyNotFound));
+        }
+        for accepted in [
+            r#","key_ops":["verify"]"#,
+            r#","key_ops":["sign","verify"]"#,
+            r#","use":"sig","key_ops":["verify"]"#,
+            r#","use":"sig""#,
+            "",
+        ] {
+            let json = ec(accepted);
+            let jwk = PublicJwk::from_json(json.as_bytes()).unwrap();
+            assert_eq!(jwk.key.alg(), Alg::Es256, "{json}");
+        }
+        // Duplicate values "MUST NOT be present"; key_ops is an array.
+        assert_eq!(
+            PublicJwk::from_json(ec(r#","key_ops":["verify","verify"]"#).as_bytes()).err(),
+            Some(Error::InvalidKey)
+        );
+        assert_eq!(
+            PublicJwk::from_json(ec(r#","key_ops":"verify""#).as_bytes()).err(),
+            Some(Error::Json)
+        );
+    }
+
+    /// RFC 8259 §7: member names and values of a JWK or JWK Set written
+    /// with escapes (PHP's `\/`, `\u00e9`, escaped ASCII such as `\u0078`)
+    /// are read as the text they stand for; an escaped duplicate is still a
+    /// duplicate.
+    #[test]
+    fn rfc8259_7_escaped_jwk_members_are_read() {
+        let plain_json = ec("");
+        let plain = PublicJwk::from_json(plain_json.as_bytes()).unwrap();
+        let escaped = r#"{"kty":"E\u0043","\u0063rv":"P-256","\u0078":"f83OJ3D2xF1Bg8vub9tLe1gHMzV76e8Tus9uPHvRVEU","y":"x_FEzRu9m36HLN_tue659LNpXW6pCyStikYjKIWI5a0","u\u0073e":"\u0073ig","key_ops":["v\u0065rify"],"alg":"ES\u0032\u00356"}"#;
+        let jwk = PublicJwk::from_json(escaped.as_bytes()).unwrap();
+        assert_eq!(jwk.key, plain.key);
+        assert_eq!(
+            (jwk.alg, jwk.key_use),
+            (Some(Alg::Es256), Some(KeyUse::Sig))
+        );
+        assert_eq!(
+            Thumbprint::of_jwk(escaped.as_bytes()),
+            Ok(plain.thumbprint())
+        );
+
+        // A kid with escapes: read with scratch, whose size json::scratch_len says.
+        for (kid, want) in [
+            (r#"a\/b"#, "a/b"),
+            (r#"caf\u00e9"#, "café"),
+            (r#"\u0078"#, "x"),
+            (r#"\ud83d\ude00"#, "😀"),
+            (r#"q\"\\"#, "q\"\\"),
+        ] {
+            let json = ec(&format!(r#","kid":"{kid}""#));
+            assert_eq!(
+                PublicJwk::from_json(json.as_bytes()).err(),
+                Some(Error::BufferTooSmall),
+                "{json}"
+            );
+            let mut scratch = std::vec![0u8; json::scratch_len(json.as_bytes()).unwrap()];
+            let jwk = PublicJwk::from_json_in(json.as_bytes(), &mut scratch).unwrap();
+            assert_eq!(jwk.kid, Some(want), "{json}");
+            let set = format!(r#"{{"k\u0065ys":[{json}]}}"#);
+            let mut scratch = std::vec![0u8; set.len()];
+            let jwks = Jwks::from_json_in(set.as_bytes(), &mut scratch).unwrap();
+            assert_eq!(jwks.find(Some(want), Alg::Es256).unwrap().kid, Some(want));
+            assert_eq!(
+                Jwks::from_json(set.as_bytes()).err(),
+                Some(Error::BufferTooSmall)
+            );
+        }
+        // An escaped copy of a member is a duplicate.
+        assert_eq!(
+            PublicJwk::from_json(ec(r#","\u0078":"AAAA""#).as_bytes()).err(),
+            Some(Error::DuplicateMember)
+        );
+        // Private members hide behind escapes no more than in plain text.
+        assert_eq!(
+            PublicJwk::from_json(ec(&format!(r#","\u0064":"{EC_D}""#)).as_bytes()).err(),
+            Some(Error::PrivateKeyMember)
+        );
+    }
+
+    /// An RFC 7638 thumbprint computed independently: the required members
+    /// in lexicographic order, as `serde_json` writes them, hashed.
+    fn independent_thumbprint(json: &str) -> [u8; 32] {
+        let v: serde_json::Value = serde_json::from_str(json).unwrap();
+        let names: &[&str] = match v["kty"].as_str().unwrap() {
+            "EC" => &["crv", "kty", "x", "y"],
+            "OKP" => &["crv", "kty", "x"],
+            _ => &["e", "kty", "n"],
+        };
+        let members: Vec<String> = names
+            .iter()
+            .map(|n| format!("\"{n}\":{}", serde_json::to_string(&v[*n]).unwrap()))
+            .collect();
+        Sha256::digest(format!("{{{}}}", members.join(",")).as_bytes()).into()
+    }
+
+    /// RFC 7638 §3.1: the thumbprint of any EC P-256, OKP Ed25519 or RSA
+    /// JWK, from its required members alone: the §3.1 example with its
+    /// `"alg":"RS256"` and `kid`, private keys, keys with other members.
+    /// The strict parser for verification keys stays strict.
+    #[test]
+    fn rfc7638_3_1_thumbprint_of_any_jwk() {
+        let rfc =
+            format!(r#"{{"kty":"RSA","n":"{RSA_N}","e":"AQAB","alg":"RS256","kid":"2011-04-29"}}"#);
+        let t = Thumbprint::of_jwk(rfc.as_bytes()).unwrap();
+        assert_eq!(t.to_b64().as_str(), RSA_THUMBPRINT);
+        assert_eq!(t.0, independent_thumbprint(&rfc));
+        // The strict parser refuses the same JWK: RS256 is no FAPI algorithm.
+        assert_eq!(
+            PublicJwk::from_json(rfc.as_bytes()).err(),
+            Some(Error::UnsupportedAlg)
+        );
+
+        // RFC 8037 A.3: the Ed25519 key, public and private (A.1).
+        for json in [
+            format!(r#"{{"kty":"OKP","crv":"Ed25519","x":"{OKP_X}"}}"#),
+            format!(r#"{{"kty":"OKP","crv":"Ed25519","d":"{OKP_D}","x":"{OKP_X}"}}"#),
+        ] {
+            let t = Thumbprint::of_jwk(json.as_bytes()).unwrap();
+            assert_eq!(t.to_b64().as_str(), OKP_THUMBPRINT, "{json}");
+        }
+        assert_eq!(
+            PublicJwk::from_json(
+                format!(r#"{{"kty":"OKP","crv":"Ed25519","d":"{OKP_D}","x":"{OKP_X}"}}"#)
+                    .as_bytes()
+            )
+            .err(),
+            Some(Error::PrivateKeyMember)
+        );
+
+        // RFC 7515 A.3's P-256 key, private, with an `alg` of another
+        // algorithm, `use`, `key_ops` and a kid: the public key's thumbprint.
+        let public = Thumbprint::of_jwk(ec("").as_bytes()).unwrap();
+        assert_eq!(
+            PublicJwk::from_json(ec("").as_bytes())
+                .unwrap()
+                .thumbprint(),
+            public
+        );
+        let private = ec(&format!(
+            r#","d":"{EC_D}","alg":"ES384","use":"enc","key_ops":["decrypt"],"kid":"k\/1","x5c":["AAAA"]"#
+        ));
+        assert_eq!(Thumbprint::of_jwk(private.as_bytes()), Ok(public));
+        assert_eq!(public.0, independent_thumbprint(&private));
+
+        // RSA of any size has a thumbprint (the strict parser refuses it as weak).
+        let small = r#"{"kty":"RSA","n":"xQ","e":"AQAB","d":"AQ","p":"AQ"}"#;
+        assert_eq!(
+            Thumbprint::of_jwk(small.as_bytes()).unwrap().0,
+            independent_thumbprint(small)
+        );
+
+        // What has no RFC 7638 thumbprint here.
+        for (json, err) in [
+            (r#"{"kty":"oct","k":"AAAA"}"#, Error::UnsupportedKeyType),
+            (
+                r#"{"kty":"EC","crv":"P-384","x":"AAAA","y":"AAAA"}"#,
+                Error::UnsupportedKeyType,
+            ),
+            (
+                r#"{"kty":"OKP","crv":"X25519","x":"AAAA"}"#,
+                Error::UnsupportedKeyType,
+            ),
+            (r#"{"kty":"EC","x":"AAAA","y":"AAAA"}"#, Error::InvalidKey),
+            (r#"{"crv":"P-256"}"#, Error::InvalidKey),
+            (r#"{"kty":"RSA","e":"AQAB"}"#, Error::InvalidKey),
+            (r#"{"kty":"RSA","n":"AMU","e":"AQAB"}"#, Error::InvalidKey),
+            (r#"{"kty":"RSA","n":"xQ==","e":"AQAB"}"#, Error::Base64),
+            (
+                r#"{"kty":"OKP","crv":"Ed25519","x":"AAAA"}"#,
+                Error::InvalidKey,
+            ),
+            (
+                r#"{"kty":"RSA","n":"xQ","e":"AQAB","kty":"EC"}"#,
+                Error::DuplicateMember,
+            ),
+            ("[]", Error::Json),
+        ] {
+            assert_eq!(
+                Thumbprint::of_jwk(json.as_bytes()).err(),
+                Some(err),
+                "{json}"
+            );
+        }
+        let huge = format!(
+            r#"{{"kty":"RSA","n":"{}","e":"AQAB"}}"#,
+            "x".repeat(b64::encoded_len(MAX_RSA_BYTES + 1))
+        );
+        assert_eq!(
+            Thumbprint::of_jwk(huge.as_bytes()).err(),
+            Some(Error::TooLarge)
+        );
     }
 }

@@ -9,7 +9,19 @@
 //! understand, `b64: false`, a wrong `typ`, and key-carrying headers (`jwk`,
 //! `jku`, `x5u`, `x5c`) unless the caller asked for the embedded `jwk`, as
 //! DPoP does. `jku` and `x5u` are always refused: fapi never fetches keys
-//! named by the attacker.
+//! named by the attacker. A JWT payload ([`Policy::json_payload`]) must be
+//! exactly one JSON object under the rules of [`json::check`].
+//!
+//! # Buffers
+//!
+//! Verification decodes the header and payload into the caller's buffer,
+//! followed by room for decoding their escaped strings. A buffer of
+//! [`verify_buf_len`]`(compact.len())` bytes suffices for any input;
+//! a smaller one that does not fit is [`Error::BufferTooSmall`] (the
+//! server's sizing, a `server_error`), while input over fapi's limits is
+//! [`Error::TooLarge`]. Signing writes at most [`max_signed_len`] bytes.
+
+use core::fmt;
 
 use serde::Deserialize;
 use serde::de::IgnoredAny;
@@ -41,9 +53,12 @@ pub struct Policy<'p> {
     pub typ: Option<&'p str>,
     /// The `crit` extensions the caller understands and checks itself.
     pub crit: &'p [&'p str],
-    /// Whether the payload is JSON claims (a JWT). Its harmless string
-    /// escapes are then rewritten in place ([`json::normalize_escapes`]);
-    /// any other payload is returned byte for byte.
+    /// Whether the payload is JSON claims (a JWT). It must then be exactly
+    /// one JSON object by the rules of [`json::check`] (valid UTF-8, no
+    /// duplicate members, within the limits), else the error `check` gives;
+    /// the escapes JSON does not require are rewritten in place
+    /// ([`json::normalize_escapes`]). Any other payload is returned byte for
+    /// byte.
     pub json_payload: bool,
 }
 
@@ -66,7 +81,16 @@ impl<'p> Policy<'p> {
         self
     }
 
-    /// The same policy, for a payload of JSON claims (a JWT).
+    /// The same policy, for a payload of JSON claims (a JWT): exactly one
+    /// JSON object under the rules of [`json::check`] (no duplicate
+    /// members, valid UTF-8, within the limits), else the error `check`
+    /// gives.
+    ///
+    /// ```
+    /// use fapi_core::{Alg, jws::Policy};
+    /// let policy = Policy::new(&[Alg::Es256]).with_typ("JWT").json_payload();
+    /// assert!(policy.json_payload);
+    /// ```
     #[must_use]
     pub const fn json_payload(mut self) -> Self {
         self.json_payload = true;
@@ -120,12 +144,69 @@ pub struct Header<'a> {
 }
 
 /// A JWS whose signature verified: its header and decoded payload.
-#[derive(Clone, Debug)]
 pub struct Verified<'b> {
     /// The header.
     pub header: Header<'b>,
     /// The payload bytes (usually JSON claims).
     pub payload: &'b [u8],
+    /// The rest of the caller's buffer, after the payload: room to decode
+    /// the payload's escaped strings ([`Verified::claims`]). For a JSON
+    /// payload it is at least [`json::scratch_len`] of the payload.
+    pub scratch: &'b mut [u8],
+}
+
+impl<'b> Verified<'b> {
+    /// Parses the JSON payload into `T`, decoding its escaped strings into
+    /// [`Verified::scratch`], which this uses up (a second call has no
+    /// scratch left).
+    ///
+    /// ```
+    /// # use fapi_core::{Alg, Error, crypto::Verifier, jws::{self, Policy}};
+    /// # struct AnyKey;
+    /// # impl Verifier for AnyKey {
+    /// #     fn alg(&self) -> Alg { Alg::EdDsa }
+    /// #     fn verify(&self, _: &[u8], _: &[u8]) -> Result<(), Error> { Ok(()) }
+    /// # }
+    /// #[derive(serde::Deserialize)]
+    /// struct Claims<'a> {
+    ///     sub: &'a str,
+    /// }
+    /// // {"alg":"EdDSA"} . {"sub":"a\"b"} . a 64-byte signature
+    /// let jws = b"eyJhbGciOiJFZERTQSJ9.eyJzdWIiOiJhXCJiIn0.AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA";
+    /// let mut buf = [0u8; jws::verify_buf_len(256)];
+    /// let mut v = jws::verify(jws, &Policy::new(&[Alg::EdDsa]).json_payload(), &AnyKey, &mut buf)?;
+    /// let claims: Claims<'_> = v.claims()?;
+    /// assert_eq!(claims.sub, "a\"b");
+    /// # Ok::<(), Error>(())
+    /// ```
+    pub fn claims<T: Deserialize<'b>>(&mut self) -> Result<T, Error> {
+        json::parse_in(self.payload, core::mem::take(&mut self.scratch))
+    }
+}
+
+impl fmt::Debug for Verified<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Verified")
+            .field("header", &self.header)
+            .field("payload_len", &self.payload.len())
+            .finish_non_exhaustive()
+    }
+}
+
+/// The buffer size that [`verify`], [`verify_embedded`],
+/// [`verify_with_jwks`] and [`decode_unverified`] need at most for a compact
+/// JWS of `compact_len` bytes: its decoded header and payload (at most 3/4
+/// of the input) and room for decoding their escaped strings (at most as
+/// much again).
+///
+/// ```
+/// use fapi_core::jws;
+/// let mut buf = [0u8; jws::verify_buf_len(fapi_core::token::MAX_TOKEN_LEN)];
+/// assert_eq!(buf.len(), 12_288);
+/// ```
+#[must_use]
+pub const fn verify_buf_len(compact_len: usize) -> usize {
+    compact_len.saturating_mul(3) / 2
 }
 
 /// Whether a JWS `typ` value names `expected` (RFC 7515 §4.1.9: media types
@@ -212,8 +293,9 @@ enum KeySource<'k, 'j> {
 
 /// Verifies `compact` with `key`, whose algorithm must be the header's.
 ///
-/// `buf` receives the decoded header and payload, which the result borrows;
-/// [`Error::TooLarge`] when it is too small.
+/// `buf` receives the decoded header and payload, which the result borrows,
+/// and room to decode their escaped strings; [`Error::BufferTooSmall`] when
+/// it is too small ([`verify_buf_len`] always suffices).
 pub fn verify<'b, V: Verifier + ?Sized>(
     compact: &[u8],
     policy: &Policy<'_>,
@@ -254,16 +336,7 @@ fn run<'b>(
     buf: &'b mut [u8],
 ) -> Result<Verified<'b>, Error> {
     let parts = split(compact)?;
-    let header_len = b64::decoded_len(parts.header.len()).ok_or(Error::Base64)?;
-    if header_len > MAX_HEADER {
-        return Err(Error::TooLarge);
-    }
-    if header_len > buf.len() {
-        return Err(Error::TooLarge);
-    }
-    let (head_buf, payload_buf) = buf.split_at_mut(header_len);
-    let head: &'b [u8] = decode_json(parts.header, head_buf)?;
-    let members: HeaderMembers<'b> = json::parse(head)?;
+    let (members, payload_buf) = read_header(parts.header, buf)?;
 
     // F2-ALG: the algorithm is one of the three, then one the caller allows.
     let alg = Alg::from_name(members.alg.ok_or(Error::UnsupportedAlg)?)?;
@@ -301,8 +374,9 @@ fn run<'b>(
     };
 
     let mut sig_buf = [0u8; MAX_SIGNATURE_LEN];
+    // A signature longer than any fapi accepts is simply a bad one.
     let signature = b64::decode(parts.signature, &mut sig_buf).map_err(|e| match e {
-        Error::TooLarge => Error::BadSignature,
+        Error::BufferTooSmall => Error::BadSignature,
         e => e,
     })?;
     if alg
@@ -330,11 +404,7 @@ fn run<'b>(
         }
     }
 
-    let payload: &'b [u8] = if policy.json_payload {
-        decode_json(parts.payload, payload_buf)?
-    } else {
-        b64::decode(parts.payload, payload_buf)?
-    };
+    let (payload, scratch) = read_payload(parts.payload, policy.json_payload, payload_buf)?;
     Ok(Verified {
         header: Header {
             alg,
@@ -345,11 +415,57 @@ fn run<'b>(
             crit,
         },
         payload,
+        scratch,
     })
 }
 
+/// Decodes and parses the protected header at the start of `buf`, with room
+/// after it for its escaped strings; returns the header and the rest of
+/// `buf`.
+fn read_header<'b>(
+    encoded: &[u8],
+    buf: &'b mut [u8],
+) -> Result<(HeaderMembers<'b>, &'b mut [u8]), Error> {
+    let header_len = b64::decoded_len(encoded.len()).ok_or(Error::Base64)?;
+    if header_len > MAX_HEADER {
+        return Err(Error::TooLarge);
+    }
+    let (head_buf, rest) = buf
+        .split_at_mut_checked(header_len)
+        .ok_or(Error::BufferTooSmall)?;
+    let head: &'b [u8] = decode_json(encoded, head_buf)?;
+    let need = json::scratch_len(head)?;
+    let (scratch, rest) = rest
+        .split_at_mut_checked(need)
+        .ok_or(Error::BufferTooSmall)?;
+    let members = json::parse_checked_in(head, scratch)?;
+    Ok((members, rest))
+}
+
+/// Decodes the payload at the start of `buf`; returns it and the rest of
+/// `buf`. A JSON payload must be one JSON object that [`json::check`]
+/// accepts, and the rest of `buf` must have room for its escaped strings.
+fn read_payload<'b>(
+    encoded: &[u8],
+    json_payload: bool,
+    buf: &'b mut [u8],
+) -> Result<(&'b [u8], &'b mut [u8]), Error> {
+    let len = b64::decoded_len(encoded.len()).ok_or(Error::Base64)?;
+    let (payload_buf, rest) = buf.split_at_mut_checked(len).ok_or(Error::BufferTooSmall)?;
+    if !json_payload {
+        return Ok((b64::decode(encoded, payload_buf)?, rest));
+    }
+    let payload: &'b [u8] = decode_json(encoded, payload_buf)?;
+    // RFC 7519 §7.2: the claims are a JSON object; RFC 8725 §3.4 (and
+    // RFC 7519 §4): no duplicate claims, and valid UTF-8.
+    if json::scratch_len(payload)? > rest.len() {
+        return Err(Error::BufferTooSmall);
+    }
+    Ok((payload, rest))
+}
+
 /// Decodes a base64url JOSE header or JSON payload into `buf` and rewrites
-/// harmless string escapes in place ([`json::normalize_escapes`]).
+/// the escapes JSON does not require in place ([`json::normalize_escapes`]).
 fn decode_json<'b>(src: &[u8], buf: &'b mut [u8]) -> Result<&'b [u8], Error> {
     let decoded = b64::decode_mut(src, buf)?;
     let len = json::normalize_escapes(decoded);
@@ -364,22 +480,74 @@ fn check_key(key: &PublicKey, jwk_alg: Option<Alg>, alg: Alg) -> Result<(), Erro
     Ok(())
 }
 
-/// Decodes a compact JWS **without verifying it**, to read what selects the
-/// verification key (a client assertion's `iss`, say). Nothing read here
-/// may be trusted until the same token has gone through [`verify`],
-/// [`verify_embedded`] or [`verify_with_jwks`].
-pub fn decode_unverified<'b>(compact: &[u8], buf: &'b mut [u8]) -> Result<(Alg, &'b [u8]), Error> {
-    let parts = split(compact)?;
-    let header_len = b64::decoded_len(parts.header.len()).ok_or(Error::Base64)?;
-    if header_len > MAX_HEADER || header_len > buf.len() {
-        return Err(Error::TooLarge);
+/// A compact JWS decoded **without verifying it**: what selects the
+/// verification key. Nothing here may be trusted until the same token has
+/// gone through [`verify`], [`verify_embedded`] or [`verify_with_jwks`].
+pub struct Unverified<'b> {
+    /// The header's `alg` (one of the three; not yet checked against any
+    /// allow-list).
+    pub alg: Alg,
+    /// The header's `kid`, when present: the key a server picks from its
+    /// own store.
+    pub kid: Option<&'b str>,
+    /// The header's `typ`, when present.
+    pub typ: Option<&'b str>,
+    /// The payload, which [`decode_unverified`] requires to be one JSON
+    /// object that [`json::check`] accepts.
+    pub payload: &'b [u8],
+    /// The rest of the caller's buffer: room to decode the payload's
+    /// escaped strings ([`Unverified::claims`]).
+    pub scratch: &'b mut [u8],
+}
+
+impl<'b> Unverified<'b> {
+    /// Parses the (unverified) JSON payload into `T`, decoding its escaped
+    /// strings into [`Unverified::scratch`], which this uses up.
+    pub fn claims<T: Deserialize<'b>>(&mut self) -> Result<T, Error> {
+        json::parse_in(self.payload, core::mem::take(&mut self.scratch))
     }
-    let (head_buf, payload_buf) = buf.split_at_mut(header_len);
-    let head: &'b [u8] = decode_json(parts.header, head_buf)?;
-    let members: HeaderMembers<'b> = json::parse(head)?;
+}
+
+impl fmt::Debug for Unverified<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Unverified")
+            .field("alg", &self.alg)
+            .field("kid", &self.kid)
+            .field("typ", &self.typ)
+            .field("payload_len", &self.payload.len())
+            .finish_non_exhaustive()
+    }
+}
+
+/// Decodes a compact JWS **without verifying it**, to read what selects the
+/// verification key: the header's `alg`, `kid` and `typ`, and the JSON
+/// payload (a client assertion's `iss`, say). Nothing read here may be
+/// trusted until the same token has gone through [`verify`],
+/// [`verify_embedded`] or [`verify_with_jwks`]. `buf` is sized as for
+/// [`verify`].
+///
+/// ```
+/// use fapi_core::{Alg, jws};
+/// // {"alg":"ES256","kid":"k-2024","typ":"JWT"} . {"iss":"client-1"} . signature
+/// let jwt = b"eyJhbGciOiJFUzI1NiIsImtpZCI6ImstMjAyNCIsInR5cCI6IkpXVCJ9.eyJpc3MiOiJjbGllbnQtMSJ9.c2ln";
+/// let mut buf = [0u8; jws::verify_buf_len(128)];
+/// let u = jws::decode_unverified(jwt, &mut buf)?;
+/// assert_eq!((u.alg, u.kid, u.typ), (Alg::Es256, Some("k-2024"), Some("JWT")));
+/// assert_eq!(u.payload, br#"{"iss":"client-1"}"#);
+/// # Ok::<(), fapi_core::Error>(())
+/// ```
+pub fn decode_unverified<'b>(compact: &[u8], buf: &'b mut [u8]) -> Result<Unverified<'b>, Error> {
+    let parts = split(compact)?;
+    let (members, payload_buf) = read_header(parts.header, buf)?;
     let alg = Alg::from_name(members.alg.ok_or(Error::UnsupportedAlg)?)?;
-    let payload: &'b [u8] = decode_json(parts.payload, payload_buf)?;
-    Ok((alg, payload))
+    let (payload, scratch) = read_payload(parts.payload, true, payload_buf)?;
+    Ok(Unverified {
+        alg,
+        kid: members.kid,
+        typ: members.typ,
+        payload,
+        scratch,
+    })
 }
 
 /// The protected header members fapi writes when it signs.
@@ -420,7 +588,9 @@ impl<'a> HeaderParams<'a> {
 }
 
 /// Signs `payload` as a compact JWS with `signer`, writing it into `out` and
-/// returning its length. The header's `alg` is the signer's.
+/// returning its length. The header's `alg` is the signer's. An `out`
+/// shorter than the JWS is [`Error::BufferTooSmall`]; [`max_signed_len`]
+/// bytes always suffice.
 pub fn sign<S: Signer + ?Sized>(
     signer: &S,
     header: &HeaderParams<'_>,
@@ -447,6 +617,37 @@ pub fn sign<S: Signer + ?Sized>(
         }
         _ => put_signature(signer, out, input_len, &mut [0u8; MAX_SIGNATURE_LEN]),
     }
+}
+
+/// The most bytes [`sign`] writes for `header` and a payload of
+/// `payload_len` bytes under `alg`: exact for ES256 and EdDSA, and for
+/// PS256 a bound that holds for any RSA key fapi accepts (up to
+/// [`MAX_RSA_BITS`](crate::jwk::MAX_RSA_BITS)).
+///
+/// ```
+/// use fapi_core::{Alg, jws::{self, HeaderParams}};
+/// let header = HeaderParams::typed("at+jwt").with_kid("k1");
+/// // {"alg":"ES256","typ":"at+jwt","kid":"k1"}: 41 bytes, 55 in base64url;
+/// // 100 payload bytes, 134; a 64-byte signature, 86; two dots.
+/// assert_eq!(jws::max_signed_len(Alg::Es256, &header, 100)?, 55 + 1 + 134 + 1 + 86);
+/// # Ok::<(), fapi_core::Error>(())
+/// ```
+pub fn max_signed_len(
+    alg: Alg,
+    header: &HeaderParams<'_>,
+    payload_len: usize,
+) -> Result<usize, Error> {
+    if payload_len > MAX_COMPACT {
+        return Err(Error::TooLarge);
+    }
+    let mut head = [0u8; MAX_HEADER];
+    let head_len = write_header(alg, header, &mut head)?.len();
+    let signature_len = alg.fixed_signature_len().unwrap_or(MAX_SIGNATURE_LEN);
+    b64::encoded_len(head_len)
+        .checked_add(b64::encoded_len(payload_len))
+        .and_then(|n| n.checked_add(b64::encoded_len(signature_len)))
+        .and_then(|n| n.checked_add(2))
+        .ok_or(Error::TooLarge)
 }
 
 /// The header buffer tried first by [`sign`].

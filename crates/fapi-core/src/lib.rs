@@ -10,9 +10,10 @@
 //! |---|---|
 //! | [`alg`] | PS256, ES256, EdDSA and nothing else (F2-ALG) |
 //! | [`b64`] | strict base64url without padding |
-//! | [`json`] | bounded JSON: duplicate members refused, a writer |
+//! | [`json`] | bounded JSON: duplicate members refused, every escape read, a writer |
 //! | [`jwk`] | public JWKs, RFC 7638 thumbprints, JWK Sets |
 //! | [`jws`] | compact JWS sign and verify |
+//! | [`jwt`] | signed JWTs of any kind: ID tokens, JARM, signed introspection, signed messages |
 //! | [`claims`] | `aud` as string or array, `exp`/`nbf`/`iat` checks |
 //! | [`pkce`] | PKCE S256 (F2-PKCE) |
 //! | [`dpop`] | DPoP proofs, `ath`, server nonces, key binding (RFC 9449) |
@@ -68,6 +69,7 @@ pub mod introspection;
 pub mod json;
 pub mod jwk;
 pub mod jws;
+pub mod jwt;
 pub mod mtls;
 pub mod par;
 pub mod pkce;

@@ -20,7 +20,6 @@ use crate::b64;
 use crate::claims;
 use crate::crypto::{Clock, PublicKeyVerifier};
 use crate::error::Error;
-use crate::json;
 use crate::jwk::Jwks;
 use crate::jws::{self, Policy};
 use crate::profile::Profile;
@@ -131,6 +130,8 @@ struct ClaimsRequest<'a> {
 struct RequestMembers<'a> {
     #[serde(borrow)]
     iss: Option<&'a str>,
+    #[serde(borrow)]
+    aud: Option<claims::Audience<'a>>,
     exp: Option<u64>,
     nbf: Option<u64>,
     #[serde(borrow)]
@@ -254,7 +255,7 @@ where
         return Err(Error::TooLarge);
     }
     // The profile's algorithms (OB-ALG, OFB-ALG, CDR-ALG).
-    let verified = jws::verify_with_jwks(
+    let mut verified = jws::verify_with_jwks(
         jwt,
         &Policy::new(config.profile.algs).json_payload(),
         backend,
@@ -262,8 +263,7 @@ where
         buf,
     )?;
     jws::refuse_foreign_typ(verified.header.typ)?;
-    let payload: &'b [u8] = verified.payload;
-    let m: RequestMembers<'b> = json::parse(payload)?;
+    let m: RequestMembers<'b> = verified.claims()?;
     // RFC 9101 §5: iss is the client, and client_id (if present) the same.
     if m.iss.ok_or(Error::MissingClaim)? != client_id {
         return Err(Error::WrongIssuer);
@@ -271,7 +271,7 @@ where
     if m.client_id.is_some_and(|c| c != client_id) {
         return Err(Error::ClientMismatch);
     }
-    let aud = claims::audience(payload)?.ok_or(Error::MissingClaim)?;
+    let aud = m.aud.as_ref().ok_or(Error::MissingClaim)?;
     if !aud.contains(config.issuer) {
         return Err(Error::WrongAudience);
     }

@@ -24,7 +24,7 @@ use crate::claims;
 use crate::crypto::{Clock, Random, Signer, Verifier};
 use crate::dpop::{DpopRequest, ResourceProof};
 use crate::error::Error;
-use crate::json::{self, Writer};
+use crate::json::Writer;
 use crate::jwk::Thumbprint;
 use crate::jws::{self, HeaderParams, Policy};
 use crate::mtls::CertThumbprint;
@@ -354,6 +354,8 @@ struct TokenMembers<'a> {
     #[serde(borrow)]
     iss: Option<&'a str>,
     #[serde(borrow)]
+    aud: Option<claims::Audience<'a>>,
+    #[serde(borrow)]
     sub: Option<&'a str>,
     #[serde(borrow)]
     client_id: Option<&'a str>,
@@ -426,13 +428,12 @@ where
     // OB-ALG / OFB-ALG / CDR-ALG: enforced through profile.algs (PS256 only
     // for obie and ofb, PS256 or ES256 for cdr); RFC 9068 typ at+jwt.
     let policy = Policy::new(profile.algs).with_typ(TYP).json_payload();
-    let verified = jws::verify(token, &policy, key, buf)?;
-    let payload: &'b [u8] = verified.payload;
-    let m: TokenMembers<'b> = json::parse(payload)?;
+    let mut verified = jws::verify(token, &policy, key, buf)?;
+    let m: TokenMembers<'b> = verified.claims()?;
     if m.iss.ok_or(Error::MissingClaim)? != expect.issuer {
         return Err(Error::WrongIssuer);
     }
-    let aud = claims::audience(payload)?.ok_or(Error::MissingClaim)?;
+    let aud = m.aud.as_ref().ok_or(Error::MissingClaim)?;
     if !aud.contains(expect.audience) {
         return Err(Error::WrongAudience);
     }

@@ -523,7 +523,7 @@ fn header_shape_refused() {
 /// and Gson writes `\u003d` for `=`. A proof so written is the same JSON
 /// value, so it verifies, and its `htu` is compared as the URL it stands for.
 #[test]
-fn escaped_slashes_in_claims_are_read_as_written_values() {
+fn rfc8259_7_escaped_claims_are_read_as_written_values() {
     let s = P256Key::new(9, "k");
     let cfg = DpopConfig::new(&Profile::FAPI2);
     let header = format!(
@@ -539,7 +539,22 @@ fn escaped_slashes_in_claims_are_read_as_written_values() {
         check(&pr, &req("POST", "https://as.example/par"), &cfg, NOW),
         Err(Error::DpopUri)
     );
-    // An escape that cannot be rewritten in place is still refused.
+    // RFC 8259 §7: every escape is read as the character it stands for,
+    // also those that cannot be borrowed unchanged (a quote, a backslash,
+    // non-ASCII, a surrogate pair): a `jti` so written is accepted, and an
+    // `htu` so written is compared as the URL it stands for.
+    let payload = format!(
+        r#"{{"jti":"caf\u00e9 \"q\" \\ \ud83d\ude00","htm":"POST","htu":"https:\/\/as.example\/token","iat":{NOW}}}"#
+    );
+    assert!(
+        check(
+            &sign_raw(&s, &header, &payload),
+            &req("POST", URI),
+            &cfg,
+            NOW
+        )
+        .is_ok()
+    );
     let payload =
         format!(r#"{{"jti":"x","htm":"POST","htu":"https://as.example/t\u00e9","iat":{NOW}}}"#);
     assert_eq!(
@@ -549,7 +564,7 @@ fn escaped_slashes_in_claims_are_read_as_written_values() {
             &cfg,
             NOW
         ),
-        Err(Error::Json)
+        Err(Error::DpopUri)
     );
 }
 

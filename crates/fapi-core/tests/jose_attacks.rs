@@ -250,12 +250,15 @@ fn duplicate_members_are_refused() {
         es256(r#"{"alg":"ES\u0032\u0035"}"#),
         Err(Error::UnsupportedAlg)
     );
-    // A value whose escape cannot be rewritten in place (non-ASCII, a quote,
-    // a backslash, a control character) is refused where it would be read.
+    // RFC 8259 §7: a value with any escape (non-ASCII, a quote, a
+    // backslash, a control character) is read as the text it stands for,
+    // which here is no algorithm at all.
     for v in [r#"ES256\u00e9"#, r#"ES256\""#, r#"ES256\\"#, r#"ES256\n"#] {
         let h = format!(r#"{{"alg":"{v}"}}"#);
-        assert_eq!(es256(&h), Err(Error::Json), "{h}");
+        assert_eq!(es256(&h), Err(Error::UnsupportedAlg), "{h}");
     }
+    // And a `kid` so written is read whole.
+    assert_eq!(es256(r#"{"alg":"ES256","kid":"a\"b\\c\u00e9"}"#), Ok(()));
 }
 
 /// A JWE where a JWS is expected, by shape and by header.

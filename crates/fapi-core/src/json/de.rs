@@ -1,0 +1,499 @@
+//! The typed half of [`json`](super): a serde `Deserializer` over a
+//! document that passed [`check`](super::check).
+//!
+//! Strings without escapes are borrowed from the document; strings with
+//! escapes are decoded into the caller's scratch buffer and borrowed from
+//! there, so a borrowed `&str` field reads any valid JSON string. Member
+//! names are decoded on the stack for matching. Values the target type
+//! ignores are skipped by an iterative walk, and the only recursion is the
+//! nesting of the target type itself, so the stack does not grow with the
+//! depth of the document.
+
+use core::fmt;
+
+use serde::Deserialize;
+use serde::de::{self, DeserializeSeed, MapAccess, SeqAccess, Visitor};
+
+use crate::error::Error;
+
+/// The longest escaped member name decoded for matching (bytes). No member
+/// fapi reads is that long; a longer escaped name is matched in its raw
+/// form, which holds a backslash and so matches no field.
+const NAME_BUF: usize = 256;
+
+/// Deserializes `T` from `doc` (already checked), decoding escaped strings
+/// into `scratch`; returns it and the scratch left over.
+pub(super) fn from_slice<'de, T: Deserialize<'de>>(
+    doc: &'de [u8],
+    scratch: &'de mut [u8],
+) -> Result<(T, &'de mut [u8]), Error> {
+    let mut de = Deserializer {
+        doc,
+        pos: 0,
+        scratch,
+        short: false,
+    };
+    match T::deserialize(&mut de) {
+        Ok(value) => {
+            de.ws();
+            if de.pos == doc.len() {
+                Ok((value, de.scratch))
+            } else {
+                Err(Error::Json)
+            }
+        }
+        // A borrowed field refused a string decoded on the stack: the
+        // caller gave too little scratch.
+        Err(DeError(Error::Json)) if de.short => Err(Error::BufferTooSmall),
+        Err(DeError(e)) => Err(e),
+    }
+}
+
+/// The deserializer's error: one of fapi's.
+#[derive(Debug)]
+pub(super) struct DeError(Error);
+
+impl fmt::Display for DeError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Display::fmt(&self.0, f)
+    }
+}
+
+impl de::StdError for DeError {}
+
+impl de::Error for DeError {
+    fn custom<T: fmt::Display>(_: T) -> Self {
+        Self(Error::Json)
+    }
+}
+
+impl From<Error> for DeError {
+    fn from(e: Error) -> Self {
+        Self(e)
+    }
+}
+
+fn json_err() -> DeError {
+    DeError(Error::Json)
+}
+
+struct Deserializer<'de> {
+    doc: &'de [u8],
+    pos: usize,
+    scratch: &'de mut [u8],
+    /// Whether a visitor refused a string that had to be decoded on the
+    /// stack for want of scratch.
+    short: bool,
+}
+
+// `pos` only moves past bytes of the document (an escape's backslash and
+// the byte after it at most), so it stays within doc.len() + 1 <=
+// MAX_DOCUMENT + 1.
+#[allow(
+    clippy::arithmetic_side_effects,
+    reason = "pos <= doc.len() + 1 <= MAX_DOCUMENT + 1; depth <= doc.len()"
+)]
+impl<'de> Deserializer<'de> {
+    fn peek(&self) -> Option<u8> {
+        self.doc.get(self.pos).copied()
+    }
+
+    fn ws(&mut self) {
+        while matches!(self.peek(), Some(b' ' | b'\t' | b'\n' | b'\r')) {
+            self.pos += 1;
+        }
+    }
+
+    fn expect(&mut self, c: u8) -> Result<(), DeError> {
+        if self.peek() == Some(c) {
+            self.pos += 1;
+            Ok(())
+        } else {
+            Err(json_err())
+        }
+    }
+
+    fn literal(&mut self, lit: &[u8]) -> Result<(), DeError> {
+        let end = self.pos.checked_add(lit.len()).ok_or_else(json_err)?;
+        if self.doc.get(self.pos..end) == Some(lit) {
+            self.pos = end;
+            Ok(())
+        } else {
+            Err(json_err())
+        }
+    }
+
+    /// The raw contents of the string at `pos` (its opening quote).
+    fn raw_string(&mut self) -> Result<&'de [u8], DeError> {
+        let doc = self.doc;
+        self.ws();
+        self.expect(b'"')?;
+        let start = self.pos;
+        loop {
+            match self.peek().ok_or_else(json_err)? {
+                b'"' => {
+                    let raw = doc.get(start..self.pos).ok_or_else(json_err)?;
+                    self.pos += 1;
+                    return Ok(raw);
+                }
+                b'\\' => self.pos += 2,
+                _ => self.pos += 1,
+            }
+        }
+    }
+
+    /// A string value: borrowed from the document, or decoded into scratch.
+    fn string<V: Visitor<'de>>(&mut self, visitor: V) -> Result<V::Value, DeError> {
+        let raw = self.raw_string()?;
+        if !raw.contains(&b'\\') {
+            return visitor.visit_borrowed_str(utf8(raw)?);
+        }
+        let need = super::decoded_len(raw)?;
+        if need <= self.scratch.len() {
+            let scratch = core::mem::take(&mut self.scratch);
+            let (chunk, rest) = scratch.split_at_mut_checked(need).ok_or_else(json_err)?;
+            self.scratch = rest;
+            let n = super::decode_into(raw, chunk)?;
+            let chunk: &'de [u8] = chunk;
+            return visitor.visit_borrowed_str(utf8(chunk.get(..n).ok_or_else(json_err)?)?);
+        }
+        // No scratch left: an owned target can still take it from the stack.
+        let mut tmp = [0u8; NAME_BUF];
+        let n = super::decode_into(raw, &mut tmp)?;
+        let result = visitor.visit_str(utf8(tmp.get(..n).ok_or_else(json_err)?)?);
+        if result.is_err() {
+            self.short = true;
+        }
+        result
+    }
+
+    /// A member name (or enum variant): decoded on the stack for matching.
+    fn name<V: Visitor<'de>>(&mut self, visitor: V) -> Result<V::Value, DeError> {
+        let raw = self.raw_string()?;
+        if !raw.contains(&b'\\') {
+            return visitor.visit_borrowed_str(utf8(raw)?);
+        }
+        let mut tmp = [0u8; NAME_BUF];
+        match super::decode_into(raw, &mut tmp) {
+            Ok(n) => visitor.visit_str(utf8(tmp.get(..n).ok_or_else(json_err)?)?),
+            Err(Error::BufferTooSmall) => visitor.visit_borrowed_str(utf8(raw)?),
+            Err(e) => Err(DeError(e)),
+        }
+    }
+
+    fn number<V: Visitor<'de>>(&mut self, visitor: V) -> Result<V::Value, DeError> {
+        let doc = self.doc;
+        let start = self.pos;
+        while matches!(
+            self.peek(),
+            Some(b'-' | b'+' | b'.' | b'e' | b'E' | b'0'..=b'9')
+        ) {
+            self.pos += 1;
+        }
+        let text = utf8(doc.get(start..self.pos).ok_or_else(json_err)?)?;
+        if !text.bytes().any(|b| matches!(b, b'.' | b'e' | b'E')) {
+            if text.starts_with('-') {
+                if let Ok(i) = text.parse::<i64>() {
+                    return visitor.visit_i64(i);
+                }
+            } else if let Ok(u) = text.parse::<u64>() {
+                return visitor.visit_u64(u);
+            }
+        }
+        let f: f64 = text.parse().map_err(|_| json_err())?;
+        visitor.visit_f64(f)
+    }
+
+    /// Skips one value without recursion.
+    fn skip(&mut self) -> Result<(), DeError> {
+        let mut depth = 0usize;
+        loop {
+            self.ws();
+            match self.peek().ok_or_else(json_err)? {
+                b'"' => {
+                    let _ = self.raw_string()?;
+                }
+                b'{' | b'[' => {
+                    self.pos += 1;
+                    depth += 1;
+                    continue;
+                }
+                b'}' | b']' => {
+                    self.pos += 1;
+                    depth = depth.checked_sub(1).ok_or_else(json_err)?;
+                }
+                b',' | b':' if depth > 0 => {
+                    self.pos += 1;
+                    continue;
+                }
+                _ => {
+                    let start = self.pos;
+                    while matches!(
+                        self.peek(),
+                        Some(b'-' | b'+' | b'.' | b'a'..=b'z' | b'A'..=b'Z' | b'0'..=b'9')
+                    ) {
+                        self.pos += 1;
+                    }
+                    if self.pos == start {
+                        return Err(json_err());
+                    }
+                }
+            }
+            if depth == 0 {
+                return Ok(());
+            }
+        }
+    }
+}
+
+fn utf8(bytes: &[u8]) -> Result<&str, DeError> {
+    core::str::from_utf8(bytes).map_err(|_| json_err())
+}
+
+impl<'de> de::Deserializer<'de> for &mut Deserializer<'de> {
+    type Error = DeError;
+
+    fn deserialize_any<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, DeError> {
+        self.ws();
+        match self.peek().ok_or_else(json_err)? {
+            b'"' => self.string(visitor),
+            b'{' => self.deserialize_map(visitor),
+            b'[' => self.deserialize_seq(visitor),
+            b't' => {
+                self.literal(b"true")?;
+                visitor.visit_bool(true)
+            }
+            b'f' => {
+                self.literal(b"false")?;
+                visitor.visit_bool(false)
+            }
+            b'n' => {
+                self.literal(b"null")?;
+                visitor.visit_unit()
+            }
+            b'-' | b'0'..=b'9' => self.number(visitor),
+            _ => Err(json_err()),
+        }
+    }
+
+    fn deserialize_option<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, DeError> {
+        self.ws();
+        if self.peek() == Some(b'n') {
+            self.literal(b"null")?;
+            visitor.visit_none()
+        } else {
+            visitor.visit_some(self)
+        }
+    }
+
+    fn deserialize_unit<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, DeError> {
+        self.ws();
+        self.literal(b"null")?;
+        visitor.visit_unit()
+    }
+
+    fn deserialize_unit_struct<V: Visitor<'de>>(
+        self,
+        _name: &'static str,
+        visitor: V,
+    ) -> Result<V::Value, DeError> {
+        self.deserialize_unit(visitor)
+    }
+
+    fn deserialize_newtype_struct<V: Visitor<'de>>(
+        self,
+        _name: &'static str,
+        visitor: V,
+    ) -> Result<V::Value, DeError> {
+        visitor.visit_newtype_struct(self)
+    }
+
+    fn deserialize_seq<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, DeError> {
+        self.ws();
+        self.expect(b'[')?;
+        let value = visitor.visit_seq(Elements {
+            de: &mut *self,
+            first: true,
+        })?;
+        self.ws();
+        self.expect(b']')?;
+        Ok(value)
+    }
+
+    fn deserialize_tuple<V: Visitor<'de>>(
+        self,
+        _len: usize,
+        visitor: V,
+    ) -> Result<V::Value, DeError> {
+        self.deserialize_seq(visitor)
+    }
+
+    fn deserialize_tuple_struct<V: Visitor<'de>>(
+        self,
+        _name: &'static str,
+        _len: usize,
+        visitor: V,
+    ) -> Result<V::Value, DeError> {
+        self.deserialize_seq(visitor)
+    }
+
+    fn deserialize_map<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, DeError> {
+        self.ws();
+        self.expect(b'{')?;
+        let value = visitor.visit_map(Members {
+            de: &mut *self,
+            first: true,
+        })?;
+        self.ws();
+        self.expect(b'}')?;
+        Ok(value)
+    }
+
+    fn deserialize_struct<V: Visitor<'de>>(
+        self,
+        _name: &'static str,
+        _fields: &'static [&'static str],
+        visitor: V,
+    ) -> Result<V::Value, DeError> {
+        self.deserialize_map(visitor)
+    }
+
+    fn deserialize_enum<V: Visitor<'de>>(
+        self,
+        _name: &'static str,
+        _variants: &'static [&'static str],
+        visitor: V,
+    ) -> Result<V::Value, DeError> {
+        // Unit variants, written as strings: all fapi reads.
+        self.ws();
+        if self.peek() == Some(b'"') {
+            visitor.visit_enum(UnitVariant(self))
+        } else {
+            Err(json_err())
+        }
+    }
+
+    fn deserialize_identifier<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, DeError> {
+        self.name(visitor)
+    }
+
+    fn deserialize_ignored_any<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, DeError> {
+        self.skip()?;
+        visitor.visit_unit()
+    }
+
+    serde::forward_to_deserialize_any! {
+        bool i8 i16 i32 i64 i128 u8 u16 u32 u64 u128 f32 f64 char str string
+        bytes byte_buf
+    }
+}
+
+/// The members of an object.
+struct Members<'d, 'de> {
+    de: &'d mut Deserializer<'de>,
+    first: bool,
+}
+
+impl<'de> MapAccess<'de> for Members<'_, 'de> {
+    type Error = DeError;
+
+    fn next_key_seed<K: DeserializeSeed<'de>>(
+        &mut self,
+        seed: K,
+    ) -> Result<Option<K::Value>, DeError> {
+        self.de.ws();
+        match self.de.peek() {
+            Some(b'}') => return Ok(None),
+            Some(b',') if !self.first => self.de.expect(b',')?,
+            Some(b'"') if self.first => {}
+            _ => return Err(json_err()),
+        }
+        self.first = false;
+        seed.deserialize(Name(&mut *self.de)).map(Some)
+    }
+
+    fn next_value_seed<V: DeserializeSeed<'de>>(&mut self, seed: V) -> Result<V::Value, DeError> {
+        self.de.ws();
+        self.de.expect(b':')?;
+        seed.deserialize(&mut *self.de)
+    }
+}
+
+/// The elements of an array.
+struct Elements<'d, 'de> {
+    de: &'d mut Deserializer<'de>,
+    first: bool,
+}
+
+impl<'de> SeqAccess<'de> for Elements<'_, 'de> {
+    type Error = DeError;
+
+    fn next_element_seed<T: DeserializeSeed<'de>>(
+        &mut self,
+        seed: T,
+    ) -> Result<Option<T::Value>, DeError> {
+        self.de.ws();
+        match self.de.peek() {
+            Some(b']') => return Ok(None),
+            Some(b',') if !self.first => self.de.expect(b',')?,
+            Some(_) if self.first => {}
+            _ => return Err(json_err()),
+        }
+        self.first = false;
+        seed.deserialize(&mut *self.de).map(Some)
+    }
+}
+
+/// A member name, read as an identifier whatever the target asks for.
+struct Name<'d, 'de>(&'d mut Deserializer<'de>);
+
+impl<'de> de::Deserializer<'de> for Name<'_, 'de> {
+    type Error = DeError;
+
+    fn deserialize_any<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, DeError> {
+        self.0.name(visitor)
+    }
+
+    serde::forward_to_deserialize_any! {
+        bool i8 i16 i32 i64 i128 u8 u16 u32 u64 u128 f32 f64 char str string
+        bytes byte_buf option unit unit_struct newtype_struct seq tuple
+        tuple_struct map struct enum identifier ignored_any
+    }
+}
+
+/// A unit enum variant written as a string.
+struct UnitVariant<'d, 'de>(&'d mut Deserializer<'de>);
+
+impl<'de> de::EnumAccess<'de> for UnitVariant<'_, 'de> {
+    type Error = DeError;
+    type Variant = Self;
+
+    fn variant_seed<V: DeserializeSeed<'de>>(self, seed: V) -> Result<(V::Value, Self), DeError> {
+        let value = seed.deserialize(Name(&mut *self.0))?;
+        Ok((value, self))
+    }
+}
+
+impl<'de> de::VariantAccess<'de> for UnitVariant<'_, 'de> {
+    type Error = DeError;
+
+    fn unit_variant(self) -> Result<(), DeError> {
+        Ok(())
+    }
+
+    fn newtype_variant_seed<T: DeserializeSeed<'de>>(self, _seed: T) -> Result<T::Value, DeError> {
+        Err(json_err())
+    }
+
+    fn tuple_variant<V: Visitor<'de>>(self, _len: usize, _visitor: V) -> Result<V::Value, DeError> {
+        Err(json_err())
+    }
+
+    fn struct_variant<V: Visitor<'de>>(
+        self,
+        _fields: &'static [&'static str],
+        _visitor: V,
+    ) -> Result<V::Value, DeError> {
+        Err(json_err())
+    }
+}

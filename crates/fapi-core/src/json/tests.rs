@@ -1,0 +1,335 @@
+use super::*;
+
+use std::format;
+use std::string::String;
+
+#[test]
+fn accepts_well_formed_objects() {
+    for ok in [
+        &b"{}"[..],
+        b" {\"a\":1,\"b\":[1,2,{\"a\":true}],\"c\":{\"a\":null}} ",
+        b"{\"n\":-0.5e+10,\"s\":\"x\\u0041\\n\"}",
+        // RFC 8259 §7: a member name may be escaped like any string.
+        b"{\"a\\u0041\":1,\"\\/\":2}",
+        b"{\"s\":\"\\ud83d\\ude00\"}",
+    ] {
+        assert_eq!(check(ok), Ok(()), "{}", core::str::from_utf8(ok).unwrap());
+    }
+}
+
+#[test]
+fn refuses_duplicate_members_at_any_depth() {
+    assert_eq!(
+        check(b"{\"alg\":\"ES256\",\"alg\":\"none\"}"),
+        Err(Error::DuplicateMember)
+    );
+    assert_eq!(
+        check(b"{\"x\":1,\"j\":{\"k\":1,\"k\":2}}"),
+        Err(Error::DuplicateMember)
+    );
+    assert_eq!(
+        check(b"{\"a\":[{\"u\":1,\"u\":1}]}"),
+        Err(Error::DuplicateMember)
+    );
+    // the same name twice in different objects is fine
+    assert_eq!(check(b"{\"a\":{\"k\":1},\"b\":{\"k\":1}}"), Ok(()));
+    // names of a closed object do not clash with the parent's later ones
+    assert_eq!(check(b"{\"a\":{\"k\":1},\"k\":2}"), Ok(()));
+}
+
+/// RFC 8259 §7 and RFC 7515 §4: a member name written with escapes is the
+/// name it stands for, so an escaped copy of a name is a duplicate.
+#[test]
+fn rfc8259_7_escaped_duplicate_names_are_duplicates() {
+    for doc in [
+        r#"{"alg":"ES256","\u0061lg":"none"}"#,
+        r#"{"\u0061lg":"ES256","alg":"none"}"#,
+        r#"{"\u0061lg":"ES256","\u0061\u006cg":"none"}"#,
+        r#"{"a/b":1,"a\/b":2}"#,
+        r#"{"café":1,"caf\u00e9":2}"#,
+        r#"{"😀":1,"\ud83d\ude00":2}"#,
+        r#"{"x":{"k\"":1,"k\u0022":2}}"#,
+    ] {
+        assert_eq!(check(doc.as_bytes()), Err(Error::DuplicateMember), "{doc}");
+    }
+    assert_eq!(check(br#"{"alg":1,"\u0061lh":2}"#), Ok(()));
+}
+
+#[test]
+fn refuses_malformed_json() {
+    for bad in [
+        &b""[..],
+        b"[]",
+        b"\"x\"",
+        b"{",
+        b"{\"a\":}",
+        b"{\"a\":1,}",
+        b"{\"a\" 1}",
+        b"{'a':1}",
+        b"{\"a\":01}",
+        b"{\"a\":1.}",
+        b"{\"a\":tru}",
+        b"{\"a\":\"\x01\"}",
+        b"{\"a\":\"\\x\"}",
+        b"{\"a\\x\":1}",
+        b"{\"a\":1}{}",
+        b"{\"a\":1} x",
+        b"{\"a\":\"\xff\"}",
+        b"{\"a\":[1,]}",
+        b"{\"a\":[1 2]}",
+        b"{\"a\":{\"b\":1]}",
+        b"{\"a\":[1}",
+        // lone UTF-16 surrogates stand for no character
+        b"{\"a\":\"\\ud800\"}",
+        b"{\"a\":\"\\udc00\"}",
+        b"{\"a\":\"\\ud800\\u0041\"}",
+        b"{\"\\ud800\":1}",
+        b"{\"a\":\"\\u12\"}",
+    ] {
+        assert!(check(bad).is_err(), "{:?}", String::from_utf8_lossy(bad));
+    }
+}
+
+fn nested(levels: usize, inner: &str) -> String {
+    let mut doc = String::new();
+    for _ in 0..levels {
+        doc.push_str("{\"a\":");
+    }
+    doc.push_str(inner);
+    for _ in 0..levels {
+        doc.push('}');
+    }
+    doc
+}
+
+#[test]
+fn refuses_oversized_and_deep_json() {
+    let doc = nested(MAX_DEPTH + 1, "1");
+    assert_eq!(check(doc.as_bytes()), Err(Error::TooLarge));
+    // arrays count as levels too
+    let doc = nested(MAX_DEPTH, "[1]");
+    assert_eq!(check(doc.as_bytes()), Err(Error::TooLarge));
+    let big = [b' '; MAX_DOCUMENT + 1];
+    assert_eq!(check(&big), Err(Error::TooLarge));
+}
+
+/// RFC 9396 `authorization_details` and real claim sets nest deeper than
+/// 12 levels: at least 32 are accepted, by the check and the typed parser,
+/// and neither needs more stack for them (both run here on a thread with a
+/// 64 KiB stack).
+#[test]
+fn rfc9396_nesting_to_32_levels_is_accepted() {
+    const { assert!(MAX_DEPTH >= 32) };
+    let deep = nested(MAX_DEPTH, "1");
+    assert_eq!(check(deep.as_bytes()), Ok(()));
+    let rar = format!(
+        r#"{{"iss":"c","authorization_details":[{}]}}"#,
+        nested(MAX_DEPTH - 2, r#""x""#)
+    );
+    #[derive(serde::Deserialize)]
+    struct Req<'a> {
+        iss: &'a str,
+        authorization_details: Option<serde::de::IgnoredAny>,
+    }
+    let worker = std::thread::Builder::new()
+        .stack_size(64 * 1024)
+        .spawn(move || {
+            assert_eq!(check(deep.as_bytes()), Ok(()));
+            let r: Req<'_> = parse(rar.as_bytes()).unwrap();
+            assert_eq!(r.iss, "c");
+            assert!(r.authorization_details.is_some());
+        })
+        .unwrap();
+    worker.join().unwrap();
+}
+
+#[test]
+fn refuses_too_many_members() {
+    let mut doc = String::from("{");
+    for i in 0..=MAX_MEMBERS {
+        if i > 0 {
+            doc.push(',');
+        }
+        doc.push_str(&format!("\"k{i}\":0"));
+    }
+    doc.push('}');
+    assert_eq!(check(doc.as_bytes()), Err(Error::TooLarge));
+    // MAX_MEMBERS in each of MAX_DEPTH open objects.
+    let mut wide = String::new();
+    for _ in 0..MAX_DEPTH {
+        wide.push('{');
+        for i in 0..MAX_MEMBERS - 1 {
+            wide.push_str(&format!("\"m{i}\":0,"));
+        }
+        wide.push_str("\"z\":");
+    }
+    wide.push('1');
+    for _ in 0..MAX_DEPTH {
+        wide.push('}');
+    }
+    assert!(wide.len() <= MAX_DOCUMENT, "{}", wide.len());
+    assert_eq!(check(wide.as_bytes()), Ok(()));
+}
+
+#[derive(serde::Deserialize, Debug)]
+struct H<'a> {
+    alg: &'a str,
+    kid: Option<&'a str>,
+    n: Option<u64>,
+}
+
+/// RFC 8259 §7: any character may be escaped, and every valid JSON string
+/// is read as the text it stands for: PHP's `\/`, non-ASCII escapes,
+/// escaped ASCII, surrogate pairs, quotes, backslashes and controls, in
+/// values and in member names.
+#[test]
+fn rfc8259_7_every_escaped_string_is_readable() {
+    let cases: &[(&str, &str)] = &[
+        (r#""a\/b""#, "a/b"),
+        (r#""caf\u00e9""#, "café"),
+        (r#""\u0078""#, "x"),
+        (r#""\ud83d\ude00!""#, "😀!"),
+        (r#""a\"b\\c""#, "a\"b\\c"),
+        (r#""\b\f\n\r\t\u0000""#, "\u{8}\u{c}\n\r\t\u{0}"),
+        (r#""\u20AC\u2028""#, "€\u{2028}"),
+    ];
+    for (json, want) in cases {
+        let doc = format!(r#"{{"\u0061lg":"ES256","kid":{json}}}"#);
+        let need = scratch_len(doc.as_bytes()).unwrap();
+        assert_eq!(need, want.len(), "{doc}");
+        let mut scratch = std::vec![0u8; need];
+        let h: H<'_> = parse_in(doc.as_bytes(), &mut scratch).unwrap();
+        assert_eq!((h.alg, h.kid), ("ES256", Some(*want)), "{doc}");
+        // Too little scratch is the caller's mistake, not the input's.
+        if need > 0 {
+            let mut short = std::vec![0u8; need - 1];
+            assert_eq!(
+                parse_in::<H<'_>>(doc.as_bytes(), &mut short).err(),
+                Some(Error::BufferTooSmall),
+                "{doc}"
+            );
+        }
+        // serde_json reads the same value.
+        let v: serde_json::Value = serde_json::from_str(&doc).unwrap();
+        assert_eq!(v["kid"], *want);
+    }
+    // Without escapes, no scratch at all.
+    let h: H<'_> = parse(br#"{"alg":"ES256","n":7}"#).unwrap();
+    assert_eq!((h.alg, h.kid, h.n), ("ES256", None, Some(7)));
+}
+
+#[test]
+fn parse_types_and_shapes() {
+    #[derive(serde::Deserialize, Debug, PartialEq)]
+    struct T<'a> {
+        #[serde(borrow)]
+        list: Option<heapless::Vec<&'a str, 2>>,
+        flag: Option<bool>,
+        neg: Option<i64>,
+        f: Option<f64>,
+        #[serde(borrow)]
+        inner: Option<Inner<'a>>,
+    }
+    #[derive(serde::Deserialize, Debug, PartialEq)]
+    struct Inner<'a> {
+        v: &'a str,
+    }
+    let t: T<'_> = parse(
+        br#"{"skip":{"a":[1,{"b":"}"}],"c":"\"]"},"list":["a","b"],"flag":true,"neg":-5,"f":1.5e1,"inner":{"v":"x","w":[null]},"z":null}"#,
+    )
+    .unwrap();
+    assert_eq!(t.list.unwrap().as_slice(), &["a", "b"]);
+    assert_eq!((t.flag, t.neg, t.f), (Some(true), Some(-5), Some(15.0)));
+    assert_eq!(t.inner, Some(Inner { v: "x" }));
+    // Wrong shapes are Json.
+    for bad in [
+        &br#"{"list":["a","b","c"]}"#[..],
+        br#"{"list":"a"}"#,
+        br#"{"flag":1}"#,
+        br#"{"neg":1.5}"#,
+        br#"{"inner":[]}"#,
+        br#"{"inner":{"v":1}}"#,
+        br#"{"list":[1]}"#,
+    ] {
+        assert_eq!(
+            parse::<T<'_>>(bad).err(),
+            Some(Error::Json),
+            "{}",
+            String::from_utf8_lossy(bad)
+        );
+    }
+    assert_eq!(parse::<H<'_>>(b"{\"alg\":5}").err(), Some(Error::Json));
+    assert_eq!(
+        parse::<H<'_>>(b"{\"alg\":\"x\",\"alg\":\"y\"}").err(),
+        Some(Error::DuplicateMember)
+    );
+}
+
+#[test]
+fn normalize_rewrites_every_escape_json_does_not_require() {
+    let cases: &[(&str, &str)] = &[
+        (
+            r#"{"htu":"https:\/\/a.example\/t"}"#,
+            r#"{"htu":"https://a.example/t"}"#,
+        ),
+        (r#"{"\u0061lg":"ES\u0032\u00356"}"#, r#"{"alg":"ES256"}"#),
+        (r#"{"k":"a\u003db"}"#, r#"{"k":"a=b"}"#),
+        (r#"{"k":"caf\u00e9 \u20ac"}"#, r#"{"k":"café €"}"#),
+        (r#"{"k":"\ud83d\ude00"}"#, r#"{"k":"😀"}"#),
+        // kept: quote, backslash, controls, lone surrogates
+        (
+            r#"{"k":"\u0022\u005c\u000a\ud800\udc00x"}"#,
+            r#"{"k":"\u0022\u005c\u000a𐀀x"}"#,
+        ),
+        (r#"{"k":"\ud800x"}"#, r#"{"k":"\ud800x"}"#),
+        // an escaped backslash followed by a slash is two characters
+        (r#"{"k":"\\/"}"#, r#"{"k":"\\/"}"#),
+        (r#"{"k":"\\\/"}"#, r#"{"k":"\\/"}"#),
+        (r#"{"k":"\"\/"}"#, r#"{"k":"\"/"}"#),
+        // outside strings nothing changes; malformed escapes are kept
+        (r#"{"k":1}\/"#, r#"{"k":1}\/"#),
+        (r#"{"k":"\u00"}"#, r#"{"k":"\u00"}"#),
+        (r#"{"k":"\"#, r#"{"k":"\"#),
+    ];
+    for (input, want) in cases {
+        let mut buf = input.as_bytes().to_vec();
+        let n = normalize_escapes(&mut buf);
+        assert_eq!(core::str::from_utf8(&buf[..n]).unwrap(), *want, "{input}");
+        // The same value as a standard parser reads it.
+        if let (Ok(a), Ok(b)) = (
+            serde_json::from_str::<serde_json::Value>(input),
+            serde_json::from_slice::<serde_json::Value>(&buf[..n]),
+        ) {
+            assert_eq!(a, b, "{input}");
+        }
+    }
+}
+
+#[test]
+fn writer_escapes() {
+    let mut buf = [0u8; 64];
+    let mut w = Writer::new(&mut buf);
+    w.raw(b"{").unwrap();
+    w.key("k").unwrap();
+    w.string("a\"b\\c\u{1}").unwrap();
+    w.raw(b",\"n\":").unwrap();
+    w.uint(1234567890).unwrap();
+    w.raw(b"}").unwrap();
+    let v: serde_json::Value = serde_json::from_slice(w.as_bytes()).unwrap();
+    assert_eq!(v["k"], "a\"b\\c\u{1}");
+    assert_eq!(v["n"], 1234567890);
+    let mut small = [0u8; 2];
+    assert_eq!(
+        Writer::new(&mut small).string("abc").err(),
+        Some(Error::BufferTooSmall)
+    );
+    // What the writer escapes, the parser reads back.
+    let doc = w.as_bytes().to_vec();
+    let mut scratch = [0u8; 16];
+    #[derive(serde::Deserialize)]
+    struct K<'a> {
+        k: &'a str,
+    }
+    let k: K<'_> = parse_in(&doc, &mut scratch).unwrap();
+    assert_eq!(k.k, "a\"b\\c\u{1}");
+}
