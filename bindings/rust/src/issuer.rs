@@ -676,6 +676,15 @@ impl Issuer {
             .map_err(Error::Key)
     }
 
+    /// Stops publishing the older key `kid`: tokens it signed no longer
+    /// verify at resource servers that fetch the JWKS again.
+    pub fn retire_key(&self, kid: &str) {
+        self.keys
+            .write()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .retire(kid);
+    }
+
     /// Registers (or replaces) a client.
     pub fn add_client(&self, registration: ClientRegistration) {
         let _ = self

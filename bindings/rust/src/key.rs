@@ -57,6 +57,8 @@ enum Inner {
 #[derive(Clone)]
 pub struct SigningKey {
     inner: Arc<Inner>,
+    /// A `kid` set by [`SigningKey::with_key_id`], over the backend's.
+    kid: Option<Arc<str>>,
 }
 
 fn rejected(what: &str, e: impl core::fmt::Display) -> KeyError {
@@ -82,6 +84,7 @@ impl SigningKey {
     fn wrap(inner: Inner) -> Self {
         Self {
             inner: Arc::new(inner),
+            kid: None,
         }
     }
 
@@ -316,22 +319,12 @@ impl SigningKey {
         Ok(Self::wrap(Inner::Hsm(signer)))
     }
 
-    /// The same key published under `kid` (software keys only; an HSM key's
-    /// `kid` is its thumbprint).
+    /// The same key published (and named in the `kid` header) as `kid`
+    /// instead of its RFC 7638 thumbprint.
     #[must_use]
-    pub fn with_key_id(self, kid: &str) -> Self {
-        let inner = match Arc::try_unwrap(self.inner) {
-            Ok(inner) => inner,
-            Err(shared) => return Self { inner: shared },
-        };
-        let inner = match inner {
-            Inner::Es256(k) => Inner::Es256(k.with_key_id(kid)),
-            Inner::EdDsa(k) => Inner::EdDsa(k.with_key_id(kid)),
-            #[cfg(feature = "rsa-signing")]
-            Inner::Ps256(k) => Inner::Ps256(k.with_key_id(kid)),
-            Inner::Hsm(k) => Inner::Hsm(k),
-        };
-        Self::wrap(inner)
+    pub fn with_key_id(mut self, kid: &str) -> Self {
+        self.kid = Some(kid.into());
+        self
     }
 
     /// Whether the key lives in an HSM.
@@ -366,7 +359,9 @@ impl Signer for SigningKey {
         self.signer().alg()
     }
     fn key_id(&self) -> &str {
-        self.signer().key_id()
+        self.kid
+            .as_deref()
+            .unwrap_or_else(|| self.signer().key_id())
     }
     fn sign(&self, message: &[u8], signature: &mut [u8]) -> Result<usize, CoreError> {
         self.signer().sign(message, signature)

@@ -310,6 +310,9 @@ mod tests {
             rs.select(Some("c"), Alg::Es256).err(),
             Some(CoreError::KeyNotFound)
         );
+        // a shared key takes a kid too
+        let shared = a.clone().with_key_id("a2");
+        assert_eq!((shared.key_id(), a.key_id()), ("a2", "a"));
         set.retire("a");
         set.retire("b"); // the active key stays
         assert_eq!(set.published_kids(), ["b"]);

@@ -428,3 +428,57 @@ async fn cdr_introspect_access_tokens_are_inactive() {
     .unwrap();
     assert_eq!(v["active"], true);
 }
+
+/// Key rotation: after the issuer rotates, tokens of the old key still
+/// verify at a resource server that fetched the new JWKS (selected by
+/// `kid`); once the old key is retired they do not.
+#[tokio::test]
+async fn rotation_old_tokens_verify_until_retired() {
+    use fapi::issuer::{AccessToken, Binding};
+    let cert: &[u8] = include_bytes!("../../../crates/fapi-core/testdata/client-cert.der");
+    let api = "https://api.bank.example";
+    let keys = KeySet::new(
+        SigningKey::generate(Alg::Es256)
+            .unwrap()
+            .with_key_id("2026-01"),
+    );
+    let issuer = Issuer::builder(Profile::FAPI2, AS, keys)
+        .audience(api)
+        .build()
+        .unwrap();
+    let t = || AccessToken::new("alice", "fintech-1", Binding::certificate(cert));
+    let old = issuer.issue_access_token(t()).await.unwrap().access_token;
+    issuer
+        .rotate_key(
+            SigningKey::generate(Alg::EdDsa)
+                .unwrap()
+                .with_key_id("2026-02"),
+        )
+        .unwrap();
+    let new = issuer.issue_access_token(t()).await.unwrap().access_token;
+    let rs = fapi::ResourceServer::builder(
+        Profile::FAPI2,
+        AS,
+        api,
+        fapi::IssuerKeys::from_jwks_json(&issuer.jwks_json().unwrap()).unwrap(),
+    )
+    .build()
+    .unwrap();
+    let mut headers = http::HeaderMap::new();
+    for t in [&old, &new] {
+        let _ = headers.insert("authorization", format!("Bearer {t}").parse().unwrap());
+        assert!(
+            rs.verify_request("GET", "/x", &headers, Some(cert))
+                .await
+                .is_ok()
+        );
+    }
+    issuer.retire_key("2026-01");
+    rs.set_issuer_jwks(&issuer.jwks_json().unwrap()).unwrap();
+    let _ = headers.insert("authorization", format!("Bearer {old}").parse().unwrap());
+    let e = rs
+        .verify_request("GET", "/x", &headers, Some(cert))
+        .await
+        .unwrap_err();
+    assert_eq!(e.error(), Some(Error::KeyNotFound));
+}
