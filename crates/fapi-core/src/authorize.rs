@@ -189,6 +189,9 @@ pub struct AuthorizationParams {
     consent_id: String<MAX_CONSENT_ID>,
     sharing_duration: Option<u64>,
     source: RequestSource,
+    // F2-PAR: set only by `par::take`, when the request came through a PAR
+    // `request_uri`.
+    pushed: bool,
 }
 
 /// The consent id carried in the scope as `consent:<id>` (Open Finance
@@ -275,6 +278,7 @@ impl AuthorizationParams {
             consent_id: bounded(req.consent_id.unwrap_or(""))?,
             sharing_duration: None,
             source: RequestSource::Parameters,
+            pushed: false,
         })
     }
 
@@ -330,6 +334,30 @@ impl AuthorizationParams {
         } else {
             Ok(())
         }
+    }
+
+    /// F2-PAR, OFB-PAR, CDR-PAR: where `profile.par_required`, parameters
+    /// that did not come through a pushed authorization request (a
+    /// `request_uri` taken by [`crate::par::take`]) are
+    /// [`Error::ParRequired`]. [`crate::code::issue`] calls it, so no code
+    /// is made from a request that went around PAR.
+    pub fn check_pushed(&self, profile: &Profile) -> Result<(), Error> {
+        if profile.par_required && !self.pushed {
+            Err(Error::ParRequired)
+        } else {
+            Ok(())
+        }
+    }
+
+    /// Marks the parameters as taken from a pushed request (F2-PAR).
+    pub(crate) fn mark_pushed(&mut self) {
+        self.pushed = true;
+    }
+
+    /// Whether the parameters came through a PAR `request_uri`.
+    #[must_use]
+    pub fn pushed(&self) -> bool {
+        self.pushed
     }
 
     /// RFC 9449 §10.1: a DPoP proof sent to the PAR endpoint binds the code

@@ -102,6 +102,8 @@ where
     let p = consent.params();
     // OB-REQOBJ
     p.check_signed(profile)?;
+    // F2-PAR, OFB-PAR, CDR-PAR: no code from a request that went around PAR.
+    p.check_pushed(profile)?;
     // F2-CODE-TTL
     Profile::check_ttl(profile.code_ttl, ttl)?;
     let grant = CodeGrant {
@@ -228,7 +230,8 @@ mod tests {
             dpop_jkt: Some(jkt),
             ..request()
         };
-        let params = AuthorizationParams::from_request(&Profile::FAPI2, &req).unwrap();
+        let mut params = AuthorizationParams::from_request(&Profile::FAPI2, &req).unwrap();
+        params.mark_pushed();
         let record = ConsentPrompt::new("Example Money", params.clone())
             .unwrap()
             .approve("user-42")
@@ -408,7 +411,8 @@ mod tests {
             dpop_jkt: Some(jkt),
             ..request()
         };
-        let params = AuthorizationParams::from_request(&Profile::FAPI2, &req).unwrap();
+        let mut params = AuthorizationParams::from_request(&Profile::FAPI2, &req).unwrap();
+        params.mark_pushed();
         let bound = params.dpop_jkt().unwrap();
         let record = ConsentPrompt::new("Example Money", params)
             .unwrap()
@@ -493,6 +497,45 @@ mod tests {
     /// OB-REQOBJ: no code for a consent to unsigned parameters where the
     /// profile requires signed requests; the sharing duration of the
     /// request object travels with the code.
+    #[test]
+    fn f2_par_ofb_par_cdr_par_no_code_from_a_request_around_par() {
+        use crate::authorize::{AuthorizationParams, ConsentPrompt};
+        let (store, rng) = (Store::new(), CounterRandom::new());
+        // The same parameters, read from a query instead of taken from a
+        // PAR request_uri: no code where the profile requires PAR.
+        let direct =
+            AuthorizationParams::from_request(&Profile::FAPI2, &crate::testing::request()).unwrap();
+        assert!(!direct.pushed());
+        let record = ConsentPrompt::new("Example Money", direct)
+            .unwrap()
+            .approve("user-42")
+            .unwrap();
+        for p in [Profile::FAPI2, Profile::FAPI2_PLUS] {
+            assert_eq!(
+                issue(&p, &store, &rng, &record, 60, 100).map(|_| ()),
+                Err(Error::ParRequired),
+                "{}",
+                p.name
+            );
+        }
+        // Berlin Group needs no PAR: the same request makes a code.
+        assert!(issue(&Profile::BERLIN, &store, &rng, &record, 60, 100).is_ok());
+        // Through PAR (push, then take at the authorization endpoint) it is
+        // accepted.
+        let par_store = FixedHandleStore::<AuthorizationParams, 4>::new();
+        let direct =
+            AuthorizationParams::from_request(&Profile::FAPI2, &crate::testing::request()).unwrap();
+        let uri =
+            crate::par::push(&Profile::FAPI2, &par_store, &rng, direct, None, 60, 100).unwrap();
+        let taken = crate::par::take(&par_store, "client-1", uri.as_str(), 100).unwrap();
+        assert!(taken.pushed());
+        let record = ConsentPrompt::new("Example Money", taken)
+            .unwrap()
+            .approve("user-42")
+            .unwrap();
+        assert!(issue(&Profile::FAPI2, &store, &rng, &record, 60, 100).is_ok());
+    }
+
     #[test]
     fn ob_reqobj_no_code_from_unsigned_parameters() {
         let (store, rng) = (Store::new(), CounterRandom::new());

@@ -123,7 +123,10 @@ where
     }
     // Single use: of two concurrent takes, one wins; the other sees an
     // invalid request_uri.
-    store.take(&key, now).map_err(inactive_as_invalid)
+    let mut params = store.take(&key, now).map_err(inactive_as_invalid)?;
+    // F2-PAR: only what was taken here counts as pushed.
+    params.mark_pushed();
+    Ok(params)
 }
 
 fn inactive_as_invalid(e: Error) -> Error {
@@ -348,7 +351,7 @@ mod tests {
                 AuthorizationEndpointRequest::Query(&query),
                 0
             ),
-            Ok(params())
+            Ok(AuthorizationParams::from_request(&Profile::FAPI2, &query).unwrap())
         );
         assert_eq!(
             resolve(

@@ -54,8 +54,11 @@ pub(crate) fn request() -> AuthorizationRequest<'static> {
     }
 }
 
+/// [`request`]'s parameters as `par::take` returns them (pushed).
 pub(crate) fn params() -> AuthorizationParams {
-    AuthorizationParams::from_request(&Profile::FAPI2, &request()).unwrap()
+    let mut p = AuthorizationParams::from_request(&Profile::FAPI2, &request()).unwrap();
+    p.mark_pushed();
+    p
 }
 
 pub(crate) fn consent() -> ConsentRecord {
@@ -88,7 +91,10 @@ pub(crate) const SHARING_DURATION: u64 = 90 * 24 * 3600;
 
 /// [`request_object`]'s parameters, checked under `profile`.
 pub(crate) fn signed_params(profile: &Profile) -> AuthorizationParams {
-    AuthorizationParams::from_request_object(profile, &request_object("client-1")).unwrap()
+    let mut p =
+        AuthorizationParams::from_request_object(profile, &request_object("client-1")).unwrap();
+    p.mark_pushed();
+    p
 }
 
 /// The user's approval of [`signed_params`] under `profile`.
