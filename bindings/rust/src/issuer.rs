@@ -857,6 +857,24 @@ impl Issuer {
         })
     }
 
+    /// The token endpoint, `grant_type=client_credentials`: a token for the
+    /// authenticated `client`'s own business (creating a consent, say),
+    /// bound to `binding`. F2-FLOWS: the grant must be the profile's;
+    /// CDR-CODE-FLOW, BG-CODE-FLOW: never for what a user consented to
+    /// (the token carries no user and no consent).
+    pub async fn client_credentials(
+        &self,
+        client: &AuthenticatedClient,
+        binding: Binding,
+        scope: &str,
+    ) -> Result<TokenResponse, Error> {
+        GrantType::parse(&self.profile, "client_credentials")
+            .and_then(|g| g.check_access(&self.profile, Access::ClientOnly))
+            .at(Site::TokenRequest)?;
+        let t = AccessToken::new(&client.client_id, &client.client_id, binding).scope(scope);
+        self.issue_access_token(t).await
+    }
+
     /// The PAR endpoint (F2-PAR): the authenticated `client`'s request is
     /// checked against the profile (F2-FLOWS, F2-PKCE, F2-TLS-RESP; a
     /// signed request object verified with the client's keys, and required

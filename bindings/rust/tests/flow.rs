@@ -188,6 +188,15 @@ async fn f2_code_flow_end_to_end() {
         Error::DpopKeyMismatch
     );
 
+    // client credentials: a token for the client itself, no user
+    let cc = issuer
+        .client_credentials(&authed, dpop.binding(), "consents")
+        .await
+        .unwrap();
+    let v: serde_json::Value =
+        serde_json::from_str(&issuer.introspect(&authed, &cc.access_token).await.unwrap()).unwrap();
+    assert_eq!(v["sub"], "fintech-1");
+
     // introspection of both tokens
     let v: serde_json::Value =
         serde_json::from_str(&issuer.introspect(&authed, &rt).await.unwrap()).unwrap();
