@@ -119,7 +119,7 @@ fn runtime() -> tokio::runtime::Runtime {
 fn issue(c: &mut Criterion) {
     let rt = runtime();
     let key = SigningKey::generate(Alg::Es256).expect("key");
-    let raw = fapi_awslc::Es256KeyPair::generate().expect("key");
+    let raw = fapi_awslc::Es256SigningKey::generate(&fapi_awslc::SystemRandom::new()).expect("key");
     let issuer = Issuer::builder(Profile::FAPI2, AS, KeySet::new(key))
         .audience(API)
         .build()

@@ -33,7 +33,7 @@ fn signing_input(signer: &dyn fapi_core::Signer, header: &HeaderParams<'_>) -> V
 }
 
 fn es256(c: &mut Criterion) {
-    let aws = fapi_awslc::Es256KeyPair::from_bytes(&P256_SCALAR).expect("key");
+    let aws = fapi_awslc::Es256SigningKey::from_bytes(&P256_SCALAR).expect("key");
     let rc = fapi_rustcrypto::Es256SigningKey::from_bytes(&P256_SCALAR).expect("key");
     let raw_p256 = p256::ecdsa::SigningKey::from_slice(&P256_SCALAR).expect("key");
     let header = HeaderParams::typed("at+jwt").with_kid(aws.key_id());
@@ -62,8 +62,8 @@ fn es256(c: &mut Criterion) {
 }
 
 fn eddsa(c: &mut Criterion) {
-    let aws = fapi_awslc::Ed25519KeyPair::from_seed(&ED25519_SEED).expect("key");
-    let rc = fapi_rustcrypto::Ed25519SigningKey::from_seed(&ED25519_SEED).expect("key");
+    let aws = fapi_awslc::Ed25519SigningKey::from_bytes(&ED25519_SEED).expect("key");
+    let rc = fapi_rustcrypto::Ed25519SigningKey::from_bytes(&ED25519_SEED).expect("key");
     let raw_dalek = ed25519_dalek::SigningKey::from_bytes(&ED25519_SEED);
     let header = HeaderParams::typed("at+jwt").with_kid(aws.key_id());
     let input = signing_input(&aws, &header);
@@ -183,7 +183,7 @@ fn paired_report() {
     let mut out = [0u8; 2048];
     let rng = aws_lc_rs::rand::SystemRandom::new();
 
-    let aws = fapi_awslc::Es256KeyPair::from_bytes(&P256_SCALAR).expect("key");
+    let aws = fapi_awslc::Es256SigningKey::from_bytes(&P256_SCALAR).expect("key");
     let header = HeaderParams::typed("at+jwt").with_kid(aws.key_id());
     let input = signing_input(&aws, &header);
     paired(
@@ -210,7 +210,7 @@ fn paired_report() {
         },
     );
 
-    let aws = fapi_awslc::Ed25519KeyPair::from_seed(&ED25519_SEED).expect("key");
+    let aws = fapi_awslc::Ed25519SigningKey::from_bytes(&ED25519_SEED).expect("key");
     let header = HeaderParams::typed("at+jwt").with_kid(aws.key_id());
     let input = signing_input(&aws, &header);
     paired(
@@ -223,7 +223,7 @@ fn paired_report() {
                 black_box(jws::sign(&aws, &header, black_box(PAYLOAD), &mut out).expect("sign"));
         },
     );
-    let rc = fapi_rustcrypto::Ed25519SigningKey::from_seed(&ED25519_SEED).expect("key");
+    let rc = fapi_rustcrypto::Ed25519SigningKey::from_bytes(&ED25519_SEED).expect("key");
     let raw_dalek = ed25519_dalek::SigningKey::from_bytes(&ED25519_SEED);
     paired(
         "eddsa ed25519-dalek",

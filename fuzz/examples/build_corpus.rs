@@ -694,6 +694,78 @@ fn protocol_seeds(c: &mut Corpus) {
     c.add("metadata_audit", r#"{"issuer":"http://as","response_types_supported":["code","token"],"code_challenge_methods_supported":["plain"],"token_endpoint_auth_methods_supported":["client_secret_basic","none"]}"#);
     c.add("metadata_audit", r#"{"issuer":"a","issuer":"b"}"#);
     c.add("json_check", &metadata);
+
+    // --- authorization_response: RFC 9207 §2.4's response (its `iss`, its
+    // state), RFC 6749 §4.1.2's, and near misses.
+    let honest = "https://honest.as.example";
+    let state = "ZWVlNDBlYzA1NjdkMDNhYjg3ZjUxZjAyNGQzMTM2NzI";
+    let rfc9207 = format!(
+        "code=x1848ZT64p4IirMPT0R-X3141MFPTuBX-VFL_cvaplMH58&state={state}&iss=https%3A%2F%2Fhonest.as.example"
+    );
+    assert_eq!(
+        fapi_core::authorize::check_response(&rfc9207, honest, state),
+        Ok("x1848ZT64p4IirMPT0R-X3141MFPTuBX-VFL_cvaplMH58")
+    );
+    c.add(
+        "authorization_response",
+        format!("{rfc9207}\n{honest}\n{state}"),
+    );
+    c.add(
+        "authorization_response",
+        format!("{rfc9207}\nhttps://attacker.example\n{state}"),
+    );
+    c.add(
+        "authorization_response",
+        format!("code=SplxlOBeZQQYbYS6WxSbIA&state=xyz&iss={ISSUER}"),
+    );
+    c.add(
+        "authorization_response",
+        "code=SplxlOBeZQQYbYS6WxSbIA&state=xyz",
+    );
+    c.add(
+        "authorization_response",
+        format!("code=a&code=b&state=xyz&iss={ISSUER}"),
+    );
+    c.add(
+        "authorization_response",
+        format!("error=access_denied&state=xyz&iss={ISSUER}"),
+    );
+    c.add(
+        "authorization_response",
+        format!("code=a&state=x+y%7E&iss={ISSUER}\n{ISSUER}\nx y~"),
+    );
+    c.add(
+        "authorization_response",
+        format!("code=a&state=%zz&iss={ISSUER}\n{ISSUER}\n%zz"),
+    );
+    c.add(
+        "authorization_response",
+        format!("&&code=a%20&state=xyz&iss={ISSUER}&iss"),
+    );
+
+    // --- redirect_uri: RFC 6749's example client, and what F2-TLS-RESP and
+    // RFC 6749 §3.1.2 refuse.
+    for uri in [
+        "https://client.example.com/cb",
+        "https://client.example.com:8443/cb?x=1&y=%20",
+        "HTTPS://[2001:db8::1]:443/cb",
+        "http://client.example.com/cb",
+        "com.example.app:/oauth2redirect",
+        "https://client.example.com/cb#frag",
+        "https://user@client.example.com/cb",
+        "https://:443/cb",
+        "https:///cb",
+        "https://client.example.com/a b",
+        "https://client.example.com\\.evil.example/",
+        "https://client.example.com/%zz",
+        "https://client.example.com/{x}",
+    ] {
+        c.add("redirect_uri", uri);
+    }
+    c.add(
+        "redirect_uri",
+        format!("https://client.example.com/{}", "a".repeat(300)),
+    );
 }
 
 fn hex(s: &str) -> Vec<u8> {

@@ -84,7 +84,7 @@ pub fn es256_signer() -> Es256SigningKey {
 #[must_use]
 pub fn ed25519_signer() -> Ed25519SigningKey {
     let d = fapi_core::b64::decode_array::<32>(rfc8037::D.as_bytes()).expect("RFC 8037 d");
-    Ed25519SigningKey::from_seed(&d)
+    Ed25519SigningKey::from_bytes(&d)
         .and_then(|k| k.with_key_id(KID_EDDSA))
         .expect("RFC 8037 key")
 }

@@ -157,6 +157,12 @@ impl core::error::Error for KeyError {
     }
 }
 
+impl From<fapi_core::KeyError> for KeyError {
+    fn from(e: fapi_core::KeyError) -> Self {
+        Self::new(e.error(), e.reason())
+    }
+}
+
 /// Attaches a [`Site`] to a core result.
 pub(crate) trait At<T> {
     /// The error, at `site`.

@@ -15,7 +15,6 @@
 use std::path::Path;
 use std::sync::Arc;
 
-use aws_lc_rs::signature::{ECDSA_P256_SHA256_FIXED_SIGNING, EcdsaKeyPair, KeyPair as _};
 use fapi_core::{Alg, PublicJwk, PublicKey, Signer};
 use pkcs8::ObjectIdentifier;
 use zeroize::{Zeroize, ZeroizeOnDrop, Zeroizing};
@@ -31,10 +30,10 @@ const OID_RSA: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.113549.1
 use fapi_core::Error as CoreError;
 
 enum Inner {
-    Es256(fapi_awslc::Es256KeyPair),
-    EdDsa(fapi_awslc::Ed25519KeyPair),
+    Es256(fapi_awslc::Es256SigningKey),
+    EdDsa(fapi_awslc::Ed25519SigningKey),
     #[cfg(feature = "rsa-signing")]
-    Ps256(fapi_awslc::Ps256KeyPair),
+    Ps256(fapi_awslc::Ps256SigningKey),
     Hsm(fapi_pkcs11::HsmSigner),
 }
 
@@ -61,20 +60,29 @@ pub struct SigningKey {
     kid: Option<Arc<str>>,
 }
 
-fn rejected(what: &str, e: impl core::fmt::Display) -> KeyError {
-    KeyError::new(CoreError::InvalidKey, format!("{what}: aws-lc: {e}"))
+/// The backend's refusal, with what was being loaded.
+fn backend(what: &str) -> impl Fn(fapi_core::KeyError) -> KeyError + '_ {
+    move |e| KeyError::new(e.error(), format!("{what}: {}", e.reason()))
 }
 
 impl SigningKey {
     /// A fresh software key for `alg` from aws-lc's generator (ES256 or
     /// EdDSA; PS256 with `rsa-signing`).
     pub fn generate(alg: Alg) -> Result<Self, KeyError> {
-        let gen_err = |e: CoreError| KeyError::new(e, "aws-lc could not generate a key");
+        let rng = fapi_awslc::SystemRandom::new();
+        let gen_err = backend("generating a key");
         let inner = match alg {
-            Alg::Es256 => Inner::Es256(fapi_awslc::Es256KeyPair::generate().map_err(gen_err)?),
-            Alg::EdDsa => Inner::EdDsa(fapi_awslc::Ed25519KeyPair::generate().map_err(gen_err)?),
+            Alg::Es256 => {
+                Inner::Es256(fapi_awslc::Es256SigningKey::generate(&rng).map_err(gen_err)?)
+            }
+            Alg::EdDsa => {
+                Inner::EdDsa(fapi_awslc::Ed25519SigningKey::generate(&rng).map_err(gen_err)?)
+            }
             #[cfg(feature = "rsa-signing")]
-            Alg::Ps256 => Inner::Ps256(fapi_awslc::Ps256KeyPair::generate().map_err(gen_err)?),
+            Alg::Ps256 => Inner::Ps256(
+                fapi_awslc::Ps256SigningKey::generate(fapi_core::jwk::MIN_RSA_BITS)
+                    .map_err(gen_err)?,
+            ),
             #[cfg(not(feature = "rsa-signing"))]
             Alg::Ps256 => return Err(rsa_needs_feature()),
         };
@@ -153,11 +161,8 @@ impl SigningKey {
             "EC PRIVATE KEY" => Self::from_sec1_der(&der),
             #[cfg(feature = "rsa-signing")]
             "RSA PRIVATE KEY" => {
-                let key = aws_lc_rs::signature::RsaKeyPair::from_der(&der)
-                    .map_err(|e| rejected("PKCS#1", e))?;
-                check_rsa_bits(key.public_modulus_len())?;
-                let key = fapi_awslc::Ps256KeyPair::from_pkcs1_der(&der)
-                    .map_err(|e| KeyError::new(e, "PKCS#1: refused"))?;
+                let key =
+                    fapi_awslc::Ps256SigningKey::from_pkcs1_der(&der).map_err(backend("PKCS#1"))?;
                 Ok(Self::wrap(Inner::Ps256(key)))
             }
             #[cfg(not(feature = "rsa-signing"))]
@@ -190,16 +195,12 @@ impl SigningKey {
                     format!("PKCS#8: EC curve {curve} is not P-256 (F2-ALG)"),
                 ));
             }
-            let _ = EcdsaKeyPair::from_pkcs8(&ECDSA_P256_SHA256_FIXED_SIGNING, der)
-                .map_err(|e| rejected("PKCS#8 P-256", e))?;
-            let key = fapi_awslc::Es256KeyPair::from_pkcs8(der)
-                .map_err(|e| KeyError::new(e, "PKCS#8 P-256: refused"))?;
+            let key = fapi_awslc::Es256SigningKey::from_pkcs8_der(der)
+                .map_err(backend("PKCS#8 P-256"))?;
             Ok(Self::wrap(Inner::Es256(key)))
         } else if oid == OID_ED25519 {
-            let _ = aws_lc_rs::signature::Ed25519KeyPair::from_pkcs8_maybe_unchecked(der)
-                .map_err(|e| rejected("PKCS#8 Ed25519", e))?;
-            let key = fapi_awslc::Ed25519KeyPair::from_pkcs8(der)
-                .map_err(|e| KeyError::new(e, "PKCS#8 Ed25519: refused"))?;
+            let key = fapi_awslc::Ed25519SigningKey::from_pkcs8_der(der)
+                .map_err(backend("PKCS#8 Ed25519"))?;
             Ok(Self::wrap(Inner::EdDsa(key)))
         } else if oid == OID_RSA {
             Self::rsa_pkcs8(der)
@@ -213,11 +214,9 @@ impl SigningKey {
 
     #[cfg(feature = "rsa-signing")]
     fn rsa_pkcs8(der: &[u8]) -> Result<Self, KeyError> {
-        let key = aws_lc_rs::signature::RsaKeyPair::from_pkcs8(der)
-            .map_err(|e| rejected("PKCS#8 RSA", e))?;
-        check_rsa_bits(key.public_modulus_len())?;
-        let key = fapi_awslc::Ps256KeyPair::from_pkcs8(der)
-            .map_err(|e| KeyError::new(e, "PKCS#8 RSA: refused"))?;
+        // F2-ALG: the backend refuses RSA under 2048 bits (WeakKey).
+        let key =
+            fapi_awslc::Ps256SigningKey::from_pkcs8_der(der).map_err(backend("PKCS#8 RSA"))?;
         Ok(Self::wrap(Inner::Ps256(key)))
     }
 
@@ -247,18 +246,9 @@ impl SigningKey {
                 ));
             }
         }
-        let checked = EcdsaKeyPair::from_private_key_der(&ECDSA_P256_SHA256_FIXED_SIGNING, der)
-            .map_err(|e| rejected("SEC1 P-256", e))?;
-        if let Some(public) = ec.public_key
-            && public != checked.public_key().as_ref()
-        {
-            return Err(KeyError::new(
-                CoreError::InvalidKey,
-                "SEC1: the public key is not the private key's",
-            ));
-        }
-        let key = fapi_awslc::Es256KeyPair::from_bytes(ec.private_key)
-            .map_err(|e| KeyError::new(e, "SEC1 P-256: refused"))?;
+        // aws-lc checks the scalar and that a public key present is the
+        // private key's.
+        let key = fapi_awslc::Es256SigningKey::from_sec1_der(der).map_err(backend("SEC1 P-256"))?;
         Ok(Self::wrap(Inner::Es256(key)))
     }
 
@@ -320,11 +310,27 @@ impl SigningKey {
     }
 
     /// The same key published (and named in the `kid` header) as `kid`
-    /// instead of its RFC 7638 thumbprint.
-    #[must_use]
-    pub fn with_key_id(mut self, kid: &str) -> Self {
+    /// instead of its RFC 7638 thumbprint: [`CoreError::InvalidParameter`]
+    /// when empty, [`CoreError::TooLarge`] over
+    /// [`fapi_awslc::MAX_KEY_ID_LEN`] bytes (as the backends refuse).
+    pub fn with_key_id(mut self, kid: &str) -> Result<Self, KeyError> {
+        if kid.is_empty() {
+            return Err(KeyError::new(
+                CoreError::InvalidParameter,
+                "the key id is empty",
+            ));
+        }
+        if kid.len() > fapi_awslc::MAX_KEY_ID_LEN {
+            return Err(KeyError::new(
+                CoreError::TooLarge,
+                format!(
+                    "the key id is longer than {} bytes",
+                    fapi_awslc::MAX_KEY_ID_LEN
+                ),
+            ));
+        }
         self.kid = Some(kid.into());
-        self
+        Ok(self)
     }
 
     /// Whether the key lives in an HSM.
@@ -387,18 +393,6 @@ fn rsa_needs_feature() -> KeyError {
         CoreError::UnsupportedKeyType,
         "RSA signing keys belong in an HSM (software RSA needs the rsa-signing feature)",
     )
-}
-
-#[cfg(feature = "rsa-signing")]
-fn check_rsa_bits(modulus_len: usize) -> Result<(), KeyError> {
-    // F2-ALG: RSA keys are at least 2048 bits.
-    if modulus_len * 8 < fapi_core::jwk::MIN_RSA_BITS {
-        return Err(KeyError::new(
-            CoreError::WeakKey,
-            format!("RSA-{} is under 2048 bits (F2-ALG)", modulus_len * 8),
-        ));
-    }
-    Ok(())
 }
 
 /// The PEM blocks of a document, each from its `-----BEGIN` line to its
@@ -472,8 +466,8 @@ impl PrivateJwk {
         let key = match (self.kty.as_str(), self.crv.as_deref()) {
             ("EC", Some("P-256")) => {
                 let d = b64_field::<32>(self.d.as_ref(), "JWK: d is not a 32-byte P-256 scalar")?;
-                let key = fapi_awslc::Es256KeyPair::from_bytes(d.as_ref())
-                    .map_err(|e| KeyError::new(e, "JWK: aws-lc refused d as a P-256 scalar"))?;
+                let key = fapi_awslc::Es256SigningKey::from_bytes(d.as_ref())
+                    .map_err(backend("JWK: d as a P-256 scalar"))?;
                 let x = b64_field::<32>(self.x.as_ref(), "JWK: x is not 32 bytes")?;
                 let y = b64_field::<32>(self.y.as_ref(), "JWK: y is not 32 bytes")?;
                 let want = PublicKey::P256 { x: *x, y: *y };
@@ -482,8 +476,8 @@ impl PrivateJwk {
             }
             ("OKP", Some("Ed25519")) => {
                 let d = b64_field::<32>(self.d.as_ref(), "JWK: d is not a 32-byte Ed25519 seed")?;
-                let key = fapi_awslc::Ed25519KeyPair::from_seed(d.as_ref())
-                    .map_err(|e| KeyError::new(e, "JWK: aws-lc refused the Ed25519 seed"))?;
+                let key = fapi_awslc::Ed25519SigningKey::from_bytes(d.as_ref())
+                    .map_err(backend("JWK: d as an Ed25519 seed"))?;
                 let x = b64_field::<32>(self.x.as_ref(), "JWK: x is not 32 bytes")?;
                 check_public(&key, &PublicKey::Ed25519 { x: *x })?;
                 Inner::EdDsa(key)
@@ -513,7 +507,7 @@ impl PrivateJwk {
             }
         }
         if let Some(kid) = self.kid.as_deref() {
-            key = key.with_key_id(kid);
+            key = key.with_key_id(kid)?;
         }
         Ok(key)
     }

@@ -26,8 +26,8 @@ struct Published {
 /// use fapi_core::{Alg, Signer};
 ///
 /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
-/// let mut keys = KeySet::new(SigningKey::generate(Alg::Es256)?.with_key_id("2026-01"));
-/// keys.rotate(SigningKey::generate(Alg::Es256)?.with_key_id("2026-02"))?;
+/// let mut keys = KeySet::new(SigningKey::generate(Alg::Es256)?.with_key_id("2026-01")?);
+/// keys.rotate(SigningKey::generate(Alg::Es256)?.with_key_id("2026-02")?)?;
 /// assert_eq!(keys.active().key_id(), "2026-02");
 /// let jwks: serde_json::Value = serde_json::from_str(&keys.jwks_json()?)?;
 /// assert_eq!(jwks["keys"][0]["kid"], "2026-02");
@@ -177,7 +177,7 @@ impl VerificationKey {
 /// use fapi::{IssuerKeys, KeySet, SigningKey};
 /// use fapi_core::Alg;
 ///
-/// let keys = KeySet::new(SigningKey::generate(Alg::EdDsa)?.with_key_id("k1"));
+/// let keys = KeySet::new(SigningKey::generate(Alg::EdDsa)?.with_key_id("k1")?);
 /// let rs = IssuerKeys::from_jwks_json(&keys.jwks_json().unwrap())?;
 /// assert_eq!(rs.len(), 1);
 /// # Ok::<(), fapi::KeyError>(())
@@ -283,14 +283,25 @@ mod tests {
 
     #[test]
     fn rotation_keeps_old_keys_and_selection_is_by_kid() {
-        let a = SigningKey::generate(Alg::Es256).unwrap().with_key_id("a");
-        let b = SigningKey::generate(Alg::Es256).unwrap().with_key_id("b");
+        let a = SigningKey::generate(Alg::Es256)
+            .unwrap()
+            .with_key_id("a")
+            .unwrap();
+        let b = SigningKey::generate(Alg::Es256)
+            .unwrap()
+            .with_key_id("b")
+            .unwrap();
         let mut set = KeySet::new(a.clone());
         set.rotate(b).unwrap();
         assert_eq!(
-            set.rotate(SigningKey::generate(Alg::EdDsa).unwrap().with_key_id("a"))
-                .unwrap_err()
-                .error(),
+            set.rotate(
+                SigningKey::generate(Alg::EdDsa)
+                    .unwrap()
+                    .with_key_id("a")
+                    .unwrap()
+            )
+            .unwrap_err()
+            .error(),
             CoreError::InvalidParameter
         );
         let rs = IssuerKeys::from_jwks_json(&set.jwks_json().unwrap()).unwrap();
@@ -310,8 +321,18 @@ mod tests {
             rs.select(Some("c"), Alg::Es256).err(),
             Some(CoreError::KeyNotFound)
         );
+        // a kid is bounded as the backends bound it
+        let k = || SigningKey::generate(Alg::EdDsa).unwrap();
+        assert_eq!(
+            k().with_key_id("").unwrap_err().error(),
+            CoreError::InvalidParameter
+        );
+        assert_eq!(
+            k().with_key_id(&"k".repeat(65)).unwrap_err().error(),
+            CoreError::TooLarge
+        );
         // a shared key takes a kid too
-        let shared = a.clone().with_key_id("a2");
+        let shared = a.clone().with_key_id("a2").unwrap();
         assert_eq!((shared.key_id(), a.key_id()), ("a2", "a"));
         set.retire("a");
         set.retire("b"); // the active key stays

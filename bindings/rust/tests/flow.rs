@@ -449,7 +449,8 @@ async fn rotation_old_tokens_verify_until_retired() {
     let keys = KeySet::new(
         SigningKey::generate(Alg::Es256)
             .unwrap()
-            .with_key_id("2026-01"),
+            .with_key_id("2026-01")
+            .unwrap(),
     );
     let issuer = Issuer::builder(Profile::FAPI2, AS, keys)
         .audience(api)
@@ -461,7 +462,8 @@ async fn rotation_old_tokens_verify_until_retired() {
         .rotate_key(
             SigningKey::generate(Alg::EdDsa)
                 .unwrap()
-                .with_key_id("2026-02"),
+                .with_key_id("2026-02")
+                .unwrap(),
         )
         .unwrap();
     let new = issuer.issue_access_token(t()).await.unwrap().access_token;

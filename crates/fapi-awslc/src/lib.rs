@@ -2,9 +2,28 @@
 //!
 //! | algorithm | signing key | verifying key |
 //! |---|---|---|
-//! | ES256 | [`Es256KeyPair`] (`ECDSA_P256_SHA256_FIXED_SIGNING`) | [`Es256VerifyingKey`] |
-//! | EdDSA | [`Ed25519KeyPair`] | [`Ed25519VerifyingKey`] |
-//! | PS256 | `Ps256KeyPair` (feature `rsa-signing`, `RSA_PSS_SHA256`) | [`Ps256VerifyingKey`] |
+//! | ES256 | [`Es256SigningKey`] (`ECDSA_P256_SHA256_FIXED_SIGNING`) | [`Es256VerifyingKey`] |
+//! | EdDSA | [`Ed25519SigningKey`] | [`Ed25519VerifyingKey`] |
+//! | PS256 | `Ps256SigningKey` (feature `rsa-signing`, `RSA_PSS_SHA256`) | [`Ps256VerifyingKey`] |
+//!
+//! The signing keys have the same names, constructors and shapes as those
+//! of `fapi-rustcrypto`, so a server moves between the backends by changing
+//! the crate name:
+//!
+//! | | ES256 | EdDSA | PS256 |
+//! |---|---|---|---|
+//! | fresh | `generate(&rng)` | `generate(&rng)` | `generate(bits)` |
+//! | raw private key (JWK `d`) | `from_bytes` | `from_bytes` | — |
+//! | PKCS#8 DER | `from_pkcs8_der` | `from_pkcs8_der` | `from_pkcs8_der` |
+//! | SEC1 / PKCS#1 DER | `from_sec1_der` | — | `from_pkcs1_der` |
+//! | key id | `with_key_id(kid) -> Result` | same | same |
+//! | public half | `public_key()` ([`Signer`](fapi_core::Signer)), `verifying_key()` | same | same |
+//!
+//! The one difference: aws-lc draws RSA keys and PSS salts from its own
+//! generator and takes no other, so its PS256 constructors have no `rng`
+//! (RustCrypto's keep the one they are given). Every constructor fails with
+//! a [`KeyError`]: the `fapi_core::Error` (its code, its OAuth error) and
+//! aws-lc's reason for refusing the key, for logs.
 //!
 //! Keys are parsed once and reused. [`AWSLC`] verifies with public keys that
 //! arrive at run time (a DPoP proof's `jwk`, a client's JWKS).
@@ -24,11 +43,13 @@ mod es256;
 #[cfg(feature = "rsa-signing")]
 mod ps256;
 mod random;
+mod rejection;
 
-pub use eddsa::{Ed25519KeyPair, Ed25519VerifyingKey};
-pub use es256::{Es256KeyPair, Es256VerifyingKey};
+pub use eddsa::{Ed25519SigningKey, Ed25519VerifyingKey};
+pub use es256::{Es256SigningKey, Es256VerifyingKey};
+pub use fapi_core::KeyError;
 #[cfg(feature = "rsa-signing")]
-pub use ps256::Ps256KeyPair;
+pub use ps256::Ps256SigningKey;
 pub use random::SystemRandom;
 
 use aws_lc_rs::signature::{ParsedPublicKey, RSA_PSS_2048_8192_SHA256, RsaPublicKeyComponents};
@@ -67,7 +88,7 @@ impl PublicKeyVerifier for AwsLc {
 
 /// An RSA public key, parsed once, that verifies PS256: PSS with SHA-256,
 /// MGF1-SHA-256 and a salt of exactly 32 bytes, moduli of 2048 to 8192 bits.
-#[derive(Debug)]
+#[derive(Clone, Debug)]
 pub struct Ps256VerifyingKey {
     key: ParsedPublicKey,
 }
@@ -109,7 +130,28 @@ fn put_signature(sig: &[u8], out: &mut [u8]) -> Result<usize, Error> {
     Ok(sig.len())
 }
 
+/// The longest key id a key takes (as in `fapi-rustcrypto`).
+pub const MAX_KEY_ID_LEN: usize = 64;
+
 /// The default key id: the RFC 7638 thumbprint, base64url.
 fn thumbprint_kid(key: &PublicKey) -> String {
     key.thumbprint().to_b64().as_str().to_owned()
+}
+
+/// A key id set by the caller: [`Error::InvalidParameter`] when empty,
+/// [`Error::TooLarge`] over [`MAX_KEY_ID_LEN`] bytes.
+fn key_id(kid: &str) -> Result<String, KeyError> {
+    if kid.is_empty() {
+        return Err(KeyError::new(
+            Error::InvalidParameter,
+            "the key id is empty",
+        ));
+    }
+    if kid.len() > MAX_KEY_ID_LEN {
+        return Err(KeyError::new(
+            Error::TooLarge,
+            "the key id is longer than MAX_KEY_ID_LEN bytes",
+        ));
+    }
+    Ok(kid.to_owned())
 }

@@ -29,7 +29,7 @@ fn es256() -> fapi_rustcrypto::Es256SigningKey {
 }
 
 fn ed25519() -> fapi_rustcrypto::Ed25519SigningKey {
-    fapi_rustcrypto::Ed25519SigningKey::from_seed(&[4u8; 32]).unwrap()
+    fapi_rustcrypto::Ed25519SigningKey::from_bytes(&[4u8; 32]).unwrap()
 }
 
 /// Verifies `compact` with the ES256 test key under `policy`.
@@ -74,7 +74,7 @@ fn f2_alg_refused_algorithms() {
 /// attack) is refused as an algorithm, whatever the key.
 #[test]
 fn f2_alg_hs256_header_with_rsa_key() {
-    let rsa = fapi_awslc::Ps256KeyPair::generate().unwrap();
+    let rsa = fapi_awslc::Ps256SigningKey::generate(2048).unwrap();
     let t = token(&rsa, r#"{"alg":"HS256"}"#, PAYLOAD);
     let key = fapi_awslc::Ps256VerifyingKey::from_public_key(&rsa.public_key().unwrap()).unwrap();
     let mut buf = [0u8; 4096];

@@ -23,15 +23,15 @@ fn signers() -> Vec<(&'static str, Box<dyn Signer>)> {
         ),
         (
             "awslc-es256",
-            Box::new(fapi_awslc::Es256KeyPair::generate().unwrap()),
+            Box::new(fapi_awslc::Es256SigningKey::generate(&rng).unwrap()),
         ),
         (
             "awslc-eddsa",
-            Box::new(fapi_awslc::Ed25519KeyPair::generate().unwrap()),
+            Box::new(fapi_awslc::Ed25519SigningKey::generate(&rng).unwrap()),
         ),
         (
             "awslc-ps256",
-            Box::new(fapi_awslc::Ps256KeyPair::generate().unwrap()),
+            Box::new(fapi_awslc::Ps256SigningKey::generate(2048).unwrap()),
         ),
     ]
 }
@@ -143,15 +143,15 @@ fn debug_prints_no_secret() {
     );
     let aws = format!(
         "{:?}",
-        fapi_awslc::Es256KeyPair::from_bytes(&scalar).unwrap()
+        fapi_awslc::Es256SigningKey::from_bytes(&scalar).unwrap()
     );
     let ed = format!(
         "{:?}",
-        fapi_rustcrypto::Ed25519SigningKey::from_seed(&scalar).unwrap()
+        fapi_rustcrypto::Ed25519SigningKey::from_bytes(&scalar).unwrap()
     );
     let ed2 = format!(
         "{:?}",
-        fapi_awslc::Ed25519KeyPair::from_seed(&scalar).unwrap()
+        fapi_awslc::Ed25519SigningKey::from_bytes(&scalar).unwrap()
     );
     for s in [rc, aws, ed, ed2] {
         assert!(s.contains("kid") && s.ends_with(".. }"), "{s}");
@@ -162,12 +162,12 @@ fn debug_prints_no_secret() {
 /// Signing into a buffer that is too small is a typed error.
 #[test]
 fn short_signature_buffer() {
-    let rc = fapi_rustcrypto::Ed25519SigningKey::from_seed(&[1u8; 32]).unwrap();
-    let aws = fapi_awslc::Ed25519KeyPair::from_seed(&[1u8; 32]).unwrap();
+    let rc = fapi_rustcrypto::Ed25519SigningKey::from_bytes(&[1u8; 32]).unwrap();
+    let aws = fapi_awslc::Ed25519SigningKey::from_bytes(&[1u8; 32]).unwrap();
     let mut small = [0u8; 63];
     assert_eq!(rc.sign(b"m", &mut small), Err(Error::BufferTooSmall));
     assert_eq!(aws.sign(b"m", &mut small), Err(Error::BufferTooSmall));
-    let aws_rsa = fapi_awslc::Ps256KeyPair::generate().unwrap();
+    let aws_rsa = fapi_awslc::Ps256SigningKey::generate(2048).unwrap();
     let mut small = [0u8; 255];
     assert_eq!(aws_rsa.sign(b"m", &mut small), Err(Error::BufferTooSmall));
 }
@@ -177,45 +177,65 @@ fn short_signature_buffer() {
 fn bad_secret_keys() {
     // P-256 scalar of zero and one at or above the group order.
     assert_eq!(
-        fapi_rustcrypto::Es256SigningKey::from_bytes(&[0u8; 32]).err(),
+        fapi_rustcrypto::Es256SigningKey::from_bytes(&[0u8; 32])
+            .map_err(Error::from)
+            .err(),
         Some(Error::InvalidKey)
     );
     assert_eq!(
-        fapi_rustcrypto::Es256SigningKey::from_bytes(&[0xffu8; 32]).err(),
+        fapi_rustcrypto::Es256SigningKey::from_bytes(&[0xffu8; 32])
+            .map_err(Error::from)
+            .err(),
         Some(Error::InvalidKey)
     );
     assert_eq!(
-        fapi_awslc::Es256KeyPair::from_bytes(&[0u8; 32]).err(),
+        fapi_awslc::Es256SigningKey::from_bytes(&[0u8; 32])
+            .map_err(Error::from)
+            .err(),
         Some(Error::InvalidKey)
     );
     assert_eq!(
-        fapi_awslc::Es256KeyPair::from_bytes(&[0xffu8; 32]).err(),
+        fapi_awslc::Es256SigningKey::from_bytes(&[0xffu8; 32])
+            .map_err(Error::from)
+            .err(),
         Some(Error::InvalidKey)
     );
     assert_eq!(
-        fapi_rustcrypto::Es256SigningKey::from_bytes(&[1u8; 31]).err(),
+        fapi_rustcrypto::Es256SigningKey::from_bytes(&[1u8; 31])
+            .map_err(Error::from)
+            .err(),
         Some(Error::InvalidKey)
     );
     assert_eq!(
-        fapi_rustcrypto::Ed25519SigningKey::from_seed(&[1u8; 31]).err(),
+        fapi_rustcrypto::Ed25519SigningKey::from_bytes(&[1u8; 31])
+            .map_err(Error::from)
+            .err(),
         Some(Error::InvalidKey)
     );
     assert_eq!(
-        fapi_awslc::Ed25519KeyPair::from_seed(&[1u8; 33]).err(),
+        fapi_awslc::Ed25519SigningKey::from_bytes(&[1u8; 33])
+            .map_err(Error::from)
+            .err(),
         Some(Error::InvalidKey)
     );
     let rng = fapi_awslc::SystemRandom::new();
     // F2-ALG: no RSA key under 2048 bits is made.
     assert_eq!(
-        fapi_rustcrypto::Ps256SigningKey::generate(1024, rng.clone()).err(),
+        fapi_rustcrypto::Ps256SigningKey::generate(1024, rng.clone())
+            .map_err(Error::from)
+            .err(),
         Some(Error::WeakKey)
     );
     assert_eq!(
-        fapi_rustcrypto::Ps256SigningKey::from_pkcs8_der(b"junk", rng).err(),
+        fapi_rustcrypto::Ps256SigningKey::from_pkcs8_der(b"junk", rng)
+            .map_err(Error::from)
+            .err(),
         Some(Error::InvalidKey)
     );
     assert_eq!(
-        fapi_awslc::Ps256KeyPair::from_pkcs8(b"junk").err(),
+        fapi_awslc::Ps256SigningKey::from_pkcs8_der(b"junk")
+            .map_err(Error::from)
+            .err(),
         Some(Error::InvalidKey)
     );
 }
@@ -230,11 +250,15 @@ fn failing_random_source() {
         }
     }
     assert_eq!(
-        fapi_rustcrypto::Es256SigningKey::generate(&Broken).err(),
+        fapi_rustcrypto::Es256SigningKey::generate(&Broken)
+            .map_err(Error::from)
+            .err(),
         Some(Error::RandomFailed)
     );
     assert_eq!(
-        fapi_rustcrypto::Ed25519SigningKey::generate(&Broken).err(),
+        fapi_rustcrypto::Ed25519SigningKey::generate(&Broken)
+            .map_err(Error::from)
+            .err(),
         Some(Error::RandomFailed)
     );
 }

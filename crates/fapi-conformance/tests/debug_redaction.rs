@@ -91,7 +91,7 @@ fn rustcrypto_signing_keys_print_no_key_material() {
     let es = fapi_rustcrypto::Es256SigningKey::from_bytes(&p256).unwrap();
     assert_no_key_material("rustcrypto Es256SigningKey", &es, Some(&p256));
     let ed25519 = decode(RFC8037_A1_D);
-    let ed = fapi_rustcrypto::Ed25519SigningKey::from_seed(&ed25519).unwrap();
+    let ed = fapi_rustcrypto::Ed25519SigningKey::from_bytes(&ed25519).unwrap();
     assert_no_key_material("rustcrypto Ed25519SigningKey", &ed, Some(&ed25519));
     let ps =
         fapi_rustcrypto::Ps256SigningKey::generate(2048, fapi_awslc::SystemRandom::new()).unwrap();
@@ -101,11 +101,11 @@ fn rustcrypto_signing_keys_print_no_key_material() {
 #[test]
 fn awslc_key_pairs_print_no_key_material() {
     let p256 = decode(RFC7515_A3_D);
-    let es = fapi_awslc::Es256KeyPair::from_bytes(&p256).unwrap();
-    assert_no_key_material("aws-lc Es256KeyPair", &es, Some(&p256));
+    let es = fapi_awslc::Es256SigningKey::from_bytes(&p256).unwrap();
+    assert_no_key_material("aws-lc Es256SigningKey", &es, Some(&p256));
     let ed25519 = decode(RFC8037_A1_D);
-    let ed = fapi_awslc::Ed25519KeyPair::from_seed(&ed25519).unwrap();
-    assert_no_key_material("aws-lc Ed25519KeyPair", &ed, Some(&ed25519));
-    let ps = fapi_awslc::Ps256KeyPair::generate().unwrap();
-    assert_no_key_material("aws-lc Ps256KeyPair", &ps, None);
+    let ed = fapi_awslc::Ed25519SigningKey::from_bytes(&ed25519).unwrap();
+    assert_no_key_material("aws-lc Ed25519SigningKey", &ed, Some(&ed25519));
+    let ps = fapi_awslc::Ps256SigningKey::generate(2048).unwrap();
+    assert_no_key_material("aws-lc Ps256SigningKey", &ps, None);
 }

@@ -46,11 +46,11 @@ fn rfc8037_signers() -> Vec<(&'static str, Box<dyn Signer>)> {
     vec![
         (
             "rustcrypto",
-            Box::new(fapi_rustcrypto::Ed25519SigningKey::from_seed(&rfc8037_seed()).unwrap()),
+            Box::new(fapi_rustcrypto::Ed25519SigningKey::from_bytes(&rfc8037_seed()).unwrap()),
         ),
         (
             "awslc",
-            Box::new(fapi_awslc::Ed25519KeyPair::from_seed(&rfc8037_seed()).unwrap()),
+            Box::new(fapi_awslc::Ed25519SigningKey::from_bytes(&rfc8037_seed()).unwrap()),
         ),
     ]
 }
@@ -168,7 +168,7 @@ fn rfc7515_a3_private_key_signs() {
     let jwk = PublicJwk::from_json(RFC7515_A3_JWK.as_bytes()).unwrap();
     let signers: Vec<Box<dyn Signer>> = vec![
         Box::new(fapi_rustcrypto::Es256SigningKey::from_bytes(&d).unwrap()),
-        Box::new(fapi_awslc::Es256KeyPair::from_bytes(&d).unwrap()),
+        Box::new(fapi_awslc::Es256SigningKey::from_bytes(&d).unwrap()),
     ];
     for signer in signers {
         assert_eq!(signer.public_key().unwrap(), jwk.key);

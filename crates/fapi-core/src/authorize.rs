@@ -116,8 +116,24 @@ impl GrantType {
 
 /// F2-TLS-RESP: the authorization response travels only to an `https`
 /// redirect URI ([`Error::InsecureRedirect`] for `http`, custom schemes and
-/// anything else); the URI needs a host and no fragment (RFC 6749 §3.1.2,
-/// [`Error::InvalidParameter`]).
+/// anything else); the URI needs a host and no fragment (RFC 6749 §3.1.2),
+/// and holds only the characters of RFC 3986 §2 with well-formed `%XX`
+/// escapes ([`Error::InvalidParameter`]): a `\`, `{`, `"`, space or
+/// control character, which URL parsers read differently (a browser reads
+/// `https://a.example\.b.example/` as host `a.example`), never passes.
+///
+/// ```
+/// use fapi_core::authorize::check_redirect_uri;
+/// use fapi_core::profile::Profile;
+/// use fapi_core::Error;
+/// let p = &Profile::FAPI2;
+/// assert_eq!(check_redirect_uri(p, "https://client.example.com/cb"), Ok(()));
+/// assert_eq!(check_redirect_uri(p, "http://client.example.com/cb"), Err(Error::InsecureRedirect));
+/// assert_eq!(
+///     check_redirect_uri(p, "https://client.example.com\\.evil.example/cb"),
+///     Err(Error::InvalidParameter)
+/// );
+/// ```
 pub fn check_redirect_uri(profile: &Profile, uri: &str) -> Result<(), Error> {
     if uri.len() > MAX_REDIRECT_URI {
         return Err(Error::TooLarge);
@@ -130,8 +146,22 @@ pub fn check_redirect_uri(profile: &Profile, uri: &str) -> Result<(), Error> {
     if host.is_empty() || host.starts_with(':') || host.contains('@') {
         return Err(Error::InvalidParameter);
     }
-    if uri.contains('#') || uri.bytes().any(|b| !(0x21..0x7f).contains(&b)) {
+    if uri.contains('#') {
         return Err(Error::InvalidParameter);
+    }
+    // RFC 3986 §2: unreserved and reserved characters, and `%` only as the
+    // start of a `%XX` escape.
+    let mut bytes = uri.bytes();
+    while let Some(b) = bytes.next() {
+        let ok = if b == b'%' {
+            bytes.next().is_some_and(|h| h.is_ascii_hexdigit())
+                && bytes.next().is_some_and(|l| l.is_ascii_hexdigit())
+        } else {
+            is_unreserved(b) || b":/?#[]@!$&'()*+,;=".contains(&b)
+        };
+        if !ok {
+            return Err(Error::InvalidParameter);
+        }
     }
     Ok(())
 }

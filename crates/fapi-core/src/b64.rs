@@ -67,15 +67,19 @@ pub fn encode<'a>(src: &[u8], dst: &'a mut [u8]) -> Result<&'a str, Error> {
 }
 
 /// The base64url alphabet (RFC 4648 §5).
+#[cfg(not(feature = "compact"))]
 const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
 
 /// The character for the low six bits of `v`.
+#[cfg(not(feature = "compact"))]
 fn symbol(v: u8) -> u8 {
     ALPHABET.get(usize::from(v & 0x3f)).copied().unwrap_or(b'A')
 }
 
 /// Every 12-bit value as its two base64url characters: one lookup per
-/// half of a 3-byte group.
+/// half of a 3-byte group. 8 KiB of read-only data, left out under the
+/// `compact` feature.
+#[cfg(not(feature = "compact"))]
 #[allow(
     clippy::indexing_slicing,
     clippy::arithmetic_side_effects,
@@ -92,6 +96,7 @@ const PAIRS: [[u8; 2]; 4096] = {
 };
 
 /// The two characters for the low 12 bits of `v`.
+#[cfg(not(feature = "compact"))]
 fn pair(v: u32) -> [u8; 2] {
     // v & 0xfff < 4096 = PAIRS.len(): the fallback is never taken.
     usize::try_from(v & 0xfff)
@@ -105,6 +110,20 @@ fn pair(v: u32) -> [u8; 2] {
 /// encoded length. **Not constant-time**: for data that is public anyway,
 /// such as the parts of a JWS being signed (the header, the payload and the
 /// signature all go out on the wire). Secrets go through [`encode`].
+///
+/// Under the `compact` feature this is [`encode`] (constant-time, no
+/// table): the same output in 8 KiB less flash.
+#[cfg(feature = "compact")]
+pub fn encode_vartime(src: &[u8], dst: &mut [u8]) -> Result<usize, Error> {
+    let len = encoded_len(src.len());
+    encode(src, dst.get_mut(..len).ok_or(Error::BufferTooSmall)?).map(str::len)
+}
+
+/// Encodes `src` into the start of `dst` with table lookups, returning the
+/// encoded length. **Not constant-time**: for data that is public anyway,
+/// such as the parts of a JWS being signed (the header, the payload and the
+/// signature all go out on the wire). Secrets go through [`encode`].
+#[cfg(not(feature = "compact"))]
 pub fn encode_vartime(src: &[u8], dst: &mut [u8]) -> Result<usize, Error> {
     let len = encoded_len(src.len());
     let dst = dst.get_mut(..len).ok_or(Error::BufferTooSmall)?;

@@ -22,7 +22,10 @@ pub enum Error {
     Base64 = 100,
     /// Malformed JSON, or JSON that does not have the expected shape.
     Json = 101,
-    /// An input is larger than fapi accepts (see `limits`).
+    /// An input is larger than fapi accepts: each module states its bounds
+    /// as `MAX_*` constants ([`crate::jws::MAX_COMPACT`],
+    /// [`crate::json::MAX_DOCUMENT`], [`crate::json::MAX_DEPTH`],
+    /// [`crate::token::MAX_TOKEN_LEN`], ...).
     TooLarge = 102,
     /// A JSON object names the same member twice (RFC 7515 §4, RFC 8725).
     DuplicateMember = 103,

@@ -196,7 +196,7 @@ impl PublicKey {
     }
 
     /// Writes the key's members (without braces) into `w`.
-    fn write_members(&self, w: &mut Writer<'_>) -> Result<(), Error> {
+    pub(crate) fn write_members(&self, w: &mut Writer<'_>) -> Result<(), Error> {
         match self {
             Self::P256 { x, y } => {
                 w.raw(br#""kty":"EC","crv":"P-256","x":"#)?;

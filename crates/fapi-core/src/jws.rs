@@ -605,17 +605,14 @@ pub fn sign<S: Signer + ?Sized>(
     let mut small_head = [0u8; SMALL_HEADER];
     let input_len = match write_header(alg, header, &mut small_head) {
         Ok(head) => put_signing_input(out, head, payload)?,
-        Err(Error::BufferTooSmall) => {
-            let mut head = [0u8; MAX_HEADER];
-            put_signing_input(out, write_header(alg, header, &mut head)?, payload)?
-        }
+        Err(Error::BufferTooSmall) => put_large_header(alg, header, payload, out)?,
         Err(e) => return Err(e),
     };
     match alg.fixed_signature_len() {
         Some(FIXED_SIGNATURE_LEN) => {
             put_signature(signer, out, input_len, &mut [0u8; FIXED_SIGNATURE_LEN])
         }
-        _ => put_signature(signer, out, input_len, &mut [0u8; MAX_SIGNATURE_LEN]),
+        _ => put_long_signature(signer, out, input_len),
     }
 }
 
@@ -650,6 +647,31 @@ pub fn max_signed_len(
         .ok_or(Error::TooLarge)
 }
 
+/// [`sign`]'s path for a signature as long as an RSA modulus: its 1 KiB
+/// buffer is on the stack only for PS256, not in every `sign` frame.
+#[inline(never)]
+fn put_long_signature<S: Signer + ?Sized>(
+    signer: &S,
+    out: &mut [u8],
+    input_len: usize,
+) -> Result<usize, Error> {
+    put_signature(signer, out, input_len, &mut [0u8; MAX_SIGNATURE_LEN])
+}
+
+/// [`sign`]'s path for a header over [`SMALL_HEADER`] (an embedded RSA
+/// key): its 2 KiB buffer is on the stack only when that path is taken, not
+/// in every `sign` frame (a firmware's stack pays for the largest frame).
+#[inline(never)]
+fn put_large_header(
+    alg: Alg,
+    header: &HeaderParams<'_>,
+    payload: &[u8],
+    out: &mut [u8],
+) -> Result<usize, Error> {
+    let mut head = [0u8; MAX_HEADER];
+    put_signing_input(out, write_header(alg, header, &mut head)?, payload)
+}
+
 /// The header buffer tried first by [`sign`].
 const SMALL_HEADER: usize = 256;
 /// The signature length of ES256 and EdDSA.
@@ -680,13 +702,12 @@ fn write_header<'b>(
             key.check_alg(alg)?;
             w.raw(b",")?;
             w.key("jwk")?;
-            let jwk = PublicJwk {
-                key: key.clone(),
-                kid: None,
-                alg: None,
-                key_use: None,
-            };
-            jwk.write(&mut w)?;
+            // The key's members only (no `kid`, `alg`, `use`), written from
+            // the borrowed key: no copy of a key that may hold 1 KiB of RSA
+            // modulus.
+            w.raw(b"{")?;
+            key.write_members(&mut w)?;
+            w.raw(b"}")?;
         }
         w.raw(b"}")?;
         w.len()

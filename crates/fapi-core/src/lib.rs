@@ -14,6 +14,7 @@
 //! | [`jwk`] | public JWKs, RFC 7638 thumbprints, JWK Sets |
 //! | [`jws`] | compact JWS sign and verify |
 //! | [`jwt`] | signed JWTs of any kind: ID tokens, JARM, signed introspection, signed messages |
+//! | [`key_error`] | [`KeyError`]: why a backend refused a key |
 //! | [`claims`] | `aud` as string or array, `exp`/`nbf`/`iat` checks |
 //! | [`pkce`] | PKCE S256 (F2-PKCE) |
 //! | [`dpop`] | DPoP proofs, `ath`, server nonces, key binding (RFC 9449) |
@@ -32,6 +33,12 @@
 //! | [`secret`] | secret bytes: zeroized on drop, constant-time equality, redacted |
 //! | [`crypto`] | the `Signer`, `Verifier`, `PublicKeyVerifier`, `Clock` and `Random` traits |
 //! | [`error`] | `Error`, `Site` and `OAuthError` |
+//!
+//! # Features
+//!
+//! - `std`: `SystemClock`, the operating system's wall clock. Nothing
+//!   else needs it: the core never allocates, and [`Error`] implements
+//!   `core::error::Error` in every build.
 #![no_std]
 #![forbid(unsafe_code)]
 // No panicking paths in the core: input is attacker-controlled.
@@ -50,8 +57,6 @@
 )]
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
-#[cfg(feature = "alloc")]
-extern crate alloc;
 #[cfg(any(feature = "std", test))]
 extern crate std;
 
@@ -70,6 +75,7 @@ pub mod json;
 pub mod jwk;
 pub mod jws;
 pub mod jwt;
+pub mod key_error;
 pub mod mtls;
 pub mod par;
 pub mod pkce;
@@ -88,4 +94,5 @@ pub use crypto::SystemClock;
 pub use crypto::{Clock, FixedClock, PublicKeyVerifier, Random, Signer, Verifier};
 pub use error::{Error, OAuthError, Site};
 pub use jwk::{PublicJwk, PublicKey, Thumbprint};
+pub use key_error::KeyError;
 pub use secret::{Secret, SecretBytes, SecretSlot};

@@ -2,7 +2,14 @@
 //! attacks included, then the audit of the simulated AS's metadata against
 //! every profile. Exits non-zero if a step fails or an attack is not
 //! stopped.
+//!
+//! A reader that stops early (`| head`) closes the pipe: the job then stops
+//! writing, still runs every flow, and its exit code still gives the
+//! verdict. Any other failure to write is reported on stderr and fails the
+//! job.
 
+use std::fmt;
+use std::io::{self, Write as _};
 use std::process::ExitCode;
 use std::time::Instant;
 
@@ -12,8 +19,68 @@ use fapi_flows::keys::RsaKeys;
 use fapi_flows::world::algorithms;
 use fapi_flows::{Flow, World, metadata, run_flow};
 
+/// Standard output that a closed pipe silences instead of a panic.
+struct Output {
+    out: io::StdoutLock<'static>,
+    /// Set once a write failed: nothing more is written.
+    closed: bool,
+    /// The first write error that is not a closed pipe.
+    error: Option<io::Error>,
+}
+
+impl Output {
+    fn new() -> Self {
+        Self {
+            out: io::stdout().lock(),
+            closed: false,
+            error: None,
+        }
+    }
+
+    fn write(&mut self, args: fmt::Arguments<'_>) {
+        if self.closed {
+            return;
+        }
+        if let Err(e) = self.out.write_fmt(args) {
+            self.fail(e);
+        }
+    }
+
+    fn fail(&mut self, e: io::Error) {
+        self.closed = true;
+        if e.kind() != io::ErrorKind::BrokenPipe {
+            self.error = Some(e);
+        }
+    }
+
+    /// Flushes, and gives the write error that is not a closed pipe.
+    fn finish(mut self) -> Option<io::Error> {
+        if !self.closed
+            && let Err(e) = self.out.flush()
+        {
+            self.fail(e);
+        }
+        self.error
+    }
+}
+
+/// `print!` to an [`Output`].
+macro_rules! out {
+    ($o:expr, $($arg:tt)*) => { $o.write(format_args!($($arg)*)) };
+}
+
+/// `println!` to an [`Output`].
+macro_rules! outln {
+    ($o:expr) => { $o.write(format_args!("\n")) };
+    ($o:expr, $($arg:tt)*) => {{
+        $o.write(format_args!($($arg)*));
+        $o.write(format_args!("\n"));
+    }};
+}
+
 fn main() -> ExitCode {
     let started = Instant::now();
+    let mut o = Output::new();
     let rsa = RsaKeys::default();
     let mut failures = 0usize;
     let mut attacks = 0usize;
@@ -23,13 +90,14 @@ fn main() -> ExitCode {
         let world = match World::new(*profile, &rsa) {
             Ok(w) => w,
             Err(e) => {
-                println!("{}: setup failed: {e}", profile.name);
+                outln!(o, "{}: setup failed: {e}", profile.name);
                 failures += 1;
                 continue;
             }
         };
         let algs = algorithms(profile);
-        println!(
+        outln!(
+            o,
             "== {} (AS {}, client {}, {})",
             profile.name,
             algs.server,
@@ -42,10 +110,10 @@ fn main() -> ExitCode {
         for flow in Flow::ALL {
             match run_flow(&world, flow) {
                 Ok(report) => {
-                    println!("  -- {}", flow.name());
+                    outln!(o, "  -- {}", flow.name());
                     for s in &report.steps {
                         steps += 1;
-                        println!("     OK   {}", s.name);
+                        outln!(o, "     OK   {}", s.name);
                     }
                     for a in &report.attacks {
                         attacks += 1;
@@ -56,12 +124,12 @@ fn main() -> ExitCode {
                         let seen = a
                             .observed
                             .map_or_else(|| "accepted".to_owned(), |r| r.to_string());
-                        println!("     {verdict} [{}] {}: {seen}", a.attacker, a.name);
+                        outln!(o, "     {verdict} [{}] {}: {seen}", a.attacker, a.name);
                     }
                 }
                 Err(f) => {
                     failures += 1;
-                    println!("  FAIL {f}");
+                    outln!(o, "  FAIL {f}");
                 }
             }
         }
@@ -69,19 +137,22 @@ fn main() -> ExitCode {
             Ok(reports) => audit_rows.push((profile.name, reports)),
             Err(e) => {
                 failures += 1;
-                println!("  audit failed: {e}");
+                outln!(o, "  audit failed: {e}");
             }
         }
     }
-    println!();
-    println!("== audit of each simulated AS's RFC 8414 metadata against every profile");
-    print!("{:<12}", "AS \\ audit");
+    outln!(o);
+    outln!(
+        o,
+        "== audit of each simulated AS's RFC 8414 metadata against every profile"
+    );
+    out!(o, "{:<12}", "AS \\ audit");
     for p in Profile::ALL {
-        print!("{:>12}", p.name);
+        out!(o, "{:>12}", p.name);
     }
-    println!();
+    outln!(o);
     for (name, reports) in &audit_rows {
-        print!("{name:<12}");
+        out!(o, "{name:<12}");
         for (p, r) in Profile::ALL.iter().zip(reports.iter()) {
             let fails = r.failures().count();
             let cell = if fails == 0 {
@@ -89,29 +160,34 @@ fn main() -> ExitCode {
             } else {
                 format!("{fails} fail")
             };
-            print!("{cell:>12}");
+            out!(o, "{cell:>12}");
             // Each AS must meet its own profile.
             if p.name == *name && fails > 0 {
                 failures += 1;
             }
         }
-        println!();
+        outln!(o);
     }
     for (name, reports) in &audit_rows {
         for (p, r) in Profile::ALL.iter().zip(reports.iter()) {
             for f in r.failures() {
                 if let Outcome::Fail(why) = f.outcome {
-                    println!("  {name} AS vs {}: {} fails: {why}", p.name, f.id);
+                    outln!(o, "  {name} AS vs {}: {} fails: {why}", p.name, f.id);
                 }
             }
         }
     }
-    println!();
-    println!(
+    outln!(o);
+    outln!(
+        o,
         "{} profiles x 2 flows: {steps} steps OK, {attacks} attacks, {failures} failures, {:.1} s",
         Profile::ALL.len(),
         started.elapsed().as_secs_f64()
     );
+    if let Some(e) = o.finish() {
+        eprintln!("cannot write the report: {e}");
+        failures += 1;
+    }
     if failures == 0 {
         ExitCode::SUCCESS
     } else {

@@ -5,6 +5,7 @@ use cryptoki::object::{Attribute, AttributeType, KeyType, ObjectClass, ObjectHan
 use cryptoki::session::Session;
 use fapi_core::jwk::RsaPublicKey;
 use fapi_core::{Alg, PublicKey};
+use p256::elliptic_curve::sec1::ToSec1Point as _;
 
 use crate::error::{Error, Result};
 
@@ -176,39 +177,57 @@ pub fn rsa_public(n: &[u8], e: &[u8]) -> Result<PublicKey> {
 
 /// An EC or EdDSA public key from `CKA_EC_PARAMS` and `CKA_EC_POINT`.
 /// F2-ALG: only P-256 and Ed25519; any other curve is
-/// [`Error::UnsupportedKeyType`]. The point may be a DER OCTET STRING (as
-/// PKCS#11 says) or raw (as some tokens return it).
+/// [`Error::UnsupportedKeyType`].
+///
+/// PKCS#11 (3.0 §2.3.3, §2.3.6) makes `CKA_EC_POINT` a DER OCTET STRING
+/// holding the SEC1 point (P-256) or the 32-byte key (Ed25519); some
+/// tokens return the bare value. Both are read, with `der` for the OCTET
+/// STRING and `p256` for the point, which must be on the curve (compressed
+/// points are read too). Anything else is [`Error::Other`] naming the
+/// reason.
 pub fn ec_public(key_type: KeyType, params: &[u8], point: &[u8]) -> Result<PublicKey> {
     if key_type == KeyType::EC {
         if params != P256_PARAMS {
             return Err(Error::UnsupportedKeyType);
         }
-        let raw = unwrap_octet_string(point, 65);
-        return PublicKey::p256_from_sec1(raw).map_err(|_| Error::Other("bad CKA_EC_POINT".into()));
+        // A bare SEC1 point never reads as a DER OCTET STRING of one (its
+        // length would be wrong), so the bare form is tried first.
+        let point = match p256::PublicKey::from_sec1_bytes(point) {
+            Ok(p) => p,
+            Err(_) => {
+                let inner = octet_string(point)?;
+                p256::PublicKey::from_sec1_bytes(inner).map_err(|_| {
+                    Error::Other("CKA_EC_POINT is not a P-256 point on the curve".into())
+                })?
+            }
+        };
+        let sec1 = point.to_sec1_point(false);
+        return PublicKey::p256_from_sec1(sec1.as_bytes())
+            .map_err(|e| Error::Other(format!("CKA_EC_POINT: {e}")));
     }
     if key_type == KeyType::EC_EDWARDS {
         if params != ED25519_PARAMS && params != ED25519_PARAMS_NAME {
             return Err(Error::UnsupportedKeyType);
         }
-        let raw = unwrap_octet_string(point, 32);
+        let raw = if point.len() == 32 {
+            point
+        } else {
+            octet_string(point)?
+        };
         let x: [u8; 32] = raw
             .try_into()
-            .map_err(|_| Error::Other("bad CKA_EC_POINT".into()))?;
+            .map_err(|_| Error::Other("CKA_EC_POINT is not a 32-byte Ed25519 key".into()))?;
         return Ok(PublicKey::Ed25519 { x });
     }
     Err(Error::UnsupportedKeyType)
 }
 
-/// The content of a DER OCTET STRING of `len` bytes (short-form length), or
-/// `value` itself when it is already `len` raw bytes.
-fn unwrap_octet_string(value: &[u8], len: usize) -> &[u8] {
-    if value.len() == len {
-        return value;
-    }
-    match value {
-        [0x04, l, rest @ ..] if usize::from(*l) == len && rest.len() == len => rest,
-        _ => value,
-    }
+/// The content of the DER OCTET STRING `value` (nothing may follow it).
+fn octet_string(value: &[u8]) -> Result<&[u8]> {
+    use der::Decode as _;
+    <&der::asn1::OctetStringRef>::from_der(value)
+        .map(der::asn1::OctetStringRef::as_bytes)
+        .map_err(|e| Error::Other(format!("CKA_EC_POINT is not a DER OCTET STRING: {e}")))
 }
 
 #[cfg(test)]
@@ -217,8 +236,15 @@ mod tests {
 
     #[test]
     fn ec_point_der_or_raw() {
+        // The P-256 base point (SEC 2 §2.4.2).
         let mut raw = vec![0x04];
-        raw.extend(1..=64u8);
+        raw.extend([
+            0x6b, 0x17, 0xd1, 0xf2, 0xe1, 0x2c, 0x42, 0x47, 0xf8, 0xbc, 0xe6, 0xe5, 0x63, 0xa4,
+            0x40, 0xf2, 0x77, 0x03, 0x7d, 0x81, 0x2d, 0xeb, 0x33, 0xa0, 0xf4, 0xa1, 0x39, 0x45,
+            0xd8, 0x98, 0xc2, 0x96, 0x4f, 0xe3, 0x42, 0xe2, 0xfe, 0x1a, 0x7f, 0x9b, 0x8e, 0xe7,
+            0xeb, 0x4a, 0x7c, 0x0f, 0x9e, 0x16, 0x2b, 0xce, 0x33, 0x57, 0x6b, 0x31, 0x5e, 0xce,
+            0xcb, 0xb6, 0x40, 0x68, 0x37, 0xbf, 0x51, 0xf5,
+        ]);
         let mut der = vec![0x04, 0x41];
         der.extend(&raw);
         let a = ec_public(KeyType::EC, P256_PARAMS, &raw).unwrap();

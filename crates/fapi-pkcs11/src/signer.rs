@@ -243,52 +243,19 @@ impl fapi_core::Signer for HsmSigner {
     }
 }
 
-/// An ECDSA P-256 signature as raw `r || s`, from raw (64 bytes) or from a
-/// DER `SEQUENCE { INTEGER r, INTEGER s }`; `r` and `s` are left-padded.
+/// An ECDSA P-256 signature as raw `r || s`, from raw (64 bytes, as
+/// PKCS#11 `CKM_ECDSA` returns it) or from a DER `ECDSA-Sig-Value` (RFC
+/// 3279 §2.2.3, as some tokens return it), read by `p256`/`ecdsa`: strict
+/// DER, and `r` and `s` in `1..n`. Anything else is
+/// [`Error::MalformedSignature`].
 pub fn ecdsa_raw(sig: &[u8]) -> Result<[u8; 64]> {
-    let mut out = [0u8; 64];
-    if sig.len() == 64 {
-        out.copy_from_slice(sig);
-        return Ok(out);
+    let sig = if sig.len() == 64 {
+        p256::ecdsa::Signature::from_slice(sig)
+    } else {
+        p256::ecdsa::Signature::from_der(sig)
     }
-    let body = match sig {
-        [0x30, len, body @ ..] if usize::from(*len) == body.len() && *len < 0x80 => body,
-        _ => return Err(Error::MalformedSignature),
-    };
-    let (r, rest) = der_integer(body)?;
-    let (s, rest) = der_integer(rest)?;
-    if !rest.is_empty() {
-        return Err(Error::MalformedSignature);
-    }
-    let (out_r, out_s) = out.split_at_mut(32);
-    left_pad(r, out_r)?;
-    left_pad(s, out_s)?;
-    Ok(out)
-}
-
-/// One DER INTEGER (short-form length, positive), without leading zeros.
-fn der_integer(der: &[u8]) -> Result<(&[u8], &[u8])> {
-    let [0x02, len, rest @ ..] = der else {
-        return Err(Error::MalformedSignature);
-    };
-    let len = usize::from(*len);
-    if len == 0 || len >= 0x80 || rest.len() < len {
-        return Err(Error::MalformedSignature);
-    }
-    let (value, rest) = rest.split_at(len);
-    let start = value.iter().position(|b| *b != 0).unwrap_or(value.len());
-    Ok((value.get(start..).unwrap_or(&[]), rest))
-}
-
-fn left_pad(value: &[u8], out: &mut [u8]) -> Result<()> {
-    let pad = out
-        .len()
-        .checked_sub(value.len())
-        .ok_or(Error::MalformedSignature)?;
-    out.get_mut(pad..)
-        .ok_or(Error::MalformedSignature)?
-        .copy_from_slice(value);
-    Ok(())
+    .map_err(|_| Error::MalformedSignature)?;
+    Ok(sig.to_bytes().into())
 }
 
 #[cfg(test)]

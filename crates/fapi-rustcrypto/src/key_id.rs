@@ -2,6 +2,8 @@
 
 use fapi_core::{Error, PublicKey};
 
+use fapi_core::KeyError;
+
 /// The longest key id a software key holds.
 pub const MAX_KEY_ID_LEN: usize = 64;
 
@@ -16,14 +18,20 @@ pub struct KeyId {
 impl KeyId {
     /// A key id from text: [`Error::TooLarge`] over [`MAX_KEY_ID_LEN`] bytes,
     /// [`Error::InvalidParameter`] when empty.
-    pub fn new(kid: &str) -> Result<Self, Error> {
+    pub fn new(kid: &str) -> Result<Self, KeyError> {
         if kid.is_empty() {
-            return Err(Error::InvalidParameter);
+            return Err(KeyError::new(
+                Error::InvalidParameter,
+                "the key id is empty",
+            ));
         }
         let mut bytes = [0u8; MAX_KEY_ID_LEN];
         bytes
             .get_mut(..kid.len())
-            .ok_or(Error::TooLarge)?
+            .ok_or(KeyError::new(
+                Error::TooLarge,
+                "the key id is longer than MAX_KEY_ID_LEN bytes",
+            ))?
             .copy_from_slice(kid.as_bytes());
         Ok(Self {
             bytes,

@@ -23,6 +23,24 @@
 //!   binary). The P-256 tables need `std` or `critical-section`, so a binary
 //!   that has either enables `p256/precomputed-tables` itself.
 //!
+//! # Keys
+//!
+//! The signing keys have the same names, constructors and shapes as those
+//! of `fapi-awslc`, so a server moves between the backends by changing the
+//! crate name:
+//!
+//! | | ES256 | EdDSA | PS256 |
+//! |---|---|---|---|
+//! | fresh | `generate(&rng)` | `generate(&rng)` | `generate(bits, rng)` |
+//! | raw private key (JWK `d`) | `from_bytes` | `from_bytes` | — |
+//! | PKCS#8 DER | `from_pkcs8_der` | `from_pkcs8_der` | `from_pkcs8_der(der, rng)` |
+//! | SEC1 / PKCS#1 DER | `from_sec1_der` | — | `from_pkcs1_der(der, rng)` |
+//! | key id | `with_key_id(kid) -> Result` | same | same |
+//! | public half | `public_key()` ([`Signer`](fapi_core::Signer)), `verifying_key()` | same | same |
+//!
+//! Every constructor fails with a [`KeyError`]: the `fapi_core::Error` (its
+//! code, its OAuth error) and the decoding library's reason, for logs. A
+//! PS256 key also keeps the random source `rng` it draws its salts from.
 //! Signing keys zeroize on drop and their `Debug` prints only the key id.
 #![no_std]
 #![forbid(unsafe_code)]
@@ -48,11 +66,13 @@ mod es256;
 mod key_id;
 #[cfg(feature = "alloc")]
 mod ps256;
+mod rejection;
 #[cfg(feature = "rsa-signing")]
 mod rng;
 
 pub use eddsa::{Ed25519SigningKey, Ed25519VerifyingKey};
 pub use es256::{Es256SigningKey, Es256VerifyingKey};
+pub use fapi_core::KeyError;
 pub use key_id::{KeyId, MAX_KEY_ID_LEN};
 #[cfg(feature = "rsa-signing")]
 pub use ps256::Ps256SigningKey;

@@ -64,6 +64,7 @@ mod signing {
     use rsa::pkcs1::DecodeRsaPrivateKey as _;
     use rsa::pkcs8::DecodePrivateKey as _;
     use rsa::pss::SigningKey;
+    use rsa::signature::Keypair as _;
     use rsa::signature::RandomizedSigner as _;
     use rsa::traits::PublicKeyParts as _;
     use sha2::Sha256;
@@ -73,12 +74,34 @@ mod signing {
 
     use crate::key_id::KeyId;
     use crate::rng::RngAdapter;
+    use fapi_core::KeyError;
 
     /// An RSA private key that signs PS256 (salt of 32 bytes), drawing each
     /// salt from its random source `R`.
     ///
     /// RSA private keys belong in an HSM: this type exists for tests and
-    /// tools. The key's integers zeroize on drop.
+    /// tools. The key's integers zeroize on drop; its `Debug` prints only
+    /// the key id.
+    ///
+    /// The same constructors as `fapi_awslc::Ps256SigningKey`:
+    /// [`generate`](Self::generate), [`from_pkcs8_der`](Self::from_pkcs8_der),
+    /// [`from_pkcs1_der`](Self::from_pkcs1_der), then
+    /// [`with_key_id`](Self::with_key_id). Each also takes the random source
+    /// the key keeps for its salts (`no_std` has none of its own).
+    ///
+    /// ```
+    /// use fapi_core::{Error, Random};
+    /// use fapi_rustcrypto::Ps256SigningKey;
+    ///
+    /// # struct Os;
+    /// # impl Random for Os {
+    /// #     fn fill(&self, d: &mut [u8]) -> Result<(), Error> { d.fill(7); Ok(()) }
+    /// # }
+    /// // F2-ALG: no RSA key under 2048 bits.
+    /// assert_eq!(Ps256SigningKey::generate(1024, Os).unwrap_err().error(), Error::WeakKey);
+    /// let err = Ps256SigningKey::from_pkcs8_der(b"junk", Os).unwrap_err();
+    /// assert_eq!(err.error(), Error::InvalidKey);
+    /// ```
     pub struct Ps256SigningKey<R: Random> {
         key: SigningKey<Sha256>,
         public: Box<PublicKey>,
@@ -87,34 +110,58 @@ mod signing {
     }
 
     impl<R: Random> Ps256SigningKey<R> {
-        /// A key from a PKCS#8 `PrivateKeyInfo` DER document.
-        pub fn from_pkcs8_der(der: &[u8], rng: R) -> Result<Self, Error> {
-            let key = rsa::PrivateKey::from_pkcs8_der(der).map_err(|_| Error::InvalidKey)?;
-            Self::from_key(key, rng)
-        }
-
-        /// A key from a PKCS#1 `RSAPrivateKey` DER document.
-        pub fn from_pkcs1_der(der: &[u8], rng: R) -> Result<Self, Error> {
-            let key = rsa::PrivateKey::from_pkcs1_der(der).map_err(|_| Error::InvalidKey)?;
-            Self::from_key(key, rng)
-        }
-
-        /// A fresh key of `bits` bits (at least 2048) from `rng`, which then
-        /// also draws its salts.
-        pub fn generate(bits: usize, rng: R) -> Result<Self, Error> {
+        /// A fresh key of `bits` bits from `rng`, which then also draws its
+        /// salts. F2-ALG: under 2048 bits is [`Error::WeakKey`].
+        pub fn generate(bits: usize, rng: R) -> Result<Self, KeyError> {
             // F2-ALG: no RSA key under 2048 bits.
             if bits < MIN_RSA_BITS {
-                return Err(Error::WeakKey);
+                return Err(KeyError::new(
+                    Error::WeakKey,
+                    "an RSA key has at least 2048 bits",
+                ));
             }
             let key = rsa::PrivateKey::new(&mut RngAdapter(&rng), bits)
-                .map_err(|_| Error::RandomFailed)?;
+                .map_err(|_| KeyError::new(Error::RandomFailed, "RSA key generation failed"))?;
             Self::from_key(key, rng)
         }
 
-        fn from_key(key: rsa::PrivateKey, rng: R) -> Result<Self, Error> {
+        /// A key from a PKCS#8 `PrivateKeyInfo` DER document:
+        /// [`Error::InvalidKey`], with the reason, when it is not an RSA
+        /// key; [`Error::WeakKey`] under 2048 bits.
+        pub fn from_pkcs8_der(der: &[u8], rng: R) -> Result<Self, KeyError> {
+            let key =
+                rsa::PrivateKey::from_pkcs8_der(der).map_err(|e| crate::rejection::pkcs8(&e))?;
+            Self::from_key(key, rng)
+        }
+
+        /// A key from a PKCS#1 `RSAPrivateKey` DER document (RFC 8017
+        /// A.1.2): [`Error::InvalidKey`], with the reason, when malformed;
+        /// [`Error::WeakKey`] under 2048 bits.
+        pub fn from_pkcs1_der(der: &[u8], rng: R) -> Result<Self, KeyError> {
+            let key = rsa::PrivateKey::from_pkcs1_der(der).map_err(|e| {
+                let reason = match e {
+                    rsa::pkcs1::Error::Asn1(_) => "PKCS#1: malformed DER",
+                    rsa::pkcs1::Error::Crypto => "PKCS#1: inconsistent key components",
+                    rsa::pkcs1::Error::Version => "PKCS#1: unsupported version",
+                    _ => "PKCS#1: key malformed",
+                };
+                KeyError::new(Error::InvalidKey, reason)
+            })?;
+            Self::from_key(key, rng)
+        }
+
+        fn from_key(key: rsa::PrivateKey, rng: R) -> Result<Self, KeyError> {
             let n = key.n().to_be_bytes();
             let e = key.e().to_be_bytes();
-            let public = Box::new(PublicKey::Rsa(RsaPublicKey::new(strip(&n), strip(&e))?));
+            // F2-ALG: the core type refuses moduli under 2048 bits.
+            let public = RsaPublicKey::new(strip(&n), strip(&e)).map_err(|e| {
+                let reason = match e {
+                    Error::WeakKey => "an RSA key has at least 2048 bits",
+                    _ => "the RSA public key is out of range",
+                };
+                KeyError::new(e, reason)
+            })?;
+            let public = Box::new(PublicKey::Rsa(public));
             let kid = KeyId::thumbprint(&public);
             Ok(Self {
                 key: SigningKey::new(key),
@@ -124,10 +171,22 @@ mod signing {
             })
         }
 
-        /// The same key with `kid` as its key id instead of its thumbprint.
-        pub fn with_key_id(mut self, kid: &str) -> Result<Self, Error> {
+        /// The same key with `kid` as its key id instead of its RFC 7638
+        /// thumbprint: [`Error::InvalidParameter`] when empty,
+        /// [`Error::TooLarge`] over [`MAX_KEY_ID_LEN`](crate::MAX_KEY_ID_LEN)
+        /// bytes.
+        pub fn with_key_id(mut self, kid: &str) -> Result<Self, KeyError> {
             self.kid = KeyId::new(kid)?;
             Ok(self)
+        }
+
+        /// The verifying half.
+        #[must_use]
+        pub fn verifying_key(&self) -> super::Ps256VerifyingKey {
+            // The signing key's salt length, 32 bytes.
+            super::Ps256VerifyingKey {
+                key: self.key.verifying_key(),
+            }
         }
     }
 
