@@ -284,8 +284,8 @@ impl core::fmt::Debug for Pushed {
 }
 
 /// A pushed authorization request's parameters (RFC 9126 §2.1), as they
-/// arrive in the form body.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
+/// arrive in the form body. `Debug` leaves out the request object.
+#[derive(Clone, Default, PartialEq, Eq)]
 pub struct PushRequest {
     /// `response_type`.
     pub response_type: String,
@@ -305,6 +305,18 @@ pub struct PushRequest {
     pub consent_id: Option<String>,
     /// `request`: a signed request object (JAR, RFC 9101).
     pub request: Option<String>,
+}
+
+impl core::fmt::Debug for PushRequest {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("PushRequest")
+            .field("response_type", &self.response_type)
+            .field("redirect_uri", &self.redirect_uri)
+            .field("scope", &self.scope)
+            .field("consent_id", &self.consent_id)
+            .field("request", &self.request.as_ref().map(|r| r.len()))
+            .finish_non_exhaustive()
+    }
 }
 
 impl PushRequest {

@@ -493,3 +493,64 @@ async fn rotation_old_tokens_verify_until_retired() {
         .unwrap_err();
     assert_eq!(e.error(), Some(Error::KeyNotFound));
 }
+
+/// No `Debug` of this crate prints a token, code, request URI, request
+/// object, PIN or key.
+#[tokio::test]
+async fn debug_never_shows_secrets() {
+    let (issuer, client) = setup(Profile::FAPI2);
+    let action = UserAction::new("On to your bank").unwrap();
+    let (par, session) = client.par_request(action, "accounts", None).unwrap();
+    let f = form(par.body());
+    let authed = issuer
+        .verify_client_assertion("fintech-1", &f["client_assertion"], issuer.par_endpoint())
+        .await
+        .unwrap();
+    let mut push = PushRequest::from_form(par.body()).unwrap();
+    let pushed = issuer.push(&authed, None, &push).await.unwrap();
+    push.request = Some("eyJhbGciOiJFUzI1NiJ9.e30.c2ln".into());
+    let prompt = issuer
+        .authorize("fintech-1", Some(&pushed.request_uri))
+        .await
+        .unwrap();
+    let response = issuer
+        .new_code(&prompt.approve("alice").unwrap())
+        .await
+        .unwrap();
+    let code = client.code_from(&session, &response.redirect).unwrap();
+    let proof = client
+        .dpop_proof("POST", issuer.token_endpoint(), None)
+        .unwrap();
+    let dpop = issuer
+        .verify_dpop(&proof, "POST", issuer.token_endpoint())
+        .await
+        .unwrap();
+    let tokens = issuer
+        .redeem_code(
+            &authed,
+            dpop.binding(),
+            Some(&dpop),
+            &code,
+            REDIRECT,
+            session.pkce().verifier(),
+        )
+        .await
+        .unwrap();
+    let uri = fapi::pkcs11_uri::Pkcs11Uri::parse("pkcs11:token=t;object=o?pin-value=s3cr3t-4711")
+        .unwrap();
+    let shown = format!(
+        "{pushed:?} {push:?} {response:?} {tokens:?} {session:?} {uri:?} {client:?} {issuer:?} {:?}",
+        SigningKey::generate(Alg::EdDsa).unwrap()
+    );
+    for secret in [
+        pushed.request_uri.as_str(),
+        "eyJhbGciOiJFUzI1NiJ9",
+        code.as_str(),
+        &tokens.access_token,
+        tokens.refresh_token.as_deref().unwrap(),
+        session.pkce().verifier(),
+        "s3cr3t-4711",
+    ] {
+        assert!(!shown.contains(secret), "{secret} in {shown}");
+    }
+}
