@@ -1,0 +1,222 @@
+"""The fapi C API from Python through ctypes alone (no compiled extension):
+how a server that is not written in Rust sees fapi.
+
+    bash .ci/capi   # or, after it: cd bindings/c/tests/python &&
+    FAPI_LIB=../../../../target/capi/stage/lib/libfapi.so python3 -m unittest -v test_fapi
+
+Known answers: RFC 7638 §3.1 and RFC 8037 A.3 (JWK thumbprints), RFC 7636
+Appendix B (PKCE S256). Round trips: a DPoP proof, a DPoP-bound access
+token from issue to the resource server. A refusal: a replayed proof, with
+its code and OAuth error.
+"""
+
+import ctypes
+import json
+import os
+import time
+import unittest
+from ctypes import Structure, byref, c_char_p, c_size_t, c_uint32, c_uint64, c_void_p
+
+LIB = ctypes.CDLL(os.environ.get("FAPI_LIB", "target/capi/stage/lib/libfapi.so"))
+
+FAPI_OK = 0
+FAPI_PKCE_MISMATCH = 502
+FAPI_REPLAY = 409
+FAPI_INSUFFICIENT_SIZE = 0x10002
+FAPI_ALG_ES256 = 2
+
+RFC7638_JWK = (
+    '{"kty":"RSA","n":"0vx7agoebGcQSuuPiLJXZptN9nndrQmbXEps2aiAFbWhM78LhWx4cbbfAAtVT86zwu1RK7aPF'
+    "FxuhDR1L6tSoc_BJECPebWKRXjBZCiFV4n3oknjhMstn64tZ_2W-5JsGY4Hc5n9yBXArwl93lqt7_RN5w6Cf0h4QyQ5v-65Y"
+    "GjQR0_FDW2QvzqY368QQMicAtaSqzs8KJZgnYb9c7d0zgdAZHzu6qMQvRL5hajrn1n91CbOpbISD08qNLyrdkt-bFTWhAI"
+    "4vMQFh6WeZu0fM4lFd2NcRwr3XPksINHaQ-G_xBniIqbw0Ls1jF44-csFCur-kEgU8awapJzKnqDKgw"
+    '","e":"AQAB","kid":"2011-04-29"}'
+)
+RFC8037_JWK = '{"kty":"OKP","crv":"Ed25519","x":"11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo"}'
+
+
+class ErrorDetail(Structure):
+    _fields_ = [("message", c_void_p), ("message_cap", c_size_t),
+                ("oauth_error", c_void_p), ("oauth_error_cap", c_size_t)]
+
+
+class DpopProofParams(Structure):
+    _fields_ = [("htm", c_char_p), ("htm_len", c_size_t), ("htu", c_char_p), ("htu_len", c_size_t),
+                ("iat", c_uint64), ("access_token", c_char_p), ("access_token_len", c_size_t),
+                ("nonce", c_char_p), ("nonce_len", c_size_t)]
+
+
+class DpopRequest(Structure):
+    _fields_ = [("method", c_char_p), ("method_len", c_size_t), ("uri", c_char_p),
+                ("uri_len", c_size_t), ("access_token", c_char_p), ("access_token_len", c_size_t),
+                ("nonces", c_void_p), ("nonce_binding", c_char_p), ("nonce_binding_len", c_size_t)]
+
+
+class AccessTokenParams(Structure):
+    _fields_ = [("issuer", c_char_p), ("issuer_len", c_size_t), ("subject", c_char_p),
+                ("subject_len", c_size_t), ("audience", c_char_p), ("audience_len", c_size_t),
+                ("client_id", c_char_p), ("client_id_len", c_size_t), ("scope", c_char_p),
+                ("scope_len", c_size_t), ("issued_at", c_uint64), ("lifetime", c_uint64),
+                ("dpop", c_void_p), ("client_cert_der", c_char_p),
+                ("client_cert_der_len", c_size_t), ("consent_id", c_char_p),
+                ("consent_id_len", c_size_t)]
+
+
+class TokenExpectations(Structure):
+    _fields_ = [("issuer", c_char_p), ("issuer_len", c_size_t), ("audience", c_char_p),
+                ("audience_len", c_size_t), ("leeway", c_uint64)]
+
+
+class ResourceRequest(Structure):
+    _fields_ = [("access_token", c_char_p), ("access_token_len", c_size_t),
+                ("method", c_char_p), ("method_len", c_size_t), ("uri", c_char_p),
+                ("uri_len", c_size_t), ("dpop_proof", c_char_p), ("dpop_proof_len", c_size_t),
+                ("client_cert_der", c_char_p), ("client_cert_der_len", c_size_t),
+                ("now", c_uint64), ("nonces", c_void_p), ("nonce_binding", c_char_p),
+                ("nonce_binding_len", c_size_t)]
+
+
+class FapiError(Exception):
+    def __init__(self, code, message, oauth_error):
+        super().__init__(f"{code} {message} ({oauth_error})")
+        self.code, self.message, self.oauth_error = code, message, oauth_error
+
+
+def call(fn, *args):
+    """Calls `fn` with a fresh error detail as its last argument."""
+    msg, oauth = ctypes.create_string_buffer(512), ctypes.create_string_buffer(32)
+    detail = ErrorDetail(ctypes.cast(msg, c_void_p), 512, ctypes.cast(oauth, c_void_p), 32)
+    code = getattr(LIB, fn)(*args, byref(detail))
+    if code != FAPI_OK:
+        raise FapiError(code, msg.value.decode(), oauth.value.decode())
+
+
+def text_out(fn, *args, cap=8192):
+    """Calls a function that writes text to (buf, cap, &len)."""
+    buf, n = ctypes.create_string_buffer(cap), c_size_t(0)
+    call(fn, *args, buf, c_size_t(cap), byref(n))
+    return buf.raw[: n.value].decode()
+
+
+def pair(s):
+    b = s.encode()
+    return c_char_p(b), c_size_t(len(b))
+
+
+for _fn in ["fapi_jwk_thumbprint", "fapi_pkce_challenge", "fapi_pkce_verify", "fapi_key_generate",
+            "fapi_key_id", "fapi_key_public", "fapi_dpop_proof_create", "fapi_dpop_proof_verify",
+            "fapi_access_token_issue", "fapi_access_token_verify", "fapi_profile_get",
+            "fapi_replay_cache_new"]:
+    getattr(LIB, _fn).restype = c_uint32
+for _fn in ["fapi_key_free", "fapi_public_key_free", "fapi_replay_cache_free",
+            "fapi_verified_dpop_proof_free"]:
+    getattr(LIB, _fn).restype = None
+    getattr(LIB, _fn).argtypes = [c_void_p]
+
+
+class Fapi(unittest.TestCase):
+    def setUp(self):
+        self.handles = []
+        self.profile = c_void_p()
+        call("fapi_profile_get", *pair("fapi2"), byref(self.profile))
+        self.cache = self.handle("fapi_replay_cache_new", "fapi_replay_cache_free", c_size_t(1024))
+
+    def tearDown(self):
+        for free, h in reversed(self.handles):
+            getattr(LIB, free)(h)
+
+    def handle(self, fn, free, *args):
+        h = c_void_p()
+        call(fn, *args, byref(h))
+        self.handles.append((free, h))
+        return h
+
+    def key(self):
+        return self.handle("fapi_key_generate", "fapi_key_free", c_uint32(FAPI_ALG_ES256))
+
+    def test_rfc7638_and_rfc8037_thumbprints(self):
+        self.assertEqual(text_out("fapi_jwk_thumbprint", *pair(RFC7638_JWK)),
+                         "NzbLsXh8uDCcd-6MNwXF4W_7noWXFZAfHkxZsRGC9Xs")
+        self.assertEqual(text_out("fapi_jwk_thumbprint", *pair(RFC8037_JWK)),
+                         "kPrK_qmxVWaYVA9wwBF6Iuo3vVzz7TxHCTwXBygrS4k")
+
+    def test_rfc7636_pkce(self):
+        verifier = "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk"
+        challenge = "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM"
+        self.assertEqual(text_out("fapi_pkce_challenge", *pair(verifier)), challenge)
+        call("fapi_pkce_verify", *pair(verifier), *pair(challenge))
+        with self.assertRaises(FapiError) as e:
+            call("fapi_pkce_verify", *pair(verifier[:-1] + "l"), *pair(challenge))
+        self.assertEqual((e.exception.code, e.exception.oauth_error),
+                         (FAPI_PKCE_MISMATCH, "invalid_grant"))
+
+    def proof(self, key, method, uri, now, token=None):
+        t = token.encode() if token else None
+        p = DpopProofParams(method.encode(), len(method), uri.encode(), len(uri), now,
+                            t, len(t) if t else 0, None, 0)
+        return text_out("fapi_dpop_proof_create", key, byref(p))
+
+    def verify_proof(self, proof, req, now, verified=None):
+        """fapi_dpop_proof_verify: the jkt, and the verified proof's handle."""
+        jkt, n = ctypes.create_string_buffer(64), c_size_t(0)
+        out = byref(verified) if verified is not None else c_void_p(None)
+        call("fapi_dpop_proof_verify", self.profile, *pair(proof), byref(req), self.cache,
+             c_uint64(now), jkt, c_size_t(64), byref(n), out)
+        return jkt.raw[: n.value].decode()
+
+    def test_dpop_proof_round_trip_and_replay_refused(self):
+        client, now = self.key(), int(time.time())
+        uri = "https://as.bank.example/token"
+        proof = self.proof(client, "POST", uri, now)
+        req = DpopRequest(b"POST", 4, uri.encode(), len(uri), None, 0)
+        jkt = self.verify_proof(proof, req, now)
+        self.assertEqual(jkt, text_out("fapi_key_id", client))
+        # The same proof a second time: refused, and why.
+        with self.assertRaises(FapiError) as e:
+            self.verify_proof(proof, req, now)
+        self.assertEqual(e.exception.code, FAPI_REPLAY)
+        self.assertEqual(e.exception.oauth_error, "invalid_dpop_proof")
+        self.assertIn("replay", e.exception.message)
+
+    def test_access_token_round_trip(self):
+        client, as_key, now = self.key(), self.key(), int(time.time())
+        token_uri, api = "https://as.bank.example/token", "https://api.bank.example/accounts"
+        proof = self.proof(client, "POST", token_uri, now)
+        req = DpopRequest(b"POST", 4, token_uri.encode(), len(token_uri), None, 0)
+        verified = c_void_p()
+        jkt = self.verify_proof(proof, req, now, verified)
+        self.handles.append(("fapi_verified_dpop_proof_free", verified))
+        params = AccessTokenParams(b"https://as.bank.example", 23, b"alice", 5,
+                                   b"https://api.bank.example", 24, b"fintech-1", 9,
+                                   b"accounts", 8, now, 300, verified, None, 0, None, 0)
+        token = text_out("fapi_access_token_issue", self.profile, as_key, byref(params))
+        # A buffer too small says how large it must be.
+        small, n = ctypes.create_string_buffer(16), c_size_t(0)
+        with self.assertRaises(FapiError) as e:
+            call("fapi_access_token_issue", self.profile, as_key, byref(params), small,
+                 c_size_t(16), byref(n))
+        self.assertEqual((e.exception.code, n.value), (FAPI_INSUFFICIENT_SIZE, len(token)))
+
+        # The resource server: the AS public key, a proof with ath.
+        as_pub = self.handle("fapi_key_public", "fapi_public_key_free", as_key)
+        rs_proof = self.proof(client, "GET", api, now, token)
+        expect = TokenExpectations(b"https://as.bank.example", 23, b"https://api.bank.example",
+                                   24, 10)
+        rr = ResourceRequest(token.encode(), len(token), b"GET", 3, api.encode(), len(api),
+                             rs_proof.encode(), len(rs_proof), None, 0, now)
+        claims = json.loads(text_out("fapi_access_token_verify", self.profile, as_pub,
+                                     byref(expect), byref(rr), self.cache))
+        self.assertEqual(claims["sub"], "alice")
+        self.assertEqual(claims["client_id"], "fintech-1")
+        self.assertEqual(claims["cnf"], {"jkt": jkt})
+        # Without its proof the token is refused: the DPoP scheme's error.
+        bare = ResourceRequest(token.encode(), len(token), b"GET", 3, api.encode(), len(api),
+                               None, 0, None, 0, now)
+        with self.assertRaises(FapiError) as e:
+            text_out("fapi_access_token_verify", self.profile, as_pub, byref(expect), byref(bare),
+                     self.cache)
+        self.assertEqual((e.exception.code, e.exception.oauth_error), (606, "invalid_dpop_proof"))
+
+
+if __name__ == "__main__":
+    unittest.main()
