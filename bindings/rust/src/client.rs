@@ -1,0 +1,526 @@
+//! The fintech client: [`Client`].
+//!
+//! It makes what a FAPI 2.0 client sends, with every value it must invent
+//! filled in: PKCE pairs (F2-PKCE), `private_key_jwt` client assertions
+//! (F2-CLIENT-AUTH; `jti`, `iat`, `exp` made here), DPoP proofs (`jti`,
+//! `iat`, `ath` made here, the server's latest nonce remembered and one
+//! retry on `use_dpop_nonce`), the pushed authorization request
+//! (F2-PAR, on the user's action: F2-CLIENT-INFO), the check of the
+//! authorization response's `iss` and `state` (F2-ISS), and the token
+//! requests that redeem the code and refresh. Requests come out as
+//! `http::Request<String>` for any HTTP client to send.
+
+use core::future::Future;
+use std::sync::Mutex;
+
+use fapi_core::authorize::{self, AuthorizationRequest, UserAction};
+use fapi_core::dpop::{self, ProofParams};
+use fapi_core::jws::{self, HeaderParams};
+use fapi_core::pkce;
+use fapi_core::profile::{Profile, SenderConstraint};
+use fapi_core::{Random, Signer, Site, SystemClock};
+use http::{Method, Request, header};
+use percent_encoding::{NON_ALPHANUMERIC, utf8_percent_encode};
+
+use crate::error::{At, Error};
+use crate::issuer::{SharedClock, TokenResponse};
+use crate::key::SigningKey;
+
+use fapi_core::Error as CoreError;
+
+/// An authorization in progress: what the client keeps between the pushed
+/// request and the redirect back. The PKCE verifier is zeroized on drop.
+#[derive(Debug)]
+pub struct AuthSession {
+    pkce: pkce::Pair,
+    state: String,
+}
+
+impl AuthSession {
+    /// The `state` sent with the request.
+    #[must_use]
+    pub fn state(&self) -> &str {
+        &self.state
+    }
+    /// The PKCE pair.
+    #[must_use]
+    pub fn pkce(&self) -> &pkce::Pair {
+        &self.pkce
+    }
+}
+
+/// Builds a [`Client`].
+pub struct ClientBuilder {
+    profile: Profile,
+    client_id: String,
+    issuer: String,
+    redirect_uri: Option<String>,
+    key: Option<SigningKey>,
+    dpop_key: Option<SigningKey>,
+    token_endpoint: Option<String>,
+    par_endpoint: Option<String>,
+    authorization_endpoint: Option<String>,
+    clock: SharedClock,
+}
+
+impl ClientBuilder {
+    /// The registered `https` redirect URI.
+    #[must_use]
+    pub fn redirect_uri(mut self, uri: &str) -> Self {
+        self.redirect_uri = Some(uri.into());
+        self
+    }
+    /// The key that signs client assertions and request objects.
+    #[must_use]
+    pub fn signing_key(mut self, key: SigningKey) -> Self {
+        self.key = Some(key);
+        self
+    }
+    /// The key that signs DPoP proofs.
+    #[must_use]
+    pub fn dpop_key(mut self, key: SigningKey) -> Self {
+        self.dpop_key = Some(key);
+        self
+    }
+    /// The token endpoint (default `{issuer}/token`).
+    #[must_use]
+    pub fn token_endpoint(mut self, url: &str) -> Self {
+        self.token_endpoint = Some(url.into());
+        self
+    }
+    /// The PAR endpoint (default `{issuer}/par`).
+    #[must_use]
+    pub fn par_endpoint(mut self, url: &str) -> Self {
+        self.par_endpoint = Some(url.into());
+        self
+    }
+    /// The authorization endpoint (default `{issuer}/authorize`).
+    #[must_use]
+    pub fn authorization_endpoint(mut self, url: &str) -> Self {
+        self.authorization_endpoint = Some(url.into());
+        self
+    }
+    /// The clock (default: the system clock).
+    #[must_use]
+    pub fn clock(mut self, clock: SharedClock) -> Self {
+        self.clock = clock;
+        self
+    }
+    /// The client. Under a profile whose only sender constraint is DPoP a
+    /// DPoP key is required ([`CoreError::DpopMissing`]).
+    pub fn build(self) -> Result<Client, Error> {
+        let site = Site::TokenRequest;
+        let dpop_only = self.profile.sender == [SenderConstraint::Dpop];
+        if dpop_only && self.dpop_key.is_none() {
+            return Err(Error::at(CoreError::DpopMissing, site));
+        }
+        for k in self.key.iter().chain(self.dpop_key.iter()) {
+            k.alg().check_allowed(self.profile.algs).at(site)?;
+        }
+        Ok(Client {
+            token_endpoint: self
+                .token_endpoint
+                .unwrap_or_else(|| format!("{}/token", self.issuer)),
+            par_endpoint: self
+                .par_endpoint
+                .unwrap_or_else(|| format!("{}/par", self.issuer)),
+            authorization_endpoint: self
+                .authorization_endpoint
+                .unwrap_or_else(|| format!("{}/authorize", self.issuer)),
+            profile: self.profile,
+            client_id: self.client_id,
+            issuer: self.issuer,
+            redirect_uri: self.redirect_uri,
+            key: self.key,
+            dpop_key: self.dpop_key,
+            nonce: Mutex::new(None),
+            clock: self.clock,
+            rng: fapi_awslc::SystemRandom::new(),
+        })
+    }
+}
+
+/// A fintech client of one authorization server.
+///
+/// ```
+/// use fapi::{Client, SigningKey};
+/// use fapi_core::{Alg, profile::Profile};
+///
+/// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// let client = Client::builder(Profile::FAPI2, "fintech-1", "https://as.bank.example")
+///     .redirect_uri("https://fintech.example/cb")
+///     .signing_key(SigningKey::generate(Alg::Es256)?)
+///     .dpop_key(SigningKey::generate(Alg::Es256)?)
+///     .build()?;
+/// // F2-CLIENT-INFO: the authorization starts on the user's action.
+/// let action = fapi_core::authorize::UserAction::new("You will be sent to your bank")?;
+/// let (par, session) = client.par_request(action, "accounts", Some("aac-42"))?;
+/// assert_eq!(par.uri(), "https://as.bank.example/par");
+/// assert!(par.body().contains("code_challenge_method=S256"));
+/// // ... POST it, send the user to the AS, and when they come back:
+/// let back = format!("https://fintech.example/cb?code=abc&state={}&iss=https%3A%2F%2Fas.bank.example", session.state());
+/// let code = client.code_from(&session, &back)?;
+/// let token_request = client.code_token_request(&session, &code)?;
+/// assert!(token_request.headers().contains_key("dpop"));
+/// # Ok(()) }
+/// ```
+pub struct Client {
+    profile: Profile,
+    client_id: String,
+    issuer: String,
+    redirect_uri: Option<String>,
+    key: Option<SigningKey>,
+    dpop_key: Option<SigningKey>,
+    token_endpoint: String,
+    par_endpoint: String,
+    authorization_endpoint: String,
+    nonce: Mutex<Option<String>>,
+    clock: SharedClock,
+    rng: fapi_awslc::SystemRandom,
+}
+
+impl core::fmt::Debug for Client {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("Client")
+            .field("client_id", &self.client_id)
+            .field("issuer", &self.issuer)
+            .finish_non_exhaustive()
+    }
+}
+
+fn form(pairs: &[(&str, &str)]) -> String {
+    pairs
+        .iter()
+        .map(|(k, v)| format!("{k}={}", utf8_percent_encode(v, NON_ALPHANUMERIC)))
+        .collect::<Vec<_>>()
+        .join("&")
+}
+
+impl Client {
+    /// A builder for `client_id` at the authorization server `issuer`.
+    #[must_use]
+    pub fn builder(profile: Profile, client_id: &str, issuer: &str) -> ClientBuilder {
+        ClientBuilder {
+            profile,
+            client_id: client_id.into(),
+            issuer: issuer.into(),
+            redirect_uri: None,
+            key: None,
+            dpop_key: None,
+            token_endpoint: None,
+            par_endpoint: None,
+            authorization_endpoint: None,
+            clock: std::sync::Arc::new(SystemClock),
+        }
+    }
+
+    /// The client id.
+    #[must_use]
+    pub fn client_id(&self) -> &str {
+        &self.client_id
+    }
+
+    /// The client's JWK Set (its signing key), to register at the AS.
+    pub fn jwks_json(&self) -> Result<String, Error> {
+        let site = Site::ClientAuthentication;
+        let key = self.key.as_ref().ok_or(CoreError::KeyNotFound).at(site)?;
+        crate::KeySet::new(key.clone()).jwks_json().at(site)
+    }
+
+    fn random_b64(&self) -> Result<String, CoreError> {
+        let mut raw = [0u8; 16];
+        self.rng.fill(&mut raw)?;
+        let mut out = [0u8; 22];
+        fapi_core::b64::encode(&raw, &mut out).map(str::to_owned)
+    }
+
+    /// A fresh PKCE pair (F2-PKCE: S256, 256 random bits).
+    pub fn pkce(&self) -> Result<pkce::Pair, Error> {
+        pkce::Pair::generate(&self.rng).at(Site::AuthorizationRequest)
+    }
+
+    /// A `private_key_jwt` client assertion for `aud` (RFC 7523 §3: `iss` =
+    /// `sub` = the client id, a fresh `jti`, `iat` now, 60 s).
+    pub fn client_assertion(&self, aud: &str) -> Result<String, Error> {
+        let site = Site::ClientAuthentication;
+        let key = self.key.as_ref().ok_or(CoreError::KeyNotFound).at(site)?;
+        let now = self.clock.now();
+        let jti = self.random_b64().at(site)?;
+        let claims = serde_json::json!({
+            "iss": self.client_id, "sub": self.client_id, "aud": aud,
+            "jti": jti, "iat": now, "exp": now + fapi_core::assertion::DEFAULT_MAX_LIFETIME,
+        });
+        sign(key, None, claims.to_string().as_bytes()).at(site)
+    }
+
+    /// Remembers the server's `DPoP-Nonce` from a response's headers.
+    pub fn remember_dpop_nonce(&self, headers: &http::HeaderMap) {
+        if let Some(n) = headers.get("dpop-nonce").and_then(|v| v.to_str().ok()) {
+            *self
+                .nonce
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner) = Some(n.into());
+        }
+    }
+
+    /// A DPoP proof for `method` `uri` (with `ath` of `access_token`): a
+    /// fresh `jti`, `iat` now, the latest server nonce.
+    pub fn dpop_proof(
+        &self,
+        method: &str,
+        uri: &str,
+        access_token: Option<&str>,
+    ) -> Result<String, Error> {
+        let site = Site::DpopProof;
+        let key = self
+            .dpop_key
+            .as_ref()
+            .ok_or(CoreError::DpopMissing)
+            .at(site)?;
+        let jti = self.random_b64().at(site)?;
+        let htu = uri.split(['?', '#']).next().unwrap_or(uri);
+        let nonce = self
+            .nonce
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .clone();
+        let params = ProofParams {
+            htm: method,
+            htu,
+            iat: self.clock.now(),
+            jti: &jti,
+            access_token,
+            nonce: nonce.as_deref(),
+        };
+        let mut out = vec![0u8; dpop::MAX_PROOF_LEN];
+        let n = dpop::sign_proof(key, &params, &mut out).at(site)?;
+        out.truncate(n);
+        String::from_utf8(out).map_err(|_| CoreError::Json).at(site)
+    }
+
+    /// Sends a DPoP-protected request with `send` (given the proof), and
+    /// when the server answers with a new `DPoP-Nonce` and a 400 or 401
+    /// (`use_dpop_nonce`), sends it once more with a proof carrying that
+    /// nonce (RFC 9449 §8.2, §9).
+    pub async fn send_with_dpop<B, F, Fut>(
+        &self,
+        method: &str,
+        uri: &str,
+        access_token: Option<&str>,
+        mut send: F,
+    ) -> Result<http::Response<B>, Error>
+    where
+        F: FnMut(String) -> Fut,
+        Fut: Future<Output = http::Response<B>>,
+    {
+        let before = self
+            .nonce
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .clone();
+        let response = send(self.dpop_proof(method, uri, access_token)?).await;
+        self.remember_dpop_nonce(response.headers());
+        let fresh = response
+            .headers()
+            .get("dpop-nonce")
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|n| before.as_deref() != Some(n));
+        let status = response.status().as_u16();
+        if fresh && (status == 400 || status == 401) {
+            return Ok(send(self.dpop_proof(method, uri, access_token)?).await);
+        }
+        Ok(response)
+    }
+
+    fn authenticated_post(
+        &self,
+        url: &str,
+        mut pairs: Vec<(&str, String)>,
+        dpop: bool,
+    ) -> Result<Request<String>, Error> {
+        let assertion;
+        if self.key.is_some() {
+            assertion = self.client_assertion(&self.issuer)?;
+            pairs.push((
+                "client_assertion_type",
+                fapi_core::assertion::ASSERTION_TYPE.into(),
+            ));
+            pairs.push(("client_assertion", assertion));
+        }
+        pairs.push(("client_id", self.client_id.clone()));
+        let body = form(
+            &pairs
+                .iter()
+                .map(|(k, v)| (*k, v.as_str()))
+                .collect::<Vec<_>>(),
+        );
+        let mut req = Request::builder()
+            .method(Method::POST)
+            .uri(url)
+            .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded");
+        if dpop && self.dpop_key.is_some() {
+            req = req.header("dpop", self.dpop_proof("POST", url, None)?);
+        }
+        req.body(body)
+            .map_err(|_| CoreError::InvalidParameter)
+            .at(Site::TokenRequest)
+    }
+
+    /// F2-PAR, F2-CLIENT-INFO: on the user's `action`, the pushed
+    /// authorization request for `scope` (PKCE S256, a fresh `state`,
+    /// `dpop_jkt` with a DPoP key, the consent id, client authentication),
+    /// checked as the server will check it, and the session to keep.
+    pub fn par_request(
+        &self,
+        action: UserAction,
+        scope: &str,
+        consent_id: Option<&str>,
+    ) -> Result<(Request<String>, AuthSession), Error> {
+        let site = Site::ParRequest;
+        let redirect = self
+            .redirect_uri
+            .as_deref()
+            .ok_or(CoreError::InvalidParameter)
+            .at(site)?;
+        let pair = self.pkce()?;
+        let state = self.random_b64().at(site)?;
+        let jkt = match &self.dpop_key {
+            Some(k) => Some(
+                k.public_key()
+                    .at(site)?
+                    .thumbprint()
+                    .to_b64()
+                    .as_str()
+                    .to_owned(),
+            ),
+            None => None,
+        };
+        let req = AuthorizationRequest {
+            client_id: &self.client_id,
+            response_type: "code",
+            redirect_uri: Some(redirect),
+            scope,
+            state: Some(&state),
+            code_challenge: Some(pair.challenge()),
+            code_challenge_method: Some("S256"),
+            dpop_jkt: jkt.as_deref(),
+            consent_id,
+        };
+        // F2-CLIENT-INFO: started by the user's action, checked first.
+        let mut out = vec![0u8; 8192];
+        let n = authorize::start_authorization(action, &self.profile, &req, &mut out).at(site)?;
+        out.truncate(n);
+        let mut pairs: Vec<(&str, String)> = vec![
+            ("response_type", "code".into()),
+            ("redirect_uri", redirect.into()),
+            ("scope", scope.into()),
+            ("state", state.clone()),
+            ("code_challenge", pair.challenge().into()),
+            ("code_challenge_method", "S256".into()),
+        ];
+        if let Some(j) = jkt {
+            pairs.push(("dpop_jkt", j));
+        }
+        if let Some(c) = consent_id {
+            pairs.push(("consent_id", c.into()));
+        }
+        let request = self.authenticated_post(&self.par_endpoint, pairs, false)?;
+        Ok((request, AuthSession { pkce: pair, state }))
+    }
+
+    /// The URL to send the user to with the pushed `request_uri`.
+    #[must_use]
+    pub fn authorization_url(&self, request_uri: &str) -> String {
+        format!(
+            "{}?{}",
+            self.authorization_endpoint,
+            form(&[("client_id", &self.client_id), ("request_uri", request_uri)])
+        )
+    }
+
+    /// F2-ISS: checks the authorization response the user came back with
+    /// (`iss` first, then `state`) and returns the code.
+    pub fn code_from(&self, session: &AuthSession, redirect: &str) -> Result<String, Error> {
+        let query = redirect.split_once('?').map_or("", |(_, q)| q);
+        let query = query.split('#').next().unwrap_or(query);
+        let code = authorize::check_response(query, &self.issuer, &session.state)
+            .at(Site::AuthorizationRequest)?;
+        Ok(code.to_owned())
+    }
+
+    /// The token request that redeems `code` (PKCE verifier, client
+    /// authentication, a DPoP proof for the token endpoint).
+    pub fn code_token_request(
+        &self,
+        session: &AuthSession,
+        code: &str,
+    ) -> Result<Request<String>, Error> {
+        let site = Site::TokenRequest;
+        let redirect = self
+            .redirect_uri
+            .as_deref()
+            .ok_or(CoreError::InvalidParameter)
+            .at(site)?;
+        let pairs = vec![
+            ("grant_type", "authorization_code".into()),
+            ("code", code.into()),
+            ("redirect_uri", redirect.into()),
+            ("code_verifier", session.pkce.verifier().into()),
+        ];
+        self.authenticated_post(&self.token_endpoint, pairs, true)
+    }
+
+    /// The token request that refreshes with `refresh_token`.
+    pub fn refresh_request(&self, refresh_token: &str) -> Result<Request<String>, Error> {
+        let pairs = vec![
+            ("grant_type", "refresh_token".into()),
+            ("refresh_token", refresh_token.into()),
+        ];
+        self.authenticated_post(&self.token_endpoint, pairs, true)
+    }
+
+    /// A resource request: `Authorization: DPoP <token>` with a proof for
+    /// it, or `Bearer` for a certificate-bound token.
+    pub fn resource_request(
+        &self,
+        method: &str,
+        url: &str,
+        access_token: &str,
+    ) -> Result<Request<String>, Error> {
+        let site = Site::ResourceRequest;
+        let method_v = Method::from_bytes(method.as_bytes())
+            .map_err(|_| CoreError::InvalidParameter)
+            .at(site)?;
+        let mut req = Request::builder().method(method_v).uri(url);
+        if self.dpop_key.is_some() {
+            let proof = self.dpop_proof(method, url, Some(access_token))?;
+            req = req
+                .header(header::AUTHORIZATION, format!("DPoP {access_token}"))
+                .header("dpop", proof);
+        } else {
+            req = req.header(header::AUTHORIZATION, format!("Bearer {access_token}"));
+        }
+        req.body(String::new())
+            .map_err(|_| CoreError::InvalidParameter)
+            .at(site)
+    }
+
+    /// Reads a token endpoint response body.
+    pub fn token_response(&self, body: &str) -> Result<TokenResponse, Error> {
+        serde_json::from_str(body)
+            .map_err(|_| CoreError::Json)
+            .at(Site::TokenRequest)
+    }
+}
+
+fn sign(key: &SigningKey, typ: Option<&str>, payload: &[u8]) -> Result<String, CoreError> {
+    let header = HeaderParams {
+        typ,
+        kid: Some(key.key_id()),
+        jwk: None,
+    };
+    let mut out = vec![0u8; 16 * 1024];
+    let n = jws::sign(key, &header, payload, &mut out)?;
+    out.truncate(n);
+    String::from_utf8(out).map_err(|_| CoreError::Json)
+}

@@ -1,0 +1,613 @@
+//! The resource server in one call: [`ResourceServer::verify_request`].
+//!
+//! It takes the request as it arrives (method, URI, headers, the client
+//! certificate of the TLS connection) and checks, in this order: the
+//! `Authorization` header (`DPoP` or `Bearer`, one token); the `DPoP` proof
+//! (RFC 9449 §4.3 by the core: `typ`, `alg`, signature, `htm`, `htu`,
+//! `iat`, `ath` of *this* token, the server nonce); the access token (RFC
+//! 9068 by the core: `typ`, `alg`, the issuer key chosen by `kid`, `iss`,
+//! `aud`, `exp`, and its `cnf` binding to the proof key or to the client
+//! certificate: F2-SENDER, OB-SENDER, CDR-HOK); the scheme (a DPoP-bound
+//! token presented as `Bearer` is refused, RFC 9449 §7.2); and last the
+//! proof's `jti`, spent in the replay store (so a refused request does not
+//! use it up).
+//!
+//! A refusal is a [`ResourceError`] that renders as the response to send:
+//! its status, its `WWW-Authenticate` challenge (RFC 9449 §7.1, RFC 6750
+//! §3) and, for `use_dpop_nonce`, a fresh `DPoP-Nonce`.
+
+use std::sync::{Arc, RwLock};
+
+use fapi_core::dpop::{self, DpopConfig, DpopRequest, NonceIssuer, NonceKey};
+use fapi_core::profile::{Profile, SenderConstraint};
+use fapi_core::token::{self, Expectations, Presented};
+use fapi_core::{OAuthError, Site, SystemClock};
+use http::{HeaderMap, HeaderValue, StatusCode, header};
+
+use crate::deferred::DeferredReplay;
+use crate::error::KeyError;
+use crate::issuer::SharedClock;
+use crate::key_set::IssuerKeys;
+use crate::memory::MemoryReplayCache;
+use crate::store::ReplayStore;
+
+use fapi_core::Error as CoreError;
+
+/// The claims of a verified access token, owned.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct VerifiedClaims {
+    /// `sub`.
+    pub subject: String,
+    /// `client_id`.
+    pub client_id: String,
+    /// `scope`.
+    pub scope: Option<String>,
+    /// `jti`.
+    pub jti: String,
+    /// `exp`.
+    pub exp: u64,
+    /// `iat`.
+    pub iat: u64,
+    /// `cnf.jkt`, for a DPoP-bound token.
+    pub cnf_jkt: Option<String>,
+    /// `cnf.x5t#S256`, for a certificate-bound token.
+    pub cnf_x5t_s256: Option<String>,
+    /// The profile's consent claim, when present.
+    pub consent_id: Option<String>,
+}
+
+impl VerifiedClaims {
+    /// Whether the space-separated `scope` holds `wanted`.
+    #[must_use]
+    pub fn has_scope(&self, wanted: &str) -> bool {
+        self.scope
+            .as_deref()
+            .is_some_and(|s| s.split(' ').any(|x| x == wanted))
+    }
+}
+
+/// The authentication scheme of a challenge.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Scheme {
+    /// `DPoP` (RFC 9449).
+    Dpop,
+    /// `Bearer` (RFC 6750), for certificate-bound tokens.
+    Bearer,
+}
+
+impl Scheme {
+    fn as_str(self) -> &'static str {
+        match self {
+            Self::Dpop => "DPoP",
+            Self::Bearer => "Bearer",
+        }
+    }
+}
+
+/// A refused resource request, ready to be answered.
+///
+/// ```
+/// use fapi::resource::{ResourceError, Scheme};
+/// use fapi_core::{Error, Site};
+///
+/// let e = ResourceError::new(Error::Replay, Site::DpopProof, Scheme::Dpop);
+/// assert_eq!(e.status(), 401);
+/// assert_eq!(
+///     e.www_authenticate(),
+///     r#"DPoP error="invalid_dpop_proof", error_description="fapi error 409 (replay)", algs="PS256 ES256 EdDSA""#
+/// );
+/// ```
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ResourceError {
+    error: Option<CoreError>,
+    oauth: Option<OAuthError>,
+    scheme: Scheme,
+    algs: String,
+    nonce: Option<String>,
+}
+
+impl ResourceError {
+    /// `error` at `site`, answered with a `scheme` challenge offering every
+    /// algorithm fapi accepts.
+    #[must_use]
+    pub fn new(error: CoreError, site: Site, scheme: Scheme) -> Self {
+        Self {
+            error: Some(error),
+            oauth: Some(error.oauth_error(site)),
+            scheme,
+            algs: algs_param(fapi_core::Alg::ALL),
+            nonce: None,
+        }
+    }
+
+    /// The core error (`None` for a request that carried no credentials).
+    #[must_use]
+    pub fn error(&self) -> Option<CoreError> {
+        self.error
+    }
+
+    /// The OAuth error (`None` for a request that carried no credentials:
+    /// RFC 6750 §3.1 sends no error code then).
+    #[must_use]
+    pub fn oauth_error(&self) -> Option<OAuthError> {
+        self.oauth
+    }
+
+    /// The HTTP status: 400 for `invalid_request`, 403 for
+    /// `insufficient_scope`, 503 and 500 for the server's own failures,
+    /// 401 otherwise (RFC 6750 §3.1, RFC 9449 §7.1 and §9).
+    #[must_use]
+    pub fn status(&self) -> u16 {
+        match self.oauth {
+            Some(OAuthError::InvalidRequest) => 400,
+            Some(OAuthError::InsufficientScope) => 403,
+            Some(OAuthError::TemporarilyUnavailable) => 503,
+            Some(OAuthError::ServerError) => 500,
+            _ => 401,
+        }
+    }
+
+    /// The `WWW-Authenticate` header value.
+    #[must_use]
+    pub fn www_authenticate(&self) -> String {
+        let mut v = String::from(self.scheme.as_str());
+        let mut params = Vec::new();
+        if let Some(o) = self.oauth {
+            params.push(format!("error=\"{}\"", o.as_str()));
+        }
+        if let Some(e) = self.error {
+            params.push(format!("error_description=\"{e}\""));
+        }
+        if self.scheme == Scheme::Dpop {
+            params.push(format!("algs=\"{}\"", self.algs));
+        }
+        if !params.is_empty() {
+            v.push(' ');
+            v.push_str(&params.join(", "));
+        }
+        v
+    }
+
+    /// The `DPoP-Nonce` header value, for `use_dpop_nonce`.
+    #[must_use]
+    pub fn dpop_nonce(&self) -> Option<&str> {
+        self.nonce.as_deref()
+    }
+
+    /// The response headers: `WWW-Authenticate`, `DPoP-Nonce` when there is
+    /// one, and `Cache-Control: no-store`.
+    #[must_use]
+    pub fn headers(&self) -> HeaderMap {
+        let mut h = HeaderMap::new();
+        if let Ok(v) = HeaderValue::from_str(&self.www_authenticate()) {
+            let _ = h.insert(header::WWW_AUTHENTICATE, v);
+        }
+        if let Some(n) = self
+            .nonce
+            .as_deref()
+            .and_then(|n| HeaderValue::from_str(n).ok())
+        {
+            let _ = h.insert("dpop-nonce", n);
+        }
+        let _ = h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+        h
+    }
+
+    /// The whole response, with an empty body of type `B`.
+    #[must_use]
+    pub fn to_response<B: Default>(&self) -> http::Response<B> {
+        let mut r = http::Response::new(B::default());
+        *r.status_mut() = StatusCode::from_u16(self.status()).unwrap_or(StatusCode::UNAUTHORIZED);
+        *r.headers_mut() = self.headers();
+        r
+    }
+}
+
+impl core::fmt::Display for ResourceError {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        write!(f, "{} {}", self.status(), self.www_authenticate())
+    }
+}
+
+impl core::error::Error for ResourceError {}
+
+fn algs_param(algs: &[fapi_core::Alg]) -> String {
+    algs.iter().map(|a| a.name()).collect::<Vec<_>>().join(" ")
+}
+
+/// Builds a [`ResourceServer`].
+pub struct ResourceServerBuilder {
+    profile: Profile,
+    issuer: String,
+    audience: String,
+    origin: Option<String>,
+    keys: IssuerKeys,
+    clock: SharedClock,
+    replay: Arc<dyn ReplayStore>,
+    nonce_key: Option<NonceKey>,
+    leeway: u64,
+}
+
+impl ResourceServerBuilder {
+    /// The clock (default: the system clock).
+    #[must_use]
+    pub fn clock(mut self, clock: SharedClock) -> Self {
+        self.clock = clock;
+        self
+    }
+    /// The replay cache for DPoP proof `jti`s (default: in memory).
+    #[must_use]
+    pub fn replay_store(mut self, store: Arc<dyn ReplayStore>) -> Self {
+        self.replay = store;
+        self
+    }
+    /// Require DPoP server nonces (RFC 9449 §9), made with `key`.
+    #[must_use]
+    pub fn dpop_nonces(mut self, key: NonceKey) -> Self {
+        self.nonce_key = Some(key);
+        self
+    }
+    /// The scheme, host and port clients use to reach this server
+    /// (`https://api.bank.example`), joined to request paths for `htu`
+    /// (default: the audience's).
+    #[must_use]
+    pub fn origin(mut self, origin: &str) -> Self {
+        self.origin = Some(origin.trim_end_matches('/').into());
+        self
+    }
+    /// The clock leeway for `nbf`/`iat` (default 10 s; more than
+    /// [`token::MAX_LEEWAY`], 60 s, is refused by [`Self::build`]).
+    #[must_use]
+    pub fn leeway(mut self, seconds: u64) -> Self {
+        self.leeway = seconds;
+        self
+    }
+    /// The resource server.
+    pub fn build(self) -> Result<ResourceServer, CoreError> {
+        // FAPI 2.0: nothing more than 60 s in the future.
+        let _ = Expectations::new(&self.issuer, &self.audience).with_leeway(self.leeway)?;
+        let nonces = self
+            .nonce_key
+            .map(|k| NonceIssuer::new(k, dpop::DEFAULT_NONCE_BUCKET))
+            .transpose()?;
+        let origin = self.origin.unwrap_or_else(|| origin_of(&self.audience));
+        let scheme = if self.profile.sender.contains(&SenderConstraint::Dpop) {
+            Scheme::Dpop
+        } else {
+            Scheme::Bearer
+        };
+        Ok(ResourceServer {
+            profile: self.profile,
+            issuer: self.issuer,
+            audience: self.audience,
+            origin,
+            keys: RwLock::new(Arc::new(self.keys)),
+            clock: self.clock,
+            replay: self.replay,
+            nonces,
+            leeway: self.leeway,
+            scheme,
+        })
+    }
+}
+
+fn origin_of(url: &str) -> String {
+    let start = url.find("://").map_or(0, |i| i + 3);
+    let end = url[start..].find('/').map_or(url.len(), |i| start + i);
+    url[..end].to_owned()
+}
+
+/// A resource server trusting one authorization server.
+///
+/// ```
+/// use fapi::resource::ResourceServer;
+/// use fapi::{IssuerKeys, KeySet, SigningKey};
+/// use fapi_core::{Alg, profile::Profile};
+///
+/// # fn main() -> Result<(), Box<dyn core::error::Error>> {
+/// let as_keys = KeySet::new(SigningKey::generate(Alg::Es256)?);
+/// let rs = ResourceServer::builder(
+///     Profile::FAPI2,
+///     "https://as.bank.example",
+///     "https://api.bank.example",
+///     IssuerKeys::from_jwks_json(&as_keys.jwks_json()?)?,
+/// )
+/// .build()?;
+/// # let _ = rs; Ok(()) }
+/// ```
+pub struct ResourceServer {
+    profile: Profile,
+    issuer: String,
+    audience: String,
+    origin: String,
+    keys: RwLock<Arc<IssuerKeys>>,
+    clock: SharedClock,
+    replay: Arc<dyn ReplayStore>,
+    nonces: Option<NonceIssuer>,
+    leeway: u64,
+    scheme: Scheme,
+}
+
+impl core::fmt::Debug for ResourceServer {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("ResourceServer")
+            .field("profile", &self.profile.name)
+            .field("audience", &self.audience)
+            .finish_non_exhaustive()
+    }
+}
+
+/// One header's value: absent, or present once (twice is a bad request).
+fn single<'h>(headers: &'h HeaderMap, name: &str) -> Result<Option<&'h str>, CoreError> {
+    let mut all = headers.get_all(name).iter();
+    let Some(first) = all.next() else {
+        return Ok(None);
+    };
+    if all.next().is_some() {
+        return Err(CoreError::InvalidParameter);
+    }
+    first
+        .to_str()
+        .map(Some)
+        .map_err(|_| CoreError::InvalidParameter)
+}
+
+impl ResourceServer {
+    /// A builder for a resource server at `audience` (its `aud` value)
+    /// trusting tokens of `issuer` signed by one of `keys`.
+    #[must_use]
+    pub fn builder(
+        profile: Profile,
+        issuer: &str,
+        audience: &str,
+        keys: IssuerKeys,
+    ) -> ResourceServerBuilder {
+        ResourceServerBuilder {
+            profile,
+            issuer: issuer.into(),
+            audience: audience.into(),
+            origin: None,
+            keys,
+            clock: Arc::new(SystemClock),
+            replay: Arc::new(MemoryReplayCache::new()),
+            nonce_key: None,
+            leeway: token::DEFAULT_LEEWAY,
+        }
+    }
+
+    /// Replaces the issuer's keys (after fetching its JWKS again).
+    pub fn set_issuer_keys(&self, keys: IssuerKeys) {
+        *self
+            .keys
+            .write()
+            .unwrap_or_else(std::sync::PoisonError::into_inner) = Arc::new(keys);
+    }
+
+    /// Replaces the issuer's keys from its JWKS document.
+    pub fn set_issuer_jwks(&self, jwks: &str) -> Result<(), KeyError> {
+        self.set_issuer_keys(IssuerKeys::from_jwks_json(jwks)?);
+        Ok(())
+    }
+
+    /// The profile.
+    #[must_use]
+    pub fn profile(&self) -> &Profile {
+        &self.profile
+    }
+
+    fn refuse(&self, error: CoreError, site: Site, scheme: Scheme) -> ResourceError {
+        let mut e = ResourceError::new(error, site, scheme);
+        e.algs = algs_param(self.profile.algs);
+        if e.oauth == Some(OAuthError::UseDpopNonce) {
+            e.nonce = self.fresh_nonce();
+        }
+        e
+    }
+
+    fn fresh_nonce(&self) -> Option<String> {
+        let n = self.nonces.as_ref()?;
+        n.issue(self.clock.now(), None)
+            .ok()
+            .map(|n| n.as_str().to_owned())
+    }
+
+    /// A fresh `DPoP-Nonce` to send with successful responses, when the
+    /// server requires nonces (RFC 9449 §9: clients use the latest).
+    #[must_use]
+    pub fn dpop_nonce(&self) -> Option<String> {
+        self.fresh_nonce()
+    }
+
+    /// Verifies a resource request: see the module documentation.
+    /// `uri` is the request target, absolute or a path (joined to the
+    /// origin); `client_cert` the DER of the TLS client certificate.
+    pub async fn verify_request(
+        &self,
+        method: &str,
+        uri: &str,
+        headers: &HeaderMap,
+        client_cert: Option<&[u8]>,
+    ) -> Result<VerifiedClaims, ResourceError> {
+        // RFC 6750 §3.1: a malformed request is invalid_request (400).
+        let bad = |e: CoreError| {
+            let mut r = self.refuse(e, Site::ResourceRequest, self.scheme);
+            r.oauth = Some(OAuthError::InvalidRequest);
+            r
+        };
+        let authorization = single(headers, header::AUTHORIZATION.as_str()).map_err(bad)?;
+        let Some(authorization) = authorization else {
+            // RFC 6750 §3.1: no credentials, no error code.
+            let mut e = self.refuse(CoreError::MissingClaim, Site::ResourceRequest, self.scheme);
+            e.error = None;
+            e.oauth = None;
+            return Err(e);
+        };
+        let (scheme, token) = authorization
+            .split_once(' ')
+            .map(|(s, t)| (s, t.trim()))
+            .ok_or_else(|| bad(CoreError::InvalidParameter))?;
+        let scheme = if scheme.eq_ignore_ascii_case("DPoP") {
+            Scheme::Dpop
+        } else if scheme.eq_ignore_ascii_case("Bearer") {
+            Scheme::Bearer
+        } else {
+            return Err(bad(CoreError::InvalidParameter));
+        };
+        if token.is_empty() || token.contains(' ') {
+            return Err(bad(CoreError::Malformed));
+        }
+        let proof = single(headers, "dpop").map_err(bad)?;
+        let full_uri;
+        let uri = if uri.starts_with('/') {
+            full_uri = format!("{}{uri}", self.origin);
+            &full_uri
+        } else {
+            uri
+        };
+
+        // The proof, for this very token (ath) and request, with the replay
+        // step deferred until the token has verified too.
+        let deferred = DeferredReplay::default();
+        let request = DpopRequest {
+            method,
+            uri,
+            nonce_binding: None,
+        };
+        let verified_proof = match proof {
+            Some(p) => {
+                let mut config = DpopConfig::new(&self.profile);
+                if let Some(n) = &self.nonces {
+                    config = config.with_nonces(n);
+                }
+                Some(
+                    dpop::verify_resource_proof(
+                        p.as_bytes(),
+                        &request,
+                        token,
+                        &config,
+                        &fapi_awslc::AWSLC,
+                        &*self.clock,
+                        &deferred,
+                    )
+                    .map_err(|e| self.refuse(e, Site::DpopProof, Scheme::Dpop))?,
+                )
+            }
+            None if scheme == Scheme::Dpop => {
+                return Err(self.refuse(CoreError::DpopMissing, Site::DpopProof, Scheme::Dpop));
+            }
+            None => None,
+        };
+
+        let keys = Arc::clone(
+            &self
+                .keys
+                .read()
+                .unwrap_or_else(std::sync::PoisonError::into_inner),
+        );
+        let token_err = |e: CoreError| {
+            // RFC 9449 §7.1: a token not bound to the proof's key, or a
+            // DPoP-bound token without a proof, is an invalid token.
+            let challenge = match e {
+                CoreError::DpopKeyMismatch | CoreError::DpopMissing => {
+                    let mut r = self.refuse(e, Site::ResourceRequest, Scheme::Dpop);
+                    r.oauth = Some(OAuthError::InvalidToken);
+                    return r;
+                }
+                CoreError::CertificateMismatch => Scheme::Bearer,
+                _ => scheme,
+            };
+            self.refuse(e, Site::ResourceRequest, challenge)
+        };
+        let key = keys.for_token(token).map_err(token_err)?;
+        let expect = Expectations::new(&self.issuer, &self.audience)
+            .with_leeway(self.leeway)
+            .map_err(token_err)?;
+        let mut presented = match &verified_proof {
+            Some(p) => Presented::dpop(p, &request),
+            None => Presented::default(),
+        };
+        if let Some(der) = client_cert {
+            presented = presented.with_certificate(der);
+        }
+        let mut buf = vec![0u8; token::MAX_TOKEN_LEN];
+        // F2-SENDER, OB-SENDER, CDR-HOK: the core checks the binding.
+        let claims = token::verify(
+            token.as_bytes(),
+            &self.profile,
+            &expect,
+            key,
+            &*self.clock,
+            &presented,
+            &mut buf,
+        )
+        .map_err(token_err)?;
+        // RFC 9449 §7.2: a DPoP-bound token is never a bearer token.
+        if claims.cnf_jkt.is_some() && scheme != Scheme::Dpop {
+            return Err(token_err(CoreError::DpopMissing));
+        }
+        let owned = VerifiedClaims {
+            subject: claims.subject.into(),
+            client_id: claims.client_id.into(),
+            scope: claims.scope.map(Into::into),
+            jti: claims.jti.into(),
+            exp: claims.exp,
+            iat: claims.iat,
+            cnf_jkt: claims.cnf_jkt.map(Into::into),
+            cnf_x5t_s256: claims.cnf_x5t_s256.map(Into::into),
+            consent_id: claims.consent_id.map(Into::into),
+        };
+        if verified_proof.is_some() {
+            deferred
+                .commit(&*self.replay, b"dpop")
+                .await
+                .map_err(|e| self.refuse(e, Site::DpopProof, Scheme::Dpop))?;
+        }
+        Ok(owned)
+    }
+
+    /// [`Self::verify_request`] for an `http::Request` as it arrived.
+    pub async fn verify<B>(
+        &self,
+        request: &http::Request<B>,
+        client_cert: Option<&[u8]>,
+    ) -> Result<VerifiedClaims, ResourceError> {
+        let uri = request.uri().to_string();
+        self.verify_request(
+            request.method().as_str(),
+            &uri,
+            request.headers(),
+            client_cert,
+        )
+        .await
+    }
+
+    /// [`Self::verify_request`], then the scope: a token without `scope`
+    /// is `insufficient_scope` (403).
+    pub async fn verify_request_with_scope(
+        &self,
+        method: &str,
+        uri: &str,
+        headers: &HeaderMap,
+        client_cert: Option<&[u8]>,
+        scope: &str,
+    ) -> Result<VerifiedClaims, ResourceError> {
+        let claims = self
+            .verify_request(method, uri, headers, client_cert)
+            .await?;
+        if !claims.has_scope(scope) {
+            let scheme = if claims.cnf_jkt.is_some() {
+                Scheme::Dpop
+            } else {
+                Scheme::Bearer
+            };
+            return Err(self.refuse(CoreError::InsufficientScope, Site::ResourceRequest, scheme));
+        }
+        Ok(claims)
+    }
+
+    /// The current time of this server's clock.
+    #[must_use]
+    pub fn now(&self) -> u64 {
+        self.clock.now()
+    }
+}
