@@ -180,13 +180,16 @@ fn jwt_verify(token: &str, key: &DecodingKey, validation: &Validation) -> Claims
     data.claims
 }
 
+/// The raw primitive signing a message.
+type RawSign = Box<dyn Fn(&[u8]) -> Vec<u8>>;
+
 /// One algorithm's contenders for access tokens.
 struct TokenCase {
     name: &'static str,
     alg: Algorithm,
     fapi: Box<dyn Signer>,
     fapi_rc: Option<Box<dyn Signer>>,
-    raw_sign: Box<dyn Fn(&[u8]) -> Vec<u8>>,
+    raw_sign: RawSign,
     raw_verify: ParsedPublicKey,
     jwt_enc: EncodingKey,
     jwt_dec: DecodingKey,
@@ -610,7 +613,7 @@ fn dpop_proofs(c: &mut Criterion) {
             let _ = black_box(p);
         };
         let mut jwt = || {
-            let proof = std::str::from_utf8(&pool[k % pool.len()]).expect("utf8");
+            let proof = core::str::from_utf8(&pool[k % pool.len()]).expect("utf8");
             k += 1;
             let header = jsonwebtoken::decode_header(proof).expect("header");
             assert!(header.typ.as_deref() == Some("dpop+jwt"), "typ");

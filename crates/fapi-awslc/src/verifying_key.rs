@@ -89,7 +89,6 @@ impl From<Ps256VerifyingKey> for VerifyingKey {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use fapi_core::{Signer as _, Verifier as _};
 
     /// The key parsed once verifies what its signing key signs, and
     /// nothing else: a flipped bit is `BadSignature`.
