@@ -53,7 +53,7 @@ def us(ns):
 
 def tables(rows, medians):
     lines = [
-        "### Paired (alternating blocks of 200 calls, 41 rounds, one process)",
+        "### Paired (alternating blocks of up to 200 calls, about 4 ms each, 41 rounds, one process)",
         "",
         "| op | raw aws-lc µs | fapi µs | jsonwebtoken µs | fapi/raw | jsonwebtoken/fapi |",
         "|---|---:|---:|---:|---:|---:|",
