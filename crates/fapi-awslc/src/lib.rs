@@ -25,7 +25,9 @@
 //! a [`KeyError`]: the `fapi_core::Error` (its code, its OAuth error) and
 //! aws-lc's reason for refusing the key, for logs.
 //!
-//! Keys are parsed once and reused. [`AWSLC`] verifies with public keys that
+//! Keys are parsed once and reused: [`VerifyingKey`] is a public key of any
+//! of the three types, parsed and checked at load, for a resource server's
+//! authorization server key. [`AWSLC`] verifies with public keys that
 //! arrive at run time (a DPoP proof's `jwk`, a client's JWKS).
 //! [`SystemRandom`] is the operating system's generator as a
 //! [`fapi_core::Random`].
@@ -44,6 +46,7 @@ mod es256;
 mod ps256;
 mod random;
 mod rejection;
+mod verifying_key;
 
 pub use eddsa::{Ed25519SigningKey, Ed25519VerifyingKey};
 pub use es256::{Es256SigningKey, Es256VerifyingKey};
@@ -51,6 +54,7 @@ pub use fapi_core::KeyError;
 #[cfg(feature = "rsa-signing")]
 pub use ps256::Ps256SigningKey;
 pub use random::SystemRandom;
+pub use verifying_key::VerifyingKey;
 
 use aws_lc_rs::signature::{ParsedPublicKey, RSA_PSS_2048_8192_SHA256, RsaPublicKeyComponents};
 use fapi_core::{Alg, Error, PublicKey, PublicKeyVerifier, Verifier};

@@ -153,6 +153,9 @@ pub struct Verified<'b> {
     /// the payload's escaped strings ([`Verified::claims`]). For a JSON
     /// payload it is at least [`json::scratch_len`] of the payload.
     pub scratch: &'b mut [u8],
+    /// The payload as [`json::check`] accepted it, when the policy asked
+    /// for a JSON payload: [`Verified::claims`] does not scan it twice.
+    checked: Option<&'b [u8]>,
 }
 
 impl<'b> Verified<'b> {
@@ -180,7 +183,14 @@ impl<'b> Verified<'b> {
     /// # Ok::<(), Error>(())
     /// ```
     pub fn claims<T: Deserialize<'b>>(&mut self) -> Result<T, Error> {
-        json::parse_in(self.payload, core::mem::take(&mut self.scratch))
+        let scratch = core::mem::take(&mut self.scratch);
+        // RFC 8725 §3.4: the payload was checked (no duplicate members,
+        // UTF-8, one object) when it was read; the check is not repeated
+        // for the very same bytes. A payload swapped in since is checked.
+        match self.checked {
+            Some(c) if core::ptr::eq(c, self.payload) => json::parse_checked_in(c, scratch),
+            _ => json::parse_in(self.payload, scratch),
+        }
     }
 }
 
@@ -416,6 +426,7 @@ fn run<'b>(
         },
         payload,
         scratch,
+        checked: policy.json_payload.then_some(payload),
     })
 }
 

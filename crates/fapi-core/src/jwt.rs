@@ -341,6 +341,7 @@ fn finish<'b, C: Clock + ?Sized>(
         header,
         payload,
         scratch,
+        ..
     } = verified;
     let (m, scratch): (Registered<'b>, _) = json::parse_in_rest(payload, scratch)?;
     let iss = m.iss.ok_or(Error::MissingClaim)?;

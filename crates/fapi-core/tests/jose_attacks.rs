@@ -395,3 +395,34 @@ fn weak_rsa_keys_are_refused() {
         Some(Error::InvalidKey)
     );
 }
+
+/// RFC 8725 §3.4: `Verified::claims` parses the payload that was checked
+/// when it was read without scanning it again, and a payload swapped in
+/// after verification is still checked: a duplicate claim is refused
+/// either way.
+#[test]
+fn claims_of_a_swapped_payload_are_still_checked() {
+    #[derive(serde::Deserialize)]
+    struct Sub<'a> {
+        sub: &'a str,
+    }
+    let policy = Policy::new(ALL).json_payload();
+    let t = token(r#"{"alg":"ES256"}"#, r#"{"sub":"a\/b"}"#, &SIG64);
+    let mut buf = [0u8; 1024];
+    let mut v = jws::verify(t.as_bytes(), &policy, &AcceptAll(Alg::Es256), &mut buf).unwrap();
+    let claims: Sub<'_> = v.claims().unwrap();
+    assert_eq!(claims.sub, "a/b");
+
+    let t = token(r#"{"alg":"ES256"}"#, r#"{"sub":"a","sub":"b"}"#, &SIG64);
+    let mut buf = [0u8; 1024];
+    assert_eq!(
+        jws::verify(t.as_bytes(), &policy, &AcceptAll(Alg::Es256), &mut buf).err(),
+        Some(Error::DuplicateMember)
+    );
+
+    let t = token(r#"{"alg":"ES256"}"#, r#"{"sub":"a"}"#, &SIG64);
+    let mut buf = [0u8; 1024];
+    let mut v = jws::verify(t.as_bytes(), &policy, &AcceptAll(Alg::Es256), &mut buf).unwrap();
+    v.payload = br#"{"sub":"a","sub":"b"}"#;
+    assert_eq!(v.claims::<Sub<'_>>().err(), Some(Error::DuplicateMember));
+}

@@ -1,0 +1,116 @@
+#!/usr/bin/env python3
+"""Regenerates the measured sections of benches/RESULTS.md and ratios.png.
+
+Input: the stdout of `cargo bench -p fapi-benches --bench verify` (its
+`paired-json` lines) and criterion's `estimates.json` files under
+target/criterion. Usage:
+
+    cargo bench -p fapi-benches --bench verify -- --warm-up-time 1 \
+        --measurement-time 2 | tee /tmp/verify.log
+    python3 benches/report.py /tmp/verify.log
+
+The chart is drawn with matplotlib (`pip install matplotlib`).
+"""
+
+import json
+import pathlib
+import sys
+
+ROOT = pathlib.Path(__file__).resolve().parent.parent
+CRITERION = ROOT / "target" / "criterion"
+RESULTS = ROOT / "benches" / "RESULTS.md"
+CHART = ROOT / "benches" / "ratios.png"
+BEGIN = "<!-- report.py: begin -->"
+END = "<!-- report.py: end -->"
+
+
+def paired(log):
+    rows = []
+    for line in pathlib.Path(log).read_text().splitlines():
+        if line.startswith("paired-json "):
+            rows.append(json.loads(line[len("paired-json "):]))
+    return rows
+
+
+def criterion_medians():
+    out = {}
+    for est in sorted(CRITERION.glob("*/*/new/estimates.json")):
+        group, bench = est.parts[-4], est.parts[-3]
+        if group == "report" or bench == "report":
+            continue
+        data = json.loads(est.read_text())
+        out[(group, bench)] = data["median"]["point_estimate"]
+    for est in sorted(CRITERION.glob("*/new/estimates.json")):
+        group = est.parts[-3]
+        data = json.loads(est.read_text())
+        out[(group, "")] = data["median"]["point_estimate"]
+    return out
+
+
+def us(ns):
+    return f"{ns / 1000:.2f}"
+
+
+def tables(rows, medians):
+    lines = [
+        "### Paired (alternating blocks of up to 200 calls, about 4 ms each, 41 rounds, one process)",
+        "",
+        "| op | raw aws-lc µs | fapi µs | jsonwebtoken µs | fapi/raw | jsonwebtoken/fapi |",
+        "|---|---:|---:|---:|---:|---:|",
+    ]
+    for r in rows:
+        lines.append(
+            f"| {r['op']} | {us(r['raw_ns'])} | {us(r['fapi_ns'])} | {us(r['jwt_ns'])} "
+            f"| {r['fapi_raw']:.3f} | **{r['jwt_fapi']:.2f}** |"
+        )
+    lines += [
+        "",
+        "### Criterion medians (absolute, µs)",
+        "",
+        "| group | bench | median µs |",
+        "|---|---|---:|",
+    ]
+    for (group, bench), ns in sorted(medians.items()):
+        lines.append(f"| {group} | {bench} | {us(ns)} |")
+    return "\n".join(lines)
+
+
+def chart(rows):
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    ops = [r["op"] for r in rows]
+    fr = [r["fapi_raw"] for r in rows]
+    jf = [r["jwt_fapi"] for r in rows]
+    fig, ax = plt.subplots(figsize=(9, 0.45 * len(ops) + 1.5))
+    y = range(len(ops))
+    ax.barh([i - 0.2 for i in y], fr, height=0.4, label="fapi / raw aws-lc (lower is better)")
+    ax.barh([i + 0.2 for i in y], jf, height=0.4, label="jsonwebtoken / fapi (>1: fapi faster)")
+    ax.axvline(1.0, color="black", linewidth=0.8)
+    ax.set_yticks(list(y))
+    ax.set_yticklabels(ops)
+    ax.invert_yaxis()
+    ax.set_xlabel("median of per-round ratios")
+    ax.legend(loc="lower right", fontsize=8)
+    fig.tight_layout()
+    fig.savefig(CHART, dpi=110)
+
+
+def main():
+    rows = paired(sys.argv[1])
+    body = tables(rows, criterion_medians())
+    text = RESULTS.read_text()
+    if BEGIN in text and END in text:
+        head, rest = text.split(BEGIN, 1)
+        _, tail = rest.split(END, 1)
+        text = f"{head}{BEGIN}\n{body}\n{END}{tail}"
+    else:
+        text += f"\n{BEGIN}\n{body}\n{END}\n"
+    RESULTS.write_text(text)
+    chart(rows)
+
+
+if __name__ == "__main__":
+    main()
