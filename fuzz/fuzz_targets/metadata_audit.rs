@@ -17,7 +17,10 @@ use fapi_core::profile::Profile;
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {
-    let parsed = Metadata::parse(data);
+    // The audit reads escaped values into METADATA_SCRATCH bytes: parse
+    // the same way, so both see the same document.
+    let mut scratch = vec![0u8; audit::METADATA_SCRATCH];
+    let parsed = Metadata::parse_in(data, &mut scratch);
     let configs = [
         ServerConfig {
             metadata: data,

@@ -109,9 +109,9 @@ impl<'a> Metadata<'a> {
     }
 }
 
-/// Room for the escaped values of a metadata document that [`audit`] reads
-/// (its URLs and lists, decoded).
-const METADATA_SCRATCH: usize = 4096;
+/// The scratch space [`audit`] decodes escaped metadata values into: a
+/// document whose escaped values decode to more is [`Error::BufferTooSmall`].
+pub const METADATA_SCRATCH: usize = 4096;
 
 /// The TLS versions a server accepts, at the oldest.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
