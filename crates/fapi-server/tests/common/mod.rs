@@ -244,6 +244,23 @@ pub async fn authorize(
     consent_id: &str,
     user: (&str, &str),
 ) -> serde_json::Value {
+    let (session, code) = authorize_code(http, client, scope, consent_id, user).await;
+    let r = send_dpop(http, client, || {
+        client.code_token_request(&session, &code).unwrap()
+    })
+    .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    r.json()
+}
+
+/// Runs PAR, login and consent: the session and the code.
+pub async fn authorize_code(
+    http: &reqwest::Client,
+    client: &Client,
+    scope: &str,
+    consent_id: &str,
+    user: (&str, &str),
+) -> (fapi::client::AuthSession, String) {
     let (par, session) = client
         .par_request(
             UserAction::new("On to your bank").unwrap(),
@@ -294,10 +311,5 @@ pub async fn authorize(
     let location = decided.headers()["location"].to_str().unwrap().to_owned();
     // F2-ISS: the client checks iss and state.
     let code = client.code_from(&session, &location).unwrap();
-    let r = send_dpop(http, client, || {
-        client.code_token_request(&session, &code).unwrap()
-    })
-    .await;
-    assert_eq!(r.status, 200, "{}", r.body);
-    r.json()
+    (session, code)
 }
