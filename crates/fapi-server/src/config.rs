@@ -2,7 +2,7 @@
 //! [`ServerConfig`], built from the command line ([`ServerConfig::from_args`])
 //! or in code with builder-style setters.
 
-use std::net::SocketAddr;
+use core::net::SocketAddr;
 use std::path::{Path, PathBuf};
 
 use fapi::SigningKey;

@@ -1,8 +1,8 @@
 //! `fapi serve`: the flags ([`ServeArgs`], flattened by the CLI) and
 //! [`serve`], which runs until SIGINT or SIGTERM.
 
+use core::net::SocketAddr;
 use std::io::Write;
-use std::net::SocketAddr;
 use std::path::PathBuf;
 
 use crate::config::ServerConfig;
