@@ -268,3 +268,70 @@ async fn berlin_tls_client_auth_account_flow() {
     assert_eq!(tokens["token_type"], "Bearer");
     bank.server.shutdown().await;
 }
+
+/// Standard base64 (the `x5c` encoding, RFC 7517 §4.7) from the core's
+/// base64url.
+fn b64_std(der: &[u8]) -> String {
+    let mut out = vec![0u8; der.len() * 4 / 3 + 4];
+    let url = fapi_core::b64::encode(der, &mut out).unwrap().to_owned();
+    let mut s: String = url
+        .chars()
+        .map(|c| match c {
+            '-' => '+',
+            '_' => '/',
+            c => c,
+        })
+        .collect();
+    while s.len() % 4 != 0 {
+        s.push('=');
+    }
+    s
+}
+
+/// F2-CLIENT-AUTH: `self_signed_tls_client_auth` (RFC 8705 §2.2) under
+/// fapi2: the certificate registered as `x5c` authenticates the client,
+/// another self-signed certificate does not.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn fapi2_self_signed_tls_client_auth_only_with_the_registered_certificate() {
+    let profile = Profile::FAPI2;
+    let (pem, der, key) =
+        fapi_server::dev_ca::self_signed_client_certificate("CN=fintech-2,O=Fintech Two").unwrap();
+    let jwks =
+        json!({"keys": [{"kty": "EC", "crv": "P-256", "use": "sig", "x5c": [b64_std(&der)]}]});
+    let reg = fapi_server::config::ClientConfig {
+        client_id: "fintech-2".into(),
+        name: "Fintech Two Ltd".into(),
+        redirect_uris: vec![REDIRECT.into()],
+        auth: "self_signed_tls_client_auth".into(),
+        jwks: Some(jwks.to_string()),
+        jwks_file: None,
+        tls_client_auth_subject_dn: None,
+        scopes: vec!["accounts".into()],
+    };
+    let ca = DevCa::generate().unwrap();
+    let bank = bank(profile, ca.clone(), vec![reg]).await;
+    let keys = ClientKeys {
+        id: "fintech-2".into(),
+        key: None,
+        dpop: Some(fapi::SigningKey::generate(fapi_core::Alg::Es256).unwrap()),
+        tls: true,
+    };
+    let client = client(profile, bank.server.issuer(), &keys);
+    let registered = http(&ca, Some((&pem, &key)));
+    let r = send_dpop(&registered, &client, || {
+        client.client_credentials_request("accounts").unwrap()
+    })
+    .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(r.json()["token_type"], "DPoP");
+    let (other_pem, _, other_key) =
+        fapi_server::dev_ca::self_signed_client_certificate("CN=fintech-2,O=Fintech Two").unwrap();
+    let other = http(&ca, Some((&other_pem, &other_key)));
+    let r = send_dpop(&other, &client, || {
+        client.client_credentials_request("accounts").unwrap()
+    })
+    .await;
+    assert_eq!(r.status, 401, "{}", r.body);
+    assert_eq!(r.json()["error"], "invalid_client");
+    bank.server.shutdown().await;
+}
