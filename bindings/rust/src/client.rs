@@ -567,7 +567,7 @@ impl Client {
     ///     .dpop_key(SigningKey::generate(Alg::Es256)?)
     ///     .build()?;
     /// let r = client.client_credentials_request("accounts")?;
-    /// assert!(r.body().contains("grant_type=client_credentials"));
+    /// assert!(r.body().contains("grant_type=client%5Fcredentials"));
     /// assert!(r.headers().contains_key("dpop"));
     /// # Ok(()) }
     /// ```
