@@ -604,3 +604,41 @@ async fn obie_par_without_a_request_object_is_refused() {
         .unwrap();
     assert_eq!(r.status(), 400);
 }
+
+/// A replay store whose backend is unreachable.
+struct Unreachable;
+
+#[async_trait::async_trait]
+impl fapi::store::ReplayStore for Unreachable {
+    async fn record_once(&self, _: &[u8], _: u64, _: u64) -> Result<(), fapi_core::Error> {
+        Err(fapi_core::Error::StoreFailed)
+    }
+}
+
+/// A store that fails is 503 `temporarily_unavailable`, never an
+/// acceptance.
+#[tokio::test]
+async fn an_unreachable_store_is_503_temporarily_unavailable() {
+    let profile = Profile::FAPI2;
+    let (keys, reg) = pkj_client(profile, "fintech-1", true);
+    let ca = DevCa::generate().unwrap();
+    let mut stores = fapi_server::Stores::memory();
+    stores.replay = std::sync::Arc::new(Unreachable);
+    let server = fapi_server::start(
+        fapi_server::ServerConfig::new(profile)
+            .listen("127.0.0.1:0".parse().unwrap())
+            .dev_ca(ca.clone())
+            .stores(stores)
+            .client(reg),
+    )
+    .await
+    .unwrap();
+    let client = client(profile, server.issuer(), &keys);
+    let http = http(&ca, None);
+    let r = send_dpop(&http, &client, || {
+        client.client_credentials_request("accounts").unwrap()
+    })
+    .await;
+    assert_oauth(&r, 503, "temporarily_unavailable");
+    server.shutdown().await;
+}
