@@ -335,3 +335,41 @@ async fn fapi2_self_signed_tls_client_auth_only_with_the_registered_certificate(
     assert_eq!(r.json()["error"], "invalid_client");
     bank.server.shutdown().await;
 }
+
+async fn account_flow_under(profile: Profile) {
+    let ca = DevCa::generate().unwrap();
+    let dpop = profile
+        .sender
+        .contains(&fapi_core::profile::SenderConstraint::Dpop);
+    let (keys, reg) = pkj_client(profile, "fintech-1", dpop);
+    let bank = bank(profile, ca.clone(), vec![reg]).await;
+    let issuer = bank.server.issuer().to_owned();
+    let client = client(profile, &issuer, &keys);
+    let (cert, key) = ca.client_certificate("CN=fintech-1,O=Fintech One").unwrap();
+    let http = http(&ca, Some((&cert, &key)));
+    let tokens = account_flow(&http, &client, &issuer).await;
+    let want = if dpop { "DPoP" } else { "Bearer" };
+    assert_eq!(tokens["token_type"], want);
+    bank.server.shutdown().await;
+}
+
+/// CDR-AT-TTL, CDR-PAR-TTL, CDR-CODE-FLOW: the account flow under
+/// fapi2-plus (DPoP).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn fapi2_plus_account_flow() {
+    account_flow_under(Profile::FAPI2_PLUS).await;
+}
+
+/// OFB-PAR, OFB-ALG: the account flow under ofb (PS256, signed request
+/// object, certificate-bound tokens).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ofb_account_flow() {
+    account_flow_under(Profile::OFB).await;
+}
+
+/// CDR-PAR, CDR-HOK: the account flow under cdr (request object with the
+/// arrangement, certificate-bound tokens).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn cdr_account_flow() {
+    account_flow_under(Profile::CDR).await;
+}
