@@ -243,7 +243,7 @@ fn table(audits: &[ProfileAudit]) -> Result<(), Failure> {
                 .rows
                 .iter()
                 .find(|(i, _)| i == id)
-                .map_or("", |(_, v)| v.name());
+                .map_or("-", |(_, v)| v.name());
             row.push_str(&format!(" {cell:>11}"));
         }
         output::line(&row)?;
