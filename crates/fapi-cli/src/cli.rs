@@ -42,6 +42,12 @@ pub enum Command {
     /// Audit an authorization server's RFC 8414 metadata against the
     /// requirement sets.
     Audit(AuditArgs),
+    /// Run the reference bank (FAPI 2.0 authorization server and UK Open
+    /// Banking style resource server) over HTTPS until SIGINT or SIGTERM.
+    Serve(fapi_server::ServeArgs),
+    /// Run the paper's two flows (account information, payment) and the
+    /// attacks against the reference bank, in process, over HTTPS.
+    Demo(DemoArgs),
 }
 
 impl Command {
@@ -58,6 +64,8 @@ impl Command {
             Self::Pkce(a) => a.output.json,
             Self::Thumbprint(a) => a.output.json,
             Self::Audit(a) => a.output.json,
+            Self::Serve(a) => a.json,
+            Self::Demo(a) => a.output.json,
         }
     }
 }
@@ -355,4 +363,18 @@ pub enum TlsMin {
     /// TLS 1.3.
     #[value(name = "1.3")]
     Tls13,
+}
+
+/// `fapi demo`.
+#[derive(Debug, Args)]
+pub struct DemoArgs {
+    /// Run this requirement set only.
+    #[arg(long, value_enum, conflicts_with = "all")]
+    pub profile: Option<ProfileName>,
+    /// Run every requirement set (the default).
+    #[arg(long)]
+    pub all: bool,
+    /// Output options (`--json`: one JSON object a line).
+    #[command(flatten)]
+    pub output: OutputArgs,
 }

@@ -11,6 +11,7 @@
 
 mod audit_cmd;
 mod cli;
+mod demo;
 mod dpop_cmd;
 mod failure;
 mod fetch;
@@ -59,5 +60,11 @@ async fn run(command: Command) -> Result<(), Failure> {
         Command::Pkce(a) => pkce_cmd::pkce(a),
         Command::Thumbprint(a) => pkce_cmd::thumbprint(a),
         Command::Audit(a) => audit_cmd::run(a).await,
+        Command::Serve(a) => fapi_server::serve(a.clone()).await.map_err(|e| match e {
+            fapi_server::ServeError::Config(why) => Failure::usage("serve", why),
+            fapi_server::ServeError::PlainHttpNotLoopback => Failure::usage("serve", e.to_string()),
+            other => Failure::environment("serve", other),
+        }),
+        Command::Demo(a) => demo::run(a).await,
     }
 }
