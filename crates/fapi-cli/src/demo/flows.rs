@@ -270,9 +270,7 @@ async fn api(
     ids: &[&str],
     p: &Party,
     (method, path, token): (&str, &str, &str),
-    body: Option<&serde_json::Value>,
-    headers: &[(&str, &str)],
-    status: u16,
+    (body, headers, status): (Option<&serde_json::Value>, &[(&str, &str)], u16),
 ) -> Option<serde_json::Value> {
     let a = p
         .send(|| p.resource(method, path, token, body, headers))
@@ -563,9 +561,7 @@ pub async fn account_information(r: &mut Report, profile: &Profile, p: &Party, a
         &["F2-SENDER"],
         p,
         ("POST", &path, &cc.access_token),
-        Some(&body),
-        &[],
-        201,
+        (Some(&body), &[], 201),
     )
     .await
     else {
@@ -594,9 +590,7 @@ pub async fn account_information(r: &mut Report, profile: &Profile, p: &Party, a
         &["F2-SENDER", "OB-SENDER", "CDR-HOK", "OB-INTENT"],
         p,
         ("GET", &accounts_path, at),
-        None,
-        &[],
-        200,
+        (None, &[], 200),
     )
     .await
     else {
@@ -613,9 +607,7 @@ pub async fn account_information(r: &mut Report, profile: &Profile, p: &Party, a
         &["F2-SENDER"],
         p,
         ("GET", &format!("{AISP}/accounts/{account}/balances"), at),
-        None,
-        &[],
-        200,
+        (None, &[], 200),
     )
     .await;
     let _ = api(
@@ -629,9 +621,7 @@ pub async fn account_information(r: &mut Report, profile: &Profile, p: &Party, a
             &format!("{AISP}/accounts/{account}/transactions"),
             at,
         ),
-        None,
-        &[],
-        200,
+        (None, &[], 200),
     )
     .await;
     if let Some(rt) = token.refresh_token.as_deref() {
@@ -664,6 +654,11 @@ pub async fn account_information(r: &mut Report, profile: &Profile, p: &Party, a
             }),
         );
         refresh_attack(r, f, attacker, rt).await;
+    } else {
+        // The CDR: no sharing duration asked for, no refresh token.
+        r.text(
+            "     --      no refresh token issued: the refresh step and its attack do not apply",
+        );
     }
     stolen_token_attacks(r, f, p, attacker, &accounts_path, at).await;
     authorization_attacks(r, f, profile, p, &auth, "accounts").await;
@@ -711,9 +706,7 @@ pub async fn payment(r: &mut Report, profile: &Profile, p: &Party, attacker: &Pa
         &["F2-SENDER"],
         p,
         ("POST", &path, &cc.access_token),
-        Some(&body),
-        &[("x-idempotency-key", "pay-0001")],
-        201,
+        (Some(&body), &[("x-idempotency-key", "pay-0001")], 201),
     )
     .await
     else {
@@ -742,9 +735,7 @@ pub async fn payment(r: &mut Report, profile: &Profile, p: &Party, attacker: &Pa
         &["F2-SENDER"],
         p,
         ("GET", &funds, at),
-        None,
-        &[],
-        200,
+        (None, &[], 200),
     )
     .await;
     let order = serde_json::json!({"Data": {"ConsentId": consent_id, "Initiation": initiation}, "Risk": {}});
@@ -756,9 +747,7 @@ pub async fn payment(r: &mut Report, profile: &Profile, p: &Party, attacker: &Pa
         &["F2-SENDER", "OB-INTENT"],
         p,
         ("POST", &payments, at),
-        Some(&order),
-        &[("x-idempotency-key", "pay-0002")],
-        201,
+        (Some(&order), &[("x-idempotency-key", "pay-0002")], 201),
     )
     .await
     else {
@@ -775,9 +764,7 @@ pub async fn payment(r: &mut Report, profile: &Profile, p: &Party, attacker: &Pa
         &["F2-SENDER"],
         p,
         ("GET", &format!("{payments}/{id}"), at),
-        None,
-        &[],
-        200,
+        (None, &[], 200),
     )
     .await;
     // The consent pays once.

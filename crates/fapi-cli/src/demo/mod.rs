@@ -70,7 +70,7 @@ async fn run_profile(r: &mut Report, profile: &Profile) -> Result<(), Failure> {
     let fintech = Prepared::new(profile, "fintech-1", "Fintech One Ltd", &ca)?;
     let attacker = Prepared::new(profile, "attacker-1", "Mallory Apps", &ca)?;
     let config = ServerConfig::new(*profile)
-        .listen(std::net::SocketAddr::from(([127, 0, 0, 1], 0)))
+        .listen(core::net::SocketAddr::from(([127, 0, 0, 1], 0)))
         .client(fintech.registration.clone())
         .client(attacker.registration.clone())
         .dev_ca(ca.clone())
