@@ -19,6 +19,8 @@ pub enum ConnectError {
     Url(RedisError),
     /// Redis did not answer within the deadline, or refused.
     Unreachable(String),
+    /// Not called inside a Tokio runtime (the connection runs on one).
+    NoRuntime,
 }
 
 impl fmt::Display for ConnectError {
@@ -26,6 +28,7 @@ impl fmt::Display for ConnectError {
         match self {
             Self::Url(e) => write!(f, "not a Redis URL: {e}"),
             Self::Unreachable(e) => write!(f, "Redis is unreachable: {e}"),
+            Self::NoRuntime => f.write_str("a Redis connection needs a Tokio runtime"),
         }
     }
 }
@@ -92,8 +95,12 @@ impl RedisConnection {
     ///
     /// # Errors
     ///
-    /// [`ConnectError::Url`] for a malformed URL.
+    /// [`ConnectError::Url`] for a malformed URL, [`ConnectError::NoRuntime`]
+    /// outside a Tokio runtime.
     pub fn connect_lazy(url: &str, options: RedisOptions) -> Result<Self, ConnectError> {
+        if tokio::runtime::Handle::try_current().is_err() {
+            return Err(ConnectError::NoRuntime);
+        }
         let client = redis::Client::open(url).map_err(ConnectError::Url)?;
         let config = ConnectionManagerConfig::new()
             .set_connection_timeout(Some(options.deadline))

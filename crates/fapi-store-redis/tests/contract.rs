@@ -267,6 +267,17 @@ async fn f2_code_once_core_values_round_trip_through_redis() {
     let _: std::sync::Arc<dyn HandleStore<CodeGrant>> = stores.codes.clone();
 }
 
+#[test]
+fn outside_a_runtime_is_a_connect_error_not_a_panic() {
+    assert!(matches!(
+        fapi_store_redis::RedisConnection::connect_lazy(
+            "redis://127.0.0.1:1/0",
+            RedisOptions::default()
+        ),
+        Err(fapi_store_redis::ConnectError::NoRuntime)
+    ));
+}
+
 #[tokio::test]
 async fn a_malformed_url_or_no_redis_is_a_connect_error() {
     assert!(matches!(
