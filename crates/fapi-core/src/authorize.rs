@@ -192,6 +192,7 @@ pub struct AuthorizationRequest<'a> {
 
 /// How an authorization request reached the server.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub enum RequestSource {
     /// Plain parameters: a PAR form body or an authorization endpoint query.
     Parameters,
@@ -208,7 +209,23 @@ pub enum RequestSource {
 /// (OB-REQOBJ; `profile.signed_request_required`), [`crate::par::push`],
 /// [`crate::par::resolve`] and [`crate::code::issue`] refuse one made from
 /// plain parameters ([`Error::SignedRequestRequired`]).
+///
+/// # Stored outside the process (`serde` feature)
+///
+/// A network store (Redis) keeps it as bytes. Deserializing checks every
+/// rule [`Self::from_request`] enforces whatever the profile
+/// ([`check_stored`]): a value that breaks one is refused, so a corrupted
+/// or hand-edited entry never becomes a request. Where it came from
+/// ([`Self::source`], [`Self::pushed`]) cannot be re-checked from the
+/// bytes: the store is inside the server's trust boundary as its memory
+/// is (whoever can write to it can also write a code grant), and is to be
+/// protected as such (authentication, TLS, no shared tenants).
 #[derive(Clone, Debug, PartialEq, Eq)]
+#[cfg_attr(
+    feature = "serde",
+    derive(serde::Serialize, serde::Deserialize),
+    serde(try_from = "stored::AuthorizationParamsFields")
+)]
 pub struct AuthorizationParams {
     client_id: String<MAX_CLIENT_ID>,
     redirect_uri: String<MAX_REDIRECT_URI>,
@@ -536,6 +553,137 @@ impl ConsentRecord {
     #[must_use]
     pub fn params(&self) -> &AuthorizationParams {
         &self.prompt.params
+    }
+}
+
+/// The rules of [`AuthorizationParams::from_request`] that hold under every
+/// profile, checked again when a stored value is read back (`serde`
+/// feature): a `client_id` and a `scope` ([`Error::InvalidParameter`]
+/// when empty); F2-TLS-RESP, an `https` redirect URI of RFC 3986
+/// characters (every profile requires `https`), or none for a refresh
+/// grant; F2-PKCE, an S256 challenge of 43 characters or none.
+#[cfg(feature = "serde")]
+pub(crate) fn check_stored(
+    client_id: &str,
+    redirect_uri: Option<&str>,
+    scope: &str,
+    code_challenge: &str,
+) -> Result<(), Error> {
+    if client_id.is_empty() || scope.is_empty() {
+        return Err(Error::InvalidParameter);
+    }
+    if let Some(uri) = redirect_uri {
+        // F2-TLS-RESP
+        check_redirect_uri(&Profile::FAPI2, uri)?;
+    }
+    // F2-PKCE
+    if !code_challenge.is_empty() && code_challenge.len() != 43 {
+        return Err(Error::InvalidParameter);
+    }
+    Ok(())
+}
+
+#[cfg(feature = "serde")]
+mod stored {
+    //! The stored form of [`AuthorizationParams`]: the same fields, checked
+    //! on the way in.
+    use super::{
+        AuthorizationParams, Error, MAX_CHALLENGE, MAX_CLIENT_ID, MAX_CONSENT_ID, MAX_REDIRECT_URI,
+        MAX_SCOPE, MAX_STATE, RequestSource, String, Thumbprint, check_stored,
+    };
+
+    #[derive(serde::Deserialize)]
+    #[serde(deny_unknown_fields)]
+    pub(super) struct AuthorizationParamsFields {
+        client_id: String<MAX_CLIENT_ID>,
+        redirect_uri: String<MAX_REDIRECT_URI>,
+        scope: String<MAX_SCOPE>,
+        state: String<MAX_STATE>,
+        code_challenge: String<MAX_CHALLENGE>,
+        dpop_jkt: Option<Thumbprint>,
+        consent_id: String<MAX_CONSENT_ID>,
+        sharing_duration: Option<u64>,
+        source: RequestSource,
+        pushed: bool,
+    }
+
+    impl TryFrom<AuthorizationParamsFields> for AuthorizationParams {
+        type Error = Error;
+        fn try_from(f: AuthorizationParamsFields) -> Result<Self, Error> {
+            check_stored(
+                &f.client_id,
+                Some(&f.redirect_uri),
+                &f.scope,
+                &f.code_challenge,
+            )?;
+            Ok(Self {
+                client_id: f.client_id,
+                redirect_uri: f.redirect_uri,
+                scope: f.scope,
+                state: f.state,
+                code_challenge: f.code_challenge,
+                dpop_jkt: f.dpop_jkt,
+                consent_id: f.consent_id,
+                sharing_duration: f.sharing_duration,
+                source: f.source,
+                pushed: f.pushed,
+            })
+        }
+    }
+}
+
+#[cfg(all(test, feature = "serde"))]
+mod stored_tests {
+    use super::*;
+    use crate::testing::params;
+
+    fn json(p: &AuthorizationParams) -> std::string::String {
+        serde_json::to_string(p).unwrap()
+    }
+    fn back(s: &str) -> Result<AuthorizationParams, serde_json::Error> {
+        serde_json::from_str(s)
+    }
+
+    #[test]
+    fn stored_params_round_trip() {
+        let mut p = params();
+        p.bind_dpop_key(&Thumbprint([9; 32])).unwrap();
+        p.sharing_duration = Some(7_776_000);
+        p.source = RequestSource::SignedRequestObject;
+        assert_eq!(back(&json(&p)).unwrap(), p);
+        let plain =
+            AuthorizationParams::from_request(&Profile::FAPI2, &crate::testing::request()).unwrap();
+        assert!(!back(&json(&plain)).unwrap().pushed());
+    }
+
+    /// F2-TLS-RESP, F2-PKCE: a stored value that breaks a rule
+    /// `from_request` enforces is refused when it is read back.
+    #[test]
+    fn f2_tls_resp_f2_pkce_stored_params_breaking_an_invariant_are_refused() {
+        let good = json(&params());
+        assert!(back(&good).is_ok());
+        for (from, to) in [
+            (
+                "\"https://client.example/cb\"",
+                "\"http://client.example/cb\"",
+            ),
+            (
+                "\"https://client.example/cb\"",
+                "\"https://client.example/c b\"",
+            ),
+            ("\"client-1\"", "\"\""),
+            ("\"accounts\"", "\"\""),
+            (crate::testing::CHALLENGE, "short"),
+            ("\"pushed\":true", "\"pushed\":true,\"extra\":1"),
+            ("\"Parameters\"", "\"Forged\""),
+        ] {
+            let bad = good.replacen(from, to, 1);
+            assert_ne!(bad, good, "{from}");
+            assert!(back(&bad).is_err(), "{bad}");
+        }
+        // longer than its capacity
+        let long = "x".repeat(MAX_SCOPE + 1);
+        assert!(back(&good.replacen("\"accounts\"", &std::format!("\"{long}\""), 1)).is_err());
     }
 }
 

@@ -22,7 +22,16 @@ use crate::store::{HANDLE_LEN, Handle, HandleStore, handle_key};
 pub type AuthorizationCode = Handle;
 
 /// What a code stands for: the approved request and the user who approved.
+///
+/// With the `serde` feature it is stored outside the process; deserializing
+/// checks what [`issue`] guarantees (see
+/// [`crate::authorize::AuthorizationParams`]).
 #[derive(Clone, Debug, PartialEq, Eq)]
+#[cfg_attr(
+    feature = "serde",
+    derive(serde::Serialize, serde::Deserialize),
+    serde(try_from = "stored::CodeGrantFields")
+)]
 pub struct CodeGrant {
     client_id: String<MAX_CLIENT_ID>,
     redirect_uri: String<MAX_REDIRECT_URI>,
@@ -180,6 +189,86 @@ where
     }
     verify_pkce(grant.code_challenge())?;
     Ok(grant)
+}
+
+#[cfg(feature = "serde")]
+mod stored {
+    //! The stored form of [`CodeGrant`]: the same fields, checked on the
+    //! way in with the rules [`super::issue`] relies on
+    //! ([`crate::authorize::check_stored`]) and a user who approved.
+    use super::{
+        CodeGrant, Error, MAX_CHALLENGE, MAX_CLIENT_ID, MAX_CONSENT_ID, MAX_REDIRECT_URI,
+        MAX_SCOPE, MAX_SUBJECT, String, Thumbprint,
+    };
+    use crate::authorize::check_stored;
+
+    #[derive(serde::Deserialize)]
+    #[serde(deny_unknown_fields)]
+    pub(super) struct CodeGrantFields {
+        client_id: String<MAX_CLIENT_ID>,
+        redirect_uri: String<MAX_REDIRECT_URI>,
+        scope: String<MAX_SCOPE>,
+        code_challenge: String<MAX_CHALLENGE>,
+        dpop_jkt: Option<Thumbprint>,
+        consent_id: String<MAX_CONSENT_ID>,
+        subject: String<MAX_SUBJECT>,
+        sharing_duration: Option<u64>,
+    }
+
+    impl TryFrom<CodeGrantFields> for CodeGrant {
+        type Error = Error;
+        fn try_from(f: CodeGrantFields) -> Result<Self, Error> {
+            check_stored(
+                &f.client_id,
+                Some(&f.redirect_uri),
+                &f.scope,
+                &f.code_challenge,
+            )?;
+            // F2-AS-INFO: a code exists only for a user's approval.
+            if f.subject.is_empty() {
+                return Err(Error::InvalidParameter);
+            }
+            Ok(Self {
+                client_id: f.client_id,
+                redirect_uri: f.redirect_uri,
+                scope: f.scope,
+                code_challenge: f.code_challenge,
+                dpop_jkt: f.dpop_jkt,
+                consent_id: f.consent_id,
+                subject: f.subject,
+                sharing_duration: f.sharing_duration,
+            })
+        }
+    }
+}
+
+#[cfg(all(test, feature = "serde"))]
+mod stored_tests {
+    use super::*;
+    use crate::store::FixedHandleStore;
+    use crate::testing::{CounterRandom, consent};
+
+    #[test]
+    fn stored_code_grant_round_trips_and_refuses_broken_values() {
+        let (store, rng) = (
+            FixedHandleStore::<CodeGrant, 2>::new(),
+            CounterRandom::new(),
+        );
+        let code = issue(&Profile::FAPI2, &store, &rng, &consent(), 60, 100).unwrap();
+        let grant = store.take(&code.key(), 101).unwrap();
+        let json = serde_json::to_string(&grant).unwrap();
+        assert_eq!(serde_json::from_str::<CodeGrant>(&json).unwrap(), grant);
+        for (from, to) in [
+            ("\"user-42\"", "\"\""),
+            ("https://", "http://"),
+            ("\"client-1\"", "\"\""),
+            ("\"subject\"", "\"subjekt\""),
+        ] {
+            let bad = json.replacen(from, to, 1);
+            assert_ne!(bad, json, "{from}");
+            assert!(serde_json::from_str::<CodeGrant>(&bad).is_err(), "{bad}");
+        }
+    }
 }
 
 #[cfg(test)]

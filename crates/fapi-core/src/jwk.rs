@@ -263,6 +263,7 @@ fn canonical_thumbprint(key: KeyMembers<'_>) -> Thumbprint {
 
 /// An RFC 7638 JWK thumbprint (SHA-256).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub struct Thumbprint(pub [u8; 32]);
 
 /// A base64url thumbprint is 43 characters.

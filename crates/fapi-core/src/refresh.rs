@@ -25,6 +25,7 @@ pub type RefreshToken = Handle;
 
 /// The key a token is bound to (F2-SENDER).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub enum SenderBinding {
     /// DPoP: the JWK thumbprint of the proof key (`cnf.jkt`).
     Dpop(Thumbprint),
@@ -56,7 +57,16 @@ impl SenderBinding {
 }
 
 /// What a refresh token stands for.
+///
+/// With the `serde` feature it is stored outside the process; deserializing
+/// checks what [`RefreshGrant::from_code`] and the code grant it comes from
+/// guarantee (a client, a user and a scope), see [`crate::authorize`].
 #[derive(Clone, Debug, PartialEq, Eq)]
+#[cfg_attr(
+    feature = "serde",
+    derive(serde::Serialize, serde::Deserialize),
+    serde(try_from = "stored::RefreshGrantFields")
+)]
 pub struct RefreshGrant {
     client_id: String<MAX_CLIENT_ID>,
     subject: String<MAX_SUBJECT>,
@@ -266,6 +276,80 @@ where
     S: HandleStore<RefreshGrant> + ?Sized,
 {
     store.remove(&handle_key(token.as_bytes()))
+}
+
+#[cfg(feature = "serde")]
+mod stored {
+    //! The stored form of [`RefreshGrant`]: the same fields, checked on the
+    //! way in ([`crate::authorize::check_stored`], a user).
+    use super::{
+        Error, MAX_CLIENT_ID, MAX_CONSENT_ID, MAX_SCOPE, MAX_SUBJECT, RefreshGrant, SenderBinding,
+        String,
+    };
+    use crate::authorize::check_stored;
+
+    #[derive(serde::Deserialize)]
+    #[serde(deny_unknown_fields)]
+    pub(super) struct RefreshGrantFields {
+        client_id: String<MAX_CLIENT_ID>,
+        subject: String<MAX_SUBJECT>,
+        scope: String<MAX_SCOPE>,
+        consent_id: String<MAX_CONSENT_ID>,
+        sharing_duration: Option<u64>,
+        binding: SenderBinding,
+    }
+
+    impl TryFrom<RefreshGrantFields> for RefreshGrant {
+        type Error = Error;
+        fn try_from(f: RefreshGrantFields) -> Result<Self, Error> {
+            check_stored(&f.client_id, None, &f.scope, "")?;
+            if f.subject.is_empty() {
+                return Err(Error::InvalidParameter);
+            }
+            Ok(Self {
+                client_id: f.client_id,
+                subject: f.subject,
+                scope: f.scope,
+                consent_id: f.consent_id,
+                sharing_duration: f.sharing_duration,
+                binding: f.binding,
+            })
+        }
+    }
+}
+
+#[cfg(all(test, feature = "serde"))]
+mod stored_tests {
+    use super::*;
+    use crate::store::FixedHandleStore;
+    use crate::testing::{CounterRandom, consent};
+
+    #[test]
+    fn stored_refresh_grant_round_trips_and_refuses_broken_values() {
+        let (store, rng) = (
+            FixedHandleStore::<CodeGrant, 2>::new(),
+            CounterRandom::new(),
+        );
+        let code = crate::code::issue(&Profile::FAPI2, &store, &rng, &consent(), 60, 100).unwrap();
+        let code = store.take(&code.key(), 101).unwrap();
+        for binding in [
+            SenderBinding::Dpop(Thumbprint([3; 32])),
+            SenderBinding::Mtls([4; 32]),
+        ] {
+            let grant = RefreshGrant::from_code(&code, binding).unwrap();
+            let json = serde_json::to_string(&grant).unwrap();
+            assert_eq!(serde_json::from_str::<RefreshGrant>(&json).unwrap(), grant);
+            for (from, to) in [
+                ("\"user-42\"", "\"\""),
+                ("\"accounts\"", "\"\""),
+                ("\"binding\"", "\"bindings\""),
+            ] {
+                let bad = json.replacen(from, to, 1);
+                assert_ne!(bad, json, "{from}");
+                assert!(serde_json::from_str::<RefreshGrant>(&bad).is_err(), "{bad}");
+            }
+        }
+    }
 }
 
 #[cfg(test)]

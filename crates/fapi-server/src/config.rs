@@ -377,13 +377,10 @@ impl ServerConfig {
                 ServeError::Config(format!("{}: a nonce key is 32 bytes", path.display()))
             })?);
         }
-        match args.store.as_str() {
-            "memory" => {}
-            other => {
-                return Err(ServeError::Config(format!(
-                    "store {other}: only \"memory\" is built in"
-                )));
-            }
+        if let Some(stores) =
+            crate::store_url::stores_from_arg(&args.store, c.issuer.as_deref(), args.listen)?
+        {
+            c.stores = Some(stores);
         }
         c.plain_http = args.plain_http;
         Ok(c)

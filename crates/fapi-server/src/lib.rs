@@ -46,6 +46,7 @@ mod par;
 mod payments;
 mod serve;
 mod server;
+pub mod store_url;
 pub mod stores;
 pub mod tls;
 mod token;

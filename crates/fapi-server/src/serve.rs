@@ -51,7 +51,7 @@ pub struct ServeArgs {
     /// A file of 32 bytes, the DPoP nonce key shared by the nodes (default: fresh).
     #[arg(long)]
     pub nonce_key_file: Option<PathBuf>,
-    /// The state store: memory.
+    /// The state store: memory, or redis://HOST:PORT/DB (shared by nodes).
     #[arg(long, default_value = "memory")]
     pub store: String,
     /// Serve plain HTTP (loopback addresses only).

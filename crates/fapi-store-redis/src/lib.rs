@@ -1,0 +1,44 @@
+//! fapi's stores on Redis: the replay cache ([`RedisReplayStore`]) and the
+//! handle stores ([`RedisHandleStore`]) behind the `fapi` crate's async
+//! traits ([`fapi::store::ReplayStore`], [`fapi::store::HandleStore`]), so
+//! that several server nodes share one-time codes, request URIs, `jti`s,
+//! refresh records and consents.
+//!
+//! - **Atomic on the server.** `record_once` and `insert` are one
+//!   `SET key value NX PX ttl`; `take` is one `GETDEL`. Of any number of
+//!   concurrent calls on any number of nodes exactly one wins
+//!   (F2-CODE-ONCE, CDR-CODE-ONCE).
+//! - **Same contract as the in-memory stores.** Live while
+//!   `now < expires_at`; `expires_at <= now` is
+//!   [`fapi_core::Error::Expired`] on the way in and
+//!   [`fapi_core::Error::TokenInactive`] on the way out, read from the
+//!   entry, whatever Redis's clock (see [`expiry`](crate::RedisOptions)).
+//! - **Hashed, namespaced keys.** `fapi:<issuer>:<kind>:<sha-256 hex>`
+//!   ([`namespace`]): Redis never holds a usable code or token.
+//! - **Fail closed.** Every operation has a deadline (default 250 ms);
+//!   unreachable, late, a protocol error or an unreadable entry is
+//!   [`fapi_core::Error::StoreFailed`], never an acceptance. The connection
+//!   reconnects by itself when Redis returns.
+//!
+//! Redis is inside the server's trust boundary, as its memory is: protect
+//! it (a password or ACL user in the URL, a private network, no shared
+//! tenants). Values are checked when read back, but whoever can write to
+//! Redis can write a grant.
+#![forbid(unsafe_code)]
+
+mod connection;
+mod expiry;
+mod handle;
+pub mod namespace;
+mod options;
+mod replay;
+mod stores;
+
+pub use connection::{ConnectError, RedisConnection};
+pub use handle::RedisHandleStore;
+pub use namespace::Kind;
+pub use options::{
+    DEFAULT_DEADLINE, DEFAULT_EXPIRY_MARGIN, DEFAULT_RECONNECT_MAX_DELAY, RedisOptions,
+};
+pub use replay::RedisReplayStore;
+pub use stores::RedisStores;
