@@ -27,6 +27,8 @@ import {
 import { BrowserSession, findForm, visibleText } from './html-form.mjs';
 
 const ctx = await loadContext();
+// The profiles with the CDR's lifetimes (CDR-AT-TTL, CDR-PAR-TTL).
+const SHORT_LIFETIMES = new Set(['fapi2-plus', 'cdr']);
 const flow = {};
 let failed = false;
 
@@ -105,7 +107,11 @@ step('PAR: PKCE S256, private_key_jwt, DPoP, consent_id (F2-PAR, F2-PKCE)', asyn
     consentId: flow.consentId,
   });
   assert.match(flow.request.pushed.request_uri, /^urn:ietf:params:oauth:request_uri:/);
-  assert.ok(flow.request.pushed.expires_in > 0 && flow.request.pushed.expires_in < 600, 'F2-PAR-TTL');
+  const ttl = flow.request.pushed.expires_in;
+  assert.ok(ttl > 0 && ttl < 600, `F2-PAR-TTL: ${ttl}`);
+  if (SHORT_LIFETIMES.has(ctx.profile)) {
+    assert.ok(ttl >= 10 && ttl <= 90, `CDR-PAR-TTL: ${ttl}`);
+  }
 });
 
 // F2-AS-INFO: the user sees the client and what it asks for before approving.
@@ -180,7 +186,11 @@ step('token: authorization code grant (F2-PKCE, F2-SENDER)', async () => {
     (response) => oauth.processAuthorizationCodeResponse(flow.as, ctx.client, response),
   );
   assert.equal(flow.tokens.token_type, ctx.mtls ? 'bearer' : 'dpop');
-  assert.ok(flow.tokens.expires_in > 0);
+  const ttl = flow.tokens.expires_in;
+  assert.ok(ttl > 0, `expires_in: ${ttl}`);
+  if (SHORT_LIFETIMES.has(ctx.profile)) {
+    assert.ok(ttl >= 120 && ttl <= 600, `CDR-AT-TTL: ${ttl}`);
+  }
   assert.ok(flow.tokens.refresh_token, 'a refresh token');
 });
 
