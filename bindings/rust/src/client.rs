@@ -61,9 +61,19 @@ pub struct ClientBuilder {
     par_endpoint: Option<String>,
     authorization_endpoint: Option<String>,
     clock: SharedClock,
+    tls_client_auth: bool,
 }
 
 impl ClientBuilder {
+    /// The client authenticates by its TLS client certificate
+    /// (`tls_client_auth`, `self_signed_tls_client_auth`: RFC 8705): no
+    /// client assertion is sent, even with a signing key (which then only
+    /// signs request objects).
+    #[must_use]
+    pub fn tls_client_auth(mut self, on: bool) -> Self {
+        self.tls_client_auth = on;
+        self
+    }
     /// The registered `https` redirect URI.
     #[must_use]
     pub fn redirect_uri(mut self, uri: &str) -> Self {
@@ -136,6 +146,7 @@ impl ClientBuilder {
             nonce: Mutex::new(None),
             clock: self.clock,
             rng: fapi_awslc::SystemRandom::new(),
+            tls_client_auth: self.tls_client_auth,
         })
     }
 }
@@ -177,6 +188,7 @@ pub struct Client {
     nonce: Mutex<Option<String>>,
     clock: SharedClock,
     rng: fapi_awslc::SystemRandom,
+    tls_client_auth: bool,
 }
 
 impl core::fmt::Debug for Client {
@@ -211,6 +223,7 @@ impl Client {
             par_endpoint: None,
             authorization_endpoint: None,
             clock: std::sync::Arc::new(SystemClock),
+            tls_client_auth: false,
         }
     }
 
@@ -339,7 +352,7 @@ impl Client {
         dpop: bool,
     ) -> Result<Request<String>, Error> {
         let assertion;
-        if self.key.is_some() {
+        if self.key.is_some() && !self.tls_client_auth {
             assertion = self.client_assertion(&self.issuer)?;
             pairs.push((
                 "client_assertion_type",
@@ -370,6 +383,12 @@ impl Client {
     /// authorization request for `scope` (PKCE S256, a fresh `state`,
     /// `dpop_jkt` with a DPoP key, the consent id, client authentication),
     /// checked as the server will check it, and the session to keep.
+    ///
+    /// Where the profile requires signed requests (OB-REQOBJ, and `ofb`,
+    /// `cdr`), the parameters also travel in a request object signed with
+    /// the client's key ([`Self::request_object`]); where the profile has
+    /// no consent claim, such a request carries the consent in the scope as
+    /// `consent:<id>`.
     pub fn par_request(
         &self,
         action: UserAction,
@@ -395,6 +414,15 @@ impl Client {
             ),
             None => None,
         };
+        let signed = self.profile.signed_request_required && self.key.is_some();
+        let scoped;
+        let scope = match consent_id {
+            Some(c) if signed && self.profile.consent_claim.is_none() => {
+                scoped = format!("{scope} consent:{c}");
+                scoped.as_str()
+            }
+            _ => scope,
+        };
         let req = AuthorizationRequest {
             client_id: &self.client_id,
             response_type: "code",
@@ -418,7 +446,10 @@ impl Client {
             ("code_challenge", pair.challenge().into()),
             ("code_challenge_method", "S256".into()),
         ];
-        if let Some(j) = jkt {
+        if signed {
+            pairs.push(("request", self.request_object(&req)?));
+        }
+        if let Some(j) = jkt.clone() {
             pairs.push(("dpop_jkt", j));
         }
         if let Some(c) = consent_id {
@@ -426,6 +457,59 @@ impl Client {
         }
         let request = self.authenticated_post(&self.par_endpoint, pairs, false)?;
         Ok((request, AuthSession { pkce: pair, state }))
+    }
+
+    /// A signed request object (RFC 9101; OB-REQOBJ, CDR-REQ-TTL: `exp`,
+    /// `nbf`, `aud`, five minutes) carrying `req`, with the consent as the
+    /// profile wants it (OB-INTENT: `openbanking_intent_id` as an essential
+    /// claim; CDR: `claims.cdr_arrangement_id`).
+    pub fn request_object(&self, req: &AuthorizationRequest<'_>) -> Result<String, Error> {
+        let site = Site::RequestObject;
+        let key = self.key.as_ref().ok_or(CoreError::KeyNotFound).at(site)?;
+        let now = self.clock.now();
+        let jti = self.random_b64().at(site)?;
+        let mut claims = serde_json::json!({
+            "iss": req.client_id, "aud": self.issuer, "client_id": req.client_id,
+            "jti": jti, "response_type": req.response_type, "scope": req.scope,
+            "nbf": now, "iat": now, "exp": now + 300,
+        });
+        let pairs = [
+            ("redirect_uri", req.redirect_uri),
+            ("state", req.state),
+            ("code_challenge", req.code_challenge),
+            ("code_challenge_method", req.code_challenge_method),
+            ("dpop_jkt", req.dpop_jkt),
+        ];
+        if let Some(o) = claims.as_object_mut() {
+            for (k, v) in pairs {
+                if let Some(v) = v {
+                    let _ = o.insert(k.into(), v.into());
+                }
+            }
+            let consent = req.consent_id.unwrap_or("");
+            match self.profile.consent_claim {
+                // OB-INTENT
+                Some("openbanking_intent_id") if !consent.is_empty() => {
+                    let _ = o.insert(
+                        "claims".into(),
+                        serde_json::json!({"id_token": {"openbanking_intent_id": {"value": consent, "essential": true}}}),
+                    );
+                }
+                Some("cdr_arrangement_id") if !consent.is_empty() => {
+                    let _ = o.insert(
+                        "claims".into(),
+                        serde_json::json!({"cdr_arrangement_id": consent}),
+                    );
+                }
+                _ => {}
+            }
+        }
+        sign(
+            key,
+            Some("oauth-authz-req+jwt"),
+            claims.to_string().as_bytes(),
+        )
+        .at(site)
     }
 
     /// The URL to send the user to with the pushed `request_uri`.

@@ -95,6 +95,67 @@ impl ClientRegistration {
     }
 }
 
+impl ClientRegistration {
+    /// A `self_signed_tls_client_auth` client (RFC 8705 §2.2): its JWK Set
+    /// carries the self-signed certificate it presents, as the `x5c` of a
+    /// key.
+    ///
+    /// ```
+    /// use fapi::issuer::ClientRegistration;
+    /// let reg = ClientRegistration::self_signed_tls_client_auth("fintech-2", "Example Pay", r#"{"keys":[]}"#);
+    /// assert_eq!(reg.auth_method.name(), "self_signed_tls_client_auth");
+    /// ```
+    #[must_use]
+    pub fn self_signed_tls_client_auth(client_id: &str, name: &str, jwks: &str) -> Self {
+        Self {
+            client_id: client_id.into(),
+            name: name.into(),
+            auth_method: ClientAuthMethod::SelfSignedTlsClientAuth,
+            jwks: Some(jwks.into()),
+            tls_subject_dn: None,
+        }
+    }
+}
+
+/// The DER certificates (`x5c[0]` of each key) of a JWK Set.
+fn jwks_certificates(jwks: &str) -> Result<Vec<Vec<u8>>, CoreError> {
+    #[derive(serde::Deserialize)]
+    struct Set {
+        keys: Vec<Key>,
+    }
+    #[derive(serde::Deserialize)]
+    struct Key {
+        #[serde(default)]
+        x5c: Vec<String>,
+    }
+    let set: Set = serde_json::from_str(jwks).map_err(|_| CoreError::Json)?;
+    let mut out = Vec::new();
+    for k in set.keys {
+        if let Some(first) = k.x5c.first() {
+            // x5c is standard base64 (RFC 7517 §4.7), not base64url.
+            let der = base64_std_decode(first).ok_or(CoreError::Base64)?;
+            out.push(der);
+        }
+    }
+    Ok(out)
+}
+
+fn base64_std_decode(s: &str) -> Option<Vec<u8>> {
+    let url: String = s
+        .trim_end_matches('=')
+        .chars()
+        .map(|c| match c {
+            '+' => '-',
+            '/' => '_',
+            c => c,
+        })
+        .collect();
+    let mut out = vec![0u8; url.len() * 3 / 4 + 3];
+    let n = fapi_core::b64::decode(url.as_bytes(), &mut out).ok()?.len();
+    out.truncate(n);
+    Some(out)
+}
+
 /// A client that authenticated at an endpoint: what [`Issuer::push`],
 /// [`Issuer::redeem_code`], [`Issuer::refresh`] and
 /// [`Issuer::introspect`] take. Made only by [`Issuer::verify_client_assertion`]
@@ -795,6 +856,42 @@ impl Issuer {
             presented,
         )
         .at(site)?;
+        Ok(AuthenticatedClient {
+            client_id: reg.client_id,
+            method,
+        })
+    }
+
+    /// Authenticates a `self_signed_tls_client_auth` client (RFC 8705
+    /// §2.2, F2-CLIENT-AUTH): the certificate of the TLS connection (DER)
+    /// must be one registered in the client's JWK Set (`x5c`), compared in
+    /// constant time; anything else is [`CoreError::CertificateMismatch`]
+    /// (`invalid_client`).
+    pub fn authenticate_self_signed_tls_client(
+        &self,
+        client_id: &str,
+        certificate_der: &[u8],
+    ) -> Result<AuthenticatedClient, Error> {
+        use subtle::ConstantTimeEq;
+        let site = Site::ClientAuthentication;
+        let reg = self.client(client_id, site)?;
+        // F2-CLIENT-AUTH: the profile's methods; F2-CONF-CLIENT: keys.
+        let method = assertion::check_client_auth_method(
+            &self.profile,
+            reg.auth_method.name(),
+            reg.jwks.is_some(),
+        )
+        .at(site)?;
+        if method != ClientAuthMethod::SelfSignedTlsClientAuth || certificate_der.is_empty() {
+            return Err(Error::at(CoreError::ClientAuthMethod, site));
+        }
+        let registered = jwks_certificates(reg.jwks.as_deref().unwrap_or("")).at(site)?;
+        let matched = registered.iter().fold(false, |acc, der| {
+            acc | (der.len() == certificate_der.len() && bool::from(der.ct_eq(certificate_der)))
+        });
+        if !matched {
+            return Err(Error::at(CoreError::CertificateMismatch, site));
+        }
         Ok(AuthenticatedClient {
             client_id: reg.client_id,
             method,

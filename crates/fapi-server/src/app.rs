@@ -1,0 +1,172 @@
+//! The state every handler shares, and the checks several endpoints make:
+//! the form body (one value per parameter), the resource server's guard.
+
+use std::collections::HashMap;
+use std::sync::Mutex;
+
+use axum::http::{HeaderMap, header};
+use fapi::resource::VerifiedClaims;
+use fapi::{Issuer, ResourceServer};
+use fapi_core::authorize::consent_in_scope;
+use fapi_core::profile::{Profile, SenderConstraint};
+use fapi_core::{OAuthError, Site};
+
+use crate::authorize::Transaction;
+use crate::config::{ClientConfig, UserConfig};
+use crate::consent::{Consent, ConsentKind, ConsentStatus};
+use crate::error::HttpError;
+use crate::stores::Stores;
+use crate::tls::PeerCertificate;
+
+use fapi_core::Error as CoreError;
+
+/// The server's shared state.
+pub(crate) struct App {
+    pub profile: Profile,
+    pub issuer: Issuer,
+    pub rs: ResourceServer,
+    /// The issuer URL, without a trailing slash.
+    pub base: String,
+    pub clients: HashMap<String, ClientConfig>,
+    pub users: Vec<UserConfig>,
+    pub stores: Stores,
+    /// Login and consent transactions, by their id (in this node's memory).
+    pub txns: Mutex<HashMap<String, Transaction>>,
+    /// Whether tokens are DPoP-bound (else certificate-bound).
+    pub dpop: bool,
+    pub rng: aws_lc_rs::rand::SystemRandom,
+}
+
+impl App {
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base)
+    }
+
+    pub fn now(&self) -> u64 {
+        self.rs.now()
+    }
+
+    /// A random URL-safe identifier of 128 bits.
+    pub fn random_id(&self) -> Result<String, HttpError> {
+        use aws_lc_rs::rand::SecureRandom;
+        let mut raw = [0u8; 16];
+        self.rng
+            .fill(&mut raw)
+            .map_err(|_| HttpError::at(CoreError::RandomFailed, Site::TokenRequest))?;
+        let mut out = [0u8; 22];
+        fapi_core::b64::encode(&raw, &mut out)
+            .map(str::to_owned)
+            .map_err(|e| HttpError::at(e, Site::TokenRequest))
+    }
+
+    /// The registered client `client_id`.
+    pub fn client(&self, client_id: &str, site: Site) -> Result<&ClientConfig, HttpError> {
+        self.clients
+            .get(client_id)
+            .ok_or_else(|| HttpError::at(CoreError::UnknownClient, site))
+    }
+
+    /// The resource server's one-call guard (`fapi::ResourceServer`): the
+    /// `Authorization` header and DPoP proof or client certificate
+    /// (F2-SENDER, OB-SENDER, CDR-HOK), the token (RFC 9068), then `scope`.
+    pub async fn guard(
+        &self,
+        method: &str,
+        path: &str,
+        headers: &HeaderMap,
+        peer: Option<&PeerCertificate>,
+        scope: &str,
+    ) -> Result<VerifiedClaims, HttpError> {
+        self.rs
+            .verify_request_with_scope(method, path, headers, peer.map(|p| &*p.der), scope)
+            .await
+            .map_err(HttpError::from)
+    }
+
+    /// The consent behind a user token, authorised by that user for that
+    /// client, of `kind` (CDR-CODE-FLOW, BG-CODE-FLOW and every profile: a
+    /// token without a user-approved consent never reads account or
+    /// payment data; a client credentials token carries none).
+    pub async fn user_consent(
+        &self,
+        claims: &VerifiedClaims,
+        kind: ConsentKind,
+    ) -> Result<Consent, HttpError> {
+        let refuse = |e: CoreError| HttpError::at(e, Site::ResourceRequest);
+        // CDR-CODE-FLOW, BG-CODE-FLOW: no consent, no user data.
+        let id = claims
+            .consent_id
+            .as_deref()
+            .or_else(|| claims.scope.as_deref().and_then(consent_in_scope))
+            .ok_or_else(|| refuse(CoreError::InsufficientScope))?;
+        let c = crate::consent::load(self, id).await?;
+        if c.kind != kind || c.client_id != claims.client_id {
+            return Err(refuse(CoreError::InsufficientScope));
+        }
+        if c.subject.as_deref() != Some(claims.subject.as_str()) {
+            return Err(refuse(CoreError::WrongSubject));
+        }
+        if c.status != ConsentStatus::Authorised && c.status != ConsentStatus::Consumed {
+            return Err(HttpError::oauth(
+                axum::http::StatusCode::FORBIDDEN,
+                OAuthError::InsufficientScope,
+                "the consent is not authorised",
+            ));
+        }
+        Ok(c)
+    }
+}
+
+/// How tokens are bound under `profile`: DPoP where the profile allows it,
+/// else the client certificate (F2-SENDER, OB-SENDER, CDR-HOK).
+pub(crate) fn binds_with_dpop(profile: &Profile) -> bool {
+    profile.sender.contains(&SenderConstraint::Dpop)
+}
+
+/// Parses an `application/x-www-form-urlencoded` body: a parameter given
+/// twice is refused (RFC 6749 §3.1), as is another content type.
+pub(crate) fn form(headers: &HeaderMap, body: &[u8]) -> Result<HashMap<String, String>, HttpError> {
+    let ct = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    let mime = ct.split(';').next().unwrap_or("").trim();
+    if !mime.eq_ignore_ascii_case("application/x-www-form-urlencoded") {
+        return Err(HttpError::bad_request(
+            "the body must be application/x-www-form-urlencoded",
+        ));
+    }
+    if std::str::from_utf8(body).is_err() {
+        return Err(HttpError::bad_request("the body is not UTF-8"));
+    }
+    let mut out = HashMap::new();
+    for (k, v) in form_urlencoded::parse(body) {
+        // RFC 6749 §3.1: parameters must not be included more than once.
+        if out.insert(k.clone().into_owned(), v.into_owned()).is_some() {
+            return Err(HttpError::bad_request(&format!(
+                "parameter {k} given twice"
+            )));
+        }
+    }
+    Ok(out)
+}
+
+/// One header's value, absent or once (twice is a bad request).
+pub(crate) fn single_header<'h>(
+    headers: &'h HeaderMap,
+    name: &str,
+) -> Result<Option<&'h str>, HttpError> {
+    let mut all = headers.get_all(name).iter();
+    let Some(first) = all.next() else {
+        return Ok(None);
+    };
+    if all.next().is_some() {
+        return Err(HttpError::bad_request(&format!(
+            "header {name} given twice"
+        )));
+    }
+    first
+        .to_str()
+        .map(Some)
+        .map_err(|_| HttpError::bad_request(&format!("header {name} is not ASCII")))
+}

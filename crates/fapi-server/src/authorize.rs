@@ -1,0 +1,400 @@
+//! The authorization endpoint and the user's pages: `GET /authorize`
+//! (the pushed request, once: F2-PAR), `POST /authorize/login`, `POST
+//! /authorize/consent` (the code and `iss` in the redirect: F2-ISS;
+//! F2-AS-INFO: the page names the client and what it asks for).
+//!
+//! A transaction (its id in a hidden field) holds the consent prompt from
+//! `GET /authorize` in this node's memory for ten minutes; its CSRF token
+//! is bound to it and compared in constant time, as is the password.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use axum::body::Bytes;
+use axum::extract::State;
+use axum::http::{HeaderMap, HeaderValue, StatusCode, Uri, header};
+use axum::response::{IntoResponse, Response};
+use fapi_core::Site;
+use fapi_core::authorize::ConsentPrompt;
+use subtle::ConstantTimeEq;
+use zeroize::Zeroizing;
+
+use crate::app::{App, form};
+use crate::consent::{self, ConsentKind, ConsentStatus};
+use crate::error::HttpError;
+use crate::html;
+
+use fapi_core::Error as CoreError;
+
+/// How long a login and consent transaction lives (seconds).
+pub const TRANSACTION_TTL: u64 = 600;
+/// The most transactions held at once (then the oldest expired go first,
+/// and a full table refuses new ones).
+const MAX_TRANSACTIONS: usize = 100_000;
+
+/// A login and consent in progress. `Debug` leaves out the CSRF token.
+#[derive(Clone)]
+pub(crate) struct Transaction {
+    prompt: ConsentPrompt,
+    csrf: Zeroizing<String>,
+    user: Option<String>,
+    expires: u64,
+}
+
+impl core::fmt::Debug for Transaction {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("Transaction")
+            .field("client_id", &self.prompt.client_id())
+            .field("user", &self.user)
+            .finish_non_exhaustive()
+    }
+}
+
+fn ct_eq(a: &str, b: &str) -> bool {
+    a.len() == b.len() && bool::from(a.as_bytes().ct_eq(b.as_bytes()))
+}
+
+fn error_page(app: &App, status: StatusCode, message: &str) -> Response {
+    let nonce = app.random_id().unwrap_or_default();
+    html::page(status, "Error", &html::error(message), &nonce, &[])
+}
+
+/// A refusal at the user's pages: an HTML page, never a redirect (the
+/// redirect URI is not known to be the client's until the request is).
+fn refused(app: &App, e: &HttpError) -> Response {
+    let msg = match e.core() {
+        Some(c) => format!("{} ({c})", e.oauth_error()),
+        None => e.oauth_error().to_owned(),
+    };
+    let status = if e.status() == StatusCode::SERVICE_UNAVAILABLE {
+        StatusCode::SERVICE_UNAVAILABLE
+    } else {
+        StatusCode::BAD_REQUEST
+    };
+    error_page(app, status, &msg)
+}
+
+fn query(uri: &Uri) -> Result<HashMap<String, String>, HttpError> {
+    let mut out = HashMap::new();
+    for (k, v) in form_urlencoded::parse(uri.query().unwrap_or("").as_bytes()) {
+        // RFC 6749 §3.1
+        if out.insert(k.clone().into_owned(), v.into_owned()).is_some() {
+            return Err(HttpError::bad_request(&format!(
+                "parameter {k} given twice"
+            )));
+        }
+    }
+    Ok(out)
+}
+
+/// `GET /authorize?client_id=..&request_uri=..`: the login page.
+pub(crate) async fn start(State(app): State<Arc<App>>, uri: Uri) -> Response {
+    match start_inner(&app, &uri).await {
+        Ok(r) => r,
+        Err(e) => refused(&app, &e),
+    }
+}
+
+async fn start_inner(app: &App, uri: &Uri) -> Result<Response, HttpError> {
+    let q = query(uri)?;
+    let client_id = q
+        .get("client_id")
+        .ok_or_else(|| HttpError::at(CoreError::UnknownClient, Site::AuthorizationRequest))?;
+    // F2-PAR (OFB-PAR, CDR-PAR): the pushed request, used once.
+    let prompt = app
+        .issuer
+        .authorize(client_id, q.get("request_uri").map(String::as_str))
+        .await?;
+    let txn = app.random_id()?;
+    let csrf = Zeroizing::new(app.random_id()?);
+    let now = app.now();
+    let page = html::login(prompt.client_name(), &txn, &csrf, None);
+    {
+        let mut txns = app
+            .txns
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        txns.retain(|_, t| t.expires > now);
+        if txns.len() >= MAX_TRANSACTIONS {
+            return Err(HttpError::at(
+                CoreError::StoreFull,
+                Site::AuthorizationRequest,
+            ));
+        }
+        let _ = txns.insert(
+            txn.clone(),
+            Transaction {
+                prompt,
+                csrf,
+                user: None,
+                expires: now + TRANSACTION_TTL,
+            },
+        );
+    }
+    let nonce = app.random_id()?;
+    Ok(html::page(StatusCode::OK, "Sign in", &page, &nonce, &[]))
+}
+
+/// The live transaction `txn` whose CSRF token is `csrf`.
+fn transaction(
+    app: &App,
+    fields: &HashMap<String, String>,
+) -> Result<(String, Transaction), HttpError> {
+    let bad = || HttpError::bad_request("unknown or expired transaction");
+    let txn = fields.get("txn").ok_or_else(bad)?;
+    let csrf = fields.get("csrf").ok_or_else(bad)?;
+    let now = app.now();
+    let txns = app
+        .txns
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    let t = txns.get(txn).filter(|t| t.expires > now).ok_or_else(bad)?;
+    if !ct_eq(&t.csrf, csrf) {
+        return Err(HttpError::bad_request("the CSRF token does not match"));
+    }
+    Ok((txn.clone(), t.clone()))
+}
+
+async fn consent_details(app: &App, prompt: &ConsentPrompt) -> Result<String, HttpError> {
+    let id = prompt.consent_id();
+    if id.is_empty() {
+        return Ok(html::detail("Consent", "none: no account or payment data"));
+    }
+    let c = consent::load(app, id).await?;
+    if c.client_id != prompt.client_id() || c.status != ConsentStatus::AwaitingAuthorisation {
+        return Err(HttpError::bad_request(
+            "the consent is not awaiting authorisation",
+        ));
+    }
+    let mut out = html::detail("Consent", &c.consent_id);
+    match c.kind {
+        ConsentKind::AccountAccess => {
+            out.push_str(&format!(
+                "<dt>Permissions</dt><dd>{}</dd>",
+                html::list(&c.permissions)
+            ));
+            for (name, v) in [
+                ("Access until", &c.expiration),
+                ("Transactions from", &c.transaction_from),
+                ("Transactions to", &c.transaction_to),
+            ] {
+                if let Some(v) = v {
+                    out.push_str(&html::detail(name, v));
+                }
+            }
+        }
+        ConsentKind::DomesticPayment => {
+            let i = c.initiation_json();
+            let s = |v: &serde_json::Value| v.as_str().unwrap_or("").to_owned();
+            out.push_str(&html::detail(
+                "Amount",
+                &s(&i["InstructedAmount"]["Amount"]),
+            ));
+            out.push_str(&html::detail(
+                "Currency",
+                &s(&i["InstructedAmount"]["Currency"]),
+            ));
+            out.push_str(&html::detail("To", &s(&i["CreditorAccount"]["Name"])));
+            out.push_str(&html::detail(
+                "Creditor account",
+                &s(&i["CreditorAccount"]["Identification"]),
+            ));
+            out.push_str(&html::detail("Reference", &s(&i["EndToEndIdentification"])));
+        }
+    }
+    Ok(out)
+}
+
+/// The origin (`scheme://host[:port]`) of a URL, for the CSP.
+fn origin(url: &str) -> Option<String> {
+    let u = url::Url::parse(url).ok()?;
+    Some(u.origin().ascii_serialization()).filter(|o| o != "null")
+}
+
+/// `POST /authorize/login`: the consent page, or the login page again
+/// (401) with a message.
+pub(crate) async fn login(
+    State(app): State<Arc<App>>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    match login_inner(&app, &headers, &body).await {
+        Ok(r) => r,
+        Err(e) => refused(&app, &e),
+    }
+}
+
+async fn login_inner(app: &App, headers: &HeaderMap, body: &[u8]) -> Result<Response, HttpError> {
+    let fields = form(headers, body)?;
+    let (txn, t) = transaction(app, &fields)?;
+    let username = fields.get("username").map_or("", String::as_str);
+    let password = Zeroizing::new(fields.get("password").cloned().unwrap_or_default());
+    // Every user is compared, so the time does not tell which name exists.
+    let mut found: Option<&str> = None;
+    for u in &app.users {
+        let ok = ct_eq(&u.username, username) & ct_eq(&u.password, &password);
+        if ok {
+            found = Some(&u.username);
+        }
+    }
+    let nonce = app.random_id()?;
+    let Some(user) = found else {
+        let page = html::login(
+            t.prompt.client_name(),
+            &txn,
+            &t.csrf,
+            Some("The username or password is wrong."),
+        );
+        return Ok(html::page(
+            StatusCode::UNAUTHORIZED,
+            "Sign in",
+            &page,
+            &nonce,
+            &[],
+        ));
+    };
+    let details = consent_details(app, &t.prompt).await?;
+    let redirect = redirect_of(&t.prompt, user)?;
+    {
+        let mut txns = app
+            .txns
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        if let Some(live) = txns.get_mut(&txn) {
+            live.user = Some(user.to_owned());
+        }
+    }
+    let scopes: Vec<String> = t
+        .prompt
+        .scope()
+        .split(' ')
+        .filter(|s| !s.is_empty() && !s.starts_with("consent:"))
+        .map(Into::into)
+        .collect();
+    let page = html::consent(
+        t.prompt.client_name(),
+        t.prompt.client_id(),
+        user,
+        &scopes,
+        &details,
+        &txn,
+        &t.csrf,
+    );
+    // The consent form's answer redirects to the client: CSP form-action
+    // must allow its origin.
+    let to = origin(&redirect).unwrap_or_default();
+    Ok(html::page(
+        StatusCode::OK,
+        "Allow access?",
+        &page,
+        &nonce,
+        &[&to],
+    ))
+}
+
+/// The redirect URI of the prompt's request. The prompt only exposes it
+/// through an approval, which is made here for reading and dropped; a
+/// code is issued only from the approval in [`decide`].
+fn redirect_of(prompt: &ConsentPrompt, user: &str) -> Result<String, HttpError> {
+    let record = prompt
+        .clone()
+        .approve(user)
+        .map_err(|e| HttpError::at(e, Site::AuthorizationRequest))?;
+    Ok(record.params().redirect_uri().to_owned())
+}
+
+/// `POST /authorize/consent`: 303 to the client with the code (approve)
+/// or `error=access_denied` (deny), `state` and `iss` either way (F2-ISS).
+pub(crate) async fn decide(
+    State(app): State<Arc<App>>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    match decide_inner(&app, &headers, &body).await {
+        Ok(r) => r,
+        Err(e) => refused(&app, &e),
+    }
+}
+
+async fn decide_inner(app: &App, headers: &HeaderMap, body: &[u8]) -> Result<Response, HttpError> {
+    let fields = form(headers, body)?;
+    let (txn, t) = transaction(app, &fields)?;
+    let user = t
+        .user
+        .clone()
+        .ok_or_else(|| HttpError::bad_request("sign in first"))?;
+    let decision = fields.get("decision").map(String::as_str);
+    if !matches!(decision, Some("approve" | "deny")) {
+        return Err(HttpError::bad_request("decision is approve or deny"));
+    }
+    // The transaction is used once.
+    let _ = app
+        .txns
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+        .remove(&txn);
+    let consent_id = t.prompt.consent_id().to_owned();
+    let client_id = t.prompt.client_id().to_owned();
+    let now = consent::now_rfc3339();
+    let location = if decision == Some("approve") {
+        if !consent_id.is_empty() {
+            let subject = user.clone();
+            consent::update(app, &consent_id, |c| {
+                if c.client_id != client_id || c.status != ConsentStatus::AwaitingAuthorisation {
+                    return Err(HttpError::bad_request(
+                        "the consent is not awaiting authorisation",
+                    ));
+                }
+                c.status = ConsentStatus::Authorised;
+                c.subject = Some(subject);
+                c.status_updated = now;
+                Ok(())
+            })
+            .await?;
+        }
+        // F2-AS-INFO: the code comes only from the user's approval of
+        // what the page showed; F2-ISS: `iss` in the response.
+        let record = t
+            .prompt
+            .approve(&user)
+            .map_err(|e| HttpError::at(e, Site::AuthorizationRequest))?;
+        app.issuer.new_code(&record).await?.redirect
+    } else {
+        if !consent_id.is_empty() {
+            let subject = user.clone();
+            let _ = consent::update(app, &consent_id, |c| {
+                if c.status == ConsentStatus::AwaitingAuthorisation && c.client_id == client_id {
+                    c.status = ConsentStatus::Rejected;
+                    c.subject = Some(subject);
+                    c.status_updated = now;
+                }
+                Ok(())
+            })
+            .await;
+        }
+        let record = t
+            .prompt
+            .approve(&user)
+            .map_err(|e| HttpError::at(e, Site::AuthorizationRequest))?;
+        let p = record.params();
+        let mut u = url::Url::parse(p.redirect_uri())
+            .map_err(|_| HttpError::at(CoreError::InvalidParameter, Site::AuthorizationRequest))?;
+        {
+            let mut q = u.query_pairs_mut();
+            let _ = q.append_pair("error", "access_denied");
+            if !p.state().is_empty() {
+                let _ = q.append_pair("state", p.state());
+            }
+            // F2-ISS
+            let _ = q.append_pair("iss", app.issuer.issuer());
+        }
+        u.to_string()
+    };
+    let mut r = StatusCode::SEE_OTHER.into_response();
+    let h = r.headers_mut();
+    let loc = HeaderValue::from_str(&location)
+        .map_err(|_| HttpError::at(CoreError::InvalidParameter, Site::AuthorizationRequest))?;
+    let _ = h.insert(header::LOCATION, loc);
+    let _ = h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    Ok(r)
+}

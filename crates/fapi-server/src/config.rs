@@ -1,0 +1,402 @@
+//! The server's configuration: the clients and users files (TOML), and
+//! [`ServerConfig`], built from the command line ([`ServerConfig::from_args`])
+//! or in code with builder-style setters.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+use fapi::SigningKey;
+use fapi_core::Alg;
+use fapi_core::profile::Profile;
+use serde::{Deserialize, Serialize};
+use zeroize::Zeroize;
+
+use crate::dev_ca::DevCa;
+use crate::error::ServeError;
+use crate::serve::ServeArgs;
+use crate::stores::Stores;
+
+/// A registered client, as written in the clients file.
+///
+/// ```
+/// use fapi_server::config::ClientConfig;
+/// let c: ClientConfig = toml::from_str(r#"
+///     client_id = "fintech-1"
+///     name = "Fintech One Ltd"
+///     redirect_uris = ["https://fintech.example/cb"]
+///     auth = "tls_client_auth"
+///     tls_client_auth_subject_dn = "CN=fintech-1,O=Fintech One"
+///     scopes = ["openid", "accounts"]
+/// "#).unwrap();
+/// assert_eq!(c.client_id, "fintech-1");
+/// ```
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ClientConfig {
+    /// `client_id`.
+    pub client_id: String,
+    /// The name the consent page shows (F2-AS-INFO).
+    pub name: String,
+    /// The registered redirect URIs (`https`, F2-TLS-RESP).
+    pub redirect_uris: Vec<String>,
+    /// `private_key_jwt`, `tls_client_auth` or `self_signed_tls_client_auth`.
+    pub auth: String,
+    /// The public JWK Set (JSON): assertion and request object keys, and the
+    /// certificate (`x5c`) for `self_signed_tls_client_auth`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub jwks: Option<String>,
+    /// A file holding the public JWK Set, instead of `jwks`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub jwks_file: Option<PathBuf>,
+    /// The subject DN (RFC 4514) of its certificate, for `tls_client_auth`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tls_client_auth_subject_dn: Option<String>,
+    /// The scopes it may ask for.
+    #[serde(default)]
+    pub scopes: Vec<String>,
+}
+
+impl ClientConfig {
+    /// The JWK Set, from `jwks` or read from `jwks_file`.
+    pub fn jwks_json(&self) -> Result<Option<String>, ServeError> {
+        match (&self.jwks, &self.jwks_file) {
+            (Some(j), None) => Ok(Some(j.clone())),
+            (None, Some(path)) => std::fs::read_to_string(path)
+                .map(Some)
+                .map_err(|e| ServeError::io(path, &e)),
+            (None, None) => Ok(None),
+            (Some(_), Some(_)) => Err(ServeError::Config(format!(
+                "client {}: both jwks and jwks_file",
+                self.client_id
+            ))),
+        }
+    }
+}
+
+/// A user of the test bank, as written in the users file. `Debug` leaves
+/// out the password, which is zeroized on drop.
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct UserConfig {
+    /// The login name (and the `sub` of its tokens).
+    pub username: String,
+    /// The password.
+    pub password: String,
+    /// The display name.
+    #[serde(default)]
+    pub name: String,
+}
+
+impl UserConfig {
+    /// A user.
+    ///
+    /// ```
+    /// let u = fapi_server::config::UserConfig::new("alice", "alice-password", "Alice Example");
+    /// assert!(!format!("{u:?}").contains("alice-password"));
+    /// ```
+    #[must_use]
+    pub fn new(username: &str, password: &str, name: &str) -> Self {
+        Self {
+            username: username.into(),
+            password: password.into(),
+            name: name.into(),
+        }
+    }
+
+    /// The default test users: `alice` / `alice-password`, `bob` /
+    /// `bob-password`.
+    #[must_use]
+    pub fn defaults() -> Vec<Self> {
+        vec![
+            Self::new("alice", "alice-password", "Alice Example"),
+            Self::new("bob", "bob-password", "Bob Example"),
+        ]
+    }
+}
+
+impl Drop for UserConfig {
+    fn drop(&mut self) {
+        self.password.zeroize();
+    }
+}
+
+impl core::fmt::Debug for UserConfig {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("UserConfig")
+            .field("username", &self.username)
+            .field("name", &self.name)
+            .finish_non_exhaustive()
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ClientsFile {
+    #[serde(default)]
+    client: Vec<ClientConfig>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct UsersFile {
+    #[serde(default)]
+    user: Vec<UserConfig>,
+}
+
+/// Reads a clients file (`[[client]]` tables). Relative `jwks_file` paths
+/// are taken from the file's folder.
+pub fn load_clients(path: &Path) -> Result<Vec<ClientConfig>, ServeError> {
+    let text = std::fs::read_to_string(path).map_err(|e| ServeError::io(path, &e))?;
+    let file: ClientsFile = toml::from_str(&text)
+        .map_err(|e| ServeError::Config(format!("{}: {e}", path.display())))?;
+    let dir = path.parent().unwrap_or(Path::new("."));
+    Ok(file
+        .client
+        .into_iter()
+        .map(|mut c| {
+            if let Some(f) = c.jwks_file.as_mut()
+                && f.is_relative()
+            {
+                *f = dir.join(&*f);
+            }
+            c
+        })
+        .collect())
+}
+
+/// Reads a users file (`[[user]]` tables).
+pub fn load_users(path: &Path) -> Result<Vec<UserConfig>, ServeError> {
+    let text = std::fs::read_to_string(path).map_err(|e| ServeError::io(path, &e))?;
+    let file: UsersFile = toml::from_str(&text)
+        .map_err(|e| ServeError::Config(format!("{}: {e}", path.display())))?;
+    Ok(file.user)
+}
+
+/// Where the server's TLS certificate comes from.
+#[derive(Clone, Debug)]
+pub enum TlsSource {
+    /// A certificate chain and its key, PEM files.
+    Files {
+        /// The certificate chain.
+        cert: PathBuf,
+        /// The private key.
+        key: PathBuf,
+    },
+    /// A development CA signs a server certificate for 127.0.0.1,
+    /// `::1` and `localhost` at start.
+    DevCa(DevCa),
+}
+
+/// The whole configuration of one server.
+///
+/// ```
+/// use fapi_server::ServerConfig;
+/// use fapi_server::config::UserConfig;
+/// use fapi_core::profile::Profile;
+///
+/// let config = ServerConfig::new(Profile::FAPI2)
+///     .listen("127.0.0.1:0".parse().unwrap())
+///     .user(UserConfig::new("carol", "carol-password", "Carol"));
+/// # let _ = config;
+/// ```
+pub struct ServerConfig {
+    pub(crate) profile: Profile,
+    pub(crate) listen: SocketAddr,
+    pub(crate) issuer: Option<String>,
+    pub(crate) tls: Option<TlsSource>,
+    pub(crate) clients: Vec<ClientConfig>,
+    pub(crate) users: Vec<UserConfig>,
+    pub(crate) users_set: bool,
+    pub(crate) signing_key: Option<SigningKey>,
+    pub(crate) nonce_key: Option<[u8; 32]>,
+    pub(crate) stores: Option<Stores>,
+    pub(crate) plain_http: bool,
+    pub(crate) dev_ca_dir: PathBuf,
+}
+
+impl core::fmt::Debug for ServerConfig {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("ServerConfig")
+            .field("profile", &self.profile.name)
+            .field("listen", &self.listen)
+            .field("issuer", &self.issuer)
+            .field("clients", &self.clients.len())
+            .field("plain_http", &self.plain_http)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Drop for ServerConfig {
+    fn drop(&mut self) {
+        if let Some(k) = self.nonce_key.as_mut() {
+            k.zeroize();
+        }
+    }
+}
+
+impl ServerConfig {
+    /// A configuration for `profile`: listening on 127.0.0.1:8443, the
+    /// default users, a development CA kept in memory, a fresh signing
+    /// key and nonce key, in-memory stores.
+    #[must_use]
+    pub fn new(profile: Profile) -> Self {
+        Self {
+            profile,
+            listen: SocketAddr::from(([127, 0, 0, 1], 8443)),
+            issuer: None,
+            tls: None,
+            clients: Vec::new(),
+            users: UserConfig::defaults(),
+            users_set: false,
+            signing_key: None,
+            nonce_key: None,
+            stores: None,
+            plain_http: false,
+            dev_ca_dir: PathBuf::from("fapi-dev"),
+        }
+    }
+
+    /// The address to listen on (port 0: any free port).
+    #[must_use]
+    pub fn listen(mut self, addr: SocketAddr) -> Self {
+        self.listen = addr;
+        self
+    }
+
+    /// The issuer identifier (default `https://{bound address}`).
+    #[must_use]
+    pub fn issuer(mut self, url: &str) -> Self {
+        self.issuer = Some(url.trim_end_matches('/').into());
+        self
+    }
+
+    /// A client.
+    #[must_use]
+    pub fn client(mut self, client: ClientConfig) -> Self {
+        self.clients.push(client);
+        self
+    }
+
+    /// A user; the first one replaces the default users.
+    #[must_use]
+    pub fn user(mut self, user: UserConfig) -> Self {
+        if !self.users_set {
+            self.users.clear();
+            self.users_set = true;
+        }
+        self.users.push(user);
+        self
+    }
+
+    /// The key that signs access tokens (default: a fresh key of the
+    /// profile's first algorithm among ES256, PS256).
+    #[must_use]
+    pub fn signing_key(mut self, key: SigningKey) -> Self {
+        self.signing_key = Some(key);
+        self
+    }
+
+    /// The stores (default [`Stores::memory`]).
+    #[must_use]
+    pub fn stores(mut self, stores: Stores) -> Self {
+        self.stores = Some(stores);
+        self
+    }
+
+    /// The development CA that signs the server certificate and client
+    /// certificates.
+    #[must_use]
+    pub fn dev_ca(mut self, ca: DevCa) -> Self {
+        self.tls = Some(TlsSource::DevCa(ca));
+        self
+    }
+
+    /// The server certificate chain and key, PEM files.
+    #[must_use]
+    pub fn tls_files(mut self, cert: PathBuf, key: PathBuf) -> Self {
+        self.tls = Some(TlsSource::Files { cert, key });
+        self
+    }
+
+    /// The DPoP nonce key (share it between nodes of one server).
+    #[must_use]
+    pub fn nonce_key(mut self, key: [u8; 32]) -> Self {
+        self.nonce_key = Some(key);
+        self
+    }
+
+    /// Serve plain HTTP (only on a loopback address: [`crate::start`]
+    /// refuses otherwise).
+    #[must_use]
+    pub fn plain_http(mut self, on: bool) -> Self {
+        self.plain_http = on;
+        self
+    }
+
+    /// The configuration `fapi serve` flags describe: files read, keys
+    /// loaded, the development CA made or loaded in `--dev-ca-dir`.
+    pub fn from_args(args: &ServeArgs) -> Result<Self, ServeError> {
+        let profile = Profile::from_name(&args.profile)
+            .map_err(|_| ServeError::Config(format!("unknown profile {}", args.profile)))?;
+        let mut c = Self::new(profile).listen(args.listen);
+        c.dev_ca_dir.clone_from(&args.dev_ca_dir);
+        if let Some(i) = &args.issuer {
+            c = c.issuer(i);
+        }
+        match (&args.tls_cert, &args.tls_key) {
+            (Some(cert), Some(key)) => c = c.tls_files(cert.clone(), key.clone()),
+            (None, None) if args.plain_http => {}
+            (None, None) => c = c.dev_ca(DevCa::load_or_create(&args.dev_ca_dir)?),
+            _ => {
+                return Err(ServeError::Config(
+                    "--tls-cert and --tls-key go together".into(),
+                ));
+            }
+        }
+        if let Some(path) = &args.clients {
+            c.clients = load_clients(path)?;
+        }
+        if let Some(path) = &args.users {
+            c.users = load_users(path)?;
+            c.users_set = true;
+        }
+        if let Some(k) = &args.key {
+            let value = if k.starts_with("pkcs11:") {
+                k.clone()
+            } else {
+                std::fs::read_to_string(k).map_err(|e| ServeError::io(Path::new(k), &e))?
+            };
+            c.signing_key =
+                Some(SigningKey::from_config(&value).map_err(|e| ServeError::Key(e.into()))?);
+        }
+        if let Some(path) = &args.nonce_key_file {
+            let mut bytes = std::fs::read(path).map_err(|e| ServeError::io(path, &e))?;
+            let key: Result<[u8; 32], _> = bytes.as_slice().try_into();
+            bytes.zeroize();
+            c.nonce_key = Some(key.map_err(|_| {
+                ServeError::Config(format!("{}: a nonce key is 32 bytes", path.display()))
+            })?);
+        }
+        match args.store.as_str() {
+            "memory" => {}
+            other => {
+                return Err(ServeError::Config(format!(
+                    "store {other}: only \"memory\" is built in"
+                )));
+            }
+        }
+        c.plain_http = args.plain_http;
+        Ok(c)
+    }
+
+    pub(crate) fn default_key(profile: &Profile) -> Result<SigningKey, ServeError> {
+        // ES256 where the profile allows it (fast); PS256 otherwise (OB-ALG,
+        // OFB-ALG: PS256 only).
+        let alg = if profile.algs.contains(&Alg::Es256) {
+            Alg::Es256
+        } else {
+            Alg::Ps256
+        };
+        SigningKey::generate(alg).map_err(|e| ServeError::Key(e.into()))
+    }
+}

@@ -1,0 +1,144 @@
+//! RFC 8414 metadata (`/.well-known/oauth-authorization-server`, also at
+//! `/.well-known/openid-configuration`) and the JWKS.
+//!
+//! F2-METADATA, OFB-METADATA: the document carries what RFC 8414 and the
+//! profile require, and passes `fapi_core::audit` for the server's own
+//! profile ([`audit_config`]).
+
+use std::sync::Arc;
+
+use axum::extract::State;
+use axum::http::header;
+use axum::response::{IntoResponse, Response};
+use fapi_core::Site;
+use fapi_core::audit::{ServerConfig, TlsVersion};
+use fapi_core::profile::{FAPI1_ADVANCED, Profile};
+use serde_json::{Value, json};
+
+use crate::app::App;
+use crate::error::HttpError;
+
+/// The metadata document of a server at `base` under `profile`.
+///
+/// ```
+/// let doc = fapi_server::metadata::document(&fapi_core::profile::Profile::FAPI2, "https://127.0.0.1:8443");
+/// assert_eq!(doc["issuer"], "https://127.0.0.1:8443");
+/// assert_eq!(doc["require_pushed_authorization_requests"], true);
+/// ```
+#[must_use]
+pub fn document(profile: &Profile, base: &str) -> Value {
+    let algs: Vec<&str> = profile.algs.iter().map(|a| a.name()).collect();
+    let auth: Vec<&str> = profile.client_auth.iter().map(|m| m.name()).collect();
+    let dpop = crate::app::binds_with_dpop(profile);
+    let mut scopes = vec!["openid", "accounts", "payments"];
+    scopes.dedup();
+    let mut doc = json!({
+        "issuer": base,
+        "jwks_uri": format!("{base}/jwks"),
+        // F2-PAR
+        "pushed_authorization_request_endpoint": format!("{base}/par"),
+        "require_pushed_authorization_requests": profile.par_required,
+        "authorization_endpoint": format!("{base}/authorize"),
+        "token_endpoint": format!("{base}/token"),
+        "introspection_endpoint": format!("{base}/introspect"),
+        "revocation_endpoint": format!("{base}/revoke"),
+        // F2-CLIENT-AUTH
+        "token_endpoint_auth_methods_supported": auth,
+        "token_endpoint_auth_signing_alg_values_supported": algs,
+        "introspection_endpoint_auth_methods_supported": auth,
+        "revocation_endpoint_auth_methods_supported": auth,
+        // F2-ISS
+        "authorization_response_iss_parameter_supported": true,
+        // F2-PKCE
+        "code_challenge_methods_supported": ["S256"],
+        // F2-SENDER
+        "tls_client_certificate_bound_access_tokens": !dpop,
+        "mtls_endpoint_aliases": {
+            "token_endpoint": format!("{base}/token"),
+            "pushed_authorization_request_endpoint": format!("{base}/par"),
+            "introspection_endpoint": format!("{base}/introspect"),
+            "revocation_endpoint": format!("{base}/revoke"),
+        },
+        // F2-FLOWS
+        "grant_types_supported": profile.grant_types,
+        "response_types_supported": ["code"],
+        "response_modes_supported": ["query"],
+        "scopes_supported": scopes,
+        "request_object_signing_alg_values_supported": algs,
+        "require_signed_request_object": profile.signed_request_required,
+        "request_parameter_supported": true,
+        "request_uri_parameter_supported": false,
+    });
+    if let Some(o) = doc.as_object_mut() {
+        if dpop {
+            let _ = o.insert("dpop_signing_alg_values_supported".into(), json!(algs));
+        }
+        if let Some(claim) = profile.consent_claim {
+            let _ = o.insert("claims_supported".into(), json!(["sub", claim]));
+            let _ = o.insert("claims_parameter_supported".into(), json!(true));
+        }
+    }
+    doc
+}
+
+/// The audit input for this server: the metadata as served and the facts
+/// it cannot show (lifetimes from the issuer, single-use codes, `https`
+/// redirects only, TLS 1.2 and newer).
+#[must_use]
+pub fn audit_config<'a>(
+    profile: &Profile,
+    metadata: &'a [u8],
+    lifetimes: fapi::issuer::Lifetimes,
+) -> ServerConfig<'a> {
+    ServerConfig {
+        metadata,
+        access_token_ttl: lifetimes.access_token,
+        code_ttl: lifetimes.code,
+        par_ttl: lifetimes.request_uri,
+        request_object_ttl: profile
+            .request_object_max_ttl
+            .or(Some(fapi_core::request_object::DEFAULT_MAX_TTL)),
+        refresh_rotation: false,
+        codes_single_use: true,
+        https_redirects_only: true,
+        // OFB-TLS: rustls on aws-lc-rs offers the two ECDHE AES-GCM suites.
+        tls_suites: &[
+            "TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256",
+            "TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384",
+            "TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256",
+            "TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384",
+        ],
+        tls_min_version: TlsVersion::Tls12,
+        certified_conformance: if profile.required_conformance.is_some() {
+            &[FAPI1_ADVANCED]
+        } else {
+            &[]
+        },
+        signed_messages: profile.signed_messages_required,
+    }
+}
+
+fn json_response(body: String) -> Response {
+    (
+        [
+            (header::CONTENT_TYPE, "application/json"),
+            (header::CACHE_CONTROL, "max-age=300"),
+        ],
+        body,
+    )
+        .into_response()
+}
+
+/// `GET /.well-known/oauth-authorization-server`.
+pub(crate) async fn well_known(State(app): State<Arc<App>>) -> Response {
+    json_response(document(&app.profile, &app.base).to_string())
+}
+
+/// `GET /jwks`.
+pub(crate) async fn jwks(State(app): State<Arc<App>>) -> Result<Response, HttpError> {
+    let jwks = app
+        .issuer
+        .jwks_json()
+        .map_err(|e| HttpError::at(e.core(), Site::ResourceRequest))?;
+    Ok(json_response(jwks))
+}

@@ -1,0 +1,121 @@
+//! `fapi serve`: the flags ([`ServeArgs`], flattened by the CLI) and
+//! [`serve`], which runs until SIGINT or SIGTERM.
+
+use std::io::Write;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use crate::config::ServerConfig;
+use crate::error::ServeError;
+use crate::server::start;
+
+/// The flags of `fapi serve`.
+///
+/// ```
+/// use clap::Parser;
+/// #[derive(Parser)]
+/// struct Cli { #[command(flatten)] serve: fapi_server::ServeArgs }
+/// let cli = Cli::parse_from(["fapi", "--profile", "obie", "--listen", "127.0.0.1:0"]);
+/// assert_eq!(cli.serve.profile, "obie");
+/// ```
+#[derive(Clone, Debug, clap::Args)]
+pub struct ServeArgs {
+    /// The requirement set: fapi2, fapi2-plus, obie, ofb, cdr or berlin.
+    #[arg(long, default_value = "fapi2",
+          value_parser = ["fapi2", "fapi2-plus", "obie", "ofb", "cdr", "berlin"])]
+    pub profile: String,
+    /// The address to listen on (port 0: any free port).
+    #[arg(long, default_value = "127.0.0.1:8443")]
+    pub listen: SocketAddr,
+    /// The issuer URL (default: https://ADDRESS:PORT of the bound socket).
+    #[arg(long)]
+    pub issuer: Option<String>,
+    /// The server certificate chain, PEM (with --tls-key).
+    #[arg(long, requires = "tls_key")]
+    pub tls_cert: Option<PathBuf>,
+    /// The server certificate's private key, PEM (with --tls-cert).
+    #[arg(long, requires = "tls_cert")]
+    pub tls_key: Option<PathBuf>,
+    /// Where the development CA is kept (ca.pem) when no certificate is given.
+    #[arg(long, default_value = "./fapi-dev")]
+    pub dev_ca_dir: PathBuf,
+    /// The clients file (TOML, [[client]] tables).
+    #[arg(long)]
+    pub clients: Option<PathBuf>,
+    /// The users file (TOML, [[user]] tables; default alice and bob).
+    #[arg(long)]
+    pub users: Option<PathBuf>,
+    /// The signing key: a PEM file path or a pkcs11: URI (default: a fresh key).
+    #[arg(long)]
+    pub key: Option<String>,
+    /// A file of 32 bytes, the DPoP nonce key shared by the nodes (default: fresh).
+    #[arg(long)]
+    pub nonce_key_file: Option<PathBuf>,
+    /// The state store: memory.
+    #[arg(long, default_value = "memory")]
+    pub store: String,
+    /// Serve plain HTTP (loopback addresses only).
+    #[arg(long)]
+    pub plain_http: bool,
+    /// Print the ready line as JSON.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// The ready line: JSON (`{"event":"ready",...}`) or a sentence.
+#[must_use]
+pub fn ready_line(json: bool, issuer: &str, ca: Option<&std::path::Path>, profile: &str) -> String {
+    let ca = ca.map(|p| p.display().to_string());
+    if json {
+        serde_json::json!({"event": "ready", "issuer": issuer, "ca": ca, "profile": profile})
+            .to_string()
+    } else {
+        match ca {
+            Some(ca) => format!(
+                "fapi reference bank ({profile}) ready at {issuer}; trust the development CA at {ca}"
+            ),
+            None => format!("fapi reference bank ({profile}) ready at {issuer}"),
+        }
+    }
+}
+
+/// Runs `fapi serve` until SIGINT or SIGTERM: prints one ready line on
+/// stdout once listening.
+pub async fn serve(args: ServeArgs) -> Result<(), ServeError> {
+    let config = ServerConfig::from_args(&args)?;
+    let server = start(config).await?;
+    let line = ready_line(
+        args.json,
+        server.issuer(),
+        server.ca_pem_path(),
+        &args.profile,
+    );
+    {
+        let mut out = std::io::stdout().lock();
+        let _ = writeln!(out, "{line}");
+        let _ = out.flush();
+    }
+    wait_for_signal().await?;
+    server.shutdown().await;
+    Ok(())
+}
+
+async fn wait_for_signal() -> Result<(), ServeError> {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        let mut term =
+            signal(SignalKind::terminate()).map_err(|e| ServeError::Config(e.to_string()))?;
+        tokio::select! {
+            _ = tokio::signal::ctrl_c() => {}
+            _ = term.recv() => {}
+        }
+        Ok(())
+    }
+    #[cfg(not(unix))]
+    {
+        tokio::signal::ctrl_c()
+            .await
+            .map_err(|e| ServeError::Config(e.to_string()))
+    }
+}

@@ -1,0 +1,390 @@
+//! [`start`]: binds, builds the issuer and the resource server from the
+//! configuration, and serves the router over TLS (or plain HTTP on
+//! loopback) until [`RunningServer::shutdown`].
+
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::path::Path;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use axum::Router;
+use axum::extract::DefaultBodyLimit;
+use axum::http::{Request, StatusCode};
+use axum::response::IntoResponse;
+use axum::routing::{get, post};
+use fapi::issuer::ClientRegistration;
+use fapi::{Issuer, IssuerKeys, KeySet, ResourceServer};
+use fapi_core::Site;
+use fapi_core::dpop::NonceKey;
+use hyper::body::Incoming;
+use hyper_util::rt::TokioIo;
+use hyper_util::service::TowerToHyperService;
+use tokio::net::TcpListener;
+use tokio::sync::watch;
+use tokio::task::JoinSet;
+use tower::ServiceExt;
+
+use crate::app::{App, binds_with_dpop};
+use crate::config::{ClientConfig, ServerConfig, TlsSource};
+use crate::dev_ca::DevCa;
+use crate::error::{HttpError, ServeError};
+use crate::stores::Stores;
+use crate::tls::{PeerCertificate, TlsSetup};
+use crate::{accounts, authorize, consent, introspect, metadata, par, payments, token};
+
+/// The largest request body (form or JSON): 64 KiB; more is 413.
+pub const MAX_BODY: usize = 64 * 1024;
+/// The read buffer of a connection, which bounds the request head: 16 KiB;
+/// a larger header block is 431.
+pub const MAX_HEAD: usize = 16 * 1024;
+/// The time a TLS handshake may take.
+const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// A server that is listening.
+#[derive(Debug)]
+pub struct RunningServer {
+    addr: SocketAddr,
+    issuer: String,
+    ca: Option<DevCa>,
+    shutdown: watch::Sender<bool>,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl RunningServer {
+    /// The bound address.
+    #[must_use]
+    pub fn local_addr(&self) -> SocketAddr {
+        self.addr
+    }
+    /// The issuer identifier (`https://127.0.0.1:PORT` by default).
+    #[must_use]
+    pub fn issuer(&self) -> &str {
+        &self.issuer
+    }
+    /// The path of the development CA's `ca.pem`, when it was written to a
+    /// folder.
+    #[must_use]
+    pub fn ca_pem_path(&self) -> Option<&Path> {
+        self.ca.as_ref().and_then(DevCa::ca_pem_path)
+    }
+    /// The development CA certificate, PEM, when the server uses one.
+    #[must_use]
+    pub fn ca_pem(&self) -> Option<&str> {
+        self.ca.as_ref().map(DevCa::ca_pem)
+    }
+    /// Stops accepting, closes the connections and waits for the loop.
+    pub async fn shutdown(self) {
+        let _ = self.shutdown.send(true);
+        let _ = self.task.await;
+    }
+}
+
+fn registration(c: &ClientConfig) -> Result<ClientRegistration, ServeError> {
+    let jwks = c.jwks_json()?;
+    for r in &c.redirect_uris {
+        // F2-TLS-RESP: redirect URIs are https.
+        fapi_core::authorize::check_redirect_uri(&fapi_core::profile::Profile::FAPI2, r).map_err(
+            |e| ServeError::Config(format!("client {}: redirect URI {r}: {e}", c.client_id)),
+        )?;
+    }
+    let need =
+        |what: &str| ServeError::Config(format!("client {}: {what} is required", c.client_id));
+    Ok(match c.auth.as_str() {
+        "private_key_jwt" => ClientRegistration::private_key_jwt(
+            &c.client_id,
+            &c.name,
+            &jwks.ok_or_else(|| need("jwks or jwks_file"))?,
+        ),
+        "tls_client_auth" => {
+            let mut r = ClientRegistration::tls_client_auth(
+                &c.client_id,
+                &c.name,
+                c.tls_client_auth_subject_dn
+                    .as_deref()
+                    .ok_or_else(|| need("tls_client_auth_subject_dn"))?,
+            );
+            r.jwks = jwks;
+            r
+        }
+        "self_signed_tls_client_auth" => ClientRegistration::self_signed_tls_client_auth(
+            &c.client_id,
+            &c.name,
+            &jwks.ok_or_else(|| need("jwks or jwks_file"))?,
+        ),
+        other => {
+            return Err(ServeError::Config(format!(
+                "client {}: auth {other} is not private_key_jwt, tls_client_auth or self_signed_tls_client_auth",
+                c.client_id
+            )));
+        }
+    })
+}
+
+fn router(app: Arc<App>) -> Router {
+    const AISP: &str = "/open-banking/v3.1/aisp";
+    const PISP: &str = "/open-banking/v3.1/pisp";
+    Router::new()
+        .route(
+            "/.well-known/oauth-authorization-server",
+            get(metadata::well_known),
+        )
+        .route(
+            "/.well-known/openid-configuration",
+            get(metadata::well_known),
+        )
+        .route("/jwks", get(metadata::jwks))
+        .route("/par", post(par::push))
+        .route("/authorize", get(authorize::start))
+        .route("/authorize/login", post(authorize::login))
+        .route("/authorize/consent", post(authorize::decide))
+        .route("/token", post(token::token))
+        .route("/introspect", post(introspect::introspect))
+        .route("/revoke", post(introspect::revoke))
+        .route(
+            &format!("{AISP}/account-access-consents"),
+            post(consent::create_account_access),
+        )
+        .route(
+            &format!("{AISP}/account-access-consents/{{id}}"),
+            get(consent::get_account_access),
+        )
+        .route(&format!("{AISP}/accounts"), get(accounts::list))
+        .route(
+            &format!("{AISP}/accounts/{{id}}/balances"),
+            get(accounts::balances),
+        )
+        .route(
+            &format!("{AISP}/accounts/{{id}}/transactions"),
+            get(accounts::transactions),
+        )
+        .route(
+            &format!("{PISP}/domestic-payment-consents"),
+            post(payments::create_consent),
+        )
+        .route(
+            &format!("{PISP}/domestic-payment-consents/{{id}}"),
+            get(payments::get_consent),
+        )
+        .route(
+            &format!("{PISP}/domestic-payment-consents/{{id}}/funds-confirmation"),
+            get(payments::funds_confirmation),
+        )
+        .route(
+            &format!("{PISP}/domestic-payments"),
+            post(payments::create_payment),
+        )
+        .route(
+            &format!("{PISP}/domestic-payments/{{id}}"),
+            get(payments::get_payment),
+        )
+        .fallback(|| async {
+            HttpError::oauth(
+                StatusCode::NOT_FOUND,
+                fapi_core::OAuthError::InvalidRequest,
+                "no such endpoint",
+            )
+            .into_response()
+        })
+        .layer(DefaultBodyLimit::max(MAX_BODY))
+        .layer(tower_http::limit::RequestBodyLimitLayer::new(MAX_BODY))
+        .with_state(app)
+}
+
+fn key_err(e: fapi::Error) -> ServeError {
+    ServeError::Key(e)
+}
+
+/// Starts a server: see [`ServerConfig`].
+///
+/// ```no_run
+/// use fapi_server::{ServerConfig, start};
+/// # #[tokio::main] async fn main() -> Result<(), fapi_server::ServeError> {
+/// let server = start(ServerConfig::new(fapi_core::profile::Profile::FAPI2)
+///     .listen("127.0.0.1:0".parse().unwrap())).await?;
+/// println!("{}", server.issuer());
+/// server.shutdown().await;
+/// # Ok(()) }
+/// ```
+pub async fn start(mut config: ServerConfig) -> Result<RunningServer, ServeError> {
+    if config.plain_http && !config.listen.ip().is_loopback() {
+        return Err(ServeError::PlainHttpNotLoopback);
+    }
+    let profile = config.profile;
+    let listener = TcpListener::bind(config.listen)
+        .await
+        .map_err(|e| ServeError::Bind(format!("{}: {e}", config.listen)))?;
+    let addr = listener
+        .local_addr()
+        .map_err(|e| ServeError::Bind(e.to_string()))?;
+    let scheme = if config.plain_http { "http" } else { "https" };
+    let base = config
+        .issuer
+        .clone()
+        .unwrap_or_else(|| format!("{scheme}://{addr}"));
+    let (tls, ca) = if config.plain_http {
+        (None, None)
+    } else {
+        match config.tls.take() {
+            Some(TlsSource::Files { cert, key }) => {
+                let c = std::fs::read(&cert).map_err(|e| ServeError::io(&cert, &e))?;
+                let k = zeroize::Zeroizing::new(
+                    std::fs::read(&key).map_err(|e| ServeError::io(&key, &e))?,
+                );
+                (Some(TlsSetup::new(&c, &k, None)?), None)
+            }
+            Some(TlsSource::DevCa(ca)) => {
+                let (chain, key) = ca.server_certificate(&[])?;
+                let key = zeroize::Zeroizing::new(key);
+                let setup = TlsSetup::new(
+                    chain.as_bytes(),
+                    key.as_bytes(),
+                    Some(ca.ca_pem().as_bytes()),
+                )?;
+                (Some(setup), Some(ca))
+            }
+            None => {
+                let ca = DevCa::generate()?;
+                let (chain, key) = ca.server_certificate(&[])?;
+                let key = zeroize::Zeroizing::new(key);
+                let setup = TlsSetup::new(
+                    chain.as_bytes(),
+                    key.as_bytes(),
+                    Some(ca.ca_pem().as_bytes()),
+                )?;
+                (Some(setup), Some(ca))
+            }
+        }
+    };
+    let key = match config.signing_key.take() {
+        Some(k) => k,
+        None => ServerConfig::default_key(&profile)?,
+    };
+    let stores = config.stores.take().unwrap_or_else(Stores::memory);
+    let nonce_bytes = match config.nonce_key {
+        Some(k) => k,
+        None => {
+            use aws_lc_rs::rand::SecureRandom;
+            let mut k = [0u8; 32];
+            aws_lc_rs::rand::SystemRandom::new()
+                .fill(&mut k)
+                .map_err(|_| ServeError::Config("no randomness for the nonce key".into()))?;
+            k
+        }
+    };
+    let dpop = binds_with_dpop(&profile);
+    let mut builder = Issuer::builder(profile, &base, KeySet::new(key))
+        .audience(&base)
+        .replay_store(Arc::clone(&stores.replay))
+        .code_store(Arc::clone(&stores.codes))
+        .request_store(Arc::clone(&stores.requests))
+        .refresh_store(Arc::clone(&stores.refresh));
+    if dpop {
+        // RFC 9449 §8: server nonces at the token and PAR endpoints.
+        builder = builder.dpop_nonces(NonceKey::new(nonce_bytes));
+    }
+    let mut clients = HashMap::new();
+    for c in &config.clients {
+        builder = builder.client(registration(c)?);
+        let _ = clients.insert(c.client_id.clone(), c.clone());
+    }
+    let issuer = builder.build().map_err(key_err)?;
+    let jwks = issuer.jwks_json().map_err(key_err)?;
+    let keys = IssuerKeys::from_jwks_json(&jwks).map_err(|e| key_err(e.into()))?;
+    let mut rs = ResourceServer::builder(profile, &base, &base, keys)
+        .replay_store(Arc::clone(&stores.replay));
+    if dpop {
+        // RFC 9449 §9: nonces at the resource server too.
+        rs = rs.dpop_nonces(NonceKey::new(nonce_bytes));
+    }
+    let rs = rs
+        .build()
+        .map_err(|e| key_err(fapi::Error::at(e, Site::ResourceRequest)))?;
+    let app = Arc::new(App {
+        profile,
+        issuer,
+        rs,
+        base: base.clone(),
+        clients,
+        users: core::mem::take(&mut config.users),
+        stores,
+        txns: Mutex::new(HashMap::new()),
+        dpop,
+        rng: aws_lc_rs::rand::SystemRandom::new(),
+    });
+    let router = router(app);
+    let (tx, rx) = watch::channel(false);
+    let task = tokio::spawn(accept_loop(listener, tls, router, rx));
+    Ok(RunningServer {
+        addr,
+        issuer: base,
+        ca,
+        shutdown: tx,
+        task,
+    })
+}
+
+async fn accept_loop(
+    listener: TcpListener,
+    tls: Option<TlsSetup>,
+    router: Router,
+    mut shutdown: watch::Receiver<bool>,
+) {
+    let acceptor = tls
+        .as_ref()
+        .map(|t| tokio_rustls::TlsAcceptor::from(Arc::clone(&t.config)));
+    let mut conns = JoinSet::new();
+    loop {
+        let accepted = tokio::select! {
+            _ = shutdown.changed() => break,
+            a = listener.accept() => a,
+            Some(_) = conns.join_next(), if !conns.is_empty() => continue,
+        };
+        let Ok((tcp, _)) = accepted else {
+            // EMFILE and the like: back off instead of spinning.
+            tokio::time::sleep(Duration::from_millis(50)).await;
+            continue;
+        };
+        let router = router.clone();
+        let acceptor = acceptor.clone();
+        let tls = tls.clone();
+        let _ = conns.spawn(async move {
+            match (acceptor, tls) {
+                (Some(acceptor), Some(tls)) => {
+                    let Ok(Ok(stream)) =
+                        tokio::time::timeout(HANDSHAKE_TIMEOUT, acceptor.accept(tcp)).await
+                    else {
+                        return;
+                    };
+                    let peer = tls.peer(stream.get_ref().1.peer_certificates().unwrap_or(&[]));
+                    serve_connection(TokioIo::new(stream), router, peer).await;
+                }
+                _ => serve_connection(TokioIo::new(tcp), router, None).await,
+            }
+        });
+    }
+    conns.shutdown().await;
+}
+
+async fn serve_connection<I>(io: I, router: Router, peer: Option<PeerCertificate>)
+where
+    I: hyper::rt::Read + hyper::rt::Write + Unpin + Send + 'static,
+{
+    let svc = router.map_request(move |mut req: Request<Incoming>| {
+        if let Some(p) = &peer {
+            let _ = req
+                .extensions_mut()
+                .insert(fapi::layer::ClientCertificate(Arc::clone(&p.der)));
+            let _ = req.extensions_mut().insert(p.clone());
+        }
+        req
+    });
+    let mut http = hyper::server::conn::http1::Builder::new();
+    let _ = http
+        .max_buf_size(MAX_HEAD)
+        .header_read_timeout(Duration::from_secs(30))
+        .timer(hyper_util::rt::TokioTimer::new());
+    let _ = http
+        .serve_connection(io, TowerToHyperService::new(svc))
+        .await;
+}

@@ -1,0 +1,55 @@
+//! The server's state stores: the replay cache (DPoP and assertion `jti`s),
+//! codes, pushed requests, refresh tokens and consents. Each is an async
+//! trait object of the `fapi` crate, so a network store (Redis) plugs in
+//! where the in-memory ones are the default.
+
+use std::sync::Arc;
+
+use fapi::memory::{MemoryReplayCache, MemoryStore};
+use fapi::store::{HandleStore, ReplayStore};
+use fapi_core::authorize::AuthorizationParams;
+use fapi_core::code::CodeGrant;
+use fapi_core::refresh::RefreshGrant;
+
+use crate::consent::Consent;
+
+/// The stores of one server (shared by its nodes when they are network
+/// stores).
+///
+/// ```
+/// let stores = fapi_server::Stores::memory();
+/// # let _ = stores;
+/// ```
+#[derive(Clone)]
+pub struct Stores {
+    /// One-time identifiers: DPoP proof and client assertion `jti`s.
+    pub replay: Arc<dyn ReplayStore>,
+    /// Authorization codes (taken once: F2-CODE-ONCE).
+    pub codes: Arc<dyn HandleStore<CodeGrant>>,
+    /// Pushed authorization requests (F2-PAR).
+    pub requests: Arc<dyn HandleStore<AuthorizationParams>>,
+    /// Refresh token records.
+    pub refresh: Arc<dyn HandleStore<RefreshGrant>>,
+    /// Account-access and payment consents, and payment orders.
+    pub consents: Arc<dyn HandleStore<Consent>>,
+}
+
+impl Stores {
+    /// Sharded in-memory stores (one node).
+    #[must_use]
+    pub fn memory() -> Self {
+        Self {
+            replay: Arc::new(MemoryReplayCache::new()),
+            codes: Arc::new(MemoryStore::new()),
+            requests: Arc::new(MemoryStore::new()),
+            refresh: Arc::new(MemoryStore::new()),
+            consents: Arc::new(MemoryStore::new()),
+        }
+    }
+}
+
+impl core::fmt::Debug for Stores {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("Stores").finish_non_exhaustive()
+    }
+}

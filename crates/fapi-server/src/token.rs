@@ -1,0 +1,140 @@
+//! `POST /token`: `authorization_code`, `client_credentials`,
+//! `refresh_token` (F2-FLOWS), with client authentication and the
+//! profile's sender constraint (F2-SENDER): a DPoP proof (with the server's
+//! nonce, RFC 9449 §8) or the TLS client certificate (RFC 8705 §3,
+//! OB-SENDER, CDR-HOK). The DPoP proof is checked before the client's
+//! assertion, so a proof refused for its nonce does not spend the
+//! assertion.
+
+use std::sync::Arc;
+
+use axum::Json;
+use axum::body::Bytes;
+use axum::extract::State;
+use axum::http::{HeaderMap, HeaderName, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use fapi::issuer::{Binding, VerifiedDpop};
+use fapi_core::{OAuthError, Site};
+
+use crate::app::{App, form, single_header};
+use crate::client_auth;
+use crate::error::HttpError;
+use crate::par::nonce_err;
+use crate::tls::PeerCertificate;
+
+use fapi_core::Error as CoreError;
+
+/// The sender constraint of a request: the verified DPoP proof (required
+/// under DPoP), or the client certificate.
+pub(crate) async fn binding(
+    app: &App,
+    headers: &HeaderMap,
+    peer: Option<&PeerCertificate>,
+    endpoint: &str,
+) -> Result<(Binding, Option<VerifiedDpop>), HttpError> {
+    if app.dpop {
+        // F2-SENDER: DPoP-bound tokens; the proof is required.
+        let proof = single_header(headers, "dpop")?
+            .ok_or_else(|| HttpError::at(CoreError::DpopMissing, Site::DpopProof))?;
+        let v = app
+            .issuer
+            .verify_dpop(proof, "POST", endpoint)
+            .await
+            .map_err(|e| nonce_err(app, e))?;
+        Ok((v.binding(), Some(v)))
+    } else {
+        // OB-SENDER, CDR-HOK: bound to the certificate of the connection.
+        let peer = peer
+            .ok_or_else(|| HttpError::at(CoreError::SenderConstraintMissing, Site::TokenRequest))?;
+        Ok((Binding::certificate(&peer.der), None))
+    }
+}
+
+fn param<'a>(
+    fields: &'a std::collections::HashMap<String, String>,
+    name: &str,
+) -> Result<&'a str, HttpError> {
+    fields
+        .get(name)
+        .map(String::as_str)
+        .filter(|v| !v.is_empty())
+        .ok_or_else(|| HttpError::bad_request(&format!("{name} is required")))
+}
+
+/// `POST /token`.
+pub(crate) async fn token(
+    State(app): State<Arc<App>>,
+    peer: Option<axum::Extension<PeerCertificate>>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Response, HttpError> {
+    let fields = form(&headers, &body)?;
+    let endpoint = app.url("/token");
+    let grant = param(&fields, "grant_type")?.to_owned();
+    if !matches!(
+        grant.as_str(),
+        "authorization_code" | "client_credentials" | "refresh_token"
+    ) {
+        return Err(HttpError::oauth(
+            StatusCode::BAD_REQUEST,
+            OAuthError::UnsupportedGrantType,
+            "grant_type is authorization_code, client_credentials or refresh_token",
+        ));
+    }
+    let (binding, dpop) = binding(&app, &headers, peer.as_deref(), &endpoint).await?;
+    let client = client_auth::authenticate(&app, &fields, peer.as_deref(), &endpoint).await?;
+    let response = match grant.as_str() {
+        // F2-CODE-ONCE, F2-PKCE, RFC 9449 §10
+        "authorization_code" => {
+            app.issuer
+                .redeem_code(
+                    &client,
+                    binding,
+                    dpop.as_ref(),
+                    param(&fields, "code")?,
+                    param(&fields, "redirect_uri")?,
+                    param(&fields, "code_verifier")?,
+                )
+                .await?
+        }
+        "client_credentials" => {
+            let reg = app.client(client.client_id(), Site::TokenRequest)?;
+            let requested = fields.get("scope").map_or("", String::as_str);
+            let scope: Vec<&str> = requested.split(' ').filter(|s| !s.is_empty()).collect();
+            if scope.is_empty() {
+                return Err(HttpError::oauth(
+                    StatusCode::BAD_REQUEST,
+                    OAuthError::InvalidScope,
+                    "scope is required",
+                ));
+            }
+            if let Some(s) = scope.iter().find(|s| !reg.scopes.iter().any(|r| r == *s)) {
+                return Err(HttpError::oauth(
+                    StatusCode::BAD_REQUEST,
+                    OAuthError::InvalidScope,
+                    &format!("scope {s} is not registered for the client"),
+                ));
+            }
+            // F2-FLOWS; CDR-CODE-FLOW, BG-CODE-FLOW: no user, no consent.
+            app.issuer
+                .client_credentials(&client, binding, &scope.join(" "))
+                .await?
+        }
+        // F2-RT-NO-ROTATE
+        _ => {
+            app.issuer
+                .refresh(&client, binding, param(&fields, "refresh_token")?)
+                .await?
+        }
+    };
+    let mut r = (StatusCode::OK, Json(response)).into_response();
+    let h = r.headers_mut();
+    let _ = h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    let _ = h.insert(header::PRAGMA, HeaderValue::from_static("no-cache"));
+    if let Some(n) = app.issuer.dpop_nonce().ok().flatten()
+        && let Ok(v) = HeaderValue::from_str(&n)
+    {
+        let _ = h.insert(HeaderName::from_static("dpop-nonce"), v);
+    }
+    Ok(r)
+}
