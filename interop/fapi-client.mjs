@@ -183,6 +183,17 @@ export async function pushAuthorizationRequest(ctx, as, { scope, consentId }) {
   });
   if (consentId !== undefined) {
     params.set('consent_id', consentId);
+    // In a signed request object the consent travels the profile's way:
+    // `cdr_arrangement_id` (CDR) or the essential `openbanking_intent_id`
+    // claim (OB-INTENT) of the `claims` parameter.
+    if (ctx.profile === 'cdr') {
+      params.set('claims', JSON.stringify({ cdr_arrangement_id: consentId }));
+    } else if (ctx.profile === 'obie') {
+      params.set(
+        'claims',
+        JSON.stringify({ id_token: { openbanking_intent_id: { value: consentId, essential: true } } }),
+      );
+    }
   }
   const pushed = await withDpopNonceRetry(
     ctx,
