@@ -1,0 +1,380 @@
+//! The command line, as clap parses it.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use fapi_core::Alg;
+use fapi_core::profile::Profile;
+
+/// fapi: keys, tokens, DPoP proofs and audits for financial-grade OAuth
+/// (FAPI 2.0 and the UK, Brazilian, Australian and Berlin Group sets).
+///
+/// Exit codes: 0 done, 1 refused or a check failed, 2 usage error, 3 I/O
+/// or environment error. Errors are one line on stderr, `fapi: <what>:
+/// <why>`, or a JSON object with --json.
+#[derive(Debug, Parser)]
+#[command(name = "fapi", version, propagate_version = true)]
+pub struct Cli {
+    /// The command.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// The subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Generate a signing key: a PKCS#8 PEM file (mode 0600), or a key
+    /// inside an HSM through PKCS#11.
+    Keygen(KeygenArgs),
+    /// Print the public JWK Set of one or more keys.
+    Jwks(JwksArgs),
+    /// Sign JSON claims as a compact JWS.
+    Sign(SignArgs),
+    /// Verify a compact JWS against a JWK Set and print its claims.
+    Verify(VerifyArgs),
+    /// Create or verify DPoP proofs (RFC 9449).
+    #[command(subcommand)]
+    Dpop(DpopCommand),
+    /// Make a PKCE code verifier and its S256 challenge (RFC 7636).
+    Pkce(PkceArgs),
+    /// The RFC 7638 thumbprint of a JWK.
+    Thumbprint(ThumbprintArgs),
+    /// Audit an authorization server's RFC 8414 metadata against the
+    /// requirement sets.
+    Audit(AuditArgs),
+    /// Run the reference bank (FAPI 2.0 authorization server and UK Open
+    /// Banking style resource server) over HTTPS until SIGINT or SIGTERM.
+    Serve(fapi_server::ServeArgs),
+    /// Run the paper's two flows (account information, payment) and the
+    /// attacks against the reference bank, in process, over HTTPS.
+    Demo(DemoArgs),
+}
+
+impl Command {
+    /// Whether errors are reported as JSON.
+    #[must_use]
+    pub fn json(&self) -> bool {
+        match self {
+            Self::Keygen(a) => a.output.json,
+            Self::Jwks(a) => a.output.json,
+            Self::Sign(a) => a.output.json,
+            Self::Verify(a) => a.output.json,
+            Self::Dpop(DpopCommand::Create(a)) => a.output.json,
+            Self::Dpop(DpopCommand::Verify(a)) => a.output.json,
+            Self::Pkce(a) => a.output.json,
+            Self::Thumbprint(a) => a.output.json,
+            Self::Audit(a) => a.output.json,
+            Self::Serve(a) => a.json,
+            Self::Demo(a) => a.output.json,
+        }
+    }
+}
+
+/// Output options every command has.
+#[derive(Debug, Args)]
+pub struct OutputArgs {
+    /// Results and errors as JSON.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// A signature algorithm of F2-ALG.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+#[value(rename_all = "verbatim")]
+pub enum AlgName {
+    /// ECDSA P-256 with SHA-256.
+    ES256,
+    /// Ed25519.
+    EdDSA,
+    /// RSASSA-PSS with SHA-256, 2048-bit keys.
+    PS256,
+}
+
+impl AlgName {
+    /// The core's algorithm.
+    #[must_use]
+    pub const fn alg(self) -> Alg {
+        match self {
+            Self::ES256 => Alg::Es256,
+            Self::EdDSA => Alg::EdDsa,
+            Self::PS256 => Alg::Ps256,
+        }
+    }
+}
+
+/// A requirement set.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum ProfileName {
+    /// FAPI 2.0 Security Profile.
+    Fapi2,
+    /// FAPI 2.0 with the stronger Australian rules (the paper's conclusion).
+    #[value(name = "fapi2-plus")]
+    Fapi2Plus,
+    /// UK Open Banking.
+    Obie,
+    /// Open Finance Brasil.
+    Ofb,
+    /// Australia's Consumer Data Right.
+    Cdr,
+    /// Berlin Group openFinance.
+    Berlin,
+}
+
+impl ProfileName {
+    /// The core's profile.
+    #[must_use]
+    pub const fn profile(self) -> Profile {
+        match self {
+            Self::Fapi2 => Profile::FAPI2,
+            Self::Fapi2Plus => Profile::FAPI2_PLUS,
+            Self::Obie => Profile::OBIE,
+            Self::Ofb => Profile::OFB,
+            Self::Cdr => Profile::CDR,
+            Self::Berlin => Profile::BERLIN,
+        }
+    }
+}
+
+/// `fapi keygen`.
+#[derive(Debug, Args)]
+pub struct KeygenArgs {
+    /// The algorithm.
+    #[arg(long, value_enum, ignore_case = true)]
+    pub alg: AlgName,
+    /// Write the PKCS#8 PEM here (created with mode 0600, never
+    /// overwritten) instead of stdout.
+    #[arg(long, conflicts_with = "pkcs11")]
+    pub out: Option<PathBuf>,
+    /// Generate the key inside the HSM that this PKCS#11 URI names
+    /// (`pkcs11:token=T;object=LABEL?module-path=...&pin-source=file:...`);
+    /// the key never leaves it. Prints the key's public JWK.
+    #[arg(long, value_name = "URI")]
+    pub pkcs11: Option<String>,
+    /// Output options.
+    #[command(flatten)]
+    pub output: OutputArgs,
+}
+
+/// `fapi jwks`.
+#[derive(Debug, Args)]
+pub struct JwksArgs {
+    /// Key configurations: PEM, DER or private JWK file paths, or
+    /// `pkcs11:` URIs. The first is listed first.
+    #[arg(required = true, value_name = "KEY")]
+    pub keys: Vec<String>,
+    /// Output options.
+    #[command(flatten)]
+    pub output: OutputArgs,
+}
+
+/// `fapi sign`.
+#[derive(Debug, Args)]
+pub struct SignArgs {
+    /// The signing key: a key file path or a `pkcs11:` URI.
+    #[arg(long)]
+    pub key: String,
+    /// The `typ` header (`at+jwt`, `JWT`, ...).
+    #[arg(long)]
+    pub typ: Option<String>,
+    /// The claims: a JSON object, a file holding one, or `-` for stdin.
+    #[arg(long, value_name = "JSON|FILE|-")]
+    pub claims: String,
+    /// Output options.
+    #[command(flatten)]
+    pub output: OutputArgs,
+}
+
+/// `fapi verify`.
+#[derive(Debug, Args)]
+pub struct VerifyArgs {
+    /// The signer's JWK Set: a file, or an https URL (a `jwks_uri`).
+    #[arg(long, value_name = "FILE|URL")]
+    pub jwks: String,
+    /// The compact JWS, a file holding it, or `-` for stdin.
+    #[arg(value_name = "TOKEN|-")]
+    pub token: String,
+    /// The issuer `iss` must name. With --aud: `exp`, `nbf`, `iat` and
+    /// the issuer and audience are checked as RFC 8725 says.
+    #[arg(long, requires = "aud")]
+    pub iss: Option<String>,
+    /// The audience `aud` must name.
+    #[arg(long, requires = "iss")]
+    pub aud: Option<String>,
+    /// The `typ` the header must have (default with --iss: `JWT` or none).
+    #[arg(long)]
+    pub typ: Option<String>,
+    /// A CA certificate (PEM) to trust for an https JWKS URL.
+    #[arg(long, value_name = "FILE")]
+    pub ca: Option<PathBuf>,
+    /// Output options.
+    #[command(flatten)]
+    pub output: OutputArgs,
+}
+
+/// `fapi dpop`.
+#[derive(Debug, Subcommand)]
+pub enum DpopCommand {
+    /// Create a DPoP proof for one request.
+    Create(DpopCreateArgs),
+    /// Verify a DPoP proof for one request and print its key thumbprint.
+    Verify(DpopVerifyArgs),
+}
+
+/// `fapi dpop create`.
+#[derive(Debug, Args)]
+pub struct DpopCreateArgs {
+    /// The DPoP key: a key file path or a `pkcs11:` URI.
+    #[arg(long)]
+    pub key: String,
+    /// The request method.
+    #[arg(long)]
+    pub htm: String,
+    /// The request URL (query and fragment are left out).
+    #[arg(long)]
+    pub htu: String,
+    /// The access token the request presents: its hash goes in `ath`.
+    #[arg(long, value_name = "TOKEN")]
+    pub ath: Option<String>,
+    /// The server's `DPoP-Nonce`.
+    #[arg(long)]
+    pub nonce: Option<String>,
+    /// Output options.
+    #[command(flatten)]
+    pub output: OutputArgs,
+}
+
+/// `fapi dpop verify`.
+#[derive(Debug, Args)]
+pub struct DpopVerifyArgs {
+    /// The request method.
+    #[arg(long)]
+    pub htm: String,
+    /// The request URL as the server sees it.
+    #[arg(long)]
+    pub htu: String,
+    /// The proof, a file holding it, or `-` for stdin.
+    #[arg(value_name = "PROOF|-")]
+    pub proof: String,
+    /// The access token the request presents (`ath` is then required).
+    #[arg(long, value_name = "TOKEN")]
+    pub access_token: Option<String>,
+    /// The requirement set whose algorithms are accepted.
+    #[arg(long, value_enum, default_value = "fapi2")]
+    pub profile: ProfileName,
+    /// Output options.
+    #[command(flatten)]
+    pub output: OutputArgs,
+}
+
+/// `fapi pkce`.
+#[derive(Debug, Args)]
+pub struct PkceArgs {
+    /// Compute the challenge of this verifier instead of a fresh one.
+    #[arg(long)]
+    pub verifier: Option<String>,
+    /// Output options.
+    #[command(flatten)]
+    pub output: OutputArgs,
+}
+
+/// `fapi thumbprint`.
+#[derive(Debug, Args)]
+pub struct ThumbprintArgs {
+    /// The JWK (public or private), a file holding it, or `-` for stdin.
+    #[arg(value_name = "JWK|FILE|-")]
+    pub jwk: String,
+    /// Output options.
+    #[command(flatten)]
+    pub output: OutputArgs,
+}
+
+/// `fapi audit`.
+#[derive(Debug, Args)]
+pub struct AuditArgs {
+    /// The metadata: a JSON file, `-` for stdin, or an https URL (the
+    /// issuer, or its `/.well-known/oauth-authorization-server`).
+    #[arg(value_name = "METADATA|URL")]
+    pub source: String,
+    /// Audit against this requirement set only.
+    #[arg(long, value_enum, conflicts_with = "all")]
+    pub profile: Option<ProfileName>,
+    /// Audit against every set, a column each (the default).
+    #[arg(long)]
+    pub all: bool,
+    /// A CA certificate (PEM) to trust for an https URL (a development CA).
+    #[arg(long, value_name = "FILE")]
+    pub ca: Option<PathBuf>,
+    /// What the server declares beyond its metadata.
+    #[command(flatten)]
+    pub facts: FactArgs,
+    /// Output options.
+    #[command(flatten)]
+    pub output: OutputArgs,
+}
+
+/// What a server declares beyond its metadata. A requirement that depends
+/// on a fact not given is reported as not shown by the metadata, never as
+/// met.
+#[derive(Debug, Args)]
+pub struct FactArgs {
+    /// The access token lifetime (s).
+    #[arg(long, value_name = "SECONDS")]
+    pub access_token_ttl: Option<u64>,
+    /// The authorization code lifetime (s).
+    #[arg(long, value_name = "SECONDS")]
+    pub code_ttl: Option<u64>,
+    /// The PAR `request_uri` lifetime (s).
+    #[arg(long, value_name = "SECONDS")]
+    pub par_ttl: Option<u64>,
+    /// The longest request object lifetime accepted (s).
+    #[arg(long, value_name = "SECONDS")]
+    pub request_object_ttl: Option<u64>,
+    /// Whether refresh tokens are rotated.
+    #[arg(long, value_name = "BOOL")]
+    pub refresh_rotation: Option<bool>,
+    /// Whether a code is redeemed at most once.
+    #[arg(long, value_name = "BOOL")]
+    pub codes_single_use: Option<bool>,
+    /// Whether only https redirect URIs are registered.
+    #[arg(long, value_name = "BOOL")]
+    pub https_redirects_only: Option<bool>,
+    /// A TLS cipher suite the server supports (IANA name); repeatable.
+    #[arg(long = "tls-suite", value_name = "NAME")]
+    pub tls_suites: Vec<String>,
+    /// The oldest TLS version accepted.
+    #[arg(long, value_enum)]
+    pub tls_min: Option<TlsMin>,
+    /// A conformance certification held (`fapi1-advanced-final`); repeatable.
+    #[arg(long = "certified", value_name = "NAME")]
+    pub certified: Vec<String>,
+    /// Whether clients sign their resource request messages.
+    #[arg(long, value_name = "BOOL")]
+    pub signed_messages: Option<bool>,
+}
+
+/// The oldest TLS version a server accepts.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum TlsMin {
+    /// TLS 1.1 or older.
+    Older,
+    /// TLS 1.2.
+    #[value(name = "1.2")]
+    Tls12,
+    /// TLS 1.3.
+    #[value(name = "1.3")]
+    Tls13,
+}
+
+/// `fapi demo`.
+#[derive(Debug, Args)]
+pub struct DemoArgs {
+    /// Run this requirement set only.
+    #[arg(long, value_enum, conflicts_with = "all")]
+    pub profile: Option<ProfileName>,
+    /// Run every requirement set (the default).
+    #[arg(long)]
+    pub all: bool,
+    /// Output options (`--json`: one JSON object a line).
+    #[command(flatten)]
+    pub output: OutputArgs,
+}

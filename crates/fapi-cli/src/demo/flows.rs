@@ -1,0 +1,824 @@
+//! The paper's two flows over HTTPS against the reference bank, as the
+//! fintech built on `fapi::Client`, the demo playing the user in the
+//! bank's pages; then the attacks each flow meets.
+
+use fapi::client::AuthSession;
+use fapi::issuer::TokenResponse;
+use fapi_core::authorize::UserAction;
+use fapi_core::profile::Profile;
+use http::{Request, header};
+
+use super::http::{Answer, hidden_field};
+use super::party::{Party, REDIRECT};
+use super::report::{Refusal, Report};
+use crate::failure::Failure;
+
+const AIS: &str = "account information (AISP)";
+const PIS: &str = "payment (PISP)";
+const AISP: &str = "/open-banking/v3.1/aisp";
+const PISP: &str = "/open-banking/v3.1/pisp";
+/// F2-CLIENT-INFO: what the fintech tells the user before sending them on.
+const NOTICE: &str = "You will now be taken to your bank to approve access.";
+
+fn why(f: &Failure) -> String {
+    f.line().unwrap_or_default()
+}
+
+/// The answer must have `status`.
+fn expect(a: &Answer, status: u16) -> Result<(), String> {
+    if a.status == status {
+        Ok(())
+    } else {
+        Err(format!(
+            "expected {status}, got {}: {}",
+            a.summary(),
+            a.body.chars().take(200).collect::<String>()
+        ))
+    }
+}
+
+/// What an attack met: `Ok` when the bank accepted it (2xx, or a redirect
+/// carrying a code), else the refusal. A refusal page in HTML names its
+/// OAuth error in the text.
+fn outcome(a: &Answer, expected: &str) -> Result<String, Refusal> {
+    let redirected_code =
+        a.status == 303 && a.header("location").is_some_and(|l| l.contains("code="));
+    if (200..300).contains(&a.status) || redirected_code {
+        return Ok(format!("HTTP {}", a.status));
+    }
+    let oauth = a.oauth_error().unwrap_or_else(|| {
+        if a.body.contains(expected) {
+            expected.to_owned()
+        } else {
+            format!("HTTP {}", a.status)
+        }
+    });
+    Err(Refusal {
+        oauth,
+        status: Some(a.status),
+    })
+}
+
+fn form(pairs: &[(&str, &str)]) -> String {
+    let mut f = form_urlencoded::Serializer::new(String::new());
+    for (k, v) in pairs {
+        let _ = f.append_pair(k, v);
+    }
+    f.finish()
+}
+
+fn post_form(url: &str, pairs: &[(&str, &str)]) -> Result<Request<String>, Failure> {
+    Request::post(url)
+        .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+        .body(form(pairs))
+        .map_err(|e| Failure::environment(url, e))
+}
+
+fn get(url: &str) -> Result<Request<String>, Failure> {
+    Request::get(url)
+        .body(String::new())
+        .map_err(|e| Failure::environment(url, e))
+}
+
+/// A client credentials token for `scope`.
+async fn client_token(p: &Party, scope: &str) -> Result<TokenResponse, String> {
+    let a = p
+        .send(|| p.client_credentials(scope))
+        .await
+        .map_err(|e| why(&e))?;
+    expect(&a, 200)?;
+    p.client.token_response(&a.body).map_err(|e| e.to_string())
+}
+
+/// What an authorization left: the session, the redirect back, the
+/// `request_uri`, the code.
+pub struct Authorized {
+    session: AuthSession,
+    location: String,
+    request_uri: String,
+    code: String,
+}
+
+/// Steps 2–4: PAR, the login page, login, the consent page, approval, the
+/// redirect back with `iss` checked.
+async fn authorize(
+    r: &mut Report,
+    flow: &str,
+    p: &Party,
+    scope: &str,
+    consent: &str,
+    consent_text: &str,
+) -> Option<Authorized> {
+    let par = p
+        .call(|| {
+            let action = UserAction::new(NOTICE)
+                .map_err(|e| Failure::refused("a user action", e, fapi_core::Site::ParRequest))?;
+            p.client
+                .par_request(action, scope, Some(consent))
+                .map_err(|e| Failure::fapi("the pushed request", &e))
+        })
+        .await;
+    let (session, request_uri) = r.step(
+        flow,
+        "pushed authorization request (client auth, PKCE S256, request object where required)",
+        &[
+            "F2-PAR",
+            "F2-PAR-TTL",
+            "F2-PKCE",
+            "F2-CLIENT-INFO",
+            "OB-REQOBJ",
+            "CDR-REQ-TTL",
+            "OFB-PAR",
+            "CDR-PAR",
+            "OB-INTENT",
+            "BG-PKCE",
+        ],
+        par.map_err(|e| why(&e)).and_then(|(a, session)| {
+            expect(&a, 201)?;
+            let uri = a.json()["request_uri"]
+                .as_str()
+                .map(str::to_owned)
+                .ok_or("no request_uri")?;
+            Ok((session, uri))
+        }),
+    )?;
+    let page = p
+        .http
+        .send(get(&p.client.authorization_url(&request_uri)).ok()?)
+        .await;
+    let (txn, csrf) = r.step(
+        flow,
+        "authorization endpoint: the login page for the pushed request",
+        &["F2-PAR"],
+        page.map_err(|e| why(&e)).and_then(|a| {
+            expect(&a, 200)?;
+            Ok((
+                hidden_field(&a.body, "txn").ok_or("no txn")?,
+                hidden_field(&a.body, "csrf").ok_or("no csrf")?,
+            ))
+        }),
+    )?;
+    let login = p
+        .http
+        .send(
+            post_form(
+                &p.url("/authorize/login"),
+                &[
+                    ("username", "alice"),
+                    ("password", "alice-password"),
+                    ("txn", &txn),
+                    ("csrf", &csrf),
+                ],
+            )
+            .ok()?,
+        )
+        .await;
+    let (txn, csrf) = r.step(
+        flow,
+        "user logs in; the consent page names the client, the scope and the consent",
+        &["F2-AS-INFO"],
+        login.map_err(|e| why(&e)).and_then(|a| {
+            expect(&a, 200)?;
+            for must in [p.name, scope, consent_text] {
+                if !a.body.contains(must) {
+                    return Err(format!("the consent page does not show {must:?}"));
+                }
+            }
+            Ok((
+                hidden_field(&a.body, "txn").ok_or("no txn")?,
+                hidden_field(&a.body, "csrf").ok_or("no csrf")?,
+            ))
+        }),
+    )?;
+    let decided = p
+        .http
+        .send(
+            post_form(
+                &p.url("/authorize/consent"),
+                &[("decision", "approve"), ("txn", &txn), ("csrf", &csrf)],
+            )
+            .ok()?,
+        )
+        .await;
+    let location = r.step(
+        flow,
+        "user approves; 303 to the https redirect URI with code, state and iss",
+        &["F2-ISS", "F2-TLS-RESP", "F2-CODE-TTL"],
+        decided.map_err(|e| why(&e)).and_then(|a| {
+            expect(&a, 303)?;
+            let l = a.header("location").ok_or("no Location")?;
+            if !l.starts_with(REDIRECT) {
+                return Err(format!("redirected to {l}"));
+            }
+            Ok(l.to_owned())
+        }),
+    )?;
+    let code = r.step(
+        flow,
+        "client checks iss and state, takes the code",
+        &["F2-ISS"],
+        p.client
+            .code_from(&session, &location)
+            .map_err(|e| e.to_string()),
+    )?;
+    Some(Authorized {
+        session,
+        location,
+        request_uri,
+        code,
+    })
+}
+
+/// Step 4: the code at the token endpoint.
+async fn redeem(r: &mut Report, flow: &str, p: &Party, auth: &Authorized) -> Option<TokenResponse> {
+    let a = p
+        .send(|| {
+            p.client
+                .code_token_request(&auth.session, &auth.code)
+                .map_err(|e| Failure::fapi("the token request", &e))
+        })
+        .await;
+    r.step(
+        flow,
+        "code redeemed: client authentication, PKCE verifier, DPoP proof or TLS certificate",
+        &[
+            "F2-CODE-ONCE",
+            "CDR-CODE-ONCE",
+            "F2-PKCE",
+            "F2-SENDER",
+            "OB-SENDER",
+            "CDR-HOK",
+            "CDR-AT-TTL",
+            "OFB-AT-TTL",
+            "F2-CLIENT-AUTH",
+            "CDR-CLIENT-AUTH",
+            "OFB-CLIENT-AUTH",
+            "BG-MTLS",
+        ],
+        a.map_err(|e| why(&e)).and_then(|a| {
+            expect(&a, 200)?;
+            p.client.token_response(&a.body).map_err(|e| e.to_string())
+        }),
+    )
+}
+
+/// A resource call that must answer `status`; returns its JSON.
+async fn api(
+    r: &mut Report,
+    flow: &str,
+    name: &str,
+    ids: &[&str],
+    p: &Party,
+    (method, path, token): (&str, &str, &str),
+    body: Option<&serde_json::Value>,
+    headers: &[(&str, &str)],
+    status: u16,
+) -> Option<serde_json::Value> {
+    let a = p
+        .send(|| p.resource(method, path, token, body, headers))
+        .await;
+    r.step(
+        flow,
+        name,
+        ids,
+        a.map_err(|e| why(&e)).and_then(|a| {
+            expect(&a, status)?;
+            Ok(a.json())
+        }),
+    )
+}
+
+/// The sender-constraint attacks on a captured resource request (A5).
+async fn stolen_token_attacks(
+    r: &mut Report,
+    flow: &str,
+    victim: &Party,
+    attacker: &Party,
+    path: &str,
+    token: &str,
+) {
+    let ids = ["F2-SENDER", "OB-SENDER", "CDR-HOK"];
+    if victim.dpop {
+        // The captured request again, its proof included.
+        let captured = victim.resource("GET", path, token, None, &[]);
+        let seen = match captured {
+            Ok(req) => {
+                let replayed = req_clone(&req);
+                let first = victim.http.send(req).await;
+                match (first, replayed) {
+                    (Ok(_), Some(again)) => match victim.http.send(again).await {
+                        Ok(a) => outcome(&a, "invalid_dpop_proof"),
+                        Err(e) => Ok(why(&e)),
+                    },
+                    (Err(e), _) => Ok(why(&e)),
+                    (_, None) => Ok("could not copy the request".into()),
+                }
+            }
+            Err(e) => Ok(why(&e)),
+        };
+        r.attack(
+            flow,
+            "dpop-proof-replay",
+            "A5",
+            &ids,
+            "invalid_dpop_proof",
+            seen,
+        );
+        // The token without any proof.
+        let bare = Request::get(victim.url(path))
+            .header(header::AUTHORIZATION, format!("DPoP {token}"))
+            .body(String::new());
+        let seen = match bare {
+            Ok(req) => match victim.http.send(req).await {
+                Ok(a) => outcome(&a, "invalid_dpop_proof"),
+                Err(e) => Ok(why(&e)),
+            },
+            Err(e) => Ok(e.to_string()),
+        };
+        r.attack(
+            flow,
+            "access-token-without-its-dpop-proof",
+            "A5",
+            &ids,
+            "invalid_dpop_proof",
+            seen,
+        );
+        // The token with a valid proof of the attacker's own key: RFC 9449
+        // §7.1, a token not bound to the proof's key is an invalid token.
+        let seen = match attacker
+            .send(|| attacker.resource("GET", path, token, None, &[]))
+            .await
+        {
+            Ok(a) => outcome(&a, "invalid_token"),
+            Err(e) => Ok(why(&e)),
+        };
+        r.attack(
+            flow,
+            "access-token-with-the-attackers-dpop-key",
+            "A5",
+            &ids,
+            "invalid_token",
+            seen,
+        );
+    } else {
+        // The certificate-bound token from another TLS client.
+        let seen = match attacker
+            .send(|| attacker.resource("GET", path, token, None, &[]))
+            .await
+        {
+            Ok(a) => outcome(&a, "invalid_token"),
+            Err(e) => Ok(why(&e)),
+        };
+        r.attack(
+            flow,
+            "access-token-from-another-tls-client",
+            "A5",
+            &ids,
+            "invalid_token",
+            seen,
+        );
+    }
+}
+
+fn req_clone(req: &Request<String>) -> Option<Request<String>> {
+    let mut b = Request::builder()
+        .method(req.method().clone())
+        .uri(req.uri().clone());
+    for (k, v) in req.headers() {
+        b = b.header(k, v);
+    }
+    b.body(req.body().clone()).ok()
+}
+
+/// The attacks on the authorization and the code (A1, A1a).
+async fn authorization_attacks(
+    r: &mut Report,
+    flow: &str,
+    profile: &Profile,
+    p: &Party,
+    auth: &Authorized,
+    scope: &str,
+) {
+    // F2-CODE-ONCE, CDR-CODE-ONCE: the code again.
+    let seen = match p
+        .send(|| {
+            p.client
+                .code_token_request(&auth.session, &auth.code)
+                .map_err(|e| Failure::fapi("the token request", &e))
+        })
+        .await
+    {
+        Ok(a) => outcome(&a, "invalid_grant"),
+        Err(e) => Ok(why(&e)),
+    };
+    r.attack(
+        flow,
+        "code-replay",
+        "A1a",
+        &["F2-CODE-ONCE", "CDR-CODE-ONCE"],
+        "invalid_grant",
+        seen,
+    );
+    // The pushed request_uri again: single use.
+    let seen = match p
+        .http
+        .send(get(&p.client.authorization_url(&auth.request_uri)).unwrap_or_default())
+        .await
+    {
+        Ok(a) => outcome(&a, "invalid_request_uri"),
+        Err(e) => Ok(why(&e)),
+    };
+    r.attack(
+        flow,
+        "request-uri-replay",
+        "A1a",
+        &["F2-PAR"],
+        "invalid_request_uri",
+        seen,
+    );
+    // F2-ISS: an authorization response naming another issuer (mix-up):
+    // the client refuses it.
+    let mixed = mix_up(&auth.location);
+    let seen = match p.client.code_from(&auth.session, &mixed) {
+        Ok(code) => Ok(format!("code {} taken", code.len())),
+        Err(e) => Err(Refusal {
+            oauth: e.oauth_error().as_str().to_owned(),
+            status: None,
+        }),
+    };
+    r.attack(
+        flow,
+        "authorization-response-with-a-wrong-iss",
+        "A1",
+        &["F2-ISS"],
+        "invalid_request",
+        seen,
+    );
+    // F2-PAR: an authorization request that did not come through PAR.
+    if profile.par_required {
+        let pair = p.client.pkce().ok();
+        let challenge = pair.as_ref().map_or("", |x| x.challenge());
+        let url = format!(
+            "{}?{}",
+            p.url("/authorize"),
+            form(&[
+                ("client_id", p.client_id),
+                ("response_type", "code"),
+                ("redirect_uri", REDIRECT),
+                ("scope", scope),
+                ("state", "st4te"),
+                ("code_challenge", challenge),
+                ("code_challenge_method", "S256"),
+            ])
+        );
+        let seen = match p.http.send(get(&url).unwrap_or_default()).await {
+            Ok(a) => outcome(&a, "invalid_request"),
+            Err(e) => Ok(why(&e)),
+        };
+        r.attack(
+            flow,
+            "authorization-request-without-par",
+            "A1",
+            &["F2-PAR", "OFB-PAR", "CDR-PAR"],
+            "invalid_request",
+            seen,
+        );
+    }
+}
+
+/// The redirect `location` with its `iss` replaced by the attacker's.
+fn mix_up(location: &str) -> String {
+    let Ok(mut url) = reqwest::Url::parse(location) else {
+        return location.to_owned();
+    };
+    let pairs: Vec<(String, String)> = url
+        .query_pairs()
+        .map(|(k, v)| {
+            let v = if k == "iss" {
+                "https://as.attacker.example".into()
+            } else {
+                v.into_owned()
+            };
+            (k.into_owned(), v)
+        })
+        .collect();
+    let _ = url.query_pairs_mut().clear().extend_pairs(pairs);
+    url.to_string()
+}
+
+/// The stolen refresh token, used by the attacker's own client (A1a).
+async fn refresh_attack(r: &mut Report, flow: &str, attacker: &Party, refresh_token: &str) {
+    let seen = match attacker
+        .send(|| {
+            attacker
+                .client
+                .refresh_request(refresh_token)
+                .map_err(|e| Failure::fapi("a refresh request", &e))
+        })
+        .await
+    {
+        Ok(a) => outcome(&a, "invalid_grant"),
+        Err(e) => Ok(why(&e)),
+    };
+    r.attack(
+        flow,
+        "stolen-refresh-token-used-by-another-client",
+        "A1a",
+        &["F2-CLIENT-AUTH", "F2-SENDER"],
+        "invalid_grant",
+        seen,
+    );
+}
+
+/// The account information flow, then its attacks.
+pub async fn account_information(r: &mut Report, profile: &Profile, p: &Party, attacker: &Party) {
+    let f = AIS;
+    r.text(&format!("  -- {f}"));
+    let Some(cc) = r.step(
+        f,
+        "client credentials token (client authentication, sender-constrained)",
+        &[
+            "F2-FLOWS",
+            "F2-CLIENT-AUTH",
+            "OFB-CLIENT-AUTH",
+            "CDR-CLIENT-AUTH",
+            "BG-MTLS",
+            "F2-SENDER",
+            "F2-CONF-CLIENT",
+        ],
+        client_token(p, "accounts").await,
+    ) else {
+        return;
+    };
+    let body = serde_json::json!({"Data": {
+        "Permissions": ["ReadAccountsDetail", "ReadBalances", "ReadTransactionsDetail"],
+        "ExpirationDateTime": "2099-01-01T00:00:00Z",
+        "TransactionFromDateTime": "2024-01-01T00:00:00Z",
+        "TransactionToDateTime": "2099-01-01T00:00:00Z"}, "Risk": {}});
+    let path = format!("{AISP}/account-access-consents");
+    let Some(consent) = api(
+        r,
+        f,
+        "account-access consent created (AwaitingAuthorisation)",
+        &["F2-SENDER"],
+        p,
+        ("POST", &path, &cc.access_token),
+        Some(&body),
+        &[],
+        201,
+    )
+    .await
+    else {
+        return;
+    };
+    let Some(consent_id) = consent["Data"]["ConsentId"].as_str().map(str::to_owned) else {
+        r.fail(
+            f,
+            "account-access consent created (AwaitingAuthorisation)",
+            "no Data.ConsentId",
+        );
+        return;
+    };
+    let Some(auth) = authorize(r, f, p, "accounts", &consent_id, "ReadBalances").await else {
+        return;
+    };
+    let Some(token) = redeem(r, f, p, &auth).await else {
+        return;
+    };
+    let at = token.access_token.as_str();
+    let accounts_path = format!("{AISP}/accounts");
+    let Some(accounts) = api(
+        r,
+        f,
+        "accounts read under the authorised consent",
+        &["F2-SENDER", "OB-SENDER", "CDR-HOK", "OB-INTENT"],
+        p,
+        ("GET", &accounts_path, at),
+        None,
+        &[],
+        200,
+    )
+    .await
+    else {
+        return;
+    };
+    let account = accounts["Data"]["Account"][0]["AccountId"]
+        .as_str()
+        .unwrap_or("")
+        .to_owned();
+    let _ = api(
+        r,
+        f,
+        "balances read",
+        &["F2-SENDER"],
+        p,
+        ("GET", &format!("{AISP}/accounts/{account}/balances"), at),
+        None,
+        &[],
+        200,
+    )
+    .await;
+    let _ = api(
+        r,
+        f,
+        "transactions read",
+        &["F2-SENDER"],
+        p,
+        (
+            "GET",
+            &format!("{AISP}/accounts/{account}/transactions"),
+            at,
+        ),
+        None,
+        &[],
+        200,
+    )
+    .await;
+    if let Some(rt) = token.refresh_token.as_deref() {
+        let a = p
+            .send(|| {
+                p.client
+                    .refresh_request(rt)
+                    .map_err(|e| Failure::fapi("a refresh request", &e))
+            })
+            .await;
+        let _ = r.step(
+            f,
+            "refreshed: a new access token, the refresh token not rotated",
+            &[
+                "F2-RT-NO-ROTATE",
+                "OFB-RT-NO-ROTATE",
+                "CDR-RT-NO-ROTATE",
+                "F2-SENDER",
+            ],
+            a.map_err(|e| why(&e)).and_then(|a| {
+                expect(&a, 200)?;
+                let t = p
+                    .client
+                    .token_response(&a.body)
+                    .map_err(|e| e.to_string())?;
+                match t.refresh_token.as_deref() {
+                    Some(new) if new != rt => Err("the refresh token was rotated".to_owned()),
+                    _ => Ok(()),
+                }
+            }),
+        );
+        refresh_attack(r, f, attacker, rt).await;
+    }
+    stolen_token_attacks(r, f, p, attacker, &accounts_path, at).await;
+    authorization_attacks(r, f, profile, p, &auth, "accounts").await;
+    // CDR-CODE-FLOW, BG-CODE-FLOW: the client's own token, no user consent.
+    let seen = match p
+        .send(|| p.resource("GET", &accounts_path, &cc.access_token, None, &[]))
+        .await
+    {
+        Ok(a) => outcome(&a, "insufficient_scope"),
+        Err(e) => Ok(why(&e)),
+    };
+    r.attack(
+        f,
+        "account-data-with-a-client-credentials-token",
+        "A1",
+        &["CDR-CODE-FLOW", "BG-CODE-FLOW", "F2-FLOWS"],
+        "insufficient_scope",
+        seen,
+    );
+}
+
+/// The payment flow, then its attacks.
+pub async fn payment(r: &mut Report, profile: &Profile, p: &Party, attacker: &Party) {
+    let f = PIS;
+    r.text(&format!("  -- {f}"));
+    let Some(cc) = r.step(
+        f,
+        "client credentials token (client authentication, sender-constrained)",
+        &["F2-FLOWS", "F2-CLIENT-AUTH", "F2-SENDER"],
+        client_token(p, "payments").await,
+    ) else {
+        return;
+    };
+    let initiation = serde_json::json!({
+        "InstructionIdentification": "inst-0001",
+        "EndToEndIdentification": "e2e-0001",
+        "InstructedAmount": {"Amount": "10.00", "Currency": "GBP"},
+        "CreditorAccount": {"SchemeName": "UK.OBIE.SortCodeAccountNumber", "Identification": "08080021325698", "Name": "ACME Ltd"}});
+    let body = serde_json::json!({"Data": {"Initiation": initiation}, "Risk": {}});
+    let path = format!("{PISP}/domestic-payment-consents");
+    let Some(consent) = api(
+        r,
+        f,
+        "payment consent created (AwaitingAuthorisation)",
+        &["F2-SENDER"],
+        p,
+        ("POST", &path, &cc.access_token),
+        Some(&body),
+        &[("x-idempotency-key", "pay-0001")],
+        201,
+    )
+    .await
+    else {
+        return;
+    };
+    let Some(consent_id) = consent["Data"]["ConsentId"].as_str().map(str::to_owned) else {
+        r.fail(
+            f,
+            "payment consent created (AwaitingAuthorisation)",
+            "no Data.ConsentId",
+        );
+        return;
+    };
+    let Some(auth) = authorize(r, f, p, "payments", &consent_id, "10.00").await else {
+        return;
+    };
+    let Some(token) = redeem(r, f, p, &auth).await else {
+        return;
+    };
+    let at = token.access_token.as_str();
+    let funds = format!("{PISP}/domestic-payment-consents/{consent_id}/funds-confirmation");
+    let _ = api(
+        r,
+        f,
+        "funds confirmation",
+        &["F2-SENDER"],
+        p,
+        ("GET", &funds, at),
+        None,
+        &[],
+        200,
+    )
+    .await;
+    let order = serde_json::json!({"Data": {"ConsentId": consent_id, "Initiation": initiation}, "Risk": {}});
+    let payments = format!("{PISP}/domestic-payments");
+    let Some(paid) = api(
+        r,
+        f,
+        "domestic payment submitted under the authorised consent",
+        &["F2-SENDER", "OB-INTENT"],
+        p,
+        ("POST", &payments, at),
+        Some(&order),
+        &[("x-idempotency-key", "pay-0002")],
+        201,
+    )
+    .await
+    else {
+        return;
+    };
+    let id = paid["Data"]["DomesticPaymentId"]
+        .as_str()
+        .unwrap_or("")
+        .to_owned();
+    let _ = api(
+        r,
+        f,
+        "payment status polled",
+        &["F2-SENDER"],
+        p,
+        ("GET", &format!("{payments}/{id}"), at),
+        None,
+        &[],
+        200,
+    )
+    .await;
+    // The consent pays once.
+    let seen = match p
+        .send(|| {
+            p.resource(
+                "POST",
+                &payments,
+                at,
+                Some(&order),
+                &[("x-idempotency-key", "pay-0003")],
+            )
+        })
+        .await
+    {
+        Ok(a) => outcome(&a, "insufficient_scope"),
+        Err(e) => Ok(why(&e)),
+    };
+    r.attack(
+        f,
+        "payment-consent-used-twice",
+        "A1a",
+        &["F2-CODE-ONCE", "OB-INTENT"],
+        "insufficient_scope",
+        seen,
+    );
+    stolen_token_attacks(r, f, p, attacker, &format!("{payments}/{id}"), at).await;
+    authorization_attacks(r, f, profile, p, &auth, "payments").await;
+    let seen = match p
+        .send(|| p.resource("GET", &funds, &cc.access_token, None, &[]))
+        .await
+    {
+        Ok(a) => outcome(&a, "insufficient_scope"),
+        Err(e) => Ok(why(&e)),
+    };
+    r.attack(
+        f,
+        "funds-confirmation-with-a-client-credentials-token",
+        "A1",
+        &["CDR-CODE-FLOW", "BG-CODE-FLOW", "F2-FLOWS"],
+        "insufficient_scope",
+        seen,
+    );
+}

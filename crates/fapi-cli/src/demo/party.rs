@@ -1,0 +1,260 @@
+//! A party of the demo: the fintech (`fintech-1`) or the attacker's own
+//! registered client (`attacker-1`), each a `fapi::Client` with its keys,
+//! its HTTPS client (its TLS certificate under mutual TLS) and its
+//! registration at the bank.
+
+use fapi::{Client, KeySet, SigningKey};
+use fapi_core::profile::{ClientAuthMethod, Profile, SenderConstraint};
+use fapi_core::{Alg, Site};
+use fapi_server::config::ClientConfig;
+use fapi_server::dev_ca::DevCa;
+use http::{Request, header};
+
+use super::http::{Answer, Http};
+use crate::failure::Failure;
+
+/// The redirect URI both parties register (F2-TLS-RESP: https).
+pub const REDIRECT: &str = "https://fintech.example/cb";
+
+/// The key algorithm a profile's parties use: ES256 where allowed, else
+/// PS256 (F2-ALG, OB-ALG, OFB-ALG, CDR-ALG).
+pub fn alg_for(profile: &Profile) -> Alg {
+    if profile.algs.contains(&Alg::Es256) {
+        Alg::Es256
+    } else {
+        Alg::Ps256
+    }
+}
+
+/// Whether the profile binds tokens with DPoP (else MTLS, `x5t#S256`).
+pub fn uses_dpop(profile: &Profile) -> bool {
+    profile.sender.contains(&SenderConstraint::Dpop)
+}
+
+/// The client authentication a profile's parties use: `private_key_jwt`
+/// where allowed, else `tls_client_auth` (BG-MTLS).
+pub fn auth_for(profile: &Profile) -> ClientAuthMethod {
+    if profile
+        .client_auth
+        .contains(&ClientAuthMethod::PrivateKeyJwt)
+    {
+        ClientAuthMethod::PrivateKeyJwt
+    } else {
+        ClientAuthMethod::TlsClientAuth
+    }
+}
+
+fn key(alg: Alg) -> Result<SigningKey, Failure> {
+    SigningKey::generate(alg).map_err(|e| Failure::key("a software key", &e))
+}
+
+/// A party before the bank runs: its keys, certificate and registration.
+pub struct Prepared {
+    client_id: &'static str,
+    name: &'static str,
+    profile: Profile,
+    signing: SigningKey,
+    dpop_key: Option<SigningKey>,
+    identity: String,
+    /// Its registration at the bank.
+    pub registration: ClientConfig,
+}
+
+impl Prepared {
+    /// Fresh keys for `profile`, a client certificate for
+    /// `CN=<client_id>` from the development CA, the registration.
+    pub fn new(
+        profile: &Profile,
+        client_id: &'static str,
+        name: &'static str,
+        ca: &DevCa,
+    ) -> Result<Self, Failure> {
+        let alg = alg_for(profile);
+        let auth = auth_for(profile);
+        let signing = key(alg)?;
+        let dpop_key = if uses_dpop(profile) {
+            Some(key(alg)?)
+        } else {
+            None
+        };
+        let jwks = KeySet::new(signing.clone())
+            .jwks_json()
+            .map_err(|e| Failure::refused("the client JWKS", e, Site::ClientAuthentication))?;
+        let dn = format!("CN={client_id},O={name}");
+        let (cert, cert_key) = ca
+            .client_certificate(&dn)
+            .map_err(|e| Failure::environment("a client certificate", e))?;
+        Ok(Self {
+            client_id,
+            name,
+            profile: *profile,
+            signing,
+            dpop_key,
+            identity: format!("{cert}\n{cert_key}"),
+            registration: ClientConfig {
+                client_id: client_id.into(),
+                name: name.into(),
+                redirect_uris: vec![REDIRECT.into()],
+                auth: auth.name().into(),
+                jwks: Some(jwks),
+                jwks_file: None,
+                tls_client_auth_subject_dn: (auth == ClientAuthMethod::TlsClientAuth).then_some(dn),
+                scopes: vec!["openid".into(), "accounts".into(), "payments".into()],
+            },
+        })
+    }
+
+    /// The party, talking to the bank at `issuer` whose CA is `ca_pem`.
+    pub fn connect(self, issuer: &str, ca_pem: &str) -> Result<Party, Failure> {
+        let dpop = self.dpop_key.is_some();
+        let auth = auth_for(&self.profile);
+        let mut b = Client::builder(self.profile, self.client_id, issuer)
+            .redirect_uri(REDIRECT)
+            .signing_key(self.signing.clone())
+            .tls_client_auth(auth != ClientAuthMethod::PrivateKeyJwt);
+        if let Some(k) = &self.dpop_key {
+            b = b.dpop_key(k.clone());
+        }
+        let client = b.build().map_err(|e| Failure::fapi("the client", &e))?;
+        // Mutual TLS where tokens are certificate-bound or the client
+        // authenticates by certificate; under DPoP no certificate at all.
+        let mtls = !dpop || auth != ClientAuthMethod::PrivateKeyJwt;
+        let http = Http::new(ca_pem, mtls.then_some(self.identity.as_str()))?;
+        Ok(Party {
+            client_id: self.client_id,
+            name: self.name,
+            client,
+            http,
+            dpop,
+            jwt_auth: auth == ClientAuthMethod::PrivateKeyJwt,
+            issuer: issuer.to_owned(),
+        })
+    }
+}
+
+/// A party talking to the bank.
+pub struct Party {
+    /// The client id.
+    pub client_id: &'static str,
+    /// The name the bank shows on its consent page (F2-AS-INFO).
+    pub name: &'static str,
+    /// The fapi client.
+    pub client: Client,
+    /// Its HTTPS client.
+    pub http: Http,
+    /// Whether tokens are DPoP-bound (else certificate-bound).
+    pub dpop: bool,
+    /// Whether it authenticates with `private_key_jwt` (else by its TLS
+    /// certificate).
+    pub jwt_auth: bool,
+    /// The issuer.
+    pub issuer: String,
+}
+
+/// The OAuth error of a DPoP nonce challenge (RFC 9449 §8, §9).
+fn wants_nonce(a: &Answer) -> bool {
+    (a.status == 400 || a.status == 401) && a.oauth_error().as_deref() == Some("use_dpop_nonce")
+}
+
+impl Party {
+    /// A URL of the bank.
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.issuer)
+    }
+
+    /// Sends the request `build` makes, remembers the server's
+    /// `DPoP-Nonce`, and on a `use_dpop_nonce` challenge builds (a fresh
+    /// proof with the nonce) and sends once more.
+    pub async fn call<T>(
+        &self,
+        build: impl Fn() -> Result<(Request<String>, T), Failure>,
+    ) -> Result<(Answer, T), Failure> {
+        let (req, extra) = build()?;
+        let answer = self.http.send(req).await?;
+        self.client.remember_dpop_nonce(&answer.headers);
+        if self.dpop && wants_nonce(&answer) {
+            let (req, extra) = build()?;
+            let again = self.http.send(req).await?;
+            self.client.remember_dpop_nonce(&again.headers);
+            return Ok((again, extra));
+        }
+        Ok((answer, extra))
+    }
+
+    /// [`Party::call`] for a request without state to keep.
+    pub async fn send(
+        &self,
+        build: impl Fn() -> Result<Request<String>, Failure>,
+    ) -> Result<Answer, Failure> {
+        Ok(self.call(|| build().map(|r| (r, ()))).await?.0)
+    }
+
+    /// The client credentials token request for `scope` (F2-FLOWS): client
+    /// authentication and, under DPoP, a proof for the token endpoint.
+    pub fn client_credentials(&self, scope: &str) -> Result<Request<String>, Failure> {
+        let token_endpoint = self.url("/token");
+        let mut form = form_urlencoded::Serializer::new(String::new());
+        let _ = form
+            .append_pair("grant_type", "client_credentials")
+            .append_pair("scope", scope)
+            .append_pair("client_id", self.client_id);
+        if self.jwt_auth {
+            let assertion = self
+                .client
+                .client_assertion(&self.issuer)
+                .map_err(|e| Failure::fapi("a client assertion", &e))?;
+            let _ = form
+                .append_pair(
+                    "client_assertion_type",
+                    fapi_core::assertion::ASSERTION_TYPE,
+                )
+                .append_pair("client_assertion", &assertion);
+        }
+        let mut b = Request::post(&token_endpoint)
+            .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded");
+        if self.dpop {
+            let proof = self
+                .client
+                .dpop_proof("POST", &token_endpoint, None)
+                .map_err(|e| Failure::fapi("a DPoP proof", &e))?;
+            b = b.header("dpop", proof);
+        }
+        b.body(form.finish())
+            .map_err(|e| Failure::environment("a token request", e))
+    }
+
+    /// A resource request to `path` with `token` (a fresh DPoP proof with
+    /// `ath`, or the TLS certificate), with a JSON body when given.
+    pub fn resource(
+        &self,
+        method: &str,
+        path: &str,
+        token: &str,
+        body: Option<&serde_json::Value>,
+        headers: &[(&str, &str)],
+    ) -> Result<Request<String>, Failure> {
+        let req = self
+            .client
+            .resource_request(method, &self.url(path), token)
+            .map_err(|e| Failure::fapi("a resource request", &e))?;
+        let (mut parts, _) = req.into_parts();
+        for (k, v) in headers {
+            let name = http::HeaderName::from_bytes(k.as_bytes())
+                .map_err(|e| Failure::environment("a header", e))?;
+            let value =
+                http::HeaderValue::from_str(v).map_err(|e| Failure::environment("a header", e))?;
+            let _ = parts.headers.insert(name, value);
+        }
+        let body = match body {
+            Some(b) => {
+                let _ = parts.headers.insert(
+                    header::CONTENT_TYPE,
+                    http::HeaderValue::from_static("application/json"),
+                );
+                b.to_string()
+            }
+            None => String::new(),
+        };
+        Ok(Request::from_parts(parts, body))
+    }
+}

@@ -1,0 +1,70 @@
+//! `fapi`: the command line of the fapi signing and token core.
+//!
+//! Keys (`keygen`, `jwks`), tokens (`sign`, `verify`), DPoP proofs
+//! (`dpop create`, `dpop verify`), PKCE pairs, RFC 7638 thumbprints and
+//! the audit of an authorization server's metadata against the
+//! requirement sets (`audit`). Every check is the core's; this crate
+//! parses arguments, reads files and prints.
+//!
+//! Exit codes: 0 done, 1 refused or a check failed, 2 usage error, 3 an
+//! I/O or environment error (see [`failure`]).
+
+mod audit_cmd;
+mod cli;
+mod demo;
+mod dpop_cmd;
+mod failure;
+mod fetch;
+mod input;
+mod jws_cmd;
+mod keygen;
+mod keys;
+mod output;
+mod pkce_cmd;
+
+use std::process::ExitCode;
+
+use clap::Parser as _;
+
+use crate::cli::{Cli, Command, DpopCommand};
+use crate::failure::Failure;
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let json = cli.command.json();
+    let result = match tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt.block_on(run(cli.command)),
+        Err(e) => Err(Failure::environment("the async runtime", e)),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(f) => {
+            f.report(json);
+            ExitCode::from(f.exit_code())
+        }
+    }
+}
+
+async fn run(command: Command) -> Result<(), Failure> {
+    match &command {
+        Command::Keygen(a) => keygen::run(a),
+        Command::Jwks(a) => jws_cmd::jwks(a),
+        Command::Sign(a) => jws_cmd::sign(a),
+        Command::Verify(a) => jws_cmd::verify(a).await,
+        Command::Dpop(DpopCommand::Create(a)) => dpop_cmd::create(a),
+        Command::Dpop(DpopCommand::Verify(a)) => dpop_cmd::verify(a),
+        Command::Pkce(a) => pkce_cmd::pkce(a),
+        Command::Thumbprint(a) => pkce_cmd::thumbprint(a),
+        Command::Audit(a) => audit_cmd::run(a).await,
+        Command::Serve(a) => fapi_server::serve(a.clone()).await.map_err(|e| match e {
+            fapi_server::ServeError::Config(why) => Failure::usage("serve", why),
+            fapi_server::ServeError::PlainHttpNotLoopback => Failure::usage("serve", e.to_string()),
+            other => Failure::environment("serve", other),
+        }),
+        Command::Demo(a) => demo::run(a).await,
+    }
+}
