@@ -16,7 +16,6 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import * as oauth from 'oauth4webapi';
 
 import { CLIENT } from './fapi-client.mjs';
 
@@ -35,7 +34,9 @@ const { privateKey, publicKey } = await crypto.subtle.generateKey(
 );
 const pub = await crypto.subtle.exportKey('jwk', publicKey);
 const publicJwk = { kty: pub.kty, crv: pub.crv, x: pub.x, y: pub.y };
-const kid = await oauth.calculateJwkThumbprint(publicJwk);
+// RFC 7638 thumbprint: SHA-256 of the required members in lexical order.
+const canonical = JSON.stringify({ crv: pub.crv, kty: pub.kty, x: pub.x, y: pub.y });
+const kid = Buffer.from(await crypto.subtle.digest('SHA-256', new TextEncoder().encode(canonical))).toString('base64url');
 const jwks = { keys: [{ ...publicJwk, kid, alg: 'ES256', use: 'sig' }] };
 const privateJwk = { ...(await crypto.subtle.exportKey('jwk', privateKey)), kid, alg: 'ES256' };
 
