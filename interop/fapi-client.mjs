@@ -20,6 +20,9 @@ export const CLIENT = Object.freeze({
   scopes: ['openid', 'accounts', 'payments'],
 });
 
+/** The CDR sharing duration asked for: 90 days (more than the 28 days of a CDR refresh token). */
+export const CDR_SHARING_DURATION = 90 * 24 * 3600;
+
 /** One of the server's default test users. */
 export const USER = Object.freeze({ username: 'alice', password: 'alice-password' });
 
@@ -170,7 +173,11 @@ export async function resourceRequest(ctx, accessToken, method, path, body) {
  * (RFC 9101) carrying every parameter. Returns what the client keeps for the
  * callback and the authorization URL the user is sent to.
  */
-export async function pushAuthorizationRequest(ctx, as, { scope, consentId }) {
+export async function pushAuthorizationRequest(
+  ctx,
+  as,
+  { scope, consentId, sharingDuration = CDR_SHARING_DURATION, signed = ctx.signedRequest },
+) {
   const codeVerifier = oauth.generateRandomCodeVerifier();
   const state = oauth.generateRandomState();
   const params = new URLSearchParams({
@@ -187,7 +194,13 @@ export async function pushAuthorizationRequest(ctx, as, { scope, consentId }) {
     // `cdr_arrangement_id` (CDR) or the essential `openbanking_intent_id`
     // claim (OB-INTENT) of the `claims` parameter.
     if (ctx.profile === 'cdr') {
-      params.set('claims', JSON.stringify({ cdr_arrangement_id: consentId }));
+      // CDR: the refresh token lives up to `sharing_duration` (0 or absent:
+      // no refresh token).
+      const claims = { cdr_arrangement_id: consentId };
+      if (sharingDuration !== undefined) {
+        claims.sharing_duration = sharingDuration;
+      }
+      params.set('claims', JSON.stringify(claims));
     } else if (ctx.profile === 'obie') {
       params.set(
         'claims',
@@ -199,7 +212,7 @@ export async function pushAuthorizationRequest(ctx, as, { scope, consentId }) {
     ctx,
     'par',
     async () => {
-      const form = ctx.signedRequest
+      const form = signed
         ? { request: await oauth.issueRequestObject(as, ctx.client, params, ctx.privateKey) }
         : params;
       return oauth.pushedAuthorizationRequest(as, ctx.client, ctx.clientAuth, form, ctx.options);

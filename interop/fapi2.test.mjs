@@ -29,6 +29,8 @@ import { BrowserSession, findForm, visibleText } from './html-form.mjs';
 const ctx = await loadContext();
 // The profiles with the CDR's lifetimes (CDR-AT-TTL, CDR-PAR-TTL).
 const SHORT_LIFETIMES = new Set(['fapi2-plus', 'cdr']);
+// The error RFC 9126 §2.3 / RFC 9101 §6.3 give an AS that requires signed request objects.
+const CDR_UNSIGNED_PAR_ERROR = 'invalid_request';
 const flow = {};
 let failed = false;
 
@@ -265,3 +267,25 @@ step('introspection of the refresh token, then revocation (RFC 7662, RFC 7009)',
   );
   assert.equal(after.active, false, 'revoked');
 });
+
+// CDR-PAR / CDR-REQ-TTL: under the CDR the authorization request travels only
+// as a signed request object; the same parameters as plain PAR form fields are
+// refused.
+if (ctx.profile === 'cdr') {
+  step('cdr: PAR without a signed request object is refused (CDR-PAR)', async () => {
+    // A fresh consent awaiting authorisation: the refusal is for the form.
+    const token = await clientCredentials(ctx, flow.as, 'accounts');
+    const created = await createAccountAccessConsent(ctx, token.access_token);
+    const consentId = (await created.json()).Data.ConsentId;
+    await assert.rejects(
+      pushAuthorizationRequest(ctx, flow.as, { scope: 'openid accounts', consentId, signed: false }),
+      (err) => {
+        assert.ok(err instanceof oauth.ResponseBodyError, String(err));
+        console.log(`# cdr: unsigned PAR refused: ${err.status} ${err.error} (${err.error_description})`);
+        assert.equal(err.error, CDR_UNSIGNED_PAR_ERROR);
+        assert.match(err.error_description ?? '', /signed_request_required/, 'refused for the missing request object');
+        return true;
+      },
+    );
+  });
+}
