@@ -50,6 +50,12 @@ pub const MAX_DOCUMENT: usize = 16 * 1024;
 /// [`MAX_MEMBERS`] in each of at most [`MAX_DEPTH`] objects.
 const OPEN_NAMES: usize = MAX_DEPTH * MAX_MEMBERS;
 
+/// The top bit of a name's entry in the scan's name stack: the name holds
+/// an escape. The start offsets are below [`MAX_DOCUMENT`], so the bit is
+/// free.
+const ESCAPED_NAME: u16 = 0x8000;
+const _: () = assert!(MAX_DOCUMENT < ESCAPED_NAME as usize);
+
 /// Checks that `doc` is one well-formed JSON object within the limits above,
 /// with no duplicate member names at any depth.
 ///
@@ -321,8 +327,6 @@ fn same_text(a: &[u8], b: &[u8]) -> Result<bool, Error> {
     }
 }
 
-/// The raw contents of the string whose contents start at `start` (the byte
-/// after its opening quote) in a document that was scanned already.
 /// The length of the run at the start of `bytes` holding no `"`, no `\`
 /// and no control character (below 0x20): what a string scan can step
 /// over at once. Eight bytes at a time (SWAR: a byte equal to `"` or `\`,
@@ -368,6 +372,8 @@ fn plain_len(bytes: &[u8]) -> usize {
         .count()
 }
 
+/// The raw contents of the string whose contents start at `start` (the byte
+/// after its opening quote) in a document that was scanned already.
 fn raw_string_at(doc: &[u8], start: usize) -> &[u8] {
     let rest = doc.get(start..).unwrap_or(&[]);
     let mut i = 0usize;
@@ -505,17 +511,31 @@ fn scan(doc: &[u8]) -> Result<usize, Error> {
                     .checked_sub(1)
                     .and_then(|d| frames.get(d))
                     .ok_or(Error::Json)?;
-                let this = raw_string_at(doc, st.start);
+                // The name's raw contents: up to the closing quote.
+                let this = doc.get(st.start..s.pos - 1).ok_or(Error::Json)?;
                 let seen = names.get(frame.names_start..open_names).unwrap_or(&[]);
                 for &prev in seen {
-                    if same_text(raw_string_at(doc, usize::from(prev)), this)? {
+                    let start = usize::from(prev & !ESCAPED_NAME);
+                    let duplicate = if prev & ESCAPED_NAME == 0 && !st.escaped {
+                        // Two names without escapes: the same bytes, then
+                        // the closing quote (no rescan of the earlier one).
+                        let end = start + this.len();
+                        doc.get(start..end) == Some(this) && doc.get(end) == Some(&b'"')
+                    } else {
+                        same_text(raw_string_at(doc, start), this)?
+                    };
+                    if duplicate {
                         return Err(Error::DuplicateMember);
                     }
                 }
                 if seen.len() >= MAX_MEMBERS {
                     return Err(Error::TooLarge);
                 }
-                let at = u16::try_from(st.start).map_err(|_| Error::TooLarge)?;
+                let at = u16::try_from(st.start)
+                    .ok()
+                    .filter(|a| a & ESCAPED_NAME == 0)
+                    .ok_or(Error::TooLarge)?;
+                let at = if st.escaped { at | ESCAPED_NAME } else { at };
                 names.truncate(open_names);
                 names.push(at).map_err(|_| Error::TooLarge)?;
                 open_names += 1;

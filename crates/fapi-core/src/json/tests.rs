@@ -447,3 +447,27 @@ fn plain_run_length_matches_a_byte_loop() {
         assert_eq!(plain_len(&t), naive(&t), "{t:?}");
     }
 }
+
+/// RFC 7515 §4, RFC 7519 §4: duplicates are found whichever of the two
+/// names holds an escape, and names that only share a prefix are not
+/// duplicates.
+#[test]
+fn duplicate_names_plain_and_escaped() {
+    for dup in [
+        &br#"{"alg":1,"alg":2}"#[..],
+        br#"{"\u0061lg":1,"alg":2}"#,
+        br#"{"alg":1,"\u0061lg":2}"#,
+        br#"{"a\/b":1,"a/b":2}"#,
+        br#"{"x":1,"y":{"k":1,"kid":2,"k":3}}"#,
+    ] {
+        assert_eq!(check(dup), Err(Error::DuplicateMember), "{dup:?}");
+    }
+    for ok in [
+        &br#"{"al":1,"alg":2,"a":3,"algs":4}"#[..],
+        br#"{"\u0061l":1,"alg":2}"#,
+        br#"{"k":{"k":1},"kid":{"k":2}}"#,
+        br#"{"a\"":1,"a":2}"#,
+    ] {
+        assert_eq!(check(ok), Ok(()), "{ok:?}");
+    }
+}
