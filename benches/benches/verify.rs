@@ -17,10 +17,10 @@
 //! printed first, as `paired-json {..}` lines that `benches/report.py`
 //! reads; criterion's absolute figures follow.
 
-use core::hint::black_box;
 use aws_lc_rs::signature::{
     ECDSA_P256_SHA256_FIXED, ED25519, ParsedPublicKey, RSA_PSS_2048_8192_SHA256,
 };
+use core::hint::black_box;
 use criterion::{Criterion, criterion_group};
 use fapi::memory::MemoryReplayCache;
 use fapi_core::dpop::{self, DpopConfig, DpopRequest, ProofParams};
@@ -793,11 +793,15 @@ fn small_ops(c: &mut Criterion) {
         let _ = black_box(t.to_b64());
     };
     let mut tp_jwt = || {
-        let jwk: jsonwebtoken::jwk::Jwk =
-            serde_json::from_str(black_box(&jwk_json)).expect("jwk");
+        let jwk: jsonwebtoken::jwk::Jwk = serde_json::from_str(black_box(&jwk_json)).expect("jwk");
         let _ = black_box(jwk.thumbprint(jsonwebtoken::jwk::ThumbprintHash::SHA256));
     };
-    paired3("RFC 7638 thumbprint", &mut tp_raw, &mut tp_fapi, &mut tp_jwt);
+    paired3(
+        "RFC 7638 thumbprint",
+        &mut tp_raw,
+        &mut tp_fapi,
+        &mut tp_jwt,
+    );
 
     // An authorization code: issued for a consent (from a pushed request)
     // into `fapi::memory::MemoryStore`, then redeemed with PKCE. Raw: the
@@ -837,18 +841,12 @@ fn small_ops(c: &mut Criterion) {
         let _ = black_box(sha2::Sha256::digest(PKCE_VERIFIER.as_bytes()));
     };
     let mut code_fapi = || {
-        let code =
-            fapi_core::code::issue(&profile, &codes, &rng, &consent, 60, now).expect("code");
-        let grant = fapi_core::code::redeem(
-            &codes,
-            code.as_str(),
-            CLIENT_ID,
-            REDIRECT,
-            None,
-            now,
-            |c| fapi_core::pkce::verify(PKCE_VERIFIER, c),
-        )
-        .expect("redeem");
+        let code = fapi_core::code::issue(&profile, &codes, &rng, &consent, 60, now).expect("code");
+        let grant =
+            fapi_core::code::redeem(&codes, code.as_str(), CLIENT_ID, REDIRECT, None, now, |c| {
+                fapi_core::pkce::verify(PKCE_VERIFIER, c)
+            })
+            .expect("redeem");
         let _ = black_box(grant);
     };
     paired2(
@@ -994,6 +992,11 @@ fn parts(c: &mut Criterion) {
     let _ = g.bench_function(format!("b64_decode_vartime_{}B", payload.len()), |b| {
         b.iter(|| fapi_core::b64::decode_vartime(black_box(&payload), &mut dec).map(<[u8]>::len))
     });
+    // The `x5t#S256` binding hashes the client certificate: part of the
+    // null-verifier figure, though not JOSE or claims work.
+    let _ = g.bench_function(format!("sha256_client_cert_{}B", CLIENT_CERT.len()), |b| {
+        b.iter(|| CertThumbprint::of_der(black_box(CLIENT_CERT)))
+    });
     let _ = g.bench_function("ed25519_decompress_dalek", |b| {
         b.iter(|| ed25519_dalek::VerifyingKey::from_bytes(black_box(&x)).map(|k| k.is_weak()))
     });
@@ -1010,7 +1013,10 @@ fn skip_paired() -> bool {
 fn load(when: &str) {
     let l = std::fs::read_to_string("/proc/loadavg").unwrap_or_default();
     let l: Vec<&str> = l.split_whitespace().take(3).collect();
-    println!("load-json {{\"when\":\"{when}\",\"loadavg\":\"{}\"}}", l.join(" "));
+    println!(
+        "load-json {{\"when\":\"{when}\",\"loadavg\":\"{}\"}}",
+        l.join(" ")
+    );
 }
 
 criterion_group!(

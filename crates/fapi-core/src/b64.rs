@@ -308,8 +308,8 @@ pub const fn decoded_len(n: usize) -> Option<usize> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::vec;
     use std::vec::Vec;
-    use std::{format, vec};
 
     #[test]
     fn round_trip_and_lengths() {
