@@ -60,6 +60,31 @@ pub fn decode_array<const N: usize>(src: &[u8]) -> Result<[u8; N], Error> {
     Ok(out)
 }
 
+/// [`decode_array`] with the table-lookup decoder: exactly `N` bytes, any
+/// other length [`Error::InvalidKey`]. **Not constant-time**: for public
+/// values only (the coordinates of a public JWK, which travel in DPoP
+/// proofs and JWKS documents); see [`decode_vartime`].
+///
+/// ```
+/// // RFC 8037 A.2: an Ed25519 public key's `x`.
+/// let x = fapi_core::b64::decode_array_vartime::<32>(b"11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo")?;
+/// assert_eq!(x[0], 0xd7);
+/// # Ok::<(), fapi_core::Error>(())
+/// ```
+pub fn decode_array_vartime<const N: usize>(src: &[u8]) -> Result<[u8; N], Error> {
+    let mut out = [0u8; N];
+    let len = decode_vartime(src, &mut out)
+        .map_err(|e| match e {
+            Error::BufferTooSmall => Error::InvalidKey,
+            e => e,
+        })?
+        .len();
+    if len != N {
+        return Err(Error::InvalidKey);
+    }
+    Ok(out)
+}
+
 /// Encodes `src` into `dst`, returning the encoded text;
 /// [`Error::BufferTooSmall`] when `dst` is shorter than [`encoded_len`].
 pub fn encode<'a>(src: &[u8], dst: &'a mut [u8]) -> Result<&'a str, Error> {
@@ -504,6 +529,26 @@ mod tests {
         );
         // A bad length is the input's fault, whatever the destination.
         assert_eq!(decode_vartime(b"AQABA", &mut out[..0]), Err(Error::Base64));
+    }
+
+    /// The fixed-size decode gives what the constant-time one gives, value
+    /// or error, for every length around 32 bytes and bad input.
+    #[test]
+    fn vartime_array_matches_constant_time_array() {
+        let mut rng = Xorshift(0x5151_7777_aaaa_0001);
+        for n in 28..37usize {
+            let data: Vec<u8> = (0..n).map(|_| rng.byte()).collect();
+            let mut enc = vec![0u8; encoded_len(n)];
+            let text = Base64UrlUnpadded::encode(&data, &mut enc)
+                .unwrap()
+                .as_bytes()
+                .to_vec();
+            assert_eq!(decode_array_vartime::<32>(&text), decode_array::<32>(&text));
+            let mut bad = text.clone();
+            bad[3] = b'=';
+            assert_eq!(decode_array_vartime::<32>(&bad), Err(Error::Base64));
+            assert_eq!(decode_array::<32>(&bad), Err(Error::Base64));
+        }
     }
 
     /// RFC 4648 §10 test vectors (the alphabets agree on them) and the
