@@ -17,14 +17,12 @@
 //! printed first, as `paired-json {..}` lines that `benches/report.py`
 //! reads; criterion's absolute figures follow.
 
-use core::hint::black_box;
-use std::collections::HashMap;
-use std::sync::Mutex;
-
 use aws_lc_rs::signature::{
     ECDSA_P256_SHA256_FIXED, ED25519, ParsedPublicKey, RSA_PSS_2048_8192_SHA256,
 };
+use core::hint::black_box;
 use criterion::{Criterion, criterion_group};
+use fapi::memory::MemoryReplayCache;
 use fapi_core::dpop::{self, DpopConfig, DpopRequest, ProofParams};
 use fapi_core::mtls::CertThumbprint;
 use fapi_core::profile::Profile;
@@ -57,53 +55,21 @@ fn now() -> u64 {
         .as_secs()
 }
 
-/// A replay store on a hash map behind a mutex, through the core's
-/// [`ReplayCache`] trait: what a server would run in one process. (The
-/// core's `FixedReplayCache` is a linear scan meant for small devices.)
-#[derive(Default)]
-struct HashReplay {
-    map: Mutex<HashMap<Vec<u8>, u64>>,
+/// The `fapi` crate's sharded in-memory replay cache
+/// (`fapi::memory::MemoryReplayCache`, through the core's `ReplayCache`
+/// trait), holding `n` live entries before the first timed call.
+fn filled_replay(n: usize, expires_at: u64, now: u64) -> MemoryReplayCache {
+    let s = MemoryReplayCache::new();
+    for i in 0..n {
+        s.record_once_now(format!("live-{i:08}").as_bytes(), expires_at, now)
+            .expect("fresh id");
+    }
+    s
 }
 
-impl HashReplay {
-    fn filled(n: usize, expires_at: u64) -> Self {
-        let s = Self::default();
-        {
-            let mut m = s.map.lock().expect("lock");
-            for i in 0..n {
-                let _ = m.insert(format!("live-{i:08}").into_bytes(), expires_at);
-            }
-        }
-        s
-    }
-
-    /// Forgets every id recorded since it was filled (outside the timed
-    /// blocks), so the same proofs can be verified again; the live
-    /// entries stay.
-    fn forget_used(&self) {
-        self.map
-            .lock()
-            .expect("lock")
-            .retain(|k, _| k.starts_with(b"live-"));
-    }
-}
-
-impl ReplayCache for HashReplay {
-    fn record_once(&self, id: &[u8], expires_at: u64, now: u64) -> Result<(), Error> {
-        let mut m = self.map.lock().map_err(|_| Error::StoreFull)?;
-        match m.get_mut(id) {
-            Some(e) if *e > now => Err(Error::Replay),
-            Some(e) => {
-                *e = expires_at;
-                Ok(())
-            }
-            None => {
-                let _ = m.insert(id.to_vec(), expires_at);
-                Ok(())
-            }
-        }
-    }
-}
+/// Proofs (or assertions) needed so that no timed call sees one twice:
+/// every block of the warm-up and the measured rounds, and one more.
+const POOL: usize = (ROUNDS + 3) * BLOCK as usize + 1;
 
 /// The access token claims, as `jsonwebtoken`'s documentation has them.
 #[derive(Serialize, Deserialize)]
@@ -284,21 +250,30 @@ fn split(compact: &[u8]) -> (Vec<u8>, Vec<u8>) {
     (compact[..dot].to_vec(), sig)
 }
 
-/// One paired measurement's medians, in ns, and its median ratios.
+/// One paired measurement's medians, in ns, and its median ratios
+/// (`jwt` is `None` where jsonwebtoken has no such operation).
 struct Paired {
     op: String,
     raw: f64,
     fapi: f64,
-    jwt: f64,
+    jwt: Option<f64>,
     fapi_raw: f64,
-    jwt_fapi: f64,
+    jwt_fapi: Option<f64>,
 }
 
 impl Paired {
     fn print(&self) {
+        let opt = |v: Option<f64>, digits: usize| {
+            v.map_or_else(|| "null".to_owned(), |x| format!("{x:.digits$}"))
+        };
         println!(
-            "paired-json {{\"op\":\"{}\",\"raw_ns\":{:.0},\"fapi_ns\":{:.0},\"jwt_ns\":{:.0},\"fapi_raw\":{:.4},\"jwt_fapi\":{:.4}}}",
-            self.op, self.raw, self.fapi, self.jwt, self.fapi_raw, self.jwt_fapi
+            "paired-json {{\"op\":\"{}\",\"raw_ns\":{:.0},\"fapi_ns\":{:.0},\"jwt_ns\":{},\"fapi_raw\":{:.4},\"jwt_fapi\":{}}}",
+            self.op,
+            self.raw,
+            self.fapi,
+            opt(self.jwt, 0),
+            self.fapi_raw,
+            opt(self.jwt_fapi, 4)
         );
     }
 }
@@ -312,21 +287,30 @@ fn median(v: &mut [f64]) -> f64 {
 }
 
 /// Times raw, fapi and jsonwebtoken in alternating blocks of up to
-/// `BLOCK` calls, `ROUNDS` rounds, so that all three see the same load;
-/// `between` runs untimed after each round.
-fn paired3(
+/// `BLOCK` calls, `ROUNDS` rounds, so that all three see the same load.
+fn paired3(op: &str, raw: &mut dyn FnMut(), fapi: &mut dyn FnMut(), jwt: &mut dyn FnMut()) {
+    paired(op, raw, fapi, Some(jwt));
+}
+
+/// [`paired3`] for an operation jsonwebtoken does not have.
+fn paired2(op: &str, raw: &mut dyn FnMut(), fapi: &mut dyn FnMut()) {
+    paired(op, raw, fapi, None);
+}
+
+fn paired(
     op: &str,
     raw: &mut dyn FnMut(),
     fapi: &mut dyn FnMut(),
-    jwt: &mut dyn FnMut(),
-    between: &mut dyn FnMut(),
+    mut jwt: Option<&mut dyn FnMut()>,
 ) {
+    if skip_paired() {
+        return;
+    }
     // Blocks of `BLOCK` calls, fewer for slow ops (RSA signing): at least
     // 10 calls and about 4 ms per block.
     let once = std::time::Instant::now();
     fapi();
     let per_call = once.elapsed().as_secs_f64();
-    between();
     #[allow(
         clippy::cast_possible_truncation,
         clippy::cast_sign_loss,
@@ -341,28 +325,29 @@ fn paired3(
         start.elapsed().as_secs_f64() * 1e9 / f64::from(block)
     };
     for _ in 0..3 {
-        let _ = (time(raw), time(fapi), time(jwt));
-        between();
+        let _ = (time(raw), time(fapi), jwt.as_mut().map(|j| time(*j)));
     }
     let (mut r, mut f, mut j, mut fr, mut jf) = (vec![], vec![], vec![], vec![], vec![]);
     for _ in 0..ROUNDS {
         let a = time(raw);
         let b = time(fapi);
-        let c = time(jwt);
-        between();
         r.push(a);
         f.push(b);
-        j.push(c);
         fr.push(b / a);
-        jf.push(c / b);
+        if let Some(jwt) = jwt.as_mut() {
+            let c = time(*jwt);
+            j.push(c);
+            jf.push(c / b);
+        }
     }
+    let has_jwt = !j.is_empty();
     let p = Paired {
         op: op.to_owned(),
         raw: median(&mut r),
         fapi: median(&mut f),
-        jwt: median(&mut j),
+        jwt: has_jwt.then(|| median(&mut j)),
         fapi_raw: median(&mut fr),
-        jwt_fapi: median(&mut jf),
+        jwt_fapi: has_jwt.then(|| median(&mut jf)),
     };
     p.print();
 }
@@ -410,7 +395,6 @@ fn access_tokens(c: &mut Criterion) {
                     jsonwebtoken::encode(&header, black_box(&claims), &case.jwt_enc).expect("jwt"),
                 );
             },
-            &mut || {},
         );
         paired3(
             &format!("access-token verify {}", case.name),
@@ -435,7 +419,6 @@ fn access_tokens(c: &mut Criterion) {
             &mut || {
                 let _ = black_box(jwt_verify(black_box(&jwt_tok), &case.jwt_dec, &validation));
             },
-            &mut || {},
         );
 
         let mut g = c.benchmark_group(format!("access_token_{}", case.name));
@@ -572,7 +555,9 @@ fn dpop_proofs(c: &mut Criterion) {
         ("EdDSA", &ed, Algorithm::EdDSA),
     ];
     for (name, signer, alg) in cases {
-        let pool = proofs(signer, BLOCK as usize, now);
+        // Every timed call gets a proof of its own (a fresh `jti`), so no
+        // store has to forget anything between rounds.
+        let pool = proofs(signer, POOL, now);
         let split_pool: Vec<_> = pool.iter().map(|p| split(p)).collect();
         let pk = signer.public_key().expect("pub");
         let point: Vec<u8> = match &pk {
@@ -584,8 +569,8 @@ fn dpop_proofs(c: &mut Criterion) {
             Algorithm::ES256 => &ECDSA_P256_SHA256_FIXED,
             _ => &ED25519,
         };
-        let store_fapi = HashReplay::filled(REPLAY_LIVE, now + 3600);
-        let store_jwt = HashReplay::filled(REPLAY_LIVE, now + 3600);
+        let store_fapi = filled_replay(REPLAY_LIVE, now + 3600, now);
+        let store_jwt = filled_replay(REPLAY_LIVE, now + 3600, now);
         let mut validation = Validation::new(alg);
         validation.required_spec_claims.clear();
         validation.validate_exp = false;
@@ -601,7 +586,7 @@ fn dpop_proofs(c: &mut Criterion) {
         };
         let mut fapi = || {
             let p = dpop::verify_proof(
-                black_box(&pool[j % pool.len()]),
+                black_box(&pool[j]),
                 &request,
                 &config,
                 &fapi_awslc::AWSLC,
@@ -613,7 +598,7 @@ fn dpop_proofs(c: &mut Criterion) {
             let _ = black_box(p);
         };
         let mut jwt = || {
-            let proof = core::str::from_utf8(&pool[k % pool.len()]).expect("utf8");
+            let proof = core::str::from_utf8(&pool[k]).expect("utf8");
             k += 1;
             let header = jsonwebtoken::decode_header(proof).expect("header");
             assert!(header.typ.as_deref() == Some("dpop+jwt"), "typ");
@@ -631,16 +616,11 @@ fn dpop_proofs(c: &mut Criterion) {
                 .expect("replay");
             let _ = black_box(jkt);
         };
-        let mut between = || {
-            store_fapi.forget_used();
-            store_jwt.forget_used();
-        };
         paired3(
             &format!("DPoP proof verify {name}"),
             &mut raw,
             &mut fapi,
             &mut jwt,
-            &mut between,
         );
         let mut g = c.benchmark_group(format!("dpop_{name}"));
         let _ = g.bench_function("verify_raw_awslc", |b| b.iter(&mut raw));
@@ -648,9 +628,414 @@ fn dpop_proofs(c: &mut Criterion) {
     }
 }
 
-criterion_group!(benches, overhead, access_tokens, dpop_proofs);
+const CLIENT_ID: &str = "s6BhdRkqt3-fapi-client-0001";
+const TOKEN_EP: &str = "https://as.bank.example.com/token";
+const REDIRECT: &str = "https://client.example.org/cb";
+const PKCE_VERIFIER: &str = "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk";
+
+/// A client assertion's claims, as jsonwebtoken reads them.
+#[derive(Serialize, Deserialize)]
+struct AssertionClaims {
+    iss: String,
+    sub: String,
+    aud: String,
+    jti: String,
+    exp: u64,
+    iat: u64,
+}
+
+/// `private_key_jwt` (RFC 7523): the client's key from its registered
+/// JWKS, selected by `kid` on every call, the claims, the `jti` replay
+/// check on a store of 100,000 live entries.
+fn client_assertions(c: &mut Criterion) {
+    let now = now();
+    let profile = Profile::FAPI2;
+    let clock = FixedClock(now);
+    let key = fapi_awslc::Es256SigningKey::from_pkcs8_der(P256_PK8).expect("key");
+    let pk = key.public_key().expect("pub");
+    let kid = key.key_id().to_owned();
+    let mut jwks_out = vec![0u8; 4096];
+    let n = fapi_core::jwk::write_jwks(
+        &[fapi_core::jwk::PublicJwk::new(pk.clone(), Some(&kid))],
+        &mut jwks_out,
+    )
+    .expect("jwks");
+    jwks_out.truncate(n);
+    let jwks = fapi_core::jwk::Jwks::from_json(&jwks_out).expect("jwks");
+    let jwt_jwks: jsonwebtoken::jwk::JwkSet = serde_json::from_slice(&jwks_out).expect("jwks");
+    let endpoints = [TOKEN_EP];
+    let config = fapi_core::assertion::AssertionConfig::new(&profile, ISS)
+        .with_endpoint_audiences(&endpoints);
+    let pool: Vec<Vec<u8>> = (0..POOL)
+        .map(|i| {
+            let claims = AssertionClaims {
+                iss: CLIENT_ID.into(),
+                sub: CLIENT_ID.into(),
+                aud: ISS.into(),
+                jti: format!("assertion-{i:08}-7f3c9a"),
+                exp: now + 60,
+                iat: now,
+            };
+            let payload = serde_json::to_vec(&claims).expect("json");
+            let header = fapi_core::jws::HeaderParams {
+                typ: None,
+                kid: Some(&kid),
+                jwk: None,
+            };
+            let mut out = vec![0u8; 2048];
+            let n = fapi_core::jws::sign(&key, &header, &payload, &mut out).expect("sign");
+            out.truncate(n);
+            out
+        })
+        .collect();
+    let split_pool: Vec<_> = pool.iter().map(|p| split(p)).collect();
+    let PublicKey::P256 { x, y } = &pk else {
+        unreachable!("P-256")
+    };
+    let point = [&[4u8][..], x, y].concat();
+    let store_fapi = filled_replay(REPLAY_LIVE, now + 3600, now);
+    let store_jwt = filled_replay(REPLAY_LIVE, now + 3600, now);
+    let mut validation = Validation::new(Algorithm::ES256);
+    validation.set_issuer(&[CLIENT_ID]);
+    validation.set_audience(&[ISS]);
+    validation.sub = Some(CLIENT_ID.into());
+    validation.set_required_spec_claims(&["exp", "iss", "aud", "sub"]);
+
+    let (mut i, mut j, mut k) = (0usize, 0usize, 0usize);
+    let mut raw = || {
+        let (input, sig) = &split_pool[i % split_pool.len()];
+        i += 1;
+        // A key known only at run time (the client's JWKS): parsed per call.
+        let key = ParsedPublicKey::new(&ECDSA_P256_SHA256_FIXED, &point).expect("key");
+        key.verify_sig(black_box(input), sig).expect("raw verify");
+    };
+    let mut fapi = || {
+        let v = fapi_core::assertion::verify_assertion(
+            black_box(&pool[j]),
+            CLIENT_ID,
+            &jwks,
+            &config,
+            &fapi_awslc::AWSLC,
+            &clock,
+            &store_fapi,
+        )
+        .expect("assertion");
+        j += 1;
+        let _ = black_box(v);
+    };
+    let mut jwt = || {
+        let a = core::str::from_utf8(&pool[k]).expect("utf8");
+        k += 1;
+        let header = jsonwebtoken::decode_header(a).expect("header");
+        let jwk = jwt_jwks
+            .find(header.kid.as_deref().expect("kid"))
+            .expect("key");
+        let key = DecodingKey::from_jwk(jwk).expect("key");
+        let data = jsonwebtoken::decode::<AssertionClaims>(a, &key, &validation).expect("jwt");
+        store_jwt
+            .record_once(data.claims.jti.as_bytes(), data.claims.exp, now)
+            .expect("replay");
+        let _ = black_box(data.claims.exp);
+    };
+    paired3(
+        "client assertion verify ES256",
+        &mut raw,
+        &mut fapi,
+        &mut jwt,
+    );
+    let mut g = c.benchmark_group("client_assertion_ES256");
+    let _ = g.bench_function("verify_raw_awslc", |b| b.iter(&mut raw));
+    g.finish();
+}
+
+/// PKCE S256 (RFC 7636 §4.6), the RFC 7638 thumbprint of a JWK, and an
+/// authorization code issued and redeemed through the `fapi` crate's
+/// in-memory store.
+fn small_ops(c: &mut Criterion) {
+    // PKCE: fapi against SHA-256 and base64url by hand (jsonwebtoken has
+    // no PKCE).
+    let challenge = fapi_core::pkce::Challenge::s256(PKCE_VERIFIER).expect("challenge");
+    let challenge = challenge.as_str().to_owned();
+    let mut pkce_raw = || {
+        let d = sha2::Sha256::digest(black_box(PKCE_VERIFIER).as_bytes());
+        let mut enc = [0u8; 43];
+        let n = fapi_core::b64::encode_vartime(&d, &mut enc).expect("b64");
+        assert!(&enc[..n] == challenge.as_bytes(), "pkce");
+    };
+    let mut pkce_fapi = || {
+        fapi_core::pkce::verify(black_box(PKCE_VERIFIER), &challenge).expect("pkce");
+    };
+    paired2("PKCE S256 verify", &mut pkce_raw, &mut pkce_fapi);
+
+    // RFC 7638 thumbprint of a P-256 public JWK as it arrives (JSON, with
+    // `kid` and `alg`): fapi against jsonwebtoken (parse, then its
+    // `thumbprint`), and against SHA-256 of the canonical members alone.
+    let key = fapi_awslc::Es256SigningKey::from_pkcs8_der(P256_PK8).expect("key");
+    let PublicKey::P256 { x, y } = key.public_key().expect("pub") else {
+        unreachable!("P-256")
+    };
+    let jwk_json = format!(
+        r#"{{"kty":"EC","crv":"P-256","x":"{}","y":"{}","kid":"{}","alg":"ES256","use":"sig"}}"#,
+        b64(&x),
+        b64(&y),
+        key.key_id()
+    );
+    let canonical = format!(
+        r#"{{"crv":"P-256","kty":"EC","x":"{}","y":"{}"}}"#,
+        b64(&x),
+        b64(&y)
+    );
+    let mut tp_raw = || {
+        let _ = black_box(sha2::Sha256::digest(black_box(canonical.as_bytes())));
+    };
+    let mut tp_fapi = || {
+        let t = fapi_core::Thumbprint::of_jwk(black_box(jwk_json.as_bytes())).expect("jkt");
+        let _ = black_box(t.to_b64());
+    };
+    let mut tp_jwt = || {
+        let jwk: jsonwebtoken::jwk::Jwk = serde_json::from_str(black_box(&jwk_json)).expect("jwk");
+        let _ = black_box(jwk.thumbprint(jsonwebtoken::jwk::ThumbprintHash::SHA256));
+    };
+    paired3(
+        "RFC 7638 thumbprint",
+        &mut tp_raw,
+        &mut tp_fapi,
+        &mut tp_jwt,
+    );
+
+    // An authorization code: issued for a consent (from a pushed request)
+    // into `fapi::memory::MemoryStore`, then redeemed with PKCE. Raw: the
+    // primitives underneath (32 random bytes from aws-lc, SHA-256 of the
+    // code as its store key, the PKCE digest), no store.
+    let now = now();
+    let profile = Profile::FAPI2;
+    let rng = fapi_awslc::SystemRandom::new();
+    let request = fapi_core::authorize::AuthorizationRequest {
+        client_id: CLIENT_ID,
+        response_type: "code",
+        redirect_uri: Some(REDIRECT),
+        scope: "openid accounts",
+        state: Some("af0ifjsldkj"),
+        code_challenge: Some(&challenge),
+        code_challenge_method: Some("S256"),
+        dpop_jkt: None,
+        consent_id: Some("urn:bank:aac:1"),
+    };
+    let params =
+        fapi_core::authorize::AuthorizationParams::from_request(&profile, &request).expect("req");
+    let pushed = fapi::memory::MemoryStore::new();
+    let uri = fapi_core::par::push(&profile, &pushed, &rng, params, None, 60, now).expect("par");
+    let params = fapi_core::par::take(&pushed, CLIENT_ID, uri.as_str(), now).expect("take");
+    let consent = fapi_core::authorize::ConsentPrompt::new("Example Money", params)
+        .expect("prompt")
+        .approve("user-42")
+        .expect("consent");
+    let codes = fapi::memory::MemoryStore::new();
+    let aws_rng = aws_lc_rs::rand::SystemRandom::new();
+    let mut code_raw = || {
+        let mut code = [0u8; 32];
+        aws_lc_rs::rand::SecureRandom::fill(&aws_rng, &mut code).expect("rng");
+        let mut enc = [0u8; 43];
+        let n = fapi_core::b64::encode_vartime(&code, &mut enc).expect("b64");
+        let _ = black_box(sha2::Sha256::digest(&enc[..n]));
+        let _ = black_box(sha2::Sha256::digest(PKCE_VERIFIER.as_bytes()));
+    };
+    let mut code_fapi = || {
+        let code = fapi_core::code::issue(&profile, &codes, &rng, &consent, 60, now).expect("code");
+        let grant =
+            fapi_core::code::redeem(&codes, code.as_str(), CLIENT_ID, REDIRECT, None, now, |c| {
+                fapi_core::pkce::verify(PKCE_VERIFIER, c)
+            })
+            .expect("redeem");
+        let _ = black_box(grant);
+    };
+    paired2(
+        "code issue and redeem (in-memory store)",
+        &mut code_raw,
+        &mut code_fapi,
+    );
+
+    let mut g = c.benchmark_group("small_ops");
+    let _ = g.bench_function("pkce_verify_fapi", |b| b.iter(&mut pkce_fapi));
+    let _ = g.bench_function("thumbprint_fapi", |b| b.iter(&mut tp_fapi));
+    let _ = g.bench_function("thumbprint_jsonwebtoken", |b| b.iter(&mut tp_jwt));
+    let _ = g.bench_function("code_issue_redeem_fapi", |b| b.iter(&mut code_fapi));
+    g.finish();
+}
+
+/// Operations per second with one thread and with two, in alternating
+/// rounds (median of the per-round ratios): access tokens issued (ES256,
+/// aws-lc key) and DPoP proofs verified (ES256, each proof once, one
+/// shared replay cache of 100,000 live entries).
+fn throughput() {
+    const PER_THREAD: usize = 1000;
+    const TROUNDS: usize = 7;
+    let now = now();
+    let profile = Profile::FAPI2;
+    let key = fapi_awslc::Es256SigningKey::from_pkcs8_der(P256_PK8).expect("key");
+    let rng = fapi_awslc::SystemRandom::new();
+    let config = DpopConfig::new(&profile);
+    let request = DpopRequest {
+        method: "POST",
+        uri: HTU,
+        nonce_binding: None,
+    };
+    let store = filled_replay(REPLAY_LIVE, now + 3600, now);
+    // One batch of proofs per thread per run: (1 + 2) runs a round.
+    let all = proofs(&key, PER_THREAD * 3 * (TROUNDS + 1), now);
+    let mut batches = all.chunks(PER_THREAD);
+
+    let issue = |_: &[Vec<u8>]| {
+        let mut out = vec![0u8; 4096];
+        for _ in 0..PER_THREAD {
+            let _ = black_box(
+                token::issue(&profile, &token_params(now), &key, &rng, &mut out).expect("issue"),
+            );
+        }
+    };
+    let verify = |batch: &[Vec<u8>]| {
+        for p in batch {
+            let _ = black_box(
+                dpop::verify_proof(
+                    p,
+                    &request,
+                    &config,
+                    &fapi_awslc::AWSLC,
+                    &FixedClock(now),
+                    &store,
+                )
+                .expect("dpop"),
+            );
+        }
+    };
+    // Wall time of `threads` threads each doing one batch, as ops/s.
+    let run = |threads: usize, work: &(dyn Fn(&[Vec<u8>]) + Sync), batches: &[&[Vec<u8>]]| {
+        let start = std::time::Instant::now();
+        std::thread::scope(|s| {
+            for b in batches.iter().take(threads) {
+                let _ = s.spawn(move || work(b));
+            }
+        });
+        #[allow(clippy::cast_precision_loss, reason = "small counts")]
+        let ops = (threads * PER_THREAD) as f64;
+        ops / start.elapsed().as_secs_f64()
+    };
+    for (op, work, uses_proofs) in [
+        (
+            "access tokens issued/s ES256",
+            &issue as &(dyn Fn(&[Vec<u8>]) + Sync),
+            false,
+        ),
+        ("DPoP proofs verified/s ES256", &verify, true),
+    ] {
+        let (mut t1, mut t2, mut ratio) = (vec![], vec![], vec![]);
+        let none: &[Vec<u8>] = &[];
+        for round in 0..=TROUNDS {
+            // Each proof is verified once: fresh batches every run.
+            let (a, b, c) = if uses_proofs {
+                (
+                    batches.next().expect("batch"),
+                    batches.next().expect("batch"),
+                    batches.next().expect("batch"),
+                )
+            } else {
+                (none, none, none)
+            };
+            // Alternate the order, so that neither always runs first.
+            let (one, two) = if round % 2 == 0 {
+                let one = run(1, work, &[a]);
+                (one, run(2, work, &[b, c]))
+            } else {
+                let two = run(2, work, &[b, c]);
+                (run(1, work, &[a]), two)
+            };
+            // Round 0 is the warm-up.
+            if round > 0 {
+                t1.push(one);
+                t2.push(two);
+                ratio.push(two / one);
+            }
+        }
+        println!(
+            "throughput-json {{\"op\":\"{op}\",\"t1\":{:.0},\"t2\":{:.0},\"ratio\":{:.3}}}",
+            median(&mut t1),
+            median(&mut t2),
+            median(&mut ratio)
+        );
+    }
+}
+
+/// The two base64url decoders on a token's payload, and the Ed25519 point
+/// decompression that the small-order list saves on each run-time key.
+fn parts(c: &mut Criterion) {
+    let now = now();
+    let key = fapi_awslc::Ed25519SigningKey::from_pkcs8_der(ED25519_PK8).expect("key");
+    let mut out = vec![0u8; 4096];
+    let n = token::issue(
+        &Profile::FAPI2,
+        &token_params(now),
+        &key,
+        &fapi_awslc::SystemRandom::new(),
+        &mut out,
+    )
+    .expect("issue");
+    let parts = fapi_core::jws::split(&out[..n]).expect("split");
+    let payload = parts.payload.to_vec();
+    let mut dec = vec![0u8; payload.len()];
+    let PublicKey::Ed25519 { x } = key.public_key().expect("pub") else {
+        unreachable!("Ed25519")
+    };
+    let mut g = c.benchmark_group("parts");
+    let _ = g.bench_function(format!("b64_decode_ct_{}B", payload.len()), |b| {
+        b.iter(|| fapi_core::b64::decode(black_box(&payload), &mut dec).map(<[u8]>::len))
+    });
+    let _ = g.bench_function(format!("b64_decode_vartime_{}B", payload.len()), |b| {
+        b.iter(|| fapi_core::b64::decode_vartime(black_box(&payload), &mut dec).map(<[u8]>::len))
+    });
+    // The `x5t#S256` binding hashes the client certificate: part of the
+    // null-verifier figure, though not JOSE or claims work.
+    let _ = g.bench_function(format!("sha256_client_cert_{}B", CLIENT_CERT.len()), |b| {
+        b.iter(|| CertThumbprint::of_der(black_box(CLIENT_CERT)))
+    });
+    let _ = g.bench_function("ed25519_decompress_dalek", |b| {
+        b.iter(|| ed25519_dalek::VerifyingKey::from_bytes(black_box(&x)).map(|k| k.is_weak()))
+    });
+    g.finish();
+}
+
+/// `FAPI_BENCH_CRITERION_ONLY=1` skips the paired runs and the throughput
+/// (for `perf record` of one criterion benchmark).
+fn skip_paired() -> bool {
+    std::env::var_os("FAPI_BENCH_CRITERION_ONLY").is_some()
+}
+
+/// `/proc/loadavg`, printed with the figures: the machine is shared.
+fn load(when: &str) {
+    let l = std::fs::read_to_string("/proc/loadavg").unwrap_or_default();
+    let l: Vec<&str> = l.split_whitespace().take(3).collect();
+    println!(
+        "load-json {{\"when\":\"{when}\",\"loadavg\":\"{}\"}}",
+        l.join(" ")
+    );
+}
+
+criterion_group!(
+    benches,
+    overhead,
+    parts,
+    access_tokens,
+    dpop_proofs,
+    client_assertions,
+    small_ops
+);
 
 fn main() {
+    load("start");
     benches();
+    load("after the paired and criterion runs");
+    if !skip_paired() {
+        throughput();
+    }
+    load("end");
     Criterion::default().configure_from_args().final_summary();
 }

@@ -80,9 +80,8 @@ impl PublicKeyVerifier for AwsLc {
             PublicKey::P256 { .. } => {
                 Es256VerifyingKey::from_public_key(key)?.verify(message, signature)
             }
-            PublicKey::Ed25519 { .. } => {
-                Ed25519VerifyingKey::from_public_key(key)?.verify(message, signature)
-            }
+            // One point decompression, not two (see `verify_with_key`).
+            PublicKey::Ed25519 { x } => eddsa::verify_with_key(x, message, signature),
             PublicKey::Rsa(_) => {
                 Ps256VerifyingKey::from_public_key(key)?.verify(message, signature)
             }

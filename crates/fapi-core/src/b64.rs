@@ -60,6 +60,31 @@ pub fn decode_array<const N: usize>(src: &[u8]) -> Result<[u8; N], Error> {
     Ok(out)
 }
 
+/// [`decode_array`] with the table-lookup decoder: exactly `N` bytes, any
+/// other length [`Error::InvalidKey`]. **Not constant-time**: for public
+/// values only (the coordinates of a public JWK, which travel in DPoP
+/// proofs and JWKS documents); see [`decode_vartime`].
+///
+/// ```
+/// // RFC 8037 A.2: an Ed25519 public key's `x`.
+/// let x = fapi_core::b64::decode_array_vartime::<32>(b"11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo")?;
+/// assert_eq!(x[0], 0xd7);
+/// # Ok::<(), fapi_core::Error>(())
+/// ```
+pub fn decode_array_vartime<const N: usize>(src: &[u8]) -> Result<[u8; N], Error> {
+    let mut out = [0u8; N];
+    let len = decode_vartime(src, &mut out)
+        .map_err(|e| match e {
+            Error::BufferTooSmall => Error::InvalidKey,
+            e => e,
+        })?
+        .len();
+    if len != N {
+        return Err(Error::InvalidKey);
+    }
+    Ok(out)
+}
+
 /// Encodes `src` into `dst`, returning the encoded text;
 /// [`Error::BufferTooSmall`] when `dst` is shorter than [`encoded_len`].
 pub fn encode<'a>(src: &[u8], dst: &'a mut [u8]) -> Result<&'a str, Error> {
@@ -165,6 +190,117 @@ pub fn encode_vartime(src: &[u8], dst: &mut [u8]) -> Result<usize, Error> {
     Ok(len)
 }
 
+/// Each byte's 6-bit value in the base64url alphabet, or `0xFF` for a byte
+/// outside it: 256 bytes (four cache lines), kept under `compact` too.
+#[allow(
+    clippy::indexing_slicing,
+    clippy::arithmetic_side_effects,
+    clippy::cast_possible_truncation,
+    reason = "const evaluation: i < 64 indexes a 64-byte alphabet, its bytes index 256 entries, i fits u8"
+)]
+const DECODE: [u8; 256] = {
+    let alphabet = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+    let mut table = [0xFFu8; 256];
+    let mut i = 0;
+    while i < 64 {
+        table[alphabet[i] as usize] = i as u8;
+        i += 1;
+    }
+    table
+};
+
+/// The 6-bit value of `c`, or `0xFF` (both top bits set) outside the
+/// alphabet.
+fn value(c: u8) -> u8 {
+    // DECODE has an entry for every u8: the fallback is never taken.
+    DECODE.get(usize::from(c)).copied().unwrap_or(0xFF)
+}
+
+/// Decodes `src` into `dst` with table lookups, returning the decoded
+/// bytes, under exactly the rules of [`decode`] (no padding, nothing
+/// outside the URL-safe alphabet, no length of the form `4k + 1`, zero
+/// trailing bits) and with the same errors. **Not constant-time**: for
+/// data that is public anyway, the three parts of a compact JWS being
+/// verified (header, payload and signature). Whoever holds a JWS reads
+/// them without any key; the token a resource server verifies is also
+/// sender-constrained (F2-SENDER), so its bytes alone grant nothing; and
+/// `jsonwebtoken` and `josekit` decode them the same way. Secrets (a
+/// private JWK's `d`, a code, a PKCE verifier) go through [`decode`].
+///
+/// Measured reason (`perf` on `token::verify` of a 689-byte token): the
+/// constant-time decode of header, payload and signature was the largest
+/// cost outside the signature check; this decode takes about a quarter of
+/// its time.
+///
+/// Under the `compact` feature this is [`decode`]: the same output with
+/// one decoder in flash.
+///
+/// ```
+/// use fapi_core::{b64, Error};
+/// let mut out = [0u8; 3];
+/// assert_eq!(b64::decode_vartime(b"AQAB", &mut out)?, &[1, 0, 1]);
+/// assert_eq!(b64::decode_vartime(b"AQABAQ", &mut out), Err(Error::BufferTooSmall));
+/// assert_eq!(b64::decode_vartime(b"AQ==", &mut out), Err(Error::Base64));
+/// assert_eq!(b64::decode_vartime(b"AR", &mut out), Err(Error::Base64));
+/// # Ok::<(), Error>(())
+/// ```
+pub fn decode_vartime<'a>(src: &[u8], dst: &'a mut [u8]) -> Result<&'a [u8], Error> {
+    decode_mut_vartime(src, dst).map(|d| &*d)
+}
+
+/// [`decode_vartime`], returning the decoded bytes still mutable. **Not
+/// constant-time**: for public data only.
+pub fn decode_mut_vartime<'a>(src: &[u8], dst: &'a mut [u8]) -> Result<&'a mut [u8], Error> {
+    if cfg!(feature = "compact") {
+        return decode_mut(src, dst);
+    }
+    let len = decoded_len(src.len()).ok_or(Error::Base64)?;
+    let out = dst.get_mut(..len).ok_or(Error::BufferTooSmall)?;
+    // Any byte outside the alphabet sets the top bits of `bad`, checked
+    // once at the end: no branch per character.
+    let mut bad = 0u8;
+    let mut input = src.chunks_exact(4);
+    let mut output = out.chunks_exact_mut(3);
+    for (i, o) in (&mut input).zip(&mut output) {
+        if let ([a, b, c, d], [x, y, z]) = (i, o) {
+            let (a, b, c, d) = (value(*a), value(*b), value(*c), value(*d));
+            bad |= a | b | c | d;
+            let n =
+                (u32::from(a) << 18) | (u32::from(b) << 12) | (u32::from(c) << 6) | u32::from(d);
+            [*x, *y, *z] = three(n);
+        }
+    }
+    // `out` has exactly decoded_len(src.len()) bytes: a remainder of two
+    // characters leaves one byte, of three two.
+    match (input.remainder(), output.into_remainder()) {
+        ([], []) => {}
+        ([a, b], [x]) => {
+            let (a, b) = (value(*a), value(*b));
+            // Canonical: the four bits of `b` past the byte are zero.
+            bad |= a | b | if b & 0x0f == 0 { 0 } else { 0xFF };
+            *x = (a << 2) | (b >> 4);
+        }
+        ([a, b, c], [x, y]) => {
+            let (a, b, c) = (value(*a), value(*b), value(*c));
+            // Canonical: the two bits of `c` past the bytes are zero.
+            bad |= a | b | c | if c & 0x03 == 0 { 0 } else { 0xFF };
+            *x = (a << 2) | (b >> 4);
+            *y = (b << 4) | (c >> 2);
+        }
+        _ => return Err(Error::Base64),
+    }
+    if bad & 0xC0 != 0 {
+        return Err(Error::Base64);
+    }
+    Ok(out)
+}
+
+/// The three bytes of the low 24 bits of `n`.
+fn three(n: u32) -> [u8; 3] {
+    let [_, x, y, z] = n.to_be_bytes();
+    [x, y, z]
+}
+
 /// The length of the unpadded encoding of `n` bytes.
 #[must_use]
 #[allow(
@@ -197,6 +333,8 @@ pub const fn decoded_len(n: usize) -> Option<usize> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::vec;
+    use std::vec::Vec;
 
     #[test]
     fn round_trip_and_lengths() {
@@ -250,6 +388,197 @@ mod tests {
         }
         assert_eq!(decode(b"AQAB", &mut out).unwrap(), &[1, 0, 1]);
         assert_eq!(decode(b"AQ", &mut out).unwrap(), &[1]);
+    }
+
+    /// A small deterministic generator (xorshift64*) for the comparisons
+    /// below: no dependency, the same inputs on every run.
+    struct Xorshift(u64);
+
+    impl Xorshift {
+        fn next(&mut self) -> u64 {
+            self.0 ^= self.0 >> 12;
+            self.0 ^= self.0 << 25;
+            self.0 ^= self.0 >> 27;
+            self.0.wrapping_mul(0x2545_f491_4f6c_dd1d)
+        }
+        fn byte(&mut self) -> u8 {
+            self.next().to_le_bytes()[0]
+        }
+    }
+
+    /// The table-lookup decoder gives what `base64ct` (the constant-time
+    /// [`decode`]) gives for the encoding of random bytes of every length
+    /// up to 300.
+    #[test]
+    fn vartime_decoding_matches_base64ct_on_random_bytes() {
+        let mut rng = Xorshift(0x9e37_79b9_7f4a_7c15);
+        for round in 0..2000usize {
+            let n = round % 301;
+            let data: Vec<u8> = (0..n).map(|_| rng.byte()).collect();
+            let mut enc = vec![0u8; encoded_len(n)];
+            let text = Base64UrlUnpadded::encode(&data, &mut enc).unwrap();
+            let mut a = vec![0u8; n];
+            let mut b = vec![0u8; n];
+            assert_eq!(decode(text.as_bytes(), &mut a).unwrap(), &data[..]);
+            assert_eq!(
+                decode_vartime(text.as_bytes(), &mut b).unwrap(),
+                &data[..],
+                "{n}"
+            );
+            let mut c = vec![0u8; n + 5];
+            assert_eq!(
+                decode_mut_vartime(text.as_bytes(), &mut c).unwrap(),
+                &data[..]
+            );
+        }
+    }
+
+    /// On random text, valid or not (any byte, or mostly the alphabet with
+    /// `=`, `+`, `/`, whitespace and bytes over 0x7F mixed in; random
+    /// lengths, so `4k + 1` and non-canonical last characters come up
+    /// often), both decoders give the same bytes or the same error, also
+    /// into destinations too small.
+    #[test]
+    fn vartime_decoding_matches_base64ct_on_random_text() {
+        const MOSTLY_VALID: &[u8] =
+            b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_=+/ \n\x00\x80\xff.";
+        let mut rng = Xorshift(0x0123_4567_89ab_cdef);
+        let (mut ok, mut bad) = (0usize, 0usize);
+        for round in 0..200_000usize {
+            let n = usize::from(rng.byte() % 24);
+            let text: Vec<u8> = (0..n)
+                .map(|_| {
+                    if round % 4 == 0 {
+                        rng.byte()
+                    } else if round % 4 == 1 {
+                        MOSTLY_VALID[usize::from(rng.byte()) % MOSTLY_VALID.len()]
+                    } else {
+                        // The alphabet only: length and trailing bits decide.
+                        MOSTLY_VALID[usize::from(rng.byte()) % 64]
+                    }
+                })
+                .collect();
+            let room = if round % 7 == 0 { n / 2 } else { n };
+            let mut a = vec![0u8; room];
+            let mut b = vec![0u8; room];
+            let ct = decode(&text, &mut a).map(<[u8]>::to_vec);
+            let vt = decode_vartime(&text, &mut b).map(<[u8]>::to_vec);
+            assert_eq!(ct, vt, "{text:?} into {room}");
+            if ct.is_ok() { ok += 1 } else { bad += 1 }
+        }
+        // Both outcomes are well represented.
+        assert!(ok > 20_000 && bad > 20_000, "{ok} {bad}");
+    }
+
+    /// Every class of bad input is `Error::Base64` from both decoders: a
+    /// character outside the alphabet (in each position of a group and in
+    /// the tail), padding, a `4k + 1` length, non-canonical trailing bits.
+    #[test]
+    fn vartime_decoding_refuses_every_bad_input_class() {
+        let mut out = [0u8; 64];
+        let mut bad: Vec<Vec<u8>> = Vec::new();
+        // A bad character at every position of 8 valid ones, and of the
+        // 2- and 3-character tails.
+        for len in [2usize, 3, 4, 6, 7, 8] {
+            for at in 0..len {
+                for c in [
+                    b'=', b'+', b'/', b' ', b'\n', b'.', 0, 0x7f, 0x80, 0xff, b'@', b'[',
+                ] {
+                    let mut t = vec![b'A'; len];
+                    t[at] = c;
+                    bad.push(t);
+                }
+            }
+        }
+        // Padding, bad lengths, non-canonical trailing bits.
+        for t in [
+            &b"AQ=="[..],
+            b"AQI=",
+            b"AQAB=",
+            b"A",
+            b"AQABA",
+            b"AQABAQABA",
+            b"AR",
+            b"AB",
+            b"AP",
+            b"AQB",
+            b"AQF",
+            b"AQAB_-_-_",
+            b"AQABAR",
+            b"AQABAQC",
+        ] {
+            bad.push(t.to_vec());
+        }
+        for t in &bad {
+            assert_eq!(decode(t, &mut out), Err(Error::Base64), "{t:?}");
+            assert_eq!(decode_vartime(t, &mut out), Err(Error::Base64), "{t:?}");
+            assert_eq!(
+                decode_mut_vartime(t, &mut out).map(|d| d.to_vec()),
+                Err(Error::Base64),
+                "{t:?}"
+            );
+        }
+        // The canonical neighbours of the non-canonical ones decode.
+        assert_eq!(decode_vartime(b"AQ", &mut out).unwrap(), &[1]);
+        assert_eq!(decode_vartime(b"AQE", &mut out).unwrap(), &[1, 1]);
+        assert_eq!(decode_vartime(b"", &mut out).unwrap(), &[] as &[u8]);
+        // A destination too small is the caller's buffer, as for `decode`.
+        assert_eq!(
+            decode_vartime(b"AQAB", &mut out[..2]),
+            Err(Error::BufferTooSmall)
+        );
+        // A bad length is the input's fault, whatever the destination.
+        assert_eq!(decode_vartime(b"AQABA", &mut out[..0]), Err(Error::Base64));
+    }
+
+    /// The fixed-size decode gives what the constant-time one gives, value
+    /// or error, for every length around 32 bytes and bad input.
+    #[test]
+    fn vartime_array_matches_constant_time_array() {
+        let mut rng = Xorshift(0x5151_7777_aaaa_0001);
+        for n in 28..37usize {
+            let data: Vec<u8> = (0..n).map(|_| rng.byte()).collect();
+            let mut enc = vec![0u8; encoded_len(n)];
+            let text = Base64UrlUnpadded::encode(&data, &mut enc)
+                .unwrap()
+                .as_bytes()
+                .to_vec();
+            assert_eq!(decode_array_vartime::<32>(&text), decode_array::<32>(&text));
+            let mut bad = text.clone();
+            bad[3] = b'=';
+            // Too long for 32 bytes is InvalidKey before any character is
+            // read; otherwise the bad character is Base64. The same for both.
+            let want = if n > 32 { Error::InvalidKey } else { Error::Base64 };
+            assert_eq!(decode_array_vartime::<32>(&bad), Err(want));
+            assert_eq!(decode_array::<32>(&bad), Err(want));
+        }
+    }
+
+    /// RFC 4648 §10 test vectors (the alphabets agree on them) and the
+    /// RFC 7515 A.1 header, decoded by the table.
+    #[test]
+    fn vartime_decoding_rfc_vectors() {
+        let mut out = [0u8; 64];
+        for (text, bytes) in [
+            ("", ""),
+            ("Zg", "f"),
+            ("Zm8", "fo"),
+            ("Zm9v", "foo"),
+            ("Zm9vYg", "foob"),
+            ("Zm9vYmE", "fooba"),
+            ("Zm9vYmFy", "foobar"),
+            (
+                "eyJ0eXAiOiJKV1QiLA0KICJhbGciOiJIUzI1NiJ9",
+                "{\"typ\":\"JWT\",\r\n \"alg\":\"HS256\"}",
+            ),
+        ] {
+            assert_eq!(
+                decode_vartime(text.as_bytes(), &mut out).unwrap(),
+                bytes.as_bytes()
+            );
+        }
+        // `-` and `_` are 62 and 63: 0xfb 0xff.
+        assert_eq!(decode_vartime(b"-_8", &mut out).unwrap(), &[0xfb, 0xff]);
     }
 
     /// A destination too small for the input is the caller's buffer:

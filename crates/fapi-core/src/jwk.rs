@@ -325,21 +325,23 @@ impl Thumbprint {
         fn member(v: Option<&str>) -> Result<&[u8], Error> {
             v.map(str::as_bytes).ok_or(Error::InvalidKey)
         }
+        // Only public members are read (a private JWK's `d` never is): the
+        // table-lookup decode, as for the parts of a JWS.
         match (m.kty.ok_or(Error::InvalidKey)?, m.crv) {
             ("EC", Some("P-256")) => {
-                let x = b64::decode_array::<32>(member(m.x)?)?;
-                let y = b64::decode_array::<32>(member(m.y)?)?;
+                let x = b64::decode_array_vartime::<32>(member(m.x)?)?;
+                let y = b64::decode_array_vartime::<32>(member(m.y)?)?;
                 Ok(canonical_thumbprint(KeyMembers::P256 { x: &x, y: &y }))
             }
             ("OKP", Some("Ed25519")) => {
-                let x = b64::decode_array::<32>(member(m.x)?)?;
+                let x = b64::decode_array_vartime::<32>(member(m.x)?)?;
                 Ok(canonical_thumbprint(KeyMembers::Ed25519 { x: &x }))
             }
             ("RSA", _) => {
                 let mut n = [0u8; MAX_RSA_BYTES];
                 let mut e = [0u8; MAX_EXPONENT_BYTES];
-                let n = b64::decode(member(m.n)?, &mut n).map_err(limit_error)?;
-                let e = b64::decode(member(m.e)?, &mut e).map_err(limit_error)?;
+                let n = b64::decode_vartime(member(m.n)?, &mut n).map_err(limit_error)?;
+                let e = b64::decode_vartime(member(m.e)?, &mut e).map_err(limit_error)?;
                 if n.first().is_none_or(|b| *b == 0) || e.first().is_none_or(|b| *b == 0) {
                     return Err(Error::InvalidKey);
                 }
@@ -587,14 +589,16 @@ impl<'a> PublicJwk<'a> {
         if m.has_private_member() {
             return Err(Error::PrivateKeyMember);
         }
+        // A public key (private members were refused above): its members
+        // are decoded by table lookup, as the JWS that carries it.
         let key = match (m.kty.ok_or(Error::InvalidKey)?, m.crv) {
             ("EC", Some("P-256")) => {
                 if m.n.is_some() || m.e.is_some() {
                     return Err(Error::InvalidKey);
                 }
-                let x = b64::decode_array::<32>(m.x.ok_or(Error::InvalidKey)?.as_bytes())
+                let x = b64::decode_array_vartime::<32>(m.x.ok_or(Error::InvalidKey)?.as_bytes())
                     .map_err(key_error)?;
-                let y = b64::decode_array::<32>(m.y.ok_or(Error::InvalidKey)?.as_bytes())
+                let y = b64::decode_array_vartime::<32>(m.y.ok_or(Error::InvalidKey)?.as_bytes())
                     .map_err(key_error)?;
                 PublicKey::P256 { x, y }
             }
@@ -602,7 +606,7 @@ impl<'a> PublicJwk<'a> {
                 if m.y.is_some() || m.n.is_some() || m.e.is_some() {
                     return Err(Error::InvalidKey);
                 }
-                let x = b64::decode_array::<32>(m.x.ok_or(Error::InvalidKey)?.as_bytes())
+                let x = b64::decode_array_vartime::<32>(m.x.ok_or(Error::InvalidKey)?.as_bytes())
                     .map_err(key_error)?;
                 PublicKey::Ed25519 { x }
             }
@@ -614,8 +618,8 @@ impl<'a> PublicJwk<'a> {
                 let e_b64 = m.e.ok_or(Error::InvalidKey)?.as_bytes();
                 let mut n = [0u8; MAX_RSA_BYTES];
                 let mut e = [0u8; MAX_EXPONENT_BYTES];
-                let n = b64::decode(n_b64, &mut n).map_err(limit_error)?;
-                let e = b64::decode(e_b64, &mut e).map_err(limit_error)?;
+                let n = b64::decode_vartime(n_b64, &mut n).map_err(limit_error)?;
+                let e = b64::decode_vartime(e_b64, &mut e).map_err(limit_error)?;
                 PublicKey::Rsa(RsaPublicKey::new(n, e)?)
             }
             ("EC" | "OKP", _) | ("RSA", Some(_)) | ("oct", _) => {

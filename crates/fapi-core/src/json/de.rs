@@ -130,6 +130,7 @@ impl<'de> Deserializer<'de> {
         self.expect(b'"')?;
         let start = self.pos;
         loop {
+            self.pos += super::plain_len(doc.get(self.pos..).unwrap_or(&[]));
             match self.peek().ok_or_else(json_err)? {
                 b'"' => {
                     let raw = doc.get(start..self.pos).ok_or_else(json_err)?;

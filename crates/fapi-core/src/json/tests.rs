@@ -392,3 +392,82 @@ fn writer_uint_writes_every_u64_in_decimal() {
         assert_eq!(w.as_bytes(), format!("{v}").as_bytes());
     }
 }
+
+/// The eight-bytes-at-a-time run length agrees with a byte loop on every
+/// position of every special byte (`"`, `\`, each control character) in
+/// runs of every length up to 40, with plain bytes of all kinds around it
+/// (ASCII, UTF-8 continuation and lead bytes, 0x20 and 0x7f), and on
+/// pseudo-random input.
+#[test]
+fn plain_run_length_matches_a_byte_loop() {
+    fn naive(b: &[u8]) -> usize {
+        b.iter()
+            .take_while(|c| !matches!(c, b'"' | b'\\' | 0x00..=0x1f))
+            .count()
+    }
+    let fillers = [
+        b'a', b' ', 0x7f, 0x80, 0xbf, 0xc3, 0xff, b'!', b'#', b'[', b']', b'}',
+    ];
+    let mut specials: std::vec::Vec<u8> = (0u8..0x20).collect();
+    specials.extend_from_slice(b"\"\\");
+    for len in 0..40usize {
+        for &f in &fillers {
+            let plain = std::vec![f; len];
+            assert_eq!(plain_len(&plain), len);
+            for at in 0..len {
+                for &sp in &specials {
+                    let mut t = plain.clone();
+                    t[at] = sp;
+                    // A second special byte later must not move the first.
+                    if at + 3 < len {
+                        t[at + 3] = b'"';
+                    }
+                    assert_eq!(plain_len(&t), naive(&t), "{t:?}");
+                    assert_eq!(plain_len(&t), at);
+                }
+            }
+        }
+    }
+    let mut x = 0x243f_6a88_85a3_08d3u64;
+    for _ in 0..20_000 {
+        let t: std::vec::Vec<u8> = (0..(x % 50))
+            .map(|_| {
+                x ^= x << 13;
+                x ^= x >> 7;
+                x ^= x << 17;
+                // Mostly plain, with specials now and then.
+                match x % 16 {
+                    0 => b'"',
+                    1 => b'\\',
+                    2 => (x >> 8) as u8 & 0x1f,
+                    _ => (x >> 16) as u8 | 0x20,
+                }
+            })
+            .collect();
+        assert_eq!(plain_len(&t), naive(&t), "{t:?}");
+    }
+}
+
+/// RFC 7515 §4, RFC 7519 §4: duplicates are found whichever of the two
+/// names holds an escape, and names that only share a prefix are not
+/// duplicates.
+#[test]
+fn duplicate_names_plain_and_escaped() {
+    for dup in [
+        &br#"{"alg":1,"alg":2}"#[..],
+        br#"{"\u0061lg":1,"alg":2}"#,
+        br#"{"alg":1,"\u0061lg":2}"#,
+        br#"{"a\/b":1,"a/b":2}"#,
+        br#"{"x":1,"y":{"k":1,"kid":2,"k":3}}"#,
+    ] {
+        assert_eq!(check(dup), Err(Error::DuplicateMember), "{dup:?}");
+    }
+    for ok in [
+        &br#"{"al":1,"alg":2,"a":3,"algs":4}"#[..],
+        br#"{"\u0061l":1,"alg":2}"#,
+        br#"{"k":{"k":1},"kid":{"k":2}}"#,
+        br#"{"a\"":1,"a":2}"#,
+    ] {
+        assert_eq!(check(ok), Ok(()), "{ok:?}");
+    }
+}
