@@ -1,0 +1,140 @@
+#!/usr/bin/env bash
+# The token endpoint under load, on loopback, in one run:
+#   1. fapi serve, one node, state in memory
+#   2. fapi serve, one node, state on Redis
+#   3. fapi serve, two nodes on one Redis (requests alternate between them)
+#   4. oidc-provider (npm), FAPI 2.0, one Node process
+# Every server gets the same grant: client_credentials + private_key_jwt +
+# DPoP, a JWT access token signed ES256, over HTTPS. Assertions and proofs
+# are signed before the clock starts (see src/token.rs). The servers run on
+# CPU 0 and the load client on CPU 1 (`taskset`), so each server has one
+# core, as oidc-provider has one Node core. Bounded: REQUESTS requests or
+# MAX_SECONDS seconds a run, whichever comes first.
+#
+#   bash benches/load/run.sh            # results as JSON lines and a table
+#   REQUESTS=5000 bash benches/load/run.sh
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+root=$(pwd)
+REQUESTS=${REQUESTS:-20000}
+CONCURRENCY=${CONCURRENCY:-32}
+MAX_SECONDS=${MAX_SECONDS:-30}
+out=${FAPI_LOAD_OUT:-$root/target/load}
+mkdir -p "$out"
+results="$out/results.jsonl"
+: >"$results"
+
+echo "=== building fapi and fapi-load (release)"
+cargo build --release -p fapi-cli -p fapi-load
+fapi=$root/target/release/fapi
+load=$root/target/release/fapi-load
+
+work=$(mktemp -d)
+pids=()
+cleanup() {
+  for p in "${pids[@]:-}"; do [ -n "$p" ] && kill "$p" 2>/dev/null || true; done
+  wait 2>/dev/null || true
+  rm -rf "$work"
+}
+trap cleanup EXIT
+
+"$load" setup "$work/files"
+files=$work/files
+
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+
+# Starts a command in the background and waits for its JSON ready line;
+# prints the issuer.
+start() {
+  local log=$1; shift
+  "$@" >"$log" 2>"$log.err" &
+  pids+=($!)
+  local pid=$!
+  for _ in $(seq 1 200); do
+    if grep -q '"ready"' "$log" 2>/dev/null; then
+      python3 -c 'import json,sys; print(json.loads(open(sys.argv[1]).readline())["issuer"])' "$log"
+      return 0
+    fi
+    if ! kill -0 "$pid" 2>/dev/null; then
+      echo "server exited:" >&2; cat "$log" "$log.err" >&2; return 1
+    fi
+    sleep 0.1
+  done
+  echo "server not ready in 20 s" >&2; cat "$log" "$log.err" >&2; return 1
+}
+
+stop_all() {
+  for p in "${pids[@]:-}"; do [ -n "$p" ] && kill "$p" 2>/dev/null || true; done
+  wait 2>/dev/null || true
+  pids=()
+}
+
+serve() { # serve LOG PORT ISSUER STORE
+  start "$1" taskset -c 0 "$fapi" serve --profile fapi2 --listen "127.0.0.1:$2" --issuer "$3" \
+    --json --clients "$files/clients.toml" --key "$files/as.pem" \
+    --nonce-key-file "$files/nonce.key" --tls-cert "$files/tls-cert.pem" \
+    --tls-key "$files/tls-key.pem" --store "$4"
+}
+
+run_load() { # run_load LABEL ISSUER [NODE...]
+  local label=$1 issuer=$2; shift 2
+  local nodes=()
+  for n in "$@"; do nodes+=(--node "$n"); done
+  echo "=== $label"
+  taskset -c 1 "$load" token --issuer "$issuer" "${nodes[@]}" --dir "$files" \
+    --requests "$REQUESTS" --concurrency "$CONCURRENCY" --max-seconds "$MAX_SECONDS" \
+    --label "$label" | tee -a "$results"
+}
+
+echo "=== uptime before: $(uptime)"
+
+# 1. one node, memory
+p=$(free_port)
+issuer=$(serve "$work/mem.log" "$p" "https://127.0.0.1:$p" memory)
+run_load "fapi serve, 1 node, memory" "$issuer"
+stop_all
+
+# Redis on loopback, a temporary folder, no persistence.
+if ! command -v redis-server >/dev/null; then
+  apt-get install -y redis-server >/dev/null 2>&1 || { apt-get update >/dev/null && apt-get install -y redis-server >/dev/null; }
+fi
+redis_port=$(free_port)
+mkdir -p "$work/redis"
+taskset -c 1 redis-server --bind 127.0.0.1 --port "$redis_port" --dir "$work/redis" \
+  --save "" --appendonly no --daemonize no >"$work/redis.log" 2>&1 &
+redis_pid=$!
+for _ in $(seq 1 100); do redis-cli -p "$redis_port" ping 2>/dev/null | grep -q PONG && break; sleep 0.1; done
+store="redis://127.0.0.1:$redis_port/0"
+
+# 2. one node, Redis
+p=$(free_port)
+issuer=$(serve "$work/redis1.log" "$p" "https://127.0.0.1:$p" "$store")
+run_load "fapi serve, 1 node, Redis" "$issuer"
+stop_all
+
+# 3. two nodes, one Redis, one issuer identifier
+p1=$(free_port); p2=$(free_port)
+issuer=$(serve "$work/node1.log" "$p1" "https://127.0.0.1:$p1" "$store")
+serve "$work/node2.log" "$p2" "https://127.0.0.1:$p1" "$store" >/dev/null
+run_load "fapi serve, 2 nodes, Redis" "$issuer" "https://127.0.0.1:$p1" "https://127.0.0.1:$p2"
+stop_all
+kill "$redis_pid" 2>/dev/null || true
+
+# 4. oidc-provider
+(cd benches/load && { [ -d node_modules/oidc-provider ] || npm ci --no-audit --no-fund >/dev/null; })
+p=$(free_port)
+issuer=$(start "$work/oidc.log" taskset -c 0 node benches/load/oidc-provider.mjs "$files" "$p")
+run_load "oidc-provider $(node -p 'require("./benches/load/node_modules/oidc-provider/package.json").version'), 1 process" "$issuer"
+stop_all
+
+echo "=== uptime after: $(uptime)"
+python3 - "$results" <<'EOF'
+import json, sys
+rows = [json.loads(l) for l in open(sys.argv[1]) if l.strip()]
+peer = next((r for r in rows if r["label"].startswith("oidc-provider")), None)
+print("\n| server | req/s | p50 ms | p99 ms | ok | failed | × oidc-provider req/s |")
+print("|---|---:|---:|---:|---:|---:|---:|")
+for r in rows:
+    ratio = f'{r["req_per_s"] / peer["req_per_s"]:.1f}' if peer and peer["req_per_s"] else "-"
+    print(f'| {r["label"]} | {r["req_per_s"]:.0f} | {r["p50_ms"]:.2f} | {r["p99_ms"]:.2f} | {r["ok"]} | {r["failed"]} | {ratio} |')
+EOF
