@@ -282,7 +282,7 @@ fn b64_std(der: &[u8]) -> String {
             c => c,
         })
         .collect();
-    while s.len() % 4 != 0 {
+    while !s.len().is_multiple_of(4) {
         s.push('=');
     }
     s
