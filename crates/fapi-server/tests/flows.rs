@@ -243,6 +243,18 @@ async fn obie_mtls_account_and_payment_flows() {
     assert_eq!(tokens["token_type"], "Bearer");
     payment_flow(&http, &client, &issuer).await;
 
+    // F2-RT-NO-ROTATE under MTLS: the refresh token is bound to the
+    // certificate; from another certificate it is refused.
+    let rt = tokens["refresh_token"].as_str().unwrap().to_owned();
+    let r = send(&http, client.refresh_request(&rt).unwrap()).await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(r.json()["refresh_token"], rt.as_str());
+    let (cert2, key2) = ca.client_certificate("CN=fintech-1,O=Fintech One").unwrap();
+    let other = common::http(&ca, Some((&cert2, &key2)));
+    let r = send(&other, client.refresh_request(&rt).unwrap()).await;
+    assert_eq!(r.status, 400, "{}", r.body);
+    assert_eq!(r.json()["error"], "invalid_grant");
+
     // OB-SENDER: the same token from a connection without the certificate.
     let bare = common::http(&ca, None);
     let at = tokens["access_token"].as_str().unwrap();
@@ -282,7 +294,7 @@ fn b64_std(der: &[u8]) -> String {
             c => c,
         })
         .collect();
-    while s.len() % 4 != 0 {
+    while !s.len().is_multiple_of(4) {
         s.push('=');
     }
     s
