@@ -140,7 +140,7 @@ impl DevCa {
             .push(SanType::IpAddress([127, 0, 0, 1].into()));
         params
             .subject_alt_names
-            .push(SanType::IpAddress(std::net::Ipv6Addr::LOCALHOST.into()));
+            .push(SanType::IpAddress(core::net::Ipv6Addr::LOCALHOST.into()));
         let mut dn = DistinguishedName::new();
         dn.push(DnType::CommonName, "fapi reference bank");
         params.distinguished_name = dn;
