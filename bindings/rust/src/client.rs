@@ -554,6 +554,31 @@ impl Client {
         self.authenticated_post(&self.token_endpoint, pairs, true)
     }
 
+    /// The token request for the client's own business
+    /// (`grant_type=client_credentials`, F2-FLOWS), e.g. to create a
+    /// consent: client authentication and a DPoP proof as for the others.
+    ///
+    /// ```
+    /// # use fapi::{Client, SigningKey};
+    /// # use fapi_core::{Alg, profile::Profile};
+    /// # fn main() -> Result<(), fapi::Error> {
+    /// let client = Client::builder(Profile::FAPI2, "fintech-1", "https://as.bank.example")
+    ///     .signing_key(SigningKey::generate(Alg::Es256)?)
+    ///     .dpop_key(SigningKey::generate(Alg::Es256)?)
+    ///     .build()?;
+    /// let r = client.client_credentials_request("accounts")?;
+    /// assert!(r.body().contains("grant_type=client%5Fcredentials"));
+    /// assert!(r.headers().contains_key("dpop"));
+    /// # Ok(()) }
+    /// ```
+    pub fn client_credentials_request(&self, scope: &str) -> Result<Request<String>, Error> {
+        let pairs = vec![
+            ("grant_type", "client_credentials".into()),
+            ("scope", scope.into()),
+        ];
+        self.authenticated_post(&self.token_endpoint, pairs, true)
+    }
+
     /// The token request that refreshes with `refresh_token`.
     pub fn refresh_request(&self, refresh_token: &str) -> Result<Request<String>, Error> {
         let pairs = vec![

@@ -136,7 +136,7 @@ pub(crate) fn form(headers: &HeaderMap, body: &[u8]) -> Result<HashMap<String, S
             "the body must be application/x-www-form-urlencoded",
         ));
     }
-    if std::str::from_utf8(body).is_err() {
+    if core::str::from_utf8(body).is_err() {
         return Err(HttpError::bad_request("the body is not UTF-8"));
     }
     let mut out = HashMap::new();

@@ -21,13 +21,13 @@ const ALICE: &[Account] = &[
         id: "22289",
         nickname: "Current",
         identification: "80200110203345",
-        balance_minor: 1_234_56,
+        balance_minor: 123_456,
     },
     Account {
         id: "31820",
         nickname: "Savings",
         identification: "80200110203348",
-        balance_minor: 10_500_00,
+        balance_minor: 1_050_000,
     },
 ];
 
@@ -35,7 +35,7 @@ const BOB: &[Account] = &[Account {
     id: "44011",
     nickname: "Current",
     identification: "80200112345678",
-    balance_minor: 87_10,
+    balance_minor: 8_710,
 }];
 
 /// The accounts of `user` (the demo users `alice` and `bob` have some;
@@ -53,7 +53,7 @@ pub fn accounts(user: &str) -> &'static [Account] {
             id: "90001",
             nickname: "Current",
             identification: "80200100000001",
-            balance_minor: 100_00,
+            balance_minor: 10_000,
         }],
     }
 }
@@ -106,19 +106,19 @@ pub fn transactions_json(a: &Account) -> Value {
     let items = [
         (
             "t-1",
-            12_50,
+            1_250,
             "Debit",
             "Coffee Shop",
             "2025-12-01T08:30:00+00:00",
         ),
         (
             "t-2",
-            2_100_00,
+            210_000,
             "Credit",
             "Salary",
             "2025-12-15T09:00:00+00:00",
         ),
-        ("t-3", 64_99, "Debit", "Grocer", "2025-12-20T17:45:00+00:00"),
+        ("t-3", 6_499, "Debit", "Grocer", "2025-12-20T17:45:00+00:00"),
     ];
     Value::Array(
         items

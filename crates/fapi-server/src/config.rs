@@ -2,7 +2,7 @@
 //! [`ServerConfig`], built from the command line ([`ServerConfig::from_args`])
 //! or in code with builder-style setters.
 
-use std::net::SocketAddr;
+use core::net::SocketAddr;
 use std::path::{Path, PathBuf};
 
 use fapi::SigningKey;
@@ -398,5 +398,97 @@ impl ServerConfig {
             Alg::Ps256
         };
         SigningKey::generate(alg).map_err(|e| ServeError::Key(e.into()))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn temp(name: &str) -> PathBuf {
+        let d = std::env::temp_dir().join(format!("fapi-config-{}-{name}", std::process::id()));
+        std::fs::create_dir_all(&d).unwrap();
+        d
+    }
+
+    #[test]
+    fn clients_file_reads_jwks_file_relative_to_itself() {
+        let d = temp("clients");
+        std::fs::write(d.join("c.jwks"), r#"{"keys":[]}"#).unwrap();
+        std::fs::write(
+            d.join("clients.toml"),
+            r#"
+[[client]]
+client_id = "fintech-1"
+name = "Fintech One Ltd"
+redirect_uris = ["https://fintech.example/cb"]
+auth = "private_key_jwt"
+jwks_file = "c.jwks"
+scopes = ["accounts"]
+"#,
+        )
+        .unwrap();
+        let clients = load_clients(&d.join("clients.toml")).unwrap();
+        assert_eq!(
+            clients[0].jwks_json().unwrap().as_deref(),
+            Some(r#"{"keys":[]}"#)
+        );
+        let _ = std::fs::remove_dir_all(&d);
+    }
+
+    #[test]
+    fn an_unknown_member_in_the_clients_file_is_refused() {
+        let d = temp("unknown");
+        std::fs::write(
+            d.join("clients.toml"),
+            "[[client]]\nclient_id = \"a\"\nname = \"A\"\nredirect_uris = []\nauth = \"private_key_jwt\"\nclient_secret = \"s\"\n",
+        )
+        .unwrap();
+        assert!(matches!(
+            load_clients(&d.join("clients.toml")),
+            Err(ServeError::Config(_))
+        ));
+        let _ = std::fs::remove_dir_all(&d);
+    }
+
+    #[test]
+    fn users_file_replaces_the_default_users() {
+        let d = temp("users");
+        std::fs::write(
+            d.join("users.toml"),
+            "[[user]]\nusername = \"carol\"\npassword = \"carol-password\"\nname = \"Carol\"\n",
+        )
+        .unwrap();
+        let users = load_users(&d.join("users.toml")).unwrap();
+        assert_eq!(users.len(), 1);
+        assert!(!format!("{:?}", users[0]).contains("carol-password"));
+        assert_eq!(UserConfig::defaults()[0].username, "alice");
+        let _ = std::fs::remove_dir_all(&d);
+    }
+
+    #[test]
+    fn a_nonce_key_file_of_the_wrong_length_is_refused() {
+        let d = temp("nonce");
+        std::fs::write(d.join("nonce"), [0u8; 31]).unwrap();
+        let args = ServeArgs {
+            profile: "fapi2".into(),
+            listen: "127.0.0.1:0".parse().unwrap(),
+            issuer: None,
+            tls_cert: None,
+            tls_key: None,
+            dev_ca_dir: d.join("ca"),
+            clients: None,
+            users: None,
+            key: None,
+            nonce_key_file: Some(d.join("nonce")),
+            store: "memory".into(),
+            plain_http: false,
+            json: false,
+        };
+        assert!(matches!(
+            ServerConfig::from_args(&args),
+            Err(ServeError::Config(_))
+        ));
+        let _ = std::fs::remove_dir_all(&d);
     }
 }

@@ -78,7 +78,8 @@ impl DevCa {
 
     /// The CA kept in `dir` (`ca.pem`, `ca-key.pem`): loaded when there,
     /// else made and written (the key file readable by its owner only).
-    pub fn load_or_create(dir: &Path) -> Result<Self, ServeError> {
+    pub fn load_or_create(dir: impl AsRef<Path>) -> Result<Self, ServeError> {
+        let dir = dir.as_ref();
         let cert_path = dir.join(CA_FILE);
         let key_path = dir.join(CA_KEY_FILE);
         if cert_path.exists() && key_path.exists() {
@@ -140,7 +141,7 @@ impl DevCa {
             .push(SanType::IpAddress([127, 0, 0, 1].into()));
         params
             .subject_alt_names
-            .push(SanType::IpAddress(std::net::Ipv6Addr::LOCALHOST.into()));
+            .push(SanType::IpAddress(core::net::Ipv6Addr::LOCALHOST.into()));
         let mut dn = DistinguishedName::new();
         dn.push(DnType::CommonName, "fapi reference bank");
         params.distinguished_name = dn;

@@ -91,7 +91,11 @@ impl core::error::Error for ServeError {}
 /// assert_eq!(down.oauth_error(), "temporarily_unavailable");
 /// ```
 #[derive(Debug, Clone)]
-pub struct HttpError {
+pub struct HttpError(Box<Refusal>);
+
+/// What [`HttpError`] holds (boxed: handlers return it by value).
+#[derive(Debug, Clone)]
+struct Refusal {
     status: StatusCode,
     error: &'static str,
     code: Option<CoreError>,
@@ -110,13 +114,13 @@ impl HttpError {
     /// `unsupported_grant_type` for a grant the server does not know.
     #[must_use]
     pub fn oauth(status: StatusCode, error: OAuthError, description: &str) -> Self {
-        Self {
+        Self(Box::new(Refusal {
             status,
             error: error.as_str(),
             code: None,
             description: Some(description.into()),
             headers: HeaderMap::new(),
-        }
+        }))
     }
 
     /// `400 invalid_request` with `description`.
@@ -132,26 +136,26 @@ impl HttpError {
     /// The HTTP status.
     #[must_use]
     pub fn status(&self) -> StatusCode {
-        self.status
+        self.0.status
     }
 
     /// The OAuth error code.
     #[must_use]
     pub fn oauth_error(&self) -> &'static str {
-        self.error
+        self.0.error
     }
 
     /// The core error, if one is behind this.
     #[must_use]
     pub fn core(&self) -> Option<CoreError> {
-        self.code
+        self.0.code
     }
 
     /// Adds a response header.
     #[must_use]
     pub fn with_header(mut self, name: HeaderName, value: &str) -> Self {
         if let Ok(v) = HeaderValue::from_str(value) {
-            let _ = self.headers.insert(name, v);
+            let _ = self.0.headers.insert(name, v);
         }
         self
     }
@@ -180,13 +184,13 @@ impl From<fapi::Error> for HttpError {
         } else {
             e.oauth_error()
         };
-        Self {
+        Self(Box::new(Refusal {
             status: Self::status_of(oauth),
             error: oauth.as_str(),
             code: Some(core),
             description: Some(core.to_string()),
             headers: HeaderMap::new(),
-        }
+        }))
     }
 }
 
@@ -203,13 +207,13 @@ impl From<ResourceError> for HttpError {
             )
         };
         let _ = headers.remove(header::CACHE_CONTROL);
-        Self {
+        Self(Box::new(Refusal {
             status,
             error,
             code: core,
             description: core.map(|c| c.to_string()),
             headers,
-        }
+        }))
     }
 }
 
@@ -222,12 +226,13 @@ struct Body<'a> {
 
 impl IntoResponse for HttpError {
     fn into_response(self) -> Response {
+        let e = *self.0;
         let body = Json(Body {
-            error: self.error,
-            error_description: self.description.as_deref(),
+            error: e.error,
+            error_description: e.description.as_deref(),
         });
-        let mut r = (self.status, body).into_response();
-        r.headers_mut().extend(self.headers);
+        let mut r = (e.status, body).into_response();
+        r.headers_mut().extend(e.headers);
         let _ = r
             .headers_mut()
             .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));

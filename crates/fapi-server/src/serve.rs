@@ -1,8 +1,8 @@
 //! `fapi serve`: the flags ([`ServeArgs`], flattened by the CLI) and
 //! [`serve`], which runs until SIGINT or SIGTERM.
 
+use core::net::SocketAddr;
 use std::io::Write;
-use std::net::SocketAddr;
 use std::path::PathBuf;
 
 use crate::config::ServerConfig;
@@ -67,8 +67,14 @@ pub struct ServeArgs {
 pub fn ready_line(json: bool, issuer: &str, ca: Option<&std::path::Path>, profile: &str) -> String {
     let ca = ca.map(|p| p.display().to_string());
     if json {
-        serde_json::json!({"event": "ready", "issuer": issuer, "ca": ca, "profile": profile})
-            .to_string()
+        // The members in the documented order (serde_json sorts a map's).
+        let q = |v: &str| serde_json::Value::from(v).to_string();
+        format!(
+            r#"{{"event":"ready","issuer":{},"ca":{},"profile":{}}}"#,
+            q(issuer),
+            ca.as_deref().map_or_else(|| "null".to_owned(), q),
+            q(profile)
+        )
     } else {
         match ca {
             Some(ca) => format!(

@@ -2,11 +2,11 @@
 //! configuration, and serves the router over TLS (or plain HTTP on
 //! loopback) until [`RunningServer::shutdown`].
 
+use core::net::SocketAddr;
+use core::time::Duration;
 use std::collections::HashMap;
-use std::net::SocketAddr;
 use std::path::Path;
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
 
 use axum::Router;
 use axum::extract::DefaultBodyLimit;

@@ -1,0 +1,168 @@
+//! `fapi demo` end to end over HTTPS against the reference bank (a DPoP
+//! profile and a mutual-TLS one), and `fapi serve`: its ready line, the
+//! metadata it serves passing `fapi audit` for its own profile, and a
+//! clean stop on SIGTERM.
+
+use std::io::{BufRead as _, BufReader};
+use std::process::{Command, Stdio};
+
+const FAPI: &str = env!("CARGO_BIN_EXE_fapi");
+
+fn demo(profile: &str) -> (i32, Vec<serde_json::Value>) {
+    let out = Command::new(FAPI)
+        .args(["demo", "--profile", profile, "--json"])
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    let events = String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    (out.status.code().unwrap_or(-1), events)
+}
+
+fn check(profile: &str, attacks: &[&str]) {
+    let (code, events) = demo(profile);
+    let failed: Vec<_> = events
+        .iter()
+        .filter(|e| e["ok"] == false || e["stopped"] == false)
+        .collect();
+    assert!(failed.is_empty(), "{failed:#?}");
+    assert_eq!(code, 0);
+    let summary = events.last().unwrap();
+    assert_eq!(summary["event"], "summary");
+    assert_eq!(summary["failures"], 0);
+    for a in attacks {
+        let e = events
+            .iter()
+            .find(|e| e["attack"] == *a)
+            .unwrap_or_else(|| panic!("{a} not run"));
+        assert_eq!(e["stopped"], true, "{e}");
+    }
+    // both flows ran through to their last API call
+    for step in ["transactions read", "payment status polled"] {
+        assert!(events.iter().any(|e| e["step"] == step), "{step} missing");
+    }
+}
+
+// F2-PAR, F2-ISS, F2-CODE-ONCE, F2-SENDER (DPoP), F2-RT-NO-ROTATE,
+// CDR-CODE-FLOW: the fapi2 run and its attacks, each refused with the
+// expected OAuth error.
+#[test]
+fn demo_fapi2_runs_both_flows_and_stops_every_attack() {
+    check(
+        "fapi2",
+        &[
+            "code-replay",
+            "dpop-proof-replay",
+            "access-token-without-its-dpop-proof",
+            "access-token-with-the-attackers-dpop-key",
+            "stolen-refresh-token-used-by-another-client",
+            "authorization-request-without-par",
+            "authorization-response-with-a-wrong-iss",
+            "payment-consent-used-twice",
+            "account-data-with-a-client-credentials-token",
+            "client-assertion-for-another-server",
+            "request-uri-of-another-client",
+        ],
+    );
+}
+
+// CDR-HOK, OB-SENDER: certificate-bound tokens over mutual TLS; CDR-PAR,
+// CDR-REQ-TTL (signed request objects), CDR-CODE-ONCE.
+#[test]
+fn demo_cdr_runs_both_flows_over_mutual_tls_and_stops_every_attack() {
+    check(
+        "cdr",
+        &[
+            "code-replay",
+            "access-token-from-another-tls-client",
+            "access-token-without-a-client-certificate",
+            "request-uri-of-another-client",
+            "authorization-request-without-par",
+            "payment-consent-used-twice",
+            "funds-confirmation-with-a-client-credentials-token",
+        ],
+    );
+}
+
+#[test]
+fn demo_refuses_an_unknown_profile() {
+    let out = Command::new(FAPI)
+        .args(["demo", "--profile", "fapi3"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+}
+
+// F2-METADATA: the running bank's metadata passes the core's audit for its
+// own profile, fetched over HTTPS trusting its development CA.
+#[test]
+fn serve_prints_one_ready_line_serves_audited_metadata_and_stops_on_sigterm() {
+    let dir = std::env::temp_dir().join(format!("fapi-cli-serve-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    let mut child = Command::new(FAPI)
+        .args(["serve", "--listen", "127.0.0.1:0", "--json", "--dev-ca-dir"])
+        .arg(&dir)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    let _ = BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    let ready: serde_json::Value =
+        serde_json::from_str(&line).unwrap_or_else(|e| panic!("{line:?}: {e}"));
+    assert_eq!(ready["event"], "ready");
+    assert_eq!(ready["profile"], "fapi2");
+    let issuer = ready["issuer"].as_str().unwrap().to_owned();
+    assert!(issuer.starts_with("https://127.0.0.1:"), "{issuer}");
+    let ca = ready["ca"].as_str().unwrap().to_owned();
+    assert!(std::path::Path::new(&ca).is_absolute(), "{ca}");
+    let audit = Command::new(FAPI)
+        .args([
+            "audit",
+            &issuer,
+            "--ca",
+            &ca,
+            "--profile",
+            "fapi2",
+            "--json",
+        ])
+        .output()
+        .unwrap();
+    let report = String::from_utf8_lossy(&audit.stdout);
+    // stop the server before any assertion can fail
+    let _ = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status();
+    let status = child.wait().unwrap();
+    assert!(status.success(), "serve ended with {status}");
+    assert_eq!(
+        audit.status.code(),
+        Some(0),
+        "{report} {}",
+        String::from_utf8_lossy(&audit.stderr)
+    );
+    let v: serde_json::Value = serde_json::from_str(&report).unwrap();
+    assert_eq!(v["audit"][0]["passed"], true);
+    // an unknown profile and plain HTTP off loopback are usage errors
+    let bad = Command::new(FAPI)
+        .args(["serve", "--profile", "nope"])
+        .output()
+        .unwrap();
+    assert_eq!(bad.status.code(), Some(2));
+    let off = Command::new(FAPI)
+        .args(["serve", "--plain-http", "--listen", "0.0.0.0:0"])
+        .output()
+        .unwrap();
+    assert_eq!(
+        off.status.code(),
+        Some(2),
+        "{}",
+        String::from_utf8_lossy(&off.stderr)
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}

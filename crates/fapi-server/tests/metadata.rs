@@ -1,0 +1,105 @@
+//! F2-METADATA, OFB-METADATA: the metadata each profile's server serves,
+//! fetched over HTTPS trusting the development CA, passes
+//! `fapi_core::audit` for that profile; the JWKS verifies its tokens.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, missing_docs)]
+
+mod common;
+
+use fapi::issuer::Lifetimes;
+use fapi_core::audit;
+use fapi_core::profile::Profile;
+use fapi_server::dev_ca::DevCa;
+use fapi_server::metadata::audit_config;
+
+async fn audit_of(profile: Profile) {
+    let ca = DevCa::generate().unwrap();
+    let bank = common::bank(profile, ca.clone(), vec![]).await;
+    let http = common::http(&ca, None);
+    let issuer = bank.server.issuer().to_owned();
+    assert!(issuer.starts_with("https://127.0.0.1:"));
+    for path in ["oauth-authorization-server", "openid-configuration"] {
+        let r = http
+            .get(format!("{issuer}/.well-known/{path}"))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 200);
+        let doc = r.bytes().await.unwrap();
+        let config = audit_config(&profile, &doc, Lifetimes::for_profile(&profile));
+        let report = audit::audit(&profile, &config).unwrap();
+        let failures: Vec<_> = report.failures().collect();
+        assert!(report.passed(), "{}: {failures:?}", profile.name);
+        let v: serde_json::Value = serde_json::from_slice(&doc).unwrap();
+        assert_eq!(v["issuer"], issuer.as_str());
+        assert_eq!(v["authorization_response_iss_parameter_supported"], true);
+        assert_eq!(v["code_challenge_methods_supported"][0], "S256");
+    }
+    let jwks: serde_json::Value = http
+        .get(format!("{issuer}/jwks"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert!(jwks["keys"][0]["kid"].is_string());
+    assert!(jwks["keys"][0].get("d").is_none(), "no private member");
+    bank.server.shutdown().await;
+}
+
+#[tokio::test]
+async fn fapi2_metadata_passes_the_audit_f2_metadata() {
+    audit_of(Profile::FAPI2).await;
+}
+
+#[tokio::test]
+async fn fapi2_plus_metadata_passes_the_audit() {
+    audit_of(Profile::FAPI2_PLUS).await;
+}
+
+#[tokio::test]
+async fn obie_metadata_passes_the_audit() {
+    audit_of(Profile::OBIE).await;
+}
+
+#[tokio::test]
+async fn ofb_metadata_passes_the_audit_ofb_metadata() {
+    audit_of(Profile::OFB).await;
+}
+
+#[tokio::test]
+async fn cdr_metadata_passes_the_audit() {
+    audit_of(Profile::CDR).await;
+}
+
+#[tokio::test]
+async fn berlin_metadata_passes_the_audit() {
+    audit_of(Profile::BERLIN).await;
+}
+
+/// The ready line of `fapi serve --json`.
+#[test]
+fn ready_line_json_has_the_contract_fields() {
+    let line = fapi_server::ready_line(
+        true,
+        "https://127.0.0.1:8443",
+        Some(std::path::Path::new("/tmp/fapi-dev/ca.pem")),
+        "fapi2",
+    );
+    assert_eq!(
+        line,
+        r#"{"event":"ready","issuer":"https://127.0.0.1:8443","ca":"/tmp/fapi-dev/ca.pem","profile":"fapi2"}"#
+    );
+    let none = fapi_server::ready_line(true, "https://127.0.0.1:1", None, "obie");
+    assert!(none.contains(r#""ca":null"#));
+}
+
+/// `--plain-http` is refused off loopback.
+#[tokio::test]
+async fn plain_http_off_loopback_is_refused() {
+    let config = fapi_server::ServerConfig::new(Profile::FAPI2)
+        .listen("0.0.0.0:0".parse().unwrap())
+        .plain_http(true);
+    let err = fapi_server::start(config).await.unwrap_err();
+    assert_eq!(err.code(), 6);
+}
