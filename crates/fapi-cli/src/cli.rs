@@ -315,7 +315,7 @@ pub struct AuditArgs {
 /// What a server declares beyond its metadata. A requirement that depends
 /// on a fact not given is reported as not shown by the metadata, never as
 /// met.
-#[derive(Debug, Args)]
+#[derive(Debug, Default, Args)]
 pub struct FactArgs {
     /// The access token lifetime (s).
     #[arg(long, value_name = "SECONDS")]

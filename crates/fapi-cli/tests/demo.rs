@@ -63,6 +63,8 @@ fn demo_fapi2_runs_both_flows_and_stops_every_attack() {
             "authorization-response-with-a-wrong-iss",
             "payment-consent-used-twice",
             "account-data-with-a-client-credentials-token",
+            "client-assertion-for-another-server",
+            "request-uri-of-another-client",
         ],
     );
 }
@@ -76,6 +78,8 @@ fn demo_cdr_runs_both_flows_over_mutual_tls_and_stops_every_attack() {
         &[
             "code-replay",
             "access-token-from-another-tls-client",
+            "access-token-without-a-client-certificate",
+            "request-uri-of-another-client",
             "authorization-request-without-par",
             "payment-consent-used-twice",
             "funds-confirmation-with-a-client-credentials-token",

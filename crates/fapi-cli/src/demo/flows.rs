@@ -8,7 +8,7 @@ use fapi_core::authorize::UserAction;
 use fapi_core::profile::Profile;
 use http::{Request, header};
 
-use super::http::{Answer, hidden_field};
+use super::http::{Answer, Http, hidden_field};
 use super::party::{Party, REDIRECT};
 use super::report::{Refusal, Report};
 use crate::failure::Failure;
@@ -374,6 +374,24 @@ async fn stolen_token_attacks(
             &ids,
             "invalid_token",
             seen,
+        ); // The same token over a TLS connection without a client certificate.
+        let seen = match Http::new(&victim.ca_pem, None) {
+            Ok(bare) => match victim.resource("GET", path, token, None, &[]) {
+                Ok(req) => match bare.send(req).await {
+                    Ok(a) => outcome(&a, "invalid_token"),
+                    Err(e) => Ok(why(&e)),
+                },
+                Err(e) => Ok(why(&e)),
+            },
+            Err(e) => Ok(why(&e)),
+        };
+        r.attack(
+            flow,
+            "access-token-without-a-client-certificate",
+            "A5",
+            &ids,
+            "invalid_token",
+            seen,
         );
     }
 }
@@ -502,6 +520,96 @@ fn mix_up(location: &str) -> String {
         .collect();
     let _ = url.query_pairs_mut().clear().extend_pairs(pairs);
     url.to_string()
+}
+
+/// A client assertion made for another authorization server, replayed
+/// here (A1): its `aud` is not this issuer.
+async fn assertion_attack(r: &mut Report, flow: &str, p: &Party, scope: &str) {
+    if !p.jwt_auth {
+        return;
+    }
+    let seen = match p
+        .send(|| p.client_credentials_for(scope, "https://as.attacker.example"))
+        .await
+    {
+        Ok(a) => outcome(&a, "invalid_client"),
+        Err(e) => Ok(why(&e)),
+    };
+    r.attack(
+        flow,
+        "client-assertion-for-another-server",
+        "A1",
+        &["F2-CLIENT-AUTH", "OFB-CLIENT-AUTH", "CDR-CLIENT-AUTH"],
+        "invalid_client",
+        seen,
+    );
+}
+
+/// The attacker's own pushed request, sent to the bank under the victim
+/// client's id (A1).
+async fn foreign_request_uri_attack(
+    r: &mut Report,
+    flow: &str,
+    victim: &Party,
+    attacker: &Party,
+    consent_path: &str,
+    consent_body: &serde_json::Value,
+    scope: &str,
+) {
+    let seen = async {
+        let cc = client_token(attacker, scope).await?;
+        let headers: &[(&str, &str)] = &[("x-idempotency-key", "mallory-1")];
+        let a = attacker
+            .send(|| {
+                attacker.resource(
+                    "POST",
+                    consent_path,
+                    &cc.access_token,
+                    Some(consent_body),
+                    headers,
+                )
+            })
+            .await
+            .map_err(|e| why(&e))?;
+        expect(&a, 201)?;
+        let consent = a.json()["Data"]["ConsentId"]
+            .as_str()
+            .unwrap_or("")
+            .to_owned();
+        let (a, _session) = attacker
+            .call(|| {
+                let action = UserAction::new(NOTICE).map_err(|e| {
+                    Failure::refused("a user action", e, fapi_core::Site::ParRequest)
+                })?;
+                attacker
+                    .client
+                    .par_request(action, scope, Some(&consent))
+                    .map_err(|e| Failure::fapi("the pushed request", &e))
+            })
+            .await
+            .map_err(|e| why(&e))?;
+        expect(&a, 201)?;
+        let uri = a.json()["request_uri"].as_str().unwrap_or("").to_owned();
+        let a = victim
+            .http
+            .send(get(&victim.client.authorization_url(&uri)).map_err(|e| why(&e))?)
+            .await
+            .map_err(|e| why(&e))?;
+        Ok::<Answer, String>(a)
+    }
+    .await;
+    let seen = match seen {
+        Ok(a) => outcome(&a, "unauthorized_client"),
+        Err(e) => Ok(format!("setup failed: {e}")),
+    };
+    r.attack(
+        flow,
+        "request-uri-of-another-client",
+        "A1",
+        &["F2-PAR", "F2-CLIENT-AUTH"],
+        "unauthorized_client",
+        seen,
+    );
 }
 
 /// The stolen refresh token, used by the attacker's own client (A1a).
@@ -662,6 +770,8 @@ pub async fn account_information(r: &mut Report, profile: &Profile, p: &Party, a
     }
     stolen_token_attacks(r, f, p, attacker, &accounts_path, at).await;
     authorization_attacks(r, f, profile, p, &auth, "accounts").await;
+    assertion_attack(r, f, p, "accounts").await;
+    foreign_request_uri_attack(r, f, p, attacker, &path, &body, "accounts").await;
     // CDR-CODE-FLOW, BG-CODE-FLOW: the client's own token, no user consent.
     let seen = match p
         .send(|| p.resource("GET", &accounts_path, &cc.access_token, None, &[]))
@@ -793,6 +903,8 @@ pub async fn payment(r: &mut Report, profile: &Profile, p: &Party, attacker: &Pa
     );
     stolen_token_attacks(r, f, p, attacker, &format!("{payments}/{id}"), at).await;
     authorization_attacks(r, f, profile, p, &auth, "payments").await;
+    assertion_attack(r, f, p, "payments").await;
+    foreign_request_uri_attack(r, f, p, attacker, &path, &body, "payments").await;
     let seen = match p
         .send(|| p.resource("GET", &funds, &cc.access_token, None, &[]))
         .await

@@ -102,9 +102,66 @@ async fn run_profile(r: &mut Report, profile: &Profile) -> Result<(), Failure> {
         let attacker = attacker.connect(&issuer, ca.ca_pem())?;
         flows::account_information(r, profile, &fintech, &attacker).await;
         flows::payment(r, profile, &fintech, &attacker).await;
+        audit(r, profile, &fintech).await;
         Ok::<(), Failure>(())
     }
     .await;
     server.shutdown().await;
     result
+}
+
+/// F2-METADATA, OFB-METADATA: the bank's RFC 8414 metadata, fetched over
+/// HTTPS, audited against every profile (`fapi audit`); it must pass its
+/// own profile's.
+async fn audit(r: &mut Report, profile: &Profile, p: &party::Party) {
+    let name = "the bank's RFC 8414 metadata passes the audit of its own profile";
+    let ids = ["F2-METADATA", "OFB-METADATA"];
+    let fetched = match ::http::Request::get(p.url("/.well-known/oauth-authorization-server"))
+        .body(String::new())
+    {
+        Ok(req) => p
+            .http
+            .send(req)
+            .await
+            .map_err(|e| e.line().unwrap_or_default()),
+        Err(e) => Err(e.to_string()),
+    };
+    let doc = match fetched {
+        Ok(a) if a.status == 200 => a.body,
+        Ok(a) => return r.fail("audit", name, &a.summary()),
+        Err(e) => return r.fail("audit", name, &e),
+    };
+    let facts = crate::cli::FactArgs::default();
+    let mut cells = Vec::new();
+    let mut own = Err("not audited".to_owned());
+    for q in Profile::ALL {
+        match crate::audit_cmd::audit_profile(q, doc.as_bytes(), &facts) {
+            Ok(a) => {
+                let fails: Vec<&str> = a
+                    .rows
+                    .iter()
+                    .filter(|(_, v)| matches!(v, crate::audit_cmd::Verdict::Fail(_)))
+                    .map(|(id, _)| *id)
+                    .collect();
+                cells.push(if fails.is_empty() {
+                    format!("{} pass", q.name)
+                } else {
+                    format!("{} {} fail", q.name, fails.len())
+                });
+                if q.name == profile.name {
+                    own = if fails.is_empty() {
+                        Ok(())
+                    } else {
+                        Err(format!("fails {}", fails.join(", ")))
+                    };
+                }
+            }
+            Err(e) => cells.push(format!("{} {}", q.name, e.line().unwrap_or_default())),
+        }
+    }
+    r.text(&format!(
+        "  -- audit of the bank's metadata against every profile: {}",
+        cells.join(" | ")
+    ));
+    let _ = r.step("audit", name, &ids, own);
 }

@@ -128,6 +128,7 @@ impl Prepared {
             dpop,
             jwt_auth: auth == ClientAuthMethod::PrivateKeyJwt,
             issuer: issuer.to_owned(),
+            ca_pem: ca_pem.to_owned(),
         })
     }
 }
@@ -149,6 +150,8 @@ pub struct Party {
     pub jwt_auth: bool,
     /// The issuer.
     pub issuer: String,
+    /// The bank's development CA.
+    pub ca_pem: String,
 }
 
 /// The OAuth error of a DPoP nonce challenge (RFC 9449 §8, §9).
@@ -192,6 +195,16 @@ impl Party {
     /// The client credentials token request for `scope` (F2-FLOWS): client
     /// authentication and, under DPoP, a proof for the token endpoint.
     pub fn client_credentials(&self, scope: &str) -> Result<Request<String>, Failure> {
+        self.client_credentials_for(scope, &self.issuer)
+    }
+
+    /// [`Party::client_credentials`] with a client assertion for the
+    /// audience `aud`.
+    pub fn client_credentials_for(
+        &self,
+        scope: &str,
+        aud: &str,
+    ) -> Result<Request<String>, Failure> {
         let token_endpoint = self.url("/token");
         let mut form = form_urlencoded::Serializer::new(String::new());
         let _ = form
@@ -201,7 +214,7 @@ impl Party {
         if self.jwt_auth {
             let assertion = self
                 .client
-                .client_assertion(&self.issuer)
+                .client_assertion(aud)
                 .map_err(|e| Failure::fapi("a client assertion", &e))?;
             let _ = form
                 .append_pair(
