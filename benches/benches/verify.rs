@@ -278,7 +278,10 @@ impl Paired {
     }
 }
 
-const ROUNDS: usize = 41;
+/// Rounds of short blocks: on a loaded machine a block of about 0.5 ms is
+/// seldom cut by the scheduler (a time slice is a few ms), so the median
+/// of the per-round ratios is not taken over preempted blocks.
+const ROUNDS: usize = 161;
 const BLOCK: u32 = 200;
 
 fn median(v: &mut [f64]) -> f64 {
@@ -307,16 +310,16 @@ fn paired(
         return;
     }
     // Blocks of `BLOCK` calls, fewer for slow ops (RSA signing): at least
-    // 10 calls and about 4 ms per block.
+    // 3 calls and about 0.5 ms per block.
     let once = std::time::Instant::now();
     fapi();
     let per_call = once.elapsed().as_secs_f64();
     #[allow(
         clippy::cast_possible_truncation,
         clippy::cast_sign_loss,
-        reason = "clamped to 10..=BLOCK"
+        reason = "clamped to 3..=BLOCK"
     )]
-    let block = ((0.004 / per_call) as u32).clamp(10, BLOCK);
+    let block = ((0.0005 / per_call) as u32).clamp(3, BLOCK);
     let time = |f: &mut dyn FnMut()| {
         let start = std::time::Instant::now();
         for _ in 0..block {

@@ -548,7 +548,11 @@ mod tests {
             bad[3] = b'=';
             // Too long for 32 bytes is InvalidKey before any character is
             // read; otherwise the bad character is Base64. The same for both.
-            let want = if n > 32 { Error::InvalidKey } else { Error::Base64 };
+            let want = if n > 32 {
+                Error::InvalidKey
+            } else {
+                Error::Base64
+            };
             assert_eq!(decode_array_vartime::<32>(&bad), Err(want));
             assert_eq!(decode_array::<32>(&bad), Err(want));
         }
