@@ -76,6 +76,8 @@ fn help_lists_every_subcommand() {
         "pkce",
         "thumbprint",
         "audit",
+        "serve",
+        "demo",
     ] {
         assert!(r.stdout.contains(sub), "{sub} missing from --help");
     }
