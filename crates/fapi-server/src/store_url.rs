@@ -3,7 +3,7 @@
 //! (or `rediss://`, `redis+unix://`) the Redis stores of
 //! `fapi-store-redis`, which the nodes of one issuer share.
 
-use std::net::SocketAddr;
+use core::net::SocketAddr;
 
 use fapi_store_redis::{RedisConnection, RedisOptions, RedisStores};
 

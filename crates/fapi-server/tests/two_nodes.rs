@@ -5,7 +5,7 @@
 //! DPoP `jti`, split across both nodes, give exactly one success (F2-CODE-ONCE,
 //! F2-PAR, F2-SENDER); 100 rounds.
 
-use std::net::SocketAddr;
+use core::net::SocketAddr;
 use std::sync::Arc;
 
 use fapi::{Client, SigningKey};
@@ -51,7 +51,7 @@ async fn send(http: &reqwest::Client, addr: SocketAddr, req: http::Request<Strin
         .unwrap_or_default();
     let mut r = http.request(req.method().clone(), format!("http://{addr}{path}"));
     for (k, v) in req.headers() {
-        r = r.header(k, v);
+        r = r.header(k.clone(), v.clone());
     }
     let resp = r
         .body(req.into_body())
@@ -113,7 +113,7 @@ fn client_credentials(client: &Client, proof: &str) -> http::Request<String> {
                 "client_assertion_type",
                 fapi_core::assertion::ASSERTION_TYPE,
             ),
-            ("client_assertion", &assertion),
+            ("client_assertion", assertion.as_str()),
         ],
     );
     let _ = req
@@ -154,7 +154,9 @@ fn one_winner(what: &str, round: usize, responses: &[Response], ok: u16) -> usiz
     assert_eq!(
         winners.len(),
         1,
-        "{what}, round {round}: exactly one success"
+        "{what}, round {round}: exactly one success; first answer {} {}",
+        responses[0].status,
+        responses[0].body
     );
     for r in responses {
         assert!(
@@ -221,7 +223,10 @@ async fn f2_code_once_f2_par_f2_sender_two_nodes_race_one_winner() {
         let authorize = format!(
             "{ISSUER}/authorize?{}",
             form_urlencoded::Serializer::new(String::new())
-                .extend_pairs([("client_id", "client-1"), ("request_uri", &request_uri)])
+                .extend_pairs([
+                    ("client_id", "client-1"),
+                    ("request_uri", request_uri.as_str())
+                ])
                 .finish()
         );
         let reqs = (0..RACERS)
@@ -240,8 +245,8 @@ async fn f2_code_once_f2_par_f2_sender_two_nodes_race_one_winner() {
                 &[
                     ("username", "alice"),
                     ("password", "alice-password"),
-                    ("txn", &hidden(page, "txn")),
-                    ("csrf", &hidden(page, "csrf")),
+                    ("txn", hidden(page, "txn").as_str()),
+                    ("csrf", hidden(page, "csrf").as_str()),
                 ],
             ),
         )
@@ -254,8 +259,8 @@ async fn f2_code_once_f2_par_f2_sender_two_nodes_race_one_winner() {
                 "/authorize/consent",
                 &[
                     ("decision", "approve"),
-                    ("txn", &hidden(&r.body, "txn")),
-                    ("csrf", &hidden(&r.body, "csrf")),
+                    ("txn", hidden(&r.body, "txn").as_str()),
+                    ("csrf", hidden(&r.body, "csrf").as_str()),
                 ],
             ),
         )
@@ -263,6 +268,17 @@ async fn f2_code_once_f2_par_f2_sender_two_nodes_race_one_winner() {
         assert_eq!(r.status, 303, "consent: {}", r.body);
         let location = r.headers["location"].to_str().unwrap();
         let code = client.code_from(&session, location).unwrap();
+        // the token endpoint's DPoP nonce (RFC 9449 §8), from either node
+        let proof = client
+            .dpop_proof("POST", &format!("{ISSUER}/token"), None)
+            .unwrap();
+        let r = send(
+            &http,
+            nodes[(round + 1) % 2],
+            client_credentials(&client, &proof),
+        )
+        .await;
+        client.remember_dpop_nonce(&r.headers);
 
         // F2-CODE-ONCE: 64 redemptions of one code (each with its own
         // assertion and proof), split across the nodes: one token

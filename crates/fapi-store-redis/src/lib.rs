@@ -20,6 +20,12 @@
 //!   [`fapi_core::Error::StoreFailed`], never an acceptance. The connection
 //!   reconnects by itself when Redis returns.
 //!
+//! A Redis that restarts empty forgets the `jti`s it held: a DPoP proof
+//! captured in the minute before could be replayed once. Run it with the
+//! append-only file fsynced on every write (`--appendonly yes
+//! --appendfsync always`, as the fault test does) or a replica that is
+//! promoted with its data; the tests' own Redis runs without persistence.
+//!
 //! Redis is inside the server's trust boundary, as its memory is: protect
 //! it (a password or ACL user in the URL, a private network, no shared
 //! tenants). Values are checked when read back, but whoever can write to
