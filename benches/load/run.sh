@@ -24,16 +24,19 @@ mkdir -p "$out"
 results="$out/results.jsonl"
 : >"$results"
 
-echo "=== building fapi and fapi-load (release)"
-cargo build --release -p fapi-cli -p fapi-load
+if [ -z "${FAPI_LOAD_SKIP_BUILD:-}" ]; then
+  echo "=== building fapi and fapi-load (release)"
+  cargo build --release -p fapi-cli -p fapi-load
+fi
 fapi=$root/target/release/fapi
 load=$root/target/release/fapi-load
 
 work=$(mktemp -d)
 pids=()
+redis_pid=
 cleanup() {
-  for p in "${pids[@]:-}"; do [ -n "$p" ] && kill "$p" 2>/dev/null || true; done
-  wait 2>/dev/null || true
+  stop_all
+  [ -n "$redis_pid" ] && kill "$redis_pid" 2>/dev/null || true
   rm -rf "$work"
 }
 trap cleanup EXIT
@@ -44,15 +47,15 @@ files=$work/files
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 
 # Starts a command in the background and waits for its JSON ready line;
-# prints the issuer.
+# sets $issuer from it. (Not in a subshell: $pids must keep the pid.)
 start() {
   local log=$1; shift
   "$@" >"$log" 2>"$log.err" &
-  pids+=($!)
   local pid=$!
+  pids+=("$pid")
   for _ in $(seq 1 200); do
     if grep -q '"ready"' "$log" 2>/dev/null; then
-      python3 -c 'import json,sys; print(json.loads(open(sys.argv[1]).readline())["issuer"])' "$log"
+      issuer=$(python3 -c 'import json,sys; print(json.loads(open(sys.argv[1]).readline())["issuer"])' "$log")
       return 0
     fi
     if ! kill -0 "$pid" 2>/dev/null; then
@@ -64,8 +67,11 @@ start() {
 }
 
 stop_all() {
-  for p in "${pids[@]:-}"; do [ -n "$p" ] && kill "$p" 2>/dev/null || true; done
-  wait 2>/dev/null || true
+  for p in "${pids[@]:-}"; do
+    [ -n "$p" ] || continue
+    kill "$p" 2>/dev/null || true
+    wait "$p" 2>/dev/null || true
+  done
   pids=()
 }
 
@@ -90,8 +96,11 @@ echo "=== uptime before: $(uptime)"
 
 # 1. one node, memory
 p=$(free_port)
-issuer=$(serve "$work/mem.log" "$p" "https://127.0.0.1:$p" memory)
+serve "$work/mem.log" "$p" "https://127.0.0.1:$p" memory
 run_load "fapi serve, 1 node, memory" "$issuer"
+echo "=== fapi serve, code flow (PAR, login, consent, token), one flow at a time"
+taskset -c 1 "$load" flow --issuer "$issuer" --dir "$files" --flows 300 \
+  --label "fapi serve, code flow (flows/s)" | tee -a "$results"
 stop_all
 
 # Redis on loopback, a temporary folder, no persistence.
@@ -108,22 +117,25 @@ store="redis://127.0.0.1:$redis_port/0"
 
 # 2. one node, Redis
 p=$(free_port)
-issuer=$(serve "$work/redis1.log" "$p" "https://127.0.0.1:$p" "$store")
+serve "$work/redis1.log" "$p" "https://127.0.0.1:$p" "$store"
 run_load "fapi serve, 1 node, Redis" "$issuer"
 stop_all
 
 # 3. two nodes, one Redis, one issuer identifier
 p1=$(free_port); p2=$(free_port)
-issuer=$(serve "$work/node1.log" "$p1" "https://127.0.0.1:$p1" "$store")
-serve "$work/node2.log" "$p2" "https://127.0.0.1:$p1" "$store" >/dev/null
+serve "$work/node1.log" "$p1" "https://127.0.0.1:$p1" "$store"
+serve "$work/node2.log" "$p2" "https://127.0.0.1:$p1" "$store"
+issuer=https://127.0.0.1:$p1
 run_load "fapi serve, 2 nodes, Redis" "$issuer" "https://127.0.0.1:$p1" "https://127.0.0.1:$p2"
 stop_all
 kill "$redis_pid" 2>/dev/null || true
+wait "$redis_pid" 2>/dev/null || true
+redis_pid=
 
 # 4. oidc-provider
 (cd benches/load && { [ -d node_modules/oidc-provider ] || npm ci --no-audit --no-fund >/dev/null; })
 p=$(free_port)
-issuer=$(start "$work/oidc.log" taskset -c 0 node benches/load/oidc-provider.mjs "$files" "$p")
+start "$work/oidc.log" taskset -c 0 node benches/load/oidc-provider.mjs "$files" "$p"
 run_load "oidc-provider $(node -p 'require("./benches/load/node_modules/oidc-provider/package.json").version'), 1 process" "$issuer"
 stop_all
 

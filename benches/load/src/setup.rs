@@ -35,7 +35,7 @@ pub fn run(dir: &Path) -> Result<(), Failure> {
     let toml = format!(
         "[[client]]\nclient_id = \"{CLIENT_ID}\"\nname = \"Load Client\"\n\
          redirect_uris = [\"https://fintech.example/cb\"]\nauth = \"private_key_jwt\"\n\
-         jwks = '{jwks}'\nscopes = [\"accounts\", \"payments\"]\n"
+         jwks = '{jwks}'\nscopes = [\"openid\", \"accounts\", \"payments\"]\n"
     );
     write(dir, "clients.toml", toml.as_bytes())?;
     write(dir, "as.pem", pkcs8_pem()?.as_bytes())?;
