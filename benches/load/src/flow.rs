@@ -8,7 +8,8 @@
 //! is sent, as a real client does, so the client's signing is inside the
 //! measured time. Nothing is shared between flows but the TLS connection.
 
-use std::time::{Duration, Instant};
+use core::time::Duration;
+use std::time::Instant;
 
 use fapi::Client;
 use fapi::SigningKey;
@@ -121,11 +122,7 @@ where
     Err("the server asked for a DPoP nonce twice".into())
 }
 
-async fn one_flow(
-    http: &reqwest::Client,
-    client: &Client,
-    args: &FlowArgs,
-) -> Result<(), Failure> {
+async fn one_flow(http: &reqwest::Client, client: &Client, args: &FlowArgs) -> Result<(), Failure> {
     // PAR (a retry after `use_dpop_nonce` starts a fresh session).
     let mut session = None;
     let mut body = String::new();

@@ -47,7 +47,9 @@ pub fn run(dir: &Path) -> Result<(), Failure> {
 
 /// A fresh P-256 key as PKCS#8 PEM (rcgen's generator is aws-lc's).
 fn pkcs8_pem() -> Result<String, Failure> {
-    Ok(KeyPair::generate().map_err(|e| e.to_string())?.serialize_pem())
+    Ok(KeyPair::generate()
+        .map_err(|e| e.to_string())?
+        .serialize_pem())
 }
 
 fn tls(dir: &Path) -> Result<(), Failure> {

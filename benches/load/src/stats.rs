@@ -1,6 +1,6 @@
 //! Latency percentiles and throughput of one run.
 
-use std::time::Duration;
+use core::time::Duration;
 
 /// The result of one load run.
 #[derive(Debug)]

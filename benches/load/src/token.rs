@@ -8,10 +8,11 @@
 //! connections. Requests go round-robin to every `--node` (two nodes
 //! behind one issuer identifier, as behind a load balancer).
 
+use core::sync::atomic::{AtomicUsize, Ordering};
+use core::time::Duration;
 use std::path::PathBuf;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use fapi::{Client, SigningKey};
 use fapi_core::profile::Profile;
