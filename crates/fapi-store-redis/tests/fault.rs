@@ -130,10 +130,15 @@ async fn f2_code_once_redis_killed_and_restarted_fails_closed_and_recovers() {
         wins.values().all(|n| *n == 1),
         "a code taken twice: {wins:?}"
     );
-    assert_eq!(
-        wins.len(),
-        usize::try_from(N).unwrap(),
-        "every code taken exactly once"
+    // A take whose GETDEL ran on Redis just before it was killed, but whose
+    // reply was lost, answered StoreFailed: that code is spent and nobody
+    // has it (fail closed; the client starts the flow again). Every other
+    // code is taken exactly once.
+    let taken = u32::try_from(wins.len()).unwrap();
+    assert!(taken <= N, "more codes taken than stored: {taken}");
+    assert!(
+        taken + failed >= N,
+        "codes lost without a failed take: {taken} taken, {failed} failed"
     );
 }
 
