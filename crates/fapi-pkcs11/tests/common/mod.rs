@@ -11,19 +11,30 @@
 
 use core::sync::atomic::{AtomicU32, Ordering};
 use std::path::PathBuf;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
 use fapi_core::{Alg, PublicKey};
 use fapi_pkcs11::{Pin, PoolConfig, SessionPool, Token};
 
 /// The token the tests use, from the variables `softhsm-setup.sh` exports.
+///
+/// It holds a process-wide lock while it lives, so the tests of one test
+/// binary use the token one at a time: SoftHSM2's file object store fails
+/// now and then (`CKR_GENERAL_ERROR`) when one test generates keys while
+/// another reads the token. Each test still signs from several threads
+/// where it means to.
 pub struct Hsm {
     pub module: PathBuf,
     pub token: String,
     pub reinit_token: String,
     pub pin: String,
     pub so_pin: String,
+    _one_at_a_time: MutexGuard<'static, ()>,
 }
+
+/// Taken by every [`Hsm`]; a test that panicked while holding it leaves
+/// the token usable for the next.
+static TOKEN_IN_USE: Mutex<()> = Mutex::new(());
 
 /// The token, or `None` (with a loud message) when there is none. Under
 /// `CI=true` a missing token fails the test instead.
@@ -46,6 +57,7 @@ pub fn hsm() -> Option<Hsm> {
         eprintln!("\n*** SKIPPED: {why} ***\n");
         return None;
     }
+    let one_at_a_time = TOKEN_IN_USE.lock().unwrap_or_else(PoisonError::into_inner);
     Some(Hsm {
         module,
         token: token.unwrap_or_default(),
@@ -53,6 +65,7 @@ pub fn hsm() -> Option<Hsm> {
             .unwrap_or_else(|_| "fapi-reinit".into()),
         pin: pin.unwrap_or_default(),
         so_pin: std::env::var("FAPI_PKCS11_SO_PIN").unwrap_or_default(),
+        _one_at_a_time: one_at_a_time,
     })
 }
 
