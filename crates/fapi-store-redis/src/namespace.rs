@@ -20,6 +20,8 @@ pub enum Kind {
     Refresh,
     /// Consents (account access, payment).
     Consent,
+    /// Login and consent transactions of the user's pages.
+    Transaction,
 }
 
 impl Kind {
@@ -32,6 +34,7 @@ impl Kind {
             Self::Request => "request",
             Self::Refresh => "refresh",
             Self::Consent => "consent",
+            Self::Transaction => "txn",
         }
     }
 }
