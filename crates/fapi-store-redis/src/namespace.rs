@@ -91,3 +91,32 @@ impl Namespace {
         &self.prefix
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Each kind has keys of its own: a login transaction is never read as
+    /// a code, a request or a consent.
+    #[test]
+    fn each_kind_has_a_key_space_of_its_own() {
+        let kinds = [
+            Kind::Replay,
+            Kind::Code,
+            Kind::Request,
+            Kind::Refresh,
+            Kind::Consent,
+            Kind::Transaction,
+        ];
+        for (i, a) in kinds.iter().enumerate() {
+            for b in &kinds[i + 1..] {
+                assert_ne!(a.name(), b.name());
+                assert_ne!(
+                    Namespace::new("https://as.example", *a).key(&[1; 32]),
+                    Namespace::new("https://as.example", *b).key(&[1; 32])
+                );
+            }
+        }
+        assert_eq!(Kind::Transaction.name(), "txn");
+    }
+}
