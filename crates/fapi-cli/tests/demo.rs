@@ -119,6 +119,10 @@ fn serve_prints_one_ready_line_serves_audited_metadata_and_stops_on_sigterm() {
     assert_eq!(ready["profile"], "fapi2");
     let issuer = ready["issuer"].as_str().unwrap().to_owned();
     assert!(issuer.starts_with("https://127.0.0.1:"), "{issuer}");
+    assert_eq!(
+        ready["listen"].as_str().map(|a| format!("https://{a}")),
+        Some(issuer.clone())
+    );
     let ca = ready["ca"].as_str().unwrap().to_owned();
     assert!(std::path::Path::new(&ca).is_absolute(), "{ca}");
     let audit = Command::new(FAPI)

@@ -2,7 +2,6 @@
 //! the form body (one value per parameter), the resource server's guard.
 
 use std::collections::HashMap;
-use std::sync::Mutex;
 
 use axum::http::{HeaderMap, header};
 use fapi::resource::VerifiedClaims;
@@ -11,7 +10,6 @@ use fapi_core::authorize::consent_in_scope;
 use fapi_core::profile::{Profile, SenderConstraint};
 use fapi_core::{OAuthError, Site};
 
-use crate::authorize::Transaction;
 use crate::config::{ClientConfig, UserConfig};
 use crate::consent::{Consent, ConsentKind, ConsentStatus};
 use crate::error::HttpError;
@@ -30,8 +28,6 @@ pub(crate) struct App {
     pub clients: HashMap<String, ClientConfig>,
     pub users: Vec<UserConfig>,
     pub stores: Stores,
-    /// Login and consent transactions, by their id (in this node's memory).
-    pub txns: Mutex<HashMap<String, Transaction>>,
     /// Whether tokens are DPoP-bound (else certificate-bound).
     pub dpop: bool,
     pub rng: aws_lc_rs::rand::SystemRandom,

@@ -4,8 +4,13 @@
 //! F2-AS-INFO: the page names the client and what it asks for).
 //!
 //! A transaction (its id in a hidden field) holds the consent prompt from
-//! `GET /authorize` in this node's memory for ten minutes; its CSRF token
-//! is bound to it and compared in constant time, as is the password.
+//! `GET /authorize` in the shared stores ([`crate::Stores::transactions`])
+//! for ten minutes, so the forms may be posted to any node of the issuer;
+//! its CSRF token is bound to it and compared in constant time, as is the
+//! password. Each post takes the transaction atomically: a login puts it
+//! back, a consent decision does not, so one transaction gives at most one
+//! code (F2-CODE-ONCE). A store that fails is the 503 page, never an
+//! acceptance.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -14,6 +19,7 @@ use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, Uri, header};
 use axum::response::{IntoResponse, Response};
+use fapi::store::{HandleKey, handle_key};
 use fapi_core::Site;
 use fapi_core::authorize::ConsentPrompt;
 use subtle::ConstantTimeEq;
@@ -23,32 +29,11 @@ use crate::app::{App, form};
 use crate::consent::{self, ConsentKind, ConsentStatus};
 use crate::error::HttpError;
 use crate::html;
+use crate::transaction::Transaction;
+
+pub use crate::transaction::TRANSACTION_TTL;
 
 use fapi_core::Error as CoreError;
-
-/// How long a login and consent transaction lives (seconds).
-pub const TRANSACTION_TTL: u64 = 600;
-/// The most transactions held at once (then the oldest expired go first,
-/// and a full table refuses new ones).
-const MAX_TRANSACTIONS: usize = 100_000;
-
-/// A login and consent in progress. `Debug` leaves out the CSRF token.
-#[derive(Clone)]
-pub(crate) struct Transaction {
-    prompt: ConsentPrompt,
-    csrf: Zeroizing<String>,
-    user: Option<String>,
-    expires: u64,
-}
-
-impl core::fmt::Debug for Transaction {
-    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-        f.debug_struct("Transaction")
-            .field("client_id", &self.prompt.client_id())
-            .field("user", &self.user)
-            .finish_non_exhaustive()
-    }
-}
 
 fn ct_eq(a: &str, b: &str) -> bool {
     a.len() == b.len() && bool::from(a.as_bytes().ct_eq(b.as_bytes()))
@@ -108,51 +93,57 @@ async fn start_inner(app: &App, uri: &Uri) -> Result<Response, HttpError> {
     let txn = app.random_id()?;
     let csrf = Zeroizing::new(app.random_id()?);
     let now = app.now();
+    let expires_at = now + TRANSACTION_TTL;
+    let stored = Transaction::new(&prompt, &csrf, expires_at)?;
+    // A full store is StoreFull, a failed one StoreFailed (503): no page
+    // without its transaction stored.
+    app.stores
+        .transactions
+        .insert(handle_key(txn.as_bytes()), stored, expires_at, now)
+        .await
+        .map_err(|e| HttpError::at(e, Site::AuthorizationRequest))?;
     let page = html::login(prompt.client_name(), &txn, &csrf, None);
-    {
-        let mut txns = app
-            .txns
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
-        txns.retain(|_, t| t.expires > now);
-        if txns.len() >= MAX_TRANSACTIONS {
-            return Err(HttpError::at(
-                CoreError::StoreFull,
-                Site::AuthorizationRequest,
-            ));
-        }
-        let _ = txns.insert(
-            txn.clone(),
-            Transaction {
-                prompt,
-                csrf,
-                user: None,
-                expires: now + TRANSACTION_TTL,
-            },
-        );
-    }
     let nonce = app.random_id()?;
     Ok(html::page(StatusCode::OK, "Sign in", &page, &nonce, &[]))
 }
 
-/// The live transaction `txn` whose CSRF token is `csrf`.
-fn transaction(
+/// Takes the live transaction the form names (`txn`), atomically: of
+/// concurrent posts on any nodes one gets it. Its CSRF token must be the
+/// form's (`csrf`); another puts it back unchanged and refuses.
+async fn take_transaction(
     app: &App,
     fields: &HashMap<String, String>,
-) -> Result<(String, Transaction), HttpError> {
+) -> Result<(HandleKey, Transaction), HttpError> {
     let bad = || HttpError::bad_request("unknown or expired transaction");
     let txn = fields.get("txn").ok_or_else(bad)?;
     let csrf = fields.get("csrf").ok_or_else(bad)?;
-    let now = app.now();
-    let txns = app
-        .txns
-        .lock()
-        .unwrap_or_else(std::sync::PoisonError::into_inner);
-    let t = txns.get(txn).filter(|t| t.expires > now).ok_or_else(bad)?;
-    if !ct_eq(&t.csrf, csrf) {
-        return Err(HttpError::bad_request("the CSRF token does not match"));
+    let key = handle_key(txn.as_bytes());
+    let t = match app.stores.transactions.take(&key, app.now()).await {
+        Ok(t) => t,
+        Err(CoreError::TokenInactive) => return Err(bad()),
+        Err(e) => return Err(HttpError::at(e, Site::AuthorizationRequest)),
+    };
+    if let Err(refused) = t.check_csrf(csrf) {
+        put_back(app, key, t).await?;
+        return Err(refused);
     }
-    Ok((txn.clone(), t.clone()))
+    Ok((key, t))
+}
+
+/// Stores a taken transaction again, with its own expiry.
+async fn put_back(app: &App, key: HandleKey, t: Transaction) -> Result<(), HttpError> {
+    let expires_at = t.expires_at();
+    match app
+        .stores
+        .transactions
+        .insert(key, t, expires_at, app.now())
+        .await
+    {
+        Ok(()) => Ok(()),
+        // It expired meanwhile: gone, as it would be anyway.
+        Err(CoreError::Expired) => Err(HttpError::bad_request("unknown or expired transaction")),
+        Err(e) => Err(HttpError::at(e, Site::AuthorizationRequest)),
+    }
 }
 
 async fn consent_details(app: &App, prompt: &ConsentPrompt) -> Result<String, HttpError> {
@@ -226,7 +217,27 @@ pub(crate) async fn login(
 
 async fn login_inner(app: &App, headers: &HeaderMap, body: &[u8]) -> Result<Response, HttpError> {
     let fields = form(headers, body)?;
-    let (txn, t) = transaction(app, &fields)?;
+    let (key, t) = take_transaction(app, &fields).await?;
+    let outcome = sign_in(app, &fields, &t).await;
+    // Back in the store: with the user once signed in, unchanged after a
+    // wrong password or a refusal.
+    let t = match &outcome {
+        Ok((_, Some(user))) => t.signed_in(user),
+        _ => t,
+    };
+    put_back(app, key, t).await?;
+    outcome.map(|(page, _)| page)
+}
+
+/// The consent page and the user who signed in, or the login page again
+/// (401) and no user.
+async fn sign_in(
+    app: &App,
+    fields: &HashMap<String, String>,
+    t: &Transaction,
+) -> Result<(Response, Option<String>), HttpError> {
+    let txn = fields.get("txn").map_or("", String::as_str);
+    let prompt = t.prompt()?;
     let username = fields.get("username").map_or("", String::as_str);
     let password = Zeroizing::new(fields.get("password").cloned().unwrap_or_default());
     // Every user is compared, so the time does not tell which name exists.
@@ -240,56 +251,36 @@ async fn login_inner(app: &App, headers: &HeaderMap, body: &[u8]) -> Result<Resp
     let nonce = app.random_id()?;
     let Some(user) = found else {
         let page = html::login(
-            t.prompt.client_name(),
-            &txn,
-            &t.csrf,
+            prompt.client_name(),
+            txn,
+            t.csrf(),
             Some("The username or password is wrong."),
         );
-        return Ok(html::page(
-            StatusCode::UNAUTHORIZED,
-            "Sign in",
-            &page,
-            &nonce,
-            &[],
-        ));
+        let page = html::page(StatusCode::UNAUTHORIZED, "Sign in", &page, &nonce, &[]);
+        return Ok((page, None));
     };
-    let details = consent_details(app, &t.prompt).await?;
-    let redirect = redirect_of(&t.prompt, user)?;
-    {
-        let mut txns = app
-            .txns
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
-        if let Some(live) = txns.get_mut(&txn) {
-            live.user = Some(user.to_owned());
-        }
-    }
-    let scopes: Vec<String> = t
-        .prompt
+    let details = consent_details(app, &prompt).await?;
+    let redirect = redirect_of(&prompt, user)?;
+    let scopes: Vec<String> = prompt
         .scope()
         .split(' ')
         .filter(|s| !s.is_empty() && !s.starts_with("consent:"))
         .map(Into::into)
         .collect();
     let page = html::consent(
-        t.prompt.client_name(),
-        t.prompt.client_id(),
+        prompt.client_name(),
+        prompt.client_id(),
         user,
         &scopes,
         &details,
-        &txn,
-        &t.csrf,
+        txn,
+        t.csrf(),
     );
     // The consent form's answer redirects to the client: CSP form-action
     // must allow its origin.
     let to = origin(&redirect).unwrap_or_default();
-    Ok(html::page(
-        StatusCode::OK,
-        "Allow access?",
-        &page,
-        &nonce,
-        &[&to],
-    ))
+    let page = html::page(StatusCode::OK, "Allow access?", &page, &nonce, &[&to]);
+    Ok((page, Some(user.to_owned())))
 }
 
 /// The redirect URI of the prompt's request. The prompt only exposes it
@@ -318,23 +309,24 @@ pub(crate) async fn decide(
 
 async fn decide_inner(app: &App, headers: &HeaderMap, body: &[u8]) -> Result<Response, HttpError> {
     let fields = form(headers, body)?;
-    let (txn, t) = transaction(app, &fields)?;
-    let user = t
-        .user
-        .clone()
-        .ok_or_else(|| HttpError::bad_request("sign in first"))?;
+    let (key, t) = take_transaction(app, &fields).await?;
     let decision = fields.get("decision").map(String::as_str);
-    if !matches!(decision, Some("approve" | "deny")) {
-        return Err(HttpError::bad_request("decision is approve or deny"));
-    }
-    // The transaction is used once.
-    let _ = app
-        .txns
-        .lock()
-        .unwrap_or_else(std::sync::PoisonError::into_inner)
-        .remove(&txn);
-    let consent_id = t.prompt.consent_id().to_owned();
-    let client_id = t.prompt.client_id().to_owned();
+    let user = match (t.user(), decision) {
+        (Some(user), Some("approve" | "deny")) => user.to_owned(),
+        (None, _) => {
+            put_back(app, key, t).await?;
+            return Err(HttpError::bad_request("sign in first"));
+        }
+        (Some(_), _) => {
+            put_back(app, key, t).await?;
+            return Err(HttpError::bad_request("decision is approve or deny"));
+        }
+    };
+    // F2-CODE-ONCE: the transaction is taken, so this post alone decides:
+    // of concurrent decisions on any nodes one goes on, one code at most.
+    let prompt = t.prompt()?;
+    let consent_id = prompt.consent_id().to_owned();
+    let client_id = prompt.client_id().to_owned();
     let now = consent::now_rfc3339();
     let location = if decision == Some("approve") {
         if !consent_id.is_empty() {
@@ -354,8 +346,7 @@ async fn decide_inner(app: &App, headers: &HeaderMap, body: &[u8]) -> Result<Res
         }
         // F2-AS-INFO: the code comes only from the user's approval of
         // what the page showed; F2-ISS: `iss` in the response.
-        let record = t
-            .prompt
+        let record = prompt
             .approve(&user)
             .map_err(|e| HttpError::at(e, Site::AuthorizationRequest))?;
         app.issuer.new_code(&record).await?.redirect
@@ -372,8 +363,7 @@ async fn decide_inner(app: &App, headers: &HeaderMap, body: &[u8]) -> Result<Res
             })
             .await;
         }
-        let record = t
-            .prompt
+        let record = prompt
             .approve(&user)
             .map_err(|e| HttpError::at(e, Site::AuthorizationRequest))?;
         let p = record.params();

@@ -13,6 +13,7 @@
 //! | [`bank`] | the test bank's accounts, balances, transactions |
 //! | [`error`] | [`ServeError`], [`HttpError`] (OAuth error JSON and status) |
 //! | [`stores`] | [`Stores`] |
+//! | [`transaction`] | [`transaction::Transaction`], a login and consent in progress |
 //!
 //! The endpoints, in `par`, `authorize` (with `html`), `token`,
 //! `introspect`, `accounts`, `payments` and `client_auth`, are reached over
@@ -50,6 +51,7 @@ pub mod store_url;
 pub mod stores;
 pub mod tls;
 mod token;
+pub mod transaction;
 
 pub use config::ServerConfig;
 pub use error::{HttpError, ServeError};

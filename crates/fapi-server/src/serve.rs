@@ -62,25 +62,50 @@ pub struct ServeArgs {
     pub json: bool,
 }
 
-/// The ready line: JSON (`{"event":"ready",...}`) or a sentence.
+/// The ready line: JSON (`{"event":"ready","issuer":..,"ca":..,"profile":..,
+/// "listen":..}`, the members in that order; `listen` is the bound
+/// address, which tells the port of `--listen 127.0.0.1:0` when the
+/// issuer is given) or a sentence that says the same.
+///
+/// ```
+/// use fapi_server::ready_line;
+/// let at = "127.0.0.1:40123".parse().unwrap();
+/// assert_eq!(
+///     ready_line(true, "https://bank.example", None, "fapi2", at),
+///     r#"{"event":"ready","issuer":"https://bank.example","ca":null,"profile":"fapi2","listen":"127.0.0.1:40123"}"#
+/// );
+/// assert_eq!(
+///     ready_line(false, "https://bank.example", None, "fapi2", at),
+///     "fapi reference bank (fapi2) ready at https://bank.example, listening on 127.0.0.1:40123"
+/// );
+/// ```
 #[must_use]
-pub fn ready_line(json: bool, issuer: &str, ca: Option<&std::path::Path>, profile: &str) -> String {
+pub fn ready_line(
+    json: bool,
+    issuer: &str,
+    ca: Option<&std::path::Path>,
+    profile: &str,
+    listen: SocketAddr,
+) -> String {
     let ca = ca.map(|p| p.display().to_string());
     if json {
         // The members in the documented order (serde_json sorts a map's).
         let q = |v: &str| serde_json::Value::from(v).to_string();
         format!(
-            r#"{{"event":"ready","issuer":{},"ca":{},"profile":{}}}"#,
+            r#"{{"event":"ready","issuer":{},"ca":{},"profile":{},"listen":{}}}"#,
             q(issuer),
             ca.as_deref().map_or_else(|| "null".to_owned(), q),
-            q(profile)
+            q(profile),
+            q(&listen.to_string())
         )
     } else {
         match ca {
             Some(ca) => format!(
-                "fapi reference bank ({profile}) ready at {issuer}; trust the development CA at {ca}"
+                "fapi reference bank ({profile}) ready at {issuer}, listening on {listen}; trust the development CA at {ca}"
             ),
-            None => format!("fapi reference bank ({profile}) ready at {issuer}"),
+            None => {
+                format!("fapi reference bank ({profile}) ready at {issuer}, listening on {listen}")
+            }
         }
     }
 }
@@ -95,6 +120,7 @@ pub async fn serve(args: ServeArgs) -> Result<(), ServeError> {
         server.issuer(),
         server.ca_pem_path(),
         &args.profile,
+        server.local_addr(),
     );
     {
         let mut out = std::io::stdout().lock();

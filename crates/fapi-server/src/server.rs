@@ -6,7 +6,7 @@ use core::net::SocketAddr;
 use core::time::Duration;
 use std::collections::HashMap;
 use std::path::Path;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
@@ -308,7 +308,6 @@ pub async fn start(mut config: ServerConfig) -> Result<RunningServer, ServeError
         clients,
         users: core::mem::take(&mut config.users),
         stores,
-        txns: Mutex::new(HashMap::new()),
         dpop,
         rng: aws_lc_rs::rand::SystemRandom::new(),
     });

@@ -5,11 +5,14 @@
 
 use core::net::SocketAddr;
 
-use fapi_store_redis::{RedisConnection, RedisOptions, RedisStores};
+use std::sync::Arc;
+
+use fapi_store_redis::{Kind, RedisConnection, RedisHandleStore, RedisOptions, RedisStores};
 
 use crate::consent::Consent;
 use crate::error::ServeError;
 use crate::stores::Stores;
+use crate::transaction::Transaction;
 
 /// The Redis stores of `issuer` on `conn`, as the server holds them.
 ///
@@ -22,18 +25,20 @@ use crate::stores::Stores;
 /// ```
 #[must_use]
 pub fn redis_stores(conn: &RedisConnection, issuer: &str) -> Stores {
-    Stores::from(RedisStores::<Consent>::on(conn, issuer))
-}
-
-impl From<RedisStores<Consent>> for Stores {
-    fn from(r: RedisStores<Consent>) -> Self {
-        Self {
-            replay: r.replay,
-            codes: r.codes,
-            requests: r.requests,
-            refresh: r.refresh,
-            consents: r.consents,
-        }
+    let r = RedisStores::<Consent>::on(conn, issuer);
+    Stores {
+        replay: r.replay,
+        codes: r.codes,
+        requests: r.requests,
+        refresh: r.refresh,
+        consents: r.consents,
+        // Shared by the nodes: the login and consent forms may be posted
+        // to any of them.
+        transactions: Arc::new(RedisHandleStore::<Transaction>::new(
+            conn.clone(),
+            issuer,
+            Kind::Transaction,
+        )),
     }
 }
 

@@ -1,5 +1,6 @@
 //! The server's state stores: the replay cache (DPoP and assertion `jti`s),
-//! codes, pushed requests, refresh tokens and consents. Each is an async
+//! codes, pushed requests, refresh tokens, consents and the login and
+//! consent transactions of the user's pages. Each is an async
 //! trait object of the `fapi` crate, so a network store (Redis) plugs in
 //! where the in-memory ones are the default.
 
@@ -12,6 +13,11 @@ use fapi_core::code::CodeGrant;
 use fapi_core::refresh::RefreshGrant;
 
 use crate::consent::Consent;
+use crate::transaction::Transaction;
+
+/// The most login and consent transactions the in-memory store holds at
+/// once (then a full store refuses new ones: `StoreFull`).
+const MAX_TRANSACTIONS: usize = 100_000;
 
 /// The stores of one server (shared by its nodes when they are network
 /// stores).
@@ -32,6 +38,10 @@ pub struct Stores {
     pub refresh: Arc<dyn HandleStore<RefreshGrant>>,
     /// Account-access and payment consents, and payment orders.
     pub consents: Arc<dyn HandleStore<Consent>>,
+    /// Login and consent transactions, by the SHA-256 of their id, so
+    /// that any node of the issuer takes the forms' posts (each taken
+    /// atomically: one consent decision per transaction).
+    pub transactions: Arc<dyn HandleStore<Transaction>>,
 }
 
 impl Stores {
@@ -44,6 +54,7 @@ impl Stores {
             requests: Arc::new(MemoryStore::new()),
             refresh: Arc::new(MemoryStore::new()),
             consents: Arc::new(MemoryStore::new()),
+            transactions: Arc::new(MemoryStore::with_max_entries(MAX_TRANSACTIONS)),
         }
     }
 }

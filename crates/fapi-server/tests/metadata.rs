@@ -85,13 +85,18 @@ fn ready_line_json_has_the_contract_fields() {
         "https://127.0.0.1:8443",
         Some(std::path::Path::new("/tmp/fapi-dev/ca.pem")),
         "fapi2",
+        "127.0.0.1:8443".parse().unwrap(),
     );
     assert_eq!(
         line,
-        r#"{"event":"ready","issuer":"https://127.0.0.1:8443","ca":"/tmp/fapi-dev/ca.pem","profile":"fapi2"}"#
+        r#"{"event":"ready","issuer":"https://127.0.0.1:8443","ca":"/tmp/fapi-dev/ca.pem","profile":"fapi2","listen":"127.0.0.1:8443"}"#
     );
-    let none = fapi_server::ready_line(true, "https://127.0.0.1:1", None, "obie");
+    let at = "127.0.0.1:1".parse().unwrap();
+    let none = fapi_server::ready_line(true, "https://bank.example", None, "obie", at);
     assert!(none.contains(r#""ca":null"#));
+    assert!(none.ends_with(r#""listen":"127.0.0.1:1"}"#), "{none}");
+    let sentence = fapi_server::ready_line(false, "https://bank.example", None, "obie", at);
+    assert!(sentence.contains("listening on 127.0.0.1:1"), "{sentence}");
 }
 
 /// `--plain-http` is refused off loopback.

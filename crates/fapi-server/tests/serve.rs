@@ -32,6 +32,9 @@ async fn serve_prints_the_ready_line_and_serves_metadata() {
     assert_eq!(ready["profile"], "fapi2");
     let issuer = ready["issuer"].as_str().unwrap().to_owned();
     assert!(issuer.starts_with("https://127.0.0.1:"));
+    // the bound address, the issuer's host and port here
+    let listen = ready["listen"].as_str().unwrap();
+    assert_eq!(issuer, format!("https://{listen}"));
     let ca_path = ready["ca"].as_str().unwrap();
     assert!(ca_path.ends_with("ca.pem") && std::path::Path::new(ca_path).is_absolute());
     let ca = fapi_server::dev_ca::DevCa::load_or_create(&dir).unwrap();

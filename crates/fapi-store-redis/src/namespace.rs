@@ -20,6 +20,8 @@ pub enum Kind {
     Refresh,
     /// Consents (account access, payment).
     Consent,
+    /// Login and consent transactions of the user's pages.
+    Transaction,
 }
 
 impl Kind {
@@ -32,6 +34,7 @@ impl Kind {
             Self::Request => "request",
             Self::Refresh => "refresh",
             Self::Consent => "consent",
+            Self::Transaction => "txn",
         }
     }
 }
@@ -86,5 +89,34 @@ impl Namespace {
     #[must_use]
     pub fn prefix(&self) -> &str {
         &self.prefix
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Each kind has keys of its own: a login transaction is never read as
+    /// a code, a request or a consent.
+    #[test]
+    fn each_kind_has_a_key_space_of_its_own() {
+        let kinds = [
+            Kind::Replay,
+            Kind::Code,
+            Kind::Request,
+            Kind::Refresh,
+            Kind::Consent,
+            Kind::Transaction,
+        ];
+        for (i, a) in kinds.iter().enumerate() {
+            for b in &kinds[i + 1..] {
+                assert_ne!(a.name(), b.name());
+                assert_ne!(
+                    Namespace::new("https://as.example", *a).key(&[1; 32]),
+                    Namespace::new("https://as.example", *b).key(&[1; 32])
+                );
+            }
+        }
+        assert_eq!(Kind::Transaction.name(), "txn");
     }
 }
