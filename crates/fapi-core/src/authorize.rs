@@ -516,6 +516,21 @@ impl ConsentPrompt {
     pub fn consent_id(&self) -> &str {
         self.params.consent_id()
     }
+    /// The request this prompt asks about (its redirect URI for the page's
+    /// form target, the parameters to store while the user decides).
+    /// Reading it issues nothing: a code still needs the [`ConsentRecord`]
+    /// of [`ConsentPrompt::approve`].
+    ///
+    /// ```
+    /// # use fapi_core::authorize::ConsentPrompt;
+    /// # fn show(prompt: &ConsentPrompt) {
+    /// let where_to = prompt.params().redirect_uri();
+    /// # let _ = where_to; }
+    /// ```
+    #[must_use]
+    pub fn params(&self) -> &AuthorizationParams {
+        &self.params
+    }
 
     /// The user `subject` approved what this prompt showed. An empty subject
     /// is [`Error::InvalidParameter`].

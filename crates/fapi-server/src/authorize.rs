@@ -260,7 +260,7 @@ async fn sign_in(
         return Ok((page, None));
     };
     let details = consent_details(app, &prompt).await?;
-    let redirect = redirect_of(&prompt, user)?;
+    let redirect = prompt.params().redirect_uri().to_owned();
     let scopes: Vec<String> = prompt
         .scope()
         .split(' ')
@@ -281,17 +281,6 @@ async fn sign_in(
     let to = origin(&redirect).unwrap_or_default();
     let page = html::page(StatusCode::OK, "Allow access?", &page, &nonce, &[&to]);
     Ok((page, Some(user.to_owned())))
-}
-
-/// The redirect URI of the prompt's request. The prompt only exposes it
-/// through an approval, which is made here for reading and dropped; a
-/// code is issued only from the approval in [`decide`].
-fn redirect_of(prompt: &ConsentPrompt, user: &str) -> Result<String, HttpError> {
-    let record = prompt
-        .clone()
-        .approve(user)
-        .map_err(|e| HttpError::at(e, Site::AuthorizationRequest))?;
-    Ok(record.params().redirect_uri().to_owned())
 }
 
 /// `POST /authorize/consent`: 303 to the client with the code (approve)

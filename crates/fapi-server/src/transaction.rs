@@ -19,11 +19,6 @@ use crate::error::HttpError;
 /// How long a login and consent transaction lives (seconds).
 pub const TRANSACTION_TTL: u64 = 600;
 
-/// The subject of the approval made only to read a prompt's parameters
-/// ([`ConsentPrompt`] exposes them through an approval alone); that
-/// approval is dropped at once and never reaches a code.
-const READER: &str = "transaction-store";
-
 /// The CSRF token of one transaction: zeroized on drop, never printed.
 #[derive(Clone, Serialize, Deserialize, Zeroize, ZeroizeOnDrop)]
 #[serde(transparent)]
@@ -70,13 +65,9 @@ impl Transaction {
         csrf: &str,
         expires_at: u64,
     ) -> Result<Self, HttpError> {
-        let record = prompt
-            .clone()
-            .approve(READER)
-            .map_err(|e| HttpError::at(e, Site::AuthorizationRequest))?;
         Ok(Self {
             client_name: prompt.client_name().to_owned(),
-            params: record.params().clone(),
+            params: prompt.params().clone(),
             csrf: CsrfToken(csrf.to_owned()),
             user: None,
             expires_at,
