@@ -21,12 +21,25 @@ impl Alg {
 
     /// Parses a JOSE `alg` name. F2-ALG: anything but `PS256`, `ES256` and
     /// `EdDSA` is [`Error::UnsupportedAlg`]; names are case-sensitive
-    /// (RFC 7515 §4.1.1), so `es256` is refused too.
+    /// (RFC 7515 §4.1.1), so `es256` is refused too. `Ed25519`, the
+    /// fully-specified name of EdDSA on Ed25519 (RFC 9864 §2.2) that newer
+    /// encoders write (oauth4webapi, for one), is the same algorithm and
+    /// parses to [`Alg::EdDsa`]; fapi itself writes `EdDSA`, which every
+    /// verifier knows. `Ed448` stays refused.
+    ///
+    /// ```
+    /// use fapi_core::Alg;
+    /// assert_eq!(Alg::from_name("EdDSA"), Ok(Alg::EdDsa));
+    /// assert_eq!(Alg::from_name("Ed25519"), Ok(Alg::EdDsa));
+    /// assert_eq!(Alg::EdDsa.name(), "EdDSA");
+    /// assert!(Alg::from_name("Ed448").is_err());
+    /// ```
     pub fn from_name(name: &str) -> Result<Self, Error> {
         match name {
             "PS256" => Ok(Self::Ps256),
             "ES256" => Ok(Self::Es256),
-            "EdDSA" => Ok(Self::EdDsa),
+            // F2-ALG: EdDSA (Ed25519) under either of its names.
+            "EdDSA" | "Ed25519" => Ok(Self::EdDsa),
             _ => Err(Error::UnsupportedAlg),
         }
     }
@@ -71,17 +84,19 @@ impl core::fmt::Display for Alg {
 mod tests {
     use super::*;
 
-    /// F2-ALG: only PS256, ES256 and EdDSA parse; `none`, HS*, RS* and the
-    /// other sizes are refused with a typed error.
+    /// F2-ALG: only PS256, ES256 and EdDSA parse (EdDSA also under its
+    /// RFC 9864 name `Ed25519`); `none`, HS*, RS*, the other sizes and
+    /// Ed448 are refused with a typed error.
     #[test]
     fn f2_alg_only_three_algorithms() {
         for a in Alg::ALL {
             assert_eq!(Alg::from_name(a.name()), Ok(*a));
         }
+        assert_eq!(Alg::from_name("Ed25519"), Ok(Alg::EdDsa));
         for bad in [
             "none", "None", "NONE", "HS256", "HS384", "HS512", "RS256", "RS384", "RS512", "PS384",
-            "PS512", "ES384", "ES512", "ES256K", "Ed25519", "es256", "ps256", "eddsa", "",
-            " ES256",
+            "PS512", "ES384", "ES512", "ES256K", "Ed448", "ed25519", "ED25519", "es256", "ps256",
+            "eddsa", "", " ES256", "Ed25519 ",
         ] {
             assert_eq!(Alg::from_name(bad), Err(Error::UnsupportedAlg), "{bad}");
         }

@@ -519,6 +519,40 @@ fn header_shape_refused() {
     }
 }
 
+/// F2-ALG, RFC 9864 §2.2: a proof whose header names its algorithm
+/// `Ed25519` (the fully-specified name oauth4webapi writes for an Ed25519
+/// key) is EdDSA on Ed25519 and verifies like `EdDSA`; the profile's
+/// allow-list still applies (CDR-ALG), and an `Ed25519` header over a
+/// P-256 key is refused as another algorithm than the key's.
+#[test]
+fn f2_alg_rfc9864_ed25519_name_is_eddsa() {
+    let ed = Ed25519Key::new(4, "e");
+    let r = req("POST", URI);
+    let h = format!(
+        r#"{{"typ":"dpop+jwt","alg":"Ed25519","jwk":{}}}"#,
+        header_jwk(&ed)
+    );
+    let pr = sign_raw(&ed, &h, &claims("rfc9864"));
+    let fapi2 = DpopConfig::new(&Profile::FAPI2);
+    let ok = check(&pr, &r, &fapi2, NOW).unwrap();
+    let eddsa = check(&proof(&ed, "POST", URI, NOW, "ref"), &r, &fapi2, NOW).unwrap();
+    assert_eq!(ok.jkt, eddsa.jkt);
+    assert_eq!(ok.key, eddsa.key);
+    assert_eq!(
+        check(&pr, &r, &DpopConfig::new(&Profile::CDR), NOW),
+        Err(Error::AlgNotAllowed)
+    );
+    let s = P256Key::new(3, "k");
+    let h = format!(
+        r#"{{"typ":"dpop+jwt","alg":"Ed25519","jwk":{}}}"#,
+        header_jwk(&s)
+    );
+    assert_eq!(
+        check(&sign_raw(&s, &h, &claims("p")), &r, &fapi2, NOW),
+        Err(Error::KeyAlgMismatch)
+    );
+}
+
 /// Encoders escape differently: PHP's `json_encode` writes `https:\/\/...`
 /// and Gson writes `\u003d` for `=`. A proof so written is the same JSON
 /// value, so it verifies, and its `htu` is compared as the URL it stands for.

@@ -1,7 +1,9 @@
 //! `--store`: which stores a node keeps its state in. `memory` (the
 //! default) is the in-memory stores of one node; `redis://HOST:PORT/DB`
-//! (or `rediss://`, `redis+unix://`) the Redis stores of
-//! `fapi-store-redis`, which the nodes of one issuer share.
+//! (or `redis+unix:///PATH`) the Redis stores of `fapi-store-redis`,
+//! which the nodes of one issuer share. `rediss://` is refused at start:
+//! this build has no TLS to Redis, so reach it on loopback, a Unix socket
+//! or through a TLS tunnel.
 
 use core::net::SocketAddr;
 
@@ -64,13 +66,15 @@ pub fn redis_stores(conn: &RedisConnection, issuer: &str) -> Stores {
 /// // a free port is an issuer of its own: no namespace to share
 /// assert!(stores_from_arg("redis://127.0.0.1:6379/0", None, any_port).is_err());
 /// assert!(stores_from_arg("postgres://x", bank, listen).is_err());
+/// assert!(stores_from_arg("rediss://redis.example:6380/0", bank, listen).is_err());
 /// # }
 /// ```
 ///
 /// # Errors
 ///
-/// [`ServeError::Config`] for another value, a malformed Redis URL, or a
-/// Redis store without `--issuer` on port 0.
+/// [`ServeError::Config`] for another value, a malformed Redis URL, a
+/// `rediss://` URL (no TLS to Redis in this build), or a Redis store
+/// without `--issuer` on port 0.
 pub fn stores_from_arg(
     value: &str,
     issuer: Option<&str>,
@@ -79,7 +83,14 @@ pub fn stores_from_arg(
     if value == "memory" {
         return Ok(None);
     }
-    if ["redis://", "rediss://", "redis+unix://"]
+    if value.starts_with("rediss://") {
+        return Err(ServeError::Config(
+            "--store: rediss:// (TLS to Redis) is not built in; use redis:// on loopback, \
+             redis+unix:// or a TLS tunnel"
+                .into(),
+        ));
+    }
+    if ["redis://", "redis+unix://"]
         .iter()
         .any(|s| value.starts_with(s))
     {
