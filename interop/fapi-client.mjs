@@ -81,9 +81,12 @@ export async function loadContext() {
   const browserFetch = (url, init) => undiciFetch(url, { ...init, dispatcher: browserAgent });
 
   const client = { client_id: CLIENT.id, use_mtls_endpoint_aliases: mtls };
+  // The DPoP key: ES256, or FAPI_DPOP_ALG (`Ed25519`: oauth4webapi then
+  // writes the RFC 9864 name in the proofs' `alg`).
+  const dpopAlg = process.env.FAPI_DPOP_ALG ?? 'ES256';
   const dpop = mtls
     ? undefined
-    : oauth.DPoP(client, await oauth.generateKeyPair('ES256', { extractable: true }));
+    : oauth.DPoP(client, await oauth.generateKeyPair(dpopAlg, { extractable: true }));
 
   return {
     issuer,

@@ -11,8 +11,9 @@
 // tokens (`cnf.x5t#S256`, RFC 8705 §3, CDR-HOK).
 //
 // P-256 (ES256) is the one algorithm every profile run here allows (F2-ALG,
-// CDR-ALG); oauth4webapi would name an Ed25519 key `Ed25519` (RFC 9864), not
-// `EdDSA`.
+// CDR-ALG). Ed25519 keys are exercised by the DPoP key under fapi2-plus
+// (FAPI_DPOP_ALG in .ci/interop), whose proofs oauth4webapi signs with
+// `alg` `Ed25519` (RFC 9864), which fapi reads as EdDSA.
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
