@@ -121,7 +121,7 @@ async fn f2_code_once_f2_par_redis_frozen_mid_flow_fails_closed_and_recovers() {
     let Some(bin) = redis_server("redis_fault") else {
         return;
     };
-    let redis = OwnRedis::start(&bin);
+    let redis = OwnRedis::start_volatile(&bin);
     let setup = Setup::new("fault-frozen");
     let client = &setup.client;
     let (a, b) = (
@@ -171,7 +171,7 @@ async fn f2_code_once_f2_par_redis_killed_mid_flow_fails_closed_and_recovers() {
     let Some(bin) = redis_server("redis_fault") else {
         return;
     };
-    let mut redis = OwnRedis::start(&bin);
+    let mut redis = OwnRedis::start_volatile(&bin);
     let setup = Setup::new("fault-killed");
     let client = &setup.client;
     let (a, b) = (

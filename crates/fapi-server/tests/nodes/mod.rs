@@ -7,10 +7,8 @@
 use core::net::SocketAddr;
 use core::time::Duration;
 use std::io::{BufRead, BufReader};
-use std::net::TcpListener;
 use std::path::PathBuf;
 use std::process::{Child, ChildStdout, Command, Stdio};
-use std::time::Instant;
 
 use fapi::client::AuthSession;
 use fapi::{Client, KeySet, SigningKey};
@@ -24,136 +22,13 @@ pub const REDIRECT: &str = "https://client.example/cb";
 pub const CLIENT_ID: &str = "client-1";
 pub const ACCOUNTS: &str = "/open-banking/v3.1/aisp/accounts";
 
-/// The Redis that `crates/fapi-store-redis/tests/redis-setup.sh` started
-/// (`FAPI_REDIS_URL`), or `None` (the test says it skips). Under
-/// `CI=true` a missing URL fails.
-pub fn redis_url(test: &str) -> Option<String> {
-    match std::env::var("FAPI_REDIS_URL") {
-        Ok(url) if !url.is_empty() => Some(url),
-        _ if std::env::var("CI").as_deref() == Ok("true") => {
-            panic!("{test}: FAPI_REDIS_URL is not set under CI=true")
-        }
-        _ => {
-            eprintln!("{test}: SKIPPED, FAPI_REDIS_URL is not set");
-            None
-        }
-    }
-}
-
-/// The `redis-server` binary (`FAPI_REDIS_SERVER`) for a test's own
-/// Redis, or `None` (skip; fail under `CI=true`).
-pub fn redis_server(test: &str) -> Option<String> {
-    match std::env::var("FAPI_REDIS_SERVER") {
-        Ok(bin) if !bin.is_empty() => Some(bin),
-        _ if std::env::var("CI").as_deref() == Ok("true") => {
-            panic!("{test}: FAPI_REDIS_SERVER is not set under CI=true")
-        }
-        _ => {
-            eprintln!("{test}: SKIPPED, FAPI_REDIS_SERVER is not set");
-            None
-        }
-    }
-}
-
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
-/// A Redis of the test's own, on a free port in a temporary directory,
-/// without persistence (a kill loses every entry). Killed on drop.
-pub struct OwnRedis {
-    bin: String,
-    pub port: u16,
-    dir: PathBuf,
-    child: Option<Child>,
-}
-
-impl OwnRedis {
-    pub fn start(bin: &str) -> Self {
-        let port = free_port();
-        let dir =
-            std::env::temp_dir().join(format!("fapi-server-redis-{}-{port}", std::process::id()));
-        std::fs::create_dir_all(&dir).unwrap();
-        let mut r = Self {
-            bin: bin.into(),
-            port,
-            dir,
-            child: None,
-        };
-        r.restart();
-        r
-    }
-
-    pub fn url(&self) -> String {
-        format!("redis://127.0.0.1:{}/0", self.port)
-    }
-
-    /// Starts (again) on the same port and directory; waits until it
-    /// accepts connections.
-    pub fn restart(&mut self) {
-        assert!(self.child.is_none(), "already running");
-        let child = Command::new(&self.bin)
-            .args(["--bind", "127.0.0.1", "--port", &self.port.to_string()])
-            .arg("--dir")
-            .arg(&self.dir)
-            .args(["--save", "", "--appendonly", "no"])
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("start redis-server");
-        self.child = Some(child);
-        let start = Instant::now();
-        while std::net::TcpStream::connect(("127.0.0.1", self.port)).is_err() {
-            assert!(
-                start.elapsed() < Duration::from_secs(10),
-                "redis-server did not start"
-            );
-            std::thread::sleep(Duration::from_millis(20));
-        }
-    }
-
-    /// SIGKILL: down, and (no persistence) every entry gone.
-    pub fn kill(&mut self) {
-        if let Some(mut c) = self.child.take() {
-            let _ = c.kill();
-            let _ = c.wait();
-        }
-    }
-
-    fn signal(&self, sig: &str) {
-        let pid = self.child.as_ref().expect("running").id();
-        let status = Command::new("kill")
-            .args([sig, &pid.to_string()])
-            .status()
-            .unwrap();
-        assert!(status.success());
-    }
-
-    /// SIGSTOP: connections stay open, nothing answers (slower than the
-    /// stores' deadline).
-    pub fn pause(&self) {
-        self.signal("-STOP");
-    }
-
-    /// SIGCONT.
-    pub fn resume(&self) {
-        self.signal("-CONT");
-    }
-}
-
-impl Drop for OwnRedis {
-    fn drop(&mut self) {
-        if self.child.is_some() {
-            self.signal("-CONT");
-        }
-        self.kill();
-        let _ = std::fs::remove_dir_all(&self.dir);
-    }
-}
+/// The Redis under test (`FAPI_REDIS_URL`), the `redis-server` binary
+/// for a Redis of a test's own (`FAPI_REDIS_SERVER`) and that Redis: the
+/// same helpers as fapi-store-redis's own tests.
+#[path = "../../../fapi-store-redis/tests/support/mod.rs"]
+mod redis_support;
+#[allow(unused_imports)] // not every test binary that shares this module uses each
+pub use redis_support::{OwnRedis, redis_server, redis_url};
 
 /// The files a node starts with (in a temporary directory, removed on
 /// drop): `clients.toml` with the client's JWKS, `as.pem` (the issuer's

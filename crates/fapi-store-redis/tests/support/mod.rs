@@ -84,18 +84,32 @@ pub async fn raw(url: &str) -> redis::aio::MultiplexedConnection {
         .unwrap()
 }
 
-/// A Redis of the test's own, on a free port in a temporary directory,
-/// with an append-only file fsynced on every write (so that what Redis
-/// acknowledged survives a kill and a restart). Killed on drop.
+/// A Redis of the test's own, on a free port in a temporary directory:
+/// with [`OwnRedis::start`] an append-only file fsynced on every write (so
+/// that what Redis acknowledged survives a kill and a restart), with
+/// [`OwnRedis::start_volatile`] no persistence at all (a kill loses every
+/// entry). Killed on drop. The server's multi-node tests use it too
+/// (`crates/fapi-server/tests/nodes`).
 pub struct OwnRedis {
     bin: String,
     pub port: u16,
     dir: PathBuf,
+    persistent: bool,
     child: Option<Child>,
 }
 
 impl OwnRedis {
+    /// With an append-only file fsynced on every write.
     pub fn start(bin: &str) -> Self {
+        Self::start_with(bin, true)
+    }
+
+    /// Without persistence: after a kill and a restart it is empty.
+    pub fn start_volatile(bin: &str) -> Self {
+        Self::start_with(bin, false)
+    }
+
+    fn start_with(bin: &str, persistent: bool) -> Self {
         let port = TcpListener::bind("127.0.0.1:0")
             .unwrap()
             .local_addr()
@@ -108,6 +122,7 @@ impl OwnRedis {
             bin: bin.into(),
             port,
             dir,
+            persistent,
             child: None,
         };
         r.restart();
@@ -126,18 +141,17 @@ impl OwnRedis {
     /// answers.
     pub fn restart(&mut self) {
         assert!(self.child.is_none(), "already running");
+        let persistence: &[&str] = if self.persistent {
+            &["--appendonly", "yes", "--appendfsync", "always"]
+        } else {
+            &["--appendonly", "no"]
+        };
         let child = Command::new(&self.bin)
             .args(["--bind", "127.0.0.1", "--port", &self.port.to_string()])
             .arg("--dir")
             .arg(&self.dir)
-            .args([
-                "--save",
-                "",
-                "--appendonly",
-                "yes",
-                "--appendfsync",
-                "always",
-            ])
+            .args(["--save", ""])
+            .args(persistence)
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()
