@@ -106,14 +106,32 @@ fn alg_confusion_hs256_with_public_key_is_refused() {
 #[test]
 fn rs256_downgrade_is_refused() {
     for alg in [
-        "RS256", "RS512", "PS384", "ES384", "ES256K", "Ed25519", "es256",
+        "RS256", "RS512", "PS384", "ES384", "ES256K", "Ed448", "ed25519", "es256",
     ] {
         let t = token(&format!(r#"{{"alg":"{alg}"}}"#), "{}", &[1; 256]);
         assert_eq!(
             verify_fixed(&t, &Policy::new(ALL), Alg::Ps256),
-            Err(Error::UnsupportedAlg)
+            Err(Error::UnsupportedAlg),
+            "{alg}"
         );
     }
+}
+
+/// F2-ALG, RFC 9864 §2.2: `Ed25519` names EdDSA on Ed25519; it is read as
+/// EdDSA, so an EdDSA key verifies it, a key of another algorithm is
+/// refused, and a policy without EdDSA (CDR-ALG) refuses it.
+#[test]
+fn rfc9864_ed25519_is_eddsa() {
+    let t = token(r#"{"alg":"Ed25519"}"#, "{}", &SIG64);
+    assert_eq!(verify_fixed(&t, &Policy::new(ALL), Alg::EdDsa), Ok(()));
+    assert_eq!(
+        verify_fixed(&t, &Policy::new(ALL), Alg::Es256),
+        Err(Error::KeyAlgMismatch)
+    );
+    assert_eq!(
+        verify_fixed(&t, &Policy::new(&[Alg::Ps256, Alg::Es256]), Alg::EdDsa),
+        Err(Error::AlgNotAllowed)
+    );
 }
 
 /// An algorithm fapi implements but the profile does not allow (OFB-ALG:
