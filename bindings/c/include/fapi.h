@@ -666,8 +666,12 @@ fapi_result fapi_client_assertion_create(const struct fapi_key *key,
 // Verifies the client assertion of `client_id` at the authorization server
 // (RFC 7523 §3, FAPI 2.0): the signature with the key of `client_jwks`
 // that `kid` and `alg` select (`alg` in the profile's list), `iss` = `sub`
-// = `client_id` (`FAPI_CLIENT_MISMATCH`), `aud` naming `issuer` or one of
-// `endpoints` (`FAPI_WRONG_AUDIENCE`), `exp` (`FAPI_EXPIRED`), a lifetime
+// = `client_id` (`FAPI_CLIENT_MISMATCH`), `aud` as the profile's rule
+// accepts (`FAPI_WRONG_AUDIENCE`): under `fapi2` and `fapi2-plus` (FAPI
+// 2.0 final §5.3.2.1) `issuer` as a plain string only, `endpoints`
+// ignored; under the others (RFC 7523 §3, RFC 9126 §2) `issuer` or one
+// of `endpoints` (the token endpoint URL and the URL the assertion was
+// sent to), as a string or an array member; `exp` (`FAPI_EXPIRED`), a lifetime
 // of at most 60 s (`FAPI_LIFETIME_TOO_LONG`), `iat`/`nbf` at most 10 s
 // ahead, and the `jti` used once (recorded in `cache`: `FAPI_REPLAY`).
 // Refusals map to `invalid_client`.

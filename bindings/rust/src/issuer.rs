@@ -366,6 +366,9 @@ pub struct PushRequest {
     pub consent_id: Option<String>,
     /// `request`: a signed request object (JAR, RFC 9101).
     pub request: Option<String>,
+    /// `id_token_hint`, kept so that [`Issuer::push`] applies the
+    /// profile's rule to it (Open Finance Brasil refuses it).
+    pub id_token_hint: Option<String>,
 }
 
 impl core::fmt::Debug for PushRequest {
@@ -382,7 +385,9 @@ impl core::fmt::Debug for PushRequest {
 
 impl PushRequest {
     /// Reads an `application/x-www-form-urlencoded` body. A parameter given
-    /// twice is [`CoreError::InvalidParameter`] (RFC 6749 §3.1).
+    /// twice is [`CoreError::InvalidParameter`] (RFC 6749 §3.1), and so is
+    /// `request_uri` (RFC 9126 §2.1: it MUST NOT be provided in a pushed
+    /// request).
     pub fn from_form(body: &str) -> Result<Self, CoreError> {
         let mut r = Self::default();
         let mut seen = std::collections::HashSet::new();
@@ -393,6 +398,8 @@ impl PushRequest {
             if !seen.insert(k.clone()) {
                 return Err(CoreError::InvalidParameter);
             }
+            // RFC 9126 §2.1
+            par::check_pushed_parameter(&k)?;
             match k.as_str() {
                 "response_type" => r.response_type = v,
                 "redirect_uri" => r.redirect_uri = Some(v),
@@ -403,6 +410,7 @@ impl PushRequest {
                 "dpop_jkt" => r.dpop_jkt = Some(v),
                 "consent_id" => r.consent_id = Some(v),
                 "request" => r.request = Some(v),
+                "id_token_hint" => r.id_token_hint = Some(v),
                 // client_id and client authentication are the caller's.
                 _ => {}
             }
@@ -789,6 +797,12 @@ impl Issuer {
     /// Authenticates `client_id` by its `private_key_jwt` assertion sent to
     /// `endpoint` (F2-CLIENT-AUTH, F2-CONF-CLIENT; the core's checks of
     /// RFC 7523 §3: `iss` = `sub` = client, `aud`, lifetime, `jti` once).
+    ///
+    /// The accepted `aud` values are the profile's
+    /// ([`Profile::client_assertion_audience`]): under FAPI 2.0 final
+    /// §5.3.2.1 the issuer as a plain string only; under RFC 7523 §3 and
+    /// RFC 9126 §2 also the token endpoint URL and `endpoint`, the URL the
+    /// assertion was sent to.
     pub async fn verify_client_assertion(
         &self,
         client_id: &str,
@@ -809,7 +823,10 @@ impl Issuer {
         }
         let jwks_json = reg.jwks.as_deref().unwrap_or("");
         let jwks = Jwks::from_json(jwks_json.as_bytes()).at(site)?;
-        let endpoints = [endpoint];
+        // RFC 7523 §3, RFC 9126 §2: the token endpoint and the URL the
+        // assertion was sent to identify this server where the profile's
+        // audience rule accepts them (FAPI 2.0 final §5.3.2.1: never).
+        let endpoints = [self.token_endpoint.as_str(), endpoint];
         let config =
             AssertionConfig::new(&self.profile, &self.issuer).with_endpoint_audiences(&endpoints);
         let deferred = DeferredReplay::default();
@@ -998,6 +1015,11 @@ impl Issuer {
         request: &PushRequest,
     ) -> Result<Pushed, Error> {
         let site = Site::ParRequest;
+        // Open Finance Brasil: requests with `id_token_hint` are refused
+        // (in a request object the core's verification refuses it).
+        self.profile
+            .check_id_token_hint(request.id_token_hint.is_some())
+            .at(site)?;
         let mut buf = vec![0u8; request_object::MAX_REQUEST_OBJECT_LEN];
         let reg = self.client(&client.client_id, site)?;
         let jwks_json = reg.jwks.clone().unwrap_or_default();
@@ -1144,7 +1166,8 @@ impl Issuer {
 
     /// The token endpoint, `grant_type=authorization_code`: the code is
     /// taken once (F2-CODE-ONCE, CDR-CODE-ONCE) for the authenticated
-    /// `client` and `redirect_uri`, PKCE checked (F2-PKCE), the code's DPoP
+    /// `client` and `redirect_uri`, PKCE checked (F2-PKCE; RFC 7636 §4.6: a
+    /// missing `code_verifier` is `invalid_grant`), the code's DPoP
     /// key checked against the proof (RFC 9449 §10), then a token bound to
     /// `binding` and, where lifetimes allow, a refresh token bound to it.
     pub async fn redeem_code(
@@ -1154,7 +1177,7 @@ impl Issuer {
         dpop: Option<&VerifiedDpop>,
         code: &str,
         redirect_uri: &str,
-        code_verifier: &str,
+        code_verifier: Option<&str>,
     ) -> Result<TokenResponse, Error> {
         let site = Site::TokenRequest;
         // F2-FLOWS; CDR-CODE-FLOW
@@ -1175,7 +1198,8 @@ impl Issuer {
             // RFC 9449 §10: the core checks the code's DPoP key.
             dpop.map(|d| &d.proof.jkt),
             now,
-            |challenge| pkce::verify(code_verifier, challenge),
+            // F2-PKCE, RFC 7636 §4.6
+            |challenge| pkce::verify_presented(code_verifier, challenge),
         )
         .map_err(|e| match e {
             CoreError::DpopMissing | CoreError::DpopKeyMismatch => Error::at(e, Site::DpopProof),

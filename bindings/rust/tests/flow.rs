@@ -134,7 +134,7 @@ async fn f2_code_flow_end_to_end() {
             Some(&dpop),
             &f["code"],
             REDIRECT,
-            &f["code_verifier"],
+            Some(&f["code_verifier"]),
         )
         .await
         .unwrap();
@@ -148,7 +148,7 @@ async fn f2_code_flow_end_to_end() {
             Some(&dpop),
             &f["code"],
             REDIRECT,
-            &f["code_verifier"],
+            Some(&f["code_verifier"]),
         )
         .await
         .unwrap_err();
@@ -260,7 +260,7 @@ async fn code_bound_to_dpop_key() {
             Some(&d),
             &code,
             REDIRECT,
-            session.pkce().verifier(),
+            Some(session.pkce().verifier()),
         )
         .await
         .unwrap_err();
@@ -532,7 +532,7 @@ async fn debug_never_shows_secrets() {
             Some(&dpop),
             &code,
             REDIRECT,
-            session.pkce().verifier(),
+            Some(session.pkce().verifier()),
         )
         .await
         .unwrap();

@@ -3,9 +3,11 @@
 //!
 //! [`verify_assertion`] checks: the JWS with the client's JWKS (key chosen by
 //! `kid` and `alg`, `alg` in the profile's list, no embedded keys); `iss` =
-//! `sub` = the client id; `aud` naming the issuer identifier (a string or an
-//! array member) or, where the caller allows it, the token or PAR endpoint
-//! URL; `exp` present and not passed; the lifetime (`exp - iat`, or
+//! `sub` = the client id; `aud` as the profile's
+//! [`AssertionAudience`] rule says (FAPI 2.0 final §5.3.2.1: the issuer
+//! identifier as a plain string, nothing else; RFC 7523 §3 and RFC 9126
+//! §2: the issuer, the token endpoint URL or the URL the assertion was
+//! sent to, as a string or an array member); `exp` present and not passed; the lifetime (`exp - iat`, or
 //! `exp - now` without `iat`) at most [`DEFAULT_MAX_LIFETIME`] (60 s) unless
 //! configured otherwise; `iat` and `nbf` no more than
 //! [`DEFAULT_MAX_FUTURE_SKEW`] (10 s, FAPI 2.0) in the future; `jti`
@@ -24,7 +26,7 @@ use crate::crypto::{Clock, PublicKeyVerifier};
 use crate::error::Error;
 use crate::jwk::Jwks;
 use crate::jws::{self, Policy};
-use crate::profile::{ClientAuthMethod, Profile};
+use crate::profile::{AssertionAudience, ClientAuthMethod, Profile};
 use crate::store::ReplayCache;
 
 /// The `client_assertion_type` of RFC 7523 §2.2.
@@ -83,6 +85,7 @@ pub fn check_client_auth_method(
 #[derive(Clone, Copy, Debug)]
 pub struct AssertionConfig<'a> {
     issuer: &'a str,
+    audience: AssertionAudience,
     endpoints: &'a [&'a str],
     algs: &'a [Alg],
     max_lifetime: u64,
@@ -91,11 +94,14 @@ pub struct AssertionConfig<'a> {
 
 impl<'a> AssertionConfig<'a> {
     /// Assertions for the authorization server `issuer` under `profile`:
-    /// only the issuer identifier as audience, the default lifetime and skew.
+    /// the profile's audience rule
+    /// ([`Profile::client_assertion_audience`]) with no endpoint URLs (so
+    /// the issuer identifier only), the default lifetime and skew.
     #[must_use]
     pub const fn new(profile: &Profile, issuer: &'a str) -> Self {
         Self {
             issuer,
+            audience: profile.client_assertion_audience,
             endpoints: &[],
             algs: profile.algs,
             max_lifetime: DEFAULT_MAX_LIFETIME,
@@ -103,8 +109,12 @@ impl<'a> AssertionConfig<'a> {
         }
     }
 
-    /// Also accept these endpoint URLs as `aud` (the token endpoint, the PAR
-    /// endpoint, the URL the assertion was sent to).
+    /// The endpoint URLs that identify this server besides its issuer: the
+    /// token endpoint URL and the URL the assertion was sent to (RFC 7523
+    /// §3, RFC 9126 §2). They are accepted as `aud` only where the
+    /// profile's rule is [`AssertionAudience::IssuerOrEndpoint`]; under
+    /// [`AssertionAudience::IssuerString`] (FAPI 2.0 final §5.3.2.1) they
+    /// are refused whatever is passed here.
     #[must_use]
     pub const fn with_endpoint_audiences(mut self, endpoints: &'a [&'a str]) -> Self {
         self.endpoints = endpoints;
@@ -144,6 +154,47 @@ struct AssertionClaims<'a> {
     exp: Option<u64>,
     iat: Option<u64>,
     nbf: Option<u64>,
+}
+
+impl AssertionAudience {
+    /// Checks a client assertion's `aud` against this rule, for the server
+    /// `issuer` reached at `endpoints` (the token endpoint URL and the URL
+    /// the assertion was sent to): [`Error::WrongAudience`] when it is
+    /// refused.
+    ///
+    /// ```
+    /// use fapi_core::claims::Audience;
+    /// use fapi_core::profile::AssertionAudience;
+    /// use fapi_core::Error;
+    /// let iss = "https://as.example";
+    /// let eps = ["https://as.example/token", "https://as.example/par"];
+    /// let par = Audience::One("https://as.example/par");
+    /// // FAPI 2.0 final §5.3.2.1: the issuer as a string only.
+    /// assert_eq!(AssertionAudience::IssuerString.check(&par, iss, &eps), Err(Error::WrongAudience));
+    /// assert_eq!(AssertionAudience::IssuerString.check(&Audience::One(iss), iss, &eps), Ok(()));
+    /// // RFC 7523 §3, RFC 9126 §2: the endpoint it was sent to as well.
+    /// assert_eq!(AssertionAudience::IssuerOrEndpoint.check(&par, iss, &eps), Ok(()));
+    /// ```
+    pub fn check(
+        self,
+        aud: &claims::Audience<'_>,
+        issuer: &str,
+        endpoints: &[&str],
+    ) -> Result<(), Error> {
+        let accepted = match (self, aud) {
+            // FAPI 2.0 final §5.3.2.1: only the issuer, only as a string;
+            // an array is refused even when it holds only the issuer.
+            (Self::IssuerString, claims::Audience::One(a)) => *a == issuer,
+            (Self::IssuerString, claims::Audience::Many(_)) => false,
+            // RFC 7523 §3, RFC 9126 §2: a value that identifies this server.
+            (Self::IssuerOrEndpoint, aud) => aud.contains(issuer) || aud.contains_any(endpoints),
+        };
+        if accepted {
+            Ok(())
+        } else {
+            Err(Error::WrongAudience)
+        }
+    }
 }
 
 /// A client assertion that verified.
@@ -195,9 +246,9 @@ where
         return Err(Error::ClientMismatch);
     }
     let aud = c.aud.as_ref().ok_or(Error::MissingClaim)?;
-    if !aud.contains(config.issuer) && !aud.contains_any(config.endpoints) {
-        return Err(Error::WrongAudience);
-    }
+    config
+        .audience
+        .check(aud, config.issuer, config.endpoints)?;
     let now = clock.now();
     let exp = claims::check_exp(c.exp, now, 0)?;
     if let Some(iat) = c.iat {
@@ -298,6 +349,78 @@ mod tests {
         }
         assert_eq!(
             Error::ClientAuthMethod
+                .oauth_error(crate::Site::ClientAuthentication)
+                .as_str(),
+            "invalid_client"
+        );
+    }
+
+    /// F2-CLIENT-AUTH, FAPI 2.0 final §5.3.2.1; RFC 7523 §3, RFC 9126 §2:
+    /// the accepted `aud` values are the profile's, for each of the six.
+    /// fapi2 and fapi2-plus take the issuer as a plain string only; obie,
+    /// ofb and cdr (built on FAPI 1.0) also the token endpoint URL and the
+    /// URL the assertion was sent to, as a string or an array member;
+    /// berlin (OAuth 2.0 and RFC 8705) follows RFC 7523.
+    #[test]
+    fn client_assertion_audience_per_profile_fapi2_final_5_3_2_1_rfc7523_s3() {
+        use crate::claims::Audience;
+        const ISS: &str = "https://as.example";
+        const TOKEN: &str = "https://as.example/token";
+        const PAR: &str = "https://as.example/par";
+        let endpoints = [TOKEN, PAR];
+        let many = |v: &[&'static str]| {
+            let mut l = heapless::Vec::new();
+            for a in v {
+                l.push(*a).unwrap();
+            }
+            Audience::Many(l)
+        };
+        let cases: [(Audience<'_>, bool, bool); 8] = [
+            // (aud, accepted under the issuer-string rule, under RFC 7523)
+            (Audience::One(ISS), true, true),
+            (Audience::One(TOKEN), false, true),
+            (Audience::One(PAR), false, true),
+            (many(&[ISS]), false, true),
+            (many(&[ISS, "https://other.example.com"]), false, true),
+            (many(&[TOKEN]), false, true),
+            (Audience::One("https://other.example.com"), false, false),
+            (many(&["https://other.example.com"]), false, false),
+        ];
+        let want_rule = |p: &Profile| match p.id {
+            crate::profile::ProfileId::Fapi2 | crate::profile::ProfileId::Fapi2Plus => {
+                AssertionAudience::IssuerString
+            }
+            crate::profile::ProfileId::Obie
+            | crate::profile::ProfileId::Ofb
+            | crate::profile::ProfileId::Cdr
+            | crate::profile::ProfileId::Berlin => AssertionAudience::IssuerOrEndpoint,
+        };
+        for p in Profile::ALL {
+            assert_eq!(p.client_assertion_audience, want_rule(p), "{}", p.name);
+            let config = AssertionConfig::new(p, ISS).with_endpoint_audiences(&endpoints);
+            for (aud, strict, rfc7523) in &cases {
+                let want = match config.audience {
+                    AssertionAudience::IssuerString => *strict,
+                    AssertionAudience::IssuerOrEndpoint => *rfc7523,
+                };
+                let got = config.audience.check(aud, ISS, config.endpoints);
+                let expected = if want {
+                    Ok(())
+                } else {
+                    Err(Error::WrongAudience)
+                };
+                assert_eq!(got, expected, "{} {aud:?}", p.name);
+            }
+            // Without endpoint URLs only the issuer identifies the server.
+            let bare = AssertionConfig::new(p, ISS);
+            assert_eq!(
+                bare.audience
+                    .check(&Audience::One(TOKEN), ISS, bare.endpoints),
+                Err(Error::WrongAudience)
+            );
+        }
+        assert_eq!(
+            Error::WrongAudience
                 .oauth_error(crate::Site::ClientAuthentication)
                 .as_str(),
             "invalid_client"

@@ -30,6 +30,31 @@ const PREFIX_LEN: usize = REQUEST_URI_PREFIX.len();
 /// The length of a `request_uri` fapi issues.
 pub const REQUEST_URI_LEN: usize = PREFIX_LEN + HANDLE_LEN;
 
+/// Checks the name of one form parameter of a pushed authorization request.
+///
+/// RFC 9126 §2.1: the `request_uri` authorization request parameter MUST
+/// NOT be provided in a pushed request (the AS makes the `request_uri`; a
+/// client cannot push a reference to another request): it is
+/// [`Error::InvalidParameter`], `invalid_request` at
+/// [`Site::ParRequest`](crate::Site::ParRequest), under every profile.
+/// Inside a request object [`request_object::verify_request_object`]
+/// refuses it (RFC 9101 §4).
+///
+/// ```
+/// use fapi_core::{par, Error, Site};
+/// assert_eq!(par::check_pushed_parameter("scope"), Ok(()));
+/// let e = par::check_pushed_parameter("request_uri").unwrap_err();
+/// assert_eq!(e, Error::InvalidParameter);
+/// assert_eq!(e.oauth_error(Site::ParRequest).as_str(), "invalid_request");
+/// ```
+pub fn check_pushed_parameter(name: &str) -> Result<(), Error> {
+    // RFC 9126 §2.1
+    if name == "request_uri" {
+        return Err(Error::InvalidParameter);
+    }
+    Ok(())
+}
+
 /// A PAR `request_uri`: the prefix and a fresh [`Handle`]. Zeroized on drop.
 #[derive(zeroize::Zeroize, zeroize::ZeroizeOnDrop)]
 pub struct RequestUri([u8; REQUEST_URI_LEN]);
@@ -499,6 +524,26 @@ mod tests {
         assert_eq!(err, Error::DpopKeyMismatch);
         assert_eq!(
             err.oauth_error(crate::Site::ParRequest).as_str(),
+            "invalid_request"
+        );
+    }
+
+    /// RFC 9126 §2.1: `request_uri` is refused in a pushed request, the
+    /// other parameters pass this check (under every profile: the rule is
+    /// the RFC's).
+    #[test]
+    fn rfc9126_s2_1_request_uri_not_in_a_pushed_request() {
+        assert_eq!(
+            check_pushed_parameter("request_uri"),
+            Err(Error::InvalidParameter)
+        );
+        for name in ["request", "scope", "redirect_uri", "client_id", "state"] {
+            assert_eq!(check_pushed_parameter(name), Ok(()), "{name}");
+        }
+        assert_eq!(
+            Error::InvalidParameter
+                .oauth_error(crate::Site::ParRequest)
+                .as_str(),
             "invalid_request"
         );
     }

@@ -95,6 +95,31 @@ pub fn verify(verifier: &str, challenge: &str) -> Result<(), Error> {
     }
 }
 
+/// Checks the `code_verifier` of a token request, if it has one, against
+/// the stored S256 `challenge` of the code.
+///
+/// RFC 7636 §4.6: the server verifies the verifier before it returns a
+/// token; without one it cannot, so a missing verifier is
+/// [`Error::PkceMissing`], which at the token endpoint is `invalid_grant`
+/// as a verifier that does not match ([`Error::PkceMismatch`]) is. A
+/// verifier that is not 43–128 unreserved characters (§4.1) can match no
+/// challenge: [`Error::PkceVerifierFormat`], `invalid_grant` too.
+///
+/// ```
+/// use fapi_core::{pkce, Error, Site};
+/// let challenge = "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM";
+/// let verifier = "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk";
+/// assert_eq!(pkce::verify_presented(Some(verifier), challenge), Ok(()));
+/// let missing = pkce::verify_presented(None, challenge).unwrap_err();
+/// assert_eq!(missing, Error::PkceMissing);
+/// assert_eq!(missing.oauth_error(Site::TokenRequest).as_str(), "invalid_grant");
+/// ```
+pub fn verify_presented(verifier: Option<&str>, challenge: &str) -> Result<(), Error> {
+    // RFC 7636 §4.6: nothing to verify is a failed verification.
+    let verifier = verifier.ok_or(Error::PkceMissing)?;
+    verify(verifier, challenge)
+}
+
 /// Checks the PKCE parameters of an authorization (or pushed authorization)
 /// request under `profile`.
 ///
@@ -263,6 +288,35 @@ mod tests {
             ..Profile::FAPI2
         };
         assert_eq!(check_authorization_request(&relaxed, None, None), Ok(false));
+    }
+
+    /// RFC 7636 §4.6 (F2-PKCE, OFB-PKCE, CDR-PKCE, BG-PKCE): at the token
+    /// endpoint a missing, malformed or other verifier fails the
+    /// verification, and each is `invalid_grant`.
+    #[test]
+    fn rfc7636_s4_6_missing_malformed_or_wrong_verifier_is_invalid_grant() {
+        let site = crate::Site::TokenRequest;
+        assert_eq!(verify_presented(Some(RFC_VERIFIER), RFC_CHALLENGE), Ok(()));
+        let long = "a".repeat(129);
+        let cases = [
+            (None, Error::PkceMissing),
+            (Some(""), Error::PkceVerifierFormat),
+            (Some("short"), Error::PkceVerifierFormat),
+            (Some(long.as_str()), Error::PkceVerifierFormat),
+            (
+                Some("dBjftJeZ4CVP+mB92K27uhbUJU1p1r/wW1gFWFOEjXk"),
+                Error::PkceVerifierFormat,
+            ),
+            (
+                Some("AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"),
+                Error::PkceMismatch,
+            ),
+        ];
+        for (verifier, want) in cases {
+            let got = verify_presented(verifier, RFC_CHALLENGE);
+            assert_eq!(got, Err(want), "{verifier:?}");
+            assert_eq!(want.oauth_error(site).as_str(), "invalid_grant", "{want:?}");
+        }
     }
 
     struct Counter;

@@ -56,6 +56,25 @@ impl ClientAuthMethod {
     }
 }
 
+/// Which `aud` values a `private_key_jwt` client assertion may carry.
+///
+/// The rule is the profile's: [`crate::assertion::verify_assertion`] reads
+/// it from [`Profile::client_assertion_audience`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum AssertionAudience {
+    /// FAPI 2.0 Security Profile (final) §5.3.2.1: the issuer identifier
+    /// only, as a plain JSON string. The token endpoint URL, the PAR
+    /// endpoint URL and every array (even `[issuer]`) are refused: an
+    /// assertion made for one endpoint or server cannot be replayed at
+    /// another (the audience-injection attack on `private_key_jwt`).
+    IssuerString,
+    /// RFC 7523 §3 and RFC 9126 §2: a value that identifies this
+    /// authorization server: the issuer identifier, the token endpoint
+    /// URL, or the URL the assertion was sent to; as the string or as a
+    /// member of an array.
+    IssuerOrEndpoint,
+}
+
 /// How access tokens are bound to the client (F2-SENDER).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum SenderConstraint {
@@ -93,6 +112,9 @@ pub struct Profile {
     pub algs: &'static [Alg],
     /// Allowed client authentication methods.
     pub client_auth: &'static [ClientAuthMethod],
+    /// The `aud` values a client assertion may carry (FAPI 2.0 final
+    /// §5.3.2.1; RFC 7523 §3, RFC 9126 §2).
+    pub client_assertion_audience: AssertionAudience,
     /// Allowed sender constraints for access tokens.
     pub sender: &'static [SenderConstraint],
     /// Access token lifetime.
@@ -109,6 +131,10 @@ pub struct Profile {
     pub signed_request_required: bool,
     /// Whether PKCE (S256) is required.
     pub pkce_required: bool,
+    /// Whether an authorization request carrying `id_token_hint` (as a
+    /// parameter or in its request object) is refused (Open Finance
+    /// Brasil).
+    pub id_token_hint_refused: bool,
     /// Whether user-consented access goes only through the authorization code
     /// flow: the client credentials grant is then refused for anything a user
     /// consented to (CDR-CODE-FLOW, BG-CODE-FLOW).
@@ -262,6 +288,8 @@ impl Profile {
         algs: ALL_ALGS,
         // F2-CLIENT-AUTH
         client_auth: FAPI2_AUTH,
+        // F2-CLIENT-AUTH, FAPI 2.0 final §5.3.2.1: the issuer, as a string.
+        client_assertion_audience: AssertionAudience::IssuerString,
         // F2-SENDER
         sender: DPOP_OR_MTLS,
         access_token_ttl: Seconds::ANY,
@@ -275,6 +303,7 @@ impl Profile {
         signed_request_required: false,
         // F2-PKCE
         pkce_required: true,
+        id_token_hint_refused: false,
         code_flow_only: false,
         // F2-RT-NO-ROTATE
         refresh_rotation: false,
@@ -322,6 +351,8 @@ impl Profile {
             ClientAuthMethod::PrivateKeyJwt,
             ClientAuthMethod::TlsClientAuth,
         ],
+        // FAPI 1.0 Advanced: RFC 7523 §3, RFC 9126 §2.
+        client_assertion_audience: AssertionAudience::IssuerOrEndpoint,
         // OB-SENDER
         sender: MTLS_ONLY,
         access_token_ttl: Seconds::ANY,
@@ -332,6 +363,7 @@ impl Profile {
         par_required: false,
         signed_request_required: true,
         pkce_required: true,
+        id_token_hint_refused: false,
         code_flow_only: false,
         refresh_rotation: false,
         refresh_introspection: false,
@@ -362,6 +394,8 @@ impl Profile {
         algs: PS256_ONLY,
         // OFB-CLIENT-AUTH
         client_auth: PKJ_ONLY,
+        // Built on FAPI 1.0: RFC 7523 §3, RFC 9126 §2.
+        client_assertion_audience: AssertionAudience::IssuerOrEndpoint,
         sender: MTLS_ONLY,
         // OFB-AT-TTL
         access_token_ttl: Seconds::between(300, 900),
@@ -374,6 +408,8 @@ impl Profile {
         signed_request_required: true,
         // OFB-PKCE
         pkce_required: true,
+        // Open Finance Brasil: requests with `id_token_hint` are refused.
+        id_token_hint_refused: true,
         code_flow_only: false,
         // OFB-RT-NO-ROTATE
         refresh_rotation: false,
@@ -404,6 +440,9 @@ impl Profile {
         algs: PS256_ES256,
         // CDR-CLIENT-AUTH
         client_auth: PKJ_ONLY,
+        // CDR: `aud` the issuer, the token endpoint or the invoked URL
+        // (RFC 7523 §3, RFC 9126 §2).
+        client_assertion_audience: AssertionAudience::IssuerOrEndpoint,
         // CDR-HOK
         sender: MTLS_ONLY,
         // CDR-AT-TTL
@@ -418,6 +457,7 @@ impl Profile {
         signed_request_required: true,
         // CDR-PKCE
         pkce_required: true,
+        id_token_hint_refused: false,
         // CDR-CODE-FLOW
         code_flow_only: true,
         // CDR-RT-NO-ROTATE
@@ -450,6 +490,10 @@ impl Profile {
         algs: ALL_ALGS,
         // BG-MTLS
         client_auth: &[ClientAuthMethod::TlsClientAuth],
+        // The Berlin Group framework builds on OAuth 2.0 and RFC 8705, not
+        // on FAPI 2.0, so RFC 7523 §3 is its rule for assertions. It allows
+        // `tls_client_auth` only (BG-MTLS): no assertion reaches this rule.
+        client_assertion_audience: AssertionAudience::IssuerOrEndpoint,
         sender: MTLS_ONLY,
         access_token_ttl: Seconds::ANY,
         par_ttl: Seconds::between(1, 599),
@@ -459,6 +503,7 @@ impl Profile {
         signed_request_required: false,
         // BG-PKCE
         pkce_required: true,
+        id_token_hint_refused: false,
         // BG-CODE-FLOW
         code_flow_only: true,
         refresh_rotation: false,
@@ -505,6 +550,18 @@ impl Profile {
             Err(crate::Error::LifetimeTooLong)
         } else if ttl < range.min {
             Err(crate::Error::LifetimeTooShort)
+        } else {
+            Ok(())
+        }
+    }
+
+    /// Checks whether an authorization request may carry `id_token_hint`
+    /// (`present`): where [`Profile::id_token_hint_refused`] (Open Finance
+    /// Brasil) it may not, [`crate::Error::InvalidParameter`]; the other
+    /// sets follow OpenID Connect, where the hint is optional.
+    pub const fn check_id_token_hint(&self, present: bool) -> Result<(), crate::Error> {
+        if present && self.id_token_hint_refused {
+            Err(crate::Error::InvalidParameter)
         } else {
             Ok(())
         }
@@ -557,6 +614,33 @@ mod tests {
     #[test]
     fn no_set_rotates_refresh_tokens() {
         assert!(Profile::ALL.iter().all(|p| !p.refresh_rotation));
+    }
+
+    /// Open Finance Brasil refuses `id_token_hint`; the other five sets
+    /// take it (OpenID Connect's optional hint).
+    #[test]
+    fn ofb_refuses_id_token_hint_the_others_take_it() {
+        for p in Profile::ALL {
+            assert_eq!(p.check_id_token_hint(false), Ok(()), "{}", p.name);
+            let want = if p.id == ProfileId::Ofb {
+                Err(crate::Error::InvalidParameter)
+            } else {
+                Ok(())
+            };
+            assert_eq!(p.check_id_token_hint(true), want, "{}", p.name);
+        }
+        assert_eq!(
+            crate::Error::InvalidParameter
+                .oauth_error(crate::Site::ParRequest)
+                .as_str(),
+            "invalid_request"
+        );
+        assert_eq!(
+            crate::Error::InvalidParameter
+                .oauth_error(crate::Site::RequestObject)
+                .as_str(),
+            "invalid_request_object"
+        );
     }
 
     #[test]

@@ -7,14 +7,18 @@
 //! present, `exp - nbf` at most the profile's `request_object_max_ttl`
 //! (OB-REQOBJ, CDR-REQ-TTL; FAPI 2.0 Message Signing's 60 min where the
 //! profile sets none), `nbf` no older than that and not in the future beyond
-//! the skew, `exp` not passed, and `nonce` at most 64 characters. It returns
-//! the authorization parameters for the PAR and authorization endpoints.
+//! the skew, `exp` not passed, `nonce` at most 64 characters, no `request`
+//! or `request_uri` member (RFC 9101 §4, RFC 9126 §2.1), and no
+//! `id_token_hint` where the profile refuses it (Open Finance Brasil). It
+//! returns the authorization parameters for the PAR and authorization
+//! endpoints.
 //!
 //! [`verify_signed_request`] verifies a TPP's signature over a request
 //! message (BG-SIGNED-REQ): a JWS with a detached payload (RFC 7515
 //! Appendix F) whose payload is the request body.
 
 use serde::Deserialize;
+use serde::de::IgnoredAny;
 
 use crate::b64;
 use crate::claims;
@@ -156,6 +160,12 @@ struct RequestMembers<'a> {
     nonce: Option<&'a str>,
     #[serde(borrow)]
     claims: Option<ClaimsRequest<'a>>,
+    /// Never allowed inside a request object (RFC 9101 §4).
+    request: Option<IgnoredAny>,
+    /// Never allowed inside a request object (RFC 9101 §4, RFC 9126 §2.1).
+    request_uri: Option<IgnoredAny>,
+    /// Refused where the profile says so (Open Finance Brasil).
+    id_token_hint: Option<IgnoredAny>,
 }
 
 /// The authorization parameters of a verified request object.
@@ -294,6 +304,16 @@ where
     if m.nonce.is_some_and(|n| n.chars().count() > MAX_NONCE_LEN) {
         return Err(Error::InvalidParameter);
     }
+    // RFC 9101 §4: a request object holds neither `request` nor
+    // `request_uri`; RFC 9126 §2.1: a pushed request names no
+    // `request_uri`.
+    if m.request.is_some() || m.request_uri.is_some() {
+        return Err(Error::InvalidParameter);
+    }
+    // Open Finance Brasil: requests with `id_token_hint` are refused.
+    config
+        .profile
+        .check_id_token_hint(m.id_token_hint.is_some())?;
     let (intent, essential) = m
         .claims
         .and_then(|c| {

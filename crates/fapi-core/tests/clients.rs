@@ -61,6 +61,9 @@ fn fixture() -> (P256Key, String, AssertionConfig<'static>) {
     (k, set, AssertionConfig::new(&Profile::FAPI2, ISS))
 }
 
+/// The issuer as a plain string is accepted under every profile; an array
+/// holding it only where RFC 7523 §3 is the rule (cdr), never under FAPI
+/// 2.0 final §5.3.2.1 (F2-CLIENT-AUTH).
 #[test]
 fn valid_assertion_string_and_array_aud() {
     let (k, set, cfg) = fixture();
@@ -73,9 +76,17 @@ fn valid_assertion_string_and_array_aud() {
     .unwrap();
     assert_eq!(v.exp, NOW + 60);
     let arr = format!(r#"["https://other.example","{ISS}"]"#);
-    assert!(run(&Profile::FAPI2, &jwt(&k, &claims(&arr, "")), &cfg, &set).is_ok());
+    assert_eq!(
+        run(&Profile::FAPI2, &jwt(&k, &claims(&arr, "")), &cfg, &set),
+        Err(Error::WrongAudience)
+    );
+    let cdr = AssertionConfig::new(&Profile::CDR, ISS);
+    assert!(run(&Profile::CDR, &jwt(&k, &claims(&arr, "")), &cdr, &set).is_ok());
 }
 
+/// FAPI 2.0 final §5.3.2.1 (F2-CLIENT-AUTH): under fapi2 the token and PAR
+/// endpoint URLs are refused as `aud` even when the caller names them;
+/// RFC 7523 §3, RFC 9126 §2: under cdr they are accepted once named.
 #[test]
 fn wrong_audience_and_endpoint_audiences() {
     let (k, set, cfg) = fixture();
@@ -87,13 +98,27 @@ fn wrong_audience_and_endpoint_audiences() {
         "invalid_client"
     );
     let eps = [TOKEN_EP, PAR_EP];
-    let allowing = cfg.with_endpoint_audiences(&eps);
-    assert!(run(&Profile::FAPI2, &tok, &allowing, &set).is_ok());
     let par = jwt(&k, &claims(&format!("\"{PAR_EP}\""), ""));
-    assert!(run(&Profile::FAPI2, &par, &allowing, &set).is_ok());
+    let fapi2 = cfg.with_endpoint_audiences(&eps);
+    assert_eq!(
+        run(&Profile::FAPI2, &tok, &fapi2, &set),
+        Err(Error::WrongAudience)
+    );
+    assert_eq!(
+        run(&Profile::FAPI2, &par, &fapi2, &set),
+        Err(Error::WrongAudience)
+    );
+    let cdr = AssertionConfig::new(&Profile::CDR, ISS);
+    assert_eq!(
+        run(&Profile::CDR, &tok, &cdr, &set),
+        Err(Error::WrongAudience)
+    );
+    let allowing = cdr.with_endpoint_audiences(&eps);
+    assert!(run(&Profile::CDR, &tok, &allowing, &set).is_ok());
+    assert!(run(&Profile::CDR, &par, &allowing, &set).is_ok());
     let evil = jwt(&k, &claims("\"https://evil.example\"", ""));
     assert_eq!(
-        run(&Profile::FAPI2, &evil, &allowing, &set),
+        run(&Profile::CDR, &evil, &allowing, &set),
         Err(Error::WrongAudience)
     );
     let missing = jwt(
@@ -366,6 +391,59 @@ fn request_object_parameters_and_intent() {
     assert_eq!(p.cdr_arrangement_id, Some("arr-1"));
     assert_eq!(p.sharing_duration, Some(7_776_000));
     assert_eq!(p.dpop_jkt, Some("abc"));
+}
+
+/// RFC 9101 §4, RFC 9126 §2.1: a request object carrying `request_uri` or
+/// `request` is refused (`invalid_request_object`), under every profile.
+#[test]
+fn rfc9101_s4_request_object_without_request_or_request_uri() {
+    let k = P256Key::new(21, "r1");
+    let set = jwks_json(&[&k]);
+    let es256 = |p: Profile| Profile {
+        algs: &[Alg::Es256],
+        ..p
+    };
+    for profile in Profile::ALL.iter().copied().map(es256) {
+        for member in ["request_uri", "request"] {
+            let extra = format!(r#","{member}":"urn:example:bwc4JK-ESC0w8acc191e-Y1LTC2""#);
+            let tok = jwt(&k, &ro(&extra, NOW - 10, NOW + 600));
+            let mut buf = [0u8; 8192];
+            let err = verify_ro(&profile, &tok, &set, &mut buf).unwrap_err();
+            assert_eq!(err, Error::InvalidParameter, "{} {member}", profile.name);
+            assert_eq!(
+                err.oauth_error(Site::RequestObject).as_str(),
+                "invalid_request_object"
+            );
+        }
+    }
+}
+
+/// Open Finance Brasil refuses requests with `id_token_hint`: in a request
+/// object under ofb it is `invalid_request_object`; the other profiles
+/// take the hint (OpenID Connect).
+#[test]
+fn ofb_request_object_with_id_token_hint_refused() {
+    let k = P256Key::new(21, "r1");
+    let set = jwks_json(&[&k]);
+    let tok = jwt(
+        &k,
+        &ro(r#","id_token_hint":"eyJ.eyJ.sig""#, NOW - 10, NOW + 600),
+    );
+    for p in Profile::ALL {
+        let profile = Profile {
+            algs: &[Alg::Es256],
+            ..*p
+        };
+        let mut buf = [0u8; 8192];
+        let got = verify_ro(&profile, &tok, &set, &mut buf).map(|_| ());
+        let want = if p.id_token_hint_refused {
+            Err(Error::InvalidParameter)
+        } else {
+            Ok(())
+        };
+        assert_eq!(got, want, "{}", p.name);
+    }
+    assert!(Profile::OFB.id_token_hint_refused);
 }
 
 /// OB-REQOBJ and CDR-REQ-TTL: exp and nbf required, exp - nbf at most 60

@@ -261,7 +261,11 @@ impl AuthorizationServer {
                     .ok_or(Error::MissingClaim)
                     .at(site)?;
                 let jwks = Jwks::from_json(reg.jwks.as_bytes()).at(site)?;
-                let endpoints = [endpoint];
+                // RFC 7523 §3, RFC 9126 §2: the token endpoint and the URL
+                // the assertion was sent to, where the profile's audience
+                // rule accepts them (FAPI 2.0 final §5.3.2.1: never).
+                let token_endpoint = self.token_endpoint();
+                let endpoints = [token_endpoint.as_str(), endpoint];
                 let config = AssertionConfig::new(&self.profile, &self.issuer)
                     .with_endpoint_audiences(&endpoints);
                 let _ = assertion::verify_assertion(

@@ -136,6 +136,8 @@ pub(crate) async fn push(
 ) -> Result<Response, HttpError> {
     let fields: HashMap<String, String> = form(&headers, &body)?;
     let endpoint = app.url("/par");
+    // RFC 6749 §5.2: no credentials, no client (before the DPoP proof).
+    let _ = client_auth::require_credentials(&app, &fields, peer.as_deref())?;
     // RFC 9449 §10: a proof here binds the code to its key.
     let dpop = match single_header(&headers, "dpop")? {
         Some(proof) => Some(

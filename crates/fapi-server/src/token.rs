@@ -2,9 +2,10 @@
 //! `refresh_token` (F2-FLOWS), with client authentication and the
 //! profile's sender constraint (F2-SENDER): a DPoP proof (with the server's
 //! nonce, RFC 9449 §8) or the TLS client certificate (RFC 8705 §3,
-//! OB-SENDER, CDR-HOK). The DPoP proof is checked before the client's
-//! assertion, so a proof refused for its nonce does not spend the
-//! assertion.
+//! OB-SENDER, CDR-HOK). A request without the client's credentials is
+//! refused first (RFC 6749 §5.2); the DPoP proof is checked before the
+//! client's assertion is verified, so a proof refused for its nonce does
+//! not spend the assertion.
 
 use std::sync::Arc;
 
@@ -81,6 +82,10 @@ pub(crate) async fn token(
             "grant_type is authorization_code, client_credentials or refresh_token",
         ));
     }
+    // RFC 6749 §5.2, RFC 8705 §2: a request without the client's
+    // credentials is `invalid_client` before the sender constraint or the
+    // grant is looked at.
+    let _ = client_auth::require_credentials(&app, &fields, peer.as_deref())?;
     let (binding, dpop) = binding(&app, &headers, peer.as_deref(), &endpoint).await?;
     let client = client_auth::authenticate(&app, &fields, peer.as_deref(), &endpoint).await?;
     let response = match grant.as_str() {
@@ -93,7 +98,9 @@ pub(crate) async fn token(
                     dpop.as_ref(),
                     param(&fields, "code")?,
                     param(&fields, "redirect_uri")?,
-                    param(&fields, "code_verifier")?,
+                    // RFC 7636 §4.6: a missing verifier is the issuer's
+                    // `invalid_grant`, not a malformed request.
+                    fields.get("code_verifier").map(String::as_str),
                 )
                 .await?
         }

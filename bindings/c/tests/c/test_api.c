@@ -759,10 +759,14 @@ static void test_client_assertions(void) {
     CHECK_REFUSED(fapi_client_assertion_verify(fapi2, a, an, S("fintech-1"), jwks, jwks_n,
                                                S(AS_ISSUER), endpoints, 1, cache, NOW, &err),
                   FAPI_REPLAY, "invalid_client");
-    /* an assertion for the token endpoint URL is accepted too */
+    /* FAPI 2.0 final 5.3.2.1: the token endpoint URL as aud is refused under
+       fapi2; RFC 7523 section 3: accepted under cdr */
     CHECK_OK(fapi_client_assertion_create(client, S("fintech-1"), S(TOKEN_URI), NOW, 30, a,
                                           sizeof a, &an, &err));
-    CHECK_OK(fapi_client_assertion_verify(fapi2, a, an, S("fintech-1"), jwks, jwks_n,
+    CHECK_REFUSED(fapi_client_assertion_verify(fapi2, a, an, S("fintech-1"), jwks, jwks_n,
+                                               S(AS_ISSUER), endpoints, 1, cache, NOW, &err),
+                  FAPI_WRONG_AUDIENCE, "invalid_client");
+    CHECK_OK(fapi_client_assertion_verify(profile("cdr"), a, an, S("fintech-1"), jwks, jwks_n,
                                           S(AS_ISSUER), endpoints, 1, cache, NOW, &err));
     /* another AS */
     CHECK_OK(fapi_client_assertion_create(client, S("fintech-1"), S("https://other-as.example"),
