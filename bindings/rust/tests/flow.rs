@@ -267,6 +267,51 @@ async fn code_bound_to_dpop_key() {
     assert_eq!(e.core(), Error::DpopKeyMismatch);
 }
 
+/// F2-CLIENT-AUTH, FAPI 2.0 final §5.3.2.1: under fapi2 an assertion for
+/// the token endpoint URL is refused at the PAR and at the token endpoint;
+/// RFC 7523 §3, RFC 9126 §2: under cdr the token endpoint URL and the URL
+/// the assertion was sent to are accepted at either.
+#[tokio::test]
+async fn fapi2_final_5_3_2_1_and_rfc7523_s3_assertion_audiences() {
+    let (issuer, client) = setup(Profile::FAPI2);
+    for (aud, at) in [
+        (issuer.token_endpoint(), issuer.par_endpoint()),
+        (issuer.token_endpoint(), issuer.token_endpoint()),
+        (issuer.par_endpoint(), issuer.par_endpoint()),
+    ] {
+        let assertion = client.client_assertion(aud).unwrap();
+        let e = issuer
+            .verify_client_assertion("fintech-1", &assertion, at)
+            .await
+            .unwrap_err();
+        assert_eq!(e.core(), Error::WrongAudience, "{aud} at {at}");
+        assert_eq!(e.oauth_error().as_str(), "invalid_client");
+    }
+    let (issuer, client) = setup(Profile::CDR);
+    for (aud, at) in [
+        (issuer.token_endpoint(), issuer.par_endpoint()),
+        (issuer.par_endpoint(), issuer.par_endpoint()),
+        (issuer.token_endpoint(), issuer.token_endpoint()),
+        (AS, issuer.par_endpoint()),
+    ] {
+        let assertion = client.client_assertion(aud).unwrap();
+        assert!(
+            issuer
+                .verify_client_assertion("fintech-1", &assertion, at)
+                .await
+                .is_ok(),
+            "{aud} at {at}"
+        );
+    }
+    // The PAR endpoint is not where a token request is sent.
+    let assertion = client.client_assertion(issuer.par_endpoint()).unwrap();
+    let e = issuer
+        .verify_client_assertion("fintech-1", &assertion, issuer.token_endpoint())
+        .await
+        .unwrap_err();
+    assert_eq!(e.core(), Error::WrongAudience);
+}
+
 /// F2-CLIENT-AUTH: an unknown client and an assertion for another
 /// audience are refused as invalid_client; OB-ALG: under obie an ES256 key
 /// neither signs for a client nor for the issuer.

@@ -362,6 +362,24 @@ fn push_form_with_a_repeated_parameter_is_refused() {
     );
 }
 
+/// RFC 9126 §2.1: a pushed request that names a `request_uri` is refused
+/// where it is read.
+#[test]
+fn rfc9126_s2_1_push_form_with_request_uri_is_refused() {
+    use fapi::issuer::PushRequest;
+    let err = PushRequest::from_form(
+        "response_type=code&request_uri=urn%3Aietf%3Aparams%3Aoauth%3Arequest_uri%3Aabc",
+    )
+    .unwrap_err();
+    assert_eq!(err, fapi_core::Error::InvalidParameter);
+    assert_eq!(
+        err.oauth_error(fapi_core::Site::ParRequest).as_str(),
+        "invalid_request"
+    );
+    let hinted = PushRequest::from_form("response_type=code&id_token_hint=x").unwrap();
+    assert_eq!(hinted.id_token_hint.as_deref(), Some("x"));
+}
+
 /// The claims extractor on a route the layer does not guard answers 500:
 /// a configuration fault never lets a request through unverified.
 #[tokio::test]
