@@ -544,6 +544,8 @@ async fn a_tls_client_certificate_that_does_not_match_is_invalid_client() {
     assert_oauth(&r, 401, "invalid_client");
 }
 
+/// RFC 8705 §2, RFC 6749 §5.2: a `tls_client_auth` client without a
+/// certificate has not authenticated: `401 invalid_client`.
 #[tokio::test]
 async fn a_tls_client_without_a_certificate_is_refused() {
     let profile = Profile::BERLIN;
@@ -557,7 +559,7 @@ async fn a_tls_client_without_a_certificate_is_refused() {
         client.client_credentials_request("accounts").unwrap(),
     )
     .await;
-    assert_eq!(r.status, 400, "{}", r.body);
+    assert_oauth(&r, 401, "invalid_client");
 }
 
 /// OB-SENDER: no certificate, no certificate-bound token.
