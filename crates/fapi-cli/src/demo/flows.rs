@@ -772,6 +772,7 @@ pub async fn account_information(r: &mut Report, profile: &Profile, p: &Party, a
     authorization_attacks(r, f, profile, p, &auth, "accounts").await;
     assertion_attack(r, f, p, "accounts").await;
     foreign_request_uri_attack(r, f, p, attacker, &path, &body, "accounts").await;
+    super::client_auth::attacks(r, f, profile, p, (&path, &body), "accounts").await;
     // CDR-CODE-FLOW, BG-CODE-FLOW: the client's own token, no user consent.
     let seen = match p
         .send(|| p.resource("GET", &accounts_path, &cc.access_token, None, &[]))

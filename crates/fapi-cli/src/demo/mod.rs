@@ -8,6 +8,7 @@
 //! authorization response, the client) must refuse with the expected
 //! OAuth error. Exit 1 if a step fails or an attack is not refused.
 
+mod client_auth;
 mod flows;
 mod http;
 mod party;

@@ -124,6 +124,7 @@ impl Prepared {
             client_id: self.client_id,
             name: self.name,
             client,
+            signing_key: self.signing,
             http,
             dpop,
             jwt_auth: auth == ClientAuthMethod::PrivateKeyJwt,
@@ -141,6 +142,8 @@ pub struct Party {
     pub name: &'static str,
     /// The fapi client.
     pub client: Client,
+    /// The key of its assertions and request objects.
+    pub signing_key: SigningKey,
     /// Its HTTPS client.
     pub http: Http,
     /// Whether tokens are DPoP-bound (else certificate-bound).
