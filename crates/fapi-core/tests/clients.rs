@@ -443,7 +443,7 @@ fn ofb_request_object_with_id_token_hint_refused() {
         };
         assert_eq!(got, want, "{}", p.name);
     }
-    assert!(Profile::OFB.id_token_hint_refused);
+    const { assert!(Profile::OFB.id_token_hint_refused) };
 }
 
 /// OB-REQOBJ and CDR-REQ-TTL: exp and nbf required, exp - nbf at most 60

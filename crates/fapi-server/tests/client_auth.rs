@@ -18,7 +18,7 @@
 
 mod common;
 
-use std::sync::atomic::{AtomicU64, Ordering};
+use core::sync::atomic::{AtomicU64, Ordering};
 
 use common::*;
 use fapi_core::Signer;
