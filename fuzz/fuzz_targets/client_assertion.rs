@@ -10,7 +10,9 @@
 //! lifetime cap from 60 s to 300 s.
 //!
 //! Properties of an accepted assertion: `iss` = `sub` = the client id;
-//! `aud` names the issuer (or, when allowed, an endpoint); `exp` is present,
+//! `aud` names the issuer (or, when allowed and the profile follows RFC
+//! 7523 §3, an endpoint); under FAPI 2.0 final §5.3.2.1 (fapi2,
+//! fapi2-plus) `aud` is the issuer as a plain string; `exp` is present,
 //! in the future and at most the cap after `iat` (or now); the returned
 //! `exp`/`iat` are the claims'; the `alg` is in the profile's list; a second
 //! verification is refused with `Error::Replay`.
@@ -19,7 +21,7 @@
 use fapi_core::assertion::{self, AssertionConfig};
 use fapi_core::jwk::Jwks;
 use fapi_core::jws::HeaderParams;
-use fapi_core::profile::Profile;
+use fapi_core::profile::{AssertionAudience, Profile};
 use fapi_core::store::FixedReplayCache;
 use fapi_core::{Alg, Error, FixedClock};
 use fapi_fuzz::{
@@ -109,6 +111,13 @@ fuzz_target!(|data: &[u8]| {
         aud_contains(aud, ISSUER) || endpoint_ok,
         "aud names neither the issuer nor an allowed endpoint: {aud:?}"
     );
+    if profile.client_assertion_audience == AssertionAudience::IssuerString {
+        assert_eq!(
+            aud.and_then(|a| a.as_str()),
+            Some(ISSUER),
+            "FAPI 2.0 final §5.3.2.1: aud is not the issuer as a string"
+        );
+    }
     assert_eq!(claims["exp"].as_u64(), Some(ok.exp), "exp is not the claim");
     assert_eq!(claims.get("iat").and_then(|v| v.as_u64()), ok.iat);
     let jti = claims["jti"].as_str().expect("jti");
