@@ -280,7 +280,11 @@ async fn rfc9126_s2_rfc7523_s3_issuer_token_endpoint_or_receiving_url_as_aud() {
             let r = par_with(&s, with_assertion(&a)).await;
             assert_eq!(r.status, 201, "{} PAR aud {aud}: {}", profile.name, r.body);
         }
-        for aud in [json!(iss), json!(format!("{iss}/token"))] {
+        for aud in [
+            json!(iss),
+            json!(format!("{iss}/token")),
+            json!([iss, "https://other.example.com"]),
+        ] {
             let a = assertion(&s, aud.clone());
             let r = cc_with(&s, &s.http, with_assertion(&a)).await;
             assert_eq!(
