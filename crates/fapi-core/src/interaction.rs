@@ -96,7 +96,9 @@ impl InteractionId {
 
 impl core::fmt::Debug for InteractionId {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-        f.debug_tuple("InteractionId").field(&self.as_str()).finish()
+        f.debug_tuple("InteractionId")
+            .field(&self.as_str())
+            .finish()
     }
 }
 
@@ -172,7 +174,10 @@ mod tests {
             "00000000-0000-0000-0000-000000000000",
         ] {
             let r = respond(&[sent.as_bytes()], &CounterRandom::new()).unwrap();
-            assert_eq!(r, Response::Echoed(InteractionId::parse(sent.as_bytes()).unwrap()));
+            assert_eq!(
+                r,
+                Response::Echoed(InteractionId::parse(sent.as_bytes()).unwrap())
+            );
             assert_eq!(r.id().as_str(), sent);
         }
         let rng = CounterRandom::new();
@@ -184,7 +189,10 @@ mod tests {
         let s = id.as_str();
         assert_eq!(InteractionId::parse(s.as_bytes()), Ok(id));
         assert_eq!(s.as_bytes()[14], b'4', "version 4: {s}");
-        assert!(matches!(s.as_bytes()[19], b'8' | b'9' | b'a' | b'b'), "variant: {s}");
+        assert!(
+            matches!(s.as_bytes()[19], b'8' | b'9' | b'a' | b'b'),
+            "variant: {s}"
+        );
         assert_eq!(s, s.to_ascii_lowercase());
     }
 
