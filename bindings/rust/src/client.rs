@@ -62,9 +62,19 @@ pub struct ClientBuilder {
     authorization_endpoint: Option<String>,
     clock: SharedClock,
     tls_client_auth: bool,
+    sharing_duration: Option<u64>,
 }
 
 impl ClientBuilder {
+    /// CDR: the sharing duration (seconds) the client asks for, sent as
+    /// `claims.sharing_duration` in its request objects where the profile
+    /// bounds refresh tokens by it (`refresh_within_sharing_duration`);
+    /// without one the CDR issues no refresh token.
+    #[must_use]
+    pub fn sharing_duration(mut self, seconds: u64) -> Self {
+        self.sharing_duration = Some(seconds);
+        self
+    }
     /// The client authenticates by its TLS client certificate
     /// (`tls_client_auth`, `self_signed_tls_client_auth`: RFC 8705): no
     /// client assertion is sent, even with a signing key (which then only
@@ -147,6 +157,7 @@ impl ClientBuilder {
             clock: self.clock,
             rng: fapi_awslc::SystemRandom::new(),
             tls_client_auth: self.tls_client_auth,
+            sharing_duration: self.sharing_duration,
         })
     }
 }
@@ -189,6 +200,7 @@ pub struct Client {
     clock: SharedClock,
     rng: fapi_awslc::SystemRandom,
     tls_client_auth: bool,
+    sharing_duration: Option<u64>,
 }
 
 impl core::fmt::Debug for Client {
@@ -224,6 +236,7 @@ impl Client {
             authorization_endpoint: None,
             clock: std::sync::Arc::new(SystemClock),
             tls_client_auth: false,
+            sharing_duration: None,
         }
     }
 
@@ -503,6 +516,16 @@ impl Client {
                 }
                 _ => {}
             }
+            // CDR: the sharing duration asked for, beside the arrangement.
+            if let Some(d) = self
+                .sharing_duration
+                .filter(|_| self.profile.refresh_within_sharing_duration)
+            {
+                let claims = o.entry("claims").or_insert_with(|| serde_json::json!({}));
+                if let Some(c) = claims.as_object_mut() {
+                    let _ = c.insert("sharing_duration".into(), d.into());
+                }
+            }
         }
         sign(
             key,
@@ -586,6 +609,18 @@ impl Client {
             ("refresh_token", refresh_token.into()),
         ];
         self.authenticated_post(&self.token_endpoint, pairs, true)
+    }
+
+    /// The introspection request for `token` (RFC 7662 §2.1) to the
+    /// server's introspection `endpoint` (its `introspection_endpoint`
+    /// metadata), with client authentication (CDR-INTROSPECT: refresh
+    /// tokens).
+    pub fn introspection_request(
+        &self,
+        endpoint: &str,
+        token: &str,
+    ) -> Result<Request<String>, Error> {
+        self.authenticated_post(endpoint, vec![("token", token.into())], false)
     }
 
     /// A resource request: `Authorization: DPoP <token>` with a proof for

@@ -307,6 +307,11 @@ pub struct TokenResponse {
     /// `scope`.
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub scope: Option<String>,
+    /// `cdr_arrangement_id`: under the CDR the sharing arrangement the
+    /// tokens belong to ([`Profile::sharing_arrangements`]); the same id
+    /// after an amendment and on every refresh.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub cdr_arrangement_id: Option<String>,
 }
 
 impl TokenResponse {
@@ -323,6 +328,7 @@ impl core::fmt::Debug for TokenResponse {
             .field("token_type", &self.token_type)
             .field("expires_in", &self.expires_in)
             .field("scope", &self.scope)
+            .field("cdr_arrangement_id", &self.cdr_arrangement_id)
             .finish_non_exhaustive()
     }
 }
@@ -980,6 +986,7 @@ impl Issuer {
             expires_in: lifetime,
             refresh_token: None,
             scope: t.scope,
+            cdr_arrangement_id: None,
         })
     }
 
@@ -1078,9 +1085,16 @@ impl Issuer {
     }
 
     /// The authorization endpoint: the pushed request behind `request_uri`
-    /// (used once; F2-PAR: none is refused where the profile requires PAR),
-    /// as the consent screen to show (F2-AS-INFO: the client's name and id,
-    /// the scope).
+    /// (used once), as the consent screen to show (F2-AS-INFO: the
+    /// client's name and id, the scope).
+    ///
+    /// The issuer serves only pushed requests, under every profile (RFC
+    /// 9126 §5, `require_pushed_authorization_requests`): without a
+    /// `request_uri` the answer is [`CoreError::ParRequired`]
+    /// (`invalid_request`), also where the profile would allow plain
+    /// parameters (`berlin`) or a request object by value (`obie`). F2-PAR,
+    /// OFB-PAR, CDR-PAR require that; elsewhere the issuer is stricter than
+    /// the set, and its metadata says so.
     pub async fn authorize(
         &self,
         client_id: &str,
@@ -1089,11 +1103,6 @@ impl Issuer {
         let site = Site::AuthorizationRequest;
         let reg = self.client(client_id, site)?;
         let now = self.now();
-        let query = AuthorizationRequest {
-            client_id,
-            ..AuthorizationRequest::default()
-        };
-        let query = AuthorizationEndpointRequest::Query(&query);
         let params = match request_uri {
             Some(uri) => {
                 // The core reads the request (refusing another client's
@@ -1120,12 +1129,9 @@ impl Issuer {
                 })?;
                 params
             }
-            None => {
-                // F2-PAR / OFB-PAR / CDR-PAR
-                let empty: Preloaded<AuthorizationParams> =
-                    Preloaded::new([0; 32], Err(CoreError::TokenInactive));
-                par::resolve(&self.profile, &empty, client_id, query, now).at(site)?
-            }
+            // F2-PAR / OFB-PAR / CDR-PAR, and pushed requests only under
+            // every profile: nothing else is read.
+            None => return Err(Error::at(CoreError::ParRequired, site)),
         };
         ConsentPrompt::new(&reg.name, params).at(site)
     }
@@ -1218,6 +1224,7 @@ impl Issuer {
             token = token.consent_id(c);
         }
         let mut response = self.issue_access_token(token).await?;
+        response.cdr_arrangement_id = self.arrangement_of(grant.consent_id());
         let record = RefreshGrant::from_code(&grant, binding.sender()).at(site)?;
         // CDR: no refresh token without a sharing duration; never longer.
         let range = refresh::allowed_lifetime(&self.profile, &record);
@@ -1261,9 +1268,18 @@ impl Issuer {
             token = token.consent_id(g.consent_id());
         }
         let mut response = self.issue_access_token(token).await?;
+        response.cdr_arrangement_id = self.arrangement_of(g.consent_id());
         // F2-RT-NO-ROTATE: the same refresh token.
         response.refresh_token = Some(r.refresh_token.to_owned());
         Ok(response)
+    }
+
+    /// The `cdr_arrangement_id` of a token response for a grant under the
+    /// consent `consent_id`: the CDR token response names the sharing
+    /// arrangement ([`Profile::sharing_arrangements`]).
+    fn arrangement_of(&self, consent_id: &str) -> Option<String> {
+        (self.profile.sharing_arrangements() && !consent_id.is_empty())
+            .then(|| consent_id.to_owned())
     }
 
     /// Revokes a refresh token (RFC 7009).
@@ -1301,7 +1317,8 @@ impl Issuer {
                     client_id: Some(g.client_id()),
                     subject: Some(g.subject()),
                     username: None,
-                    exp: None,
+                    // CDR-INTROSPECT: `exp`, the record's own expiry.
+                    exp: g.expires_at(),
                     iat: None,
                     confirmation,
                     consent_id: Some(g.consent_id()).filter(|c| !c.is_empty()),

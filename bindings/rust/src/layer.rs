@@ -9,6 +9,9 @@
 //! never reaches the inner service. The client certificate of a mutual TLS
 //! connection is read from the [`ClientCertificate`] extension, which the
 //! TLS terminator sets.
+//!
+//! [`InteractionIdLayer`] gives every response its `x-fapi-interaction-id`
+//! (FAPI 1.0 Part 1 §6.2.1-11): the client's UUID echoed, or a fresh one.
 
 use core::future::Future;
 use core::pin::Pin;
@@ -181,5 +184,161 @@ impl<S: Send + Sync> axum_core::extract::FromRequestParts<S> for VerifiedClaims 
             http::StatusCode::INTERNAL_SERVER_ERROR,
             "route is not guarded by fapi::layer::FapiLayer",
         ))
+    }
+}
+
+/// A `tower` layer that gives every response the `x-fapi-interaction-id`
+/// of FAPI 1.0 Part 1 §6.2.1-11 ([`fapi_core::interaction::respond`]):
+/// the client's UUID echoed as sent, or a fresh version 4 UUID when it
+/// sent none, on success and refusal alike. A request whose value is not
+/// an RFC 4122 UUID (or that sends the header twice) is answered by the
+/// layer, `400 invalid_request` (RFC 6750 §3.1) with a fresh id and the
+/// value received in `error_description`, and never reaches the inner
+/// service.
+///
+/// ```
+/// use axum::{Router, routing::get};
+/// use fapi::layer::InteractionIdLayer;
+///
+/// let app: Router = Router::new()
+///     .route("/accounts", get(|| async { "[]" }))
+///     .layer(InteractionIdLayer::new());
+/// # let _ = app;
+/// ```
+#[derive(Clone, Debug, Default)]
+pub struct InteractionIdLayer {
+    rng: fapi_awslc::SystemRandom,
+}
+
+impl InteractionIdLayer {
+    /// A layer drawing fresh ids from the system's random generator.
+    #[must_use]
+    pub fn new() -> Self {
+        Self::default()
+    }
+}
+
+impl<S> tower_layer::Layer<S> for InteractionIdLayer {
+    type Service = InteractionIdService<S>;
+
+    fn layer(&self, inner: S) -> Self::Service {
+        InteractionIdService {
+            inner,
+            rng: self.rng.clone(),
+        }
+    }
+}
+
+/// The service [`InteractionIdLayer`] makes.
+#[derive(Clone, Debug)]
+pub struct InteractionIdService<S> {
+    inner: S,
+    rng: fapi_awslc::SystemRandom,
+}
+
+/// The longest part of a refused value quoted back.
+const QUOTED: usize = 64;
+
+/// The layer's own answer: `status`, the OAuth error JSON, no-store, and
+/// the interaction id when there is one.
+fn interaction_refusal<B: From<String>>(
+    status: http::StatusCode,
+    error: fapi_core::OAuthError,
+    description: &str,
+    id: Option<fapi_core::interaction::InteractionId>,
+) -> http::Response<B> {
+    let body = serde_json::json!({"error": error.as_str(), "error_description": description});
+    let mut r = http::Response::new(B::from(body.to_string()));
+    *r.status_mut() = status;
+    let h = r.headers_mut();
+    let _ = h.insert(
+        http::header::CONTENT_TYPE,
+        http::HeaderValue::from_static("application/json"),
+    );
+    let _ = h.insert(
+        http::header::CACHE_CONTROL,
+        http::HeaderValue::from_static("no-store"),
+    );
+    if let Some(v) = id.and_then(|i| http::HeaderValue::from_str(i.as_str()).ok()) {
+        let _ = h.insert(fapi_core::interaction::HEADER, v);
+    }
+    r
+}
+
+impl<S, ReqBody, ResBody> tower_service::Service<http::Request<ReqBody>> for InteractionIdService<S>
+where
+    S: tower_service::Service<http::Request<ReqBody>, Response = http::Response<ResBody>>
+        + Clone
+        + Send
+        + 'static,
+    S::Future: Send + 'static,
+    ReqBody: Send + 'static,
+    ResBody: From<String> + Send + 'static,
+{
+    type Response = http::Response<ResBody>;
+    type Error = S::Error;
+    type Future = Pin<Box<dyn Future<Output = Result<Self::Response, Self::Error>> + Send>>;
+
+    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
+        self.inner.poll_ready(cx)
+    }
+
+    fn call(&mut self, request: http::Request<ReqBody>) -> Self::Future {
+        use fapi_core::interaction::{self, Response};
+        use fapi_core::{Error as CoreError, OAuthError, Site};
+        let received: Vec<&[u8]> = request
+            .headers()
+            .get_all(interaction::HEADER)
+            .iter()
+            .map(http::HeaderValue::as_bytes)
+            .collect();
+        let answer = interaction::respond(&received, &self.rng);
+        let refused = match (&answer, received.as_slice()) {
+            (Ok(Response::Refused(_, e)), [one]) => {
+                let got = String::from_utf8_lossy(one);
+                let got: String = got.chars().take(QUOTED).collect();
+                Some(format!(
+                    "{e}: {} is not an RFC 4122 UUID: got {got:?}",
+                    interaction::HEADER
+                ))
+            }
+            (Ok(Response::Refused(_, e)), many) => Some(format!(
+                "{e}: {} given {} times",
+                interaction::HEADER,
+                many.len()
+            )),
+            _ => None,
+        };
+        // The clone that was polled ready serves this request.
+        let clone = self.inner.clone();
+        let mut inner = core::mem::replace(&mut self.inner, clone);
+        Box::pin(async move {
+            let id = match answer {
+                Ok(Response::Echoed(id) | Response::Created(id)) => id,
+                Ok(Response::Refused(id, _)) => {
+                    // RFC 6750 §3.1: a malformed request is invalid_request.
+                    return Ok(interaction_refusal(
+                        http::StatusCode::BAD_REQUEST,
+                        OAuthError::InvalidRequest,
+                        refused.as_deref().unwrap_or(""),
+                        Some(id),
+                    ));
+                }
+                Err(e) => {
+                    let oauth = e.oauth_error(Site::ResourceRequest);
+                    let status = if e == CoreError::RandomFailed {
+                        http::StatusCode::SERVICE_UNAVAILABLE
+                    } else {
+                        http::StatusCode::INTERNAL_SERVER_ERROR
+                    };
+                    return Ok(interaction_refusal(status, oauth, &e.to_string(), None));
+                }
+            };
+            let mut response = inner.call(request).await?;
+            if let Ok(v) = http::HeaderValue::from_str(id.as_str()) {
+                let _ = response.headers_mut().insert(interaction::HEADER, v);
+            }
+            Ok(response)
+        })
     }
 }

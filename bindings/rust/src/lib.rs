@@ -14,7 +14,7 @@
 //! | [`key_set`] | [`KeySet`] (rotation, JWKS out), [`IssuerKeys`] (selection by `kid`) |
 //! | [`issuer`] | [`Issuer`]: the authorization server |
 //! | [`resource`] | [`ResourceServer`]: one call per request, `WWW-Authenticate` out |
-//! | [`layer`] | the resource server as a `tower` layer, an axum extractor |
+//! | [`layer`] | the resource server as a `tower` layer, an axum extractor, `x-fapi-interaction-id` |
 //! | [`client`] | [`Client`]: PKCE, assertions, DPoP proofs, PAR, token requests |
 //! | [`store`], [`memory`] | async store traits; sharded in-memory stores |
 //! | [`pkcs11_uri`] | RFC 7512 URIs |

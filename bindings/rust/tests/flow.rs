@@ -483,6 +483,25 @@ async fn cdr_introspect_access_tokens_are_inactive() {
     assert_eq!(v["active"], true);
 }
 
+/// F2-PAR, RFC 9126 §5: the issuer's authorization endpoint serves only
+/// pushed requests, also under a set that would allow plain parameters
+/// (`berlin`): without a `request_uri` it is `ParRequired`, never a
+/// request read from nothing.
+#[tokio::test]
+async fn f2_par_pushed_requests_only_under_every_profile() {
+    for profile in [
+        Profile::FAPI2,
+        Profile::FAPI2_PLUS,
+        Profile::CDR,
+        Profile::BERLIN,
+    ] {
+        let (issuer, _) = setup(profile);
+        let e = issuer.authorize("fintech-1", None).await.unwrap_err();
+        assert_eq!(e.core(), Error::ParRequired, "{}", profile.name);
+        assert_eq!(e.oauth_error().as_str(), "invalid_request");
+    }
+}
+
 /// Key rotation: after the issuer rotates, tokens of the old key still
 /// verify at a resource server that fetched the new JWKS (selected by
 /// `kid`); once the old key is retired they do not.

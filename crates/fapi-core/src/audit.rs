@@ -78,6 +78,8 @@ pub struct Metadata<'a> {
     #[serde(borrow)]
     pub claims_supported: Option<List<'a>>,
     pub claims_parameter_supported: Option<bool>,
+    pub request_parameter_supported: Option<bool>,
+    pub request_uri_parameter_supported: Option<bool>,
 }
 
 impl<'a> Metadata<'a> {
@@ -297,6 +299,13 @@ fn evaluate(id: &str, p: &Profile, md: &Metadata<'_>, c: &ServerConfig<'_>) -> O
                 md.require_pushed_authorization_requests == Some(true),
                 "require_pushed_authorization_requests is not true",
             ),
+            // RFC 9126 §5: with PAR required the authorization endpoint
+            // takes request data only pushed; a request object by value
+            // there is what the profile's server refuses.
+            pass_if(
+                md.request_parameter_supported != Some(true),
+                "request_parameter_supported is true: request objects by value at the authorization endpoint, where the profile takes only pushed requests",
+            ),
         ]),
         // F2-PAR-TTL, OFB-PAR-TTL, CDR-PAR-TTL
         "F2-PAR-TTL" | "OFB-PAR-TTL" | "CDR-PAR-TTL" => ttl(
@@ -362,6 +371,7 @@ fn evaluate(id: &str, p: &Profile, md: &Metadata<'_>, c: &ServerConfig<'_>) -> O
                 !p.signed_request_required || md.require_signed_request_object == Some(true),
                 "require_signed_request_object is not true",
             ),
+            signed_request_way_in(p, md),
             match (p.request_object_max_ttl, c.request_object_ttl) {
                 (None, _) => Outcome::Pass,
                 (Some(_), None) => Outcome::Fail("request object lifetime not bounded"),
@@ -400,6 +410,24 @@ fn evaluate(id: &str, p: &Profile, md: &Metadata<'_>, c: &ServerConfig<'_>) -> O
         ),
         _ => Outcome::Fail("requirement unknown to the audit"),
     }
+}
+
+/// OB-REQOBJ: where the profile takes only signed requests, a document
+/// that neither requires pushed requests nor accepts a request object at
+/// the authorization endpoint (by value, `request_parameter_supported`,
+/// or by reference, `request_uri_parameter_supported`, which defaults to
+/// true) leaves a signed request no way in but PAR, which it then claims
+/// is optional.
+fn signed_request_way_in(p: &Profile, md: &Metadata<'_>) -> Outcome {
+    let by_value = md.request_parameter_supported == Some(true);
+    let by_reference = md.request_uri_parameter_supported != Some(false);
+    pass_if(
+        !p.signed_request_required
+            || md.require_pushed_authorization_requests == Some(true)
+            || by_value
+            || by_reference,
+        "require_pushed_authorization_requests is not true, yet the authorization endpoint takes no request object (request_parameter_supported, request_uri_parameter_supported): signed requests can only be pushed",
+    )
 }
 
 fn ttl(range: crate::profile::Seconds, t: u64, long: &'static str, short: &'static str) -> Outcome {
@@ -874,6 +902,81 @@ mod tests {
             fail(&r, "CDR-PAR-TTL"),
             "PAR request_uri lifetime shorter than the profile requires"
         );
+    }
+
+    /// F2-PAR, OFB-PAR, CDR-PAR (RFC 9126 §5): a document that requires
+    /// pushed requests yet says the authorization endpoint takes request
+    /// objects by value claims what the profile's server refuses; false
+    /// or absent passes.
+    #[test]
+    fn f2_par_request_parameter_supported_contradicts_par_only() {
+        let by_value = with(
+            r#""scopes_supported""#,
+            r#""request_parameter_supported": true, "scopes_supported""#,
+        );
+        for (p, id) in [
+            (Profile::FAPI2, "F2-PAR"),
+            (Profile::FAPI2_PLUS, "F2-PAR"),
+            (Profile::OFB, "OFB-PAR"),
+            (Profile::CDR, "CDR-PAR"),
+        ] {
+            let r = audit(&p, &config(&by_value)).unwrap();
+            assert_eq!(
+                fail(&r, id),
+                "request_parameter_supported is true: request objects by value at the authorization endpoint, where the profile takes only pushed requests",
+                "{}",
+                p.name
+            );
+        }
+        let not_by_value = with(
+            r#""scopes_supported""#,
+            r#""request_parameter_supported": false, "scopes_supported""#,
+        );
+        for doc in [FAPI2_METADATA, not_by_value.as_str()] {
+            let r = audit(&Profile::FAPI2, &config(doc)).unwrap();
+            assert_eq!(r.outcome("F2-PAR"), Some(Outcome::Pass));
+        }
+    }
+
+    /// OB-REQOBJ: where only signed requests are taken, a document that
+    /// does not require PAR must accept a request object at the
+    /// authorization endpoint, or it contradicts itself; requiring PAR,
+    /// or taking request objects by value or by reference, passes.
+    #[test]
+    fn ob_reqobj_signed_requests_need_a_way_in() {
+        let reqobj = |md: &str| {
+            let r = audit(&Profile::OBIE, &config(md)).unwrap();
+            r.outcome("OB-REQOBJ")
+        };
+        let base = with(
+            r#""require_pushed_authorization_requests": true"#,
+            r#""require_pushed_authorization_requests": false, "require_signed_request_object": true"#,
+        );
+        let nowhere = base.replace(
+            r#""scopes_supported""#,
+            r#""request_parameter_supported": false, "request_uri_parameter_supported": false, "scopes_supported""#,
+        );
+        assert_eq!(
+            reqobj(&nowhere),
+            Some(Outcome::Fail(
+                "require_pushed_authorization_requests is not true, yet the authorization endpoint takes no request object (request_parameter_supported, request_uri_parameter_supported): signed requests can only be pushed"
+            ))
+        );
+        let by_value = nowhere.replace(
+            r#""request_parameter_supported": false"#,
+            r#""request_parameter_supported": true"#,
+        );
+        let by_reference_default = base.clone();
+        let pushed = nowhere.replace(
+            r#""require_pushed_authorization_requests": false"#,
+            r#""require_pushed_authorization_requests": true"#,
+        );
+        for md in [&by_value, &by_reference_default, &pushed] {
+            assert_eq!(reqobj(md), Some(Outcome::Pass), "{md}");
+        }
+        // berlin takes plain parameters: nothing to contradict.
+        let r = audit(&Profile::BERLIN, &config(&nowhere)).unwrap();
+        assert_eq!(r.outcome("BG-CODE-FLOW"), Some(Outcome::Pass));
     }
 
     /// F2-ISS, F2-CODE-TTL, F2-CODE-ONCE, CDR-CODE-ONCE, F2-TLS-RESP,

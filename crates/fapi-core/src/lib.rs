@@ -23,6 +23,7 @@
 //! | [`request_object`] | signed request objects (RFC 9101) and signed requests |
 //! | [`token`] | JWT access tokens: issue and verify (RFC 9068) |
 //! | [`introspection`] | introspection responses (RFC 7662) |
+//! | [`interaction`] | `x-fapi-interaction-id`: echoed, created or refused |
 //! | [`store`] | replay caches and one-time handle stores |
 //! | [`authorize`] | flows, redirect URIs, `iss`, consent, user-started authorization |
 //! | [`par`] | pushed authorization requests |
@@ -70,6 +71,7 @@ pub mod code;
 pub mod crypto;
 pub mod dpop;
 pub mod error;
+pub mod interaction;
 pub mod introspection;
 pub mod json;
 pub mod jwk;

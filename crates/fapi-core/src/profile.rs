@@ -576,6 +576,21 @@ impl Profile {
             .copied()
             .ok_or(crate::Error::ProfileViolation)
     }
+
+    /// Whether consents are CDR sharing arrangements (the consent claim is
+    /// `cdr_arrangement_id`): the token response names the arrangement,
+    /// and a new authorisation naming an arrangement the same client holds
+    /// amends it (its older tokens are revoked once the new one succeeds).
+    ///
+    /// ```
+    /// use fapi_core::profile::Profile;
+    /// assert!(Profile::CDR.sharing_arrangements());
+    /// assert!(!Profile::OBIE.sharing_arrangements());
+    /// ```
+    #[must_use]
+    pub fn sharing_arrangements(&self) -> bool {
+        self.consent_claim == Some("cdr_arrangement_id")
+    }
 }
 
 #[cfg(test)]

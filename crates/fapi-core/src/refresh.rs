@@ -74,6 +74,7 @@ pub struct RefreshGrant {
     consent_id: String<MAX_CONSENT_ID>,
     sharing_duration: Option<u64>,
     binding: SenderBinding,
+    expires_at: Option<u64>,
 }
 
 impl RefreshGrant {
@@ -87,6 +88,7 @@ impl RefreshGrant {
             consent_id: bounded(code.consent_id())?,
             sharing_duration: code.sharing_duration(),
             binding,
+            expires_at: None,
         })
     }
 
@@ -120,6 +122,14 @@ impl RefreshGrant {
     #[must_use]
     pub fn sharing_duration(&self) -> Option<u64> {
         self.sharing_duration
+    }
+    /// When the token stops being active (seconds since the epoch), set
+    /// by [`issue`]; the `exp` of its introspection (RFC 7662 §2.2,
+    /// CDR-INTROSPECT). `None` for a grant not yet issued, or stored
+    /// before the expiry was recorded.
+    #[must_use]
+    pub fn expires_at(&self) -> Option<u64> {
+        self.expires_at
     }
 }
 
@@ -215,6 +225,11 @@ where
     Profile::check_ttl(range, ttl)?;
     let token = Handle::generate(rng)?;
     let expires_at = now.checked_add(ttl).ok_or(Error::LifetimeTooLong)?;
+    // CDR-INTROSPECT: the record knows its own expiry, for `exp`.
+    let grant = RefreshGrant {
+        expires_at: Some(expires_at),
+        ..grant
+    };
     store.insert(token.key(), grant, expires_at, now)?;
     Ok(token)
 }
@@ -297,6 +312,9 @@ mod stored {
         consent_id: String<MAX_CONSENT_ID>,
         sharing_duration: Option<u64>,
         binding: SenderBinding,
+        // Absent in records stored before the expiry was recorded.
+        #[serde(default)]
+        expires_at: Option<u64>,
     }
 
     impl TryFrom<RefreshGrantFields> for RefreshGrant {
@@ -313,6 +331,7 @@ mod stored {
                 consent_id: f.consent_id,
                 sharing_duration: f.sharing_duration,
                 binding: f.binding,
+                expires_at: f.expires_at,
             })
         }
     }
@@ -339,6 +358,10 @@ mod stored_tests {
             let grant = RefreshGrant::from_code(&code, binding).unwrap();
             let json = serde_json::to_string(&grant).unwrap();
             assert_eq!(serde_json::from_str::<RefreshGrant>(&json).unwrap(), grant);
+            // A record stored before the expiry was recorded still reads.
+            let old = json.replace(",\"expires_at\":null", "");
+            assert_ne!(old, json);
+            assert_eq!(serde_json::from_str::<RefreshGrant>(&old).unwrap(), grant);
             for (from, to) in [
                 ("\"user-42\"", "\"\""),
                 ("\"accounts\"", "\"\""),
@@ -435,6 +458,19 @@ mod tests {
             );
             assert_eq!(check_rotation(&p, false), Ok(()));
         }
+    }
+
+    /// CDR-INTROSPECT: an issued refresh token's record carries its expiry
+    /// (the `exp` of its introspection), the issue time plus its lifetime;
+    /// a grant not yet issued has none.
+    #[test]
+    fn cdr_introspect_issued_grant_records_its_expiry() {
+        let (store, rng) = (Store::new(), CounterRandom::new());
+        let b = SenderBinding::Mtls([7; 32]);
+        assert_eq!(cdr_grant(b).expires_at(), None);
+        let rt = issue(&Profile::CDR, &store, &rng, cdr_grant(b), 60 * DAY, 1_000).unwrap();
+        let r = redeem(&store, rt.as_str(), "client-1", &b, 1_001).unwrap();
+        assert_eq!(r.grant.expires_at(), Some(1_000 + 60 * DAY));
     }
 
     /// Bound to the client (another client: invalid_grant) and the sender

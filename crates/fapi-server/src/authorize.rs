@@ -152,12 +152,12 @@ async fn consent_details(app: &App, prompt: &ConsentPrompt) -> Result<String, Ht
         return Ok(html::detail("Consent", "none: no account or payment data"));
     }
     let c = consent::load(app, id).await?;
-    if c.client_id != prompt.client_id() || c.status != ConsentStatus::AwaitingAuthorisation {
-        return Err(HttpError::bad_request(
-            "the consent is not awaiting authorisation",
-        ));
-    }
+    // CDR: or an authorised arrangement of this client, amended.
+    let a = crate::arrangement::authorisation(&app.profile, &c, prompt.client_id())?;
     let mut out = html::detail("Consent", &c.consent_id);
+    if a == crate::arrangement::Authorisation::Amendment {
+        out.push_str(&html::detail("Amends", "the arrangement you authorised"));
+    }
     match c.kind {
         ConsentKind::AccountAccess => {
             out.push_str(&format!(
@@ -321,13 +321,8 @@ async fn decide_inner(app: &App, headers: &HeaderMap, body: &[u8]) -> Result<Res
         if !consent_id.is_empty() {
             let subject = user.clone();
             consent::update(app, &consent_id, |c| {
-                if c.client_id != client_id || c.status != ConsentStatus::AwaitingAuthorisation {
-                    return Err(HttpError::bad_request(
-                        "the consent is not awaiting authorisation",
-                    ));
-                }
-                c.status = ConsentStatus::Authorised;
-                c.subject = Some(subject);
+                // CDR: an amendment is approved by the arrangement's user.
+                let _ = crate::arrangement::approve(&app.profile, c, &client_id, &subject)?;
                 c.status_updated = now;
                 Ok(())
             })

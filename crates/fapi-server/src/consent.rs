@@ -112,6 +112,11 @@ pub struct Consent {
     /// Payment: the `DomesticPaymentId` made under it.
     #[serde(default)]
     pub payment_id: Option<String>,
+    /// CDR sharing arrangement: the store keys (SHA-256) of the refresh
+    /// tokens of its latest authorisation, revoked when an amendment
+    /// succeeds.
+    #[serde(default)]
+    pub refresh_tokens: Vec<fapi::store::HandleKey>,
 }
 
 impl Consent {
@@ -137,6 +142,7 @@ impl Consent {
             transaction_to: None,
             initiation: None,
             payment_id: None,
+            refresh_tokens: Vec::new(),
         }
     }
 

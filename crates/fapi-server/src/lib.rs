@@ -33,6 +33,7 @@
 
 mod accounts;
 mod app;
+mod arrangement;
 mod authorize;
 pub mod bank;
 mod client_auth;

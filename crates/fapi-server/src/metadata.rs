@@ -24,6 +24,11 @@ use crate::error::HttpError;
 /// let doc = fapi_server::metadata::document(&fapi_core::profile::Profile::FAPI2, "https://127.0.0.1:8443");
 /// assert_eq!(doc["issuer"], "https://127.0.0.1:8443");
 /// assert_eq!(doc["require_pushed_authorization_requests"], true);
+/// // obie would allow a request object by value: this server takes only
+/// // pushed requests, and says so.
+/// let obie = fapi_server::metadata::document(&fapi_core::profile::Profile::OBIE, "https://127.0.0.1:8443");
+/// assert_eq!(obie["require_pushed_authorization_requests"], true);
+/// assert_eq!(obie["request_parameter_supported"], false);
 /// ```
 #[must_use]
 pub fn document(profile: &Profile, base: &str) -> Value {
@@ -35,9 +40,12 @@ pub fn document(profile: &Profile, base: &str) -> Value {
     let mut doc = json!({
         "issuer": base,
         "jwks_uri": format!("{base}/jwks"),
-        // F2-PAR
+        // F2-PAR, and under every profile: the authorization endpoint
+        // (`fapi::Issuer::authorize`) serves only pushed requests, stricter
+        // than obie (request objects by value) and berlin (plain
+        // parameters) would be (RFC 9126 §5).
         "pushed_authorization_request_endpoint": format!("{base}/par"),
-        "require_pushed_authorization_requests": profile.par_required,
+        "require_pushed_authorization_requests": true,
         "authorization_endpoint": format!("{base}/authorize"),
         "token_endpoint": format!("{base}/token"),
         "introspection_endpoint": format!("{base}/introspect"),
@@ -66,7 +74,9 @@ pub fn document(profile: &Profile, base: &str) -> Value {
         "scopes_supported": scopes,
         "request_object_signing_alg_values_supported": algs,
         "require_signed_request_object": profile.signed_request_required,
-        "request_parameter_supported": true,
+        // A request object is taken only pushed (RFC 9126 §3), never by
+        // value or by reference at the authorization endpoint.
+        "request_parameter_supported": false,
         "request_uri_parameter_supported": false,
     });
     if let Some(o) = doc.as_object_mut() {

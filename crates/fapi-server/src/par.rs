@@ -24,7 +24,7 @@ use serde::Deserialize;
 use crate::app::{App, form, single_header};
 use crate::client_auth;
 use crate::config::ClientConfig;
-use crate::consent::{ConsentKind, ConsentStatus};
+use crate::consent::ConsentKind;
 use crate::error::HttpError;
 use crate::tls::PeerCertificate;
 
@@ -102,7 +102,7 @@ fn kind_of(scope: &str) -> Option<ConsentKind> {
 }
 
 /// The consent the request names: the client's own, of the scope's kind,
-/// awaiting authorisation.
+/// awaiting authorisation, or (CDR) an authorised arrangement it amends.
 async fn check_consent(
     app: &App,
     client_id: &str,
@@ -119,11 +119,8 @@ async fn check_consent(
     if c.client_id != client_id || c.kind != kind {
         return Err(HttpError::bad_request("unknown consent"));
     }
-    if c.status != ConsentStatus::AwaitingAuthorisation {
-        return Err(HttpError::bad_request(
-            "the consent is not awaiting authorisation",
-        ));
-    }
+    // CDR: a new authorisation naming an existing arrangement amends it.
+    let _ = crate::arrangement::authorisation(&app.profile, &c, client_id)?;
     Ok(())
 }
 

@@ -188,6 +188,9 @@ fn router(app: Arc<App>) -> Router {
         })
         .layer(DefaultBodyLimit::max(MAX_BODY))
         .layer(tower_http::limit::RequestBodyLimitLayer::new(MAX_BODY))
+        // FAPI 1.0 Part 1 §6.2.1-11: every response, refusals included,
+        // carries the client's x-fapi-interaction-id or a fresh one.
+        .layer(fapi::layer::InteractionIdLayer::new())
         .with_state(app)
 }
 

@@ -91,7 +91,8 @@ pub(crate) async fn token(
     let response = match grant.as_str() {
         // F2-CODE-ONCE, F2-PKCE, RFC 9449 §10
         "authorization_code" => {
-            app.issuer
+            let t = app
+                .issuer
                 .redeem_code(
                     &client,
                     binding,
@@ -102,7 +103,10 @@ pub(crate) async fn token(
                     // `invalid_grant`, not a malformed request.
                     fields.get("code_verifier").map(String::as_str),
                 )
-                .await?
+                .await?;
+            // CDR: an amended arrangement's older tokens go now.
+            crate::arrangement::redeemed(&app, &t).await?;
+            t
         }
         "client_credentials" => {
             let reg = app.client(client.client_id(), Site::TokenRequest)?;

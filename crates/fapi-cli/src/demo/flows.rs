@@ -20,12 +20,12 @@ const PISP: &str = "/open-banking/v3.1/pisp";
 /// F2-CLIENT-INFO: what the fintech tells the user before sending them on.
 const NOTICE: &str = "You will now be taken to your bank to approve access.";
 
-fn why(f: &Failure) -> String {
+pub(super) fn why(f: &Failure) -> String {
     f.line().unwrap_or_default()
 }
 
 /// The answer must have `status`.
-fn expect(a: &Answer, status: u16) -> Result<(), String> {
+pub(super) fn expect(a: &Answer, status: u16) -> Result<(), String> {
     if a.status == status {
         Ok(())
     } else {
@@ -40,7 +40,7 @@ fn expect(a: &Answer, status: u16) -> Result<(), String> {
 /// What an attack met: `Ok` when the bank accepted it (2xx, or a redirect
 /// carrying a code), else the refusal. A refusal page in HTML names its
 /// OAuth error in the text.
-fn outcome(a: &Answer, expected: &str) -> Result<String, Refusal> {
+pub(super) fn outcome(a: &Answer, expected: &str) -> Result<String, Refusal> {
     let redirected_code =
         a.status == 303 && a.header("location").is_some_and(|l| l.contains("code="));
     if (200..300).contains(&a.status) || redirected_code {
@@ -81,7 +81,7 @@ fn get(url: &str) -> Result<Request<String>, Failure> {
 }
 
 /// A client credentials token for `scope`.
-async fn client_token(p: &Party, scope: &str) -> Result<TokenResponse, String> {
+pub(super) async fn client_token(p: &Party, scope: &str) -> Result<TokenResponse, String> {
     let a = p
         .send(|| p.client_credentials(scope))
         .await
@@ -101,7 +101,7 @@ pub struct Authorized {
 
 /// Steps 2–4: PAR, the login page, login, the consent page, approval, the
 /// redirect back with `iss` checked.
-async fn authorize(
+pub(super) async fn authorize(
     r: &mut Report,
     flow: &str,
     p: &Party,
@@ -230,7 +230,12 @@ async fn authorize(
 }
 
 /// Step 4: the code at the token endpoint.
-async fn redeem(r: &mut Report, flow: &str, p: &Party, auth: &Authorized) -> Option<TokenResponse> {
+pub(super) async fn redeem(
+    r: &mut Report,
+    flow: &str,
+    p: &Party,
+    auth: &Authorized,
+) -> Option<TokenResponse> {
     let a = p
         .send(|| {
             p.client

@@ -8,9 +8,12 @@
 //! authorization response, the client) must refuse with the expected
 //! OAuth error. Exit 1 if a step fails or an attack is not refused.
 
+mod arrangement;
+mod authorization_endpoint;
 mod client_auth;
 mod flows;
 mod http;
+mod interaction_id;
 mod party;
 mod report;
 
@@ -103,6 +106,9 @@ async fn run_profile(r: &mut Report, profile: &Profile) -> Result<(), Failure> {
         let attacker = attacker.connect(&issuer, ca.ca_pem())?;
         flows::account_information(r, profile, &fintech, &attacker).await;
         flows::payment(r, profile, &fintech, &attacker).await;
+        arrangement::sharing_arrangement(r, profile, &fintech, &attacker).await;
+        interaction_id::interaction_id(r, &fintech).await;
+        authorization_endpoint::pushed_requests_only(r, profile, &fintech).await;
         audit(r, profile, &fintech).await;
         Ok::<(), Failure>(())
     }

@@ -115,6 +115,10 @@ impl Prepared {
         if let Some(k) = &self.dpop_key {
             b = b.dpop_key(k.clone());
         }
+        // CDR: a 90-day sharing duration, so that refresh tokens are issued.
+        if self.profile.refresh_within_sharing_duration {
+            b = b.sharing_duration(90 * 24 * 3600);
+        }
         let client = b.build().map_err(|e| Failure::fapi("the client", &e))?;
         // Mutual TLS where tokens are certificate-bound or the client
         // authenticates by certificate; under DPoP no certificate at all.
