@@ -31,10 +31,11 @@ use crate::store::ReplayCache;
 pub const ASSERTION_TYPE: &str = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer";
 /// Default longest assertion lifetime (seconds).
 pub const DEFAULT_MAX_LIFETIME: u64 = 60;
-/// The longest configurable assertion lifetime (five minutes, seconds):
-/// an assertion is made for one request, and the replay cache holds its
-/// `jti` until `exp`.
-pub const MAX_LIFETIME_LIMIT: u64 = 300;
+/// The longest configurable assertion lifetime (an hour, seconds, as the
+/// longest signed request object of FAPI 2.0 Message Signing): an
+/// assertion is made for one request, and the replay cache holds its `jti`
+/// until `exp`.
+pub const MAX_LIFETIME_LIMIT: u64 = 3600;
 /// Default accepted `iat`/`nbf` skew into the future (FAPI 2.0: 10 s).
 pub const DEFAULT_MAX_FUTURE_SKEW: u64 = 10;
 /// The largest configurable future skew (FAPI 2.0: refuse > 60 s).
