@@ -38,7 +38,7 @@ use fapi_core::{Clock, Signer, Site, SystemClock};
 use crate::deferred::{DeferredInsert, DeferredReplay, Preloaded};
 use crate::error::{At, Error, KeyError};
 use crate::key::SigningKey;
-use crate::key_set::KeySet;
+use crate::key_set::{KeySet, json_scratch};
 use crate::memory::{MemoryReplayCache, MemoryStore};
 use crate::store::{HandleStore, ReplayStore};
 
@@ -808,7 +808,8 @@ impl Issuer {
             return Err(Error::at(CoreError::ClientAuthMethod, site));
         }
         let jwks_json = reg.jwks.as_deref().unwrap_or("");
-        let jwks = Jwks::from_json(jwks_json.as_bytes()).at(site)?;
+        let mut scratch = json_scratch(jwks_json.as_bytes());
+        let jwks = Jwks::from_json_in(jwks_json.as_bytes(), &mut scratch).at(site)?;
         let endpoints = [endpoint];
         let config =
             AssertionConfig::new(&self.profile, &self.issuer).with_endpoint_audiences(&endpoints);
@@ -1003,7 +1004,9 @@ impl Issuer {
         let jwks_json = reg.jwks.clone().unwrap_or_default();
         let req = match request.request.as_deref() {
             Some(jwt) => {
-                let jwks = Jwks::from_json(jwks_json.as_bytes()).at(Site::RequestObject)?;
+                let mut scratch = json_scratch(jwks_json.as_bytes());
+                let jwks = Jwks::from_json_in(jwks_json.as_bytes(), &mut scratch)
+                    .at(Site::RequestObject)?;
                 let config = RequestObjectConfig::new(&self.profile, &self.issuer);
                 let ro = request_object::verify_request_object(
                     jwt.as_bytes(),

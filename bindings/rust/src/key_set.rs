@@ -188,13 +188,14 @@ pub struct IssuerKeys {
 
 impl IssuerKeys {
     /// Parses the issuer's JWK Set. Each key is checked by the core
-    /// ([`PublicJwk::from_json`]: F2-ALG key types and sizes, no private
+    /// ([`PublicJwk::from_json_in`]: F2-ALG key types and sizes, no private
     /// members); keys of types fapi does not use are skipped, and a set
     /// with private members, none usable, or more than
     /// [`MAX_JWKS_KEYS`] keys is refused.
     pub fn from_jwks_json(jwks: &str) -> Result<Self, KeyError> {
         // The core refuses a set carrying any private member, whole.
-        let _ = fapi_core::jwk::Jwks::from_json(jwks.as_bytes())
+        let mut scratch = json_scratch(jwks.as_bytes());
+        let _ = fapi_core::jwk::Jwks::from_json_in(jwks.as_bytes(), &mut scratch)
             .map_err(|e| KeyError::new(e, "JWKS: refused by the core"))?;
         let set: serde_json::Value = serde_json::from_str(jwks)
             .map_err(|e| KeyError::new(CoreError::Json, format!("JWKS: {e}")))?;
@@ -205,7 +206,8 @@ impl IssuerKeys {
         let mut keys = Vec::new();
         for m in members {
             let text = m.to_string();
-            let Ok(jwk) = PublicJwk::from_json(text.as_bytes()) else {
+            let mut scratch = json_scratch(text.as_bytes());
+            let Ok(jwk) = PublicJwk::from_json_in(text.as_bytes(), &mut scratch) else {
                 continue;
             };
             keys.push(VerificationKey::new(
@@ -275,6 +277,14 @@ impl core::fmt::Debug for IssuerKeys {
         let kids: Vec<_> = self.keys.iter().map(|k| (&k.kid, k.alg)).collect();
         f.debug_struct("IssuerKeys").field("keys", &kids).finish()
     }
+}
+
+/// Scratch for reading `doc` with a core `_in` parser: what
+/// [`fapi_core::json::scratch_len`] says, so that members written with
+/// escapes (RFC 8259 §7: `"kid":"a\/b"`) are read; empty for a document the
+/// core refuses anyway (the parser then says why).
+pub(crate) fn json_scratch(doc: &[u8]) -> Vec<u8> {
+    vec![0u8; fapi_core::json::scratch_len(doc).unwrap_or(0)]
 }
 
 #[cfg(test)]

@@ -8,6 +8,7 @@
 //! authorization response, the client) must refuse with the expected
 //! OAuth error. Exit 1 if a step fails or an attack is not refused.
 
+mod escaped_json;
 mod flows;
 mod http;
 mod party;
@@ -69,10 +70,12 @@ async fn run_profile(r: &mut Report, profile: &Profile) -> Result<(), Failure> {
     let ca = DevCa::generate().map_err(|e| Failure::environment("the development CA", e))?;
     let fintech = Prepared::new(profile, "fintech-1", "Fintech One Ltd", &ca)?;
     let attacker = Prepared::new(profile, "attacker-1", "Mallory Apps", &ca)?;
+    let escaped = escaped_json::EscapedClient::new(profile, &ca)?;
     let config = ServerConfig::new(*profile)
         .listen(core::net::SocketAddr::from(([127, 0, 0, 1], 0)))
         .client(fintech.registration.clone())
         .client(attacker.registration.clone())
+        .client(escaped.registration())
         .dev_ca(ca.clone())
         .stores(Stores::memory());
     let server = fapi_server::start(config)
@@ -100,9 +103,11 @@ async fn run_profile(r: &mut Report, profile: &Profile) -> Result<(), Failure> {
     let result = async {
         let fintech = fintech.connect(&issuer, ca.ca_pem())?;
         let attacker = attacker.connect(&issuer, ca.ca_pem())?;
+        let escaped = escaped.connect(&issuer, ca.ca_pem())?;
         flows::account_information(r, profile, &fintech, &attacker).await;
         flows::payment(r, profile, &fintech, &attacker).await;
         audit(r, profile, &fintech).await;
+        escaped_json::steps(r, &escaped).await;
         Ok::<(), Failure>(())
     }
     .await;
