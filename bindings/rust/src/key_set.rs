@@ -349,6 +349,25 @@ mod tests {
         assert_eq!(set.published_kids(), ["b"]);
     }
 
+    /// RFC 8259 §7: an issuer's JWK Set written with escapes (PHP's
+    /// `\/`, a `\u` escape, a quote in the kid) is read, each key under
+    /// the kid its escapes stand for.
+    #[test]
+    fn rfc8259_7_escaped_issuer_jwks_is_read() {
+        let a = SigningKey::generate(Alg::Es256)
+            .unwrap()
+            .with_key_id("keys/2024/\"a\"")
+            .unwrap();
+        let plain = KeySet::new(a).jwks_json().unwrap();
+        let escaped = plain
+            .replace('/', "\\/")
+            .replace("\"kty\"", "\"\\u006bty\"");
+        assert_ne!(plain, escaped);
+        let rs = IssuerKeys::from_jwks_json(&escaped).unwrap();
+        assert_eq!(rs.len(), 1);
+        assert!(rs.select(Some("keys/2024/\"a\""), Alg::Es256).is_ok());
+    }
+
     #[test]
     fn jwks_with_private_members_or_no_usable_key_is_refused() {
         let private = r#"{"keys":[{"kty":"EC","crv":"P-256","x":"f83OJ3D2xF1Bg8vub9tLe1gHMzV76e8Tus9uPHvRVEU","y":"x_FEzRu9m36HLN_tue659LNpXW6pCyStikYjKIWI5a0","d":"jpsQnnGQmL-YBIffH1136cspYG6-0iY7X1fCE9-E9LI"}]}"#;
