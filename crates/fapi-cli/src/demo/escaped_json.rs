@@ -232,14 +232,14 @@ pub async fn steps(r: &mut Report, escaped: &EscapedParty) {
     }
     let (what, ids): (&str, &[&str]) = match (p.jwt_auth, p.dpop) {
         (true, true) => (
-            "client assertion and DPoP proof",
+            "client assertion and DPoP proof write",
             &["F2-CLIENT-AUTH", "F2-SENDER"],
         ),
-        (true, false) => ("client assertion", &["F2-CLIENT-AUTH"]),
-        (false, true) => ("DPoP proof", &["F2-SENDER"]),
+        (true, false) => ("client assertion writes", &["F2-CLIENT-AUTH"]),
+        (false, true) => ("DPoP proof writes", &["F2-SENDER"]),
         (false, false) => return,
     };
     let a = p.send(|| escaped_request(p, escaped)).await;
-    let name = format!("a token request whose {what} writes every string with escapes is accepted");
+    let name = format!("a token request whose {what} every string with escapes is accepted");
     let _ = r.step(FLOW, &name, ids, issued(a));
 }
