@@ -364,6 +364,15 @@ typedef struct fapi_resource_request {
 // small is [`FAPI_INSUFFICIENT_SIZE`] instead.
 #define FAPI_BUFFER_TOO_SMALL 105
 
+// `Error::EscapedValue`: A JSON string written with escapes (RFC 8259 §7:
+// `"a\/b"`, `"caf\u00e9"`) that a call given no scratch space would have to
+// return borrowed from the input as the text it stands for (`json::parse`,
+// `PublicJwk::from_json`, `Jwks::from_json`): valid JSON that this call does
+// not read, refused as the input's form (a client error), not as a server
+// failure. The call's `_in` variant reads it with `json::scratch_len` bytes
+// of scratch.
+#define FAPI_ESCAPED_VALUE 106
+
 // `Error::UnsupportedAlg`: An algorithm fapi never accepts: `none`, HS*,
 // RS*, PS384, ES512, ... (F2-ALG).
 #define FAPI_UNSUPPORTED_ALG 200
@@ -815,8 +824,9 @@ void fapi_verified_dpop_proof_free(struct fapi_verified_dpop_proof *proof);
 
 // Makes a DPoP nonce issuer with the 32-byte secret `key` (or, when `key`
 // is NULL, a fresh key from the operating system: nonces then die with
-// the process) and time buckets of `bucket_seconds` (0: 60 s). Several
-// server processes share nonces by sharing the key.
+// the process) and time buckets of `bucket_seconds` (0: 60 s; more than
+// 300 s is `FAPI_PROFILE_VIOLATION`, RFC 9449 §8). Several server
+// processes share nonces by sharing the key.
 //
 // ```c
 // fapi_dpop_nonces *nonces = NULL;
@@ -956,8 +966,10 @@ fapi_result fapi_jws_verify(const char *jws,
 // JSON (one object, no member twice), `iss` (`FAPI_WRONG_ISSUER`), `aud`
 // (`FAPI_WRONG_AUDIENCE`), `exp` (required, `FAPI_MISSING_CLAIM`; passed:
 // `FAPI_EXPIRED`), `nbf` (`FAPI_NOT_YET_VALID`), `iat`
-// (`FAPI_ISSUED_IN_FUTURE`) and a non-empty `jti` (`FAPI_EMPTY_JTI`). The
-// claims JSON is written to `claims_out`.
+// (`FAPI_ISSUED_IN_FUTURE`), a lifetime (`exp - iat`, or `exp - now`
+// without `iat`) of at most a day (`FAPI_LIFETIME_TOO_LONG`) and a
+// non-empty `jti` (`FAPI_EMPTY_JTI`). The claims JSON is written to
+// `claims_out`.
 //
 // ```c
 // fapi_jwt_expectations ex = {"JWT", 3, "https://as.example", 18, NULL, 0, time(NULL), 10};

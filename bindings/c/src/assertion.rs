@@ -178,7 +178,10 @@ pub unsafe extern "C" fn fapi_client_assertion_verify(
                 ffi::arg(cache, "cache")?,
             )
         };
-        let jwks = Jwks::from_json(jwks).context("client JWKS")?;
+        // Members written with escapes (RFC 8259 §7) are read: scratch
+        // sized from the input.
+        let mut scratch = vec![0u8; fapi_core::json::scratch_len(jwks).context("client JWKS")?];
+        let jwks = Jwks::from_json_in(jwks, &mut scratch).context("client JWKS")?;
         let config = AssertionConfig::new(profile, issuer).with_endpoint_audiences(&endpoints);
         let _ = assertion::verify_assertion(
             assertion,

@@ -358,8 +358,9 @@ pub unsafe extern "C" fn fapi_verified_dpop_proof_free(proof: *mut fapi_verified
 
 /// Makes a DPoP nonce issuer with the 32-byte secret `key` (or, when `key`
 /// is NULL, a fresh key from the operating system: nonces then die with
-/// the process) and time buckets of `bucket_seconds` (0: 60 s). Several
-/// server processes share nonces by sharing the key.
+/// the process) and time buckets of `bucket_seconds` (0: 60 s; more than
+/// 300 s is `FAPI_PROFILE_VIOLATION`, RFC 9449 §8). Several server
+/// processes share nonces by sharing the key.
 ///
 /// ```c
 /// fapi_dpop_nonces *nonces = NULL;

@@ -41,8 +41,10 @@ pub struct fapi_jwt_expectations {
 /// JSON (one object, no member twice), `iss` (`FAPI_WRONG_ISSUER`), `aud`
 /// (`FAPI_WRONG_AUDIENCE`), `exp` (required, `FAPI_MISSING_CLAIM`; passed:
 /// `FAPI_EXPIRED`), `nbf` (`FAPI_NOT_YET_VALID`), `iat`
-/// (`FAPI_ISSUED_IN_FUTURE`) and a non-empty `jti` (`FAPI_EMPTY_JTI`). The
-/// claims JSON is written to `claims_out`.
+/// (`FAPI_ISSUED_IN_FUTURE`), a lifetime (`exp - iat`, or `exp - now`
+/// without `iat`) of at most a day (`FAPI_LIFETIME_TOO_LONG`) and a
+/// non-empty `jti` (`FAPI_EMPTY_JTI`). The claims JSON is written to
+/// `claims_out`.
 ///
 /// ```c
 /// fapi_jwt_expectations ex = {"JWT", 3, "https://as.example", 18, NULL, 0, time(NULL), 10};

@@ -725,7 +725,10 @@ pub unsafe extern "C" fn fapi_public_key_from_jwk(
     boundary(err, Where::Server, || {
         // SAFETY: contract.
         let json = unsafe { ffi::bytes(json.cast::<u8>(), len, "json") }?;
-        let jwk = PublicJwk::from_json(json).context("public JWK")?;
+        // Members written with escapes (RFC 8259 §7) are read: scratch
+        // sized from the input.
+        let mut scratch = vec![0u8; fapi_core::json::scratch_len(json).context("public JWK")?];
+        let jwk = PublicJwk::from_json_in(json, &mut scratch).context("public JWK")?;
         // SAFETY: contract.
         unsafe { ffi::put_handle(out, fapi_public_key { key: jwk.key }, "out") }
     })

@@ -41,6 +41,14 @@ pub const FAPI_MALFORMED: fapi_result = 104;
 /// (a token longer than fapi writes). A caller's output buffer that is too
 /// small is [`FAPI_INSUFFICIENT_SIZE`] instead.
 pub const FAPI_BUFFER_TOO_SMALL: fapi_result = 105;
+/// `Error::EscapedValue`: A JSON string written with escapes (RFC 8259 §7:
+/// `"a\/b"`, `"caf\u00e9"`) that a call given no scratch space would have to
+/// return borrowed from the input as the text it stands for (`json::parse`,
+/// `PublicJwk::from_json`, `Jwks::from_json`): valid JSON that this call does
+/// not read, refused as the input's form (a client error), not as a server
+/// failure. The call's `_in` variant reads it with `json::scratch_len` bytes
+/// of scratch.
+pub const FAPI_ESCAPED_VALUE: fapi_result = 106;
 /// `Error::UnsupportedAlg`: An algorithm fapi never accepts: `none`, HS*,
 /// RS*, PS384, ES512, ... (F2-ALG).
 pub const FAPI_UNSUPPORTED_ALG: fapi_result = 200;

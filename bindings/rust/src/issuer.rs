@@ -38,7 +38,7 @@ use fapi_core::{Clock, Signer, Site, SystemClock};
 use crate::deferred::{DeferredInsert, DeferredReplay, Preloaded};
 use crate::error::{At, Error, KeyError};
 use crate::key::SigningKey;
-use crate::key_set::KeySet;
+use crate::key_set::{KeySet, json_scratch};
 use crate::memory::{MemoryReplayCache, MemoryStore};
 use crate::store::{HandleStore, ReplayStore};
 
@@ -828,7 +828,8 @@ impl Issuer {
             return Err(Error::at(CoreError::ClientAuthMethod, site));
         }
         let jwks_json = reg.jwks.as_deref().unwrap_or("");
-        let jwks = Jwks::from_json(jwks_json.as_bytes()).at(site)?;
+        let mut scratch = json_scratch(jwks_json.as_bytes());
+        let jwks = Jwks::from_json_in(jwks_json.as_bytes(), &mut scratch).at(site)?;
         // RFC 7523 §3, RFC 9126 §2: the token endpoint and the URL the
         // assertion was sent to identify this server where the profile's
         // audience rule accepts them (FAPI 2.0 final §5.3.2.1: never).
@@ -1032,7 +1033,9 @@ impl Issuer {
         let jwks_json = reg.jwks.clone().unwrap_or_default();
         let req = match request.request.as_deref() {
             Some(jwt) => {
-                let jwks = Jwks::from_json(jwks_json.as_bytes()).at(Site::RequestObject)?;
+                let mut scratch = json_scratch(jwks_json.as_bytes());
+                let jwks = Jwks::from_json_in(jwks_json.as_bytes(), &mut scratch)
+                    .at(Site::RequestObject)?;
                 let config = RequestObjectConfig::new(&self.profile, &self.issuer);
                 let ro = request_object::verify_request_object(
                     jwt.as_bytes(),

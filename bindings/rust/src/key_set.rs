@@ -188,13 +188,14 @@ pub struct IssuerKeys {
 
 impl IssuerKeys {
     /// Parses the issuer's JWK Set. Each key is checked by the core
-    /// ([`PublicJwk::from_json`]: F2-ALG key types and sizes, no private
+    /// ([`PublicJwk::from_json_in`]: F2-ALG key types and sizes, no private
     /// members); keys of types fapi does not use are skipped, and a set
     /// with private members, none usable, or more than
     /// [`MAX_JWKS_KEYS`] keys is refused.
     pub fn from_jwks_json(jwks: &str) -> Result<Self, KeyError> {
         // The core refuses a set carrying any private member, whole.
-        let _ = fapi_core::jwk::Jwks::from_json(jwks.as_bytes())
+        let mut scratch = json_scratch(jwks.as_bytes());
+        let _ = fapi_core::jwk::Jwks::from_json_in(jwks.as_bytes(), &mut scratch)
             .map_err(|e| KeyError::new(e, "JWKS: refused by the core"))?;
         let set: serde_json::Value = serde_json::from_str(jwks)
             .map_err(|e| KeyError::new(CoreError::Json, format!("JWKS: {e}")))?;
@@ -205,7 +206,8 @@ impl IssuerKeys {
         let mut keys = Vec::new();
         for m in members {
             let text = m.to_string();
-            let Ok(jwk) = PublicJwk::from_json(text.as_bytes()) else {
+            let mut scratch = json_scratch(text.as_bytes());
+            let Ok(jwk) = PublicJwk::from_json_in(text.as_bytes(), &mut scratch) else {
                 continue;
             };
             keys.push(VerificationKey::new(
@@ -277,6 +279,14 @@ impl core::fmt::Debug for IssuerKeys {
     }
 }
 
+/// Scratch for reading `doc` with a core `_in` parser: what
+/// [`fapi_core::json::scratch_len`] says, so that members written with
+/// escapes (RFC 8259 §7: `"kid":"a\/b"`) are read; empty for a document the
+/// core refuses anyway (the parser then says why).
+pub(crate) fn json_scratch(doc: &[u8]) -> Vec<u8> {
+    vec![0u8; fapi_core::json::scratch_len(doc).unwrap_or(0)]
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -337,6 +347,25 @@ mod tests {
         set.retire("a");
         set.retire("b"); // the active key stays
         assert_eq!(set.published_kids(), ["b"]);
+    }
+
+    /// RFC 8259 §7: an issuer's JWK Set written with escapes (PHP's
+    /// `\/`, a `\u` escape, a quote in the kid) is read, each key under
+    /// the kid its escapes stand for.
+    #[test]
+    fn rfc8259_7_escaped_issuer_jwks_is_read() {
+        let a = SigningKey::generate(Alg::Es256)
+            .unwrap()
+            .with_key_id("keys/2024/\"a\"")
+            .unwrap();
+        let plain = KeySet::new(a).jwks_json().unwrap();
+        let escaped = plain
+            .replace('/', "\\/")
+            .replace("\"kty\"", "\"\\u006bty\"");
+        assert_ne!(plain, escaped);
+        let rs = IssuerKeys::from_jwks_json(&escaped).unwrap();
+        assert_eq!(rs.len(), 1);
+        assert!(rs.select(Some("keys/2024/\"a\""), Alg::Es256).is_ok());
     }
 
     #[test]

@@ -56,9 +56,10 @@ pub fn sign(args: &SignArgs) -> Result<(), Failure> {
 ///
 /// F2-ALG: PS256, ES256 and EdDSA only, the key's algorithm the header's
 /// (the core's `jws::verify`). With `--iss` and `--aud` the JWT rules of
-/// RFC 8725 too (`jwt::verify`: issuer, audience, `exp`, `nbf`, `iat`,
-/// explicit `typ`); without them the signature, `exp` and `nbf`, and a
-/// note on stderr that issuer and audience were not checked.
+/// RFC 8725 too (`jwt::verify`: issuer, audience, `exp`, `nbf`, `iat`, a
+/// lifetime of at most `jwt::MAX_LIFETIME`, explicit `typ`); without them
+/// the signature, `exp` and `nbf`, and a note on stderr that issuer and
+/// audience were not checked.
 pub async fn verify(args: &VerifyArgs) -> Result<(), Failure> {
     let site = Site::ResourceRequest;
     let token = input::text(&args.token, "TOKEN", input::is_compact_jws)?;

@@ -183,7 +183,15 @@ fn sign_and_verify_round_trip_under_each_algorithm() {
         let key = keygen(&dir, alg);
         let jwks = dir.join(format!("{alg}.jwks"));
         std::fs::write(&jwks, fapi(&["jwks", key.to_str().unwrap()]).stdout).unwrap();
-        let claims = r#"{"iss":"https://as.bank.example","aud":"https://api.bank.example","sub":"alice","exp":4102444800,"iat":1700000000}"#;
+        // RFC 8725: a JWT of bounded life (jwt::MAX_LIFETIME): ten minutes.
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_secs();
+        let claims = format!(
+            r#"{{"iss":"https://as.bank.example","aud":"https://api.bank.example","sub":"alice","exp":{},"iat":{now}}}"#,
+            now + 600
+        );
         let s = fapi(&[
             "sign",
             "--key",
@@ -191,7 +199,7 @@ fn sign_and_verify_round_trip_under_each_algorithm() {
             "--typ",
             "at+jwt",
             "--claims",
-            claims,
+            &claims,
         ]);
         assert_eq!(s.code, 0, "{alg}: {}", s.stderr);
         let token = s.stdout.trim();

@@ -9,7 +9,7 @@
 //! §2: the issuer, the token endpoint URL or the URL the assertion was
 //! sent to, as a string or an array member); `exp` present and not passed; the lifetime (`exp - iat`, or
 //! `exp - now` without `iat`) at most [`DEFAULT_MAX_LIFETIME`] (60 s) unless
-//! configured otherwise; `iat` and `nbf` no more than
+//! configured otherwise (up to [`MAX_LIFETIME_LIMIT`]); `iat` and `nbf` no more than
 //! [`DEFAULT_MAX_FUTURE_SKEW`] (10 s, FAPI 2.0) in the future; `jti`
 //! present and used once. Every error maps to `invalid_client` at
 //! [`Site::ClientAuthentication`](crate::Site::ClientAuthentication).
@@ -33,6 +33,11 @@ use crate::store::ReplayCache;
 pub const ASSERTION_TYPE: &str = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer";
 /// Default longest assertion lifetime (seconds).
 pub const DEFAULT_MAX_LIFETIME: u64 = 60;
+/// The longest configurable assertion lifetime (an hour, seconds, as the
+/// longest signed request object of FAPI 2.0 Message Signing): an
+/// assertion is made for one request, and the replay cache holds its `jti`
+/// until `exp`.
+pub const MAX_LIFETIME_LIMIT: u64 = 3600;
 /// Default accepted `iat`/`nbf` skew into the future (FAPI 2.0: 10 s).
 pub const DEFAULT_MAX_FUTURE_SKEW: u64 = 10;
 /// The largest configurable future skew (FAPI 2.0: refuse > 60 s).
@@ -121,9 +126,10 @@ impl<'a> AssertionConfig<'a> {
         self
     }
 
-    /// Accept lifetimes up to `seconds` (zero is [`Error::ProfileViolation`]).
+    /// Accept lifetimes up to `seconds`: zero and more than
+    /// [`MAX_LIFETIME_LIMIT`] are [`Error::ProfileViolation`].
     pub fn with_max_lifetime(mut self, seconds: u64) -> Result<Self, Error> {
-        if seconds == 0 {
+        if seconds == 0 || seconds > MAX_LIFETIME_LIMIT {
             return Err(Error::ProfileViolation);
         }
         self.max_lifetime = seconds;

@@ -85,12 +85,12 @@ pub struct Metadata<'a> {
 impl<'a> Metadata<'a> {
     /// Parses a metadata document: [`Error::DuplicateMember`] for a member
     /// named twice, [`Error::Json`] for anything malformed or of the wrong
-    /// shape (including a list longer than [`MAX_LIST`]), [`Error::TooLarge`]
-    /// for an oversized document.
+    /// shape, [`Error::TooLarge`] for an oversized document or a list
+    /// longer than [`MAX_LIST`].
     ///
     /// Values borrow from `doc`, so a value written with escapes (PHP
-    /// writes `"https:\/\/as.example"`) is [`Error::BufferTooSmall`] here;
-    /// [`Metadata::parse_in`] reads any document.
+    /// writes `"https:\/\/as.example"`) is [`Error::EscapedValue`] here (a
+    /// client error); [`Metadata::parse_in`] reads any document.
     pub fn parse(doc: &'a [u8]) -> Result<Self, Error> {
         crate::json::parse(doc)
     }
@@ -111,9 +111,11 @@ impl<'a> Metadata<'a> {
     }
 }
 
-/// The scratch space [`audit`] decodes escaped metadata values into: a
-/// document whose escaped values decode to more is [`Error::BufferTooSmall`].
-pub const METADATA_SCRATCH: usize = 4096;
+/// The scratch space [`audit`] decodes escaped metadata values into:
+/// [`json::MAX_DOCUMENT`](crate::json::MAX_DOCUMENT), so that every
+/// document [`json::check`](crate::json::check) accepts is read whatever
+/// its escapes (the decoded values are never longer than the document).
+pub const METADATA_SCRATCH: usize = crate::json::MAX_DOCUMENT;
 
 /// The TLS versions a server accepts, at the oldest.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]

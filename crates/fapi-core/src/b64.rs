@@ -44,26 +44,32 @@ pub fn decode_mut<'a>(src: &[u8], dst: &'a mut [u8]) -> Result<&'a mut [u8], Err
     dst.get_mut(..len).ok_or(Error::Base64)
 }
 
-/// Decodes `src` into exactly `N` bytes: any other length is
-/// [`Error::InvalidKey`] (the value has a fixed size).
+/// Decodes `src` into exactly `N` bytes. Text that is not strict
+/// base64url (padding, whitespace, a character outside the alphabet,
+/// non-zero trailing bits) is [`Error::Base64`] whatever its length; strict
+/// base64url of any other length is [`Error::InvalidKey`] (the value has a
+/// fixed size).
+///
+/// ```
+/// use fapi_core::{b64, Error};
+/// let x = "11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo";
+/// assert!(b64::decode_array::<32>(x.as_bytes()).is_ok());
+/// assert_eq!(b64::decode_array::<32>(format!("{x}=").as_bytes()), Err(Error::Base64));
+/// assert_eq!(b64::decode_array::<32>(b"AAAA"), Err(Error::InvalidKey));
+/// ```
 pub fn decode_array<const N: usize>(src: &[u8]) -> Result<[u8; N], Error> {
+    fixed_len::<N>(src)?;
     let mut out = [0u8; N];
-    let len = decode(src, &mut out)
-        .map_err(|e| match e {
-            Error::BufferTooSmall => Error::InvalidKey,
-            e => e,
-        })?
-        .len();
-    if len != N {
-        return Err(Error::InvalidKey);
-    }
+    let _ = decode(src, &mut out)?;
     Ok(out)
 }
 
-/// [`decode_array`] with the table-lookup decoder: exactly `N` bytes, any
-/// other length [`Error::InvalidKey`]. **Not constant-time**: for public
-/// values only (the coordinates of a public JWK, which travel in DPoP
-/// proofs and JWKS documents); see [`decode_vartime`].
+/// [`decode_array`] with the table-lookup decoder: exactly `N` bytes,
+/// [`Error::Base64`] for text that is not strict base64url and
+/// [`Error::InvalidKey`] for strict base64url of another length. **Not
+/// constant-time**: for public values only (the coordinates of a public
+/// JWK, which travel in DPoP proofs and JWKS documents); see
+/// [`decode_vartime`].
 ///
 /// ```
 /// // RFC 8037 A.2: an Ed25519 public key's `x`.
@@ -72,17 +78,33 @@ pub fn decode_array<const N: usize>(src: &[u8]) -> Result<[u8; N], Error> {
 /// # Ok::<(), fapi_core::Error>(())
 /// ```
 pub fn decode_array_vartime<const N: usize>(src: &[u8]) -> Result<[u8; N], Error> {
+    fixed_len::<N>(src)?;
     let mut out = [0u8; N];
-    let len = decode_vartime(src, &mut out)
-        .map_err(|e| match e {
-            Error::BufferTooSmall => Error::InvalidKey,
-            e => e,
-        })?
-        .len();
-    if len != N {
-        return Err(Error::InvalidKey);
-    }
+    let _ = decode_vartime(src, &mut out)?;
     Ok(out)
+}
+
+/// Checks that `src` decodes to exactly `N` bytes. When it does not, the
+/// text is judged first: [`Error::Base64`] when it is not strict base64url
+/// at all (a padded value is that, not a value of the wrong size), else
+/// [`Error::InvalidKey`].
+fn fixed_len<const N: usize>(src: &[u8]) -> Result<(), Error> {
+    if decoded_len(src.len()) == Some(N) {
+        return Ok(());
+    }
+    // Each group of four characters (and the last, shorter one) decoded on
+    // its own, with the constant-time decoder and without stopping at the
+    // first bad group: the rules of `decode`, for text of any length.
+    let mut strict = true;
+    let mut group = [0u8; 3];
+    for chunk in src.chunks(4) {
+        strict &= Base64UrlUnpadded::decode(chunk, &mut group).is_ok();
+    }
+    if strict {
+        Err(Error::InvalidKey)
+    } else {
+        Err(Error::Base64)
+    }
 }
 
 /// Encodes `src` into `dst`, returning the encoded text;
@@ -550,15 +572,16 @@ mod tests {
             assert_eq!(decode_array_vartime::<32>(&text), decode_array::<32>(&text));
             let mut bad = text.clone();
             bad[3] = b'=';
-            // Too long for 32 bytes is InvalidKey before any character is
-            // read; otherwise the bad character is Base64. The same for both.
-            let want = if n > 32 {
-                Error::InvalidKey
+            // Text that is not base64url is Base64 whatever its length;
+            // strict text of another length InvalidKey. The same for both.
+            let want = if n == 32 {
+                Ok(data.clone())
             } else {
-                Error::Base64
+                Err(Error::InvalidKey)
             };
-            assert_eq!(decode_array_vartime::<32>(&bad), Err(want));
-            assert_eq!(decode_array::<32>(&bad), Err(want));
+            assert_eq!(decode_array::<32>(&text).map(|a| a.to_vec()), want);
+            assert_eq!(decode_array_vartime::<32>(&bad), Err(Error::Base64));
+            assert_eq!(decode_array::<32>(&bad), Err(Error::Base64));
         }
     }
 

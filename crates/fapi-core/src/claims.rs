@@ -91,9 +91,10 @@ struct AudOnly<'a> {
 }
 
 /// Reads the `aud` claim of the claims document `doc`: `None` when absent,
-/// [`Error::Json`] when it is neither a string nor an array of at most
-/// [`MAX_AUDIENCES`] strings, [`Error::BufferTooSmall`] when a value is
-/// written with escapes (read it as a field with [`json::parse_in`]).
+/// [`Error::Json`] when it is neither a string nor an array of strings,
+/// [`Error::TooLarge`] for an array of more than [`MAX_AUDIENCES`],
+/// [`Error::EscapedValue`] when a value is written with escapes (read it
+/// as a field with [`json::parse_in`]).
 pub fn audience(doc: &[u8]) -> Result<Option<Audience<'_>>, Error> {
     Ok(json::parse::<AudOnly<'_>>(doc)?.aud)
 }

@@ -43,7 +43,7 @@
 //!   proof is made for one request and sent at once (RFC 9449 §11.1 asks
 //!   for a window of seconds to minutes); 60 s covers a slow client and a
 //!   slow network, and bounds how long the replay cache must remember a
-//!   `jti`. Configurable.
+//!   `jti`. Configurable up to [`MAX_AGE_LIMIT`] (five minutes).
 //! - A `jti` (prefixed with the key thumbprint, so one client cannot use up
 //!   another's) is recorded until `iat + max_age + 1`, the first second at
 //!   which the proof is refused as too old anyway: the replay cache holds
@@ -56,7 +56,8 @@
 //! HMAC-SHA256, under a server secret, of the current time bucket and an
 //! optional client binding (a client id, say). A nonce is accepted in its
 //! own bucket and the next one, so it lives between one and two bucket
-//! lengths ([`DEFAULT_NONCE_BUCKET`], 60 s, by default). Missing where
+//! lengths ([`DEFAULT_NONCE_BUCKET`], 60 s, by default; at most
+//! [`MAX_NONCE_BUCKET`]). Missing where
 //! required is [`Error::DpopNonceRequired`], wrong or stale is
 //! [`Error::DpopNonceInvalid`]; both map to `use_dpop_nonce`.
 
@@ -86,6 +87,10 @@ pub const DEFAULT_MAX_FUTURE_SKEW: u64 = 10;
 pub const MAX_FUTURE_SKEW_LIMIT: u64 = 60;
 /// Default largest proof age, `now - iat`.
 pub const DEFAULT_MAX_AGE: u64 = 60;
+/// The largest configurable proof age (five minutes): RFC 9449 §11.1 asks
+/// for a window of "seconds or minutes", and the replay cache holds each
+/// `jti` for that long.
+pub const MAX_AGE_LIMIT: u64 = 300;
 /// The longest `jti` accepted (bytes).
 pub const MAX_JTI_LEN: usize = 64;
 /// The longest `htu` or request URI accepted (bytes).
@@ -94,6 +99,10 @@ pub const MAX_HTU_LEN: usize = 2048;
 pub const MAX_PROOF_LEN: usize = 8192;
 /// Default nonce time bucket (seconds).
 pub const DEFAULT_NONCE_BUCKET: u64 = 60;
+/// The longest configurable nonce time bucket (five minutes, seconds): a
+/// nonce is good for one to two buckets, and a server nonce exists to
+/// limit how long a proof made with it is good for (RFC 9449 §8).
+pub const MAX_NONCE_BUCKET: u64 = 300;
 /// Length of a nonce: base64url of a 32-byte MAC.
 pub const NONCE_LEN: usize = 43;
 /// Length of an `ath` value: base64url of a SHA-256 digest.
@@ -132,10 +141,11 @@ impl<'a> DpopConfig<'a> {
         Ok(self)
     }
 
-    /// Refuse proofs whose `iat` is more than `seconds` old. Zero is
-    /// [`Error::ProfileViolation`].
+    /// Refuse proofs whose `iat` is more than `seconds` old. Zero and more
+    /// than [`MAX_AGE_LIMIT`] are [`Error::ProfileViolation`].
     pub fn with_max_age(mut self, seconds: u64) -> Result<Self, Error> {
-        if seconds == 0 {
+        // RFC 9449 §11.1: a window of seconds to minutes.
+        if seconds == 0 || seconds > MAX_AGE_LIMIT {
             return Err(Error::ProfileViolation);
         }
         self.max_age = seconds;
@@ -764,10 +774,11 @@ pub struct NonceIssuer {
 }
 
 impl NonceIssuer {
-    /// An issuer with `key` and buckets of `bucket_seconds` (zero is
-    /// [`Error::ProfileViolation`]).
+    /// An issuer with `key` and buckets of `bucket_seconds`: zero and more
+    /// than [`MAX_NONCE_BUCKET`] are [`Error::ProfileViolation`].
     pub fn new(key: NonceKey, bucket_seconds: u64) -> Result<Self, Error> {
-        if bucket_seconds == 0 {
+        // RFC 9449 §8: a nonce limits how long a proof is good for.
+        if bucket_seconds == 0 || bucket_seconds > MAX_NONCE_BUCKET {
             return Err(Error::ProfileViolation);
         }
         Ok(Self {

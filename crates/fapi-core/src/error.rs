@@ -37,8 +37,20 @@ pub enum Error {
     /// ([`jws::verify_buf_len`](crate::jws::verify_buf_len),
     /// [`jws::max_signed_len`](crate::jws::max_signed_len),
     /// [`json::scratch_len`](crate::json::scratch_len)). Input over one of
-    /// fapi's limits is [`Error::TooLarge`] instead.
+    /// fapi's limits is [`Error::TooLarge`] instead, and an escaped string
+    /// where the call was given no scratch at all [`Error::EscapedValue`].
     BufferTooSmall = 105,
+    /// A JSON string written with escapes (RFC 8259 §7: `"a\/b"`,
+    /// `"caf\u00e9"`) that a call given no scratch space would have to
+    /// return borrowed from the input as the text it stands for
+    /// ([`json::parse`](crate::json::parse),
+    /// [`PublicJwk::from_json`](crate::jwk::PublicJwk::from_json),
+    /// [`Jwks::from_json`](crate::jwk::Jwks::from_json)): valid JSON that
+    /// this call does not read, refused as the input's form (a client
+    /// error), not as a server failure. The call's `_in` variant reads it
+    /// with [`json::scratch_len`](crate::json::scratch_len) bytes of
+    /// scratch.
+    EscapedValue = 106,
 
     // --- algorithms and keys: 2xx ---------------------------------------
     /// An algorithm fapi never accepts: `none`, HS*, RS*, PS384, ES512, ...
@@ -205,6 +217,7 @@ impl Error {
             Self::DuplicateMember => "duplicate_member",
             Self::Malformed => "malformed",
             Self::BufferTooSmall => "buffer_too_small",
+            Self::EscapedValue => "escaped_value",
             Self::UnsupportedAlg => "unsupported_alg",
             Self::AlgNotAllowed => "alg_not_allowed",
             Self::KeyAlgMismatch => "key_alg_mismatch",
@@ -277,6 +290,7 @@ impl Error {
         Self::DuplicateMember,
         Self::Malformed,
         Self::BufferTooSmall,
+        Self::EscapedValue,
         Self::UnsupportedAlg,
         Self::AlgNotAllowed,
         Self::KeyAlgMismatch,
@@ -381,9 +395,11 @@ impl Error {
                 _ => OAuthError::InvalidToken,
             },
             Site::TokenRequest => match self {
-                Self::InvalidParameter | Self::Json | Self::Malformed | Self::TooLarge => {
-                    OAuthError::InvalidRequest
-                }
+                Self::InvalidParameter
+                | Self::Json
+                | Self::EscapedValue
+                | Self::Malformed
+                | Self::TooLarge => OAuthError::InvalidRequest,
                 Self::DpopMissing | Self::DpopMethod | Self::DpopUri | Self::DpopAth => {
                     OAuthError::InvalidDpopProof
                 }
@@ -531,6 +547,7 @@ mod tests {
         assert_eq!(Error::StoreFull.code(), 900);
         assert_eq!(Error::KeyUse.code(), 208);
         assert_eq!(Error::EmptyJti.code(), 411);
+        assert_eq!(Error::EscapedValue.code(), 106);
     }
 
     /// A caller's buffer that is too small is the server's fault
@@ -554,6 +571,10 @@ mod tests {
             );
             assert_ne!(Error::TooLarge.oauth_error(site), OAuthError::ServerError);
             assert_ne!(Error::EmptyJti.oauth_error(site), OAuthError::ServerError);
+            assert_ne!(
+                Error::EscapedValue.oauth_error(site),
+                OAuthError::ServerError
+            );
         }
     }
 

@@ -85,8 +85,10 @@ pub fn scratch_len(doc: &[u8]) -> Result<usize, Error> {
 
 /// Parses `doc` into `T` after [`check`], with no scratch space: every
 /// string `T` borrows must be free of escapes, else
-/// [`Error::BufferTooSmall`] (use [`parse_in`]). Other failures are
-/// [`Error::Json`], [`Error::DuplicateMember`] or [`Error::TooLarge`].
+/// [`Error::EscapedValue`], a client error ([`parse_in`] reads any valid
+/// document). Other failures are [`Error::Json`],
+/// [`Error::DuplicateMember`] or [`Error::TooLarge`] (a document over a
+/// limit, or a list or string over the bound of the field that holds it).
 ///
 /// ```
 /// #[derive(serde::Deserialize)]
@@ -99,12 +101,24 @@ pub fn scratch_len(doc: &[u8]) -> Result<usize, Error> {
 /// # Ok::<(), fapi_core::Error>(())
 /// ```
 pub fn parse<'a, T: Deserialize<'a>>(doc: &'a [u8]) -> Result<T, Error> {
-    parse_in(doc, &mut [])
+    parse_in(doc, &mut []).map_err(without_scratch)
+}
+
+/// The error of a parse given no scratch at all: a string it had to
+/// decode is the input's form, which such a call does not read
+/// ([`Error::EscapedValue`]), not a buffer the caller sized wrong.
+pub(crate) fn without_scratch(e: Error) -> Error {
+    match e {
+        Error::BufferTooSmall => Error::EscapedValue,
+        e => e,
+    }
 }
 
 /// Parses `doc` into `T` after [`check`], decoding strings that hold escapes
 /// into `scratch`, from which `T` borrows them. [`scratch_len`] bytes of
-/// scratch always suffice; with less, [`Error::BufferTooSmall`].
+/// scratch always suffice; with less, [`Error::BufferTooSmall`]. A list or
+/// string longer than the bound of the field that holds it (a
+/// `heapless::Vec`, a `heapless::String`) is [`Error::TooLarge`].
 ///
 /// ```
 /// #[derive(serde::Deserialize)]

@@ -16,7 +16,12 @@
 //! other members it carries.
 //!
 //! Member names and values may be written with any JSON escape (RFC 8259
-//! §7): they are read as the text they stand for.
+//! §7): they are read as the text they stand for. The calls that take no
+//! scratch space ([`PublicJwk::from_json`], [`Jwks::from_json`]) cannot
+//! hand back a borrowed value written with escapes (a `kid`; any member of
+//! a set), and refuse it as [`Error::EscapedValue`], a client error; their
+//! `_in` variants read it. Client input is never [`Error::BufferTooSmall`]
+//! (`server_error`).
 
 use serde::Deserialize;
 use serde::de::IgnoredAny;
@@ -269,8 +274,11 @@ pub struct Thumbprint(pub [u8; 32]);
 /// A base64url thumbprint is 43 characters.
 pub const THUMBPRINT_B64_LEN: usize = 43;
 
-/// Room on the stack for the escaped members of one JWK (an RSA-8192
-/// modulus is 1366 characters).
+/// Room on the stack for the escaped members of one JWK that fapi decodes
+/// to build its key (an RSA-8192 modulus is 1366 characters; `kty`, `crv`,
+/// `e`, `alg`, `use`, `key_ops` fit in the rest). Escaped values that
+/// decode to more are over what any key of fapi's sizes holds:
+/// [`Error::TooLarge`].
 const KEY_SCRATCH: usize = 2048;
 
 /// The members RFC 7638 §3.2 hashes, for every key type fapi knows.
@@ -302,10 +310,14 @@ impl Thumbprint {
     /// Refused: JSON that [`json::check`] refuses; a missing `kty` or
     /// required member ([`Error::InvalidKey`]); another key type or curve
     /// ([`Error::UnsupportedKeyType`]); values that are not strict
-    /// base64url ([`Error::Base64`]), coordinates that are not 32 bytes, and
-    /// RSA values with leading zero octets ([`Error::InvalidKey`]), which
-    /// would give the same key a second thumbprint; RSA values over
-    /// [`MAX_RSA_BITS`] ([`Error::TooLarge`]).
+    /// base64url ([`Error::Base64`]: padding, whitespace, a character
+    /// outside the alphabet, whatever length the value has), coordinates of
+    /// strict base64url that are not 32 bytes, and RSA values with leading
+    /// zero octets ([`Error::InvalidKey`]), which would give the same key a
+    /// second thumbprint; RSA values over [`MAX_RSA_BITS`], and required
+    /// members whose escapes decode to more than any key of fapi's sizes
+    /// holds ([`Error::TooLarge`]). Members written with escapes are read
+    /// (no scratch is needed).
     ///
     /// ```
     /// use fapi_core::Thumbprint;
@@ -519,8 +531,10 @@ impl<'a> PublicJwk<'a> {
     ///
     /// Members written with escapes are decoded (RFC 8259 §7), except that
     /// a `kid` with an escape cannot be borrowed from `json` as the text it
-    /// stands for: that is [`Error::BufferTooSmall`], and
-    /// [`PublicJwk::from_json_in`] reads it.
+    /// stands for: that is [`Error::EscapedValue`] (a client error), and
+    /// [`PublicJwk::from_json_in`] reads it. Key members whose escapes
+    /// decode to more than any key of fapi's sizes holds are
+    /// [`Error::TooLarge`]. Never [`Error::BufferTooSmall`].
     ///
     /// ```
     /// use fapi_core::PublicJwk;
@@ -532,16 +546,21 @@ impl<'a> PublicJwk<'a> {
     pub fn from_json(json: &'a [u8]) -> Result<Self, Error> {
         match json::parse::<JwkMembers<'a>>(json) {
             Ok(members) => Self::from_members(&members),
-            Err(Error::BufferTooSmall) => {
-                // Escaped members: decoded on the stack to build the key;
-                // only the kid is kept, so only the kid must borrow.
+            Err(Error::EscapedValue) => {
+                // Escaped members: only the kid is kept, so only the kid
+                // must borrow from `json` (EscapedValue when it cannot);
+                // the rest is decoded on the stack to build the key.
+                let kid = json::parse::<KidMember<'a>>(json)?.kid;
                 let (key, alg, key_use) = {
                     let mut scratch = [0u8; KEY_SCRATCH];
-                    let members: JwkMembers<'_> = json::parse_in(json, &mut scratch)?;
+                    // The kid borrows from `json`: the stack holds key
+                    // members only, and more than it holds is over the
+                    // sizes of fapi's keys.
+                    let members: JwkMembers<'_> =
+                        json::parse_in(json, &mut scratch).map_err(limit_error)?;
                     let jwk = PublicJwk::from_members(&members)?;
                     (jwk.key, jwk.alg, jwk.key_use)
                 };
-                let kid = json::parse::<KidMember<'a>>(json)?.kid;
                 Ok(Self {
                     key,
                     kid,
@@ -556,7 +575,8 @@ impl<'a> PublicJwk<'a> {
     /// Parses one public JWK from JSON, decoding members written with
     /// escapes into `scratch` (`json.len()` bytes always suffice;
     /// [`json::scratch_len`] says exactly), from which the `kid` may then
-    /// borrow. Too little scratch is [`Error::BufferTooSmall`].
+    /// borrow. Too little scratch is [`Error::BufferTooSmall`]: the
+    /// caller's sizing, so size it from the input.
     ///
     /// ```
     /// use fapi_core::PublicJwk;
@@ -727,20 +747,22 @@ pub struct Jwks<'a> {
 impl<'a> Jwks<'a> {
     /// Parses a JWK Set. Each key is validated when it is selected, so one
     /// key of an unsupported type does not make the whole set unusable; a
-    /// key with private members is refused at once.
+    /// key with private members is refused at once. More than
+    /// [`MAX_JWKS_KEYS`] keys is [`Error::TooLarge`].
     ///
     /// Members borrow from `json`, so a set whose members are written with
-    /// escapes is [`Error::BufferTooSmall`] here; [`Jwks::from_json_in`]
-    /// reads any set.
+    /// escapes is [`Error::EscapedValue`] here (a client error, never
+    /// [`Error::BufferTooSmall`]); [`Jwks::from_json_in`] reads any set.
     pub fn from_json(json: &'a [u8]) -> Result<Self, Error> {
-        Self::from_json_in(json, &mut [])
+        Self::from_members(json::parse(json)?)
     }
 
     /// Parses a JWK Set, decoding members written with escapes (RFC 8259
     /// §7: `"kid":"a\/b"`, `"caf\u00e9"`) into `scratch`, from which the set
     /// then borrows them. `json.len()` bytes of scratch always suffice
     /// ([`json::scratch_len`] says exactly); too little is
-    /// [`Error::BufferTooSmall`].
+    /// [`Error::BufferTooSmall`], the caller's sizing. More than
+    /// [`MAX_JWKS_KEYS`] keys is [`Error::TooLarge`].
     ///
     /// ```
     /// use fapi_core::{Alg, jwk::Jwks};
@@ -752,7 +774,10 @@ impl<'a> Jwks<'a> {
     /// # Ok::<(), fapi_core::Error>(())
     /// ```
     pub fn from_json_in(json: &'a [u8], scratch: &'a mut [u8]) -> Result<Self, Error> {
-        let set: JwksMembers<'a> = json::parse_in(json, scratch)?;
+        Self::from_members(json::parse_in(json, scratch)?)
+    }
+
+    fn from_members(set: JwksMembers<'a>) -> Result<Self, Error> {
         for k in &set.keys {
             // Every private member, not only `d`: a set that carries any
             // part of a private key is refused whole.
@@ -904,7 +929,7 @@ mod tests {
             let json = ec(&format!(r#","kid":"{kid}""#));
             assert_eq!(
                 PublicJwk::from_json(json.as_bytes()).err(),
-                Some(Error::BufferTooSmall),
+                Some(Error::EscapedValue),
                 "{json}"
             );
             let mut scratch = std::vec![0u8; json::scratch_len(json.as_bytes()).unwrap()];
@@ -916,7 +941,7 @@ mod tests {
             assert_eq!(jwks.find(Some(want), Alg::Es256).unwrap().kid, Some(want));
             assert_eq!(
                 Jwks::from_json(set.as_bytes()).err(),
-                Some(Error::BufferTooSmall)
+                Some(Error::EscapedValue)
             );
         }
         // An escaped copy of a member is a duplicate.

@@ -20,10 +20,16 @@
 //!   refusing anything more than 60 s in the future); `exp` may be absent
 //!   only under an age limit on `iat` ([`Expectations::with_max_age`]), so
 //!   that every accepted JWT has a bounded life;
+//! - the lifetime, `exp - iat` (or `exp - now` without `iat`), at most
+//!   [`MAX_LIFETIME`] (a day) or the lower limit the caller sets
+//!   ([`Expectations::with_max_lifetime`]): [`Error::LifetimeTooLong`], so
+//!   that an `exp` far in the future (`u64::MAX`) is not a JWT valid for
+//!   ever;
 //! - a `jti`, when present, is not empty ([`Error::EmptyJti`]).
 //!
-//! The leeway and age are set through methods that refuse values outside
-//! the limits, so a verification that breaks them cannot be configured.
+//! The leeway, age and lifetime are set through methods that refuse values
+//! outside the limits, so a verification that breaks them cannot be
+//! configured.
 //!
 //! ```
 //! use fapi_core::crypto::{Signer, Verifier};
@@ -99,6 +105,14 @@ pub const DEFAULT_LEEWAY: u64 = 10;
 /// The largest leeway that can be configured (FAPI 2.0: refuse anything
 /// more than 60 s in the future).
 pub const MAX_LEEWAY: u64 = 60;
+/// The longest lifetime of a JWT that [`verify`] accepts, and the largest
+/// age limit that can be configured: a day (seconds). ID tokens, JARM
+/// responses, signed introspection responses and signed messages live
+/// seconds to minutes (FAPI 2.0 sets no number; the sets that do bound
+/// access tokens at 600 or 900 s and request objects at 60 min), and Open
+/// Finance Brasil keeps a signed message's `jti` for 86 400 s; a JWT that
+/// claims to live longer is [`Error::LifetimeTooLong`].
+pub const MAX_LIFETIME: u64 = 86_400;
 
 /// The buffer size [`verify`] and [`verify_with_jwks`] need at most for a
 /// JWT of `jwt_len` bytes: what [`jws::verify_buf_len`] says, and room for
@@ -134,11 +148,13 @@ pub struct Expectations<'a> {
     audience: &'a str,
     leeway: u64,
     max_age: Option<u64>,
+    max_lifetime: u64,
 }
 
 impl<'a> Expectations<'a> {
     /// JWTs signed with one of `algs`, of type `typ`, issued by `issuer`
-    /// for `audience`, with [`DEFAULT_LEEWAY`] and `exp` required. An empty
+    /// for `audience`, with [`DEFAULT_LEEWAY`], `exp` required and a
+    /// lifetime of at most [`MAX_LIFETIME`]. An empty
     /// allow-list, issuer or audience is [`Error::ProfileViolation`]: every
     /// verification names what it accepts.
     ///
@@ -166,6 +182,7 @@ impl<'a> Expectations<'a> {
             audience,
             leeway: DEFAULT_LEEWAY,
             max_age: None,
+            max_lifetime: MAX_LIFETIME,
         })
     }
 
@@ -183,12 +200,35 @@ impl<'a> Expectations<'a> {
     /// The same expectations, requiring `iat` no more than `seconds` in the
     /// past (a signed introspection response or API message, RFC 9701 and
     /// Open Finance Brasil: within 60 s). With an age limit `exp` may be
-    /// absent. Zero is [`Error::ProfileViolation`].
+    /// absent. Zero and more than [`MAX_LIFETIME`] are
+    /// [`Error::ProfileViolation`].
     pub fn with_max_age(mut self, seconds: u64) -> Result<Self, Error> {
-        if seconds == 0 {
+        // Without `exp` the age limit is the JWT's whole life.
+        if seconds == 0 || seconds > MAX_LIFETIME {
             return Err(Error::ProfileViolation);
         }
         self.max_age = Some(seconds);
+        Ok(self)
+    }
+
+    /// The same expectations, refusing a JWT whose lifetime (`exp - iat`,
+    /// or `exp - now` without `iat`) is longer than `seconds` (a JARM
+    /// response: minutes). Zero and more than [`MAX_LIFETIME`] are
+    /// [`Error::ProfileViolation`].
+    ///
+    /// ```
+    /// use fapi_core::{Alg, Error, jwt::{self, Expectations, Typ}};
+    /// let e = Expectations::new(&[Alg::Ps256], Typ::AbsentOr("JWT"), "https://as", "c")?;
+    /// assert_eq!(e.max_lifetime(), jwt::MAX_LIFETIME);
+    /// assert_eq!(e.with_max_lifetime(600)?.max_lifetime(), 600);
+    /// assert_eq!(e.with_max_lifetime(u64::MAX).err(), Some(Error::ProfileViolation));
+    /// # Ok::<(), Error>(())
+    /// ```
+    pub fn with_max_lifetime(mut self, seconds: u64) -> Result<Self, Error> {
+        if seconds == 0 || seconds > MAX_LIFETIME {
+            return Err(Error::ProfileViolation);
+        }
+        self.max_lifetime = seconds;
         Ok(self)
     }
 
@@ -208,6 +248,12 @@ impl<'a> Expectations<'a> {
     #[must_use]
     pub const fn max_age(&self) -> Option<u64> {
         self.max_age
+    }
+
+    /// The longest accepted lifetime (seconds).
+    #[must_use]
+    pub const fn max_lifetime(&self) -> u64 {
+        self.max_lifetime
     }
 }
 
@@ -363,6 +409,13 @@ fn finish<'b, C: Clock + ?Sized>(
         (Some(iat), max_age) => claims::check_iat(iat, now, leeway, max_age.unwrap_or(u64::MAX))?,
         (None, Some(_)) => return Err(Error::MissingClaim),
         (None, None) => {}
+    }
+    // Every accepted JWT has a bounded life: `exp` of u64::MAX is not a
+    // JWT valid for ever.
+    if let Some(exp) = exp
+        && exp.saturating_sub(m.iat.unwrap_or(now)) > expect.max_lifetime
+    {
+        return Err(Error::LifetimeTooLong);
     }
     if m.jti.is_some_and(str::is_empty) {
         return Err(Error::EmptyJti);

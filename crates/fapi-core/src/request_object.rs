@@ -22,7 +22,7 @@ use serde::de::IgnoredAny;
 
 use crate::b64;
 use crate::claims;
-use crate::crypto::{Clock, PublicKeyVerifier};
+use crate::crypto::{Clock, MAX_SIGNATURE_LEN, PublicKeyVerifier};
 use crate::error::Error;
 use crate::jwk::Jwks;
 use crate::jws::{self, Policy};
@@ -347,16 +347,37 @@ where
 
 /// Verifies a TPP's signature over a request message.
 ///
+/// The scratch [`verify_signed_request`] needs at most for a body of
+/// `body_len` bytes: the reassembled JWS (the longest header and signature
+/// fapi accepts around the encoded body) and room to verify it
+/// ([`jws::verify_buf_len`]).
+///
+/// ```
+/// use fapi_core::request_object::{signed_request_buf_len, MAX_SIGNED_BODY_LEN};
+/// assert!(signed_request_buf_len(MAX_SIGNED_BODY_LEN) < 64 * 1024);
+/// ```
+#[must_use]
+pub const fn signed_request_buf_len(body_len: usize) -> usize {
+    let compact = b64::encoded_len(jws::MAX_HEADER)
+        .saturating_add(b64::encoded_len(body_len))
+        .saturating_add(b64::encoded_len(MAX_SIGNATURE_LEN))
+        .saturating_add(2);
+    compact.saturating_add(jws::verify_buf_len(compact))
+}
+
 /// BG-SIGNED-REQ: the TPP signs its requests. `signature` is a compact JWS
 /// with a detached payload (`header..signature`, RFC 7515 Appendix F) or
 /// with the payload attached, and the payload is `body`, the exact bytes
 /// of the request message; the key is chosen from the TPP's `jwks` by
 /// `kid` and `alg`, the `alg` from the profile's list. A signature over
 /// other bytes is [`Error::BadSignature`]; an attached payload that is not
-/// `body` is [`Error::BadSignature`] as well. `scratch` holds the
-/// reassembled JWS and its decoding (about twice the signed size).
-/// Freshness (a signed date) is the HTTP layer's: fapi checks what the
-/// signature covers.
+/// `body` is [`Error::BadSignature`] as well. A header over
+/// [`jws::MAX_HEADER`] is [`Error::TooLarge`], a signature part longer than
+/// any signature fapi accepts [`Error::BadSignature`]. `scratch` holds the
+/// reassembled JWS and its decoding: [`signed_request_buf_len`] of the
+/// body's length always suffices, whatever the client sent; less may be
+/// [`Error::BufferTooSmall`]. Freshness (a signed date) is the HTTP layer's:
+/// fapi checks what the signature covers.
 pub fn verify_signed_request<P>(
     signature: &[u8],
     body: &[u8],
@@ -372,6 +393,14 @@ where
         return Err(Error::TooLarge);
     }
     let parts = jws::split(signature)?;
+    // The parts the client sent are bounded before the scratch is: input
+    // over a limit is the client's error, never a buffer too small.
+    if parts.header.len() > b64::encoded_len(jws::MAX_HEADER) {
+        return Err(Error::TooLarge);
+    }
+    if parts.signature.len() > b64::encoded_len(MAX_SIGNATURE_LEN) {
+        return Err(Error::BadSignature);
+    }
     let body_b64_len = b64::encoded_len(body.len());
     let compact_len = parts
         .header

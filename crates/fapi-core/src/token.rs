@@ -11,7 +11,8 @@
 //! OFB-ALG, CDR-ALG), the signature, `iss`, `aud`, `exp`, `nbf`, `iat`
 //! (within a leeway of at most [`MAX_LEEWAY`]), the lifetime `exp - iat`
 //! against the profile's maximum (CDR-AT-TTL, OFB-AT-TTL), the required
-//! claims, and the sender constraint against what the request
+//! claims (RFC 9068 §2.2; an empty `jti` is [`Error::EmptyJti`]), and the
+//! sender constraint against what the request
 //! [`Presented`]: a DPoP proof verified for this very token and request
 //! ([`ResourceProof`]), or the client certificate of the TLS connection.
 //! Errors map to `invalid_token` or `invalid_dpop_proof` at
@@ -451,6 +452,11 @@ where
     let subject = m.sub.ok_or(Error::MissingClaim)?;
     let client_id = m.client_id.ok_or(Error::MissingClaim)?;
     let jti = m.jti.ok_or(Error::MissingClaim)?;
+    // RFC 9068 §2.2: `jti` is required, and an empty one names no token
+    // (as jwt::verify, DPoP proofs and client assertions refuse it).
+    if jti.is_empty() {
+        return Err(Error::EmptyJti);
+    }
     let (cnf_jkt, cnf_x5t) = m.cnf.map_or((None, None), |c| (c.jkt, c.x5t));
     check_presented(profile, token, cnf_jkt, cnf_x5t, presented)?;
     let consent_id = match profile.consent_claim {

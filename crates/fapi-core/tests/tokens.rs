@@ -658,3 +658,36 @@ fn cdr_at_ttl_ofb_at_ttl_enforced_at_resource_server() {
         Ok(())
     );
 }
+
+/// RFC 9068 §2.2: `jti` is a required claim of a JWT access token, and an
+/// empty one identifies nothing (no revocation list or replay record can
+/// name it): refused as `EmptyJti`, as `jwt::verify`, DPoP proofs and
+/// client assertions refuse it; an absent one is `MissingClaim`. Both are
+/// `invalid_token` at the resource server.
+#[test]
+fn rfc9068_2_2_empty_jti_is_refused() {
+    let as_key = P256Key::new(41, "as-1");
+    let x5t = CertThumbprint::of_der(CERT).to_b64();
+    let x5t = core::str::from_utf8(&x5t).unwrap();
+    let claims = |jti: &str| {
+        format!(
+            r#"{{"iss":"{ISS}","sub":"u","aud":"{RS}","exp":{},"iat":{NOW}{jti},"client_id":"c","cnf":{{"x5t#S256":"{x5t}"}}}}"#,
+            NOW + 300
+        )
+    };
+    let pres = Presented::certificate(CERT);
+    let ok = signed_token(&as_key, &claims(r#","jti":"j""#));
+    assert_eq!(verify_at(&Profile::FAPI2, &as_key, &ok, NOW, &pres), Ok(()));
+    let empty = signed_token(&as_key, &claims(r#","jti":"""#));
+    let err = verify_at(&Profile::FAPI2, &as_key, &empty, NOW, &pres).unwrap_err();
+    assert_eq!(err, Error::EmptyJti);
+    assert_eq!(
+        err.oauth_error(Site::ResourceRequest).as_str(),
+        "invalid_token"
+    );
+    let absent = signed_token(&as_key, &claims(""));
+    assert_eq!(
+        verify_at(&Profile::FAPI2, &as_key, &absent, NOW, &pres),
+        Err(Error::MissingClaim)
+    );
+}

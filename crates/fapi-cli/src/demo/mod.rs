@@ -11,6 +11,7 @@
 mod arrangement;
 mod authorization_endpoint;
 mod client_auth;
+mod escaped_json;
 mod flows;
 mod http;
 mod interaction_id;
@@ -73,10 +74,12 @@ async fn run_profile(r: &mut Report, profile: &Profile) -> Result<(), Failure> {
     let ca = DevCa::generate().map_err(|e| Failure::environment("the development CA", e))?;
     let fintech = Prepared::new(profile, "fintech-1", "Fintech One Ltd", &ca)?;
     let attacker = Prepared::new(profile, "attacker-1", "Mallory Apps", &ca)?;
+    let escaped = escaped_json::EscapedClient::new(profile, &ca)?;
     let config = ServerConfig::new(*profile)
         .listen(core::net::SocketAddr::from(([127, 0, 0, 1], 0)))
         .client(fintech.registration.clone())
         .client(attacker.registration.clone())
+        .client(escaped.registration())
         .dev_ca(ca.clone())
         .stores(Stores::memory());
     let server = fapi_server::start(config)
@@ -104,12 +107,14 @@ async fn run_profile(r: &mut Report, profile: &Profile) -> Result<(), Failure> {
     let result = async {
         let fintech = fintech.connect(&issuer, ca.ca_pem())?;
         let attacker = attacker.connect(&issuer, ca.ca_pem())?;
+        let escaped = escaped.connect(&issuer, ca.ca_pem())?;
         flows::account_information(r, profile, &fintech, &attacker).await;
         flows::payment(r, profile, &fintech, &attacker).await;
         arrangement::sharing_arrangement(r, profile, &fintech, &attacker).await;
         interaction_id::interaction_id(r, &fintech).await;
         authorization_endpoint::pushed_requests_only(r, profile, &fintech).await;
         audit(r, profile, &fintech).await;
+        escaped_json::steps(r, &escaped).await;
         Ok::<(), Failure>(())
     }
     .await;

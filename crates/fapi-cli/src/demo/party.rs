@@ -104,6 +104,11 @@ impl Prepared {
         })
     }
 
+    /// Its signing key and its DPoP key, if any.
+    pub fn keys(&self) -> (SigningKey, Option<SigningKey>) {
+        (self.signing.clone(), self.dpop_key.clone())
+    }
+
     /// The party, talking to the bank at `issuer` whose CA is `ca_pem`.
     pub fn connect(self, issuer: &str, ca_pem: &str) -> Result<Party, Failure> {
         let dpop = self.dpop_key.is_some();

@@ -65,6 +65,15 @@ impl de::Error for DeError {
     fn custom<T: fmt::Display>(_: T) -> Self {
         Self(Error::Json)
     }
+
+    /// What a bounded target (`heapless::Vec`, `heapless::String`, an
+    /// `aud` array) says when the input holds more than it has room for:
+    /// over a limit, so [`Error::TooLarge`], as every bound fapi states.
+    /// (A tuple that gets too few elements says the same; the array that
+    /// ended early turns that back into [`Error::Json`].)
+    fn invalid_length(_len: usize, _expected: &dyn de::Expected) -> Self {
+        Self(Error::TooLarge)
+    }
 }
 
 impl From<Error> for DeError {
@@ -375,9 +384,16 @@ impl<'de> de::Deserializer<'de> for &mut Deserializer<'de> {
     fn deserialize_seq<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, DeError> {
         self.ws();
         self.expect(b'[')?;
-        let value = visitor.visit_seq(Elements {
+        let mut elements = Elements {
             de: &mut *self,
             first: true,
+            ended: false,
+        };
+        let value = visitor.visit_seq(&mut elements).map_err(|e| match e {
+            // The array ended and the target wanted more (a tuple):
+            // too few elements is malformed, not over a limit.
+            DeError(Error::TooLarge) if elements.ended => json_err(),
+            e => e,
         })?;
         self.ws();
         self.expect(b']')?;
@@ -506,6 +522,8 @@ impl<'de> MapAccess<'de> for Members<'_, 'de> {
 struct Elements<'d, 'de> {
     de: &'d mut Deserializer<'de>,
     first: bool,
+    /// Whether the target has read the closing bracket's `None`.
+    ended: bool,
 }
 
 impl<'de> SeqAccess<'de> for Elements<'_, 'de> {
@@ -517,7 +535,10 @@ impl<'de> SeqAccess<'de> for Elements<'_, 'de> {
     ) -> Result<Option<T::Value>, DeError> {
         self.de.ws();
         match self.de.peek() {
-            Some(b']') => return Ok(None),
+            Some(b']') => {
+                self.ended = true;
+                return Ok(None);
+            }
             Some(b',') if !self.first => self.de.expect(b',')?,
             Some(_) if self.first => {}
             _ => return Err(json_err()),

@@ -246,10 +246,14 @@ fn parse_types_and_shapes() {
     assert_eq!(t.list.unwrap().as_slice(), &["a", "b"]);
     assert_eq!((t.flag, t.neg, t.f), (Some(true), Some(-5), Some(15.0)));
     assert_eq!(t.inner, Some(Inner { v: "x" }));
+    // A list over its bound is over a limit: TooLarge.
+    assert_eq!(
+        parse::<T<'_>>(br#"{"list":["a","b","c"]}"#).err(),
+        Some(Error::TooLarge)
+    );
     // Wrong shapes are Json.
     for bad in [
-        &br#"{"list":["a","b","c"]}"#[..],
-        br#"{"list":"a"}"#,
+        &br#"{"list":"a"}"#[..],
         br#"{"flag":1}"#,
         br#"{"neg":1.5}"#,
         br#"{"inner":[]}"#,
