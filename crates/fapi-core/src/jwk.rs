@@ -547,20 +547,28 @@ impl<'a> PublicJwk<'a> {
         match json::parse::<JwkMembers<'a>>(json) {
             Ok(members) => Self::from_members(&members),
             Err(Error::EscapedValue) => {
-                // Escaped members: only the kid is kept, so only the kid
-                // must borrow from `json` (EscapedValue when it cannot);
-                // the rest is decoded on the stack to build the key.
-                let kid = json::parse::<KidMember<'a>>(json)?.kid;
+                // Escaped members: decoded on the stack to build the key
+                // (so a refused key says why); only the kid is kept, so
+                // only the kid must borrow from `json` (EscapedValue when
+                // it cannot).
                 let (key, alg, key_use) = {
                     let mut scratch = [0u8; KEY_SCRATCH];
-                    // The kid borrows from `json`: the stack holds key
-                    // members only, and more than it holds is over the
-                    // sizes of fapi's keys.
-                    let members: JwkMembers<'_> =
-                        json::parse_in(json, &mut scratch).map_err(limit_error)?;
-                    let jwk = PublicJwk::from_members(&members)?;
-                    (jwk.key, jwk.alg, jwk.key_use)
+                    match json::parse_in::<JwkMembers<'_>>(json, &mut scratch) {
+                        Ok(members) => {
+                            let jwk = PublicJwk::from_members(&members)?;
+                            (jwk.key, jwk.alg, jwk.key_use)
+                        }
+                        // More than the stack holds: an escaped kid, which
+                        // only the `_in` variant returns, or key members
+                        // over the sizes of fapi's keys.
+                        Err(Error::BufferTooSmall) => {
+                            let _ = json::parse::<KidMember<'a>>(json)?;
+                            return Err(Error::TooLarge);
+                        }
+                        Err(e) => return Err(e),
+                    }
                 };
+                let kid = json::parse::<KidMember<'a>>(json)?.kid;
                 Ok(Self {
                     key,
                     kid,

@@ -219,6 +219,14 @@ fn rfc8259_7_escaped_jwk_is_read_or_refused_as_the_clients_error() {
             assert_eq!(jwk.kid, Some(kid.as_str()));
         }
     }
+    // A refused key says why, whatever its kid.
+    let private = format!(
+        r#"{{"kty":"EC","crv":"P-256","x":"{EC_X}","y":"{EC_Y}","d":"{EC_X}","kid":"a\/b"}}"#
+    );
+    assert_eq!(
+        PublicJwk::from_json(private.as_bytes()).err(),
+        Some(Error::PrivateKeyMember)
+    );
 }
 
 /// A JWK Set of `MAX_JWKS_KEYS` keys, each written in `style`.
