@@ -865,11 +865,10 @@ fn small_ops(c: &mut Criterion) {
             redirect_uri: REDIRECT,
             dpop: None,
         };
-        let grant =
-            fapi_core::code::redeem(&codes, &revoked, &presented, retention, now, |c| {
-                fapi_core::pkce::verify(PKCE_VERIFIER, c)
-            })
-            .expect("redeem");
+        let grant = fapi_core::code::redeem(&codes, &revoked, &presented, retention, now, |c| {
+            fapi_core::pkce::verify(PKCE_VERIFIER, c)
+        })
+        .expect("redeem");
         let _ = black_box(grant);
     };
     paired2(

@@ -9,8 +9,8 @@ use fapi_core::authorize::{
     self, Access, AuthorizationParams, AuthorizationRequest, ConsentPrompt, GrantType,
 };
 use fapi_core::code::{self, CodeRecord};
-use fapi_core::grant::RevokedGrant;
 use fapi_core::dpop::{self, DpopConfig, DpopProof, DpopRequest};
+use fapi_core::grant::RevokedGrant;
 use fapi_core::jwk::Jwks;
 use fapi_core::mtls::{self, CertThumbprint, PresentedCertificate, TlsClientAuthSubject};
 use fapi_core::par::{self, AuthorizationEndpointRequest};

@@ -330,7 +330,17 @@ async fn decide_inner(app: &App, headers: &HeaderMap, body: &[u8]) -> Result<Res
     let client_id = prompt.client_id().to_owned();
     let now = consent::now_rfc3339();
     let location = if decision == Some("approve") {
+        // F2-AS-INFO: the code comes only from the user's approval of
+        // what the page showed; F2-ISS: `iss` in the response; F2-PAR: the
+        // request URI spent with it, first, so that of two tabs of one
+        // pushed request only one goes on.
+        let record = prompt
+            .approve(&user)
+            .map_err(|e| HttpError::at(e, Site::AuthorizationRequest))?;
+        let redirect = app.issuer.new_code(&record).await?.redirect;
         if !consent_id.is_empty() {
+            // A refusal here sends no redirect: the code is never seen and
+            // expires (F2-CODE-TTL).
             let subject = user.clone();
             consent::update(app, &consent_id, |c| {
                 if c.client_id != client_id || c.status != ConsentStatus::AwaitingAuthorisation {
@@ -345,13 +355,7 @@ async fn decide_inner(app: &App, headers: &HeaderMap, body: &[u8]) -> Result<Res
             })
             .await?;
         }
-        // F2-AS-INFO: the code comes only from the user's approval of
-        // what the page showed; F2-ISS: `iss` in the response; F2-PAR: the
-        // request URI spent with it.
-        let record = prompt
-            .approve(&user)
-            .map_err(|e| HttpError::at(e, Site::AuthorizationRequest))?;
-        app.issuer.new_code(&record).await?.redirect
+        redirect
     } else {
         // F2-PAR: a denial spends the request URI too (one decision).
         app.issuer.decline(&prompt).await?;

@@ -23,9 +23,9 @@ use fapi::client::AuthSession;
 use fapi_core::profile::Profile;
 use fapi_server::{RunningServer, ServerConfig, Stores, start};
 use nodes::{
-    ACCOUNTS, ISSUER, Node, Reply, Setup, account_consent_body, approve_request,
-    authorize_request, code_of, form_post, hidden, http_client, login_request, par, redis_url,
-    rs_request, send, send_dpop,
+    ACCOUNTS, ISSUER, Node, Reply, Setup, account_consent_body, approve_request, authorize_request,
+    code_of, form_post, hidden, http_client, login_request, par, redis_url, rs_request, send,
+    send_dpop,
 };
 
 async fn bank(setup: &Setup) -> RunningServer {
@@ -134,7 +134,10 @@ async fn rfc6749_4_1_2_replayed_code_revokes_access_and_refresh_tokens() {
     let http = http_client(4);
     let t = tokens(&http, client, |_| addr).await;
     let other = tokens(&http, client, |_| addr).await;
-    assert_eq!(accounts(&http, client, addr, &t.access_token).await.status, 200);
+    assert_eq!(
+        accounts(&http, client, addr, &t.access_token).await.status,
+        200
+    );
     let r = refresh(&http, client, addr, &t.refresh_token).await;
     assert_eq!(r.status, 200, "refresh: {}", r.body);
     let refreshed = r.json()["access_token"].as_str().unwrap().to_owned();
@@ -157,11 +160,15 @@ async fn rfc6749_4_1_2_replayed_code_revokes_access_and_refresh_tokens() {
     );
     // the other grant is untouched
     assert_eq!(
-        accounts(&http, client, addr, &other.access_token).await.status,
+        accounts(&http, client, addr, &other.access_token)
+            .await
+            .status,
         200
     );
     assert_eq!(
-        refresh(&http, client, addr, &other.refresh_token).await.status,
+        refresh(&http, client, addr, &other.refresh_token)
+            .await
+            .status,
         200
     );
     server.shutdown().await;
@@ -182,7 +189,10 @@ async fn rfc6749_4_1_2_two_nodes_replayed_code_revokes_tokens_on_every_node() {
     let http = http_client(4);
     let t = tokens(&http, client, |step| nodes[step % 2]).await;
     for n in nodes {
-        assert_eq!(accounts(&http, client, n, &t.access_token).await.status, 200);
+        assert_eq!(
+            accounts(&http, client, n, &t.access_token).await.status,
+            200
+        );
     }
     // the token request was node 0's (step 6): the replay goes to node 1
     assert_invalid_grant(&redeem(&http, client, nodes[1], &t).await, "the code again");
@@ -275,7 +285,12 @@ async fn f2_par_a_denial_spends_the_request_uri() {
     );
     let r = send(&http, addr, deny).await;
     assert_eq!(r.status, 303, "deny: {}", r.body);
-    assert!(r.headers["location"].to_str().unwrap().contains("error=access_denied"));
+    assert!(
+        r.headers["location"]
+            .to_str()
+            .unwrap()
+            .contains("error=access_denied")
+    );
     let r = send(&http, addr, approve_request(&pages[1].body)).await;
     assert_request_uri_refused(&r, "an approval after the denial");
     assert_request_uri_refused(&visit(&http, addr, &uri).await, "after the denial");

@@ -20,12 +20,12 @@ const PISP: &str = "/open-banking/v3.1/pisp";
 /// F2-CLIENT-INFO: what the fintech tells the user before sending them on.
 const NOTICE: &str = "You will now be taken to your bank to approve access.";
 
-fn why(f: &Failure) -> String {
+pub(super) fn why(f: &Failure) -> String {
     f.line().unwrap_or_default()
 }
 
 /// The answer must have `status`.
-fn expect(a: &Answer, status: u16) -> Result<(), String> {
+pub(super) fn expect(a: &Answer, status: u16) -> Result<(), String> {
     if a.status == status {
         Ok(())
     } else {
@@ -40,7 +40,7 @@ fn expect(a: &Answer, status: u16) -> Result<(), String> {
 /// What an attack met: `Ok` when the bank accepted it (2xx, or a redirect
 /// carrying a code), else the refusal. A refusal page in HTML names its
 /// OAuth error in the text.
-fn outcome(a: &Answer, expected: &str) -> Result<String, Refusal> {
+pub(super) fn outcome(a: &Answer, expected: &str) -> Result<String, Refusal> {
     let redirected_code =
         a.status == 303 && a.header("location").is_some_and(|l| l.contains("code="));
     if (200..300).contains(&a.status) || redirected_code {
@@ -67,14 +67,14 @@ fn form(pairs: &[(&str, &str)]) -> String {
     f.finish()
 }
 
-fn post_form(url: &str, pairs: &[(&str, &str)]) -> Result<Request<String>, Failure> {
+pub(super) fn post_form(url: &str, pairs: &[(&str, &str)]) -> Result<Request<String>, Failure> {
     Request::post(url)
         .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
         .body(form(pairs))
         .map_err(|e| Failure::environment(url, e))
 }
 
-fn get(url: &str) -> Result<Request<String>, Failure> {
+pub(super) fn get(url: &str) -> Result<Request<String>, Failure> {
     Request::get(url)
         .body(String::new())
         .map_err(|e| Failure::environment(url, e))
@@ -158,6 +158,7 @@ async fn authorize(
             ))
         }),
     )?;
+    let tab = super::login_reload::second_tab(r, flow, p, &request_uri).await;
     let login = p
         .http
         .send(
@@ -213,6 +214,7 @@ async fn authorize(
             Ok(l.to_owned())
         }),
     )?;
+    super::login_reload::decide_in_second_tab(r, flow, p, tab).await;
     let code = r.step(
         flow,
         "client checks iss and state, takes the code",
@@ -770,6 +772,8 @@ pub async fn account_information(r: &mut Report, profile: &Profile, p: &Party, a
     }
     stolen_token_attacks(r, f, p, attacker, &accounts_path, at).await;
     authorization_attacks(r, f, profile, p, &auth, "accounts").await;
+    let rt = token.refresh_token.as_deref();
+    super::replayed_code::tokens_of_a_replayed_code(r, f, p, &accounts_path, at, rt).await;
     assertion_attack(r, f, p, "accounts").await;
     foreign_request_uri_attack(r, f, p, attacker, &path, &body, "accounts").await;
     // CDR-CODE-FLOW, BG-CODE-FLOW: the client's own token, no user consent.
@@ -903,6 +907,8 @@ pub async fn payment(r: &mut Report, profile: &Profile, p: &Party, attacker: &Pa
     );
     stolen_token_attacks(r, f, p, attacker, &format!("{payments}/{id}"), at).await;
     authorization_attacks(r, f, profile, p, &auth, "payments").await;
+    let rt = token.refresh_token.as_deref();
+    super::replayed_code::tokens_of_a_replayed_code(r, f, p, &funds, at, rt).await;
     assertion_attack(r, f, p, "payments").await;
     foreign_request_uri_attack(r, f, p, attacker, &path, &body, "payments").await;
     let seen = match p

@@ -10,7 +10,9 @@
 
 mod flows;
 mod http;
+mod login_reload;
 mod party;
+mod replayed_code;
 mod report;
 
 use std::time::Instant;
