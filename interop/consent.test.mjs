@@ -3,7 +3,9 @@
 // browser) opens the authorization URL of a real PAR request made with
 // oauth4webapi, logs in as the user, shows the consent page (saved as a
 // screenshot), clicks approve, and the redirect to the client carries
-// `code`, `state` and `iss` (F2-ISS), which oauth4webapi accepts.
+// `code`, `state` and `iss` (F2-ISS), which oauth4webapi accepts. A reload
+// of the login page before the decision shows it again; after the decision
+// the request URI is refused (F2-PAR).
 //
 // Chromium trusts exactly the server's certificate key
 // (`--ignore-certificate-errors-spki-list` with its SPKI SHA-256), read from
@@ -100,6 +102,11 @@ test(`[${ctx.profile}] Chromium: login, consent page, approve (F2-AS-INFO, F2-IS
 
   const login = await page.goto(request.authorizationUrl.href, { waitUntil: 'load' });
   assert.equal(login.status(), 200);
+  // F2-PAR (FAPI 2.0 Security Profile §5.3.2.2, note 3): a reload of the
+  // login page before the decision shows it again; the request URI is spent
+  // by the decision.
+  const reloaded = await page.reload({ waitUntil: 'load' });
+  assert.equal(reloaded.status(), 200, 'the login page again after a reload');
   await page.type('form[action="/authorize/login"] input[name="username"]', USER.username);
   await page.type('form[action="/authorize/login"] input[name="password"]', USER.password);
   const [consentPage] = await Promise.all([
@@ -129,6 +136,10 @@ test(`[${ctx.profile}] Chromium: login, consent page, approve (F2-AS-INFO, F2-IS
   assert.equal(callback.searchParams.get('state'), request.state, 'state');
   assert.equal(callback.searchParams.get('iss'), ctx.issuer, 'iss (F2-ISS)');
   const params = oauth.validateAuthResponse(as, ctx.client, callback, request.state);
+  // After the decision the request URI is refused.
+  const again = await page.goto(request.authorizationUrl.href, { waitUntil: 'load' });
+  assert.equal(again.status(), 400, 'the request URI after the decision');
+  assert.ok((await page.evaluate(() => document.body.innerText)).includes('invalid_request_uri'));
 
   // The code the person's approval produced is good at the token endpoint.
   const tokens = await withDpopNonceRetry(

@@ -196,24 +196,6 @@ step('token: authorization code grant (F2-PKCE, F2-SENDER)', async () => {
   assert.ok(flow.tokens.refresh_token, 'a refresh token');
 });
 
-// F2-CODE-ONCE: the code is spent.
-step('token: the same code again is invalid_grant (F2-CODE-ONCE)', async () => {
-  const response = await oauth.authorizationCodeGrantRequest(
-    flow.as,
-    ctx.client,
-    ctx.clientAuth,
-    flow.params,
-    CLIENT.redirectUri,
-    flow.request.codeVerifier,
-    ctx.options,
-  );
-  await assert.rejects(oauth.processAuthorizationCodeResponse(flow.as, ctx.client, response), (err) => {
-    assert.ok(err instanceof oauth.ResponseBodyError, String(err));
-    assert.equal(err.error, 'invalid_grant');
-    return true;
-  });
-});
-
 step('resource server: accounts and balances with the bound token', async () => {
   const accounts = await resourceRequest(ctx, flow.tokens.access_token, 'GET', '/open-banking/v3.1/aisp/accounts');
   const body = await accounts.json();
@@ -248,6 +230,7 @@ step('token: refresh token grant (F2-RT-NO-ROTATE)', async () => {
   }
   const accounts = await resourceRequest(ctx, refreshed.access_token, 'GET', '/open-banking/v3.1/aisp/accounts');
   assert.equal(accounts.status, 200, await accounts.text());
+  flow.refreshedAccessToken = refreshed.access_token;
 });
 
 step('introspection of the refresh token, then revocation (RFC 7662, RFC 7009)', async () => {
@@ -266,6 +249,34 @@ step('introspection of the refresh token, then revocation (RFC 7662, RFC 7009)',
     await oauth.introspectionRequest(flow.as, ctx.client, ctx.clientAuth, flow.tokens.refresh_token, ctx.options),
   );
   assert.equal(after.active, false, 'revoked');
+});
+
+// F2-CODE-ONCE: the code is spent. RFC 6749 §4.1.2, RFC 9700 §4.5: presented
+// again, it is refused and the tokens of its first redemption are revoked:
+// the access tokens are refused at the resource server.
+step('token: the same code again is invalid_grant, and its tokens are revoked (F2-CODE-ONCE, RFC 6749 §4.1.2)', async () => {
+  const response = await oauth.authorizationCodeGrantRequest(
+    flow.as,
+    ctx.client,
+    ctx.clientAuth,
+    flow.params,
+    CLIENT.redirectUri,
+    flow.request.codeVerifier,
+    ctx.options,
+  );
+  await assert.rejects(oauth.processAuthorizationCodeResponse(flow.as, ctx.client, response), (err) => {
+    assert.ok(err instanceof oauth.ResponseBodyError, String(err));
+    assert.equal(err.error, 'invalid_grant');
+    return true;
+  });
+  for (const token of [flow.tokens.access_token, flow.refreshedAccessToken]) {
+    await assert.rejects(resourceRequest(ctx, token, 'GET', '/open-banking/v3.1/aisp/accounts'), (err) => {
+      assert.ok(err instanceof oauth.WWWAuthenticateChallengeError, String(err));
+      assert.equal(err.status, 401);
+      assert.equal(err.cause[0].parameters.error, 'invalid_token');
+      return true;
+    });
+  }
 });
 
 // CDR-PAR / CDR-REQ-TTL: under the CDR the authorization request travels only

@@ -7,7 +7,9 @@
 //! ([`Issuer::verify_dpop`]), pushed authorization requests
 //! ([`Issuer::push`], [`Issuer::authorize`]), codes ([`Issuer::new_code`],
 //! [`Issuer::redeem_code`]), access tokens ([`Issuer::issue_access_token`]),
-//! refresh tokens, never rotated ([`Issuer::refresh`]), and introspection
+//! refresh tokens, never rotated ([`Issuer::refresh`]), grants and their
+//! revocation ([`Issuer::revoke_grant`]; a code presented again revokes
+//! its first redemption's grant, RFC 6749 §4.1.2), and introspection
 //! ([`Issuer::introspect`]). Every call runs the core's checks for the
 //! profile; what one check proves is a value the next call takes
 //! ([`AuthenticatedClient`], [`VerifiedDpop`], [`Binding`]), so a call
@@ -21,8 +23,9 @@ use fapi_core::authorize::{
     self, Access, AuthorizationParams, AuthorizationRequest, ConsentPrompt, ConsentRecord,
     GrantType,
 };
-use fapi_core::code::{self, CodeGrant};
+use fapi_core::code::{self, CodeRecord, Retention};
 use fapi_core::dpop::{self, DpopConfig, DpopProof, DpopRequest, NonceIssuer, NonceKey};
+use fapi_core::grant::{self, GrantId, RevokedGrant};
 use fapi_core::introspection::{self, TokenInfo, TokenKind};
 use fapi_core::jwk::Jwks;
 use fapi_core::mtls::{self, CertThumbprint, PresentedCertificate, TlsClientAuthSubject};
@@ -31,7 +34,7 @@ use fapi_core::pkce;
 use fapi_core::profile::{ClientAuthMethod, Profile};
 use fapi_core::refresh::{self, RefreshGrant, SenderBinding};
 use fapi_core::request_object::{self, RequestObjectConfig};
-use fapi_core::store::handle_key;
+use fapi_core::store::{HANDLE_LEN, handle_key};
 use fapi_core::token::{self, AccessTokenParams, Confirmation};
 use fapi_core::{Clock, Signer, Site, SystemClock};
 
@@ -247,6 +250,7 @@ pub struct AccessToken {
     consent_id: Option<String>,
     audience: Option<String>,
     lifetime: Option<u64>,
+    grant: Option<GrantId>,
 }
 
 impl AccessToken {
@@ -262,6 +266,7 @@ impl AccessToken {
             consent_id: None,
             audience: None,
             lifetime: None,
+            grant: None,
         }
     }
     /// `scope`.
@@ -289,6 +294,12 @@ impl AccessToken {
         self.lifetime = Some(seconds);
         self
     }
+    /// The grant the token is issued from (its `grant_id` claim).
+    #[must_use]
+    fn grant(mut self, grant: Option<GrantId>) -> Self {
+        self.grant = grant;
+        self
+    }
 }
 
 /// A token endpoint response (RFC 6749 §5.1).
@@ -312,6 +323,11 @@ pub struct TokenResponse {
     /// after an amendment and on every refresh.
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub cdr_arrangement_id: Option<String>,
+    /// The grant the tokens were issued from (a redeemed code's, also on
+    /// refresh); not sent to the client. Keep it to revoke every token of
+    /// the grant later ([`Issuer::revoke_grant`]).
+    #[serde(skip)]
+    pub grant_id: Option<GrantId>,
 }
 
 impl TokenResponse {
@@ -329,6 +345,7 @@ impl core::fmt::Debug for TokenResponse {
             .field("expires_in", &self.expires_in)
             .field("scope", &self.scope)
             .field("cdr_arrangement_id", &self.cdr_arrangement_id)
+            .field("grant_id", &self.grant_id)
             .finish_non_exhaustive()
     }
 }
@@ -486,9 +503,10 @@ pub struct IssuerBuilder {
     audience: Option<String>,
     clock: SharedClock,
     replay: Arc<dyn ReplayStore>,
-    codes: Arc<dyn HandleStore<CodeGrant>>,
+    codes: Arc<dyn HandleStore<CodeRecord>>,
     requests: Arc<dyn HandleStore<AuthorizationParams>>,
     refresh: Arc<dyn HandleStore<RefreshGrant>>,
+    revocations: Arc<dyn HandleStore<RevokedGrant>>,
     nonce_key: Option<NonceKey>,
     lifetimes: Lifetimes,
     clients: Vec<ClientRegistration>,
@@ -516,10 +534,19 @@ impl IssuerBuilder {
         self.replay = store;
         self
     }
-    /// The store of authorization codes (default: in memory).
+    /// The store of authorization codes and the tombstones of redeemed
+    /// ones (default: in memory).
     #[must_use]
-    pub fn code_store(mut self, store: Arc<dyn HandleStore<CodeGrant>>) -> Self {
+    pub fn code_store(mut self, store: Arc<dyn HandleStore<CodeRecord>>) -> Self {
         self.codes = store;
+        self
+    }
+    /// The store of revoked grants (default: in memory). Give the resource
+    /// servers the same store ([`crate::resource::ResourceServerBuilder::revocation_store`])
+    /// so that they refuse the access tokens of a revoked grant.
+    #[must_use]
+    pub fn revocation_store(mut self, store: Arc<dyn HandleStore<RevokedGrant>>) -> Self {
+        self.revocations = store;
         self
     }
     /// The store of pushed requests (default: in memory).
@@ -618,6 +645,7 @@ impl IssuerBuilder {
             codes: self.codes,
             requests: self.requests,
             refresh: self.refresh,
+            revocations: self.revocations,
             nonces,
             lifetimes: l,
             clients: RwLock::new(clients),
@@ -657,9 +685,10 @@ pub struct Issuer {
     clock: SharedClock,
     rng: fapi_awslc::SystemRandom,
     replay: Arc<dyn ReplayStore>,
-    codes: Arc<dyn HandleStore<CodeGrant>>,
+    codes: Arc<dyn HandleStore<CodeRecord>>,
     requests: Arc<dyn HandleStore<AuthorizationParams>>,
     refresh: Arc<dyn HandleStore<RefreshGrant>>,
+    revocations: Arc<dyn HandleStore<RevokedGrant>>,
     nonces: Option<NonceIssuer>,
     lifetimes: Lifetimes,
     clients: RwLock<HashMap<String, ClientRegistration>>,
@@ -679,6 +708,11 @@ impl core::fmt::Debug for Issuer {
 /// Domains of the shared replay cache.
 const DPOP_DOMAIN: &[u8] = b"dpop";
 const ASSERTION_DOMAIN: &[u8] = b"client-assertion";
+const REQUEST_URI_DOMAIN: &[u8] = b"request-uri";
+
+/// Added to the lifetimes a grant's tombstone and revocation are kept for:
+/// the clocks of the nodes and resource servers may differ.
+pub const CLOCK_MARGIN: u64 = 60;
 
 impl Issuer {
     /// A builder for the issuer `issuer` (its issuer identifier URL) under
@@ -696,6 +730,7 @@ impl Issuer {
             codes: Arc::new(MemoryStore::new()),
             requests: Arc::new(MemoryStore::new()),
             refresh: Arc::new(MemoryStore::new()),
+            revocations: Arc::new(MemoryStore::new()),
             nonce_key: None,
             clients: Vec::new(),
             token_endpoint: None,
@@ -731,6 +766,35 @@ impl Issuer {
 
     fn now(&self) -> u64 {
         self.clock.now()
+    }
+
+    /// The longest a token of one grant may live (its refresh token's,
+    /// where it may have one), and the clock margin: how long a revoked
+    /// grant stays revoked.
+    #[must_use]
+    pub fn grant_lifetime(&self) -> u64 {
+        let l = self.lifetimes;
+        let refresh = if l.refresh_token > 0 {
+            // A CDR refresh token may be clamped up to the profile's floor.
+            l.refresh_token.max(self.profile.refresh_token_ttl.min)
+        } else {
+            0
+        };
+        l.access_token.max(refresh).saturating_add(CLOCK_MARGIN)
+    }
+
+    /// RFC 6749 §4.1.2: how long a redeemed code's tombstone and a replayed
+    /// code's revocation are kept. The tombstone outlives the code and the
+    /// access token of its redemption.
+    fn retention(&self) -> Retention {
+        let l = self.lifetimes;
+        Retention {
+            tombstone: l
+                .code
+                .saturating_add(l.access_token)
+                .saturating_add(CLOCK_MARGIN),
+            revocation: self.grant_lifetime(),
+        }
     }
 
     fn active_key(&self) -> SigningKey {
@@ -976,7 +1040,15 @@ impl Issuer {
             consent_id: t.consent_id.as_deref(),
         };
         let mut out = vec![0u8; token::MAX_TOKEN_LEN];
-        let n = token::issue(&self.profile, &params, &key, &self.rng, &mut out).at(site)?;
+        let n = token::issue_for_grant(
+            &self.profile,
+            &params,
+            t.grant.as_ref(),
+            &key,
+            &self.rng,
+            &mut out,
+        )
+        .at(site)?;
         out.truncate(n);
         let access_token = String::from_utf8(out)
             .map_err(|_| CoreError::Json)
@@ -988,6 +1060,7 @@ impl Issuer {
             refresh_token: None,
             scope: t.scope,
             cdr_arrangement_id: None,
+            grant_id: t.grant,
         })
     }
 
@@ -1088,8 +1161,9 @@ impl Issuer {
     }
 
     /// The authorization endpoint: the pushed request behind `request_uri`
-    /// (used once), as the consent screen to show (F2-AS-INFO: the
-    /// client's name and id, the scope).
+    /// (F2-PAR: an unknown or expired one is
+    /// [`CoreError::RequestUriInvalid`]), as the consent screen to show
+    /// (F2-AS-INFO: the client's name and id, the scope).
     ///
     /// The issuer serves only pushed requests, under every profile (RFC
     /// 9126 §5, `require_pushed_authorization_requests`): without a
@@ -1098,6 +1172,12 @@ impl Issuer {
     /// parameters (`berlin`) or a request object by value (`obie`). F2-PAR,
     /// OFB-PAR, CDR-PAR require that; elsewhere the issuer is stricter than
     /// the set, and its metadata says so.
+    ///
+    /// The pushed request is read, not spent: a reload of the login page or
+    /// a second tab shows it again. It is spent once, at the user's
+    /// decision ([`Issuer::new_code`], [`Issuer::decline`]; FAPI 2.0
+    /// Security Profile §5.3.2.2, note 3), so it still gives one code at
+    /// most; after the decision it is gone.
     pub async fn authorize(
         &self,
         client_id: &str,
@@ -1108,29 +1188,20 @@ impl Issuer {
         let now = self.now();
         let params = match request_uri {
             Some(uri) => {
-                // The core reads the request (refusing another client's
-                // without spending it), then the store's atomic take makes
-                // it single-use.
+                // The core reads the request (refusing another client's,
+                // or an expired one: F2-PAR-TTL) from what the store holds;
+                // it stays in the store until the decision spends it.
                 let key = handle_key(uri.as_bytes());
                 let found = self.requests.get(&key, now).await;
                 let preloaded = Preloaded::new(key, found);
-                let params = par::resolve(
+                par::resolve(
                     &self.profile,
                     &preloaded,
                     client_id,
                     AuthorizationEndpointRequest::RequestUri(uri),
                     now,
                 )
-                .at(site)?;
-                let _ = self.requests.take(&key, now).await.map_err(|e| {
-                    let e = if e == CoreError::TokenInactive {
-                        CoreError::RequestUriInvalid
-                    } else {
-                        e
-                    };
-                    Error::at(e, site)
-                })?;
-                params
+                .at(site)?
             }
             // F2-PAR / OFB-PAR / CDR-PAR, and pushed requests only under
             // every profile: nothing else is read.
@@ -1141,19 +1212,28 @@ impl Issuer {
 
     /// The user approved: a one-time code (F2-CODE-TTL) and the redirect
     /// carrying it with `state` and `iss` (F2-ISS).
+    ///
+    /// F2-PAR: the pushed request is spent first, atomically across the
+    /// nodes sharing the replay store; a second decision on it (a reload,
+    /// another tab) is [`CoreError::RequestUriInvalid`], so one pushed
+    /// request gives one code at most. Then it is removed: the
+    /// authorization endpoint no longer shows it.
     pub async fn new_code(&self, consent: &ConsentRecord) -> Result<AuthorizationResponse, Error> {
         let site = Site::AuthorizationRequest;
         let deferred = DeferredInsert::default();
-        // F2-CODE-TTL
+        let spent = DeferredReplay::default();
+        // F2-CODE-TTL; F2-PAR: the request URI spent with the code.
         let code = code::issue(
             &self.profile,
             &deferred,
+            &spent,
             &self.rng,
             consent,
             self.lifetimes.code,
             self.now(),
         )
         .at(site)?;
+        self.spend(spent, consent.params()).await?;
         deferred.commit(&*self.codes).await.at(site)?;
         let p = consent.params();
         let mut out = vec![0u8; 4096];
@@ -1173,12 +1253,56 @@ impl Issuer {
         Ok(AuthorizationResponse { redirect })
     }
 
+    /// The user denied (or the request is otherwise answered without a
+    /// code): the pushed request `prompt` shows is spent, as
+    /// [`Issuer::new_code`] spends it, so that it is not used again.
+    /// [`CoreError::RequestUriInvalid`] when it was already decided on.
+    pub async fn decline(&self, prompt: &ConsentPrompt) -> Result<(), Error> {
+        let spent = DeferredReplay::default();
+        par::spend(&spent, prompt.params(), self.now()).at(Site::AuthorizationRequest)?;
+        self.spend(spent, prompt.params()).await
+    }
+
+    /// F2-PAR: records the spent request URI in the shared replay store (a
+    /// second decision is [`CoreError::RequestUriInvalid`]), then removes
+    /// the pushed request.
+    async fn spend(
+        &self,
+        spent: DeferredReplay,
+        params: &AuthorizationParams,
+    ) -> Result<(), Error> {
+        let site = Site::AuthorizationRequest;
+        let _ = spent
+            .commit_if_asked(&*self.replay, REQUEST_URI_DOMAIN)
+            .await
+            .map_err(|e| {
+                let e = if e == CoreError::Replay {
+                    CoreError::RequestUriInvalid
+                } else {
+                    e
+                };
+                Error::at(e, site)
+            })?;
+        if let Some(pushed) = params.pushed_request() {
+            // Spent already: a store that fails to remove it only leaves
+            // a request URI whose every decision is refused.
+            let _ = self.requests.remove(pushed.key()).await;
+        }
+        Ok(())
+    }
+
     /// The token endpoint, `grant_type=authorization_code`: the code is
-    /// taken once (F2-CODE-ONCE, CDR-CODE-ONCE) for the authenticated
-    /// `client` and `redirect_uri`, PKCE checked (F2-PKCE; RFC 7636 §4.6: a
-    /// missing `code_verifier` is `invalid_grant`), the code's DPoP
-    /// key checked against the proof (RFC 9449 §10), then a token bound to
-    /// `binding` and, where lifetimes allow, a refresh token bound to it.
+    /// swapped for its tombstone once (F2-CODE-ONCE, CDR-CODE-ONCE) for the
+    /// authenticated `client` and `redirect_uri`, PKCE checked (F2-PKCE; RFC
+    /// 7636 §4.6: a missing `code_verifier` is `invalid_grant`),
+    /// the code's DPoP key checked against the verified proof (RFC 9449
+    /// §10), then a token bound to `binding` and, where lifetimes allow, a
+    /// refresh token bound to it, all of the code's grant
+    /// ([`TokenResponse::grant_id`]).
+    ///
+    /// RFC 6749 §4.1.2, RFC 9700 §4.5: a code presented again is
+    /// [`CoreError::CodeInvalid`], and the grant of its first redemption is
+    /// revoked ([`Issuer::revoke_grant`]) before the refusal is returned.
     pub async fn redeem_code(
         &self,
         client: &AuthenticatedClient,
@@ -1195,23 +1319,42 @@ impl Issuer {
             .at(site)?;
         let now = self.now();
         let key = handle_key(code.as_bytes());
-        // F2-CODE-ONCE, CDR-CODE-ONCE: the store's atomic take, then the
-        // core's checks of what it returned.
-        let taken = self.codes.take(&key, now).await;
-        let preloaded = Preloaded::new(key, taken);
-        let grant = code::redeem(
-            &preloaded,
+        let retention = self.retention();
+        // F2-CODE-ONCE, CDR-CODE-ONCE: the store's atomic swap of the code
+        // for its tombstone, then the core's checks of what it returned.
+        let tombstone = code::tombstone(code);
+        let until = now.saturating_add(retention.tombstone);
+        let swapped = if code.len() == HANDLE_LEN {
+            self.codes
+                .replace(&key, tombstone.clone(), until, now)
+                .await
+        } else {
+            Err(CoreError::TokenInactive)
+        };
+        let preloaded = Preloaded::replaced(key, tombstone, until, swapped);
+        let revoked = DeferredInsert::default();
+        let presented = code::Presented {
             code,
-            &client.client_id,
+            client_id: &client.client_id,
             redirect_uri,
-            // RFC 9449 §10: the core checks the code's DPoP key.
-            dpop.map(|d| &d.proof.jkt),
-            now,
+            // RFC 9449 §10: the core checks the code's DPoP key against
+            // the verified proof.
+            dpop: dpop.map(|d| &d.proof),
+        };
+        let redeemed = code::redeem(&preloaded, &revoked, &presented, retention, now, |c| {
             // F2-PKCE, RFC 7636 §4.6
-            |challenge| pkce::verify_presented(code_verifier, challenge),
-        )
-        .map_err(|e| match e {
-            CoreError::DpopMissing | CoreError::DpopKeyMismatch => Error::at(e, Site::DpopProof),
+            pkce::verify_presented(code_verifier, c)
+        });
+        // RFC 6749 §4.1.2: the grant of a replayed code is revoked before
+        // the refusal goes out.
+        match revoked.commit_if_asked(&*self.revocations).await {
+            Ok(_) | Err(CoreError::Replay) => {}
+            Err(e) => return Err(Error::at(e, site)),
+        }
+        let grant = redeemed.map_err(|e| match e {
+            CoreError::DpopMissing | CoreError::DpopKeyMismatch | CoreError::DpopMethod => {
+                Error::at(e, Site::DpopProof)
+            }
             e => Error::at(e, site),
         })?;
         if let (Some(d), Confirmation::Jkt(t)) = (dpop, binding.0)
@@ -1221,8 +1364,9 @@ impl Issuer {
         }
         let consent = Some(grant.consent_id())
             .filter(|c| !c.is_empty() && self.profile.consent_claim.is_some());
-        let mut token =
-            AccessToken::new(grant.subject(), &client.client_id, binding).scope(grant.scope());
+        let mut token = AccessToken::new(grant.subject(), &client.client_id, binding)
+            .scope(grant.scope())
+            .grant(grant.grant_id());
         if let Some(c) = consent {
             token = token.consent_id(c);
         }
@@ -1256,9 +1400,14 @@ impl Issuer {
         let now = self.now();
         let key = handle_key(refresh_token.as_bytes());
         let found = self.refresh.get(&key, now).await;
+        // RFC 6749 §4.1.2: the revocation of the token's grant, if any.
+        let revoked = self
+            .revocation_of(found.as_ref().ok().and_then(RefreshGrant::grant_id), now)
+            .await;
         let preloaded = Preloaded::new(key, found);
         let r = refresh::redeem(
             &preloaded,
+            &revoked,
             refresh_token,
             &client.client_id,
             &binding.sender(),
@@ -1266,7 +1415,9 @@ impl Issuer {
         )
         .at(site)?;
         let g = &r.grant;
-        let mut token = AccessToken::new(g.subject(), g.client_id(), binding).scope(g.scope());
+        let mut token = AccessToken::new(g.subject(), g.client_id(), binding)
+            .scope(g.scope())
+            .grant(g.grant_id());
         if !g.consent_id().is_empty() && self.profile.consent_claim.is_some() {
             token = token.consent_id(g.consent_id());
         }
@@ -1283,6 +1434,52 @@ impl Issuer {
     fn arrangement_of(&self, consent_id: &str) -> Option<String> {
         (self.profile.sharing_arrangements() && !consent_id.is_empty())
             .then(|| consent_id.to_owned())
+    /// What the revocation store holds for `grant` (nothing for no grant),
+    /// for the core to read.
+    async fn revocation_of(&self, grant: Option<GrantId>, now: u64) -> Preloaded<RevokedGrant> {
+        match grant {
+            Some(g) => Preloaded::new(g.key(), self.revocations.get(&g.key(), now).await),
+            None => Preloaded::new([0; 32], Err(CoreError::TokenInactive)),
+        }
+    }
+
+    /// Whether a token of `grant` is still good: `Ok(false)` when the grant
+    /// is revoked, the store's error when it fails.
+    async fn grant_active(&self, grant: Option<GrantId>, now: u64) -> Result<bool, Error> {
+        let Some(g) = grant else {
+            return Ok(true);
+        };
+        match grant::check_active(&self.revocation_of(Some(g), now).await, &g, now) {
+            Ok(()) => Ok(true),
+            Err(CoreError::TokenInactive) => Ok(false),
+            Err(e) => Err(Error::at(e, Site::Introspection)),
+        }
+    }
+
+    /// Revokes every token of `grant` (RFC 6749 §4.1.2, RFC 9700 §4.5; a
+    /// CDR arrangement replaced by a new authorisation): its refresh token
+    /// is refused at the token endpoint ([`Issuer::refresh`]) and answers
+    /// inactive at introspection, and its access tokens are refused by the
+    /// resource servers that read the same revocation store
+    /// ([`crate::resource::ResourceServerBuilder::revocation_store`]), for
+    /// [`Issuer::grant_lifetime`] from now. Revoking it again is fine.
+    ///
+    /// The grant of a token response is [`TokenResponse::grant_id`].
+    pub async fn revoke_grant(&self, grant: &GrantId) -> Result<(), Error> {
+        let site = Site::TokenRequest;
+        let now = self.now();
+        let deferred = DeferredInsert::default();
+        grant::revoke(
+            &deferred,
+            grant,
+            now.saturating_add(self.grant_lifetime()),
+            now,
+        )
+        .at(site)?;
+        match deferred.commit(&*self.revocations).await {
+            Ok(()) | Err(CoreError::Replay) => Ok(()),
+            Err(e) => Err(Error::at(e, site)),
+        }
     }
 
     /// Revokes a refresh token (RFC 7009).
@@ -1307,6 +1504,11 @@ impl Issuer {
         let now = self.now();
         let found = self.refresh.get(&handle_key(token.as_bytes()), now).await;
         let mut out = vec![0u8; 4096];
+        let found = match found {
+            // RFC 6749 §4.1.2: a token of a revoked grant is inactive.
+            Ok(g) if !self.grant_active(g.grant_id(), now).await? => Err(CoreError::TokenInactive),
+            other => other,
+        };
         let n = match found {
             Ok(g) if g.client_id() == client.client_id => {
                 let confirmation = Some(match g.binding() {
@@ -1329,13 +1531,13 @@ impl Issuer {
                 // CDR-INTROSPECT
                 introspection::write_response(&self.profile, &info, &mut out).at(site)?
             }
-            _ => self.introspect_access_token(token, now, &mut out)?,
+            _ => self.introspect_access_token(token, now, &mut out).await?,
         };
         out.truncate(n);
         String::from_utf8(out).map_err(|_| CoreError::Json).at(site)
     }
 
-    fn introspect_access_token(
+    async fn introspect_access_token(
         &self,
         token: &str,
         now: u64,
@@ -1384,12 +1586,23 @@ impl Issuer {
             client_id: Option<&'a str>,
             #[serde(borrow)]
             scope: Option<&'a str>,
+            #[serde(borrow)]
+            grant_id: Option<&'a str>,
         }
         let claims = verified.claims.clone();
         let extra: Extra<'_> = verified.extra().at(site)?;
+        // RFC 6749 §4.1.2: a token of a revoked grant is inactive.
+        let grant = match extra.grant_id.map(GrantId::parse) {
+            None => None,
+            Some(Ok(g)) => Some(g),
+            Some(Err(_)) => {
+                return introspection::write_response(&self.profile, &inactive, out).at(site);
+            }
+        };
+        let live = self.grant_active(grant, now).await?;
         let info = TokenInfo {
             kind: TokenKind::Access,
-            active: claims.exp.is_some_and(|exp| now < exp),
+            active: live && claims.exp.is_some_and(|exp| now < exp),
             scope: extra.scope,
             client_id: extra.client_id,
             subject: claims.sub,

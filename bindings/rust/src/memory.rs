@@ -132,6 +132,27 @@ impl<V> Shard<V> {
             _ => Err(Error::TokenInactive),
         }
     }
+
+    fn replace(
+        &mut self,
+        key: &HandleKey,
+        value: V,
+        expires_at: u64,
+        now: u64,
+    ) -> Result<V, Error> {
+        if expires_at <= now {
+            return Err(Error::Expired);
+        }
+        let e = match self.map.get_mut(key) {
+            Some(e) if now < e.expires_at => e,
+            _ => return Err(Error::TokenInactive),
+        };
+        let old = core::mem::replace(e, Entry { value, expires_at });
+        if expires_at != old.expires_at {
+            self.expiry.entry(expires_at).or_default().push(*key);
+        }
+        Ok(old.value)
+    }
 }
 
 /// A sharded in-memory handle store for values of type `V` (authorization
@@ -226,6 +247,17 @@ impl<V> MemoryStore<V> {
         let _ = self.shard(key).map.remove(key);
     }
 
+    /// [`HandleStore::replace`], synchronously.
+    pub fn replace_now(
+        &self,
+        key: &HandleKey,
+        value: V,
+        expires_at: u64,
+        now: u64,
+    ) -> Result<V, Error> {
+        self.shard(key).replace(key, value, expires_at, now)
+    }
+
     /// Reclaims up to `budget` expired entries in each shard, returning how
     /// many expiry records were looked at. Not needed for correctness (the
     /// store reclaims as it goes); for an idle store that should shrink.
@@ -277,6 +309,15 @@ impl<V: Clone + Send + Sync + 'static> HandleStore<V> for MemoryStore<V> {
         self.remove_now(key);
         Ok(())
     }
+    async fn replace(
+        &self,
+        key: &HandleKey,
+        value: V,
+        expires_at: u64,
+        now: u64,
+    ) -> Result<V, Error> {
+        self.replace_now(key, value, expires_at, now)
+    }
 }
 
 impl<V> fapi_core::store::HandleStore<V> for MemoryStore<V> {
@@ -295,6 +336,9 @@ impl<V> fapi_core::store::HandleStore<V> for MemoryStore<V> {
     fn remove(&self, key: &HandleKey) -> Result<(), Error> {
         self.remove_now(key);
         Ok(())
+    }
+    fn replace(&self, key: &HandleKey, value: V, expires_at: u64, now: u64) -> Result<V, Error> {
+        self.replace_now(key, value, expires_at, now)
     }
 }
 
@@ -409,6 +453,58 @@ mod tests {
         assert_eq!(s.get_now(&k2, 151), Err(Error::TokenInactive));
         assert!(s.is_empty());
         assert_eq!(s.insert_now(k1, 1, 5, 5), Err(Error::Expired));
+    }
+
+    /// RFC 6749 §4.1.2: a replace swaps a live entry for another, which
+    /// then lives until its own expiry (and is reclaimed after it); an
+    /// absent or expired entry is left alone.
+    #[test]
+    fn replace_swaps_a_live_entry_only() {
+        let s = MemoryStore::<u32>::new();
+        let k = handle_key(b"code");
+        assert_eq!(s.replace_now(&k, 9, 200, 100), Err(Error::TokenInactive));
+        s.insert_now(k, 1, 110, 100).unwrap();
+        assert_eq!(s.replace_now(&k, 2, 100, 100), Err(Error::Expired));
+        assert_eq!(s.replace_now(&k, 2, 300, 105), Ok(1));
+        assert_eq!(s.get_now(&k, 250), Ok(2));
+        assert_eq!(s.reclaim_expired(250, usize::MAX), 1);
+        assert_eq!(s.get_now(&k, 299), Ok(2));
+        assert_eq!(s.replace_now(&k, 3, 400, 300), Err(Error::TokenInactive));
+        assert_eq!(s.reclaim_expired(300, usize::MAX), 1);
+        assert!(s.is_empty());
+    }
+
+    /// F2-CODE-ONCE: two threads race to replace the same live entry with
+    /// their own value; exactly one gets the original.
+    #[test]
+    fn f2_code_once_replace_race_exactly_one_gets_the_original() {
+        let store = Arc::new(MemoryStore::<u32>::new());
+        let barrier = Arc::new(Barrier::new(2));
+        let run = |me: u32, insert: bool| {
+            let (store, barrier) = (Arc::clone(&store), Arc::clone(&barrier));
+            std::thread::spawn(move || {
+                let mut wins = Vec::new();
+                for i in 0..RACES {
+                    let key = handle_key(&i.to_be_bytes());
+                    if insert {
+                        store.insert_now(key, 0, 10, 0).unwrap();
+                    }
+                    let _ = barrier.wait();
+                    let r = store.replace_now(&key, me, 20, 1).unwrap();
+                    wins.push(r == 0);
+                    let _ = barrier.wait();
+                }
+                wins
+            })
+        };
+        let (a, b) = (run(1, true), run(2, false));
+        let (a, b) = (a.join().unwrap(), b.join().unwrap());
+        for i in 0..a.len() {
+            assert!(
+                a[i] ^ b[i],
+                "race {i}: exactly one replace gets the original"
+            );
+        }
     }
 
     /// Reclamation is amortised: a call that adds an entry looks at no more

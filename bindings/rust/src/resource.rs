@@ -8,9 +8,11 @@
 //! 9068 by the core: `typ`, `alg`, the issuer key chosen by `kid`, `iss`,
 //! `aud`, `exp`, and its `cnf` binding to the proof key or to the client
 //! certificate: F2-SENDER, OB-SENDER, CDR-HOK); the scheme (a DPoP-bound
-//! token presented as `Bearer` is refused, RFC 9449 §7.2); and last the
-//! proof's `jti`, spent in the replay store (so a refused request does not
-//! use it up).
+//! token presented as `Bearer` is refused, RFC 9449 §7.2); the token's
+//! grant, where the server reads the issuer's revocation store (a token of
+//! a revoked grant is `invalid_token`: RFC 6749 §4.1.2, RFC 9700 §4.5);
+//! and last the proof's `jti`, spent in the replay store (so a refused
+//! request does not use it up).
 //!
 //! A refusal is a [`ResourceError`] that renders as the response to send:
 //! its status, its `WWW-Authenticate` challenge (RFC 9449 §7.1, RFC 6750
@@ -19,17 +21,18 @@
 use std::sync::{Arc, RwLock};
 
 use fapi_core::dpop::{self, DpopConfig, DpopRequest, NonceIssuer, NonceKey};
+use fapi_core::grant::{self, GrantId, RevokedGrant};
 use fapi_core::profile::{Profile, SenderConstraint};
 use fapi_core::token::{self, Expectations, Presented};
 use fapi_core::{OAuthError, Site, SystemClock};
 use http::{HeaderMap, HeaderValue, StatusCode, header};
 
-use crate::deferred::DeferredReplay;
+use crate::deferred::{DeferredReplay, Preloaded};
 use crate::error::KeyError;
 use crate::issuer::SharedClock;
 use crate::key_set::IssuerKeys;
 use crate::memory::MemoryReplayCache;
-use crate::store::ReplayStore;
+use crate::store::{HandleStore, ReplayStore};
 
 use fapi_core::Error as CoreError;
 
@@ -54,6 +57,8 @@ pub struct VerifiedClaims {
     pub cnf_x5t_s256: Option<String>,
     /// The profile's consent claim, when present.
     pub consent_id: Option<String>,
+    /// `grant_id`: the grant (redeemed code) the token was issued from.
+    pub grant_id: Option<String>,
 }
 
 impl VerifiedClaims {
@@ -224,6 +229,7 @@ pub struct ResourceServerBuilder {
     keys: IssuerKeys,
     clock: SharedClock,
     replay: Arc<dyn ReplayStore>,
+    revocations: Option<Arc<dyn HandleStore<RevokedGrant>>>,
     nonce_key: Option<NonceKey>,
     leeway: u64,
 }
@@ -239,6 +245,15 @@ impl ResourceServerBuilder {
     #[must_use]
     pub fn replay_store(mut self, store: Arc<dyn ReplayStore>) -> Self {
         self.replay = store;
+        self
+    }
+    /// The issuer's store of revoked grants
+    /// ([`crate::issuer::IssuerBuilder::revocation_store`]): a token of a
+    /// revoked grant is refused (`invalid_token`; RFC 6749 §4.1.2, RFC 9700
+    /// §4.5). Without one (the default), grants are not checked.
+    #[must_use]
+    pub fn revocation_store(mut self, store: Arc<dyn HandleStore<RevokedGrant>>) -> Self {
+        self.revocations = Some(store);
         self
     }
     /// Require DPoP server nonces (RFC 9449 §9), made with `key`.
@@ -284,6 +299,7 @@ impl ResourceServerBuilder {
             keys: RwLock::new(Arc::new(self.keys)),
             clock: self.clock,
             replay: self.replay,
+            revocations: self.revocations,
             nonces,
             leeway: self.leeway,
             scheme,
@@ -323,6 +339,7 @@ pub struct ResourceServer {
     keys: RwLock<Arc<IssuerKeys>>,
     clock: SharedClock,
     replay: Arc<dyn ReplayStore>,
+    revocations: Option<Arc<dyn HandleStore<RevokedGrant>>>,
     nonces: Option<NonceIssuer>,
     leeway: u64,
     scheme: Scheme,
@@ -370,6 +387,7 @@ impl ResourceServer {
             keys,
             clock: Arc::new(SystemClock),
             replay: Arc::new(MemoryReplayCache::new()),
+            revocations: None,
             nonce_key: None,
             leeway: token::DEFAULT_LEEWAY,
         }
@@ -555,7 +573,15 @@ impl ResourceServer {
             cnf_jkt: claims.cnf_jkt.map(Into::into),
             cnf_x5t_s256: claims.cnf_x5t_s256.map(Into::into),
             consent_id: claims.consent_id.map(Into::into),
+            grant_id: claims.grant_id.map(Into::into),
         };
+        // RFC 6749 §4.1.2, RFC 9700 §4.5: a token of a revoked grant.
+        if let (Some(store), Some(g)) = (&self.revocations, owned.grant_id.as_deref()) {
+            let g = GrantId::parse(g).map_err(token_err)?;
+            let now = self.clock.now();
+            let found = Preloaded::new(g.key(), store.get(&g.key(), now).await);
+            grant::check_active(&found, &g, now).map_err(token_err)?;
+        }
         if verified_proof.is_some() {
             deferred
                 .commit(&*self.replay, b"dpop")

@@ -12,7 +12,8 @@
 //! [`fapi_core::store::HandleStore`]): a live entry is never forgotten to
 //! make room (a full store answers [`Error::StoreFull`]); an entry is live
 //! while `now < expires_at`; `record_once` and `take` are atomic, so of two
-//! concurrent calls exactly one wins. Keys are the SHA-256 of the handle
+//! concurrent calls exactly one wins, and so is `replace`. Keys are the
+//! SHA-256 of the handle
 //! ([`HandleKey`]), so a store never holds a usable code or token.
 //!
 //! The traits use `async-trait` (boxed futures) so that `dyn ReplayStore`
@@ -88,4 +89,18 @@ pub trait HandleStore<V: Clone + Send + Sync + 'static>: Send + Sync {
 
     /// Removes the value under `key` (revocation); an absent key is fine.
     async fn remove(&self, key: &HandleKey) -> Result<(), Error>;
+
+    /// Puts `value` in the place of the live value under `key`, live until
+    /// `expires_at`, and returns the value it replaced, atomically: of two
+    /// concurrent replaces one gets what was there, the other the first
+    /// one's `value`. [`Error::TokenInactive`] when absent or expired;
+    /// [`Error::Expired`] when `expires_at` is not after `now`. A redeemed
+    /// code leaves its tombstone this way ([`fapi_core::code::redeem`]).
+    async fn replace(
+        &self,
+        key: &HandleKey,
+        value: V,
+        expires_at: u64,
+        now: u64,
+    ) -> Result<V, Error>;
 }

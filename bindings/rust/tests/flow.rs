@@ -95,7 +95,29 @@ async fn f2_code_flow_end_to_end() {
         .await
         .unwrap();
     assert_eq!(prompt.client_name(), "Example Money");
-    // the request_uri is single use
+    // F2-PAR: a reload (or a second tab) shows the pushed request again; it
+    // is spent at the decision, once
+    let reload = issuer
+        .authorize("fintech-1", Some(&pushed.request_uri))
+        .await
+        .unwrap();
+    assert_eq!(reload, prompt);
+    let response = issuer
+        .new_code(&prompt.approve("alice").unwrap())
+        .await
+        .unwrap();
+    assert_eq!(
+        issuer
+            .new_code(&reload.clone().approve("alice").unwrap())
+            .await
+            .unwrap_err()
+            .core(),
+        Error::RequestUriInvalid
+    );
+    assert_eq!(
+        issuer.decline(&reload).await.unwrap_err().core(),
+        Error::RequestUriInvalid
+    );
     assert_eq!(
         issuer
             .authorize("fintech-1", Some(&pushed.request_uri))
@@ -104,10 +126,6 @@ async fn f2_code_flow_end_to_end() {
             .core(),
         Error::RequestUriInvalid
     );
-    let response = issuer
-        .new_code(&prompt.approve("alice").unwrap())
-        .await
-        .unwrap();
     // F2-ISS: a response from another issuer is refused by the client
     let forged = response.redirect.replace("as.bank.example", "evil.example");
     assert_eq!(
@@ -139,21 +157,9 @@ async fn f2_code_flow_end_to_end() {
         .await
         .unwrap();
     assert_eq!(tokens.token_type, "DPoP");
+    assert!(tokens.grant_id.is_some());
+    assert!(!tokens.to_json().contains("grant_id"));
     let rt = tokens.refresh_token.clone().unwrap();
-    // F2-CODE-ONCE: the second redemption is refused
-    let twice = issuer
-        .redeem_code(
-            &authed,
-            dpop.binding(),
-            Some(&dpop),
-            &f["code"],
-            REDIRECT,
-            Some(&f["code_verifier"]),
-        )
-        .await
-        .unwrap_err();
-    assert_eq!(twice.core(), Error::CodeInvalid);
-    assert_eq!(twice.oauth_error().as_str(), "invalid_grant");
 
     // F2-RT-NO-ROTATE: refreshing hands back the same refresh token
     for _ in 0..2 {
@@ -211,6 +217,39 @@ async fn f2_code_flow_end_to_end() {
     .unwrap();
     assert_eq!(v["active"], true);
     assert_eq!(v["sub"], "alice");
+
+    // F2-CODE-ONCE: the second redemption is refused; RFC 6749 §4.1.2:
+    // the tokens of the first are revoked (refresh refused, both inactive)
+    let twice = issuer
+        .redeem_code(
+            &authed,
+            dpop.binding(),
+            Some(&dpop),
+            &f["code"],
+            REDIRECT,
+            &f["code_verifier"],
+        )
+        .await
+        .unwrap_err();
+    assert_eq!(twice.core(), Error::CodeInvalid);
+    assert_eq!(twice.oauth_error().as_str(), "invalid_grant");
+    let r = client.refresh_request(&rt).unwrap();
+    let d = issuer
+        .verify_dpop(
+            r.headers()["dpop"].to_str().unwrap(),
+            "POST",
+            issuer.token_endpoint(),
+        )
+        .await
+        .unwrap();
+    let refused = issuer.refresh(&authed, d.binding(), &rt).await.unwrap_err();
+    assert_eq!(refused.core(), Error::TokenInactive);
+    assert_eq!(refused.oauth_error().as_str(), "invalid_grant");
+    for t in [&rt, &tokens.access_token] {
+        let v: serde_json::Value =
+            serde_json::from_str(&issuer.introspect(&authed, t).await.unwrap()).unwrap();
+        assert_eq!(v["active"], false);
+    }
     issuer.revoke(&rt).await.unwrap();
     let v: serde_json::Value =
         serde_json::from_str(&issuer.introspect(&authed, &rt).await.unwrap()).unwrap();

@@ -13,6 +13,7 @@ use subtle::ConstantTimeEq;
 use crate::error::Error;
 use crate::json::Writer;
 use crate::jwk::Thumbprint;
+use crate::par::PushedRequest;
 use crate::profile::Profile;
 use crate::request_object;
 
@@ -239,6 +240,9 @@ pub struct AuthorizationParams {
     // F2-PAR: set only by `par::take`, when the request came through a PAR
     // `request_uri`.
     pushed: bool,
+    // F2-PAR: the `request_uri` it was pushed under, set by `par::push`;
+    // spent once, when the user's decision is made (`par::spend`).
+    request_uri: Option<PushedRequest>,
 }
 
 /// The consent id carried in the scope as `consent:<id>` (Open Finance
@@ -326,6 +330,7 @@ impl AuthorizationParams {
             sharing_duration: None,
             source: RequestSource::Parameters,
             pushed: false,
+            request_uri: None,
         })
     }
 
@@ -405,6 +410,27 @@ impl AuthorizationParams {
     #[must_use]
     pub fn pushed(&self) -> bool {
         self.pushed
+    }
+
+    /// The pushed request these parameters were stored under by
+    /// [`crate::par::push`] (its `request_uri`'s key and expiry), if they
+    /// were: what [`crate::par::spend`] spends once.
+    #[must_use]
+    pub fn pushed_request(&self) -> Option<&PushedRequest> {
+        self.request_uri.as_ref()
+    }
+
+    /// Records the pushed request these parameters are stored under.
+    pub(crate) fn set_pushed_request(&mut self, pushed: PushedRequest) {
+        self.request_uri = Some(pushed);
+    }
+
+    /// The same parameters without the record of their pushed request, for
+    /// tests that compare what was pushed with what was read back.
+    #[cfg(test)]
+    pub(crate) fn without_pushed_request(mut self) -> Self {
+        self.request_uri = None;
+        self
     }
 
     /// RFC 9449 §10.1: a DPoP proof sent to the PAR endpoint binds the code
@@ -604,7 +630,7 @@ mod stored {
     //! on the way in.
     use super::{
         AuthorizationParams, Error, MAX_CHALLENGE, MAX_CLIENT_ID, MAX_CONSENT_ID, MAX_REDIRECT_URI,
-        MAX_SCOPE, MAX_STATE, RequestSource, String, Thumbprint, check_stored,
+        MAX_SCOPE, MAX_STATE, PushedRequest, RequestSource, String, Thumbprint, check_stored,
     };
 
     #[derive(serde::Deserialize)]
@@ -620,6 +646,8 @@ mod stored {
         sharing_duration: Option<u64>,
         source: RequestSource,
         pushed: bool,
+        #[serde(default)]
+        request_uri: Option<PushedRequest>,
     }
 
     impl TryFrom<AuthorizationParamsFields> for AuthorizationParams {
@@ -642,6 +670,7 @@ mod stored {
                 sharing_duration: f.sharing_duration,
                 source: f.source,
                 pushed: f.pushed,
+                request_uri: f.request_uri,
             })
         }
     }
@@ -1131,7 +1160,8 @@ mod tests {
             ConsentPrompt::new("   ", params()),
             Err(Error::InvalidParameter)
         );
-        let prompt = ConsentPrompt::new("Example Money", params()).unwrap();
+        let pushed = params();
+        let prompt = ConsentPrompt::new("Example Money", pushed.clone()).unwrap();
         assert_eq!(prompt.client_name(), "Example Money");
         assert_eq!(prompt.client_id(), "client-1");
         assert_eq!(prompt.scope(), "accounts");
@@ -1140,7 +1170,7 @@ mod tests {
         let record = prompt.approve("user-42").unwrap();
         assert_eq!(record.subject(), "user-42");
         assert_eq!(record.prompt().client_name(), "Example Money");
-        assert_eq!(record.params(), &params());
+        assert_eq!(record.params(), &pushed);
     }
 
     /// F2-ISS: the response carries `iss`, and the client refuses a

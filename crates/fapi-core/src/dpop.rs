@@ -238,6 +238,19 @@ pub struct DpopProof {
 }
 
 impl DpopProof {
+    /// A proof of the key `jkt` as if verified for `method` at `uri`, for
+    /// the unit tests of the modules that take a verified proof.
+    #[cfg(test)]
+    pub(crate) fn verified_for_tests(jkt: Thumbprint, method: &str, uri: &str) -> Self {
+        Self {
+            jkt,
+            key: PublicKey::Ed25519 { x: [0; 32] },
+            iat: 0,
+            htm: heapless::String::try_from(method).unwrap_or_default(),
+            htu: htu_digest(uri).unwrap_or_default(),
+        }
+    }
+
     /// The method (`htm`) the proof was verified against.
     #[must_use]
     pub fn htm(&self) -> &str {

@@ -28,6 +28,7 @@
 //! | [`authorize`] | flows, redirect URIs, `iss`, consent, user-started authorization |
 //! | [`par`] | pushed authorization requests |
 //! | [`code`] | one-time authorization codes |
+//! | [`grant`] | what a redeemed code produced, and its revocation |
 //! | [`refresh`] | sender-bound refresh tokens, never rotated |
 //! | [`audit`] | a server's metadata and configuration checked against each set |
 //! | [`profile`] | the six requirement sets as data |
@@ -71,6 +72,7 @@ pub mod code;
 pub mod crypto;
 pub mod dpop;
 pub mod error;
+pub mod grant;
 pub mod interaction;
 pub mod introspection;
 pub mod json;

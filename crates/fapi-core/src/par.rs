@@ -15,6 +15,13 @@
 //!
 //! RFC 9449 §10.1: a DPoP proof sent with the pushed request binds the code
 //! to its key, as `dpop_jkt` does; [`crate::code::redeem`] checks it.
+//!
+//! F2-PAR, single use (FAPI 2.0 Security Profile §5.3.2.2, note 3; RFC
+//! 9126 §2.2): the `request_uri` is spent where the user's decision is
+//! made ([`spend`], which [`crate::code::issue`] calls), not when the
+//! browser first reaches the authorization endpoint, so that a reload of
+//! the login page or a second tab still shows it; one pushed request gives
+//! at most one code.
 
 use crate::authorize::{AuthorizationParams, AuthorizationRequest};
 use crate::crypto::Random;
@@ -22,7 +29,53 @@ use crate::error::Error;
 use crate::jwk::Thumbprint;
 use crate::profile::Profile;
 use crate::request_object;
-use crate::store::{HANDLE_LEN, Handle, HandleStore, handle_key};
+use crate::store::{HANDLE_LEN, Handle, HandleKey, HandleStore, ReplayCache, handle_key};
+
+/// How long after its `request_uri` expires a decision on a pushed request
+/// is still taken (seconds): the time a user has to sign in and decide
+/// after reaching the authorization endpoint just before the expiry. A
+/// server's login and consent transaction must not live longer.
+pub const DECISION_WINDOW: u64 = 600;
+
+/// The pushed request a set of parameters is stored under: the store key of
+/// its `request_uri` (the SHA-256 of the URI, never the URI) and when the
+/// URI expires. [`push`] records it in the parameters; [`spend`] spends it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+pub struct PushedRequest {
+    key: HandleKey,
+    expires_at: u64,
+}
+
+impl PushedRequest {
+    /// The pushed request stored under `key` until `expires_at`.
+    pub(crate) const fn new(key: HandleKey, expires_at: u64) -> Self {
+        Self { key, expires_at }
+    }
+
+    /// The store key of the `request_uri`.
+    #[must_use]
+    pub const fn key(&self) -> &HandleKey {
+        &self.key
+    }
+
+    /// When the `request_uri` expires at the authorization endpoint
+    /// (seconds since the epoch).
+    #[must_use]
+    pub const fn expires_at(&self) -> u64 {
+        self.expires_at
+    }
+
+    /// The last second (exclusive) a decision on it is taken:
+    /// [`Self::expires_at`] plus [`DECISION_WINDOW`].
+    #[must_use]
+    pub const fn decide_before(&self) -> u64 {
+        self.expires_at.saturating_add(DECISION_WINDOW)
+    }
+}
+
+/// The prefix of the one-time identifier [`spend`] records.
+const SPENT_PREFIX: &[u8] = b"request_uri\0";
 
 /// The prefix of every `request_uri` (RFC 9126 §2.2).
 pub const REQUEST_URI_PREFIX: &str = "urn:ietf:params:oauth:request_uri:";
@@ -120,15 +173,85 @@ where
     rest.copy_from_slice(handle.as_str().as_bytes());
     let uri = RequestUri(uri);
     let expires_at = now.checked_add(ttl).ok_or(Error::LifetimeTooLong)?;
-    store.insert(handle_key(&uri.0), params, expires_at, now)?;
+    let key = handle_key(&uri.0);
+    params.set_pushed_request(PushedRequest::new(key, expires_at));
+    store.insert(key, params, expires_at, now)?;
     Ok(uri)
 }
 
-/// Takes the pushed request behind `request_uri` for `client_id`, once.
+/// F2-PAR, single use: spends the `request_uri` that `params` were pushed
+/// under, at the user's decision (an approval that issues a code, or a
+/// denial), in `spent`, a replay cache shared by every node of the server.
+///
+/// Of any number of decisions on one pushed request (reloads, a second tab,
+/// concurrent posts on several nodes), one is taken; the others, and a
+/// decision after [`PushedRequest::decide_before`], are
+/// [`Error::RequestUriInvalid`]. A `request_uri` is only read at the
+/// authorization endpoint ([`resolve`] with a store it is not taken from),
+/// so it survives a reload until the decision (FAPI 2.0 Security Profile
+/// §5.3.2.2, note 3). Parameters that did not come through PAR have
+/// nothing to spend; pushed ones that do not name their pushed request
+/// are [`Error::RequestUriInvalid`] (they cannot be spent once).
+///
+/// ```
+/// use fapi_core::par;
+/// # use fapi_core::authorize::{AuthorizationParams, AuthorizationRequest};
+/// # use fapi_core::profile::Profile;
+/// use fapi_core::store::{FixedHandleStore, FixedReplayCache};
+/// # struct Rng;
+/// # impl fapi_core::Random for Rng {
+/// #     fn fill(&self, d: &mut [u8]) -> Result<(), fapi_core::Error> { d.fill(7); Ok(()) }
+/// # }
+/// # let req = AuthorizationRequest { client_id: "c1", response_type: "code",
+/// #     redirect_uri: Some("https://c.example/cb"), scope: "accounts",
+/// #     code_challenge: Some("E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM"),
+/// #     code_challenge_method: Some("S256"), ..AuthorizationRequest::default() };
+/// # let params = AuthorizationParams::from_request(&Profile::FAPI2, &req)?;
+/// let (requests, spent) = (FixedHandleStore::<_, 4>::new(), FixedReplayCache::<4>::new());
+/// let uri = par::push(&Profile::FAPI2, &requests, &Rng, params, None, 60, 100)?;
+/// // Two visits of the authorization endpoint (a reload): both read it.
+/// let first = par::take(&requests, "c1", uri.as_str(), 101)?;
+/// # let _ = first;
+/// // One decision is taken; the next is refused.
+/// par::spend(&spent, &first, 130)?;
+/// assert_eq!(par::spend(&spent, &first, 131), Err(fapi_core::Error::RequestUriInvalid));
+/// # Ok::<(), fapi_core::Error>(())
+/// ```
+pub fn spend<R>(spent: &R, params: &AuthorizationParams, now: u64) -> Result<(), Error>
+where
+    R: ReplayCache + ?Sized,
+{
+    if !params.pushed() {
+        return Ok(());
+    }
+    let pushed = params.pushed_request().ok_or(Error::RequestUriInvalid)?;
+    let until = pushed.decide_before();
+    if now >= until {
+        return Err(Error::RequestUriInvalid);
+    }
+    let mut id = [0u8; SPENT_PREFIX.len() + 32];
+    let (head, tail) = id.split_at_mut(SPENT_PREFIX.len());
+    head.copy_from_slice(SPENT_PREFIX);
+    tail.copy_from_slice(pushed.key());
+    // One atomic record: of concurrent decisions exactly one is taken.
+    spent.record_once(&id, until, now).map_err(|e| {
+        if e == Error::Replay {
+            Error::RequestUriInvalid
+        } else {
+            e
+        }
+    })
+}
+
+/// Takes the pushed request behind `request_uri` for `client_id` from
+/// `store`.
 ///
 /// An unknown, expired or used `request_uri` is
 /// [`Error::RequestUriInvalid`]; one pushed by another client is
-/// [`Error::ClientMismatch`] (and stays usable by its own client).
+/// [`Error::ClientMismatch`] (and stays usable by its own client). The
+/// `request_uri` is spent once, at the decision ([`spend`]); a server that
+/// shows the request again on a reload hands this function a store that
+/// reads the pushed request rather than removing it.
 pub fn take<S>(
     store: &S,
     client_id: &str,
@@ -258,7 +381,11 @@ mod tests {
             crate::b64::decode_array::<32>(tail.as_bytes()).map(|_| ()),
             Ok(())
         );
-        assert_eq!(take(&store, "client-1", uri.as_str(), 1010), Ok(params()));
+        assert_eq!(
+            take(&store, "client-1", uri.as_str(), 1010)
+                .map(AuthorizationParams::without_pushed_request),
+            Ok(params().without_pushed_request())
+        );
         // single use (CDR: request_uri is single use)
         assert_eq!(
             take(&store, "client-1", uri.as_str(), 1011),
@@ -312,7 +439,11 @@ mod tests {
             take(&store, "client-2", uri.as_str(), 1001),
             Err(Error::ClientMismatch)
         );
-        assert_eq!(take(&store, "client-1", uri.as_str(), 1002), Ok(params()));
+        assert_eq!(
+            take(&store, "client-1", uri.as_str(), 1002)
+                .map(AuthorizationParams::without_pushed_request),
+            Ok(params().without_pushed_request())
+        );
     }
 
     /// F2-PAR-TTL (< 600 s), OFB-PAR-TTL (>= 60 s), CDR-PAR-TTL (10-90 s).
@@ -396,8 +527,9 @@ mod tests {
                 "client-1",
                 AuthorizationEndpointRequest::RequestUri(uri.as_str()),
                 1
-            ),
-            Ok(params())
+            )
+            .map(AuthorizationParams::without_pushed_request),
+            Ok(params().without_pushed_request())
         );
     }
 
@@ -426,7 +558,10 @@ mod tests {
                 1,
             )
             .unwrap();
-            assert_eq!(got, signed_params(&p));
+            assert_eq!(
+                got.without_pushed_request(),
+                signed_params(&p).without_pushed_request()
+            );
         }
         // obie has no PAR requirement: the authorization endpoint refuses
         // the plain query and takes a request object by value.
@@ -546,6 +681,59 @@ mod tests {
                 .as_str(),
             "invalid_request"
         );
+    }
+
+    /// F2-PAR (FAPI 2.0 Security Profile §5.3.2.2, note 3): the
+    /// request_uri is read at each visit of the authorization endpoint
+    /// (reloads, a second tab) and spent once, at the decision, atomically;
+    /// a decision after its window, or on a pushed request that names no
+    /// request_uri, is refused; an expired request_uri is refused at the
+    /// visit.
+    #[test]
+    fn f2_par_request_uri_read_at_each_visit_spent_at_the_decision() {
+        let (store, rng) = (Store::new(), CounterRandom::new());
+        let spent = crate::store::FixedReplayCache::<4>::new();
+        let uri = push(&Profile::FAPI2, &store, &rng, params(), None, 60, 1000).unwrap();
+        let visit = |now| {
+            let key = handle_key(uri.as_str().as_bytes());
+            let kept = FixedHandleStore::<AuthorizationParams, 1>::new();
+            if let Ok(p) = store.get(&key, now) {
+                kept.insert(key, p, now + 1, now).unwrap();
+            }
+            resolve(
+                &Profile::FAPI2,
+                &kept,
+                "client-1",
+                AuthorizationEndpointRequest::RequestUri(uri.as_str()),
+                now,
+            )
+        };
+        let first = visit(1001).unwrap();
+        let reload = visit(1002).unwrap();
+        assert_eq!(first, reload);
+        let pushed = first.pushed_request().unwrap();
+        assert_eq!(pushed.key(), &handle_key(uri.as_str().as_bytes()));
+        assert_eq!(pushed.expires_at(), 1060);
+        assert_eq!(pushed.decide_before(), 1060 + DECISION_WINDOW);
+        // F2-PAR-TTL: an expired request_uri is refused at the visit
+        assert_eq!(visit(1060), Err(Error::RequestUriInvalid));
+        // one decision, whichever tab makes it
+        assert_eq!(spend(&spent, &reload, 1300), Ok(()));
+        assert_eq!(spend(&spent, &first, 1301), Err(Error::RequestUriInvalid));
+        // a decision after the window
+        let late = visit(1003).unwrap();
+        let other = push(&Profile::FAPI2, &store, &rng, params(), None, 60, 1000).unwrap();
+        let other = take(&store, "client-1", other.as_str(), 1001).unwrap();
+        assert_eq!(
+            spend(&spent, &other, 1060 + DECISION_WINDOW),
+            Err(Error::RequestUriInvalid)
+        );
+        let _ = late;
+        // pushed, without its request_uri: refused; not pushed: nothing
+        let mut bare = AuthorizationParams::from_request(&Profile::FAPI2, &request()).unwrap();
+        assert_eq!(spend(&spent, &bare, 1001), Ok(()));
+        bare.mark_pushed();
+        assert_eq!(spend(&spent, &bare, 1001), Err(Error::RequestUriInvalid));
     }
 
     #[test]

@@ -16,6 +16,7 @@ use crate::authorize::{MAX_CLIENT_ID, MAX_CONSENT_ID, MAX_SCOPE, MAX_SUBJECT, bo
 use crate::code::CodeGrant;
 use crate::crypto::Random;
 use crate::error::Error;
+use crate::grant::{self, GrantId, RevokedGrant};
 use crate::jwk::Thumbprint;
 use crate::profile::{Profile, Seconds, SenderConstraint};
 use crate::store::{HANDLE_LEN, Handle, HandleStore, handle_key};
@@ -75,11 +76,13 @@ pub struct RefreshGrant {
     sharing_duration: Option<u64>,
     binding: SenderBinding,
     expires_at: Option<u64>,
+    grant_id: Option<GrantId>,
 }
 
 impl RefreshGrant {
     /// The grant of a redeemed code, bound to `binding` (the key the token
-    /// request proved).
+    /// request proved), with the code's grant id
+    /// ([`CodeGrant::grant_id`]).
     pub fn from_code(code: &CodeGrant, binding: SenderBinding) -> Result<Self, Error> {
         Ok(Self {
             client_id: bounded(code.client_id())?,
@@ -89,7 +92,15 @@ impl RefreshGrant {
             sharing_duration: code.sharing_duration(),
             binding,
             expires_at: None,
+            grant_id: code.grant_id(),
         })
+    }
+
+    /// The grant the token belongs to (the redeemed code's): revoking it
+    /// ([`crate::grant::revoke`]) revokes the token ([`redeem`]).
+    #[must_use]
+    pub fn grant_id(&self) -> Option<GrantId> {
+        self.grant_id
     }
 
     /// The client the token was issued to.
@@ -255,13 +266,17 @@ impl core::fmt::Debug for Refreshed<'_> {
 
 /// Uses `token` at the token endpoint.
 ///
-/// An unknown, expired or revoked token is [`Error::TokenInactive`];
-/// another client [`Error::ClientMismatch`] (both answer `invalid_grant`);
-/// another sender key [`Error::DpopKeyMismatch`] or
-/// [`Error::CertificateMismatch`]. F2-RT-NO-ROTATE, OFB-RT-NO-ROTATE,
-/// CDR-RT-NO-ROTATE: the token stays as it is and is handed back unchanged.
-pub fn redeem<'t, S>(
+/// An unknown, expired or revoked token is [`Error::TokenInactive`], as is
+/// a token of a revoked grant (RFC 6749 §4.1.2, RFC 9700 §4.5: its code
+/// was presented again; or a revocation of the grant as a whole), read in
+/// `revocations` ([`crate::grant::check_active`]); another client
+/// [`Error::ClientMismatch`] (both answer `invalid_grant`); another sender
+/// key [`Error::DpopKeyMismatch`] or [`Error::CertificateMismatch`].
+/// F2-RT-NO-ROTATE, OFB-RT-NO-ROTATE, CDR-RT-NO-ROTATE: the token stays as
+/// it is and is handed back unchanged.
+pub fn redeem<'t, S, V>(
     store: &S,
+    revocations: &V,
     token: &'t str,
     client_id: &str,
     presented: &SenderBinding,
@@ -269,11 +284,16 @@ pub fn redeem<'t, S>(
 ) -> Result<Refreshed<'t>, Error>
 where
     S: HandleStore<RefreshGrant> + ?Sized,
+    V: HandleStore<RevokedGrant> + ?Sized,
 {
     if token.len() != HANDLE_LEN {
         return Err(Error::TokenInactive);
     }
     let grant = store.get(&handle_key(token.as_bytes()), now)?;
+    // RFC 6749 §4.1.2, RFC 9700 §4.5: nothing more from a revoked grant.
+    if let Some(g) = grant.grant_id {
+        grant::check_active(revocations, &g, now)?;
+    }
     if grant.client_id() != client_id {
         return Err(Error::ClientMismatch);
     }
@@ -298,8 +318,8 @@ mod stored {
     //! The stored form of [`RefreshGrant`]: the same fields, checked on the
     //! way in ([`crate::authorize::check_stored`], a user).
     use super::{
-        Error, MAX_CLIENT_ID, MAX_CONSENT_ID, MAX_SCOPE, MAX_SUBJECT, RefreshGrant, SenderBinding,
-        String,
+        Error, GrantId, MAX_CLIENT_ID, MAX_CONSENT_ID, MAX_SCOPE, MAX_SUBJECT, RefreshGrant,
+        SenderBinding, String,
     };
     use crate::authorize::check_stored;
 
@@ -315,6 +335,8 @@ mod stored {
         // Absent in records stored before the expiry was recorded.
         #[serde(default)]
         expires_at: Option<u64>,
+        #[serde(default)]
+        grant_id: Option<GrantId>,
     }
 
     impl TryFrom<RefreshGrantFields> for RefreshGrant {
@@ -332,6 +354,7 @@ mod stored {
                 sharing_duration: f.sharing_duration,
                 binding: f.binding,
                 expires_at: f.expires_at,
+                grant_id: f.grant_id,
             })
         }
     }
@@ -343,19 +366,34 @@ mod stored_tests {
     use crate::store::FixedHandleStore;
     use crate::testing::{CounterRandom, consent};
 
+    const RETAIN: crate::code::Retention = crate::code::Retention {
+        tombstone: 360,
+        revocation: 3600,
+    };
+
     #[test]
     fn stored_refresh_grant_round_trips_and_refuses_broken_values() {
-        let (store, rng) = (
-            FixedHandleStore::<CodeGrant, 2>::new(),
+        let (store, revoked, spent, rng) = (
+            FixedHandleStore::<crate::code::CodeRecord, 2>::new(),
+            FixedHandleStore::<RevokedGrant, 1>::new(),
+            crate::store::FixedReplayCache::<1>::new(),
             CounterRandom::new(),
         );
-        let code = crate::code::issue(&Profile::FAPI2, &store, &rng, &consent(), 60, 100).unwrap();
-        let code = store.take(&code.key(), 101).unwrap();
+        let code =
+            crate::code::issue(&Profile::FAPI2, &store, &spent, &rng, &consent(), 60, 100).unwrap();
+        let req = crate::code::Presented {
+            code: code.as_str(),
+            client_id: "client-1",
+            redirect_uri: "https://client.example/cb",
+            dpop: None,
+        };
+        let code = crate::code::redeem(&store, &revoked, &req, RETAIN, 101, |_| Ok(())).unwrap();
         for binding in [
             SenderBinding::Dpop(Thumbprint([3; 32])),
             SenderBinding::Mtls([4; 32]),
         ] {
             let grant = RefreshGrant::from_code(&code, binding).unwrap();
+            assert!(grant.grant_id().is_some());
             let json = serde_json::to_string(&grant).unwrap();
             assert_eq!(serde_json::from_str::<RefreshGrant>(&json).unwrap(), grant);
             // A record stored before the expiry was recorded still reads.
@@ -389,19 +427,33 @@ mod tests {
     const JKT_B: Thumbprint = Thumbprint([2; 32]);
     const DAY: u64 = 24 * 3600;
 
+    /// No grant revoked.
+    static NONE: FixedHandleStore<RevokedGrant, 1> = FixedHandleStore::new();
+
     fn grant_of(profile: &Profile, record: &ConsentRecord, binding: SenderBinding) -> RefreshGrant {
-        let codes = FixedHandleStore::<CodeGrant, 1>::new();
-        let c = code::issue(profile, &codes, &CounterRandom::new(), record, 60, 0).unwrap();
-        let g = code::redeem(
+        let codes = FixedHandleStore::<code::CodeRecord, 1>::new();
+        let spent = crate::store::FixedReplayCache::<1>::new();
+        let c = code::issue(
+            profile,
             &codes,
-            c.as_str(),
-            "client-1",
-            "https://client.example/cb",
-            None,
-            1,
-            |_| Ok(()),
+            &spent,
+            &CounterRandom::new(),
+            record,
+            60,
+            0,
         )
         .unwrap();
+        let req = code::Presented {
+            code: c.as_str(),
+            client_id: "client-1",
+            redirect_uri: "https://client.example/cb",
+            dpop: None,
+        };
+        let retain = code::Retention {
+            tombstone: 360,
+            revocation: 3600,
+        };
+        let g = code::redeem(&codes, &NONE, &req, retain, 1, |_| Ok(())).unwrap();
         RefreshGrant::from_code(&g, binding).unwrap()
     }
 
@@ -416,6 +468,28 @@ mod tests {
         grant_of(&Profile::CDR, &signed_consent(&Profile::CDR), binding)
     }
 
+    /// RFC 6749 §4.1.2, RFC 9700 §4.5: the refresh token of a revoked
+    /// grant is refused (invalid_grant) until the revocation expires.
+    #[test]
+    fn rfc6749_4_1_2_refresh_token_of_a_revoked_grant_is_refused() {
+        let (store, rng) = (Store::new(), CounterRandom::new());
+        let revoked = FixedHandleStore::<RevokedGrant, 1>::new();
+        let b = SenderBinding::Dpop(JKT_A);
+        let g = grant(b);
+        let id = g.grant_id().unwrap();
+        let rt = issue(&Profile::FAPI2, &store, &rng, g, DAY, 0).unwrap();
+        assert!(redeem(&store, &revoked, rt.as_str(), "client-1", &b, 1).is_ok());
+        grant::revoke(&revoked, &id, DAY, 2).unwrap();
+        let r = redeem(&store, &revoked, rt.as_str(), "client-1", &b, 3);
+        assert_eq!(r.map(|_| ()), Err(Error::TokenInactive));
+        assert_eq!(
+            Error::TokenInactive
+                .oauth_error(crate::Site::TokenRequest)
+                .as_str(),
+            "invalid_grant"
+        );
+    }
+
     /// F2-RT-NO-ROTATE, OFB-RT-NO-ROTATE, CDR-RT-NO-ROTATE: using a refresh
     /// token hands back the same token, again and again; a rotating
     /// configuration is refused.
@@ -425,7 +499,7 @@ mod tests {
         let b = SenderBinding::Mtls([7; 32]);
         let rt = issue(&Profile::CDR, &store, &rng, cdr_grant(b), 60 * DAY, 0).unwrap();
         for now in [1, 2, 3] {
-            let r = redeem(&store, rt.as_str(), "client-1", &b, now).unwrap();
+            let r = redeem(&store, &NONE, rt.as_str(), "client-1", &b, now).unwrap();
             assert_eq!(r.refresh_token, rt.as_str());
             assert_eq!(r.grant.subject(), "user-42");
             assert_eq!(r.grant.scope(), "accounts consent:urn:bank:aac:1");
@@ -442,6 +516,7 @@ mod tests {
         .unwrap();
         let r = redeem(
             &store,
+            &NONE,
             rt.as_str(),
             "client-1",
             &SenderBinding::Dpop(JKT_A),
@@ -489,6 +564,7 @@ mod tests {
         .unwrap();
         let other = redeem(
             &store,
+            &NONE,
             rt.as_str(),
             "client-2",
             &SenderBinding::Dpop(JKT_A),
@@ -504,6 +580,7 @@ mod tests {
         assert_eq!(
             redeem(
                 &store,
+                &NONE,
                 rt.as_str(),
                 "client-1",
                 &SenderBinding::Dpop(JKT_B),
@@ -514,6 +591,7 @@ mod tests {
         assert_eq!(
             redeem(
                 &store,
+                &NONE,
                 rt.as_str(),
                 "client-1",
                 &SenderBinding::Mtls([1; 32]),
@@ -534,6 +612,7 @@ mod tests {
         assert_eq!(
             redeem(
                 &store,
+                &NONE,
                 rt.as_str(),
                 "client-1",
                 &SenderBinding::Mtls([8; 32]),
@@ -544,6 +623,7 @@ mod tests {
         assert_eq!(
             redeem(
                 &store,
+                &NONE,
                 rt.as_str(),
                 "client-1",
                 &SenderBinding::Dpop(JKT_A),
@@ -554,6 +634,7 @@ mod tests {
         assert!(
             redeem(
                 &store,
+                &NONE,
                 rt.as_str(),
                 "client-1",
                 &SenderBinding::Mtls([7; 32]),
@@ -695,17 +776,17 @@ mod tests {
         )
         .unwrap();
         assert_eq!(
-            redeem(&store, rt.as_str(), "client-1", &b, SHARING_DURATION).map(|_| ()),
+            redeem(&store, &NONE, rt.as_str(), "client-1", &b, SHARING_DURATION).map(|_| ()),
             Err(Error::TokenInactive)
         );
         let rt = issue(&Profile::FAPI2, &store, &rng, grant(b), 100, 0).unwrap();
         revoke(&store, rt.as_str()).unwrap();
         assert_eq!(
-            redeem(&store, rt.as_str(), "client-1", &b, 1).map(|_| ()),
+            redeem(&store, &NONE, rt.as_str(), "client-1", &b, 1).map(|_| ()),
             Err(Error::TokenInactive)
         );
         assert_eq!(
-            redeem(&store, "x", "client-1", &b, 1).map(|_| ()),
+            redeem(&store, &NONE, "x", "client-1", &b, 1).map(|_| ()),
             Err(Error::TokenInactive)
         );
     }
@@ -726,6 +807,7 @@ mod tests {
         .unwrap();
         let r = redeem(
             &store,
+            &NONE,
             rt.as_str(),
             "client-1",
             &SenderBinding::Dpop(JKT_A),

@@ -105,6 +105,18 @@ pub trait HandleStore<V> {
     /// Removes the value under `key` (revocation). Removing an absent key is
     /// not an error.
     fn remove(&self, key: &HandleKey) -> Result<(), Error>;
+
+    /// Puts `value` in the place of the live value under `key`, live until
+    /// `expires_at`, and returns the value it replaced, atomically: of two
+    /// concurrent replaces, one gets the value that was there and the other
+    /// the first one's `value`. [`Error::TokenInactive`] when `key` is
+    /// absent or expired (nothing is stored then); [`Error::Expired`] when
+    /// `expires_at` is not after `now`.
+    ///
+    /// A redeemed authorization code leaves its tombstone this way
+    /// ([`crate::code::redeem`]), so that a second presentation finds out
+    /// which grant the first one made (RFC 6749 §4.1.2).
+    fn replace(&self, key: &HandleKey, value: V, expires_at: u64, now: u64) -> Result<V, Error>;
 }
 
 impl<V, S: HandleStore<V> + ?Sized> HandleStore<V> for &S {
@@ -122,6 +134,9 @@ impl<V, S: HandleStore<V> + ?Sized> HandleStore<V> for &S {
     }
     fn remove(&self, key: &HandleKey) -> Result<(), Error> {
         (**self).remove(key)
+    }
+    fn replace(&self, key: &HandleKey, value: V, expires_at: u64, now: u64) -> Result<V, Error> {
+        (**self).replace(key, value, expires_at, now)
     }
 }
 
@@ -294,6 +309,19 @@ impl<V, const N: usize> HandleStore<V> for FixedHandleStore<V, N> {
         self.slots.lock().retain(|s| !same_key(&s.key, key));
         Ok(())
     }
+
+    fn replace(&self, key: &HandleKey, value: V, expires_at: u64, now: u64) -> Result<V, Error> {
+        if expires_at <= now {
+            return Err(Error::Expired);
+        }
+        let mut slots = self.slots.lock();
+        let slot = slots
+            .iter_mut()
+            .find(|s| same_key(&s.key, key) && now < s.expires_at)
+            .ok_or(Error::TokenInactive)?;
+        slot.expires_at = expires_at;
+        Ok(core::mem::replace(&mut slot.value, value))
+    }
 }
 
 #[cfg(test)]
@@ -357,6 +385,23 @@ mod tests {
         assert_eq!(s.remove(&k2), Ok(()));
         assert!(s.is_empty());
         assert_eq!(s.insert(k1, 1, 5, 5), Err(Error::Expired));
+    }
+
+    /// RFC 6749 §4.1.2: a replace swaps a live value for another and hands
+    /// back the old one; an absent or expired key is left alone.
+    #[test]
+    fn replace_swaps_a_live_value_only() {
+        let s = FixedHandleStore::<u8, 4>::new();
+        let k = handle_key(b"code");
+        assert_eq!(s.replace(&k, 9, 200, 100), Err(Error::TokenInactive));
+        assert!(s.is_empty());
+        s.insert(k, 1, 110, 100).unwrap();
+        assert_eq!(s.replace(&k, 2, 100, 100), Err(Error::Expired));
+        assert_eq!(s.replace(&k, 2, 300, 105), Ok(1));
+        // the new value lives until its own expiry, past the old one's
+        assert_eq!(s.get(&k, 250), Ok(2));
+        assert_eq!(s.replace(&k, 3, 400, 250), Ok(2));
+        assert_eq!(s.replace(&k, 4, 500, 400), Err(Error::TokenInactive));
     }
 
     #[test]

@@ -54,9 +54,18 @@ pub(crate) fn request() -> AuthorizationRequest<'static> {
     }
 }
 
+/// A pushed request of its own for each call (another `request_uri`), so
+/// that each consent made from one can be decided on once.
+fn pushed_request() -> crate::par::PushedRequest {
+    static NEXT: AtomicU64 = AtomicU64::new(1);
+    let n = NEXT.fetch_add(1, Ordering::SeqCst);
+    crate::par::PushedRequest::new(crate::store::handle_key(&n.to_be_bytes()), 1_000_000)
+}
+
 /// [`request`]'s parameters as `par::take` returns them (pushed).
 pub(crate) fn params() -> AuthorizationParams {
     let mut p = AuthorizationParams::from_request(&Profile::FAPI2, &request()).unwrap();
+    p.set_pushed_request(pushed_request());
     p.mark_pushed();
     p
 }
@@ -93,6 +102,7 @@ pub(crate) const SHARING_DURATION: u64 = 90 * 24 * 3600;
 pub(crate) fn signed_params(profile: &Profile) -> AuthorizationParams {
     let mut p =
         AuthorizationParams::from_request_object(profile, &request_object("client-1")).unwrap();
+    p.set_pushed_request(pushed_request());
     p.mark_pushed();
     p
 }

@@ -25,6 +25,7 @@ use crate::claims;
 use crate::crypto::{Clock, Random, Signer, Verifier};
 use crate::dpop::{DpopRequest, ResourceProof};
 use crate::error::Error;
+use crate::grant::GrantId;
 use crate::json::Writer;
 use crate::jwk::Thumbprint;
 use crate::jws::{self, HeaderParams, Policy};
@@ -132,6 +133,25 @@ where
     S: Signer + ?Sized,
     R: Random + ?Sized,
 {
+    issue_for_grant(profile, params, None, signer, rng, out)
+}
+
+/// [`issue`], for a token of the grant `grant` (a redeemed code's, see
+/// [`crate::grant`]): the token carries it as its `grant_id` claim, so
+/// that a resource server refuses it once the grant is revoked
+/// ([`AccessTokenClaims::grant_id`], [`crate::grant::check_active`]).
+pub fn issue_for_grant<S, R>(
+    profile: &Profile,
+    params: &AccessTokenParams<'_>,
+    grant: Option<&GrantId>,
+    signer: &S,
+    rng: &R,
+    out: &mut [u8],
+) -> Result<usize, Error>
+where
+    S: Signer + ?Sized,
+    R: Random + ?Sized,
+{
     // The profile's algorithms (OB-ALG, OFB-ALG, CDR-ALG) for what it signs.
     signer.alg().check_allowed(profile.algs)?;
     check_lifetime(profile, params.lifetime)?;
@@ -160,6 +180,9 @@ where
     w.key("jti")?;
     w.b64(&jti)?;
     member_str(&mut w, "client_id", params.client_id, true)?;
+    if let Some(g) = grant {
+        member_str(&mut w, "grant_id", g.as_str(), true)?;
+    }
     if let Some(scope) = params.scope {
         member_str(&mut w, "scope", scope, true)?;
     }
@@ -373,6 +396,8 @@ struct TokenMembers<'a> {
     openbanking_intent_id: Option<&'a str>,
     #[serde(borrow)]
     cdr_arrangement_id: Option<&'a str>,
+    #[serde(borrow)]
+    grant_id: Option<&'a str>,
 }
 
 /// The claims of a verified access token.
@@ -396,6 +421,10 @@ pub struct AccessTokenClaims<'a> {
     pub cnf_x5t_s256: Option<&'a str>,
     /// The profile's consent claim, when present.
     pub consent_id: Option<&'a str>,
+    /// `grant_id`: the grant the token was issued from, for a token of a
+    /// redeemed code ([`issue_for_grant`]); a resource server refuses it
+    /// once the grant is revoked ([`crate::grant::check_active`]).
+    pub grant_id: Option<&'a str>,
 }
 
 impl AccessTokenClaims<'_> {
@@ -474,6 +503,7 @@ where
         cnf_jkt,
         cnf_x5t_s256: cnf_x5t,
         consent_id,
+        grant_id: m.grant_id,
     })
 }
 

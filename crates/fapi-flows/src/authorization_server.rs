@@ -8,8 +8,9 @@ use fapi_core::assertion::{self, AssertionConfig};
 use fapi_core::authorize::{
     self, Access, AuthorizationParams, AuthorizationRequest, ConsentPrompt, GrantType,
 };
-use fapi_core::code::{self, CodeGrant};
+use fapi_core::code::{self, CodeRecord};
 use fapi_core::dpop::{self, DpopConfig, DpopProof, DpopRequest};
+use fapi_core::grant::RevokedGrant;
 use fapi_core::jwk::Jwks;
 use fapi_core::mtls::{self, CertThumbprint, PresentedCertificate, TlsClientAuthSubject};
 use fapi_core::par::{self, AuthorizationEndpointRequest};
@@ -163,7 +164,9 @@ pub struct AuthorizationServer {
     directory: Arc<Directory>,
     lifetimes: Lifetimes,
     par_store: FixedHandleStore<AuthorizationParams, HANDLES>,
-    codes: FixedHandleStore<CodeGrant, HANDLES>,
+    codes: FixedHandleStore<CodeRecord, HANDLES>,
+    revoked: FixedHandleStore<RevokedGrant, HANDLES>,
+    spent_request_uris: FixedReplayCache<HANDLES>,
     assertion_jtis: FixedReplayCache<JTIS>,
     dpop_jtis: FixedReplayCache<JTIS>,
 }
@@ -199,6 +202,8 @@ impl AuthorizationServer {
             lifetimes: Lifetimes::BANK,
             par_store: FixedHandleStore::new(),
             codes: FixedHandleStore::new(),
+            revoked: FixedHandleStore::new(),
+            spent_request_uris: FixedReplayCache::new(),
             assertion_jtis: FixedReplayCache::new(),
             dpop_jtis: FixedReplayCache::new(),
         })
@@ -523,9 +528,11 @@ impl AuthorizationServer {
             })
             .at(site)?;
         // F2-CODE-TTL
+        // F2-PAR: one decision (one code) per pushed request.
         let code = code::issue(
             &self.profile,
             &self.codes,
+            &self.spent_request_uris,
             &OsRandom,
             &record,
             self.lifetimes.code,
@@ -567,12 +574,22 @@ impl AuthorizationServer {
         let proof = self.verify_dpop(cred, &endpoint)?;
         // F2-CODE-ONCE, CDR-CODE-ONCE, F2-PKCE, and RFC 9449 §10: the code's
         // DPoP key (dpop_jkt or the PAR request's proof) is the proof's.
+        // RFC 6749 §4.1.2: a code presented again revokes its grant.
+        let presented = code::Presented {
+            code,
+            client_id: &reg.client_id,
+            redirect_uri,
+            dpop: proof.as_ref(),
+        };
+        let retention = code::Retention {
+            tombstone: self.lifetimes.code + self.lifetimes.access_token,
+            revocation: self.lifetimes.access_token,
+        };
         let grant = code::redeem(
             &self.codes,
-            code,
-            &reg.client_id,
-            redirect_uri,
-            proof.as_ref().map(|p| &p.jkt),
+            &self.revoked,
+            &presented,
+            retention,
             self.now(),
             |challenge| pkce::verify(code_verifier, challenge),
         )

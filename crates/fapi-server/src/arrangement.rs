@@ -18,6 +18,7 @@
 use fapi::issuer::TokenResponse;
 use fapi::store::{HandleKey, handle_key};
 use fapi_core::Site;
+use fapi_core::grant::GrantId;
 use fapi_core::profile::Profile;
 
 use crate::app::App;
@@ -87,10 +88,13 @@ pub(crate) fn approve(
 }
 
 /// A code was redeemed into `response`: under the CDR its arrangement now
-/// holds the new refresh token, and the tokens of its earlier
-/// authorisation are revoked (an amendment succeeded). Where the
-/// arrangement cannot be updated, the new refresh token is revoked too,
-/// so that none escapes a later amendment.
+/// holds the new grant and refresh token, and the tokens of its earlier
+/// authorisation are revoked (an amendment succeeded): their grants
+/// ([`fapi::Issuer::revoke_grant`]: the access tokens at the resource
+/// server, the refresh tokens at the token endpoint and introspection)
+/// and their refresh tokens' records. Where the arrangement cannot be
+/// updated, the new grant is revoked too, so that none escapes a later
+/// amendment.
 pub(crate) async fn redeemed(app: &App, response: &TokenResponse) -> Result<(), HttpError> {
     let Some(id) = response.cdr_arrangement_id.as_deref() else {
         return Ok(());
@@ -99,18 +103,27 @@ pub(crate) async fn redeemed(app: &App, response: &TokenResponse) -> Result<(), 
         .refresh_token
         .as_deref()
         .map(|t| handle_key(t.as_bytes()));
+    let new_grant = response.grant_id.map(|g| g.as_str().to_owned());
     let older = consent::update(app, id, |c| {
         let older: Vec<HandleKey> = core::mem::take(&mut c.refresh_tokens)
             .into_iter()
             .filter(|k| Some(*k) != new)
             .collect();
         c.refresh_tokens.extend(new);
-        Ok(older)
+        let older_grants: Vec<String> = core::mem::take(&mut c.grants)
+            .into_iter()
+            .filter(|g| Some(g) != new_grant.as_ref())
+            .collect();
+        c.grants.extend(new_grant.clone());
+        Ok((older, older_grants))
     })
     .await;
     match older {
-        Ok(older) => revoke_tokens(app, &older).await,
+        Ok((older, older_grants)) => revoke_tokens(app, &older, &older_grants).await,
         Err(e) => {
+            if let Some(g) = response.grant_id {
+                let _ = app.issuer.revoke_grant(&g).await;
+            }
             if let Some(k) = new {
                 let _ = app.stores.refresh.remove(&k).await;
             }
@@ -119,10 +132,21 @@ pub(crate) async fn redeemed(app: &App, response: &TokenResponse) -> Result<(), 
     }
 }
 
-/// Revokes the tokens of an arrangement issued before its latest
-/// authorisation: its refresh tokens, by their store keys. (Its access
-/// tokens are short-lived JWTs, CDR-AT-TTL.)
-async fn revoke_tokens(app: &App, refresh_tokens: &[HandleKey]) -> Result<(), HttpError> {
+/// Revokes the tokens of an arrangement's earlier authorisation: each
+/// grant (its access and refresh tokens), then each refresh token's
+/// record.
+async fn revoke_tokens(
+    app: &App,
+    refresh_tokens: &[HandleKey],
+    grants: &[String],
+) -> Result<(), HttpError> {
+    for g in grants {
+        // Written by this server from a `GrantId`; one that no longer
+        // reads names no grant to revoke.
+        if let Ok(g) = GrantId::parse(g) {
+            app.issuer.revoke_grant(&g).await?;
+        }
+    }
     for k in refresh_tokens {
         app.stores
             .refresh

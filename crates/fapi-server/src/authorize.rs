@@ -1,7 +1,16 @@
 //! The authorization endpoint and the user's pages: `GET /authorize`
-//! (the pushed request, once: F2-PAR), `POST /authorize/login`, `POST
+//! (the pushed request: F2-PAR), `POST /authorize/login`, `POST
 //! /authorize/consent` (the code and `iss` in the redirect: F2-ISS;
 //! F2-AS-INFO: the page names the client and what it asks for).
+//!
+//! F2-PAR, single use where the decision is made (FAPI 2.0 Security
+//! Profile §5.3.2.2, note 3): `GET /authorize` reads the pushed request
+//! without spending it, so a reload of the login page or a second tab
+//! shows it again (each visit its own transaction), while an expired or
+//! spent `request_uri` is refused there. The consent decision spends it,
+//! atomically across the nodes (`fapi::Issuer::new_code` on approval,
+//! `fapi::Issuer::decline` on denial): one pushed request gives one
+//! decision, so one code at most; after it, the `request_uri` is refused.
 //!
 //! A transaction (its id in a hidden field) holds the consent prompt from
 //! `GET /authorize` in the shared stores ([`crate::Stores::transactions`])
@@ -85,7 +94,8 @@ async fn start_inner(app: &App, uri: &Uri) -> Result<Response, HttpError> {
     let client_id = q
         .get("client_id")
         .ok_or_else(|| HttpError::at(CoreError::UnknownClient, Site::AuthorizationRequest))?;
-    // F2-PAR (OFB-PAR, CDR-PAR): the pushed request, used once.
+    // F2-PAR (OFB-PAR, CDR-PAR): the pushed request, read; it is spent at
+    // the decision (a reload shows it again).
     let prompt = app
         .issuer
         .authorize(client_id, q.get("request_uri").map(String::as_str))
@@ -313,12 +323,24 @@ async fn decide_inner(app: &App, headers: &HeaderMap, body: &[u8]) -> Result<Res
     };
     // F2-CODE-ONCE: the transaction is taken, so this post alone decides:
     // of concurrent decisions on any nodes one goes on, one code at most.
+    // F2-PAR: other transactions of the same pushed request (a reload, a
+    // second tab) are refused when the request URI is spent below.
     let prompt = t.prompt()?;
     let consent_id = prompt.consent_id().to_owned();
     let client_id = prompt.client_id().to_owned();
     let now = consent::now_rfc3339();
     let location = if decision == Some("approve") {
+        // F2-AS-INFO: the code comes only from the user's approval of
+        // what the page showed; F2-ISS: `iss` in the response; F2-PAR: the
+        // request URI spent with it, first, so that of two tabs of one
+        // pushed request only one goes on.
+        let record = prompt
+            .approve(&user)
+            .map_err(|e| HttpError::at(e, Site::AuthorizationRequest))?;
+        let redirect = app.issuer.new_code(&record).await?.redirect;
         if !consent_id.is_empty() {
+            // A refusal here sends no redirect: the code is never seen and
+            // expires (F2-CODE-TTL).
             let subject = user.clone();
             consent::update(app, &consent_id, |c| {
                 // CDR: an amendment is approved by the arrangement's user.
@@ -328,13 +350,10 @@ async fn decide_inner(app: &App, headers: &HeaderMap, body: &[u8]) -> Result<Res
             })
             .await?;
         }
-        // F2-AS-INFO: the code comes only from the user's approval of
-        // what the page showed; F2-ISS: `iss` in the response.
-        let record = prompt
-            .approve(&user)
-            .map_err(|e| HttpError::at(e, Site::AuthorizationRequest))?;
-        app.issuer.new_code(&record).await?.redirect
+        redirect
     } else {
+        // F2-PAR: a denial spends the request URI too (one decision).
+        app.issuer.decline(&prompt).await?;
         if !consent_id.is_empty() {
             let subject = user.clone();
             let _ = consent::update(app, &consent_id, |c| {

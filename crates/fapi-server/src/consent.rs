@@ -117,6 +117,11 @@ pub struct Consent {
     /// succeeds.
     #[serde(default)]
     pub refresh_tokens: Vec<fapi::store::HandleKey>,
+    /// CDR sharing arrangement: the grants (`fapi_core::grant::GrantId`,
+    /// as written) of its latest authorisation, revoked with their access
+    /// and refresh tokens when an amendment succeeds.
+    #[serde(default)]
+    pub grants: Vec<String>,
 }
 
 impl Consent {
@@ -143,6 +148,7 @@ impl Consent {
             initiation: None,
             payment_id: None,
             refresh_tokens: Vec::new(),
+            grants: Vec::new(),
         }
     }
 

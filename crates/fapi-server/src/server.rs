@@ -281,7 +281,8 @@ pub async fn start(mut config: ServerConfig) -> Result<RunningServer, ServeError
         .replay_store(Arc::clone(&stores.replay))
         .code_store(Arc::clone(&stores.codes))
         .request_store(Arc::clone(&stores.requests))
-        .refresh_store(Arc::clone(&stores.refresh));
+        .refresh_store(Arc::clone(&stores.refresh))
+        .revocation_store(Arc::clone(&stores.revocations));
     if dpop {
         // RFC 9449 §8: server nonces at the token and PAR endpoints.
         builder = builder.dpop_nonces(NonceKey::new(nonce_bytes));
@@ -294,8 +295,10 @@ pub async fn start(mut config: ServerConfig) -> Result<RunningServer, ServeError
     let issuer = builder.build().map_err(key_err)?;
     let jwks = issuer.jwks_json().map_err(key_err)?;
     let keys = IssuerKeys::from_jwks_json(&jwks).map_err(|e| key_err(e.into()))?;
+    // RFC 6749 §4.1.2: the resource server refuses tokens of revoked grants.
     let mut rs = ResourceServer::builder(profile, &base, &base, keys)
-        .replay_store(Arc::clone(&stores.replay));
+        .replay_store(Arc::clone(&stores.replay))
+        .revocation_store(Arc::clone(&stores.revocations));
     if dpop {
         // RFC 9449 §9: nonces at the resource server too.
         rs = rs.dpop_nonces(NonceKey::new(nonce_bytes));

@@ -33,6 +33,7 @@ pub fn redis_stores(conn: &RedisConnection, issuer: &str) -> Stores {
         codes: r.codes,
         requests: r.requests,
         refresh: r.refresh,
+        revocations: r.revocations,
         consents: r.consents,
         // Shared by the nodes: the login and consent forms may be posted
         // to any of them.

@@ -1,5 +1,6 @@
-//! The server's state stores: the replay cache (DPoP and assertion `jti`s),
-//! codes, pushed requests, refresh tokens, consents and the login and
+//! The server's state stores: the replay cache (DPoP and assertion `jti`s,
+//! spent request URIs), codes and the tombstones of redeemed ones, pushed
+//! requests, refresh tokens, revoked grants, consents and the login and
 //! consent transactions of the user's pages. Each is an async
 //! trait object of the `fapi` crate, so a network store (Redis) plugs in
 //! where the in-memory ones are the default.
@@ -9,7 +10,8 @@ use std::sync::Arc;
 use fapi::memory::{MemoryReplayCache, MemoryStore};
 use fapi::store::{HandleStore, ReplayStore};
 use fapi_core::authorize::AuthorizationParams;
-use fapi_core::code::CodeGrant;
+use fapi_core::code::CodeRecord;
+use fapi_core::grant::RevokedGrant;
 use fapi_core::refresh::RefreshGrant;
 
 use crate::consent::Consent;
@@ -28,14 +30,19 @@ const MAX_TRANSACTIONS: usize = 100_000;
 /// ```
 #[derive(Clone)]
 pub struct Stores {
-    /// One-time identifiers: DPoP proof and client assertion `jti`s.
+    /// One-time identifiers: DPoP proof and client assertion `jti`s, and
+    /// the request URIs decided on (F2-PAR: one decision each).
     pub replay: Arc<dyn ReplayStore>,
-    /// Authorization codes (taken once: F2-CODE-ONCE).
-    pub codes: Arc<dyn HandleStore<CodeGrant>>,
+    /// Authorization codes (swapped once for their tombstone:
+    /// F2-CODE-ONCE; RFC 6749 §4.1.2, the tombstone names the grant).
+    pub codes: Arc<dyn HandleStore<CodeRecord>>,
     /// Pushed authorization requests (F2-PAR).
     pub requests: Arc<dyn HandleStore<AuthorizationParams>>,
     /// Refresh token records.
     pub refresh: Arc<dyn HandleStore<RefreshGrant>>,
+    /// Revoked grants (RFC 6749 §4.1.2: a replayed code's), read by the
+    /// token endpoint, introspection and the resource server.
+    pub revocations: Arc<dyn HandleStore<RevokedGrant>>,
     /// Account-access and payment consents, and payment orders.
     pub consents: Arc<dyn HandleStore<Consent>>,
     /// Login and consent transactions, by the SHA-256 of their id, so
@@ -53,6 +60,7 @@ impl Stores {
             codes: Arc::new(MemoryStore::new()),
             requests: Arc::new(MemoryStore::new()),
             refresh: Arc::new(MemoryStore::new()),
+            revocations: Arc::new(MemoryStore::new()),
             consents: Arc::new(MemoryStore::new()),
             transactions: Arc::new(MemoryStore::with_max_entries(MAX_TRANSACTIONS)),
         }

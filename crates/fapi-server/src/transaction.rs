@@ -19,13 +19,19 @@ use crate::error::HttpError;
 /// How long a login and consent transaction lives (seconds).
 pub const TRANSACTION_TTL: u64 = 600;
 
+// F2-PAR: a decision is taken until the request URI's expiry plus the
+// core's decision window; a transaction, made at a visit before the expiry,
+// must not outlive it (else its decision would be refused).
+const _: () = assert!(TRANSACTION_TTL <= fapi_core::par::DECISION_WINDOW);
+
 /// The CSRF token of one transaction: zeroized on drop, never printed.
 #[derive(Clone, Serialize, Deserialize, Zeroize, ZeroizeOnDrop)]
 #[serde(transparent)]
 struct CsrfToken(String);
 
 /// A login and consent in progress: the client's name and the request it
-/// pushed (F2-PAR: read once at `GET /authorize`, then only here), the
+/// pushed (F2-PAR: read at `GET /authorize`, with the request URI it is to
+/// spend at the decision), the
 /// CSRF token of its forms, the signed-in user once there is one, and
 /// when it expires. `Debug` leaves out the CSRF token.
 ///

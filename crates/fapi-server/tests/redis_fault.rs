@@ -115,7 +115,7 @@ async fn fresh_flow_completes(http: &reqwest::Client, client: &Client, nodes: [S
 /// a second PAR, before its authorization request): 503s, never a token
 /// or a login page; thawed, the code is accepted at most once (a
 /// redemption that timed out may have spent it on Redis: fail closed) and
-/// the request URI used once; a fresh flow completes.
+/// the request URI decided on once; a fresh flow completes.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn f2_code_once_f2_par_redis_frozen_mid_flow_fails_closed_and_recovers() {
     let Some(bin) = redis_server("redis_fault") else {
@@ -153,11 +153,20 @@ async fn f2_code_once_f2_par_redis_frozen_mid_flow_fails_closed_and_recovers() {
     until_back(&http, client, nodes[0]).await;
     redeem_after(&http, client, nodes, &session, &code, 1).await;
     // the authorization requests above failed at their read: the request
-    // URI is still there, and used once
-    let r = send(&http, nodes[0], authorize_request(&uri)).await;
-    assert_eq!(r.status, 200, "authorize after the thaw: {r:?}");
+    // URI is still there, shown by each visit and spent by one decision
+    let first = send(&http, nodes[0], authorize_request(&uri)).await;
+    assert_eq!(first.status, 200, "authorize after the thaw: {first:?}");
+    let second = send(&http, nodes[1], authorize_request(&uri)).await;
+    assert_eq!(second.status, 200, "a reload after the thaw: {second:?}");
+    let mut decisions = Vec::new();
+    for (node, page) in [(nodes[0], &first), (nodes[1], &second)] {
+        let r = send(&http, node, login_request(&page.body)).await;
+        assert_eq!(r.status, 200, "login after the thaw: {r:?}");
+        decisions.push(send(&http, node, approve_request(&r.body)).await.status);
+    }
+    assert_eq!(decisions, [303, 400], "one decision per request URI");
     let r = send(&http, nodes[1], authorize_request(&uri)).await;
-    assert_eq!(r.status, 400, "the request URI again: {r:?}");
+    assert_eq!(r.status, 400, "the request URI after its decision: {r:?}");
     fresh_flow_completes(&http, client, nodes).await;
     drop((a, b));
 }

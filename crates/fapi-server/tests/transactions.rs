@@ -136,10 +136,19 @@ impl HandleStore<Transaction> for Down {
     async fn remove(&self, _: &HandleKey) -> Result<(), Error> {
         Err(Error::StoreFailed)
     }
+    async fn replace(
+        &self,
+        _: &HandleKey,
+        _: Transaction,
+        _: u64,
+        _: u64,
+    ) -> Result<Transaction, Error> {
+        Err(Error::StoreFailed)
+    }
 }
 
 /// The transaction store failing: `GET /authorize` is the 503 page, not a
-/// login page; the pushed request is spent all the same (F2-PAR: once).
+/// login page (F2-PAR: the pushed request is not spent by a visit).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn f2_par_a_failed_transaction_store_is_the_503_page() {
     let setup = Setup::new("txn-down");

@@ -3,9 +3,11 @@
 //! same issuer, signing key, nonce key and clients file, each its own
 //! process and Redis connection. 64 concurrent uses of one code, one
 //! request URI and one DPoP `jti`, split across both nodes, give exactly
-//! one success (F2-CODE-ONCE, F2-PAR, F2-SENDER); 100 rounds. The login and
-//! consent forms go to the node that did not show the login page: the
-//! transactions are shared.
+//! one success (F2-CODE-ONCE, F2-PAR, F2-SENDER); 100 rounds. A request
+//! URI is shown by every visit (a reload, another tab) and spent by the
+//! one decision that gives a code (FAPI 2.0 Security Profile §5.3.2.2,
+//! note 3). The login and consent forms go to the node that did not show
+//! the login page: the transactions are shared.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, missing_docs)]
 
 mod nodes;
@@ -116,21 +118,31 @@ async fn f2_code_once_f2_par_f2_sender_two_processes_race_one_winner() {
         // PAR on one node (after the DPoP nonce both nodes issue and accept)
         let (request_uri, session) = par(&http, client, nodes[round % 2], "openid", None).await;
 
-        // F2-PAR: 64 authorization requests with one request URI, one wins
+        // F2-PAR: 64 visits of one request URI, each its own login page
         let reqs = (0..RACERS)
             .map(|_| authorize_request(&request_uri))
             .collect();
+        let pages = race(&http, nodes, reqs).await;
+        for p in &pages {
+            assert_eq!(p.status, 200, "round {round}: a visit: {}", p.body);
+        }
+        // the login forms to the other node (sent alternately, so each to
+        // the node that did not show it): the transactions are shared
+        let reqs = pages.iter().map(|p| login_request(&p.body)).collect();
+        let consent_pages = race(&http, [nodes[1], nodes[0]], reqs).await;
+        for p in &consent_pages {
+            assert_eq!(p.status, 200, "round {round}: a login: {}", p.body);
+        }
+        // 64 approvals at once: one decision, one code
+        let reqs = consent_pages
+            .iter()
+            .map(|p| approve_request(&p.body))
+            .collect();
         let responses = race(&http, nodes, reqs).await;
-        let w = one_winner("request_uri", round, &responses, 200);
+        let w = one_winner("request_uri", round, &responses, 303);
         winners += 1;
-        // the login and consent forms to the other node: the transaction
-        // is in the shared store
-        let other = nodes[(w + 1) % 2];
-        let r = send(&http, other, login_request(&responses[w].body)).await;
-        assert_eq!(r.status, 200, "login on the other node: {}", r.body);
-        let r = send(&http, other, approve_request(&r.body)).await;
-        let code = code_of(client, &session, &r)
-            .unwrap_or_else(|| panic!("consent on the other node: {r:?}"));
+        let code = code_of(client, &session, &responses[w])
+            .unwrap_or_else(|| panic!("the approval: {:?}", responses[w]));
         // the token endpoint's DPoP nonce (RFC 9449 §8), from either node
         let proof = client
             .dpop_proof("POST", &format!("{ISSUER}/token"), None)

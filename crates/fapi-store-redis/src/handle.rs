@@ -1,5 +1,5 @@
-//! [`RedisHandleStore`]: values under handle keys, inserted with `SET NX`
-//! and taken with `GETDEL`.
+//! [`RedisHandleStore`]: values under handle keys, inserted with `SET NX`,
+//! taken with `GETDEL` and replaced with `SET XX GET`.
 
 use core::marker::PhantomData;
 
@@ -29,8 +29,9 @@ use crate::namespace::{Kind, Namespace};
 /// [`Error::StoreFailed`], never a grant.
 ///
 /// Every one-time operation is one atomic Redis command: `insert` is
-/// `SET key value NX PX ttl`, `take` is `GETDEL`, so of any number of
-/// concurrent takes on any number of nodes exactly one gets the value.
+/// `SET key value NX PX ttl`, `take` is `GETDEL`, `replace` is
+/// `SET key value XX GET PX ttl`, so of any number of concurrent takes (or
+/// replaces) on any number of nodes exactly one gets the value.
 ///
 /// ```no_run
 /// use fapi::store::{HandleStore, handle_key};
@@ -148,5 +149,30 @@ where
         let _ = cmd.arg(self.namespace.key(key));
         let _removed: u64 = self.conn.query(&cmd).await?;
         Ok(())
+    }
+
+    /// F2-CODE-ONCE, RFC 6749 §4.1.2: one `SET key value XX GET PX ttl`,
+    /// so a code is swapped for its tombstone once across every node, and
+    /// nothing is written under an absent key. An entry past its
+    /// `expires_at` but still held (the expiry margin) is overwritten and
+    /// answered [`Error::TokenInactive`], as an absent one.
+    async fn replace(
+        &self,
+        key: &HandleKey,
+        value: V,
+        expires_at: u64,
+        now: u64,
+    ) -> Result<V, Error> {
+        let px = ttl_ms(expires_at, now, self.conn.options().expiry_margin)?;
+        let json = serde_json::to_vec(&value).map_err(|_| Error::StoreFailed)?;
+        let mut cmd = redis::cmd("SET");
+        let _ = cmd
+            .arg(self.namespace.key(key))
+            .arg(encode(expires_at, &json))
+            .arg("XX")
+            .arg("GET")
+            .arg("PX")
+            .arg(px);
+        live(self.conn.query(&cmd).await?, now)
     }
 }

@@ -2,10 +2,12 @@
 //! handle stores ([`RedisHandleStore`]) behind the `fapi` crate's async
 //! traits ([`fapi::store::ReplayStore`], [`fapi::store::HandleStore`]), so
 //! that several server nodes share one-time codes, request URIs, `jti`s,
-//! refresh records and consents.
+//! refresh records, revoked grants and consents.
 //!
 //! - **Atomic on the server.** `record_once` and `insert` are one
-//!   `SET key value NX PX ttl`; `take` is one `GETDEL`. Of any number of
+//!   `SET key value NX PX ttl`; `take` is one `GETDEL`; `replace` (a
+//!   redeemed code's tombstone) is one `SET key value XX GET PX ttl`
+//!   (Redis 6.2 or later). Of any number of
 //!   concurrent calls on any number of nodes exactly one wins
 //!   (F2-CODE-ONCE, CDR-CODE-ONCE).
 //! - **Same contract as the in-memory stores.** Live while

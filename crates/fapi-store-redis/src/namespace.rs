@@ -22,6 +22,8 @@ pub enum Kind {
     Consent,
     /// Login and consent transactions of the user's pages.
     Transaction,
+    /// Revoked grants (the tokens of a redeemed code).
+    Revocation,
 }
 
 impl Kind {
@@ -35,6 +37,7 @@ impl Kind {
             Self::Refresh => "refresh",
             Self::Consent => "consent",
             Self::Transaction => "txn",
+            Self::Revocation => "revoked",
         }
     }
 }
@@ -107,6 +110,7 @@ mod tests {
             Kind::Refresh,
             Kind::Consent,
             Kind::Transaction,
+            Kind::Revocation,
         ];
         for (i, a) in kinds.iter().enumerate() {
             for b in &kinds[i + 1..] {

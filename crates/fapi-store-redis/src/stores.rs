@@ -1,9 +1,10 @@
-//! [`RedisStores`]: the five stores of a server node on one connection.
+//! [`RedisStores`]: the stores of a server node on one connection.
 
 use std::sync::Arc;
 
 use fapi_core::authorize::AuthorizationParams;
-use fapi_core::code::CodeGrant;
+use fapi_core::code::CodeRecord;
+use fapi_core::grant::RevokedGrant;
 use fapi_core::refresh::RefreshGrant;
 
 use crate::connection::{ConnectError, RedisConnection};
@@ -12,9 +13,10 @@ use crate::namespace::Kind;
 use crate::options::RedisOptions;
 use crate::replay::RedisReplayStore;
 
-/// The stores a server node keeps in Redis: the replay cache, the codes,
-/// the pushed requests, the refresh records and the consents (of type `C`,
-/// the server's), all on one reconnecting connection and namespaced by the
+/// The stores a server node keeps in Redis: the replay cache, the codes
+/// (and the tombstones of redeemed ones), the pushed requests, the refresh
+/// records, the revoked grants and the consents (of type `C`, the
+/// server's), all on one reconnecting connection and namespaced by the
 /// issuer. Nodes of one issuer share them by connecting to the same Redis.
 ///
 /// ```no_run
@@ -34,12 +36,14 @@ use crate::replay::RedisReplayStore;
 pub struct RedisStores<C> {
     /// DPoP and client assertion `jti`s.
     pub replay: Arc<RedisReplayStore>,
-    /// Authorization codes.
-    pub codes: Arc<RedisHandleStore<CodeGrant>>,
+    /// Authorization codes, and the tombstones of redeemed ones.
+    pub codes: Arc<RedisHandleStore<CodeRecord>>,
     /// Pushed authorization requests.
     pub requests: Arc<RedisHandleStore<AuthorizationParams>>,
     /// Refresh token records.
     pub refresh: Arc<RedisHandleStore<RefreshGrant>>,
+    /// Revoked grants, read by the issuer and the resource servers.
+    pub revocations: Arc<RedisHandleStore<RevokedGrant>>,
     /// Consents.
     pub consents: Arc<RedisHandleStore<C>>,
 }
@@ -51,6 +55,7 @@ impl<C> Clone for RedisStores<C> {
             codes: Arc::clone(&self.codes),
             requests: Arc::clone(&self.requests),
             refresh: Arc::clone(&self.refresh),
+            revocations: Arc::clone(&self.revocations),
             consents: Arc::clone(&self.consents),
         }
     }
@@ -80,6 +85,11 @@ impl<C> RedisStores<C> {
             codes: Arc::new(RedisHandleStore::new(conn.clone(), issuer, Kind::Code)),
             requests: Arc::new(RedisHandleStore::new(conn.clone(), issuer, Kind::Request)),
             refresh: Arc::new(RedisHandleStore::new(conn.clone(), issuer, Kind::Refresh)),
+            revocations: Arc::new(RedisHandleStore::new(
+                conn.clone(),
+                issuer,
+                Kind::Revocation,
+            )),
             consents: Arc::new(RedisHandleStore::new(conn.clone(), issuer, Kind::Consent)),
         }
     }

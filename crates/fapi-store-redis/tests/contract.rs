@@ -8,11 +8,12 @@ use core::time::Duration;
 use fapi::store::{HandleStore, ReplayStore, handle_key};
 use fapi_core::Error;
 use fapi_core::authorize::{AuthorizationParams, AuthorizationRequest, ConsentPrompt};
-use fapi_core::code::CodeGrant;
+use fapi_core::code::{CodeGrant, CodeRecord, Presented, Retention};
 use fapi_core::crypto::Random;
+use fapi_core::grant::{GrantId, RevokedGrant};
 use fapi_core::profile::Profile;
 use fapi_core::refresh::{RefreshGrant, SenderBinding};
-use fapi_core::store::FixedHandleStore;
+use fapi_core::store::{FixedHandleStore, FixedReplayCache};
 use fapi_store_redis::{Kind, RedisHandleStore, RedisOptions, RedisReplayStore, RedisStores};
 use redis::AsyncCommands;
 use support::{connect, issuer, now, raw, redis_url};
@@ -99,6 +100,88 @@ async fn handle_store_insert_take_get_remove() {
     );
 }
 
+/// RFC 6749 §4.1.2: `replace` swaps a live entry for another and returns
+/// it; nothing is written under an absent key; the new entry lives (and
+/// carries a TTL) until its own expiry.
+#[tokio::test]
+async fn handle_store_replace_swaps_a_live_entry_only() {
+    let Some(url) = redis_url("handle_replace") else {
+        return;
+    };
+    let conn = connect(&url, exact()).await;
+    let s = RedisHandleStore::<u32>::new(conn, &issuer("replace"), Kind::Code);
+    let k = handle_key(b"code");
+    let t = now();
+    assert_eq!(s.replace(&k, 9, t + 10, t).await, Err(Error::TokenInactive));
+    assert_eq!(
+        s.get(&k, t).await,
+        Err(Error::TokenInactive),
+        "XX: nothing written"
+    );
+    s.insert(k, 1, t + 10, t).await.unwrap();
+    assert_eq!(s.replace(&k, 2, t, t).await, Err(Error::Expired));
+    assert_eq!(s.replace(&k, 2, t + 300, t).await, Ok(1));
+    assert_eq!(s.get(&k, t + 100).await, Ok(2), "lives past the old expiry");
+    let mut r = raw(&url).await;
+    let pttl: i64 = r.pttl(s.redis_key(&k)).await.unwrap();
+    assert!(pttl > 299_000 && pttl <= 300_000, "PTTL {pttl}");
+    // past its expiry by the caller's clock: inactive
+    assert_eq!(
+        s.replace(&k, 3, t + 400, t + 300).await,
+        Err(Error::TokenInactive)
+    );
+}
+
+/// RFC 6749 §4.1.2 through Redis with the core: a code redeemed twice
+/// revokes the grant of its first redemption, which the Redis tombstone
+/// names.
+#[tokio::test]
+async fn rfc6749_4_1_2_replayed_code_revokes_its_grant_through_redis() {
+    let Some(url) = redis_url("code_replay") else {
+        return;
+    };
+    let stores = RedisStores::<String>::connect(&url, &issuer("replayed"), RedisOptions::default())
+        .await
+        .unwrap();
+    let (_, grant) = core_values();
+    let t = now();
+    let code = "A".repeat(43);
+    let k = handle_key(code.as_bytes());
+    stores
+        .codes
+        .insert(k, CodeRecord::Issued(grant), t + 60, t)
+        .await
+        .unwrap();
+    let retain = Retention {
+        tombstone: 360,
+        revocation: 3600,
+    };
+    let req = Presented {
+        code: &code,
+        client_id: "client-1",
+        redirect_uri: "https://client.example/cb",
+        dpop: None,
+    };
+    // the fapi crate's way: the async swap, then the core's checks (the
+    // first finds the code, bound to a DPoP key the request did not prove)
+    for (round, want) in [(1, Error::DpopMissing), (2, Error::CodeInvalid)] {
+        let tombstone = fapi_core::code::tombstone(&code);
+        let old = stores
+            .codes
+            .replace(&k, tombstone, t + 360 + round, t + round)
+            .await;
+        let local = FixedHandleStore::<CodeRecord, 1>::new();
+        if let Ok(v) = old {
+            fapi_core::store::HandleStore::insert(&local, k, v, t + 60, t + round).unwrap();
+        }
+        let revoked = FixedHandleStore::<RevokedGrant, 1>::new();
+        let r = fapi_core::code::redeem(&local, &revoked, &req, retain, t + round, |_| Ok(()));
+        assert_eq!(r, Err(want), "round {round}");
+        let active = fapi_core::grant::check_active(&revoked, &GrantId::of_code(&code), t + 3);
+        assert_eq!(active.is_err(), want == Error::CodeInvalid, "round {round}");
+    }
+}
+
 #[tokio::test]
 async fn keys_are_hashed_namespaced_and_carry_a_ttl() {
     let Some(url) = redis_url("keys") else { return };
@@ -153,7 +236,7 @@ async fn unreadable_entries_fail_closed() {
         return;
     };
     let conn = connect(&url, RedisOptions::default()).await;
-    let codes = RedisHandleStore::<CodeGrant>::new(conn, &issuer("garbage"), Kind::Code);
+    let codes = RedisHandleStore::<CodeRecord>::new(conn, &issuer("garbage"), Kind::Code);
     let mut r = raw(&url).await;
     let t = now();
     for (name, bytes) in [
@@ -217,9 +300,14 @@ fn core_values() -> (AuthorizationParams, CodeGrant) {
         .unwrap()
         .approve("alice")
         .unwrap();
-    let codes = FixedHandleStore::<CodeGrant, 2>::new();
-    let code = fapi_core::code::issue(p, &codes, &rng, &record, 60, 101).unwrap();
-    let grant = fapi_core::store::HandleStore::take(&codes, &code.key(), 102).unwrap();
+    let codes = FixedHandleStore::<CodeRecord, 2>::new();
+    let spent = FixedReplayCache::<2>::new();
+    let code = fapi_core::code::issue(p, &codes, &spent, &rng, &record, 60, 101).unwrap();
+    let Ok(CodeRecord::Issued(grant)) =
+        fapi_core::store::HandleStore::get(&codes, &code.key(), 102)
+    else {
+        panic!("the code is stored as issued")
+    };
     (params, grant)
 }
 
@@ -242,9 +330,10 @@ async fn f2_code_once_core_values_round_trip_through_redis() {
         .insert(k, params.clone(), t + 60, t)
         .await
         .unwrap();
+    let issued = CodeRecord::Issued(grant.clone());
     stores
         .codes
-        .insert(k, grant.clone(), t + 60, t)
+        .insert(k, issued.clone(), t + 60, t)
         .await
         .unwrap();
     stores
@@ -258,13 +347,39 @@ async fn f2_code_once_core_values_round_trip_through_redis() {
         .await
         .unwrap();
     assert_eq!(stores.requests.take(&k, t).await, Ok(params));
-    assert_eq!(stores.codes.take(&k, t).await, Ok(grant));
+    // RFC 6749 §4.1.2: swapped once for its tombstone, which names the
+    // grant and survives the code
+    let tombstone = fapi_core::code::tombstone("the code");
+    assert_eq!(
+        stores
+            .codes
+            .replace(&k, tombstone.clone(), t + 600, t)
+            .await,
+        Ok(issued)
+    );
+    assert_eq!(stores.codes.get(&k, t + 100).await, Ok(tombstone));
+    assert_eq!(stores.codes.take(&k, t).await.map(|_| ()), Ok(()));
     assert_eq!(stores.codes.take(&k, t).await, Err(Error::TokenInactive));
+    let revoked = RevokedGrant {
+        grant: GrantId::of_code("the code"),
+        revoked_at: t,
+    };
+    stores
+        .revocations
+        .insert(revoked.grant.key(), revoked, t + 60, t)
+        .await
+        .unwrap();
+    assert_eq!(
+        stores.revocations.get(&revoked.grant.key(), t).await,
+        Ok(revoked)
+    );
+    let _ = grant;
     assert_eq!(stores.refresh.get(&k, t).await, Ok(refresh));
     assert_eq!(stores.consents.get(&k, t).await.as_deref(), Ok("consent"));
     // the stores are the fapi traits' objects, as a server holds them
     let _: std::sync::Arc<dyn ReplayStore> = stores.replay.clone();
-    let _: std::sync::Arc<dyn HandleStore<CodeGrant>> = stores.codes.clone();
+    let _: std::sync::Arc<dyn HandleStore<CodeRecord>> = stores.codes.clone();
+    let _: std::sync::Arc<dyn HandleStore<RevokedGrant>> = stores.revocations.clone();
 }
 
 #[test]

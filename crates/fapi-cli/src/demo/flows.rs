@@ -67,14 +67,14 @@ fn form(pairs: &[(&str, &str)]) -> String {
     f.finish()
 }
 
-fn post_form(url: &str, pairs: &[(&str, &str)]) -> Result<Request<String>, Failure> {
+pub(super) fn post_form(url: &str, pairs: &[(&str, &str)]) -> Result<Request<String>, Failure> {
     Request::post(url)
         .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
         .body(form(pairs))
         .map_err(|e| Failure::environment(url, e))
 }
 
-fn get(url: &str) -> Result<Request<String>, Failure> {
+pub(super) fn get(url: &str) -> Result<Request<String>, Failure> {
     Request::get(url)
         .body(String::new())
         .map_err(|e| Failure::environment(url, e))
@@ -158,6 +158,7 @@ pub(super) async fn authorize(
             ))
         }),
     )?;
+    let tab = super::login_reload::second_tab(r, flow, p, &request_uri).await;
     let login = p
         .http
         .send(
@@ -213,6 +214,7 @@ pub(super) async fn authorize(
             Ok(l.to_owned())
         }),
     )?;
+    super::login_reload::decide_in_second_tab(r, flow, p, tab).await;
     let code = r.step(
         flow,
         "client checks iss and state, takes the code",
@@ -775,6 +777,8 @@ pub async fn account_information(r: &mut Report, profile: &Profile, p: &Party, a
     }
     stolen_token_attacks(r, f, p, attacker, &accounts_path, at).await;
     authorization_attacks(r, f, profile, p, &auth, "accounts").await;
+    let rt = token.refresh_token.as_deref();
+    super::replayed_code::tokens_of_a_replayed_code(r, f, p, &accounts_path, at, rt).await;
     assertion_attack(r, f, p, "accounts").await;
     foreign_request_uri_attack(r, f, p, attacker, &path, &body, "accounts").await;
     super::client_auth::attacks(r, f, profile, p, (&path, &body), "accounts").await;
@@ -909,6 +913,8 @@ pub async fn payment(r: &mut Report, profile: &Profile, p: &Party, attacker: &Pa
     );
     stolen_token_attacks(r, f, p, attacker, &format!("{payments}/{id}"), at).await;
     authorization_attacks(r, f, profile, p, &auth, "payments").await;
+    let rt = token.refresh_token.as_deref();
+    super::replayed_code::tokens_of_a_replayed_code(r, f, p, &funds, at, rt).await;
     assertion_attack(r, f, p, "payments").await;
     foreign_request_uri_attack(r, f, p, attacker, &path, &body, "payments").await;
     let seen = match p

@@ -15,7 +15,9 @@ mod escaped_json;
 mod flows;
 mod http;
 mod interaction_id;
+mod login_reload;
 mod party;
+mod replayed_code;
 mod report;
 
 use std::time::Instant;
