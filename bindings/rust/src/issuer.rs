@@ -1434,6 +1434,8 @@ impl Issuer {
     fn arrangement_of(&self, consent_id: &str) -> Option<String> {
         (self.profile.sharing_arrangements() && !consent_id.is_empty())
             .then(|| consent_id.to_owned())
+    }
+
     /// What the revocation store holds for `grant` (nothing for no grant),
     /// for the core to read.
     async fn revocation_of(&self, grant: Option<GrantId>, now: u64) -> Preloaded<RevokedGrant> {

@@ -227,7 +227,7 @@ async fn f2_code_flow_end_to_end() {
             Some(&dpop),
             &f["code"],
             REDIRECT,
-            &f["code_verifier"],
+            Some(&f["code_verifier"]),
         )
         .await
         .unwrap_err();

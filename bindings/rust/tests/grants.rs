@@ -137,7 +137,7 @@ impl Setup {
                 Some(&dpop),
                 &f["code"],
                 REDIRECT,
-                &f["code_verifier"],
+                Some(&f["code_verifier"]),
             )
             .await
     }

@@ -544,7 +544,7 @@ mod tests {
         let b = SenderBinding::Mtls([7; 32]);
         assert_eq!(cdr_grant(b).expires_at(), None);
         let rt = issue(&Profile::CDR, &store, &rng, cdr_grant(b), 60 * DAY, 1_000).unwrap();
-        let r = redeem(&store, rt.as_str(), "client-1", &b, 1_001).unwrap();
+        let r = redeem(&store, &NONE, rt.as_str(), "client-1", &b, 1_001).unwrap();
         assert_eq!(r.grant.expires_at(), Some(1_000 + 60 * DAY));
     }
 
