@@ -201,7 +201,7 @@ impl<'a> Request<'a> {
         // from the line, and the module keeps no scratch to decode into. An
         // escaped value is a malformed command, not a sizing fault.
         let c: Command<'a> = json::parse(line).map_err(|e| match e {
-            Error::BufferTooSmall => Error::Json,
+            Error::BufferTooSmall | Error::EscapedValue => Error::Json,
             e => e,
         })?;
         // F2-ALG: only the three algorithms have a name here.

@@ -192,6 +192,15 @@ async fn cdr_arrangement_amended_old_tokens_revoked_after_success() {
     )
     .await;
     assert_eq!(r.status, 200, "{}", r.body);
+    // The access token of the earlier authorisation is revoked with its
+    // grant: the resource server refuses it.
+    let old_at = first["access_token"].as_str().unwrap();
+    let r = send(
+        &f.http,
+        rs_request(&f.client, "GET", &accounts, old_at, None, &[]),
+    )
+    .await;
+    assert_eq!(r.status, 401, "{}", r.body);
 
     // An amendment the user denies changes nothing.
     let r = par(&f, &id).await;
