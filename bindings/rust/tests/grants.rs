@@ -112,10 +112,7 @@ impl Setup {
 
     /// Presents the code of `f` (with a fresh assertion and proof).
     async fn redeem(&self, f: &HashMap<String, String>) -> Result<TokenResponse, fapi::Error> {
-        let assertion = self
-            .client
-            .client_assertion(self.issuer.token_endpoint())
-            .unwrap();
+        let assertion = self.client.client_assertion(self.issuer.issuer()).unwrap();
         let authed = self
             .issuer
             .verify_client_assertion("fintech-1", &assertion, self.issuer.token_endpoint())
@@ -143,10 +140,7 @@ impl Setup {
     }
 
     async fn refresh(&self, rt: &str) -> Result<TokenResponse, fapi::Error> {
-        let assertion = self
-            .client
-            .client_assertion(self.issuer.token_endpoint())
-            .unwrap();
+        let assertion = self.client.client_assertion(self.issuer.issuer()).unwrap();
         let authed = self
             .issuer
             .verify_client_assertion("fintech-1", &assertion, self.issuer.token_endpoint())
