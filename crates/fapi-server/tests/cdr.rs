@@ -96,6 +96,34 @@ async fn par(f: &Fintech, id: &str) -> common::Reply {
     send(&f.http, req).await
 }
 
+/// The consent page `user` reaches for the pushed request `uri`: the login
+/// page, then the login form posted with the user's password.
+async fn consent_page(f: &Fintech, issuer: &str, uri: &str, user: &str) -> String {
+    let html = f
+        .http
+        .get(f.client.authorization_url(uri))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    f.http
+        .post(format!("{issuer}/authorize/login"))
+        .form(&[
+            ("txn", hidden(&html, "txn")),
+            ("csrf", hidden(&html, "csrf")),
+            ("username", user.into()),
+            ("password", format!("{user}-password")),
+        ])
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap()
+}
+
 fn now() -> u64 {
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
@@ -206,30 +234,7 @@ async fn cdr_arrangement_amended_old_tokens_revoked_after_success() {
     let r = par(&f, &id).await;
     assert_eq!(r.status, 201, "{}", r.body);
     let uri = r.json()["request_uri"].as_str().unwrap().to_owned();
-    let html = f
-        .http
-        .get(f.client.authorization_url(&uri))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
-    let page = f
-        .http
-        .post(format!("{issuer}/authorize/login"))
-        .form(&[
-            ("txn", hidden(&html, "txn")),
-            ("csrf", hidden(&html, "csrf")),
-            ("username", "alice".into()),
-            ("password", "alice-password".into()),
-        ])
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let page = consent_page(&f, &issuer, &uri, "alice").await;
     assert!(page.contains("Amends"), "{page}");
     let denied = f
         .http
@@ -272,30 +277,7 @@ async fn cdr_arrangement_unknown_or_another_clients_refused() {
     let r = par(&f, &id).await;
     assert_eq!(r.status, 201, "{}", r.body);
     let uri = r.json()["request_uri"].as_str().unwrap().to_owned();
-    let html = f
-        .http
-        .get(f.client.authorization_url(&uri))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
-    let page = f
-        .http
-        .post(format!("{issuer}/authorize/login"))
-        .form(&[
-            ("txn", hidden(&html, "txn")),
-            ("csrf", hidden(&html, "csrf")),
-            ("username", "bob".into()),
-            ("password", "bob-password".into()),
-        ])
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let page = consent_page(&f, &issuer, &uri, "bob").await;
     let r = f
         .http
         .post(format!("{issuer}/authorize/consent"))
