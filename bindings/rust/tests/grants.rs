@@ -8,7 +8,9 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use fapi::issuer::{ClientRegistration, PushRequest, TokenResponse};
+use fapi::issuer::{
+    AuthenticatedClient, ClientRegistration, PushRequest, TokenResponse, VerifiedDpop,
+};
 use fapi::memory::MemoryStore;
 use fapi::store::HandleStore;
 use fapi::{Client, Issuer, IssuerKeys, KeySet, ResourceServer, SigningKey};
@@ -112,21 +114,7 @@ impl Setup {
 
     /// Presents the code of `f` (with a fresh assertion and proof).
     async fn redeem(&self, f: &HashMap<String, String>) -> Result<TokenResponse, fapi::Error> {
-        let assertion = self.client.client_assertion(self.issuer.issuer()).unwrap();
-        let authed = self
-            .issuer
-            .verify_client_assertion("fintech-1", &assertion, self.issuer.token_endpoint())
-            .await
-            .unwrap();
-        let proof = self
-            .client
-            .dpop_proof("POST", self.issuer.token_endpoint(), None)
-            .unwrap();
-        let dpop = self
-            .issuer
-            .verify_dpop(&proof, "POST", self.issuer.token_endpoint())
-            .await
-            .unwrap();
+        let (authed, dpop) = self.token_request_credentials().await;
         self.issuer
             .redeem_code(
                 &authed,
@@ -140,22 +128,30 @@ impl Setup {
     }
 
     async fn refresh(&self, rt: &str) -> Result<TokenResponse, fapi::Error> {
+        let (authed, dpop) = self.token_request_credentials().await;
+        self.issuer.refresh(&authed, dpop.binding(), rt).await
+    }
+
+    /// A fresh client assertion (the issuer as `aud`: FAPI 2.0 final
+    /// §5.3.2.1) and DPoP proof for the token endpoint, verified.
+    async fn token_request_credentials(&self) -> (AuthenticatedClient, VerifiedDpop) {
+        let token_endpoint = self.issuer.token_endpoint();
         let assertion = self.client.client_assertion(self.issuer.issuer()).unwrap();
         let authed = self
             .issuer
-            .verify_client_assertion("fintech-1", &assertion, self.issuer.token_endpoint())
+            .verify_client_assertion("fintech-1", &assertion, token_endpoint)
             .await
             .unwrap();
         let proof = self
             .client
-            .dpop_proof("POST", self.issuer.token_endpoint(), None)
+            .dpop_proof("POST", token_endpoint, None)
             .unwrap();
-        let d = self
+        let dpop = self
             .issuer
-            .verify_dpop(&proof, "POST", self.issuer.token_endpoint())
+            .verify_dpop(&proof, "POST", token_endpoint)
             .await
             .unwrap();
-        self.issuer.refresh(&authed, d.binding(), rt).await
+        (authed, dpop)
     }
 
     /// A resource request with `at`: the RS's answer.
