@@ -3,7 +3,7 @@
 //! key is touched. RSA-OAEP itself is tested through the backends
 //! (fapi-conformance `tests/jwe.rs`).
 
-use std::cell::Cell;
+use core::cell::Cell;
 
 use fapi_core::jwe::{self, ContentEnc, KeyAlg, KeyDecrypter, Policy};
 use fapi_core::profile::Profile;
