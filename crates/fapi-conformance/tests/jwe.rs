@@ -131,7 +131,7 @@ fn rfc7516_round_trip_across_backends() {
                     &mut out,
                 )
                 .unwrap();
-                let compact = std::str::from_utf8(&out[..n]).unwrap();
+                let compact = core::str::from_utf8(&out[..n]).unwrap();
                 let got = decrypt_with(dec_key, compact, &Policy::ALL.nested_jwt()).unwrap();
                 assert_eq!(got, pt, "{alg:?} {enc:?}");
             }

@@ -210,6 +210,39 @@ mod decryption {
         bytes.get(zeros..).unwrap_or(&[])
     }
 
+    impl<R: Random> RsaOaepDecryptionKey<R> {
+        /// RFC 8017 §7.1.2 step 3.g: Y, the first octet of the encoded
+        /// message, must be zero. The `rsa` crate's OAEP decoding (0.10.0)
+        /// does not look at it (Wycheproof "First byte is 1"), so the RSA
+        /// decryption is done once more here to read it, in constant time.
+        fn leading_octet_is_zero(
+            &self,
+            encrypted_key: &[u8],
+            rng: &mut RngAdapter<'_, R>,
+        ) -> subtle::Choice {
+            use rsa::traits::PublicKeyParts as _;
+            use subtle::ConstantTimeEq as _;
+            use zeroize::Zeroize as _;
+            let Ok(c) = rsa::BoxedUint::from_be_slice(encrypted_key, self.key.n_bits_precision())
+            else {
+                return subtle::Choice::from(0);
+            };
+            let Ok(m) = rsa::hazmat::rsa_decrypt_and_check(&*self.key, Some(rng), &c) else {
+                return subtle::Choice::from(0);
+            };
+            let mut em = m.to_be_bytes();
+            // `em` is as long as the modulus' precision: every octet up to
+            // and including Y is zero.
+            let upto = em
+                .len()
+                .saturating_sub(self.public.modulus_len())
+                .saturating_add(1);
+            let y = em.iter().take(upto).fold(0u8, |acc, b| acc | b);
+            em.as_mut().zeroize();
+            y.ct_eq(&0)
+        }
+    }
+
     impl<R: Random> KeyDecrypter for RsaOaepDecryptionKey<R> {
         fn algs(&self) -> &[KeyAlg] {
             &KeyAlg::ALL
@@ -227,6 +260,7 @@ mod decryption {
             out: &mut [u8],
         ) -> Result<usize, Error> {
             let mut rng = RngAdapter(&self.rng);
+            let y_is_zero = self.leading_octet_is_zero(encrypted_key, &mut rng);
             // RFC 7516 §11.5: every OAEP failure is the one error.
             let cek = Zeroizing::new(
                 match alg {
@@ -241,6 +275,9 @@ mod decryption {
                 }
                 .map_err(|_| Error::DecryptionFailed)?,
             );
+            if !bool::from(y_is_zero) {
+                return Err(Error::DecryptionFailed);
+            }
             let dst = out.get_mut(..cek.len()).ok_or(Error::DecryptionFailed)?;
             dst.copy_from_slice(&cek);
             Ok(cek.len())
