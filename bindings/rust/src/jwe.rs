@@ -25,7 +25,7 @@
 
 use zeroize::Zeroizing;
 
-use fapi_core::jwe::{self as core_jwe, EncryptParams};
+use fapi_core::jwe::{self as core_jwe, EncryptParams, KeyDecrypter};
 use fapi_core::jwk::RsaPublicKey;
 use fapi_core::{Error as CoreError, Site, b64};
 
@@ -126,7 +126,8 @@ fn select_enc_key(
     Ok((public, text(key, "kid")))
 }
 
-/// A recipient's RSA private key for JWE: software, on aws-lc. Its `kid`
+/// A recipient's RSA private key for JWE: software, on aws-lc, or in an
+/// HSM ([`DecryptionKey::from_pkcs11_uri`], `CKM_RSA_PKCS_OAEP`). Its `kid`
 /// is its RFC 7638 thumbprint unless [`DecryptionKey::with_key_id`] sets
 /// one. `Debug` shows the `kid`, never key material.
 ///
@@ -139,7 +140,21 @@ fn select_enc_key(
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 pub struct DecryptionKey {
-    inner: fapi_awslc::RsaOaepDecryptionKey,
+    inner: Inner,
+}
+
+enum Inner {
+    Software(Box<fapi_awslc::RsaOaepDecryptionKey>),
+    Hsm(Box<fapi_pkcs11::HsmDecrypter>),
+}
+
+impl Inner {
+    fn key(&self) -> &dyn KeyDecrypter {
+        match self {
+            Self::Software(k) => &**k,
+            Self::Hsm(k) => &**k,
+        }
+    }
 }
 
 impl core::fmt::Debug for DecryptionKey {
@@ -155,7 +170,9 @@ impl DecryptionKey {
     pub fn generate() -> Result<Self, KeyError> {
         let inner = fapi_awslc::RsaOaepDecryptionKey::generate(fapi_core::jwk::MIN_RSA_BITS)
             .map_err(|e| KeyError::new(e.error(), format!("generating a key: {}", e.reason())))?;
-        Ok(Self { inner })
+        Ok(Self {
+            inner: Inner::Software(Box::new(inner)),
+        })
     }
 
     /// Loads a PKCS#8 `PRIVATE KEY` PEM document of an RSA key (at least
@@ -177,30 +194,78 @@ impl DecryptionKey {
     pub fn from_pkcs8_der(der: &[u8]) -> Result<Self, KeyError> {
         let inner = fapi_awslc::RsaOaepDecryptionKey::from_pkcs8_der(der)
             .map_err(|e| KeyError::new(e.error(), format!("PKCS#8 RSA: {}", e.reason())))?;
-        Ok(Self { inner })
+        Ok(Self {
+            inner: Inner::Software(Box::new(inner)),
+        })
+    }
+
+    /// Loads the HSM key named by a PKCS#11 URI (RFC 7512; see
+    /// [`crate::pkcs11_uri`]) as
+    /// [`SigningKey::from_pkcs11_uri`](crate::SigningKey::from_pkcs11_uri)
+    /// does: an RSA key (at least 2048 bits) that may decrypt and not sign
+    /// (`CKA_DECRYPT` true, `CKA_SIGN` false), unwrapping in the token with
+    /// `CKM_RSA_PKCS_OAEP`. Only the OAEP hashes the token does are
+    /// offered: a JWE under another `alg` is refused with
+    /// [`KeyAlgMismatch`](fapi_core::Error::KeyAlgMismatch).
+    ///
+    /// ```no_run
+    /// let key = fapi::jwe::DecryptionKey::from_pkcs11_uri(
+    ///     "pkcs11:token=fapi;object=rp-enc?module-path=/usr/lib/softhsm/libsofthsm2.so&pin-source=file:/etc/fapi/pin",
+    /// )?;
+    /// # Ok::<(), fapi::KeyError>(())
+    /// ```
+    pub fn from_pkcs11_uri(uri: &str) -> Result<Self, KeyError> {
+        let uri = crate::pkcs11_uri::Pkcs11Uri::parse(uri)?;
+        let hsm = |e: fapi_pkcs11::Error| KeyError::new(e.clone().into(), format!("PKCS#11: {e}"));
+        let (pool, key_ref) = crate::key::open_pkcs11(&uri)?;
+        let key = fapi_pkcs11::HsmDecrypter::new(pool, &key_ref).map_err(hsm)?;
+        if let (Some(_), Some(label)) = (&uri.id, &uri.object)
+            && key.info().label != *label
+        {
+            return Err(KeyError::new(
+                CoreError::KeyNotFound,
+                "PKCS#11: the key with this id has another label",
+            ));
+        }
+        Ok(Self {
+            inner: Inner::Hsm(Box::new(key)),
+        })
+    }
+
+    /// Whether the key lives in an HSM.
+    #[must_use]
+    pub fn is_hsm(&self) -> bool {
+        matches!(self.inner, Inner::Hsm(_))
     }
 
     /// The same key with `kid` as its key id.
     pub fn with_key_id(self, kid: &str) -> Result<Self, KeyError> {
-        let inner = self
-            .inner
-            .with_key_id(kid)
-            .map_err(|e| KeyError::new(e.error(), e.reason().to_owned()))?;
+        let inner = match self.inner {
+            Inner::Software(k) => Inner::Software(Box::new(
+                k.with_key_id(kid)
+                    .map_err(|e| KeyError::new(e.error(), e.reason().to_owned()))?,
+            )),
+            Inner::Hsm(k) => Inner::Hsm(Box::new(k.with_key_id(kid).map_err(|e| {
+                KeyError::new(CoreError::InvalidParameter, format!("PKCS#11: {e}"))
+            })?)),
+        };
         Ok(Self { inner })
     }
 
     /// The key id.
     #[must_use]
     pub fn key_id(&self) -> &str {
-        use fapi_core::jwe::KeyDecrypter as _;
-        self.inner.key_id().unwrap_or_default()
+        self.inner.key().key_id().unwrap_or_default()
     }
 
     /// The public JWK to register or publish: `kty`, `n`, `e`, `kid`,
     /// `"use":"enc"` and `alg`.
     #[must_use]
     pub fn public_jwk_json(&self, alg: KeyAlg) -> String {
-        let p = self.inner.public_key();
+        let p = match &self.inner {
+            Inner::Software(k) => k.public_key(),
+            Inner::Hsm(k) => k.public_key(),
+        };
         let b = |v: &[u8]| {
             let mut out = vec![0u8; b64::encoded_len(v.len())];
             let n = b64::encode_vartime(v, &mut out).unwrap_or(0);
@@ -226,7 +291,7 @@ impl DecryptionKey {
         let d = core_jwe::decrypt(
             compact.as_bytes(),
             policy,
-            &self.inner,
+            self.inner.key(),
             &fapi_awslc::SystemRandom::new(),
             &mut buf,
         )

@@ -277,24 +277,7 @@ impl SigningKey {
     pub fn from_pkcs11_uri(uri: &str) -> Result<Self, KeyError> {
         let uri = Pkcs11Uri::parse(uri)?;
         let hsm = |e: fapi_pkcs11::Error| KeyError::new(e.clone().into(), format!("PKCS#11: {e}"));
-        let module = uri
-            .module_path
-            .clone()
-            .unwrap_or_else(fapi_pkcs11::token::module_path_from_env);
-        let token = fapi_pkcs11::Token::open(&module, &uri.token).map_err(hsm)?;
-        let pin = match &uri.pin {
-            PinSource::File(p) => fapi_pkcs11::Pin::from_file(p).map_err(hsm)?,
-            PinSource::Value(v) => fapi_pkcs11::Pin::new(v),
-        };
-        let pool = Arc::new(
-            fapi_pkcs11::SessionPool::new(token, pin, fapi_pkcs11::PoolConfig::default())
-                .map_err(hsm)?,
-        );
-        let key_ref = match (&uri.id, &uri.object) {
-            (Some(id), _) => fapi_pkcs11::KeyRef::Id(id.clone()),
-            (None, Some(label)) => fapi_pkcs11::KeyRef::Label(label.clone()),
-            (None, None) => return Err(KeyError::new(CoreError::KeyNotFound, "PKCS#11: no key")),
-        };
+        let (pool, key_ref) = open_pkcs11(&uri)?;
         // F2-ALG: describe() refuses weak keys and other curves.
         let info = fapi_pkcs11::keys::describe(&pool, &key_ref).map_err(hsm)?;
         if let (Some(_), Some(label)) = (&uri.id, &uri.object)
@@ -521,4 +504,32 @@ fn check_public(key: &dyn Signer, want: &PublicKey) -> Result<(), KeyError> {
         return Err(jwk_err("JWK: the public members are not the private key's"));
     }
     Ok(())
+}
+
+/// Opens the module and token a PKCS#11 URI names, logs in with a pool of
+/// sessions, and names the key by `id` (else `object`):
+/// [`CoreError::KeyNotFound`] when the URI names neither.
+pub(crate) fn open_pkcs11(
+    uri: &Pkcs11Uri,
+) -> Result<(Arc<fapi_pkcs11::SessionPool>, fapi_pkcs11::KeyRef), KeyError> {
+    let hsm = |e: fapi_pkcs11::Error| KeyError::new(e.clone().into(), format!("PKCS#11: {e}"));
+    let module = uri
+        .module_path
+        .clone()
+        .unwrap_or_else(fapi_pkcs11::token::module_path_from_env);
+    let token = fapi_pkcs11::Token::open(&module, &uri.token).map_err(hsm)?;
+    let pin = match &uri.pin {
+        PinSource::File(p) => fapi_pkcs11::Pin::from_file(p).map_err(hsm)?,
+        PinSource::Value(v) => fapi_pkcs11::Pin::new(v),
+    };
+    let pool = Arc::new(
+        fapi_pkcs11::SessionPool::new(token, pin, fapi_pkcs11::PoolConfig::default())
+            .map_err(hsm)?,
+    );
+    let key_ref = match (&uri.id, &uri.object) {
+        (Some(id), _) => fapi_pkcs11::KeyRef::Id(id.clone()),
+        (None, Some(label)) => fapi_pkcs11::KeyRef::Label(label.clone()),
+        (None, None) => return Err(KeyError::new(CoreError::KeyNotFound, "PKCS#11: no key")),
+    };
+    Ok((pool, key_ref))
 }

@@ -163,3 +163,71 @@ fn rfc7516_11_5_one_decryption_error() {
     );
     assert!(!format!("{a:?}").contains("BEGIN"));
 }
+
+/// RFC 7512 and RFC 7518 §4.3: a JWE decryption key in SoftHSM2 loads by
+/// its PKCS#11 URI and decrypts in the token what `jwe::encrypt` made for
+/// its public JWK; a signing key is refused. Skipped without a token (see
+/// `crates/fapi-pkcs11/tests/softhsm-setup.sh`); under CI=true a missing
+/// token fails.
+#[test]
+fn rfc7512_hsm_decryption_key_loads_by_pkcs11_uri() {
+    let module = fapi_pkcs11::token::module_path_from_env();
+    let (Ok(token), Ok(pin)) = (
+        std::env::var("FAPI_PKCS11_TOKEN"),
+        std::env::var("FAPI_PKCS11_PIN"),
+    ) else {
+        assert!(
+            std::env::var("CI").as_deref() != Ok("true"),
+            "CI=true and no SoftHSM2 token: source crates/fapi-pkcs11/tests/softhsm-setup.sh"
+        );
+        eprintln!("*** SKIPPED: no SoftHSM2 token (FAPI_PKCS11_TOKEN, FAPI_PKCS11_PIN) ***");
+        return;
+    };
+    let pool = fapi_pkcs11::SessionPool::new(
+        fapi_pkcs11::Token::open(&module, &token).unwrap(),
+        fapi_pkcs11::Pin::new(&pin),
+        fapi_pkcs11::PoolConfig::default(),
+    )
+    .unwrap();
+    let label = format!("fapi-jwe-uri-{}", std::process::id());
+    let info = fapi_pkcs11::keys::generate_decryption(&pool, 2048, &label).unwrap();
+    let uri = format!(
+        "pkcs11:token={token};object={label};type=private?module-path={}&pin-value={pin}",
+        module.display()
+    );
+    let key = DecryptionKey::from_pkcs11_uri(&uri)
+        .unwrap()
+        .with_key_id("rp-enc-hsm")
+        .unwrap();
+    assert!(key.is_hsm());
+    let jwk = key.public_jwk_json(KeyAlg::RsaOaep);
+    let compact = jwe::encrypt(
+        b"in the token",
+        &jwk,
+        KeyAlg::RsaOaep,
+        ContentEnc::A256Gcm,
+        None,
+    )
+    .unwrap();
+    let plaintext = key
+        .decrypt(&compact, &Policy::from_profile(&Profile::OFB))
+        .unwrap();
+    assert_eq!(&plaintext[..], b"in the token");
+    // A tampered JWE is the one error, from the HSM path too.
+    let mut parts: Vec<String> = compact.split('.').map(str::to_owned).collect();
+    parts[1] = parts[1].replacen(|c: char| c != 'A', "A", 1);
+    assert_eq!(
+        key.decrypt(&parts.join("."), &Policy::ALL)
+            .unwrap_err()
+            .core(),
+        CoreError::DecryptionFailed
+    );
+    // A signing key is not a decryption key.
+    let signing = format!("{label}-sig");
+    let sig =
+        fapi_pkcs11::keys::generate(&pool, fapi_pkcs11::KeySpec::Rsa(2048), &signing).unwrap();
+    let e = DecryptionKey::from_pkcs11_uri(&uri.replace(&label, &signing)).unwrap_err();
+    assert_eq!(e.error(), CoreError::KeyAlgMismatch, "{e}");
+    fapi_pkcs11::keys::destroy(&pool, &info.id).unwrap();
+    fapi_pkcs11::keys::destroy(&pool, &sig.id).unwrap();
+}

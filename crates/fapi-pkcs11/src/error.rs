@@ -44,6 +44,10 @@ pub enum Error {
     MalformedSignature,
     /// The caller's signature buffer is too short.
     BufferTooSmall,
+    /// The token does not do this mechanism or these mechanism parameters
+    /// (say, `CKM_RSA_PKCS_OAEP` with SHA-256): named here. Nothing falls
+    /// back to another one.
+    UnsupportedMechanism(String),
     /// A PKCS#11 call failed.
     Pkcs11 {
         /// The call that failed.
@@ -112,6 +116,7 @@ impl fmt::Display for Error {
             Self::StaleKeyHandle => f.write_str("the cached key handle names another object"),
             Self::MalformedSignature => f.write_str("the token returned a malformed signature"),
             Self::BufferTooSmall => f.write_str("the signature buffer is too small"),
+            Self::UnsupportedMechanism(m) => write!(f, "the token does not do {m}"),
             Self::Pkcs11 { function, rv } => write!(f, "{function} failed: {rv:?} ({rv})"),
             Self::Other(m) => f.write_str(m),
         }
@@ -126,6 +131,7 @@ impl PartialEq for Error {
             (Self::ModuleLoad(a), Self::ModuleLoad(b))
             | (Self::TokenNotFound(a), Self::TokenNotFound(b))
             | (Self::PinUnavailable(a), Self::PinUnavailable(b))
+            | (Self::UnsupportedMechanism(a), Self::UnsupportedMechanism(b))
             | (Self::Other(a), Self::Other(b)) => a == b,
             (Self::SessionLost(a), Self::SessionLost(b)) => a == b,
             // `Function` has no `PartialEq`: its name identifies it.
@@ -161,6 +167,8 @@ impl From<Error> for fapi_core::Error {
         match e {
             Error::KeyNotFound => Self::KeyNotFound,
             Error::WrongKeyType => Self::KeyAlgMismatch,
+            // The key cannot do the algorithm on this token.
+            Error::UnsupportedMechanism(_) => Self::KeyAlgMismatch,
             // F2-ALG: the core's own variants for a refused key.
             Error::WeakKey => Self::WeakKey,
             Error::UnsupportedKeyType => Self::UnsupportedKeyType,

@@ -124,6 +124,45 @@ pub fn generate(pool: &SessionPool, spec: KeySpec, label: &str) -> Result<KeyInf
     key::describe_private(session, private_handle)
 }
 
+/// Generates an RSA key pair of `bits` bits on the token for JWE key
+/// management (RFC 7518 §4.3), labelled `label`, with a fresh random
+/// `CKA_ID`: the private key may decrypt and nothing else (no signing: one
+/// key, one use, RFC 7517 §4.2), sensitive and not extractable. Under 2048
+/// bits is [`Error::WeakKey`], before the token is asked.
+pub fn generate_decryption(pool: &SessionPool, bits: u32, label: &str) -> Result<KeyInfo> {
+    if usize::try_from(bits).map_or(true, |b| b < MIN_RSA_BITS) {
+        return Err(Error::WeakKey);
+    }
+    let lease = pool.lease()?;
+    let session = lease.session();
+    let id = session.generate_random_vec(16)?;
+    let common = |private: bool| {
+        vec![
+            Attribute::Token(true),
+            Attribute::Private(private),
+            Attribute::Id(id.clone()),
+            Attribute::Label(label.as_bytes().to_vec()),
+        ]
+    };
+    let mut public = common(false);
+    public.extend([
+        Attribute::Encrypt(true),
+        Attribute::Verify(false),
+        Attribute::ModulusBits(u64::from(bits).into()),
+        Attribute::PublicExponent(vec![0x01, 0x00, 0x01]),
+    ]);
+    let mut private = common(true);
+    private.extend([
+        Attribute::Decrypt(true),
+        Attribute::Sign(false),
+        Attribute::Sensitive(true),
+        Attribute::Extractable(false),
+    ]);
+    let (_, private_handle) =
+        serialized(|| session.generate_key_pair(&Mechanism::RsaPkcsKeyPairGen, &public, &private))?;
+    key::describe_private(session, private_handle)
+}
+
 /// Every private key on the token that may sign, each with its F2-ALG
 /// verdict (keys created elsewhere included).
 pub fn list(pool: &SessionPool) -> Result<Vec<TokenKey>> {

@@ -8,6 +8,7 @@
 //! | [`pool`] | logged-in sessions, one caller each, bounded waits, recovery |
 //! | [`key`] | find keys by label or `CKA_ID`, public keys, the F2-ALG check |
 //! | [`signer`] | [`HsmSigner`]: ES256, PS256 and EdDSA in the token |
+//! | [`decrypter`] | [`HsmDecrypter`]: JWE `RSA-OAEP` and `RSA-OAEP-256` in the token |
 //! | [`keys`] | generate, list, rotate, destroy; the JWKS |
 //! | [`error`] | [`Error`]: the failed call and its `CKR_*` value |
 //!
@@ -29,6 +30,7 @@
 //! # Ok(()) }
 //! ```
 
+pub mod decrypter;
 pub mod error;
 pub mod key;
 pub mod keys;
@@ -37,6 +39,7 @@ pub mod pool;
 pub mod signer;
 pub mod token;
 
+pub use decrypter::HsmDecrypter;
 pub use error::{Error, Result};
 pub use key::{KeyInfo, KeyRef};
 pub use keys::{KeySpec, TokenKey};
