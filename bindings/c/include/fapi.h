@@ -194,8 +194,113 @@ typedef struct fapi_dpop_request {
     size_t nonce_binding_len;
 } fapi_dpop_request;
 
+// The contents of an ID token to issue. Texts are (pointer, length)
+// pairs; optional ones are NULL when absent. Times are seconds since the
+// epoch; an optional time is 0 when absent.
+//
+// The access token, code and state are hashed into `at_hash`, `c_hash`
+// and `s_hash` (the left half of the hash of the key's algorithm: SHA-256
+// for PS256 and ES256, SHA-512 for EdDSA); they are not written.
+typedef struct fapi_id_token_params {
+    // `iss`.
+    const char *issuer;
+    // Its length.
+    size_t issuer_len;
+    // `sub`: the end-user.
+    const char *subject;
+    // Its length.
+    size_t subject_len;
+    // `aud`: the client id.
+    const char *client_id;
+    // Its length.
+    size_t client_id_len;
+    // `iat`.
+    uint64_t issued_at;
+    // `exp - iat`: 1 to 86400 seconds (0 is `FAPI_LIFETIME_TOO_SHORT`).
+    uint64_t lifetime;
+    // `auth_time`, or 0.
+    uint64_t auth_time;
+    // `nonce`: the authorization request's, or NULL.
+    const char *nonce;
+    // Its length.
+    size_t nonce_len;
+    // `acr`, or NULL (required under `cdr`: `urn:cds.au:cdr:2` or `:3`).
+    const char *acr;
+    // Its length.
+    size_t acr_len;
+    // The access token issued with the ID token, for `at_hash`, or NULL.
+    const char *access_token;
+    // Its length.
+    size_t access_token_len;
+    // The authorization code, for `c_hash`, or NULL.
+    const char *code;
+    // Its length.
+    size_t code_len;
+    // The request's `state`, for `s_hash`, or NULL.
+    const char *state;
+    // Its length.
+    size_t state_len;
+    // The consent id, written as `openbanking_intent_id` (OB-INTENT:
+    // required under `obie`), or NULL.
+    const char *intent_id;
+    // Its length.
+    size_t intent_id_len;
+    // CDR `sharing_expires_at`, or 0.
+    uint64_t sharing_expires_at;
+    // CDR `refresh_token_expires_at`, or 0.
+    uint64_t refresh_token_expires_at;
+} fapi_id_token_params;
+
 // `fapi_alg`: a signature algorithm, as a number.
 typedef uint32_t fapi_alg;
+
+// What the client expects of an ID token (OpenID Connect Core §3.1.3.7).
+// Texts are (pointer, length) pairs; optional ones are NULL when absent.
+typedef struct fapi_id_token_expectations {
+    // The issuer the client sent its request to (exactly `iss`).
+    const char *issuer;
+    // Its length.
+    size_t issuer_len;
+    // The client's own id (in `aud`, and `azp` when present).
+    const char *client_id;
+    // Its length.
+    size_t client_id_len;
+    // The nonce the client sent, or NULL: when given, the ID token must
+    // carry it (`FAPI_MISSING_CLAIM`) and it must be equal
+    // (`FAPI_NONCE_MISMATCH`).
+    const char *nonce;
+    // Its length.
+    size_t nonce_len;
+    // The access token received with the ID token, or NULL: `at_hash`,
+    // when present, must be its hash (`FAPI_HASH_MISMATCH`).
+    const char *access_token;
+    // Its length.
+    size_t access_token_len;
+    // The code received with the ID token, or NULL: `c_hash` is then
+    // required and must be its hash.
+    const char *code;
+    // Its length.
+    size_t code_len;
+    // The state received with the ID token, or NULL: `s_hash` is then
+    // required and must be its hash.
+    const char *state;
+    // Its length.
+    size_t state_len;
+    // The client's registered algorithms
+    // (`id_token_signed_response_alg`), each of the profile's; NULL with
+    // `n_algs` 0 for the profile's list.
+    const fapi_alg *algs;
+    // Their number.
+    size_t n_algs;
+    // The oldest `iat` accepted, in seconds before `now`: 1 to 86400, or
+    // 0 for the default (600).
+    uint64_t max_age;
+    // Clock leeway for `exp` and `iat` (seconds; more than 60 is
+    // `FAPI_PROFILE_VIOLATION`).
+    uint64_t leeway;
+    // The time of the check, seconds since the epoch.
+    uint64_t now;
+} fapi_id_token_expectations;
 
 // What a JWT must satisfy: its issuer and audience are required; `typ`
 // is required when given, and otherwise may be absent or `JWT`.
@@ -926,6 +1031,80 @@ fapi_result fapi_dpop_nonces_issue(const struct fapi_dpop_nonces *nonces,
 // by no other call.
 void fapi_dpop_nonces_free(struct fapi_dpop_nonces *nonces);
 
+// Issues an ID token signed by `key` under `profile`
+// ([`fapi_core::id_token::issue`]): `iss`, `sub`, `aud`, `exp`, `iat`,
+// and the optional claims of `params`. Refused: a key whose algorithm the
+// profile does not allow (`FAPI_ALG_NOT_ALLOWED`: F2-ALG, OB-ALG,
+// OFB-ALG, CDR-ALG), a lifetime of 0 or over a day
+// (`FAPI_LIFETIME_TOO_SHORT`, `FAPI_LIFETIME_TOO_LONG`), an empty `iss`,
+// `sub` or `aud` (`FAPI_MISSING_CLAIM`), no intent id under `obie`
+// (OB-INTENT, `FAPI_MISSING_CLAIM`), no allowed `acr` under `cdr`
+// (`FAPI_ACR_NOT_ALLOWED`).
+//
+// ```c
+// fapi_id_token_params p = {.issuer = "https://as.example", .issuer_len = 18,
+//     .subject = "alice", .subject_len = 5, .client_id = "c1", .client_id_len = 2,
+//     .issued_at = time(NULL), .lifetime = 300, .nonce = nonce, .nonce_len = strlen(nonce),
+//     .access_token = at, .access_token_len = at_len};
+// char id_token[4096]; size_t n;
+// fapi_id_token_issue(profile, key, &p, id_token, sizeof id_token, &n, &err);
+// ```
+//
+// # Safety
+// `profile` is from `fapi_profile_get`; `key` is a live key; `params` is
+// valid with valid pairs; `out` is writable for `cap` bytes; `out_len` is
+// writable; `err` is NULL or valid.
+fapi_result fapi_id_token_issue(const struct fapi_profile *profile,
+                                const struct fapi_key *key,
+                                const struct fapi_id_token_params *params,
+                                char *out,
+                                size_t cap,
+                                size_t *out_len,
+                                struct fapi_error_detail *err);
+
+// Verifies an ID token at the client under `profile`, with the issuer's
+// key ([`fapi_core::id_token::verify`], OpenID Connect Core §3.1.3.7):
+// the signature with an algorithm of the profile and of `expect.algs`
+// (`FAPI_ALG_NOT_ALLOWED`); `typ` absent or `JWT`; `iss`
+// (`FAPI_WRONG_ISSUER`); `aud` naming the client (`FAPI_WRONG_AUDIENCE`);
+// `azp` (`FAPI_WRONG_AUTHORIZED_PARTY`); `exp` (`FAPI_EXPIRED`); `iat`
+// not in the future and not older than `max_age` (`FAPI_TOO_OLD`); the
+// nonce (`FAPI_NONCE_MISMATCH`, in constant time); `at_hash`, `c_hash`,
+// `s_hash` (`FAPI_HASH_MISMATCH`); `openbanking_intent_id` under `obie`
+// and the `acr` under `cdr`. Refusals map to `invalid_grant` (the token
+// response is not to be used).
+//
+// The verified claims are written to `claims_out` as JSON: `iss`, `sub`,
+// `aud`, `exp`, `iat`, and those present of `auth_time`, `acr`, `azp`,
+// `openbanking_intent_id`, `sharing_expires_at`,
+// `refresh_token_expires_at`. A buffer of `id_token_len + issuer_len +
+// 256` bytes always suffices.
+//
+// ```c
+// fapi_id_token_expectations ex = {.issuer = "https://as.example", .issuer_len = 18,
+//     .client_id = "c1", .client_id_len = 2, .nonce = nonce, .nonce_len = strlen(nonce),
+//     .access_token = at, .access_token_len = at_len, .leeway = 10, .now = time(NULL)};
+// char claims[4096]; size_t n;
+// if (fapi_id_token_verify(profile, as_key, &ex, id_token, id_token_len, claims, sizeof claims,
+//                          &n, &err) != FAPI_OK)
+//     /* refuse the token response */;
+// ```
+//
+// # Safety
+// `profile` is from `fapi_profile_get`; `as_key` is a live public key;
+// `expect` is valid with valid pairs and `n_algs` values at `algs`;
+// `id_token` is valid for `id_token_len` bytes; `claims_out` is writable
+// for `cap` bytes; `claims_len` is writable; `err` is NULL or valid.
+fapi_result fapi_id_token_verify(const struct fapi_profile *profile,
+                                 const struct fapi_public_key *as_key,
+                                 const struct fapi_id_token_expectations *expect,
+                                 const char *id_token,
+                                 size_t id_token_len,
+                                 char *claims_out,
+                                 size_t cap,
+                                 size_t *claims_len,
+                                 struct fapi_error_detail *err);
+
 // Writes the RFC 7638 thumbprint (SHA-256, base64url, 43 characters) of
 // any EC P-256, OKP Ed25519 or RSA JWK, public or private, from its
 // required members ([`fapi_core::Thumbprint::of_jwk`]): the `jkt` of DPoP
@@ -1303,7 +1482,8 @@ fapi_result fapi_pkce_verify(const char *verifier,
                              struct fapi_error_detail *err);
 
 // Finds the profile named `name` (`fapi2`, `fapi2-plus`, `obie`, `ofb`,
-// `cdr`, `berlin`); another name is `FAPI_PROFILE_VIOLATION`. The profile
+// `cdr`, `berlin`, `fapi2-ms`: FAPI 2.0 with Message Signing, where JARM
+// and signed introspection are required); another name is `FAPI_PROFILE_VIOLATION`. The profile
 // is static: it is never freed.
 //
 // ```c

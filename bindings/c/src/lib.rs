@@ -24,12 +24,13 @@
 //! |---|---|
 //! | [`result`] | result codes, `fapi_site`, names and OAuth errors of codes |
 //! | [`ffi`] | the panic boundary, error detail, pointer and buffer checks |
-//! | [`profile`] | `fapi_profile`: the six requirement sets |
+//! | [`profile`] | `fapi_profile`: the seven requirement sets |
 //! | [`key`] | `fapi_key` (software, PKCS#11), `fapi_public_key` |
 //! | `pkcs11_uri` | RFC 7512 PKCS#11 URIs |
 //! | [`jwk`] | RFC 7638 thumbprints, the JWKS |
 //! | [`jws`] | compact JWS sign and verify |
 //! | [`jwt`] | JWT verify |
+//! | [`id_token`] | OpenID Connect ID tokens: issue, verify at the client |
 //! | [`token`] | access tokens: issue, verify at the resource server |
 //! | [`dpop`] | DPoP proofs: create, verify |
 //! | [`replay`] | `fapi_replay_cache` |
@@ -58,6 +59,7 @@ pub mod assertion;
 pub mod audit;
 pub mod dpop;
 pub mod ffi;
+pub mod id_token;
 pub mod jwk;
 pub mod jws;
 pub mod jwt;
