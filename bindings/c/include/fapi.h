@@ -302,6 +302,57 @@ typedef struct fapi_id_token_expectations {
     uint64_t now;
 } fapi_id_token_expectations;
 
+// An authorization response (JARM §2.1, §2.2): a success, `code` (and
+// `state`), or an error, `error` (and `error_description`, `state`).
+// Exactly one of `code` and `error` is set; the others are NULL when
+// absent.
+typedef struct fapi_jarm_response {
+    // `code`, or NULL for an error response.
+    const char *code;
+    // Its length.
+    size_t code_len;
+    // `error` (RFC 6749 §4.1.2.1, e.g. `access_denied`), or NULL.
+    const char *error;
+    // Its length.
+    size_t error_len;
+    // `error_description`, or NULL.
+    const char *error_description;
+    // Its length.
+    size_t error_description_len;
+    // The request's `state`, or NULL.
+    const char *state;
+    // Its length.
+    size_t state_len;
+} fapi_jarm_response;
+
+// What the client expects of a JARM response.
+typedef struct fapi_jarm_expectations {
+    // The issuer the client sent its request to (exactly `iss`: RFC 9207).
+    const char *issuer;
+    // Its length.
+    size_t issuer_len;
+    // The client's own id (`aud`).
+    const char *client_id;
+    // Its length.
+    size_t client_id_len;
+    // The `state` the client sent, or NULL: when given, the response's
+    // `state` must be equal (compared in constant time), else
+    // `FAPI_INVALID_PARAMETER` (CSRF, session swapping).
+    const char *state;
+    // Its length.
+    size_t state_len;
+    // The client's `authorization_signed_response_alg` values, each of the
+    // profile's; NULL with `n_algs` 0 for the profile's list.
+    const fapi_alg *algs;
+    // Their number.
+    size_t n_algs;
+    // Clock leeway for `exp` and `iat` (seconds; more than 60 is
+    // `FAPI_PROFILE_VIOLATION`).
+    uint64_t leeway;
+    // The time of the check, seconds since the epoch.
+    uint64_t now;
+} fapi_jarm_expectations;
+
 // What a JWT must satisfy: its issuer and audience are required; `typ`
 // is required when given, and otherwise may be absent or `JWT`.
 typedef struct fapi_jwt_expectations {
@@ -1104,6 +1155,91 @@ fapi_result fapi_id_token_verify(const struct fapi_profile *profile,
                                  size_t cap,
                                  size_t *claims_len,
                                  struct fapi_error_detail *err);
+
+// Signs the authorization response `response` of `issuer` for `client_id`
+// under `profile` ([`fapi_core::jarm::issue`]): `iss`, `aud`, `iat`,
+// `exp` (`lifetime`: 1 to 600 seconds, FAPI 2.0 Message Signing §5.4;
+// else `FAPI_LIFETIME_TOO_SHORT`, `FAPI_LIFETIME_TOO_LONG`), and `code`
+// and `state`, or `error`, `error_description` and `state`. A key outside
+// the profile's algorithms is `FAPI_ALG_NOT_ALLOWED`; both or neither of
+// `code` and `error` is `FAPI_INVALID_PARAMETER`; an empty one
+// `FAPI_MISSING_CLAIM`. The server redirects to
+// `redirect_uri?response=<out>`.
+//
+// ```c
+// fapi_jarm_response r = {.code = code, .code_len = code_len, .state = state,
+//                         .state_len = state_len};
+// char jwt[2048]; size_t n;
+// fapi_jarm_issue(profile, key, "https://as.example", 18, "c1", 2, &r, time(NULL), 300,
+//                 jwt, sizeof jwt, &n, &err);
+// ```
+//
+// # Safety
+// `profile` is from `fapi_profile_get`; `key` is a live key; each
+// (pointer, length) pair is valid; `response` is valid with valid pairs;
+// `out` is writable for `cap` bytes; `out_len` is writable; `err` is NULL
+// or valid.
+fapi_result fapi_jarm_issue(const struct fapi_profile *profile,
+                            const struct fapi_key *key,
+                            const char *issuer,
+                            size_t issuer_len,
+                            const char *client_id,
+                            size_t client_id_len,
+                            const struct fapi_jarm_response *response,
+                            uint64_t issued_at,
+                            uint64_t lifetime,
+                            char *out,
+                            size_t cap,
+                            size_t *out_len,
+                            struct fapi_error_detail *err);
+
+// Verifies the JARM response in the query of the redirect the user came
+// back with (`query`: what follows `?`, without the `#fragment`), for a
+// client that asked for `response_mode=jwt`.
+//
+// Only the `response` parameter is read: a plain response (`code`,
+// `error`, `state` or `iss` as a parameter, beside `response` or instead
+// of it) is `FAPI_PLAIN_RESPONSE_REFUSED` (JARM §2.3, FAPI 2.0 Message
+// Signing §5.4); a `response` twice or percent-encoded is
+// `FAPI_MALFORMED`. Then ([`fapi_core::jarm::verify`]) the signature with
+// `as_key` and an algorithm of the profile and of `expect.algs`; `iss`
+// exactly the issuer (`FAPI_WRONG_ISSUER`); `aud` the client
+// (`FAPI_WRONG_AUDIENCE`); `exp` present, not passed and at most 10
+// minutes after `iat` (`FAPI_EXPIRED`, `FAPI_LIFETIME_TOO_LONG`); a `code`
+// or an `error` (`FAPI_MISSING_CLAIM` with neither, `FAPI_JSON` with
+// both); and, when `expect.state` is given, `state` equal to it
+// (`FAPI_INVALID_PARAMETER`).
+//
+// The response is written to `out` as JSON: `{"code":..,"state":..}` or
+// `{"error":..,"error_description":..,"state":..}` (members absent when
+// the response has none). An error response verifies: its `error` is the
+// authorization server's answer, signed. A buffer of `query_len` bytes
+// always suffices.
+//
+// ```c
+// fapi_jarm_expectations ex = {.issuer = "https://as.example", .issuer_len = 18,
+//     .client_id = "c1", .client_id_len = 2, .state = state, .state_len = state_len,
+//     .leeway = 10, .now = time(NULL)};
+// char response[2048]; size_t n;
+// if (fapi_jarm_verify(profile, as_key, &ex, query, query_len, response, sizeof response, &n,
+//                      &err) != FAPI_OK)
+//     /* refuse the redirect */;
+// ```
+//
+// # Safety
+// `profile` is from `fapi_profile_get`; `as_key` is a live public key;
+// `expect` is valid with valid pairs and `n_algs` values at `algs`;
+// `query` is valid for `query_len` bytes; `out` is writable for `cap`
+// bytes; `out_len` is writable; `err` is NULL or valid.
+fapi_result fapi_jarm_verify(const struct fapi_profile *profile,
+                             const struct fapi_public_key *as_key,
+                             const struct fapi_jarm_expectations *expect,
+                             const char *query,
+                             size_t query_len,
+                             char *out,
+                             size_t cap,
+                             size_t *out_len,
+                             struct fapi_error_detail *err);
 
 // Writes the RFC 7638 thumbprint (SHA-256, base64url, 43 characters) of
 // any EC P-256, OKP Ed25519 or RSA JWK, public or private, from its

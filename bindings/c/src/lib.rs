@@ -31,6 +31,7 @@
 //! | [`jws`] | compact JWS sign and verify |
 //! | [`jwt`] | JWT verify |
 //! | [`id_token`] | OpenID Connect ID tokens: issue, verify at the client |
+//! | [`jarm`] | JARM authorization responses: issue, verify at the client |
 //! | [`token`] | access tokens: issue, verify at the resource server |
 //! | [`dpop`] | DPoP proofs: create, verify |
 //! | [`replay`] | `fapi_replay_cache` |
@@ -60,6 +61,7 @@ pub mod audit;
 pub mod dpop;
 pub mod ffi;
 pub mod id_token;
+pub mod jarm;
 pub mod jwk;
 pub mod jws;
 pub mod jwt;
