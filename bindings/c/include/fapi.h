@@ -29,6 +29,15 @@
 // (A literal, so that cbindgen can write it; a test ties it to the core.)
 #define FAPI_PKCE_LEN 43
 
+// A recipient's RSA private key for JWE (at least 2048 bits, on aws-lc):
+// it unwraps the content encryption keys of `RSA-OAEP` and `RSA-OAEP-256`
+// JWEs. Its key id is its RFC 7638 thumbprint. aws-lc cleanses the key
+// when it is freed.
+//
+// Thread safety: immutable; any number of threads may use one at once.
+// Free it once, when no call uses it.
+typedef struct fapi_decryption_key fapi_decryption_key;
+
 // A DPoP server nonce issuer (RFC 9449 §8): stateless nonces, the
 // HMAC-SHA256 of a time bucket (and an optional binding) under a secret
 // key, accepted in their bucket and the next.
@@ -1236,6 +1245,147 @@ fapi_result fapi_jarm_verify(const struct fapi_profile *profile,
                              const struct fapi_jarm_expectations *expect,
                              const char *query,
                              size_t query_len,
+                             char *out,
+                             size_t cap,
+                             size_t *out_len,
+                             struct fapi_error_detail *err);
+
+// Loads a JWE decryption key from a PKCS#8 document, DER or PEM
+// (`-----BEGIN PRIVATE KEY-----`), through aws-lc. Only RSA keys of at
+// least 2048 bits: a smaller one is `FAPI_WEAK_KEY`; another key type, an
+// encrypted document or another PEM label is `FAPI_UNSUPPORTED_KEY_TYPE`;
+// a document that does not parse is `FAPI_INVALID_KEY`.
+//
+// ```c
+// fapi_decryption_key *dk = NULL;
+// if (fapi_decryption_key_from_pkcs8((const uint8_t *)pem, strlen(pem), &dk, &err) != FAPI_OK)
+//     fprintf(stderr, "%s\n", err.message);
+// /* ... */
+// fapi_decryption_key_free(dk);
+// ```
+//
+// # Safety
+// `data` is valid for `len` bytes; `out` is writable; `err` is NULL or
+// valid.
+fapi_result fapi_decryption_key_from_pkcs8(const uint8_t *data,
+                                           size_t len,
+                                           struct fapi_decryption_key **out,
+                                           struct fapi_error_detail *err);
+
+// Frees a decryption key. `NULL` is fine.
+//
+// ```c
+// fapi_decryption_key_free(dk);
+// fapi_decryption_key_free(NULL); /* fine */
+// ```
+//
+// # Safety
+// `key` is NULL or a decryption key from this library, not yet freed and
+// used by no other call.
+void fapi_decryption_key_free(struct fapi_decryption_key *key);
+
+// Writes the public JWK of a decryption key, to register with the
+// authorization server (`jwks` / `jwks_uri`) or publish: `kty` `RSA`,
+// `n`, `e`, `kid` (the RFC 7638 thumbprint), `"use":"enc"`, and `alg`
+// when `alg` is not NULL (`RSA-OAEP` or `RSA-OAEP-256`; another name is
+// `FAPI_UNSUPPORTED_ALG`).
+//
+// ```c
+// char jwk[1024]; size_t n;
+// fapi_decryption_key_jwk(dk, "RSA-OAEP", 8, jwk, sizeof jwk, &n, &err);
+// ```
+//
+// # Safety
+// `key` is a live decryption key; `alg` is NULL or valid for `alg_len`
+// bytes; `out` is writable for `cap` bytes; `out_len` is writable; `err`
+// is NULL or valid.
+fapi_result fapi_decryption_key_jwk(const struct fapi_decryption_key *key,
+                                    const char *alg,
+                                    size_t alg_len,
+                                    char *out,
+                                    size_t cap,
+                                    size_t *out_len,
+                                    struct fapi_error_detail *err);
+
+// Decrypts the compact JWE `compact` with `key` under `profile`'s
+// allow-lists ([`fapi_core::jwe::decrypt`]) and writes the plaintext to
+// `out`. Refused before the key is touched, each with its own code: not
+// five parts (`FAPI_MALFORMED`); `RSA1_5`, `dir` or any other `alg`
+// (`FAPI_UNSUPPORTED_ALG`); an `alg` outside the profile's `jwe_algs`
+// (`FAPI_ALG_NOT_ALLOWED`: OFB-ALG allows `RSA-OAEP` only); an unknown
+// `enc` (`FAPI_UNSUPPORTED_ENC`) or one outside `jwe_encs`
+// (`FAPI_ENC_NOT_ALLOWED`); `zip` (`FAPI_COMPRESSED`); `crit`
+// (`FAPI_UNSUPPORTED_CRIT`); a `kid` that is not the key's
+// (`FAPI_KEY_NOT_FOUND`); lengths wrong for the key or `enc`
+// (`FAPI_JWE_LENGTH`); with `expect_nested_jwt`, a `cty` that is not
+// `JWT` (`FAPI_NOT_NESTED_JWT`). After those, every failure (the key does
+// not unwrap, the tag does not match, the padding) is the one
+// `FAPI_DECRYPTION_FAILED`, with no detail (RFC 7516 §11.5). Refusals map
+// to `invalid_request_object`.
+//
+// The plaintext is a secret: the caller erases `out` when done. A buffer
+// of `compact_len` bytes always suffices; a smaller one that does not hold
+// the plaintext is `FAPI_INSUFFICIENT_SIZE` with its length in `out_len`.
+// A nested JWT's plaintext is the inner compact JWS, to verify next
+// (`fapi_id_token_verify`, `fapi_jwt_verify`).
+//
+// ```c
+// uint8_t plain[8192]; size_t n;
+// if (fapi_jwe_decrypt(profile, dk, jwe, jwe_len, true, plain, sizeof plain, &n, &err)
+//     == FAPI_OK)
+//     fapi_id_token_verify(profile, as_key, &ex, (const char *)plain, n, claims,
+//                          sizeof claims, &m, &err);
+// ```
+//
+// # Safety
+// `profile` is from `fapi_profile_get`; `key` is a live decryption key;
+// `compact` is valid for `compact_len` bytes; `out` is writable for `cap`
+// bytes; `out_len` is writable; `err` is NULL or valid.
+fapi_result fapi_jwe_decrypt(const struct fapi_profile *profile,
+                             const struct fapi_decryption_key *key,
+                             const char *compact,
+                             size_t compact_len,
+                             bool expect_nested_jwt,
+                             uint8_t *out,
+                             size_t cap,
+                             size_t *out_len,
+                             struct fapi_error_detail *err);
+
+// Encrypts `plaintext` as a compact JWE to the recipient's public key
+// ([`fapi_core::jwe::encrypt`]): `recipient` is a JWKS (`{"keys":[...]}`)
+// or one public JWK, and the key used is the first RSA key with
+// `"use":"enc"` whose `alg`, when present, is `alg` (none:
+// `FAPI_KEY_NOT_FOUND`; private members: `FAPI_PRIVATE_KEY_MEMBER`;
+// under 2048 bits: `FAPI_WEAK_KEY`). Its `kid` goes into the header.
+// `alg` is `RSA-OAEP` or `RSA-OAEP-256`, `enc` one of `A128GCM`,
+// `A256GCM`, `A128CBC-HS256`, `A256CBC-HS512` (others:
+// `FAPI_UNSUPPORTED_ALG`, `FAPI_UNSUPPORTED_ENC`), and both must be in
+// `profile`'s allow-lists (`FAPI_ALG_NOT_ALLOWED`,
+// `FAPI_ENC_NOT_ALLOWED`). `cty` is `JWT` for a nested JWT (a signed ID
+// token or JARM response, then encrypted), or NULL. A fresh content
+// encryption key and IV are drawn for every message.
+//
+// ```c
+// char jwe[8192]; size_t n;
+// fapi_jwe_encrypt(profile, client_jwks, jwks_len, "RSA-OAEP", 8, "A256GCM", 7, "JWT", 3,
+//                  (const uint8_t *)id_token, id_token_len, jwe, sizeof jwe, &n, &err);
+// ```
+//
+// # Safety
+// `profile` is from `fapi_profile_get`; each (pointer, length) pair is
+// valid (`cty` may be NULL); `out` is writable for `cap` bytes; `out_len`
+// is writable; `err` is NULL or valid.
+fapi_result fapi_jwe_encrypt(const struct fapi_profile *profile,
+                             const char *recipient,
+                             size_t recipient_len,
+                             const char *alg,
+                             size_t alg_len,
+                             const char *enc,
+                             size_t enc_len,
+                             const char *cty,
+                             size_t cty_len,
+                             const uint8_t *plaintext,
+                             size_t plaintext_len,
                              char *out,
                              size_t cap,
                              size_t *out_len,
