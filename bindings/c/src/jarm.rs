@@ -246,9 +246,7 @@ pub unsafe extern "C" fn fapi_jarm_verify(
             .and_then(|x| x.with_leeway(e.leeway))
             .context("JARM expectations")?;
         if !algs.is_empty() {
-            expectations = expectations
-                .with_algs(&algs)
-                .context("JARM expectations")?;
+            expectations = expectations.with_algs(&algs).context("JARM expectations")?;
         }
         // JARM §2.3: the client asked for a JWT; nothing else is read.
         let jwt = jarm::response_param(ResponseMode::Jwt, query)

@@ -311,9 +311,8 @@ fn select_enc_key(
         ));
     }
     let decode = |m: &str| -> Result<Vec<u8>, Failure> {
-        let s = text(key, m).ok_or_else(|| {
-            Failure::core(Error::InvalidKey, &format!("recipient JWK: no `{m}`"))
-        })?;
+        let s = text(key, m)
+            .ok_or_else(|| Failure::core(Error::InvalidKey, &format!("recipient JWK: no `{m}`")))?;
         let len = b64::decoded_len(s.len())
             .ok_or_else(|| Failure::core(Error::Base64, "recipient JWK"))?;
         let mut buf = vec![0u8; len];
