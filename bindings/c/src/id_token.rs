@@ -238,8 +238,10 @@ pub unsafe extern "C" fn fapi_id_token_issue(
 /// not in the future and not older than `max_age` (`FAPI_TOO_OLD`); the
 /// nonce (`FAPI_NONCE_MISMATCH`, in constant time); `at_hash`, `c_hash`,
 /// `s_hash` (`FAPI_HASH_MISMATCH`); `openbanking_intent_id` under `obie`
-/// and the `acr` under `cdr`. Refusals map to `invalid_grant` (the token
-/// response is not to be used).
+/// and the `acr` under `cdr`. The OAuth error of a refusal is the token
+/// response's (`invalid_grant` for the signature and the claims,
+/// `invalid_request` for a malformed token): the client does not use the
+/// token response.
 ///
 /// The verified claims are written to `claims_out` as JSON: `iss`, `sub`,
 /// `aud`, `exp`, `iat`, and those present of `auth_time`, `acr`, `azp`,
