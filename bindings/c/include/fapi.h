@@ -29,6 +29,15 @@
 // (A literal, so that cbindgen can write it; a test ties it to the core.)
 #define FAPI_PKCE_LEN 43
 
+// A recipient's RSA private key for JWE (at least 2048 bits, on aws-lc):
+// it unwraps the content encryption keys of `RSA-OAEP` and `RSA-OAEP-256`
+// JWEs. Its key id is its RFC 7638 thumbprint. aws-lc cleanses the key
+// when it is freed.
+//
+// Thread safety: immutable; any number of threads may use one at once.
+// Free it once, when no call uses it.
+typedef struct fapi_decryption_key fapi_decryption_key;
+
 // A DPoP server nonce issuer (RFC 9449 §8): stateless nonces, the
 // HMAC-SHA256 of a time bucket (and an optional binding) under a secret
 // key, accepted in their bucket and the next.
@@ -194,8 +203,164 @@ typedef struct fapi_dpop_request {
     size_t nonce_binding_len;
 } fapi_dpop_request;
 
+// The contents of an ID token to issue. Texts are (pointer, length)
+// pairs; optional ones are NULL when absent. Times are seconds since the
+// epoch; an optional time is 0 when absent.
+//
+// The access token, code and state are hashed into `at_hash`, `c_hash`
+// and `s_hash` (the left half of the hash of the key's algorithm: SHA-256
+// for PS256 and ES256, SHA-512 for EdDSA); they are not written.
+typedef struct fapi_id_token_params {
+    // `iss`.
+    const char *issuer;
+    // Its length.
+    size_t issuer_len;
+    // `sub`: the end-user.
+    const char *subject;
+    // Its length.
+    size_t subject_len;
+    // `aud`: the client id.
+    const char *client_id;
+    // Its length.
+    size_t client_id_len;
+    // `iat`.
+    uint64_t issued_at;
+    // `exp - iat`: 1 to 86400 seconds (0 is `FAPI_LIFETIME_TOO_SHORT`).
+    uint64_t lifetime;
+    // `auth_time`, or 0.
+    uint64_t auth_time;
+    // `nonce`: the authorization request's, or NULL.
+    const char *nonce;
+    // Its length.
+    size_t nonce_len;
+    // `acr`, or NULL (required under `cdr`: `urn:cds.au:cdr:2` or `:3`).
+    const char *acr;
+    // Its length.
+    size_t acr_len;
+    // The access token issued with the ID token, for `at_hash`, or NULL.
+    const char *access_token;
+    // Its length.
+    size_t access_token_len;
+    // The authorization code, for `c_hash`, or NULL.
+    const char *code;
+    // Its length.
+    size_t code_len;
+    // The request's `state`, for `s_hash`, or NULL.
+    const char *state;
+    // Its length.
+    size_t state_len;
+    // The consent id, written as `openbanking_intent_id` (OB-INTENT:
+    // required under `obie`), or NULL.
+    const char *intent_id;
+    // Its length.
+    size_t intent_id_len;
+    // CDR `sharing_expires_at`, or 0.
+    uint64_t sharing_expires_at;
+    // CDR `refresh_token_expires_at`, or 0.
+    uint64_t refresh_token_expires_at;
+} fapi_id_token_params;
+
 // `fapi_alg`: a signature algorithm, as a number.
 typedef uint32_t fapi_alg;
+
+// What the client expects of an ID token (OpenID Connect Core §3.1.3.7).
+// Texts are (pointer, length) pairs; optional ones are NULL when absent.
+typedef struct fapi_id_token_expectations {
+    // The issuer the client sent its request to (exactly `iss`).
+    const char *issuer;
+    // Its length.
+    size_t issuer_len;
+    // The client's own id (in `aud`, and `azp` when present).
+    const char *client_id;
+    // Its length.
+    size_t client_id_len;
+    // The nonce the client sent, or NULL: when given, the ID token must
+    // carry it (`FAPI_MISSING_CLAIM`) and it must be equal
+    // (`FAPI_NONCE_MISMATCH`).
+    const char *nonce;
+    // Its length.
+    size_t nonce_len;
+    // The access token received with the ID token, or NULL: `at_hash`,
+    // when present, must be its hash (`FAPI_HASH_MISMATCH`).
+    const char *access_token;
+    // Its length.
+    size_t access_token_len;
+    // The code received with the ID token, or NULL: `c_hash` is then
+    // required and must be its hash.
+    const char *code;
+    // Its length.
+    size_t code_len;
+    // The state received with the ID token, or NULL: `s_hash` is then
+    // required and must be its hash.
+    const char *state;
+    // Its length.
+    size_t state_len;
+    // The client's registered algorithms
+    // (`id_token_signed_response_alg`), each of the profile's; NULL with
+    // `n_algs` 0 for the profile's list.
+    const fapi_alg *algs;
+    // Their number.
+    size_t n_algs;
+    // The oldest `iat` accepted, in seconds before `now`: 1 to 86400, or
+    // 0 for the default (600).
+    uint64_t max_age;
+    // Clock leeway for `exp` and `iat` (seconds; more than 60 is
+    // `FAPI_PROFILE_VIOLATION`).
+    uint64_t leeway;
+    // The time of the check, seconds since the epoch.
+    uint64_t now;
+} fapi_id_token_expectations;
+
+// An authorization response (JARM §2.1, §2.2): a success, `code` (and
+// `state`), or an error, `error` (and `error_description`, `state`).
+// Exactly one of `code` and `error` is set; the others are NULL when
+// absent.
+typedef struct fapi_jarm_response {
+    // `code`, or NULL for an error response.
+    const char *code;
+    // Its length.
+    size_t code_len;
+    // `error` (RFC 6749 §4.1.2.1, e.g. `access_denied`), or NULL.
+    const char *error;
+    // Its length.
+    size_t error_len;
+    // `error_description`, or NULL.
+    const char *error_description;
+    // Its length.
+    size_t error_description_len;
+    // The request's `state`, or NULL.
+    const char *state;
+    // Its length.
+    size_t state_len;
+} fapi_jarm_response;
+
+// What the client expects of a JARM response.
+typedef struct fapi_jarm_expectations {
+    // The issuer the client sent its request to (exactly `iss`: RFC 9207).
+    const char *issuer;
+    // Its length.
+    size_t issuer_len;
+    // The client's own id (`aud`).
+    const char *client_id;
+    // Its length.
+    size_t client_id_len;
+    // The `state` the client sent, or NULL: when given, the response's
+    // `state` must be equal (compared in constant time), else
+    // `FAPI_INVALID_PARAMETER` (CSRF, session swapping).
+    const char *state;
+    // Its length.
+    size_t state_len;
+    // The client's `authorization_signed_response_alg` values, each of the
+    // profile's; NULL with `n_algs` 0 for the profile's list.
+    const fapi_alg *algs;
+    // Their number.
+    size_t n_algs;
+    // Clock leeway for `exp` and `iat` (seconds; more than 60 is
+    // `FAPI_PROFILE_VIOLATION`).
+    uint64_t leeway;
+    // The time of the check, seconds since the epoch.
+    uint64_t now;
+} fapi_jarm_expectations;
 
 // What a JWT must satisfy: its issuer and audience are required; `typ`
 // is required when given, and otherwise may be absent or `JWT`.
@@ -926,6 +1091,308 @@ fapi_result fapi_dpop_nonces_issue(const struct fapi_dpop_nonces *nonces,
 // by no other call.
 void fapi_dpop_nonces_free(struct fapi_dpop_nonces *nonces);
 
+// Issues an ID token signed by `key` under `profile`
+// ([`fapi_core::id_token::issue`]): `iss`, `sub`, `aud`, `exp`, `iat`,
+// and the optional claims of `params`. Refused: a key whose algorithm the
+// profile does not allow (`FAPI_ALG_NOT_ALLOWED`: F2-ALG, OB-ALG,
+// OFB-ALG, CDR-ALG), a lifetime of 0 or over a day
+// (`FAPI_LIFETIME_TOO_SHORT`, `FAPI_LIFETIME_TOO_LONG`), an empty `iss`,
+// `sub` or `aud` (`FAPI_MISSING_CLAIM`), no intent id under `obie`
+// (OB-INTENT, `FAPI_MISSING_CLAIM`), no allowed `acr` under `cdr`
+// (`FAPI_ACR_NOT_ALLOWED`).
+//
+// ```c
+// fapi_id_token_params p = {.issuer = "https://as.example", .issuer_len = 18,
+//     .subject = "alice", .subject_len = 5, .client_id = "c1", .client_id_len = 2,
+//     .issued_at = time(NULL), .lifetime = 300, .nonce = nonce, .nonce_len = strlen(nonce),
+//     .access_token = at, .access_token_len = at_len};
+// char id_token[4096]; size_t n;
+// fapi_id_token_issue(profile, key, &p, id_token, sizeof id_token, &n, &err);
+// ```
+//
+// # Safety
+// `profile` is from `fapi_profile_get`; `key` is a live key; `params` is
+// valid with valid pairs; `out` is writable for `cap` bytes; `out_len` is
+// writable; `err` is NULL or valid.
+fapi_result fapi_id_token_issue(const struct fapi_profile *profile,
+                                const struct fapi_key *key,
+                                const struct fapi_id_token_params *params,
+                                char *out,
+                                size_t cap,
+                                size_t *out_len,
+                                struct fapi_error_detail *err);
+
+// Verifies an ID token at the client under `profile`, with the issuer's
+// key ([`fapi_core::id_token::verify`], OpenID Connect Core §3.1.3.7):
+// the signature with an algorithm of the profile and of `expect.algs`
+// (`FAPI_ALG_NOT_ALLOWED`); `typ` absent or `JWT`; `iss`
+// (`FAPI_WRONG_ISSUER`); `aud` naming the client (`FAPI_WRONG_AUDIENCE`);
+// `azp` (`FAPI_WRONG_AUTHORIZED_PARTY`); `exp` (`FAPI_EXPIRED`); `iat`
+// not in the future and not older than `max_age` (`FAPI_TOO_OLD`); the
+// nonce (`FAPI_NONCE_MISMATCH`, in constant time); `at_hash`, `c_hash`,
+// `s_hash` (`FAPI_HASH_MISMATCH`); `openbanking_intent_id` under `obie`
+// and the `acr` under `cdr`. The OAuth error of a refusal is the token
+// response's (`invalid_grant` for the signature and the claims,
+// `invalid_request` for a malformed token): the client does not use the
+// token response.
+//
+// The verified claims are written to `claims_out` as JSON: `iss`, `sub`,
+// `aud`, `exp`, `iat`, and those present of `auth_time`, `acr`, `azp`,
+// `openbanking_intent_id`, `sharing_expires_at`,
+// `refresh_token_expires_at`. A buffer of `id_token_len + issuer_len +
+// 256` bytes always suffices.
+//
+// ```c
+// fapi_id_token_expectations ex = {.issuer = "https://as.example", .issuer_len = 18,
+//     .client_id = "c1", .client_id_len = 2, .nonce = nonce, .nonce_len = strlen(nonce),
+//     .access_token = at, .access_token_len = at_len, .leeway = 10, .now = time(NULL)};
+// char claims[4096]; size_t n;
+// if (fapi_id_token_verify(profile, as_key, &ex, id_token, id_token_len, claims, sizeof claims,
+//                          &n, &err) != FAPI_OK)
+//     /* refuse the token response */;
+// ```
+//
+// # Safety
+// `profile` is from `fapi_profile_get`; `as_key` is a live public key;
+// `expect` is valid with valid pairs and `n_algs` values at `algs`;
+// `id_token` is valid for `id_token_len` bytes; `claims_out` is writable
+// for `cap` bytes; `claims_len` is writable; `err` is NULL or valid.
+fapi_result fapi_id_token_verify(const struct fapi_profile *profile,
+                                 const struct fapi_public_key *as_key,
+                                 const struct fapi_id_token_expectations *expect,
+                                 const char *id_token,
+                                 size_t id_token_len,
+                                 char *claims_out,
+                                 size_t cap,
+                                 size_t *claims_len,
+                                 struct fapi_error_detail *err);
+
+// Signs the authorization response `response` of `issuer` for `client_id`
+// under `profile` ([`fapi_core::jarm::issue`]): `iss`, `aud`, `iat`,
+// `exp` (`lifetime`: 1 to 600 seconds, FAPI 2.0 Message Signing §5.4;
+// else `FAPI_LIFETIME_TOO_SHORT`, `FAPI_LIFETIME_TOO_LONG`), and `code`
+// and `state`, or `error`, `error_description` and `state`. A key outside
+// the profile's algorithms is `FAPI_ALG_NOT_ALLOWED`; both or neither of
+// `code` and `error` is `FAPI_INVALID_PARAMETER`; an empty one
+// `FAPI_MISSING_CLAIM`. The server redirects to
+// `redirect_uri?response=<out>`.
+//
+// ```c
+// fapi_jarm_response r = {.code = code, .code_len = code_len, .state = state,
+//                         .state_len = state_len};
+// char jwt[2048]; size_t n;
+// fapi_jarm_issue(profile, key, "https://as.example", 18, "c1", 2, &r, time(NULL), 300,
+//                 jwt, sizeof jwt, &n, &err);
+// ```
+//
+// # Safety
+// `profile` is from `fapi_profile_get`; `key` is a live key; each
+// (pointer, length) pair is valid; `response` is valid with valid pairs;
+// `out` is writable for `cap` bytes; `out_len` is writable; `err` is NULL
+// or valid.
+fapi_result fapi_jarm_issue(const struct fapi_profile *profile,
+                            const struct fapi_key *key,
+                            const char *issuer,
+                            size_t issuer_len,
+                            const char *client_id,
+                            size_t client_id_len,
+                            const struct fapi_jarm_response *response,
+                            uint64_t issued_at,
+                            uint64_t lifetime,
+                            char *out,
+                            size_t cap,
+                            size_t *out_len,
+                            struct fapi_error_detail *err);
+
+// Verifies the JARM response in the query of the redirect the user came
+// back with (`query`: what follows `?`, without the `#fragment`), for a
+// client that asked for `response_mode=jwt`.
+//
+// Only the `response` parameter is read: a plain response (`code`,
+// `error`, `state` or `iss` as a parameter, beside `response` or instead
+// of it) is `FAPI_PLAIN_RESPONSE_REFUSED` (JARM §2.3, FAPI 2.0 Message
+// Signing §5.4); a `response` twice or percent-encoded is
+// `FAPI_MALFORMED`. Then ([`fapi_core::jarm::verify`]) the signature with
+// `as_key` and an algorithm of the profile and of `expect.algs`; `iss`
+// exactly the issuer (`FAPI_WRONG_ISSUER`); `aud` the client
+// (`FAPI_WRONG_AUDIENCE`); `exp` present, not passed and at most 10
+// minutes after `iat` (`FAPI_EXPIRED`, `FAPI_LIFETIME_TOO_LONG`); a `code`
+// or an `error` (`FAPI_MISSING_CLAIM` with neither, `FAPI_JSON` with
+// both); and, when `expect.state` is given, `state` equal to it
+// (`FAPI_INVALID_PARAMETER`).
+//
+// The response is written to `out` as JSON: `{"code":..,"state":..}` or
+// `{"error":..,"error_description":..,"state":..}` (members absent when
+// the response has none). An error response verifies: its `error` is the
+// authorization server's answer, signed. A buffer of `query_len` bytes
+// always suffices.
+//
+// ```c
+// fapi_jarm_expectations ex = {.issuer = "https://as.example", .issuer_len = 18,
+//     .client_id = "c1", .client_id_len = 2, .state = state, .state_len = state_len,
+//     .leeway = 10, .now = time(NULL)};
+// char response[2048]; size_t n;
+// if (fapi_jarm_verify(profile, as_key, &ex, query, query_len, response, sizeof response, &n,
+//                      &err) != FAPI_OK)
+//     /* refuse the redirect */;
+// ```
+//
+// # Safety
+// `profile` is from `fapi_profile_get`; `as_key` is a live public key;
+// `expect` is valid with valid pairs and `n_algs` values at `algs`;
+// `query` is valid for `query_len` bytes; `out` is writable for `cap`
+// bytes; `out_len` is writable; `err` is NULL or valid.
+fapi_result fapi_jarm_verify(const struct fapi_profile *profile,
+                             const struct fapi_public_key *as_key,
+                             const struct fapi_jarm_expectations *expect,
+                             const char *query,
+                             size_t query_len,
+                             char *out,
+                             size_t cap,
+                             size_t *out_len,
+                             struct fapi_error_detail *err);
+
+// Loads a JWE decryption key from a PKCS#8 document, DER or PEM
+// (`-----BEGIN PRIVATE KEY-----`), through aws-lc. Only RSA keys of at
+// least 2048 bits: a smaller one is `FAPI_WEAK_KEY`; another key type, an
+// encrypted document or another PEM label is `FAPI_UNSUPPORTED_KEY_TYPE`;
+// a document that does not parse is `FAPI_INVALID_KEY`.
+//
+// ```c
+// fapi_decryption_key *dk = NULL;
+// if (fapi_decryption_key_from_pkcs8((const uint8_t *)pem, strlen(pem), &dk, &err) != FAPI_OK)
+//     fprintf(stderr, "%s\n", err.message);
+// /* ... */
+// fapi_decryption_key_free(dk);
+// ```
+//
+// # Safety
+// `data` is valid for `len` bytes; `out` is writable; `err` is NULL or
+// valid.
+fapi_result fapi_decryption_key_from_pkcs8(const uint8_t *data,
+                                           size_t len,
+                                           struct fapi_decryption_key **out,
+                                           struct fapi_error_detail *err);
+
+// Frees a decryption key. `NULL` is fine.
+//
+// ```c
+// fapi_decryption_key_free(dk);
+// fapi_decryption_key_free(NULL); /* fine */
+// ```
+//
+// # Safety
+// `key` is NULL or a decryption key from this library, not yet freed and
+// used by no other call.
+void fapi_decryption_key_free(struct fapi_decryption_key *key);
+
+// Writes the public JWK of a decryption key, to register with the
+// authorization server (`jwks` / `jwks_uri`) or publish: `kty` `RSA`,
+// `n`, `e`, `kid` (the RFC 7638 thumbprint), `"use":"enc"`, and `alg`
+// when `alg` is not NULL (`RSA-OAEP` or `RSA-OAEP-256`; another name is
+// `FAPI_UNSUPPORTED_ALG`).
+//
+// ```c
+// char jwk[1024]; size_t n;
+// fapi_decryption_key_jwk(dk, "RSA-OAEP", 8, jwk, sizeof jwk, &n, &err);
+// ```
+//
+// # Safety
+// `key` is a live decryption key; `alg` is NULL or valid for `alg_len`
+// bytes; `out` is writable for `cap` bytes; `out_len` is writable; `err`
+// is NULL or valid.
+fapi_result fapi_decryption_key_jwk(const struct fapi_decryption_key *key,
+                                    const char *alg,
+                                    size_t alg_len,
+                                    char *out,
+                                    size_t cap,
+                                    size_t *out_len,
+                                    struct fapi_error_detail *err);
+
+// Decrypts the compact JWE `compact` with `key` under `profile`'s
+// allow-lists ([`fapi_core::jwe::decrypt`]) and writes the plaintext to
+// `out`. Refused before the key is touched, each with its own code: not
+// five parts (`FAPI_MALFORMED`); `RSA1_5`, `dir` or any other `alg`
+// (`FAPI_UNSUPPORTED_ALG`); an `alg` outside the profile's `jwe_algs`
+// (`FAPI_ALG_NOT_ALLOWED`: OFB-ALG allows `RSA-OAEP` only); an unknown
+// `enc` (`FAPI_UNSUPPORTED_ENC`) or one outside `jwe_encs`
+// (`FAPI_ENC_NOT_ALLOWED`); `zip` (`FAPI_COMPRESSED`); `crit`
+// (`FAPI_UNSUPPORTED_CRIT`); a `kid` that is not the key's
+// (`FAPI_KEY_NOT_FOUND`); lengths wrong for the key or `enc`
+// (`FAPI_JWE_LENGTH`); with `expect_nested_jwt`, a `cty` that is not
+// `JWT` (`FAPI_NOT_NESTED_JWT`). After those, every failure (the key does
+// not unwrap, the tag does not match, the padding) is the one
+// `FAPI_DECRYPTION_FAILED`, with no detail (RFC 7516 §11.5). Refusals map
+// to `invalid_request_object`.
+//
+// The plaintext is a secret: the caller erases `out` when done. A buffer
+// of `compact_len` bytes always suffices; a smaller one that does not hold
+// the plaintext is `FAPI_INSUFFICIENT_SIZE` with its length in `out_len`.
+// A nested JWT's plaintext is the inner compact JWS, to verify next
+// (`fapi_id_token_verify`, `fapi_jwt_verify`).
+//
+// ```c
+// uint8_t plain[8192]; size_t n;
+// if (fapi_jwe_decrypt(profile, dk, jwe, jwe_len, true, plain, sizeof plain, &n, &err)
+//     == FAPI_OK)
+//     fapi_id_token_verify(profile, as_key, &ex, (const char *)plain, n, claims,
+//                          sizeof claims, &m, &err);
+// ```
+//
+// # Safety
+// `profile` is from `fapi_profile_get`; `key` is a live decryption key;
+// `compact` is valid for `compact_len` bytes; `out` is writable for `cap`
+// bytes; `out_len` is writable; `err` is NULL or valid.
+fapi_result fapi_jwe_decrypt(const struct fapi_profile *profile,
+                             const struct fapi_decryption_key *key,
+                             const char *compact,
+                             size_t compact_len,
+                             bool expect_nested_jwt,
+                             uint8_t *out,
+                             size_t cap,
+                             size_t *out_len,
+                             struct fapi_error_detail *err);
+
+// Encrypts `plaintext` as a compact JWE to the recipient's public key
+// ([`fapi_core::jwe::encrypt`]): `recipient` is a JWKS (`{"keys":[...]}`)
+// or one public JWK, and the key used is the first RSA key with
+// `"use":"enc"` whose `alg`, when present, is `alg` (none:
+// `FAPI_KEY_NOT_FOUND`; private members: `FAPI_PRIVATE_KEY_MEMBER`;
+// under 2048 bits: `FAPI_WEAK_KEY`). Its `kid` goes into the header.
+// `alg` is `RSA-OAEP` or `RSA-OAEP-256`, `enc` one of `A128GCM`,
+// `A256GCM`, `A128CBC-HS256`, `A256CBC-HS512` (others:
+// `FAPI_UNSUPPORTED_ALG`, `FAPI_UNSUPPORTED_ENC`), and both must be in
+// `profile`'s allow-lists (`FAPI_ALG_NOT_ALLOWED`,
+// `FAPI_ENC_NOT_ALLOWED`). `cty` is `JWT` for a nested JWT (a signed ID
+// token or JARM response, then encrypted), or NULL. A fresh content
+// encryption key and IV are drawn for every message.
+//
+// ```c
+// char jwe[8192]; size_t n;
+// fapi_jwe_encrypt(profile, client_jwks, jwks_len, "RSA-OAEP", 8, "A256GCM", 7, "JWT", 3,
+//                  (const uint8_t *)id_token, id_token_len, jwe, sizeof jwe, &n, &err);
+// ```
+//
+// # Safety
+// `profile` is from `fapi_profile_get`; each (pointer, length) pair is
+// valid (`cty` may be NULL); `out` is writable for `cap` bytes; `out_len`
+// is writable; `err` is NULL or valid.
+fapi_result fapi_jwe_encrypt(const struct fapi_profile *profile,
+                             const char *recipient,
+                             size_t recipient_len,
+                             const char *alg,
+                             size_t alg_len,
+                             const char *enc,
+                             size_t enc_len,
+                             const char *cty,
+                             size_t cty_len,
+                             const uint8_t *plaintext,
+                             size_t plaintext_len,
+                             char *out,
+                             size_t cap,
+                             size_t *out_len,
+                             struct fapi_error_detail *err);
+
 // Writes the RFC 7638 thumbprint (SHA-256, base64url, 43 characters) of
 // any EC P-256, OKP Ed25519 or RSA JWK, public or private, from its
 // required members ([`fapi_core::Thumbprint::of_jwk`]): the `jkt` of DPoP
@@ -1303,7 +1770,8 @@ fapi_result fapi_pkce_verify(const char *verifier,
                              struct fapi_error_detail *err);
 
 // Finds the profile named `name` (`fapi2`, `fapi2-plus`, `obie`, `ofb`,
-// `cdr`, `berlin`, `fapi2-ms`); another name is `FAPI_PROFILE_VIOLATION`. The profile
+// `cdr`, `berlin`, `fapi2-ms`: FAPI 2.0 with Message Signing, where JARM
+// and signed introspection are required); another name is `FAPI_PROFILE_VIOLATION`. The profile
 // is static: it is never freed.
 //
 // ```c

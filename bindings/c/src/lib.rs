@@ -5,7 +5,7 @@
 //! Conventions (those of rustls-ffi):
 //!
 //! - Opaque handles with `_new`/`_free` pairs (`fapi_key`,
-//!   `fapi_public_key`, `fapi_replay_cache`, `fapi_verified_dpop_proof`);
+//!   `fapi_public_key`, `fapi_decryption_key`, `fapi_replay_cache`, `fapi_verified_dpop_proof`);
 //!   `_free(NULL)` is fine. Profiles are static and never freed. Each
 //!   handle's documentation says whether threads may share it.
 //! - Inputs are (pointer, length) pairs; text is UTF-8 and need not be
@@ -24,12 +24,15 @@
 //! |---|---|
 //! | [`result`] | result codes, `fapi_site`, names and OAuth errors of codes |
 //! | [`ffi`] | the panic boundary, error detail, pointer and buffer checks |
-//! | [`profile`] | `fapi_profile`: the six requirement sets |
+//! | [`profile`] | `fapi_profile`: the seven requirement sets |
 //! | [`key`] | `fapi_key` (software, PKCS#11), `fapi_public_key` |
 //! | `pkcs11_uri` | RFC 7512 PKCS#11 URIs |
 //! | [`jwk`] | RFC 7638 thumbprints, the JWKS |
 //! | [`jws`] | compact JWS sign and verify |
 //! | [`jwt`] | JWT verify |
+//! | [`id_token`] | OpenID Connect ID tokens: issue, verify at the client |
+//! | [`jarm`] | JARM authorization responses: issue, verify at the client |
+//! | [`jwe`] | `fapi_decryption_key`, compact JWE decrypt and encrypt |
 //! | [`token`] | access tokens: issue, verify at the resource server |
 //! | [`dpop`] | DPoP proofs: create, verify |
 //! | [`replay`] | `fapi_replay_cache` |
@@ -58,6 +61,9 @@ pub mod assertion;
 pub mod audit;
 pub mod dpop;
 pub mod ffi;
+pub mod id_token;
+pub mod jarm;
+pub mod jwe;
 pub mod jwk;
 pub mod jws;
 pub mod jwt;

@@ -54,7 +54,8 @@ pub(crate) unsafe fn profile_arg<'a>(p: *const fapi_profile) -> Result<&'a Profi
 }
 
 /// Finds the profile named `name` (`fapi2`, `fapi2-plus`, `obie`, `ofb`,
-/// `cdr`, `berlin`, `fapi2-ms`); another name is `FAPI_PROFILE_VIOLATION`. The profile
+/// `cdr`, `berlin`, `fapi2-ms`: FAPI 2.0 with Message Signing, where JARM
+/// and signed introspection are required); another name is `FAPI_PROFILE_VIOLATION`. The profile
 /// is static: it is never freed.
 ///
 /// ```c

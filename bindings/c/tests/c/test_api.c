@@ -61,8 +61,8 @@ static void test_result_codes(void) {
 }
 
 static void test_profiles(void) {
-    const char *names[] = {"fapi2", "fapi2-plus", "obie", "ofb", "cdr", "berlin"};
-    for (size_t i = 0; i < 6; i++) profile(names[i]);
+    const char *names[] = {"fapi2", "fapi2-plus", "obie", "ofb", "cdr", "berlin", "fapi2-ms"};
+    for (size_t i = 0; i < 7; i++) profile(names[i]);
     const fapi_profile *p = (const fapi_profile *)1;
     CHECK_REFUSED(fapi_profile_get(S("fapi1"), &p, &err), FAPI_PROFILE_VIOLATION, "server_error");
     CHECK(p == NULL);

@@ -6,16 +6,20 @@ how a server that is not written in Rust sees fapi.
 
 Known answers: RFC 7638 §3.1 and RFC 8037 A.3 (JWK thumbprints), RFC 7636
 Appendix B (PKCE S256). Round trips: a DPoP proof, a DPoP-bound access
-token from issue to the resource server. A refusal: a replayed proof, with
-its code and OAuth error.
+token from issue to the resource server, an ID token signed, encrypted to
+a decryption key loaded from PKCS#8 DER, decrypted and verified. Refusals:
+a replayed proof, with its code and OAuth error; a wrong nonce; a JWE
+whose tag was modified (the one decryption error).
 """
 
+import base64
 import ctypes
 import json
 import os
+import re
 import time
 import unittest
-from ctypes import Structure, byref, c_char_p, c_size_t, c_uint32, c_uint64, c_void_p
+from ctypes import Structure, byref, c_bool, c_char_p, c_size_t, c_uint32, c_uint64, c_void_p
 
 LIB = ctypes.CDLL(os.environ.get("FAPI_LIB", "target/capi/stage/lib/libfapi.so"))
 
@@ -23,6 +27,8 @@ FAPI_OK = 0
 FAPI_PKCE_MISMATCH = 502
 FAPI_REPLAY = 409
 FAPI_INSUFFICIENT_SIZE = 0x10002
+FAPI_DECRYPTION_FAILED = 310
+FAPI_NONCE_MISMATCH = 412
 FAPI_ALG_ES256 = 2
 
 RFC7638_JWK = (
@@ -32,6 +38,12 @@ RFC7638_JWK = (
     "4vMQFh6WeZu0fM4lFd2NcRwr3XPksINHaQ-G_xBniIqbw0Ls1jF44-csFCur-kEgU8awapJzKnqDKgw"
     '","e":"AQAB","kid":"2011-04-29"}'
 )
+# The RSA-2048 test key of the C tests (vectors.h), as PKCS#8 DER.
+_VECTORS = open(os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "c", "vectors.h")).read()
+RSA_PKCS8_DER = base64.b64decode("".join(
+    line for line in re.findall(r'"([^"]*)\\n"',
+                                _VECTORS.split("#define RSA_PKCS8_PEM")[1].split("#define")[0])
+    if not line.startswith("-----")))
 RFC8037_JWK = '{"kty":"OKP","crv":"Ed25519","x":"11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo"}'
 
 
@@ -76,6 +88,26 @@ class ResourceRequest(Structure):
                 ("nonce_binding_len", c_size_t)]
 
 
+class IdTokenParams(Structure):
+    _fields_ = [("issuer", c_char_p), ("issuer_len", c_size_t), ("subject", c_char_p),
+                ("subject_len", c_size_t), ("client_id", c_char_p), ("client_id_len", c_size_t),
+                ("issued_at", c_uint64), ("lifetime", c_uint64), ("auth_time", c_uint64),
+                ("nonce", c_char_p), ("nonce_len", c_size_t), ("acr", c_char_p),
+                ("acr_len", c_size_t), ("access_token", c_char_p), ("access_token_len", c_size_t),
+                ("code", c_char_p), ("code_len", c_size_t), ("state", c_char_p),
+                ("state_len", c_size_t), ("intent_id", c_char_p), ("intent_id_len", c_size_t),
+                ("sharing_expires_at", c_uint64), ("refresh_token_expires_at", c_uint64)]
+
+
+class IdTokenExpectations(Structure):
+    _fields_ = [("issuer", c_char_p), ("issuer_len", c_size_t), ("client_id", c_char_p),
+                ("client_id_len", c_size_t), ("nonce", c_char_p), ("nonce_len", c_size_t),
+                ("access_token", c_char_p), ("access_token_len", c_size_t), ("code", c_char_p),
+                ("code_len", c_size_t), ("state", c_char_p), ("state_len", c_size_t),
+                ("algs", c_void_p), ("n_algs", c_size_t), ("max_age", c_uint64),
+                ("leeway", c_uint64), ("now", c_uint64)]
+
+
 class FapiError(Exception):
     def __init__(self, code, message, oauth_error):
         super().__init__(f"{code} {message} ({oauth_error})")
@@ -106,10 +138,12 @@ def pair(s):
 for _fn in ["fapi_jwk_thumbprint", "fapi_pkce_challenge", "fapi_pkce_verify", "fapi_key_generate",
             "fapi_key_id", "fapi_key_public", "fapi_dpop_proof_create", "fapi_dpop_proof_verify",
             "fapi_access_token_issue", "fapi_access_token_verify", "fapi_profile_get",
-            "fapi_replay_cache_new"]:
+            "fapi_replay_cache_new", "fapi_id_token_issue", "fapi_id_token_verify",
+            "fapi_decryption_key_from_pkcs8", "fapi_decryption_key_jwk", "fapi_jwe_encrypt",
+            "fapi_jwe_decrypt"]:
     getattr(LIB, _fn).restype = c_uint32
 for _fn in ["fapi_key_free", "fapi_public_key_free", "fapi_replay_cache_free",
-            "fapi_verified_dpop_proof_free"]:
+            "fapi_verified_dpop_proof_free", "fapi_decryption_key_free"]:
     getattr(LIB, _fn).restype = None
     getattr(LIB, _fn).argtypes = [c_void_p]
 
@@ -216,6 +250,43 @@ class Fapi(unittest.TestCase):
             text_out("fapi_access_token_verify", self.profile, as_pub, byref(expect), byref(bare),
                      self.cache)
         self.assertEqual((e.exception.code, e.exception.oauth_error), (606, "invalid_dpop_proof"))
+
+    def test_encrypted_id_token_round_trip(self):
+        """An ID token signed, encrypted to the client's key (cty JWT), decrypted, verified."""
+        as_key, now = self.key(), int(time.time())
+        client_key = self.handle("fapi_decryption_key_from_pkcs8", "fapi_decryption_key_free",
+                                 RSA_PKCS8_DER, c_size_t(len(RSA_PKCS8_DER)))
+        jwk = json.loads(text_out("fapi_decryption_key_jwk", client_key, *pair("RSA-OAEP")))
+        self.assertEqual((jwk["use"], jwk["alg"]), ("enc", "RSA-OAEP"))
+        self.assertEqual(jwk["kid"], "D_QuazKjNoeM1YlShpczidcABuOZi-MdNfG_BkqBqRE")
+        params = IdTokenParams(b"https://as.bank.example", 23, b"alice", 5, b"fintech-1", 9,
+                               now, 300, now - 30, b"n-0S6_WzA2Mj", 12)
+        id_token = text_out("fapi_id_token_issue", self.profile, as_key, byref(params))
+        recipient = json.dumps({"keys": [jwk]})
+        plain = id_token.encode()
+        jwe = text_out("fapi_jwe_encrypt", self.profile, *pair(recipient), *pair("RSA-OAEP"),
+                       *pair("A256GCM"), *pair("JWT"), plain, c_size_t(len(plain)))
+        inner = text_out("fapi_jwe_decrypt", self.profile, client_key, *pair(jwe), c_bool(True))
+        self.assertEqual(inner, id_token)
+        as_pub = self.handle("fapi_key_public", "fapi_public_key_free", as_key)
+        expect = IdTokenExpectations(b"https://as.bank.example", 23, b"fintech-1", 9,
+                                     b"n-0S6_WzA2Mj", 12, leeway=10, now=now)
+        claims = json.loads(text_out("fapi_id_token_verify", self.profile, as_pub, byref(expect),
+                                     *pair(inner)))
+        self.assertEqual((claims["sub"], claims["aud"], claims["auth_time"]),
+                         ("alice", "fintech-1", now - 30))
+        # Another nonce: refused.
+        expect.nonce, expect.nonce_len = b"n-another", 9
+        with self.assertRaises(FapiError) as e:
+            text_out("fapi_id_token_verify", self.profile, as_pub, byref(expect), *pair(inner))
+        self.assertEqual((e.exception.code, e.exception.oauth_error),
+                         (FAPI_NONCE_MISMATCH, "invalid_grant"))
+        # The tag modified: the one decryption error, no detail.
+        head, tag = jwe.rsplit(".", 1)
+        tampered = head + "." + ("B" if tag[0] == "A" else "A") + tag[1:]
+        with self.assertRaises(FapiError) as e:
+            text_out("fapi_jwe_decrypt", self.profile, client_key, *pair(tampered), c_bool(True))
+        self.assertEqual(e.exception.code, FAPI_DECRYPTION_FAILED)
 
 
 if __name__ == "__main__":
