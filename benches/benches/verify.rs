@@ -823,6 +823,7 @@ fn small_ops(c: &mut Criterion) {
         code_challenge_method: Some("S256"),
         dpop_jkt: None,
         consent_id: Some("urn:bank:aac:1"),
+        nonce: None,
     };
     let params =
         fapi_core::authorize::AuthorizationParams::from_request(&profile, &request).expect("req");

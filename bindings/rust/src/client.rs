@@ -446,6 +446,7 @@ impl Client {
             code_challenge_method: Some("S256"),
             dpop_jkt: jkt.as_deref(),
             consent_id,
+            nonce: None,
         };
         // F2-CLIENT-INFO: started by the user's action, checked first.
         let mut out = vec![0u8; 8192];

@@ -33,6 +33,22 @@ pub const MAX_CONSENT_ID: usize = 64;
 pub const MAX_SUBJECT: usize = 64;
 /// Longest client display name on the consent screen.
 pub const MAX_CLIENT_NAME: usize = 128;
+/// Longest `nonce` in bytes: [`request_object::MAX_NONCE_LEN`] (FAPI 2.0:
+/// 64 characters). A nonce of 64 characters that takes more than 64 bytes
+/// (not ASCII) is [`Error::TooLarge`], so that a stored request or code
+/// stays within its slot.
+pub const MAX_NONCE: usize = request_object::MAX_NONCE_LEN;
+
+/// Checks a `nonce` (OpenID Connect Core §3.1.2.1): at most
+/// [`request_object::MAX_NONCE_LEN`] characters (FAPI 2.0), else
+/// [`Error::InvalidParameter`]; empty means absent.
+pub(crate) fn check_nonce(nonce: Option<&str>) -> Result<String<MAX_NONCE>, Error> {
+    let n = nonce.unwrap_or("");
+    if n.chars().count() > request_object::MAX_NONCE_LEN {
+        return Err(Error::InvalidParameter);
+    }
+    bounded(n)
+}
 
 /// Copies `s` into a fixed-capacity string: [`Error::TooLarge`] when it does
 /// not fit.
@@ -189,6 +205,8 @@ pub struct AuthorizationRequest<'a> {
     pub dpop_jkt: Option<&'a str>,
     /// The consent the client created before (intent id, arrangement id).
     pub consent_id: Option<&'a str>,
+    /// `nonce` (OpenID Connect Core §3.1.2.1): returned in the ID token.
+    pub nonce: Option<&'a str>,
 }
 
 /// How an authorization request reached the server.
@@ -236,6 +254,7 @@ pub struct AuthorizationParams {
     dpop_jkt: Option<Thumbprint>,
     consent_id: String<MAX_CONSENT_ID>,
     sharing_duration: Option<u64>,
+    nonce: String<MAX_NONCE>,
     source: RequestSource,
     // F2-PAR: set only by `par::take`, when the request came through a PAR
     // `request_uri`.
@@ -270,7 +289,9 @@ impl AuthorizationParams {
     ///   method other than `S256` [`Error::PkceMethod`];
     /// - an empty `client_id` or `scope`, or a `dpop_jkt` that is not a
     ///   base64url SHA-256 thumbprint, is [`Error::InvalidParameter`];
-    /// - a value longer than its capacity is [`Error::TooLarge`].
+    /// - a value longer than its capacity is [`Error::TooLarge`];
+    /// - a `nonce` over 64 characters is [`Error::InvalidParameter`]
+    ///   (OpenID Connect Core §3.1.2.1, FAPI 2.0).
     ///
     /// Plain parameters are refused later, where they enter the server
     /// ([`crate::par::push`], [`crate::par::resolve`]), when the profile
@@ -328,6 +349,8 @@ impl AuthorizationParams {
             dpop_jkt,
             consent_id: bounded(req.consent_id.unwrap_or(""))?,
             sharing_duration: None,
+            // OpenID Connect Core §3.1.2.1
+            nonce: check_nonce(req.nonce)?,
             source: RequestSource::Parameters,
             pushed: false,
             request_uri: None,
@@ -368,6 +391,7 @@ impl AuthorizationParams {
             code_challenge_method: ro.code_challenge_method,
             dpop_jkt: ro.dpop_jkt,
             consent_id,
+            nonce: ro.nonce,
         };
         let mut params = Self::from_request(profile, &req)?;
         params.sharing_duration = ro.sharing_duration;
@@ -494,6 +518,12 @@ impl AuthorizationParams {
     pub fn source(&self) -> RequestSource {
         self.source
     }
+    /// `nonce` (empty when absent): the ID token carries it (OpenID
+    /// Connect Core §3.1.3.6).
+    #[must_use]
+    pub fn nonce(&self) -> &str {
+        &self.nonce
+    }
 }
 
 /// What the consent screen shows (F2-AS-INFO): the client's identity (name
@@ -566,8 +596,18 @@ impl ConsentPrompt {
         }
         Ok(ConsentRecord {
             subject: bounded(subject)?,
+            auth_time: None,
             prompt: self,
         })
+    }
+
+    /// [`Self::approve`] by a user who authenticated at `auth_time` (Unix
+    /// seconds): the ID token of the code carries it (OpenID Connect Core
+    /// §2, `auth_time`).
+    pub fn approve_at(self, subject: &str, auth_time: u64) -> Result<ConsentRecord, Error> {
+        let mut r = self.approve(subject)?;
+        r.auth_time = Some(auth_time);
+        Ok(r)
     }
 }
 
@@ -576,6 +616,7 @@ impl ConsentPrompt {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ConsentRecord {
     subject: String<MAX_SUBJECT>,
+    auth_time: Option<u64>,
     prompt: ConsentPrompt,
 }
 
@@ -584,6 +625,11 @@ impl ConsentRecord {
     #[must_use]
     pub fn subject(&self) -> &str {
         &self.subject
+    }
+    /// When the user authenticated (Unix seconds), if known.
+    #[must_use]
+    pub fn auth_time(&self) -> Option<u64> {
+        self.auth_time
     }
     /// What the user was shown.
     #[must_use]
@@ -629,8 +675,9 @@ mod stored {
     //! The stored form of [`AuthorizationParams`]: the same fields, checked
     //! on the way in.
     use super::{
-        AuthorizationParams, Error, MAX_CHALLENGE, MAX_CLIENT_ID, MAX_CONSENT_ID, MAX_REDIRECT_URI,
-        MAX_SCOPE, MAX_STATE, PushedRequest, RequestSource, String, Thumbprint, check_stored,
+        AuthorizationParams, Error, MAX_CHALLENGE, MAX_CLIENT_ID, MAX_CONSENT_ID, MAX_NONCE,
+        MAX_REDIRECT_URI, MAX_SCOPE, MAX_STATE, PushedRequest, RequestSource, String, Thumbprint,
+        check_nonce, check_stored,
     };
 
     #[derive(serde::Deserialize)]
@@ -644,6 +691,9 @@ mod stored {
         dpop_jkt: Option<Thumbprint>,
         consent_id: String<MAX_CONSENT_ID>,
         sharing_duration: Option<u64>,
+        // Absent in entries stored before OpenID Connect: no nonce.
+        #[serde(default)]
+        nonce: String<MAX_NONCE>,
         source: RequestSource,
         pushed: bool,
         #[serde(default)]
@@ -659,6 +709,8 @@ mod stored {
                 &f.scope,
                 &f.code_challenge,
             )?;
+            // OpenID Connect Core §3.1.2.1: the nonce's length, again.
+            let nonce = check_nonce(Some(&f.nonce))?;
             Ok(Self {
                 client_id: f.client_id,
                 redirect_uri: f.redirect_uri,
@@ -668,6 +720,7 @@ mod stored {
                 dpop_jkt: f.dpop_jkt,
                 consent_id: f.consent_id,
                 sharing_duration: f.sharing_duration,
+                nonce,
                 source: f.source,
                 pushed: f.pushed,
                 request_uri: f.request_uri,
@@ -686,6 +739,24 @@ mod stored_tests {
     }
     fn back(s: &str) -> Result<AuthorizationParams, serde_json::Error> {
         serde_json::from_str(s)
+    }
+
+    /// OpenID Connect Core §3.1.2.1: the nonce survives a network store;
+    /// an entry stored before it reads as no nonce; a stored nonce over 64
+    /// characters is refused.
+    #[test]
+    fn oidc_core_3_1_2_1_stored_nonce() {
+        let r = AuthorizationRequest {
+            nonce: Some("n-1"),
+            ..crate::testing::request()
+        };
+        let p = AuthorizationParams::from_request(&Profile::FAPI2, &r).unwrap();
+        assert_eq!(back(&json(&p)).unwrap().nonce(), "n-1");
+        let old = json(&p).replacen(",\"nonce\":\"n-1\"", "", 1);
+        assert!(!old.contains("nonce"), "{old}");
+        assert_eq!(back(&old).unwrap().nonce(), "");
+        let long = json(&p).replacen("\"n-1\"", &std::format!("\"{}\"", "n".repeat(65)), 1);
+        assert!(back(&long).is_err());
     }
 
     #[test]
@@ -918,6 +989,59 @@ pub fn start_authorization(
 mod tests {
     use super::*;
     use crate::testing::{CHALLENGE, params, request};
+
+    /// OpenID Connect Core §3.1.2.1: the `nonce` of a plain request is
+    /// kept with it; one over 64 characters (FAPI 2.0) is refused.
+    #[test]
+    fn oidc_core_3_1_2_1_nonce_is_kept_and_bounded() {
+        let r = AuthorizationRequest {
+            nonce: Some("n-0S6_WzA2Mj"),
+            ..request()
+        };
+        let p = AuthorizationParams::from_request(&Profile::FAPI2, &r).unwrap();
+        assert_eq!(p.nonce(), "n-0S6_WzA2Mj");
+        assert_eq!(
+            AuthorizationParams::from_request(&Profile::FAPI2, &request())
+                .unwrap()
+                .nonce(),
+            ""
+        );
+        let long = "n".repeat(65);
+        let r = AuthorizationRequest {
+            nonce: Some(&long),
+            ..request()
+        };
+        assert_eq!(
+            AuthorizationParams::from_request(&Profile::FAPI2, &r),
+            Err(Error::InvalidParameter)
+        );
+        // 64 ASCII characters fit; 64 characters over 64 bytes do not.
+        let max = "n".repeat(64);
+        let r = AuthorizationRequest {
+            nonce: Some(&max),
+            ..request()
+        };
+        assert!(AuthorizationParams::from_request(&Profile::FAPI2, &r).is_ok());
+        let wide = "\u{e9}".repeat(64);
+        let r = AuthorizationRequest {
+            nonce: Some(&wide),
+            ..request()
+        };
+        assert_eq!(
+            AuthorizationParams::from_request(&Profile::FAPI2, &r),
+            Err(Error::TooLarge)
+        );
+    }
+
+    /// The nonce of a signed request object is kept as that of plain
+    /// parameters is.
+    #[test]
+    fn oidc_core_3_1_2_1_request_object_nonce_is_kept() {
+        let mut ro = crate::testing::request_object("client-1");
+        ro.nonce = Some("ro-nonce");
+        let p = AuthorizationParams::from_request_object(&Profile::FAPI2, &ro).unwrap();
+        assert_eq!(p.nonce(), "ro-nonce");
+    }
 
     /// F2-FLOWS: only `response_type=code`; implicit (`token`), `id_token`
     /// and hybrid responses are refused.

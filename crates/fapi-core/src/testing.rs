@@ -51,12 +51,13 @@ pub(crate) fn request() -> AuthorizationRequest<'static> {
         code_challenge_method: Some("S256"),
         dpop_jkt: None,
         consent_id: Some("urn:bank:aac:1"),
+        nonce: None,
     }
 }
 
 /// A pushed request of its own for each call (another `request_uri`), so
 /// that each consent made from one can be decided on once.
-fn pushed_request() -> crate::par::PushedRequest {
+pub(crate) fn pushed_request() -> crate::par::PushedRequest {
     static NEXT: AtomicU64 = AtomicU64::new(1);
     let n = NEXT.fetch_add(1, Ordering::SeqCst);
     crate::par::PushedRequest::new(crate::store::handle_key(&n.to_be_bytes()), 1_000_000)

@@ -232,7 +232,7 @@ async fn login_inner(app: &App, headers: &HeaderMap, body: &[u8]) -> Result<Resp
     // Back in the store: with the user once signed in, unchanged after a
     // wrong password or a refusal.
     let t = match &outcome {
-        Ok((_, Some(user))) => t.signed_in(user),
+        Ok((_, Some(user))) => t.signed_in(user, app.now()),
         _ => t,
     };
     put_back(app, key, t).await?;
@@ -333,10 +333,13 @@ async fn decide_inner(app: &App, headers: &HeaderMap, body: &[u8]) -> Result<Res
         // F2-AS-INFO: the code comes only from the user's approval of
         // what the page showed; F2-ISS: `iss` in the response; F2-PAR: the
         // request URI spent with it, first, so that of two tabs of one
-        // pushed request only one goes on.
-        let record = prompt
-            .approve(&user)
-            .map_err(|e| HttpError::at(e, Site::AuthorizationRequest))?;
+        // pushed request only one goes on. OpenID Connect Core §2: the
+        // sign-in time goes with the code to the ID token (`auth_time`).
+        let record = match t.auth_time() {
+            Some(at) => prompt.approve_at(&user, at),
+            None => prompt.approve(&user),
+        }
+        .map_err(|e| HttpError::at(e, Site::AuthorizationRequest))?;
         let redirect = app.issuer.new_code(&record).await?.redirect;
         if !consent_id.is_empty() {
             // A refusal here sends no redirect: the code is never seen and
