@@ -10,28 +10,33 @@ use std::sync::Arc;
 use axum::extract::State;
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
-use fapi_core::Site;
 use fapi_core::audit::{ServerConfig, TlsVersion};
 use fapi_core::profile::{FAPI1_ADVANCED, Profile};
+use fapi_core::{Alg, Site};
 use serde_json::{Value, json};
 
 use crate::app::App;
 use crate::error::HttpError;
 
-/// The metadata document of a server at `base` under `profile`.
+/// The metadata document of a server at `base` under `profile` whose
+/// issuer key signs with `signing_alg` (its ID tokens too).
 ///
 /// ```
-/// let doc = fapi_server::metadata::document(&fapi_core::profile::Profile::FAPI2, "https://127.0.0.1:8443");
+/// use fapi_core::{Alg, profile::Profile};
+/// let doc = fapi_server::metadata::document(&Profile::FAPI2, "https://127.0.0.1:8443", Alg::Es256);
 /// assert_eq!(doc["issuer"], "https://127.0.0.1:8443");
 /// assert_eq!(doc["require_pushed_authorization_requests"], true);
+/// // OpenID Connect Discovery 1.0 §3
+/// assert_eq!(doc["subject_types_supported"][0], "public");
+/// assert_eq!(doc["id_token_signing_alg_values_supported"][0], "ES256");
 /// // obie would allow a request object by value: this server takes only
 /// // pushed requests, and says so.
-/// let obie = fapi_server::metadata::document(&fapi_core::profile::Profile::OBIE, "https://127.0.0.1:8443");
+/// let obie = fapi_server::metadata::document(&Profile::OBIE, "https://127.0.0.1:8443", Alg::Ps256);
 /// assert_eq!(obie["require_pushed_authorization_requests"], true);
 /// assert_eq!(obie["request_parameter_supported"], false);
 /// ```
 #[must_use]
-pub fn document(profile: &Profile, base: &str) -> Value {
+pub fn document(profile: &Profile, base: &str, signing_alg: Alg) -> Value {
     let algs: Vec<&str> = profile.algs.iter().map(|a| a.name()).collect();
     let auth: Vec<&str> = profile.client_auth.iter().map(|m| m.name()).collect();
     let dpop = crate::app::binds_with_dpop(profile);
@@ -78,6 +83,12 @@ pub fn document(profile: &Profile, base: &str) -> Value {
         // value or by reference at the authorization endpoint.
         "request_parameter_supported": false,
         "request_uri_parameter_supported": false,
+        // OpenID Connect Discovery 1.0 §3 (REQUIRED members): the `sub` of
+        // a user is the same for every client; ID tokens are signed with
+        // the issuer's key, whose algorithm is one of the profile's
+        // (F2-ALG, OB-ALG, OFB-ALG, CDR-ALG).
+        "subject_types_supported": ["public"],
+        "id_token_signing_alg_values_supported": [signing_alg.name()],
     });
     if let Some(o) = doc.as_object_mut() {
         if dpop {
@@ -141,7 +152,7 @@ fn json_response(body: String) -> Response {
 
 /// `GET /.well-known/oauth-authorization-server`.
 pub(crate) async fn well_known(State(app): State<Arc<App>>) -> Response {
-    json_response(document(&app.profile, &app.base).to_string())
+    json_response(document(&app.profile, &app.base, app.signing_alg).to_string())
 }
 
 /// `GET /jwks`.

@@ -263,6 +263,7 @@ pub async fn start(mut config: ServerConfig) -> Result<RunningServer, ServeError
         Some(k) => k,
         None => ServerConfig::default_key(&profile)?,
     };
+    let signing_alg = fapi_core::crypto::Signer::alg(&key);
     let stores = config.stores.take().unwrap_or_else(Stores::memory);
     let nonce_bytes = match config.nonce_key {
         Some(k) => k,
@@ -309,6 +310,7 @@ pub async fn start(mut config: ServerConfig) -> Result<RunningServer, ServeError
     let app = Arc::new(App {
         profile,
         issuer,
+        signing_alg,
         rs,
         base: base.clone(),
         clients,

@@ -33,6 +33,27 @@ async fn audit_of(profile: Profile) {
         assert_eq!(v["issuer"], issuer.as_str());
         assert_eq!(v["authorization_response_iss_parameter_supported"], true);
         assert_eq!(v["code_challenge_methods_supported"][0], "S256");
+        // OpenID Connect Discovery 1.0 §3: the REQUIRED members of an
+        // OpenID Provider, the ID token algorithm one of the profile's.
+        for member in [
+            "issuer",
+            "authorization_endpoint",
+            "token_endpoint",
+            "jwks_uri",
+            "response_types_supported",
+            "subject_types_supported",
+            "id_token_signing_alg_values_supported",
+        ] {
+            assert!(!v[member].is_null(), "{}: {member} missing", profile.name);
+        }
+        assert_eq!(v["subject_types_supported"], serde_json::json!(["public"]));
+        for alg in v["id_token_signing_alg_values_supported"]
+            .as_array()
+            .unwrap()
+        {
+            let alg = fapi_core::Alg::from_name(alg.as_str().unwrap()).unwrap();
+            assert!(profile.algs.contains(&alg), "{}: {alg:?}", profile.name);
+        }
     }
     let jwks: serde_json::Value = http
         .get(format!("{issuer}/jwks"))
