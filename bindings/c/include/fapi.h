@@ -476,6 +476,24 @@ typedef struct fapi_resource_request {
 // use can be recorded for it.
 #define FAPI_EMPTY_JTI 411
 
+// `Error::NonceMismatch`: An ID token's `nonce` is not the one the client
+// sent in its authorization request (OpenID Connect Core §3.1.3.7 step 11).
+#define FAPI_NONCE_MISMATCH 412
+
+// `Error::HashMismatch`: An `at_hash`, `c_hash` or `s_hash` claim is not the
+// left half of the hash of the access token, code or state (OpenID Connect
+// Core §3.1.3.8, §3.3.2.11; FAPI 1.0 Advanced §5.2.2.1).
+#define FAPI_HASH_MISMATCH 413
+
+// `Error::WrongAuthorizedParty`: `azp` is absent where an ID token names
+// several audiences, or names another client (OpenID Connect Core §3.1.3.7
+// steps 4 and 5).
+#define FAPI_WRONG_AUTHORIZED_PARTY 414
+
+// `Error::AcrNotAllowed`: An `acr` value the profile does not allow, or none
+// where it requires one (CDR: `urn:cds.au:cdr:2` or `urn:cds.au:cdr:3`).
+#define FAPI_ACR_NOT_ALLOWED 415
+
 // `Error::PkceMethod`: A PKCE method other than S256 (F2-PKCE).
 #define FAPI_PKCE_METHOD 500
 
@@ -575,6 +593,16 @@ typedef struct fapi_resource_request {
 // request as a signed request object (RFC 9101, OB-REQOBJ) and it came as
 // plain parameters.
 #define FAPI_SIGNED_REQUEST_REQUIRED 811
+
+// `Error::PlainResponseRefused`: A plain authorization response (`code`,
+// `error` as query parameters) where the client asked for a JWT-secured one
+// (`response_mode=jwt`, JARM §2.3, FAPI 2.0 Message Signing §5.4).
+#define FAPI_PLAIN_RESPONSE_REFUSED 812
+
+// `Error::ResponseModeRequired`: The profile requires JWT-secured
+// authorization responses (JARM, FAPI 2.0 Message Signing §5.4) and the
+// request did not ask for `response_mode=jwt`.
+#define FAPI_RESPONSE_MODE_REQUIRED 813
 
 // `Error::StoreFull`: A fixed-capacity store is full of live entries;
 // nothing was evicted.

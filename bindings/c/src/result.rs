@@ -123,6 +123,20 @@ pub const FAPI_LIFETIME_TOO_SHORT: fapi_result = 410;
 /// `Error::EmptyJti`: A `jti` claim that is present but empty: no one-time
 /// use can be recorded for it.
 pub const FAPI_EMPTY_JTI: fapi_result = 411;
+/// `Error::NonceMismatch`: An ID token's `nonce` is not the one the client
+/// sent in its authorization request (OpenID Connect Core §3.1.3.7 step 11).
+pub const FAPI_NONCE_MISMATCH: fapi_result = 412;
+/// `Error::HashMismatch`: An `at_hash`, `c_hash` or `s_hash` claim is not the
+/// left half of the hash of the access token, code or state (OpenID Connect
+/// Core §3.1.3.8, §3.3.2.11; FAPI 1.0 Advanced §5.2.2.1).
+pub const FAPI_HASH_MISMATCH: fapi_result = 413;
+/// `Error::WrongAuthorizedParty`: `azp` is absent where an ID token names
+/// several audiences, or names another client (OpenID Connect Core §3.1.3.7
+/// steps 4 and 5).
+pub const FAPI_WRONG_AUTHORIZED_PARTY: fapi_result = 414;
+/// `Error::AcrNotAllowed`: An `acr` value the profile does not allow, or none
+/// where it requires one (CDR: `urn:cds.au:cdr:2` or `urn:cds.au:cdr:3`).
+pub const FAPI_ACR_NOT_ALLOWED: fapi_result = 415;
 /// `Error::PkceMethod`: A PKCE method other than S256 (F2-PKCE).
 pub const FAPI_PKCE_METHOD: fapi_result = 500;
 /// `Error::PkceVerifierFormat`: A code verifier that is not 43–128 unreserved
@@ -195,6 +209,14 @@ pub const FAPI_INVALID_PARAMETER: fapi_result = 810;
 /// request as a signed request object (RFC 9101, OB-REQOBJ) and it came as
 /// plain parameters.
 pub const FAPI_SIGNED_REQUEST_REQUIRED: fapi_result = 811;
+/// `Error::PlainResponseRefused`: A plain authorization response (`code`,
+/// `error` as query parameters) where the client asked for a JWT-secured one
+/// (`response_mode=jwt`, JARM §2.3, FAPI 2.0 Message Signing §5.4).
+pub const FAPI_PLAIN_RESPONSE_REFUSED: fapi_result = 812;
+/// `Error::ResponseModeRequired`: The profile requires JWT-secured
+/// authorization responses (JARM, FAPI 2.0 Message Signing §5.4) and the
+/// request did not ask for `response_mode=jwt`.
+pub const FAPI_RESPONSE_MODE_REQUIRED: fapi_result = 813;
 /// `Error::StoreFull`: A fixed-capacity store is full of live entries;
 /// nothing was evicted.
 pub const FAPI_STORE_FULL: fapi_result = 900;

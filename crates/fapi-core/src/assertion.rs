@@ -393,9 +393,9 @@ mod tests {
             (many(&["https://other.example.com"]), false, false),
         ];
         let want_rule = |p: &Profile| match p.id {
-            crate::profile::ProfileId::Fapi2 | crate::profile::ProfileId::Fapi2Plus => {
-                AssertionAudience::IssuerString
-            }
+            crate::profile::ProfileId::Fapi2
+            | crate::profile::ProfileId::Fapi2Plus
+            | crate::profile::ProfileId::Fapi2Ms => AssertionAudience::IssuerString,
             crate::profile::ProfileId::Obie
             | crate::profile::ProfileId::Ofb
             | crate::profile::ProfileId::Cdr

@@ -77,8 +77,6 @@ pub struct Metadata<'a> {
     #[serde(borrow)]
     pub scopes_supported: Option<List<'a>>,
     #[serde(borrow)]
-    pub response_modes_supported: Option<List<'a>>,
-    #[serde(borrow)]
     pub code_challenge_methods_supported: Option<List<'a>>,
     #[serde(borrow)]
     pub response_types_supported: Option<List<'a>>,
@@ -94,6 +92,8 @@ pub struct Metadata<'a> {
     pub claims_parameter_supported: Option<bool>,
     pub request_parameter_supported: Option<bool>,
     pub request_uri_parameter_supported: Option<bool>,
+    #[serde(borrow)]
+    pub response_modes_supported: Option<List<'a>>,
 }
 
 impl<'a> Metadata<'a> {
@@ -250,9 +250,9 @@ pub fn audit(profile: &Profile, config: &ServerConfig<'_>) -> Result<Report, Err
     })
 }
 
-/// Audits `config` against all six profiles, in [`Profile::ALL`] order.
-pub fn audit_all(config: &ServerConfig<'_>) -> Result<[Report; 6], Error> {
-    let [a, b, c, d, e, f] = Profile::ALL else {
+/// Audits `config` against all seven profiles, in [`Profile::ALL`] order.
+pub fn audit_all(config: &ServerConfig<'_>) -> Result<[Report; 7], Error> {
+    let [a, b, c, d, e, f, g] = Profile::ALL else {
         return Err(Error::ProfileViolation);
     };
     Ok([
@@ -262,6 +262,7 @@ pub fn audit_all(config: &ServerConfig<'_>) -> Result<[Report; 6], Error> {
         audit(d, config)?,
         audit(e, config)?,
         audit(f, config)?,
+        audit(g, config)?,
     ])
 }
 
@@ -485,6 +486,41 @@ fn metadata(p: &Profile, md: &Metadata<'_>) -> Outcome {
         pass_if(
             !is_openid_provider(md) || md.id_token_signing_alg_values_supported.is_some(),
             "id_token_signing_alg_values_supported missing (OpenID Connect Discovery §3)",
+        ),
+        message_signing(p, md),
+    ])
+}
+
+/// FAPI 2.0 Message Signing §5.3, §5.4, §5.6 (`fapi2-ms`): the metadata
+/// advertises what the profile requires: signed requests
+/// (`require_signed_request_object`, `request_object_signing_alg_values_supported`),
+/// JARM (`response_modes_supported` with `jwt`,
+/// `authorization_signing_alg_values_supported`) and signed introspection
+/// (`introspection_signing_alg_values_supported`, RFC 9701 §7).
+fn message_signing(p: &Profile, md: &Metadata<'_>) -> Outcome {
+    let has = |l: &Option<List<'_>>| !list(l).is_empty();
+    let jarm = p.jarm_required;
+    first_fail(&[
+        pass_if(
+            !(jarm && p.signed_request_required) || md.require_signed_request_object == Some(true),
+            "require_signed_request_object is not true (FAPI 2.0 Message Signing §5.3)",
+        ),
+        pass_if(
+            !(jarm && p.signed_request_required)
+                || has(&md.request_object_signing_alg_values_supported),
+            "request_object_signing_alg_values_supported missing (FAPI 2.0 Message Signing §5.3)",
+        ),
+        pass_if(
+            !jarm || list(&md.response_modes_supported).contains(&"jwt"),
+            "response_modes_supported lacks jwt (FAPI 2.0 Message Signing §5.4, JARM)",
+        ),
+        pass_if(
+            !jarm || has(&md.authorization_signing_alg_values_supported),
+            "authorization_signing_alg_values_supported missing (FAPI 2.0 Message Signing §5.4, JARM)",
+        ),
+        pass_if(
+            !p.signed_introspection_required || has(&md.introspection_signing_alg_values_supported),
+            "introspection_signing_alg_values_supported missing (FAPI 2.0 Message Signing §5.6, RFC 9701)",
         ),
     ])
 }
@@ -1330,11 +1366,64 @@ mod tests {
 
     /// The paper's table for one server: a compliant FAPI 2.0 server passes
     /// fapi2 but not the stricter or different sets.
+    /// FAPI 2.0 Message Signing §5.3, §5.4, §5.6: a FAPI 2.0 server fails
+    /// fapi2-ms until its metadata advertises signed requests, JARM and
+    /// signed introspection; the other sets do not ask for them.
+    #[test]
+    fn fapi2_ms_metadata_advertises_jar_jarm_signed_introspection() {
+        let base = config(FAPI2_METADATA);
+        let r = audit(&Profile::FAPI2_MS, &base).unwrap();
+        assert_eq!(
+            fail(&r, "F2-METADATA"),
+            "require_signed_request_object is not true (FAPI 2.0 Message Signing §5.3)"
+        );
+        let full = with(
+            r#""introspection_endpoint""#,
+            r#""require_signed_request_object": true,
+        "response_modes_supported": ["query", "jwt"],
+        "authorization_signing_alg_values_supported": ["PS256", "ES256"],
+        "introspection_signing_alg_values_supported": ["PS256", "ES256"],
+        "introspection_endpoint""#,
+        );
+        let r = audit(&Profile::FAPI2_MS, &config(&full)).unwrap();
+        assert_eq!(r.outcome("F2-METADATA"), Some(Outcome::Pass));
+        assert!(
+            r.passed(),
+            "{:?}",
+            r.failures().collect::<std::vec::Vec<_>>()
+        );
+        for (drop, reason) in [
+            (
+                r#""response_modes_supported": ["query", "jwt"],"#,
+                "response_modes_supported lacks jwt (FAPI 2.0 Message Signing §5.4, JARM)",
+            ),
+            (
+                r#""authorization_signing_alg_values_supported": ["PS256", "ES256"],"#,
+                "authorization_signing_alg_values_supported missing (FAPI 2.0 Message Signing §5.4, JARM)",
+            ),
+            (
+                r#""introspection_signing_alg_values_supported": ["PS256", "ES256"],"#,
+                "introspection_signing_alg_values_supported missing (FAPI 2.0 Message Signing §5.6, RFC 9701)",
+            ),
+        ] {
+            let md = full.replace(drop, "");
+            let r = audit(&Profile::FAPI2_MS, &config(&md)).unwrap();
+            assert_eq!(fail(&r, "F2-METADATA"), reason);
+        }
+        // fapi2 itself does not require them.
+        assert_eq!(
+            audit(&Profile::FAPI2, &base)
+                .unwrap()
+                .outcome("F2-METADATA"),
+            Some(Outcome::Pass)
+        );
+    }
+
     #[test]
     fn comparison_table_for_one_server() {
         let reports = audit_all(&config(FAPI2_METADATA)).unwrap();
-        let passed: [bool; 6] = core::array::from_fn(|i| reports[i].passed());
-        assert_eq!(passed, [true, false, false, false, false, false]);
+        let passed: [bool; 7] = core::array::from_fn(|i| reports[i].passed());
+        assert_eq!(passed, [true, false, false, false, false, false, false]);
         for (r, p) in reports.iter().zip(Profile::ALL) {
             assert_eq!(r.profile, p.id);
             assert_eq!(r.findings().len(), p.requirements.len());

@@ -121,6 +121,19 @@ pub enum Error {
     /// A `jti` claim that is present but empty: no one-time use can be
     /// recorded for it.
     EmptyJti = 411,
+    /// An ID token's `nonce` is not the one the client sent in its
+    /// authorization request (OpenID Connect Core §3.1.3.7 step 11).
+    NonceMismatch = 412,
+    /// An `at_hash`, `c_hash` or `s_hash` claim is not the left half of the
+    /// hash of the access token, code or state (OpenID Connect Core
+    /// §3.1.3.8, §3.3.2.11; FAPI 1.0 Advanced §5.2.2.1).
+    HashMismatch = 413,
+    /// `azp` is absent where an ID token names several audiences, or names
+    /// another client (OpenID Connect Core §3.1.3.7 steps 4 and 5).
+    WrongAuthorizedParty = 414,
+    /// An `acr` value the profile does not allow, or none where it requires
+    /// one (CDR: `urn:cds.au:cdr:2` or `urn:cds.au:cdr:3`).
+    AcrNotAllowed = 415,
 
     // --- PKCE: 5xx --------------------------------------------------------
     /// A PKCE method other than S256 (F2-PKCE).
@@ -186,6 +199,14 @@ pub enum Error {
     /// The profile requires the authorization request as a signed request
     /// object (RFC 9101, OB-REQOBJ) and it came as plain parameters.
     SignedRequestRequired = 811,
+    /// A plain authorization response (`code`, `error` as query
+    /// parameters) where the client asked for a JWT-secured one
+    /// (`response_mode=jwt`, JARM §2.3, FAPI 2.0 Message Signing §5.4).
+    PlainResponseRefused = 812,
+    /// The profile requires JWT-secured authorization responses (JARM,
+    /// FAPI 2.0 Message Signing §5.4) and the request did not ask for
+    /// `response_mode=jwt`.
+    ResponseModeRequired = 813,
 
     // --- state and environment: 9xx --------------------------------------
     /// A fixed-capacity store is full of live entries; nothing was evicted.
@@ -247,6 +268,10 @@ impl Error {
             Self::Replay => "replay",
             Self::LifetimeTooShort => "lifetime_too_short",
             Self::EmptyJti => "empty_jti",
+            Self::NonceMismatch => "nonce_mismatch",
+            Self::HashMismatch => "hash_mismatch",
+            Self::WrongAuthorizedParty => "wrong_authorized_party",
+            Self::AcrNotAllowed => "acr_not_allowed",
             Self::PkceMethod => "pkce_method",
             Self::PkceVerifierFormat => "pkce_verifier_format",
             Self::PkceMismatch => "pkce_mismatch",
@@ -275,6 +300,8 @@ impl Error {
             Self::TokenInactive => "token_inactive",
             Self::InvalidParameter => "invalid_parameter",
             Self::SignedRequestRequired => "signed_request_required",
+            Self::PlainResponseRefused => "plain_response_refused",
+            Self::ResponseModeRequired => "response_mode_required",
             Self::StoreFull => "store_full",
             Self::StoreFailed => "store_failed",
             Self::RandomFailed => "random_failed",
@@ -320,6 +347,10 @@ impl Error {
         Self::Replay,
         Self::LifetimeTooShort,
         Self::EmptyJti,
+        Self::NonceMismatch,
+        Self::HashMismatch,
+        Self::WrongAuthorizedParty,
+        Self::AcrNotAllowed,
         Self::PkceMethod,
         Self::PkceVerifierFormat,
         Self::PkceMismatch,
@@ -348,6 +379,8 @@ impl Error {
         Self::TokenInactive,
         Self::InvalidParameter,
         Self::SignedRequestRequired,
+        Self::PlainResponseRefused,
+        Self::ResponseModeRequired,
         Self::StoreFull,
         Self::StoreFailed,
         Self::RandomFailed,

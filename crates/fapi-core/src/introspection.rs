@@ -5,9 +5,21 @@
 //! tokens are: an access token query answers `{"active":false}`, and the
 //! response never carries `username`. Under the CDR it carries
 //! `cdr_arrangement_id` (the profile's consent claim).
+//!
+//! Signed introspection responses (RFC 9701; FAPI 2.0 Message Signing
+//! §5.6): [`write_signed_response`] wraps the RFC 7662 response in a JWT
+//! (`typ` `token-introspection+jwt`, `iss`, `aud` the resource server,
+//! `iat`, and the response as the `token_introspection` claim);
+//! [`verify_signed_response`] is the resource server's check of it.
 
+use serde::Deserialize;
+
+use crate::alg::Alg;
+use crate::crypto::{Clock, Signer, Verifier};
 use crate::error::Error;
-use crate::json::Writer;
+use crate::json::{self, Writer};
+use crate::jws::{self, HeaderParams};
+use crate::jwt::{self, Typ};
 use crate::mtls::CertThumbprint;
 use crate::profile::Profile;
 use crate::token::Confirmation;
@@ -115,6 +127,195 @@ pub fn write_response(
     }
     w.raw(b"}")?;
     Ok(w.len())
+}
+
+/// The `typ` of a signed introspection response (RFC 9701 §5).
+pub const SIGNED_TYP: &str = "token-introspection+jwt";
+/// The media type a signed introspection response is served as and asked
+/// for (RFC 9701 §4, §5).
+pub const SIGNED_CONTENT_TYPE: &str = "application/token-introspection+jwt";
+/// The largest RFC 7662 response [`write_signed_response`] wraps (bytes).
+pub const MAX_RESPONSE: usize = 4096;
+/// The default age limit a resource server puts on a signed response's
+/// `iat` (seconds).
+pub const DEFAULT_MAX_AGE: u64 = 60;
+
+/// RFC 9701 §5: signs the introspection response `response` (an RFC 7662
+/// JSON object, as [`write_response`] writes it) of `issuer` for the
+/// resource server `audience`, issued at `issued_at`, with `signer` (an
+/// algorithm of `profile`: F2-ALG, OB-ALG, OFB-ALG, CDR-ALG); writes the
+/// JWT into `out` and returns its length. `response` that is not one JSON
+/// object is [`Error::Json`], over [`MAX_RESPONSE`] [`Error::TooLarge`].
+///
+/// ```
+/// # use fapi_core::{Alg, Error, PublicKey, crypto::Signer};
+/// # struct Key(ed25519_dalek::SigningKey);
+/// # impl Signer for Key {
+/// #     fn alg(&self) -> Alg { Alg::EdDsa }
+/// #     fn key_id(&self) -> &str { "as-1" }
+/// #     fn sign(&self, m: &[u8], out: &mut [u8]) -> Result<usize, Error> {
+/// #         use ed25519_dalek::Signer as _;
+/// #         out.get_mut(..64).ok_or(Error::BufferTooSmall)?.copy_from_slice(&self.0.sign(m).to_bytes());
+/// #         Ok(64)
+/// #     }
+/// #     fn public_key(&self) -> Result<PublicKey, Error> {
+/// #         Ok(PublicKey::Ed25519 { x: self.0.verifying_key().to_bytes() })
+/// #     }
+/// # }
+/// # let key = Key(ed25519_dalek::SigningKey::from_bytes(&[7; 32]));
+/// use fapi_core::{introspection, profile::Profile};
+/// let mut out = [0u8; 1024];
+/// let n = introspection::write_signed_response(
+///     &Profile::FAPI2_MS, "https://as.bank.example", "https://rs.bank.example",
+///     1_900_000_000, br#"{"active":true,"scope":"accounts"}"#, &key, &mut out)?;
+/// assert_eq!(out[..n].iter().filter(|&&b| b == b'.').count(), 2);
+/// # Ok::<(), Error>(())
+/// ```
+#[allow(clippy::too_many_arguments)]
+pub fn write_signed_response<S: Signer + ?Sized>(
+    profile: &Profile,
+    issuer: &str,
+    audience: &str,
+    issued_at: u64,
+    response: &[u8],
+    signer: &S,
+    out: &mut [u8],
+) -> Result<usize, Error> {
+    signer.alg().check_allowed(profile.algs)?;
+    if response.len() > MAX_RESPONSE {
+        return Err(Error::TooLarge);
+    }
+    // RFC 9701 §5: the claim holds the RFC 7662 response object.
+    json::check(response)?;
+    if response.first() != Some(&b'{') {
+        return Err(Error::Json);
+    }
+    if issuer.is_empty() || audience.is_empty() {
+        return Err(Error::MissingClaim);
+    }
+    let mut body = [0u8; MAX_RESPONSE + 512];
+    let mut w = Writer::new(&mut body);
+    w.raw(b"{")?;
+    w.key("iss")?;
+    w.string(issuer)?;
+    w.raw(b",")?;
+    w.key("aud")?;
+    w.string(audience)?;
+    w.raw(b",")?;
+    w.key("iat")?;
+    w.uint(issued_at)?;
+    w.raw(b",")?;
+    w.key("token_introspection")?;
+    w.raw(response)?;
+    w.raw(b"}")?;
+    let len = w.len();
+    let payload = body.get(..len).ok_or(Error::BufferTooSmall)?;
+    jws::sign(
+        signer,
+        &HeaderParams::typed(SIGNED_TYP).with_kid(signer.key_id()),
+        payload,
+        out,
+    )
+}
+
+/// The RFC 7662 members of a verified signed introspection response.
+#[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
+pub struct IntrospectedToken<'a> {
+    /// `active`.
+    pub active: bool,
+    /// `scope`.
+    #[serde(borrow)]
+    pub scope: Option<&'a str>,
+    /// `client_id`.
+    #[serde(borrow)]
+    pub client_id: Option<&'a str>,
+    /// `sub`.
+    #[serde(borrow)]
+    pub sub: Option<&'a str>,
+    /// `token_type`.
+    #[serde(borrow)]
+    pub token_type: Option<&'a str>,
+    /// `exp`.
+    pub exp: Option<u64>,
+    /// `iat`.
+    pub iat: Option<u64>,
+    /// `cdr_arrangement_id` (CDR-INTROSPECT).
+    #[serde(borrow)]
+    pub cdr_arrangement_id: Option<&'a str>,
+}
+
+#[derive(Deserialize)]
+struct SignedMembers<'a> {
+    #[serde(borrow)]
+    token_introspection: Option<IntrospectedToken<'a>>,
+}
+
+/// RFC 9701 §5 and §7, the resource server's check: `typ` exactly
+/// `token-introspection+jwt` ([`Error::WrongType`]), the signature with
+/// one of `algs` (the profile's), `iss` the authorization server
+/// ([`Error::WrongIssuer`]), `aud` the resource server's own id
+/// ([`Error::WrongAudience`]), `iat` present, not in the future and at
+/// most `max_age` seconds old (1 to a day; [`Error::TooOld`]), and the
+/// `token_introspection` claim ([`Error::MissingClaim`]).
+///
+/// ```
+/// # use fapi_core::{Alg, Error, FixedClock, PublicKey, crypto::{Signer, Verifier}};
+/// # struct Key(ed25519_dalek::SigningKey);
+/// # impl Signer for Key {
+/// #     fn alg(&self) -> Alg { Alg::EdDsa }
+/// #     fn key_id(&self) -> &str { "as-1" }
+/// #     fn sign(&self, m: &[u8], out: &mut [u8]) -> Result<usize, Error> {
+/// #         use ed25519_dalek::Signer as _;
+/// #         out.get_mut(..64).ok_or(Error::BufferTooSmall)?.copy_from_slice(&self.0.sign(m).to_bytes());
+/// #         Ok(64)
+/// #     }
+/// #     fn public_key(&self) -> Result<PublicKey, Error> {
+/// #         Ok(PublicKey::Ed25519 { x: self.0.verifying_key().to_bytes() })
+/// #     }
+/// # }
+/// # impl Verifier for Key {
+/// #     fn alg(&self) -> Alg { Alg::EdDsa }
+/// #     fn verify(&self, m: &[u8], s: &[u8]) -> Result<(), Error> {
+/// #         let s: [u8; 64] = s.try_into().map_err(|_| Error::BadSignature)?;
+/// #         self.0.verifying_key().verify_strict(m, &ed25519_dalek::Signature::from_bytes(&s)).map_err(|_| Error::BadSignature)
+/// #     }
+/// # }
+/// # let key = Key(ed25519_dalek::SigningKey::from_bytes(&[7; 32]));
+/// use fapi_core::{introspection, profile::Profile};
+/// let now = 1_900_000_000;
+/// let mut out = [0u8; 1024];
+/// let n = introspection::write_signed_response(&Profile::FAPI2_MS, "https://as", "https://rs", now,
+///     br#"{"active":true}"#, &key, &mut out)?;
+/// let mut buf = [0u8; fapi_core::jwt::verify_buf_len(1024)];
+/// let t = introspection::verify_signed_response(&out[..n], Profile::FAPI2_MS.algs, "https://as", "https://rs",
+///     60, &key, &FixedClock(now + 5), &mut buf)?;
+/// assert!(t.active);
+/// # Ok::<(), Error>(())
+/// ```
+#[allow(clippy::too_many_arguments)]
+pub fn verify_signed_response<'b, V, C>(
+    jwt: &[u8],
+    algs: &[Alg],
+    issuer: &str,
+    audience: &str,
+    max_age: u64,
+    key: &V,
+    clock: &C,
+    buf: &'b mut [u8],
+) -> Result<IntrospectedToken<'b>, Error>
+where
+    V: Verifier + ?Sized,
+    C: Clock + ?Sized,
+{
+    // RFC 9701 §5: explicit typing, iss, aud and iat required.
+    let expect = jwt::Expectations::new(algs, Typ::Required(SIGNED_TYP), issuer, audience)?
+        .with_max_age(max_age)?;
+    let mut v = jwt::verify(jwt, &expect, key, clock, buf)?;
+    if v.claims.iat.is_none() {
+        return Err(Error::MissingClaim);
+    }
+    let m: SignedMembers<'b> = v.extra()?;
+    m.token_introspection.ok_or(Error::MissingClaim)
 }
 
 #[cfg(test)]

@@ -22,7 +22,9 @@
 //! | [`assertion`] | `private_key_jwt` client assertions (RFC 7523) |
 //! | [`request_object`] | signed request objects (RFC 9101) and signed requests |
 //! | [`token`] | JWT access tokens: issue and verify (RFC 9068) |
-//! | [`introspection`] | introspection responses (RFC 7662) |
+//! | [`introspection`] | introspection responses (RFC 7662), signed (RFC 9701) |
+//! | [`id_token`] | OpenID Connect ID tokens: issue and the client's check |
+//! | [`jarm`] | JWT-secured authorization responses (JARM) |
 //! | [`interaction`] | `x-fapi-interaction-id`: echoed, created or refused |
 //! | [`store`] | replay caches and one-time handle stores |
 //! | [`authorize`] | flows, redirect URIs, `iss`, consent, user-started authorization |
@@ -31,7 +33,7 @@
 //! | [`grant`] | what a redeemed code produced, and its revocation |
 //! | [`refresh`] | sender-bound refresh tokens, never rotated |
 //! | [`audit`] | a server's metadata and configuration checked against each set |
-//! | [`profile`] | the six requirement sets as data |
+//! | [`profile`] | the seven requirement sets as data |
 //! | [`secret`] | secret bytes: zeroized on drop, constant-time equality, redacted |
 //! | [`crypto`] | the `Signer`, `Verifier`, `PublicKeyVerifier`, `Clock` and `Random` traits |
 //! | [`error`] | `Error`, `Site` and `OAuthError` |
@@ -73,8 +75,10 @@ pub mod crypto;
 pub mod dpop;
 pub mod error;
 pub mod grant;
+pub mod id_token;
 pub mod interaction;
 pub mod introspection;
+pub mod jarm;
 pub mod json;
 pub mod jwk;
 pub mod jws;

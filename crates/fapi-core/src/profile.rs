@@ -84,6 +84,32 @@ pub enum SenderConstraint {
     Mtls,
 }
 
+/// How the authorization response reaches the client: as query
+/// parameters, or as one JWT in the `response` query parameter (JARM
+/// `query.jwt`, which `jwt` means for the `code` response type).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum ResponseMode {
+    /// `query` (RFC 6749 §4.1.2).
+    Query,
+    /// `jwt` / `query.jwt` (JARM §2.3).
+    Jwt,
+}
+
+impl ResponseMode {
+    /// The `response_mode` value: `query` or `jwt`.
+    ///
+    /// ```
+    /// assert_eq!(fapi_core::profile::ResponseMode::Jwt.name(), "jwt");
+    /// ```
+    #[must_use]
+    pub const fn name(self) -> &'static str {
+        match self {
+            Self::Query => "query",
+            Self::Jwt => "jwt",
+        }
+    }
+}
+
 /// Which requirement set.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum ProfileId {
@@ -99,6 +125,10 @@ pub enum ProfileId {
     Cdr,
     /// Berlin Group openFinance.
     Berlin,
+    /// FAPI 2.0 Security Profile with FAPI 2.0 Message Signing (final,
+    /// 2025): signed requests, signed authorization responses (JARM),
+    /// signed introspection responses.
+    Fapi2Ms,
 }
 
 /// One requirement set, as data.
@@ -106,7 +136,8 @@ pub enum ProfileId {
 pub struct Profile {
     /// Which set.
     pub id: ProfileId,
-    /// Its name: `fapi2`, `fapi2-plus`, `obie`, `ofb`, `cdr`, `berlin`.
+    /// Its name: `fapi2`, `fapi2-plus`, `obie`, `ofb`, `cdr`, `berlin`,
+    /// `fapi2-ms`.
     pub name: &'static str,
     /// Allowed signature algorithms.
     pub algs: &'static [Alg],
@@ -176,6 +207,21 @@ pub struct Profile {
     /// Whether the client signs its resource request messages
     /// (BG-SIGNED-REQ).
     pub signed_messages_required: bool,
+    /// Whether authorization responses must be JWT-secured (JARM): a
+    /// pushed request without `response_mode=jwt` is refused
+    /// ([`Profile::check_response_mode`]; FAPI 2.0 Message Signing §5.4).
+    pub jarm_required: bool,
+    /// Whether introspection responses are signed JWTs (RFC 9701; FAPI 2.0
+    /// Message Signing §5.6).
+    pub signed_introspection_required: bool,
+    /// Whether the ID token must carry the consent id as
+    /// `openbanking_intent_id` (OB-INTENT): the issuer writes it and the
+    /// client requires it.
+    pub intent_in_id_token: bool,
+    /// The `acr` values an ID token may carry, when the set requires one
+    /// (CDR: `urn:cds.au:cdr:2`, `urn:cds.au:cdr:3`): the issuer writes one
+    /// of them and the client requires one of them.
+    pub id_token_acr_values: Option<&'static [&'static str]>,
     /// Every requirement ID of `requirements.md` that belongs to this set.
     pub requirements: &'static [&'static str],
 }
@@ -277,6 +323,9 @@ const CDR_IDS: &[&str] = &[
     "CDR-ALG",
     "CDR-HOK",
 ];
+/// The CDR levels of assurance an ID token's `acr` names (Consumer Data
+/// Standards, security profile: ID token).
+pub const CDR_ACR_VALUES: &[&str] = &["urn:cds.au:cdr:2", "urn:cds.au:cdr:3"];
 const BERLIN_IDS: &[&str] = &["BG-MTLS", "BG-SIGNED-REQ", "BG-CODE-FLOW", "BG-PKCE"];
 
 impl Profile {
@@ -324,6 +373,10 @@ impl Profile {
         tls12_required: false,
         required_conformance: None,
         signed_messages_required: false,
+        jarm_required: false,
+        signed_introspection_required: false,
+        intent_in_id_token: false,
+        id_token_acr_values: None,
         requirements: FAPI2_IDS,
     };
 
@@ -383,6 +436,11 @@ impl Profile {
         // OB-FAPI1
         required_conformance: Some(FAPI1_ADVANCED),
         signed_messages_required: false,
+        jarm_required: false,
+        signed_introspection_required: false,
+        // OB-INTENT: the consent id in the ID token.
+        intent_in_id_token: true,
+        id_token_acr_values: None,
         requirements: OBIE_IDS,
     };
 
@@ -429,6 +487,10 @@ impl Profile {
         tls12_required: true,
         required_conformance: None,
         signed_messages_required: false,
+        jarm_required: false,
+        signed_introspection_required: false,
+        intent_in_id_token: false,
+        id_token_acr_values: None,
         requirements: OFB_IDS,
     };
 
@@ -480,6 +542,12 @@ impl Profile {
         tls12_required: true,
         required_conformance: None,
         signed_messages_required: false,
+        jarm_required: false,
+        signed_introspection_required: false,
+        intent_in_id_token: false,
+        // CDR (Consumer Data Standards, ID token): `acr` is required, one of
+        // the two CDR levels of assurance.
+        id_token_acr_values: Some(CDR_ACR_VALUES),
         requirements: CDR_IDS,
     };
 
@@ -524,10 +592,44 @@ impl Profile {
         required_conformance: None,
         // BG-SIGNED-REQ
         signed_messages_required: true,
+        jarm_required: false,
+        signed_introspection_required: false,
+        intent_in_id_token: false,
+        id_token_acr_values: None,
         requirements: BERLIN_IDS,
     };
 
-    /// The six profiles.
+    /// FAPI 2.0 Security Profile (final) with FAPI 2.0 Message Signing
+    /// (final, 2025): every FAPI 2.0 rule, and signed authorization
+    /// requests at the PAR endpoint (§5.3), JWT-secured authorization
+    /// responses (JARM, §5.4), signed introspection responses (RFC 9701,
+    /// §5.6) and signed ID tokens.
+    ///
+    /// ```
+    /// use fapi_core::profile::Profile;
+    /// let p = Profile::from_name("fapi2-ms")?;
+    /// assert!(p.signed_request_required && p.jarm_required && p.signed_introspection_required);
+    /// assert_eq!(p.requirements, Profile::FAPI2.requirements);
+    /// # Ok::<(), fapi_core::Error>(())
+    /// ```
+    pub const FAPI2_MS: Self = Self {
+        id: ProfileId::Fapi2Ms,
+        name: "fapi2-ms",
+        // FAPI 2.0 Message Signing §5.3.2.1: `exp - nbf` and the age of
+        // `nbf` at most 60 minutes.
+        request_object_max_ttl: Some(3600),
+        // FAPI 2.0 Message Signing §5.3.2.1: signed requests (JAR) only.
+        signed_request_required: true,
+        // FAPI 2.0 Message Signing §5.4: JWT-secured authorization
+        // responses, `iss` inside the JWT (F2-ISS).
+        jarm_required: true,
+        // FAPI 2.0 Message Signing §5.6: signed introspection responses.
+        signed_introspection_required: true,
+        // Every other rule is FAPI 2.0's.
+        ..Self::FAPI2
+    };
+
+    /// The seven profiles.
     pub const ALL: &'static [Profile] = &[
         Self::FAPI2,
         Self::FAPI2_PLUS,
@@ -535,6 +637,7 @@ impl Profile {
         Self::OFB,
         Self::CDR,
         Self::BERLIN,
+        Self::FAPI2_MS,
     ];
 
     /// Whether requirement `id` belongs to this set.
@@ -568,13 +671,42 @@ impl Profile {
     }
 
     /// The profile named `name` (`fapi2`, `fapi2-plus`, `obie`, `ofb`,
-    /// `cdr`, `berlin`).
+    /// `cdr`, `berlin`, `fapi2-ms`).
     pub fn from_name(name: &str) -> Result<Self, crate::Error> {
         Self::ALL
             .iter()
             .find(|p| p.name == name)
             .copied()
             .ok_or(crate::Error::ProfileViolation)
+    }
+
+    /// FAPI 2.0 Message Signing §5.4 (JARM §2.3): checks the
+    /// `response_mode` of an authorization request where it enters (the
+    /// PAR endpoint, or the request object's member). Where the profile
+    /// requires JARM ([`Profile::jarm_required`]) only `jwt` and
+    /// `query.jwt` pass, anything else (absent included) is
+    /// [`crate::Error::ResponseModeRequired`]; elsewhere `query` and absent
+    /// pass as well. Any other mode (`fragment`, `form_post`, unknown
+    /// ones) is [`crate::Error::InvalidParameter`]: fapi answers in the
+    /// query or in a JWT in the query.
+    ///
+    /// ```
+    /// use fapi_core::profile::{Profile, ResponseMode};
+    /// use fapi_core::Error;
+    /// assert_eq!(Profile::FAPI2_MS.check_response_mode(Some("jwt")), Ok(ResponseMode::Jwt));
+    /// assert_eq!(Profile::FAPI2_MS.check_response_mode(None), Err(Error::ResponseModeRequired));
+    /// assert_eq!(Profile::FAPI2.check_response_mode(None), Ok(ResponseMode::Query));
+    /// ```
+    pub fn check_response_mode(&self, mode: Option<&str>) -> Result<ResponseMode, crate::Error> {
+        let mode = match mode {
+            None | Some("query") => ResponseMode::Query,
+            Some("jwt" | "query.jwt") => ResponseMode::Jwt,
+            Some(_) => return Err(crate::Error::InvalidParameter),
+        };
+        if self.jarm_required && mode != ResponseMode::Jwt {
+            return Err(crate::Error::ResponseModeRequired);
+        }
+        Ok(mode)
     }
 
     /// Whether consents are CDR sharing arrangements (the consent claim is
@@ -656,6 +788,66 @@ mod tests {
                 .as_str(),
             "invalid_request_object"
         );
+    }
+
+    /// FAPI 2.0 Message Signing §5.4: under `fapi2-ms` a request without
+    /// `response_mode=jwt` is refused; the other sets take `query` and
+    /// JARM alike.
+    #[test]
+    fn fapi2_ms_5_4_response_mode_jwt_required() {
+        let ms = Profile::FAPI2_MS;
+        for mode in [None, Some("query")] {
+            assert_eq!(
+                ms.check_response_mode(mode),
+                Err(crate::Error::ResponseModeRequired)
+            );
+        }
+        assert_eq!(
+            ms.check_response_mode(Some("query.jwt")),
+            Ok(ResponseMode::Jwt)
+        );
+        for bad in ["fragment", "form_post", "fragment.jwt", "JWT", ""] {
+            assert_eq!(
+                ms.check_response_mode(Some(bad)),
+                Err(crate::Error::InvalidParameter),
+                "{bad}"
+            );
+        }
+        for p in Profile::ALL.iter().filter(|p| p.id != ProfileId::Fapi2Ms) {
+            assert!(!p.jarm_required, "{}", p.name);
+            assert_eq!(p.check_response_mode(None), Ok(ResponseMode::Query));
+            assert_eq!(p.check_response_mode(Some("jwt")), Ok(ResponseMode::Jwt));
+        }
+        assert_eq!(
+            crate::Error::ResponseModeRequired
+                .oauth_error(crate::Site::ParRequest)
+                .as_str(),
+            "invalid_request"
+        );
+    }
+
+    /// FAPI 2.0 Message Signing: `fapi2-ms` is FAPI 2.0 with signed
+    /// requests, JARM and signed introspection.
+    #[test]
+    fn fapi2_ms_is_fapi2_with_message_signing() {
+        let ms = Profile::from_name("fapi2-ms").unwrap();
+        assert_eq!(ms.id, ProfileId::Fapi2Ms);
+        assert_eq!(ms.requirements, Profile::FAPI2.requirements);
+        assert_eq!(ms.algs, Profile::FAPI2.algs);
+        assert!(ms.signed_request_required && ms.par_required);
+        assert!(ms.jarm_required && ms.signed_introspection_required);
+        assert_eq!(ms.request_object_max_ttl, Some(3600));
+        assert_eq!(Profile::ALL.len(), 7);
+        // OB-INTENT and the CDR acr are read by code, in their sets only.
+        for p in Profile::ALL {
+            assert_eq!(p.intent_in_id_token, p.id == ProfileId::Obie, "{}", p.name);
+            assert_eq!(
+                p.id_token_acr_values.is_some(),
+                p.id == ProfileId::Cdr,
+                "{}",
+                p.name
+            );
+        }
     }
 
     #[test]

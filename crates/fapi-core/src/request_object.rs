@@ -1,6 +1,23 @@
 //! Signed request objects (JAR, RFC 9101; FAPI 2.0 Message Signing; FAPI
 //! 1.0 Advanced §5.2.2) and signed request messages (Berlin Group).
 //!
+//! One rule set serves every profile that requires signed requests
+//! (`fapi2-ms`, `obie`, `ofb`, `cdr`): FAPI 2.0 Message Signing §5.3.2.1,
+//! of which OB-REQOBJ (FAPI 1.0 Advanced §5.2.2-13) and CDR-REQ-TTL are
+//! cases with the same 60 minutes:
+//!
+//! - `typ` `oauth-authz-req+jwt` is accepted (RFC 9101 §10.8 explicit
+//!   typing), as are `JWT` and no `typ` (clients of the FAPI 1.0 sets send
+//!   them); a JWT of any other type (`at+jwt`, `dpop+jwt`,
+//!   `token-introspection+jwt`, a JARM `typ` of another kind, ...) is
+//!   [`Error::WrongType`]: a token made for another purpose is never taken
+//!   as a request;
+//! - `aud` is, or is an array containing, the issuer;
+//! - `exp` and `nbf` are required, `nbf` at most 60 minutes in the past,
+//!   `exp - nbf` at most 60 minutes;
+//! - `response_mode`, when the profile requires JARM, is `jwt`
+//!   ([`Profile::check_response_mode`], FAPI 2.0 Message Signing §5.4).
+//!
 //! [`verify_request_object`] checks the JWS with the client's JWKS (`alg`
 //! in the profile's list), `iss` = the client id, `client_id` (when
 //! present) = the client id, `aud` naming the issuer, `exp` and `nbf`
@@ -26,7 +43,28 @@ use crate::crypto::{Clock, MAX_SIGNATURE_LEN, PublicKeyVerifier};
 use crate::error::Error;
 use crate::jwk::Jwks;
 use crate::jws::{self, Policy};
-use crate::profile::Profile;
+use crate::profile::{Profile, ResponseMode};
+
+/// The explicit type of a request object (RFC 9101 §10.8).
+pub const TYP: &str = "oauth-authz-req+jwt";
+
+/// FAPI 2.0 Message Signing §5.3.2.1, RFC 9101 §10.8: the request object's
+/// `typ`: absent, `JWT` or `oauth-authz-req+jwt` (compared as RFC 7515
+/// §4.1.9 says), else [`Error::WrongType`].
+///
+/// ```
+/// use fapi_core::{Error, request_object::check_typ};
+/// assert_eq!(check_typ(Some("oauth-authz-req+jwt")), Ok(()));
+/// assert_eq!(check_typ(None), Ok(()));
+/// assert_eq!(check_typ(Some("at+jwt")), Err(Error::WrongType));
+/// ```
+pub fn check_typ(typ: Option<&str>) -> Result<(), Error> {
+    match typ {
+        None => Ok(()),
+        Some(t) if jws::typ_matches(t, TYP) || jws::typ_matches(t, "JWT") => Ok(()),
+        Some(_) => Err(Error::WrongType),
+    }
+}
 
 /// The longest request object lifetime and age when the profile sets none
 /// (FAPI 2.0 Message Signing: 60 minutes).
@@ -159,6 +197,8 @@ struct RequestMembers<'a> {
     #[serde(borrow)]
     nonce: Option<&'a str>,
     #[serde(borrow)]
+    response_mode: Option<&'a str>,
+    #[serde(borrow)]
     claims: Option<ClaimsRequest<'a>>,
     /// Never allowed inside a request object (RFC 9101 §4).
     request: Option<IgnoredAny>,
@@ -194,6 +234,9 @@ pub struct AuthorizationParams<'a> {
     pub dpop_jkt: Option<&'a str>,
     /// `nonce`, at most 64 characters.
     pub nonce: Option<&'a str>,
+    /// `response_mode`: `query` (or absent) or `jwt` (JARM), as the
+    /// profile allows ([`Profile::check_response_mode`]).
+    pub response_mode: ResponseMode,
     /// `openbanking_intent_id` requested in `claims.id_token` or
     /// `claims.userinfo` (OB-INTENT).
     pub openbanking_intent_id: Option<&'a str>,
@@ -232,6 +275,7 @@ impl<'a> AuthorizationParams<'a> {
             code_challenge_method: None,
             dpop_jkt: None,
             nonce: None,
+            response_mode: ResponseMode::Query,
             openbanking_intent_id: None,
             intent_essential: false,
             cdr_arrangement_id: None,
@@ -272,7 +316,9 @@ where
         jwks,
         buf,
     )?;
-    jws::refuse_foreign_typ(verified.header.typ)?;
+    // FAPI 2.0 Message Signing §5.3.2.1: oauth-authz-req+jwt accepted,
+    // no token of another type.
+    check_typ(verified.header.typ)?;
     let m: RequestMembers<'b> = verified.claims()?;
     // RFC 9101 §5: iss is the client, and client_id (if present) the same.
     if m.iss.ok_or(Error::MissingClaim)? != client_id {
@@ -285,8 +331,8 @@ where
     if !aud.contains(config.issuer) {
         return Err(Error::WrongAudience);
     }
-    // OB-REQOBJ / CDR-REQ-TTL: exp and nbf required, exp - nbf and the age
-    // of nbf at most 60 minutes.
+    // FAPI 2.0 Message Signing §5.3.2.1 (and OB-REQOBJ, CDR-REQ-TTL): exp
+    // and nbf required, exp - nbf and the age of nbf at most 60 minutes.
     let exp = m.exp.ok_or(Error::MissingClaim)?;
     let nbf = m.nbf.ok_or(Error::MissingClaim)?;
     let max_ttl = config.max_ttl();
@@ -314,6 +360,9 @@ where
     config
         .profile
         .check_id_token_hint(m.id_token_hint.is_some())?;
+    // FAPI 2.0 Message Signing §5.4: response_mode=jwt where the profile
+    // requires JARM.
+    let response_mode = config.profile.check_response_mode(m.response_mode)?;
     let (intent, essential) = m
         .claims
         .and_then(|c| {
@@ -334,6 +383,7 @@ where
         code_challenge_method: m.code_challenge_method,
         dpop_jkt: m.dpop_jkt,
         nonce: m.nonce,
+        response_mode,
         openbanking_intent_id: intent,
         intent_essential: essential,
         cdr_arrangement_id: m.claims.and_then(|c| c.cdr_arrangement_id),

@@ -427,7 +427,11 @@ fn ofb_request_object_with_id_token_hint_refused() {
     let set = jwks_json(&[&k]);
     let tok = jwt(
         &k,
-        &ro(r#","id_token_hint":"eyJ.eyJ.sig""#, NOW - 10, NOW + 600),
+        &ro(
+            r#","id_token_hint":"eyJ.eyJ.sig","response_mode":"jwt""#,
+            NOW - 10,
+            NOW + 600,
+        ),
     );
     for p in Profile::ALL {
         let profile = Profile {
