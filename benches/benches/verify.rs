@@ -532,6 +532,7 @@ fn proofs(signer: &dyn Signer, count: usize, iat: u64) -> Vec<Vec<u8>> {
                 jti: &jti,
                 access_token: None,
                 nonce: None,
+                response_mode: None,
             };
             let mut out = vec![0u8; 2048];
             let n = dpop::sign_proof(signer, &params, &mut out).expect("proof");

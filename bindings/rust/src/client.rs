@@ -447,6 +447,7 @@ impl Client {
             dpop_jkt: jkt.as_deref(),
             consent_id,
             nonce: None,
+            response_mode: None,
         };
         // F2-CLIENT-INFO: started by the user's action, checked first.
         let mut out = vec![0u8; 8192];

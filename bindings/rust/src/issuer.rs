@@ -412,6 +412,8 @@ pub struct PushRequest {
     pub request: Option<String>,
     /// `nonce` (OpenID Connect Core §3.1.2.1): the ID token carries it.
     pub nonce: Option<String>,
+    /// `response_mode` (JARM §2.3): `query`, `jwt` or `query.jwt`.
+    pub response_mode: Option<String>,
     /// `id_token_hint`, kept so that [`Issuer::push`] applies the
     /// profile's rule to it (Open Finance Brasil refuses it).
     pub id_token_hint: Option<String>,
@@ -457,6 +459,7 @@ impl PushRequest {
                 "consent_id" => r.consent_id = Some(v),
                 "request" => r.request = Some(v),
                 "nonce" => r.nonce = Some(v),
+                "response_mode" => r.response_mode = Some(v),
                 "id_token_hint" => r.id_token_hint = Some(v),
                 // client_id and client authentication are the caller's.
                 _ => {}
@@ -1161,6 +1164,8 @@ impl Issuer {
                     consent_id: request.consent_id.as_deref(),
                     // OpenID Connect Core §3.1.2.1
                     nonce: request.nonce.as_deref(),
+                    // JARM §2.3; FAPI 2.0 Message Signing §5.4
+                    response_mode: request.response_mode.as_deref(),
                 },
             )
             .at(site)?,

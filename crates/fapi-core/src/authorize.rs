@@ -14,7 +14,7 @@ use crate::error::Error;
 use crate::json::Writer;
 use crate::jwk::Thumbprint;
 use crate::par::PushedRequest;
-use crate::profile::Profile;
+use crate::profile::{Profile, ResponseMode};
 use crate::request_object;
 
 /// Longest `client_id`.
@@ -207,6 +207,8 @@ pub struct AuthorizationRequest<'a> {
     pub consent_id: Option<&'a str>,
     /// `nonce` (OpenID Connect Core §3.1.2.1): returned in the ID token.
     pub nonce: Option<&'a str>,
+    /// `response_mode` (JARM §2.3): absent means `query`.
+    pub response_mode: Option<&'a str>,
 }
 
 /// How an authorization request reached the server.
@@ -255,6 +257,8 @@ pub struct AuthorizationParams {
     consent_id: String<MAX_CONSENT_ID>,
     sharing_duration: Option<u64>,
     nonce: String<MAX_NONCE>,
+    // JARM §2.3: the response goes as one signed JWT (`response_mode=jwt`).
+    jarm: bool,
     source: RequestSource,
     // F2-PAR: set only by `par::take`, when the request came through a PAR
     // `request_uri`.
@@ -291,7 +295,10 @@ impl AuthorizationParams {
     ///   base64url SHA-256 thumbprint, is [`Error::InvalidParameter`];
     /// - a value longer than its capacity is [`Error::TooLarge`];
     /// - a `nonce` over 64 characters is [`Error::InvalidParameter`]
-    ///   (OpenID Connect Core §3.1.2.1, FAPI 2.0).
+    ///   (OpenID Connect Core §3.1.2.1, FAPI 2.0);
+    /// - `response_mode` is checked by [`Profile::check_response_mode`]
+    ///   (JARM §2.3; FAPI 2.0 Message Signing §5.4 where the profile
+    ///   requires JARM: [`Error::ResponseModeRequired`]).
     ///
     /// Plain parameters are refused later, where they enter the server
     /// ([`crate::par::push`], [`crate::par::resolve`]), when the profile
@@ -340,6 +347,8 @@ impl AuthorizationParams {
                     .map_err(|_| Error::InvalidParameter)?,
             )),
         };
+        // JARM §2.3; FAPI 2.0 Message Signing §5.4 (fapi2-ms: jwt only).
+        let mode = profile.check_response_mode(req.response_mode)?;
         Ok(Self {
             client_id: bounded(req.client_id)?,
             redirect_uri: bounded(redirect_uri)?,
@@ -351,6 +360,7 @@ impl AuthorizationParams {
             sharing_duration: None,
             // OpenID Connect Core §3.1.2.1
             nonce: check_nonce(req.nonce)?,
+            jarm: mode == ResponseMode::Jwt,
             source: RequestSource::Parameters,
             pushed: false,
             request_uri: None,
@@ -392,6 +402,8 @@ impl AuthorizationParams {
             dpop_jkt: ro.dpop_jkt,
             consent_id,
             nonce: ro.nonce,
+            // Checked already by `verify_request_object`.
+            response_mode: Some(ro.response_mode.name()),
         };
         let mut params = Self::from_request(profile, &req)?;
         params.sharing_duration = ro.sharing_duration;
@@ -523,6 +535,16 @@ impl AuthorizationParams {
     #[must_use]
     pub fn nonce(&self) -> &str {
         &self.nonce
+    }
+    /// How the authorization response is to be returned: in the query,
+    /// or as one signed JWT (JARM §2.3).
+    #[must_use]
+    pub fn response_mode(&self) -> ResponseMode {
+        if self.jarm {
+            ResponseMode::Jwt
+        } else {
+            ResponseMode::Query
+        }
     }
 }
 
@@ -691,9 +713,11 @@ mod stored {
         dpop_jkt: Option<Thumbprint>,
         consent_id: String<MAX_CONSENT_ID>,
         sharing_duration: Option<u64>,
-        // Absent in entries stored before OpenID Connect: no nonce.
+        // Absent in entries stored before OpenID Connect: no nonce, query.
         #[serde(default)]
         nonce: String<MAX_NONCE>,
+        #[serde(default)]
+        jarm: bool,
         source: RequestSource,
         pushed: bool,
         #[serde(default)]
@@ -721,6 +745,7 @@ mod stored {
                 consent_id: f.consent_id,
                 sharing_duration: f.sharing_duration,
                 nonce,
+                jarm: f.jarm,
                 source: f.source,
                 pushed: f.pushed,
                 request_uri: f.request_uri,
@@ -741,20 +766,25 @@ mod stored_tests {
         serde_json::from_str(s)
     }
 
-    /// OpenID Connect Core §3.1.2.1: the nonce survives a network store;
-    /// an entry stored before it reads as no nonce; a stored nonce over 64
-    /// characters is refused.
+    /// OpenID Connect Core §3.1.2.1, JARM §2.3: the nonce and response
+    /// mode survive a network store; an entry stored before them reads as
+    /// no nonce and `query`; a stored nonce over 64 characters is refused.
     #[test]
-    fn oidc_core_3_1_2_1_stored_nonce() {
+    fn oidc_core_3_1_2_1_stored_nonce_and_response_mode() {
         let r = AuthorizationRequest {
             nonce: Some("n-1"),
+            response_mode: Some("jwt"),
             ..crate::testing::request()
         };
         let p = AuthorizationParams::from_request(&Profile::FAPI2, &r).unwrap();
-        assert_eq!(back(&json(&p)).unwrap().nonce(), "n-1");
-        let old = json(&p).replacen(",\"nonce\":\"n-1\"", "", 1);
-        assert!(!old.contains("nonce"), "{old}");
-        assert_eq!(back(&old).unwrap().nonce(), "");
+        let b = back(&json(&p)).unwrap();
+        assert_eq!((b.nonce(), b.response_mode()), ("n-1", ResponseMode::Jwt));
+        let old = json(&p)
+            .replacen(",\"nonce\":\"n-1\"", "", 1)
+            .replacen(",\"jarm\":true", "", 1);
+        assert!(!old.contains("nonce") && !old.contains("jarm"), "{old}");
+        let b = back(&old).unwrap();
+        assert_eq!((b.nonce(), b.response_mode()), ("", ResponseMode::Query));
         let long = json(&p).replacen("\"n-1\"", &std::format!("\"{}\"", "n".repeat(65)), 1);
         assert!(back(&long).is_err());
     }
@@ -1031,6 +1061,51 @@ mod tests {
             AuthorizationParams::from_request(&Profile::FAPI2, &r),
             Err(Error::TooLarge)
         );
+    }
+
+    /// JARM §2.3: `query`, `jwt` and `query.jwt` are taken and kept;
+    /// `fragment`, `form_post` and unknown modes are refused
+    /// (`invalid_request` at the PAR endpoint); FAPI 2.0 Message Signing
+    /// §5.4: under fapi2-ms only the JWT modes pass.
+    #[test]
+    fn jarm_2_3_response_mode_is_kept_and_checked_against_the_profile() {
+        for (name, mode) in [
+            (None, ResponseMode::Query),
+            (Some("query"), ResponseMode::Query),
+            (Some("jwt"), ResponseMode::Jwt),
+            (Some("query.jwt"), ResponseMode::Jwt),
+        ] {
+            let r = AuthorizationRequest {
+                response_mode: name,
+                ..request()
+            };
+            let p = AuthorizationParams::from_request(&Profile::FAPI2, &r).unwrap();
+            assert_eq!(p.response_mode(), mode, "{name:?}");
+        }
+        for bad in ["fragment", "form_post", "fragment.jwt", "JWT", ""] {
+            let r = AuthorizationRequest {
+                response_mode: Some(bad),
+                ..request()
+            };
+            let e = AuthorizationParams::from_request(&Profile::FAPI2, &r).unwrap_err();
+            assert_eq!(e, Error::InvalidParameter, "{bad}");
+            assert_eq!(
+                e.oauth_error(crate::Site::ParRequest).as_str(),
+                "invalid_request"
+            );
+        }
+        for plain in [None, Some("query")] {
+            let r = AuthorizationRequest {
+                response_mode: plain,
+                ..request()
+            };
+            let e = AuthorizationParams::from_request(&Profile::FAPI2_MS, &r).unwrap_err();
+            assert_eq!(e, Error::ResponseModeRequired, "{plain:?}");
+            assert_eq!(
+                e.oauth_error(crate::Site::ParRequest).as_str(),
+                "invalid_request"
+            );
+        }
     }
 
     /// The nonce of a signed request object is kept as that of plain

@@ -52,6 +52,7 @@ pub(crate) fn request() -> AuthorizationRequest<'static> {
         dpop_jkt: None,
         consent_id: Some("urn:bank:aac:1"),
         nonce: None,
+        response_mode: None,
     }
 }
 

@@ -440,6 +440,7 @@ impl AuthorizationServer {
                     dpop_jkt: form.dpop_jkt.as_deref(),
                     consent_id: form.consent_id.as_deref(),
                     nonce: None,
+                    response_mode: None,
                 };
                 AuthorizationParams::from_request(&self.profile, &req).at(Site::ParRequest)?
             }

@@ -74,6 +74,7 @@ async fn obie_rfc9126_5_metadata_says_par_only_and_request_by_value_is_refused()
             dpop_jkt: None,
             consent_id: None,
             nonce: None,
+            response_mode: None,
         })
         .unwrap();
     let q = query(&[

@@ -291,6 +291,7 @@ fn core_values() -> (AuthorizationParams, CodeGrant) {
         consent_id: Some("urn:bank:aac:1"),
         // OpenID Connect Core §3.1.2.1: kept through the store.
         nonce: Some("n-0S6_WzA2Mj"),
+        response_mode: None,
     };
     let p = &Profile::FAPI2;
     let params = AuthorizationParams::from_request(p, &req).unwrap();

@@ -76,6 +76,7 @@ pub async fn pushed_requests_only(r: &mut Report, profile: &Profile, p: &Party) 
             dpop_jkt: None,
             consent_id: None,
             nonce: None,
+            response_mode: None,
         });
         match ro {
             Ok(ro) => pairs.push(("request", ro)),
