@@ -102,8 +102,12 @@ pub(crate) const SHARING_DURATION: u64 = 90 * 24 * 3600;
 
 /// [`request_object`]'s parameters, checked under `profile`.
 pub(crate) fn signed_params(profile: &Profile) -> AuthorizationParams {
-    let mut p =
-        AuthorizationParams::from_request_object(profile, &request_object("client-1")).unwrap();
+    let mut ro = request_object("client-1");
+    if profile.jarm_required {
+        // FAPI 2.0 Message Signing §5.4: what verification lets through.
+        ro.response_mode = crate::profile::ResponseMode::Jwt;
+    }
+    let mut p = AuthorizationParams::from_request_object(profile, &ro).unwrap();
     p.set_pushed_request(pushed_request());
     p.mark_pushed();
     p
