@@ -447,7 +447,9 @@ impl Client {
             dpop_jkt: jkt.as_deref(),
             consent_id,
             nonce: None,
-            response_mode: None,
+            // FAPI 2.0 Message Signing §5.4: JARM where the profile
+            // requires it.
+            response_mode: self.profile.jarm_required.then_some("jwt"),
         };
         // F2-CLIENT-INFO: started by the user's action, checked first.
         let mut out = vec![0u8; 8192];
@@ -461,6 +463,9 @@ impl Client {
             ("code_challenge", pair.challenge().into()),
             ("code_challenge_method", "S256".into()),
         ];
+        if let Some(m) = req.response_mode {
+            pairs.push(("response_mode", m.into()));
+        }
         if signed {
             pairs.push(("request", self.request_object(&req)?));
         }
@@ -494,6 +499,8 @@ impl Client {
             ("code_challenge", req.code_challenge),
             ("code_challenge_method", req.code_challenge_method),
             ("dpop_jkt", req.dpop_jkt),
+            ("nonce", req.nonce),
+            ("response_mode", req.response_mode),
         ];
         if let Some(o) = claims.as_object_mut() {
             for (k, v) in pairs {

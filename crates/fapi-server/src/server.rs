@@ -121,6 +121,34 @@ fn registration(c: &ClientConfig) -> Result<ClientRegistration, ServeError> {
     })
 }
 
+/// Encrypted responses are not produced by this server: a registration
+/// that asks for them stops it at start rather than be answered in the
+/// clear.
+fn refuse_encryption(c: &ClientConfig) -> Result<(), ServeError> {
+    for (field, value) in [
+        (
+            "id_token_encrypted_response_alg",
+            &c.id_token_encrypted_response_alg,
+        ),
+        (
+            "authorization_encrypted_response_alg",
+            &c.authorization_encrypted_response_alg,
+        ),
+        (
+            "introspection_encrypted_response_alg",
+            &c.introspection_encrypted_response_alg,
+        ),
+    ] {
+        if let Some(v) = value {
+            return Err(ServeError::Config(format!(
+                "client {}: {field} {v}: this server does not encrypt responses",
+                c.client_id
+            )));
+        }
+    }
+    Ok(())
+}
+
 fn router(app: Arc<App>) -> Router {
     const AISP: &str = "/open-banking/v3.1/aisp";
     const PISP: &str = "/open-banking/v3.1/pisp";
@@ -290,6 +318,10 @@ pub async fn start(mut config: ServerConfig) -> Result<RunningServer, ServeError
     }
     let mut clients = HashMap::new();
     for c in &config.clients {
+        // OpenID Connect Registration §2, JARM §3, RFC 9701 §6 against the
+        // profile (OFB-ALG, CDR-ALG) and the server's key.
+        c.check_responses(&profile, signing_alg)?;
+        refuse_encryption(c)?;
         builder = builder.client(registration(c)?);
         let _ = clients.insert(c.client_id.clone(), c.clone());
     }

@@ -129,3 +129,35 @@ async fn plain_http_off_loopback_is_refused() {
     let err = fapi_server::start(config).await.unwrap_err();
     assert_eq!(err.code(), 6);
 }
+
+/// OFB-ALG, CDR-ALG: a client registering ID-token encryption outside the
+/// profile's set stops the server at start, with one line naming the
+/// client, the field, the value and what is allowed.
+#[tokio::test]
+async fn ofb_alg_cdr_alg_encryption_registration_outside_the_set_stops_the_server() {
+    for (profile, alg, enc, line) in [
+        (
+            Profile::OFB,
+            "RSA-OAEP",
+            "A128GCM",
+            "client fintech-1: id_token_encrypted_response_enc A128GCM is not allowed under ofb (allowed: A256GCM)",
+        ),
+        (
+            Profile::CDR,
+            "RSA1_5",
+            "A256GCM",
+            "client fintech-1: id_token_encrypted_response_alg RSA1_5 is not allowed under cdr (allowed: RSA-OAEP, RSA-OAEP-256)",
+        ),
+    ] {
+        let (_, mut reg) = common::pkj_client(profile, "fintech-1", false);
+        reg.id_token_encrypted_response_alg = Some(alg.into());
+        reg.id_token_encrypted_response_enc = Some(enc.into());
+        let config = fapi_server::ServerConfig::new(profile)
+            .listen("127.0.0.1:0".parse().unwrap())
+            .client(reg);
+        match fapi_server::start(config).await {
+            Err(fapi_server::ServeError::Config(l)) => assert_eq!(l, line),
+            other => panic!("{}: expected a refusal, got {other:?}", profile.name),
+        }
+    }
+}

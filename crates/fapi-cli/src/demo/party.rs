@@ -100,6 +100,7 @@ impl Prepared {
                 jwks_file: None,
                 tls_client_auth_subject_dn: (auth == ClientAuthMethod::TlsClientAuth).then_some(dn),
                 scopes: vec!["openid".into(), "accounts".into(), "payments".into()],
+                ..ClientConfig::default()
             },
         })
     }

@@ -186,6 +186,7 @@ pub fn pkj_client(profile: Profile, id: &str, dpop: bool) -> (ClientKeys, Client
         jwks_file: None,
         tls_client_auth_subject_dn: None,
         scopes: vec!["openid".into(), "accounts".into(), "payments".into()],
+        ..ClientConfig::default()
     };
     (keys, reg)
 }
@@ -207,6 +208,7 @@ pub fn tls_client(id: &str, dn: &str) -> (ClientKeys, ClientConfig) {
         jwks_file: None,
         tls_client_auth_subject_dn: Some(dn.into()),
         scopes: vec!["openid".into(), "accounts".into(), "payments".into()],
+        ..ClientConfig::default()
     };
     (keys, reg)
 }
