@@ -1274,7 +1274,7 @@ fapi_result fapi_pkce_verify(const char *verifier,
                              struct fapi_error_detail *err);
 
 // Finds the profile named `name` (`fapi2`, `fapi2-plus`, `obie`, `ofb`,
-// `cdr`, `berlin`); another name is `FAPI_PROFILE_VIOLATION`. The profile
+// `cdr`, `berlin`, `fapi2-ms`); another name is `FAPI_PROFILE_VIOLATION`. The profile
 // is static: it is never freed.
 //
 // ```c

@@ -1,5 +1,5 @@
 //! The requirement sets (`fapi_profile`): `fapi2`, `fapi2-plus`, `obie`,
-//! `ofb`, `cdr`, `berlin`.
+//! `ofb`, `cdr`, `berlin`, `fapi2-ms`.
 
 use core::ffi::c_char;
 
@@ -20,7 +20,7 @@ impl fapi_profile {
     }
 }
 
-static PROFILES: [fapi_profile; 6] = [
+static PROFILES: [fapi_profile; 7] = [
     fapi_profile {
         profile: Profile::FAPI2,
     },
@@ -39,6 +39,9 @@ static PROFILES: [fapi_profile; 6] = [
     fapi_profile {
         profile: Profile::BERLIN,
     },
+    fapi_profile {
+        profile: Profile::FAPI2_MS,
+    },
 ];
 
 /// A profile argument.
@@ -51,7 +54,7 @@ pub(crate) unsafe fn profile_arg<'a>(p: *const fapi_profile) -> Result<&'a Profi
 }
 
 /// Finds the profile named `name` (`fapi2`, `fapi2-plus`, `obie`, `ofb`,
-/// `cdr`, `berlin`); another name is `FAPI_PROFILE_VIOLATION`. The profile
+/// `cdr`, `berlin`, `fapi2-ms`); another name is `FAPI_PROFILE_VIOLATION`. The profile
 /// is static: it is never freed.
 ///
 /// ```c

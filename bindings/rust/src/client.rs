@@ -27,6 +27,10 @@ use crate::issuer::{SharedClock, TokenResponse};
 use crate::key::SigningKey;
 
 use fapi_core::Error as CoreError;
+use fapi_core::profile::ResponseMode;
+
+mod oidc;
+pub use oidc::VerifiedIdToken;
 
 /// An authorization in progress: what the client keeps between the pushed
 /// request and the redirect back. The PKCE verifier is zeroized on drop.
@@ -34,6 +38,8 @@ use fapi_core::Error as CoreError;
 pub struct AuthSession {
     pkce: pkce::Pair,
     state: String,
+    nonce: Option<String>,
+    response_mode: ResponseMode,
 }
 
 impl AuthSession {
@@ -46,6 +52,18 @@ impl AuthSession {
     #[must_use]
     pub fn pkce(&self) -> &pkce::Pair {
         &self.pkce
+    }
+    /// The `nonce` sent (with the `openid` scope): the ID token must
+    /// carry it ([`Client::verify_id_token`]).
+    #[must_use]
+    pub fn nonce(&self) -> Option<&str> {
+        self.nonce.as_deref()
+    }
+    /// The `response_mode` asked for: the response is read for it
+    /// ([`Client::authorization_response`]).
+    #[must_use]
+    pub fn response_mode(&self) -> ResponseMode {
+        self.response_mode
     }
 }
 
@@ -416,6 +434,14 @@ impl Client {
             .at(site)?;
         let pair = self.pkce()?;
         let state = self.random_b64().at(site)?;
+        // OpenID Connect Core §3.1.2.1: a nonce with the openid scope.
+        let nonce = if scope.split(' ').any(|s| s == "openid") {
+            Some(self.random_b64().at(site)?)
+        } else {
+            None
+        };
+        // FAPI 2.0 Message Signing §5.4: JARM where the profile requires it.
+        let response_mode = self.response_mode();
         let jkt = match &self.dpop_key {
             Some(k) => Some(
                 k.public_key()
@@ -446,10 +472,8 @@ impl Client {
             code_challenge_method: Some("S256"),
             dpop_jkt: jkt.as_deref(),
             consent_id,
-            nonce: None,
-            // FAPI 2.0 Message Signing §5.4: JARM where the profile
-            // requires it.
-            response_mode: self.profile.jarm_required.then_some("jwt"),
+            nonce: nonce.as_deref(),
+            response_mode: (response_mode == ResponseMode::Jwt).then_some(response_mode.name()),
         };
         // F2-CLIENT-INFO: started by the user's action, checked first.
         let mut out = vec![0u8; 8192];
@@ -463,11 +487,17 @@ impl Client {
             ("code_challenge", pair.challenge().into()),
             ("code_challenge_method", "S256".into()),
         ];
-        if let Some(m) = req.response_mode {
-            pairs.push(("response_mode", m.into()));
+        if let Some(n) = &nonce {
+            pairs.push(("nonce", n.clone()));
+        }
+        if response_mode == ResponseMode::Jwt {
+            pairs.push(("response_mode", response_mode.name().into()));
         }
         if signed {
-            pairs.push(("request", self.request_object(&req)?));
+            pairs.push((
+                "request",
+                self.request_object_with(&req, nonce.as_deref(), response_mode)?,
+            ));
         }
         if let Some(j) = jkt.clone() {
             pairs.push(("dpop_jkt", j));
@@ -476,7 +506,15 @@ impl Client {
             pairs.push(("consent_id", c.into()));
         }
         let request = self.authenticated_post(&self.par_endpoint, pairs, false)?;
-        Ok((request, AuthSession { pkce: pair, state }))
+        Ok((
+            request,
+            AuthSession {
+                pkce: pair,
+                state,
+                nonce,
+                response_mode,
+            },
+        ))
     }
 
     /// A signed request object (RFC 9101; OB-REQOBJ, CDR-REQ-TTL: `exp`,
@@ -484,6 +522,17 @@ impl Client {
     /// profile wants it (OB-INTENT: `openbanking_intent_id` as an essential
     /// claim; CDR: `claims.cdr_arrangement_id`).
     pub fn request_object(&self, req: &AuthorizationRequest<'_>) -> Result<String, Error> {
+        self.request_object_with(req, None, self.response_mode())
+    }
+
+    /// [`Self::request_object`] with the `nonce` and `response_mode` of
+    /// the pushed request.
+    fn request_object_with(
+        &self,
+        req: &AuthorizationRequest<'_>,
+        nonce: Option<&str>,
+        response_mode: ResponseMode,
+    ) -> Result<String, Error> {
         let site = Site::RequestObject;
         let key = self.key.as_ref().ok_or(CoreError::KeyNotFound).at(site)?;
         let now = self.clock.now();
@@ -499,8 +548,11 @@ impl Client {
             ("code_challenge", req.code_challenge),
             ("code_challenge_method", req.code_challenge_method),
             ("dpop_jkt", req.dpop_jkt),
-            ("nonce", req.nonce),
-            ("response_mode", req.response_mode),
+            ("nonce", nonce),
+            (
+                "response_mode",
+                (response_mode == ResponseMode::Jwt).then_some(response_mode.name()),
+            ),
         ];
         if let Some(o) = claims.as_object_mut() {
             for (k, v) in pairs {
@@ -555,10 +607,24 @@ impl Client {
     }
 
     /// F2-ISS: checks the authorization response the user came back with
-    /// (`iss` first, then `state`) and returns the code.
+    /// (`iss` first, then `state`) and returns the code. Where the session
+    /// asked for `response_mode=jwt` (JARM) a plain response is
+    /// [`CoreError::PlainResponseRefused`], and a JWT response is read by
+    /// [`Client::authorization_response`], which has the issuer's keys.
     pub fn code_from(&self, session: &AuthSession, redirect: &str) -> Result<String, Error> {
         let query = redirect.split_once('?').map_or("", |(_, q)| q);
         let query = query.split('#').next().unwrap_or(query);
+        if session.response_mode == ResponseMode::Jwt {
+            // JARM §2.3: never the plain parameters in jwt mode.
+            let _ = fapi_core::jarm::response_param(session.response_mode, query.as_bytes())
+                .at(Site::AuthorizationRequest)?;
+            return Err(Error::mismatch(
+                CoreError::InvalidParameter,
+                Site::AuthorizationRequest,
+                "Client::authorization_response with the issuer's keys",
+                "a JARM response given to code_from",
+            ));
+        }
         let code = authorize::check_response(query, &self.issuer, &session.state)
             .at(Site::AuthorizationRequest)?;
         Ok(code.to_owned())

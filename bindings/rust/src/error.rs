@@ -33,6 +33,18 @@ pub enum Error {
     },
     /// A signing or verification key could not be loaded.
     Key(KeyError),
+    /// The core refused a value at `site`: what was expected and what was
+    /// got (never a secret: issuers, audiences, algorithm names).
+    Mismatch {
+        /// The core's error.
+        error: fapi_core::Error,
+        /// Where it happened.
+        site: Site,
+        /// What was expected (or allowed).
+        expected: String,
+        /// What was got.
+        got: String,
+    },
 }
 
 impl Error {
@@ -46,7 +58,7 @@ impl Error {
     #[must_use]
     pub const fn core(&self) -> fapi_core::Error {
         match self {
-            Self::Refused { error, .. } => *error,
+            Self::Refused { error, .. } | Self::Mismatch { error, .. } => *error,
             Self::Key(k) => k.error,
         }
     }
@@ -61,7 +73,7 @@ impl Error {
     #[must_use]
     pub const fn site(&self) -> Option<Site> {
         match self {
-            Self::Refused { site, .. } => Some(*site),
+            Self::Refused { site, .. } | Self::Mismatch { site, .. } => Some(*site),
             Self::Key(_) => None,
         }
     }
@@ -71,7 +83,9 @@ impl Error {
     #[must_use]
     pub const fn oauth_error(&self) -> OAuthError {
         match self {
-            Self::Refused { error, site } => error.oauth_error(*site),
+            Self::Refused { error, site } | Self::Mismatch { error, site, .. } => {
+                error.oauth_error(*site)
+            }
             Self::Key(_) => OAuthError::ServerError,
         }
     }
@@ -84,6 +98,42 @@ impl fmt::Display for Error {
                 write!(f, "{error} at {site:?}: {}", error.oauth_error(*site))
             }
             Self::Key(k) => k.fmt(f),
+            Self::Mismatch {
+                error,
+                site,
+                expected,
+                got,
+            } => write!(
+                f,
+                "{error} at {site:?}: {}: expected {expected}, got {got}",
+                error.oauth_error(*site)
+            ),
+        }
+    }
+}
+
+impl Error {
+    /// The core's `error` at `site`, naming what was `expected` and what
+    /// was `got` (values that are not secrets).
+    ///
+    /// ```
+    /// use fapi::Error;
+    /// let e = Error::mismatch(fapi_core::Error::WrongIssuer, fapi_core::Site::AuthorizationRequest, "https://as", "https://evil");
+    /// assert!(e.to_string().contains("expected https://as, got https://evil"));
+    /// assert_eq!(e.code(), 406);
+    /// ```
+    #[must_use]
+    pub fn mismatch(
+        error: fapi_core::Error,
+        site: Site,
+        expected: impl Into<String>,
+        got: impl Into<String>,
+    ) -> Self {
+        Self::Mismatch {
+            error,
+            site,
+            expected: expected.into(),
+            got: got.into(),
         }
     }
 }
@@ -91,7 +141,7 @@ impl fmt::Display for Error {
 impl core::error::Error for Error {
     fn source(&self) -> Option<&(dyn core::error::Error + 'static)> {
         match self {
-            Self::Refused { error, .. } => Some(error),
+            Self::Refused { error, .. } | Self::Mismatch { error, .. } => Some(error),
             Self::Key(k) => Some(k),
         }
     }

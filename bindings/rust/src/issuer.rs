@@ -47,6 +47,9 @@ use crate::store::{HandleStore, ReplayStore};
 
 use fapi_core::Error as CoreError;
 
+mod oidc;
+pub use oidc::{IdToken, JarmResponse};
+
 /// A clock shared by the server's handlers.
 pub type SharedClock = Arc<dyn Clock + Send + Sync>;
 
@@ -69,6 +72,27 @@ pub struct ClientRegistration {
     pub jwks: Option<String>,
     /// For `tls_client_auth`: the registered identity of its certificate.
     pub tls_subject_dn: Option<String>,
+    /// `id_token_signed_response_alg` (OpenID Connect Dynamic Client
+    /// Registration §2): one of the profile's algorithms.
+    pub id_token_signed_response_alg: Option<String>,
+    /// `id_token_encrypted_response_alg`: a JWE key management algorithm
+    /// the profile allows (OFB-ALG, CDR-ALG).
+    pub id_token_encrypted_response_alg: Option<String>,
+    /// `id_token_encrypted_response_enc` (`A128CBC-HS256` when only the
+    /// `alg` is registered).
+    pub id_token_encrypted_response_enc: Option<String>,
+    /// `authorization_signed_response_alg` (JARM §3).
+    pub authorization_signed_response_alg: Option<String>,
+    /// `authorization_encrypted_response_alg` (JARM §3).
+    pub authorization_encrypted_response_alg: Option<String>,
+    /// `authorization_encrypted_response_enc` (JARM §3).
+    pub authorization_encrypted_response_enc: Option<String>,
+    /// `introspection_signed_response_alg` (RFC 9701 §6).
+    pub introspection_signed_response_alg: Option<String>,
+    /// `introspection_encrypted_response_alg` (RFC 9701 §6).
+    pub introspection_encrypted_response_alg: Option<String>,
+    /// `introspection_encrypted_response_enc` (RFC 9701 §6).
+    pub introspection_encrypted_response_enc: Option<String>,
 }
 
 impl ClientRegistration {
@@ -81,6 +105,7 @@ impl ClientRegistration {
             auth_method: ClientAuthMethod::PrivateKeyJwt,
             jwks: Some(jwks.into()),
             tls_subject_dn: None,
+            ..Self::empty()
         }
     }
 
@@ -94,6 +119,7 @@ impl ClientRegistration {
             auth_method: ClientAuthMethod::TlsClientAuth,
             jwks: None,
             tls_subject_dn: Some(subject_dn.into()),
+            ..Self::empty()
         }
     }
 }
@@ -116,6 +142,7 @@ impl ClientRegistration {
             auth_method: ClientAuthMethod::SelfSignedTlsClientAuth,
             jwks: Some(jwks.into()),
             tls_subject_dn: None,
+            ..Self::empty()
         }
     }
 }
@@ -656,6 +683,10 @@ impl IssuerBuilder {
         let par_endpoint = self
             .par_endpoint
             .unwrap_or_else(|| format!("{}/par", self.issuer));
+        // OFB-ALG, CDR-ALG, F2-ALG: every client's registered algorithms.
+        for c in &self.clients {
+            c.check(&self.profile)?;
+        }
         let clients = self
             .clients
             .into_iter()
@@ -863,13 +894,16 @@ impl Issuer {
             .retire(kid);
     }
 
-    /// Registers (or replaces) a client.
-    pub fn add_client(&self, registration: ClientRegistration) {
+    /// Registers (or replaces) a client, once its registration passes
+    /// [`ClientRegistration::check`] under the issuer's profile.
+    pub fn add_client(&self, registration: ClientRegistration) -> Result<(), Error> {
+        registration.check(&self.profile)?;
         let _ = self
             .clients
             .write()
             .unwrap_or_else(std::sync::PoisonError::into_inner)
             .insert(registration.client_id.clone(), registration);
+        Ok(())
     }
 
     fn client(&self, client_id: &str, site: Site) -> Result<ClientRegistration, Error> {

@@ -130,7 +130,7 @@ pub mod store;
 
 pub use client::Client;
 pub use error::{Error, KeyError};
-pub use issuer::Issuer;
+pub use issuer::{IdToken, Issuer};
 pub use key::SigningKey;
 pub use key_set::{IssuerKeys, KeySet};
 pub use resource::ResourceServer;

@@ -118,6 +118,10 @@ pub enum ProfileName {
     Cdr,
     /// Berlin Group openFinance.
     Berlin,
+    /// FAPI 2.0 with FAPI 2.0 Message Signing: signed requests, JARM,
+    /// signed introspection.
+    #[value(name = "fapi2-ms")]
+    Fapi2Ms,
 }
 
 impl ProfileName {
@@ -131,6 +135,7 @@ impl ProfileName {
             Self::Ofb => Profile::OFB,
             Self::Cdr => Profile::CDR,
             Self::Berlin => Profile::BERLIN,
+            Self::Fapi2Ms => Profile::FAPI2_MS,
         }
     }
 }

@@ -230,6 +230,9 @@ impl Client {
             ("code_challenge", req.code_challenge),
             ("code_challenge_method", req.code_challenge_method),
             ("dpop_jkt", req.dpop_jkt),
+            // FAPI 2.0 Message Signing §5.4: JARM where the profile
+            // requires it.
+            ("response_mode", self.profile.jarm_required.then_some("jwt")),
         ];
         let mut first = true;
         for (k, v) in strings {

@@ -73,11 +73,25 @@ pub fn document(world: &World) -> Result<String, Error> {
     if let Some(claim) = p.consent_claim {
         members.push(format!("\"claims_supported\":{}", list(&["sub", claim])));
     }
+    // FAPI 2.0 Message Signing §5.4, §5.6: JARM and signed introspection.
+    if p.jarm_required {
+        members.push("\"response_modes_supported\":[\"jwt\"]".into());
+        members.push(format!(
+            "\"authorization_signing_alg_values_supported\":{}",
+            list(&[algs.server.name()])
+        ));
+    }
+    if p.signed_introspection_required {
+        members.push(format!(
+            "\"introspection_signing_alg_values_supported\":{}",
+            list(&[algs.server.name()])
+        ));
+    }
     Ok(format!("{{{}}}", members.join(",")))
 }
 
-/// Audits the AS of `world` against all six profiles.
-pub fn audit_all(world: &World) -> Result<[Report; 6], Error> {
+/// Audits the AS of `world` against all seven profiles.
+pub fn audit_all(world: &World) -> Result<[Report; 7], Error> {
     let doc = document(world)?;
     let p = &world.profile;
     let l = world.server.lifetimes();

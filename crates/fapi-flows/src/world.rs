@@ -63,6 +63,11 @@ pub const fn algorithms(profile: &Profile) -> Algorithms {
             client: Alg::Es256,
             dpop: Alg::Es256,
         },
+        ProfileId::Fapi2Ms => Algorithms {
+            server: Alg::Es256,
+            client: Alg::Es256,
+            dpop: Alg::EdDsa,
+        },
     }
 }
 

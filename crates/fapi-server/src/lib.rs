@@ -1,7 +1,7 @@
 //! The reference bank: a FAPI 2.0 authorization server and a UK Open
 //! Banking v3.1 style resource server over HTTPS, built on the `fapi`
 //! crate, under any of its profiles (`fapi2`, `fapi2-plus`, `obie`, `ofb`,
-//! `cdr`, `berlin`).
+//! `cdr`, `berlin`, `fapi2-ms`).
 //!
 //! | module | what |
 //! |---|---|

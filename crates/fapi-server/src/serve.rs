@@ -20,9 +20,10 @@ use crate::server::start;
 /// ```
 #[derive(Clone, Debug, clap::Args)]
 pub struct ServeArgs {
-    /// The requirement set: fapi2, fapi2-plus, obie, ofb, cdr or berlin.
+    /// The requirement set: fapi2, fapi2-plus, obie, ofb, cdr, berlin or
+    /// fapi2-ms.
     #[arg(long, default_value = "fapi2",
-          value_parser = ["fapi2", "fapi2-plus", "obie", "ofb", "cdr", "berlin"])]
+          value_parser = ["fapi2", "fapi2-plus", "obie", "ofb", "cdr", "berlin", "fapi2-ms"])]
     pub profile: String,
     /// The address to listen on (port 0: any free port).
     #[arg(long, default_value = "127.0.0.1:8443")]

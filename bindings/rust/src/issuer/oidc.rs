@@ -1,0 +1,521 @@
+//! ID tokens, JARM responses and signed introspection responses from the
+//! [`Issuer`], and the registration fields that choose their algorithms.
+
+use fapi_core::id_token::{self, IdTokenParams};
+use fapi_core::jarm::{self, Response};
+use fapi_core::profile::Profile;
+use fapi_core::{Alg, Error as CoreError, Signer, Site, introspection, jws};
+
+use super::{ClientRegistration, Issuer};
+use crate::error::{At, Error};
+
+/// The JWE key management algorithms fapi encrypts with (RFC 7518 §4.3),
+/// when the profile does not narrow them: `RSA1_5` and `dir` never.
+pub const JWE_ALGS: &[&str] = &["RSA-OAEP", "RSA-OAEP-256"];
+/// The JWE content encryption algorithms fapi encrypts with (RFC 7518
+/// §5.2, §5.3), when the profile does not narrow them.
+pub const JWE_ENCS: &[&str] = &["A128GCM", "A256GCM", "A128CBC-HS256", "A256CBC-HS512"];
+/// The `enc` a registration means when it names only the `alg` (OpenID
+/// Connect Dynamic Client Registration §2, JARM §3, RFC 9701 §6).
+pub const DEFAULT_JWE_ENC: &str = "A128CBC-HS256";
+
+impl ClientRegistration {
+    pub(super) fn empty() -> Self {
+        Self {
+            client_id: String::new(),
+            name: String::new(),
+            auth_method: fapi_core::profile::ClientAuthMethod::PrivateKeyJwt,
+            jwks: None,
+            tls_subject_dn: None,
+            id_token_signed_response_alg: None,
+            id_token_encrypted_response_alg: None,
+            id_token_encrypted_response_enc: None,
+            authorization_signed_response_alg: None,
+            authorization_encrypted_response_alg: None,
+            authorization_encrypted_response_enc: None,
+            introspection_signed_response_alg: None,
+            introspection_encrypted_response_alg: None,
+            introspection_encrypted_response_enc: None,
+        }
+    }
+
+    /// Checks the registration's response algorithms against `profile`:
+    /// each `*_signed_response_alg` one of the profile's signature
+    /// algorithms (F2-ALG, OB-ALG, OFB-ALG: PS256, CDR-ALG: PS256 or
+    /// ES256), each `*_encrypted_response_alg`/`_enc` one of the profile's
+    /// JWE algorithms ([`Profile::jwe_algs`], [`Profile::jwe_encs`]: OFB-ALG
+    /// RSA-OAEP with A256GCM, CDR-ALG RSA-OAEP or RSA-OAEP-256 with AES-128
+    /// or AES-256) or, where the profile sets none, of [`JWE_ALGS`] and
+    /// [`JWE_ENCS`]. An `enc` without its `alg` is refused; an `alg`
+    /// without `enc` means [`DEFAULT_JWE_ENC`]. The error names the field,
+    /// the value and the allowed values.
+    ///
+    /// ```
+    /// use fapi::issuer::ClientRegistration;
+    /// use fapi_core::profile::Profile;
+    /// let mut reg = ClientRegistration::private_key_jwt("fintech-1", "Example Money", r#"{"keys":[]}"#);
+    /// reg.id_token_signed_response_alg = Some("ES256".into());
+    /// let err = reg.check(&Profile::OFB).unwrap_err();
+    /// assert_eq!(err.core(), fapi_core::Error::AlgNotAllowed);
+    /// assert!(err.to_string().contains("expected id_token_signed_response_alg one of PS256, got ES256"), "{err}");
+    /// assert!(reg.check(&Profile::CDR).is_ok());
+    /// ```
+    pub fn check(&self, profile: &Profile) -> Result<(), Error> {
+        let site = Site::ClientAuthentication;
+        let alg_names: Vec<&str> = profile.algs.iter().map(|a| a.name()).collect();
+        for (field, value) in [
+            (
+                "id_token_signed_response_alg",
+                &self.id_token_signed_response_alg,
+            ),
+            (
+                "authorization_signed_response_alg",
+                &self.authorization_signed_response_alg,
+            ),
+            (
+                "introspection_signed_response_alg",
+                &self.introspection_signed_response_alg,
+            ),
+        ] {
+            if let Some(v) = value {
+                let ok = Alg::from_name(v).is_ok_and(|a| profile.algs.contains(&a));
+                if !ok {
+                    return Err(Error::mismatch(
+                        CoreError::AlgNotAllowed,
+                        site,
+                        format!("{field} one of {}", alg_names.join(", ")),
+                        v.clone(),
+                    ));
+                }
+            }
+        }
+        let algs = profile.jwe_algs.unwrap_or(JWE_ALGS);
+        let encs = profile.jwe_encs.unwrap_or(JWE_ENCS);
+        for (prefix, alg, enc) in [
+            (
+                "id_token",
+                &self.id_token_encrypted_response_alg,
+                &self.id_token_encrypted_response_enc,
+            ),
+            (
+                "authorization",
+                &self.authorization_encrypted_response_alg,
+                &self.authorization_encrypted_response_enc,
+            ),
+            (
+                "introspection",
+                &self.introspection_encrypted_response_alg,
+                &self.introspection_encrypted_response_enc,
+            ),
+        ] {
+            match (alg, enc) {
+                (None, None) => {}
+                (None, Some(e)) => {
+                    return Err(Error::mismatch(
+                        CoreError::InvalidParameter,
+                        site,
+                        format!(
+                            "{prefix}_encrypted_response_alg with {prefix}_encrypted_response_enc"
+                        ),
+                        format!("only {prefix}_encrypted_response_enc {e}"),
+                    ));
+                }
+                (Some(a), e) => {
+                    // OFB-ALG, CDR-ALG: the profile's JWE algorithms.
+                    if !algs.contains(&a.as_str()) || !JWE_ALGS.contains(&a.as_str()) {
+                        return Err(Error::mismatch(
+                            CoreError::AlgNotAllowed,
+                            site,
+                            format!("{prefix}_encrypted_response_alg one of {}", algs.join(", ")),
+                            a.clone(),
+                        ));
+                    }
+                    let e = e.as_deref().unwrap_or(DEFAULT_JWE_ENC);
+                    if !encs.contains(&e) || !JWE_ENCS.contains(&e) {
+                        return Err(Error::mismatch(
+                            CoreError::AlgNotAllowed,
+                            site,
+                            format!("{prefix}_encrypted_response_enc one of {}", encs.join(", ")),
+                            e,
+                        ));
+                    }
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Whether the client registered encryption of its ID tokens, JARM
+    /// responses or introspection responses.
+    #[must_use]
+    pub fn wants_encryption(&self) -> bool {
+        self.id_token_encrypted_response_alg.is_some()
+            || self.authorization_encrypted_response_alg.is_some()
+            || self.introspection_encrypted_response_alg.is_some()
+    }
+}
+
+/// An ID token to issue ([`Issuer::id_token`]): its subject and client,
+/// and the claims the authorization gave it.
+///
+/// ```
+/// let t = fapi::IdToken::new("alice", "fintech-1")
+///     .nonce("n-0S6_WzA2Mj")
+///     .auth_time(1_900_000_000)
+///     .access_token("the-access-token")
+///     .intent_id("urn-alphabank-intent-58923");
+/// assert_eq!(t.subject(), "alice");
+/// ```
+#[derive(Clone, Default, PartialEq, Eq)]
+pub struct IdToken {
+    subject: String,
+    client_id: String,
+    nonce: Option<String>,
+    auth_time: Option<u64>,
+    acr: Option<String>,
+    access_token: Option<String>,
+    code: Option<String>,
+    state: Option<String>,
+    intent_id: Option<String>,
+    cdr_expiry: Option<(u64, u64)>,
+    lifetime: Option<u64>,
+}
+
+impl core::fmt::Debug for IdToken {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        // The access token and code are secrets.
+        f.debug_struct("IdToken")
+            .field("subject", &self.subject)
+            .field("client_id", &self.client_id)
+            .finish_non_exhaustive()
+    }
+}
+
+impl IdToken {
+    /// An ID token about `subject` for `client_id`.
+    #[must_use]
+    pub fn new(subject: &str, client_id: &str) -> Self {
+        Self {
+            subject: subject.into(),
+            client_id: client_id.into(),
+            ..Self::default()
+        }
+    }
+
+    /// The subject.
+    #[must_use]
+    pub fn subject(&self) -> &str {
+        &self.subject
+    }
+
+    /// `nonce`: the authorization request's (its request object's).
+    #[must_use]
+    pub fn nonce(mut self, nonce: &str) -> Self {
+        self.nonce = Some(nonce.into());
+        self
+    }
+
+    /// `auth_time`: when the user authenticated.
+    #[must_use]
+    pub fn auth_time(mut self, t: u64) -> Self {
+        self.auth_time = Some(t);
+        self
+    }
+
+    /// `acr` (CDR: `urn:cds.au:cdr:2` or `urn:cds.au:cdr:3`, required).
+    #[must_use]
+    pub fn acr(mut self, acr: &str) -> Self {
+        self.acr = Some(acr.into());
+        self
+    }
+
+    /// `at_hash` of the access token issued with it.
+    #[must_use]
+    pub fn access_token(mut self, token: &str) -> Self {
+        self.access_token = Some(token.into());
+        self
+    }
+
+    /// `c_hash` of the code.
+    #[must_use]
+    pub fn code(mut self, code: &str) -> Self {
+        self.code = Some(code.into());
+        self
+    }
+
+    /// `s_hash` of the state.
+    #[must_use]
+    pub fn state(mut self, state: &str) -> Self {
+        self.state = Some(state.into());
+        self
+    }
+
+    /// `openbanking_intent_id` (OB-INTENT: required under obie).
+    #[must_use]
+    pub fn intent_id(mut self, id: &str) -> Self {
+        self.intent_id = Some(id.into());
+        self
+    }
+
+    /// The CDR `sharing_expires_at` and `refresh_token_expires_at`.
+    #[must_use]
+    pub fn cdr_expiry(mut self, sharing: u64, refresh_token: u64) -> Self {
+        self.cdr_expiry = Some((sharing, refresh_token));
+        self
+    }
+
+    /// `exp - iat`, seconds ([`id_token::DEFAULT_LIFETIME`] otherwise).
+    #[must_use]
+    pub fn lifetime(mut self, seconds: u64) -> Self {
+        self.lifetime = Some(seconds);
+        self
+    }
+}
+
+/// An authorization response to sign as JARM ([`Issuer::jarm`]).
+#[derive(Clone, PartialEq, Eq)]
+pub enum JarmResponse {
+    /// The code, and the request's state.
+    Code {
+        /// `code`.
+        code: String,
+        /// `state`.
+        state: Option<String>,
+    },
+    /// An error (RFC 6749 §4.1.2.1), and the request's state.
+    Error {
+        /// `error`.
+        error: String,
+        /// `error_description`.
+        description: Option<String>,
+        /// `state`.
+        state: Option<String>,
+    },
+}
+
+impl core::fmt::Debug for JarmResponse {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        match self {
+            Self::Code { state, .. } => f
+                .debug_struct("Code")
+                .field("code", &"..")
+                .field("state", state)
+                .finish(),
+            Self::Error {
+                error,
+                description,
+                state,
+            } => f
+                .debug_struct("Error")
+                .field("error", error)
+                .field("description", description)
+                .field("state", state)
+                .finish(),
+        }
+    }
+}
+
+fn to_string(out: Vec<u8>, n: usize, site: Site) -> Result<String, Error> {
+    let mut out = out;
+    out.truncate(n);
+    String::from_utf8(out).map_err(|_| CoreError::Json).at(site)
+}
+
+impl Issuer {
+    /// The registration of `client_id`, when the client is registered, with
+    /// its registered signing algorithm for a response kind checked against
+    /// the active key, and no encryption asked for (this build signs only).
+    fn response_registration(
+        &self,
+        client_id: &str,
+        alg: Alg,
+        signed_alg: impl Fn(&ClientRegistration) -> Option<&String>,
+        site: Site,
+    ) -> Result<(), Error> {
+        let clients = self
+            .clients
+            .read()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let Some(reg) = clients.get(client_id) else {
+            return Ok(());
+        };
+        if let Some(want) = signed_alg(reg)
+            && want != alg.name()
+        {
+            return Err(Error::mismatch(
+                CoreError::AlgNotAllowed,
+                site,
+                format!("the registered {want}"),
+                format!("a signing key for {}", alg.name()),
+            ));
+        }
+        if reg.wants_encryption() {
+            return Err(Error::mismatch(
+                CoreError::ProfileViolation,
+                site,
+                "a signed response (this issuer does not encrypt)",
+                "a registration asking for encryption",
+            ));
+        }
+        Ok(())
+    }
+
+    /// Issues the ID token `t` (OpenID Connect Core §2) with the active
+    /// signing key under the profile's rules: its algorithms (F2-ALG,
+    /// OB-ALG, OFB-ALG, CDR-ALG) and the client's registered
+    /// `id_token_signed_response_alg`; `openbanking_intent_id` required
+    /// under obie (OB-INTENT); an `acr` of `urn:cds.au:cdr:2`/`:3` under
+    /// the CDR.
+    ///
+    /// ```
+    /// use fapi::{IdToken, Issuer, KeySet, SigningKey};
+    /// use fapi_core::{Alg, profile::Profile};
+    /// # fn main() -> Result<(), fapi::Error> {
+    /// let issuer = Issuer::builder(Profile::FAPI2, "https://as.bank.example", KeySet::new(SigningKey::generate(Alg::Es256)?)).build()?;
+    /// let jwt = issuer.id_token(&IdToken::new("alice", "fintech-1").nonce("n-1").access_token("at"))?;
+    /// assert_eq!(jwt.split('.').count(), 3);
+    /// // OB-INTENT: under obie the consent id is required.
+    /// let obie_es256 = Profile { algs: &[Alg::Es256], ..Profile::OBIE };
+    /// let obie = Issuer::builder(obie_es256, "https://as.bank.example", KeySet::new(SigningKey::generate(Alg::Es256)?)).build()?;
+    /// assert_eq!(obie.id_token(&IdToken::new("alice", "fintech-1")).unwrap_err().core(), fapi_core::Error::MissingClaim);
+    /// # Ok(()) }
+    /// ```
+    pub fn id_token(&self, t: &IdToken) -> Result<String, Error> {
+        let site = Site::TokenRequest;
+        let key = self.active_key();
+        self.response_registration(
+            &t.client_id,
+            key.alg(),
+            |r| r.id_token_signed_response_alg.as_ref(),
+            site,
+        )?;
+        let mut p = IdTokenParams::new(&self.issuer, &t.subject, &t.client_id, self.now());
+        p.lifetime = t.lifetime.unwrap_or(id_token::DEFAULT_LIFETIME);
+        p.nonce = t.nonce.as_deref();
+        p.auth_time = t.auth_time;
+        p.acr = t.acr.as_deref();
+        p.access_token = t.access_token.as_deref().map(str::as_bytes);
+        p.code = t.code.as_deref().map(str::as_bytes);
+        p.state = t.state.as_deref().map(str::as_bytes);
+        p.intent_id = t.intent_id.as_deref();
+        if let Some((s, r)) = t.cdr_expiry {
+            p = p.cdr_expiry(s, r);
+        }
+        let mut out = vec![0u8; 8192];
+        let n = id_token::issue(&self.profile, &p, &key, &mut out).at(site)?;
+        to_string(out, n, site)
+    }
+
+    /// Signs the authorization response `response` for `client_id` as a
+    /// JARM response (JARM §2; FAPI 2.0 Message Signing §5.4): `iss`, `aud`,
+    /// `iat` and `exp` (`lifetime` seconds, at most 600) with the active
+    /// key, the profile's and the client's algorithm. The redirect carries
+    /// it as `response=<jwt>`.
+    ///
+    /// ```
+    /// use fapi::{Issuer, KeySet, SigningKey, issuer::JarmResponse};
+    /// use fapi_core::{Alg, profile::Profile};
+    /// # fn main() -> Result<(), fapi::Error> {
+    /// let issuer = Issuer::builder(Profile::FAPI2_MS, "https://as.bank.example", KeySet::new(SigningKey::generate(Alg::Es256)?)).build()?;
+    /// let r = JarmResponse::Code { code: "c-1".into(), state: Some("s-1".into()) };
+    /// let jwt = issuer.jarm("fintech-1", &r, 300)?;
+    /// assert_eq!(jwt.split('.').count(), 3);
+    /// assert_eq!(issuer.jarm("fintech-1", &r, 601).unwrap_err().core(), fapi_core::Error::LifetimeTooLong);
+    /// # Ok(()) }
+    /// ```
+    pub fn jarm(
+        &self,
+        client_id: &str,
+        response: &JarmResponse,
+        lifetime: u64,
+    ) -> Result<String, Error> {
+        let site = Site::AuthorizationRequest;
+        let key = self.active_key();
+        self.response_registration(
+            client_id,
+            key.alg(),
+            |r| r.authorization_signed_response_alg.as_ref(),
+            site,
+        )?;
+        let r = match response {
+            JarmResponse::Code { code, state } => Response::Code {
+                code,
+                state: state.as_deref(),
+            },
+            JarmResponse::Error {
+                error,
+                description,
+                state,
+            } => Response::Error {
+                error,
+                description: description.as_deref(),
+                state: state.as_deref(),
+            },
+        };
+        let mut out = vec![0u8; jarm::MAX_CLAIMS * 2 + 2048];
+        let n = jarm::issue(
+            &self.profile,
+            &self.issuer,
+            client_id,
+            &r,
+            self.now(),
+            lifetime,
+            &key,
+            &mut out,
+        )
+        .at(site)?;
+        to_string(out, n, site)
+    }
+
+    /// RFC 9701: the introspection response `response` (an RFC 7662 JSON
+    /// object, such as [`Issuer::introspect`] gives) signed for the
+    /// resource server `audience` (its client id), served as
+    /// `application/token-introspection+jwt`.
+    ///
+    /// ```
+    /// use fapi::{Issuer, KeySet, SigningKey};
+    /// use fapi_core::{Alg, profile::Profile};
+    /// # fn main() -> Result<(), fapi::Error> {
+    /// let issuer = Issuer::builder(Profile::FAPI2_MS, "https://as.bank.example", KeySet::new(SigningKey::generate(Alg::Es256)?)).build()?;
+    /// let jwt = issuer.signed_introspection("rs-1", &serde_json::json!({"active": true, "scope": "accounts"}))?;
+    /// assert_eq!(jwt.split('.').count(), 3);
+    /// # Ok(()) }
+    /// ```
+    pub fn signed_introspection(
+        &self,
+        audience: &str,
+        response: &serde_json::Value,
+    ) -> Result<String, Error> {
+        let site = Site::Introspection;
+        if !response.is_object() {
+            return Err(Error::mismatch(
+                CoreError::Json,
+                site,
+                "an RFC 7662 response object",
+                "another JSON value",
+            ));
+        }
+        let key = self.active_key();
+        self.response_registration(
+            audience,
+            key.alg(),
+            |r| r.introspection_signed_response_alg.as_ref(),
+            site,
+        )?;
+        let body = response.to_string();
+        let header = jws::HeaderParams::typed(introspection::SIGNED_TYP).with_kid(key.key_id());
+        let cap = jws::max_signed_len(key.alg(), &header, body.len() + 1024).at(site)?;
+        let mut out = vec![0u8; cap];
+        let n = introspection::write_signed_response(
+            &self.profile,
+            &self.issuer,
+            audience,
+            self.now(),
+            body.as_bytes(),
+            &key,
+            &mut out,
+        )
+        .at(site)?;
+        to_string(out, n, site)
+    }
+}
