@@ -14,6 +14,7 @@ use std::fs;
 use std::path::{Path, PathBuf};
 
 use fapi_core::jws::{self, Policy};
+use fapi_core::profile::Profile;
 use fapi_core::{Alg, Error, PublicJwk};
 use fapi_fuzz::{
     RUSTCRYPTO, b64url, ed25519_key, es256_key, fixed_verifiers, rfc7515_a3, rfc7638, rfc8037,
@@ -355,9 +356,9 @@ fn wycheproof_seeds(c: &mut Corpus, dir: &Path) {
 }
 
 /// A seed for a selector-byte target: `sel` then `body`.
-fn with_sel(sel: u8, body: &[u8]) -> Vec<u8> {
+fn with_sel(sel: u8, body: impl AsRef<[u8]>) -> Vec<u8> {
     let mut v = vec![sel];
-    v.extend_from_slice(body);
+    v.extend_from_slice(body.as_ref());
     v
 }
 
@@ -387,7 +388,6 @@ fn add_protocol(
 fn protocol_seeds(c: &mut Corpus) {
     use fapi_core::dpop::{self, DpopConfig, DpopRequest};
     use fapi_core::jws::HeaderParams;
-    use fapi_core::profile::Profile;
     use fapi_core::store::FixedReplayCache;
     use fapi_core::{FixedClock, Signer as _};
     use fapi_fuzz::{
@@ -768,6 +768,316 @@ fn protocol_seeds(c: &mut Corpus) {
     );
 }
 
+/// Seeds of the JWE target: the RFC 7516 A.1 and RFC 7520 §5.2 protected
+/// headers and plaintexts encrypted to the fixed RSA-OAEP test key (and the
+/// RFCs' own JWEs, which are to other keys), every `alg` × `enc` with
+/// `fapi_core::jwe::encrypt`, a nested JWT, and malformed variants: wrong
+/// part counts, refused headers (RSA1_5, dir, zip, crit, duplicates, other
+/// `kid`s), bad lengths, flipped tags and non-canonical base64url. Each
+/// good one is checked to decrypt on the way; the refused ones to be
+/// refused with their own error.
+fn jwe_seeds(c: &mut Corpus) {
+    use fapi_core::jwe::{self, ContentEnc, EncryptParams, KeyAlg};
+    use fapi_fuzz::{CounterRandom, JWE_KEY, JWE_RECIPIENT, KID_ENC, jwe_with_header};
+
+    const TARGET: &str = "jwe_decrypt";
+    let vectors: Value = serde_json::from_str(include_str!(
+        "../../crates/fapi-conformance/tests/data/jwe_vectors.json"
+    ))
+    .expect("JWE vectors");
+    let rng = CounterRandom::default();
+    let decrypt = |compact: &str, policy: &jwe::Policy<'_>| {
+        let mut buf = vec![0u8; jwe::decrypt_buf_len(compact.len())];
+        jwe::decrypt(compact.as_bytes(), policy, &*JWE_KEY, &rng, &mut buf)
+            .map(|d| d.plaintext.to_vec())
+    };
+    // The selector of a ready-made JWE under policy `p` (see the target:
+    // 0 all, 1 narrow, 2.. the profiles, 8.. the same requiring a nested
+    // JWT).
+    let ready = |p: u8| p << 4;
+    // The selector that makes the target encrypt with `alg` and `enc`.
+    let sealing = |alg: KeyAlg, enc: ContentEnc, p: u8| {
+        let a = KeyAlg::ALL.iter().position(|x| *x == alg).expect("alg") as u8;
+        let e = ContentEnc::ALL.iter().position(|x| *x == enc).expect("enc") as u8;
+        1 | a << 1 | e << 2 | p << 4
+    };
+    let ofb = 2 + Profile::ALL
+        .iter()
+        .position(|p| *p == Profile::OFB)
+        .expect("OFB") as u8;
+    let cdr = 2 + Profile::ALL
+        .iter()
+        .position(|p| *p == Profile::CDR)
+        .expect("CDR") as u8;
+    let mut good = Vec::new();
+
+    // RFC 7516 A.1 and RFC 7520 §5.2: the RFCs' own JWEs (to keys the target
+    // does not hold: the unwrap fails and the random CEK takes over), and
+    // their headers and plaintexts encrypted to the test key.
+    for name in ["rfc7516_a1", "rfc7520_5_2"] {
+        let v = &vectors[name];
+        let compact = v["compact"].as_str().expect("compact");
+        let plaintext = v["plaintext"].as_str().expect("plaintext").as_bytes();
+        for p in [0, ofb, cdr] {
+            c.add(TARGET, with_sel(ready(p), compact.as_bytes()));
+        }
+        assert!(decrypt(compact, &jwe::Policy::ALL).is_err());
+        let header = decode(compact.split('.').next().expect("header"));
+        let text = std::str::from_utf8(&header).expect("header text");
+        let own_kid = text.replace("samwise.gamgee@hobbiton.example", KID_ENC);
+        for h in [text, own_kid.as_str()] {
+            let made = jwe_with_header(
+                h.as_bytes(),
+                KeyAlg::RsaOaep,
+                ContentEnc::A256Gcm,
+                plaintext,
+                &rng,
+            )
+            .expect("encrypt");
+            let mut body = h.as_bytes().to_vec();
+            body.push(b'\n');
+            body.extend_from_slice(plaintext);
+            for p in [0, ofb, cdr] {
+                c.add(TARGET, with_sel(ready(p), &made));
+                c.add(
+                    TARGET,
+                    with_sel(sealing(KeyAlg::RsaOaep, ContentEnc::A256Gcm, p), &body),
+                );
+            }
+            // RFC 7520's kid is not the test key's.
+            good.push((made, !h.contains("samwise"), plaintext.to_vec()));
+        }
+        c.add("json_check", &header);
+    }
+    for (made, decrypts, plaintext) in &good {
+        let got = decrypt(made, &jwe::Policy::from_profile(&Profile::OFB));
+        if *decrypts {
+            assert_eq!(
+                got.as_ref().ok(),
+                Some(plaintext),
+                "RFC-shaped JWE decrypts"
+            );
+        } else {
+            assert_eq!(got.err(), Some(Error::KeyNotFound));
+        }
+    }
+
+    // Every alg × enc, plain and nested (a JWT signed with the RFC 7515 A.3
+    // key: FAPI 2.0's encrypted request objects and ID tokens).
+    let claims = format!(
+        r#"{{"iss":"{}","aud":"{}","exp":{},"nonce":"n-0S6_WzA2Mj","sub":"user-42"}}"#,
+        fapi_fuzz::CLIENT_ID,
+        fapi_fuzz::ISSUER,
+        fapi_fuzz::NOW + 300
+    );
+    let jwt = fapi_fuzz::sign_with(
+        0,
+        &fapi_core::jws::HeaderParams::default().with_kid(fapi_fuzz::KID_ES256),
+        claims.as_bytes(),
+    )
+    .expect("sign");
+    let mut encrypted = Vec::new();
+    for alg in KeyAlg::ALL {
+        for enc in ContentEnc::ALL {
+            for (params, plaintext, p) in [
+                (
+                    EncryptParams::new(alg, enc),
+                    &b"Live long and prosper."[..],
+                    0u8,
+                ),
+                (EncryptParams::new(alg, enc), b"", 1),
+                (EncryptParams::new(alg, enc).nested_jwt(), &jwt[..], 8),
+                (EncryptParams::new(alg, enc).nested_jwt(), &jwt[..], 8 + cdr),
+            ] {
+                let mut out = vec![0u8; jwe::encrypt_buf_len(plaintext.len(), 256)];
+                let n = jwe::encrypt(&params, plaintext, &*JWE_RECIPIENT, &rng, &mut out)
+                    .expect("encrypt");
+                let compact = String::from_utf8(out[..n].to_vec()).expect("ASCII");
+                assert_eq!(
+                    decrypt(&compact, &jwe::Policy::ALL).expect("decrypts"),
+                    plaintext,
+                    "{} {} decrypts",
+                    alg.name(),
+                    enc.name()
+                );
+                c.add(TARGET, with_sel(ready(p), &compact));
+                encrypted.push(compact);
+            }
+            let mut body =
+                format!(r#"{{"alg":"{}","enc":"{}"}}"#, alg.name(), enc.name()).into_bytes();
+            body.extend_from_slice(b"\nLive long and prosper.");
+            c.add(TARGET, with_sel(sealing(alg, enc, 0), &body));
+        }
+    }
+
+    // Malformed variants of a good one: RSA-OAEP-256 (alg 1) +
+    // A128CBC-HS256 (enc 2), the first of its four.
+    let base = &encrypted[(4 + 2) * 4];
+    let parts: Vec<&str> = base.split('.').collect();
+    assert_eq!(parts.len(), 5);
+    let join = |p: &[&str]| p.join(".");
+    let flip = |s: &str, at: usize| {
+        let mut b = s.as_bytes().to_vec();
+        let i = at.min(b.len() - 1);
+        b[i] = if b[i] == b'A' { b'B' } else { b'A' };
+        String::from_utf8(b).expect("ASCII")
+    };
+    let tag_flipped = flip(parts[4], 3);
+    let ct_flipped = flip(parts[3], 0);
+    let ek_flipped = flip(parts[1], 10);
+    let iv_short = &parts[2][..parts[2].len() - 2];
+    // A 16-byte tag's last character carries 2 bits: `B` sets a trailing
+    // bit (non-canonical base64url).
+    let tag_trailing = format!("{}B", &parts[4][..parts[4].len() - 1]);
+    let variants = [
+        (join(&parts[..4]), Error::Malformed),
+        (format!("{base}."), Error::Malformed),
+        (
+            join(&[parts[0], parts[1], parts[2], parts[3], &tag_flipped]),
+            Error::DecryptionFailed,
+        ),
+        (
+            join(&[parts[0], parts[1], parts[2], &ct_flipped, parts[4]]),
+            Error::DecryptionFailed,
+        ),
+        (
+            join(&[parts[0], &ek_flipped, parts[2], parts[3], parts[4]]),
+            Error::DecryptionFailed,
+        ),
+        (
+            join(&[parts[0], parts[1], iv_short, parts[3], parts[4]]),
+            Error::JweLength,
+        ),
+        (
+            join(&[parts[0], &parts[1][..40], parts[2], parts[3], parts[4]]),
+            Error::JweLength,
+        ),
+        (
+            join(&[parts[0], "", parts[2], parts[3], parts[4]]),
+            Error::JweLength,
+        ),
+        (
+            join(&[parts[0], parts[1], parts[2], "", parts[4]]),
+            Error::DecryptionFailed,
+        ),
+        (
+            join(&[parts[0], parts[1], parts[2], parts[3], &tag_trailing]),
+            Error::DecryptionFailed,
+        ),
+        (
+            join(&[parts[0], parts[1], parts[2], parts[3], "!!"]),
+            Error::Base64,
+        ),
+    ];
+    for (compact, want) in &variants {
+        let got = decrypt(compact, &jwe::Policy::ALL);
+        assert!(got.is_err(), "malformed JWE decrypted");
+        if *want != Error::DecryptionFailed {
+            assert_eq!(got.err(), Some(*want), "{compact}");
+        }
+        c.add(TARGET, with_sel(ready(0), compact));
+    }
+    // Headers the checks refuse, each on the good JWE's other parts and
+    // encrypted for real by the target.
+    let rest = join(&parts[1..]);
+    for (header, want) in [
+        (
+            r#"{"alg":"RSA1_5","enc":"A128CBC-HS256"}"#,
+            Error::UnsupportedAlg,
+        ),
+        (
+            r#"{"alg":"dir","enc":"A128CBC-HS256"}"#,
+            Error::UnsupportedAlg,
+        ),
+        (
+            r#"{"alg":"RSA-OAEP-384","enc":"A128CBC-HS256"}"#,
+            Error::UnsupportedAlg,
+        ),
+        (r#"{"enc":"A128CBC-HS256"}"#, Error::UnsupportedAlg),
+        (
+            r#"{"alg":"RSA-OAEP-256","enc":"A192GCM"}"#,
+            Error::UnsupportedEnc,
+        ),
+        (r#"{"alg":"RSA-OAEP-256"}"#, Error::UnsupportedEnc),
+        (
+            r#"{"alg":"RSA-OAEP-256","enc":"A128CBC-HS256","zip":"DEF"}"#,
+            Error::Compressed,
+        ),
+        (
+            r#"{"alg":"RSA-OAEP-256","enc":"A128CBC-HS256","crit":["exp"],"exp":1}"#,
+            Error::UnsupportedCrit,
+        ),
+        (
+            r#"{"alg":"RSA-OAEP-256","enc":"A128CBC-HS256","alg":"RSA-OAEP"}"#,
+            Error::DuplicateMember,
+        ),
+        (
+            r#"{"alg":"RSA-OAEP-256","enc":"A128CBC-HS256","kid":"other"}"#,
+            Error::KeyNotFound,
+        ),
+        (
+            r#"{"alg":"RSA-OAEP-256","enc":"A128CBC-HS256","kid":"enc-1","cty":"JWT"}"#,
+            Error::DecryptionFailed,
+        ),
+        (
+            r#"{"alg":"RSA\u002dOAEP-256","enc":"A128CBC-HS256"}"#,
+            Error::DecryptionFailed,
+        ),
+        (
+            r#"{"alg":"RSA-OAEP-256","enc":"A128CBC-HS256"} "#,
+            Error::DecryptionFailed,
+        ),
+        (r#"["RSA-OAEP-256"]"#, Error::Json),
+        ("", Error::Json),
+    ] {
+        let compact = format!("{}.{rest}", b64url(header.as_bytes()));
+        let got = decrypt(&compact, &jwe::Policy::ALL);
+        if want != Error::Json {
+            assert_eq!(got.err(), Some(want), "{header}");
+        } else {
+            assert!(got.is_err());
+        }
+        c.add(TARGET, with_sel(ready(0), &compact));
+        let mut body = header.as_bytes().to_vec();
+        body.extend_from_slice(b"\nLive long and prosper.");
+        for p in [0, 1, ofb, cdr, 8] {
+            c.add(
+                TARGET,
+                with_sel(
+                    sealing(KeyAlg::RsaOaep256, ContentEnc::A128CbcHs256, p),
+                    &body,
+                ),
+            );
+        }
+        // Sealed under another alg or enc than the header says: the random
+        // CEK path.
+        c.add(
+            TARGET,
+            with_sel(sealing(KeyAlg::RsaOaep, ContentEnc::A128CbcHs256, 0), &body),
+        );
+        c.add(
+            TARGET,
+            with_sel(
+                sealing(KeyAlg::RsaOaep256, ContentEnc::A256CbcHs512, 0),
+                &body,
+            ),
+        );
+        c.add("json_check", header);
+    }
+    // A plain JWE where a nested JWT is required, and the OFB policy
+    // (RSA-OAEP + A256GCM only) seeing the others.
+    c.add(TARGET, with_sel(ready(8), base));
+    c.add(TARGET, with_sel(ready(ofb), base));
+    assert_eq!(
+        decrypt(base, &jwe::Policy::ALL.nested_jwt()).err(),
+        Some(Error::NotNestedJwt)
+    );
+    assert_eq!(
+        decrypt(base, &jwe::Policy::from_profile(&Profile::OFB)).err(),
+        Some(Error::AlgNotAllowed)
+    );
+}
+
 fn hex(s: &str) -> Vec<u8> {
     (0..s.len() / 2)
         .map(|i| u8::from_str_radix(&s[2 * i..2 * i + 2], 16).expect("hex"))
@@ -779,6 +1089,7 @@ fn main() {
     let mut corpus = Corpus::default();
     rfc_and_signed_seeds(&mut corpus);
     protocol_seeds(&mut corpus);
+    jwe_seeds(&mut corpus);
     if let Some(dir) = wycheproof_dir() {
         wycheproof_seeds(&mut corpus, &dir);
     }

@@ -445,3 +445,72 @@ pub fn independent_thumbprint(jwk: &serde_json::Value) -> Option<[u8; 32]> {
     let text = serde_json::to_vec(&serde_json::Value::Object(canonical)).ok()?;
     Some(sha2::Sha256::digest(&text).into())
 }
+
+/// The recipient's key id of the JWE target.
+pub const KID_ENC: &str = "enc-1";
+
+/// A 2048-bit RSA key (PKCS#8 DER) made for the JWE fuzz target only; it
+/// protects nothing. The seeds are encrypted to it, and the target decrypts
+/// with it.
+pub const RSA_OAEP_TEST_KEY: &[u8] = include_bytes!("../keys/rsa-oaep-test-key.pk8.der");
+
+/// The JWE test key as a recipient's private key, key id [`KID_ENC`]
+/// (blinding from [`CounterRandom`]).
+#[must_use]
+pub fn jwe_decryption_key() -> fapi_rustcrypto::RsaOaepDecryptionKey<CounterRandom> {
+    fapi_rustcrypto::RsaOaepDecryptionKey::from_pkcs8_der(
+        RSA_OAEP_TEST_KEY,
+        CounterRandom::default(),
+    )
+    .and_then(|k| k.with_key_id(KID_ENC))
+    .expect("RSA-OAEP test key")
+}
+
+/// The JWE test key, made once per process.
+pub static JWE_KEY: LazyLock<fapi_rustcrypto::RsaOaepDecryptionKey<CounterRandom>> =
+    LazyLock::new(jwe_decryption_key);
+
+/// The public half of the JWE test key, as a sender encrypts to it.
+pub static JWE_RECIPIENT: LazyLock<fapi_rustcrypto::RsaOaepEncryptionKey> =
+    LazyLock::new(|| JWE_KEY.encryption_key().expect("RSA-OAEP public key"));
+
+/// A compact JWE under an arbitrary protected header (`header_json`, raw,
+/// so duplicates, escapes, `zip`, `crit` and unknown names can be
+/// encrypted for real): the CEK, sealed with `enc` and wrapped to the JWE
+/// test key with `alg`, and the IV come from `random`. This is RFC 7516
+/// §5.1 done by hand, so the header is whatever the caller wrote.
+pub fn jwe_with_header(
+    header_json: &[u8],
+    alg: fapi_core::jwe::KeyAlg,
+    enc: fapi_core::jwe::ContentEnc,
+    plaintext: &[u8],
+    random: &dyn Random,
+) -> Result<String, Error> {
+    use fapi_core::jwe::{self, KeyEncrypter as _};
+    let aad = b64url(header_json);
+    let mut cek = vec![0u8; enc.cek_len()];
+    random.fill(&mut cek)?;
+    let mut iv = vec![0u8; enc.iv_len()];
+    random.fill(&mut iv)?;
+    let mut buf = vec![0u8; enc.ciphertext_len(plaintext.len())];
+    buf[..plaintext.len()].copy_from_slice(plaintext);
+    let mut tag = [0u8; 32];
+    let n = jwe::seal(
+        enc,
+        &cek,
+        &iv,
+        aad.as_bytes(),
+        &mut buf,
+        plaintext.len(),
+        &mut tag,
+    )?;
+    let mut ek = vec![0u8; fapi_core::jwe::MAX_ENCRYPTED_KEY];
+    let ek_len = JWE_RECIPIENT.wrap_key(alg, &cek, random, &mut ek)?;
+    Ok(format!(
+        "{aad}.{}.{}.{}.{}",
+        b64url(&ek[..ek_len]),
+        b64url(&iv),
+        b64url(&buf[..n]),
+        b64url(&tag[..enc.tag_len()])
+    ))
+}

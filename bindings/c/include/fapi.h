@@ -437,6 +437,35 @@ typedef struct fapi_resource_request {
 // `Error::Encrypted`: A JWE (five parts) where a JWS is expected.
 #define FAPI_ENCRYPTED 307
 
+// `Error::DecryptionFailed`: A JWE did not decrypt: the encrypted key did
+// not unwrap (RSA-OAEP), the content encryption key had the wrong length,
+// the authentication tag did not match, or the CBC padding was wrong. One
+// variant with no detail, by design (RFC 7516 §11.5, RFC 3218: no padding or
+// OAEP oracle).
+#define FAPI_DECRYPTION_FAILED 310
+
+// `Error::UnsupportedEnc`: A JWE `enc` fapi never accepts: anything but
+// `A128GCM`, `A256GCM`, `A128CBC-HS256` and `A256CBC-HS512` (RFC 7518 §5.1).
+#define FAPI_UNSUPPORTED_ENC 311
+
+// `Error::EncNotAllowed`: A supported JWE `enc` that the caller's allow-list
+// (the profile's `jwe_encs`: OFB-ALG, CDR-ALG) does not allow.
+#define FAPI_ENC_NOT_ALLOWED 312
+
+// `Error::Compressed`: A compressed JWE (`zip`, RFC 7516 §4.1.3): refused,
+// compression before encryption leaks the plaintext's content through its
+// length.
+#define FAPI_COMPRESSED 313
+
+// `Error::NotNestedJwt`: A JWE whose `cty` is not `JWT` where a nested JWT
+// (signed, then encrypted) is expected (RFC 7519 §5.2, RFC 7516 §4.1.12).
+#define FAPI_NOT_NESTED_JWT 314
+
+// `Error::JweLength`: A JWE whose encrypted key, initialization vector or
+// authentication tag does not have the length its `alg` and `enc` fix (RFC
+// 7518 §4.3, §5.2.2, §5.3), or that lacks its encrypted key.
+#define FAPI_JWE_LENGTH 315
+
 // `Error::MissingClaim`: A required claim is absent.
 #define FAPI_MISSING_CLAIM 400
 

@@ -96,6 +96,29 @@ pub const FAPI_WRONG_TYPE: fapi_result = 305;
 pub const FAPI_SIGNING_FAILED: fapi_result = 306;
 /// `Error::Encrypted`: A JWE (five parts) where a JWS is expected.
 pub const FAPI_ENCRYPTED: fapi_result = 307;
+/// `Error::DecryptionFailed`: A JWE did not decrypt: the encrypted key did
+/// not unwrap (RSA-OAEP), the content encryption key had the wrong length,
+/// the authentication tag did not match, or the CBC padding was wrong. One
+/// variant with no detail, by design (RFC 7516 §11.5, RFC 3218: no padding or
+/// OAEP oracle).
+pub const FAPI_DECRYPTION_FAILED: fapi_result = 310;
+/// `Error::UnsupportedEnc`: A JWE `enc` fapi never accepts: anything but
+/// `A128GCM`, `A256GCM`, `A128CBC-HS256` and `A256CBC-HS512` (RFC 7518 §5.1).
+pub const FAPI_UNSUPPORTED_ENC: fapi_result = 311;
+/// `Error::EncNotAllowed`: A supported JWE `enc` that the caller's allow-list
+/// (the profile's `jwe_encs`: OFB-ALG, CDR-ALG) does not allow.
+pub const FAPI_ENC_NOT_ALLOWED: fapi_result = 312;
+/// `Error::Compressed`: A compressed JWE (`zip`, RFC 7516 §4.1.3): refused,
+/// compression before encryption leaks the plaintext's content through its
+/// length.
+pub const FAPI_COMPRESSED: fapi_result = 313;
+/// `Error::NotNestedJwt`: A JWE whose `cty` is not `JWT` where a nested JWT
+/// (signed, then encrypted) is expected (RFC 7519 §5.2, RFC 7516 §4.1.12).
+pub const FAPI_NOT_NESTED_JWT: fapi_result = 314;
+/// `Error::JweLength`: A JWE whose encrypted key, initialization vector or
+/// authentication tag does not have the length its `alg` and `enc` fix (RFC
+/// 7518 §4.3, §5.2.2, §5.3), or that lacks its encrypted key.
+pub const FAPI_JWE_LENGTH: fapi_result = 315;
 /// `Error::MissingClaim`: A required claim is absent.
 pub const FAPI_MISSING_CLAIM: fapi_result = 400;
 /// `Error::Expired`: `exp` is in the past.

@@ -119,6 +119,7 @@ pub mod client;
 mod deferred;
 pub mod error;
 pub mod issuer;
+pub mod jwe;
 pub mod key;
 pub mod key_set;
 #[cfg(feature = "tower")]
@@ -131,6 +132,7 @@ pub mod store;
 pub use client::Client;
 pub use error::{Error, KeyError};
 pub use issuer::{IdToken, Issuer};
+pub use jwe::DecryptionKey;
 pub use key::SigningKey;
 pub use key_set::{IssuerKeys, KeySet};
 pub use resource::ResourceServer;

@@ -42,6 +42,7 @@
 
 mod eddsa;
 mod es256;
+mod oaep;
 #[cfg(feature = "rsa-signing")]
 mod ps256;
 mod random;
@@ -51,6 +52,7 @@ mod verifying_key;
 pub use eddsa::{Ed25519SigningKey, Ed25519VerifyingKey};
 pub use es256::{Es256SigningKey, Es256VerifyingKey};
 pub use fapi_core::KeyError;
+pub use oaep::{RsaOaepDecryptionKey, RsaOaepEncryptionKey};
 #[cfg(feature = "rsa-signing")]
 pub use ps256::Ps256SigningKey;
 pub use random::SystemRandom;

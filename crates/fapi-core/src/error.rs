@@ -95,6 +95,30 @@ pub enum Error {
     /// A JWE (five parts) where a JWS is expected.
     Encrypted = 307,
 
+    // --- JWE (RFC 7516, RFC 7518): 31x ------------------------------------
+    /// A JWE did not decrypt: the encrypted key did not unwrap (RSA-OAEP),
+    /// the content encryption key had the wrong length, the authentication
+    /// tag did not match, or the CBC padding was wrong. One variant with no
+    /// detail, by design (RFC 7516 §11.5, RFC 3218: no padding or OAEP
+    /// oracle).
+    DecryptionFailed = 310,
+    /// A JWE `enc` fapi never accepts: anything but `A128GCM`, `A256GCM`,
+    /// `A128CBC-HS256` and `A256CBC-HS512` (RFC 7518 §5.1).
+    UnsupportedEnc = 311,
+    /// A supported JWE `enc` that the caller's allow-list (the profile's
+    /// `jwe_encs`: OFB-ALG, CDR-ALG) does not allow.
+    EncNotAllowed = 312,
+    /// A compressed JWE (`zip`, RFC 7516 §4.1.3): refused, compression
+    /// before encryption leaks the plaintext's content through its length.
+    Compressed = 313,
+    /// A JWE whose `cty` is not `JWT` where a nested JWT (signed, then
+    /// encrypted) is expected (RFC 7519 §5.2, RFC 7516 §4.1.12).
+    NotNestedJwt = 314,
+    /// A JWE whose encrypted key, initialization vector or authentication
+    /// tag does not have the length its `alg` and `enc` fix (RFC 7518
+    /// §4.3, §5.2.2, §5.3), or that lacks its encrypted key.
+    JweLength = 315,
+
     // --- claims and time: 4xx -------------------------------------------
     /// A required claim is absent.
     MissingClaim = 400,
@@ -256,6 +280,12 @@ impl Error {
             Self::WrongType => "wrong_type",
             Self::SigningFailed => "signing_failed",
             Self::Encrypted => "encrypted",
+            Self::DecryptionFailed => "decryption_failed",
+            Self::UnsupportedEnc => "unsupported_enc",
+            Self::EncNotAllowed => "enc_not_allowed",
+            Self::Compressed => "compressed",
+            Self::NotNestedJwt => "not_nested_jwt",
+            Self::JweLength => "jwe_length",
             Self::MissingClaim => "missing_claim",
             Self::Expired => "expired",
             Self::NotYetValid => "not_yet_valid",
@@ -335,6 +365,12 @@ impl Error {
         Self::WrongType,
         Self::SigningFailed,
         Self::Encrypted,
+        Self::DecryptionFailed,
+        Self::UnsupportedEnc,
+        Self::EncNotAllowed,
+        Self::Compressed,
+        Self::NotNestedJwt,
+        Self::JweLength,
         Self::MissingClaim,
         Self::Expired,
         Self::NotYetValid,
@@ -581,6 +617,8 @@ mod tests {
         assert_eq!(Error::KeyUse.code(), 208);
         assert_eq!(Error::EmptyJti.code(), 411);
         assert_eq!(Error::EscapedValue.code(), 106);
+        assert_eq!(Error::DecryptionFailed.code(), 310);
+        assert_eq!(Error::JweLength.code(), 315);
     }
 
     /// A caller's buffer that is too small is the server's fault

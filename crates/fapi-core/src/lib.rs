@@ -13,6 +13,7 @@
 //! | [`json`] | bounded JSON: duplicate members refused, every escape read, a writer |
 //! | [`jwk`] | public JWKs, RFC 7638 thumbprints, JWK Sets |
 //! | [`jws`] | compact JWS sign and verify |
+//! | [`jwe`] | compact JWE: RSA-OAEP(-256) with AES-GCM and AES-CBC-HMAC (RFC 7516, 7518) |
 //! | [`jwt`] | signed JWTs of any kind: ID tokens, JARM, signed introspection, signed messages |
 //! | [`key_error`] | [`KeyError`]: why a backend refused a key |
 //! | [`claims`] | `aud` as string or array, `exp`/`nbf`/`iat` checks |
@@ -80,6 +81,7 @@ pub mod interaction;
 pub mod introspection;
 pub mod jarm;
 pub mod json;
+pub mod jwe;
 pub mod jwk;
 pub mod jws;
 pub mod jwt;

@@ -65,15 +65,21 @@ mod eddsa;
 mod es256;
 mod key_id;
 #[cfg(feature = "alloc")]
+mod oaep;
+#[cfg(feature = "alloc")]
 mod ps256;
 mod rejection;
-#[cfg(feature = "rsa-signing")]
+#[cfg(feature = "alloc")]
 mod rng;
 
 pub use eddsa::{Ed25519SigningKey, Ed25519VerifyingKey};
 pub use es256::{Es256SigningKey, Es256VerifyingKey};
 pub use fapi_core::KeyError;
 pub use key_id::{KeyId, MAX_KEY_ID_LEN};
+#[cfg(feature = "rsa-signing")]
+pub use oaep::RsaOaepDecryptionKey;
+#[cfg(feature = "alloc")]
+pub use oaep::RsaOaepEncryptionKey;
 #[cfg(feature = "rsa-signing")]
 pub use ps256::Ps256SigningKey;
 #[cfg(feature = "alloc")]
