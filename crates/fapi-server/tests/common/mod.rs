@@ -311,7 +311,24 @@ pub async fn authorize_code(
         .unwrap();
     assert_eq!(decided.status(), 303);
     let location = decided.headers()["location"].to_str().unwrap().to_owned();
-    // F2-ISS: the client checks iss and state.
-    let code = client.code_from(&session, &location).unwrap();
+    // F2-ISS: the client checks iss and state (inside the JARM response
+    // where the session asked for one).
+    let keys = issuer_keys(http, &base).await;
+    let code = client
+        .authorization_response(&session, &keys, &location)
+        .unwrap();
     (session, code)
+}
+
+/// The issuer's published keys (`/jwks`).
+pub async fn issuer_keys(http: &reqwest::Client, base: &str) -> fapi::IssuerKeys {
+    let jwks = http
+        .get(format!("{base}/jwks"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    fapi::IssuerKeys::from_jwks_json(&jwks).unwrap()
 }
