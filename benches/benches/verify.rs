@@ -532,6 +532,7 @@ fn proofs(signer: &dyn Signer, count: usize, iat: u64) -> Vec<Vec<u8>> {
                 jti: &jti,
                 access_token: None,
                 nonce: None,
+                response_mode: None,
             };
             let mut out = vec![0u8; 2048];
             let n = dpop::sign_proof(signer, &params, &mut out).expect("proof");
@@ -823,6 +824,7 @@ fn small_ops(c: &mut Criterion) {
         code_challenge_method: Some("S256"),
         dpop_jkt: None,
         consent_id: Some("urn:bank:aac:1"),
+        nonce: None,
     };
     let params =
         fapi_core::authorize::AuthorizationParams::from_request(&profile, &request).expect("req");

@@ -472,6 +472,8 @@ impl Client {
             code_challenge_method: Some("S256"),
             dpop_jkt: jkt.as_deref(),
             consent_id,
+            nonce: nonce.as_deref(),
+            response_mode: (response_mode == ResponseMode::Jwt).then_some(response_mode.name()),
         };
         // F2-CLIENT-INFO: started by the user's action, checked first.
         let mut out = vec![0u8; 8192];

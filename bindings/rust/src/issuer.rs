@@ -355,6 +355,27 @@ pub struct TokenResponse {
     /// the grant later ([`Issuer::revoke_grant`]).
     #[serde(skip)]
     pub grant_id: Option<GrantId>,
+    /// For a redeemed code: the user's authentication, which the ID token
+    /// of these tokens repeats (OpenID Connect Core §2, §3.1.3.6); not
+    /// sent to the client.
+    #[serde(skip)]
+    pub authentication: Option<Authentication>,
+}
+
+/// The user's authentication behind a redeemed code: what its ID token
+/// repeats (OpenID Connect Core §2, §3.1.3.6).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Authentication {
+    /// The user who approved (`sub`).
+    pub subject: String,
+    /// The authorization request's `nonce`, if it had one.
+    pub nonce: Option<String>,
+    /// When the user authenticated (Unix seconds), if known (`auth_time`).
+    pub auth_time: Option<u64>,
+    /// The approved scope.
+    pub scope: String,
+    /// The consent (intent, arrangement) the user authorised, if any.
+    pub consent_id: Option<String>,
 }
 
 impl TokenResponse {
@@ -416,6 +437,10 @@ pub struct PushRequest {
     pub consent_id: Option<String>,
     /// `request`: a signed request object (JAR, RFC 9101).
     pub request: Option<String>,
+    /// `nonce` (OpenID Connect Core §3.1.2.1): the ID token carries it.
+    pub nonce: Option<String>,
+    /// `response_mode` (JARM §2.3): `query`, `jwt` or `query.jwt`.
+    pub response_mode: Option<String>,
     /// `id_token_hint`, kept so that [`Issuer::push`] applies the
     /// profile's rule to it (Open Finance Brasil refuses it).
     pub id_token_hint: Option<String>,
@@ -460,6 +485,8 @@ impl PushRequest {
                 "dpop_jkt" => r.dpop_jkt = Some(v),
                 "consent_id" => r.consent_id = Some(v),
                 "request" => r.request = Some(v),
+                "nonce" => r.nonce = Some(v),
+                "response_mode" => r.response_mode = Some(v),
                 "id_token_hint" => r.id_token_hint = Some(v),
                 // client_id and client authentication are the caller's.
                 _ => {}
@@ -1095,6 +1122,7 @@ impl Issuer {
             scope: t.scope,
             cdr_arrangement_id: None,
             grant_id: t.grant,
+            authentication: None,
         })
     }
 
@@ -1168,6 +1196,10 @@ impl Issuer {
                     code_challenge_method: request.code_challenge_method.as_deref(),
                     dpop_jkt: request.dpop_jkt.as_deref(),
                     consent_id: request.consent_id.as_deref(),
+                    // OpenID Connect Core §3.1.2.1
+                    nonce: request.nonce.as_deref(),
+                    // JARM §2.3; FAPI 2.0 Message Signing §5.4
+                    response_mode: request.response_mode.as_deref(),
                 },
             )
             .at(site)?,
@@ -1406,6 +1438,18 @@ impl Issuer {
         }
         let mut response = self.issue_access_token(token).await?;
         response.cdr_arrangement_id = self.arrangement_of(grant.consent_id());
+        // OpenID Connect Core §3.1.3.6, §2: what the ID token repeats.
+        response.authentication = Some(Authentication {
+            subject: grant.subject().to_owned(),
+            nonce: Some(grant.nonce())
+                .filter(|n| !n.is_empty())
+                .map(Into::into),
+            auth_time: grant.auth_time(),
+            scope: grant.scope().to_owned(),
+            consent_id: Some(grant.consent_id())
+                .filter(|c| !c.is_empty())
+                .map(Into::into),
+        });
         let record = RefreshGrant::from_code(&grant, binding.sender()).at(site)?;
         // CDR: no refresh token without a sharing duration; never longer.
         let range = refresh::allowed_lifetime(&self.profile, &record);

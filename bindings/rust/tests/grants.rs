@@ -75,8 +75,19 @@ fn setup() -> Setup {
 impl Setup {
     /// PAR, approval and the code: the token request's form.
     async fn code_request(&self) -> HashMap<String, String> {
+        self.code_request_with("", None).await
+    }
+
+    /// [`Self::code_request`] with `extra` appended to the PAR form and
+    /// the user signed in at `auth_time`.
+    async fn code_request_with(
+        &self,
+        extra: &str,
+        auth_time: Option<u64>,
+    ) -> HashMap<String, String> {
         let action = UserAction::new("On to your bank").unwrap();
         let (par, session) = self.client.par_request(action, "accounts", None).unwrap();
+        let body = format!("{}{extra}", par.body());
         let f = form(par.body());
         let authed = self
             .issuer
@@ -89,7 +100,7 @@ impl Setup {
             .unwrap();
         let pushed = self
             .issuer
-            .push(&authed, None, &PushRequest::from_form(par.body()).unwrap())
+            .push(&authed, None, &PushRequest::from_form(&body).unwrap())
             .await
             .unwrap();
         let prompt = self
@@ -97,11 +108,11 @@ impl Setup {
             .authorize("fintech-1", Some(&pushed.request_uri))
             .await
             .unwrap();
-        let response = self
-            .issuer
-            .new_code(&prompt.approve("alice").unwrap())
-            .await
-            .unwrap();
+        let record = match auth_time {
+            Some(t) => prompt.approve_at("alice", t),
+            None => prompt.approve("alice"),
+        };
+        let response = self.issuer.new_code(&record.unwrap()).await.unwrap();
         let code = self.client.code_from(&session, &response.redirect).unwrap();
         let token_request = self.client.code_token_request(&session, &code).unwrap();
         let mut f = form(token_request.body());
@@ -170,6 +181,46 @@ impl Setup {
 /// redemption, and an access token refreshed from it, stop working: the
 /// resource server refuses them (401 invalid_token), the refresh token is
 /// invalid_grant, introspection answers inactive.
+/// OpenID Connect Core §3.1.3.6 and §2: the `nonce` of the pushed form
+/// and the user's sign-in time reach the token endpoint with the code, for
+/// the ID token; a request without them gives neither.
+#[tokio::test]
+async fn oidc_core_3_1_3_6_redeemed_code_carries_nonce_and_auth_time() {
+    let s = setup();
+    let f = s
+        .code_request_with("&nonce=n-0S6_WzA2Mj", Some(1_700_000_000))
+        .await;
+    let t = s.redeem(&f).await.unwrap();
+    let a = t.authentication.clone().unwrap();
+    assert_eq!(a.subject, "alice");
+    assert_eq!(a.nonce.as_deref(), Some("n-0S6_WzA2Mj"));
+    assert_eq!(a.auth_time, Some(1_700_000_000));
+    assert_eq!(a.scope, "accounts");
+    // Not sent to the client.
+    assert!(!t.to_json().contains("n-0S6_WzA2Mj"));
+    let f = s.code_request().await;
+    let a = s.redeem(&f).await.unwrap().authentication.unwrap();
+    assert_eq!((a.nonce, a.auth_time), (None, None));
+    // OpenID Connect Core §3.1.2.1, FAPI 2.0: a nonce over 64 characters
+    // is refused at the PAR endpoint.
+    let long = format!("&nonce={}", "n".repeat(65));
+    let action = UserAction::new("On to your bank").unwrap();
+    let (par, _) = s.client.par_request(action, "accounts", None).unwrap();
+    let f = form(par.body());
+    let authed = s
+        .issuer
+        .verify_client_assertion("fintech-1", &f["client_assertion"], s.issuer.par_endpoint())
+        .await
+        .unwrap();
+    let body = format!("{}{long}", par.body());
+    let e = s
+        .issuer
+        .push(&authed, None, &PushRequest::from_form(&body).unwrap())
+        .await
+        .unwrap_err();
+    assert_eq!(e.oauth_error().as_str(), "invalid_request");
+}
+
 #[tokio::test]
 async fn rfc6749_4_1_2_replayed_code_revokes_the_first_redemptions_tokens() {
     let s = setup();

@@ -65,6 +65,18 @@ pub struct Metadata<'a> {
     #[serde(borrow)]
     pub id_token_encryption_enc_values_supported: Option<List<'a>>,
     #[serde(borrow)]
+    pub authorization_encryption_alg_values_supported: Option<List<'a>>,
+    #[serde(borrow)]
+    pub authorization_encryption_enc_values_supported: Option<List<'a>>,
+    #[serde(borrow)]
+    pub introspection_encryption_alg_values_supported: Option<List<'a>>,
+    #[serde(borrow)]
+    pub introspection_encryption_enc_values_supported: Option<List<'a>>,
+    #[serde(borrow)]
+    pub subject_types_supported: Option<List<'a>>,
+    #[serde(borrow)]
+    pub scopes_supported: Option<List<'a>>,
+    #[serde(borrow)]
     pub code_challenge_methods_supported: Option<List<'a>>,
     #[serde(borrow)]
     pub response_types_supported: Option<List<'a>>,
@@ -465,6 +477,16 @@ fn metadata(p: &Profile, md: &Metadata<'_>) -> Outcome {
             !p.par_required || md.pushed_authorization_request_endpoint.is_some(),
             "pushed_authorization_request_endpoint missing",
         ),
+        // OpenID Connect Discovery 1.0 §3: an OpenID Provider (one that
+        // grants `openid`) names its subject types and ID token algorithms.
+        pass_if(
+            !is_openid_provider(md) || md.subject_types_supported.is_some(),
+            "subject_types_supported missing (OpenID Connect Discovery §3)",
+        ),
+        pass_if(
+            !is_openid_provider(md) || md.id_token_signing_alg_values_supported.is_some(),
+            "id_token_signing_alg_values_supported missing (OpenID Connect Discovery §3)",
+        ),
         message_signing(p, md),
     ])
 }
@@ -501,6 +523,13 @@ fn message_signing(p: &Profile, md: &Metadata<'_>) -> Outcome {
             "introspection_signing_alg_values_supported missing (FAPI 2.0 Message Signing §5.6, RFC 9701)",
         ),
     ])
+}
+
+/// Whether the document is an OpenID Provider's: it grants `openid`, or
+/// advertises ID token algorithms.
+fn is_openid_provider(md: &Metadata<'_>) -> bool {
+    list(&md.scopes_supported).contains(&"openid")
+        || md.id_token_signing_alg_values_supported.is_some()
 }
 
 fn confidential(md: &Metadata<'_>) -> Outcome {
@@ -588,10 +617,15 @@ fn algs(p: &Profile, md: &Metadata<'_>) -> Outcome {
             }
         }
     }
+    // OFB-ALG, CDR-ALG: every advertised encryption algorithm, of ID
+    // tokens, JARM responses (JARM §3) and introspection responses (RFC
+    // 9701 §7), sits inside the profile's list.
     if let Some(allowed) = p.jwe_algs {
         for l in [
             &md.request_object_encryption_alg_values_supported,
             &md.id_token_encryption_alg_values_supported,
+            &md.authorization_encryption_alg_values_supported,
+            &md.introspection_encryption_alg_values_supported,
         ] {
             if list(l).iter().any(|a| !allowed.contains(a)) {
                 return Outcome::Fail("an encryption algorithm outside the profile");
@@ -602,6 +636,8 @@ fn algs(p: &Profile, md: &Metadata<'_>) -> Outcome {
         for l in [
             &md.request_object_encryption_enc_values_supported,
             &md.id_token_encryption_enc_values_supported,
+            &md.authorization_encryption_enc_values_supported,
+            &md.introspection_encryption_enc_values_supported,
         ] {
             if list(l).iter().any(|e| !allowed.contains(e)) {
                 return Outcome::Fail("a content encryption algorithm outside the profile");
@@ -820,6 +856,104 @@ mod tests {
             fail(&r, "F2-FLOWS"),
             "grant_types_supported missing (the default includes implicit)"
         );
+    }
+
+    /// OpenID Connect Discovery 1.0 §3 (F2-METADATA, OFB-METADATA): a
+    /// server that grants `openid` names `subject_types_supported` and
+    /// `id_token_signing_alg_values_supported`; without them it fails.
+    #[test]
+    fn oidc_discovery_3_openid_provider_requires_subject_types_and_id_token_algs() {
+        let oidc = with(
+            r#""scopes_supported": ["accounts", "payments"],"#,
+            r#""scopes_supported": ["openid", "accounts"],
+               "subject_types_supported": ["public"],
+               "id_token_signing_alg_values_supported": ["PS256"],"#,
+        );
+        assert!(audit(&Profile::FAPI2, &config(&oidc)).unwrap().passed());
+        let no_subjects = oidc.replace(r#""subject_types_supported": ["public"],"#, "");
+        assert_eq!(
+            fail(
+                &audit(&Profile::FAPI2, &config(&no_subjects)).unwrap(),
+                "F2-METADATA"
+            ),
+            "subject_types_supported missing (OpenID Connect Discovery §3)"
+        );
+        let no_algs = oidc.replace(r#""id_token_signing_alg_values_supported": ["PS256"],"#, "");
+        assert_eq!(
+            fail(
+                &audit(&Profile::OFB, &config(&no_algs)).unwrap(),
+                "OFB-METADATA"
+            ),
+            "id_token_signing_alg_values_supported missing (OpenID Connect Discovery §3)"
+        );
+        // A plain OAuth server (no `openid`) needs neither.
+        assert!(
+            audit(&Profile::FAPI2, &config(FAPI2_METADATA))
+                .unwrap()
+                .passed()
+        );
+    }
+
+    /// OFB-ALG, CDR-ALG: an advertised encryption algorithm of JARM (JARM
+    /// §3) or introspection responses (RFC 9701 §7) outside the profile's
+    /// list fails, as one of ID tokens does.
+    #[test]
+    fn ofb_alg_cdr_alg_response_encryption_outside_the_set_fails() {
+        for (member, value, reason) in [
+            (
+                "authorization_encryption_alg_values_supported",
+                "RSA1_5",
+                "an encryption algorithm outside the profile",
+            ),
+            (
+                "introspection_encryption_alg_values_supported",
+                "RSA-OAEP-256",
+                "an encryption algorithm outside the profile",
+            ),
+            (
+                "authorization_encryption_enc_values_supported",
+                "A128GCM",
+                "a content encryption algorithm outside the profile",
+            ),
+            (
+                "id_token_encryption_enc_values_supported",
+                "A128CBC-HS256",
+                "a content encryption algorithm outside the profile",
+            ),
+        ] {
+            let md = with(
+                r#""scopes_supported""#,
+                &std::format!(r#""{member}": ["{value}"], "scopes_supported""#),
+            );
+            let md = md
+                .replace(r#", "ES256", "EdDSA""#, "")
+                .replace(r#"["ES256", "PS256"]"#, r#"["PS256"]"#)
+                .replace(r#"["PS256", "ES256"]"#, r#"["PS256"]"#);
+            assert_eq!(
+                fail(&audit(&Profile::OFB, &config(&md)).unwrap(), "OFB-ALG"),
+                reason,
+                "{member}"
+            );
+        }
+        // Inside the sets: RSA-OAEP with A256GCM under both.
+        let md = with(
+            r#""scopes_supported""#,
+            r#""authorization_encryption_alg_values_supported": ["RSA-OAEP"],
+               "authorization_encryption_enc_values_supported": ["A256GCM"],
+               "introspection_encryption_alg_values_supported": ["RSA-OAEP"],
+               "introspection_encryption_enc_values_supported": ["A256GCM"], "scopes_supported""#,
+        );
+        for (p, id) in [(&Profile::OFB, "OFB-ALG"), (&Profile::CDR, "CDR-ALG")] {
+            let md = md
+                .replace(r#", "ES256", "EdDSA""#, "")
+                .replace(r#"["ES256", "PS256"]"#, r#"["PS256"]"#)
+                .replace(r#"["PS256", "ES256"]"#, r#"["PS256"]"#);
+            assert_eq!(
+                audit(p, &config(&md)).unwrap().outcome(id),
+                Some(Outcome::Pass),
+                "{id}"
+            );
+        }
     }
 
     /// F2-METADATA, OFB-METADATA: a document with a duplicate member is

@@ -14,7 +14,7 @@ use crate::error::Error;
 use crate::json::Writer;
 use crate::jwk::Thumbprint;
 use crate::par::PushedRequest;
-use crate::profile::Profile;
+use crate::profile::{Profile, ResponseMode};
 use crate::request_object;
 
 /// Longest `client_id`.
@@ -33,6 +33,22 @@ pub const MAX_CONSENT_ID: usize = 64;
 pub const MAX_SUBJECT: usize = 64;
 /// Longest client display name on the consent screen.
 pub const MAX_CLIENT_NAME: usize = 128;
+/// Longest `nonce` in bytes: [`request_object::MAX_NONCE_LEN`] (FAPI 2.0:
+/// 64 characters). A nonce of 64 characters that takes more than 64 bytes
+/// (not ASCII) is [`Error::TooLarge`], so that a stored request or code
+/// stays within its slot.
+pub const MAX_NONCE: usize = request_object::MAX_NONCE_LEN;
+
+/// Checks a `nonce` (OpenID Connect Core §3.1.2.1): at most
+/// [`request_object::MAX_NONCE_LEN`] characters (FAPI 2.0), else
+/// [`Error::InvalidParameter`]; empty means absent.
+pub(crate) fn check_nonce(nonce: Option<&str>) -> Result<String<MAX_NONCE>, Error> {
+    let n = nonce.unwrap_or("");
+    if n.chars().count() > request_object::MAX_NONCE_LEN {
+        return Err(Error::InvalidParameter);
+    }
+    bounded(n)
+}
 
 /// Copies `s` into a fixed-capacity string: [`Error::TooLarge`] when it does
 /// not fit.
@@ -189,6 +205,10 @@ pub struct AuthorizationRequest<'a> {
     pub dpop_jkt: Option<&'a str>,
     /// The consent the client created before (intent id, arrangement id).
     pub consent_id: Option<&'a str>,
+    /// `nonce` (OpenID Connect Core §3.1.2.1): returned in the ID token.
+    pub nonce: Option<&'a str>,
+    /// `response_mode` (JARM §2.3): absent means `query`.
+    pub response_mode: Option<&'a str>,
 }
 
 /// How an authorization request reached the server.
@@ -236,6 +256,9 @@ pub struct AuthorizationParams {
     dpop_jkt: Option<Thumbprint>,
     consent_id: String<MAX_CONSENT_ID>,
     sharing_duration: Option<u64>,
+    nonce: String<MAX_NONCE>,
+    // JARM §2.3: the response goes as one signed JWT (`response_mode=jwt`).
+    jarm: bool,
     source: RequestSource,
     // F2-PAR: set only by `par::take`, when the request came through a PAR
     // `request_uri`.
@@ -270,7 +293,12 @@ impl AuthorizationParams {
     ///   method other than `S256` [`Error::PkceMethod`];
     /// - an empty `client_id` or `scope`, or a `dpop_jkt` that is not a
     ///   base64url SHA-256 thumbprint, is [`Error::InvalidParameter`];
-    /// - a value longer than its capacity is [`Error::TooLarge`].
+    /// - a value longer than its capacity is [`Error::TooLarge`];
+    /// - a `nonce` over 64 characters is [`Error::InvalidParameter`]
+    ///   (OpenID Connect Core §3.1.2.1, FAPI 2.0);
+    /// - `response_mode` is checked by [`Profile::check_response_mode`]
+    ///   (JARM §2.3; FAPI 2.0 Message Signing §5.4 where the profile
+    ///   requires JARM: [`Error::ResponseModeRequired`]).
     ///
     /// Plain parameters are refused later, where they enter the server
     /// ([`crate::par::push`], [`crate::par::resolve`]), when the profile
@@ -319,6 +347,8 @@ impl AuthorizationParams {
                     .map_err(|_| Error::InvalidParameter)?,
             )),
         };
+        // JARM §2.3; FAPI 2.0 Message Signing §5.4 (fapi2-ms: jwt only).
+        let mode = profile.check_response_mode(req.response_mode)?;
         Ok(Self {
             client_id: bounded(req.client_id)?,
             redirect_uri: bounded(redirect_uri)?,
@@ -328,6 +358,9 @@ impl AuthorizationParams {
             dpop_jkt,
             consent_id: bounded(req.consent_id.unwrap_or(""))?,
             sharing_duration: None,
+            // OpenID Connect Core §3.1.2.1
+            nonce: check_nonce(req.nonce)?,
+            jarm: mode == ResponseMode::Jwt,
             source: RequestSource::Parameters,
             pushed: false,
             request_uri: None,
@@ -368,6 +401,9 @@ impl AuthorizationParams {
             code_challenge_method: ro.code_challenge_method,
             dpop_jkt: ro.dpop_jkt,
             consent_id,
+            nonce: ro.nonce,
+            // Checked already by `verify_request_object`.
+            response_mode: Some(ro.response_mode.name()),
         };
         let mut params = Self::from_request(profile, &req)?;
         params.sharing_duration = ro.sharing_duration;
@@ -494,6 +530,22 @@ impl AuthorizationParams {
     pub fn source(&self) -> RequestSource {
         self.source
     }
+    /// `nonce` (empty when absent): the ID token carries it (OpenID
+    /// Connect Core §3.1.3.6).
+    #[must_use]
+    pub fn nonce(&self) -> &str {
+        &self.nonce
+    }
+    /// How the authorization response is to be returned: in the query,
+    /// or as one signed JWT (JARM §2.3).
+    #[must_use]
+    pub fn response_mode(&self) -> ResponseMode {
+        if self.jarm {
+            ResponseMode::Jwt
+        } else {
+            ResponseMode::Query
+        }
+    }
 }
 
 /// What the consent screen shows (F2-AS-INFO): the client's identity (name
@@ -566,8 +618,18 @@ impl ConsentPrompt {
         }
         Ok(ConsentRecord {
             subject: bounded(subject)?,
+            auth_time: None,
             prompt: self,
         })
+    }
+
+    /// [`Self::approve`] by a user who authenticated at `auth_time` (Unix
+    /// seconds): the ID token of the code carries it (OpenID Connect Core
+    /// §2, `auth_time`).
+    pub fn approve_at(self, subject: &str, auth_time: u64) -> Result<ConsentRecord, Error> {
+        let mut r = self.approve(subject)?;
+        r.auth_time = Some(auth_time);
+        Ok(r)
     }
 }
 
@@ -576,6 +638,7 @@ impl ConsentPrompt {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ConsentRecord {
     subject: String<MAX_SUBJECT>,
+    auth_time: Option<u64>,
     prompt: ConsentPrompt,
 }
 
@@ -584,6 +647,11 @@ impl ConsentRecord {
     #[must_use]
     pub fn subject(&self) -> &str {
         &self.subject
+    }
+    /// When the user authenticated (Unix seconds), if known.
+    #[must_use]
+    pub fn auth_time(&self) -> Option<u64> {
+        self.auth_time
     }
     /// What the user was shown.
     #[must_use]
@@ -629,8 +697,9 @@ mod stored {
     //! The stored form of [`AuthorizationParams`]: the same fields, checked
     //! on the way in.
     use super::{
-        AuthorizationParams, Error, MAX_CHALLENGE, MAX_CLIENT_ID, MAX_CONSENT_ID, MAX_REDIRECT_URI,
-        MAX_SCOPE, MAX_STATE, PushedRequest, RequestSource, String, Thumbprint, check_stored,
+        AuthorizationParams, Error, MAX_CHALLENGE, MAX_CLIENT_ID, MAX_CONSENT_ID, MAX_NONCE,
+        MAX_REDIRECT_URI, MAX_SCOPE, MAX_STATE, PushedRequest, RequestSource, String, Thumbprint,
+        check_nonce, check_stored,
     };
 
     #[derive(serde::Deserialize)]
@@ -644,6 +713,11 @@ mod stored {
         dpop_jkt: Option<Thumbprint>,
         consent_id: String<MAX_CONSENT_ID>,
         sharing_duration: Option<u64>,
+        // Absent in entries stored before OpenID Connect: no nonce, query.
+        #[serde(default)]
+        nonce: String<MAX_NONCE>,
+        #[serde(default)]
+        jarm: bool,
         source: RequestSource,
         pushed: bool,
         #[serde(default)]
@@ -659,6 +733,8 @@ mod stored {
                 &f.scope,
                 &f.code_challenge,
             )?;
+            // OpenID Connect Core §3.1.2.1: the nonce's length, again.
+            let nonce = check_nonce(Some(&f.nonce))?;
             Ok(Self {
                 client_id: f.client_id,
                 redirect_uri: f.redirect_uri,
@@ -668,6 +744,8 @@ mod stored {
                 dpop_jkt: f.dpop_jkt,
                 consent_id: f.consent_id,
                 sharing_duration: f.sharing_duration,
+                nonce,
+                jarm: f.jarm,
                 source: f.source,
                 pushed: f.pushed,
                 request_uri: f.request_uri,
@@ -686,6 +764,29 @@ mod stored_tests {
     }
     fn back(s: &str) -> Result<AuthorizationParams, serde_json::Error> {
         serde_json::from_str(s)
+    }
+
+    /// OpenID Connect Core §3.1.2.1, JARM §2.3: the nonce and response
+    /// mode survive a network store; an entry stored before them reads as
+    /// no nonce and `query`; a stored nonce over 64 characters is refused.
+    #[test]
+    fn oidc_core_3_1_2_1_stored_nonce_and_response_mode() {
+        let r = AuthorizationRequest {
+            nonce: Some("n-1"),
+            response_mode: Some("jwt"),
+            ..crate::testing::request()
+        };
+        let p = AuthorizationParams::from_request(&Profile::FAPI2, &r).unwrap();
+        let b = back(&json(&p)).unwrap();
+        assert_eq!((b.nonce(), b.response_mode()), ("n-1", ResponseMode::Jwt));
+        let old = json(&p)
+            .replacen(",\"nonce\":\"n-1\"", "", 1)
+            .replacen(",\"jarm\":true", "", 1);
+        assert!(!old.contains("nonce") && !old.contains("jarm"), "{old}");
+        let b = back(&old).unwrap();
+        assert_eq!((b.nonce(), b.response_mode()), ("", ResponseMode::Query));
+        let long = json(&p).replacen("\"n-1\"", &std::format!("\"{}\"", "n".repeat(65)), 1);
+        assert!(back(&long).is_err());
     }
 
     #[test]
@@ -918,6 +1019,104 @@ pub fn start_authorization(
 mod tests {
     use super::*;
     use crate::testing::{CHALLENGE, params, request};
+
+    /// OpenID Connect Core §3.1.2.1: the `nonce` of a plain request is
+    /// kept with it; one over 64 characters (FAPI 2.0) is refused.
+    #[test]
+    fn oidc_core_3_1_2_1_nonce_is_kept_and_bounded() {
+        let r = AuthorizationRequest {
+            nonce: Some("n-0S6_WzA2Mj"),
+            ..request()
+        };
+        let p = AuthorizationParams::from_request(&Profile::FAPI2, &r).unwrap();
+        assert_eq!(p.nonce(), "n-0S6_WzA2Mj");
+        assert_eq!(
+            AuthorizationParams::from_request(&Profile::FAPI2, &request())
+                .unwrap()
+                .nonce(),
+            ""
+        );
+        let long = "n".repeat(65);
+        let r = AuthorizationRequest {
+            nonce: Some(&long),
+            ..request()
+        };
+        assert_eq!(
+            AuthorizationParams::from_request(&Profile::FAPI2, &r),
+            Err(Error::InvalidParameter)
+        );
+        // 64 ASCII characters fit; 64 characters over 64 bytes do not.
+        let max = "n".repeat(64);
+        let r = AuthorizationRequest {
+            nonce: Some(&max),
+            ..request()
+        };
+        assert!(AuthorizationParams::from_request(&Profile::FAPI2, &r).is_ok());
+        let wide = "\u{e9}".repeat(64);
+        let r = AuthorizationRequest {
+            nonce: Some(&wide),
+            ..request()
+        };
+        assert_eq!(
+            AuthorizationParams::from_request(&Profile::FAPI2, &r),
+            Err(Error::TooLarge)
+        );
+    }
+
+    /// JARM §2.3: `query`, `jwt` and `query.jwt` are taken and kept;
+    /// `fragment`, `form_post` and unknown modes are refused
+    /// (`invalid_request` at the PAR endpoint); FAPI 2.0 Message Signing
+    /// §5.4: under fapi2-ms only the JWT modes pass.
+    #[test]
+    fn jarm_2_3_response_mode_is_kept_and_checked_against_the_profile() {
+        for (name, mode) in [
+            (None, ResponseMode::Query),
+            (Some("query"), ResponseMode::Query),
+            (Some("jwt"), ResponseMode::Jwt),
+            (Some("query.jwt"), ResponseMode::Jwt),
+        ] {
+            let r = AuthorizationRequest {
+                response_mode: name,
+                ..request()
+            };
+            let p = AuthorizationParams::from_request(&Profile::FAPI2, &r).unwrap();
+            assert_eq!(p.response_mode(), mode, "{name:?}");
+        }
+        for bad in ["fragment", "form_post", "fragment.jwt", "JWT", ""] {
+            let r = AuthorizationRequest {
+                response_mode: Some(bad),
+                ..request()
+            };
+            let e = AuthorizationParams::from_request(&Profile::FAPI2, &r).unwrap_err();
+            assert_eq!(e, Error::InvalidParameter, "{bad}");
+            assert_eq!(
+                e.oauth_error(crate::Site::ParRequest).as_str(),
+                "invalid_request"
+            );
+        }
+        for plain in [None, Some("query")] {
+            let r = AuthorizationRequest {
+                response_mode: plain,
+                ..request()
+            };
+            let e = AuthorizationParams::from_request(&Profile::FAPI2_MS, &r).unwrap_err();
+            assert_eq!(e, Error::ResponseModeRequired, "{plain:?}");
+            assert_eq!(
+                e.oauth_error(crate::Site::ParRequest).as_str(),
+                "invalid_request"
+            );
+        }
+    }
+
+    /// The nonce of a signed request object is kept as that of plain
+    /// parameters is.
+    #[test]
+    fn oidc_core_3_1_2_1_request_object_nonce_is_kept() {
+        let mut ro = crate::testing::request_object("client-1");
+        ro.nonce = Some("ro-nonce");
+        let p = AuthorizationParams::from_request_object(&Profile::FAPI2, &ro).unwrap();
+        assert_eq!(p.nonce(), "ro-nonce");
+    }
 
     /// F2-FLOWS: only `response_type=code`; implicit (`token`), `id_token`
     /// and hybrid responses are refused.

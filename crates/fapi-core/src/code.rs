@@ -15,8 +15,8 @@ use heapless::String;
 use subtle::ConstantTimeEq;
 
 use crate::authorize::{
-    ConsentRecord, MAX_CHALLENGE, MAX_CLIENT_ID, MAX_CONSENT_ID, MAX_REDIRECT_URI, MAX_SCOPE,
-    MAX_SUBJECT, bounded,
+    ConsentRecord, MAX_CHALLENGE, MAX_CLIENT_ID, MAX_CONSENT_ID, MAX_NONCE, MAX_REDIRECT_URI,
+    MAX_SCOPE, MAX_SUBJECT, bounded,
 };
 use crate::crypto::Random;
 use crate::dpop::DpopProof;
@@ -49,6 +49,8 @@ pub struct CodeGrant {
     consent_id: String<MAX_CONSENT_ID>,
     subject: String<MAX_SUBJECT>,
     sharing_duration: Option<u64>,
+    nonce: String<MAX_NONCE>,
+    auth_time: Option<u64>,
     // Set by `redeem`: the grant the redemption produced. Never stored.
     #[cfg_attr(feature = "serde", serde(skip_serializing))]
     grant_id: Option<GrantId>,
@@ -96,6 +98,18 @@ impl CodeGrant {
     #[must_use]
     pub fn sharing_duration(&self) -> Option<u64> {
         self.sharing_duration
+    }
+    /// The request's `nonce` (empty when absent): the ID token issued for
+    /// the code carries it (OpenID Connect Core §3.1.3.6).
+    #[must_use]
+    pub fn nonce(&self) -> &str {
+        &self.nonce
+    }
+    /// When the user who approved authenticated (Unix seconds), if known:
+    /// the ID token's `auth_time` (OpenID Connect Core §2).
+    #[must_use]
+    pub fn auth_time(&self) -> Option<u64> {
+        self.auth_time
     }
     /// The grant the redemption of the code produced: every token issued
     /// from it names it ([`crate::token::issue_for_grant`],
@@ -174,6 +188,9 @@ where
         consent_id: bounded(p.consent_id())?,
         subject: bounded(consent.subject())?,
         sharing_duration: p.sharing_duration(),
+        // OpenID Connect Core §3.1.3.6, §2: what the ID token repeats.
+        nonce: bounded(p.nonce())?,
+        auth_time: consent.auth_time(),
         grant_id: None,
     };
     let code = Handle::generate(rng)?;
@@ -317,8 +334,8 @@ mod stored {
     //! way in with the rules [`super::issue`] relies on
     //! ([`crate::authorize::check_stored`]) and a user who approved.
     use super::{
-        CodeGrant, Error, MAX_CHALLENGE, MAX_CLIENT_ID, MAX_CONSENT_ID, MAX_REDIRECT_URI,
-        MAX_SCOPE, MAX_SUBJECT, String, Thumbprint,
+        CodeGrant, Error, MAX_CHALLENGE, MAX_CLIENT_ID, MAX_CONSENT_ID, MAX_NONCE,
+        MAX_REDIRECT_URI, MAX_SCOPE, MAX_SUBJECT, String, Thumbprint,
     };
     use crate::authorize::check_stored;
 
@@ -333,6 +350,11 @@ mod stored {
         consent_id: String<MAX_CONSENT_ID>,
         subject: String<MAX_SUBJECT>,
         sharing_duration: Option<u64>,
+        // Absent in codes stored before OpenID Connect.
+        #[serde(default)]
+        nonce: String<MAX_NONCE>,
+        #[serde(default)]
+        auth_time: Option<u64>,
     }
 
     impl TryFrom<CodeGrantFields> for CodeGrant {
@@ -357,6 +379,9 @@ mod stored {
                 consent_id: f.consent_id,
                 subject: f.subject,
                 sharing_duration: f.sharing_duration,
+                // OpenID Connect Core §3.1.2.1: the nonce's length, again.
+                nonce: crate::authorize::check_nonce(Some(&f.nonce))?,
+                auth_time: f.auth_time,
                 grant_id: None,
             })
         }
@@ -368,6 +393,54 @@ mod stored_tests {
     use super::*;
     use crate::store::{FixedHandleStore, FixedReplayCache};
     use crate::testing::{CounterRandom, consent};
+
+    /// OpenID Connect Core §3.1.3.6 and §2: the request's `nonce` and the
+    /// user's `auth_time` go with the code to the token endpoint, through
+    /// a network store too.
+    #[test]
+    fn oidc_core_3_1_3_6_code_carries_nonce_and_auth_time() {
+        use crate::authorize::{AuthorizationParams, AuthorizationRequest, ConsentPrompt};
+        let (store, spent, rng) = (
+            FixedHandleStore::<CodeRecord, 2>::new(),
+            FixedReplayCache::<2>::new(),
+            CounterRandom::new(),
+        );
+        let r = AuthorizationRequest {
+            nonce: Some("n-42"),
+            ..crate::testing::request()
+        };
+        let mut p = AuthorizationParams::from_request(&Profile::FAPI2, &r).unwrap();
+        p.set_pushed_request(crate::testing::pushed_request());
+        p.mark_pushed();
+        let consent = ConsentPrompt::new("Example Money", p)
+            .unwrap()
+            .approve_at("user-42", 1_700_000_000)
+            .unwrap();
+        let code = issue(&Profile::FAPI2, &store, &spent, &rng, &consent, 60, 100).unwrap();
+        let CodeRecord::Issued(grant) = store.take(&code.key(), 101).unwrap() else {
+            panic!("not issued")
+        };
+        assert_eq!(grant.nonce(), "n-42");
+        assert_eq!(grant.auth_time(), Some(1_700_000_000));
+        let json = serde_json::to_string(&grant).unwrap();
+        let back: CodeGrant = serde_json::from_str(&json).unwrap();
+        assert_eq!(
+            (back.nonce(), back.auth_time()),
+            ("n-42", Some(1_700_000_000))
+        );
+        // A code stored before: no nonce, no auth_time.
+        let old = json.replacen(",\"nonce\":\"n-42\"", "", 1).replacen(
+            ",\"auth_time\":1700000000",
+            "",
+            1,
+        );
+        assert!(
+            !old.contains("nonce") && !old.contains("auth_time"),
+            "{old}"
+        );
+        let old: CodeGrant = serde_json::from_str(&old).unwrap();
+        assert_eq!((old.nonce(), old.auth_time()), ("", None));
+    }
 
     #[test]
     fn stored_code_grant_round_trips_and_refuses_broken_values() {
@@ -941,11 +1014,14 @@ mod tests {
         }
     }
 
-    /// A store slot stays under 1 KiB, so a store of 64 codes is 64 KiB.
+    /// A store slot stays under 1 KiB, so a store of 64 codes is 64 KiB; a
+    /// pushed request, which also keeps its `nonce`
+    /// (OpenID Connect Core §3.1.2.1) and its `request_uri`,
+    /// under 1088 bytes (68 KiB for 64).
     #[test]
     fn slots_are_small() {
         assert!(core::mem::size_of::<CodeRecord>() <= 1024);
-        assert!(core::mem::size_of::<AuthorizationParams>() <= 1024);
+        assert!(core::mem::size_of::<AuthorizationParams>() <= 1088);
         assert!(core::mem::size_of::<crate::refresh::RefreshGrant>() <= 1024);
     }
 }

@@ -51,12 +51,14 @@ pub(crate) fn request() -> AuthorizationRequest<'static> {
         code_challenge_method: Some("S256"),
         dpop_jkt: None,
         consent_id: Some("urn:bank:aac:1"),
+        nonce: None,
+        response_mode: None,
     }
 }
 
 /// A pushed request of its own for each call (another `request_uri`), so
 /// that each consent made from one can be decided on once.
-fn pushed_request() -> crate::par::PushedRequest {
+pub(crate) fn pushed_request() -> crate::par::PushedRequest {
     static NEXT: AtomicU64 = AtomicU64::new(1);
     let n = NEXT.fetch_add(1, Ordering::SeqCst);
     crate::par::PushedRequest::new(crate::store::handle_key(&n.to_be_bytes()), 1_000_000)
@@ -100,8 +102,12 @@ pub(crate) const SHARING_DURATION: u64 = 90 * 24 * 3600;
 
 /// [`request_object`]'s parameters, checked under `profile`.
 pub(crate) fn signed_params(profile: &Profile) -> AuthorizationParams {
-    let mut p =
-        AuthorizationParams::from_request_object(profile, &request_object("client-1")).unwrap();
+    let mut ro = request_object("client-1");
+    if profile.jarm_required {
+        // FAPI 2.0 Message Signing §5.4: what verification lets through.
+        ro.response_mode = crate::profile::ResponseMode::Jwt;
+    }
+    let mut p = AuthorizationParams::from_request_object(profile, &ro).unwrap();
     p.set_pushed_request(pushed_request());
     p.mark_pushed();
     p

@@ -163,6 +163,7 @@ fn par_request_uri_is_never_printed() {
         code_challenge_method: Some("S256"),
         dpop_jkt: None,
         consent_id: None,
+        ..AuthorizationRequest::default()
     };
     let params = AuthorizationParams::from_request(&Profile::FAPI2, &req).unwrap();
     let store = FixedHandleStore::<AuthorizationParams, 2>::new();

@@ -439,6 +439,8 @@ impl AuthorizationServer {
                     code_challenge_method: form.code_challenge_method.as_deref(),
                     dpop_jkt: form.dpop_jkt.as_deref(),
                     consent_id: form.consent_id.as_deref(),
+                    nonce: None,
+                    response_mode: None,
                 };
                 AuthorizationParams::from_request(&self.profile, &req).at(Site::ParRequest)?
             }

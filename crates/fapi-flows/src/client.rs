@@ -183,6 +183,8 @@ impl Client {
             code_challenge_method: Some("S256"),
             dpop_jkt: dpop_jkt.as_deref(),
             consent_id: Some(consent_id),
+            nonce: None,
+            response_mode: None,
         };
         // F2-CLIENT-INFO: the request is checked as the server will check it.
         let mut body = vec![0u8; 4096];

@@ -22,6 +22,8 @@ use fapi_core::Error as CoreError;
 pub(crate) struct App {
     pub profile: Profile,
     pub issuer: Issuer,
+    /// The algorithm of the issuer's signing key (tokens, ID tokens).
+    pub signing_alg: fapi_core::Alg,
     pub rs: ResourceServer,
     /// The issuer URL, without a trailing slash.
     pub base: String,

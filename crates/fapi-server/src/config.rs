@@ -30,7 +30,7 @@ use crate::stores::Stores;
 /// "#).unwrap();
 /// assert_eq!(c.client_id, "fintech-1");
 /// ```
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ClientConfig {
     /// `client_id`.
@@ -54,9 +54,168 @@ pub struct ClientConfig {
     /// The scopes it may ask for.
     #[serde(default)]
     pub scopes: Vec<String>,
+    /// `id_token_signed_response_alg` (OpenID Connect Registration §2):
+    /// the server's key algorithm, one of the profile's.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub id_token_signed_response_alg: Option<String>,
+    /// `id_token_encrypted_response_alg`: `RSA-OAEP` or `RSA-OAEP-256`,
+    /// within the profile's `jwe_algs` (OFB-ALG, CDR-ALG).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub id_token_encrypted_response_alg: Option<String>,
+    /// `id_token_encrypted_response_enc` (default `A128CBC-HS256`), within
+    /// the profile's `jwe_encs`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub id_token_encrypted_response_enc: Option<String>,
+    /// `authorization_signed_response_alg` (JARM §3).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub authorization_signed_response_alg: Option<String>,
+    /// `authorization_encrypted_response_alg` (JARM §3).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub authorization_encrypted_response_alg: Option<String>,
+    /// `authorization_encrypted_response_enc` (JARM §3, default
+    /// `A128CBC-HS256`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub authorization_encrypted_response_enc: Option<String>,
+    /// `introspection_signed_response_alg` (RFC 9701 §6).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub introspection_signed_response_alg: Option<String>,
+    /// `introspection_encrypted_response_alg` (RFC 9701 §6).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub introspection_encrypted_response_alg: Option<String>,
+    /// `introspection_encrypted_response_enc` (RFC 9701 §6, default
+    /// `A128CBC-HS256`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub introspection_encrypted_response_enc: Option<String>,
 }
 
+/// The JWE algorithms fapi implements (RFC 7518 §4.3, §5): where the
+/// profile has no list of its own, these.
+pub(crate) const JWE_ALGS: &[&str] = &["RSA-OAEP", "RSA-OAEP-256"];
+/// The JWE content encryption algorithms fapi implements (RFC 7518 §5).
+pub(crate) const JWE_ENCS: &[&str] = &["A128GCM", "A256GCM", "A128CBC-HS256", "A256CBC-HS512"];
+/// The `enc` of a registration that names only the `alg` (OpenID Connect
+/// Registration §2, JARM §3, RFC 9701 §6).
+pub(crate) const DEFAULT_ENC: &str = "A128CBC-HS256";
+
 impl ClientConfig {
+    /// Checks the signed and encrypted response registration against
+    /// `profile` and the server's signing algorithm `signing_alg`, at
+    /// start: one line naming the client, the field, the value and what
+    /// is allowed.
+    ///
+    /// - `*_signed_response_alg` (OpenID Connect Registration §2, JARM §3,
+    ///   RFC 9701 §6) must be `signing_alg`, which is one of the profile's
+    ///   (F2-ALG, OB-ALG, OFB-ALG, CDR-ALG): the server has one key;
+    /// - `*_encrypted_response_alg`/`_enc` within the profile's `jwe_algs`
+    ///   and `jwe_encs` (OFB-ALG, CDR-ALG; elsewhere what fapi
+    ///   implements), an `enc` only with its `alg`, and an RSA key with
+    ///   `"use": "enc"` in the client's JWK Set to encrypt to.
+    pub fn check_responses(&self, profile: &Profile, signing_alg: Alg) -> Result<(), ServeError> {
+        let id = &self.client_id;
+        let err = |msg: String| ServeError::Config(format!("client {id}: {msg}"));
+        for (field, value) in [
+            (
+                "id_token_signed_response_alg",
+                &self.id_token_signed_response_alg,
+            ),
+            (
+                "authorization_signed_response_alg",
+                &self.authorization_signed_response_alg,
+            ),
+            (
+                "introspection_signed_response_alg",
+                &self.introspection_signed_response_alg,
+            ),
+        ] {
+            let Some(v) = value else { continue };
+            let allowed: Vec<&str> = profile.algs.iter().map(|a| a.name()).collect();
+            let in_profile = Alg::from_name(v).is_ok_and(|a| profile.algs.contains(&a));
+            if !in_profile {
+                return Err(err(format!(
+                    "{field} {v} is not allowed under {} (allowed: {})",
+                    profile.name,
+                    allowed.join(", ")
+                )));
+            }
+            if v != signing_alg.name() {
+                return Err(err(format!(
+                    "{field} {v}: this server signs with {} (its key)",
+                    signing_alg.name()
+                )));
+            }
+        }
+        let algs = profile.jwe_algs.unwrap_or(JWE_ALGS);
+        let encs = profile.jwe_encs.unwrap_or(JWE_ENCS);
+        let mut encrypts = false;
+        for (what, alg, enc) in [
+            (
+                "id_token_encrypted_response",
+                &self.id_token_encrypted_response_alg,
+                &self.id_token_encrypted_response_enc,
+            ),
+            (
+                "authorization_encrypted_response",
+                &self.authorization_encrypted_response_alg,
+                &self.authorization_encrypted_response_enc,
+            ),
+            (
+                "introspection_encrypted_response",
+                &self.introspection_encrypted_response_alg,
+                &self.introspection_encrypted_response_enc,
+            ),
+        ] {
+            let alg = match (alg, enc) {
+                (None, None) => continue,
+                // OpenID Connect Registration §2: an `enc` needs its `alg`.
+                (None, Some(e)) => {
+                    return Err(err(format!("{what}_enc {e} needs {what}_alg")));
+                }
+                (Some(a), _) => a,
+            };
+            // OFB-ALG, CDR-ALG: the profile's lists (RSA1_5 and `dir` never).
+            if !algs.contains(&alg.as_str()) {
+                return Err(err(format!(
+                    "{what}_alg {alg} is not allowed under {} (allowed: {})",
+                    profile.name,
+                    algs.join(", ")
+                )));
+            }
+            let default = if enc.is_none() {
+                " (the default when none is given)"
+            } else {
+                ""
+            };
+            let enc = enc.as_deref().unwrap_or(DEFAULT_ENC);
+            if !encs.contains(&enc) {
+                return Err(err(format!(
+                    "{what}_enc {enc}{default} is not allowed under {} (allowed: {})",
+                    profile.name,
+                    encs.join(", ")
+                )));
+            }
+            encrypts = true;
+        }
+        if encrypts && !self.has_encryption_key()? {
+            return Err(err(
+                "encrypted responses need an RSA key with \"use\": \"enc\" in its jwks".into(),
+            ));
+        }
+        Ok(())
+    }
+
+    /// Whether the client's JWK Set holds an RSA key for encryption
+    /// (`"use": "enc"`, RFC 7517 §4.2).
+    fn has_encryption_key(&self) -> Result<bool, ServeError> {
+        let Some(json) = self.jwks_json()? else {
+            return Ok(false);
+        };
+        let set: serde_json::Value = serde_json::from_str(&json)
+            .map_err(|e| ServeError::Config(format!("client {}: jwks: {e}", self.client_id)))?;
+        Ok(set["keys"]
+            .as_array()
+            .is_some_and(|keys| keys.iter().any(|k| k["use"] == "enc" && k["kty"] == "RSA")))
+    }
+
     /// The JWK Set, from `jwks` or read from `jwks_file`.
     pub fn jwks_json(&self) -> Result<Option<String>, ServeError> {
         match (&self.jwks, &self.jwks_file) {
@@ -431,6 +590,107 @@ scopes = ["accounts"]
             Some(r#"{"keys":[]}"#)
         );
         let _ = std::fs::remove_dir_all(&d);
+    }
+
+    fn client(extra: &str) -> ClientConfig {
+        toml::from_str(&format!(
+            r#"
+client_id = "fintech-1"
+name = "Fintech One Ltd"
+redirect_uris = ["https://fintech.example/cb"]
+auth = "private_key_jwt"
+jwks = '{{"keys":[{{"kty":"RSA","use":"enc","kid":"e1","n":"AQAB","e":"AQAB"}}]}}'
+{extra}
+"#
+        ))
+        .unwrap()
+    }
+
+    fn refusal(c: &ClientConfig, p: &Profile, alg: Alg) -> String {
+        match c.check_responses(p, alg) {
+            Err(ServeError::Config(line)) => line,
+            other => panic!("expected a refusal, got {other:?}"),
+        }
+    }
+
+    /// OFB-ALG: ID-token encryption is RSA-OAEP with A256GCM; anything
+    /// else is refused at start with the client, field, value and the
+    /// allowed list.
+    #[test]
+    fn ofb_alg_encryption_registration_outside_the_set_is_refused() {
+        let ok = client(
+            "id_token_encrypted_response_alg = \"RSA-OAEP\"\nid_token_encrypted_response_enc = \"A256GCM\"",
+        );
+        assert!(ok.check_responses(&Profile::OFB, Alg::Ps256).is_ok());
+        let c = client(
+            "id_token_encrypted_response_alg = \"RSA-OAEP-256\"\nid_token_encrypted_response_enc = \"A256GCM\"",
+        );
+        assert_eq!(
+            refusal(&c, &Profile::OFB, Alg::Ps256),
+            "client fintech-1: id_token_encrypted_response_alg RSA-OAEP-256 is not allowed under ofb (allowed: RSA-OAEP)"
+        );
+        let c = client(
+            "authorization_encrypted_response_alg = \"RSA-OAEP\"\nauthorization_encrypted_response_enc = \"A128GCM\"",
+        );
+        assert_eq!(
+            refusal(&c, &Profile::OFB, Alg::Ps256),
+            "client fintech-1: authorization_encrypted_response_enc A128GCM is not allowed under ofb (allowed: A256GCM)"
+        );
+        // No enc: the default A128CBC-HS256, outside the set.
+        let c = client("id_token_encrypted_response_alg = \"RSA-OAEP\"");
+        assert_eq!(
+            refusal(&c, &Profile::OFB, Alg::Ps256),
+            "client fintech-1: id_token_encrypted_response_enc A128CBC-HS256 (the default when none is given) is not allowed under ofb (allowed: A256GCM)"
+        );
+    }
+
+    /// CDR-ALG: RSA-OAEP or RSA-OAEP-256, with AES-128 or AES-256; RSA1_5
+    /// is refused; an `enc` needs its `alg`; an encryption key is needed.
+    #[test]
+    fn cdr_alg_encryption_registration_outside_the_set_is_refused() {
+        let ok = client(
+            "introspection_encrypted_response_alg = \"RSA-OAEP-256\"\nintrospection_encrypted_response_enc = \"A128CBC-HS256\"",
+        );
+        assert!(ok.check_responses(&Profile::CDR, Alg::Es256).is_ok());
+        let c = client("id_token_encrypted_response_alg = \"RSA1_5\"");
+        assert_eq!(
+            refusal(&c, &Profile::CDR, Alg::Es256),
+            "client fintech-1: id_token_encrypted_response_alg RSA1_5 is not allowed under cdr (allowed: RSA-OAEP, RSA-OAEP-256)"
+        );
+        let c = client("id_token_encrypted_response_enc = \"A256GCM\"");
+        assert_eq!(
+            refusal(&c, &Profile::CDR, Alg::Es256),
+            "client fintech-1: id_token_encrypted_response_enc A256GCM needs id_token_encrypted_response_alg"
+        );
+        let mut c = client("id_token_encrypted_response_alg = \"RSA-OAEP\"");
+        c.jwks = Some(r#"{"keys":[{"kty":"EC","crv":"P-256","x":"a","y":"b"}]}"#.into());
+        assert_eq!(
+            refusal(&c, &Profile::CDR, Alg::Es256),
+            "client fintech-1: encrypted responses need an RSA key with \"use\": \"enc\" in its jwks"
+        );
+    }
+
+    /// OpenID Connect Registration §2, JARM §3, RFC 9701 §6: a signed
+    /// response algorithm outside the profile (OB-ALG: PS256), or other
+    /// than the server key's, is refused.
+    #[test]
+    fn ob_alg_signed_response_algs_are_the_profile_and_the_key() {
+        let c = client("id_token_signed_response_alg = \"ES256\"");
+        assert_eq!(
+            refusal(&c, &Profile::OBIE, Alg::Ps256),
+            "client fintech-1: id_token_signed_response_alg ES256 is not allowed under obie (allowed: PS256)"
+        );
+        let c = client("authorization_signed_response_alg = \"PS256\"");
+        assert_eq!(
+            refusal(&c, &Profile::FAPI2, Alg::Es256),
+            "client fintech-1: authorization_signed_response_alg PS256: this server signs with ES256 (its key)"
+        );
+        let c = client("introspection_signed_response_alg = \"RS256\"");
+        assert!(
+            refusal(&c, &Profile::FAPI2, Alg::Es256).contains("RS256 is not allowed under fapi2")
+        );
+        let c = client("id_token_signed_response_alg = \"PS256\"");
+        assert!(c.check_responses(&Profile::OBIE, Alg::Ps256).is_ok());
     }
 
     #[test]

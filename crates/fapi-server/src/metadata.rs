@@ -10,28 +10,33 @@ use std::sync::Arc;
 use axum::extract::State;
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
-use fapi_core::Site;
 use fapi_core::audit::{ServerConfig, TlsVersion};
-use fapi_core::profile::{FAPI1_ADVANCED, Profile};
+use fapi_core::profile::{FAPI1_ADVANCED, Profile, ProfileId};
+use fapi_core::{Alg, Site};
 use serde_json::{Value, json};
 
 use crate::app::App;
 use crate::error::HttpError;
 
-/// The metadata document of a server at `base` under `profile`.
+/// The metadata document of a server at `base` under `profile` whose
+/// issuer key signs with `signing_alg` (its ID tokens too).
 ///
 /// ```
-/// let doc = fapi_server::metadata::document(&fapi_core::profile::Profile::FAPI2, "https://127.0.0.1:8443");
+/// use fapi_core::{Alg, profile::Profile};
+/// let doc = fapi_server::metadata::document(&Profile::FAPI2, "https://127.0.0.1:8443", Alg::Es256);
 /// assert_eq!(doc["issuer"], "https://127.0.0.1:8443");
 /// assert_eq!(doc["require_pushed_authorization_requests"], true);
+/// // OpenID Connect Discovery 1.0 §3
+/// assert_eq!(doc["subject_types_supported"][0], "public");
+/// assert_eq!(doc["id_token_signing_alg_values_supported"][0], "ES256");
 /// // obie would allow a request object by value: this server takes only
 /// // pushed requests, and says so.
-/// let obie = fapi_server::metadata::document(&fapi_core::profile::Profile::OBIE, "https://127.0.0.1:8443");
+/// let obie = fapi_server::metadata::document(&Profile::OBIE, "https://127.0.0.1:8443", Alg::Ps256);
 /// assert_eq!(obie["require_pushed_authorization_requests"], true);
 /// assert_eq!(obie["request_parameter_supported"], false);
 /// ```
 #[must_use]
-pub fn document(profile: &Profile, base: &str) -> Value {
+pub fn document(profile: &Profile, base: &str, signing_alg: Alg) -> Value {
     let algs: Vec<&str> = profile.algs.iter().map(|a| a.name()).collect();
     let auth: Vec<&str> = profile.client_auth.iter().map(|m| m.name()).collect();
     let dpop = crate::app::binds_with_dpop(profile);
@@ -70,7 +75,13 @@ pub fn document(profile: &Profile, base: &str) -> Value {
         // F2-FLOWS
         "grant_types_supported": profile.grant_types,
         "response_types_supported": ["code"],
-        "response_modes_supported": ["query"],
+        // JARM §3: the plain query, and the signed response (offered under
+        // every profile, required under fapi2-ms: FAPI 2.0 Message
+        // Signing §5.4).
+        "response_modes_supported": ["query", "jwt", "query.jwt"],
+        "authorization_signing_alg_values_supported": [signing_alg.name()],
+        // RFC 9701 §7: signed introspection responses.
+        "introspection_signing_alg_values_supported": [signing_alg.name()],
         "scopes_supported": scopes,
         "request_object_signing_alg_values_supported": algs,
         "require_signed_request_object": profile.signed_request_required,
@@ -78,14 +89,61 @@ pub fn document(profile: &Profile, base: &str) -> Value {
         // value or by reference at the authorization endpoint.
         "request_parameter_supported": false,
         "request_uri_parameter_supported": false,
+        // OpenID Connect Discovery 1.0 §3 (REQUIRED members): the `sub` of
+        // a user is the same for every client; ID tokens are signed with
+        // the issuer's key, whose algorithm is one of the profile's
+        // (F2-ALG, OB-ALG, OFB-ALG, CDR-ALG).
+        "subject_types_supported": ["public"],
+        "id_token_signing_alg_values_supported": [signing_alg.name()],
     });
     if let Some(o) = doc.as_object_mut() {
         if dpop {
             let _ = o.insert("dpop_signing_alg_values_supported".into(), json!(algs));
         }
+        // OFB-ALG, CDR-ALG: the profile's JWE lists; elsewhere what the
+        // server encrypts with (RSA-OAEP, RSA-OAEP-256; four encs).
+        let jwe_algs = json!(profile.jwe_algs.unwrap_or(crate::config::JWE_ALGS));
+        let jwe_encs = json!(profile.jwe_encs.unwrap_or(crate::config::JWE_ENCS));
+        // OFB Security Profile §5.2.2.1: the token endpoint's ID token is
+        // unencrypted, and it is the only one this server returns.
+        let mut encrypted = vec!["authorization", "introspection"];
+        if profile.id != ProfileId::Ofb {
+            encrypted.push("id_token");
+        }
+        for what in encrypted {
+            let _ = o.insert(
+                format!("{what}_encryption_alg_values_supported"),
+                jwe_algs.clone(),
+            );
+            let _ = o.insert(
+                format!("{what}_encryption_enc_values_supported"),
+                jwe_encs.clone(),
+            );
+        }
+        // OpenID Connect Discovery §3: the ID token's claims (OpenID
+        // Connect Core §2), with the profile's consent claim (OB-INTENT:
+        // `openbanking_intent_id`; CDR: `cdr_arrangement_id`) and `acr`.
+        let mut claims = vec![
+            "iss",
+            "sub",
+            "aud",
+            "exp",
+            "iat",
+            "auth_time",
+            "nonce",
+            "at_hash",
+        ];
+        if profile.id_token_acr_values.is_some() {
+            claims.push("acr");
+        }
         if let Some(claim) = profile.consent_claim {
-            let _ = o.insert("claims_supported".into(), json!(["sub", claim]));
+            claims.push(claim);
             let _ = o.insert("claims_parameter_supported".into(), json!(true));
+        }
+        let _ = o.insert("claims_supported".into(), json!(claims));
+        // CDR: the `acr` values its ID tokens carry.
+        if let Some(acr) = profile.id_token_acr_values {
+            let _ = o.insert("acr_values_supported".into(), json!(acr));
         }
     }
     doc
@@ -141,7 +199,7 @@ fn json_response(body: String) -> Response {
 
 /// `GET /.well-known/oauth-authorization-server`.
 pub(crate) async fn well_known(State(app): State<Arc<App>>) -> Response {
-    json_response(document(&app.profile, &app.base).to_string())
+    json_response(document(&app.profile, &app.base, app.signing_alg).to_string())
 }
 
 /// `GET /jwks`.

@@ -50,6 +50,9 @@ pub struct Transaction {
     params: AuthorizationParams,
     csrf: CsrfToken,
     user: Option<String>,
+    /// When the user signed in (OpenID Connect Core §2, `auth_time`).
+    #[serde(default)]
+    auth_time: Option<u64>,
     expires_at: u64,
 }
 
@@ -76,6 +79,7 @@ impl Transaction {
             params: prompt.params().clone(),
             csrf: CsrfToken(csrf.to_owned()),
             user: None,
+            auth_time: None,
             expires_at,
         })
     }
@@ -110,10 +114,17 @@ impl Transaction {
         self.user.as_deref()
     }
 
-    /// The same transaction with `user` signed in.
-    pub(crate) fn signed_in(mut self, user: &str) -> Self {
+    /// The same transaction with `user` signed in at `now` (the ID
+    /// token's `auth_time`, OpenID Connect Core §2).
+    pub(crate) fn signed_in(mut self, user: &str, now: u64) -> Self {
         self.user = Some(user.to_owned());
+        self.auth_time = Some(now);
         self
+    }
+
+    /// When the user signed in (seconds since the epoch).
+    pub(crate) fn auth_time(&self) -> Option<u64> {
+        self.auth_time
     }
 
     /// When it expires (seconds since the epoch).
@@ -143,14 +154,16 @@ mod tests {
         Transaction::new(&prompt, "the-csrf-token", 1_000).unwrap()
     }
 
-    /// F2-AS-INFO: the stored form rebuilds the same prompt, user included.
+    /// F2-AS-INFO: the stored form rebuilds the same prompt, user included;
+    /// OpenID Connect Core §2: the sign-in time (`auth_time`) too.
     #[test]
     fn stored_transaction_round_trips() {
-        let t = txn().signed_in("alice");
+        let t = txn().signed_in("alice", 900);
         let back: Transaction = serde_json::from_slice(&serde_json::to_vec(&t).unwrap()).unwrap();
         assert_eq!(back.prompt().unwrap(), t.prompt().unwrap());
         assert_eq!(back.prompt().unwrap().client_name(), "Fintech");
         assert_eq!(back.user(), Some("alice"));
+        assert_eq!(back.auth_time(), Some(900));
         assert_eq!(back.expires_at(), 1_000);
         assert!(back.check_csrf("the-csrf-token").is_ok());
     }

@@ -73,6 +73,8 @@ async fn obie_rfc9126_5_metadata_says_par_only_and_request_by_value_is_refused()
             code_challenge_method: Some("S256"),
             dpop_jkt: None,
             consent_id: None,
+            nonce: None,
+            response_mode: None,
         })
         .unwrap();
     let q = query(&[

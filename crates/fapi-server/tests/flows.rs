@@ -319,6 +319,7 @@ async fn fapi2_self_signed_tls_client_auth_only_with_the_registered_certificate(
         jwks_file: None,
         tls_client_auth_subject_dn: None,
         scopes: vec!["accounts".into()],
+        ..fapi_server::config::ClientConfig::default()
     };
     let ca = DevCa::generate().unwrap();
     let bank = bank(profile, ca.clone(), vec![reg]).await;

@@ -208,6 +208,7 @@ async fn store_failed_is_503_temporarily_unavailable() {
         jwks_file: None,
         tls_client_auth_subject_dn: None,
         scopes: vec!["accounts".into()],
+        ..ClientConfig::default()
     };
     // a Redis URL on which nothing listens: every store call fails
     let port = std::net::TcpListener::bind("127.0.0.1:0")

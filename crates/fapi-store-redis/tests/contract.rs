@@ -289,6 +289,9 @@ fn core_values() -> (AuthorizationParams, CodeGrant) {
         code_challenge_method: Some("S256"),
         dpop_jkt: Some("NzbLsXh8uDCcd-6MNwXF4W_7noWXFZAfHkxZsRGC9Xs"),
         consent_id: Some("urn:bank:aac:1"),
+        // OpenID Connect Core §3.1.2.1: kept through the store.
+        nonce: Some("n-0S6_WzA2Mj"),
+        response_mode: None,
     };
     let p = &Profile::FAPI2;
     let params = AuthorizationParams::from_request(p, &req).unwrap();
@@ -296,9 +299,10 @@ fn core_values() -> (AuthorizationParams, CodeGrant) {
     let pars = FixedHandleStore::<AuthorizationParams, 2>::new();
     let uri = fapi_core::par::push(p, &pars, &rng, params.clone(), None, 60, 100).unwrap();
     let pushed = fapi_core::par::take(&pars, "client-1", uri.as_str(), 101).unwrap();
+    // OpenID Connect Core §2: the sign-in time goes with the code.
     let record = ConsentPrompt::new("Client One", pushed)
         .unwrap()
-        .approve("alice")
+        .approve_at("alice", 1_700_000_000)
         .unwrap();
     let codes = FixedHandleStore::<CodeRecord, 2>::new();
     let spent = FixedReplayCache::<2>::new();
@@ -308,6 +312,8 @@ fn core_values() -> (AuthorizationParams, CodeGrant) {
     else {
         panic!("the code is stored as issued")
     };
+    assert_eq!(grant.nonce(), "n-0S6_WzA2Mj");
+    assert_eq!(grant.auth_time(), Some(1_700_000_000));
     (params, grant)
 }
 

@@ -75,6 +75,8 @@ pub async fn pushed_requests_only(r: &mut Report, profile: &Profile, p: &Party) 
             code_challenge_method: Some("S256"),
             dpop_jkt: None,
             consent_id: None,
+            nonce: None,
+            response_mode: None,
         });
         match ro {
             Ok(ro) => pairs.push(("request", ro)),

@@ -70,6 +70,7 @@ impl Setup {
             jwks_file: None,
             tls_client_auth_subject_dn: None,
             scopes: vec!["openid".into(), "accounts".into(), "payments".into()],
+            ..ClientConfig::default()
         };
         Self {
             dir,
