@@ -28,9 +28,11 @@ use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, Uri, header};
 use axum::response::{IntoResponse, Response};
+use fapi::issuer::JarmResponse;
 use fapi::store::{HandleKey, handle_key};
 use fapi_core::Site;
 use fapi_core::authorize::ConsentPrompt;
+use fapi_core::profile::ResponseMode;
 use subtle::ConstantTimeEq;
 use zeroize::Zeroizing;
 
@@ -293,6 +295,30 @@ async fn sign_in(
     Ok((page, Some(user.to_owned())))
 }
 
+/// The JARM lifetime (JARM §2.1: short; FAPI 2.0 Message Signing §5.4:
+/// at most ten minutes): the code's lifetime would do, five minutes is
+/// what the user's browser needs.
+const JARM_LIFETIME: u64 = 300;
+
+/// JARM §2.3.1 (`query.jwt`, the default of `jwt` for the code flow): the
+/// redirect to `redirect_uri` carrying only `response`, the authorization
+/// response signed by the issuer (`iss`, `aud`, `exp`: F2-ISS inside the
+/// JWT) and encrypted when the client registered
+/// `authorization_encrypted_response_alg` (JARM §2.2; OFB-ALG, CDR-ALG).
+fn jarm_redirect(
+    app: &App,
+    client_id: &str,
+    redirect_uri: &str,
+    response: &JarmResponse,
+) -> Result<String, HttpError> {
+    let jwt = app.issuer.jarm(client_id, response, JARM_LIFETIME)?;
+    let jwt = crate::sealed::seal(app, client_id, crate::sealed::Kind::Authorization, jwt)?;
+    let mut u = url::Url::parse(redirect_uri)
+        .map_err(|_| HttpError::at(CoreError::InvalidParameter, Site::AuthorizationRequest))?;
+    let _ = u.query_pairs_mut().append_pair("response", &jwt);
+    Ok(u.to_string())
+}
+
 /// `POST /authorize/consent`: 303 to the client with the code (approve)
 /// or `error=access_denied` (deny), `state` and `iss` either way (F2-ISS).
 pub(crate) async fn decide(
@@ -340,7 +366,27 @@ async fn decide_inner(app: &App, headers: &HeaderMap, body: &[u8]) -> Result<Res
             None => prompt.approve(&user),
         }
         .map_err(|e| HttpError::at(e, Site::AuthorizationRequest))?;
-        let redirect = app.issuer.new_code(&record).await?.redirect;
+        let mut redirect = app.issuer.new_code(&record).await?.redirect;
+        let p = record.params();
+        if p.response_mode() == ResponseMode::Jwt {
+            // JARM §2.3.1: the code and state travel only inside the
+            // signed `response`.
+            let code = url::Url::parse(&redirect)
+                .ok()
+                .and_then(|u| {
+                    u.query_pairs()
+                        .find(|(k, _)| k == "code")
+                        .map(|(_, v)| v.into_owned())
+                })
+                .ok_or_else(|| {
+                    HttpError::at(CoreError::InvalidParameter, Site::AuthorizationRequest)
+                })?;
+            let response = JarmResponse::Code {
+                code,
+                state: Some(p.state().to_owned()).filter(|s| !s.is_empty()),
+            };
+            redirect = jarm_redirect(app, &client_id, p.redirect_uri(), &response)?;
+        }
         if !consent_id.is_empty() {
             // A refusal here sends no redirect: the code is never seen and
             // expires (F2-CODE-TTL).
@@ -373,18 +419,29 @@ async fn decide_inner(app: &App, headers: &HeaderMap, body: &[u8]) -> Result<Res
             .approve(&user)
             .map_err(|e| HttpError::at(e, Site::AuthorizationRequest))?;
         let p = record.params();
-        let mut u = url::Url::parse(p.redirect_uri())
-            .map_err(|_| HttpError::at(CoreError::InvalidParameter, Site::AuthorizationRequest))?;
-        {
-            let mut q = u.query_pairs_mut();
-            let _ = q.append_pair("error", "access_denied");
-            if !p.state().is_empty() {
-                let _ = q.append_pair("state", p.state());
+        if p.response_mode() == ResponseMode::Jwt {
+            // JARM §2.3.1, §4.2: the error, signed, as the client asked.
+            let response = JarmResponse::Error {
+                error: "access_denied".into(),
+                description: Some("the user denied the request".into()),
+                state: Some(p.state().to_owned()).filter(|s| !s.is_empty()),
+            };
+            jarm_redirect(app, &client_id, p.redirect_uri(), &response)?
+        } else {
+            let mut u = url::Url::parse(p.redirect_uri()).map_err(|_| {
+                HttpError::at(CoreError::InvalidParameter, Site::AuthorizationRequest)
+            })?;
+            {
+                let mut q = u.query_pairs_mut();
+                let _ = q.append_pair("error", "access_denied");
+                if !p.state().is_empty() {
+                    let _ = q.append_pair("state", p.state());
+                }
+                // F2-ISS
+                let _ = q.append_pair("iss", app.issuer.issuer());
             }
-            // F2-ISS
-            let _ = q.append_pair("iss", app.issuer.issuer());
+            u.to_string()
         }
-        u.to_string()
     };
     let mut r = StatusCode::SEE_OTHER.into_response();
     let h = r.headers_mut();

@@ -90,12 +90,12 @@ pub struct ClientConfig {
 
 /// The JWE algorithms fapi implements (RFC 7518 §4.3, §5): where the
 /// profile has no list of its own, these.
-const JWE_ALGS: &[&str] = &["RSA-OAEP", "RSA-OAEP-256"];
+pub(crate) const JWE_ALGS: &[&str] = &["RSA-OAEP", "RSA-OAEP-256"];
 /// The JWE content encryption algorithms fapi implements (RFC 7518 §5).
-const JWE_ENCS: &[&str] = &["A128GCM", "A256GCM", "A128CBC-HS256", "A256CBC-HS512"];
+pub(crate) const JWE_ENCS: &[&str] = &["A128GCM", "A256GCM", "A128CBC-HS256", "A256CBC-HS512"];
 /// The `enc` of a registration that names only the `alg` (OpenID Connect
 /// Registration §2, JARM §3, RFC 9701 §6).
-const DEFAULT_ENC: &str = "A128CBC-HS256";
+pub(crate) const DEFAULT_ENC: &str = "A128CBC-HS256";
 
 impl ClientConfig {
     /// Checks the signed and encrypted response registration against

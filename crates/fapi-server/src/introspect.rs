@@ -25,7 +25,27 @@ fn token_param(fields: &std::collections::HashMap<String, String>) -> Result<&st
         .ok_or_else(|| HttpError::bad_request("token is required"))
 }
 
-/// `POST /introspect`.
+/// RFC 9701 §4, §5: the media type of a signed introspection response.
+const JWT_CONTENT_TYPE: &str = "application/token-introspection+jwt";
+
+/// RFC 9701 §4: the resource server asks for a signed response with
+/// `Accept: application/token-introspection+jwt` (among others, with any
+/// parameters); otherwise the RFC 7662 JSON.
+fn wants_jwt(headers: &HeaderMap) -> bool {
+    headers
+        .get_all(header::ACCEPT)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .any(|m| {
+            m.split(';')
+                .next()
+                .is_some_and(|t| t.trim().eq_ignore_ascii_case(JWT_CONTENT_TYPE))
+        })
+}
+
+/// `POST /introspect`: RFC 7662 JSON, or the RFC 9701 signed response
+/// when the caller accepts it.
 pub(crate) async fn introspect(
     State(app): State<Arc<App>>,
     peer: Option<axum::Extension<PeerCertificate>>,
@@ -40,12 +60,28 @@ pub(crate) async fn introspect(
         .issuer
         .introspect(&client, token_param(&fields)?)
         .await?;
-    let mut r = (StatusCode::OK, json).into_response();
+    let (body, content_type) = if wants_jwt(&headers) {
+        // RFC 9701 §5: the response as a JWT signed by the issuer for the
+        // calling resource server (`aud` its client id), encrypted when it
+        // registered `introspection_encrypted_response_alg` (§6).
+        let value: serde_json::Value = serde_json::from_str(&json)
+            .map_err(|_| HttpError::at(fapi_core::Error::Json, Site::Introspection))?;
+        let jwt = app
+            .issuer
+            .signed_introspection(client.client_id(), &value)?;
+        let jwt = crate::sealed::seal(
+            &app,
+            client.client_id(),
+            crate::sealed::Kind::Introspection,
+            jwt,
+        )?;
+        (jwt, JWT_CONTENT_TYPE)
+    } else {
+        (json, "application/json")
+    };
+    let mut r = (StatusCode::OK, body).into_response();
     let h = r.headers_mut();
-    let _ = h.insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static("application/json"),
-    );
+    let _ = h.insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
     let _ = h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     Ok(r)
 }

@@ -46,6 +46,7 @@ mod introspect;
 pub mod metadata;
 mod par;
 mod payments;
+mod sealed;
 mod serve;
 mod server;
 pub mod store_url;

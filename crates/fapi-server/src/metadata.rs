@@ -11,7 +11,7 @@ use axum::extract::State;
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
 use fapi_core::audit::{ServerConfig, TlsVersion};
-use fapi_core::profile::{FAPI1_ADVANCED, Profile};
+use fapi_core::profile::{FAPI1_ADVANCED, Profile, ProfileId};
 use fapi_core::{Alg, Site};
 use serde_json::{Value, json};
 
@@ -75,7 +75,13 @@ pub fn document(profile: &Profile, base: &str, signing_alg: Alg) -> Value {
         // F2-FLOWS
         "grant_types_supported": profile.grant_types,
         "response_types_supported": ["code"],
-        "response_modes_supported": ["query"],
+        // JARM §3: the plain query, and the signed response (offered under
+        // every profile, required under fapi2-ms: FAPI 2.0 Message
+        // Signing §5.4).
+        "response_modes_supported": ["query", "jwt", "query.jwt"],
+        "authorization_signing_alg_values_supported": [signing_alg.name()],
+        // RFC 9701 §7: signed introspection responses.
+        "introspection_signing_alg_values_supported": [signing_alg.name()],
         "scopes_supported": scopes,
         "request_object_signing_alg_values_supported": algs,
         "require_signed_request_object": profile.signed_request_required,
@@ -94,9 +100,50 @@ pub fn document(profile: &Profile, base: &str, signing_alg: Alg) -> Value {
         if dpop {
             let _ = o.insert("dpop_signing_alg_values_supported".into(), json!(algs));
         }
+        // OFB-ALG, CDR-ALG: the profile's JWE lists; elsewhere what the
+        // server encrypts with (RSA-OAEP, RSA-OAEP-256; four encs).
+        let jwe_algs = json!(profile.jwe_algs.unwrap_or(crate::config::JWE_ALGS));
+        let jwe_encs = json!(profile.jwe_encs.unwrap_or(crate::config::JWE_ENCS));
+        // OFB Security Profile §5.2.2.1: the token endpoint's ID token is
+        // unencrypted, and it is the only one this server returns.
+        let mut encrypted = vec!["authorization", "introspection"];
+        if profile.id != ProfileId::Ofb {
+            encrypted.push("id_token");
+        }
+        for what in encrypted {
+            let _ = o.insert(
+                format!("{what}_encryption_alg_values_supported"),
+                jwe_algs.clone(),
+            );
+            let _ = o.insert(
+                format!("{what}_encryption_enc_values_supported"),
+                jwe_encs.clone(),
+            );
+        }
+        // OpenID Connect Discovery §3: the ID token's claims (OpenID
+        // Connect Core §2), with the profile's consent claim (OB-INTENT:
+        // `openbanking_intent_id`; CDR: `cdr_arrangement_id`) and `acr`.
+        let mut claims = vec![
+            "iss",
+            "sub",
+            "aud",
+            "exp",
+            "iat",
+            "auth_time",
+            "nonce",
+            "at_hash",
+        ];
+        if profile.id_token_acr_values.is_some() {
+            claims.push("acr");
+        }
         if let Some(claim) = profile.consent_claim {
-            let _ = o.insert("claims_supported".into(), json!(["sub", claim]));
+            claims.push(claim);
             let _ = o.insert("claims_parameter_supported".into(), json!(true));
+        }
+        let _ = o.insert("claims_supported".into(), json!(claims));
+        // CDR: the `acr` values its ID tokens carry.
+        if let Some(acr) = profile.id_token_acr_values {
+            let _ = o.insert("acr_values_supported".into(), json!(acr));
         }
     }
     doc

@@ -90,7 +90,7 @@ fn registration(c: &ClientConfig) -> Result<ClientRegistration, ServeError> {
     }
     let need =
         |what: &str| ServeError::Config(format!("client {}: {what} is required", c.client_id));
-    Ok(match c.auth.as_str() {
+    let mut reg = match c.auth.as_str() {
         "private_key_jwt" => ClientRegistration::private_key_jwt(
             &c.client_id,
             &c.name,
@@ -118,33 +118,60 @@ fn registration(c: &ClientConfig) -> Result<ClientRegistration, ServeError> {
                 c.client_id
             )));
         }
-    })
+    };
+    // OpenID Connect Registration §2, JARM §3, RFC 9701 §6: the response
+    // algorithms the client registered.
+    reg.id_token_signed_response_alg
+        .clone_from(&c.id_token_signed_response_alg);
+    reg.id_token_encrypted_response_alg
+        .clone_from(&c.id_token_encrypted_response_alg);
+    reg.id_token_encrypted_response_enc
+        .clone_from(&c.id_token_encrypted_response_enc);
+    reg.authorization_signed_response_alg
+        .clone_from(&c.authorization_signed_response_alg);
+    reg.authorization_encrypted_response_alg
+        .clone_from(&c.authorization_encrypted_response_alg);
+    reg.authorization_encrypted_response_enc
+        .clone_from(&c.authorization_encrypted_response_enc);
+    reg.introspection_signed_response_alg
+        .clone_from(&c.introspection_signed_response_alg);
+    reg.introspection_encrypted_response_alg
+        .clone_from(&c.introspection_encrypted_response_alg);
+    reg.introspection_encrypted_response_enc
+        .clone_from(&c.introspection_encrypted_response_enc);
+    Ok(reg)
 }
 
-/// Encrypted responses are not produced by this server: a registration
-/// that asks for them stops it at start rather than be answered in the
-/// clear.
-fn refuse_encryption(c: &ClientConfig) -> Result<(), ServeError> {
-    for (field, value) in [
-        (
-            "id_token_encrypted_response_alg",
-            &c.id_token_encrypted_response_alg,
-        ),
-        (
-            "authorization_encrypted_response_alg",
-            &c.authorization_encrypted_response_alg,
-        ),
-        (
-            "introspection_encrypted_response_alg",
-            &c.introspection_encrypted_response_alg,
-        ),
-    ] {
-        if let Some(v) = value {
-            return Err(ServeError::Config(format!(
-                "client {}: {field} {v}: this server does not encrypt responses",
-                c.client_id
-            )));
-        }
+/// The registration the issuer signs for: the signed response algorithms
+/// only. The issuer signs ID tokens, JARM responses and introspection
+/// responses; this server encrypts the signed JWT afterwards to the
+/// client's `"use":"enc"` key (a nested JWT, RFC 7519 §5.2:
+/// [`crate::sealed`]), so the issuer is not asked to encrypt.
+fn signing_registration(mut reg: ClientRegistration) -> ClientRegistration {
+    reg.id_token_encrypted_response_alg = None;
+    reg.id_token_encrypted_response_enc = None;
+    reg.authorization_encrypted_response_alg = None;
+    reg.authorization_encrypted_response_enc = None;
+    reg.introspection_encrypted_response_alg = None;
+    reg.introspection_encrypted_response_enc = None;
+    reg
+}
+
+/// OFB Security Profile §5.2.2.1: the token endpoint's ID token is
+/// returned unencrypted, and this server returns ID tokens only there; an
+/// `ofb` client registering `id_token_encrypted_response_alg` asks for
+/// what the set forbids, so the server does not start.
+fn refuse_ofb_id_token_encryption(
+    profile: &fapi_core::profile::Profile,
+    c: &ClientConfig,
+) -> Result<(), ServeError> {
+    if profile.id == fapi_core::profile::ProfileId::Ofb
+        && let Some(v) = &c.id_token_encrypted_response_alg
+    {
+        return Err(ServeError::Config(format!(
+            "client {}: id_token_encrypted_response_alg {v} is refused under ofb: OFB Security Profile §5.2.2.1 returns the token endpoint's ID token unencrypted",
+            c.client_id
+        )));
     }
     Ok(())
 }
@@ -321,8 +348,12 @@ pub async fn start(mut config: ServerConfig) -> Result<RunningServer, ServeError
         // OpenID Connect Registration §2, JARM §3, RFC 9701 §6 against the
         // profile (OFB-ALG, CDR-ALG) and the server's key.
         c.check_responses(&profile, signing_alg)?;
-        refuse_encryption(c)?;
-        builder = builder.client(registration(c)?);
+        refuse_ofb_id_token_encryption(&profile, c)?;
+        let reg = registration(c)?;
+        // The same rules as the fapi crate sees them.
+        reg.check(&profile)
+            .map_err(|e| ServeError::Config(format!("client {}: {e}", c.client_id)))?;
+        builder = builder.client(signing_registration(reg));
         let _ = clients.insert(c.client_id.clone(), c.clone());
     }
     let issuer = builder.build().map_err(key_err)?;

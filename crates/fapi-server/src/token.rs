@@ -14,7 +14,9 @@ use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::{HeaderMap, HeaderName, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use fapi::issuer::{Binding, VerifiedDpop};
+use fapi::IdToken;
+use fapi::issuer::{Authentication, Binding, VerifiedDpop};
+use fapi::store::handle_key;
 use fapi_core::{OAuthError, Site};
 
 use crate::app::{App, form, single_header};
@@ -62,6 +64,40 @@ fn param<'a>(
         .ok_or_else(|| HttpError::bad_request(&format!("{name} is required")))
 }
 
+/// OpenID Connect Core §3.1.3.3: the ID token of a token response whose
+/// grant has `openid`, signed by the issuer and sealed as the client
+/// registered ([`crate::sealed`]): `nonce` of the pushed request (§3.1.3.6;
+/// none on refresh, §12.2), `auth_time` of the sign-in, `at_hash` of the
+/// access token (§3.1.3.8), `openbanking_intent_id` the consent id under
+/// obie (OB-INTENT), `acr` under the CDR (the password sign-in is
+/// `urn:cds.au:cdr:2`, the first of the allowed values).
+fn id_token(
+    app: &App,
+    client_id: &str,
+    a: &Authentication,
+    access_token: &str,
+) -> Result<String, HttpError> {
+    let mut t = IdToken::new(&a.subject, client_id).access_token(access_token);
+    if let Some(n) = a.nonce.as_deref().filter(|n| !n.is_empty()) {
+        t = t.nonce(n);
+    }
+    if let Some(at) = a.auth_time {
+        t = t.auth_time(at);
+    }
+    // OB-INTENT: the intent the user authorised.
+    if app.profile.intent_in_id_token
+        && let Some(c) = a.consent_id.as_deref()
+    {
+        t = t.intent_id(c);
+    }
+    // CDR: `acr` required.
+    if let Some(acr) = app.profile.id_token_acr_values.and_then(|v| v.first()) {
+        t = t.acr(acr);
+    }
+    let jwt = app.issuer.id_token(&t)?;
+    crate::sealed::seal(app, client_id, crate::sealed::Kind::IdToken, jwt)
+}
+
 /// `POST /token`.
 pub(crate) async fn token(
     State(app): State<Arc<App>>,
@@ -88,6 +124,8 @@ pub(crate) async fn token(
     let _ = client_auth::require_credentials(&app, &fields, peer.as_deref())?;
     let (binding, dpop) = binding(&app, &headers, peer.as_deref(), &endpoint).await?;
     let client = client_auth::authenticate(&app, &fields, peer.as_deref(), &endpoint).await?;
+    // OpenID Connect Core §3.1.3.3, §12.2: who the ID token is about.
+    let mut authentication = None;
     let response = match grant.as_str() {
         // F2-CODE-ONCE, F2-PKCE, RFC 9449 §10
         "authorization_code" => {
@@ -106,6 +144,7 @@ pub(crate) async fn token(
                 .await?;
             // CDR: an amended arrangement's older tokens go now.
             crate::arrangement::redeemed(&app, &t).await?;
+            authentication.clone_from(&t.authentication);
             t
         }
         "client_credentials" => {
@@ -133,12 +172,36 @@ pub(crate) async fn token(
         }
         // F2-RT-NO-ROTATE
         _ => {
-            app.issuer
-                .refresh(&client, binding, param(&fields, "refresh_token")?)
-                .await?
+            let refresh_token = param(&fields, "refresh_token")?;
+            let t = app.issuer.refresh(&client, binding, refresh_token).await?;
+            // OpenID Connect Core §12.2: the refreshed grant's user, scope
+            // and consent (the issuer has just accepted the token).
+            if let Ok(g) = app
+                .stores
+                .refresh
+                .get(&handle_key(refresh_token.as_bytes()), app.now())
+                .await
+            {
+                authentication = Some(Authentication {
+                    subject: g.subject().into(),
+                    nonce: None,
+                    auth_time: None,
+                    scope: g.scope().into(),
+                    consent_id: Some(g.consent_id().to_owned()).filter(|c| !c.is_empty()),
+                });
+            }
+            t
         }
     };
-    let mut r = (StatusCode::OK, Json(response)).into_response();
+    let mut body = serde_json::to_value(&response)
+        .map_err(|_| HttpError::at(CoreError::Json, Site::TokenRequest))?;
+    if let Some(a) = authentication.filter(|a| a.scope.split(' ').any(|s| s == "openid"))
+        && let Some(o) = body.as_object_mut()
+    {
+        let id_token = id_token(&app, client.client_id(), &a, &response.access_token)?;
+        let _ = o.insert("id_token".into(), id_token.into());
+    }
+    let mut r = (StatusCode::OK, Json(body)).into_response();
     let h = r.headers_mut();
     let _ = h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     let _ = h.insert(header::PRAGMA, HeaderValue::from_static("no-cache"));

@@ -54,6 +54,65 @@ async fn audit_of(profile: Profile) {
             let alg = fapi_core::Alg::from_name(alg.as_str().unwrap()).unwrap();
             assert!(profile.algs.contains(&alg), "{}: {alg:?}", profile.name);
         }
+        // JARM §3, RFC 9701 §7: served under every profile.
+        assert_eq!(
+            v["response_modes_supported"],
+            serde_json::json!(["query", "jwt", "query.jwt"])
+        );
+        assert_eq!(
+            v["authorization_signing_alg_values_supported"],
+            v["id_token_signing_alg_values_supported"]
+        );
+        assert_eq!(
+            v["introspection_signing_alg_values_supported"],
+            v["id_token_signing_alg_values_supported"]
+        );
+        // OFB-ALG, CDR-ALG: the profile's JWE lists, else both algs and
+        // all four encs.
+        let algs = profile
+            .jwe_algs
+            .unwrap_or(&["RSA-OAEP", "RSA-OAEP-256"])
+            .to_vec();
+        let encs = profile
+            .jwe_encs
+            .unwrap_or(&["A128GCM", "A256GCM", "A128CBC-HS256", "A256CBC-HS512"])
+            .to_vec();
+        for what in ["authorization", "introspection"] {
+            assert_eq!(
+                v[format!("{what}_encryption_alg_values_supported")],
+                serde_json::json!(algs)
+            );
+            assert_eq!(
+                v[format!("{what}_encryption_enc_values_supported")],
+                serde_json::json!(encs)
+            );
+        }
+        // OFB Security Profile §5.2.2.1: no ID-token encryption under ofb.
+        if profile.name == "ofb" {
+            assert!(v["id_token_encryption_alg_values_supported"].is_null());
+        } else {
+            assert_eq!(
+                v["id_token_encryption_alg_values_supported"],
+                serde_json::json!(algs)
+            );
+            assert_eq!(
+                v["id_token_encryption_enc_values_supported"],
+                serde_json::json!(encs)
+            );
+        }
+        let claims = v["claims_supported"].as_array().unwrap();
+        for c in ["sub", "nonce", "at_hash", "auth_time"] {
+            assert!(claims.iter().any(|x| x == c), "{}: {c}", profile.name);
+        }
+        // OB-INTENT
+        if profile.intent_in_id_token {
+            assert!(claims.iter().any(|x| x == "openbanking_intent_id"));
+        }
+        // CDR: acr
+        match profile.id_token_acr_values {
+            Some(acr) => assert_eq!(v["acr_values_supported"], serde_json::json!(acr)),
+            None => assert!(v["acr_values_supported"].is_null()),
+        }
     }
     let jwks: serde_json::Value = http
         .get(format!("{issuer}/jwks"))
@@ -96,6 +155,11 @@ async fn cdr_metadata_passes_the_audit() {
 #[tokio::test]
 async fn berlin_metadata_passes_the_audit() {
     audit_of(Profile::BERLIN).await;
+}
+
+#[tokio::test]
+async fn fapi2_ms_metadata_passes_the_audit() {
+    audit_of(Profile::FAPI2_MS).await;
 }
 
 /// The ready line of `fapi serve --json`.

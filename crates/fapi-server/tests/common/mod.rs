@@ -263,6 +263,29 @@ pub async fn authorize_code(
     consent_id: &str,
     user: (&str, &str),
 ) -> (fapi::client::AuthSession, String) {
+    let (session, location) =
+        authorize_redirect(http, client, scope, consent_id, user, "approve").await;
+    // F2-ISS: the client checks iss and state (inside the JARM response
+    // where the session asked for one).
+    let base = client.authorization_url("x");
+    let base = base.split("/authorize").next().unwrap().to_owned();
+    let keys = issuer_keys(http, &base).await;
+    let code = client
+        .authorization_response(&session, &keys, &location)
+        .unwrap();
+    (session, code)
+}
+
+/// Runs PAR, login and the consent `decision` (`approve`, `deny`): the
+/// session and the redirect back to the client.
+pub async fn authorize_redirect(
+    http: &reqwest::Client,
+    client: &Client,
+    scope: &str,
+    consent_id: &str,
+    user: (&str, &str),
+    decision: &str,
+) -> (fapi::client::AuthSession, String) {
     let (par, session) = client
         .par_request(
             UserAction::new("On to your bank").unwrap(),
@@ -304,14 +327,25 @@ pub async fn authorize_code(
         .form(&[
             ("txn", hidden(&html, "txn")),
             ("csrf", hidden(&html, "csrf")),
-            ("decision", "approve".into()),
+            ("decision", decision.into()),
         ])
         .send()
         .await
         .unwrap();
     assert_eq!(decided.status(), 303);
     let location = decided.headers()["location"].to_str().unwrap().to_owned();
-    // F2-ISS: the client checks iss and state.
-    let code = client.code_from(&session, &location).unwrap();
-    (session, code)
+    (session, location)
+}
+
+/// The issuer's published keys (`/jwks`).
+pub async fn issuer_keys(http: &reqwest::Client, base: &str) -> fapi::IssuerKeys {
+    let jwks = http
+        .get(format!("{base}/jwks"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    fapi::IssuerKeys::from_jwks_json(&jwks).unwrap()
 }
