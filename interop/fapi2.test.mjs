@@ -171,7 +171,7 @@ step('client credentials token and account-access consent (UK OB v3.1)', async (
 
 // F2-PAR, F2-PKCE, F2-CLIENT-AUTH, F2-SENDER (the code bound to the DPoP key
 // of the PAR request, RFC 9449 §10.1).
-step('PAR: PKCE S256, private_key_jwt, DPoP, consent_id (F2-PAR, F2-PKCE)', async () => {
+step(`PAR: PKCE S256, private_key_jwt, ${ctx.mtls ? 'MTLS' : 'DPoP'}, ${ctx.signedRequest ? 'a signed request object, ' : ''}consent_id (F2-PAR, F2-PKCE)`, async () => {
   flow.request = await pushAuthorizationRequest(ctx, flow.as, {
     scope: 'openid accounts',
     consentId: flow.consentId,
@@ -230,7 +230,7 @@ if (ctx.jarm) {
   // JARM §4.1 (`jwt` with the code flow is `query.jwt`): the redirect carries
   // one parameter, `response`, and the code, state and iss only inside it
   // (FAPI 2.0 Message Signing §5.4).
-  step(`authorization response: JARM checked by oauth4webapi validateJwtAuthResponse (FAPI 2.0 Message Signing §5.4, JARM §4.4)`, async () => {
+  step(`authorization response: JARM checked by oauth4webapi validateJwtAuthResponse (FAPI 2.0 Message Signing §5.4, JARM §4.4)`, async (t) => {
     const { callback } = flow;
     const response = callback.searchParams.get('response');
     assert.ok(response, `JARM §4.1: a response parameter in ${callback.search}`);
@@ -264,6 +264,7 @@ if (ctx.jarm) {
     assert.equal(payload.state, flow.request.state, 'JARM §2.1: state');
     assert.equal(payload.code, flow.params.get('code'), 'JARM §2.1: code');
     assert.ok(payload.exp - Math.floor(Date.now() / 1000) <= 600, `JARM §2.1: exp at most 10 minutes ahead (${payload.exp})`);
+    t.diagnostic(`JARM: ${JSON.stringify(jose.decodeProtectedHeader(response))}${jws === response ? '' : ` around ${JSON.stringify(protectedHeader)}`}`);
 
     // Stripped to a plain query, the same code is refused by the client.
     const plain = new URL(CLIENT.redirectUri);
@@ -329,7 +330,7 @@ if (ctx.jarm) {
   // encryption, and verified its signature against the AS's keys
   // (`validateApplicationLevelSignature`). Here: the claims the sets add,
   // and jose's own verification.
-  step(`ID token: nonce, auth_time, at_hash, signature (OpenID Connect Core §3.1.3.7, §3.3.2.11, ${ALG_RULE[0]})`, async () => {
+  step(`ID token: nonce, auth_time, at_hash, signature (OpenID Connect Core §3.1.3.7, §3.3.2.11, ${ALG_RULE[0]})`, async (t) => {
     const claims = oauth.getValidatedIdTokenClaims(flow.tokens);
     assert.equal(claims.nonce, flow.request.nonce, 'OpenID Connect Core §3.1.3.7 (11): nonce');
     assert.equal(claims.aud === CLIENT.id || claims.aud.includes(CLIENT.id), true, 'OpenID Connect Core §3.1.3.7 (3): aud');
@@ -369,6 +370,7 @@ if (ctx.jarm) {
     assert.ok(ALG_RULE[1].sig.includes(protectedHeader.alg), `${ALG_RULE[0]}: ID token signed ${protectedHeader.alg}`);
     assert.equal(payload.nonce, flow.request.nonce, 'OpenID Connect Core §3.1.3.7 (11): nonce (jose)');
     assert.deepEqual(payload, claims, 'jose reads the claims oauth4webapi checked');
+    t.diagnostic(`ID token: ${JSON.stringify(jose.decodeProtectedHeader(flow.idToken))}${jws === flow.idToken ? '' : ` around ${JSON.stringify(protectedHeader)}`}`);
   });
 }
 
@@ -415,7 +417,7 @@ if (ctx.jarm) {
   // that type; oauth4webapi's processIntrospectionResponse checks typ, iss,
   // aud (the client) and iat and reads `token_introspection`;
   // validateApplicationLevelSignature verifies it against the AS's keys.
-  step('introspection: a signed response (RFC 9701, FAPI 2.0 Message Signing §5.6)', async () => {
+  step('introspection: a signed response (RFC 9701, FAPI 2.0 Message Signing §5.6)', async (t) => {
     const response = await oauth.introspectionRequest(flow.as, ctx.client, ctx.clientAuth, flow.tokens.refresh_token, {
       ...ctx.options,
       requestJwtResponse: true,
@@ -440,6 +442,7 @@ if (ctx.jarm) {
     });
     assert.ok(ALG_RULE[1].sig.includes(protectedHeader.alg), `${ALG_RULE[0]}: introspection signed ${protectedHeader.alg}`);
     assert.deepEqual(payload.token_introspection, introspection, 'RFC 9701 §5: the token_introspection claim');
+    t.diagnostic(`introspection: ${JSON.stringify(protectedHeader)}`);
   });
 }
 
