@@ -143,7 +143,7 @@ test(`[${ctx.profile}] Chromium: login, consent page, approve (F2-AS-INFO, F2-IS
     assert.equal(callback.searchParams.get('iss'), ctx.issuer, 'iss (F2-ISS)');
   }
   const params = await authorizationResponse(ctx, as, callback, request.state);
-  assert.ok(params.get('code'), 'code');
+  assert.ok(params.get('code'), 'RFC 6749 §4.1.2 (JARM §2.1 under jwt): code');
   assert.equal(params.get('iss'), ctx.issuer, 'iss (F2-ISS)');
   // After the decision the request URI is refused.
   const again = await page.goto(request.authorizationUrl.href, { waitUntil: 'load' });

@@ -43,13 +43,15 @@ export const PS256_PROFILES = new Set(['obie', 'ofb']);
 // it comes back in, and signed introspection responses (RFC 9701).
 // fapi2-ms requires JARM (FAPI 2.0 Message Signing §5.4); the CDS require
 // data holders to support it; OFB offers it (FAPI 1.0 Advanced §5.2.2-2).
-export const JARM_PROFILES = new Set(['fapi2-ms', 'cdr', 'ofb']);
+// obie offers it too (FAPI 1.0 Advanced §5.2.2-2) and puts the consent in
+// the ID token (OB-INTENT).
+export const JARM_PROFILES = new Set(['fapi2-ms', 'cdr', 'ofb', 'obie']);
 
 /**
  * What the client registers for its responses, per profile (OpenID Connect
  * Registration §2, JARM §3, RFC 9701 §6). The signing algorithm is the one
  * of the server's default key: PS256 where the profile allows only PS256
- * (OFB-ALG), ES256 elsewhere. Encryption to the client's `"use":"enc"` RSA
+ * (OB-ALG, OFB-ALG), ES256 elsewhere. Encryption to the client's `"use":"enc"` RSA
  * key:
  * - cdr: the ID token, RSA-OAEP-256 with A256GCM (CDR-ALG);
  * - ofb: the authorization response (JARM), RSA-OAEP with A256GCM

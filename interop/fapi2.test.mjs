@@ -57,7 +57,7 @@ const CDR_ALG = Object.freeze({
 // OFB-ALG: signatures PS256 only; encryption RSA-OAEP with AES-256 (A256GCM).
 const OFB_ALG = Object.freeze({ sig: ['PS256'], alg: ['RSA-OAEP'], enc: ['A256GCM'] });
 // The rule of the run's algorithms: CDR-ALG, OFB-ALG, or FAPI 2.0 (F2-ALG).
-const ALG_RULE = { cdr: ['CDR-ALG', CDR_ALG], ofb: ['OFB-ALG', OFB_ALG] }[ctx.profile] ?? [
+const ALG_RULE = { cdr: ['CDR-ALG', CDR_ALG], ofb: ['OFB-ALG', OFB_ALG], obie: ['OB-ALG', { sig: ['PS256'] }] }[ctx.profile] ?? [
   'F2-ALG',
   { sig: ['PS256', 'ES256', 'EdDSA', 'Ed25519'] },
 ];
@@ -248,7 +248,7 @@ if (ctx.jarm) {
       assert.equal(response.split('.').length, 3, 'a signed JWT (JWS compact)');
     }
     flow.params = await authorizationResponse(ctx, flow.as, callback, flow.request.state);
-    assert.ok(flow.params.get('code'));
+    assert.ok(flow.params.get('code'), 'JARM §2.1: the code inside the JWT');
     assert.equal(flow.params.get('iss'), ctx.issuer, 'F2-ISS: iss inside the JWT');
 
     // jose, on its own: decrypt (the profile's algorithms only) and verify
@@ -335,13 +335,16 @@ if (ctx.jarm) {
     assert.equal(claims.nonce, flow.request.nonce, 'OpenID Connect Core §3.1.3.7 (11): nonce');
     assert.equal(claims.aud === CLIENT.id || claims.aud.includes(CLIENT.id), true, 'OpenID Connect Core §3.1.3.7 (3): aud');
     assert.equal(typeof claims.auth_time, 'number', 'OpenID Connect Core §2: auth_time (the user signed in)');
-    assert.ok(claims.auth_time <= Math.floor(Date.now() / 1000) + 5, 'auth_time not in the future');
+    assert.ok(claims.auth_time <= Math.floor(Date.now() / 1000) + 5, 'OpenID Connect Core §2: auth_time not in the future');
     // at_hash: the left half of the hash the JWS algorithm uses (SHA-256 for
     // ES256 and PS256), of the access token's ASCII octets.
     const digest = createHash('sha256').update(flow.tokens.access_token, 'ascii').digest();
     assert.equal(claims.at_hash, digest.subarray(0, 16).toString('base64url'), 'OpenID Connect Core §3.3.2.11: at_hash');
     if (ctx.profile === 'cdr') {
       assert.ok(CDR_ACR.includes(claims.acr), `CDS: acr urn:cds.au:cdr:2 or :3, got ${claims.acr}`);
+    }
+    if (ctx.profile === 'obie') {
+      assert.equal(claims.openbanking_intent_id, flow.consentId, 'OB-INTENT: openbanking_intent_id is the consent');
     }
 
     let jws = flow.idToken;

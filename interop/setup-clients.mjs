@@ -14,8 +14,8 @@
 // only binds the tokens (`cnf.x5t#S256`, RFC 8705 §3, CDR-HOK).
 //
 // The signing key is P-256 (ES256), which fapi2, fapi2-plus, fapi2-ms and
-// cdr allow (F2-ALG, CDR-ALG), or under the PS256-only profiles (OFB-ALG)
-// RSA 2048 for PS256. Ed25519 keys are exercised by the DPoP key under
+// cdr allow (F2-ALG, CDR-ALG), or under the PS256-only profiles (OB-ALG,
+// OFB-ALG) RSA 2048 for PS256. Ed25519 keys are exercised by the DPoP key under
 // fapi2-plus (FAPI_DPOP_ALG in .ci/interop), whose proofs oauth4webapi signs
 // with `alg` `Ed25519` (RFC 9864), which fapi reads as EdDSA.
 //
