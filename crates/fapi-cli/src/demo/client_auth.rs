@@ -395,9 +395,10 @@ async fn fresh_code(
     let back = p.http.send(approve).await.map_err(|e| why(&e))?;
     expect(&back, 303)?;
     let location = back.header("location").ok_or("no Location")?;
+    let keys = p.issuer_keys().await?;
     let code = p
         .client
-        .code_from(&session, location)
+        .authorization_response(&session, &keys, location)
         .map_err(|e| e.to_string())?;
     Ok((session, code))
 }

@@ -6,6 +6,7 @@ use fapi::client::AuthSession;
 use fapi::issuer::TokenResponse;
 use fapi_core::authorize::UserAction;
 use fapi_core::profile::Profile;
+use fapi_core::profile::ResponseMode;
 use http::{Request, header};
 
 use super::http::{Answer, Http, hidden_field};
@@ -99,8 +100,9 @@ pub struct Authorized {
     code: String,
 }
 
-/// Steps 2–4: PAR, the login page, login, the consent page, approval, the
-/// redirect back with `iss` checked.
+/// Steps 2–4: PAR (with `openid`: OpenID Connect Core §3.1.2.1, so the
+/// token response carries an ID token), the login page, login, the
+/// consent page, approval, the redirect back with `iss` checked.
 pub(super) async fn authorize(
     r: &mut Report,
     flow: &str,
@@ -114,7 +116,7 @@ pub(super) async fn authorize(
             let action = UserAction::new(NOTICE)
                 .map_err(|e| Failure::refused("a user action", e, fapi_core::Site::ParRequest))?;
             p.client
-                .par_request(action, scope, Some(consent))
+                .par_request(action, &format!("openid {scope}"), Some(consent))
                 .map_err(|e| Failure::fapi("the pushed request", &e))
         })
         .await;
@@ -215,13 +217,24 @@ pub(super) async fn authorize(
         }),
     )?;
     super::login_reload::decide_in_second_tab(r, flow, p, tab).await;
+    let keys = p.issuer_keys().await;
+    let (name, ids): (&str, &[&str]) = if session.response_mode() == ResponseMode::Jwt {
+        (
+            "client verifies the JARM response (signature, iss, aud, exp), checks state, takes the code",
+            &["F2-ISS", "F2-ALG"],
+        )
+    } else {
+        ("client checks iss and state, takes the code", &["F2-ISS"])
+    };
     let code = r.step(
         flow,
-        "client checks iss and state, takes the code",
-        &["F2-ISS"],
-        p.client
-            .code_from(&session, &location)
-            .map_err(|e| e.to_string()),
+        name,
+        ids,
+        keys.and_then(|keys| {
+            p.client
+                .authorization_response(&session, &keys, &location)
+                .map_err(|e| e.to_string())
+        }),
     )?;
     Some(Authorized {
         session,
@@ -245,6 +258,7 @@ pub(super) async fn redeem(
                 .map_err(|e| Failure::fapi("the token request", &e))
         })
         .await;
+    let keys = p.issuer_keys().await;
     r.step(
         flow,
         "code redeemed: client authentication, PKCE verifier, DPoP proof or TLS certificate",
@@ -264,9 +278,35 @@ pub(super) async fn redeem(
         ],
         a.map_err(|e| why(&e)).and_then(|a| {
             expect(&a, 200)?;
-            p.client.token_response(&a.body).map_err(|e| e.to_string())
+            let t = p.client.token_response(&a.body).map_err(|e| e.to_string())?;
+            Ok((t, a.json()["id_token"].as_str().map(str::to_owned)))
         }),
     )
+    .and_then(|(t, id_token)| match id_token {
+        // OpenID Connect Core §3.1.3.7: the ID token of an `openid` grant,
+        // verified by the client.
+        Some(id_token) => {
+            let keys = keys.ok();
+            r.step(
+                flow,
+                "client verifies the ID token: signature, iss, aud, nonce, at_hash, the profile's claims",
+                &["F2-ALG", "OB-INTENT", "CDR-ALG"],
+                keys.ok_or_else(|| "no issuer keys".to_owned())
+                    .and_then(|keys| {
+                        p.client
+                            .verify_id_token(
+                                &keys,
+                                &id_token,
+                                Some(&auth.session),
+                                Some(&t.access_token),
+                            )
+                            .map_err(|e| e.to_string())
+                    }),
+            )
+            .map(|_| t)
+        }
+        None => Some(t),
+    })
 }
 
 /// A resource call that must answer `status`; returns its JSON.

@@ -173,6 +173,23 @@ fn wants_nonce(a: &Answer) -> bool {
 }
 
 impl Party {
+    /// The bank's published keys (`/jwks`): what its ID tokens and JARM
+    /// responses are verified with.
+    pub async fn issuer_keys(&self) -> Result<fapi::IssuerKeys, String> {
+        let req = Request::get(self.url("/jwks"))
+            .body(String::new())
+            .map_err(|e| e.to_string())?;
+        let a = self
+            .http
+            .send(req)
+            .await
+            .map_err(|e| e.line().unwrap_or_default())?;
+        if a.status != 200 {
+            return Err(format!("/jwks answered {}", a.status));
+        }
+        fapi::IssuerKeys::from_jwks_json(&a.body).map_err(|e| e.to_string())
+    }
+
     /// A URL of the bank.
     pub fn url(&self, path: &str) -> String {
         format!("{}{path}", self.issuer)
