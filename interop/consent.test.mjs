@@ -3,7 +3,9 @@
 // browser) opens the authorization URL of a real PAR request made with
 // oauth4webapi, logs in as the user, shows the consent page (saved as a
 // screenshot), clicks approve, and the redirect to the client carries
-// `code`, `state` and `iss` (F2-ISS), which oauth4webapi accepts. A reload
+// `code`, `state` and `iss` (F2-ISS), which oauth4webapi accepts (under the
+// JARM profiles of the run, all three inside the one `response` JWT, which
+// oauth4webapi's validateJwtAuthResponse checks). A reload
 // of the login page before the decision shows it again; after the decision
 // the request URI is refused (F2-PAR).
 //
@@ -17,19 +19,19 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { connect } from 'node:tls';
 import { after, test } from 'node:test';
-import * as oauth from 'oauth4webapi';
 import puppeteer from 'puppeteer-core';
 
 import {
   CLIENT,
   PERMISSIONS,
   USER,
+  authorizationResponse,
   clientCredentials,
+  codeGrant,
   createAccountAccessConsent,
   discover,
   loadContext,
   pushAuthorizationRequest,
-  withDpopNonceRetry,
 } from './fapi-client.mjs';
 
 const CHROMIUM = process.env.CHROMIUM || '/usr/bin/chromium';
@@ -132,30 +134,24 @@ test(`[${ctx.profile}] Chromium: login, consent page, approve (F2-AS-INFO, F2-IS
     page.click('form[action="/authorize/consent"] button[name="decision"][value="approve"]'),
   ]);
   assert.ok(callback, 'the browser was sent to the redirect URI');
-  assert.ok(callback.searchParams.get('code'), 'code');
-  assert.equal(callback.searchParams.get('state'), request.state, 'state');
-  assert.equal(callback.searchParams.get('iss'), ctx.issuer, 'iss (F2-ISS)');
-  const params = oauth.validateAuthResponse(as, ctx.client, callback, request.state);
+  if (ctx.jarm) {
+    // JARM §4.1 (FAPI 2.0 Message Signing §5.4): only `response`.
+    assert.deepEqual([...callback.searchParams.keys()], ['response'], 'JARM §4.1: the response JWT alone');
+  } else {
+    assert.ok(callback.searchParams.get('code'), 'code');
+    assert.equal(callback.searchParams.get('state'), request.state, 'state');
+    assert.equal(callback.searchParams.get('iss'), ctx.issuer, 'iss (F2-ISS)');
+  }
+  const params = await authorizationResponse(ctx, as, callback, request.state);
+  assert.ok(params.get('code'), 'RFC 6749 §4.1.2 (JARM §2.1 under jwt): code');
+  assert.equal(params.get('iss'), ctx.issuer, 'iss (F2-ISS)');
   // After the decision the request URI is refused.
   const again = await page.goto(request.authorizationUrl.href, { waitUntil: 'load' });
   assert.equal(again.status(), 400, 'the request URI after the decision');
   assert.ok((await page.evaluate(() => document.body.innerText)).includes('invalid_request_uri'));
 
   // The code the person's approval produced is good at the token endpoint.
-  const tokens = await withDpopNonceRetry(
-    ctx,
-    'token (authorization_code)',
-    () =>
-      oauth.authorizationCodeGrantRequest(
-        as,
-        ctx.client,
-        ctx.clientAuth,
-        params,
-        CLIENT.redirectUri,
-        request.codeVerifier,
-        ctx.options,
-      ),
-    (r) => oauth.processAuthorizationCodeResponse(as, ctx.client, r),
-  );
+  // (Under the JARM profiles: with the ID token and its nonce, as in fapi2.test.mjs.)
+  const { tokens } = await codeGrant(ctx, as, params, request);
   assert.ok(tokens.access_token);
 });

@@ -9,6 +9,7 @@
 // shape oauth4webapi's documentation gives it.
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import * as jose from 'jose';
 import * as oauth from 'oauth4webapi';
 import { Agent, fetch as undiciFetch } from 'undici';
 
@@ -33,7 +34,60 @@ export const PERMISSIONS = Object.freeze(['ReadAccountsDetail', 'ReadBalances', 
 // MTLS-bound tokens (`sender: MTLS_ONLY`: OB-SENDER, CDR-HOK, BG-MTLS) and
 // signed request objects (`signed_request_required`: OB-REQOBJ, CDR-REQ-TTL).
 const MTLS_PROFILES = new Set(['obie', 'ofb', 'cdr', 'berlin']);
-const SIGNED_REQUEST_PROFILES = new Set(['obie', 'ofb', 'cdr']);
+const SIGNED_REQUEST_PROFILES = new Set(['obie', 'ofb', 'cdr', 'fapi2-ms']);
+// The profiles whose signatures are PS256 only (OFB-ALG, OB-ALG): the
+// client's signing key is RSA there, P-256 (ES256) elsewhere.
+export const PS256_PROFILES = new Set(['obie', 'ofb']);
+// Where the run asks for what FAPI 2.0 Message Signing and the OpenID
+// Connect sets add: `response_mode=jwt` (JARM), a `nonce` and the ID token
+// it comes back in, and signed introspection responses (RFC 9701).
+// fapi2-ms requires JARM (FAPI 2.0 Message Signing §5.4); the CDS require
+// data holders to support it; OFB offers it (FAPI 1.0 Advanced §5.2.2-2).
+// obie offers it too (FAPI 1.0 Advanced §5.2.2-2) and puts the consent in
+// the ID token (OB-INTENT).
+export const JARM_PROFILES = new Set(['fapi2-ms', 'cdr', 'ofb', 'obie']);
+
+/**
+ * What the client registers for its responses, per profile (OpenID Connect
+ * Registration §2, JARM §3, RFC 9701 §6). The signing algorithm is the one
+ * of the server's default key: PS256 where the profile allows only PS256
+ * (OB-ALG, OFB-ALG), ES256 elsewhere. Encryption to the client's `"use":"enc"` RSA
+ * key:
+ * - cdr: the ID token, RSA-OAEP-256 with A256GCM (CDR-ALG);
+ * - ofb: the authorization response (JARM), RSA-OAEP with A256GCM
+ *   (OFB-ALG); OFB's security profile §5.2.2.1 wants the token endpoint's
+ *   ID token unencrypted, so that is not asked for.
+ * Under the other profiles nothing is registered (the flow is as before).
+ */
+export function responseRegistration(profile) {
+  if (!JARM_PROFILES.has(profile)) {
+    return {};
+  }
+  const alg = PS256_PROFILES.has(profile) ? 'PS256' : 'ES256';
+  const signed = {
+    id_token_signed_response_alg: alg,
+    authorization_signed_response_alg: alg,
+    introspection_signed_response_alg: alg,
+  };
+  switch (profile) {
+    case 'cdr':
+      return { ...signed, id_token_encrypted_response_alg: 'RSA-OAEP-256', id_token_encrypted_response_enc: 'A256GCM' };
+    case 'ofb':
+      return { ...signed, authorization_encrypted_response_alg: 'RSA-OAEP', authorization_encrypted_response_enc: 'A256GCM' };
+    default:
+      return signed;
+  }
+}
+
+/** The registration's JWE key management algorithm, if it asks for encryption (`RSA-OAEP`, `RSA-OAEP-256`). */
+export function encryptionAlg(registration) {
+  return registration.id_token_encrypted_response_alg ?? registration.authorization_encrypted_response_alg;
+}
+
+/** The registration's JWE content encryption algorithm. */
+export function encryptionEnc(registration) {
+  return registration.id_token_encrypted_response_enc ?? registration.authorization_encrypted_response_enc;
+}
 
 function required(name) {
   const value = process.env[name];
@@ -57,14 +111,42 @@ export async function loadContext() {
   const mtls = MTLS_PROFILES.has(profile);
 
   const jwk = JSON.parse(await readFile(join(dir, 'client.jwk.json'), 'utf8'));
+  // P-256 (ES256) or, under the PS256-only profiles, RSA-PSS with SHA-256
+  // (PS256): oauth4webapi names the JWS algorithm after the CryptoKey.
   const signingKey = await crypto.subtle.importKey(
     'jwk',
     jwk,
-    { name: 'ECDSA', namedCurve: 'P-256' },
+    jwk.kty === 'RSA' ? { name: 'RSA-PSS', hash: 'SHA-256' } : { name: 'ECDSA', namedCurve: 'P-256' },
     false,
     ['sign'],
   );
   const privateKey = { key: signingKey, kid: jwk.kid };
+
+  // The response algorithms the client registered; oauth4webapi checks the
+  // `alg` of each signed response against them (client metadata).
+  const registration = responseRegistration(profile);
+  // The client's decryption key, when it registered encryption: jose
+  // decrypts (compactDecrypt, held to the registered algorithms), oauth4webapi
+  // then checks the nested JWT (its `jweDecrypt` option).
+  const decrypted = [];
+  let decryptOptions = {};
+  let decryptJwe;
+  let encKid;
+  const encAlg = encryptionAlg(registration);
+  if (encAlg !== undefined) {
+    const encJwk = JSON.parse(await readFile(join(dir, 'client-enc.jwk.json'), 'utf8'));
+    encKid = encJwk.kid;
+    const decryptionKey = await jose.importJWK(encJwk, encAlg);
+    decryptJwe = async (jwe) => {
+      const { plaintext, protectedHeader } = await jose.compactDecrypt(jwe, decryptionKey, {
+        keyManagementAlgorithms: [encAlg],
+        contentEncryptionAlgorithms: [encryptionEnc(registration)],
+      });
+      decrypted.push(protectedHeader);
+      return new TextDecoder().decode(plaintext);
+    };
+    decryptOptions = { [oauth.jweDecrypt]: decryptJwe };
+  }
 
   // The client's TLS: the dev CA is the only trust anchor, and under the
   // MTLS profiles the client presents its certificate on every connection
@@ -81,6 +163,11 @@ export async function loadContext() {
   const browserFetch = (url, init) => undiciFetch(url, { ...init, dispatcher: browserAgent });
 
   const client = { client_id: CLIENT.id, use_mtls_endpoint_aliases: mtls };
+  for (const name of ['id_token_signed_response_alg', 'authorization_signed_response_alg', 'introspection_signed_response_alg']) {
+    if (registration[name] !== undefined) {
+      client[name] = registration[name];
+    }
+  }
   // The DPoP key: ES256, or FAPI_DPOP_ALG (`Ed25519`: oauth4webapi then
   // writes the RFC 9864 name in the proofs' `alg`).
   const dpopAlg = process.env.FAPI_DPOP_ALG ?? 'ES256';
@@ -93,6 +180,20 @@ export async function loadContext() {
     profile,
     mtls,
     signedRequest: SIGNED_REQUEST_PROFILES.has(profile),
+    /** JARM, a nonce and a required ID token, signed introspection. */
+    jarm: JARM_PROFILES.has(profile),
+    registration,
+    /** The key management algorithm the client registered, if any. */
+    encAlg,
+    /** The `kid` of the client's encryption key. */
+    encKid,
+    /** jose's decryption with the client's key (JWE compact → the nested JWT), or undefined. */
+    decryptJwe,
+    /** `{ [oauth.jweDecrypt]: decryptJwe }` when the client registered encryption, else `{}`. */
+    decryptOptions,
+    /** The protected headers of the JWEs decrypted so far. */
+    decrypted,
+    clientFetch,
     client,
     privateKey,
     clientAuth: oauth.PrivateKeyJwt(privateKey),
@@ -107,6 +208,18 @@ export async function loadContext() {
       await browserAgent.close();
     },
   };
+}
+
+/**
+ * The AS's signing keys as jose reads them: its `jwks_uri` fetched over the
+ * client's TLS (the dev CA), for `jose.jwtVerify`.
+ */
+export async function asJwks(ctx, as) {
+  const response = await ctx.clientFetch(as.jwks_uri, { headers: { accept: 'application/json' } });
+  if (response.status !== 200) {
+    throw new Error(`GET ${as.jwks_uri}: ${response.status}`);
+  }
+  return jose.createLocalJWKSet(await response.json());
 }
 
 /** RFC 8414 discovery, with oauth4webapi's issuer check. */
@@ -179,10 +292,17 @@ export async function resourceRequest(ctx, accessToken, method, path, body) {
 export async function pushAuthorizationRequest(
   ctx,
   as,
-  { scope, consentId, sharingDuration = CDR_SHARING_DURATION, signed = ctx.signedRequest },
+  { scope, consentId, sharingDuration = CDR_SHARING_DURATION, signed = ctx.signedRequest, jarm = ctx.jarm },
 ) {
   const codeVerifier = oauth.generateRandomCodeVerifier();
   const state = oauth.generateRandomState();
+  if (signed && consentId !== undefined && ctx.profile !== 'cdr' && ctx.profile !== 'obie') {
+    // Where the profile has no consent claim (fapi2-ms, ofb), a signed
+    // request names the consent in its scope, `consent:<id>` (as Open
+    // Finance Brasil's dynamic consent scope): the request object carries
+    // every parameter and nothing else reaches the AS.
+    scope = `${scope} consent:${consentId}`;
+  }
   const params = new URLSearchParams({
     response_type: 'code',
     redirect_uri: CLIENT.redirectUri,
@@ -191,6 +311,15 @@ export async function pushAuthorizationRequest(
     code_challenge: await oauth.calculatePKCECodeChallenge(codeVerifier),
     code_challenge_method: 'S256',
   });
+  // OpenID Connect Core §3.1.2.1: the nonce the ID token must carry; JARM
+  // §2.3.4: `jwt`, the authorization response as a signed (and, where
+  // registered, encrypted) JWT in the query.
+  let nonce;
+  if (jarm) {
+    nonce = oauth.generateRandomNonce();
+    params.set('nonce', nonce);
+    params.set('response_mode', 'jwt');
+  }
   if (consentId !== undefined) {
     params.set('consent_id', consentId);
     // In a signed request object the consent travels the profile's way:
@@ -225,7 +354,66 @@ export async function pushAuthorizationRequest(
   const authorizationUrl = new URL(as.authorization_endpoint);
   authorizationUrl.searchParams.set('client_id', CLIENT.id);
   authorizationUrl.searchParams.set('request_uri', pushed.request_uri);
-  return { pushed, codeVerifier, state, authorizationUrl };
+  return { pushed, codeVerifier, state, nonce, authorizationUrl };
+}
+
+/**
+ * The authorization response at the redirect URI, checked by oauth4webapi:
+ * under JARM `validateJwtAuthResponse` (the JWT's signature against the
+ * AS's `jwks_uri`, its `alg` against the registration, `iss`, `aud`,
+ * `exp`, then `state` and `iss` as in RFC 9207; a JWE is first decrypted
+ * by jose through the `jweDecrypt` option), else `validateAuthResponse`.
+ */
+export function authorizationResponse(ctx, as, callback, state) {
+  if (ctx.jarm) {
+    return oauth.validateJwtAuthResponse(as, ctx.client, callback, state, {
+      ...ctx.options,
+      ...ctx.decryptOptions,
+    });
+  }
+  return oauth.validateAuthResponse(as, ctx.client, callback, state);
+}
+
+/**
+ * The authorization code grant. Where the run asks for an ID token (the JARM
+ * profiles) oauth4webapi requires it and checks its nonce (OpenID Connect
+ * Core §3.1.3.7), decrypting it first through `jweDecrypt` when the client
+ * registered encryption; `validateApplicationLevelSignature` then verifies
+ * its signature against the AS's `jwks_uri`. Returns the token response and
+ * the raw `id_token` as the server sent it.
+ */
+export async function codeGrant(ctx, as, params, request) {
+  let idToken;
+  let processed;
+  const tokens = await withDpopNonceRetry(
+    ctx,
+    'token (authorization_code)',
+    () =>
+      oauth.authorizationCodeGrantRequest(
+        as,
+        ctx.client,
+        ctx.clientAuth,
+        params,
+        CLIENT.redirectUri,
+        request.codeVerifier,
+        ctx.options,
+      ),
+    async (response) => {
+      idToken = undefined;
+      const raw = response.clone();
+      const options = ctx.jarm
+        ? { expectedNonce: request.nonce, requireIdToken: true, ...ctx.decryptOptions }
+        : ctx.decryptOptions;
+      const result = await oauth.processAuthorizationCodeResponse(as, ctx.client, response, options);
+      idToken = (await raw.json()).id_token;
+      processed = response;
+      return result;
+    },
+  );
+  if (ctx.jarm) {
+    await oauth.validateApplicationLevelSignature(as, processed, ctx.options);
+  }
+  return { tokens, idToken };
 }
 
 /** The account-access consent (UK Open Banking v3.1), created with a client credentials token. */
