@@ -230,6 +230,7 @@ pub struct IdToken {
     client_id: String,
     nonce: Option<String>,
     auth_time: Option<u64>,
+    max_age: Option<u64>,
     acr: Option<String>,
     access_token: Option<String>,
     code: Option<String>,
@@ -277,6 +278,26 @@ impl IdToken {
     #[must_use]
     pub fn auth_time(mut self, t: u64) -> Self {
         self.auth_time = Some(t);
+        self
+    }
+
+    /// The authorization request's `max_age` (OpenID Connect Core
+    /// §3.1.2.1): [`Issuer::id_token`] then requires `auth_time`
+    /// ([`CoreError::MissingClaim`]) no more than `seconds` before now
+    /// ([`CoreError::TooOld`]: the user had to authenticate again).
+    ///
+    /// ```
+    /// use fapi::{IdToken, Issuer, KeySet, SigningKey};
+    /// use fapi_core::{Alg, profile::Profile};
+    /// # fn main() -> Result<(), fapi::Error> {
+    /// let issuer = Issuer::builder(Profile::FAPI2, "https://as.bank.example", KeySet::new(SigningKey::generate(Alg::Es256)?)).build()?;
+    /// let t = IdToken::new("alice", "fintech-1").max_age(300);
+    /// assert_eq!(issuer.id_token(&t).unwrap_err().core(), fapi_core::Error::MissingClaim);
+    /// # Ok(()) }
+    /// ```
+    #[must_use]
+    pub fn max_age(mut self, seconds: u64) -> Self {
+        self.max_age = Some(seconds);
         self
     }
 
@@ -481,6 +502,7 @@ impl Issuer {
         p.lifetime = t.lifetime.unwrap_or(id_token::DEFAULT_LIFETIME);
         p.nonce = t.nonce.as_deref();
         p.auth_time = t.auth_time;
+        p.max_age = t.max_age;
         p.acr = t.acr.as_deref();
         p.access_token = t.access_token.as_deref().map(str::as_bytes);
         p.code = t.code.as_deref().map(str::as_bytes);
