@@ -631,6 +631,12 @@ typedef struct fapi_resource_request {
 // 7518 §4.3, §5.2.2, §5.3), or that lacks its encrypted key.
 #define FAPI_JWE_LENGTH 315
 
+// `Error::EncryptionRequired`: A signed JWT (a JWS) where the recipient
+// registered encryption and so expects a nested JWT, signed then encrypted
+// (OpenID Connect Core §10.2, JARM §2.2, RFC 9701 §5): a response sent in
+// the clear is refused.
+#define FAPI_ENCRYPTION_REQUIRED 316
+
 // `Error::MissingClaim`: A required claim is absent.
 #define FAPI_MISSING_CLAIM 400
 

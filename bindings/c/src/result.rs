@@ -119,6 +119,11 @@ pub const FAPI_NOT_NESTED_JWT: fapi_result = 314;
 /// authentication tag does not have the length its `alg` and `enc` fix (RFC
 /// 7518 §4.3, §5.2.2, §5.3), or that lacks its encrypted key.
 pub const FAPI_JWE_LENGTH: fapi_result = 315;
+/// `Error::EncryptionRequired`: A signed JWT (a JWS) where the recipient
+/// registered encryption and so expects a nested JWT, signed then encrypted
+/// (OpenID Connect Core §10.2, JARM §2.2, RFC 9701 §5): a response sent in
+/// the clear is refused.
+pub const FAPI_ENCRYPTION_REQUIRED: fapi_result = 316;
 /// `Error::MissingClaim`: A required claim is absent.
 pub const FAPI_MISSING_CLAIM: fapi_result = 400;
 /// `Error::Expired`: `exp` is in the past.

@@ -24,6 +24,7 @@ use percent_encoding::{NON_ALPHANUMERIC, utf8_percent_encode};
 
 use crate::error::{At, Error};
 use crate::issuer::{SharedClock, TokenResponse};
+use crate::jwe::{DecryptionKey, EncryptedResponse};
 use crate::key::SigningKey;
 
 use fapi_core::Error as CoreError;
@@ -81,9 +82,50 @@ pub struct ClientBuilder {
     clock: SharedClock,
     tls_client_auth: bool,
     sharing_duration: Option<u64>,
+    decryption: Option<Decryption>,
+}
+
+/// The client's JWE key and the responses it registered to receive
+/// encrypted.
+struct Decryption {
+    key: DecryptionKey,
+    encrypted: Vec<EncryptedResponse>,
 }
 
 impl ClientBuilder {
+    /// The client's RSA encryption key (its public half registered in its
+    /// JWK Set with `"use":"enc"`: [`Client::jwks_json`]) and the responses
+    /// it registered to receive signed, then encrypted
+    /// (`<kind>_encrypted_response_alg`: OpenID Connect Core §10.2, JARM
+    /// §2.2, RFC 9701 §5). Those responses are decrypted with `key` (within
+    /// the profile's JWE algorithms: OFB-ALG, CDR-ALG) before they are
+    /// verified; one of them that comes signed only is refused
+    /// ([`CoreError::EncryptionRequired`]), as is a JWE that is not a nested
+    /// JWT ([`CoreError::NotNestedJwt`]) or one of another kind
+    /// ([`CoreError::Encrypted`]).
+    ///
+    /// ```
+    /// use fapi::{Client, DecryptionKey, jwe::EncryptedResponse};
+    /// use fapi_core::profile::Profile;
+    /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// let client = Client::builder(Profile::FAPI2_MS, "fintech-1", "https://as.bank.example")
+    ///     .signing_key(fapi::SigningKey::generate(fapi_core::Alg::Es256)?)
+    ///     .dpop_key(fapi::SigningKey::generate(fapi_core::Alg::Es256)?)
+    ///     .decryption_key(DecryptionKey::generate()?.with_key_id("fintech-enc-1")?, &[EncryptedResponse::IdToken])
+    ///     .build()?;
+    /// // Register the signing key and the "use":"enc" key.
+    /// assert!(client.jwks_json()?.contains(r#""kid":"fintech-enc-1""#));
+    /// # Ok(()) }
+    /// ```
+    #[must_use]
+    pub fn decryption_key(mut self, key: DecryptionKey, encrypted: &[EncryptedResponse]) -> Self {
+        self.decryption = Some(Decryption {
+            key,
+            encrypted: encrypted.to_vec(),
+        });
+        self
+    }
+
     /// CDR: the sharing duration (seconds) the client asks for, sent as
     /// `claims.sharing_duration` in its request objects where the profile
     /// bounds refresh tokens by it (`refresh_within_sharing_duration`);
@@ -176,6 +218,7 @@ impl ClientBuilder {
             rng: fapi_awslc::SystemRandom::new(),
             tls_client_auth: self.tls_client_auth,
             sharing_duration: self.sharing_duration,
+            decryption: self.decryption,
         })
     }
 }
@@ -219,6 +262,7 @@ pub struct Client {
     rng: fapi_awslc::SystemRandom,
     tls_client_auth: bool,
     sharing_duration: Option<u64>,
+    decryption: Option<Decryption>,
 }
 
 impl core::fmt::Debug for Client {
@@ -255,6 +299,7 @@ impl Client {
             clock: std::sync::Arc::new(SystemClock),
             tls_client_auth: false,
             sharing_duration: None,
+            decryption: None,
         }
     }
 
@@ -264,11 +309,33 @@ impl Client {
         &self.client_id
     }
 
-    /// The client's JWK Set (its signing key), to register at the AS.
+    /// The client's JWK Set to register at the AS: its signing key, and
+    /// its encryption key's public half (`"use":"enc"`, no `alg`: it serves
+    /// either RSA-OAEP algorithm) when it has one
+    /// ([`ClientBuilder::decryption_key`]).
     pub fn jwks_json(&self) -> Result<String, Error> {
         let site = Site::ClientAuthentication;
         let key = self.key.as_ref().ok_or(CoreError::KeyNotFound).at(site)?;
-        crate::KeySet::new(key.clone()).jwks_json().at(site)
+        let signing = crate::KeySet::new(key.clone()).jwks_json().at(site)?;
+        let Some(d) = &self.decryption else {
+            return Ok(signing);
+        };
+        let mut set: serde_json::Value = serde_json::from_str(&signing)
+            .map_err(|_| CoreError::Json)
+            .at(site)?;
+        let mut enc: serde_json::Value =
+            serde_json::from_str(&d.key.public_jwk_json(crate::jwe::KeyAlg::RsaOaep))
+                .map_err(|_| CoreError::Json)
+                .at(site)?;
+        if let Some(members) = enc.as_object_mut() {
+            let _ = members.remove("alg");
+        }
+        set.get_mut("keys")
+            .and_then(serde_json::Value::as_array_mut)
+            .ok_or(CoreError::Json)
+            .at(site)?
+            .push(enc);
+        Ok(set.to_string())
     }
 
     fn random_b64(&self) -> Result<String, CoreError> {

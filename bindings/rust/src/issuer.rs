@@ -48,7 +48,7 @@ use crate::store::{HandleStore, ReplayStore};
 use fapi_core::Error as CoreError;
 
 mod oidc;
-pub use oidc::{IdToken, JarmResponse};
+pub use oidc::{DEFAULT_JWE_ENC, IdToken, JarmResponse};
 
 /// A clock shared by the server's handlers.
 pub type SharedClock = Arc<dyn Clock + Send + Sync>;

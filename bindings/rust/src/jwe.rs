@@ -42,6 +42,45 @@ const DECRYPT_SITE: Site = Site::RequestObject;
 /// registration, answered as `invalid_client`).
 const ENCRYPT_SITE: Site = Site::ClientAuthentication;
 
+/// A response a client registers to receive signed, then encrypted (a
+/// nested JWT, RFC 7519 §5.2): the registration metadata
+/// `<prefix>_encrypted_response_alg` and `_enc` name its algorithms.
+///
+/// ```
+/// use fapi::jwe::EncryptedResponse;
+/// assert_eq!(EncryptedResponse::IdToken.metadata_prefix(), "id_token");
+/// assert_eq!(EncryptedResponse::ALL.len(), 3);
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum EncryptedResponse {
+    /// ID tokens: `id_token_encrypted_response_alg`/`_enc` (OpenID Connect
+    /// Core §10.2, OpenID Connect Dynamic Client Registration §2).
+    IdToken,
+    /// JARM authorization responses:
+    /// `authorization_encrypted_response_alg`/`_enc` (JARM §2.2, §3).
+    Authorization,
+    /// Signed introspection responses:
+    /// `introspection_encrypted_response_alg`/`_enc` (RFC 9701 §5, §6).
+    Introspection,
+}
+
+impl EncryptedResponse {
+    /// The three, in registration order.
+    pub const ALL: [Self; 3] = [Self::IdToken, Self::Authorization, Self::Introspection];
+
+    /// The registration metadata's prefix: `id_token`, `authorization`,
+    /// `introspection`.
+    #[must_use]
+    pub const fn metadata_prefix(self) -> &'static str {
+        match self {
+            Self::IdToken => "id_token",
+            Self::Authorization => "authorization",
+            Self::Introspection => "introspection",
+        }
+    }
+}
+
 /// A JWE's decrypted plaintext, erased when dropped.
 pub type Plaintext = Zeroizing<Vec<u8>>;
 
@@ -84,7 +123,7 @@ pub fn encrypt(
 
 /// The recipient's encryption key in a JWKS or JWK: RSA, `"use":"enc"`,
 /// `alg` absent or `alg`.
-fn select_enc_key(
+pub(crate) fn select_enc_key(
     recipient: &str,
     alg: KeyAlg,
 ) -> Result<(RsaPublicKey, Option<String>), CoreError> {

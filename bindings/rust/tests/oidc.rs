@@ -241,12 +241,17 @@ async fn rfc9701_signed_introspection_through_the_crate() {
 /// checked at registration, naming the value and the allowed ones.
 #[tokio::test]
 async fn ofb_alg_cdr_alg_registration_response_algorithms() {
-    let reg = || ClientRegistration::private_key_jwt(CID, "Example Money", r#"{"keys":[]}"#);
+    let enc_key = fapi::DecryptionKey::generate().unwrap();
+    let jwks = format!(
+        r#"{{"keys":[{}]}}"#,
+        enc_key.public_jwk_json(fapi::jwe::KeyAlg::RsaOaep)
+    );
+    let reg = || ClientRegistration::private_key_jwt(CID, "Example Money", &jwks);
     let mut r = reg();
     r.id_token_encrypted_response_alg = Some("RSA-OAEP".into());
     r.id_token_encrypted_response_enc = Some("A128GCM".into());
     let e = r.check(&Profile::OFB).unwrap_err();
-    assert_eq!(e.core(), Error::AlgNotAllowed);
+    assert_eq!(e.core(), Error::EncNotAllowed);
     assert!(
         e.to_string()
             .contains("expected id_token_encrypted_response_enc one of A256GCM, got A128GCM"),
@@ -257,7 +262,7 @@ async fn ofb_alg_cdr_alg_registration_response_algorithms() {
     r.id_token_encrypted_response_enc = None;
     assert_eq!(
         r.check(&Profile::OFB).unwrap_err().core(),
-        Error::AlgNotAllowed
+        Error::EncNotAllowed
     );
     for bad in ["RSA1_5", "dir", "ECDH-ES"] {
         let mut r = reg();

@@ -118,6 +118,11 @@ pub enum Error {
     /// tag does not have the length its `alg` and `enc` fix (RFC 7518
     /// §4.3, §5.2.2, §5.3), or that lacks its encrypted key.
     JweLength = 315,
+    /// A signed JWT (a JWS) where the recipient registered encryption and
+    /// so expects a nested JWT, signed then encrypted (OpenID Connect Core
+    /// §10.2, JARM §2.2, RFC 9701 §5): a response sent in the clear is
+    /// refused.
+    EncryptionRequired = 316,
 
     // --- claims and time: 4xx -------------------------------------------
     /// A required claim is absent.
@@ -286,6 +291,7 @@ impl Error {
             Self::Compressed => "compressed",
             Self::NotNestedJwt => "not_nested_jwt",
             Self::JweLength => "jwe_length",
+            Self::EncryptionRequired => "encryption_required",
             Self::MissingClaim => "missing_claim",
             Self::Expired => "expired",
             Self::NotYetValid => "not_yet_valid",
@@ -371,6 +377,7 @@ impl Error {
         Self::Compressed,
         Self::NotNestedJwt,
         Self::JweLength,
+        Self::EncryptionRequired,
         Self::MissingClaim,
         Self::Expired,
         Self::NotYetValid,
@@ -619,6 +626,7 @@ mod tests {
         assert_eq!(Error::EscapedValue.code(), 106);
         assert_eq!(Error::DecryptionFailed.code(), 310);
         assert_eq!(Error::JweLength.code(), 315);
+        assert_eq!(Error::EncryptionRequired.code(), 316);
     }
 
     /// A caller's buffer that is too small is the server's fault

@@ -2,7 +2,8 @@
 //! authorization server and verified by the client, into caller buffers.
 //!
 //! [`issue`] writes `iss`, `sub`, `aud` (the client), `exp`, `iat` and,
-//! when given, `auth_time`, `nonce`, `acr`, `at_hash`, `c_hash`, `s_hash`
+//! when given, `auth_time` (required, and within the request's `max_age`,
+//! when the request carried one: [`IdTokenParams::max_age`]), `nonce`, `acr`, `at_hash`, `c_hash`, `s_hash`
 //! and the profile's claims: `openbanking_intent_id` where the profile
 //! carries the consent in the ID token (OB-INTENT, required there), an
 //! `acr` among the profile's values where it requires one (CDR), and the
@@ -21,6 +22,10 @@
 //! - `exp` present and not passed, `iat` present, not in the future and
 //!   not older than the caller's limit ([`Expectations::with_max_age`],
 //!   at most a day; [`Error::TooOld`]);
+//! - `auth_time` required, not in the future and at most `max_age`
+//!   seconds old when the client sent `max_age` in its authorization
+//!   request (§3.1.2.1, §3.1.3.7 item 13: [`Expectations::with_auth_max_age`];
+//!   [`Error::MissingClaim`], [`Error::IssuedInFuture`], [`Error::TooOld`]);
 //! - `nonce` equal (in constant time) to the one the client sent, and
 //!   required when it sent one ([`Error::NonceMismatch`],
 //!   [`Error::MissingClaim`]);
@@ -81,6 +86,11 @@
 //! let other = expect.with_nonce("another");
 //! let mut buf = [0u8; id_token::verify_buf_len(2048)];
 //! assert_eq!(id_token::verify(&token[..n], &other, &key, &FixedClock(now), &mut buf).err(), Some(Error::NonceMismatch));
+//!
+//! // The request carried max_age=300: auth_time is required.
+//! let with_max_age = expect.with_auth_max_age(300);
+//! let mut buf = [0u8; id_token::verify_buf_len(2048)];
+//! assert_eq!(id_token::verify(&token[..n], &with_max_age, &key, &FixedClock(now), &mut buf).err(), Some(Error::MissingClaim));
 //! # Ok::<(), Error>(())
 //! ```
 
@@ -195,6 +205,10 @@ pub struct IdTokenParams<'a> {
     pub lifetime: u64,
     /// `auth_time`: when the end-user authenticated.
     pub auth_time: Option<u64>,
+    /// The authorization request's `max_age` (OpenID Connect Core
+    /// §3.1.2.1): `auth_time` is then required, and at most `max_age`
+    /// seconds before `iat`.
+    pub max_age: Option<u64>,
     /// `nonce`: the authorization request's.
     pub nonce: Option<&'a str>,
     /// `acr`.
@@ -243,6 +257,7 @@ impl<'a> IdTokenParams<'a> {
             issued_at,
             lifetime: DEFAULT_LIFETIME,
             auth_time: None,
+            max_age: None,
             nonce: None,
             acr: None,
             access_token: None,
@@ -265,6 +280,16 @@ impl<'a> IdTokenParams<'a> {
     #[must_use]
     pub const fn auth_time(mut self, t: u64) -> Self {
         self.auth_time = Some(t);
+        self
+    }
+
+    /// For an authorization request with `max_age` (OpenID Connect Core
+    /// §3.1.2.1): [`issue`] then requires `auth_time`
+    /// ([`Error::MissingClaim`]) no more than `seconds` before `iat`
+    /// ([`Error::TooOld`]: the end-user had to authenticate again).
+    #[must_use]
+    pub const fn max_age(mut self, seconds: u64) -> Self {
+        self.max_age = Some(seconds);
         self
     }
 
@@ -367,6 +392,12 @@ pub fn issue<S: Signer + ?Sized>(
         return Err(Error::MissingClaim);
     }
     check_profile_claims(profile, params.intent_id, params.acr)?;
+    // OIDC Core §3.1.2.1: with max_age, auth_time is required and the
+    // authentication no older than max_age.
+    if let Some(max_age) = params.max_age {
+        let t = params.auth_time.ok_or(Error::MissingClaim)?;
+        check_auth_time(t, max_age, params.issued_at, 0)?;
+    }
     let exp = params
         .issued_at
         .checked_add(params.lifetime)
@@ -452,6 +483,7 @@ pub struct Expectations<'a> {
     code: Option<&'a [u8]>,
     state: Option<&'a [u8]>,
     max_age: u64,
+    auth_max_age: Option<u64>,
     leeway: u64,
 }
 
@@ -485,6 +517,7 @@ impl<'a> Expectations<'a> {
             code: None,
             state: None,
             max_age: DEFAULT_MAX_AGE,
+            auth_max_age: None,
             leeway: jwt::DEFAULT_LEEWAY,
         })
     }
@@ -542,6 +575,27 @@ impl<'a> Expectations<'a> {
         }
         self.max_age = seconds;
         Ok(self)
+    }
+
+    /// The `max_age` the client sent in its authorization request (OpenID
+    /// Connect Core §3.1.2.1, §3.1.3.7 item 13): `auth_time` is then
+    /// required ([`Error::MissingClaim`]), not in the future
+    /// ([`Error::IssuedInFuture`]) and at most `seconds` old, give or take
+    /// the leeway ([`Error::TooOld`]: the end-user must authenticate
+    /// again). `0` asks for an authentication just now.
+    ///
+    /// ```
+    /// use fapi_core::{id_token::Expectations, profile::Profile};
+    /// let expect = Expectations::new(&Profile::FAPI2, "https://as.bank.example", "fintech-1")?
+    ///     .with_nonce("n-0S6_WzA2Mj")
+    ///     .with_auth_max_age(300);
+    /// # let _ = expect;
+    /// # Ok::<(), fapi_core::Error>(())
+    /// ```
+    #[must_use]
+    pub const fn with_auth_max_age(mut self, seconds: u64) -> Self {
+        self.auth_max_age = Some(seconds);
+        self
     }
 
     /// A clock leeway of `seconds`: more than [`jwt::MAX_LEEWAY`] is
@@ -642,7 +696,7 @@ where
     C: Clock + ?Sized,
 {
     let verified = jwt::verify(jwt, &expect.jwt()?, key, clock, buf)?;
-    finish(verified, expect)
+    finish(verified, expect, clock.now())
 }
 
 /// [`verify`] with the key of the issuer's `jwks` that the header's `kid`
@@ -660,7 +714,7 @@ where
     C: Clock + ?Sized,
 {
     let verified = jwt::verify_with_jwks(jwt, &expect.jwt()?, backend, jwks, clock, buf)?;
-    finish(verified, expect)
+    finish(verified, expect, clock.now())
 }
 
 /// The hash claim `claim` against the value the client holds: checked when
@@ -684,7 +738,24 @@ fn check_hash(
     }
 }
 
-fn finish<'b>(mut v: VerifiedJwt<'b>, expect: &Expectations<'_>) -> Result<IdToken<'b>, Error> {
+/// `auth_time` against `max_age` at `now`, give or take `leeway`: not in
+/// the future ([`Error::IssuedInFuture`]), at most `max_age` old
+/// ([`Error::TooOld`]).
+fn check_auth_time(auth_time: u64, max_age: u64, now: u64, leeway: u64) -> Result<(), Error> {
+    if auth_time > now.saturating_add(leeway) {
+        return Err(Error::IssuedInFuture);
+    }
+    if now > auth_time.saturating_add(max_age).saturating_add(leeway) {
+        return Err(Error::TooOld);
+    }
+    Ok(())
+}
+
+fn finish<'b>(
+    mut v: VerifiedJwt<'b>,
+    expect: &Expectations<'_>,
+    now: u64,
+) -> Result<IdToken<'b>, Error> {
     let alg = v.header.alg;
     let c = v.claims.clone();
     // OIDC Core §2: sub, exp and iat are required.
@@ -699,6 +770,12 @@ fn finish<'b>(mut v: VerifiedJwt<'b>, expect: &Expectations<'_>) -> Result<IdTok
         Some(azp) if azp != expect.client_id => return Err(Error::WrongAuthorizedParty),
         None if several => return Err(Error::WrongAuthorizedParty),
         _ => {}
+    }
+    // OIDC Core §3.1.2.1, §3.1.3.7 item 13: with max_age, auth_time is
+    // required and recent enough.
+    if let Some(max_age) = expect.auth_max_age {
+        let t = m.auth_time.ok_or(Error::MissingClaim)?;
+        check_auth_time(t, max_age, now, expect.leeway)?;
     }
     // OIDC Core §3.1.3.7 step 11: the nonce sent, required when sent,
     // compared in constant time.

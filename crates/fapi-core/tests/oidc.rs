@@ -259,6 +259,66 @@ fn oidc_core_3_1_3_7_exp_and_iat_age() {
     );
 }
 
+/// OpenID Connect Core §3.1.2.1, §3.1.3.7 item 13: when the request
+/// carried `max_age`, `auth_time` is required, not in the future and at
+/// most `max_age` old (with the leeway); the issuer refuses to write an ID
+/// token without it or with an older authentication.
+#[test]
+fn oidc_core_3_1_2_1_max_age_requires_auth_time() {
+    let k = P256Key::new(3, "as");
+    let t = issue(&Profile::FAPI2, &k, &base().auth_time(NOW - 100));
+    let e = expect(&Profile::FAPI2).with_auth_max_age(300);
+    assert_eq!(check(&t, &k, &e, NOW).unwrap().auth_time, Some(NOW - 100));
+    // 300 s, and the 10 s leeway.
+    assert!(check(&t, &k, &e, NOW + 210).is_ok());
+    assert_eq!(check(&t, &k, &e, NOW + 211).unwrap_err(), Error::TooOld);
+    // max_age=0: an authentication just now.
+    let now0 = issue(&Profile::FAPI2, &k, &base().auth_time(NOW));
+    let e0 = expect(&Profile::FAPI2).with_auth_max_age(0);
+    assert!(check(&now0, &k, &e0, NOW + 10).is_ok());
+    assert_eq!(check(&now0, &k, &e0, NOW + 11).unwrap_err(), Error::TooOld);
+    assert_eq!(check(&t, &k, &e0, NOW).unwrap_err(), Error::TooOld);
+    // Without auth_time: refused only where max_age was sent.
+    let none = issue(&Profile::FAPI2, &k, &base());
+    assert!(check(&none, &k, &expect(&Profile::FAPI2), NOW).is_ok());
+    assert_eq!(check(&none, &k, &e, NOW).unwrap_err(), Error::MissingClaim);
+    // An authentication in the future; an auth_time that is not a number.
+    for (auth_time, want) in [
+        (format!("{}", NOW + 11), Error::IssuedInFuture),
+        ("\"1900000000\"".to_owned(), Error::Json),
+    ] {
+        let bad = raw(
+            &k,
+            &format!(
+                r#"{{"iss":"{ISS}","sub":"a","aud":"{CID}","iat":{NOW},"exp":{},"auth_time":{auth_time}}}"#,
+                NOW + 60
+            ),
+        );
+        assert_eq!(check(&bad, &k, &e, NOW).unwrap_err(), want, "{auth_time}");
+    }
+    // The issuer: auth_time required with max_age, and recent enough.
+    let mut out = [0u8; 2048];
+    assert_eq!(
+        id_token::issue(&Profile::FAPI2, &base().max_age(300), &k, &mut out),
+        Err(Error::MissingClaim)
+    );
+    assert_eq!(
+        id_token::issue(
+            &Profile::FAPI2,
+            &base().max_age(300).auth_time(NOW - 301),
+            &k,
+            &mut out
+        ),
+        Err(Error::TooOld)
+    );
+    let ok = issue(
+        &Profile::FAPI2,
+        &k,
+        &base().max_age(300).auth_time(NOW - 300),
+    );
+    assert_eq!(check(&ok, &k, &e, NOW).unwrap().auth_time, Some(NOW - 300));
+}
+
 /// OpenID Connect Core §3.1.3.7 step 11: the nonce sent, required when
 /// sent, equal (constant-time comparison).
 #[test]

@@ -5,9 +5,28 @@ use fapi_core::jarm::{self, Response};
 use fapi_core::profile::ResponseMode;
 use fapi_core::{Error as CoreError, Site};
 
+use zeroize::Zeroizing;
+
 use super::{AuthSession, Client};
 use crate::error::{At, Error};
+use crate::jwe::{EncryptedResponse, Policy};
 use crate::key_set::IssuerKeys;
+
+/// A response's signed JWT: as it came, or decrypted from a nested JWT
+/// (and then erased when dropped).
+enum Opened<'a> {
+    Signed(&'a str),
+    Decrypted(Zeroizing<String>),
+}
+
+impl Opened<'_> {
+    fn as_str(&self) -> &str {
+        match self {
+            Self::Signed(s) => s,
+            Self::Decrypted(s) => s,
+        }
+    }
+}
 
 /// An ID token that passed [`Client::verify_id_token`].
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -58,13 +77,51 @@ fn detailed(e: CoreError, site: Site, jwt: &str, issuer: &str, client_id: &str) 
 }
 
 impl Client {
+    /// The signed JWT of a response of `kind`: decrypted with the client's
+    /// key where it registered encryption for `kind` (a nested JWT, within
+    /// the profile's JWE algorithms: OFB-ALG, CDR-ALG), else as it came. A
+    /// signed JWT where encryption was registered is
+    /// [`CoreError::EncryptionRequired`]; a JWE where it was not is
+    /// [`CoreError::Encrypted`].
+    fn open<'a>(
+        &self,
+        jwt: &'a str,
+        kind: EncryptedResponse,
+        site: Site,
+    ) -> Result<Opened<'a>, Error> {
+        let is_jwe = jwt.bytes().filter(|b| *b == b'.').count() == 4;
+        let key = self
+            .decryption
+            .as_ref()
+            .filter(|d| d.encrypted.contains(&kind))
+            .map(|d| &d.key);
+        match (key, is_jwe) {
+            (Some(key), true) => {
+                let policy = Policy::from_profile(&self.profile);
+                key.decrypt_nested_jwt(jwt, &policy)
+                    .map(Opened::Decrypted)
+                    .map_err(|e| Error::at(e.core(), site))
+            }
+            // The client expects encryption: a response in the clear is
+            // refused, whatever its signature.
+            (Some(_), false) => Err(Error::at(CoreError::EncryptionRequired, site)),
+            (None, true) => Err(Error::at(CoreError::Encrypted, site)),
+            (None, false) => Ok(Opened::Signed(jwt)),
+        }
+    }
+
     /// OpenID Connect Core §3.1.3.7: verifies the ID token `id_token` the
     /// token endpoint returned, with the issuer's published `keys`: the
     /// profile's algorithms, `iss`, `aud`, `azp`, `exp`, `iat` age,
     /// `nonce` equal to the one `session` sent (required when it sent one),
     /// `at_hash` against `access_token` when given, and the profile's
     /// claims (OB-INTENT, the CDR `acr`). A refused `iss`, `aud` or `azp`
-    /// names the expected and the received value.
+    /// names the expected and the received value. Where the client
+    /// registered encrypted ID tokens
+    /// ([`ClientBuilder::decryption_key`](super::ClientBuilder::decryption_key)
+    /// with [`EncryptedResponse::IdToken`]) the token is decrypted first
+    /// (OpenID Connect Core §10.2: a nested JWT, signed then encrypted) and
+    /// a signed-only one is [`CoreError::EncryptionRequired`].
     pub fn verify_id_token(
         &self,
         keys: &IssuerKeys,
@@ -81,6 +138,8 @@ impl Client {
         if let Some(t) = access_token {
             expect = expect.with_access_token(t.as_bytes());
         }
+        let opened = self.open(id_token, EncryptedResponse::IdToken, site)?;
+        let id_token = opened.as_str();
         let key = keys.for_token(id_token).at(site)?;
         let mut buf = vec![0u8; id_token::verify_buf_len(id_token.len())];
         let v = id_token::verify(id_token.as_bytes(), &expect, key, &*self.clock, &mut buf)
@@ -103,7 +162,9 @@ impl Client {
     ///   [`CoreError::PlainResponseRefused`]); the JWT is verified with the
     ///   issuer's `keys` (`iss` exactly the issuer: RFC 9207; `aud` the
     ///   client; `exp` at most 10 minutes: FAPI 2.0 Message Signing §5.4),
-    ///   then its `state` is the session's.
+    ///   then its `state` is the session's. Where the client registered
+    ///   encrypted responses ([`EncryptedResponse::Authorization`]) it is
+    ///   decrypted first (JARM §2.2: signed, then encrypted).
     /// - `query`: as [`Client::code_from`] (F2-ISS, then `state`).
     ///
     /// An error response is [`CoreError::InvalidParameter`] naming the
@@ -124,6 +185,8 @@ impl Client {
         let jwt = core::str::from_utf8(jwt)
             .map_err(|_| CoreError::Malformed)
             .at(site)?;
+        let opened = self.open(jwt, EncryptedResponse::Authorization, site)?;
+        let jwt = opened.as_str();
         let expect =
             jarm::Expectations::new(&self.profile, &self.issuer, &self.client_id).at(site)?;
         let key = keys.for_token(jwt).at(site)?;
@@ -156,7 +219,9 @@ impl Client {
     /// `keys`: `typ` exactly `token-introspection+jwt`, the profile's
     /// algorithms, `iss`, `aud`, `iat` at most
     /// [`fapi_core::introspection::DEFAULT_MAX_AGE`] seconds old; returns
-    /// the RFC 7662 response's `active`.
+    /// the RFC 7662 response's `active`. Where the resource server
+    /// registered encrypted responses ([`EncryptedResponse::Introspection`])
+    /// it is decrypted first (RFC 9701 §5: a nested JWT).
     pub fn verify_signed_introspection(
         &self,
         keys: &IssuerKeys,
@@ -164,6 +229,8 @@ impl Client {
         audience: &str,
     ) -> Result<bool, Error> {
         let site = Site::Introspection;
+        let opened = self.open(jwt, EncryptedResponse::Introspection, site)?;
+        let jwt = opened.as_str();
         let key = keys.for_token(jwt).at(site)?;
         let mut buf = vec![0u8; fapi_core::jwt::verify_buf_len(jwt.len())];
         let t = fapi_core::introspection::verify_signed_response(

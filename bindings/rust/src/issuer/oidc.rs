@@ -8,13 +8,8 @@ use fapi_core::{Alg, Error as CoreError, Signer, Site, introspection, jws};
 
 use super::{ClientRegistration, Issuer};
 use crate::error::{At, Error};
+use crate::jwe::{ContentEnc, EncryptedResponse, KeyAlg, Policy};
 
-/// The JWE key management algorithms fapi encrypts with (RFC 7518 §4.3),
-/// when the profile does not narrow them: `RSA1_5` and `dir` never.
-pub const JWE_ALGS: &[&str] = &["RSA-OAEP", "RSA-OAEP-256"];
-/// The JWE content encryption algorithms fapi encrypts with (RFC 7518
-/// §5.2, §5.3), when the profile does not narrow them.
-pub const JWE_ENCS: &[&str] = &["A128GCM", "A256GCM", "A128CBC-HS256", "A256CBC-HS512"];
 /// The `enc` a registration means when it names only the `alg` (OpenID
 /// Connect Dynamic Client Registration §2, JARM §3, RFC 9701 §6).
 pub const DEFAULT_JWE_ENC: &str = "A128CBC-HS256";
@@ -45,10 +40,15 @@ impl ClientRegistration {
     /// ES256), each `*_encrypted_response_alg`/`_enc` one of the profile's
     /// JWE algorithms ([`Profile::jwe_algs`], [`Profile::jwe_encs`]: OFB-ALG
     /// RSA-OAEP with A256GCM, CDR-ALG RSA-OAEP or RSA-OAEP-256 with AES-128
-    /// or AES-256) or, where the profile sets none, of [`JWE_ALGS`] and
-    /// [`JWE_ENCS`]. An `enc` without its `alg` is refused; an `alg`
-    /// without `enc` means [`DEFAULT_JWE_ENC`]. The error names the field,
-    /// the value and the allowed values.
+    /// or AES-256) or, where the profile sets none, of
+    /// [`KeyAlg::ALL_NAMES`] and [`ContentEnc::ALL_NAMES`]. An `enc` without its `alg` is refused
+    /// ([`CoreError::InvalidParameter`]); an `alg` without `enc` means
+    /// [`DEFAULT_JWE_ENC`]; an `alg` outside the set is
+    /// [`CoreError::AlgNotAllowed`], an `enc` outside it
+    /// [`CoreError::EncNotAllowed`]. A registration asking for encryption
+    /// needs an RSA `"use":"enc"` key for its `alg` in its JWK Set
+    /// ([`CoreError::KeyNotFound`]): the responses are encrypted to it. The
+    /// error names the field, the value and the allowed values.
     ///
     /// ```
     /// use fapi::issuer::ClientRegistration;
@@ -89,58 +89,17 @@ impl ClientRegistration {
                 }
             }
         }
-        let algs = profile.jwe_algs.unwrap_or(JWE_ALGS);
-        let encs = profile.jwe_encs.unwrap_or(JWE_ENCS);
-        for (prefix, alg, enc) in [
-            (
-                "id_token",
-                &self.id_token_encrypted_response_alg,
-                &self.id_token_encrypted_response_enc,
-            ),
-            (
-                "authorization",
-                &self.authorization_encrypted_response_alg,
-                &self.authorization_encrypted_response_enc,
-            ),
-            (
-                "introspection",
-                &self.introspection_encrypted_response_alg,
-                &self.introspection_encrypted_response_enc,
-            ),
-        ] {
-            match (alg, enc) {
-                (None, None) => {}
-                (None, Some(e)) => {
-                    return Err(Error::mismatch(
-                        CoreError::InvalidParameter,
-                        site,
-                        format!(
-                            "{prefix}_encrypted_response_alg with {prefix}_encrypted_response_enc"
-                        ),
-                        format!("only {prefix}_encrypted_response_enc {e}"),
-                    ));
-                }
-                (Some(a), e) => {
-                    // OFB-ALG, CDR-ALG: the profile's JWE algorithms.
-                    if !algs.contains(&a.as_str()) || !JWE_ALGS.contains(&a.as_str()) {
-                        return Err(Error::mismatch(
-                            CoreError::AlgNotAllowed,
-                            site,
-                            format!("{prefix}_encrypted_response_alg one of {}", algs.join(", ")),
-                            a.clone(),
-                        ));
-                    }
-                    let e = e.as_deref().unwrap_or(DEFAULT_JWE_ENC);
-                    if !encs.contains(&e) || !JWE_ENCS.contains(&e) {
-                        return Err(Error::mismatch(
-                            CoreError::AlgNotAllowed,
-                            site,
-                            format!("{prefix}_encrypted_response_enc one of {}", encs.join(", ")),
-                            e,
-                        ));
-                    }
-                }
-            }
+        for kind in EncryptedResponse::ALL {
+            let Some((alg, _)) = self.encryption(kind, profile, site)? else {
+                continue;
+            };
+            // OpenID Connect Dynamic Client Registration §2: the response is
+            // encrypted to the client's registered `"use":"enc"` key.
+            let jwks = self.jwks.as_deref().unwrap_or(r#"{"keys":[]}"#);
+            let _ = crate::jwe::select_enc_key(jwks, alg).map_err(|e| match e {
+                CoreError::KeyNotFound => no_enc_key(alg, site),
+                e => Error::at(e, site),
+            })?;
         }
         Ok(())
     }
@@ -153,6 +112,105 @@ impl ClientRegistration {
             || self.authorization_encrypted_response_alg.is_some()
             || self.introspection_encrypted_response_alg.is_some()
     }
+
+    /// The registered `<kind>_signed_response_alg`,
+    /// `_encrypted_response_alg` and `_encrypted_response_enc`.
+    fn response_fields(
+        &self,
+        kind: EncryptedResponse,
+    ) -> (Option<&String>, Option<&String>, Option<&String>) {
+        match kind {
+            EncryptedResponse::IdToken => (
+                self.id_token_signed_response_alg.as_ref(),
+                self.id_token_encrypted_response_alg.as_ref(),
+                self.id_token_encrypted_response_enc.as_ref(),
+            ),
+            EncryptedResponse::Authorization => (
+                self.authorization_signed_response_alg.as_ref(),
+                self.authorization_encrypted_response_alg.as_ref(),
+                self.authorization_encrypted_response_enc.as_ref(),
+            ),
+            EncryptedResponse::Introspection => (
+                self.introspection_signed_response_alg.as_ref(),
+                self.introspection_encrypted_response_alg.as_ref(),
+                self.introspection_encrypted_response_enc.as_ref(),
+            ),
+        }
+    }
+
+    /// The JWE algorithms the client registered for `kind`, checked against
+    /// `profile` (OFB-ALG, CDR-ALG: [`Profile::jwe_algs`],
+    /// [`Profile::jwe_encs`]; where the profile sets none,
+    /// [`KeyAlg::ALL_NAMES`] and [`ContentEnc::ALL_NAMES`]): `None` when it registered no encryption; the `enc`
+    /// [`DEFAULT_JWE_ENC`] when only the `alg` is registered (OpenID Connect
+    /// Dynamic Client Registration §2). An `enc` without its `alg` is
+    /// [`CoreError::InvalidParameter`], an `alg` outside the set
+    /// [`CoreError::AlgNotAllowed`], an `enc` outside it
+    /// [`CoreError::EncNotAllowed`]; each names the field, the value and the
+    /// allowed values.
+    fn encryption(
+        &self,
+        kind: EncryptedResponse,
+        profile: &Profile,
+        site: Site,
+    ) -> Result<Option<(KeyAlg, ContentEnc)>, Error> {
+        let prefix = kind.metadata_prefix();
+        let (_, alg, enc) = self.response_fields(kind);
+        let alg = match (alg, enc) {
+            (None, None) => return Ok(None),
+            (None, Some(e)) => {
+                return Err(Error::mismatch(
+                    CoreError::InvalidParameter,
+                    site,
+                    format!("{prefix}_encrypted_response_alg with {prefix}_encrypted_response_enc"),
+                    format!("only {prefix}_encrypted_response_enc {e}"),
+                ));
+            }
+            (Some(a), _) => a.as_str(),
+        };
+        let enc = enc.map_or(DEFAULT_JWE_ENC, String::as_str);
+        let policy = Policy::from_profile(profile);
+        // OFB-ALG, CDR-ALG: the profile's JWE algorithms, and only those
+        // fapi implements (never RSA1_5 or dir).
+        let key_alg = KeyAlg::from_name(alg)
+            .ok()
+            .filter(|a| policy.algs.contains(&a.name()));
+        let Some(key_alg) = key_alg else {
+            return Err(Error::mismatch(
+                CoreError::AlgNotAllowed,
+                site,
+                format!(
+                    "{prefix}_encrypted_response_alg one of {}",
+                    policy.algs.join(", ")
+                ),
+                alg,
+            ));
+        };
+        let content = ContentEnc::from_name(enc)
+            .ok()
+            .filter(|e| policy.encs.contains(&e.name()));
+        let Some(content) = content else {
+            return Err(Error::mismatch(
+                CoreError::EncNotAllowed,
+                site,
+                format!(
+                    "{prefix}_encrypted_response_enc one of {}",
+                    policy.encs.join(", ")
+                ),
+                enc,
+            ));
+        };
+        policy.check(key_alg, content).at(site)?;
+        Ok(Some((key_alg, content)))
+    }
+}
+
+/// How a response to one client is encrypted: the algorithms it registered
+/// and its registered JWK Set, where its `"use":"enc"` key is.
+struct Sealing {
+    alg: KeyAlg,
+    enc: ContentEnc,
+    jwks: String,
 }
 
 /// An ID token to issue ([`Issuer::id_token`]): its subject and client,
@@ -172,6 +230,7 @@ pub struct IdToken {
     client_id: String,
     nonce: Option<String>,
     auth_time: Option<u64>,
+    max_age: Option<u64>,
     acr: Option<String>,
     access_token: Option<String>,
     code: Option<String>,
@@ -219,6 +278,26 @@ impl IdToken {
     #[must_use]
     pub fn auth_time(mut self, t: u64) -> Self {
         self.auth_time = Some(t);
+        self
+    }
+
+    /// The authorization request's `max_age` (OpenID Connect Core
+    /// §3.1.2.1): [`Issuer::id_token`] then requires `auth_time`
+    /// ([`CoreError::MissingClaim`]) no more than `seconds` before now
+    /// ([`CoreError::TooOld`]: the user had to authenticate again).
+    ///
+    /// ```
+    /// use fapi::{IdToken, Issuer, KeySet, SigningKey};
+    /// use fapi_core::{Alg, profile::Profile};
+    /// # fn main() -> Result<(), fapi::Error> {
+    /// let issuer = Issuer::builder(Profile::FAPI2, "https://as.bank.example", KeySet::new(SigningKey::generate(Alg::Es256)?)).build()?;
+    /// let t = IdToken::new("alice", "fintech-1").max_age(300);
+    /// assert_eq!(issuer.id_token(&t).unwrap_err().core(), fapi_core::Error::MissingClaim);
+    /// # Ok(()) }
+    /// ```
+    #[must_use]
+    pub fn max_age(mut self, seconds: u64) -> Self {
+        self.max_age = Some(seconds);
         self
     }
 
@@ -315,6 +394,19 @@ impl core::fmt::Debug for JarmResponse {
     }
 }
 
+/// A registered JWKS without the `"use":"enc"` RSA key for `alg`.
+fn no_enc_key(alg: KeyAlg, site: Site) -> Error {
+    Error::mismatch(
+        CoreError::KeyNotFound,
+        site,
+        format!(
+            "an RSA \"use\":\"enc\" key for {} in the registered JWKS",
+            alg.name()
+        ),
+        "none",
+    )
+}
+
 fn to_string(out: Vec<u8>, n: usize, site: Site) -> Result<String, Error> {
     let mut out = out;
     out.truncate(n);
@@ -322,24 +414,26 @@ fn to_string(out: Vec<u8>, n: usize, site: Site) -> Result<String, Error> {
 }
 
 impl Issuer {
-    /// The registration of `client_id`, when the client is registered, with
-    /// its registered signing algorithm for a response kind checked against
-    /// the active key, and no encryption asked for (this build signs only).
-    fn response_registration(
+    /// How the response of `kind` to `client_id` is protected: its
+    /// registered signing algorithm for `kind` checked against the active
+    /// key's `alg`, and its registered encryption, if any, checked again
+    /// against the profile (OFB-ALG, CDR-ALG: refused at registration
+    /// already). An unregistered client gets signed responses.
+    fn response_sealing(
         &self,
         client_id: &str,
         alg: Alg,
-        signed_alg: impl Fn(&ClientRegistration) -> Option<&String>,
+        kind: EncryptedResponse,
         site: Site,
-    ) -> Result<(), Error> {
+    ) -> Result<Option<Sealing>, Error> {
         let clients = self
             .clients
             .read()
             .unwrap_or_else(std::sync::PoisonError::into_inner);
         let Some(reg) = clients.get(client_id) else {
-            return Ok(());
+            return Ok(None);
         };
-        if let Some(want) = signed_alg(reg)
+        if let (Some(want), _, _) = reg.response_fields(kind)
             && want != alg.name()
         {
             return Err(Error::mismatch(
@@ -349,15 +443,34 @@ impl Issuer {
                 format!("a signing key for {}", alg.name()),
             ));
         }
-        if reg.wants_encryption() {
-            return Err(Error::mismatch(
-                CoreError::ProfileViolation,
+        let Some((alg, enc)) = reg.encryption(kind, &self.profile, site)? else {
+            return Ok(None);
+        };
+        let jwks = reg.jwks.clone().ok_or_else(|| {
+            Error::mismatch(
+                CoreError::KeyNotFound,
                 site,
-                "a signed response (this issuer does not encrypt)",
-                "a registration asking for encryption",
-            ));
-        }
-        Ok(())
+                format!("a registered JWKS with an enc key for {}", alg.name()),
+                "no JWKS",
+            )
+        })?;
+        Ok(Some(Sealing { alg, enc, jwks }))
+    }
+
+    /// The signed response `jws`, as it is sent: encrypted, when the
+    /// client registered encryption, as a nested JWT (`cty: "JWT"`, RFC
+    /// 7519 §5.2, OpenID Connect Core §10.2) to its `"use":"enc"` key (its
+    /// `kid` in the JWE header); otherwise as it is.
+    fn seal(&self, jws: String, sealing: Option<Sealing>, site: Site) -> Result<String, Error> {
+        let Some(s) = sealing else {
+            return Ok(jws);
+        };
+        crate::jwe::encrypt(jws.as_bytes(), &s.jwks, s.alg, s.enc, Some("JWT")).map_err(|e| match e
+            .core()
+        {
+            CoreError::KeyNotFound => no_enc_key(s.alg, site),
+            core => Error::at(core, site),
+        })
     }
 
     /// Issues the ID token `t` (OpenID Connect Core §2) with the active
@@ -383,16 +496,13 @@ impl Issuer {
     pub fn id_token(&self, t: &IdToken) -> Result<String, Error> {
         let site = Site::TokenRequest;
         let key = self.active_key();
-        self.response_registration(
-            &t.client_id,
-            key.alg(),
-            |r| r.id_token_signed_response_alg.as_ref(),
-            site,
-        )?;
+        let sealing =
+            self.response_sealing(&t.client_id, key.alg(), EncryptedResponse::IdToken, site)?;
         let mut p = IdTokenParams::new(&self.issuer, &t.subject, &t.client_id, self.now());
         p.lifetime = t.lifetime.unwrap_or(id_token::DEFAULT_LIFETIME);
         p.nonce = t.nonce.as_deref();
         p.auth_time = t.auth_time;
+        p.max_age = t.max_age;
         p.acr = t.acr.as_deref();
         p.access_token = t.access_token.as_deref().map(str::as_bytes);
         p.code = t.code.as_deref().map(str::as_bytes);
@@ -403,7 +513,7 @@ impl Issuer {
         }
         let mut out = vec![0u8; 8192];
         let n = id_token::issue(&self.profile, &p, &key, &mut out).at(site)?;
-        to_string(out, n, site)
+        self.seal(to_string(out, n, site)?, sealing, site)
     }
 
     /// Signs the authorization response `response` for `client_id` as a
@@ -431,12 +541,8 @@ impl Issuer {
     ) -> Result<String, Error> {
         let site = Site::AuthorizationRequest;
         let key = self.active_key();
-        self.response_registration(
-            client_id,
-            key.alg(),
-            |r| r.authorization_signed_response_alg.as_ref(),
-            site,
-        )?;
+        let sealing =
+            self.response_sealing(client_id, key.alg(), EncryptedResponse::Authorization, site)?;
         let r = match response {
             JarmResponse::Code { code, state } => Response::Code {
                 code,
@@ -464,7 +570,7 @@ impl Issuer {
             &mut out,
         )
         .at(site)?;
-        to_string(out, n, site)
+        self.seal(to_string(out, n, site)?, sealing, site)
     }
 
     /// RFC 9701: the introspection response `response` (an RFC 7662 JSON
@@ -496,12 +602,8 @@ impl Issuer {
             ));
         }
         let key = self.active_key();
-        self.response_registration(
-            audience,
-            key.alg(),
-            |r| r.introspection_signed_response_alg.as_ref(),
-            site,
-        )?;
+        let sealing =
+            self.response_sealing(audience, key.alg(), EncryptedResponse::Introspection, site)?;
         let body = response.to_string();
         let header = jws::HeaderParams::typed(introspection::SIGNED_TYP).with_kid(key.key_id());
         let cap = jws::max_signed_len(key.alg(), &header, body.len() + 1024).at(site)?;
@@ -516,6 +618,6 @@ impl Issuer {
             &mut out,
         )
         .at(site)?;
-        to_string(out, n, site)
+        self.seal(to_string(out, n, site)?, sealing, site)
     }
 }
