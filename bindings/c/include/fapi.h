@@ -258,6 +258,10 @@ typedef struct fapi_id_token_params {
     uint64_t sharing_expires_at;
     // CDR `refresh_token_expires_at`, or 0.
     uint64_t refresh_token_expires_at;
+    // The authorization request's `max_age`, or 0: then `auth_time` is
+    // required and at most `max_age` before `issued_at` (OpenID Connect
+    // Core §3.1.2.1).
+    uint64_t max_age;
 } fapi_id_token_params;
 
 // `fapi_alg`: a signature algorithm, as a number.

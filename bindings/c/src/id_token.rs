@@ -70,6 +70,10 @@ pub struct fapi_id_token_params {
     pub sharing_expires_at: u64,
     /// CDR `refresh_token_expires_at`, or 0.
     pub refresh_token_expires_at: u64,
+    /// The authorization request's `max_age`, or 0: then `auth_time` is
+    /// required and at most `max_age` before `issued_at` (OpenID Connect
+    /// Core §3.1.2.1).
+    pub max_age: u64,
 }
 
 /// `Debug` names the public members only: the access token and the code are
@@ -222,6 +226,7 @@ pub unsafe extern "C" fn fapi_id_token_issue(
             intent_id,
             sharing_expires_at: some(p.sharing_expires_at),
             refresh_token_expires_at: some(p.refresh_token_expires_at),
+            max_age: some(p.max_age),
         };
         out.produce("ID token", |buf| {
             id_token::issue(profile, &params, key, buf).context("ID token")

@@ -96,7 +96,7 @@ class IdTokenParams(Structure):
                 ("acr_len", c_size_t), ("access_token", c_char_p), ("access_token_len", c_size_t),
                 ("code", c_char_p), ("code_len", c_size_t), ("state", c_char_p),
                 ("state_len", c_size_t), ("intent_id", c_char_p), ("intent_id_len", c_size_t),
-                ("sharing_expires_at", c_uint64), ("refresh_token_expires_at", c_uint64)]
+                ("sharing_expires_at", c_uint64), ("refresh_token_expires_at", c_uint64), ("max_age", c_uint64)]
 
 
 class IdTokenExpectations(Structure):
