@@ -532,7 +532,6 @@ fn proofs(signer: &dyn Signer, count: usize, iat: u64) -> Vec<Vec<u8>> {
                 jti: &jti,
                 access_token: None,
                 nonce: None,
-                response_mode: None,
             };
             let mut out = vec![0u8; 2048];
             let n = dpop::sign_proof(signer, &params, &mut out).expect("proof");
@@ -825,6 +824,7 @@ fn small_ops(c: &mut Criterion) {
         dpop_jkt: None,
         consent_id: Some("urn:bank:aac:1"),
         nonce: None,
+        response_mode: None,
     };
     let params =
         fapi_core::authorize::AuthorizationParams::from_request(&profile, &request).expect("req");
