@@ -107,7 +107,7 @@ pub async fn attacks(
         flow,
         "id-token-issued-to-another-client",
         "A1a",
-        &["OIDC Core §3.1.3.7 (3-5)", "RFC 8725 §3.9", "F2-ISS"],
+        &["OIDC Core §3.1.3.7 (3-5)", "RFC 8725 §3.9"],
         "wrong_audience",
         seen,
     );

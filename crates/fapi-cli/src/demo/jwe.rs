@@ -63,7 +63,7 @@ pub fn attacks(r: &mut Report, flow: &str, p: &Party, jwe: &str) {
         flow,
         "encrypted-id-token-with-rsa1_5",
         "A1a",
-        &["CDR-ALG", "OFB-ALG", "RFC 8725 §3.2", "RFC 3218"],
+        &["CDR-ALG", "RFC 8725 §3.2", "RFC 3218"],
         "unsupported_alg",
         seen,
     );
