@@ -65,12 +65,33 @@ fn demo_fapi2_runs_both_flows_and_stops_every_attack() {
             "account-data-with-a-client-credentials-token",
             "client-assertion-for-another-server",
             "request-uri-of-another-client",
+            "id-token-issued-to-another-client",
+            "id-token-of-another-session",
+            "id-token-with-the-at-hash-of-another-access-token",
+            "id-token-re-signed-by-an-attacker-key",
+        ],
+    );
+}
+
+// FAPI 2.0 Message Signing §5.4 (fapi2-ms): the client reads the JARM
+// response and refuses one of another issuer, one tampered, one stripped
+// to a plain query (JARM §2.3, §2.4, RFC 9207).
+#[test]
+fn demo_fapi2_ms_reads_jarm_and_refuses_forged_responses() {
+    check(
+        "fapi2-ms",
+        &[
+            "jarm-response-of-another-issuer",
+            "jarm-response-with-one-payload-byte-changed",
+            "jarm-response-stripped-to-a-plain-query",
+            "id-token-of-another-session",
         ],
     );
 }
 
 // CDR-HOK, OB-SENDER: certificate-bound tokens over mutual TLS; CDR-PAR,
-// CDR-REQ-TTL (signed request objects), CDR-CODE-ONCE.
+// CDR-REQ-TTL (signed request objects), CDR-CODE-ONCE; CDR-ALG: the ID
+// token encrypted to the client, and the JWE forgeries refused.
 #[test]
 fn demo_cdr_runs_both_flows_over_mutual_tls_and_stops_every_attack() {
     check(
@@ -83,6 +104,10 @@ fn demo_cdr_runs_both_flows_over_mutual_tls_and_stops_every_attack() {
             "authorization-request-without-par",
             "payment-consent-used-twice",
             "funds-confirmation-with-a-client-credentials-token",
+            "id-token-issued-to-another-client",
+            "encrypted-id-token-with-rsa1_5",
+            "encrypted-id-token-with-its-key-algorithm-swapped",
+            "encrypted-id-token-with-its-tag-changed",
         ],
     );
 }

@@ -314,13 +314,20 @@ async fn id_token_hint(r: &mut Report, flow: &str, p: &Party) {
     );
 }
 
-/// A fresh code of `p` for a new consent of `scope`, the bank's pages
-/// answered as the user would: the session holding the verifier, the code.
-async fn fresh_code(
+/// A fresh code of `p` for a new consent of `scope` (with `openid` when
+/// `openid`), the bank's pages answered as the user would: the session
+/// holding the verifier, the code.
+pub(super) async fn fresh_code(
     p: &Party,
     (path, body): (&str, &Value),
     scope: &str,
+    openid: bool,
 ) -> Result<(AuthSession, String), String> {
+    let asked = if openid {
+        format!("openid {scope}")
+    } else {
+        scope.to_owned()
+    };
     let expect = |a: &Answer, status: u16| {
         if a.status == status {
             Ok(())
@@ -351,7 +358,7 @@ async fn fresh_code(
             let action = UserAction::new(NOTICE)
                 .map_err(|e| Failure::refused("a user action", e, fapi_core::Site::ParRequest))?;
             p.client
-                .par_request(action, scope, Some(&consent))
+                .par_request(action, &asked, Some(&consent))
                 .map_err(|e| Failure::fapi("the pushed request", &e))
         })
         .await
@@ -412,7 +419,7 @@ async fn missing_code_verifier(
     consent: (&str, &Value),
     scope: &str,
 ) {
-    let seen = match fresh_code(p, consent, scope).await {
+    let seen = match fresh_code(p, consent, scope, false).await {
         Ok((session, code)) => {
             let sent = p
                 .send(|| {

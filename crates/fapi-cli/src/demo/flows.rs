@@ -94,10 +94,18 @@ pub(super) async fn client_token(p: &Party, scope: &str) -> Result<TokenResponse
 /// What an authorization left: the session, the redirect back, the
 /// `request_uri`, the code.
 pub struct Authorized {
-    session: AuthSession,
-    location: String,
+    pub(super) session: AuthSession,
+    pub(super) location: String,
     request_uri: String,
     code: String,
+}
+
+/// What a redeemed code gave: the token response and, for an `openid`
+/// grant, the ID token as the bank sent it and its signed JWT (the same
+/// unless encrypted to the client).
+pub struct Redeemed {
+    pub(super) token: TokenResponse,
+    pub(super) id_token: Option<(String, String)>,
 }
 
 /// Steps 2–4: PAR (with `openid`: OpenID Connect Core §3.1.2.1, so the
@@ -251,6 +259,16 @@ pub(super) async fn redeem(
     p: &Party,
     auth: &Authorized,
 ) -> Option<TokenResponse> {
+    redeem_full(r, flow, p, auth).await.map(|x| x.token)
+}
+
+/// [`redeem`], keeping the ID token.
+pub(super) async fn redeem_full(
+    r: &mut Report,
+    flow: &str,
+    p: &Party,
+    auth: &Authorized,
+) -> Option<Redeemed> {
     let a = p
         .send(|| {
             p.client
@@ -259,7 +277,7 @@ pub(super) async fn redeem(
         })
         .await;
     let keys = p.issuer_keys().await;
-    r.step(
+    let (t, id_token) = r.step(
         flow,
         "code redeemed: client authentication, PKCE verifier, DPoP proof or TLS certificate",
         &[
@@ -278,34 +296,49 @@ pub(super) async fn redeem(
         ],
         a.map_err(|e| why(&e)).and_then(|a| {
             expect(&a, 200)?;
-            let t = p.client.token_response(&a.body).map_err(|e| e.to_string())?;
+            let t = p
+                .client
+                .token_response(&a.body)
+                .map_err(|e| e.to_string())?;
             Ok((t, a.json()["id_token"].as_str().map(str::to_owned)))
         }),
-    )
-    .and_then(|(t, id_token)| match id_token {
-        // OpenID Connect Core §3.1.3.7: the ID token of an `openid` grant,
-        // verified by the client.
-        Some(id_token) => {
-            let keys = keys.ok();
-            r.step(
-                flow,
-                "client verifies the ID token: signature, iss, aud, nonce, at_hash, the profile's claims",
-                &["F2-ALG", "OB-INTENT", "CDR-ALG"],
-                keys.ok_or_else(|| "no issuer keys".to_owned())
-                    .and_then(|keys| {
-                        p.client
-                            .verify_id_token(
-                                &keys,
-                                &id_token,
-                                Some(&auth.session),
-                                Some(&t.access_token),
-                            )
-                            .map_err(|e| e.to_string())
-                    }),
-            )
-            .map(|_| t)
-        }
-        None => Some(t),
+    )?;
+    // OpenID Connect Core §3.1.3.7: the ID token of an `openid` grant,
+    // decrypted where the client registered encryption (§10.2, CDR-ALG),
+    // verified by the client.
+    let Some(id_token) = id_token else {
+        return Some(Redeemed {
+            token: t,
+            id_token: None,
+        });
+    };
+    let encrypted = id_token.split('.').count() == 5;
+    let name = if encrypted {
+        "client decrypts the ID token (a nested JWT, RSA-OAEP-256 and A256GCM to its registered key), verifies it: signature, iss, aud, nonce, at_hash, the profile's claims"
+    } else {
+        "client verifies the ID token: signature, iss, aud, nonce, at_hash, the profile's claims"
+    };
+    let ids: &[&str] = if encrypted {
+        &["F2-ALG", "CDR-ALG", "OIDC Core §3.1.3.7", "RFC 7516"]
+    } else {
+        &["F2-ALG", "OB-INTENT", "CDR-ALG", "OIDC Core §3.1.3.7"]
+    };
+    let signed = r.step(
+        flow,
+        name,
+        ids,
+        keys.and_then(|keys| {
+            let signed = p.signed_id_token(&id_token).map_err(|e| e.to_string())?;
+            let _ = p
+                .client
+                .verify_id_token(&keys, &signed, Some(&auth.session), Some(&t.access_token))
+                .map_err(|e| e.to_string())?;
+            Ok(signed)
+        }),
+    )?;
+    Some(Redeemed {
+        token: t,
+        id_token: Some((id_token, signed)),
     })
 }
 
@@ -733,9 +766,10 @@ pub async fn account_information(r: &mut Report, profile: &Profile, p: &Party, a
     let Some(auth) = authorize(r, f, p, "accounts", &consent_id, "ReadBalances").await else {
         return;
     };
-    let Some(token) = redeem(r, f, p, &auth).await else {
+    let Some(redeemed) = redeem_full(r, f, p, &auth).await else {
         return;
     };
+    let token = &redeemed.token;
     let at = token.access_token.as_str();
     let accounts_path = format!("{AISP}/accounts");
     let Some(accounts) = api(
@@ -817,6 +851,20 @@ pub async fn account_information(r: &mut Report, profile: &Profile, p: &Party, a
     }
     stolen_token_attacks(r, f, p, attacker, &accounts_path, at).await;
     authorization_attacks(r, f, profile, p, &auth, "accounts").await;
+    // The client's own defences: the JARM response, the ID token and its
+    // encryption, each forged or substituted.
+    super::jarm::attacks(r, f, p, &auth.session, &auth.location).await;
+    if let Some((sent, signed)) = &redeemed.id_token {
+        let first = super::id_token::First {
+            session: &auth.session,
+            access_token: at,
+            id_token: signed,
+        };
+        super::id_token::attacks(r, f, p, attacker, &first, (&path, &body), "accounts").await;
+        if sent != signed {
+            super::jwe::attacks(r, f, p, sent);
+        }
+    }
     let rt = token.refresh_token.as_deref();
     super::replayed_code::tokens_of_a_replayed_code(r, f, p, &accounts_path, at, rt).await;
     assertion_attack(r, f, p, "accounts").await;

@@ -4,17 +4,22 @@
 //! (mutual TLS where the profile binds tokens to certificates) by the
 //! fintech built on `fapi::Client`, the demo playing the user in the
 //! bank's login and consent pages. Then the attacks of the FAPI 2.0
-//! attacker model, each of which the bank (or, for a mixed-up
-//! authorization response, the client) must refuse with the expected
-//! OAuth error. Exit 1 if a step fails or an attack is not refused.
+//! attacker model, each of which the bank must refuse with the expected
+//! OAuth error, or the client (a mixed-up authorization response, a forged
+//! or substituted ID token, JARM response or JWE) with the expected core
+//! error. Exit 1 if a step fails or an attack is not refused.
 
 mod arrangement;
 mod authorization_endpoint;
 mod client_auth;
 mod escaped_json;
 mod flows;
+mod forge;
 mod http;
+mod id_token;
 mod interaction_id;
+mod jarm;
+mod jwe;
 mod login_reload;
 mod party;
 mod replayed_code;

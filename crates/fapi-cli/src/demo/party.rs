@@ -3,6 +3,9 @@
 //! its HTTPS client (its TLS certificate under mutual TLS) and its
 //! registration at the bank.
 
+use std::sync::Arc;
+
+use fapi::jwe::{DecryptionKey, KeyAlg};
 use fapi::{Client, KeySet, SigningKey};
 use fapi_core::profile::{ClientAuthMethod, Profile, SenderConstraint};
 use fapi_core::{Alg, Site};
@@ -44,6 +47,14 @@ pub fn auth_for(profile: &Profile) -> ClientAuthMethod {
     }
 }
 
+/// The algorithms of an ID token encrypted to the party, where the demo
+/// registers encryption: the CDR (CDR-ALG: RSA-OAEP-256 with A256GCM,
+/// Consumer Data Standards). Open Finance Brasil refuses encrypted ID
+/// tokens (OFB Security Profile §5.2.2.1); the other profiles sign only.
+pub fn id_token_encryption(profile: &Profile) -> Option<(KeyAlg, &'static str)> {
+    (profile.name == Profile::CDR.name).then_some((KeyAlg::RsaOaep256, "A256GCM"))
+}
+
 fn key(alg: Alg) -> Result<SigningKey, Failure> {
     SigningKey::generate(alg).map_err(|e| Failure::key("a software key", &e))
 }
@@ -55,6 +66,7 @@ pub struct Prepared {
     profile: Profile,
     signing: SigningKey,
     dpop_key: Option<SigningKey>,
+    decryption: Option<Arc<DecryptionKey>>,
     identity: String,
     /// Its registration at the bank.
     pub registration: ClientConfig,
@@ -80,6 +92,27 @@ impl Prepared {
         let jwks = KeySet::new(signing.clone())
             .jwks_json()
             .map_err(|e| Failure::refused("the client JWKS", e, Site::ClientAuthentication))?;
+        // Where the profile encrypts ID tokens: an RSA `"use":"enc"` key
+        // in the registered JWK Set, and the registration naming the
+        // algorithms (OpenID Connect Registration §2).
+        let encryption = id_token_encryption(profile);
+        let (jwks, decryption) = match encryption {
+            Some((alg, _)) => {
+                let key = DecryptionKey::generate()
+                    .map_err(|e| Failure::key("an encryption key", &e))?
+                    .with_key_id(&format!("{client_id}-enc-1"))
+                    .map_err(|e| Failure::key("an encryption key", &e))?;
+                let mut doc: serde_json::Value = serde_json::from_str(&jwks)
+                    .map_err(|e| Failure::environment("the client JWKS", e))?;
+                let enc: serde_json::Value = serde_json::from_str(&key.public_jwk_json(alg))
+                    .map_err(|e| Failure::environment("the client JWKS", e))?;
+                if let Some(keys) = doc["keys"].as_array_mut() {
+                    keys.push(enc);
+                }
+                (doc.to_string(), Some(Arc::new(key)))
+            }
+            None => (jwks, None),
+        };
         let dn = format!("CN={client_id},O={name}");
         let (cert, cert_key) = ca
             .client_certificate(&dn)
@@ -90,6 +123,7 @@ impl Prepared {
             profile: *profile,
             signing,
             dpop_key,
+            decryption,
             identity: format!("{cert}\n{cert_key}"),
             registration: ClientConfig {
                 client_id: client_id.into(),
@@ -100,6 +134,8 @@ impl Prepared {
                 jwks_file: None,
                 tls_client_auth_subject_dn: (auth == ClientAuthMethod::TlsClientAuth).then_some(dn),
                 scopes: vec!["openid".into(), "accounts".into(), "payments".into()],
+                id_token_encrypted_response_alg: encryption.map(|(alg, _)| alg.name().into()),
+                id_token_encrypted_response_enc: encryption.map(|(_, enc)| enc.into()),
                 ..ClientConfig::default()
             },
         })
@@ -140,6 +176,8 @@ impl Prepared {
             jwt_auth: auth == ClientAuthMethod::PrivateKeyJwt,
             issuer: issuer.to_owned(),
             ca_pem: ca_pem.to_owned(),
+            profile: self.profile,
+            decryption: self.decryption,
         })
     }
 }
@@ -165,6 +203,11 @@ pub struct Party {
     pub issuer: String,
     /// The bank's development CA.
     pub ca_pem: String,
+    /// The profile.
+    pub profile: Profile,
+    /// The key its ID tokens are encrypted to, where it registered
+    /// encryption ([`id_token_encryption`]).
+    pub decryption: Option<Arc<DecryptionKey>>,
 }
 
 /// The OAuth error of a DPoP nonce challenge (RFC 9449 §8, §9).
@@ -173,6 +216,23 @@ fn wants_nonce(a: &Answer) -> bool {
 }
 
 impl Party {
+    /// The signed ID token inside `id_token`: a JWE (RFC 7516, a nested
+    /// JWT: RFC 7519 §5.2) decrypted with the party's key under the
+    /// profile's allow-lists (CDR-ALG), or `id_token` itself when signed
+    /// only. A JWE the party cannot decrypt is refused with the core's
+    /// error.
+    pub fn signed_id_token(&self, id_token: &str) -> Result<String, fapi::Error> {
+        if id_token.split('.').count() != 5 {
+            return Ok(id_token.to_owned());
+        }
+        let key = self.decryption.as_ref().ok_or(fapi::Error::at(
+            fapi_core::Error::Encrypted,
+            Site::TokenRequest,
+        ))?;
+        let policy = fapi::jwe::Policy::from_profile(&self.profile);
+        Ok(key.decrypt_nested_jwt(id_token, &policy)?.to_string())
+    }
+
     /// The bank's published keys (`/jwks`): what its ID tokens and JARM
     /// responses are verified with.
     pub async fn issuer_keys(&self) -> Result<fapi::IssuerKeys, String> {
