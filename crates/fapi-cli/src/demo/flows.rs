@@ -279,7 +279,8 @@ pub(super) async fn redeem(
         a.map_err(|e| why(&e)).and_then(|a| {
             expect(&a, 200)?;
             let t = p.client.token_response(&a.body).map_err(|e| e.to_string())?;
-            Ok((t, a.json()["id_token"].as_str().map(str::to_owned)))
+            let id_token = t.id_token.clone();
+            Ok((t, id_token))
         }),
     )
     .and_then(|(t, id_token)| match id_token {
