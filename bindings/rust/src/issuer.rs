@@ -350,6 +350,13 @@ pub struct TokenResponse {
     /// after an amendment and on every refresh.
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub cdr_arrangement_id: Option<String>,
+    /// `id_token` (OpenID Connect Core §3.1.3.3): the ID token of a grant
+    /// with `openid` ([`Issuer::id_token`], encrypted when the client
+    /// registered it), which the server sets before it sends the
+    /// response; [`Client::token_response`](crate::Client::token_response)
+    /// keeps it for [`Client::verify_id_token`](crate::Client::verify_id_token).
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub id_token: Option<String>,
     /// The grant the tokens were issued from (a redeemed code's, also on
     /// refresh); not sent to the client. Keep it to revoke every token of
     /// the grant later ([`Issuer::revoke_grant`]).
@@ -505,16 +512,40 @@ pub(crate) fn form_decode(s: &str) -> Result<String, CoreError> {
         .map_err(|_| CoreError::InvalidParameter)
 }
 
-/// The authorization response to send the user's browser to.
+/// The authorization response to send the user's browser to: the
+/// redirect, and its parameters for a response sent otherwise (JARM:
+/// [`AuthorizationResponse::jarm`]).
 #[derive(Clone, PartialEq, Eq)]
 pub struct AuthorizationResponse {
     /// The redirect URL with `code`, `state` and `iss` (F2-ISS).
     pub redirect: String,
+    /// `code`: the one-time authorization code (F2-CODE-TTL).
+    pub code: String,
+    /// `state`: the authorization request's, when it had one.
+    pub state: Option<String>,
+    /// `iss`: the issuer identifier (F2-ISS).
+    pub iss: String,
+}
+
+impl AuthorizationResponse {
+    /// The same response to sign as JARM ([`Issuer::jarm`], JARM §2.3.1):
+    /// the code and the state travel inside the signed `response`, `iss`
+    /// as its claim.
+    #[must_use]
+    pub fn jarm(&self) -> JarmResponse {
+        JarmResponse::Code {
+            code: self.code.clone(),
+            state: self.state.clone(),
+        }
+    }
 }
 
 impl core::fmt::Debug for AuthorizationResponse {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        // The redirect and the code are secrets.
         f.debug_struct("AuthorizationResponse")
+            .field("state", &self.state)
+            .field("iss", &self.iss)
             .finish_non_exhaustive()
     }
 }
@@ -1121,6 +1152,7 @@ impl Issuer {
             refresh_token: None,
             scope: t.scope,
             cdr_arrangement_id: None,
+            id_token: None,
             grant_id: t.grant,
             authentication: None,
         })
@@ -1316,7 +1348,12 @@ impl Issuer {
         let redirect = String::from_utf8(out)
             .map_err(|_| CoreError::Json)
             .at(site)?;
-        Ok(AuthorizationResponse { redirect })
+        Ok(AuthorizationResponse {
+            redirect,
+            code: code.as_str().to_owned(),
+            state: Some(p.state().to_owned()).filter(|s| !s.is_empty()),
+            iss: self.issuer.clone(),
+        })
     }
 
     /// The user denied (or the request is otherwise answered without a

@@ -133,6 +133,18 @@ async fn f2_code_flow_end_to_end() {
         Error::WrongIssuer
     );
     let code = client.code_from(&session, &response.redirect).unwrap();
+    // The redirect's parameters, for a response sent otherwise (JARM).
+    assert_eq!(response.code, code);
+    assert_eq!(response.state.as_deref(), Some(session.state()));
+    assert_eq!(response.iss, AS);
+    assert_eq!(
+        response.jarm(),
+        fapi::issuer::JarmResponse::Code {
+            code: code.clone(),
+            state: Some(session.state().to_owned()),
+        }
+    );
+    assert!(!format!("{response:?}").contains(&code));
 
     let token_request = client.code_token_request(&session, &code).unwrap();
     let f = form(token_request.body());
@@ -159,6 +171,14 @@ async fn f2_code_flow_end_to_end() {
     assert_eq!(tokens.token_type, "DPoP");
     assert!(tokens.grant_id.is_some());
     assert!(!tokens.to_json().contains("grant_id"));
+    // OpenID Connect Core §3.1.3.3: the ID token the server adds is sent,
+    // and the client's parsing keeps it.
+    assert!(!tokens.to_json().contains("id_token"));
+    let mut with_id = tokens.clone();
+    with_id.id_token = Some("h.p.s".into());
+    let parsed = client.token_response(&with_id.to_json()).unwrap();
+    assert_eq!(parsed.id_token.as_deref(), Some("h.p.s"));
+    assert_eq!(parsed.access_token, tokens.access_token);
     let rt = tokens.refresh_token.clone().unwrap();
 
     // F2-RT-NO-ROTATE: refreshing hands back the same refresh token

@@ -260,9 +260,13 @@ async fn ofb_alg_cdr_alg_registration_response_algorithms() {
     assert!(r.check(&Profile::CDR).is_ok());
     // alg alone means A128CBC-HS256: not OFB's.
     r.id_token_encrypted_response_enc = None;
-    assert_eq!(
-        r.check(&Profile::OFB).unwrap_err().core(),
-        Error::EncNotAllowed
+    let e = r.check(&Profile::OFB).unwrap_err();
+    assert_eq!(e.core(), Error::EncNotAllowed);
+    assert!(
+        e.to_string().contains(
+            "expected id_token_encrypted_response_enc one of A256GCM, got A128CBC-HS256 (the default when none is registered)"
+        ),
+        "{e}"
     );
     for bad in ["RSA1_5", "dir", "ECDH-ES"] {
         let mut r = reg();

@@ -312,7 +312,6 @@ fn jarm_redirect(
     response: &JarmResponse,
 ) -> Result<String, HttpError> {
     let jwt = app.issuer.jarm(client_id, response, JARM_LIFETIME)?;
-    let jwt = crate::sealed::seal(app, client_id, crate::sealed::Kind::Authorization, jwt)?;
     let mut u = url::Url::parse(redirect_uri)
         .map_err(|_| HttpError::at(CoreError::InvalidParameter, Site::AuthorizationRequest))?;
     let _ = u.query_pairs_mut().append_pair("response", &jwt);
@@ -366,27 +365,15 @@ async fn decide_inner(app: &App, headers: &HeaderMap, body: &[u8]) -> Result<Res
             None => prompt.approve(&user),
         }
         .map_err(|e| HttpError::at(e, Site::AuthorizationRequest))?;
-        let mut redirect = app.issuer.new_code(&record).await?.redirect;
+        let approved = app.issuer.new_code(&record).await?;
         let p = record.params();
-        if p.response_mode() == ResponseMode::Jwt {
+        let redirect = if p.response_mode() == ResponseMode::Jwt {
             // JARM §2.3.1: the code and state travel only inside the
             // signed `response`.
-            let code = url::Url::parse(&redirect)
-                .ok()
-                .and_then(|u| {
-                    u.query_pairs()
-                        .find(|(k, _)| k == "code")
-                        .map(|(_, v)| v.into_owned())
-                })
-                .ok_or_else(|| {
-                    HttpError::at(CoreError::InvalidParameter, Site::AuthorizationRequest)
-                })?;
-            let response = JarmResponse::Code {
-                code,
-                state: Some(p.state().to_owned()).filter(|s| !s.is_empty()),
-            };
-            redirect = jarm_redirect(app, &client_id, p.redirect_uri(), &response)?;
-        }
+            jarm_redirect(app, &client_id, p.redirect_uri(), &approved.jarm())?
+        } else {
+            approved.redirect
+        };
         if !consent_id.is_empty() {
             // A refusal here sends no redirect: the code is never seen and
             // expires (F2-CODE-TTL).

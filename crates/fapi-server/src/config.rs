@@ -6,6 +6,7 @@ use core::net::SocketAddr;
 use std::path::{Path, PathBuf};
 
 use fapi::SigningKey;
+use fapi::issuer::ClientRegistration;
 use fapi_core::Alg;
 use fapi_core::profile::Profile;
 use serde::{Deserialize, Serialize};
@@ -88,31 +89,97 @@ pub struct ClientConfig {
     pub introspection_encrypted_response_enc: Option<String>,
 }
 
-/// The JWE algorithms fapi implements (RFC 7518 §4.3, §5): where the
-/// profile has no list of its own, these.
-pub(crate) const JWE_ALGS: &[&str] = &["RSA-OAEP", "RSA-OAEP-256"];
-/// The JWE content encryption algorithms fapi implements (RFC 7518 §5).
-pub(crate) const JWE_ENCS: &[&str] = &["A128GCM", "A256GCM", "A128CBC-HS256", "A256CBC-HS512"];
-/// The `enc` of a registration that names only the `alg` (OpenID Connect
-/// Registration §2, JARM §3, RFC 9701 §6).
-pub(crate) const DEFAULT_ENC: &str = "A128CBC-HS256";
-
 impl ClientConfig {
-    /// Checks the signed and encrypted response registration against
-    /// `profile` and the server's signing algorithm `signing_alg`, at
-    /// start: one line naming the client, the field, the value and what
-    /// is allowed.
-    ///
-    /// - `*_signed_response_alg` (OpenID Connect Registration §2, JARM §3,
-    ///   RFC 9701 §6) must be `signing_alg`, which is one of the profile's
-    ///   (F2-ALG, OB-ALG, OFB-ALG, CDR-ALG): the server has one key;
-    /// - `*_encrypted_response_alg`/`_enc` within the profile's `jwe_algs`
-    ///   and `jwe_encs` (OFB-ALG, CDR-ALG; elsewhere what fapi
-    ///   implements), an `enc` only with its `alg`, and an RSA key with
-    ///   `"use": "enc"` in the client's JWK Set to encrypt to.
-    pub fn check_responses(&self, profile: &Profile, signing_alg: Alg) -> Result<(), ServeError> {
+    /// The client as the issuer registers it: its authentication, JWK Set
+    /// and the nine response fields (OpenID Connect Registration §2, JARM
+    /// §3, RFC 9701 §6), with which [`fapi::Issuer::id_token`],
+    /// [`fapi::Issuer::jarm`] and [`fapi::Issuer::signed_introspection`]
+    /// sign and, where registered, encrypt. Its redirect URIs are `https`
+    /// (F2-TLS-RESP). Not yet checked against a profile: see
+    /// [`ClientConfig::check_responses`].
+    pub fn registration(&self) -> Result<ClientRegistration, ServeError> {
         let id = &self.client_id;
-        let err = |msg: String| ServeError::Config(format!("client {id}: {msg}"));
+        let jwks = self.jwks_json()?;
+        for r in &self.redirect_uris {
+            // F2-TLS-RESP: redirect URIs are https.
+            fapi_core::authorize::check_redirect_uri(&Profile::FAPI2, r)
+                .map_err(|e| ServeError::Config(format!("client {id}: redirect URI {r}: {e}")))?;
+        }
+        let need = |what: &str| ServeError::Config(format!("client {id}: {what} is required"));
+        let mut reg = match self.auth.as_str() {
+            "private_key_jwt" => ClientRegistration::private_key_jwt(
+                id,
+                &self.name,
+                &jwks.ok_or_else(|| need("jwks or jwks_file"))?,
+            ),
+            "tls_client_auth" => {
+                let mut r = ClientRegistration::tls_client_auth(
+                    id,
+                    &self.name,
+                    self.tls_client_auth_subject_dn
+                        .as_deref()
+                        .ok_or_else(|| need("tls_client_auth_subject_dn"))?,
+                );
+                r.jwks = jwks;
+                r
+            }
+            "self_signed_tls_client_auth" => ClientRegistration::self_signed_tls_client_auth(
+                id,
+                &self.name,
+                &jwks.ok_or_else(|| need("jwks or jwks_file"))?,
+            ),
+            other => {
+                return Err(ServeError::Config(format!(
+                    "client {id}: auth {other} is not private_key_jwt, tls_client_auth or self_signed_tls_client_auth"
+                )));
+            }
+        };
+        // OpenID Connect Registration §2, JARM §3, RFC 9701 §6: the response
+        // algorithms the client registered; the issuer signs with the
+        // first three and encrypts with the rest.
+        reg.id_token_signed_response_alg
+            .clone_from(&self.id_token_signed_response_alg);
+        reg.id_token_encrypted_response_alg
+            .clone_from(&self.id_token_encrypted_response_alg);
+        reg.id_token_encrypted_response_enc
+            .clone_from(&self.id_token_encrypted_response_enc);
+        reg.authorization_signed_response_alg
+            .clone_from(&self.authorization_signed_response_alg);
+        reg.authorization_encrypted_response_alg
+            .clone_from(&self.authorization_encrypted_response_alg);
+        reg.authorization_encrypted_response_enc
+            .clone_from(&self.authorization_encrypted_response_enc);
+        reg.introspection_signed_response_alg
+            .clone_from(&self.introspection_signed_response_alg);
+        reg.introspection_encrypted_response_alg
+            .clone_from(&self.introspection_encrypted_response_alg);
+        reg.introspection_encrypted_response_enc
+            .clone_from(&self.introspection_encrypted_response_enc);
+        Ok(reg)
+    }
+
+    /// The client's registration ([`ClientConfig::registration`]) checked
+    /// at start against `profile` and the server's signing algorithm
+    /// `signing_alg`; a refusal is one line naming the client, the field,
+    /// the value and what is allowed.
+    ///
+    /// - The `fapi` crate's rules ([`ClientRegistration::check`]): each
+    ///   `*_signed_response_alg` one of the profile's (F2-ALG, OB-ALG,
+    ///   OFB-ALG, CDR-ALG); each `*_encrypted_response_alg`/`_enc` within
+    ///   the profile's JWE lists (OFB-ALG, CDR-ALG; elsewhere what fapi
+    ///   implements), an `enc` only with its `alg`, and an RSA
+    ///   `"use": "enc"` key in the client's JWK Set to encrypt to.
+    /// - This server's: it has one key, so each `*_signed_response_alg`
+    ///   is `signing_alg`.
+    pub fn check_responses(
+        &self,
+        profile: &Profile,
+        signing_alg: Alg,
+    ) -> Result<ClientRegistration, ServeError> {
+        let id = &self.client_id;
+        let reg = self.registration()?;
+        reg.check(profile)
+            .map_err(|e| registration_refused(id, profile, &e))?;
         for (field, value) in [
             (
                 "id_token_signed_response_alg",
@@ -127,93 +194,16 @@ impl ClientConfig {
                 &self.introspection_signed_response_alg,
             ),
         ] {
-            let Some(v) = value else { continue };
-            let allowed: Vec<&str> = profile.algs.iter().map(|a| a.name()).collect();
-            let in_profile = Alg::from_name(v).is_ok_and(|a| profile.algs.contains(&a));
-            if !in_profile {
-                return Err(err(format!(
-                    "{field} {v} is not allowed under {} (allowed: {})",
-                    profile.name,
-                    allowed.join(", ")
-                )));
-            }
-            if v != signing_alg.name() {
-                return Err(err(format!(
-                    "{field} {v}: this server signs with {} (its key)",
+            if let Some(v) = value
+                && v != signing_alg.name()
+            {
+                return Err(ServeError::Config(format!(
+                    "client {id}: {field} {v}: this server signs with {} (its key)",
                     signing_alg.name()
                 )));
             }
         }
-        let algs = profile.jwe_algs.unwrap_or(JWE_ALGS);
-        let encs = profile.jwe_encs.unwrap_or(JWE_ENCS);
-        let mut encrypts = false;
-        for (what, alg, enc) in [
-            (
-                "id_token_encrypted_response",
-                &self.id_token_encrypted_response_alg,
-                &self.id_token_encrypted_response_enc,
-            ),
-            (
-                "authorization_encrypted_response",
-                &self.authorization_encrypted_response_alg,
-                &self.authorization_encrypted_response_enc,
-            ),
-            (
-                "introspection_encrypted_response",
-                &self.introspection_encrypted_response_alg,
-                &self.introspection_encrypted_response_enc,
-            ),
-        ] {
-            let alg = match (alg, enc) {
-                (None, None) => continue,
-                // OpenID Connect Registration §2: an `enc` needs its `alg`.
-                (None, Some(e)) => {
-                    return Err(err(format!("{what}_enc {e} needs {what}_alg")));
-                }
-                (Some(a), _) => a,
-            };
-            // OFB-ALG, CDR-ALG: the profile's lists (RSA1_5 and `dir` never).
-            if !algs.contains(&alg.as_str()) {
-                return Err(err(format!(
-                    "{what}_alg {alg} is not allowed under {} (allowed: {})",
-                    profile.name,
-                    algs.join(", ")
-                )));
-            }
-            let default = if enc.is_none() {
-                " (the default when none is given)"
-            } else {
-                ""
-            };
-            let enc = enc.as_deref().unwrap_or(DEFAULT_ENC);
-            if !encs.contains(&enc) {
-                return Err(err(format!(
-                    "{what}_enc {enc}{default} is not allowed under {} (allowed: {})",
-                    profile.name,
-                    encs.join(", ")
-                )));
-            }
-            encrypts = true;
-        }
-        if encrypts && !self.has_encryption_key()? {
-            return Err(err(
-                "encrypted responses need an RSA key with \"use\": \"enc\" in its jwks".into(),
-            ));
-        }
-        Ok(())
-    }
-
-    /// Whether the client's JWK Set holds an RSA key for encryption
-    /// (`"use": "enc"`, RFC 7517 §4.2).
-    fn has_encryption_key(&self) -> Result<bool, ServeError> {
-        let Some(json) = self.jwks_json()? else {
-            return Ok(false);
-        };
-        let set: serde_json::Value = serde_json::from_str(&json)
-            .map_err(|e| ServeError::Config(format!("client {}: jwks: {e}", self.client_id)))?;
-        Ok(set["keys"]
-            .as_array()
-            .is_some_and(|keys| keys.iter().any(|k| k["use"] == "enc" && k["kty"] == "RSA")))
+        Ok(reg)
     }
 
     /// The JWK Set, from `jwks` or read from `jwks_file`.
@@ -230,6 +220,19 @@ impl ClientConfig {
             ))),
         }
     }
+}
+
+/// The start-up line of a registration the `fapi` crate refused: the
+/// client and the profile, then the field with what is allowed and the
+/// value it has (from the error's expected and got).
+fn registration_refused(client_id: &str, profile: &Profile, e: &fapi::Error) -> ServeError {
+    ServeError::Config(match e {
+        fapi::Error::Mismatch { expected, got, .. } => format!(
+            "client {client_id}: under {}, expected {expected}, got {got}",
+            profile.name
+        ),
+        other => format!("client {client_id}: under {}: {other}", profile.name),
+    })
 }
 
 /// A user of the test bank, as written in the users file. `Debug` leaves
@@ -592,18 +595,32 @@ scopes = ["accounts"]
         let _ = std::fs::remove_dir_all(&d);
     }
 
+    /// The public half of one RSA encryption key (`"use": "enc"`, no
+    /// `alg`, so it serves RSA-OAEP and RSA-OAEP-256), made once.
+    fn enc_jwk() -> &'static str {
+        static JWK: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+        JWK.get_or_init(|| {
+            let key = fapi::DecryptionKey::generate().unwrap();
+            let mut jwk: serde_json::Value =
+                serde_json::from_str(&key.public_jwk_json(fapi::jwe::KeyAlg::RsaOaep)).unwrap();
+            let _ = jwk.as_object_mut().unwrap().remove("alg");
+            jwk.to_string()
+        })
+    }
+
     fn client(extra: &str) -> ClientConfig {
-        toml::from_str(&format!(
+        let mut c: ClientConfig = toml::from_str(&format!(
             r#"
 client_id = "fintech-1"
 name = "Fintech One Ltd"
 redirect_uris = ["https://fintech.example/cb"]
 auth = "private_key_jwt"
-jwks = '{{"keys":[{{"kty":"RSA","use":"enc","kid":"e1","n":"AQAB","e":"AQAB"}}]}}'
 {extra}
 "#
         ))
-        .unwrap()
+        .unwrap();
+        c.jwks = Some(format!(r#"{{"keys":[{}]}}"#, enc_jwk()));
+        c
     }
 
     fn refusal(c: &ClientConfig, p: &Profile, alg: Alg) -> String {
@@ -621,26 +638,35 @@ jwks = '{{"keys":[{{"kty":"RSA","use":"enc","kid":"e1","n":"AQAB","e":"AQAB"}}]}
         let ok = client(
             "id_token_encrypted_response_alg = \"RSA-OAEP\"\nid_token_encrypted_response_enc = \"A256GCM\"",
         );
-        assert!(ok.check_responses(&Profile::OFB, Alg::Ps256).is_ok());
+        let reg = ok.check_responses(&Profile::OFB, Alg::Ps256).unwrap();
+        // The registration carries the encryption: the issuer encrypts.
+        assert_eq!(
+            reg.id_token_encrypted_response_alg.as_deref(),
+            Some("RSA-OAEP")
+        );
+        assert_eq!(
+            reg.id_token_encrypted_response_enc.as_deref(),
+            Some("A256GCM")
+        );
         let c = client(
             "id_token_encrypted_response_alg = \"RSA-OAEP-256\"\nid_token_encrypted_response_enc = \"A256GCM\"",
         );
         assert_eq!(
             refusal(&c, &Profile::OFB, Alg::Ps256),
-            "client fintech-1: id_token_encrypted_response_alg RSA-OAEP-256 is not allowed under ofb (allowed: RSA-OAEP)"
+            "client fintech-1: under ofb, expected id_token_encrypted_response_alg one of RSA-OAEP, got RSA-OAEP-256"
         );
         let c = client(
             "authorization_encrypted_response_alg = \"RSA-OAEP\"\nauthorization_encrypted_response_enc = \"A128GCM\"",
         );
         assert_eq!(
             refusal(&c, &Profile::OFB, Alg::Ps256),
-            "client fintech-1: authorization_encrypted_response_enc A128GCM is not allowed under ofb (allowed: A256GCM)"
+            "client fintech-1: under ofb, expected authorization_encrypted_response_enc one of A256GCM, got A128GCM"
         );
         // No enc: the default A128CBC-HS256, outside the set.
         let c = client("id_token_encrypted_response_alg = \"RSA-OAEP\"");
         assert_eq!(
             refusal(&c, &Profile::OFB, Alg::Ps256),
-            "client fintech-1: id_token_encrypted_response_enc A128CBC-HS256 (the default when none is given) is not allowed under ofb (allowed: A256GCM)"
+            "client fintech-1: under ofb, expected id_token_encrypted_response_enc one of A256GCM, got A128CBC-HS256 (the default when none is registered)"
         );
     }
 
@@ -655,18 +681,18 @@ jwks = '{{"keys":[{{"kty":"RSA","use":"enc","kid":"e1","n":"AQAB","e":"AQAB"}}]}
         let c = client("id_token_encrypted_response_alg = \"RSA1_5\"");
         assert_eq!(
             refusal(&c, &Profile::CDR, Alg::Es256),
-            "client fintech-1: id_token_encrypted_response_alg RSA1_5 is not allowed under cdr (allowed: RSA-OAEP, RSA-OAEP-256)"
+            "client fintech-1: under cdr, expected id_token_encrypted_response_alg one of RSA-OAEP, RSA-OAEP-256, got RSA1_5"
         );
         let c = client("id_token_encrypted_response_enc = \"A256GCM\"");
         assert_eq!(
             refusal(&c, &Profile::CDR, Alg::Es256),
-            "client fintech-1: id_token_encrypted_response_enc A256GCM needs id_token_encrypted_response_alg"
+            "client fintech-1: under cdr, expected id_token_encrypted_response_alg with id_token_encrypted_response_enc, got only id_token_encrypted_response_enc A256GCM"
         );
         let mut c = client("id_token_encrypted_response_alg = \"RSA-OAEP\"");
         c.jwks = Some(r#"{"keys":[{"kty":"EC","crv":"P-256","x":"a","y":"b"}]}"#.into());
         assert_eq!(
             refusal(&c, &Profile::CDR, Alg::Es256),
-            "client fintech-1: encrypted responses need an RSA key with \"use\": \"enc\" in its jwks"
+            "client fintech-1: under cdr, expected an RSA \"use\":\"enc\" key for RSA-OAEP in the registered JWKS, got none"
         );
     }
 
@@ -678,7 +704,7 @@ jwks = '{{"keys":[{{"kty":"RSA","use":"enc","kid":"e1","n":"AQAB","e":"AQAB"}}]}
         let c = client("id_token_signed_response_alg = \"ES256\"");
         assert_eq!(
             refusal(&c, &Profile::OBIE, Alg::Ps256),
-            "client fintech-1: id_token_signed_response_alg ES256 is not allowed under obie (allowed: PS256)"
+            "client fintech-1: under obie, expected id_token_signed_response_alg one of PS256, got ES256"
         );
         let c = client("authorization_signed_response_alg = \"PS256\"");
         assert_eq!(
@@ -687,7 +713,8 @@ jwks = '{{"keys":[{{"kty":"RSA","use":"enc","kid":"e1","n":"AQAB","e":"AQAB"}}]}
         );
         let c = client("introspection_signed_response_alg = \"RS256\"");
         assert!(
-            refusal(&c, &Profile::FAPI2, Alg::Es256).contains("RS256 is not allowed under fapi2")
+            refusal(&c, &Profile::FAPI2, Alg::Es256)
+                .contains("under fapi2, expected introspection_signed_response_alg one of"),
         );
         let c = client("id_token_signed_response_alg = \"PS256\"");
         assert!(c.check_responses(&Profile::OBIE, Alg::Ps256).is_ok());

@@ -69,12 +69,6 @@ pub(crate) async fn introspect(
         let jwt = app
             .issuer
             .signed_introspection(client.client_id(), &value)?;
-        let jwt = crate::sealed::seal(
-            &app,
-            client.client_id(),
-            crate::sealed::Kind::Introspection,
-            jwt,
-        )?;
         (jwt, JWT_CONTENT_TYPE)
     } else {
         (json, "application/json")

@@ -46,7 +46,6 @@ mod introspect;
 pub mod metadata;
 mod par;
 mod payments;
-mod sealed;
 mod serve;
 mod server;
 pub mod store_url;

@@ -102,8 +102,9 @@ pub fn document(profile: &Profile, base: &str, signing_alg: Alg) -> Value {
         }
         // OFB-ALG, CDR-ALG: the profile's JWE lists; elsewhere what the
         // server encrypts with (RSA-OAEP, RSA-OAEP-256; four encs).
-        let jwe_algs = json!(profile.jwe_algs.unwrap_or(crate::config::JWE_ALGS));
-        let jwe_encs = json!(profile.jwe_encs.unwrap_or(crate::config::JWE_ENCS));
+        let jwe = fapi::jwe::Policy::from_profile(profile);
+        let jwe_algs = json!(jwe.algs);
+        let jwe_encs = json!(jwe.encs);
         // OFB Security Profile §5.2.2.1: the token endpoint's ID token is
         // unencrypted, and it is the only one this server returns.
         let mut encrypted = vec!["authorization", "introspection"];

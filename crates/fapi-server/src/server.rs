@@ -13,7 +13,6 @@ use axum::extract::DefaultBodyLimit;
 use axum::http::{Request, StatusCode};
 use axum::response::IntoResponse;
 use axum::routing::{get, post};
-use fapi::issuer::ClientRegistration;
 use fapi::{Issuer, IssuerKeys, KeySet, ResourceServer};
 use fapi_core::Site;
 use fapi_core::dpop::NonceKey;
@@ -78,83 +77,6 @@ impl RunningServer {
         let _ = self.shutdown.send(true);
         let _ = self.task.await;
     }
-}
-
-fn registration(c: &ClientConfig) -> Result<ClientRegistration, ServeError> {
-    let jwks = c.jwks_json()?;
-    for r in &c.redirect_uris {
-        // F2-TLS-RESP: redirect URIs are https.
-        fapi_core::authorize::check_redirect_uri(&fapi_core::profile::Profile::FAPI2, r).map_err(
-            |e| ServeError::Config(format!("client {}: redirect URI {r}: {e}", c.client_id)),
-        )?;
-    }
-    let need =
-        |what: &str| ServeError::Config(format!("client {}: {what} is required", c.client_id));
-    let mut reg = match c.auth.as_str() {
-        "private_key_jwt" => ClientRegistration::private_key_jwt(
-            &c.client_id,
-            &c.name,
-            &jwks.ok_or_else(|| need("jwks or jwks_file"))?,
-        ),
-        "tls_client_auth" => {
-            let mut r = ClientRegistration::tls_client_auth(
-                &c.client_id,
-                &c.name,
-                c.tls_client_auth_subject_dn
-                    .as_deref()
-                    .ok_or_else(|| need("tls_client_auth_subject_dn"))?,
-            );
-            r.jwks = jwks;
-            r
-        }
-        "self_signed_tls_client_auth" => ClientRegistration::self_signed_tls_client_auth(
-            &c.client_id,
-            &c.name,
-            &jwks.ok_or_else(|| need("jwks or jwks_file"))?,
-        ),
-        other => {
-            return Err(ServeError::Config(format!(
-                "client {}: auth {other} is not private_key_jwt, tls_client_auth or self_signed_tls_client_auth",
-                c.client_id
-            )));
-        }
-    };
-    // OpenID Connect Registration §2, JARM §3, RFC 9701 §6: the response
-    // algorithms the client registered.
-    reg.id_token_signed_response_alg
-        .clone_from(&c.id_token_signed_response_alg);
-    reg.id_token_encrypted_response_alg
-        .clone_from(&c.id_token_encrypted_response_alg);
-    reg.id_token_encrypted_response_enc
-        .clone_from(&c.id_token_encrypted_response_enc);
-    reg.authorization_signed_response_alg
-        .clone_from(&c.authorization_signed_response_alg);
-    reg.authorization_encrypted_response_alg
-        .clone_from(&c.authorization_encrypted_response_alg);
-    reg.authorization_encrypted_response_enc
-        .clone_from(&c.authorization_encrypted_response_enc);
-    reg.introspection_signed_response_alg
-        .clone_from(&c.introspection_signed_response_alg);
-    reg.introspection_encrypted_response_alg
-        .clone_from(&c.introspection_encrypted_response_alg);
-    reg.introspection_encrypted_response_enc
-        .clone_from(&c.introspection_encrypted_response_enc);
-    Ok(reg)
-}
-
-/// The registration the issuer signs for: the signed response algorithms
-/// only. The issuer signs ID tokens, JARM responses and introspection
-/// responses; this server encrypts the signed JWT afterwards to the
-/// client's `"use":"enc"` key (a nested JWT, RFC 7519 §5.2:
-/// [`crate::sealed`]), so the issuer is not asked to encrypt.
-fn signing_registration(mut reg: ClientRegistration) -> ClientRegistration {
-    reg.id_token_encrypted_response_alg = None;
-    reg.id_token_encrypted_response_enc = None;
-    reg.authorization_encrypted_response_alg = None;
-    reg.authorization_encrypted_response_enc = None;
-    reg.introspection_encrypted_response_alg = None;
-    reg.introspection_encrypted_response_enc = None;
-    reg
 }
 
 /// OFB Security Profile §5.2.2.1: the token endpoint's ID token is
@@ -346,14 +268,11 @@ pub async fn start(mut config: ServerConfig) -> Result<RunningServer, ServeError
     let mut clients = HashMap::new();
     for c in &config.clients {
         // OpenID Connect Registration §2, JARM §3, RFC 9701 §6 against the
-        // profile (OFB-ALG, CDR-ALG) and the server's key.
-        c.check_responses(&profile, signing_alg)?;
+        // profile (OFB-ALG, CDR-ALG) and the server's key: the issuer
+        // signs, and encrypts where the client registered it.
+        let reg = c.check_responses(&profile, signing_alg)?;
         refuse_ofb_id_token_encryption(&profile, c)?;
-        let reg = registration(c)?;
-        // The same rules as the fapi crate sees them.
-        reg.check(&profile)
-            .map_err(|e| ServeError::Config(format!("client {}: {e}", c.client_id)))?;
-        builder = builder.client(signing_registration(reg));
+        builder = builder.client(reg);
         let _ = clients.insert(c.client_id.clone(), c.clone());
     }
     let issuer = builder.build().map_err(key_err)?;

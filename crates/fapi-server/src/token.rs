@@ -65,8 +65,8 @@ fn param<'a>(
 }
 
 /// OpenID Connect Core §3.1.3.3: the ID token of a token response whose
-/// grant has `openid`, signed by the issuer and sealed as the client
-/// registered ([`crate::sealed`]): `nonce` of the pushed request (§3.1.3.6;
+/// grant has `openid`, signed by the issuer and encrypted when the client
+/// registered it ([`fapi::Issuer::id_token`]): `nonce` of the pushed request (§3.1.3.6;
 /// none on refresh, §12.2), `auth_time` of the sign-in, `at_hash` of the
 /// access token (§3.1.3.8), `openbanking_intent_id` the consent id under
 /// obie (OB-INTENT), `acr` under the CDR (the password sign-in is
@@ -94,8 +94,7 @@ fn id_token(
     if let Some(acr) = app.profile.id_token_acr_values.and_then(|v| v.first()) {
         t = t.acr(acr);
     }
-    let jwt = app.issuer.id_token(&t)?;
-    crate::sealed::seal(app, client_id, crate::sealed::Kind::IdToken, jwt)
+    Ok(app.issuer.id_token(&t)?)
 }
 
 /// `POST /token`.
@@ -193,15 +192,16 @@ pub(crate) async fn token(
             t
         }
     };
-    let mut body = serde_json::to_value(&response)
-        .map_err(|_| HttpError::at(CoreError::Json, Site::TokenRequest))?;
-    if let Some(a) = authentication.filter(|a| a.scope.split(' ').any(|s| s == "openid"))
-        && let Some(o) = body.as_object_mut()
-    {
-        let id_token = id_token(&app, client.client_id(), &a, &response.access_token)?;
-        let _ = o.insert("id_token".into(), id_token.into());
+    let mut response = response;
+    if let Some(a) = authentication.filter(|a| a.scope.split(' ').any(|s| s == "openid")) {
+        response.id_token = Some(id_token(
+            &app,
+            client.client_id(),
+            &a,
+            &response.access_token,
+        )?);
     }
-    let mut r = (StatusCode::OK, Json(body)).into_response();
+    let mut r = (StatusCode::OK, Json(response)).into_response();
     let h = r.headers_mut();
     let _ = h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     let _ = h.insert(header::PRAGMA, HeaderValue::from_static("no-cache"));

@@ -204,13 +204,13 @@ async fn ofb_alg_cdr_alg_encryption_registration_outside_the_set_stops_the_serve
             Profile::OFB,
             "RSA-OAEP",
             "A128GCM",
-            "client fintech-1: id_token_encrypted_response_enc A128GCM is not allowed under ofb (allowed: A256GCM)",
+            "client fintech-1: under ofb, expected id_token_encrypted_response_enc one of A256GCM, got A128GCM",
         ),
         (
             Profile::CDR,
             "RSA1_5",
             "A256GCM",
-            "client fintech-1: id_token_encrypted_response_alg RSA1_5 is not allowed under cdr (allowed: RSA-OAEP, RSA-OAEP-256)",
+            "client fintech-1: under cdr, expected id_token_encrypted_response_alg one of RSA-OAEP, RSA-OAEP-256, got RSA1_5",
         ),
     ] {
         let (_, mut reg) = common::pkj_client(profile, "fintech-1", false);

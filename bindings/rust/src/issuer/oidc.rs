@@ -168,6 +168,7 @@ impl ClientRegistration {
             }
             (Some(a), _) => a.as_str(),
         };
+        let enc_registered = enc.is_some();
         let enc = enc.map_or(DEFAULT_JWE_ENC, String::as_str);
         let policy = Policy::from_profile(profile);
         // OFB-ALG, CDR-ALG: the profile's JWE algorithms, and only those
@@ -190,6 +191,12 @@ impl ClientRegistration {
             .ok()
             .filter(|e| policy.encs.contains(&e.name()));
         let Some(content) = content else {
+            // The default is named as such: the registration did not say it.
+            let got = if enc_registered {
+                enc.to_owned()
+            } else {
+                format!("{enc} (the default when none is registered)")
+            };
             return Err(Error::mismatch(
                 CoreError::EncNotAllowed,
                 site,
@@ -197,7 +204,7 @@ impl ClientRegistration {
                     "{prefix}_encrypted_response_enc one of {}",
                     policy.encs.join(", ")
                 ),
-                enc,
+                got,
             ));
         };
         policy.check(key_alg, content).at(site)?;

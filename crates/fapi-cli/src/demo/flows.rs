@@ -300,7 +300,8 @@ pub(super) async fn redeem_full(
                 .client
                 .token_response(&a.body)
                 .map_err(|e| e.to_string())?;
-            Ok((t, a.json()["id_token"].as_str().map(str::to_owned)))
+            let id_token = t.id_token.clone();
+            Ok((t, id_token))
         }),
     )?;
     // OpenID Connect Core §3.1.3.7: the ID token of an `openid` grant,
