@@ -429,6 +429,11 @@ impl AuthorizationServer {
                 AuthorizationParams::from_request_object(&self.profile, &ro).at(Site::ParRequest)?
             }
             None => {
+                // OB-REQOBJ, FAPI 2.0 Message Signing §5.3: plain parameters
+                // are refused first where signed requests are required.
+                if self.profile.signed_request_required {
+                    return Err(Error::SignedRequestRequired).at(Site::ParRequest);
+                }
                 let req = AuthorizationRequest {
                     client_id: &reg.client_id,
                     response_type: &form.response_type,

@@ -184,7 +184,8 @@ impl Client {
             dpop_jkt: dpop_jkt.as_deref(),
             consent_id: Some(consent_id),
             nonce: None,
-            response_mode: None,
+            // FAPI 2.0 Message Signing §5.4: JARM where the profile requires it.
+            response_mode: self.profile.jarm_required.then_some("jwt"),
         };
         // F2-CLIENT-INFO: the request is checked as the server will check it.
         let mut body = vec![0u8; 4096];

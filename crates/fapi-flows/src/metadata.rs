@@ -48,6 +48,8 @@ pub fn document(world: &World) -> Result<String, Error> {
             "\"request_object_signing_alg_values_supported\":{}",
             list(&alg_names)
         ),
+        // OpenID Connect Discovery §3: required of an OpenID Provider.
+        "\"subject_types_supported\":[\"public\"]".into(),
         format!(
             "\"id_token_signing_alg_values_supported\":{}",
             list(&[algs.server.name()])
