@@ -535,7 +535,10 @@ impl<'b> Writer<'b> {
 
     /// Appends raw bytes: [`Error::BufferTooSmall`] when they do not fit.
     pub fn push(&mut self, bytes: &[u8]) -> Result<(), Error> {
-        let end = self.len.checked_add(bytes.len()).ok_or(Error::BufferTooSmall)?;
+        let end = self
+            .len
+            .checked_add(bytes.len())
+            .ok_or(Error::BufferTooSmall)?;
         self.buf
             .get_mut(self.len..end)
             .ok_or(Error::BufferTooSmall)?
@@ -673,8 +676,18 @@ mod tests {
     #[test]
     fn rfc8941_strict_refusals() {
         for bad in [
-            "a=1,", "a=(1", "A=1", "a=:AQI:", "a=:AQJ=:", "a=1,a=2", "a=1;p;p", "a=\"\\x\"",
-            "a=1234567890123456", "a=1.2345", "a=?2", "a=(1 2)x",
+            "a=1,",
+            "a=(1",
+            "A=1",
+            "a=:AQI:",
+            "a=:AQJ=:",
+            "a=1,a=2",
+            "a=1;p;p",
+            "a=\"\\x\"",
+            "a=1234567890123456",
+            "a=1.2345",
+            "a=?2",
+            "a=(1 2)x",
         ] {
             assert!(Dictionary::parse(bad).is_err(), "{bad}");
         }
