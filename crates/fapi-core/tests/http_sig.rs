@@ -344,8 +344,8 @@ fn fapi_signed_response_links_its_request() {
         },
     )
     .unwrap();
-    let input = std::str::from_utf8(&a[..out.signature_input_len]).unwrap();
-    let sig = std::str::from_utf8(&b[..out.signature_len]).unwrap();
+    let input = core::str::from_utf8(&a[..out.signature_input_len]).unwrap();
+    let sig = core::str::from_utf8(&b[..out.signature_len]).unwrap();
     assert!(input.starts_with(r#"sig1=("@status" "content-digest" "@method";req "@target-uri";req "content-digest";req "signature";req;key="sig1" "signature-input";req;key="sig1");created="#), "{input}");
 
     let signed = [
@@ -414,8 +414,8 @@ fn fapi_signed_response_links_its_request() {
         },
     )
     .unwrap();
-    let input = std::str::from_utf8(&a[..out.signature_input_len]).unwrap();
-    let sig = std::str::from_utf8(&b[..out.signature_len]).unwrap();
+    let input = core::str::from_utf8(&a[..out.signature_input_len]).unwrap();
+    let sig = core::str::from_utf8(&b[..out.signature_len]).unwrap();
     let unlinked = [
         ("Content-Digest", resp_digest.as_str()),
         ("Signature-Input", input),
