@@ -542,6 +542,11 @@ typedef struct fapi_resource_request {
 // of scratch.
 #define FAPI_ESCAPED_VALUE 106
 
+// `Error::StructuredField`: A structured field (RFC 8941) that does not
+// parse strictly: `Signature-Input`, `Signature` (RFC 9421 §4) or `Content-
+// Digest` (RFC 9530 §2), or a member of the wrong type in one of them.
+#define FAPI_STRUCTURED_FIELD 107
+
 // `Error::UnsupportedAlg`: An algorithm fapi never accepts: `none`, HS*,
 // RS*, PS384, ES512, ... (F2-ALG).
 #define FAPI_UNSUPPORTED_ALG 200
@@ -640,6 +645,44 @@ typedef struct fapi_resource_request {
 // (OpenID Connect Core §10.2, JARM §2.2, RFC 9701 §5): a response sent in
 // the clear is refused.
 #define FAPI_ENCRYPTION_REQUIRED 316
+
+// `Error::DuplicateLabel`: A signature label named twice, in one field or
+// across `Signature-Input` and `Signature` field lines (RFC 9421 §4.1), a
+// component covered twice by one signature (§2.5), or any other key repeated
+// in a structured field.
+#define FAPI_DUPLICATE_LABEL 320
+
+// `Error::MissingComponent`: A signature that does not cover a component the
+// profile requires (FAPI 2.0 HTTP Signatures: `@method`, `@target-uri`,
+// `authorization`, `dpop`, `content-digest`; `@status` and the request's
+// components with `;req` in a response).
+#define FAPI_MISSING_COMPONENT 321
+
+// `Error::ComponentAbsent`: A component the signature covers is not in the
+// message (RFC 9421 §2.5, §3.2).
+#define FAPI_COMPONENT_ABSENT 322
+
+// `Error::UnsupportedComponent`: A covered component or component parameter
+// fapi does not implement, or one used where RFC 9421 forbids it (`@status`
+// in a request, `@signature-params` in the list, `;req` without a request).
+#define FAPI_UNSUPPORTED_COMPONENT 323
+
+// `Error::WrongTag`: A signature whose `tag` is not the profile's
+// (`fapi-2-request`, `fapi-2-response`), or that has none.
+#define FAPI_WRONG_TAG 324
+
+// `Error::SignatureMissing`: No signature in the message (no `Signature-
+// Input`), or a label in `Signature-Input` without its `Signature` or the
+// other way round.
+#define FAPI_SIGNATURE_MISSING 325
+
+// `Error::DigestMismatch`: A `Content-Digest` that is not the digest of the
+// content (RFC 9530 §2), or that is absent where there is content.
+#define FAPI_DIGEST_MISMATCH 326
+
+// `Error::UnsupportedDigest`: A `Content-Digest` with no algorithm fapi
+// implements (`sha-256`, `sha-512`; RFC 9530 §2 ignores the others).
+#define FAPI_UNSUPPORTED_DIGEST 327
 
 // `Error::MissingClaim`: A required claim is absent.
 #define FAPI_MISSING_CLAIM 400

@@ -49,6 +49,10 @@ pub const FAPI_BUFFER_TOO_SMALL: fapi_result = 105;
 /// failure. The call's `_in` variant reads it with `json::scratch_len` bytes
 /// of scratch.
 pub const FAPI_ESCAPED_VALUE: fapi_result = 106;
+/// `Error::StructuredField`: A structured field (RFC 8941) that does not
+/// parse strictly: `Signature-Input`, `Signature` (RFC 9421 §4) or `Content-
+/// Digest` (RFC 9530 §2), or a member of the wrong type in one of them.
+pub const FAPI_STRUCTURED_FIELD: fapi_result = 107;
 /// `Error::UnsupportedAlg`: An algorithm fapi never accepts: `none`, HS*,
 /// RS*, PS384, ES512, ... (F2-ALG).
 pub const FAPI_UNSUPPORTED_ALG: fapi_result = 200;
@@ -124,6 +128,36 @@ pub const FAPI_JWE_LENGTH: fapi_result = 315;
 /// (OpenID Connect Core §10.2, JARM §2.2, RFC 9701 §5): a response sent in
 /// the clear is refused.
 pub const FAPI_ENCRYPTION_REQUIRED: fapi_result = 316;
+/// `Error::DuplicateLabel`: A signature label named twice, in one field or
+/// across `Signature-Input` and `Signature` field lines (RFC 9421 §4.1), a
+/// component covered twice by one signature (§2.5), or any other key repeated
+/// in a structured field.
+pub const FAPI_DUPLICATE_LABEL: fapi_result = 320;
+/// `Error::MissingComponent`: A signature that does not cover a component the
+/// profile requires (FAPI 2.0 HTTP Signatures: `@method`, `@target-uri`,
+/// `authorization`, `dpop`, `content-digest`; `@status` and the request's
+/// components with `;req` in a response).
+pub const FAPI_MISSING_COMPONENT: fapi_result = 321;
+/// `Error::ComponentAbsent`: A component the signature covers is not in the
+/// message (RFC 9421 §2.5, §3.2).
+pub const FAPI_COMPONENT_ABSENT: fapi_result = 322;
+/// `Error::UnsupportedComponent`: A covered component or component parameter
+/// fapi does not implement, or one used where RFC 9421 forbids it (`@status`
+/// in a request, `@signature-params` in the list, `;req` without a request).
+pub const FAPI_UNSUPPORTED_COMPONENT: fapi_result = 323;
+/// `Error::WrongTag`: A signature whose `tag` is not the profile's
+/// (`fapi-2-request`, `fapi-2-response`), or that has none.
+pub const FAPI_WRONG_TAG: fapi_result = 324;
+/// `Error::SignatureMissing`: No signature in the message (no `Signature-
+/// Input`), or a label in `Signature-Input` without its `Signature` or the
+/// other way round.
+pub const FAPI_SIGNATURE_MISSING: fapi_result = 325;
+/// `Error::DigestMismatch`: A `Content-Digest` that is not the digest of the
+/// content (RFC 9530 §2), or that is absent where there is content.
+pub const FAPI_DIGEST_MISMATCH: fapi_result = 326;
+/// `Error::UnsupportedDigest`: A `Content-Digest` with no algorithm fapi
+/// implements (`sha-256`, `sha-512`; RFC 9530 §2 ignores the others).
+pub const FAPI_UNSUPPORTED_DIGEST: fapi_result = 327;
 /// `Error::MissingClaim`: A required claim is absent.
 pub const FAPI_MISSING_CLAIM: fapi_result = 400;
 /// `Error::Expired`: `exp` is in the past.

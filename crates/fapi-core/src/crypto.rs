@@ -8,7 +8,7 @@
 
 use crate::alg::Alg;
 use crate::error::Error;
-use crate::jwk::PublicKey;
+use crate::jwk::{PublicKey, RsaPublicKey};
 
 /// The longest signature fapi produces or accepts: RSA-8192.
 pub const MAX_SIGNATURE_LEN: usize = 1024;
@@ -56,6 +56,23 @@ pub trait PublicKeyVerifier {
         message: &[u8],
         signature: &[u8],
     ) -> Result<(), Error>;
+
+    /// Verifies RSASSA-PSS with SHA-512, MGF1-SHA-512 and a salt of
+    /// exactly 64 bytes: `rsa-pss-sha512` of HTTP message signatures
+    /// (RFC 9421 §3.3.1), which no JOSE algorithm fapi accepts names.
+    /// [`Error::BadSignature`] when it does not verify.
+    ///
+    /// A backend without it refuses with [`Error::UnsupportedAlg`] (the
+    /// default), so adding it to this trait broke no backend.
+    fn verify_rsa_pss_sha512(
+        &self,
+        key: &RsaPublicKey,
+        message: &[u8],
+        signature: &[u8],
+    ) -> Result<(), Error> {
+        let _ = (key, message, signature);
+        Err(Error::UnsupportedAlg)
+    }
 }
 
 impl<T: Signer + ?Sized> Signer for &T {
@@ -91,6 +108,14 @@ impl<T: PublicKeyVerifier + ?Sized> PublicKeyVerifier for &T {
         signature: &[u8],
     ) -> Result<(), Error> {
         (**self).verify_with(key, alg, message, signature)
+    }
+    fn verify_rsa_pss_sha512(
+        &self,
+        key: &RsaPublicKey,
+        message: &[u8],
+        signature: &[u8],
+    ) -> Result<(), Error> {
+        (**self).verify_rsa_pss_sha512(key, message, signature)
     }
 }
 

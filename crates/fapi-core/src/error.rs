@@ -51,6 +51,10 @@ pub enum Error {
     /// with [`json::scratch_len`](crate::json::scratch_len) bytes of
     /// scratch.
     EscapedValue = 106,
+    /// A structured field (RFC 8941) that does not parse strictly:
+    /// `Signature-Input`, `Signature` (RFC 9421 §4) or `Content-Digest`
+    /// (RFC 9530 §2), or a member of the wrong type in one of them.
+    StructuredField = 107,
 
     // --- algorithms and keys: 2xx ---------------------------------------
     /// An algorithm fapi never accepts: `none`, HS*, RS*, PS384, ES512, ...
@@ -123,6 +127,37 @@ pub enum Error {
     /// §10.2, JARM §2.2, RFC 9701 §5): a response sent in the clear is
     /// refused.
     EncryptionRequired = 316,
+
+    // --- HTTP message signatures (RFC 9421, RFC 9530): 32x ---------------
+    /// A signature label named twice, in one field or across
+    /// `Signature-Input` and `Signature` field lines (RFC 9421 §4.1), a
+    /// component covered twice by one signature (§2.5), or any other key
+    /// repeated in a structured field.
+    DuplicateLabel = 320,
+    /// A signature that does not cover a component the profile requires
+    /// (FAPI 2.0 HTTP Signatures: `@method`, `@target-uri`,
+    /// `authorization`, `dpop`, `content-digest`; `@status` and the
+    /// request's components with `;req` in a response).
+    MissingComponent = 321,
+    /// A component the signature covers is not in the message (RFC 9421
+    /// §2.5, §3.2).
+    ComponentAbsent = 322,
+    /// A covered component or component parameter fapi does not
+    /// implement, or one used where RFC 9421 forbids it (`@status` in a
+    /// request, `@signature-params` in the list, `;req` without a request).
+    UnsupportedComponent = 323,
+    /// A signature whose `tag` is not the profile's (`fapi-2-request`,
+    /// `fapi-2-response`), or that has none.
+    WrongTag = 324,
+    /// No signature in the message (no `Signature-Input`), or a label in
+    /// `Signature-Input` without its `Signature` or the other way round.
+    SignatureMissing = 325,
+    /// A `Content-Digest` that is not the digest of the content (RFC 9530
+    /// §2), or that is absent where there is content.
+    DigestMismatch = 326,
+    /// A `Content-Digest` with no algorithm fapi implements (`sha-256`,
+    /// `sha-512`; RFC 9530 §2 ignores the others).
+    UnsupportedDigest = 327,
 
     // --- claims and time: 4xx -------------------------------------------
     /// A required claim is absent.
@@ -268,6 +303,7 @@ impl Error {
             Self::Malformed => "malformed",
             Self::BufferTooSmall => "buffer_too_small",
             Self::EscapedValue => "escaped_value",
+            Self::StructuredField => "structured_field",
             Self::UnsupportedAlg => "unsupported_alg",
             Self::AlgNotAllowed => "alg_not_allowed",
             Self::KeyAlgMismatch => "key_alg_mismatch",
@@ -292,6 +328,14 @@ impl Error {
             Self::NotNestedJwt => "not_nested_jwt",
             Self::JweLength => "jwe_length",
             Self::EncryptionRequired => "encryption_required",
+            Self::DuplicateLabel => "duplicate_label",
+            Self::MissingComponent => "missing_component",
+            Self::ComponentAbsent => "component_absent",
+            Self::UnsupportedComponent => "unsupported_component",
+            Self::WrongTag => "wrong_tag",
+            Self::SignatureMissing => "signature_missing",
+            Self::DigestMismatch => "digest_mismatch",
+            Self::UnsupportedDigest => "unsupported_digest",
             Self::MissingClaim => "missing_claim",
             Self::Expired => "expired",
             Self::NotYetValid => "not_yet_valid",
@@ -354,6 +398,7 @@ impl Error {
         Self::Malformed,
         Self::BufferTooSmall,
         Self::EscapedValue,
+        Self::StructuredField,
         Self::UnsupportedAlg,
         Self::AlgNotAllowed,
         Self::KeyAlgMismatch,
@@ -378,6 +423,14 @@ impl Error {
         Self::NotNestedJwt,
         Self::JweLength,
         Self::EncryptionRequired,
+        Self::DuplicateLabel,
+        Self::MissingComponent,
+        Self::ComponentAbsent,
+        Self::UnsupportedComponent,
+        Self::WrongTag,
+        Self::SignatureMissing,
+        Self::DigestMismatch,
+        Self::UnsupportedDigest,
         Self::MissingClaim,
         Self::Expired,
         Self::NotYetValid,
@@ -627,6 +680,9 @@ mod tests {
         assert_eq!(Error::DecryptionFailed.code(), 310);
         assert_eq!(Error::JweLength.code(), 315);
         assert_eq!(Error::EncryptionRequired.code(), 316);
+        assert_eq!(Error::StructuredField.code(), 107);
+        assert_eq!(Error::DuplicateLabel.code(), 320);
+        assert_eq!(Error::UnsupportedDigest.code(), 327);
     }
 
     /// A caller's buffer that is too small is the server's fault

@@ -27,6 +27,9 @@
 //! | [`id_token`] | OpenID Connect ID tokens: issue and the client's check |
 //! | [`jarm`] | JWT-secured authorization responses (JARM) |
 //! | [`interaction`] | `x-fapi-interaction-id`: echoed, created or refused |
+//! | [`sfv`] | strict RFC 8941 structured fields: dictionaries, inner lists, parameters |
+//! | [`http_sig`] | HTTP message signatures (RFC 9421) under the FAPI 2.0 HTTP Signatures profile |
+//! | [`content_digest`] | `Content-Digest` (RFC 9530) |
 //! | [`store`] | replay caches and one-time handle stores |
 //! | [`authorize`] | flows, redirect URIs, `iss`, consent, user-started authorization |
 //! | [`par`] | pushed authorization requests |
@@ -72,10 +75,12 @@ pub mod authorize;
 pub mod b64;
 pub mod claims;
 pub mod code;
+pub mod content_digest;
 pub mod crypto;
 pub mod dpop;
 pub mod error;
 pub mod grant;
+pub mod http_sig;
 pub mod id_token;
 pub mod interaction;
 pub mod introspection;
@@ -93,6 +98,7 @@ pub mod profile;
 pub mod refresh;
 pub mod request_object;
 pub mod secret;
+pub mod sfv;
 pub mod store;
 #[cfg(test)]
 mod testing;

@@ -120,6 +120,19 @@ impl PublicKeyVerifier for RustCrypto {
             PublicKey::Rsa(_) => Err(Error::UnsupportedKeyType),
         }
     }
+
+    /// `rsa-pss-sha512` of HTTP message signatures (RFC 9421 §3.3.1):
+    /// SHA-512, MGF1-SHA-512, a salt of exactly 64 bytes. Needs `alloc`;
+    /// without it, the trait's default refuses with `UnsupportedAlg`.
+    #[cfg(feature = "alloc")]
+    fn verify_rsa_pss_sha512(
+        &self,
+        key: &fapi_core::jwk::RsaPublicKey,
+        message: &[u8],
+        signature: &[u8],
+    ) -> Result<(), Error> {
+        ps256::verify_rsa_pss_sha512(key, message, signature)
+    }
 }
 
 /// Copies `sig` into `out`, returning its length.

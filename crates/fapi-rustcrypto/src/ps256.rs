@@ -54,6 +54,25 @@ impl Verifier for Ps256VerifyingKey {
     }
 }
 
+/// RSASSA-PSS with SHA-512, MGF1-SHA-512 and a salt of exactly 64 bytes:
+/// `rsa-pss-sha512` of HTTP message signatures (RFC 9421 §3.3.1).
+/// [`Error::InvalidKey`] for a key the `rsa` crate refuses,
+/// [`Error::BadSignature`] when it does not verify.
+pub(crate) fn verify_rsa_pss_sha512(
+    key: &fapi_core::jwk::RsaPublicKey,
+    message: &[u8],
+    signature: &[u8],
+) -> Result<(), Error> {
+    let n = BoxedUint::from_be_slice_vartime(key.n());
+    let e = BoxedUint::from_be_slice_vartime(key.e());
+    let key = rsa::PublicKey::new_with_size_limits(n, e, MIN_RSA_BITS..=MAX_RSA_BITS)
+        .map_err(|_| Error::InvalidKey)?;
+    let key = VerifyingKey::<sha2::Sha512>::new_with_salt_len(key, 64);
+    let sig = Signature::from_bytes_with_max_len(signature, MAX_RSA_BITS.div_ceil(8))
+        .map_err(|_| Error::BadSignature)?;
+    key.verify(message, &sig).map_err(|_| Error::BadSignature)
+}
+
 #[cfg(feature = "rsa-signing")]
 pub use signing::Ps256SigningKey;
 
