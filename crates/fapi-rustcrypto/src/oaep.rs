@@ -99,7 +99,6 @@ mod decryption {
     use super::*;
     use fapi_core::jwe::KeyDecrypter;
     use fapi_core::{KeyError, PublicKey};
-    use rsa::pkcs8::DecodePrivateKey as _;
 
     /// A recipient's software RSA private key: unwraps JWE content
     /// encryption keys under `RSA-OAEP` and `RSA-OAEP-256` (with RSA
@@ -127,14 +126,7 @@ mod decryption {
     impl<R: Random> RsaOaepDecryptionKey<R> {
         /// A fresh key of `bits` bits: under 2048 is [`Error::WeakKey`].
         pub fn generate(bits: usize, rng: R) -> Result<Self, KeyError> {
-            if bits < MIN_RSA_BITS {
-                return Err(KeyError::new(
-                    Error::WeakKey,
-                    "an RSA key has at least 2048 bits",
-                ));
-            }
-            let key = rsa::PrivateKey::new(&mut RngAdapter(&rng), bits)
-                .map_err(|_| KeyError::new(Error::RandomFailed, "RSA key generation failed"))?;
+            let key = crate::ps256::generate_private_key(bits, &rng)?;
             Self::from_key(key, rng)
         }
 
@@ -142,9 +134,7 @@ mod decryption {
         /// [`Error::InvalidKey`], with the reason, when it is not an RSA
         /// key; [`Error::WeakKey`] under 2048 bits.
         pub fn from_pkcs8_der(der: &[u8], rng: R) -> Result<Self, KeyError> {
-            let key =
-                rsa::PrivateKey::from_pkcs8_der(der).map_err(|e| crate::rejection::pkcs8(&e))?;
-            Self::from_key(key, rng)
+            Self::from_key(crate::ps256::private_key_from_pkcs8_der(der)?, rng)
         }
 
         /// A key from its components (big-endian `n`, `e`, `d`, `p`, `q`),

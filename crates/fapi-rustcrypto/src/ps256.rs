@@ -75,6 +75,8 @@ pub(crate) fn verify_rsa_pss_sha512(
 
 #[cfg(feature = "rsa-signing")]
 pub use signing::Ps256SigningKey;
+#[cfg(feature = "rsa-signing")]
+pub(crate) use signing::{generate_private_key, private_key_from_pkcs8_der};
 
 #[cfg(feature = "rsa-signing")]
 mod signing {
@@ -94,6 +96,29 @@ mod signing {
     use crate::key_id::KeyId;
     use crate::rng::RngAdapter;
     use fapi_core::KeyError;
+
+    /// A fresh RSA private key of `bits` bits from `rng`, for signing
+    /// (PS256) or decryption (RSA-OAEP): F2-ALG, no RSA key under 2048 bits
+    /// ([`Error::WeakKey`]).
+    pub(crate) fn generate_private_key<R: Random>(
+        bits: usize,
+        rng: &R,
+    ) -> Result<rsa::PrivateKey, KeyError> {
+        if bits < MIN_RSA_BITS {
+            return Err(KeyError::new(
+                Error::WeakKey,
+                "an RSA key has at least 2048 bits",
+            ));
+        }
+        rsa::PrivateKey::new(&mut RngAdapter(rng), bits)
+            .map_err(|_| KeyError::new(Error::RandomFailed, "RSA key generation failed"))
+    }
+
+    /// An RSA private key from a PKCS#8 `PrivateKeyInfo` DER document:
+    /// [`Error::InvalidKey`], with the reason, when it is not one.
+    pub(crate) fn private_key_from_pkcs8_der(der: &[u8]) -> Result<rsa::PrivateKey, KeyError> {
+        rsa::PrivateKey::from_pkcs8_der(der).map_err(|e| crate::rejection::pkcs8(&e))
+    }
 
     /// An RSA private key that signs PS256 (salt of 32 bytes), drawing each
     /// salt from its random source `R`.
@@ -132,15 +157,7 @@ mod signing {
         /// A fresh key of `bits` bits from `rng`, which then also draws its
         /// salts. F2-ALG: under 2048 bits is [`Error::WeakKey`].
         pub fn generate(bits: usize, rng: R) -> Result<Self, KeyError> {
-            // F2-ALG: no RSA key under 2048 bits.
-            if bits < MIN_RSA_BITS {
-                return Err(KeyError::new(
-                    Error::WeakKey,
-                    "an RSA key has at least 2048 bits",
-                ));
-            }
-            let key = rsa::PrivateKey::new(&mut RngAdapter(&rng), bits)
-                .map_err(|_| KeyError::new(Error::RandomFailed, "RSA key generation failed"))?;
+            let key = generate_private_key(bits, &rng)?;
             Self::from_key(key, rng)
         }
 
@@ -148,9 +165,7 @@ mod signing {
         /// [`Error::InvalidKey`], with the reason, when it is not an RSA
         /// key; [`Error::WeakKey`] under 2048 bits.
         pub fn from_pkcs8_der(der: &[u8], rng: R) -> Result<Self, KeyError> {
-            let key =
-                rsa::PrivateKey::from_pkcs8_der(der).map_err(|e| crate::rejection::pkcs8(&e))?;
-            Self::from_key(key, rng)
+            Self::from_key(private_key_from_pkcs8_der(der)?, rng)
         }
 
         /// A key from a PKCS#1 `RSAPrivateKey` DER document (RFC 8017
