@@ -116,6 +116,28 @@ fn params(location: &str) -> Vec<(String, String)> {
         .collect()
 }
 
+/// The user signs in and answers `action` (`approve` or `deny`) to an
+/// `openid accounts` request for a fresh consent; JARM §2.3.1: the redirect
+/// carries only `response`. Returns the session, the redirect and the
+/// `response` value.
+async fn jarm_redirect(s: &Setup, action: &str) -> (AuthSession, String, String) {
+    let consent_id = consent(s).await;
+    let (session, location) = authorize_redirect(
+        &s.http,
+        &s.client,
+        "openid accounts",
+        &consent_id,
+        ALICE,
+        action,
+    )
+    .await;
+    let p = params(&location);
+    assert_eq!(p.len(), 1, "only response: {location}");
+    assert_eq!(p[0].0, "response", "{location}");
+    let response = p[0].1.clone();
+    (session, location, response)
+}
+
 /// The JOSE header of a compact JWS or JWE.
 fn header(compact: &str) -> serde_json::Value {
     let h = compact.split('.').next().unwrap();
@@ -314,19 +336,8 @@ async fn ofb_alg_encrypted_jarm() {
         reg.authorization_encrypted_response_enc = Some("A256GCM".into());
     })
     .await;
-    let consent_id = consent(&s).await;
-    let (session, location) = authorize_redirect(
-        &s.http,
-        &s.client,
-        "openid accounts",
-        &consent_id,
-        ALICE,
-        "approve",
-    )
-    .await;
-    let p = params(&location);
-    assert_eq!(p.len(), 1, "only response: {location}");
-    let jwe = &p[0].1;
+    let (session, _, response) = jarm_redirect(&s, "approve").await;
+    let jwe = &response;
     assert_eq!(jwe.split('.').count(), 5, "a JWE");
     let h = header(jwe);
     assert_eq!(
@@ -373,20 +384,8 @@ async fn ofb_alg_encrypted_jarm() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn fapi2_ms_5_4_jarm_success() {
     let s = setup(Profile::FAPI2_MS, Profile::FAPI2_MS, |_| {}).await;
-    let consent_id = consent(&s).await;
-    let (session, location) = authorize_redirect(
-        &s.http,
-        &s.client,
-        "openid accounts",
-        &consent_id,
-        ALICE,
-        "approve",
-    )
-    .await;
-    let p = params(&location);
-    assert_eq!(p.len(), 1, "only response: {location}");
-    assert_eq!(p[0].0, "response");
-    assert_eq!(p[0].1.split('.').count(), 3, "signed");
+    let (session, location, response) = jarm_redirect(&s, "approve").await;
+    assert_eq!(response.split('.').count(), 3, "signed");
     let code = s
         .client
         .authorization_response(&session, &s.keys, &location)
@@ -410,19 +409,7 @@ async fn fapi2_ms_5_4_jarm_success() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn jarm_4_2_decline_is_a_signed_access_denied() {
     let s = setup(Profile::FAPI2_MS, Profile::FAPI2_MS, |_| {}).await;
-    let consent_id = consent(&s).await;
-    let (session, location) = authorize_redirect(
-        &s.http,
-        &s.client,
-        "openid accounts",
-        &consent_id,
-        ALICE,
-        "deny",
-    )
-    .await;
-    let p = params(&location);
-    assert_eq!(p.len(), 1, "only response: {location}");
-    assert_eq!(p[0].0, "response");
+    let (session, location, _) = jarm_redirect(&s, "deny").await;
     let e = s
         .client
         .authorization_response(&session, &s.keys, &location)
