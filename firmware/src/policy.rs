@@ -260,20 +260,83 @@ fn check_method(m: &str) -> Result<(), Error> {
 }
 
 /// RFC 9449 §4.2: `htu` is the target URI without query and fragment;
-/// FAPI 2.0 endpoints are TLS only, so it is `https`. It must be one
-/// `dpop::normalize_htu` accepts (absolute, no user information).
+/// FAPI 2.0 endpoints are TLS only, so it is `https`. It must also be one
+/// `dpop::normalize_htu` accepts: at most `dpop::MAX_HTU_LEN` visible
+/// ASCII characters, a non-empty authority without user information, a
+/// non-empty host, a port of digits only, percent signs each followed by
+/// two hex digits, and a normalised form within `dpop::MAX_HTU_LEN`.
+///
+/// These are the normaliser's checks, made without writing the
+/// normalised form, which the module never uses (the normaliser and its
+/// 2 KiB scratch buffer are 2 KiB of flash). The tests hold the two to the
+/// same answer on every input they try.
 #[inline(never)]
 fn check_htu(htu: &str) -> Result<(), Error> {
-    if htu.contains(['?', '#']) {
+    const HTTPS: &[u8] = b"https://";
+    let uri = htu.as_bytes();
+    // The scheme (before the first `://`) is `https`, in any case.
+    let rest = match uri.split_at_checked(HTTPS.len()) {
+        Some((scheme, rest)) if scheme.eq_ignore_ascii_case(HTTPS) => rest,
+        _ => return Err(Error::DpopUri),
+    };
+    // Visible ASCII only, and no query or fragment.
+    let visible = |c: &u8| c.is_ascii_graphic() && *c != b'?' && *c != b'#';
+    if uri.len() > dpop::MAX_HTU_LEN || !uri.iter().all(visible) {
         return Err(Error::DpopUri);
     }
-    // The scheme before the first `://` is `https` (in any case).
-    let prefix = htu.as_bytes().get(..8);
-    if !prefix.is_some_and(|p| p.eq_ignore_ascii_case(b"https://")) {
+    let path_at = rest.iter().position(|c| *c == b'/').unwrap_or(rest.len());
+    let (authority, path) = rest.split_at_checked(path_at).ok_or(Error::DpopUri)?;
+    if authority.is_empty() || authority.contains(&b'@') {
         return Err(Error::DpopUri);
     }
-    let mut buf = [0u8; dpop::MAX_HTU_LEN];
-    dpop::normalize_htu(htu, &mut buf).map(|_| ())
+    // The port follows the last ':' outside an IPv6 literal.
+    let (host, port) = match authority.iter().rposition(|c| *c == b':') {
+        Some(i) if !authority.get(i..).is_some_and(|s| s.contains(&b']')) => (
+            authority.get(..i).unwrap_or(&[]),
+            authority.get(i.saturating_add(1)..).unwrap_or(&[]),
+        ),
+        _ => (authority, &[][..]),
+    };
+    if host.is_empty() || !port.iter().all(u8::is_ascii_digit) {
+        return Err(Error::DpopUri);
+    }
+    // Each `%` starts a percent-encoding: two hex digits follow.
+    let mut at = 0;
+    while let Some(c) = path.get(at) {
+        if *c == b'%' {
+            let hex = path.get(at.saturating_add(1)..at.saturating_add(3));
+            if !hex.is_some_and(|h| h.len() == 2 && h.iter().all(u8::is_ascii_hexdigit)) {
+                return Err(Error::DpopUri);
+            }
+            at = at.saturating_add(3);
+        } else {
+            at = at.saturating_add(1);
+        }
+    }
+    // The normalised form is never longer than the URI, but for the `/`
+    // an empty path becomes: only then can it be over the limit. Its port
+    // is written without leading zeros, and not at all when it is 443.
+    if path.is_empty() {
+        let digits = port
+            .iter()
+            .position(|c| *c != b'0')
+            .map_or(0, |z| port.len().saturating_sub(z));
+        let written = match (port.is_empty(), digits) {
+            (true, _) => 0,
+            (false, 0) => 2,
+            (false, 3) if port.ends_with(b"443") => 0,
+            (false, n) => n.saturating_add(1),
+        };
+        let len = HTTPS
+            .len()
+            .saturating_add(host.len())
+            .saturating_add(written)
+            .saturating_add(1);
+        if len > dpop::MAX_HTU_LEN {
+            return Err(Error::DpopUri);
+        }
+    }
+    Ok(())
 }
 
 /// RFC 6750 §2.1 `b64token` (`1*( ALPHA / DIGIT / "-" / "." / "_" / "~" /
@@ -564,6 +627,95 @@ mod tests {
             token(&p, "fapi3", "ES256", &claims(300, &jkt())),
             Err(Error::ProfileViolation)
         );
+    }
+
+    /// The checks `check_htu` made before it checked without writing: the
+    /// `https` prefix, no query or fragment, and `dpop::normalize_htu`.
+    fn htu_by_normalising(htu: &str) -> Result<(), Error> {
+        if htu.contains(['?', '#']) {
+            return Err(Error::DpopUri);
+        }
+        let prefix = htu.as_bytes().get(..8);
+        if !prefix.is_some_and(|p| p.eq_ignore_ascii_case(b"https://")) {
+            return Err(Error::DpopUri);
+        }
+        let mut buf = [0u8; dpop::MAX_HTU_LEN];
+        dpop::normalize_htu(htu, &mut buf).map(|_| ())
+    }
+
+    /// `check_htu` accepts exactly what `dpop::normalize_htu` accepts (with
+    /// the `https` prefix and without query or fragment): the listed URIs,
+    /// the lengths around `dpop::MAX_HTU_LEN`, and 200,000 random strings
+    /// over the characters the normaliser treats apart.
+    #[test]
+    fn htu_check_is_the_normalisers() {
+        let mut cases: Vec<String> = [
+            "https://as.example/token",
+            "HTTPS://AS.example:443/a/../b/./c/%7e%2F%2f",
+            "https://a",
+            "https://a:",
+            "https://a:0",
+            "https://a:00",
+            "https://a:0443",
+            "https://a:8443/",
+            "https://a:x1/",
+            "https://:443/",
+            "https://[::1]/x",
+            "https://[::1]:443",
+            "https://[::1]",
+            "https://[::1]:x",
+            "https://u@a/t",
+            "https:///t",
+            "https://",
+            "https:/a",
+            "http://a/t",
+            "https://a/%",
+            "https://a/%4",
+            "https://a/%4g",
+            "https://a/%%41",
+            "https://a/%41%",
+            "https://a/b c",
+            "https://a/\u{e9}",
+            "https://a/t?q",
+            "https://a/t#f",
+            "",
+        ]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+        let max = dpop::MAX_HTU_LEN;
+        for n in [max - 2, max - 1, max, max + 1] {
+            for tail in [
+                "", ":", ":443", ":0443", ":0", ":00", ":8443", ":1", "/", "/a",
+            ] {
+                let host = "h".repeat(n.saturating_sub(8 + tail.len()));
+                cases.push(format!("https://{host}{tail}"));
+            }
+        }
+        let alphabet = b"hHtTpPsS:/.%@[]?#09afAFgG~- \x7f";
+        let mut state = 0x2545_f491_4f6c_dd1d_u64;
+        let mut next = move || {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            state
+        };
+        for _ in 0..200_000 {
+            let len = usize::try_from(next() % 24).unwrap();
+            let mut s = String::from(if next() % 8 == 0 {
+                "hTtPs://"
+            } else {
+                "https://"
+            });
+            for _ in 0..len {
+                let i = usize::try_from(next() % alphabet.len() as u64).unwrap();
+                s.push(char::from(alphabet[i]));
+            }
+            cases.push(s);
+        }
+        for htu in &cases {
+            assert_eq!(check_htu(htu), htu_by_normalising(htu), "{htu:?}");
+        }
     }
 
     fn proof(p: &Policy, fields: &str) -> Result<ProofGrant<'static>, Error> {
