@@ -91,8 +91,8 @@ impl core::fmt::Debug for Provisioning {
     }
 }
 
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields, default)]
 struct Record<'a> {
     #[serde(borrow)]
     seed: Option<&'a str>,

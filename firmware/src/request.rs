@@ -24,8 +24,8 @@ use fapi_core::{Alg, Error, json};
 /// The largest request line accepted (bytes).
 pub const MAX_REQUEST_LEN: usize = 2048;
 
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields, default)]
 struct Command<'a> {
     #[serde(borrow)]
     cmd: Option<&'a str>,
@@ -45,8 +45,8 @@ struct Command<'a> {
     nonce: Option<&'a str>,
 }
 
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields, default)]
 struct ClaimMembers<'a> {
     #[serde(borrow)]
     iss: Option<&'a str>,
@@ -68,8 +68,8 @@ struct ClaimMembers<'a> {
     cdr_arrangement_id: Option<&'a str>,
 }
 
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields, default)]
 struct CnfMembers<'a> {
     #[serde(borrow)]
     jkt: Option<&'a str>,
