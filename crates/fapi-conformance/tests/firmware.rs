@@ -10,7 +10,7 @@
 //! and passes; under `CI=true` it fails.
 //!
 //! The run also checks the RAM budget (static RAM plus the peak stack,
-//! measured by stack painting, at most 32 KiB) and prints the measurements
+//! measured by stack painting, at most 16 KiB) and prints the measurements
 //! `firmware/README.md` reports.
 
 use core::time::Duration;
@@ -44,7 +44,7 @@ const SEED: &str = "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8";
 const ISSUER: &str = "https://as.bank.example";
 const AUDIENCE: &str = "https://api.bank.example";
 /// The RAM the module may use, stack included.
-const RAM_LIMIT: u64 = 32 * 1024;
+const RAM_LIMIT: u64 = 16 * 1024;
 /// MPS2 core clock (SysTick's source) under QEMU: 25 MHz; with
 /// `-icount shift=0` one instruction is 1 ns, so one tick is 40.
 const INSTRUCTIONS_PER_TICK: u64 = 40;
@@ -762,7 +762,7 @@ fn firmware_enforces_the_profile_at_the_key() {
     assert!(peak < size, "the stack reached its end: {stats}");
     assert!(
         statics + peak <= RAM_LIMIT,
-        "RAM over 32 KiB: {statics} static + {peak} stack"
+        "RAM over 16 KiB: {statics} static + {peak} stack"
     );
     let ticks = |i: usize| answers[i + 1]["ticks"].as_u64().unwrap();
     let insns = |i: usize| ticks(i) * INSTRUCTIONS_PER_TICK;
