@@ -5,7 +5,7 @@
 //! makes one, so no path reaches a key without the checks below. They are
 //! the profile's own (fapi-core's `token::check_lifetime`,
 //! `token::check_sender_constraint`, `Alg::check_allowed`,
-//! `dpop::normalize_htu`), applied where the request enters the module:
+//! `dpop::normalize_htu`'s checks), applied where the request enters the module:
 //!
 //! | check | access token | DPoP proof | refused with |
 //! |---|---|---|---|
