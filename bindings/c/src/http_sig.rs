@@ -14,6 +14,7 @@ use core::ffi::c_char;
 
 use fapi_awslc::AWSLC;
 use fapi_core::content_digest::{self, DigestAlgorithm};
+use fapi_core::crypto::MAX_SIGNATURE_LEN;
 use fapi_core::http_sig::{
     self, FieldList, Message, Policy, SignatureAlgorithm, SignatureBuffers, SignatureInput,
     SignedFields, VerifiedSignature,
@@ -259,7 +260,9 @@ fn sign_into(
     sign: impl FnOnce(SignatureBuffers<'_>) -> Result<SignedFields, Error>,
 ) -> Result<(), Failure> {
     let mut input = vec![0u8; MAX_OUTPUT];
-    let mut sig = vec![0u8; label.len().saturating_add(1024)];
+    // `label=:` + the base64 of the longest signature + `:`.
+    let sig_field = MAX_SIGNATURE_LEN.div_ceil(3) * 4 + 3;
+    let mut sig = vec![0u8; label.len().saturating_add(sig_field)];
     // The base holds the `Authorization` value: zeroized.
     let mut scratch = Zeroizing::new(vec![0u8; scratch_len]);
     let n = sign(SignatureBuffers {
