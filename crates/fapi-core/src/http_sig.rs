@@ -30,9 +30,11 @@
 //!
 //! Algorithms (RFC 9421 §3.3): `ecdsa-p256-sha256` (raw `r || s`),
 //! `ed25519` with the [`Signer`] and [`PublicKeyVerifier`] keys fapi
-//! already has; `rsa-pss-sha512` (64-byte salt) is verified through
-//! [`PublicKeyVerifier::verify_rsa_pss_sha512`], which a backend may lack,
-//! and is not signed here (a PS256 key signs with SHA-256).
+//! already has; `rsa-pss-sha512` (SHA-512, MGF1-SHA-512, 64-byte salt) is
+//! signed by an RSA key through [`Signer::sign_rsa_pss_sha512`] and
+//! verified through [`PublicKeyVerifier::verify_rsa_pss_sha512`], which a
+//! backend may lack ([`Error::UnsupportedAlg`]); a PS256 key never signs
+//! it with SHA-256 instead.
 
 use core::fmt;
 
@@ -108,12 +110,14 @@ impl SignatureAlgorithm {
         }
     }
 
-    fn of_signer(alg: Alg) -> Result<Self, Error> {
+    /// The HTTP signature algorithm a key of JOSE algorithm `alg` signs
+    /// with: an RSA (PS256) key signs `rsa-pss-sha512` through
+    /// [`Signer::sign_rsa_pss_sha512`], never PSS with SHA-256.
+    const fn of_signer(alg: Alg) -> Self {
         match alg {
-            Alg::Es256 => Ok(Self::EcdsaP256Sha256),
-            Alg::EdDsa => Ok(Self::Ed25519),
-            // A PS256 key signs with SHA-256, not rsa-pss-sha512.
-            Alg::Ps256 => Err(Error::UnsupportedAlg),
+            Alg::Es256 => Self::EcdsaP256Sha256,
+            Alg::EdDsa => Self::Ed25519,
+            Alg::Ps256 => Self::RsaPssSha512,
         }
     }
 }
@@ -941,8 +945,10 @@ fn push_sf_string(w: &mut Writer<'_>, s: &str) -> Result<(), Error> {
 /// `keyid`, `alg` and tag `fapi-2-request`, under `label`.
 ///
 /// A component the request lacks (no `Authorization`, no
-/// `Content-Digest` with a body) is [`Error::ComponentAbsent`]; a PS256
-/// signer [`Error::UnsupportedAlg`].
+/// `Content-Digest` with a body) is [`Error::ComponentAbsent`]. An RSA
+/// (PS256) key signs `rsa-pss-sha512` with
+/// [`Signer::sign_rsa_pss_sha512`]; one that cannot is
+/// [`Error::UnsupportedAlg`].
 pub fn sign_request<S: Signer + ?Sized>(
     signer: &S,
     label: &str,
@@ -1035,7 +1041,7 @@ fn sign_with(
     clock: &dyn Clock,
     out: SignatureBuffers<'_>,
 ) -> Result<SignedFields, Error> {
-    let alg = SignatureAlgorithm::of_signer(signer.alg())?;
+    let alg = SignatureAlgorithm::of_signer(signer.alg());
     let SignatureBuffers {
         signature_input,
         signature,
@@ -1089,7 +1095,14 @@ fn sign_with(
     let base = scratch.get(..base_len).ok_or(Error::BufferTooSmall)?;
 
     let mut raw = [0u8; MAX_SIGNATURE_LEN];
-    let n = signer.sign(base, &mut raw)?;
+    let n = match alg {
+        // RFC 9421 §3.3.1: SHA-512, MGF1-SHA-512, 64-byte salt; a signer
+        // without it refuses (UnsupportedAlg), nothing falls back.
+        SignatureAlgorithm::RsaPssSha512 => signer.sign_rsa_pss_sha512(base, &mut raw)?,
+        SignatureAlgorithm::EcdsaP256Sha256 | SignatureAlgorithm::Ed25519 => {
+            signer.sign(base, &mut raw)?
+        }
+    };
     let raw = raw.get(..n).ok_or(Error::SigningFailed)?;
     let mut w = Writer::new(signature);
     w.push(label.as_bytes())?;

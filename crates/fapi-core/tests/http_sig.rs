@@ -705,8 +705,10 @@ fn rfc8941_malformed_signature_fields_refused() {
 }
 
 #[test]
-fn fapi_ps256_signer_cannot_sign_rsa_pss_sha512() {
-    // Signing with SHA-256 would not be rsa-pss-sha512: refused, not mislabelled.
+fn rfc9421_3_3_1_rsa_signer_without_sha512_pss_refused() {
+    // An RSA (PS256) key signs rsa-pss-sha512 through
+    // `Signer::sign_rsa_pss_sha512`; one that does not implement it is
+    // refused (UnsupportedAlg), never signed with SHA-256 and mislabelled.
     struct Ps256Only;
     impl Signer for Ps256Only {
         fn alg(&self) -> Alg {
