@@ -24,7 +24,7 @@ use fapi_core::http_sig::{
     self, FieldList, Message, Policy, SignatureAlgorithm, SignatureBuffers, SignatureInput,
     SignedFields, VerifiedSignature,
 };
-use fapi_core::jwk::{Jwks, PublicKey, RsaPublicKey};
+use fapi_core::jwk::{Jwks, PublicKey};
 use fapi_core::profile::Profile;
 use fapi_core::sfv::{BareItem, Dictionary, Member};
 use fapi_core::{Alg, Clock, Error, FixedClock, PublicKeyVerifier, Site, SystemClock};
@@ -45,36 +45,9 @@ const SITE: Site = Site::ResourceRequest;
 /// writes (an RSA-4096 signature is 684 base64 characters).
 const FIELD_BUF: usize = 4096;
 
-/// The verifier of `http-sig`: aws-lc, and RustCrypto for `rsa-pss-sha512`
-/// where aws-lc does not implement it (a 64-byte salt, RFC 9421 §3.3.1).
-#[derive(Clone, Copy, Debug)]
-struct Backend;
-
-impl PublicKeyVerifier for Backend {
-    fn verify_with(
-        &self,
-        key: &PublicKey,
-        alg: Alg,
-        message: &[u8],
-        signature: &[u8],
-    ) -> Result<(), Error> {
-        fapi_awslc::AWSLC.verify_with(key, alg, message, signature)
-    }
-
-    fn verify_rsa_pss_sha512(
-        &self,
-        key: &RsaPublicKey,
-        message: &[u8],
-        signature: &[u8],
-    ) -> Result<(), Error> {
-        match fapi_awslc::AWSLC.verify_rsa_pss_sha512(key, message, signature) {
-            Err(Error::UnsupportedAlg) => {
-                fapi_rustcrypto::RUSTCRYPTO.verify_rsa_pss_sha512(key, message, signature)
-            }
-            other => other,
-        }
-    }
-}
+/// The verifier of `http-sig`: aws-lc, which verifies `rsa-pss-sha512`
+/// with the 64-byte salt of RFC 9421 §3.3.1.
+const BACKEND: &fapi_awslc::AwsLc = &fapi_awslc::AWSLC;
 
 /// The clock `--now` sets, or the system's.
 enum CliClock {
@@ -373,7 +346,7 @@ pub async fn verify_request(args: &HttpSigVerifyRequestArgs) -> Result<(), Failu
             &request,
             &body,
             &jwks,
-            &Backend,
+            BACKEND,
             clock.get(),
             &mut scratch,
         )
@@ -426,7 +399,7 @@ pub async fn verify_response(args: &HttpSigVerifyResponseArgs) -> Result<(), Fai
             &body,
             &request,
             &jwks,
-            &Backend,
+            BACKEND,
             clock.get(),
             &mut scratch,
         )
@@ -537,13 +510,13 @@ fn verify_rfc9421<'a>(
     let sig = Base64::decode(sig_b64, &mut sig).map_err(|_| Error::BadSignature)?;
     match (alg, &key) {
         (SignatureAlgorithm::RsaPssSha512, PublicKey::Rsa(k)) => {
-            Backend.verify_rsa_pss_sha512(k, base, sig)?;
+            BACKEND.verify_rsa_pss_sha512(k, base, sig)?;
         }
         (SignatureAlgorithm::RsaPssSha512, _) => return Err(Error::KeyAlgMismatch),
         (SignatureAlgorithm::EcdsaP256Sha256, k) => {
-            Backend.verify_with(k, Alg::Es256, base, sig)?
+            BACKEND.verify_with(k, Alg::Es256, base, sig)?
         }
-        (SignatureAlgorithm::Ed25519, k) => Backend.verify_with(k, Alg::EdDsa, base, sig)?,
+        (SignatureAlgorithm::Ed25519, k) => BACKEND.verify_with(k, Alg::EdDsa, base, sig)?,
     }
 
     // RFC 9530: the digest is the content's, whether or not it is covered.
