@@ -59,7 +59,7 @@ fn assert_code(r: &Reply, status: u16, code: u16) {
 async fn signed_messages_under(profile: Profile) {
     let ca = DevCa::generate().unwrap();
     let (keys, reg) = if profile.id == fapi_core::profile::ProfileId::Berlin {
-        tls_client("tpp-1", DN)
+        tls_client(profile, "tpp-1", DN)
     } else {
         pkj_client(profile, "tpp-1", true)
     };

@@ -199,11 +199,12 @@ pub fn pkj_client(profile: Profile, id: &str, dpop: bool) -> (ClientKeys, Client
     (keys, reg)
 }
 
-/// A `tls_client_auth` client's registration (subject DN `dn`).
-pub fn tls_client(id: &str, dn: &str) -> (ClientKeys, ClientConfig) {
+/// A `tls_client_auth` client's registration (subject DN `dn`), with a
+/// signing key of `profile`'s.
+pub fn tls_client(profile: Profile, id: &str, dn: &str) -> (ClientKeys, ClientConfig) {
     // The key that signs its resource requests (BG-SIGNED-REQ), registered
     // in its JWK Set.
-    let key = SigningKey::generate(Alg::Es256).unwrap();
+    let key = SigningKey::generate(client_alg(&profile)).unwrap();
     let jwks = fapi::KeySet::new(key.clone()).jwks_json().unwrap();
     let keys = ClientKeys {
         id: id.into(),
