@@ -16,6 +16,7 @@ mod escaped_json;
 mod flows;
 mod forge;
 mod http;
+mod http_sig;
 mod id_token;
 mod interaction_id;
 mod jarm;
@@ -119,6 +120,7 @@ async fn run_profile(r: &mut Report, profile: &Profile) -> Result<(), Failure> {
         flows::payment(r, profile, &fintech, &attacker).await;
         arrangement::sharing_arrangement(r, profile, &fintech, &attacker).await;
         interaction_id::interaction_id(r, &fintech).await;
+        http_sig::signed_messages(r, &fintech).await;
         authorization_endpoint::pushed_requests_only(r, profile, &fintech).await;
         audit(r, profile, &fintech).await;
         escaped_json::steps(r, &escaped).await;
