@@ -332,6 +332,20 @@ impl Client {
         }
     }
 
+    /// The profile the client follows: [`Profile::signed_messages_required`]
+    /// says whether its resource requests are signed.
+    ///
+    /// ```
+    /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// let c = fapi::Client::builder(fapi_core::profile::Profile::FAPI2, "fintech-1", "https://as.bank.example").build()?;
+    /// assert!(!c.profile().signed_messages_required);
+    /// # Ok(()) }
+    /// ```
+    #[must_use]
+    pub fn profile(&self) -> &Profile {
+        &self.profile
+    }
+
     /// The client id.
     #[must_use]
     pub fn client_id(&self) -> &str {

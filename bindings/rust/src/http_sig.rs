@@ -21,11 +21,13 @@
 use std::collections::HashMap;
 use std::sync::{Arc, RwLock};
 
+use fapi_core::Alg;
 use fapi_core::content_digest::{self, DigestAlgorithm};
 use fapi_core::http_sig::{
     Fields, SignatureAlgorithm, SignatureBuffers, SignedFields, VerifiedSignature,
 };
 use fapi_core::jwk::Jwks;
+use fapi_core::profile::Profile;
 use http::{HeaderMap, HeaderValue};
 
 use fapi_core::Error as CoreError;
@@ -119,6 +121,55 @@ impl ClientKeys for MemoryClientKeys {
             .get(client_id)
             .cloned())
     }
+}
+
+/// The number of keys in `jwks_json` that can verify a message signature
+/// under `profile`: with a `kid` (every signature names its `keyid`), of a
+/// type the profile's algorithms use ([`Profile::http_sig_algs`]), allowed
+/// to verify (`use`, `key_ops`), and for `rsa-pss-sha512` without a JOSE
+/// `alg` (a PS256 key signs with SHA-256). None is
+/// [`CoreError::KeyNotFound`]; a document that is no JWK Set the core's
+/// error. A resource server checks its clients' sets with it when it
+/// starts.
+///
+/// ```
+/// use fapi::http_sig::usable_keys;
+/// use fapi_core::profile::Profile;
+/// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// let key = fapi::SigningKey::generate(fapi_core::Alg::Es256)?;
+/// let jwks = fapi::KeySet::new(key).jwks_json()?;
+/// assert_eq!(usable_keys(&Profile::BERLIN, &jwks)?, 1);
+/// assert_eq!(usable_keys(&Profile::BERLIN, r#"{"keys":[]}"#), Err(fapi_core::Error::KeyNotFound));
+/// # Ok(()) }
+/// ```
+pub fn usable_keys(profile: &Profile, jwks_json: &str) -> Result<usize, CoreError> {
+    let jwks = Jwks::from_json(jwks_json.as_bytes())?;
+    let doc: serde_json::Value = serde_json::from_str(jwks_json).map_err(|_| CoreError::Json)?;
+    let kids = doc
+        .get("keys")
+        .and_then(serde_json::Value::as_array)
+        .into_iter()
+        .flatten()
+        .filter_map(|k| k.get("kid").and_then(serde_json::Value::as_str));
+    let mut n = 0usize;
+    for kid in kids {
+        let usable = profile.http_sig_algs().iter().any(|a| {
+            let jose = match a {
+                SignatureAlgorithm::RsaPssSha512 => Alg::Ps256,
+                SignatureAlgorithm::EcdsaP256Sha256 => Alg::Es256,
+                SignatureAlgorithm::Ed25519 => Alg::EdDsa,
+            };
+            jwks.find(Some(kid), jose)
+                .is_ok_and(|k| *a != SignatureAlgorithm::RsaPssSha512 || k.alg.is_none())
+        });
+        if usable {
+            n = n.saturating_add(1);
+        }
+    }
+    if n == 0 {
+        return Err(CoreError::KeyNotFound);
+    }
+    Ok(n)
 }
 
 /// A verified signature of a request or response, owned.
