@@ -638,8 +638,8 @@ async fn foreign_request_uri_attack(
     let seen = async {
         let cc = client_token(attacker, scope).await?;
         let headers: &[(&str, &str)] = &[("x-idempotency-key", "mallory-1")];
-        let a = attacker
-            .send(|| {
+        let (a, sent) = attacker
+            .exchange(|| {
                 attacker.resource(
                     "POST",
                     consent_path,
@@ -651,6 +651,7 @@ async fn foreign_request_uri_attack(
             .await
             .map_err(|e| why(&e))?;
         expect(&a, 201)?;
+        let _ = attacker.verify_response(&sent, &a).await?;
         let consent = a.json()["Data"]["ConsentId"]
             .as_str()
             .unwrap_or("")
