@@ -355,17 +355,39 @@ impl Client {
     /// The client's JWK Set to register at the AS: its signing key, and
     /// its encryption key's public half (`"use":"enc"`, no `alg`: it serves
     /// either RSA-OAEP algorithm) when it has one
-    /// ([`ClientBuilder::decryption_key`]).
+    /// ([`ClientBuilder::decryption_key`]). Under a profile that signs
+    /// resource messages an RSA signing key has no `alg` either: it signs
+    /// PS256 assertions and `rsa-pss-sha512` messages.
     pub fn jwks_json(&self) -> Result<String, Error> {
         let site = Site::ClientAuthentication;
         let key = self.key.as_ref().ok_or(CoreError::KeyNotFound).at(site)?;
         let signing = crate::KeySet::new(key.clone()).jwks_json().at(site)?;
-        let Some(d) = &self.decryption else {
+        // An RSA key that also signs resource messages serves PS256 for
+        // assertions and rsa-pss-sha512 (RFC 9421 §3.3.1) for messages: a
+        // JWK `alg` (RFC 7517 §4.4, optional) would bind it to PS256 only.
+        let rsa_for_messages =
+            self.profile.signed_messages_required && key.alg() == fapi_core::Alg::Ps256;
+        if self.decryption.is_none() && !rsa_for_messages {
             return Ok(signing);
-        };
+        }
         let mut set: serde_json::Value = serde_json::from_str(&signing)
             .map_err(|_| CoreError::Json)
             .at(site)?;
+        if rsa_for_messages {
+            for k in set
+                .get_mut("keys")
+                .and_then(serde_json::Value::as_array_mut)
+                .into_iter()
+                .flatten()
+            {
+                if let Some(members) = k.as_object_mut() {
+                    let _ = members.remove("alg");
+                }
+            }
+        }
+        let Some(d) = &self.decryption else {
+            return Ok(set.to_string());
+        };
         let mut enc: serde_json::Value =
             serde_json::from_str(&d.key.public_jwk_json(crate::jwe::KeyAlg::RsaOaep))
                 .map_err(|_| CoreError::Json)
@@ -1011,7 +1033,8 @@ impl Client {
         server_jwks: &str,
     ) -> Result<MessageSignature, Error> {
         let site = Site::ResourceRequest;
-        let jwks = Jwks::from_json(server_jwks.as_bytes()).at(site)?;
+        let mut jwks_scratch = vec![0u8; server_jwks.len()];
+        let jwks = Jwks::from_json_in(server_jwks.as_bytes(), &mut jwks_scratch).at(site)?;
         let uri = request.uri().to_string();
         let request_fields = HeaderFields(request.headers());
         let request_message = Message::request(request.method().as_str(), &uri, &request_fields);

@@ -92,7 +92,9 @@ impl MemoryClientKeys {
     /// document that is not a JWK Set fapi reads is refused with the
     /// core's error ([`CoreError::Json`], ...).
     pub fn insert(&self, client_id: &str, jwks_json: &str) -> Result<(), CoreError> {
-        let _ = Jwks::from_json(jwks_json.as_bytes())?;
+        // Escaped members (RFC 8259 §7) are decoded, as at registration.
+        let mut scratch = vec![0u8; jwks_json.len()];
+        let _ = Jwks::from_json_in(jwks_json.as_bytes(), &mut scratch)?;
         let _ = self
             .map
             .write()
@@ -143,7 +145,8 @@ impl ClientKeys for MemoryClientKeys {
 /// # Ok(()) }
 /// ```
 pub fn usable_keys(profile: &Profile, jwks_json: &str) -> Result<usize, CoreError> {
-    let jwks = Jwks::from_json(jwks_json.as_bytes())?;
+    let mut scratch = vec![0u8; jwks_json.len()];
+    let jwks = Jwks::from_json_in(jwks_json.as_bytes(), &mut scratch)?;
     let doc: serde_json::Value = serde_json::from_str(jwks_json).map_err(|_| CoreError::Json)?;
     let kids = doc
         .get("keys")

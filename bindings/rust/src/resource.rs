@@ -683,7 +683,8 @@ impl ResourceServer {
             .client_jwks(client_id)
             .await?
             .ok_or(CoreError::KeyNotFound)?;
-        let jwks = Jwks::from_json(jwks.as_bytes())?;
+        let mut jwks_scratch = vec![0u8; jwks.len()];
+        let jwks = Jwks::from_json_in(jwks.as_bytes(), &mut jwks_scratch)?;
         let fields = HeaderFields(headers);
         let message = Message::request(method, target_uri, &fields);
         let policy = Policy::request(self.profile.http_sig_algs());

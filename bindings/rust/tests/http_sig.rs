@@ -499,3 +499,54 @@ async fn bg_signed_req_layer_verifies_and_signs() {
     let challenge = r.headers()["www-authenticate"].to_str().unwrap();
     assert!(challenge.contains("fapi error 102"), "{challenge}");
 }
+
+/// RFC 9421 §3.3.1, BG-SIGNED-REQ: a client whose key is RSA signs its
+/// requests `rsa-pss-sha512` (SHA-512, 64-byte salt), and its registered
+/// JWK Set leaves `alg` out (the key also signs PS256 assertions), so the
+/// bank verifies them; a bank that signs with RSA is verified the same way.
+#[cfg(feature = "rsa-signing")]
+#[tokio::test]
+async fn bg_signed_req_rfc9421_3_3_1_rsa_pss_sha512_round_trip() {
+    let mut w = world(Profile::FAPI2_MS);
+    let rsa = SigningKey::generate(Alg::Ps256)
+        .unwrap()
+        .with_key_id("tpp-1-rsa")
+        .unwrap();
+    w.client = new_client(Profile::FAPI2_MS, "fintech-1", &rsa);
+    let jwks = w.client.jwks_json().unwrap();
+    assert!(!jwks.contains(r#""alg""#), "{jwks}");
+    w.keys.insert("fintech-1", &jwks).unwrap();
+    let rs = w.rs();
+    let req = w.payment().await;
+    let input = req.headers()["signature-input"].to_str().unwrap();
+    assert!(input.contains(r#"alg="rsa-pss-sha512""#), "{input}");
+    let verified = verify(&rs, &req).await.unwrap();
+    assert_eq!(verified.signature().unwrap().key_id, "tpp-1-rsa");
+    let mut headers = http::HeaderMap::new();
+    rs.sign_response(&verified, 201, &mut headers, b"{}")
+        .unwrap();
+    let _ = w
+        .client
+        .verify_resource_response(&req, 201, &headers, b"{}", &w.bank_jwks())
+        .unwrap();
+}
+
+/// RFC 8259 §7: a client's registered JWK Set that writes its strings with
+/// escapes is read as the same keys.
+#[tokio::test]
+async fn bg_signed_req_escaped_client_jwks_verifies() {
+    let w = world(Profile::FAPI2_MS);
+    let jwks = w.client.jwks_json().unwrap();
+    let escaped = jwks
+        .replace(r#""kty""#, r#""\u006bty""#)
+        .replace(r#""kid":"tpp-1-sig""#, r#""kid":"tpp\u002d1-sig""#);
+    assert_ne!(escaped, jwks);
+    w.keys.insert("fintech-1", &escaped).unwrap();
+    assert_eq!(
+        fapi::http_sig::usable_keys(&Profile::FAPI2_MS, &escaped),
+        Ok(1)
+    );
+    let req = w.payment().await;
+    let verified = verify(&w.rs(), &req).await.unwrap();
+    assert_eq!(verified.signature().unwrap().key_id, "tpp-1-sig");
+}
