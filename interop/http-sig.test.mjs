@@ -92,7 +92,10 @@ function keyLookup(kid, publicKey, alg) {
     params.keyid === kid ? { id: kid, algs: [alg], verify: createVerifier(publicKey, alg) } : null;
 }
 
-const FAPI_ALGS = { ES256: 'ecdsa-p256-sha256', EdDSA: 'ed25519' };
+// RFC 9421 §3.3.1: an RSA key signs rsa-pss-sha512 (SHA-512, 64-byte salt),
+// which the peer's verifier checks with the salt length read from the
+// signature (Node's RSA_PSS_SALTLEN_AUTO).
+const FAPI_ALGS = { ES256: 'ecdsa-p256-sha256', EdDSA: 'ed25519', PS256: 'rsa-pss-sha512' };
 
 function fapiSignRequest(key, headers, body) {
   const r = fapi([
@@ -136,7 +139,7 @@ test('the peer reproduces RFC 9421 B.2.6 (ed25519) exactly', async () => {
   );
 });
 
-for (const alg of ['ES256', 'EdDSA']) {
+for (const alg of ['ES256', 'EdDSA', 'PS256']) {
   test(`the peer verifies fapi's request signature (${FAPI_ALGS[alg]}); a tampered request is refused`, async () => {
     const key = fapiKey(alg);
     const base = { Authorization: 'DPoP at-123', DPoP: 'eyJ.proof.sig' };
