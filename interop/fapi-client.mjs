@@ -7,8 +7,10 @@
 // oauth4webapi's. This module only holds what a client application holds
 // (its registration, its keys, its TLS set-up) and the DPoP nonce retry in the
 // shape oauth4webapi's documentation gives it.
+import { constants, createHash, createPrivateKey, createPublicKey, sign as cryptoSign } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { createSigner, createVerifier, httpbis } from 'http-message-signatures';
 import * as jose from 'jose';
 import * as oauth from 'oauth4webapi';
 import { Agent, fetch as undiciFetch } from 'undici';
@@ -46,6 +48,11 @@ export const PS256_PROFILES = new Set(['obie', 'ofb']);
 // obie offers it too (FAPI 1.0 Advanced §5.2.2-2) and puts the consent in
 // the ID token (OB-INTENT).
 export const JARM_PROFILES = new Set(['fapi2-ms', 'cdr', 'ofb', 'obie']);
+// Where resource requests and responses are signed (RFC 9421 with RFC 9530
+// Content-Digest, FAPI 2.0 HTTP Signatures; BG-SIGNED-REQ): the profiles
+// with `signed_messages_required`. The npm package http-message-signatures
+// signs the requests and verifies the bank's responses.
+export const SIGNED_MESSAGE_PROFILES = new Set(['fapi2-ms', 'berlin']);
 
 /**
  * What the client registers for its responses, per profile (OpenID Connect
@@ -121,6 +128,7 @@ export async function loadContext() {
     ['sign'],
   );
   const privateKey = { key: signingKey, kid: jwk.kid };
+  const messageSigner = SIGNED_MESSAGE_PROFILES.has(profile) ? httpSigner(jwk) : undefined;
 
   // The response algorithms the client registered; oauth4webapi checks the
   // `alg` of each signed response against them (client metadata).
@@ -180,6 +188,10 @@ export async function loadContext() {
     profile,
     mtls,
     signedRequest: SIGNED_REQUEST_PROFILES.has(profile),
+    /** The RFC 9421 signer of resource requests, where the profile signs them. */
+    messageSigner,
+    /** The bank's resource responses whose signatures verified (RFC 9421). */
+    verifiedResponses: [],
     /** JARM, a nonce and a required ID token, signed introspection. */
     jarm: JARM_PROFILES.has(profile),
     registration,
@@ -271,7 +283,14 @@ export async function resourceRequest(ctx, accessToken, method, path, body) {
     headers.set('content-type', 'application/json');
   }
   const init = body === undefined ? null : JSON.stringify(body);
-  const send = () => oauth.protectedResourceRequest(accessToken, method, url, headers, init, ctx.options);
+  // Where the profile signs messages, the request is signed as it leaves
+  // oauth4webapi (its Authorization and DPoP headers set) and the bank's
+  // response verified as it arrives.
+  const options =
+    ctx.messageSigner === undefined
+      ? ctx.options
+      : { ...ctx.options, [oauth.customFetch]: (u, i) => signedFetch(ctx, u, i) };
+  const send = () => oauth.protectedResourceRequest(accessToken, method, url, headers, init, options);
   try {
     return await send();
   } catch (err) {
@@ -281,6 +300,105 @@ export async function resourceRequest(ctx, accessToken, method, path, body) {
     ctx.nonceChallenges.push(`${method} ${path}`);
     return send();
   }
+}
+
+/** RFC 9530: the sha-256 `Content-Digest` of `body`. */
+function contentDigest(body) {
+  return `sha-256=:${createHash('sha256').update(body).digest('base64')}:`;
+}
+
+/**
+ * The client's RFC 9421 signer, from its private JWK: ecdsa-p256-sha256 for
+ * a P-256 key, rsa-pss-sha512 with the 64-byte salt of RFC 9421 §3.3.1 for
+ * an RSA key (the library's own RSA signer leaves the salt to OpenSSL).
+ */
+function httpSigner(jwk) {
+  const key = createPrivateKey({ key: jwk, format: 'jwk' });
+  if (jwk.kty !== 'RSA') {
+    return createSigner(key, 'ecdsa-p256-sha256', jwk.kid);
+  }
+  return {
+    id: jwk.kid,
+    alg: 'rsa-pss-sha512',
+    sign: async (data) =>
+      cryptoSign('sha512', data, { key, padding: constants.RSA_PKCS1_PSS_PADDING, saltLength: 64 }),
+  };
+}
+
+/**
+ * A resource request signed by the library (FAPI 2.0 HTTP Signatures:
+ * `@method`, `@target-uri`, `authorization`, `dpop`, `content-digest` with a
+ * body; `created`, `keyid`, `alg`, tag `fapi-2-request`), and the bank's
+ * answer: a successful response must carry a `fapi-2-response` signature
+ * over `@status`, its `Content-Digest` (recomputed here) and the request
+ * (`;req`), made with a key of the bank's `jwks_uri`.
+ */
+async function signedFetch(ctx, url, init) {
+  const headers = Object.fromEntries(new Headers(init.headers).entries());
+  const fields = ['@method', '@target-uri', 'authorization'];
+  if (headers.dpop !== undefined) {
+    fields.push('dpop');
+  }
+  if (typeof init.body === 'string' && init.body.length > 0) {
+    headers['content-digest'] = contentDigest(init.body);
+    fields.push('content-digest');
+  }
+  const request = await httpbis.signMessage(
+    {
+      key: ctx.messageSigner,
+      name: 'sig1',
+      fields,
+      params: ['created', 'keyid', 'alg', 'tag'],
+      paramValues: { tag: 'fapi-2-request' },
+    },
+    { method: init.method, url: String(url), headers },
+  );
+  const response = await ctx.clientFetch(url, { ...init, headers: request.headers });
+  if (response.ok) {
+    await verifyResponse(ctx, request, response.clone());
+  }
+  return response;
+}
+
+async function verifyResponse(ctx, request, response) {
+  const body = await response.text();
+  const headers = Object.fromEntries(response.headers.entries());
+  const what = `${request.method} ${request.url}: ${response.status}`;
+  const input = headers['signature-input'] ?? '';
+  if (!input.includes('tag="fapi-2-response"')) {
+    throw new Error(`${what}: no fapi-2-response signature (${input})`);
+  }
+  if (body.length > 0 && headers['content-digest'] !== contentDigest(body)) {
+    throw new Error(`${what}: Content-Digest ${headers['content-digest']} is not the body's`);
+  }
+  if (ctx.bankJwks === undefined) {
+    const as = await discover(ctx);
+    ctx.bankJwks = await (await ctx.clientFetch(as.jwks_uri, { headers: { accept: 'application/json' } })).json();
+  }
+  // The library matches covered components by name, parameters aside
+  // (`"@method";req` is `@method`): the `;req` binding is in the signature
+  // base it rebuilds from `request`.
+  const requiredFields = ['@status', '@method', '@target-uri', 'signature', 'signature-input'];
+  if (body.length > 0) {
+    requiredFields.push('content-digest');
+  }
+  const config = {
+    keyLookup: async (params) => {
+      const jwk = ctx.bankJwks.keys.find((k) => k.kid === params.keyid);
+      return jwk === undefined
+        ? null
+        : { id: jwk.kid, algs: [params.alg], verify: createVerifier(createPublicKey({ key: jwk, format: 'jwk' }), params.alg) };
+    },
+    requiredFields,
+    requiredParams: ['created', 'keyid', 'alg', 'tag'],
+    maxAge: 60,
+    tolerance: 5,
+  };
+  const ok = await httpbis.verifyMessage(config, { status: response.status, headers }, request);
+  if (ok !== true) {
+    throw new Error(`${what}: the response signature does not verify (${ok})`);
+  }
+  ctx.verifiedResponses.push(what);
 }
 
 /**

@@ -394,6 +394,13 @@ step('resource server: accounts and balances with the bound token', async () => 
   assert.equal(balances.status, 200, JSON.stringify(balancesBody));
   assert.ok(Array.isArray(balancesBody.Data.Balance));
   flow.accountId = accountId;
+  if (ctx.messageSigner !== undefined) {
+    // FAPI 2.0 HTTP Signatures: both requests went out signed by the npm
+    // http-message-signatures, and both answers' signatures verified.
+    const signed = ctx.verifiedResponses.filter((r) => r.includes('/aisp/accounts'));
+    assert.ok(signed.length >= 2, JSON.stringify(ctx.verifiedResponses));
+    console.log(`# ${ctx.profile}: signed resource responses verified: ${ctx.verifiedResponses.length}`);
+  }
 });
 
 // F2-RT-NO-ROTATE: the refresh gives a new access token and no new refresh

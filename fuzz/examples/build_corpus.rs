@@ -2,7 +2,8 @@
 //! the RFC examples (RFC 7515 A.3, RFC 8037 A.4, RFC 7638 §3.1, RFC 9449
 //! §4.1), tokens signed here with the RFC example keys to reach every
 //! header check, and the Wycheproof keys and signatures, read from
-//! `$FAPI_WYCHEPROOF_DIR` (default `<repo>/../shared/vectors/wycheproof`).
+//! `$FAPI_WYCHEPROOF_DIR` (default `<repo>/../shared/vectors/wycheproof`),
+//! and the HTTP message signature fields of RFC 9421 and RFC 9530.
 //!
 //! It also checks the RFC examples against fapi-core on the way: each one
 //! must verify (or be refused) exactly as its RFC says.
@@ -1078,6 +1079,86 @@ fn jwe_seeds(c: &mut Corpus) {
     );
 }
 
+/// HTTP message signature seeds (RFC 9421 Appendix B.2, §2.1.2, §2.2.8,
+/// §2.4, §4.3; RFC 9530 §2 and Appendix B), and the request signed for
+/// FAPI 2.0 HTTP Signatures (`fapi_fuzz::http_msg`). Each RFC field is
+/// checked on the way: it parses, and a digest verifies against its body.
+fn http_sig_seeds(c: &mut Corpus) {
+    const INPUTS: &[&str] = &[
+        r#"sig-b21=();created=1618884473;keyid="test-key-rsa-pss";nonce="b3k2pp5k7z-50gnwp.yemd""#,
+        r#"sig-b22=("@authority" "content-digest" "@query-param";name="Pet");created=1618884473;keyid="test-key-rsa-pss";tag="header-example""#,
+        r#"sig-b23=("date" "@method" "@path" "@query" "@authority" "content-type" "content-digest" "content-length");created=1618884473;keyid="test-key-rsa-pss""#,
+        r#"sig-b24=("@status" "content-type" "content-digest" "content-length");created=1618884473;keyid="test-key-ecc-p256""#,
+        r#"sig-b25=("date" "@authority" "content-type");created=1618884473;keyid="test-shared-secret""#,
+        r#"sig-b26=("date" "@method" "@path" "@authority" "content-type" "content-length");created=1618884473;keyid="test-key-ed25519""#,
+        r#"sig1=("@method" "@authority" "@path" "content-digest" "content-type" "content-length");created=1618884475;keyid="test-key-ecc-p256", proxy_sig=("@method" "@authority" "@path" "content-digest" "content-type" "content-length" "forwarded");created=1618884480;keyid="test-key-rsa";alg="rsa-v1_5-sha256";expires=1618884540"#,
+        r#"reqres=("@status" "content-digest" "content-type" "@authority";req "@method";req "@path";req "content-digest";req);created=1618884479;keyid="test-key-ecc-p256""#,
+        r#"ttrp=("@path" "@query" "@method" "@authority" "client-cert");created=1618884473;keyid="test-key-ecc-p256""#,
+        r#"sig1=("example-dict";key="a" "example-dict";key="b" "example-dict";key="c");created=1618884473;alg="ed25519""#,
+        r#"sig1=("@query-param";name="param" "@query-param";name="bar" "@query-param";name="fa%C3%A7ade%22%3A%20");created=1618884473"#,
+        r#"sig1=("@method" "@target-uri" "@request-target" "@scheme" "@query" "@target-uri";req);expires=1;nonce="n";tag="fapi-2-request""#,
+    ];
+    const SIGNATURES: &[&str] = &[
+        "sig-b21=:d2pmTvmbncD3xQm8E9ZV2828BjQWGgiwAaw5bAkgibUopemLJcWDy/lkbbHAve4cRAtx31Iq786U7it++wgGxbtRxf8Udx7zFZsckzXaJMkA7ChG52eSkFxykJeNqsrWH5S+oxNFlD4dzVuwe8DhTSja8xxbR/Z2cOGdCbzR72rgFWhzx2VjBqJzsPLMIQKhO4DGezXehhWwE56YCE+O6c0mKZsfxVrogUvA4HELjVKWmAvtl6UnCh8jYzuVG5WSb/QEVPnP5TmcAnLH1g+s++v6d4s8m0gCw1fV5/SITLq9mhho8K3+7EPYTU8IU1bLhdxO5Nyt8C8ssinQ98Xw9Q==:",
+        "sig-b24=:wNmSUAhwb5LxtOtOpNa6W5xj067m5hFrj0XQ4fvpaCLx0NKocgPquLgyahnzDnDAUy5eCdlYUEkLIj+32oiasw==:",
+        "sig-b26=:wqcAqbmYJ2ji2glfAMaRy4gruYYnx2nEFN2HN6jrnDnQCK1u02Gb04v9EDgwUPiu4A0w6vuQv5lIp5WPpBKRCw==:",
+        "sig1=:AAAA:, sig2=:wqcAqbmY:",
+    ];
+    const DIGESTS: &[(&str, &[u8])] = &[
+        // RFC 9421 B.2 / RFC 9530 Appendix B: `{"hello": "world"}`.
+        (
+            "sha-256=:X48E9qOokqqrvdts8nOJRJN3OWDUoyWxBf7kbu9DBPE=:",
+            br#"{"hello": "world"}"#,
+        ),
+        (
+            fapi_fuzz::http_msg::REQUEST_DIGEST,
+            br#"{"hello": "world"}"#,
+        ),
+        (
+            "sha-512=:mEWXIS7MaLRuGgxOBdODa3xqM1XdEvxoYhvlCFJ41QJgJc4GTsPp29l5oGX69wWdXymyU0rjJuahq4l5aGgfLQ==:",
+            br#"{"message": "good dog"}"#,
+        ),
+        // Several algorithms, one unknown (RFC 9530 §2), and an empty body.
+        (
+            "sha-256=:X48E9qOokqqrvdts8nOJRJN3OWDUoyWxBf7kbu9DBPE=:, unixsum=:AAAA:;x=1",
+            br#"{"hello": "world"}"#,
+        ),
+        (
+            "sha-256=:47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU=:",
+            b"",
+        ),
+    ];
+    for input in INPUTS {
+        fapi_core::sfv::Dictionary::parse(input).expect("an RFC 9421 Signature-Input parses");
+        c.add("sfv_signature_input", input);
+    }
+    for sig in SIGNATURES {
+        fapi_core::sfv::Dictionary::parse(sig).expect("an RFC 9421 Signature parses");
+        c.add("sfv_signature", sig);
+    }
+    let (input, sig) = &*fapi_fuzz::http_msg::SIGNED;
+    c.add("sfv_signature_input", input);
+    c.add("sfv_signature", sig);
+    for (field, body) in DIGESTS {
+        assert_eq!(
+            fapi_core::content_digest::verify(field, body),
+            Ok(()),
+            "RFC 9530 example {field}"
+        );
+        let mut seed = field.as_bytes().to_vec();
+        seed.push(b'\n');
+        seed.extend_from_slice(body);
+        c.add("content_digest", seed);
+    }
+    // Refused shapes: a Want-Content-Digest (RFC 9530 §4) in its place, and
+    // an unpadded byte sequence (RFC 8941 §4.2.7 leniency fapi refuses).
+    c.add("content_digest", "sha-256=10, sha-512=3\n");
+    c.add(
+        "content_digest",
+        "sha-256=:47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU:\n",
+    );
+}
+
 fn hex(s: &str) -> Vec<u8> {
     (0..s.len() / 2)
         .map(|i| u8::from_str_radix(&s[2 * i..2 * i + 2], 16).expect("hex"))
@@ -1090,6 +1171,7 @@ fn main() {
     rfc_and_signed_seeds(&mut corpus);
     protocol_seeds(&mut corpus);
     jwe_seeds(&mut corpus);
+    http_sig_seeds(&mut corpus);
     if let Some(dir) = wycheproof_dir() {
         wycheproof_seeds(&mut corpus, &dir);
     }

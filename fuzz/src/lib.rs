@@ -14,6 +14,8 @@ pub use fapi_rustcrypto::{
     Ed25519SigningKey, Es256SigningKey, Ps256SigningKey, RUSTCRYPTO, RustCrypto,
 };
 
+pub mod http_msg;
+pub mod sfv_diff;
 pub mod shape;
 
 /// The backend every target verifies with.

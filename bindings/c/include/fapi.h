@@ -25,6 +25,10 @@
 // An OAuth error buffer of this many bytes holds every OAuth error code.
 #define FAPI_OAUTH_ERROR_MAX 32
 
+// The longest `Content-Digest` value [`fapi_content_digest_write`] writes
+// (`sha-512=:` and 88 base64 characters and `:`).
+#define FAPI_CONTENT_DIGEST_MAX 98
+
 // The length of a generated code verifier and of every S256 challenge.
 // (A literal, so that cbindgen can write it; a test ties it to the core.)
 #define FAPI_PKCE_LEN 43
@@ -202,6 +206,70 @@ typedef struct fapi_dpop_request {
     // Its length.
     size_t nonce_binding_len;
 } fapi_dpop_request;
+
+// `fapi_digest_alg`: a `Content-Digest` algorithm (RFC 9530 §5).
+typedef uint32_t fapi_digest_alg;
+
+// One field line of an HTTP message: its name (matched without regard to
+// case) and its value, as (pointer, length) pairs of UTF-8 text.
+typedef struct fapi_http_field {
+    // The field name (`Authorization`, `content-digest`, ...).
+    const char *name;
+    // Its length.
+    size_t name_len;
+    // The field value, without the line's leading and trailing spaces.
+    const char *value;
+    // Its length.
+    size_t value_len;
+} fapi_http_field;
+
+// An HTTP request, as a signature sees it.
+typedef struct fapi_http_request {
+    // The method (`POST`).
+    const char *method;
+    // Its length.
+    size_t method_len;
+    // The absolute target URI (RFC 9110 §7.1:
+    // `https://api.bank.example/payments?x=1`), as the client sent it.
+    const char *target_uri;
+    // Its length.
+    size_t target_uri_len;
+    // The field lines, in message order (NULL when `n_fields` is 0).
+    const struct fapi_http_field *fields;
+    // Their number.
+    size_t n_fields;
+} fapi_http_request;
+
+// An HTTP response, as a signature sees it.
+typedef struct fapi_http_response {
+    // The status code (100 to 999).
+    uint16_t status;
+    // The field lines, in message order (NULL when `n_fields` is 0).
+    const struct fapi_http_field *fields;
+    // Their number.
+    size_t n_fields;
+} fapi_http_response;
+
+// `fapi_http_sig_alg`: an HTTP signature algorithm (RFC 9421 §3.3).
+typedef uint32_t fapi_http_sig_alg;
+
+// What a verified signature says. `label` and `keyid` point into the
+// caller's own `Signature-Input` field value (they are not copied): they
+// are valid as long as that value is. All zero (NULL) after a failure.
+typedef struct fapi_http_sig_verified {
+    // The signature's label, in the `Signature-Input` value.
+    const char *label;
+    // Its length.
+    size_t label_len;
+    // Its `keyid`, in the `Signature-Input` value.
+    const char *keyid;
+    // Its length.
+    size_t keyid_len;
+    // Its algorithm (`FAPI_HTTP_SIG_*`).
+    fapi_http_sig_alg alg;
+    // Its `created`, seconds since the epoch.
+    uint64_t created;
+} fapi_http_sig_verified;
 
 // The contents of an ID token to issue. Texts are (pointer, length)
 // pairs; optional ones are NULL when absent. Times are seconds since the
@@ -494,6 +562,21 @@ typedef struct fapi_resource_request {
 
 // TLS 1.3 only.
 #define FAPI_TLS_1_3 13
+
+// `sha-256`, the one FAPI 2.0 HTTP Signatures suggests.
+#define FAPI_DIGEST_SHA256 1
+
+// `sha-512`.
+#define FAPI_DIGEST_SHA512 2
+
+// `rsa-pss-sha512`: RSASSA-PSS, SHA-512, 64-byte salt (RSA keys).
+#define FAPI_HTTP_SIG_RSA_PSS_SHA512 1
+
+// `ecdsa-p256-sha256` (P-256 keys).
+#define FAPI_HTTP_SIG_ECDSA_P256_SHA256 2
+
+// `ed25519` (Ed25519 keys).
+#define FAPI_HTTP_SIG_ED25519 3
 
 // PS256 (RSASSA-PSS, SHA-256).
 #define FAPI_ALG_PS256 1
@@ -1144,6 +1227,218 @@ fapi_result fapi_dpop_nonces_issue(const struct fapi_dpop_nonces *nonces,
 // by no other call.
 void fapi_dpop_nonces_free(struct fapi_dpop_nonces *nonces);
 
+// Writes the `Content-Digest` field value of `body` (RFC 9530 §2):
+// `sha-256=:<base64>:` or `sha-512=:<base64>:`. Set it on a message with
+// content before signing it. [`FAPI_CONTENT_DIGEST_MAX`] bytes always
+// suffice; another `alg` is `FAPI_INVALID_ARGUMENT`.
+//
+// ```c
+// char digest[FAPI_CONTENT_DIGEST_MAX]; size_t n;
+// fapi_content_digest_write(FAPI_DIGEST_SHA256, body, body_len, digest, sizeof digest, &n, &err);
+// /* {"hello": "world"} -> sha-256=:X48E9qOokqqrvdts8nOJRJN3OWDUoyWxBf7kbu9DBPE=: */
+// ```
+//
+// # Safety
+// `body` is valid for `body_len` bytes; `out` is writable for `cap` bytes;
+// `out_len` is writable; `err` is NULL or valid.
+fapi_result fapi_content_digest_write(fapi_digest_alg alg,
+                                      const uint8_t *body,
+                                      size_t body_len,
+                                      char *out,
+                                      size_t cap,
+                                      size_t *out_len,
+                                      struct fapi_error_detail *err);
+
+// Signs a resource request for FAPI 2.0 HTTP Signatures (RFC 9421 §3.1;
+// BG-SIGNED-REQ: the TPP signs its requests) with `key` (software or
+// PKCS#11) under `label`: covers `@method`, `@target-uri`,
+// `authorization`, `dpop` when the request has one and `content-digest`
+// when `body` is not empty, with `created` = `now`, `keyid` (the key id),
+// `alg` and `tag="fapi-2-request"`. Writes the `Signature-Input` and
+// `Signature` field values to add to the request.
+//
+// The request must carry what is covered: an `Authorization` field, and
+// with a body its `Content-Digest` ([`fapi_content_digest_write`]); else
+// `FAPI_COMPONENT_ABSENT`. A label that is not an RFC 8941 key
+// (`[a-z*][a-z0-9_.*-]*`) is `FAPI_INVALID_PARAMETER`; an RSA key is
+// `FAPI_UNSUPPORTED_ALG` (a PS256 key signs with SHA-256, not
+// `rsa-pss-sha512`). When either buffer is too small the result is
+// `FAPI_INSUFFICIENT_SIZE`, nothing is copied and both out-lengths hold
+// the sizes needed.
+//
+// ```c
+// fapi_http_field f[] = {{"Authorization", 13, authz, authz_len}, {"DPoP", 4, proof, proof_len},
+//                        {"Content-Type", 12, "application/json", 16},
+//                        {"Content-Digest", 14, digest, digest_len}};
+// fapi_http_request rq = {"POST", 4, "https://api.bank.example/payments", 33, f, 4};
+// char input[1024], sig[512]; size_t input_len, sig_len;
+// fapi_http_sig_sign_request(tpp_key, "sig1", 4, &rq, body, body_len, time(NULL),
+//                            input, sizeof input, &input_len, sig, sizeof sig, &sig_len, &err);
+// /* Signature-Input: sig1=("@method" ...);created=...;tag="fapi-2-request"
+//    Signature: sig1=:...: */
+// ```
+//
+// # Safety
+// `key` is a live key; `label` and `body` are valid pairs; `request` is
+// valid with valid pairs and `n_fields` valid fields; each output buffer
+// is writable for its capacity and each out-length writable; `err` is
+// NULL or valid.
+fapi_result fapi_http_sig_sign_request(const struct fapi_key *key,
+                                       const char *label,
+                                       size_t label_len,
+                                       const struct fapi_http_request *request,
+                                       const uint8_t *body,
+                                       size_t body_len,
+                                       uint64_t now,
+                                       char *signature_input,
+                                       size_t signature_input_cap,
+                                       size_t *signature_input_len,
+                                       char *signature,
+                                       size_t signature_cap,
+                                       size_t *signature_len,
+                                       struct fapi_error_detail *err);
+
+// Signs a resource response for FAPI 2.0 HTTP Signatures with `key` under
+// `label`: covers `@status`, `content-digest` when `body` is not empty,
+// and of `request` (the request as it was received, its `Signature` and
+// `Signature-Input` included) with `;req`: `@method`, `@target-uri`, its
+// `content-digest` when it had one, and its `fapi-2-request` signature
+// (`signature` and `signature-input` with `;key`) when it was signed;
+// `created` = `now`, `keyid`, `alg` and `tag="fapi-2-response"`. Errors
+// and buffers as [`fapi_http_sig_sign_request`].
+//
+// ```c
+// fapi_http_field rf[] = {{"Content-Type", 12, "application/json", 16},
+//                         {"Content-Digest", 14, digest, digest_len}};
+// fapi_http_response rs = {201, rf, 2};
+// fapi_http_sig_sign_response(bank_key, "sig1", 4, &rs, body, body_len, &rq, time(NULL),
+//                             input, sizeof input, &input_len, sig, sizeof sig, &sig_len, &err);
+// ```
+//
+// # Safety
+// As [`fapi_http_sig_sign_request`]; `response` is valid with valid
+// fields.
+fapi_result fapi_http_sig_sign_response(const struct fapi_key *key,
+                                        const char *label,
+                                        size_t label_len,
+                                        const struct fapi_http_response *response,
+                                        const uint8_t *body,
+                                        size_t body_len,
+                                        const struct fapi_http_request *request,
+                                        uint64_t now,
+                                        char *signature_input,
+                                        size_t signature_input_cap,
+                                        size_t *signature_input_len,
+                                        char *signature,
+                                        size_t signature_cap,
+                                        size_t *signature_len,
+                                        struct fapi_error_detail *err);
+
+// Verifies the `fapi-2-request` signature of a resource request (RFC 9421
+// §3.2 under FAPI 2.0 HTTP Signatures; BG-SIGNED-REQ) with the client's
+// JWKS `signer_jwks` (JSON), at time `now`, under `profile`, whose
+// algorithms decide the signature algorithms (PS256: `rsa-pss-sha512`,
+// ES256: `ecdsa-p256-sha256`, EdDSA: `ed25519`; another is
+// `FAPI_ALG_NOT_ALLOWED`).
+//
+// Refusals, each with its code (OAuth error `invalid_token`): no
+// signature, or a label without its pair (`FAPI_SIGNATURE_MISSING`); a
+// label twice (`FAPI_DUPLICATE_LABEL`, RFC 9421 §4.1); no signature tagged
+// `fapi-2-request` (`FAPI_WRONG_TAG`); one that does not cover
+// `@method`, `@target-uri`, `authorization`, `dpop` (when present),
+// `content-digest` (with a body) (`FAPI_MISSING_COMPONENT`); a covered
+// field the request lacks (`FAPI_COMPONENT_ABSENT`); `created` absent
+// (`FAPI_MISSING_CLAIM`), older than 60 s (`FAPI_TOO_OLD`) or more than
+// 10 s ahead (`FAPI_ISSUED_IN_FUTURE`); `keyid` not in the JWKS with a
+// key of the algorithm (`FAPI_KEY_NOT_FOUND`); a bad signature
+// (`FAPI_BAD_SIGNATURE`); a `Content-Digest` that is not the body's
+// (`FAPI_DIGEST_MISMATCH`, RFC 9530). The signature is checked before the
+// digest. On success `verified`, when not NULL, receives what the
+// signature says.
+//
+// ```c
+// fapi_http_sig_verified v;
+// if (fapi_http_sig_verify_request(profile, &rq, body, body_len, client_jwks, jwks_len,
+//                                  time(NULL), &v, &err) != FAPI_OK)
+//     /* 401 */;
+// printf("%.*s signed by %.*s\n", (int)v.label_len, v.label, (int)v.keyid_len, v.keyid);
+// ```
+//
+// # Safety
+// `profile` is from `fapi_profile_get`; `request` is valid with valid
+// pairs and fields; `body` and `signer_jwks` are valid pairs; `verified`
+// is NULL or writable; `err` is NULL or valid.
+fapi_result fapi_http_sig_verify_request(const struct fapi_profile *profile,
+                                         const struct fapi_http_request *request,
+                                         const uint8_t *body,
+                                         size_t body_len,
+                                         const char *signer_jwks,
+                                         size_t signer_jwks_len,
+                                         uint64_t now,
+                                         struct fapi_http_sig_verified *verified,
+                                         struct fapi_error_detail *err);
+
+// Verifies the `fapi-2-response` signature of a resource response to
+// `request` (the request as the client sent it, its signature included)
+// with the server's JWKS `signer_jwks`, as [`fapi_http_sig_verify_request`]
+// does, and the signature must cover `@status`, `content-digest` (with a
+// body), and with `;req` the request's `@method`, `@target-uri`, its
+// `content-digest` when it had one and its `fapi-2-request` signature
+// (`FAPI_MISSING_COMPONENT`). A response signed for another request is
+// `FAPI_BAD_SIGNATURE`.
+//
+// ```c
+// fapi_http_sig_verified v;
+// if (fapi_http_sig_verify_response(profile, &rs, body, body_len, &rq, bank_jwks, jwks_len,
+//                                   time(NULL), &v, &err) != FAPI_OK)
+//     /* do not trust the response */;
+// ```
+//
+// # Safety
+// As [`fapi_http_sig_verify_request`]; `response` is valid with valid
+// fields.
+fapi_result fapi_http_sig_verify_response(const struct fapi_profile *profile,
+                                          const struct fapi_http_response *response,
+                                          const uint8_t *body,
+                                          size_t body_len,
+                                          const struct fapi_http_request *request,
+                                          const char *signer_jwks,
+                                          size_t signer_jwks_len,
+                                          uint64_t now,
+                                          struct fapi_http_sig_verified *verified,
+                                          struct fapi_error_detail *err);
+
+// Writes the signature base (RFC 9421 §2.5) of the signature `label` of a
+// message, from its `Signature-Input` member: what was signed, for
+// comparing with a peer's when a signature does not verify. It checks
+// nothing of the profile and verifies nothing.
+//
+// With `response` NULL the message is `request`; otherwise it is
+// `response`, and `request` (NULL when there is none) is the request it
+// answers, for components with `;req`. No member `label` is
+// `FAPI_SIGNATURE_MISSING`; a label twice `FAPI_DUPLICATE_LABEL`; a
+// component fapi does not implement `FAPI_UNSUPPORTED_COMPONENT`; one the
+// message lacks `FAPI_COMPONENT_ABSENT`.
+//
+// ```c
+// char base[4096]; size_t n;
+// fapi_http_sig_signature_base("sig-b26", 7, &rq, NULL, base, sizeof base, &n, &err);
+// /* "date": Tue, 20 Apr 2021 02:07:55 GMT\n"@method": POST\n... */
+// ```
+//
+// # Safety
+// `label` is a valid pair; `request` and `response` are NULL or valid
+// with valid pairs and fields; `out` is writable for `cap` bytes;
+// `out_len` is writable; `err` is NULL or valid.
+fapi_result fapi_http_sig_signature_base(const char *label,
+                                         size_t label_len,
+                                         const struct fapi_http_request *request,
+                                         const struct fapi_http_response *response,
+                                         char *out,
+                                         size_t cap,
+                                         size_t *out_len,
+                                         struct fapi_error_detail *err);
+
 // Issues an ID token signed by `key` under `profile`
 // ([`fapi_core::id_token::issue`]): `iss`, `sub`, `aud`, `exp`, `iat`,
 // and the optional claims of `params`. Refused: a key whose algorithm the
@@ -1759,6 +2054,29 @@ fapi_result fapi_public_key_jwk(const struct fapi_public_key *key,
                                 size_t cap,
                                 size_t *out_len,
                                 struct fapi_error_detail *err);
+
+// Verifies a raw signature over `data` with the key and its one
+// algorithm, encoded as JOSE encodes it (RFC 7518 §3.4, RFC 8037): ES256
+// `r || s` (64 bytes), Ed25519 64 bytes, PS256 RSASSA-PSS with SHA-256.
+// These are the RFC 9421 `ecdsa-p256-sha256` and `ed25519` signatures,
+// so with [`fapi_http_sig_signature_base`](crate::http_sig::fapi_http_sig_signature_base)
+// it checks a signature outside the FAPI profile (a peer's test vector,
+// say). A signature that does not verify is `FAPI_BAD_SIGNATURE`.
+//
+// ```c
+// if (fapi_public_key_verify(pub, base, base_len, sig, 64, &err) != FAPI_OK)
+//     /* not signed by this key */;
+// ```
+//
+// # Safety
+// `key` is a live public key; `data` and `signature` are valid pairs;
+// `err` is NULL or valid.
+fapi_result fapi_public_key_verify(const struct fapi_public_key *key,
+                                   const uint8_t *data,
+                                   size_t data_len,
+                                   const uint8_t *signature,
+                                   size_t signature_len,
+                                   struct fapi_error_detail *err);
 
 // Frees a public key. `NULL` is fine.
 //

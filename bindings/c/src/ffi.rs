@@ -532,6 +532,36 @@ impl<'a> Out<'a> {
     }
 }
 
+/// Copies the two outputs of one call (an HTTP signature's
+/// `Signature-Input` and `Signature`), or, when either buffer is too small,
+/// copies neither and reports [`FAPI_INSUFFICIENT_SIZE`] with the size
+/// each needs in its out-length.
+pub(crate) fn put_both(a: Out<'_>, da: &[u8], b: Out<'_>, db: &[u8]) -> Result<(), Failure> {
+    *a.len = da.len();
+    *b.len = db.len();
+    match (a.buf.get_mut(..da.len()), b.buf.get_mut(..db.len())) {
+        (Some(x), Some(y)) => {
+            x.copy_from_slice(da);
+            y.copy_from_slice(db);
+            Ok(())
+        }
+        (None, _) => Err(insufficient(da.len(), a.buf.len())),
+        (_, None) => Err(insufficient(db.len(), b.buf.len())),
+    }
+}
+
+/// Writes `value` to an optional out-parameter (nothing when it is NULL).
+///
+/// # Safety
+/// `ptr` is NULL or valid for a write of `T`.
+pub(crate) unsafe fn write_out<T>(ptr: *mut T, value: T) {
+    if !ptr.is_null() {
+        // SAFETY: non-NULL and writable per the caller's contract; `T` is a
+        // plain C struct with nothing to drop in the old value.
+        unsafe { ptr.write(value) };
+    }
+}
+
 fn insufficient(needed: usize, cap: usize) -> Failure {
     Failure::ffi(
         FAPI_INSUFFICIENT_SIZE,

@@ -767,6 +767,44 @@ pub unsafe extern "C" fn fapi_public_key_jwk(
     })
 }
 
+/// Verifies a raw signature over `data` with the key and its one
+/// algorithm, encoded as JOSE encodes it (RFC 7518 §3.4, RFC 8037): ES256
+/// `r || s` (64 bytes), Ed25519 64 bytes, PS256 RSASSA-PSS with SHA-256.
+/// These are the RFC 9421 `ecdsa-p256-sha256` and `ed25519` signatures,
+/// so with [`fapi_http_sig_signature_base`](crate::http_sig::fapi_http_sig_signature_base)
+/// it checks a signature outside the FAPI profile (a peer's test vector,
+/// say). A signature that does not verify is `FAPI_BAD_SIGNATURE`.
+///
+/// ```c
+/// if (fapi_public_key_verify(pub, base, base_len, sig, 64, &err) != FAPI_OK)
+///     /* not signed by this key */;
+/// ```
+///
+/// # Safety
+/// `key` is a live public key; `data` and `signature` are valid pairs;
+/// `err` is NULL or valid.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn fapi_public_key_verify(
+    key: *const fapi_public_key,
+    data: *const u8,
+    data_len: usize,
+    signature: *const u8,
+    signature_len: usize,
+    err: *mut fapi_error_detail,
+) -> crate::fapi_result {
+    boundary(err, Where::At(fapi_core::Site::ResourceRequest), || {
+        // SAFETY: contract.
+        let (key, data, signature) = unsafe {
+            (
+                ffi::arg(key, "key")?,
+                ffi::bytes(data, data_len, "data")?,
+                ffi::bytes(signature, signature_len, "signature")?,
+            )
+        };
+        fapi_core::Verifier::verify(&key.verifier(), data, signature).context("signature")
+    })
+}
+
 /// Frees a public key. `NULL` is fine.
 ///
 /// # Safety

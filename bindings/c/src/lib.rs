@@ -35,6 +35,7 @@
 //! | [`jwe`] | `fapi_decryption_key`, compact JWE decrypt and encrypt |
 //! | [`token`] | access tokens: issue, verify at the resource server |
 //! | [`dpop`] | DPoP proofs: create, verify |
+//! | [`http_sig`] | HTTP message signatures (RFC 9421) and `Content-Digest` (RFC 9530): sign, verify |
 //! | [`replay`] | `fapi_replay_cache` |
 //! | [`pkce`] | PKCE S256 |
 //! | [`assertion`] | client assertions: create, verify |
@@ -61,6 +62,7 @@ pub mod assertion;
 pub mod audit;
 pub mod dpop;
 pub mod ffi;
+pub mod http_sig;
 pub mod id_token;
 pub mod jarm;
 pub mod jwe;

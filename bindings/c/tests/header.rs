@@ -58,6 +58,13 @@ fn the_header_is_c_and_cpp_and_declares_the_api() {
         "fapi_client_assertion_verify",
         "fapi_jwk_thumbprint",
         "fapi_audit",
+        "fapi_content_digest_write",
+        "fapi_http_sig_sign_request",
+        "fapi_http_sig_sign_response",
+        "fapi_http_sig_verify_request",
+        "fapi_http_sig_verify_response",
+        "fapi_http_sig_signature_base",
+        "fapi_public_key_verify",
     ] {
         assert!(HEADER.contains(&format!(" {f}(")), "{f}");
     }

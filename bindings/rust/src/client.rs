@@ -15,6 +15,8 @@ use std::sync::Mutex;
 
 use fapi_core::authorize::{self, AuthorizationRequest, UserAction};
 use fapi_core::dpop::{self, ProofParams};
+use fapi_core::http_sig::{self, Message, Policy};
+use fapi_core::jwk::Jwks;
 use fapi_core::jws::{self, HeaderParams};
 use fapi_core::pkce;
 use fapi_core::profile::{Profile, SenderConstraint};
@@ -23,6 +25,9 @@ use http::{Method, Request, header};
 use percent_encoding::{NON_ALPHANUMERIC, utf8_percent_encode};
 
 use crate::error::{At, Error};
+use crate::http_sig::{
+    HeaderFields, LABEL, MessageSignature, SigningBuffers, scratch_len, set_content_digest,
+};
 use crate::issuer::{SharedClock, TokenResponse};
 use crate::jwe::{DecryptionKey, EncryptedResponse};
 use crate::key::SigningKey;
@@ -187,12 +192,36 @@ impl ClientBuilder {
         self
     }
     /// The client. Under a profile whose only sender constraint is DPoP a
-    /// DPoP key is required ([`CoreError::DpopMissing`]).
+    /// DPoP key is required ([`CoreError::DpopMissing`]); under a profile
+    /// that requires signed messages (BG-SIGNED-REQ, `fapi2-ms`) a signing
+    /// key ([`Self::signing_key`]), which signs resource requests
+    /// ([`Client::sign_resource_request`]), else
+    /// [`CoreError::ProfileViolation`].
+    ///
+    /// ```
+    /// use fapi::{Client, SigningKey};
+    /// use fapi_core::{Alg, profile::Profile};
+    /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// let unsigned = Client::builder(Profile::BERLIN, "tpp-1", "https://as.bank.example").build();
+    /// assert_eq!(unsigned.unwrap_err().core(), fapi_core::Error::ProfileViolation);
+    /// let tpp = Client::builder(Profile::BERLIN, "tpp-1", "https://as.bank.example")
+    ///     .signing_key(SigningKey::generate(Alg::Es256)?)
+    ///     .build()?;
+    /// # let _ = tpp; Ok(()) }
+    /// ```
     pub fn build(self) -> Result<Client, Error> {
         let site = Site::TokenRequest;
         let dpop_only = self.profile.sender == [SenderConstraint::Dpop];
         if dpop_only && self.dpop_key.is_none() {
             return Err(Error::at(CoreError::DpopMissing, site));
+        }
+        // BG-SIGNED-REQ, FAPI 2.0 HTTP Signatures: the client signs its
+        // resource requests, so it has a key to sign them with.
+        if self.profile.signed_messages_required && self.key.is_none() {
+            return Err(Error::at(
+                CoreError::ProfileViolation,
+                Site::ResourceRequest,
+            ));
         }
         for k in self.key.iter().chain(self.dpop_key.iter()) {
             k.alg().check_allowed(self.profile.algs).at(site)?;
@@ -303,6 +332,20 @@ impl Client {
         }
     }
 
+    /// The profile the client follows: [`Profile::signed_messages_required`]
+    /// says whether its resource requests are signed.
+    ///
+    /// ```
+    /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// let c = fapi::Client::builder(fapi_core::profile::Profile::FAPI2, "fintech-1", "https://as.bank.example").build()?;
+    /// assert!(!c.profile().signed_messages_required);
+    /// # Ok(()) }
+    /// ```
+    #[must_use]
+    pub fn profile(&self) -> &Profile {
+        &self.profile
+    }
+
     /// The client id.
     #[must_use]
     pub fn client_id(&self) -> &str {
@@ -312,17 +355,39 @@ impl Client {
     /// The client's JWK Set to register at the AS: its signing key, and
     /// its encryption key's public half (`"use":"enc"`, no `alg`: it serves
     /// either RSA-OAEP algorithm) when it has one
-    /// ([`ClientBuilder::decryption_key`]).
+    /// ([`ClientBuilder::decryption_key`]). Under a profile that signs
+    /// resource messages an RSA signing key has no `alg` either: it signs
+    /// PS256 assertions and `rsa-pss-sha512` messages.
     pub fn jwks_json(&self) -> Result<String, Error> {
         let site = Site::ClientAuthentication;
         let key = self.key.as_ref().ok_or(CoreError::KeyNotFound).at(site)?;
         let signing = crate::KeySet::new(key.clone()).jwks_json().at(site)?;
-        let Some(d) = &self.decryption else {
+        // An RSA key that also signs resource messages serves PS256 for
+        // assertions and rsa-pss-sha512 (RFC 9421 §3.3.1) for messages: a
+        // JWK `alg` (RFC 7517 §4.4, optional) would bind it to PS256 only.
+        let rsa_for_messages =
+            self.profile.signed_messages_required && key.alg() == fapi_core::Alg::Ps256;
+        if self.decryption.is_none() && !rsa_for_messages {
             return Ok(signing);
-        };
+        }
         let mut set: serde_json::Value = serde_json::from_str(&signing)
             .map_err(|_| CoreError::Json)
             .at(site)?;
+        if rsa_for_messages {
+            for k in set
+                .get_mut("keys")
+                .and_then(serde_json::Value::as_array_mut)
+                .into_iter()
+                .flatten()
+            {
+                if let Some(members) = k.as_object_mut() {
+                    let _ = members.remove("alg");
+                }
+            }
+        }
+        let Some(d) = &self.decryption else {
+            return Ok(set.to_string());
+        };
         let mut enc: serde_json::Value =
             serde_json::from_str(&d.key.public_jwk_json(crate::jwe::KeyAlg::RsaOaep))
                 .map_err(|_| CoreError::Json)
@@ -766,8 +831,71 @@ impl Client {
     }
 
     /// A resource request: `Authorization: DPoP <token>` with a proof for
-    /// it, or `Bearer` for a certificate-bound token.
+    /// it, or `Bearer` for a certificate-bound token; where the profile
+    /// requires signed messages (BG-SIGNED-REQ, `fapi2-ms`), signed
+    /// ([`Self::sign_resource_request`]).
     pub fn resource_request(
+        &self,
+        method: &str,
+        url: &str,
+        access_token: &str,
+    ) -> Result<Request<String>, Error> {
+        let mut req = self.resource_request_unsigned(method, url, access_token)?;
+        if self.profile.signed_messages_required {
+            // BG-SIGNED-REQ, FAPI 2.0 HTTP Signatures.
+            self.sign_resource_request(&mut req)?;
+        }
+        Ok(req)
+    }
+
+    /// A resource request with content: as [`Self::resource_request`], with
+    /// `body` of type `content_type`, and where the profile requires
+    /// signed messages (BG-SIGNED-REQ, `fapi2-ms`) signed with its
+    /// `Content-Digest` ([`Self::sign_resource_request`]).
+    ///
+    /// ```
+    /// use fapi::{Client, SigningKey};
+    /// use fapi_core::{Alg, profile::Profile};
+    /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// let client = Client::builder(Profile::FAPI2_MS, "fintech-1", "https://as.bank.example")
+    ///     .signing_key(SigningKey::generate(Alg::Es256)?)
+    ///     .dpop_key(SigningKey::generate(Alg::Es256)?)
+    ///     .build()?;
+    /// let req = client.resource_request_with_body(
+    ///     "POST",
+    ///     "https://api.bank.example/payments",
+    ///     "the-access-token",
+    ///     "application/json",
+    ///     r#"{"amount":"10.00"}"#.into(),
+    /// )?;
+    /// assert!(req.headers()["content-digest"].to_str()?.starts_with("sha-256=:"));
+    /// assert!(req.headers()["signature-input"].to_str()?.contains(r#""content-digest""#));
+    /// # Ok(()) }
+    /// ```
+    pub fn resource_request_with_body(
+        &self,
+        method: &str,
+        url: &str,
+        access_token: &str,
+        content_type: &str,
+        body: String,
+    ) -> Result<Request<String>, Error> {
+        let site = Site::ResourceRequest;
+        let mut req = self.resource_request_unsigned(method, url, access_token)?;
+        let _ = req.headers_mut().insert(
+            header::CONTENT_TYPE,
+            http::HeaderValue::from_str(content_type)
+                .map_err(|_| CoreError::InvalidParameter)
+                .at(site)?,
+        );
+        *req.body_mut() = body;
+        if self.profile.signed_messages_required {
+            self.sign_resource_request(&mut req)?;
+        }
+        Ok(req)
+    }
+
+    fn resource_request_unsigned(
         &self,
         method: &str,
         url: &str,
@@ -789,6 +917,147 @@ impl Client {
         req.body(String::new())
             .map_err(|_| CoreError::InvalidParameter)
             .at(site)
+    }
+
+    /// Signs a resource request as it will be sent (FAPI 2.0 HTTP
+    /// Signatures, BG-SIGNED-REQ): sets `Content-Digest` when the body is
+    /// not empty (RFC 9530), then `Signature-Input` and `Signature` (label
+    /// `sig1`, tag `fapi-2-request`, `created`, `keyid`, `alg`; by the
+    /// core's [`fapi_core::http_sig::sign_request`]) covering `@method`,
+    /// `@target-uri` (the absolute URI), `authorization`, `dpop` when
+    /// present and `content-digest`, made with the client's signing key.
+    /// Set `Authorization` and `DPoP` before: a request without
+    /// `Authorization` is [`CoreError::ComponentAbsent`], a URI that is
+    /// not absolute [`CoreError::Malformed`], a client without a signing
+    /// key [`CoreError::KeyNotFound`].
+    ///
+    /// ```
+    /// use fapi::{Client, SigningKey};
+    /// use fapi_core::{Alg, profile::Profile};
+    /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// let client = Client::builder(Profile::FAPI2, "fintech-1", "https://as.bank.example")
+    ///     .signing_key(SigningKey::generate(Alg::Es256)?)
+    ///     .build()?;
+    /// let mut req = http::Request::post("https://api.bank.example/payments")
+    ///     .header("authorization", "Bearer the-access-token")
+    ///     .body(br#"{"amount":"10.00"}"#.to_vec())?;
+    /// client.sign_resource_request(&mut req)?;
+    /// assert!(req.headers()["signature"].to_str()?.starts_with("sig1=:"));
+    /// # Ok(()) }
+    /// ```
+    pub fn sign_resource_request<B: AsRef<[u8]>>(
+        &self,
+        request: &mut Request<B>,
+    ) -> Result<(), Error> {
+        let method = request.method().as_str().to_owned();
+        let uri = request.uri().to_string();
+        let mut headers = core::mem::take(request.headers_mut());
+        let signed =
+            self.sign_resource_headers(&method, &uri, &mut headers, request.body().as_ref());
+        *request.headers_mut() = headers;
+        signed
+    }
+
+    /// [`Self::sign_resource_request`] for a request given by its parts:
+    /// `method`, its absolute `uri`, the `headers` it will send (which
+    /// receive `Content-Digest`, `Signature-Input` and `Signature`) and its
+    /// `body` (empty for none).
+    ///
+    /// ```
+    /// use fapi::{Client, SigningKey};
+    /// use fapi_core::{Alg, profile::Profile};
+    /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// let client = Client::builder(Profile::BERLIN, "tpp-1", "https://as.bank.example")
+    ///     .signing_key(SigningKey::generate(Alg::EdDsa)?)
+    ///     .build()?;
+    /// let mut headers = http::HeaderMap::new();
+    /// headers.insert("authorization", "Bearer the-access-token".parse()?);
+    /// client.sign_resource_headers("GET", "https://api.bank.example/v1/accounts", &mut headers, b"")?;
+    /// assert!(headers["signature-input"].to_str()?.contains(r#"tag="fapi-2-request""#));
+    /// # Ok(()) }
+    /// ```
+    pub fn sign_resource_headers(
+        &self,
+        method: &str,
+        uri: &str,
+        headers: &mut http::HeaderMap,
+        body: &[u8],
+    ) -> Result<(), Error> {
+        let site = Site::ResourceRequest;
+        let key = self.key.as_ref().ok_or(CoreError::KeyNotFound).at(site)?;
+        set_content_digest(headers, body).at(site)?;
+        let mut bufs = SigningBuffers::new(scratch_len(headers, uri));
+        let signed = {
+            let fields = HeaderFields(headers);
+            let message = Message::request(method, uri, &fields);
+            http_sig::sign_request(key, LABEL, &message, body, &*self.clock, bufs.buffers())
+                .at(site)?
+        };
+        bufs.write(signed, headers).at(site)
+    }
+
+    /// Verifies the signed response to `request` (the request as this
+    /// client sent it, its signature included) under FAPI 2.0 HTTP
+    /// Signatures (RFC 9421 §3.2, by the core's
+    /// [`fapi_core::http_sig::verify_response`]): the `fapi-2-response`
+    /// signature, at most 60 s old, made with a key of `server_jwks` (the
+    /// resource server's published JWK Set) in the profile's algorithms,
+    /// covering `@status`, `content-digest` (recomputed over `body`) and
+    /// with `;req` the request's `@method`, `@target-uri`,
+    /// `content-digest` and signature. A signature made for another
+    /// request does not verify ([`CoreError::BadSignature`], or
+    /// [`CoreError::ComponentAbsent`] when the requests differ in shape).
+    ///
+    /// ```no_run
+    /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// # let client: fapi::Client = todo!();
+    /// # let request: http::Request<String> = todo!();
+    /// # let response: http::Response<Vec<u8>> = todo!();
+    /// # let bank_jwks = "";
+    /// let signature = client.verify_resource_response(
+    ///     &request,
+    ///     response.status().as_u16(),
+    ///     response.headers(),
+    ///     response.body(),
+    ///     bank_jwks,
+    /// )?;
+    /// println!("signed by {}", signature.key_id);
+    /// # Ok(()) }
+    /// ```
+    pub fn verify_resource_response<B>(
+        &self,
+        request: &Request<B>,
+        status: u16,
+        headers: &http::HeaderMap,
+        body: &[u8],
+        server_jwks: &str,
+    ) -> Result<MessageSignature, Error> {
+        let site = Site::ResourceRequest;
+        let mut jwks_scratch = vec![0u8; server_jwks.len()];
+        let jwks = Jwks::from_json_in(server_jwks.as_bytes(), &mut jwks_scratch).at(site)?;
+        let uri = request.uri().to_string();
+        let request_fields = HeaderFields(request.headers());
+        let request_message = Message::request(request.method().as_str(), &uri, &request_fields);
+        let fields = HeaderFields(headers);
+        let response = Message::response(status, &fields);
+        let policy = Policy::response(self.profile.http_sig_algs());
+        let mut scratch = vec![
+            0u8;
+            scratch_len(headers, &uri)
+                .saturating_add(scratch_len(request.headers(), &uri))
+        ];
+        http_sig::verify_response(
+            &policy,
+            &response,
+            body,
+            &request_message,
+            &jwks,
+            &fapi_awslc::AWSLC,
+            &*self.clock,
+            &mut scratch,
+        )
+        .map(MessageSignature::from)
+        .at(site)
     }
 
     /// Reads a token endpoint response body.

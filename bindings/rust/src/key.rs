@@ -358,6 +358,15 @@ impl Signer for SigningKey {
     fn public_key(&self) -> Result<PublicKey, CoreError> {
         self.signer().public_key()
     }
+    /// `rsa-pss-sha512` (RFC 9421 §3.3.1) with the inner key: an RSA key
+    /// in aws-lc or in an HSM; any other is `UnsupportedAlg`.
+    fn sign_rsa_pss_sha512(
+        &self,
+        message: &[u8],
+        signature: &mut [u8],
+    ) -> Result<usize, CoreError> {
+        self.signer().sign_rsa_pss_sha512(message, signature)
+    }
 }
 
 impl core::fmt::Debug for SigningKey {

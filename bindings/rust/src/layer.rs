@@ -6,7 +6,16 @@
 //! verified request reaches the inner service with its [`VerifiedClaims`]
 //! in the request extensions; a refused one is answered by the layer with
 //! the status and headers of its [`crate::resource::ResourceError`], and
-//! never reaches the inner service. The client certificate of a mutual TLS
+//! never reaches the inner service.
+//!
+//! Where the profile requires signed messages (BG-SIGNED-REQ under
+//! `berlin`, FAPI 2.0 HTTP Signatures under `fapi2-ms`) the layer reads
+//! the whole request body first (at most [`FapiLayer::body_limit`] bytes,
+//! else `413` with [`fapi_core::Error::TooLarge`]), verifies the request
+//! and its signature and `Content-Digest` over that body
+//! ([`ResourceServer::verify_message`]), hands the inner service the same
+//! bytes, then reads the whole response and signs it for the request
+//! ([`ResourceServer::sign_response`]). The client certificate of a mutual TLS
 //! connection is read from the [`ClientCertificate`] extension, which the
 //! TLS terminator sets.
 //!
@@ -57,13 +66,42 @@ pub struct ClientCertificate(pub Arc<[u8]>);
 pub struct FapiLayer {
     rs: Arc<ResourceServer>,
     scope: Option<Arc<str>>,
+    body_limit: usize,
 }
+
+/// The largest request body read by default where messages are signed:
+/// 1 MiB.
+pub const DEFAULT_BODY_LIMIT: usize = 1024 * 1024;
 
 impl FapiLayer {
     /// Guards with `rs`.
     #[must_use]
     pub fn new(rs: Arc<ResourceServer>) -> Self {
-        Self { rs, scope: None }
+        Self {
+            rs,
+            scope: None,
+            body_limit: DEFAULT_BODY_LIMIT,
+        }
+    }
+
+    /// The largest request body read where the profile requires signed
+    /// messages (default [`DEFAULT_BODY_LIMIT`]); a larger one is refused
+    /// with `413` and [`fapi_core::Error::TooLarge`].
+    ///
+    /// ```
+    /// # use std::sync::Arc;
+    /// # use fapi::{IssuerKeys, KeySet, ResourceServer, SigningKey};
+    /// # use fapi_core::{Alg, profile::Profile};
+    /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// # let jwks = KeySet::new(SigningKey::generate(Alg::Es256)?).jwks_json()?;
+    /// # let rs = Arc::new(ResourceServer::builder(Profile::FAPI2, "https://as.bank.example", "https://api.bank.example", IssuerKeys::from_jwks_json(&jwks)?).build()?);
+    /// let layer = fapi::layer::FapiLayer::new(rs).body_limit(64 * 1024);
+    /// # let _ = layer; Ok(()) }
+    /// ```
+    #[must_use]
+    pub fn body_limit(mut self, bytes: usize) -> Self {
+        self.body_limit = bytes;
+        self
     }
 
     /// Also requires the token to carry `scope` (else 403
@@ -83,6 +121,7 @@ impl<S> tower_layer::Layer<S> for FapiLayer {
             inner,
             rs: Arc::clone(&self.rs),
             scope: self.scope.clone(),
+            body_limit: self.body_limit,
         }
     }
 }
@@ -93,6 +132,76 @@ pub struct FapiService<S> {
     inner: S,
     rs: Arc<ResourceServer>,
     scope: Option<Arc<str>>,
+    body_limit: usize,
+}
+
+type BoxError = Box<dyn core::error::Error + Send + Sync>;
+
+/// The signing profiles' path: the body read, the request and its
+/// signature verified, the response read and signed.
+#[allow(clippy::too_many_arguments, reason = "each is a separate input")]
+async fn signed_call<S, ReqBody, ResBody>(
+    mut inner: S,
+    rs: Arc<ResourceServer>,
+    scope: Option<Arc<str>>,
+    limit: usize,
+    method: String,
+    uri: String,
+    cert: Option<ClientCertificate>,
+    request: http::Request<ReqBody>,
+) -> Result<http::Response<ResBody>, S::Error>
+where
+    S: tower_service::Service<http::Request<ReqBody>, Response = http::Response<ResBody>>,
+    ReqBody: http_body::Body + From<bytes::Bytes>,
+    ReqBody::Error: Into<BoxError>,
+    ResBody: http_body::Body + From<bytes::Bytes> + Default,
+{
+    use http_body_util::BodyExt;
+    let (parts, body) = request.into_parts();
+    let body = match http_body_util::Limited::new(body, limit).collect().await {
+        Ok(c) => c.to_bytes(),
+        Err(e) if e.is::<http_body_util::LengthLimitError>() => {
+            return Ok(rs.refuse_too_large(&parts.headers).to_response());
+        }
+        Err(_) => {
+            // The connection failed while the body was read.
+            return Ok(rs
+                .refuse_body(fapi_core::Error::Malformed, &parts.headers)
+                .to_response());
+        }
+    };
+    let verified = match rs
+        .verify_message(
+            &method,
+            &uri,
+            &parts.headers,
+            &body,
+            cert.as_ref().map(|c| &*c.0),
+            scope.as_deref(),
+        )
+        .await
+    {
+        Ok(v) => v,
+        Err(e) => return Ok(e.to_response()),
+    };
+    let mut request = http::Request::from_parts(parts, ReqBody::from(body));
+    let _ = request.extensions_mut().insert(verified.claims().clone());
+    let response = inner.call(request).await?;
+    let (mut parts, body) = response.into_parts();
+    // A response body that fails to read cannot be signed.
+    let Ok(body) = body
+        .collect()
+        .await
+        .map(http_body_util::Collected::to_bytes)
+    else {
+        return Ok(rs
+            .refuse_body(fapi_core::Error::SigningFailed, &parts.headers)
+            .to_response());
+    };
+    if let Err(e) = rs.sign_response(&verified, parts.status.as_u16(), &mut parts.headers, &body) {
+        return Ok(e.to_response());
+    }
+    Ok(http::Response::from_parts(parts, ResBody::from(body)))
 }
 
 impl<S, ReqBody, ResBody> tower_service::Service<http::Request<ReqBody>> for FapiService<S>
@@ -102,8 +211,11 @@ where
         + Send
         + 'static,
     S::Future: Send + 'static,
-    ReqBody: Send + 'static,
-    ResBody: Default + Send + 'static,
+    ReqBody: http_body::Body + From<bytes::Bytes> + Send + 'static,
+    ReqBody::Data: Send,
+    ReqBody::Error: Into<BoxError>,
+    ResBody: http_body::Body + From<bytes::Bytes> + Default + Send + 'static,
+    ResBody::Data: Send,
 {
     type Response = http::Response<ResBody>;
     type Error = S::Error;
@@ -119,6 +231,7 @@ where
         let mut inner = core::mem::replace(&mut self.inner, clone);
         let rs = Arc::clone(&self.rs);
         let scope = self.scope.clone();
+        let limit = self.body_limit;
         Box::pin(async move {
             let cert = request.extensions().get::<ClientCertificate>().cloned();
             let target = request
@@ -131,6 +244,11 @@ where
                 target
             };
             let method = request.method().as_str().to_owned();
+            if rs.profile().signed_messages_required {
+                // BG-SIGNED-REQ, FAPI 2.0 HTTP Signatures: the body is read
+                // so its digest is checked, and the response signed.
+                return signed_call(inner, rs, scope, limit, method, uri, cert, request).await;
+            }
             let verified = match scope.as_deref() {
                 Some(s) => {
                     rs.verify_request_with_scope(

@@ -118,6 +118,7 @@
 pub mod client;
 mod deferred;
 pub mod error;
+pub mod http_sig;
 pub mod issuer;
 pub mod jwe;
 pub mod key;

@@ -22,14 +22,21 @@ use std::sync::{Arc, RwLock};
 
 use fapi_core::dpop::{self, DpopConfig, DpopRequest, NonceIssuer, NonceKey};
 use fapi_core::grant::{self, GrantId, RevokedGrant};
+use fapi_core::http_sig::{self, FieldList, Message, Policy};
+use fapi_core::jwk::Jwks;
 use fapi_core::profile::{Profile, SenderConstraint};
 use fapi_core::token::{self, Expectations, Presented};
-use fapi_core::{OAuthError, Site, SystemClock};
+use fapi_core::{OAuthError, Signer, Site, SystemClock};
 use http::{HeaderMap, HeaderValue, StatusCode, header};
 
 use crate::deferred::{DeferredReplay, Preloaded};
 use crate::error::KeyError;
+use crate::http_sig::{
+    CONTENT_DIGEST, ClientKeys, HeaderFields, LABEL, MessageSignature, SIGNATURE, SIGNATURE_INPUT,
+    SigningBuffers, declares_content, scratch_len, set_content_digest,
+};
 use crate::issuer::SharedClock;
+use crate::key::SigningKey;
 use crate::key_set::IssuerKeys;
 use crate::memory::MemoryReplayCache;
 use crate::store::{HandleStore, ReplayStore};
@@ -71,6 +78,47 @@ impl VerifiedClaims {
     }
 }
 
+/// A verified resource request: the access token's claims, the request's
+/// signature where the profile requires one, and what
+/// [`ResourceServer::sign_response`] needs to sign the response for this
+/// request (its method, target URI, `Content-Digest` and signature). Made
+/// only by [`ResourceServer::verify_message`].
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct VerifiedRequest {
+    claims: VerifiedClaims,
+    signature: Option<MessageSignature>,
+    method: String,
+    target_uri: String,
+    fields: Vec<(&'static str, String)>,
+}
+
+impl VerifiedRequest {
+    /// The access token's claims.
+    #[must_use]
+    pub fn claims(&self) -> &VerifiedClaims {
+        &self.claims
+    }
+
+    /// The access token's claims, owned.
+    #[must_use]
+    pub fn into_claims(self) -> VerifiedClaims {
+        self.claims
+    }
+
+    /// The request's verified signature (`None` where the profile does not
+    /// require signed messages).
+    #[must_use]
+    pub fn signature(&self) -> Option<&MessageSignature> {
+        self.signature.as_ref()
+    }
+
+    /// The request's absolute target URI, as its signature covers it.
+    #[must_use]
+    pub fn target_uri(&self) -> &str {
+        &self.target_uri
+    }
+}
+
 /// The authentication scheme of a challenge.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Scheme {
@@ -109,6 +157,8 @@ pub struct ResourceError {
     scheme: Scheme,
     algs: String,
     nonce: Option<String>,
+    status: Option<u16>,
+    accept_signature: Option<String>,
 }
 
 impl ResourceError {
@@ -122,6 +172,8 @@ impl ResourceError {
             scheme,
             algs: algs_param(fapi_core::Alg::ALL),
             nonce: None,
+            status: None,
+            accept_signature: None,
         }
     }
 
@@ -140,9 +192,13 @@ impl ResourceError {
 
     /// The HTTP status: 400 for `invalid_request`, 403 for
     /// `insufficient_scope`, 503 and 500 for the server's own failures,
-    /// 401 otherwise (RFC 6750 §3.1, RFC 9449 §7.1 and §9).
+    /// 401 otherwise (RFC 6750 §3.1, RFC 9449 §7.1 and §9); 413 for a
+    /// request body over the limit of a [`crate::layer::FapiLayer`].
     #[must_use]
     pub fn status(&self) -> u16 {
+        if let Some(s) = self.status {
+            return s;
+        }
         match self.oauth {
             Some(OAuthError::InvalidRequest) => 400,
             Some(OAuthError::InsufficientScope) => 403,
@@ -179,8 +235,16 @@ impl ResourceError {
         self.nonce.as_deref()
     }
 
-    /// The response headers: `WWW-Authenticate`, `DPoP-Nonce` when there is
-    /// one, and `Cache-Control: no-store`.
+    /// The `Accept-Signature` header value (RFC 9421 §5.1) sent with a
+    /// refused request signature: the components and `tag` the profile
+    /// requires of the request.
+    #[must_use]
+    pub fn accept_signature(&self) -> Option<&str> {
+        self.accept_signature.as_deref()
+    }
+
+    /// The response headers: `WWW-Authenticate`, `DPoP-Nonce` and
+    /// `Accept-Signature` when there is one, and `Cache-Control: no-store`.
     #[must_use]
     pub fn headers(&self) -> HeaderMap {
         let mut h = HeaderMap::new();
@@ -193,6 +257,13 @@ impl ResourceError {
             .and_then(|n| HeaderValue::from_str(n).ok())
         {
             let _ = h.insert("dpop-nonce", n);
+        }
+        if let Some(a) = self
+            .accept_signature
+            .as_deref()
+            .and_then(|a| HeaderValue::from_str(a).ok())
+        {
+            let _ = h.insert("accept-signature", a);
         }
         let _ = h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
         h
@@ -232,9 +303,30 @@ pub struct ResourceServerBuilder {
     revocations: Option<Arc<dyn HandleStore<RevokedGrant>>>,
     nonce_key: Option<NonceKey>,
     leeway: u64,
+    client_keys: Option<Arc<dyn ClientKeys>>,
+    response_key: Option<SigningKey>,
 }
 
 impl ResourceServerBuilder {
+    /// Where the JWK Sets of clients are found, by `client_id`: a request
+    /// signature (RFC 9421) is verified with the keys of the client the
+    /// access token was issued to, and no other (BG-SIGNED-REQ). Required
+    /// where the profile requires signed messages
+    /// ([`Profile::signed_messages_required`]: `berlin`, `fapi2-ms`).
+    #[must_use]
+    pub fn client_keys(mut self, keys: Arc<dyn ClientKeys>) -> Self {
+        self.client_keys = Some(keys);
+        self
+    }
+    /// The key that signs resource responses (FAPI 2.0 HTTP Signatures,
+    /// [`ResourceServer::sign_response`]), software or PKCS#11; its public
+    /// half belongs in the JWK Set the server publishes. Required where the
+    /// profile requires signed messages.
+    #[must_use]
+    pub fn response_signing_key(mut self, key: SigningKey) -> Self {
+        self.response_key = Some(key);
+        self
+    }
     /// The clock (default: the system clock).
     #[must_use]
     pub fn clock(mut self, clock: SharedClock) -> Self {
@@ -277,8 +369,39 @@ impl ResourceServerBuilder {
         self.leeway = seconds;
         self
     }
-    /// The resource server.
+    /// The resource server. Where the profile requires signed messages
+    /// (BG-SIGNED-REQ, `fapi2-ms`), a server built without
+    /// [`Self::client_keys`] or [`Self::response_signing_key`] is
+    /// [`CoreError::ProfileViolation`]; a response key whose algorithm the
+    /// profile does not allow is [`CoreError::AlgNotAllowed`].
+    ///
+    /// ```
+    /// use fapi::{IssuerKeys, KeySet, ResourceServer, SigningKey};
+    /// use fapi_core::{Alg, profile::Profile};
+    /// # fn main() -> Result<(), Box<dyn core::error::Error>> {
+    /// # let as_jwks = KeySet::new(SigningKey::generate(Alg::Es256)?).jwks_json()?;
+    /// let rs = ResourceServer::builder(
+    ///     Profile::BERLIN,
+    ///     "https://as.bank.example",
+    ///     "https://api.bank.example",
+    ///     IssuerKeys::from_jwks_json(&as_jwks)?,
+    /// )
+    /// .build();
+    /// assert_eq!(rs.err(), Some(fapi_core::Error::ProfileViolation));
+    /// # Ok(()) }
+    /// ```
     pub fn build(self) -> Result<ResourceServer, CoreError> {
+        // BG-SIGNED-REQ, FAPI 2.0 HTTP Signatures: the keys that verify
+        // request signatures and the key that signs responses are where
+        // the data enters; without them no request could be served.
+        if self.profile.signed_messages_required
+            && (self.client_keys.is_none() || self.response_key.is_none())
+        {
+            return Err(CoreError::ProfileViolation);
+        }
+        if let Some(k) = &self.response_key {
+            k.alg().check_allowed(self.profile.algs)?;
+        }
         // FAPI 2.0: nothing more than 60 s in the future.
         let _ = Expectations::new(&self.issuer, &self.audience).with_leeway(self.leeway)?;
         let nonces = self
@@ -303,6 +426,8 @@ impl ResourceServerBuilder {
             nonces,
             leeway: self.leeway,
             scheme,
+            client_keys: self.client_keys,
+            response_key: self.response_key,
         })
     }
 }
@@ -343,6 +468,8 @@ pub struct ResourceServer {
     nonces: Option<NonceIssuer>,
     leeway: u64,
     scheme: Scheme,
+    client_keys: Option<Arc<dyn ClientKeys>>,
+    response_key: Option<SigningKey>,
 }
 
 impl core::fmt::Debug for ResourceServer {
@@ -390,6 +517,8 @@ impl ResourceServer {
             revocations: None,
             nonce_key: None,
             leeway: token::DEFAULT_LEEWAY,
+            client_keys: None,
+            response_key: None,
         }
     }
 
@@ -436,9 +565,19 @@ impl ResourceServer {
         self.fresh_nonce()
     }
 
-    /// Verifies a resource request: see the module documentation.
-    /// `uri` is the request target, absolute or a path (joined to the
-    /// origin); `client_cert` the DER of the TLS client certificate.
+    /// Verifies a resource request that has no content: see the module
+    /// documentation. `uri` is the request target, absolute or a path
+    /// (joined to the origin); `client_cert` the DER of the TLS client
+    /// certificate.
+    ///
+    /// Where the profile requires signed messages (BG-SIGNED-REQ,
+    /// `fapi2-ms`) the request's signature is verified too, as by
+    /// [`Self::verify_message`] with an empty body; a request that
+    /// declares content (`Content-Digest`, a `Content-Length` other than
+    /// 0, `Transfer-Encoding`) is refused with
+    /// [`CoreError::DigestMismatch`], since its digest cannot be checked
+    /// without the body: such a request goes through
+    /// [`Self::verify_message`], which takes the body.
     pub async fn verify_request(
         &self,
         method: &str,
@@ -446,6 +585,244 @@ impl ResourceServer {
         headers: &HeaderMap,
         client_cert: Option<&[u8]>,
     ) -> Result<VerifiedClaims, ResourceError> {
+        if self.profile.signed_messages_required && declares_content(headers) {
+            // BG-SIGNED-REQ: content the signature's digest covers is
+            // never left unchecked.
+            return Err(self.refuse_signature(CoreError::DigestMismatch, headers));
+        }
+        self.verify_message(method, uri, headers, &[], client_cert, None)
+            .await
+            .map(VerifiedRequest::into_claims)
+    }
+
+    /// Verifies a resource request and its content `body` (empty when
+    /// there is none): the access token as [`Self::verify_request`] does,
+    /// then `scope` when given (else 403 `insufficient_scope`), and where
+    /// the profile requires signed messages (BG-SIGNED-REQ, `fapi2-ms`)
+    /// the request's `fapi-2-request` signature (RFC 9421 §3.2, by the
+    /// core's [`fapi_core::http_sig::verify_request`]) made with a key of
+    /// the JWK Set of the client the token was issued to, at most 60 s
+    /// old, covering `@method`, `@target-uri`, `authorization`, `dpop`
+    /// when present and `content-digest` when there is content, whose
+    /// digest is recomputed over `body` (RFC 9530). The DPoP proof's
+    /// `jti` is spent only once all of this has passed.
+    ///
+    /// A refused signature is `400 invalid_request` (RFC 6750 §3.1) with
+    /// the core's code in `error_description` and an `Accept-Signature`
+    /// (RFC 9421 §5.1) naming what to sign.
+    ///
+    /// The [`VerifiedRequest`] returned is what
+    /// [`Self::sign_response`] signs the response for.
+    pub async fn verify_message(
+        &self,
+        method: &str,
+        uri: &str,
+        headers: &HeaderMap,
+        body: &[u8],
+        client_cert: Option<&[u8]>,
+        scope: Option<&str>,
+    ) -> Result<VerifiedRequest, ResourceError> {
+        let (claims, target_uri, deferred) =
+            self.check_token(method, uri, headers, client_cert).await?;
+        if scope.is_some_and(|wanted| !claims.has_scope(wanted)) {
+            let scheme = if claims.cnf_jkt.is_some() {
+                Scheme::Dpop
+            } else {
+                Scheme::Bearer
+            };
+            return Err(self.refuse(CoreError::InsufficientScope, Site::ResourceRequest, scheme));
+        }
+        let signature = if self.profile.signed_messages_required {
+            // BG-SIGNED-REQ, FAPI 2.0 HTTP Signatures: signed by the client
+            // the token was issued to, with its registered keys.
+            Some(
+                self.verify_signature(&claims.client_id, method, &target_uri, headers, body)
+                    .await
+                    .map_err(|e| self.refuse_signature(e, headers))?,
+            )
+        } else {
+            None
+        };
+        if let Some(d) = deferred {
+            d.commit(&*self.replay, b"dpop")
+                .await
+                .map_err(|e| self.refuse(e, Site::DpopProof, Scheme::Dpop))?;
+        }
+        let kept = [CONTENT_DIGEST, SIGNATURE_INPUT, SIGNATURE]
+            .iter()
+            .flat_map(|name| {
+                headers
+                    .get_all(*name)
+                    .iter()
+                    .filter_map(|v| v.to_str().ok())
+                    .map(|v| (*name, v.to_owned()))
+            })
+            .collect();
+        Ok(VerifiedRequest {
+            claims,
+            signature,
+            method: method.to_owned(),
+            target_uri,
+            fields: kept,
+        })
+    }
+
+    async fn verify_signature(
+        &self,
+        client_id: &str,
+        method: &str,
+        target_uri: &str,
+        headers: &HeaderMap,
+        body: &[u8],
+    ) -> Result<MessageSignature, CoreError> {
+        let keys = self
+            .client_keys
+            .as_ref()
+            .ok_or(CoreError::ProfileViolation)?;
+        let jwks = keys
+            .client_jwks(client_id)
+            .await?
+            .ok_or(CoreError::KeyNotFound)?;
+        let mut jwks_scratch = vec![0u8; jwks.len()];
+        let jwks = Jwks::from_json_in(jwks.as_bytes(), &mut jwks_scratch)?;
+        let fields = HeaderFields(headers);
+        let message = Message::request(method, target_uri, &fields);
+        let policy = Policy::request(self.profile.http_sig_algs());
+        let mut scratch = vec![0u8; scratch_len(headers, target_uri)];
+        http_sig::verify_request(
+            &policy,
+            &message,
+            body,
+            &jwks,
+            &fapi_awslc::AWSLC,
+            &*self.clock,
+            &mut scratch,
+        )
+        .map(MessageSignature::from)
+    }
+
+    /// A refused request signature: `invalid_request` (RFC 6750 §3.1),
+    /// unless the server failed, with `Accept-Signature` (RFC 9421 §5.1).
+    fn refuse_signature(&self, error: CoreError, headers: &HeaderMap) -> ResourceError {
+        let mut r = self.refuse(error, Site::ResourceRequest, self.scheme);
+        if !matches!(
+            r.oauth,
+            Some(OAuthError::ServerError | OAuthError::TemporarilyUnavailable)
+        ) {
+            r.oauth = Some(OAuthError::InvalidRequest);
+        }
+        if error == CoreError::TooLarge {
+            r.status = Some(413);
+        }
+        let mut components = String::from(r#""@method" "@target-uri" "authorization""#);
+        if headers.contains_key("dpop") {
+            components.push_str(r#" "dpop""#);
+        }
+        if declares_content(headers) {
+            components.push_str(r#" "content-digest""#);
+        }
+        r.accept_signature = Some(format!(
+            r#"{LABEL}=({components});tag="{}""#,
+            http_sig::TAG_REQUEST
+        ));
+        r
+    }
+
+    /// The refusal of a request whose body is over the layer's limit
+    /// (413, [`CoreError::TooLarge`]).
+    #[cfg(feature = "tower")]
+    pub(crate) fn refuse_too_large(&self, headers: &HeaderMap) -> ResourceError {
+        self.refuse_signature(CoreError::TooLarge, headers)
+    }
+
+    /// The refusal of a request or response whose body could not be read:
+    /// the request's (`invalid_request`) or the server's own (a 500).
+    #[cfg(feature = "tower")]
+    pub(crate) fn refuse_body(&self, error: CoreError, headers: &HeaderMap) -> ResourceError {
+        let mut r = self.refuse_signature(error, headers);
+        if error != CoreError::Malformed {
+            r.oauth = Some(OAuthError::ServerError);
+            r.accept_signature = None;
+        }
+        r
+    }
+
+    /// Signs the response to `request` for FAPI 2.0 HTTP Signatures: sets
+    /// `Content-Digest` when `body` is not empty (RFC 9530), then
+    /// `Signature-Input` and `Signature` (label `sig1`, tag
+    /// `fapi-2-response`, by the core's
+    /// [`fapi_core::http_sig::sign_response`]) covering `@status`, the
+    /// digest, and of the request with `;req`: `@method`, `@target-uri`,
+    /// its `content-digest` and its signature. The signature is made with
+    /// the [`ResourceServerBuilder::response_signing_key`]; without one it
+    /// is [`CoreError::ProfileViolation`] (500).
+    ///
+    /// A [`VerifiedRequest`] comes only from [`Self::verify_message`], so
+    /// a response is signed only for the request it answers.
+    pub fn sign_response(
+        &self,
+        request: &VerifiedRequest,
+        status: u16,
+        headers: &mut HeaderMap,
+        body: &[u8],
+    ) -> Result<(), ResourceError> {
+        self.sign_response_inner(request, status, headers, body)
+            .map_err(|e| {
+                let mut r = self.refuse(e, Site::ResourceRequest, self.scheme);
+                if r.oauth != Some(OAuthError::TemporarilyUnavailable) {
+                    r.oauth = Some(OAuthError::ServerError);
+                }
+                r
+            })
+    }
+
+    fn sign_response_inner(
+        &self,
+        request: &VerifiedRequest,
+        status: u16,
+        headers: &mut HeaderMap,
+        body: &[u8],
+    ) -> Result<(), CoreError> {
+        let key = self
+            .response_key
+            .as_ref()
+            .ok_or(CoreError::ProfileViolation)?;
+        set_content_digest(headers, body)?;
+        let lines: Vec<(&str, &str)> = request
+            .fields
+            .iter()
+            .map(|(n, v)| (*n, v.as_str()))
+            .collect();
+        let request_fields = FieldList(&lines);
+        let request_message =
+            Message::request(&request.method, &request.target_uri, &request_fields);
+        let mut bufs = SigningBuffers::new(
+            scratch_len(headers, &request.target_uri)
+                .saturating_add(lines.iter().map(|(_, v)| v.len()).sum()),
+        );
+        let signed = {
+            let fields = HeaderFields(headers);
+            let response = Message::response(status, &fields);
+            http_sig::sign_response(
+                key,
+                LABEL,
+                &response,
+                body,
+                &request_message,
+                &*self.clock,
+                bufs.buffers(),
+            )?
+        };
+        bufs.write(signed, headers)
+    }
+
+    async fn check_token(
+        &self,
+        method: &str,
+        uri: &str,
+        headers: &HeaderMap,
+        client_cert: Option<&[u8]>,
+    ) -> Result<(VerifiedClaims, String, Option<DeferredReplay>), ResourceError> {
         // RFC 6750 §3.1: a malformed request is invalid_request (400).
         let bad = |e: CoreError| {
             let mut r = self.refuse(e, Site::ResourceRequest, self.scheme);
@@ -582,13 +959,8 @@ impl ResourceServer {
             let found = Preloaded::new(g.key(), store.get(&g.key(), now).await);
             grant::check_active(&found, &g, now).map_err(token_err)?;
         }
-        if verified_proof.is_some() {
-            deferred
-                .commit(&*self.replay, b"dpop")
-                .await
-                .map_err(|e| self.refuse(e, Site::DpopProof, Scheme::Dpop))?;
-        }
-        Ok(owned)
+        let deferred = verified_proof.is_some().then_some(deferred);
+        Ok((owned, uri.to_owned(), deferred))
     }
 
     /// [`Self::verify_request`] for an `http::Request` as it arrived.
@@ -608,7 +980,9 @@ impl ResourceServer {
     }
 
     /// [`Self::verify_request`], then the scope: a token without `scope`
-    /// is `insufficient_scope` (403).
+    /// is `insufficient_scope` (403). Under a signing profile a request
+    /// with content is refused as by [`Self::verify_request`]: use
+    /// [`Self::verify_message`].
     pub async fn verify_request_with_scope(
         &self,
         method: &str,
@@ -617,18 +991,13 @@ impl ResourceServer {
         client_cert: Option<&[u8]>,
         scope: &str,
     ) -> Result<VerifiedClaims, ResourceError> {
-        let claims = self
-            .verify_request(method, uri, headers, client_cert)
-            .await?;
-        if !claims.has_scope(scope) {
-            let scheme = if claims.cnf_jkt.is_some() {
-                Scheme::Dpop
-            } else {
-                Scheme::Bearer
-            };
-            return Err(self.refuse(CoreError::InsufficientScope, Site::ResourceRequest, scheme));
+        if self.profile.signed_messages_required && declares_content(headers) {
+            // BG-SIGNED-REQ: see verify_request.
+            return Err(self.refuse_signature(CoreError::DigestMismatch, headers));
         }
-        Ok(claims)
+        self.verify_message(method, uri, headers, &[], client_cert, Some(scope))
+            .await
+            .map(VerifiedRequest::into_claims)
     }
 
     /// The current time of this server's clock.

@@ -58,7 +58,11 @@ pub use ps256::Ps256SigningKey;
 pub use random::SystemRandom;
 pub use verifying_key::VerifyingKey;
 
-use aws_lc_rs::signature::{ParsedPublicKey, RSA_PSS_2048_8192_SHA256, RsaPublicKeyComponents};
+use aws_lc_rs::signature::{
+    ParsedPublicKey, RSA_PSS_2048_8192_SHA256, RSA_PSS_2048_8192_SHA512, RsaParameters,
+    RsaPssSaltLength, RsaPublicKeyComponents,
+};
+use fapi_core::jwk::RsaPublicKey;
 use fapi_core::{Alg, Error, PublicKey, PublicKeyVerifier, Verifier};
 
 /// The aws-lc backend: verifies signatures with [`PublicKey`]s known only
@@ -88,6 +92,37 @@ impl PublicKeyVerifier for AwsLc {
                 Ps256VerifyingKey::from_public_key(key)?.verify(message, signature)
             }
         }
+    }
+
+    /// `rsa-pss-sha512` of HTTP message signatures (RFC 9421 §3.3.1):
+    /// SHA-512, MGF1-SHA-512 and a salt of exactly 64 bytes, moduli of 2048
+    /// to 8192 bits ([`Error::InvalidKey`] otherwise).
+    ///
+    /// aws-lc's `RSA_PSS_2048_8192_SHA512` leaves the salt length at
+    /// `RsaPssSaltLength::Digest`, which aws-lc passes on as
+    /// `RSA_PSS_SALTLEN_DIGEST`: the salt must be exactly as long as the
+    /// hash (64 bytes), and a signature with any other salt (0, 32, the
+    /// maximum) is [`Error::BadSignature`]; aws-lc does not recover the
+    /// salt length (`RSA_PSS_SALTLEN_AUTO`) here. It is set explicitly all
+    /// the same, so that a change of aws-lc-rs's default cannot widen it.
+    fn verify_rsa_pss_sha512(
+        &self,
+        key: &RsaPublicKey,
+        message: &[u8],
+        signature: &[u8],
+    ) -> Result<(), Error> {
+        const RSA_PSS_SHA512_SALT64: RsaParameters =
+            RSA_PSS_2048_8192_SHA512.with_pss_salt_length(RsaPssSaltLength::Custom(64));
+        let components = RsaPublicKeyComponents {
+            n: key.n(),
+            e: key.e(),
+        };
+        let parsed = components
+            .to_parsed_public_key(&RSA_PSS_SHA512_SALT64)
+            .map_err(|_| Error::InvalidKey)?;
+        parsed
+            .verify_sig(message, signature)
+            .map_err(|_| Error::BadSignature)
     }
 }
 

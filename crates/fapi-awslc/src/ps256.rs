@@ -3,7 +3,7 @@
 
 use aws_lc_rs::rand::SystemRandom;
 use aws_lc_rs::rsa::KeySize;
-use aws_lc_rs::signature::{KeyPair as _, RSA_PSS_SHA256, RsaKeyPair};
+use aws_lc_rs::signature::{KeyPair as _, RSA_PSS_SHA256, RSA_PSS_SHA512, RsaKeyPair};
 
 use fapi_core::jwk::{MIN_RSA_BITS, RsaPublicKey};
 use fapi_core::{Alg, Error, PublicKey, Signer};
@@ -157,6 +157,18 @@ impl Signer for Ps256SigningKey {
 
     fn public_key(&self) -> Result<PublicKey, Error> {
         Ok((*self.public).clone())
+    }
+
+    /// RSASSA-PSS with SHA-512, MGF1-SHA-512 and a 64-byte salt
+    /// (RFC 9421 §3.3.1): aws-lc's `RSA_PSS_SHA512`, whose salt is as long
+    /// as the hash.
+    fn sign_rsa_pss_sha512(&self, message: &[u8], signature: &mut [u8]) -> Result<usize, Error> {
+        let len = self.key.public_modulus_len();
+        let out = signature.get_mut(..len).ok_or(Error::BufferTooSmall)?;
+        self.key
+            .sign(&RSA_PSS_SHA512, &self.rng, message, out)
+            .map_err(|_| Error::SigningFailed)?;
+        Ok(len)
     }
 }
 

@@ -35,6 +35,10 @@ pub enum Command {
     /// Create or verify DPoP proofs (RFC 9449).
     #[command(subcommand)]
     Dpop(DpopCommand),
+    /// Sign or verify HTTP messages (RFC 9421 with RFC 9530
+    /// Content-Digest) under FAPI 2.0 HTTP Signatures.
+    #[command(subcommand, name = "http-sig")]
+    HttpSig(HttpSigCommand),
     /// Make a PKCE code verifier and its S256 challenge (RFC 7636).
     Pkce(PkceArgs),
     /// The RFC 7638 thumbprint of a JWK.
@@ -61,6 +65,10 @@ impl Command {
             Self::Verify(a) => a.output.json,
             Self::Dpop(DpopCommand::Create(a)) => a.output.json,
             Self::Dpop(DpopCommand::Verify(a)) => a.output.json,
+            Self::HttpSig(HttpSigCommand::SignRequest(a)) => a.output.json,
+            Self::HttpSig(HttpSigCommand::SignResponse(a)) => a.output.json,
+            Self::HttpSig(HttpSigCommand::VerifyRequest(a)) => a.output.json,
+            Self::HttpSig(HttpSigCommand::VerifyResponse(a)) => a.output.json,
             Self::Pkce(a) => a.output.json,
             Self::Thumbprint(a) => a.output.json,
             Self::Audit(a) => a.output.json,
@@ -266,6 +274,179 @@ pub struct DpopVerifyArgs {
     /// The requirement set whose algorithms are accepted.
     #[arg(long, value_enum, default_value = "fapi2")]
     pub profile: ProfileName,
+    /// Output options.
+    #[command(flatten)]
+    pub output: OutputArgs,
+}
+
+/// `fapi http-sig`.
+#[derive(Debug, Subcommand)]
+pub enum HttpSigCommand {
+    /// Sign a resource request: prints the header lines to add
+    /// (`Content-Digest` with a body, `Signature-Input`, `Signature`).
+    SignRequest(HttpSigSignRequestArgs),
+    /// Sign a resource response, covering the request it answers
+    /// (`;req`): prints the header lines to add.
+    SignResponse(HttpSigSignResponseArgs),
+    /// Verify a resource request's signature and print its label, keyid,
+    /// algorithm and `created`.
+    VerifyRequest(HttpSigVerifyRequestArgs),
+    /// Verify a resource response's signature against the request it
+    /// answers and print its label, keyid, algorithm and `created`.
+    VerifyResponse(HttpSigVerifyResponseArgs),
+}
+
+/// The clock of a signature: `created` when signing, the verifier's now.
+#[derive(Debug, Args)]
+pub struct ClockArgs {
+    /// The time, in seconds since 1970 (known-answer checks: the RFC 9421
+    /// examples have `created=1618884473`); the system clock by default.
+    #[arg(long, value_name = "SECONDS")]
+    pub now: Option<u64>,
+}
+
+/// A request: its method, target URI and header fields.
+#[derive(Debug, Args)]
+pub struct HttpRequestArgs {
+    /// The request method (`GET`, `POST`, ...).
+    #[arg(long)]
+    pub method: String,
+    /// The absolute target URI (`https://host/path?query`), as sent.
+    #[arg(long)]
+    pub uri: String,
+    /// A header field line, `Name: value`; repeatable, in message order.
+    #[arg(long = "header", short = 'H', value_name = "NAME: VALUE")]
+    pub headers: Vec<String>,
+}
+
+/// The request a response answers, for its `;req` components.
+#[derive(Debug, Args)]
+pub struct HttpLinkedRequestArgs {
+    /// The request's method.
+    #[arg(long)]
+    pub request_method: String,
+    /// The request's absolute target URI.
+    #[arg(long)]
+    pub request_uri: String,
+    /// A header field line of the request, `Name: value` (its
+    /// `Signature-Input` and `Signature` included); repeatable.
+    #[arg(long = "request-header", value_name = "NAME: VALUE")]
+    pub request_headers: Vec<String>,
+}
+
+/// `fapi http-sig sign-request`.
+#[derive(Debug, Args)]
+pub struct HttpSigSignRequestArgs {
+    /// The signing key (ES256 or EdDSA): a key file path or a `pkcs11:` URI.
+    #[arg(long)]
+    pub key: String,
+    /// The request.
+    #[command(flatten)]
+    pub request: HttpRequestArgs,
+    /// The request content: a file, or `-` for stdin. Its `Content-Digest`
+    /// (sha-256) is added unless a `Content-Digest` header is given, which
+    /// must then match it.
+    #[arg(long, value_name = "FILE|-")]
+    pub body: Option<String>,
+    /// The signature's label.
+    #[arg(long, default_value = "sig1")]
+    pub label: String,
+    /// The clock.
+    #[command(flatten)]
+    pub clock: ClockArgs,
+    /// Output options.
+    #[command(flatten)]
+    pub output: OutputArgs,
+}
+
+/// `fapi http-sig sign-response`.
+#[derive(Debug, Args)]
+pub struct HttpSigSignResponseArgs {
+    /// The signing key (ES256 or EdDSA): a key file path or a `pkcs11:` URI.
+    #[arg(long)]
+    pub key: String,
+    /// The response status code.
+    #[arg(long, value_parser = clap::value_parser!(u16).range(100..=999))]
+    pub status: u16,
+    /// A header field line of the response, `Name: value`; repeatable.
+    #[arg(long = "header", short = 'H', value_name = "NAME: VALUE")]
+    pub headers: Vec<String>,
+    /// The response content: a file, or `-` for stdin.
+    #[arg(long, value_name = "FILE|-")]
+    pub body: Option<String>,
+    /// The request it answers.
+    #[command(flatten)]
+    pub request: HttpLinkedRequestArgs,
+    /// The signature's label.
+    #[arg(long, default_value = "sig1")]
+    pub label: String,
+    /// The clock.
+    #[command(flatten)]
+    pub clock: ClockArgs,
+    /// Output options.
+    #[command(flatten)]
+    pub output: OutputArgs,
+}
+
+/// How a signature is verified, and against which keys.
+#[derive(Debug, Args)]
+pub struct HttpSigVerifyArgs {
+    /// The signer's JWK Set: a file, inline JSON, or an https URL.
+    #[arg(long, value_name = "FILE|JSON|URL")]
+    pub jwks: String,
+    /// A CA certificate (PEM) to trust for an https JWKS URL.
+    #[arg(long, value_name = "FILE")]
+    pub ca: Option<PathBuf>,
+    /// The requirement set whose algorithms are accepted (ES256:
+    /// `ecdsa-p256-sha256`, EdDSA: `ed25519`, PS256: `rsa-pss-sha512`).
+    #[arg(long, value_enum, default_value = "fapi2")]
+    pub profile: ProfileName,
+    /// Verify the signature of this label by RFC 9421 §3.2 alone, without
+    /// the FAPI 2.0 HTTP Signatures profile's tag and covered components
+    /// (the RFC's examples, signers outside the profile). `created` is
+    /// still required and at most 60 s old, the key still the JWK Set's.
+    #[arg(long, value_name = "LABEL")]
+    pub rfc9421_label: Option<String>,
+    /// The clock.
+    #[command(flatten)]
+    pub clock: ClockArgs,
+}
+
+/// `fapi http-sig verify-request`.
+#[derive(Debug, Args)]
+pub struct HttpSigVerifyRequestArgs {
+    /// Keys and rules.
+    #[command(flatten)]
+    pub verify: HttpSigVerifyArgs,
+    /// The request, its `Signature-Input` and `Signature` among its headers.
+    #[command(flatten)]
+    pub request: HttpRequestArgs,
+    /// The request content: a file, or `-` for stdin.
+    #[arg(long, value_name = "FILE|-")]
+    pub body: Option<String>,
+    /// Output options.
+    #[command(flatten)]
+    pub output: OutputArgs,
+}
+
+/// `fapi http-sig verify-response`.
+#[derive(Debug, Args)]
+pub struct HttpSigVerifyResponseArgs {
+    /// Keys and rules.
+    #[command(flatten)]
+    pub verify: HttpSigVerifyArgs,
+    /// The response status code.
+    #[arg(long, value_parser = clap::value_parser!(u16).range(100..=999))]
+    pub status: u16,
+    /// A header field line of the response, `Name: value`; repeatable.
+    #[arg(long = "header", short = 'H', value_name = "NAME: VALUE")]
+    pub headers: Vec<String>,
+    /// The response content: a file, or `-` for stdin.
+    #[arg(long, value_name = "FILE|-")]
+    pub body: Option<String>,
+    /// The request it answers, as the client sent it.
+    #[command(flatten)]
+    pub request: HttpLinkedRequestArgs,
     /// Output options.
     #[command(flatten)]
     pub output: OutputArgs,

@@ -1,7 +1,8 @@
 //! `fapi`: the command line of the fapi signing and token core.
 //!
 //! Keys (`keygen`, `jwks`), tokens (`sign`, `verify`), DPoP proofs
-//! (`dpop create`, `dpop verify`), PKCE pairs, RFC 7638 thumbprints and
+//! (`dpop create`, `dpop verify`), HTTP message signatures (`http-sig`:
+//! RFC 9421 with RFC 9530 Content-Digest), PKCE pairs, RFC 7638 thumbprints and
 //! the audit of an authorization server's metadata against the
 //! requirement sets (`audit`). Every check is the core's; this crate
 //! parses arguments, reads files and prints.
@@ -15,6 +16,7 @@ mod demo;
 mod dpop_cmd;
 mod failure;
 mod fetch;
+mod http_sig_cmd;
 mod input;
 mod jws_cmd;
 mod keygen;
@@ -26,7 +28,7 @@ use std::process::ExitCode;
 
 use clap::Parser as _;
 
-use crate::cli::{Cli, Command, DpopCommand};
+use crate::cli::{Cli, Command, DpopCommand, HttpSigCommand};
 use crate::failure::Failure;
 
 fn main() -> ExitCode {
@@ -57,6 +59,12 @@ async fn run(command: Command) -> Result<(), Failure> {
         Command::Verify(a) => jws_cmd::verify(a).await,
         Command::Dpop(DpopCommand::Create(a)) => dpop_cmd::create(a),
         Command::Dpop(DpopCommand::Verify(a)) => dpop_cmd::verify(a),
+        Command::HttpSig(HttpSigCommand::SignRequest(a)) => http_sig_cmd::sign_request(a),
+        Command::HttpSig(HttpSigCommand::SignResponse(a)) => http_sig_cmd::sign_response(a),
+        Command::HttpSig(HttpSigCommand::VerifyRequest(a)) => http_sig_cmd::verify_request(a).await,
+        Command::HttpSig(HttpSigCommand::VerifyResponse(a)) => {
+            http_sig_cmd::verify_response(a).await
+        }
         Command::Pkce(a) => pkce_cmd::pkce(a),
         Command::Thumbprint(a) => pkce_cmd::thumbprint(a),
         Command::Audit(a) => audit_cmd::run(a).await,

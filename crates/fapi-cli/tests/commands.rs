@@ -73,6 +73,7 @@ fn help_lists_every_subcommand() {
         "sign",
         "verify",
         "dpop",
+        "http-sig",
         "pkce",
         "thumbprint",
         "audit",

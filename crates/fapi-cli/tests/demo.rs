@@ -22,7 +22,7 @@ fn demo(profile: &str) -> (i32, Vec<serde_json::Value>) {
     (out.status.code().unwrap_or(-1), events)
 }
 
-fn check(profile: &str, attacks: &[&str]) {
+fn check(profile: &str, attacks: &[&str]) -> Vec<serde_json::Value> {
     let (code, events) = demo(profile);
     let failed: Vec<_> = events
         .iter()
@@ -44,6 +44,7 @@ fn check(profile: &str, attacks: &[&str]) {
     for step in ["transactions read", "payment status polled"] {
         assert!(events.iter().any(|e| e["step"] == step), "{step} missing");
     }
+    events
 }
 
 // F2-PAR, F2-ISS, F2-CODE-ONCE, F2-SENDER (DPoP), F2-RT-NO-ROTATE,
@@ -51,7 +52,7 @@ fn check(profile: &str, attacks: &[&str]) {
 // expected OAuth error.
 #[test]
 fn demo_fapi2_runs_both_flows_and_stops_every_attack() {
-    check(
+    let _ = check(
         "fapi2",
         &[
             "code-replay",
@@ -73,20 +74,74 @@ fn demo_fapi2_runs_both_flows_and_stops_every_attack() {
     );
 }
 
+/// The attacks on signed resource messages (RFC 9421, RFC 9530).
+const SIGNED_MESSAGE_ATTACKS: &[&str] = &[
+    "resource-request-without-a-signature",
+    "signature-that-does-not-cover-the-body",
+    "body-changed-after-signing",
+    "signature-created-120-s-ago",
+    "second-signature-under-the-same-label",
+    "response-signature-made-for-another-request",
+];
+
+/// Every resource step names `id`, and the signed consent step ran.
+fn signed_messages(events: &[serde_json::Value], id: &str) {
+    let steps: Vec<_> = events.iter().filter(|e| e["event"] == "step").collect();
+    for step in ["transactions read", "payment status polled"] {
+        let e = steps
+            .iter()
+            .find(|e| e["step"] == step)
+            .unwrap_or_else(|| panic!("{step} missing"));
+        assert!(e["ids"].as_array().unwrap().iter().any(|i| i == id), "{e}");
+    }
+    assert!(
+        steps.iter().any(
+            |e| e["flow"] == "signed resource messages (RFC 9421, RFC 9530)"
+                && e["ok"] == true
+                && e["step"]
+                    .as_str()
+                    .unwrap()
+                    .contains("response signature verified")
+        ),
+        "the signed consent step did not run"
+    );
+    for a in SIGNED_MESSAGE_ATTACKS {
+        let e = events.iter().find(|e| e["attack"] == *a).unwrap();
+        assert!(e["ids"].as_array().unwrap().iter().any(|i| i == id), "{e}");
+    }
+}
+
 // FAPI 2.0 Message Signing §5.4 (fapi2-ms): the client reads the JARM
 // response and refuses one of another issuer, one tampered, one stripped
-// to a plain query (JARM §2.3, §2.4, RFC 9207).
+// to a plain query (JARM §2.3, §2.4, RFC 9207); FAPI 2.0 HTTP Signatures:
+// signed requests, verified responses, and the signature attacks refused
+// (RFC 9421 §2.4, §3.2, §4.1; RFC 9530 §2).
 #[test]
-fn demo_fapi2_ms_reads_jarm_and_refuses_forged_responses() {
-    check(
-        "fapi2-ms",
-        &[
-            "jarm-response-of-another-issuer",
-            "jarm-response-with-one-payload-byte-changed",
-            "jarm-response-stripped-to-a-plain-query",
-            "id-token-of-another-session",
-        ],
-    );
+fn demo_fapi2_ms_reads_jarm_signs_messages_and_refuses_forgeries() {
+    let mut attacks = vec![
+        "jarm-response-of-another-issuer",
+        "jarm-response-with-one-payload-byte-changed",
+        "jarm-response-stripped-to-a-plain-query",
+        "id-token-of-another-session",
+    ];
+    attacks.extend_from_slice(SIGNED_MESSAGE_ATTACKS);
+    let events = check("fapi2-ms", &attacks);
+    signed_messages(&events, "FAPI 2.0 HTTP Signatures");
+}
+
+// BG-SIGNED-REQ (berlin): the TPP signs every resource request, over
+// mutual TLS with certificate-bound tokens (BG-MTLS), verifies the bank's
+// response signatures, and every signature attack is refused.
+#[test]
+fn demo_berlin_bg_signed_req_signs_every_resource_request() {
+    let mut attacks = vec![
+        "code-replay",
+        "access-token-from-another-tls-client",
+        "access-token-without-a-client-certificate",
+    ];
+    attacks.extend_from_slice(SIGNED_MESSAGE_ATTACKS);
+    let events = check("berlin", &attacks);
+    signed_messages(&events, "BG-SIGNED-REQ");
 }
 
 // CDR-HOK, OB-SENDER: certificate-bound tokens over mutual TLS; CDR-PAR,
@@ -94,7 +149,7 @@ fn demo_fapi2_ms_reads_jarm_and_refuses_forged_responses() {
 // token encrypted to the client, and the JWE forgeries refused.
 #[test]
 fn demo_cdr_runs_both_flows_over_mutual_tls_and_stops_every_attack() {
-    check(
+    let _ = check(
         "cdr",
         &[
             "code-replay",

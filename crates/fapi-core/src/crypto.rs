@@ -30,6 +30,34 @@ pub trait Signer {
 
     /// The public half of this key.
     fn public_key(&self) -> Result<PublicKey, Error>;
+
+    /// Signs `message` with RSASSA-PSS, SHA-512, MGF1-SHA-512 and a salt
+    /// of exactly 64 bytes: `rsa-pss-sha512` of HTTP message signatures
+    /// (RFC 9421 §3.3.1), which is not the key's JOSE algorithm (PS256
+    /// hashes with SHA-256). Writes the signature (as long as the modulus)
+    /// into `signature` and returns its length.
+    ///
+    /// Only an RSA key can; the default refuses with
+    /// [`Error::UnsupportedAlg`], as does a backend (an HSM) that lacks the
+    /// mechanism. Never falls back to another hash or salt length.
+    ///
+    /// ```
+    /// use fapi_core::{Alg, Error, PublicKey, Signer};
+    ///
+    /// struct Es256Key;
+    /// impl Signer for Es256Key {
+    ///     fn alg(&self) -> Alg { Alg::Es256 }
+    ///     fn key_id(&self) -> &str { "k" }
+    ///     fn sign(&self, _: &[u8], _: &mut [u8]) -> Result<usize, Error> { Ok(64) }
+    ///     fn public_key(&self) -> Result<PublicKey, Error> { Err(Error::InvalidKey) }
+    /// }
+    /// let mut sig = [0u8; 512];
+    /// assert_eq!(Es256Key.sign_rsa_pss_sha512(b"m", &mut sig), Err(Error::UnsupportedAlg));
+    /// ```
+    fn sign_rsa_pss_sha512(&self, message: &[u8], signature: &mut [u8]) -> Result<usize, Error> {
+        let _ = (message, signature);
+        Err(Error::UnsupportedAlg)
+    }
 }
 
 /// A public key, parsed once, that verifies signatures for one algorithm.
@@ -87,6 +115,9 @@ impl<T: Signer + ?Sized> Signer for &T {
     }
     fn public_key(&self) -> Result<PublicKey, Error> {
         (**self).public_key()
+    }
+    fn sign_rsa_pss_sha512(&self, message: &[u8], signature: &mut [u8]) -> Result<usize, Error> {
+        (**self).sign_rsa_pss_sha512(message, signature)
     }
 }
 

@@ -5,7 +5,8 @@
 //! - [`signature_base`]: the signature base of RFC 9421 §2.5 for any
 //!   covered components fapi implements: `@method`, `@target-uri`,
 //!   `@authority`, `@scheme`, `@request-target`, `@path`, `@query`,
-//!   `@query-param` (plain names and values only), `@status`, HTTP fields
+//!   `@query-param` (names and values decoded and re-encoded per §2.2.8,
+//!   at most [`MAX_QUERY_PARAM_LEN`] bytes each), `@status`, HTTP fields
 //!   (several field lines combined per §2.1), a dictionary member with
 //!   `;key`, and the request's components with `;req` (§2.4).
 //! - [`sign_request`], [`sign_response`]: the profile's signatures, with
@@ -30,9 +31,11 @@
 //!
 //! Algorithms (RFC 9421 §3.3): `ecdsa-p256-sha256` (raw `r || s`),
 //! `ed25519` with the [`Signer`] and [`PublicKeyVerifier`] keys fapi
-//! already has; `rsa-pss-sha512` (64-byte salt) is verified through
-//! [`PublicKeyVerifier::verify_rsa_pss_sha512`], which a backend may lack,
-//! and is not signed here (a PS256 key signs with SHA-256).
+//! already has; `rsa-pss-sha512` (SHA-512, MGF1-SHA-512, 64-byte salt) is
+//! signed by an RSA key through [`Signer::sign_rsa_pss_sha512`] and
+//! verified through [`PublicKeyVerifier::verify_rsa_pss_sha512`], which a
+//! backend may lack ([`Error::UnsupportedAlg`]); a PS256 key never signs
+//! it with SHA-256 instead.
 
 use core::fmt;
 
@@ -108,12 +111,14 @@ impl SignatureAlgorithm {
         }
     }
 
-    fn of_signer(alg: Alg) -> Result<Self, Error> {
+    /// The HTTP signature algorithm a key of JOSE algorithm `alg` signs
+    /// with: an RSA (PS256) key signs `rsa-pss-sha512` through
+    /// [`Signer::sign_rsa_pss_sha512`], never PSS with SHA-256.
+    const fn of_signer(alg: Alg) -> Self {
         match alg {
-            Alg::Es256 => Ok(Self::EcdsaP256Sha256),
-            Alg::EdDsa => Ok(Self::Ed25519),
-            // A PS256 key signs with SHA-256, not rsa-pss-sha512.
-            Alg::Ps256 => Err(Error::UnsupportedAlg),
+            Alg::Es256 => Self::EcdsaP256Sha256,
+            Alg::EdDsa => Self::Ed25519,
+            Alg::Ps256 => Self::RsaPssSha512,
         }
     }
 }
@@ -492,26 +497,9 @@ fn component_value(c: &Component<'_>, msg: &Message<'_>, w: &mut Writer<'_>) -> 
         "@query-param" => {
             let name = c.query_name.ok_or(Error::UnsupportedComponent)?;
             let query = uri()?.query.ok_or(Error::ComponentAbsent)?;
-            let mut found = None;
-            for pair in query.split('&') {
-                let (n, v) = pair.split_once('=').unwrap_or((pair, ""));
-                // Only names and values that need no percent-decoding
-                // (RFC 9421 §2.2.8 re-encodes them; fapi refuses instead).
-                if [n, v].iter().any(|s| s.contains(['%', '+'])) {
-                    if n == name {
-                        return Err(Error::UnsupportedComponent);
-                    }
-                    continue;
-                }
-                if n == name {
-                    if found.is_some() {
-                        // A repeated name is not covered (§2.2.8).
-                        return Err(Error::UnsupportedComponent);
-                    }
-                    found = Some(v);
-                }
-            }
-            w.push(found.ok_or(Error::ComponentAbsent)?.as_bytes())
+            let value = query_param(query, name)?;
+            let mut buf = [0u8; MAX_QUERY_PARAM_LEN];
+            form_encode(form_decode(value, &mut buf)?, |b| w.push(b))
         }
         "@status" => {
             let s = msg.status.ok_or(Error::UnsupportedComponent)?;
@@ -550,6 +538,107 @@ fn component_value(c: &Component<'_>, msg: &Message<'_>, w: &mut Writer<'_>) -> 
             }
         },
     }
+}
+
+/// The longest query parameter name or value `@query-param` decodes
+/// (after percent-decoding); a longer one is [`Error::TooLarge`].
+pub const MAX_QUERY_PARAM_LEN: usize = 1024;
+
+/// The raw (still encoded) value of the query parameter whose name, parsed
+/// as `application/x-www-form-urlencoded` (WHATWG URL §5.1: split on `&`,
+/// empty sequences skipped, the name before the first `=`, `+` a space,
+/// percent-decoded) and re-encoded (§5.2, see [`form_encode`]), is `name`
+/// (RFC 9421 §2.2.8: the `name` parameter holds the encoded nameString).
+/// A name that occurs twice, in any encoding, is
+/// [`Error::UnsupportedComponent`] (§2.2.8: such a parameter is not
+/// covered); none is [`Error::ComponentAbsent`].
+fn query_param<'q>(query: &'q str, name: &str) -> Result<&'q str, Error> {
+    let mut found = None;
+    let mut buf = [0u8; MAX_QUERY_PARAM_LEN];
+    for pair in query.split('&').filter(|p| !p.is_empty()) {
+        let (n, v) = pair.split_once('=').unwrap_or((pair, ""));
+        let decoded = form_decode(n, &mut buf)?;
+        let mut rest = name.as_bytes();
+        let mut same = true;
+        form_encode(decoded, |chunk| {
+            match rest.strip_prefix(chunk) {
+                Some(r) => rest = r,
+                None => same = false,
+            }
+            Ok(())
+        })?;
+        if same && rest.is_empty() {
+            if found.is_some() {
+                return Err(Error::UnsupportedComponent);
+            }
+            found = Some(v);
+        }
+    }
+    found.ok_or(Error::ComponentAbsent)
+}
+
+/// `application/x-www-form-urlencoded` decoding of one name or value
+/// (WHATWG URL §5.1 steps 3.3 and 3.4): `+` is a space, `%XX` (either case)
+/// the byte `XX`, and a `%` not followed by two hex digits stays as it is.
+/// Into `buf`; longer than [`MAX_QUERY_PARAM_LEN`] is [`Error::TooLarge`].
+fn form_decode<'b>(raw: &str, buf: &'b mut [u8; MAX_QUERY_PARAM_LEN]) -> Result<&'b [u8], Error> {
+    fn hex(b: u8) -> Option<u8> {
+        match b {
+            b'0'..=b'9' => Some(b.wrapping_sub(b'0')),
+            b'a'..=b'f' => Some(b.wrapping_sub(b'a').wrapping_add(10)),
+            b'A'..=b'F' => Some(b.wrapping_sub(b'A').wrapping_add(10)),
+            _ => None,
+        }
+    }
+    let mut rest = raw.as_bytes();
+    let mut len = 0usize;
+    while let Some((&b, tail)) = rest.split_first() {
+        let (byte, tail) = match (b, tail) {
+            (b'+', _) => (b' ', tail),
+            (b'%', [h, l, after @ ..]) => match (hex(*h), hex(*l)) {
+                (Some(h), Some(l)) => ((h << 4) | l, after),
+                _ => (b, tail),
+            },
+            _ => (b, tail),
+        };
+        *buf.get_mut(len).ok_or(Error::TooLarge)? = byte;
+        len = len.checked_add(1).ok_or(Error::TooLarge)?;
+        rest = tail;
+    }
+    buf.get(..len).ok_or(Error::TooLarge)
+}
+
+/// The "percent-encode after encoding" of RFC 9421 §2.2.8 step 2 (WHATWG
+/// URL §5.2 with the `application/x-www-form-urlencoded` percent-encode
+/// set, a space as `%20`): the decoded bytes read as UTF-8 (an invalid
+/// sequence is U+FFFD, as the WHATWG "UTF-8 decode without BOM" does), then
+/// every byte but ASCII letters, digits and `*-._` written as `%XX` in
+/// upper case. Hands the output to `out` piece by piece.
+fn form_encode(
+    decoded: &[u8],
+    mut out: impl FnMut(&[u8]) -> Result<(), Error>,
+) -> Result<(), Error> {
+    const HEX: &[u8; 16] = b"0123456789ABCDEF";
+    let mut byte = |b: u8| {
+        if b.is_ascii_alphanumeric() || matches!(b, b'*' | b'-' | b'.' | b'_') {
+            out(&[b])
+        } else {
+            let hi = HEX.get(usize::from(b >> 4)).copied().unwrap_or(b'0');
+            let lo = HEX.get(usize::from(b & 0x0f)).copied().unwrap_or(b'0');
+            out(&[b'%', hi, lo])
+        }
+    };
+    for chunk in decoded.utf8_chunks() {
+        for b in chunk.valid().bytes() {
+            byte(b)?;
+        }
+        if !chunk.invalid().is_empty() {
+            for b in "\u{fffd}".bytes() {
+                byte(b)?;
+            }
+        }
+    }
+    Ok(())
 }
 
 /// The lines of field `name`, each checked for control characters;
@@ -941,8 +1030,10 @@ fn push_sf_string(w: &mut Writer<'_>, s: &str) -> Result<(), Error> {
 /// `keyid`, `alg` and tag `fapi-2-request`, under `label`.
 ///
 /// A component the request lacks (no `Authorization`, no
-/// `Content-Digest` with a body) is [`Error::ComponentAbsent`]; a PS256
-/// signer [`Error::UnsupportedAlg`].
+/// `Content-Digest` with a body) is [`Error::ComponentAbsent`]. An RSA
+/// (PS256) key signs `rsa-pss-sha512` with
+/// [`Signer::sign_rsa_pss_sha512`]; one that cannot is
+/// [`Error::UnsupportedAlg`].
 pub fn sign_request<S: Signer + ?Sized>(
     signer: &S,
     label: &str,
@@ -1035,7 +1126,7 @@ fn sign_with(
     clock: &dyn Clock,
     out: SignatureBuffers<'_>,
 ) -> Result<SignedFields, Error> {
-    let alg = SignatureAlgorithm::of_signer(signer.alg())?;
+    let alg = SignatureAlgorithm::of_signer(signer.alg());
     let SignatureBuffers {
         signature_input,
         signature,
@@ -1089,7 +1180,14 @@ fn sign_with(
     let base = scratch.get(..base_len).ok_or(Error::BufferTooSmall)?;
 
     let mut raw = [0u8; MAX_SIGNATURE_LEN];
-    let n = signer.sign(base, &mut raw)?;
+    let n = match alg {
+        // RFC 9421 §3.3.1: SHA-512, MGF1-SHA-512, 64-byte salt; a signer
+        // without it refuses (UnsupportedAlg), nothing falls back.
+        SignatureAlgorithm::RsaPssSha512 => signer.sign_rsa_pss_sha512(base, &mut raw)?,
+        SignatureAlgorithm::EcdsaP256Sha256 | SignatureAlgorithm::Ed25519 => {
+            signer.sign(base, &mut raw)?
+        }
+    };
     let raw = raw.get(..n).ok_or(Error::SigningFailed)?;
     let mut w = Writer::new(signature);
     w.push(label.as_bytes())?;

@@ -3,6 +3,7 @@
 //! hard-codes a set's numbers.
 
 use crate::alg::Alg;
+use crate::http_sig::SignatureAlgorithm;
 
 /// An inclusive range of seconds.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -204,8 +205,11 @@ pub struct Profile {
     pub tls12_required: bool,
     /// The conformance certification the server must hold (OB-FAPI1).
     pub required_conformance: Option<&'static str>,
-    /// Whether the client signs its resource request messages
-    /// (BG-SIGNED-REQ).
+    /// Whether resource requests and responses are signed HTTP messages
+    /// (RFC 9421 under FAPI 2.0 HTTP Signatures: [`crate::http_sig`]): the
+    /// client signs its requests (BG-SIGNED-REQ, `fapi2-ms`) and the
+    /// resource server its responses. The algorithms are
+    /// [`Profile::http_sig_algs`].
     pub signed_messages_required: bool,
     /// Whether authorization responses must be JWT-secured (JARM): a
     /// pushed request without `response_mode=jwt` is refused
@@ -603,7 +607,8 @@ impl Profile {
     /// (final, 2025): every FAPI 2.0 rule, and signed authorization
     /// requests at the PAR endpoint (§5.3), JWT-secured authorization
     /// responses (JARM, §5.4), signed introspection responses (RFC 9701,
-    /// §5.6) and signed ID tokens.
+    /// §5.6), signed ID tokens, and signed resource requests and responses
+    /// (FAPI 2.0 HTTP Signatures, RFC 9421).
     ///
     /// ```
     /// use fapi_core::profile::Profile;
@@ -625,6 +630,9 @@ impl Profile {
         jarm_required: true,
         // FAPI 2.0 Message Signing §5.6: signed introspection responses.
         signed_introspection_required: true,
+        // FAPI 2.0 HTTP Signatures (RFC 9421): signed resource requests and
+        // responses.
+        signed_messages_required: true,
         // Every other rule is FAPI 2.0's.
         ..Self::FAPI2
     };
@@ -639,6 +647,44 @@ impl Profile {
         Self::BERLIN,
         Self::FAPI2_MS,
     ];
+
+    /// The HTTP message signature algorithms (RFC 9421 §3.3) this profile
+    /// allows, from its JOSE [`Profile::algs`]: ES256 gives
+    /// `ecdsa-p256-sha256`, EdDSA `ed25519`, PS256 `rsa-pss-sha512` (the
+    /// RSASSA-PSS of FAPI 2.0 HTTP Signatures). It builds the
+    /// [`crate::http_sig::Policy`] of a signed resource request or response.
+    ///
+    /// ```
+    /// use fapi_core::http_sig::{Policy, SignatureAlgorithm};
+    /// use fapi_core::profile::Profile;
+    /// let algs = Profile::BERLIN.http_sig_algs();
+    /// assert!(algs.contains(&SignatureAlgorithm::EcdsaP256Sha256));
+    /// let _policy = Policy::request(algs);
+    /// ```
+    #[must_use]
+    pub const fn http_sig_algs(&self) -> &'static [SignatureAlgorithm] {
+        use SignatureAlgorithm::{EcdsaP256Sha256 as Es, Ed25519 as Ed, RsaPssSha512 as Ps};
+        let (mut ps, mut es, mut ed) = (false, false, false);
+        let mut rest = self.algs;
+        while let [a, tail @ ..] = rest {
+            match a {
+                Alg::Ps256 => ps = true,
+                Alg::Es256 => es = true,
+                Alg::EdDsa => ed = true,
+            }
+            rest = tail;
+        }
+        match (ps, es, ed) {
+            (true, true, true) => &[Ps, Es, Ed],
+            (true, true, false) => &[Ps, Es],
+            (true, false, true) => &[Ps, Ed],
+            (true, false, false) => &[Ps],
+            (false, true, true) => &[Es, Ed],
+            (false, true, false) => &[Es],
+            (false, false, true) => &[Ed],
+            (false, false, false) => &[],
+        }
+    }
 
     /// Whether requirement `id` belongs to this set.
     #[must_use]
@@ -836,6 +882,7 @@ mod tests {
         assert_eq!(ms.algs, Profile::FAPI2.algs);
         assert!(ms.signed_request_required && ms.par_required);
         assert!(ms.jarm_required && ms.signed_introspection_required);
+        assert!(ms.signed_messages_required);
         assert_eq!(ms.request_object_max_ttl, Some(3600));
         assert_eq!(Profile::ALL.len(), 7);
         // OB-INTENT and the CDR acr are read by code, in their sets only.
@@ -866,5 +913,31 @@ mod tests {
             Profile::from_name("fapi3"),
             Err(crate::Error::ProfileViolation)
         );
+    }
+
+    /// BG-SIGNED-REQ and FAPI 2.0 HTTP Signatures: signed resource
+    /// messages under `berlin` and `fapi2-ms` only, with the RFC 9421 §3.3
+    /// algorithms of the profile's JOSE algorithms.
+    #[test]
+    fn bg_signed_req_rfc9421_3_3_profile_algorithms() {
+        for p in Profile::ALL {
+            assert_eq!(
+                p.signed_messages_required,
+                matches!(p.id, ProfileId::Berlin | ProfileId::Fapi2Ms),
+                "{}",
+                p.name
+            );
+            let algs = p.http_sig_algs();
+            assert_eq!(algs.len(), p.algs.len(), "{}", p.name);
+            for a in p.algs {
+                let want = match a {
+                    Alg::Ps256 => SignatureAlgorithm::RsaPssSha512,
+                    Alg::Es256 => SignatureAlgorithm::EcdsaP256Sha256,
+                    Alg::EdDsa => SignatureAlgorithm::Ed25519,
+                };
+                assert!(algs.contains(&want), "{} {}", p.name, want.name());
+            }
+        }
+        assert_eq!(Profile::BERLIN.http_sig_algs(), SignatureAlgorithm::ALL);
     }
 }

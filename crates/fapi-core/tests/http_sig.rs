@@ -705,8 +705,10 @@ fn rfc8941_malformed_signature_fields_refused() {
 }
 
 #[test]
-fn fapi_ps256_signer_cannot_sign_rsa_pss_sha512() {
-    // Signing with SHA-256 would not be rsa-pss-sha512: refused, not mislabelled.
+fn rfc9421_3_3_1_rsa_signer_without_sha512_pss_refused() {
+    // An RSA (PS256) key signs rsa-pss-sha512 through
+    // `Signer::sign_rsa_pss_sha512`; one that does not implement it is
+    // refused (UnsupportedAlg), never signed with SHA-256 and mislabelled.
     struct Ps256Only;
     impl Signer for Ps256Only {
         fn alg(&self) -> Alg {
@@ -741,4 +743,137 @@ fn fapi_ps256_signer_cannot_sign_rsa_pss_sha512() {
         ),
         Err(Error::UnsupportedAlg)
     );
+}
+
+// --- RFC 9421 §2.2.8 `@query-param` -----------------------------------------
+
+fn query_param_base(uri: &str, name: &str) -> Result<String, Error> {
+    let fields = FieldList(&[]);
+    let msg = Message::request("GET", uri, &fields);
+    let input = format!(r#"s=("@query-param";name="{name}")"#);
+    let dict = Dictionary::parse(&input).unwrap();
+    let (label, member) = dict.iter().next().unwrap();
+    let input = SignatureInput::from_member(label, &member).unwrap();
+    let mut out = [0u8; 4096];
+    let n = http_sig::signature_base(&input, &msg, None, &mut out)?;
+    let base = String::from_utf8(out[..n].to_vec()).unwrap();
+    Ok(base.lines().next().unwrap().to_owned())
+}
+
+#[test]
+fn rfc9421_2_2_8_query_param_plain_example() {
+    // §2.2.8, the first example: `GET /path?param=value&foo=bar&baz=batman&qux=`.
+    let uri = "https://www.example.com/path?param=value&foo=bar&baz=batman&qux=";
+    assert_eq!(
+        query_param_base(uri, "baz").unwrap(),
+        r#""@query-param";name="baz": batman"#
+    );
+    // An empty valueString is an empty component value.
+    assert_eq!(
+        query_param_base(uri, "qux").unwrap(),
+        r#""@query-param";name="qux": "#
+    );
+    assert_eq!(
+        query_param_base(uri, "param").unwrap(),
+        r#""@query-param";name="param": value"#
+    );
+}
+
+#[test]
+fn rfc9421_2_2_8_query_param_decoded_and_re_encoded() {
+    // §2.2.8, the second example: values and names are parsed as
+    // application/x-www-form-urlencoded and re-encoded (`+` and `%20` both
+    // become `%20`, `%C3%A7` stays, `"` and `:` are encoded).
+    let uri = "https://www.example.com/parameters?var=this%20is%20a%20big%0Amultiline%20value&bar=with+plus+whitespace&fa%C3%A7ade%22%3A%20=something";
+    assert_eq!(
+        query_param_base(uri, "var").unwrap(),
+        r#""@query-param";name="var": this%20is%20a%20big%0Amultiline%20value"#
+    );
+    assert_eq!(
+        query_param_base(uri, "bar").unwrap(),
+        r#""@query-param";name="bar": with%20plus%20whitespace"#
+    );
+    assert_eq!(
+        query_param_base(uri, "fa%C3%A7ade%22%3A%20").unwrap(),
+        r#""@query-param";name="fa%C3%A7ade%22%3A%20": something"#
+    );
+    // The same parameters written another way give the same base.
+    let other = "https://www.example.com/parameters?fa%c3%a7ade%22:+=something&bar=with%20plus%20whitespace";
+    assert_eq!(
+        query_param_base(other, "fa%C3%A7ade%22%3A%20").unwrap(),
+        r#""@query-param";name="fa%C3%A7ade%22%3A%20": something"#
+    );
+    assert_eq!(
+        query_param_base(other, "bar").unwrap(),
+        r#""@query-param";name="bar": with%20plus%20whitespace"#
+    );
+}
+
+#[test]
+fn rfc9421_2_2_8_query_param_encoding_rules() {
+    let base = |q: &str, name: &str| query_param_base(&format!("https://e.example/p?{q}"), name);
+    // Only ASCII letters, digits and `*-._` stay; `~!'()` are encoded
+    // (the form-urlencoded percent-encode set); hex is upper case.
+    assert_eq!(
+        base("a=*-._~!'()%2b%2B+", "a").unwrap(),
+        r#""@query-param";name="a": *-._%7E%21%27%28%29%2B%2B%20"#
+    );
+    // A `%` without two hex digits stays a `%` (and is then encoded).
+    assert_eq!(
+        base("a=100%&b=%zz%4", "a").unwrap(),
+        r#""@query-param";name="a": 100%25"#
+    );
+    assert_eq!(
+        base("a=100%&b=%zz%4", "b").unwrap(),
+        r#""@query-param";name="b": %25zz%254"#
+    );
+    // A name without `=` has an empty value; empty sequences are skipped;
+    // the value is everything after the first `=`.
+    assert_eq!(
+        base("&&a&b=1=2", "a").unwrap(),
+        r#""@query-param";name="a": "#
+    );
+    assert_eq!(
+        base("&&a&b=1=2", "b").unwrap(),
+        r#""@query-param";name="b": 1%3D2"#
+    );
+    // Invalid UTF-8 after decoding is U+FFFD (WHATWG "UTF-8 decode without
+    // BOM"), re-encoded as %EF%BF%BD.
+    assert_eq!(
+        base("a=%FFx%C3", "a").unwrap(),
+        r#""@query-param";name="a": %EF%BF%BDx%EF%BF%BD"#
+    );
+}
+
+#[test]
+fn rfc9421_2_2_8_query_param_refusals() {
+    let base = |q: &str, name: &str| query_param_base(&format!("https://e.example/p?{q}"), name);
+    // Absent, or no query at all.
+    assert_eq!(base("a=1", "b"), Err(Error::ComponentAbsent));
+    assert_eq!(
+        query_param_base("https://e.example/p", "a"),
+        Err(Error::ComponentAbsent)
+    );
+    // A name given in a form other than its canonical encoding matches
+    // nothing (the `name` parameter holds the encoded nameString).
+    assert_eq!(base("a%20b=1", "a b"), Err(Error::ComponentAbsent));
+    assert_eq!(base("a%20b=1", "a+b"), Err(Error::ComponentAbsent));
+    assert_eq!(
+        base("a%20b=1", "a%20b").unwrap(),
+        r#""@query-param";name="a%20b": 1"#
+    );
+    // A name that occurs twice, however it is encoded, is not covered.
+    assert_eq!(
+        base("param=value&param=value", "param"),
+        Err(Error::UnsupportedComponent)
+    );
+    assert_eq!(
+        base("param=value&%70aram=other", "param"),
+        Err(Error::UnsupportedComponent)
+    );
+    // Longer than MAX_QUERY_PARAM_LEN once decoded: a typed error.
+    let long = format!("a={}", "x".repeat(http_sig::MAX_QUERY_PARAM_LEN + 1));
+    assert_eq!(base(&long, "a"), Err(Error::TooLarge));
+    let fits = format!("a={}", "%41".repeat(http_sig::MAX_QUERY_PARAM_LEN));
+    assert!(base(&fits, "a").is_ok());
 }

@@ -18,6 +18,16 @@ use crate::pool::{Lease, SessionPool};
 /// stale key handles before the error is returned.
 const ATTEMPTS: usize = 4;
 
+/// What a signature is made with.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Scheme {
+    /// The key's JOSE algorithm.
+    Jose,
+    /// `rsa-pss-sha512` of RFC 9421 §3.3.1: `CKM_SHA512_RSA_PKCS_PSS`,
+    /// MGF1-SHA-512, a 64-byte salt.
+    RsaPssSha512,
+}
+
 /// A signing key on the token, shared by threads; each signature runs on a
 /// session of the pool.
 #[derive(Debug)]
@@ -95,12 +105,41 @@ impl HsmSigner {
     /// key handle is looked up again by `CKA_ID`; the key found must be the
     /// same public key, or the result is [`Error::KeyNotFound`].
     pub fn sign_vec(&self, message: &[u8]) -> Result<Vec<u8>> {
+        self.sign_scheme(message, Scheme::Jose)
+    }
+
+    /// Signs `message` with RSASSA-PSS, SHA-512, MGF1-SHA-512 and a
+    /// 64-byte salt (`rsa-pss-sha512`, RFC 9421 §3.3.1) in the token:
+    /// `CKM_SHA512_RSA_PKCS_PSS` with `CK_RSA_PKCS_PSS_PARAMS { hashAlg:
+    /// CKM_SHA512, mgf: CKG_MGF1_SHA512, sLen: 64 }`.
+    ///
+    /// [`Error::WrongKeyType`] for a key that is not RSA;
+    /// [`Error::UnsupportedMechanism`] when the token does not list the
+    /// mechanism (nothing falls back to another hash or salt). Lost
+    /// sessions and stale handles are handled as in [`Self::sign_vec`].
+    pub fn sign_rsa_pss_sha512_vec(&self, message: &[u8]) -> Result<Vec<u8>> {
+        if self.alg != Alg::Ps256 {
+            return Err(Error::WrongKeyType);
+        }
+        if !self
+            .pool
+            .token()
+            .supports(MechanismType::SHA512_RSA_PKCS_PSS)
+        {
+            return Err(Error::UnsupportedMechanism(
+                "CKM_SHA512_RSA_PKCS_PSS (the token lists no such mechanism)".into(),
+            ));
+        }
+        self.sign_scheme(message, Scheme::RsaPssSha512)
+    }
+
+    fn sign_scheme(&self, message: &[u8], scheme: Scheme) -> Result<Vec<u8>> {
         let mut last = Error::Other("no signing attempt was made".into());
         for _ in 0..ATTEMPTS {
             let lease = self.pool.lease()?;
             let result = self
                 .key_handle(&lease)
-                .and_then(|h| self.sign_once(&lease, h, message));
+                .and_then(|h| self.sign_once(&lease, h, message, scheme));
             match result {
                 Ok(sig) => return self.finish(sig),
                 // Logged out (CKR_USER_NOT_LOGGED_IN) counts as lost too: it
@@ -125,7 +164,13 @@ impl HsmSigner {
         Err(Error::SessionLost(Box::new(last)))
     }
 
-    fn sign_once(&self, lease: &Lease<'_>, key: ObjectHandle, message: &[u8]) -> Result<Vec<u8>> {
+    fn sign_once(
+        &self,
+        lease: &Lease<'_>,
+        key: ObjectHandle,
+        message: &[u8],
+        scheme: Scheme,
+    ) -> Result<Vec<u8>> {
         let session = lease.session();
         // With the check on, the handle must still name this key: after the
         // module was re-initialised behind the pool's back, a stale handle
@@ -138,6 +183,14 @@ impl HsmSigner {
                 [Attribute::Id(id)] if *id == self.info.id => {}
                 _ => return Err(Error::StaleKeyHandle),
             }
+        }
+        if scheme == Scheme::RsaPssSha512 {
+            let params = PkcsPssParams {
+                hash_alg: MechanismType::SHA512,
+                mgf: PkcsMgfType::MGF1_SHA512,
+                s_len: 64u64.into(),
+            };
+            return Ok(session.sign(&Mechanism::Sha512RsaPkcsPss(params), key, message)?);
         }
         let sig = match self.alg {
             Alg::Es256 if self.ecdsa_sha256 => {
@@ -240,6 +293,27 @@ impl fapi_core::Signer for HsmSigner {
 
     fn public_key(&self) -> Result<PublicKey, fapi_core::Error> {
         Ok(self.info.public.clone())
+    }
+
+    /// `rsa-pss-sha512` in the token ([`HsmSigner::sign_rsa_pss_sha512_vec`]).
+    /// A token without `CKM_SHA512_RSA_PKCS_PSS`, or a key that is not RSA,
+    /// is [`UnsupportedAlg`](fapi_core::Error::UnsupportedAlg).
+    fn sign_rsa_pss_sha512(
+        &self,
+        message: &[u8],
+        signature: &mut [u8],
+    ) -> Result<usize, fapi_core::Error> {
+        let sig = self.sign_rsa_pss_sha512_vec(message).map_err(|e| match e {
+            Error::UnsupportedMechanism(_) | Error::WrongKeyType => {
+                fapi_core::Error::UnsupportedAlg
+            }
+            e => e.into(),
+        })?;
+        let out = signature
+            .get_mut(..sig.len())
+            .ok_or(fapi_core::Error::BufferTooSmall)?;
+        out.copy_from_slice(&sig);
+        Ok(sig.len())
     }
 }
 

@@ -74,6 +74,98 @@ fn ps256_hsm_signature_verifies_with_rustcrypto_and_awslc() {
     signs_and_verifies(Alg::Ps256);
 }
 
+/// `rsa-pss-sha512` of HTTP message signatures (RFC 9421 §3.3.1) in the
+/// token: CKM_SHA512_RSA_PKCS_PSS with MGF1-SHA512 and a 64-byte salt,
+/// through `Signer::sign_rsa_pss_sha512`. The signature verifies with both
+/// backends' `verify_rsa_pss_sha512`, and with the `rsa` crate fixed at a
+/// 64-byte salt but not at 32; it is not a PS256 signature. A token that
+/// lacks the mechanism is `UnsupportedMechanism`, never another hash.
+#[test]
+fn rfc9421_3_3_1_rsa_pss_sha512_hsm_signature_verifies_with_both_backends() {
+    use fapi_core::PublicKeyVerifier as _;
+    use rsa::signature::Verifier as _;
+    let Some(hsm) = hsm() else { return };
+    let pool = hsm.pool();
+    let info = keys::generate(&pool, KeySpec::Rsa(2048), &unique("pss512")).unwrap();
+    let signer =
+        HsmSigner::new(Arc::clone(&pool), &KeyRef::Id(info.id.clone()), Alg::Ps256).unwrap();
+    if !pool.token().supports(MechanismType::SHA512_RSA_PKCS_PSS) {
+        assert!(matches!(
+            signer.sign_rsa_pss_sha512_vec(b"m"),
+            Err(fapi_pkcs11::Error::UnsupportedMechanism(_))
+        ));
+        let mut sig = [0u8; 512];
+        assert_eq!(
+            signer.sign_rsa_pss_sha512(b"m", &mut sig),
+            Err(fapi_core::Error::UnsupportedAlg)
+        );
+        eprintln!("token lists no CKM_SHA512_RSA_PKCS_PSS: refused as unsupported");
+        return;
+    }
+    let fapi_core::PublicKey::Rsa(key) = &info.public else {
+        panic!("not RSA")
+    };
+    let rsa_key = |salt: usize| {
+        let n = rsa::BoxedUint::from_be_slice_vartime(key.n());
+        let e = rsa::BoxedUint::from_be_slice_vartime(key.e());
+        rsa::pss::VerifyingKey::<sha2::Sha512>::new_with_salt_len(
+            rsa::PublicKey::new(n, e).unwrap(),
+            salt,
+        )
+    };
+    for message in MESSAGES {
+        let mut sig = [0u8; fapi_core::crypto::MAX_SIGNATURE_LEN];
+        let n = signer.sign_rsa_pss_sha512(message, &mut sig).unwrap();
+        assert_eq!(n, 256);
+        let sig = &sig[..n];
+        assert_eq!(
+            fapi_rustcrypto::RUSTCRYPTO.verify_rsa_pss_sha512(key, message, sig),
+            Ok(())
+        );
+        assert_eq!(
+            fapi_awslc::AWSLC.verify_rsa_pss_sha512(key, message, sig),
+            Ok(())
+        );
+        let parsed = rsa::pss::Signature::try_from(sig).unwrap();
+        assert!(rsa_key(64).verify(message, &parsed).is_ok(), "salt 64");
+        assert!(rsa_key(32).verify(message, &parsed).is_err(), "salt 32");
+        // Not a PS256 signature.
+        assert!(!verify_rustcrypto(&info.public, message, sig));
+        assert!(!verify_awslc(&info.public, message, sig));
+        let mut other = message.to_vec();
+        other.push(0);
+        assert_eq!(
+            fapi_awslc::AWSLC.verify_rsa_pss_sha512(key, &other, sig),
+            Err(fapi_core::Error::BadSignature)
+        );
+    }
+    let mut short = [0u8; 255];
+    assert_eq!(
+        signer.sign_rsa_pss_sha512(b"m", &mut short),
+        Err(fapi_core::Error::BufferTooSmall)
+    );
+}
+
+/// A P-256 or Ed25519 key in the token does not sign rsa-pss-sha512.
+#[test]
+fn rfc9421_3_3_1_non_rsa_hsm_key_does_not_sign_rsa_pss_sha512() {
+    let Some(hsm) = hsm() else { return };
+    let pool = hsm.pool();
+    for alg in [Alg::Es256, Alg::EdDsa] {
+        let info = keys::generate(&pool, KeySpec::for_alg(alg), &unique("not-rsa")).unwrap();
+        let signer = HsmSigner::new(Arc::clone(&pool), &KeyRef::Id(info.id.clone()), alg).unwrap();
+        assert_eq!(
+            signer.sign_rsa_pss_sha512_vec(b"m"),
+            Err(fapi_pkcs11::Error::WrongKeyType)
+        );
+        let mut sig = [0u8; 512];
+        assert_eq!(
+            signer.sign_rsa_pss_sha512(b"m", &mut sig),
+            Err(fapi_core::Error::UnsupportedAlg)
+        );
+    }
+}
+
 /// EdDSA: CKM_EDDSA on a CKK_EC_EDWARDS Ed25519 key.
 #[test]
 fn eddsa_hsm_signature_verifies_with_rustcrypto_and_awslc() {

@@ -1,8 +1,6 @@
 //! JWE key management with software RSA keys: `RSA-OAEP` (SHA-1) and
 //! `RSA-OAEP-256` (SHA-256), RFC 7518 §4.3, on the `rsa` crate.
 
-use alloc::boxed::Box;
-
 use rsa::Oaep;
 use rsa::traits::PublicKeyParts as _;
 use sha1::Sha1;
@@ -97,6 +95,7 @@ pub use decryption::RsaOaepDecryptionKey;
 #[cfg(feature = "rsa-signing")]
 mod decryption {
     use super::*;
+    use alloc::boxed::Box;
     use fapi_core::jwe::KeyDecrypter;
     use fapi_core::{KeyError, PublicKey};
 

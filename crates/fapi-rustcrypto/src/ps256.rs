@@ -13,6 +13,9 @@ use fapi_core::{Alg, Error, PublicKey, Verifier};
 /// The PSS salt length of PS256 (RFC 7518 §3.5: the hash length).
 const SALT_LEN: usize = 32;
 
+/// The PSS salt length of `rsa-pss-sha512` (RFC 9421 §3.3.1: 64 bytes).
+const SALT_LEN_SHA512: usize = 64;
+
 /// An RSA public key, parsed once, that verifies PS256 with a salt of
 /// exactly 32 bytes (a salt of any other length, 0 included, is refused).
 #[derive(Debug)]
@@ -67,7 +70,7 @@ pub(crate) fn verify_rsa_pss_sha512(
     let e = BoxedUint::from_be_slice_vartime(key.e());
     let key = rsa::PublicKey::new_with_size_limits(n, e, MIN_RSA_BITS..=MAX_RSA_BITS)
         .map_err(|_| Error::InvalidKey)?;
-    let key = VerifyingKey::<sha2::Sha512>::new_with_salt_len(key, 64);
+    let key = VerifyingKey::<sha2::Sha512>::new_with_salt_len(key, SALT_LEN_SHA512);
     let sig = Signature::from_bytes_with_max_len(signature, MAX_RSA_BITS.div_ceil(8))
         .map_err(|_| Error::BadSignature)?;
     key.verify(message, &sig).map_err(|_| Error::BadSignature)
@@ -84,11 +87,11 @@ mod signing {
 
     use rsa::pkcs1::DecodeRsaPrivateKey as _;
     use rsa::pkcs8::DecodePrivateKey as _;
-    use rsa::pss::SigningKey;
+    use rsa::pss::{Pss, SigningKey};
     use rsa::signature::Keypair as _;
     use rsa::signature::RandomizedSigner as _;
     use rsa::traits::PublicKeyParts as _;
-    use sha2::Sha256;
+    use sha2::{Digest as _, Sha256, Sha512};
 
     use fapi_core::jwk::{MIN_RSA_BITS, RsaPublicKey};
     use fapi_core::{Alg, Error, PublicKey, Random, Signer};
@@ -250,6 +253,24 @@ mod signing {
 
         fn public_key(&self) -> Result<PublicKey, Error> {
             Ok((*self.public).clone())
+        }
+
+        /// RSASSA-PSS with SHA-512, MGF1-SHA-512 and a 64-byte salt drawn
+        /// from the key's random source (RFC 9421 §3.3.1).
+        fn sign_rsa_pss_sha512(
+            &self,
+            message: &[u8],
+            signature: &mut [u8],
+        ) -> Result<usize, Error> {
+            let digest = Sha512::digest(message);
+            let sig = AsRef::<rsa::PrivateKey>::as_ref(&self.key)
+                .sign_with_rng(
+                    &mut RngAdapter(&self.rng),
+                    Pss::<Sha512>::new_with_salt(super::SALT_LEN_SHA512),
+                    &digest,
+                )
+                .map_err(|_| Error::SigningFailed)?;
+            crate::put_signature(&sig, signature)
         }
     }
 

@@ -10,7 +10,7 @@ use axum::response::Response;
 use fapi_core::{OAuthError, Site};
 use serde_json::json;
 
-use crate::app::App;
+use crate::app::{App, ResourceCall};
 use crate::bank;
 use crate::consent::{Consent, ConsentKind, ConsentStatus, ob_response};
 use crate::error::HttpError;
@@ -18,14 +18,12 @@ use crate::tls::PeerCertificate;
 
 async fn consent_for(
     app: &App,
+    call: &ResourceCall,
     headers: &HeaderMap,
     peer: Option<&PeerCertificate>,
-    uri: &Uri,
     any_of: &[&str],
 ) -> Result<(Consent, String), HttpError> {
-    let claims = app
-        .guard("GET", uri.path(), headers, peer, "accounts")
-        .await?;
+    let claims = app.guard(call, headers, peer, "accounts").await?;
     // CDR-CODE-FLOW, BG-CODE-FLOW: only under the user's authorised consent.
     let c = app
         .user_consent(&claims, ConsentKind::AccountAccess)
@@ -55,15 +53,16 @@ fn account_of(user: &str, id: &str) -> Result<bank::Account, HttpError> {
 /// `GET /open-banking/v3.1/aisp/accounts`.
 pub(crate) async fn list(
     State(app): State<Arc<App>>,
+    axum::Extension(call): axum::Extension<ResourceCall>,
     peer: Option<axum::Extension<PeerCertificate>>,
     headers: HeaderMap,
     uri: Uri,
 ) -> Result<Response, HttpError> {
     let (c, user) = consent_for(
         &app,
+        &call,
         &headers,
         peer.as_deref(),
-        &uri,
         &["ReadAccountsBasic", "ReadAccountsDetail"],
     )
     .await?;
@@ -82,12 +81,13 @@ pub(crate) async fn list(
 /// `GET /open-banking/v3.1/aisp/accounts/{AccountId}/balances`.
 pub(crate) async fn balances(
     State(app): State<Arc<App>>,
+    axum::Extension(call): axum::Extension<ResourceCall>,
     peer: Option<axum::Extension<PeerCertificate>>,
     headers: HeaderMap,
     uri: Uri,
     Path(id): Path<String>,
 ) -> Result<Response, HttpError> {
-    let (_, user) = consent_for(&app, &headers, peer.as_deref(), &uri, &["ReadBalances"]).await?;
+    let (_, user) = consent_for(&app, &call, &headers, peer.as_deref(), &["ReadBalances"]).await?;
     let a = account_of(&user, &id)?;
     Ok(ob_response(
         StatusCode::OK,
@@ -99,6 +99,7 @@ pub(crate) async fn balances(
 /// `GET /open-banking/v3.1/aisp/accounts/{AccountId}/transactions`.
 pub(crate) async fn transactions(
     State(app): State<Arc<App>>,
+    axum::Extension(call): axum::Extension<ResourceCall>,
     peer: Option<axum::Extension<PeerCertificate>>,
     headers: HeaderMap,
     uri: Uri,
@@ -106,9 +107,9 @@ pub(crate) async fn transactions(
 ) -> Result<Response, HttpError> {
     let (_, user) = consent_for(
         &app,
+        &call,
         &headers,
         peer.as_deref(),
-        &uri,
         &[
             "ReadTransactionsBasic",
             "ReadTransactionsDetail",

@@ -2,9 +2,14 @@
 //! the form body (one value per parameter), the resource server's guard.
 
 use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
 
-use axum::http::{HeaderMap, header};
-use fapi::resource::VerifiedClaims;
+use axum::body::Bytes;
+use axum::extract::{Request, State};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use fapi::resource::{VerifiedClaims, VerifiedRequest};
 use fapi::{Issuer, ResourceServer};
 use fapi_core::authorize::consent_in_scope;
 use fapi_core::profile::{Profile, SenderConstraint};
@@ -66,19 +71,36 @@ impl App {
 
     /// The resource server's one-call guard (`fapi::ResourceServer`): the
     /// `Authorization` header and DPoP proof or client certificate
-    /// (F2-SENDER, OB-SENDER, CDR-HOK), the token (RFC 9068), then `scope`.
+    /// (F2-SENDER, OB-SENDER, CDR-HOK), the token (RFC 9068), `scope`, and
+    /// under `berlin` and `fapi2-ms` the request's signature made with a
+    /// key of the token's client and its `Content-Digest` over the body
+    /// (BG-SIGNED-REQ, FAPI 2.0 HTTP Signatures). The verified request is
+    /// kept in `call`, so [`resource_call`] signs the response for it.
     pub async fn guard(
         &self,
-        method: &str,
-        path: &str,
+        call: &ResourceCall,
         headers: &HeaderMap,
         peer: Option<&PeerCertificate>,
         scope: &str,
     ) -> Result<VerifiedClaims, HttpError> {
-        self.rs
-            .verify_request_with_scope(method, path, headers, peer.map(|p| &*p.der), scope)
+        let verified = self
+            .rs
+            .verify_message(
+                &call.method,
+                &call.target,
+                headers,
+                &call.body,
+                peer.map(|p| &*p.der),
+                Some(scope),
+            )
             .await
-            .map_err(HttpError::from)
+            .map_err(HttpError::from)?;
+        let claims = verified.claims().clone();
+        *call
+            .verified
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner) = Some(verified);
+        Ok(claims)
     }
 
     /// The consent behind a user token, authorised by that user for that
@@ -167,4 +189,70 @@ pub(crate) fn single_header<'h>(
         .to_str()
         .map(Some)
         .map_err(|_| HttpError::bad_request(&format!("header {name} is not ASCII")))
+}
+
+/// A resource request as [`resource_call`] read it: its method, target
+/// (path and query), whole body, and the slot where [`App::guard`] puts
+/// the verified request.
+#[derive(Clone)]
+pub(crate) struct ResourceCall {
+    method: String,
+    target: String,
+    body: Bytes,
+    verified: Arc<Mutex<Option<VerifiedRequest>>>,
+}
+
+/// The middleware of every resource route: reads the body (at most
+/// [`crate::server::MAX_BODY`]) for [`App::guard`], and where the profile
+/// requires signed messages (`berlin`, `fapi2-ms`) signs the response to a
+/// request the guard verified (FAPI 2.0 HTTP Signatures: `Content-Digest`,
+/// `Signature-Input`, `Signature`, with the server's signing key, the one
+/// published at `jwks_uri`).
+pub(crate) async fn resource_call(
+    State(app): State<Arc<App>>,
+    request: Request,
+    next: Next,
+) -> Response {
+    let (mut parts, body) = request.into_parts();
+    let Ok(body) = axum::body::to_bytes(body, crate::server::MAX_BODY).await else {
+        return HttpError::at(CoreError::TooLarge, Site::ResourceRequest)
+            .with_status(StatusCode::PAYLOAD_TOO_LARGE)
+            .into_response();
+    };
+    let target = parts
+        .uri
+        .path_and_query()
+        .map_or_else(|| parts.uri.path().to_owned(), |p| p.as_str().to_owned());
+    let verified = Arc::new(Mutex::new(None));
+    let _ = parts.extensions.insert(ResourceCall {
+        method: parts.method.as_str().to_owned(),
+        target,
+        body: body.clone(),
+        verified: Arc::clone(&verified),
+    });
+    let response = next
+        .run(Request::from_parts(parts, axum::body::Body::from(body)))
+        .await;
+    let verified = verified
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+        .take();
+    match verified {
+        Some(v) if app.profile.signed_messages_required => sign_response(&app, &v, response).await,
+        _ => response,
+    }
+}
+
+async fn sign_response(app: &App, request: &VerifiedRequest, response: Response) -> Response {
+    let (mut parts, body) = response.into_parts();
+    let Ok(body) = axum::body::to_bytes(body, usize::MAX).await else {
+        return HttpError::at(CoreError::SigningFailed, Site::ResourceRequest).into_response();
+    };
+    match app
+        .rs
+        .sign_response(request, parts.status.as_u16(), &mut parts.headers, &body)
+    {
+        Ok(()) => Response::from_parts(parts, axum::body::Body::from(body)),
+        Err(e) => HttpError::from(e).into_response(),
+    }
 }

@@ -18,7 +18,7 @@ use fapi_core::Site;
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
-use crate::app::App;
+use crate::app::{App, ResourceCall};
 use crate::error::HttpError;
 use crate::tls::PeerCertificate;
 
@@ -314,12 +314,12 @@ fn check_date(v: Option<&String>, name: &str) -> Result<(), HttpError> {
 
 async fn create_for_client(
     app: &App,
+    call: &ResourceCall,
     headers: &HeaderMap,
     peer: Option<&PeerCertificate>,
-    path: &str,
     kind: ConsentKind,
 ) -> Result<String, HttpError> {
-    let claims = app.guard("POST", path, headers, peer, kind.scope()).await?;
+    let claims = app.guard(call, headers, peer, kind.scope()).await?;
     // A consent is created by the client for itself (client credentials).
     if claims.subject != claims.client_id {
         return Err(HttpError::at(
@@ -335,15 +335,16 @@ const AAC: &str = "/open-banking/v3.1/aisp/account-access-consents";
 /// `POST /open-banking/v3.1/aisp/account-access-consents`.
 pub(crate) async fn create_account_access(
     State(app): State<Arc<App>>,
+    axum::Extension(call): axum::Extension<ResourceCall>,
     peer: Option<axum::Extension<PeerCertificate>>,
     headers: HeaderMap,
     body: Bytes,
 ) -> Result<Response, HttpError> {
     let client_id = create_for_client(
         &app,
+        &call,
         &headers,
         peer.as_deref(),
-        AAC,
         ConsentKind::AccountAccess,
     )
     .await?;
@@ -389,13 +390,14 @@ pub(crate) async fn create_account_access(
 /// consent (client credentials token).
 pub(crate) async fn get_consent(
     app: &App,
+    call: &ResourceCall,
     headers: &HeaderMap,
     peer: Option<&PeerCertificate>,
     path: &str,
     kind: ConsentKind,
     id: &str,
 ) -> Result<Response, HttpError> {
-    let claims = app.guard("GET", path, headers, peer, kind.scope()).await?;
+    let claims = app.guard(call, headers, peer, kind.scope()).await?;
     let c = load(app, id).await?;
     if c.client_id != claims.client_id || c.kind != kind {
         return Err(HttpError::bad_request("unknown consent"));
@@ -406,6 +408,7 @@ pub(crate) async fn get_consent(
 /// `GET .../account-access-consents/{ConsentId}`.
 pub(crate) async fn get_account_access(
     State(app): State<Arc<App>>,
+    axum::Extension(call): axum::Extension<ResourceCall>,
     peer: Option<axum::Extension<PeerCertificate>>,
     headers: HeaderMap,
     Path(id): Path<String>,
@@ -413,6 +416,7 @@ pub(crate) async fn get_account_access(
     let path = format!("{AAC}/{id}");
     get_consent(
         &app,
+        &call,
         &headers,
         peer.as_deref(),
         &path,

@@ -151,6 +151,13 @@ impl HttpError {
         self.0.code
     }
 
+    /// The same refusal answered with `status`.
+    #[must_use]
+    pub(crate) fn with_status(mut self, status: StatusCode) -> Self {
+        self.0.status = status;
+        self
+    }
+
     /// Adds a response header.
     #[must_use]
     pub fn with_header(mut self, name: HeaderName, value: &str) -> Self {

@@ -34,6 +34,11 @@ use crate::error::HttpError;
 /// let obie = fapi_server::metadata::document(&Profile::OBIE, "https://127.0.0.1:8443", Alg::Ps256);
 /// assert_eq!(obie["require_pushed_authorization_requests"], true);
 /// assert_eq!(obie["request_parameter_supported"], false);
+/// // BG-SIGNED-REQ: signed resource messages, and their algorithms.
+/// let berlin = fapi_server::metadata::document(&Profile::BERLIN, "https://127.0.0.1:8443", Alg::Es256);
+/// assert_eq!(berlin["http_message_signatures_required"], true);
+/// assert_eq!(berlin["http_message_signature_alg_values_supported"][1], "ecdsa-p256-sha256");
+/// assert!(doc.get("http_message_signatures_required").is_none());
 /// ```
 #[must_use]
 pub fn document(profile: &Profile, base: &str, signing_alg: Alg) -> Value {
@@ -99,6 +104,22 @@ pub fn document(profile: &Profile, base: &str, signing_alg: Alg) -> Value {
     if let Some(o) = doc.as_object_mut() {
         if dpop {
             let _ = o.insert("dpop_signing_alg_values_supported".into(), json!(algs));
+        }
+        // BG-SIGNED-REQ, FAPI 2.0 HTTP Signatures: resource requests must
+        // be signed (RFC 9421, tag `fapi-2-request`) and responses come
+        // signed (`fapi-2-response`, with the key at `jwks_uri`). Neither
+        // RFC 8414's registry nor the FAPI 2.0 HTTP Signatures draft
+        // registers a metadata member for this, so these names are this
+        // server's own: `http_message_signatures_required` (true) and
+        // `http_message_signature_alg_values_supported` (RFC 9421 §6.2.2
+        // algorithm names).
+        if profile.signed_messages_required {
+            let sig_algs: Vec<&str> = profile.http_sig_algs().iter().map(|a| a.name()).collect();
+            let _ = o.insert("http_message_signatures_required".into(), json!(true));
+            let _ = o.insert(
+                "http_message_signature_alg_values_supported".into(),
+                json!(sig_algs),
+            );
         }
         // OFB-ALG, CDR-ALG: the profile's JWE lists; elsewhere what the
         // server encrypts with (RSA-OAEP, RSA-OAEP-256; four encs).

@@ -14,7 +14,7 @@ use fapi_core::{OAuthError, Site};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use crate::app::{App, single_header};
+use crate::app::{App, ResourceCall, single_header};
 use crate::consent::{
     self, CONSENT_TTL, Consent, ConsentKind, ConsentStatus, now_rfc3339, ob_response, parse_json,
 };
@@ -121,12 +121,13 @@ fn store_err(e: CoreError) -> HttpError {
 /// `POST /open-banking/v3.1/pisp/domestic-payment-consents`.
 pub(crate) async fn create_consent(
     State(app): State<Arc<App>>,
+    axum::Extension(call): axum::Extension<ResourceCall>,
     peer: Option<axum::Extension<PeerCertificate>>,
     headers: HeaderMap,
     body: Bytes,
 ) -> Result<Response, HttpError> {
     let claims = app
-        .guard("POST", PDC, &headers, peer.as_deref(), "payments")
+        .guard(&call, &headers, peer.as_deref(), "payments")
         .await?;
     if claims.subject != claims.client_id {
         return Err(HttpError::at(
@@ -207,6 +208,7 @@ fn payment_consent_data(c: &Consent) -> Value {
 /// `GET .../domestic-payment-consents/{ConsentId}`.
 pub(crate) async fn get_consent(
     State(app): State<Arc<App>>,
+    axum::Extension(call): axum::Extension<ResourceCall>,
     peer: Option<axum::Extension<PeerCertificate>>,
     headers: HeaderMap,
     uri: Uri,
@@ -214,6 +216,7 @@ pub(crate) async fn get_consent(
 ) -> Result<Response, HttpError> {
     consent::get_consent(
         &app,
+        &call,
         &headers,
         peer.as_deref(),
         uri.path(),
@@ -227,13 +230,14 @@ pub(crate) async fn get_consent(
 /// (a user token under that consent).
 pub(crate) async fn funds_confirmation(
     State(app): State<Arc<App>>,
+    axum::Extension(call): axum::Extension<ResourceCall>,
     peer: Option<axum::Extension<PeerCertificate>>,
     headers: HeaderMap,
     uri: Uri,
     Path(id): Path<String>,
 ) -> Result<Response, HttpError> {
     let claims = app
-        .guard("GET", uri.path(), &headers, peer.as_deref(), "payments")
+        .guard(&call, &headers, peer.as_deref(), "payments")
         .await?;
     let c = app
         .user_consent(&claims, ConsentKind::DomesticPayment)
@@ -300,12 +304,13 @@ fn payment_data(c: &Consent) -> Value {
 /// token's `Authorised` consent, once (the consent becomes `Consumed`).
 pub(crate) async fn create_payment(
     State(app): State<Arc<App>>,
+    axum::Extension(call): axum::Extension<ResourceCall>,
     peer: Option<axum::Extension<PeerCertificate>>,
     headers: HeaderMap,
     body: Bytes,
 ) -> Result<Response, HttpError> {
     let claims = app
-        .guard("POST", PAYMENTS, &headers, peer.as_deref(), "payments")
+        .guard(&call, &headers, peer.as_deref(), "payments")
         .await?;
     let c = app
         .user_consent(&claims, ConsentKind::DomesticPayment)
@@ -359,13 +364,14 @@ pub(crate) async fn create_payment(
 /// (client credentials).
 pub(crate) async fn get_payment(
     State(app): State<Arc<App>>,
+    axum::Extension(call): axum::Extension<ResourceCall>,
     peer: Option<axum::Extension<PeerCertificate>>,
     headers: HeaderMap,
     uri: Uri,
     Path(id): Path<String>,
 ) -> Result<Response, HttpError> {
     let claims = app
-        .guard("GET", uri.path(), &headers, peer.as_deref(), "payments")
+        .guard(&call, &headers, peer.as_deref(), "payments")
         .await?;
     let p = match app.stores.consents.get(&payment_key(&id), app.now()).await {
         Ok(p) => p,

@@ -118,42 +118,51 @@ fn router(app: Arc<App>) -> Router {
         .route("/token", post(token::token))
         .route("/introspect", post(introspect::introspect))
         .route("/revoke", post(introspect::revoke))
-        .route(
-            &format!("{AISP}/account-access-consents"),
-            post(consent::create_account_access),
-        )
-        .route(
-            &format!("{AISP}/account-access-consents/{{id}}"),
-            get(consent::get_account_access),
-        )
-        .route(&format!("{AISP}/accounts"), get(accounts::list))
-        .route(
-            &format!("{AISP}/accounts/{{id}}/balances"),
-            get(accounts::balances),
-        )
-        .route(
-            &format!("{AISP}/accounts/{{id}}/transactions"),
-            get(accounts::transactions),
-        )
-        .route(
-            &format!("{PISP}/domestic-payment-consents"),
-            post(payments::create_consent),
-        )
-        .route(
-            &format!("{PISP}/domestic-payment-consents/{{id}}"),
-            get(payments::get_consent),
-        )
-        .route(
-            &format!("{PISP}/domestic-payment-consents/{{id}}/funds-confirmation"),
-            get(payments::funds_confirmation),
-        )
-        .route(
-            &format!("{PISP}/domestic-payments"),
-            post(payments::create_payment),
-        )
-        .route(
-            &format!("{PISP}/domestic-payments/{{id}}"),
-            get(payments::get_payment),
+        // The resource routes: the body read for the guard, and the
+        // response signed where messages are signed (BG-SIGNED-REQ).
+        .merge(
+            Router::new()
+                .route(
+                    &format!("{AISP}/account-access-consents"),
+                    post(consent::create_account_access),
+                )
+                .route(
+                    &format!("{AISP}/account-access-consents/{{id}}"),
+                    get(consent::get_account_access),
+                )
+                .route(&format!("{AISP}/accounts"), get(accounts::list))
+                .route(
+                    &format!("{AISP}/accounts/{{id}}/balances"),
+                    get(accounts::balances),
+                )
+                .route(
+                    &format!("{AISP}/accounts/{{id}}/transactions"),
+                    get(accounts::transactions),
+                )
+                .route(
+                    &format!("{PISP}/domestic-payment-consents"),
+                    post(payments::create_consent),
+                )
+                .route(
+                    &format!("{PISP}/domestic-payment-consents/{{id}}"),
+                    get(payments::get_consent),
+                )
+                .route(
+                    &format!("{PISP}/domestic-payment-consents/{{id}}/funds-confirmation"),
+                    get(payments::funds_confirmation),
+                )
+                .route(
+                    &format!("{PISP}/domestic-payments"),
+                    post(payments::create_payment),
+                )
+                .route(
+                    &format!("{PISP}/domestic-payments/{{id}}"),
+                    get(payments::get_payment),
+                )
+                .route_layer(axum::middleware::from_fn_with_state(
+                    Arc::clone(&app),
+                    crate::app::resource_call,
+                )),
         )
         .fallback(|| async {
             HttpError::oauth(
@@ -169,6 +178,36 @@ fn router(app: Arc<App>) -> Router {
         // carries the client's x-fapi-interaction-id or a fresh one.
         .layer(fapi::layer::InteractionIdLayer::new())
         .with_state(app)
+}
+
+/// The clients' registered JWK Sets, for the signatures of their resource
+/// requests (BG-SIGNED-REQ): under a signing profile each client needs a
+/// key that can sign them (an algorithm of the profile's, with a `kid`),
+/// else the server does not start.
+fn client_keys(
+    profile: &fapi_core::profile::Profile,
+    clients: &[ClientConfig],
+) -> Result<Arc<dyn fapi::http_sig::ClientKeys>, ServeError> {
+    let keys = fapi::http_sig::MemoryClientKeys::new();
+    for c in clients {
+        let id = &c.client_id;
+        let algs: Vec<&str> = profile.http_sig_algs().iter().map(|a| a.name()).collect();
+        let refuse = |why: &str| {
+            ServeError::Config(format!(
+                "client {id}: {why}: {} requires signed resource requests (BG-SIGNED-REQ, FAPI 2.0 HTTP Signatures) with a key for {}",
+                profile.name,
+                algs.join(", ")
+            ))
+        };
+        let jwks = c
+            .jwks_json()?
+            .ok_or_else(|| refuse("no jwks or jwks_file"))?;
+        let _ = fapi::http_sig::usable_keys(profile, &jwks)
+            .map_err(|e| refuse(&format!("no usable signing key in its jwks ({e})")))?;
+        keys.insert(id, &jwks)
+            .map_err(|e| refuse(&format!("jwks refused ({e})")))?;
+    }
+    Ok(Arc::new(keys))
 }
 
 fn key_err(e: fapi::Error) -> ServeError {
@@ -254,6 +293,7 @@ pub async fn start(mut config: ServerConfig) -> Result<RunningServer, ServeError
         }
     };
     let dpop = binds_with_dpop(&profile);
+    let response_key = key.clone();
     let mut builder = Issuer::builder(profile, &base, KeySet::new(key))
         .audience(&base)
         .replay_store(Arc::clone(&stores.replay))
@@ -285,6 +325,14 @@ pub async fn start(mut config: ServerConfig) -> Result<RunningServer, ServeError
     if dpop {
         // RFC 9449 §9: nonces at the resource server too.
         rs = rs.dpop_nonces(NonceKey::new(nonce_bytes));
+    }
+    if profile.signed_messages_required {
+        // BG-SIGNED-REQ, FAPI 2.0 HTTP Signatures: request signatures are
+        // verified with the keys each client registered; responses are
+        // signed with the key published at jwks_uri.
+        rs = rs
+            .client_keys(client_keys(&profile, &config.clients)?)
+            .response_signing_key(response_key);
     }
     let rs = rs
         .build()

@@ -97,7 +97,7 @@ async fn obie_rfc9126_5_metadata_says_par_only_and_request_by_value_is_refused()
 async fn berlin_rfc9126_5_metadata_says_par_only_and_plain_parameters_are_refused() {
     let profile = Profile::BERLIN;
     let ca = DevCa::generate().unwrap();
-    let (keys, reg) = tls_client("tpp-1", "CN=tpp-1,O=Example TPP");
+    let (keys, reg) = tls_client(profile, "tpp-1", "CN=tpp-1,O=Example TPP");
     let bank = bank(profile, ca.clone(), vec![reg]).await;
     let issuer = bank.server.issuer().to_owned();
     let client = client(profile, &issuer, &keys);

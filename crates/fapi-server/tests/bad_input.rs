@@ -520,7 +520,7 @@ async fn an_unknown_endpoint_is_404_json() {
 async fn a_tls_client_certificate_that_does_not_match_is_invalid_client() {
     let profile = Profile::BERLIN;
     let ca = DevCa::generate().unwrap();
-    let (keys, reg) = tls_client("tpp-1", "CN=tpp-1,O=Example TPP");
+    let (keys, reg) = tls_client(profile, "tpp-1", "CN=tpp-1,O=Example TPP");
     let bank = bank(profile, ca.clone(), vec![reg]).await;
     let client = client(profile, bank.server.issuer(), &keys);
     let (cert, key) = ca
@@ -550,7 +550,7 @@ async fn a_tls_client_certificate_that_does_not_match_is_invalid_client() {
 async fn a_tls_client_without_a_certificate_is_refused() {
     let profile = Profile::BERLIN;
     let ca = DevCa::generate().unwrap();
-    let (keys, reg) = tls_client("tpp-1", "CN=tpp-1,O=Example TPP");
+    let (keys, reg) = tls_client(profile, "tpp-1", "CN=tpp-1,O=Example TPP");
     let bank = bank(profile, ca.clone(), vec![reg]).await;
     let client = client(profile, bank.server.issuer(), &keys);
     let bare = http(&ca, None);

@@ -54,7 +54,7 @@ async fn setup(profile: Profile) -> Setup {
     {
         pkj_client(profile, "fintech-1", dpop)
     } else {
-        tls_client("fintech-1", DN)
+        tls_client(profile, "fintech-1", DN)
     };
     setup_with(profile, ca, keys, reg).await
 }
@@ -324,7 +324,7 @@ async fn rfc9126_s2_rfc7523_s3_issuer_token_endpoint_or_receiving_url_as_aud() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn rfc8705_s2_tls_client_auth_without_a_certificate_is_invalid_client() {
     for profile in [Profile::OBIE, Profile::BERLIN] {
-        let (keys, reg) = tls_client("fintech-1", DN);
+        let (keys, reg) = tls_client(profile, "fintech-1", DN);
         let s = setup_with(profile, DevCa::generate().unwrap(), keys, reg).await;
         for grant in [
             "grant_type=client_credentials&scope=accounts&client_id=fintech-1",

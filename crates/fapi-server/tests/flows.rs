@@ -270,7 +270,7 @@ async fn obie_mtls_account_and_payment_flows() {
 async fn berlin_tls_client_auth_account_flow() {
     let profile = Profile::BERLIN;
     let ca = DevCa::generate().unwrap();
-    let (keys, reg) = tls_client("tpp-1", "CN=tpp-1,O=Example TPP");
+    let (keys, reg) = tls_client(profile, "tpp-1", "CN=tpp-1,O=Example TPP");
     let bank = bank(profile, ca.clone(), vec![reg]).await;
     let issuer = bank.server.issuer().to_owned();
     let client = client(profile, &issuer, &keys);

@@ -1,6 +1,7 @@
 /* The fapi C API with a PKCS#11 key (SoftHSM2): loading by parameters and
- * by RFC 7512 URI, every loading refusal, and an HSM key issuing a
- * DPoP-bound access token that the resource server verifies.
+ * by RFC 7512 URI, every loading refusal, an HSM key issuing a
+ * DPoP-bound access token that the resource server verifies, and signing
+ * an HTTP request (RFC 9421) that verifies with the key's JWKS.
  *
  * Reads FAPI_PKCS11_MODULE, FAPI_PKCS11_TOKEN, FAPI_PKCS11_PIN (from
  * crates/fapi-pkcs11/tests/softhsm-setup.sh) and FAPI_CAPI_HSM_KEY, the
@@ -146,6 +147,33 @@ int main(void) {
     CHECK_OK(fapi_jwks_write(keys, 1, buf, sizeof buf, &n, &err));
     buf[n] = '\0';
     CHECK(strstr(buf, P256_THUMBPRINT) != NULL);
+    size_t jwks_len = n;
+
+    /* BG-SIGNED-REQ with the HSM key: RFC 9421 §3.1 signing of a resource
+     * request in the token, §3.2 verification with the key's JWKS */
+    char jwks[2048];
+    memcpy(jwks, buf, jwks_len);
+    char digest[FAPI_CONTENT_DIGEST_MAX], input[1024], sig[512];
+    size_t dn = 0, in_len = 0, sig_len = 0;
+    CHECK_OK(fapi_content_digest_write(FAPI_DIGEST_SHA256, S_U8("{}"), digest, sizeof digest, &dn,
+                                       &err));
+    fapi_http_field fields[4] = {{S("Authorization"), S("DPoP at-1")},
+                                 {S("Content-Digest"), digest, dn}};
+    fapi_http_request hrq = {S("POST"), S("https://rs.example/payments"), fields, 2};
+    CHECK_OK(fapi_http_sig_sign_request(k, S("sig1"), &hrq, S_U8("{}"), NOW, input, sizeof input,
+                                        &in_len, sig, sizeof sig, &sig_len, &err));
+    fapi_http_field si = {S("Signature-Input"), input, in_len}, sg = {S("Signature"), sig, sig_len};
+    fields[2] = si;
+    fields[3] = sg;
+    hrq.n_fields = 4;
+    fapi_http_sig_verified hv;
+    CHECK_OK(fapi_http_sig_verify_request(fapi2, &hrq, S_U8("{}"), jwks, jwks_len, NOW + 1, &hv,
+                                          &err));
+    CHECK(hv.alg == FAPI_HTTP_SIG_ECDSA_P256_SHA256 && hv.keyid_len == 43 &&
+          memcmp(hv.keyid, P256_THUMBPRINT, 43) == 0);
+    CHECK_CODE(fapi_http_sig_verify_request(fapi2, &hrq, S_U8("{ }"), jwks, jwks_len, NOW + 1,
+                                            &hv, &err),
+               FAPI_DIGEST_MISMATCH);
 
     fapi_public_key_free(pub);
     fapi_verified_dpop_proof_free(vp);

@@ -266,4 +266,62 @@ static const uint8_t RSA_PKCS8_DER[] = {
     0xb1, 0xf6, 0x77, 0x17, 0x31, 0x37, 0xbd, 0xb9, 0x6a, 0x0d, 0x46, 0x8f, 0xf5, 0x7a, 0x94,
     0x80, 0x37};
 
+/* RFC 9421 Appendix B.1.3 and B.1.4: the test keys test-key-ecc-p256 (public)
+ * and test-key-ed25519 (private and public), as JWKs. */
+#define RFC9421_P256_JWK                                                              \
+    "{\"kty\":\"EC\",\"crv\":\"P-256\",\"kid\":\"test-key-ecc-p256\","               \
+    "\"x\":\"qIVYZVLCrPZHGHjP17CTW0_-D9Lfw0EkjqF7xB4FivA\","                         \
+    "\"y\":\"Mc4nN9LTDOBhfoUeg8Ye9WedFRhnZXZJA12Qp0zZ6F0\"}"
+#define RFC9421_ED25519_PUBLIC_JWK                                                    \
+    "{\"kty\":\"OKP\",\"crv\":\"Ed25519\",\"kid\":\"test-key-ed25519\","             \
+    "\"x\":\"JrQLj5P_89iXES9-vFgrIy29clF9CC_oPPsw3c5D0bs\"}"
+#define RFC9421_ED25519_JWKS "{\"keys\":[" RFC9421_ED25519_PUBLIC_JWK "]}"
+
+/* RFC 9421 Appendix B.2: the test request and response, their bodies
+ * (RFC 9530 Content-Digest, sha-512) and the request's target URI. */
+#define RFC9421_REQUEST_BODY "{\"hello\": \"world\"}"
+#define RFC9421_REQUEST_DIGEST                                                      \
+    "sha-512=:WZDPaVn/7XgHaAy8pmojAkGWoRx2UFChF41A2svX+TaPm+AbwAgBWnrIiYllu7BNNyealdVLvR" \
+    "wEmTHWXvJwew==:"
+#define RFC9421_RESPONSE_BODY "{\"message\": \"good dog\"}"
+#define RFC9421_RESPONSE_DIGEST                                                     \
+    "sha-512=:mEWXIS7MaLRuGgxOBdODa3xqM1XdEvxoYhvlCFJ41QJgJc4GTsPp29l5oGX69wWdXymyU0rjJu" \
+    "ahq4l5aGgfLQ==:"
+#define RFC9421_TARGET "https://example.com/foo?param=Value&Pet=dog"
+
+/* RFC 9421 B.2.6: ed25519 over the test request, its signature base. */
+#define RFC9421_B26_INPUT                                                                    \
+    "sig-b26=(\"date\" \"@method\" \"@path\" \"@authority\" \"content-type\" \"content-length\")" \
+    ";created=1618884473;keyid=\"test-key-ed25519\""
+#define RFC9421_B26_SIGNATURE                                                                \
+    "sig-b26=:wqcAqbmYJ2ji2glfAMaRy4gruYYnx2nEFN2HN6jrnDnQCK1u02Gb04v9EDgwUPiu4A0w6vuQv5lIp5WPpB" \
+    "KRCw==:"
+#define RFC9421_B26_BASE                                                                        \
+    "\"date\": Tue, 20 Apr 2021 02:07:55 GMT\n\"@method\": POST\n\"@path\": /foo\n"            \
+    "\"@authority\": example.com\n\"content-type\": application/json\n\"content-length\": 18\n" \
+    "\"@signature-params\": (\"date\" \"@method\" \"@path\" \"@authority\" \"content-type\" "    \
+    "\"content-length\");created=1618884473;keyid=\"test-key-ed25519\""
+/* The B.2.6 signature, decoded. */
+static const uint8_t RFC9421_B26_SIG[64] = {
+    0xc2, 0xa7, 0x00, 0xa9, 0xb9, 0x98, 0x27, 0x68, 0xe2, 0xda, 0x09, 0x5f, 0x00, 0xc6, 0x91, 0xcb,
+    0x88, 0x2b, 0xb9, 0x86, 0x27, 0xc7, 0x69, 0xc4, 0x14, 0xdd, 0x87, 0x37, 0xa8, 0xeb, 0x9c, 0x39,
+    0xd0, 0x08, 0xad, 0x6e, 0xd3, 0x61, 0x9b, 0xd3, 0x8b, 0xfd, 0x10, 0x38, 0x30, 0x50, 0xf8, 0xae,
+    0xe0, 0x0d, 0x30, 0xea, 0xfb, 0x90, 0xbf, 0x99, 0x48, 0xa7, 0x95, 0x8f, 0xa4, 0x12, 0x91, 0x0b};
+
+/* RFC 9421 B.2.4: ecdsa-p256-sha256 over the test response, its base and
+ * signature (raw r || s, decoded). */
+#define RFC9421_B24_INPUT                                                                 \
+    "sig-b24=(\"@status\" \"content-type\" \"content-digest\" \"content-length\")"       \
+    ";created=1618884473;keyid=\"test-key-ecc-p256\""
+#define RFC9421_B24_BASE                                                                  \
+    "\"@status\": 200\n\"content-type\": application/json\n\"content-digest\": "         \
+    RFC9421_RESPONSE_DIGEST "\n\"content-length\": 23\n\"@signature-params\": (\"@status\" " \
+    "\"content-type\" \"content-digest\" \"content-length\");created=1618884473;"          \
+    "keyid=\"test-key-ecc-p256\""
+static const uint8_t RFC9421_B24_SIG[64] = {
+    0xc0, 0xd9, 0x92, 0x50, 0x08, 0x70, 0x6f, 0x92, 0xf1, 0xb4, 0xeb, 0x4e, 0xa4, 0xd6, 0xba, 0x5b,
+    0x9c, 0x63, 0xd3, 0xae, 0xe6, 0xe6, 0x11, 0x6b, 0x8f, 0x45, 0xd0, 0xe1, 0xfb, 0xe9, 0x68, 0x22,
+    0xf1, 0xd0, 0xd2, 0xa8, 0x72, 0x03, 0xea, 0xb8, 0xb8, 0x32, 0x6a, 0x19, 0xf3, 0x0e, 0x70, 0xc0,
+    0x53, 0x2e, 0x5e, 0x09, 0xd9, 0x58, 0x50, 0x49, 0x0b, 0x22, 0x3f, 0xb7, 0xda, 0x88, 0x9a, 0xb3};
+
 #endif

@@ -7,9 +7,11 @@ how a server that is not written in Rust sees fapi.
 Known answers: RFC 7638 §3.1 and RFC 8037 A.3 (JWK thumbprints), RFC 7636
 Appendix B (PKCE S256). Round trips: a DPoP proof, a DPoP-bound access
 token from issue to the resource server, an ID token signed, encrypted to
-a decryption key loaded from PKCS#8 DER, decrypted and verified. Refusals:
-a replayed proof, with its code and OAuth error; a wrong nonce; a JWE
-whose tag was modified (the one decryption error).
+a decryption key loaded from PKCS#8 DER, decrypted and verified; an HTTP
+request signed by the client (RFC 9421, BG-SIGNED-REQ) and the response
+signed by the bank, each verified. Refusals: a replayed proof, with its
+code and OAuth error; a wrong nonce; a JWE whose tag was modified (the one
+decryption error); a signed body changed (RFC 9530 digest).
 """
 
 import base64
@@ -19,7 +21,8 @@ import os
 import re
 import time
 import unittest
-from ctypes import Structure, byref, c_bool, c_char_p, c_size_t, c_uint32, c_uint64, c_void_p
+from ctypes import (Structure, byref, c_bool, c_char_p, c_size_t, c_uint16, c_uint32, c_uint64,
+                    c_void_p)
 
 LIB = ctypes.CDLL(os.environ.get("FAPI_LIB", "target/capi/stage/lib/libfapi.so"))
 
@@ -30,6 +33,11 @@ FAPI_INSUFFICIENT_SIZE = 0x10002
 FAPI_DECRYPTION_FAILED = 310
 FAPI_NONCE_MISMATCH = 412
 FAPI_ALG_ES256 = 2
+FAPI_ALG_EDDSA = 3
+FAPI_DIGEST_SHA256 = 1
+FAPI_DIGEST_MISMATCH = 326
+FAPI_HTTP_SIG_ECDSA_P256_SHA256 = 2
+FAPI_HTTP_SIG_ED25519 = 3
 
 RFC7638_JWK = (
     '{"kty":"RSA","n":"0vx7agoebGcQSuuPiLJXZptN9nndrQmbXEps2aiAFbWhM78LhWx4cbbfAAtVT86zwu1RK7aPF'
@@ -108,6 +116,35 @@ class IdTokenExpectations(Structure):
                 ("leeway", c_uint64), ("now", c_uint64)]
 
 
+class HttpField(Structure):
+    _fields_ = [("name", c_char_p), ("name_len", c_size_t), ("value", c_char_p),
+                ("value_len", c_size_t)]
+
+
+class HttpRequest(Structure):
+    _fields_ = [("method", c_char_p), ("method_len", c_size_t), ("target_uri", c_char_p),
+                ("target_uri_len", c_size_t), ("fields", ctypes.POINTER(HttpField)),
+                ("n_fields", c_size_t)]
+
+
+class HttpResponse(Structure):
+    _fields_ = [("status", c_uint16), ("fields", ctypes.POINTER(HttpField)),
+                ("n_fields", c_size_t)]
+
+
+class HttpSigVerified(Structure):
+    _fields_ = [("label", c_void_p), ("label_len", c_size_t), ("keyid", c_void_p),
+                ("keyid_len", c_size_t), ("alg", c_uint32), ("created", c_uint64)]
+
+    def text(self, name):
+        return ctypes.string_at(getattr(self, name), getattr(self, name + "_len")).decode()
+
+
+def http_fields(lines):
+    """A C array of fapi_http_field for (name, value) pairs (bytes kept alive by the caller)."""
+    return (HttpField * len(lines))(*[HttpField(n, len(n), v, len(v)) for n, v in lines])
+
+
 class FapiError(Exception):
     def __init__(self, code, message, oauth_error):
         super().__init__(f"{code} {message} ({oauth_error})")
@@ -140,7 +177,9 @@ for _fn in ["fapi_jwk_thumbprint", "fapi_pkce_challenge", "fapi_pkce_verify", "f
             "fapi_access_token_issue", "fapi_access_token_verify", "fapi_profile_get",
             "fapi_replay_cache_new", "fapi_id_token_issue", "fapi_id_token_verify",
             "fapi_decryption_key_from_pkcs8", "fapi_decryption_key_jwk", "fapi_jwe_encrypt",
-            "fapi_jwe_decrypt"]:
+            "fapi_jwe_decrypt", "fapi_content_digest_write", "fapi_http_sig_sign_request",
+            "fapi_http_sig_sign_response", "fapi_http_sig_verify_request",
+            "fapi_http_sig_verify_response", "fapi_jwks_write"]:
     getattr(LIB, _fn).restype = c_uint32
 for _fn in ["fapi_key_free", "fapi_public_key_free", "fapi_replay_cache_free",
             "fapi_verified_dpop_proof_free", "fapi_decryption_key_free"]:
@@ -165,8 +204,69 @@ class Fapi(unittest.TestCase):
         self.handles.append((free, h))
         return h
 
-    def key(self):
-        return self.handle("fapi_key_generate", "fapi_key_free", c_uint32(FAPI_ALG_ES256))
+    def key(self, alg=FAPI_ALG_ES256):
+        return self.handle("fapi_key_generate", "fapi_key_free", c_uint32(alg))
+
+    def sign_http(self, fn, *args):
+        """A signing call: the Signature-Input and Signature values."""
+        bufs = [ctypes.create_string_buffer(1024) for _ in range(2)]
+        lens = [c_size_t(0), c_size_t(0)]
+        call(fn, *args, bufs[0], c_size_t(1024), byref(lens[0]), bufs[1], c_size_t(1024),
+             byref(lens[1]))
+        return [b.raw[: n.value] for b, n in zip(bufs, lens)]
+
+    def test_http_signatures_round_trip(self):
+        """RFC 9421 §3.1/§3.2 under FAPI 2.0 HTTP Signatures (BG-SIGNED-REQ), RFC 9530."""
+        tpp, bank, now = self.key(), self.key(FAPI_ALG_EDDSA), int(time.time())
+        body, uri = b'{"hello": "world"}', b"https://api.bank.example/payments"
+        # RFC 9530 Appendix B: the digest of this body
+        digest = text_out("fapi_content_digest_write", c_uint32(FAPI_DIGEST_SHA256), body,
+                          c_size_t(len(body))).encode()
+        self.assertEqual(digest, b"sha-256=:X48E9qOokqqrvdts8nOJRJN3OWDUoyWxBf7kbu9DBPE=:")
+        lines = [(b"Authorization", b"DPoP at-1"), (b"Content-Type", b"application/json"),
+                 (b"Content-Digest", digest)]
+        fields = http_fields(lines)
+        req = HttpRequest(b"POST", 4, uri, len(uri), fields, len(lines))
+        sig_input, sig = self.sign_http("fapi_http_sig_sign_request", tpp, *pair("sig1"),
+                                        byref(req), body, c_size_t(len(body)), c_uint64(now))
+        self.assertTrue(sig_input.startswith(
+            b'sig1=("@method" "@target-uri" "authorization" "content-digest");created='))
+        self.assertTrue(sig_input.endswith(b';alg="ecdsa-p256-sha256";tag="fapi-2-request"'))
+        lines += [(b"Signature-Input", sig_input), (b"Signature", sig)]
+        fields = http_fields(lines)
+        req = HttpRequest(b"POST", 4, uri, len(uri), fields, len(lines))
+        tpp_jwks = text_out("fapi_jwks_write", byref(c_void_p(tpp.value)), c_size_t(1))
+        v = HttpSigVerified()
+        call("fapi_http_sig_verify_request", self.profile, byref(req), body, c_size_t(len(body)),
+             *pair(tpp_jwks), c_uint64(now + 1), byref(v))
+        self.assertEqual((v.text("label"), v.text("keyid"), v.alg, v.created),
+                         ("sig1", text_out("fapi_key_id", tpp), FAPI_HTTP_SIG_ECDSA_P256_SHA256,
+                          now))
+        # The body changed after signing: its digest no longer matches.
+        other = b'{"hello": "mallory"}'
+        with self.assertRaises(FapiError) as e:
+            call("fapi_http_sig_verify_request", self.profile, byref(req), other,
+                 c_size_t(len(other)), *pair(tpp_jwks), c_uint64(now + 1), None)
+        self.assertEqual((e.exception.code, e.exception.oauth_error),
+                         (FAPI_DIGEST_MISMATCH, "invalid_token"))
+        # The bank's response, bound to the signed request (RFC 9421 §2.4).
+        rbody = b'{"status": "accepted"}'
+        rdigest = text_out("fapi_content_digest_write", c_uint32(FAPI_DIGEST_SHA256), rbody,
+                           c_size_t(len(rbody))).encode()
+        rlines = [(b"Content-Digest", rdigest)]
+        rfields = http_fields(rlines)
+        resp = HttpResponse(201, rfields, len(rlines))
+        rin, rsig = self.sign_http("fapi_http_sig_sign_response", bank, *pair("sig1"),
+                                   byref(resp), rbody, c_size_t(len(rbody)), byref(req),
+                                   c_uint64(now))
+        self.assertIn(b'"signature";req;key="sig1"', rin)
+        rlines += [(b"Signature-Input", rin), (b"Signature", rsig)]
+        rfields = http_fields(rlines)
+        resp = HttpResponse(201, rfields, len(rlines))
+        bank_jwks = text_out("fapi_jwks_write", byref(c_void_p(bank.value)), c_size_t(1))
+        call("fapi_http_sig_verify_response", self.profile, byref(resp), rbody,
+             c_size_t(len(rbody)), byref(req), *pair(bank_jwks), c_uint64(now + 2), byref(v))
+        self.assertEqual((v.text("label"), v.alg), ("sig1", FAPI_HTTP_SIG_ED25519))
 
     def test_rfc7638_and_rfc8037_thumbprints(self):
         self.assertEqual(text_out("fapi_jwk_thumbprint", *pair(RFC7638_JWK)),

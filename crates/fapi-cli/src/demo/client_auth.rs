@@ -344,11 +344,13 @@ pub(super) async fn fresh_code(
         .client
         .token_response(&a.body)
         .map_err(|e| e.to_string())?;
-    let a = p
-        .send(|| p.resource("POST", path, &cc.access_token, Some(body), &[]))
+    let (a, sent) = p
+        .exchange(|| p.resource("POST", path, &cc.access_token, Some(body), &[]))
         .await
         .map_err(|e| why(&e))?;
     expect(&a, 201)?;
+    // BG-SIGNED-REQ, FAPI 2.0 HTTP Signatures: the bank's signed response.
+    let _ = p.verify_response(&sent, &a).await?;
     let consent = a.json()["Data"]["ConsentId"]
         .as_str()
         .unwrap_or("")

@@ -343,7 +343,11 @@ pub(super) async fn redeem_full(
     })
 }
 
-/// A resource call that must answer `status`; returns its JSON.
+/// A resource call that must answer `status`; returns its JSON. Where the
+/// profile requires signed messages the request is signed
+/// ([`Party::resource`]) and a successful response's signature verified
+/// ([`Party::verify_response`]): one without a valid signature fails the
+/// step (BG-SIGNED-REQ, FAPI 2.0 HTTP Signatures).
 async fn api(
     r: &mut Report,
     flow: &str,
@@ -354,17 +358,21 @@ async fn api(
     (body, headers, status): (Option<&serde_json::Value>, &[(&str, &str)], u16),
 ) -> Option<serde_json::Value> {
     let a = p
-        .send(|| p.resource(method, path, token, body, headers))
+        .exchange(|| p.resource(method, path, token, body, headers))
         .await;
-    r.step(
-        flow,
-        name,
-        ids,
-        a.map_err(|e| why(&e)).and_then(|a| {
-            expect(&a, status)?;
-            Ok(a.json())
-        }),
-    )
+    let checked = match a {
+        Ok((a, sent)) => match expect(&a, status) {
+            Ok(()) if (200..300).contains(&a.status) => {
+                p.verify_response(&sent, &a).await.map(|_| a.json())
+            }
+            Ok(()) => Ok(a.json()),
+            Err(e) => Err(e),
+        },
+        Err(e) => Err(why(&e)),
+    };
+    let mut all: Vec<&str> = ids.to_vec();
+    all.extend_from_slice(super::http_sig::ids(&p.profile));
+    r.step(flow, name, &all, checked)
 }
 
 /// The sender-constraint attacks on a captured resource request (A5).
@@ -382,7 +390,7 @@ async fn stolen_token_attacks(
         let captured = victim.resource("GET", path, token, None, &[]);
         let seen = match captured {
             Ok(req) => {
-                let replayed = req_clone(&req);
+                let replayed = super::party::copy_request(&req).ok();
                 let first = victim.http.send(req).await;
                 match (first, replayed) {
                     (Ok(_), Some(again)) => match victim.http.send(again).await {
@@ -475,16 +483,6 @@ async fn stolen_token_attacks(
             seen,
         );
     }
-}
-
-fn req_clone(req: &Request<String>) -> Option<Request<String>> {
-    let mut b = Request::builder()
-        .method(req.method().clone())
-        .uri(req.uri().clone());
-    for (k, v) in req.headers() {
-        b = b.header(k, v);
-    }
-    b.body(req.body().clone()).ok()
 }
 
 /// The attacks on the authorization and the code (A1, A1a).
@@ -640,8 +638,8 @@ async fn foreign_request_uri_attack(
     let seen = async {
         let cc = client_token(attacker, scope).await?;
         let headers: &[(&str, &str)] = &[("x-idempotency-key", "mallory-1")];
-        let a = attacker
-            .send(|| {
+        let (a, sent) = attacker
+            .exchange(|| {
                 attacker.resource(
                     "POST",
                     consent_path,
@@ -653,6 +651,7 @@ async fn foreign_request_uri_attack(
             .await
             .map_err(|e| why(&e))?;
         expect(&a, 201)?;
+        let _ = attacker.verify_response(&sent, &a).await?;
         let consent = a.json()["Data"]["ConsentId"]
             .as_str()
             .unwrap_or("")

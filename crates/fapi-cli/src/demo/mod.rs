@@ -6,8 +6,12 @@
 //! bank's login and consent pages. Then the attacks of the FAPI 2.0
 //! attacker model, each of which the bank must refuse with the expected
 //! OAuth error, or the client (a mixed-up authorization response, a forged
-//! or substituted ID token, JARM response or JWE) with the expected core
-//! error. Exit 1 if a step fails or an attack is not refused.
+//! or substituted ID token, JARM response or JWE, a response signature
+//! made for another request) with the expected core error. Under `berlin`
+//! and `fapi2-ms` the fintech signs its resource requests and verifies the
+//! bank's response signatures (RFC 9421, RFC 9530; BG-SIGNED-REQ), and the
+//! signed messages are attacked ([`http_sig`]). Exit 1 if a step fails or
+//! an attack is not refused.
 
 mod arrangement;
 mod authorization_endpoint;
@@ -16,6 +20,7 @@ mod escaped_json;
 mod flows;
 mod forge;
 mod http;
+mod http_sig;
 mod id_token;
 mod interaction_id;
 mod jarm;
@@ -99,8 +104,13 @@ async fn run_profile(r: &mut Report, profile: &Profile) -> Result<(), Failure> {
         "certificate-bound tokens (mutual TLS, x5t#S256)".to_owned()
     };
     r.text("");
+    let signed = if profile.signed_messages_required {
+        "; resource messages signed (RFC 9421)"
+    } else {
+        ""
+    };
     r.text(&format!(
-        "== {} at {issuer}: keys: software (aws-lc), {}; {binding}; client auth {}; stores: memory",
+        "== {} at {issuer}: keys: software (aws-lc), {}; {binding}; client auth {}; stores: memory{signed}",
         profile.name,
         alg_for(profile).name(),
         auth_for(profile).name(),
@@ -110,6 +120,7 @@ async fn run_profile(r: &mut Report, profile: &Profile) -> Result<(), Failure> {
         "keys": "software (aws-lc)", "alg": alg_for(profile).name(),
         "sender_constraint": if uses_dpop(profile) { "dpop" } else { "mtls" },
         "client_auth": auth_for(profile).name(),
+        "signed_messages": profile.signed_messages_required,
     }));
     let result = async {
         let fintech = fintech.connect(&issuer, ca.ca_pem())?;
@@ -119,6 +130,7 @@ async fn run_profile(r: &mut Report, profile: &Profile) -> Result<(), Failure> {
         flows::payment(r, profile, &fintech, &attacker).await;
         arrangement::sharing_arrangement(r, profile, &fintech, &attacker).await;
         interaction_id::interaction_id(r, &fintech).await;
+        http_sig::signed_messages(r, &fintech).await;
         authorization_endpoint::pushed_requests_only(r, profile, &fintech).await;
         audit(r, profile, &fintech).await;
         escaped_json::steps(r, &escaped).await;

@@ -3,8 +3,9 @@
 //! its HTTPS client (its TLS certificate under mutual TLS) and its
 //! registration at the bank.
 
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
+use fapi::http_sig::MessageSignature;
 use fapi::jwe::{DecryptionKey, KeyAlg};
 use fapi::{Client, KeySet, SigningKey};
 use fapi_core::profile::{ClientAuthMethod, Profile, SenderConstraint};
@@ -178,6 +179,8 @@ impl Prepared {
             ca_pem: ca_pem.to_owned(),
             profile: self.profile,
             decryption: self.decryption,
+            dpop_key: self.dpop_key,
+            bank_jwks: OnceLock::new(),
         })
     }
 }
@@ -208,6 +211,9 @@ pub struct Party {
     /// The key its ID tokens are encrypted to, where it registered
     /// encryption ([`id_token_encryption`]).
     pub decryption: Option<Arc<DecryptionKey>>,
+    /// Its DPoP key, if any.
+    pub dpop_key: Option<SigningKey>,
+    bank_jwks: OnceLock<String>,
 }
 
 /// The OAuth error of a DPoP nonce challenge (RFC 9449 §8, §9).
@@ -327,8 +333,32 @@ impl Party {
     }
 
     /// A resource request to `path` with `token` (a fresh DPoP proof with
-    /// `ath`, or the TLS certificate), with a JSON body when given.
+    /// `ath`, or the TLS certificate), with a JSON body when given. Where
+    /// the profile requires signed messages (BG-SIGNED-REQ under `berlin`,
+    /// FAPI 2.0 HTTP Signatures under `fapi2-ms`) it is signed last, its
+    /// headers and body set: `Content-Digest` over the body (RFC 9530),
+    /// `Signature-Input` and `Signature` (RFC 9421).
     pub fn resource(
+        &self,
+        method: &str,
+        path: &str,
+        token: &str,
+        body: Option<&serde_json::Value>,
+        headers: &[(&str, &str)],
+    ) -> Result<Request<String>, Failure> {
+        let mut req = self.resource_unsigned(method, path, token, body, headers)?;
+        if self.profile.signed_messages_required {
+            // BG-SIGNED-REQ, FAPI 2.0 HTTP Signatures: signed as sent.
+            self.client
+                .sign_resource_request(&mut req)
+                .map_err(|e| Failure::fapi("a resource request signature", &e))?;
+        }
+        Ok(req)
+    }
+
+    /// [`Party::resource`] without its message signature, for the attacks
+    /// that sign (or do not sign) it themselves.
+    pub fn resource_unsigned(
         &self,
         method: &str,
         path: &str,
@@ -341,6 +371,9 @@ impl Party {
             .resource_request(method, &self.url(path), token)
             .map_err(|e| Failure::fapi("a resource request", &e))?;
         let (mut parts, _) = req.into_parts();
+        // The signature `resource_request` made for the bare request.
+        let _ = parts.headers.remove(fapi::http_sig::SIGNATURE_INPUT);
+        let _ = parts.headers.remove(fapi::http_sig::SIGNATURE);
         for (k, v) in headers {
             let name = http::HeaderName::from_bytes(k.as_bytes())
                 .map_err(|e| Failure::environment("a header", e))?;
@@ -360,4 +393,89 @@ impl Party {
         };
         Ok(Request::from_parts(parts, body))
     }
+
+    /// Sends the request `build` makes as [`Party::call`] does, and keeps
+    /// a copy of the request last sent: what the response's signature is
+    /// verified against ([`Party::verify_response`]).
+    pub async fn exchange(
+        &self,
+        build: impl Fn() -> Result<Request<String>, Failure>,
+    ) -> Result<(Answer, Request<String>), Failure> {
+        self.call(|| {
+            let req = build()?;
+            let copy = copy_request(&req)?;
+            Ok((req, copy))
+        })
+        .await
+    }
+
+    /// The bank's JWK Set as published at the `jwks_uri` of its RFC 8414
+    /// metadata: the keys its responses are signed with. Fetched once.
+    pub async fn bank_jwks(&self) -> Result<String, String> {
+        if let Some(j) = self.bank_jwks.get() {
+            return Ok(j.clone());
+        }
+        let get = |url: String| async move {
+            let req = Request::get(url.as_str())
+                .body(String::new())
+                .map_err(|e| e.to_string())?;
+            let a = self
+                .http
+                .send(req)
+                .await
+                .map_err(|e| e.line().unwrap_or_default())?;
+            if a.status == 200 {
+                Ok(a)
+            } else {
+                Err(format!("{url} answered {}", a.summary()))
+            }
+        };
+        let meta = get(self.url("/.well-known/oauth-authorization-server")).await?;
+        let jwks_uri = meta.json()["jwks_uri"]
+            .as_str()
+            .map(str::to_owned)
+            .ok_or("no jwks_uri in the bank's metadata")?;
+        let jwks = get(jwks_uri).await?.body;
+        Ok(self.bank_jwks.get_or_init(|| jwks).clone())
+    }
+
+    /// Where the profile requires signed messages (BG-SIGNED-REQ,
+    /// FAPI 2.0 HTTP Signatures): the bank's `fapi-2-response` signature
+    /// on `answer`, verified against `request` (as sent, its signature
+    /// included) with the bank's published keys
+    /// (`Client::verify_resource_response`); `None` under other profiles.
+    /// A response without a valid signature is the client's refusal, the
+    /// core's error.
+    pub async fn verify_response(
+        &self,
+        request: &Request<String>,
+        answer: &Answer,
+    ) -> Result<Option<MessageSignature>, String> {
+        if !self.profile.signed_messages_required {
+            return Ok(None);
+        }
+        let jwks = self.bank_jwks().await?;
+        self.client
+            .verify_resource_response(
+                request,
+                answer.status,
+                &answer.headers,
+                answer.body.as_bytes(),
+                &jwks,
+            )
+            .map(Some)
+            .map_err(|e| format!("the bank's response signature refused: {e}"))
+    }
+}
+
+/// A copy of `req`: method, URI, every header line, body.
+pub fn copy_request(req: &Request<String>) -> Result<Request<String>, Failure> {
+    let mut b = Request::builder()
+        .method(req.method().clone())
+        .uri(req.uri().clone());
+    for (k, v) in req.headers() {
+        b = b.header(k, v);
+    }
+    b.body(req.body().clone())
+        .map_err(|e| Failure::environment("a copy of the request", e))
 }

@@ -5,7 +5,7 @@
 use crate::output;
 
 /// The key to the attacker classes, printed once.
-pub const ATTACKERS: &str = "attackers (FAPI 2.0 attacker model): A1 web attacker (own accounts, crafted links); A1a A1 with messages obtained from the AS; A2 network attacker; A3a reads authorization requests; A5 reads resource requests (replays a captured proof or token)";
+pub const ATTACKERS: &str = "attackers (FAPI 2.0 attacker model): A1 web attacker (own accounts, crafted links); A1a A1 with messages obtained from the AS; A2 network attacker (changes messages in transit); A3a reads authorization requests; A5 reads resource requests (replays a captured proof or token)";
 
 /// The demo's report and tally.
 pub struct Report {

@@ -119,6 +119,9 @@ pub fn rs_request(
 ) -> http::Request<String> {
     let req = client.resource_request(method, url, token).unwrap();
     let (mut parts, _) = req.into_parts();
+    // Signed again below with the body and headers it is sent with.
+    let _ = parts.headers.remove("signature");
+    let _ = parts.headers.remove("signature-input");
     for (k, v) in extra {
         let _ = parts.headers.insert(
             http::HeaderName::from_bytes(k.as_bytes()).unwrap(),
@@ -135,7 +138,12 @@ pub fn rs_request(
         }
         None => String::new(),
     };
-    http::Request::from_parts(parts, body)
+    let mut req = http::Request::from_parts(parts, body);
+    if client.profile().signed_messages_required {
+        // BG-SIGNED-REQ, FAPI 2.0 HTTP Signatures.
+        client.sign_resource_request(&mut req).unwrap();
+    }
+    req
 }
 
 /// The value of the hidden field `name` in an HTML page.
@@ -191,11 +199,16 @@ pub fn pkj_client(profile: Profile, id: &str, dpop: bool) -> (ClientKeys, Client
     (keys, reg)
 }
 
-/// A `tls_client_auth` client's registration (subject DN `dn`).
-pub fn tls_client(id: &str, dn: &str) -> (ClientKeys, ClientConfig) {
+/// A `tls_client_auth` client's registration (subject DN `dn`), with a
+/// signing key of `profile`'s.
+pub fn tls_client(profile: Profile, id: &str, dn: &str) -> (ClientKeys, ClientConfig) {
+    // The key that signs its resource requests (BG-SIGNED-REQ), registered
+    // in its JWK Set.
+    let key = SigningKey::generate(client_alg(&profile)).unwrap();
+    let jwks = fapi::KeySet::new(key.clone()).jwks_json().unwrap();
     let keys = ClientKeys {
         id: id.into(),
-        key: None,
+        key: Some(key),
         dpop: None,
         tls: true,
     };
@@ -204,7 +217,7 @@ pub fn tls_client(id: &str, dn: &str) -> (ClientKeys, ClientConfig) {
         name: "Fintech One Ltd".into(),
         redirect_uris: vec![REDIRECT.into()],
         auth: "tls_client_auth".into(),
-        jwks: None,
+        jwks: Some(jwks),
         jwks_file: None,
         tls_client_auth_subject_dn: Some(dn.into()),
         scopes: vec!["openid".into(), "accounts".into(), "payments".into()],
