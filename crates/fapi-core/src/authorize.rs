@@ -235,7 +235,7 @@ pub enum RequestSource {
 ///
 /// A network store (Redis) keeps it as bytes. Deserializing checks every
 /// rule [`Self::from_request`] enforces whatever the profile
-/// ([`check_stored`]): a value that breaks one is refused, so a corrupted
+/// (`check_stored`): a value that breaks one is refused, so a corrupted
 /// or hand-edited entry never becomes a request. Where it came from
 /// ([`Self::source`], [`Self::pushed`]) cannot be re-checked from the
 /// bytes: the store is inside the server's trust boundary as its memory

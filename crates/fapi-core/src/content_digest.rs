@@ -1,7 +1,7 @@
 //! `Content-Digest` (RFC 9530): the digest of a message's content, which an
 //! RFC 9421 signature covers in place of the content itself.
 //!
-//! [`write`] computes the field value for a body; [`verify`] recomputes each
+//! [`write()`] computes the field value for a body; [`verify`] recomputes each
 //! digest a received field carries and compares in constant time. Per
 //! RFC 9530 §2, algorithms fapi does not implement are ignored, but at
 //! least one of `sha-256` and `sha-512` must be present
@@ -64,7 +64,7 @@ impl DigestAlgorithm {
     }
 }
 
-/// The longest field value [`write`] produces: `sha-512=:` + 88 + `:`.
+/// The longest field value [`write()`] produces: `sha-512=:` + 88 + `:`.
 pub const MAX_FIELD_LEN: usize = 98;
 
 /// Writes the `Content-Digest` field value for `body` (`sha-256=:…:`) into

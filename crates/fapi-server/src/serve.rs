@@ -40,10 +40,10 @@ pub struct ServeArgs {
     /// Where the development CA is kept (ca.pem) when no certificate is given.
     #[arg(long, default_value = "./fapi-dev")]
     pub dev_ca_dir: PathBuf,
-    /// The clients file (TOML, [[client]] tables).
+    /// The clients file (TOML, `[[client]]` tables).
     #[arg(long)]
     pub clients: Option<PathBuf>,
-    /// The users file (TOML, [[user]] tables; default alice and bob).
+    /// The users file (TOML, `[[user]]` tables; default alice and bob).
     #[arg(long)]
     pub users: Option<PathBuf>,
     /// The signing key: a PEM file path or a pkcs11: URI (default: a fresh key).

@@ -5,7 +5,7 @@
 //! and any certificate whose key signs the handshake is accepted there:
 //! `self_signed_tls_client_auth` clients (RFC 8705 §2.2) present
 //! certificates no CA signed. Each client is checked at the application
-//! layer ([`crate::client_auth`]): `tls_client_auth` needs a chain to the
+//! layer (the `client_auth` module): `tls_client_auth` needs a chain to the
 //! trusted CA ([`PeerCertificate::chain_trusted`], verified here at accept
 //! time with webpki) and the registered subject DN; the self-signed method
 //! needs the very certificate registered in the client's JWKS.

@@ -5,7 +5,7 @@
 //! The consent prompt itself is not stored: the client's name and the
 //! pushed request's parameters are (`AuthorizationParams` checks its
 //! invariants again when read back), and the prompt is rebuilt from them
-//! on every read ([`Transaction::prompt`]), so a stored entry never
+//! on every read (`Transaction::prompt`), so a stored entry never
 //! becomes a prompt the core would not have made.
 
 use fapi_core::Site;
