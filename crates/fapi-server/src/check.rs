@@ -105,7 +105,7 @@ fn signing_key_algs(r: &Refuse<'_>, field: &str, jwks: &str) -> Result<Vec<Alg>,
         r.field(
             field,
             "a JWK Set of public keys",
-            &format!("{} ({})", excerpt(jwks), e.name()),
+            &format!("{} ({}, fapi error {})", excerpt(jwks), e.name(), e.code()),
         )
     })?;
     let keys = value
@@ -127,7 +127,7 @@ fn signing_key_algs(r: &Refuse<'_>, field: &str, jwks: &str) -> Result<Vec<Alg>,
             r.field(
                 &format!("{field} key {i}{kid}"),
                 "a public signing key (EC P-256, RSA of 2048 bits or more, Ed25519)",
-                &format!("{} ({})", e.name(), e),
+                &format!("{} (fapi error {})", e.name(), e.code()),
             )
         })?;
         algs.push(jwk.key.alg());
