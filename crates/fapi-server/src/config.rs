@@ -531,6 +531,18 @@ impl ServerConfig {
             c.signing_key =
                 Some(SigningKey::from_config(&value).map_err(|e| ServeError::Key(e.into()))?);
         }
+        // Configuration that could never work stops the server here, one
+        // line naming the file (or flag), the client and the field.
+        let signing_alg = match &c.signing_key {
+            Some(key) => {
+                crate::check::check_signing_key(&profile, args.key.as_deref().unwrap_or(""), key)?;
+                fapi_core::crypto::Signer::alg(key)
+            }
+            None => Self::default_alg(&profile),
+        };
+        if let Some(path) = &args.clients {
+            crate::check::check_clients(&profile, path, &c.clients, signing_alg)?;
+        }
         if let Some(path) = &args.nonce_key_file {
             let mut bytes = std::fs::read(path).map_err(|e| ServeError::io(path, &e))?;
             let key: Result<[u8; 32], _> = bytes.as_slice().try_into();
@@ -548,15 +560,25 @@ impl ServerConfig {
         Ok(c)
     }
 
-    pub(crate) fn default_key(profile: &Profile) -> Result<SigningKey, ServeError> {
-        // ES256 where the profile allows it (fast); PS256 otherwise (OB-ALG,
-        // OFB-ALG: PS256 only).
-        let alg = if profile.algs.contains(&Alg::Es256) {
+    /// The algorithm of the key made when none is given: ES256 where the
+    /// profile allows it (fast); PS256 otherwise (OB-ALG, OFB-ALG: PS256
+    /// only).
+    fn default_alg(profile: &Profile) -> Alg {
+        if profile.algs.contains(&Alg::Es256) {
             Alg::Es256
         } else {
             Alg::Ps256
-        };
-        SigningKey::generate(alg).map_err(|e| ServeError::Key(e.into()))
+        }
+    }
+
+    pub(crate) fn default_key(profile: &Profile) -> Result<SigningKey, ServeError> {
+        SigningKey::generate(Self::default_alg(profile)).map_err(|e| ServeError::Key(e.into()))
+    }
+
+    /// The number of clients.
+    #[must_use]
+    pub fn client_count(&self) -> usize {
+        self.clients.len()
     }
 }
 
@@ -768,6 +790,7 @@ auth = "private_key_jwt"
             store: "memory".into(),
             plain_http: false,
             json: false,
+            check: false,
         };
         assert!(matches!(
             ServerConfig::from_args(&args),

@@ -6,6 +6,7 @@
 //! | module | what |
 //! |---|---|
 //! | [`config`] | clients and users files (TOML), [`ServerConfig`] |
+//! | [`check`] | the start-up checks (`fapi serve --check`) |
 //! | [`dev_ca`] | the development CA (rcgen) |
 //! | [`tls`] | rustls, the client certificate of a connection |
 //! | [`metadata`] | RFC 8414 metadata, JWKS |
@@ -36,6 +37,7 @@ mod app;
 mod arrangement;
 mod authorize;
 pub mod bank;
+pub mod check;
 mod client_auth;
 pub mod config;
 pub mod consent;
@@ -56,6 +58,6 @@ pub mod transaction;
 
 pub use config::ServerConfig;
 pub use error::{HttpError, ServeError};
-pub use serve::{ServeArgs, ready_line, serve};
+pub use serve::{ServeArgs, check_line, ready_line, serve};
 pub use server::{MAX_BODY, MAX_HEAD, RunningServer, start};
 pub use stores::Stores;

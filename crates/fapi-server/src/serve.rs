@@ -61,6 +61,10 @@ pub struct ServeArgs {
     /// Print the ready line as JSON.
     #[arg(long)]
     pub json: bool,
+    /// Load and check the configuration (files, keys, the store), print
+    /// `configuration ok: ...` or the problem, and exit without serving.
+    #[arg(long)]
+    pub check: bool,
 }
 
 /// The ready line: JSON (`{"event":"ready","issuer":..,"ca":..,"profile":..,
@@ -111,10 +115,39 @@ pub fn ready_line(
     }
 }
 
+/// The line of `fapi serve --check` when the configuration passes (a
+/// Redis URL without its password).
+///
+/// ```
+/// assert_eq!(
+///     fapi_server::check_line("obie", 2, "redis://:pw@127.0.0.1:6379/0"),
+///     "configuration ok: profile obie, 2 clients, store redis://127.0.0.1:6379/0"
+/// );
+/// ```
+#[must_use]
+pub fn check_line(profile: &str, clients: usize, store: &str) -> String {
+    format!(
+        "configuration ok: profile {profile}, {clients} clients, store {}",
+        crate::check::store_display(store)
+    )
+}
+
 /// Runs `fapi serve` until SIGINT or SIGTERM: prints one ready line on
 /// stdout once listening.
+///
+/// Before anything listens, the configuration is checked
+/// ([`crate::check`]): a problem is one [`ServeError::Config`] line. With
+/// `--check` it stops there and prints [`check_line`].
 pub async fn serve(args: ServeArgs) -> Result<(), ServeError> {
     let config = ServerConfig::from_args(&args)?;
+    crate::check::check_store(&args.store).await?;
+    if args.check {
+        let line = check_line(&args.profile, config.client_count(), &args.store);
+        let mut out = std::io::stdout().lock();
+        let _ = writeln!(out, "{line}");
+        let _ = out.flush();
+        return Ok(());
+    }
     let server = start(config).await?;
     let line = ready_line(
         args.json,

@@ -48,9 +48,10 @@ pub fn redis_stores(conn: &RedisConnection, issuer: &str) -> Stores {
 /// The stores `--store value` names: `None` for `memory` (the default
 /// stores), the Redis stores for a Redis URL, namespaced by the issuer
 /// (`--issuer`, else `https://` and the `--listen` address), which the
-/// nodes of one issuer share. Redis is connected to on first use, so a
-/// node starts while Redis is down and answers `503
-/// temporarily_unavailable` until it is up.
+/// nodes of one issuer share. The connection made here is lazy; `fapi
+/// serve` pings Redis at start ([`crate::check::check_store`]) and does
+/// not start without it, and a node whose Redis goes away later answers
+/// `503 temporarily_unavailable` until it is back.
 ///
 /// It is called inside a Tokio runtime (the connection runs a task on it);
 /// outside one a Redis URL is [`ServeError::Config`].
