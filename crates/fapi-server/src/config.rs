@@ -768,6 +768,8 @@ auth = "private_key_jwt"
             store: "memory".into(),
             plain_http: false,
             json: false,
+            log_format: "text".into(),
+            log_level: None,
         };
         assert!(matches!(
             ServerConfig::from_args(&args),

@@ -158,6 +158,13 @@ impl HttpError {
         self
     }
 
+    /// The same refusal with `description` as its `error_description`.
+    #[must_use]
+    pub(crate) fn with_description(mut self, description: String) -> Self {
+        self.0.description = Some(description);
+        self
+    }
+
     /// Adds a response header.
     #[must_use]
     pub fn with_header(mut self, name: HeaderName, value: &str) -> Self {
@@ -224,6 +231,16 @@ impl From<ResourceError> for HttpError {
     }
 }
 
+/// What the request log and the metrics learn of a refusal (a response
+/// extension): the core error, the OAuth error and, where no core error is
+/// behind it, the description.
+#[derive(Clone, Debug)]
+pub(crate) struct Refused {
+    pub code: Option<CoreError>,
+    pub oauth_error: &'static str,
+    pub detail: Option<String>,
+}
+
 #[derive(serde::Serialize)]
 struct Body<'a> {
     error: &'a str,
@@ -234,12 +251,22 @@ struct Body<'a> {
 impl IntoResponse for HttpError {
     fn into_response(self) -> Response {
         let e = *self.0;
+        let refused = Refused {
+            code: e.code,
+            oauth_error: e.error,
+            detail: if e.code.is_none() {
+                e.description.clone()
+            } else {
+                None
+            },
+        };
         let body = Json(Body {
             error: e.error,
             error_description: e.description.as_deref(),
         });
         let mut r = (e.status, body).into_response();
         r.headers_mut().extend(e.headers);
+        let _ = r.extensions_mut().insert(refused);
         let _ = r
             .headers_mut()
             .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));

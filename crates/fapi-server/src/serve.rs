@@ -7,6 +7,7 @@ use std::path::PathBuf;
 
 use crate::config::ServerConfig;
 use crate::error::ServeError;
+use crate::request_log::{LogFormat, init_logs};
 use crate::server::start;
 
 /// The flags of `fapi serve`.
@@ -61,6 +62,14 @@ pub struct ServeArgs {
     /// Print the ready line as JSON.
     #[arg(long)]
     pub json: bool,
+    /// The format of the request log on stderr: text, or json (one JSON
+    /// object per line).
+    #[arg(long, default_value = "text", value_parser = ["text", "json"])]
+    pub log_format: String,
+    /// The log verbosity, a tracing filter: error, warn, info, debug, or
+    /// e.g. fapi_server=debug (default: RUST_LOG when set, else info).
+    #[arg(long)]
+    pub log_level: Option<String>,
 }
 
 /// The ready line: JSON (`{"event":"ready","issuer":..,"ca":..,"profile":..,
@@ -112,8 +121,15 @@ pub fn ready_line(
 }
 
 /// Runs `fapi serve` until SIGINT or SIGTERM: prints one ready line on
-/// stdout once listening.
+/// stdout once listening; logs each request on stderr
+/// ([`init_logs`]).
 pub async fn serve(args: ServeArgs) -> Result<(), ServeError> {
+    // Logs on stderr only: stdout carries the ready line alone.
+    init_logs(
+        LogFormat::parse(&args.log_format)?,
+        args.log_level.as_deref(),
+        std::io::stderr,
+    )?;
     let config = ServerConfig::from_args(&args)?;
     let server = start(config).await?;
     let line = ready_line(
