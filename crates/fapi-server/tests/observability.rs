@@ -253,6 +253,7 @@ async fn readyz_follows_the_store_and_healthz_the_process() {
     // Logged at error, counted as a refusal with StoreFailed's code.
     let code = fapi_core::Error::StoreFailed.code();
     let name = fapi_core::Error::StoreFailed.name();
+    let code_s = code.to_string();
     let text = log_text(&logs);
     assert!(
         text.lines()
@@ -261,7 +262,7 @@ async fn readyz_follows_the_store_and_healthz_the_process() {
                 && l["status"] == 503
                 && l["level"] == "ERROR"
                 && l["reason"] == name
-                && l["error_code"] == code.to_string()),
+                && l["error_code"] == code_s.as_str()),
         "{text}"
     );
     let m = get(&down, "/metrics").await.unwrap().text().await.unwrap();
