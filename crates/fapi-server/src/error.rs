@@ -165,6 +165,19 @@ impl HttpError {
         self
     }
 
+    /// What the request log and the metrics learn of this refusal.
+    pub(crate) fn refused(&self) -> Refused {
+        Refused {
+            code: self.0.code,
+            oauth_error: self.0.error,
+            detail: if self.0.code.is_none() {
+                self.0.description.clone()
+            } else {
+                None
+            },
+        }
+    }
+
     /// Adds a response header.
     #[must_use]
     pub fn with_header(mut self, name: HeaderName, value: &str) -> Self {
@@ -250,16 +263,8 @@ struct Body<'a> {
 
 impl IntoResponse for HttpError {
     fn into_response(self) -> Response {
+        let refused = self.refused();
         let e = *self.0;
-        let refused = Refused {
-            code: e.code,
-            oauth_error: e.error,
-            detail: if e.code.is_none() {
-                e.description.clone()
-            } else {
-                None
-            },
-        };
         let body = Json(Body {
             error: e.error,
             error_description: e.description.as_deref(),

@@ -41,7 +41,7 @@ impl LogFormat {
     ///
     /// ```
     /// use fapi_server::LogFormat;
-    /// assert_eq!(LogFormat::parse("json"), Ok(LogFormat::Json));
+    /// assert_eq!(LogFormat::parse("json").ok(), Some(LogFormat::Json));
     /// assert!(LogFormat::parse("yaml").is_err());
     /// ```
     pub fn parse(s: &str) -> Result<Self, ServeError> {
