@@ -7,7 +7,9 @@
 //! error's stable code and name (`error_code`, `reason`) and the OAuth
 //! error. Nothing else of the request is read: no header value (so no
 //! `Authorization`, `DPoP`, `Cookie`), no body (so no code, token, client
-//! assertion, password or request object).
+//! assertion, password or request object). The values a request chose
+//! (the path, a client id, a description) have their control characters
+//! escaped, so no request writes a line of its own.
 //!
 //! Levels: `info` for an answer and for a refusal (4xx), `error` for a
 //! server fault (5xx, a store that fails included), `debug` for
@@ -109,7 +111,30 @@ tokio::task_local! {
 
 /// Records the client id of the request being handled, for its log line.
 pub(crate) fn note_client(client_id: &str) {
-    let _ = CLIENT.try_with(|c| *c.borrow_mut() = Some(client_id.to_owned()));
+    let _ = CLIENT.try_with(|c| *c.borrow_mut() = Some(printable(client_id)));
+}
+
+/// The most characters of a value the request sent that a line carries.
+const MAX_LOGGED: usize = 200;
+
+/// `value` (which the request chose: a client id, a description quoting
+/// a parameter's name) as one line can carry it: control characters
+/// escaped, so that no value starts a line of its own, and at most
+/// [`MAX_LOGGED`] characters.
+fn printable(value: &str) -> String {
+    let mut out = String::new();
+    for (i, c) in value.chars().enumerate() {
+        if i == MAX_LOGGED {
+            out.push_str("...");
+            break;
+        }
+        if c.is_control() {
+            out.extend(c.escape_default());
+        } else {
+            out.push(c);
+        }
+    }
+    out
 }
 
 /// The middleware around every route: times the request, logs its line
@@ -122,7 +147,7 @@ pub(crate) async fn log_request(
     let start = Instant::now();
     let method = request.method().as_str().to_owned();
     // The path only: the query string may carry codes and request URIs.
-    let path = request.uri().path().to_owned();
+    let path = printable(request.uri().path());
     let route = request
         .extensions()
         .get::<MatchedPath>()
@@ -147,7 +172,10 @@ pub(crate) async fn log_request(
                 .code
                 .map_or_else(|| "-".to_owned(), |e| e.code().to_string());
             let reason = r.code.map_or("-", fapi_core::Error::name);
-            let detail = r.detail.as_deref().unwrap_or("-");
+            let detail = r
+                .detail
+                .as_deref()
+                .map_or_else(|| "-".to_owned(), printable);
             let oauth_error = r.oauth_error;
             if status >= 500 {
                 tracing::error!(target: "fapi_server::request", %method, %path, status, %client_id,
@@ -171,4 +199,17 @@ pub(crate) async fn log_request(
         }
     }
     response
+}
+
+#[cfg(test)]
+mod tests {
+    use super::printable;
+
+    #[test]
+    fn a_value_never_starts_a_line_and_is_bounded() {
+        assert_eq!(printable("fintech-1"), "fintech-1");
+        assert_eq!(printable("a\nINFO forged"), "a\\nINFO forged");
+        let long = "x".repeat(500);
+        assert_eq!(printable(&long).len(), 203);
+    }
 }
