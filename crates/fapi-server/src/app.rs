@@ -38,6 +38,8 @@ pub(crate) struct App {
     /// Whether tokens are DPoP-bound (else certificate-bound).
     pub dpop: bool,
     pub rng: aws_lc_rs::rand::SystemRandom,
+    /// The counters and histogram served at `/metrics`.
+    pub metrics: Arc<crate::metrics::Metrics>,
 }
 
 impl App {
@@ -96,6 +98,7 @@ impl App {
             .await
             .map_err(HttpError::from)?;
         let claims = verified.claims().clone();
+        crate::request_log::note_client(&claims.client_id);
         *call
             .verified
             .lock()

@@ -67,7 +67,10 @@ fn refused(app: &App, e: &HttpError) -> Response {
     } else {
         StatusCode::BAD_REQUEST
     };
-    error_page(app, status, &msg)
+    let mut page = error_page(app, status, &msg);
+    // The request log and the metrics name the refusal as for JSON.
+    let _ = page.extensions_mut().insert(e.refused());
+    page
 }
 
 fn query(uri: &Uri) -> Result<HashMap<String, String>, HttpError> {

@@ -791,6 +791,8 @@ auth = "private_key_jwt"
             plain_http: false,
             json: false,
             check: false,
+            log_format: "text".into(),
+            log_level: None,
         };
         assert!(matches!(
             ServerConfig::from_args(&args),

@@ -158,6 +158,26 @@ impl HttpError {
         self
     }
 
+    /// The same refusal with `description` as its `error_description`.
+    #[must_use]
+    pub(crate) fn with_description(mut self, description: String) -> Self {
+        self.0.description = Some(description);
+        self
+    }
+
+    /// What the request log and the metrics learn of this refusal.
+    pub(crate) fn refused(&self) -> Refused {
+        Refused {
+            code: self.0.code,
+            oauth_error: self.0.error,
+            detail: if self.0.code.is_none() {
+                self.0.description.clone()
+            } else {
+                None
+            },
+        }
+    }
+
     /// Adds a response header.
     #[must_use]
     pub fn with_header(mut self, name: HeaderName, value: &str) -> Self {
@@ -224,6 +244,16 @@ impl From<ResourceError> for HttpError {
     }
 }
 
+/// What the request log and the metrics learn of a refusal (a response
+/// extension): the core error, the OAuth error and, where no core error is
+/// behind it, the description.
+#[derive(Clone, Debug)]
+pub(crate) struct Refused {
+    pub code: Option<CoreError>,
+    pub oauth_error: &'static str,
+    pub detail: Option<String>,
+}
+
 #[derive(serde::Serialize)]
 struct Body<'a> {
     error: &'a str,
@@ -233,6 +263,7 @@ struct Body<'a> {
 
 impl IntoResponse for HttpError {
     fn into_response(self) -> Response {
+        let refused = self.refused();
         let e = *self.0;
         let body = Json(Body {
             error: e.error,
@@ -240,6 +271,7 @@ impl IntoResponse for HttpError {
         });
         let mut r = (e.status, body).into_response();
         r.headers_mut().extend(e.headers);
+        let _ = r.extensions_mut().insert(refused);
         let _ = r
             .headers_mut()
             .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));

@@ -14,6 +14,7 @@
 //! | [`bank`] | the test bank's accounts, balances, transactions |
 //! | [`error`] | [`ServeError`], [`HttpError`] (OAuth error JSON and status) |
 //! | [`stores`] | [`Stores`] |
+//! | [`metrics`] | the counters and the store latency histogram of `/metrics` |
 //! | [`transaction`] | [`transaction::Transaction`], a login and consent in progress |
 //!
 //! The endpoints, in `par`, `authorize` (with `html`), `token`,
@@ -43,11 +44,14 @@ pub mod config;
 pub mod consent;
 pub mod dev_ca;
 pub mod error;
+mod health;
 mod html;
 mod introspect;
 pub mod metadata;
+pub mod metrics;
 mod par;
 mod payments;
+mod request_log;
 mod serve;
 mod server;
 pub mod store_url;
@@ -58,6 +62,7 @@ pub mod transaction;
 
 pub use config::ServerConfig;
 pub use error::{HttpError, ServeError};
+pub use request_log::{LogFormat, init_logs};
 pub use serve::{ServeArgs, check_line, ready_line, serve};
 pub use server::{MAX_BODY, MAX_HEAD, RunningServer, start};
 pub use stores::Stores;

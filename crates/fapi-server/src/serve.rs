@@ -7,6 +7,7 @@ use std::path::PathBuf;
 
 use crate::config::ServerConfig;
 use crate::error::ServeError;
+use crate::request_log::{LogFormat, init_logs};
 use crate::server::start;
 
 /// The flags of `fapi serve`.
@@ -65,6 +66,14 @@ pub struct ServeArgs {
     /// `configuration ok: ...` or the problem, and exit without serving.
     #[arg(long)]
     pub check: bool,
+    /// The format of the request log on stderr: text, or json (one JSON
+    /// object per line).
+    #[arg(long, default_value = "text", value_parser = ["text", "json"])]
+    pub log_format: String,
+    /// The log verbosity, a tracing filter: error, warn, info, debug, or
+    /// e.g. fapi_server=debug (default: RUST_LOG when set, else info).
+    #[arg(long)]
+    pub log_level: Option<String>,
 }
 
 /// The ready line: JSON (`{"event":"ready","issuer":..,"ca":..,"profile":..,
@@ -133,12 +142,19 @@ pub fn check_line(profile: &str, clients: usize, store: &str) -> String {
 }
 
 /// Runs `fapi serve` until SIGINT or SIGTERM: prints one ready line on
-/// stdout once listening.
+/// stdout once listening; logs each request on stderr
+/// ([`init_logs`]).
 ///
 /// Before anything listens, the configuration is checked
 /// ([`crate::check`]): a problem is one [`ServeError::Config`] line. With
 /// `--check` it stops there and prints [`check_line`].
 pub async fn serve(args: ServeArgs) -> Result<(), ServeError> {
+    // Logs on stderr only: stdout carries the ready line alone.
+    init_logs(
+        LogFormat::parse(&args.log_format)?,
+        args.log_level.as_deref(),
+        std::io::stderr,
+    )?;
     let config = ServerConfig::from_args(&args)?;
     crate::check::check_store(&args.store).await?;
     if args.check {

@@ -30,7 +30,7 @@ use crate::dev_ca::DevCa;
 use crate::error::{HttpError, ServeError};
 use crate::stores::Stores;
 use crate::tls::{PeerCertificate, TlsSetup};
-use crate::{accounts, authorize, consent, introspect, metadata, par, payments, token};
+use crate::{accounts, authorize, consent, health, introspect, metadata, par, payments, token};
 
 /// The largest request body (form or JSON): 64 KiB; more is 413.
 pub const MAX_BODY: usize = 64 * 1024;
@@ -111,6 +111,9 @@ fn router(app: Arc<App>) -> Router {
             get(metadata::well_known),
         )
         .route("/jwks", get(metadata::jwks))
+        .route("/healthz", get(health::healthz))
+        .route("/readyz", get(health::readyz))
+        .route("/metrics", get(health::metrics))
         .route("/par", post(par::push))
         .route("/authorize", get(authorize::start))
         .route("/authorize/login", post(authorize::login))
@@ -177,6 +180,12 @@ fn router(app: Arc<App>) -> Router {
         // FAPI 1.0 Part 1 §6.2.1-11: every response, refusals included,
         // carries the client's x-fapi-interaction-id or a fresh one.
         .layer(fapi::layer::InteractionIdLayer::new())
+        // Outermost: every answer, the refusals above included, is logged
+        // and counted.
+        .layer(axum::middleware::from_fn_with_state(
+            Arc::clone(&app),
+            crate::request_log::log_request,
+        ))
         .with_state(app)
 }
 
@@ -280,7 +289,12 @@ pub async fn start(mut config: ServerConfig) -> Result<RunningServer, ServeError
         None => ServerConfig::default_key(&profile)?,
     };
     let signing_alg = fapi_core::crypto::Signer::alg(&key);
-    let stores = config.stores.take().unwrap_or_else(Stores::memory);
+    let metrics = Arc::new(crate::metrics::Metrics::default());
+    // Every store call is timed (fapi_store_call_duration_seconds).
+    let stores = crate::metrics::timed(
+        config.stores.take().unwrap_or_else(Stores::memory),
+        &metrics,
+    );
     let nonce_bytes = match config.nonce_key {
         Some(k) => k,
         None => {
@@ -348,6 +362,7 @@ pub async fn start(mut config: ServerConfig) -> Result<RunningServer, ServeError
         stores,
         dpop,
         rng: aws_lc_rs::rand::SystemRandom::new(),
+        metrics,
     });
     let router = router(app);
     let (tx, rx) = watch::channel(false);

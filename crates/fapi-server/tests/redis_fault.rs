@@ -19,11 +19,19 @@ use std::time::Instant;
 use fapi::Client;
 use fapi::client::AuthSession;
 use nodes::{
-    ACCOUNTS, Node, OwnRedis, Reply, Setup, account_flow, approve_request, authorize_request,
-    code_of, http_client, login_request, par, par_request, redis_server, send, send_dpop,
+    ACCOUNTS, ISSUER, Node, OwnRedis, Reply, Setup, account_flow, approve_request,
+    authorize_request, code_of, http_client, login_request, par, par_request, redis_server, send,
+    send_dpop,
 };
 
 /// A JSON endpoint that needs the store, with Redis away.
+/// `GET /healthz` or `GET /readyz`.
+fn readiness(path: &str) -> http::Request<String> {
+    http::Request::get(format!("{ISSUER}{path}"))
+        .body(String::new())
+        .unwrap()
+}
+
 fn assert_503_json(what: &str, r: &Reply) {
     assert_eq!(r.status, 503, "{what}: {r:?}");
     assert_eq!(
@@ -147,10 +155,20 @@ async fn f2_code_once_f2_par_redis_frozen_mid_flow_fails_closed_and_recovers() {
         })
         .await;
         assert_503_json("PAR, Redis frozen", &r);
+        // the process answers, the store does not: live, not ready
+        let r = send(&http, node, readiness("/healthz")).await;
+        assert_eq!(r.status, 200, "healthz, Redis frozen: {r:?}");
+        let r = send(&http, node, readiness("/readyz")).await;
+        assert_503_json("readyz, Redis frozen", &r);
+        assert!(r.body.contains("not ready"), "{r:?}");
     }
     redis.resume();
 
     until_back(&http, client, nodes[0]).await;
+    for node in nodes {
+        let r = send(&http, node, readiness("/readyz")).await;
+        assert_eq!(r.status, 200, "readyz after the thaw: {r:?}");
+    }
     redeem_after(&http, client, nodes, &session, &code, 1).await;
     // the authorization requests above failed at their read: the request
     // URI is still there, shown by each visit and spent by one decision
