@@ -37,6 +37,8 @@ fn args(profile: &str, dir: &Path) -> ServeArgs {
         plain_http: true,
         json: false,
         check: false,
+        log_format: "text".into(),
+        log_level: None,
     }
 }
 
