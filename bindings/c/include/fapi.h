@@ -57,6 +57,16 @@ typedef struct fapi_dpop_nonces fapi_dpop_nonces;
 // logged-in sessions, one per call). Free it once, when no call uses it.
 typedef struct fapi_key fapi_key;
 
+// An issuer's JWK Set (RFC 7517 §5): the keys a resource server verifies
+// the issuer's tokens with, each chosen by the token's `kid` and `alg`
+// (by `kid` when the header names one, and always of the header's
+// algorithm; without a `kid`, exactly one key of that algorithm).
+//
+// Thread safety: immutable; any number of threads may use one at once.
+// When the issuer rotates its keys, load the new set and swap the
+// pointer; free the old set when no call uses it.
+typedef struct fapi_key_set fapi_key_set;
+
 // One requirement set. Profiles are static: never freed, shared by every
 // thread.
 typedef struct fapi_profile fapi_profile;
@@ -457,6 +467,53 @@ typedef struct fapi_jwt_expectations {
     uint64_t leeway;
 } fapi_jwt_expectations;
 
+// What the resource server expects of a token.
+typedef struct fapi_token_expectations {
+    // The authorization server's issuer identifier.
+    const char *issuer;
+    // Its length.
+    size_t issuer_len;
+    // This resource server's audience value.
+    const char *audience;
+    // Its length.
+    size_t audience_len;
+    // Clock leeway for `nbf` and `iat` (FAPI 2.0: 10 s; more than 60 is
+    // `FAPI_PROFILE_VIOLATION`).
+    uint64_t leeway;
+} fapi_token_expectations;
+
+// A resource request as the resource server received it.
+typedef struct fapi_resource_request {
+    // The access token (from `Authorization: DPoP <token>`).
+    const char *access_token;
+    // Its length.
+    size_t access_token_len;
+    // The request method.
+    const char *method;
+    // Its length.
+    size_t method_len;
+    // The absolute request URI.
+    const char *uri;
+    // Its length.
+    size_t uri_len;
+    // The `DPoP` header, or NULL.
+    const char *dpop_proof;
+    // Its length.
+    size_t dpop_proof_len;
+    // The DER client certificate of the TLS connection, or NULL.
+    const uint8_t *client_cert_der;
+    // Its length.
+    size_t client_cert_der_len;
+    // The time of the request, seconds since the epoch.
+    uint64_t now;
+    // The server's DPoP nonce issuer when it requires nonces, or NULL.
+    const struct fapi_dpop_nonces *nonces;
+    // What the nonce is bound to, or NULL.
+    const uint8_t *nonce_binding;
+    // Its length.
+    size_t nonce_binding_len;
+} fapi_resource_request;
+
 // `fapi_site`: where in a FAPI exchange a failure happened; it decides the
 // OAuth error (see [`fapi_result_oauth_error`]).
 typedef uint32_t fapi_site;
@@ -506,53 +563,6 @@ typedef struct fapi_access_token_params {
     // Its length.
     size_t consent_id_len;
 } fapi_access_token_params;
-
-// What the resource server expects of a token.
-typedef struct fapi_token_expectations {
-    // The authorization server's issuer identifier.
-    const char *issuer;
-    // Its length.
-    size_t issuer_len;
-    // This resource server's audience value.
-    const char *audience;
-    // Its length.
-    size_t audience_len;
-    // Clock leeway for `nbf` and `iat` (FAPI 2.0: 10 s; more than 60 is
-    // `FAPI_PROFILE_VIOLATION`).
-    uint64_t leeway;
-} fapi_token_expectations;
-
-// A resource request as the resource server received it.
-typedef struct fapi_resource_request {
-    // The access token (from `Authorization: DPoP <token>`).
-    const char *access_token;
-    // Its length.
-    size_t access_token_len;
-    // The request method.
-    const char *method;
-    // Its length.
-    size_t method_len;
-    // The absolute request URI.
-    const char *uri;
-    // Its length.
-    size_t uri_len;
-    // The `DPoP` header, or NULL.
-    const char *dpop_proof;
-    // Its length.
-    size_t dpop_proof_len;
-    // The DER client certificate of the TLS connection, or NULL.
-    const uint8_t *client_cert_der;
-    // Its length.
-    size_t client_cert_der_len;
-    // The time of the request, seconds since the epoch.
-    uint64_t now;
-    // The server's DPoP nonce issuer when it requires nonces, or NULL.
-    const struct fapi_dpop_nonces *nonces;
-    // What the nonce is bound to, or NULL.
-    const uint8_t *nonce_binding;
-    // Its length.
-    size_t nonce_binding_len;
-} fapi_resource_request;
 
 // TLS 1.1 or older is still accepted.
 #define FAPI_TLS_OLDER 0
@@ -1841,13 +1851,20 @@ fapi_result fapi_jws_verify(const char *jws,
 // (`FAPI_ISSUED_IN_FUTURE`), a lifetime (`exp - iat`, or `exp - now`
 // without `iat`) of at most a day (`FAPI_LIFETIME_TOO_LONG`) and a
 // non-empty `jti` (`FAPI_EMPTY_JTI`). The claims JSON is written to
-// `claims_out`.
+// `claims_out`. An empty `expect.issuer` or `expect.audience` is
+// `FAPI_PROFILE_VIOLATION` (RFC 8725 §3.9), and the message names the
+// field; a refused token's message shows what was expected and what the
+// token held (`iss`, `aud`, `typ`, `exp` against now, the missing claim).
 //
 // ```c
-// fapi_jwt_expectations ex = {"JWT", 3, "https://as.example", 18, NULL, 0, time(NULL), 10};
+// /* typ, iss and aud (this server: required), now, leeway */
+// fapi_jwt_expectations ex = {"JWT", 3, "https://as.example", 18, "https://rs.example", 18,
+//                             time(NULL), 10};
 // fapi_alg algs[] = {FAPI_ALG_ES256};
 // char claims[4096]; size_t n;
-// fapi_jwt_verify(jwt, jwt_len, pub, algs, 1, &ex, claims, sizeof claims, &n, &err);
+// if (fapi_jwt_verify(jwt, jwt_len, pub, algs, 1, &ex, claims, sizeof claims, &n, &err)
+//     != FAPI_OK)
+//     fprintf(stderr, "%s\n", err.message); /* expected aud "https://rs.example", got ... */
 // ```
 //
 // # Safety
@@ -1929,10 +1946,11 @@ fapi_result fapi_key_from_jwk(const char *json,
 // `FAPI_WEAK_KEY` or `FAPI_UNSUPPORTED_KEY_TYPE`.
 //
 // ```c
-// const char *uri = "pkcs11:token=fapi;object=as-signing"
-//                   "?module-path=/usr/lib/softhsm/libsofthsm2.so&pin-source=file:/run/pin";
+// /* uri: "pkcs11:token=fapi;object=as-signing"
+//         "?module-path=/usr/lib/softhsm/libsofthsm2.so&pin-source=file:/run/pin" */
 // fapi_key *key = NULL;
-// fapi_key_from_pkcs11_uri(uri, strlen(uri), &key, &err);
+// if (fapi_key_from_pkcs11_uri(uri, strlen(uri), &key, &err) != FAPI_OK)
+//     fprintf(stderr, "%s\n", err.message); /* FAPI_HSM: names the CKR_* value */
 // ```
 //
 // # Safety
@@ -1949,8 +1967,9 @@ fapi_result fapi_key_from_pkcs11_uri(const char *uri,
 //
 // ```c
 // fapi_key *key = NULL;
-// fapi_key_from_pkcs11(module, strlen(module), "fapi", 4, "as-signing", 10, pin, strlen(pin),
-//                      &key, &err);
+// /* module "/usr/lib/softhsm/libsofthsm2.so", token "fapi", label "as-signing" */
+// fapi_key_from_pkcs11(module, strlen(module), token, strlen(token), label, strlen(label), pin,
+//                      strlen(pin), &key, &err);
 // ```
 //
 // # Safety
@@ -2084,6 +2103,114 @@ fapi_result fapi_public_key_verify(const struct fapi_public_key *key,
 // `key` is NULL or a public key from this library, not yet freed and used
 // by no other call.
 void fapi_public_key_free(struct fapi_public_key *key);
+
+// Reads an issuer's JWK Set (the document at its `jwks_uri`) with
+// [`fapi::IssuerKeys`]: each key checked by the core (F2-ALG key types
+// and sizes); keys of other types (`oct`, P-384, encryption keys fapi
+// cannot read) are skipped. Refused: a set with a private member
+// (`FAPI_PRIVATE_KEY_MEMBER`), a document that is not a JWK Set
+// (`FAPI_JSON`, `FAPI_DUPLICATE_MEMBER`, `FAPI_MALFORMED`), more keys than
+// fapi reads (`FAPI_TOO_LARGE`), no usable key (`FAPI_KEY_NOT_FOUND`).
+//
+// ```c
+// fapi_key_set *issuer_keys = NULL;
+// if (fapi_key_set_from_jwks(jwks, strlen(jwks), &issuer_keys, &err) != FAPI_OK)
+//     fprintf(stderr, "issuer JWKS: %s\n", err.message);
+// size_t keys = 0;
+// fapi_key_set_len(issuer_keys, &keys, &err);
+// fapi_key_set_free(issuer_keys);
+// ```
+//
+// # Safety
+// `json` is valid for `len` bytes; `out` is writable; `err` is NULL or
+// valid.
+fapi_result fapi_key_set_from_jwks(const char *json,
+                                   size_t len,
+                                   struct fapi_key_set **out,
+                                   struct fapi_error_detail *err);
+
+// Writes the number of usable keys of the set to `*n`.
+//
+// ```c
+// size_t keys = 0;
+// fapi_key_set_len(issuer_keys, &keys, &err);
+// ```
+//
+// # Safety
+// `set` is a live set; `n` is writable; `err` is NULL or valid.
+fapi_result fapi_key_set_len(const struct fapi_key_set *set,
+                             size_t *n,
+                             struct fapi_error_detail *err);
+
+// Frees a key set. `NULL` is fine.
+//
+// ```c
+// fapi_key_set_free(issuer_keys);
+// fapi_key_set_free(NULL); /* fine */
+// ```
+//
+// # Safety
+// `set` is NULL or a set from this library, not yet freed and used by no
+// other call.
+void fapi_key_set_free(struct fapi_key_set *set);
+
+// [`fapi_jwt_verify`](crate::jwt::fapi_jwt_verify) with the key of `set`
+// that the JWT's header names (`kid`, `alg`): every check of
+// `fapi_jwt_verify`, and `FAPI_KEY_NOT_FOUND` when no single key answers
+// (the message names the `kid` asked for and the set's `kid`s).
+//
+// ```c
+// fapi_jwt_expectations ex = {"JWT", 3, "https://as.example", 18, "https://rs.example", 18,
+//                             time(NULL), 10};
+// fapi_alg algs[] = {FAPI_ALG_ES256, FAPI_ALG_PS256};
+// char claims[4096]; size_t n;
+// fapi_key_set_jwt_verify(issuer_keys, jwt, jwt_len, algs, 2, &ex, claims, sizeof claims, &n,
+//                         &err);
+// ```
+//
+// # Safety
+// `set` is a live set; each (pointer, length) pair is valid; `algs` holds
+// `n_algs` values; `expect` is valid; `claims_out` is writable for `cap`
+// bytes; `claims_len` is writable; `err` is NULL or valid.
+fapi_result fapi_key_set_jwt_verify(const struct fapi_key_set *set,
+                                    const char *jwt,
+                                    size_t jwt_len,
+                                    const fapi_alg *algs,
+                                    size_t n_algs,
+                                    const struct fapi_jwt_expectations *expect,
+                                    char *claims_out,
+                                    size_t cap,
+                                    size_t *claims_len,
+                                    struct fapi_error_detail *err);
+
+// [`fapi_access_token_verify`](crate::token::fapi_access_token_verify)
+// with the key of `set` that the token's header names (`kid`, `alg`):
+// every check of `fapi_access_token_verify` (with the request's DPoP
+// proof or certificate), and `FAPI_KEY_NOT_FOUND` (`invalid_token`)
+// when no single key answers, before the proof's `jti` is used.
+//
+// ```c
+// fapi_token_expectations ex = {"https://as.example", 18, "https://rs.example", 18, 10};
+// fapi_resource_request rq = {token, token_len, "GET", 3, uri, strlen(uri),
+//                             dpop_header, dpop_len, NULL, 0, time(NULL), NULL, NULL, 0};
+// char claims[4096]; size_t n;
+// if (fapi_key_set_access_token_verify(profile, issuer_keys, &ex, &rq, jtis, claims,
+//                                      sizeof claims, &n, &err) != FAPI_OK)
+//     /* WWW-Authenticate: DPoP error="<err.oauth_error>" */;
+// ```
+//
+// # Safety
+// As [`fapi_access_token_verify`](crate::token::fapi_access_token_verify),
+// with `set` a live set.
+fapi_result fapi_key_set_access_token_verify(const struct fapi_profile *profile,
+                                             const struct fapi_key_set *set,
+                                             const struct fapi_token_expectations *expect,
+                                             const struct fapi_resource_request *request,
+                                             const struct fapi_replay_cache *cache,
+                                             char *claims_out,
+                                             size_t cap,
+                                             size_t *claims_len,
+                                             struct fapi_error_detail *err);
 
 // Makes a fresh PKCE pair: a 43-character code verifier of 256 random bits
 // and its S256 challenge (43 characters each).

@@ -569,28 +569,6 @@ fn insufficient(needed: usize, cap: usize) -> Failure {
     )
 }
 
-/// Turns a PKCS#11 error met while loading a key into a failure: the core's
-/// own variant where one says what happened, [`FAPI_HSM`] otherwise.
-pub(crate) fn hsm_failure(e: &fapi_pkcs11::Error) -> Failure {
-    use fapi_pkcs11::Error as E;
-    let core = match e {
-        E::KeyNotFound => Some(Error::KeyNotFound),
-        E::WrongKeyType => Some(Error::KeyAlgMismatch),
-        E::WeakKey => Some(Error::WeakKey),
-        E::UnsupportedKeyType => Some(Error::UnsupportedKeyType),
-        _ => None,
-    };
-    match core {
-        Some(c) => Failure {
-            code: code_of(c),
-            core: Some(c),
-            site: Some(Where::Server),
-            message: format!("PKCS#11 key: {e}"),
-        },
-        None => Failure::hsm(format!("PKCS#11: {e}")),
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

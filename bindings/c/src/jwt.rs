@@ -5,11 +5,12 @@
 use core::ffi::c_char;
 
 use fapi_core::jwt::{self, Expectations, Typ};
-use fapi_core::{FixedClock, Site};
+use fapi_core::{Alg, Error, FixedClock, Site, Verifier};
 
-use crate::ffi::{self, Context, Out, Where, boundary, fapi_error_detail};
+use crate::ffi::{self, Failure, Out, Where, boundary, fapi_error_detail};
 use crate::jws::alg_list;
 use crate::key::{fapi_alg, fapi_public_key};
+use crate::values;
 
 /// What a JWT must satisfy: its issuer and audience are required; `typ`
 /// is required when given, and otherwise may be absent or `JWT`.
@@ -44,13 +45,20 @@ pub struct fapi_jwt_expectations {
 /// (`FAPI_ISSUED_IN_FUTURE`), a lifetime (`exp - iat`, or `exp - now`
 /// without `iat`) of at most a day (`FAPI_LIFETIME_TOO_LONG`) and a
 /// non-empty `jti` (`FAPI_EMPTY_JTI`). The claims JSON is written to
-/// `claims_out`.
+/// `claims_out`. An empty `expect.issuer` or `expect.audience` is
+/// `FAPI_PROFILE_VIOLATION` (RFC 8725 §3.9), and the message names the
+/// field; a refused token's message shows what was expected and what the
+/// token held (`iss`, `aud`, `typ`, `exp` against now, the missing claim).
 ///
 /// ```c
-/// fapi_jwt_expectations ex = {"JWT", 3, "https://as.example", 18, NULL, 0, time(NULL), 10};
+/// /* typ, iss and aud (this server: required), now, leeway */
+/// fapi_jwt_expectations ex = {"JWT", 3, "https://as.example", 18, "https://rs.example", 18,
+///                             time(NULL), 10};
 /// fapi_alg algs[] = {FAPI_ALG_ES256};
 /// char claims[4096]; size_t n;
-/// fapi_jwt_verify(jwt, jwt_len, pub, algs, 1, &ex, claims, sizeof claims, &n, &err);
+/// if (fapi_jwt_verify(jwt, jwt_len, pub, algs, 1, &ex, claims, sizeof claims, &n, &err)
+///     != FAPI_OK)
+///     fprintf(stderr, "%s\n", err.message); /* expected aud "https://rs.example", got ... */
 /// ```
 ///
 /// # Safety
@@ -84,27 +92,85 @@ pub unsafe extern "C" fn fapi_jwt_verify(
             )
         };
         // SAFETY: contract: the expectations' pairs are valid.
-        let (typ, issuer, audience) = unsafe {
-            (
-                ffi::opt_text(expect.typ, expect.typ_len, "expect.typ")?,
-                ffi::text(expect.issuer, expect.issuer_len, "expect.issuer")?,
-                ffi::text(expect.audience, expect.audience_len, "expect.audience")?,
-            )
-        };
-        let typ = typ.map_or(Typ::AbsentOr("JWT"), Typ::Required);
-        let expectations = Expectations::new(&algs, typ, issuer, audience)
-            .and_then(|e| e.with_leeway(expect.leeway))
-            .context("JWT expectations")?;
-        let mut buf = vec![0u8; jwt::verify_buf_len(compact.len())];
-        let verified = jwt::verify(
-            compact,
-            &expectations,
-            &key.verifier(),
-            &FixedClock(expect.now),
-            &mut buf,
-        )
-        .context("JWT")?;
-        let claims = verified.payload;
-        out.put(claims)
+        let claims = unsafe { verify_with(compact, &key.verifier(), &algs, expect) }?;
+        out.put(&claims)
     })
+}
+
+/// The JWT checks of [`fapi_jwt_verify`] with `verifier`; the claims JSON.
+///
+/// # Safety
+/// The pairs of `expect` are valid.
+pub(crate) unsafe fn verify_with(
+    compact: &[u8],
+    verifier: &dyn Verifier,
+    algs: &[Alg],
+    expect: &fapi_jwt_expectations,
+) -> Result<Vec<u8>, Failure> {
+    // SAFETY: forwarded contract.
+    let (typ, issuer, audience) = unsafe {
+        (
+            ffi::opt_text(expect.typ, expect.typ_len, "expect.typ")?,
+            ffi::text(expect.issuer, expect.issuer_len, "expect.issuer")?,
+            ffi::text(expect.audience, expect.audience_len, "expect.audience")?,
+        )
+    };
+    // RFC 8725 §3.9: a JWT is checked against the audience it was issued
+    // for; the core refuses to verify without one (ProfileViolation).
+    // Said here, with the field to set.
+    for (value, field) in [(issuer, "issuer"), (audience, "audience")] {
+        if value.is_empty() {
+            return Err(Failure::core(
+                Error::ProfileViolation,
+                &format!(
+                    "JWT expectations: expect.{field} is required (RFC 8725 §3.9: every JWT is \
+                     checked against the {field} it must name)"
+                ),
+            ));
+        }
+    }
+    if algs.is_empty() {
+        return Err(Failure::core(
+            Error::ProfileViolation,
+            "JWT expectations: `algs` is empty: name the algorithms accepted",
+        ));
+    }
+    let typ_rule = typ.map_or(Typ::AbsentOr("JWT"), Typ::Required);
+    let expectations = Expectations::new(algs, typ_rule, issuer, audience)
+        .and_then(|e| e.with_leeway(expect.leeway))
+        .map_err(|e| {
+            Failure::core(
+                e,
+                &format!(
+                    "JWT expectations: leeway {} s (at most 60), typ {:?}",
+                    expect.leeway,
+                    typ.unwrap_or("JWT")
+                ),
+            )
+        })?;
+    let mut buf = vec![0u8; jwt::verify_buf_len(compact.len())];
+    match jwt::verify(
+        compact,
+        &expectations,
+        verifier,
+        &FixedClock(expect.now),
+        &mut buf,
+    ) {
+        Ok(verified) => Ok(verified.payload.to_vec()),
+        Err(e) => {
+            let expected = values::Expected {
+                typ,
+                issuer,
+                audience,
+                algs,
+                now: expect.now,
+                leeway: expect.leeway,
+                required: &["iss", "aud", "exp", "jti"],
+            };
+            Err(match values::explain(e, compact, &expected) {
+                Some(v) => Failure::core(e, &format!("JWT ({v})")),
+                None => Failure::core(e, "JWT"),
+            })
+        }
+    }
 }

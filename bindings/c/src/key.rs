@@ -1,24 +1,22 @@
 //! Signing keys (`fapi_key`) and public keys (`fapi_public_key`).
 //!
-//! A `fapi_key` is a software key on aws-lc (from PKCS#8 DER or PEM, SEC1 PEM, a
-//! private JWK, or generated) or a key in a PKCS#11 token (by RFC 7512 URI,
-//! or by module path, token label, key label and PIN) whose private half
-//! never leaves the token. Both sign through the same
-//! [`fapi_core::Signer`] seam; every function taking a key treats them
-//! alike. Every key passes the F2-ALG check when it is loaded.
+//! A `fapi_key` is a [`fapi::SigningKey`]: a software key on aws-lc (from
+//! PKCS#8 DER or PEM, SEC1 PEM, a private JWK, or generated) or a key in a
+//! PKCS#11 token (by RFC 7512 URI, or by module path, token label, key
+//! label and PIN) whose private half never leaves the token. Keys are
+//! loaded by the `fapi` crate's loaders (one PEM, JWK and PKCS#11 URI
+//! parser for the Rust and the C API), which check every key against
+//! F2-ALG; this module only maps their [`fapi::KeyError`]s to result codes.
 
 use core::ffi::c_char;
-use std::path::Path;
-use std::sync::Arc;
 
-use fapi_awslc::{AWSLC, Ed25519SigningKey, Es256SigningKey, SystemRandom};
+use fapi::SigningKey;
+use fapi_awslc::AWSLC;
 use fapi_core::crypto::KeyVerifier;
 use fapi_core::{Alg, Error, PublicJwk, PublicKey, Signer};
-use fapi_pkcs11::{HsmSigner, Pin, PoolConfig, SessionPool, Token};
 use zeroize::Zeroizing;
 
-use crate::ffi::{self, Context, Failure, Out, Where, boundary, fapi_error_detail, hsm_failure};
-use crate::pkcs11_uri::{self, PinSource};
+use crate::ffi::{self, Context, Failure, Out, Where, boundary, fapi_error_detail};
 
 /// `fapi_alg`: a signature algorithm, as a number.
 pub type fapi_alg = u32;
@@ -44,7 +42,10 @@ pub(crate) fn alg_of(n: fapi_alg) -> Result<Alg, Failure> {
         FAPI_ALG_PS256 => Ok(Alg::Ps256),
         FAPI_ALG_ES256 => Ok(Alg::Es256),
         FAPI_ALG_EDDSA => Ok(Alg::EdDsa),
-        other => Err(Failure::invalid(format!("{other} is not a fapi_alg"))),
+        other => Err(Failure::invalid(format!(
+            "{other} is not a fapi_alg (FAPI_ALG_PS256 {FAPI_ALG_PS256}, FAPI_ALG_ES256 \
+             {FAPI_ALG_ES256}, FAPI_ALG_EDDSA {FAPI_ALG_EDDSA})"
+        ))),
     }
 }
 
@@ -54,13 +55,13 @@ pub(crate) fn alg_of(n: fapi_alg) -> Result<Alg, Failure> {
 /// once (software keys are immutable; a PKCS#11 key signs on a pool of
 /// logged-in sessions, one per call). Free it once, when no call uses it.
 pub struct fapi_key {
-    signer: Box<dyn Signer + Send + Sync>,
+    key: SigningKey,
 }
 
 impl fapi_key {
     /// The key as a [`Signer`].
     pub(crate) fn signer(&self) -> &(dyn Signer + Send + Sync) {
-        &*self.signer
+        &self.key
     }
 }
 
@@ -80,337 +81,229 @@ impl fapi_public_key {
 }
 
 // ---------------------------------------------------------------------------
-// software keys
+// loading, through the `fapi` crate
 
-/// `id-ecPublicKey`, `prime256v1`, `id-Ed25519`, `rsaEncryption`.
-const OID_EC: &str = "1.2.840.10045.2.1";
-const OID_P256: &str = "1.2.840.10045.3.1.7";
-const OID_ED25519: &str = "1.3.101.112";
-const OID_RSA: &str = "1.2.840.113549.1.1.1";
+/// A key the `fapi` crate refused: its core error and the loader's reason
+/// (which names the values involved: the label, the curve, the member).
+fn refused(e: &fapi::KeyError) -> Failure {
+    Failure::core(e.error(), e.reason())
+}
 
-fn boxed<S: Signer + Send + Sync + 'static>(s: S) -> Box<dyn Signer + Send + Sync> {
-    Box::new(s)
+/// A PKCS#11 key the `fapi` crate refused. The C API's codes are kept: a
+/// URI that does not parse is `FAPI_INVALID_ARGUMENT` (the crate's
+/// `InvalidParameter` comes from its URI parser only), a failure of the
+/// module, token, PIN or session is `FAPI_HSM` (the crate's
+/// `SigningFailed`, with the `CKR_*` value in the reason); a missing,
+/// weak or unsupported key keeps its core code.
+fn hsm_refused(e: &fapi::KeyError) -> Failure {
+    match e.error() {
+        Error::InvalidParameter => Failure::invalid(e.reason().to_owned()),
+        Error::SigningFailed => Failure::hsm(e.reason().to_owned()),
+        _ => refused(e),
+    }
 }
 
 /// A software key from PKCS#8 DER, or from PEM (`PRIVATE KEY`; `EC PRIVATE
-/// KEY` for SEC1, `RSA PRIVATE KEY` for PKCS#1). The PEM armour is read by
-/// `pem-rfc7468`, the DER by the backend's loaders.
-pub(crate) fn software_from_pkcs8(input: &[u8]) -> Result<Box<dyn Signer + Send + Sync>, Failure> {
+/// KEY` for SEC1, `RSA PRIVATE KEY` for PKCS#1): [`SigningKey::from_pem`]
+/// and [`SigningKey::from_pkcs8_der`].
+fn software_from_pkcs8(input: &[u8]) -> Result<SigningKey, Failure> {
     let trimmed = input.trim_ascii_start();
     if trimmed.starts_with(b"-----BEGIN") {
-        let (label, der) = pem_rfc7468::decode_vec(trimmed)
-            .map_err(|e| Failure::core(Error::InvalidKey, &format!("PEM: {e}")))?;
-        let der = Zeroizing::new(der);
-        return match label {
-            "PRIVATE KEY" => pkcs8_der(&der),
-            "EC PRIVATE KEY" => Es256SigningKey::from_sec1_der(&der)
-                .map(boxed)
-                .context("SEC1 P-256 key"),
-            #[cfg(feature = "rsa-signing")]
-            "RSA PRIVATE KEY" => fapi_awslc::Ps256SigningKey::from_pkcs1_der(&der)
-                .map(boxed)
-                .context("PKCS#1 RSA key"),
-            "ENCRYPTED PRIVATE KEY" => Err(Failure::core(
-                Error::UnsupportedKeyType,
-                "PEM: an encrypted PKCS#8 key; decrypt it first (or keep it in an HSM)",
-            )),
-            other => Err(Failure::core(
-                Error::UnsupportedKeyType,
-                &format!("PEM: `{other}` is not a PKCS#8 private key"),
-            )),
-        };
+        let pem = core::str::from_utf8(trimmed)
+            .map_err(|e| Failure::core(Error::InvalidKey, &format!("PEM: not UTF-8 ({e})")))?;
+        return SigningKey::from_pem(pem).map_err(|e| refused(&e));
     }
-    pkcs8_der(input)
+    SigningKey::from_pkcs8_der(input).map_err(|e| refused(&e))
 }
 
-fn pkcs8_der(der: &[u8]) -> Result<Box<dyn Signer + Send + Sync>, Failure> {
-    use pkcs8::der::Decode as _;
-    let info = pkcs8::PrivateKeyInfoRef::from_der(der)
-        .map_err(|e| Failure::core(Error::InvalidKey, &format!("PKCS#8: {e}")))?;
-    let oid = info.algorithm.oid.to_string();
-    match oid.as_str() {
-        OID_EC => {
-            let curve = info
-                .algorithm
-                .parameters_oid()
-                .map(|o| o.to_string())
-                .unwrap_or_default();
-            if curve != OID_P256 {
-                // F2-ALG: P-256 is the only curve for ES256.
-                return Err(Failure::core(
-                    Error::UnsupportedKeyType,
-                    &format!("PKCS#8: EC curve {curve} is not P-256 (F2-ALG)"),
-                ));
-            }
-            Es256SigningKey::from_pkcs8_der(der)
-                .map(boxed)
-                .context("PKCS#8 P-256 key")
-        }
-        OID_ED25519 => Ed25519SigningKey::from_pkcs8_der(der)
-            .map(boxed)
-            .context("PKCS#8 Ed25519 key"),
-        #[cfg(feature = "rsa-signing")]
-        OID_RSA => fapi_awslc::Ps256SigningKey::from_pkcs8_der(der)
-            .map(boxed)
-            .context("PKCS#8 RSA key"),
-        other => Err(Failure::core(
-            Error::UnsupportedKeyType,
-            &format!("PKCS#8: key algorithm {other} is not one of F2-ALG's"),
-        )),
-    }
-}
-
-/// A private JWK member: zeroized on drop.
-struct SecretText(Zeroizing<String>);
-
-impl<'de> serde::Deserialize<'de> for SecretText {
-    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        // The decoded string moves into the zeroizing wrapper, uncopied.
-        <String as serde::Deserialize>::deserialize(d).map(|s| Self(Zeroizing::new(s)))
-    }
-}
-
-impl SecretText {
-    fn as_str(&self) -> &str {
-        &self.0
-    }
-}
-
-/// The members of a private JWK that fapi reads.
-#[derive(serde::Deserialize)]
-struct PrivateJwk {
-    kty: String,
-    crv: Option<String>,
-    kid: Option<String>,
-    alg: Option<String>,
-    x: Option<String>,
-    y: Option<String>,
-    n: Option<String>,
-    e: Option<String>,
-    d: Option<SecretText>,
-    p: Option<SecretText>,
-    q: Option<SecretText>,
-    dp: Option<SecretText>,
-    dq: Option<SecretText>,
-    qi: Option<SecretText>,
-    oth: Option<serde_json::Value>,
-}
-
-fn b64_member(value: Option<&str>, name: &str) -> Result<Zeroizing<Vec<u8>>, Failure> {
-    let value = value.ok_or_else(|| {
-        Failure::core(
-            Error::InvalidKey,
-            &format!("private JWK: `{name}` is missing"),
-        )
-    })?;
-    let mut out = Zeroizing::new(vec![0u8; value.len()]);
-    let n = fapi_core::b64::decode(value.as_bytes(), &mut out)
-        .map(<[u8]>::len)
-        .context(&format!("private JWK: `{name}`"))?;
-    out.truncate(n);
-    Ok(out)
-}
-
-/// A software key from a private JWK (RFC 7517, RFC 7518 §6, RFC 8037):
-/// EC P-256 (`d`), OKP Ed25519 (`d`), RSA (`d`, `p`, `q`, `dp`, `dq`,
-/// `qi`). The public members must be those of the private key, and `alg`,
-/// when present, that of the key type.
-pub(crate) fn software_from_jwk(json: &[u8]) -> Result<Box<dyn Signer + Send + Sync>, Failure> {
-    // Duplicate members, bad nesting and oversize documents are refused by
-    // the core's JSON check first, as for every JWK fapi reads.
+/// A software key from a private JWK: [`SigningKey::from_jwk`] (EC P-256
+/// and OKP Ed25519), after the core's JSON check (duplicate members, bad
+/// nesting and oversize documents are refused, as for every JWK fapi
+/// reads). RSA private JWKs, which the crate does not load, are turned into
+/// the PKCS#1 document they are the members of and loaded by the crate's
+/// PEM loader ([`rsa_jwk`]).
+fn software_from_jwk(json: &[u8]) -> Result<SigningKey, Failure> {
     fapi_core::json::check(json).context("private JWK")?;
-    let jwk: PrivateJwk = serde_json::from_slice(json)
-        .map_err(|e| Failure::core(Error::Json, &format!("private JWK: {e}")))?;
-    let d = b64_member(jwk.d.as_ref().map(SecretText::as_str), "d")?;
-    let (signer, public): (Box<dyn Signer + Send + Sync>, PublicKey) =
-        match (jwk.kty.as_str(), jwk.crv.as_deref()) {
-            ("EC", Some("P-256")) => {
-                let k = Es256SigningKey::from_bytes(&d).context("private JWK (P-256)")?;
-                let public = k.public_key().context("private JWK")?;
-                let claimed = PublicKey::P256 {
-                    x: fixed32(&b64_member(jwk.x.as_deref(), "x")?)?,
-                    y: fixed32(&b64_member(jwk.y.as_deref(), "y")?)?,
-                };
-                (
-                    with_kid(k, jwk.kid.as_deref())?,
-                    claimed_matches(public, claimed)?,
-                )
-            }
-            ("OKP", Some("Ed25519")) => {
-                let k = Ed25519SigningKey::from_bytes(&d).context("private JWK (Ed25519)")?;
-                let public = k.public_key().context("private JWK")?;
-                let claimed = PublicKey::Ed25519 {
-                    x: fixed32(&b64_member(jwk.x.as_deref(), "x")?)?,
-                };
-                (
-                    with_kid(k, jwk.kid.as_deref())?,
-                    claimed_matches(public, claimed)?,
-                )
-            }
-            #[cfg(feature = "rsa-signing")]
-            ("RSA", None) => rsa_from_jwk(&jwk, &d)?,
-            ("EC" | "OKP" | "RSA" | "oct", _) | (_, _) => {
-                return Err(Failure::core(
-                    Error::UnsupportedKeyType,
-                    &format!(
-                        "private JWK: kty {} crv {} is not a key of F2-ALG",
-                        jwk.kty,
-                        jwk.crv.as_deref().unwrap_or("-")
-                    ),
-                ));
-            }
-        };
-    if let Some(alg) = jwk.alg.as_deref() {
-        // F2-ALG, and the JWK's alg must be the key's.
-        public
-            .check_alg(Alg::from_name(alg).context("private JWK `alg`")?)
-            .context("private JWK `alg`")?;
+    let text = core::str::from_utf8(json)
+        .map_err(|e| Failure::core(Error::Json, &format!("private JWK: not UTF-8 ({e})")))?;
+    #[cfg(feature = "rsa-signing")]
+    if let Some(key) = rsa_jwk::load(text)? {
+        return Ok(key);
     }
-    Ok(signer)
+    SigningKey::from_jwk(text).map_err(|e| refused(&e))
 }
 
-fn fixed32(b: &[u8]) -> Result<[u8; 32], Failure> {
-    b.try_into().map_err(|_| {
-        Failure::core(
-            Error::InvalidKey,
-            "private JWK: a coordinate is not 32 bytes",
-        )
-    })
-}
-
-fn claimed_matches(actual: PublicKey, claimed: PublicKey) -> Result<PublicKey, Failure> {
-    if actual == claimed {
-        Ok(actual)
-    } else {
-        Err(Failure::core(
-            Error::InvalidKey,
-            "private JWK: the public members are not those of `d`",
-        ))
-    }
-}
-
-/// A key id: the JWK's `kid` (the backend's key id rule: 1 to 64 bytes),
-/// else the key's thumbprint (the backend's default).
-trait WithKid: Signer + Send + Sync + Sized + 'static {
-    fn set_kid(self, kid: &str) -> Result<Self, fapi_core::KeyError>;
-}
-
-impl WithKid for Es256SigningKey {
-    fn set_kid(self, kid: &str) -> Result<Self, fapi_core::KeyError> {
-        self.with_key_id(kid)
-    }
-}
-
-impl WithKid for Ed25519SigningKey {
-    fn set_kid(self, kid: &str) -> Result<Self, fapi_core::KeyError> {
-        self.with_key_id(kid)
-    }
-}
-
+/// RSA private JWKs (RFC 7518 §6.3.2), which `fapi::SigningKey::from_jwk`
+/// refuses (its policy: RSA keys from PKCS#8 or an HSM). The C API has
+/// loaded them since its first release, so they keep loading: the members
+/// are written as the PKCS#1 `RSAPrivateKey` they are (by the `pkcs1`
+/// crate) and that document is loaded by [`SigningKey::from_pem`]; only
+/// the public members, `alg` and `kid` are checked here.
 #[cfg(feature = "rsa-signing")]
-impl WithKid for fapi_awslc::Ps256SigningKey {
-    fn set_kid(self, kid: &str) -> Result<Self, fapi_core::KeyError> {
-        self.with_key_id(kid)
-    }
-}
-
-fn with_kid<K: WithKid>(k: K, kid: Option<&str>) -> Result<Box<dyn Signer + Send + Sync>, Failure> {
-    match kid {
-        Some(kid) => Ok(boxed(k.set_kid(kid).context("private JWK `kid`")?)),
-        None => Ok(boxed(k)),
-    }
-}
-
-#[cfg(feature = "rsa-signing")]
-fn uint(b: &[u8]) -> Result<pkcs1::UintRef<'_>, Failure> {
-    pkcs1::UintRef::new(b)
-        .map_err(|e| Failure::core(Error::InvalidKey, &format!("private JWK: {e}")))
-}
-
-/// An RSA JWK, through the PKCS#1 `RSAPrivateKey` it is the members of
-/// (RFC 7518 §6.3.2; multi-prime `oth` keys are refused).
-#[cfg(feature = "rsa-signing")]
-fn rsa_from_jwk(
-    jwk: &PrivateJwk,
-    d: &[u8],
-) -> Result<(Box<dyn Signer + Send + Sync>, PublicKey), Failure> {
+mod rsa_jwk {
+    use fapi::SigningKey;
+    use fapi_core::{Alg, Error, PublicKey, Signer};
     use pkcs8::der::Encode as _;
-    if jwk.oth.is_some() {
-        return Err(Failure::core(
-            Error::UnsupportedKeyType,
-            "private JWK: multi-prime RSA (`oth`) is not supported",
-        ));
+    use zeroize::Zeroizing;
+
+    use crate::ffi::{Context, Failure};
+
+    /// A private JWK member: zeroized on drop.
+    struct SecretText(Zeroizing<String>);
+
+    impl<'de> serde::Deserialize<'de> for SecretText {
+        fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+            // The decoded string moves into the zeroizing wrapper, uncopied.
+            <String as serde::Deserialize>::deserialize(d).map(|s| Self(Zeroizing::new(s)))
+        }
     }
-    let n = b64_member(jwk.n.as_deref(), "n")?;
-    let e = b64_member(jwk.e.as_deref(), "e")?;
-    let member =
-        |v: &Option<SecretText>, name| b64_member(v.as_ref().map(SecretText::as_str), name);
-    let (p, q) = (member(&jwk.p, "p")?, member(&jwk.q, "q")?);
-    let (dp, dq, qi) = (
-        member(&jwk.dp, "dp")?,
-        member(&jwk.dq, "dq")?,
-        member(&jwk.qi, "qi")?,
-    );
-    let der = pkcs1::RsaPrivateKey {
-        modulus: uint(&n)?,
-        public_exponent: uint(&e)?,
-        private_exponent: uint(d)?,
-        prime1: uint(&p)?,
-        prime2: uint(&q)?,
-        exponent1: uint(&dp)?,
-        exponent2: uint(&dq)?,
-        coefficient: uint(&qi)?,
-        other_prime_infos: None,
+
+    /// The members of an RSA private JWK.
+    #[derive(serde::Deserialize)]
+    struct RsaJwk {
+        kty: String,
+        kid: Option<String>,
+        alg: Option<String>,
+        n: Option<String>,
+        e: Option<String>,
+        d: Option<SecretText>,
+        p: Option<SecretText>,
+        q: Option<SecretText>,
+        dp: Option<SecretText>,
+        dq: Option<SecretText>,
+        qi: Option<SecretText>,
+        oth: Option<serde_json::Value>,
     }
-    .to_der()
-    .map_err(|e| Failure::core(Error::InvalidKey, &format!("private JWK: {e}")))?;
-    let der = Zeroizing::new(der);
-    let k = fapi_awslc::Ps256SigningKey::from_pkcs1_der(&der).context("private JWK (RSA)")?;
-    let public = k.public_key().context("private JWK")?;
-    let claimed = PublicKey::Rsa(fapi_core::jwk::RsaPublicKey::new(&n, &e).context("private JWK")?);
-    Ok((
-        with_kid(k, jwk.kid.as_deref())?,
-        claimed_matches(public, claimed)?,
+
+    fn member(value: Option<&str>, name: &str) -> Result<Zeroizing<Vec<u8>>, Failure> {
+        let value = value.ok_or_else(|| {
+            Failure::core(
+                Error::InvalidKey,
+                &format!("private JWK: `{name}` is missing"),
+            )
+        })?;
+        let mut out = Zeroizing::new(vec![0u8; value.len()]);
+        let n = fapi_core::b64::decode(value.as_bytes(), &mut out)
+            .map(<[u8]>::len)
+            .context(&format!("private JWK: `{name}`"))?;
+        out.truncate(n);
+        Ok(out)
+    }
+
+    fn secret(v: Option<&SecretText>, name: &str) -> Result<Zeroizing<Vec<u8>>, Failure> {
+        member(v.map(|s| s.0.as_str()), name)
+    }
+
+    fn uint(b: &[u8]) -> Result<pkcs1::UintRef<'_>, Failure> {
+        pkcs1::UintRef::new(b)
+            .map_err(|e| Failure::core(Error::InvalidKey, &format!("private JWK: {e}")))
+    }
+
+    /// The key of an RSA private JWK; `None` for any other JWK (the crate
+    /// reads those).
+    pub(super) fn load(text: &str) -> Result<Option<SigningKey>, Failure> {
+        #[derive(serde::Deserialize)]
+        struct Kty {
+            kty: Option<String>,
+        }
+        let is_rsa = serde_json::from_str::<Kty>(text)
+            .ok()
+            .and_then(|k| k.kty)
+            .is_some_and(|k| k == "RSA");
+        if !is_rsa {
+            return Ok(None);
+        }
+        let jwk: RsaJwk = serde_json::from_str(text)
+            .map_err(|e| Failure::core(Error::Json, &format!("private JWK: {e}")))?;
+        debug_assert_eq!(jwk.kty, "RSA");
+        if jwk.oth.is_some() {
+            return Err(Failure::core(
+                Error::UnsupportedKeyType,
+                "private JWK: multi-prime RSA (`oth`) is not supported",
+            ));
+        }
+        let d = secret(jwk.d.as_ref(), "d")?;
+        let n = member(jwk.n.as_deref(), "n")?;
+        let e = member(jwk.e.as_deref(), "e")?;
+        let (p, q) = (secret(jwk.p.as_ref(), "p")?, secret(jwk.q.as_ref(), "q")?);
+        let (dp, dq, qi) = (
+            secret(jwk.dp.as_ref(), "dp")?,
+            secret(jwk.dq.as_ref(), "dq")?,
+            secret(jwk.qi.as_ref(), "qi")?,
+        );
+        let der = Zeroizing::new(
+            pkcs1::RsaPrivateKey {
+                modulus: uint(&n)?,
+                public_exponent: uint(&e)?,
+                private_exponent: uint(&d)?,
+                prime1: uint(&p)?,
+                prime2: uint(&q)?,
+                exponent1: uint(&dp)?,
+                exponent2: uint(&dq)?,
+                coefficient: uint(&qi)?,
+                other_prime_infos: None,
+            }
+            .to_der()
+            .map_err(|e| Failure::core(Error::InvalidKey, &format!("private JWK: {e}")))?,
+        );
+        let pem = Zeroizing::new(
+            pem_rfc7468::encode_string("RSA PRIVATE KEY", pem_rfc7468::LineEnding::LF, &der)
+                .map_err(|e| Failure::core(Error::InvalidKey, &format!("private JWK: {e}")))?,
+        );
+        let mut key = SigningKey::from_pem(&pem)
+            .map_err(|e| Failure::core(e.error(), &format!("private JWK (RSA): {}", e.reason())))?;
+        let public = key.public_key().context("private JWK")?;
+        let claimed =
+            PublicKey::Rsa(fapi_core::jwk::RsaPublicKey::new(&n, &e).context("private JWK")?);
+        if public != claimed {
+            return Err(Failure::core(
+                Error::InvalidKey,
+                "private JWK: the public members `n`, `e` are not those of `d`",
+            ));
+        }
+        if let Some(alg) = jwk.alg.as_deref() {
+            // F2-ALG, and the JWK's alg must be the key's.
+            public
+                .check_alg(Alg::from_name(alg).context(&format!("private JWK `alg` {alg:?}"))?)
+                .context(&format!("private JWK `alg` {alg:?} for an RSA key"))?;
+        }
+        if let Some(kid) = jwk.kid.as_deref() {
+            key = key.with_key_id(kid).map_err(|e| {
+                Failure::core(e.error(), &format!("private JWK `kid`: {}", e.reason()))
+            })?;
+        }
+        Ok(Some(key))
+    }
+}
+
+/// Characters written as they are in a PKCS#11 URI value: RFC 3986's
+/// unreserved set; everything else is percent-encoded.
+const URI_VALUE: &percent_encoding::AsciiSet = &percent_encoding::NON_ALPHANUMERIC
+    .remove(b'-')
+    .remove(b'.')
+    .remove(b'_')
+    .remove(b'~');
+
+/// The RFC 7512 URI of a key given by its parts, so that
+/// [`fapi_key_from_pkcs11`] goes through the same loader (and the same
+/// checks) as [`fapi_key_from_pkcs11_uri`]. Every value is percent-encoded,
+/// so no label, path or PIN can add an attribute.
+fn pkcs11_uri_of(module: &str, token: &str, label: &str, pin: &str) -> Zeroizing<String> {
+    let enc = |v: &str| percent_encoding::utf8_percent_encode(v, URI_VALUE).to_string();
+    Zeroizing::new(format!(
+        "pkcs11:token={};object={}?module-path={}&pin-value={}",
+        enc(token),
+        enc(label),
+        enc(module),
+        Zeroizing::new(enc(pin)).as_str()
     ))
 }
 
-/// RSA keys are generated at 2048 bits, the F2-ALG minimum.
-#[cfg(feature = "rsa-signing")]
-const RSA_GENERATE_BITS: usize = 2048;
-
-fn generate(alg: Alg) -> Result<Box<dyn Signer + Send + Sync>, Failure> {
-    let rng = SystemRandom::new();
-    match alg {
-        Alg::Es256 => Es256SigningKey::generate(&rng).map(boxed),
-        Alg::EdDsa => Ed25519SigningKey::generate(&rng).map(boxed),
-        #[cfg(feature = "rsa-signing")]
-        Alg::Ps256 => fapi_awslc::Ps256SigningKey::generate(RSA_GENERATE_BITS).map(boxed),
-        #[cfg(not(feature = "rsa-signing"))]
-        Alg::Ps256 => Err(fapi_core::KeyError::new(
-            Error::UnsupportedKeyType,
-            "built without the rsa-signing feature",
-        )),
-    }
-    .context("generating a key")
-}
-
-// ---------------------------------------------------------------------------
-// PKCS#11 keys
-
-/// A key in a PKCS#11 token: the module is loaded once per process, a pool
-/// of logged-in sessions is opened, the key is found and checked (F2-ALG).
-fn hsm_key(
-    module: &Path,
-    token: &str,
-    key: &fapi_pkcs11::KeyRef,
-    pin: Pin,
-) -> Result<Box<dyn Signer + Send + Sync>, Failure> {
-    let token = Token::open(module, token).map_err(|e| hsm_failure(&e))?;
-    let pool =
-        Arc::new(SessionPool::new(token, pin, PoolConfig::default()).map_err(|e| hsm_failure(&e))?);
-    let info = fapi_pkcs11::keys::describe(&pool, key).map_err(|e| hsm_failure(&e))?;
-    let signer = HsmSigner::new(pool, key, info.alg()).map_err(|e| hsm_failure(&e))?;
-    Ok(boxed(signer))
+/// The key a PKCS#11 URI names, through [`SigningKey::from_pkcs11_uri`]
+/// (the module loaded once per process, a pool of logged-in sessions, the
+/// key found and checked against F2-ALG).
+fn hsm_key(uri: &str) -> Result<SigningKey, Failure> {
+    SigningKey::from_pkcs11_uri(uri).map_err(|e| hsm_refused(&e))
 }
 
 // ---------------------------------------------------------------------------
@@ -436,9 +329,9 @@ pub unsafe extern "C" fn fapi_key_generate(
     // SAFETY: `out` is NULL or writable (contract).
     unsafe { ffi::clear_handle(out) };
     boundary(err, Where::Server, || {
-        let signer = generate(alg_of(alg)?)?;
+        let key = SigningKey::generate(alg_of(alg)?).map_err(|e| refused(&e))?;
         // SAFETY: as above.
-        unsafe { ffi::put_handle(out, fapi_key { signer }, "out") }
+        unsafe { ffi::put_handle(out, fapi_key { key }, "out") }
     })
 }
 
@@ -470,9 +363,9 @@ pub unsafe extern "C" fn fapi_key_from_pkcs8(
     boundary(err, Where::Server, || {
         // SAFETY: contract.
         let data = unsafe { ffi::bytes(data, len, "data") }?;
-        let signer = software_from_pkcs8(data)?;
+        let key = software_from_pkcs8(data)?;
         // SAFETY: contract.
-        unsafe { ffi::put_handle(out, fapi_key { signer }, "out") }
+        unsafe { ffi::put_handle(out, fapi_key { key }, "out") }
     })
 }
 
@@ -499,9 +392,9 @@ pub unsafe extern "C" fn fapi_key_from_jwk(
     boundary(err, Where::Server, || {
         // SAFETY: contract.
         let json = unsafe { ffi::bytes(json.cast::<u8>(), len, "json") }?;
-        let signer = software_from_jwk(json)?;
+        let key = software_from_jwk(json)?;
         // SAFETY: contract.
-        unsafe { ffi::put_handle(out, fapi_key { signer }, "out") }
+        unsafe { ffi::put_handle(out, fapi_key { key }, "out") }
     })
 }
 
@@ -516,10 +409,11 @@ pub unsafe extern "C" fn fapi_key_from_jwk(
 /// `FAPI_WEAK_KEY` or `FAPI_UNSUPPORTED_KEY_TYPE`.
 ///
 /// ```c
-/// const char *uri = "pkcs11:token=fapi;object=as-signing"
-///                   "?module-path=/usr/lib/softhsm/libsofthsm2.so&pin-source=file:/run/pin";
+/// /* uri: "pkcs11:token=fapi;object=as-signing"
+///         "?module-path=/usr/lib/softhsm/libsofthsm2.so&pin-source=file:/run/pin" */
 /// fapi_key *key = NULL;
-/// fapi_key_from_pkcs11_uri(uri, strlen(uri), &key, &err);
+/// if (fapi_key_from_pkcs11_uri(uri, strlen(uri), &key, &err) != FAPI_OK)
+///     fprintf(stderr, "%s\n", err.message); /* FAPI_HSM: names the CKR_* value */
 /// ```
 ///
 /// # Safety
@@ -536,24 +430,10 @@ pub unsafe extern "C" fn fapi_key_from_pkcs11_uri(
     unsafe { ffi::clear_handle(out) };
     boundary(err, Where::Server, || {
         // SAFETY: contract.
-        let uri = Zeroizing::new(unsafe { ffi::text(uri, len, "uri") }?.to_owned());
-        let parsed = pkcs11_uri::parse(&uri).map_err(|e| Failure::invalid(e.0))?;
-        let pin = match &parsed.pin {
-            Some(PinSource::Value(v)) => Pin::new(v),
-            Some(PinSource::File(path)) => Pin::from_file(path).map_err(|e| hsm_failure(&e))?,
-            None => {
-                return Err(Failure::invalid(
-                    "PKCS#11 URI: `pin-value` or `pin-source` is required".into(),
-                ));
-            }
-        };
-        let module = parsed
-            .module
-            .clone()
-            .unwrap_or_else(fapi_pkcs11::token::module_path_from_env);
-        let signer = hsm_key(&module, &parsed.token, &parsed.key, pin)?;
+        let uri = unsafe { ffi::text(uri, len, "uri") }?;
+        let key = hsm_key(uri)?;
         // SAFETY: contract.
-        unsafe { ffi::put_handle(out, fapi_key { signer }, "out") }
+        unsafe { ffi::put_handle(out, fapi_key { key }, "out") }
     })
 }
 
@@ -563,8 +443,9 @@ pub unsafe extern "C" fn fapi_key_from_pkcs11_uri(
 ///
 /// ```c
 /// fapi_key *key = NULL;
-/// fapi_key_from_pkcs11(module, strlen(module), "fapi", 4, "as-signing", 10, pin, strlen(pin),
-///                      &key, &err);
+/// /* module "/usr/lib/softhsm/libsofthsm2.so", token "fapi", label "as-signing" */
+/// fapi_key_from_pkcs11(module, strlen(module), token, strlen(token), label, strlen(label), pin,
+///                      strlen(pin), &key, &err);
 /// ```
 ///
 /// # Safety
@@ -596,10 +477,9 @@ pub unsafe extern "C" fn fapi_key_from_pkcs11(
                 ffi::text(pin, pin_len, "pin")?,
             )
         };
-        let key = fapi_pkcs11::KeyRef::Label(label.to_owned());
-        let signer = hsm_key(Path::new(module), token, &key, Pin::new(pin))?;
+        let key = hsm_key(&pkcs11_uri_of(module, token, label, pin))?;
         // SAFETY: contract.
-        unsafe { ffi::put_handle(out, fapi_key { signer }, "out") }
+        unsafe { ffi::put_handle(out, fapi_key { key }, "out") }
     })
 }
 

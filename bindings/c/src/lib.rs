@@ -5,7 +5,8 @@
 //! Conventions (those of rustls-ffi):
 //!
 //! - Opaque handles with `_new`/`_free` pairs (`fapi_key`,
-//!   `fapi_public_key`, `fapi_decryption_key`, `fapi_replay_cache`, `fapi_verified_dpop_proof`);
+//!   `fapi_public_key`, `fapi_key_set`, `fapi_decryption_key`, `fapi_replay_cache`,
+//!   `fapi_verified_dpop_proof`);
 //!   `_free(NULL)` is fine. Profiles are static and never freed. Each
 //!   handle's documentation says whether threads may share it.
 //! - Inputs are (pointer, length) pairs; text is UTF-8 and need not be
@@ -25,8 +26,8 @@
 //! | [`result`] | result codes, `fapi_site`, names and OAuth errors of codes |
 //! | [`ffi`] | the panic boundary, error detail, pointer and buffer checks |
 //! | [`profile`] | `fapi_profile`: the seven requirement sets |
-//! | [`key`] | `fapi_key` (software, PKCS#11), `fapi_public_key` |
-//! | `pkcs11_uri` | RFC 7512 PKCS#11 URIs |
+//! | [`key`] | `fapi_key` (software, PKCS#11), `fapi_public_key`, loaded by the `fapi` crate |
+//! | [`key_set`] | `fapi_key_set`: an issuer's JWK Set at the resource server, keys chosen by `kid` |
 //! | [`jwk`] | RFC 7638 thumbprints, the JWKS |
 //! | [`jws`] | compact JWS sign and verify |
 //! | [`jwt`] | JWT verify |
@@ -70,11 +71,12 @@ pub mod jwk;
 pub mod jws;
 pub mod jwt;
 pub mod key;
+pub mod key_set;
 pub mod pkce;
-mod pkcs11_uri;
 pub mod profile;
 pub mod replay;
 pub mod result;
 pub mod token;
+mod values;
 
 pub use result::fapi_result;

@@ -9,13 +9,15 @@ use fapi_awslc::SystemRandom;
 use fapi_core::dpop::DpopRequest;
 use fapi_core::mtls::CertThumbprint;
 use fapi_core::token::{self, AccessTokenParams, Confirmation, Expectations, Presented};
-use fapi_core::{Error, FixedClock, Site};
+use fapi_core::{Error, FixedClock, Site, Verifier};
 
 use crate::dpop::{self, fapi_dpop_nonces, fapi_verified_dpop_proof};
 use crate::ffi::{self, Context, Failure, Out, Where, boundary, fapi_error_detail};
 use crate::key::{fapi_key, fapi_public_key};
+use crate::key_set::fapi_key_set;
 use crate::profile::{fapi_profile, profile_arg};
 use crate::replay::fapi_replay_cache;
+use crate::values;
 
 /// The contents of an access token to issue. Texts are (pointer, length)
 /// pairs; optional ones are NULL when absent.
@@ -267,10 +269,52 @@ pub unsafe extern "C" fn fapi_access_token_verify(
 ) -> crate::fapi_result {
     boundary(err, Where::At(Site::ResourceRequest), || {
         // SAFETY: contract.
-        let (profile, as_key, e, r, cache, mut out) = unsafe {
+        let as_key = unsafe { ffi::arg(as_key, "as_key") }?;
+        // SAFETY: contract, forwarded.
+        unsafe {
+            verify_request(
+                profile,
+                TokenKey::Public(as_key),
+                expect,
+                request,
+                cache,
+                claims_out,
+                cap,
+                claims_len,
+            )
+        }
+    })
+}
+
+/// The key that verifies an access token: one public key, or a JWK Set
+/// whose key is chosen by the token's `kid` and `alg`.
+pub(crate) enum TokenKey<'a> {
+    /// One key.
+    Public(&'a fapi_public_key),
+    /// A JWK Set.
+    Set(&'a fapi_key_set),
+}
+
+/// The body of [`fapi_access_token_verify`], with either kind of key.
+///
+/// # Safety
+/// As [`fapi_access_token_verify`].
+#[allow(clippy::too_many_arguments, reason = "the C function's arguments")]
+pub(crate) unsafe fn verify_request(
+    profile: *const fapi_profile,
+    key: TokenKey<'_>,
+    expect: *const fapi_token_expectations,
+    request: *const fapi_resource_request,
+    cache: *const fapi_replay_cache,
+    claims_out: *mut c_char,
+    cap: usize,
+    claims_len: *mut usize,
+) -> Result<(), Failure> {
+    {
+        // SAFETY: contract.
+        let (profile, e, r, cache, mut out) = unsafe {
             (
                 profile_arg(profile)?,
-                ffi::arg(as_key, "as_key")?,
                 ffi::arg(expect, "expect")?,
                 ffi::arg(request, "request")?,
                 ffi::opt_arg(cache),
@@ -314,6 +358,16 @@ pub unsafe extern "C" fn fapi_access_token_verify(
             uri,
             nonce_binding,
         };
+        // The key, chosen before the proof's `jti` is used: a token no key
+        // of the set answers is refused without spending the proof.
+        let public_verifier;
+        let verifier: &dyn Verifier = match key {
+            TokenKey::Public(k) => {
+                public_verifier = k.verifier();
+                &public_verifier
+            }
+            TokenKey::Set(set) => set.select(token_text.as_bytes(), "access token")?,
+        };
         // F2-SENDER: the proof is verified for this very token (`ath`) and
         // request (`htm`, `htu`); `token::verify` checks the binding again
         // through `Presented::dpop`, which takes only a `ResourceProof`.
@@ -341,12 +395,26 @@ pub unsafe extern "C" fn fapi_access_token_verify(
             token_text.as_bytes(),
             profile,
             &expectations,
-            &as_key.verifier(),
+            verifier,
             &FixedClock(r.now),
             &presented,
             &mut buf,
         )
-        .context("access token")?;
+        .map_err(|err| {
+            let expected = values::Expected {
+                typ: Some("at+jwt"),
+                issuer,
+                audience,
+                algs: profile.algs,
+                now: r.now,
+                leeway: e.leeway,
+                required: &["iss", "sub", "aud", "client_id", "exp", "iat", "jti"],
+            };
+            match values::explain(err, token_text.as_bytes(), &expected) {
+                Some(v) => Failure::core(err, &format!("access token ({v})")),
+                None => Failure::core(err, "access token"),
+            }
+        })?;
         let mut cnf = serde_json::Map::new();
         if let Some(jkt) = claims.cnf_jkt {
             let _ = cnf.insert("jkt".into(), jkt.into());
@@ -374,5 +442,5 @@ pub unsafe extern "C" fn fapi_access_token_verify(
         }
         let doc = serde_json::Value::Object(doc);
         out.put(doc.to_string().as_bytes())
-    })
+    }
 }

@@ -357,6 +357,8 @@ static void test_jws_and_jwt(void) {
     ex.now = 1900000100 + 10; /* exp plus the leeway */
     CHECK_REFUSED(fapi_jwt_verify(jwt, jn, pub, es256, 1, &ex, buf, sizeof buf, &n, &err),
                   FAPI_EXPIRED, "invalid_token");
+    /* the message shows exp against now */
+    CHECK(strstr(msg, "exp 1900000100") != NULL && strstr(msg, "now 1900000110") != NULL);
     ex.now = NOW - 100;
     CHECK_CODE(fapi_jwt_verify(jwt, jn, pub, es256, 1, &ex, buf, sizeof buf, &n, &err),
                FAPI_ISSUED_IN_FUTURE);
@@ -365,12 +367,23 @@ static void test_jws_and_jwt(void) {
     ex.issuer_len = strlen(ex.issuer);
     CHECK_CODE(fapi_jwt_verify(jwt, jn, pub, es256, 1, &ex, buf, sizeof buf, &n, &err),
                FAPI_WRONG_ISSUER);
+    /* expected against got */
+    CHECK(strstr(msg, "expected iss \"https://evil.example\", got \"" AS_ISSUER "\"") != NULL);
     ex.issuer = AS_ISSUER;
     ex.issuer_len = strlen(AS_ISSUER);
     ex.audience = "https://other.example";
     ex.audience_len = strlen(ex.audience);
     CHECK_CODE(fapi_jwt_verify(jwt, jn, pub, es256, 1, &ex, buf, sizeof buf, &n, &err),
                FAPI_WRONG_AUDIENCE);
+    CHECK(strstr(msg, "https://other.example") != NULL && strstr(msg, RS_AUDIENCE) != NULL);
+    /* an empty audience: the message says that it is required */
+    ex.audience = "";
+    ex.audience_len = 0;
+    CHECK_CODE(fapi_jwt_verify(jwt, jn, pub, es256, 1, &ex, buf, sizeof buf, &n, &err),
+               FAPI_PROFILE_VIOLATION);
+    CHECK(strstr(msg, "expect.audience is required") != NULL);
+    ex.audience = "https://other.example";
+    ex.audience_len = strlen(ex.audience);
     CHECK_CODE(fapi_jwt_verify(jwt, jn, pub, es256, 1, NULL, buf, sizeof buf, &n, &err),
                FAPI_NULL_ARGUMENT);
     /* the Ed25519 key cannot verify an ES256 token */
@@ -394,6 +407,7 @@ static void test_jws_and_jwt(void) {
     ex.typ = NULL;
     CHECK_CODE(fapi_jwt_verify(jwt, jn, pub, es256, 1, &ex, buf, sizeof buf, &n, &err),
                FAPI_MISSING_CLAIM);
+    CHECK(strstr(msg, "missing claim exp") != NULL);
     fapi_public_key_free(pub);
     fapi_public_key_free(ed);
     fapi_key_free(k);
@@ -868,6 +882,153 @@ static void test_audit(void) {
     CHECK_CODE(fapi_audit(fapi2, NULL, buf, sizeof buf, &n, &err), FAPI_NULL_ARGUMENT);
 }
 
+/* An issuer's JWK Set at the resource server: keys chosen by kid, rotation,
+ * the kid asked for against the set's in the message, and bad input. */
+static void test_key_sets(void) {
+    const fapi_profile *fapi2 = profile("fapi2");
+    fapi_key *old = NULL, *cur = NULL, *ed = NULL, *stranger = NULL, *client = NULL;
+    CHECK_OK(fapi_key_generate(FAPI_ALG_ES256, &old, &err));
+    CHECK_OK(fapi_key_generate(FAPI_ALG_ES256, &cur, &err));
+    CHECK_OK(fapi_key_generate(FAPI_ALG_EDDSA, &ed, &err));
+    CHECK_OK(fapi_key_generate(FAPI_ALG_ES256, &stranger, &err));
+    CHECK_OK(fapi_key_generate(FAPI_ALG_ES256, &client, &err));
+    const fapi_key *keys[] = {cur, old, ed};
+    char jwks[8192];
+    size_t jwks_len = 0;
+    CHECK_OK(fapi_jwks_write(keys, 3, jwks, sizeof jwks, &jwks_len, &err));
+    fapi_key_set *set = (fapi_key_set *)1;
+    CHECK_OK(fapi_key_set_from_jwks(jwks, jwks_len, &set, &err));
+    size_t count = 0;
+    CHECK_OK(fapi_key_set_len(set, &count, &err));
+    CHECK(count == 3);
+
+    /* a JWT of each key verifies against the set */
+    char claims[] = "{\"iss\":\"" AS_ISSUER "\",\"aud\":\"" RS_AUDIENCE
+                    "\",\"exp\":1900000100,\"iat\":1900000000,\"jti\":\"j1\"}";
+    fapi_alg algs[] = {FAPI_ALG_ES256, FAPI_ALG_EDDSA};
+    fapi_jwt_expectations ex = {S("JWT"), S(AS_ISSUER), S(RS_AUDIENCE), NOW, 10};
+    char jwt[2048];
+    size_t jn = 0;
+    const fapi_key *signers[] = {cur, old, ed};
+    for (size_t i = 0; i < 3; i++) {
+        CHECK_OK(fapi_jws_sign(signers[i], S("JWT"), (const uint8_t *)claims, strlen(claims), jwt,
+                               sizeof jwt, &jn, &err));
+        CHECK_OK(fapi_key_set_jwt_verify(set, jwt, jn, algs, 2, &ex, buf, sizeof buf, &n, &err));
+        CHECK(n == strlen(claims) && memcmp(buf, claims, n) == 0);
+    }
+    /* a key outside the set: key_not_found, naming the kid asked for and the set's */
+    CHECK_OK(fapi_jws_sign(stranger, S("JWT"), (const uint8_t *)claims, strlen(claims), jwt,
+                           sizeof jwt, &jn, &err));
+    CHECK_REFUSED(fapi_key_set_jwt_verify(set, jwt, jn, algs, 2, &ex, buf, sizeof buf, &n, &err),
+                  FAPI_KEY_NOT_FOUND, "invalid_token");
+    char kid[128];
+    size_t kn = 0;
+    CHECK_OK(fapi_key_id(stranger, kid, sizeof kid - 1, &kn, &err));
+    kid[kn] = '\0';
+    CHECK_REFUSED(fapi_key_set_jwt_verify(set, jwt, jn, algs, 2, &ex, buf, sizeof buf, &n, &err),
+                  FAPI_KEY_NOT_FOUND, "invalid_token");
+    CHECK(strstr(msg, kid) != NULL);
+    CHECK_OK(fapi_key_id(cur, kid, sizeof kid - 1, &kn, &err));
+    kid[kn] = '\0';
+    CHECK_REFUSED(fapi_key_set_jwt_verify(set, jwt, jn, algs, 2, &ex, buf, sizeof buf, &n, &err),
+                  FAPI_KEY_NOT_FOUND, "invalid_token");
+    CHECK(strstr(msg, kid) != NULL);
+    /* the set's key, the token's other checks: a wrong audience */
+    CHECK_OK(fapi_jws_sign(cur, S("JWT"), (const uint8_t *)claims, strlen(claims), jwt,
+                           sizeof jwt, &jn, &err));
+    ex.audience = "https://other.example";
+    ex.audience_len = strlen(ex.audience);
+    CHECK_CODE(fapi_key_set_jwt_verify(set, jwt, jn, algs, 2, &ex, buf, sizeof buf, &n, &err),
+               FAPI_WRONG_AUDIENCE);
+    ex.audience = RS_AUDIENCE;
+    ex.audience_len = strlen(RS_AUDIENCE);
+    /* not a JWS; the set's algorithm list */
+    CHECK_CODE(fapi_key_set_jwt_verify(set, S("garbage"), algs, 2, &ex, buf, sizeof buf, &n, &err),
+               FAPI_MALFORMED);
+    CHECK_CODE(fapi_key_set_jwt_verify(set, S("\xff.\xff.\xff"), algs, 2, &ex, buf, sizeof buf,
+                                       &n, &err),
+               FAPI_MALFORMED);
+    CHECK_CODE(fapi_key_set_jwt_verify(set, jwt, jn, algs + 1, 1, &ex, buf, sizeof buf, &n, &err),
+               FAPI_ALG_NOT_ALLOWED);
+    CHECK_CODE(fapi_key_set_jwt_verify(NULL, jwt, jn, algs, 2, &ex, buf, sizeof buf, &n, &err),
+               FAPI_NULL_ARGUMENT);
+    CHECK_CODE(fapi_key_set_jwt_verify(set, jwt, jn, algs, 2, NULL, buf, sizeof buf, &n, &err),
+               FAPI_NULL_ARGUMENT);
+
+    /* an access token, DPoP-bound, signed by the older key of the set */
+    fapi_replay_cache *cache = NULL;
+    CHECK_OK(fapi_replay_cache_new(64, &cache, &err));
+    fapi_dpop_proof_params pp = {S("POST"), S(TOKEN_URI), NOW, NULL, 0, NULL, 0};
+    char proof[4096], jkt[64], token[4096];
+    size_t pn = 0, jkn = 0, tn = 0;
+    CHECK_OK(fapi_dpop_proof_create(client, &pp, proof, sizeof proof, &pn, &err));
+    fapi_dpop_request treq = {S("POST"), S(TOKEN_URI), NULL, 0, NULL, NULL, 0};
+    fapi_verified_dpop_proof *vp = NULL;
+    CHECK_OK(fapi_dpop_proof_verify(fapi2, proof, pn, &treq, cache, NOW, jkt, sizeof jkt, &jkn,
+                                    &vp, &err));
+    fapi_access_token_params tp = {S(AS_ISSUER),  S("alice"), S(RS_AUDIENCE), S("fintech-1"),
+                                   S("accounts"), NOW,        300,            vp,
+                                   NULL,          0,          NULL,           0};
+    CHECK_OK(fapi_access_token_issue(fapi2, old, &tp, token, sizeof token, &tn, &err));
+    fapi_dpop_proof_params rp = {S("GET"), S(RESOURCE_URI), NOW, token, tn, NULL, 0};
+    CHECK_OK(fapi_dpop_proof_create(client, &rp, proof, sizeof proof, &pn, &err));
+    fapi_token_expectations tex = {S(AS_ISSUER), S(RS_AUDIENCE), 10};
+    fapi_resource_request rr = {token, tn, S("GET"), S(RESOURCE_URI), proof, pn, NULL, 0, NOW,
+                                NULL, NULL, 0};
+    CHECK_OK(fapi_key_set_access_token_verify(fapi2, set, &tex, &rr, cache, buf, sizeof buf, &n,
+                                              &err));
+    buf[n] = '\0';
+    CHECK(strstr(buf, "\"sub\":\"alice\"") != NULL);
+    /* a token of a key outside the set is refused before the proof is spent */
+    fapi_access_token_params tp2 = tp;
+    CHECK_OK(fapi_access_token_issue(fapi2, stranger, &tp2, token, sizeof token, &tn, &err));
+    CHECK_OK(fapi_dpop_proof_create(client, &rp, proof, sizeof proof, &pn, &err));
+    rr.access_token_len = tn;
+    rr.dpop_proof_len = pn;
+    CHECK_REFUSED(fapi_key_set_access_token_verify(fapi2, set, &tex, &rr, cache, buf, sizeof buf,
+                                                   &n, &err),
+                  FAPI_KEY_NOT_FOUND, "invalid_token");
+    CHECK_CODE(fapi_key_set_access_token_verify(fapi2, NULL, &tex, &rr, cache, buf, sizeof buf,
+                                                &n, &err),
+               FAPI_NULL_ARGUMENT);
+    fapi_verified_dpop_proof_free(vp);
+    fapi_replay_cache_free(cache);
+
+    /* bad sets */
+    fapi_key_set *bad = (fapi_key_set *)1;
+    CHECK_REFUSED(fapi_key_set_from_jwks(S("{"), &bad, &err), FAPI_JSON, "server_error");
+    CHECK(bad == NULL);
+    CHECK_CODE(fapi_key_set_from_jwks(S("[]"), &bad, &err), FAPI_JSON);
+    CHECK_CODE(fapi_key_set_from_jwks(S("{\"keys\":[]}"), &bad, &err), FAPI_KEY_NOT_FOUND);
+    /* keys fapi does not use are skipped: none left */
+    CHECK_CODE(fapi_key_set_from_jwks(S("{\"keys\":[{\"kty\":\"EC\",\"crv\":\"P-384\",\"x\":"
+                                        "\"AA\",\"y\":\"AA\"}]}"),
+                                      &bad, &err),
+               FAPI_KEY_NOT_FOUND);
+    /* a secret key is a private member */
+    CHECK_CODE(fapi_key_set_from_jwks(S("{\"keys\":[{\"kty\":\"oct\",\"k\":\"AAAA\"}]}"), &bad,
+                                      &err),
+               FAPI_PRIVATE_KEY_MEMBER);
+    CHECK_CODE(fapi_key_set_from_jwks(S("{\"keys\":[],\"keys\":[]}"), &bad, &err),
+               FAPI_DUPLICATE_MEMBER);
+    CHECK_CODE(fapi_key_set_from_jwks(S("{\"keys\":[" RFC8037_PRIVATE_JWK "]}"), &bad, &err),
+               FAPI_PRIVATE_KEY_MEMBER);
+    CHECK_CODE(fapi_key_set_from_jwks(S("-----BEGIN PUBLIC KEY-----"), &bad, &err), FAPI_JSON);
+    CHECK_CODE(fapi_key_set_from_jwks(S("\xff\xfe"), &bad, &err), FAPI_JSON);
+    CHECK_CODE(fapi_key_set_from_jwks(NULL, 3, &bad, &err), FAPI_NULL_ARGUMENT);
+    CHECK_CODE(fapi_key_set_from_jwks(jwks, jwks_len, NULL, &err), FAPI_NULL_ARGUMENT);
+    CHECK_CODE(fapi_key_set_len(NULL, &count, &err), FAPI_NULL_ARGUMENT);
+    CHECK_CODE(fapi_key_set_len(set, NULL, &err), FAPI_NULL_ARGUMENT);
+    CHECK(bad == NULL);
+    fapi_key_set_free(set);
+    fapi_key_set_free(NULL);
+    fapi_key_free(old);
+    fapi_key_free(cur);
+    fapi_key_free(ed);
+    fapi_key_free(stranger);
+    fapi_key_free(client);
+}
+
 int main(void) {
     test_result_codes();
     test_profiles();
@@ -879,6 +1040,7 @@ int main(void) {
     test_replay_cache();
     test_dpop();
     test_access_tokens();
+    test_key_sets();
     test_client_assertions();
     test_audit();
     return finish("test_api");
