@@ -1,9 +1,14 @@
 /* An authorization server's token endpoint, in C: it verifies the client's
- * DPoP proof and issues an access token bound to the proof's key, signed
- * by a key that never leaves the HSM.
+ * DPoP proof and issues an access token bound to the proof's key.
  *
- *   cc -std=c99 as_issue_dpop.c $(pkg-config --cflags --libs fapi)
- *   ./a.out 'pkcs11:token=fapi;object=as-signing?module-path=/usr/lib/softhsm/libsofthsm2.so&pin-value=...'
+ *   cc -std=c99 as_issue_dpop.c $(pkg-config --cflags --libs fapi) -o as_issue_dpop
+ *   ./as_issue_dpop                     # a software key, generated at start
+ *   ./as_issue_dpop as-key.pem          # a software key from a PEM file (PKCS#8, SEC1)
+ *   ./as_issue_dpop 'pkcs11:token=fapi;object=as-signing?module-path=/usr/lib/softhsm/libsofthsm2.so&pin-value=...'
+ *                                       # a key that never leaves the HSM
+ *
+ * The signing code is the same for the three: only the loading differs.
+ * bindings/c/README.md sets up a SoftHSM2 token for the third, step by step.
  *
  * The client's half (its key and proof) is made here too, so that the
  * program runs alone; a real server receives the proof in the DPoP header.
@@ -35,9 +40,26 @@ static int client_proof(fapi_key **client, char *proof, size_t cap, size_t *len)
     return 0;
 }
 
+/* The AS key: generated (no argument), a PEM file, or a PKCS#11 URI. */
+static fapi_result load_as_key(const char *arg, fapi_key **key) {
+    if (arg == NULL) return fapi_key_generate(FAPI_ALG_ES256, key, &err);
+    if (strncmp(arg, "pkcs11:", 7) == 0) return fapi_key_from_pkcs11_uri(arg, strlen(arg), key, &err);
+    FILE *f = fopen(arg, "rb");
+    if (f == NULL) {
+        snprintf(msg, sizeof msg, "cannot open %s", arg);
+        return FAPI_INVALID_ARGUMENT;
+    }
+    static uint8_t pem[16384];
+    size_t n = fread(pem, 1, sizeof pem, f);
+    fclose(f);
+    fapi_result r = fapi_key_from_pkcs8(pem, n, key, &err);
+    memset(pem, 0, sizeof pem); /* the private key, erased */
+    return r;
+}
+
 int main(int argc, char **argv) {
-    if (argc != 2) {
-        fprintf(stderr, "usage: %s PKCS11-URI\n", argv[0]);
+    if (argc > 2) {
+        fprintf(stderr, "usage: %s [KEY.pem | PKCS11-URI]\n", argv[0]);
         return 2;
     }
     fapi_key *client = NULL;
@@ -47,12 +69,12 @@ int main(int argc, char **argv) {
 
     /* --- the authorization server ------------------------------------- */
     const fapi_profile *profile = NULL;
-    fapi_key *as_key = NULL;              /* the HSM key: loaded once */
+    fapi_key *as_key = NULL;              /* software or HSM: loaded once */
     fapi_replay_cache *jtis = NULL;       /* shared by every thread */
     fapi_verified_dpop_proof *dpop = NULL;
     int rc = 1;
     if (fapi_profile_get("fapi2", 5, &profile, &err) != FAPI_OK ||
-        fapi_key_from_pkcs11_uri(argv[1], strlen(argv[1]), &as_key, &err) != FAPI_OK ||
+        load_as_key(argc == 2 ? argv[1] : NULL, &as_key) != FAPI_OK ||
         fapi_replay_cache_new(100000, &jtis, &err) != FAPI_OK) {
         fail("setup");
         goto out;
