@@ -9,7 +9,7 @@ use fapi_core::dpop::{
     self, DEFAULT_NONCE_BUCKET, DpopConfig, DpopProof, DpopRequest, NonceIssuer, NonceKey,
     ProofParams, ResourceProof,
 };
-use fapi_core::{FixedClock, Random as _, Site};
+use fapi_core::{Error, FixedClock, Random as _, Site};
 
 use crate::ffi::{self, Context, Failure, Out, Where, boundary, fapi_error_detail};
 use crate::key::fapi_key;
@@ -147,7 +147,15 @@ pub(crate) fn verify(
         &FixedClock(now),
         cache,
     )
-    .context("DPoP proof")
+    .map_err(|e| refusal(e, proof, request, now, false))
+}
+
+/// The core's refusal of a proof, with the values involved.
+fn refusal(e: Error, proof: &[u8], request: &DpopRequest<'_>, now: u64, resource: bool) -> Failure {
+    match crate::values::explain_dpop(e, proof, request.method, request.uri, now, resource) {
+        Some(v) => Failure::core(e, &format!("DPoP proof ({v})")),
+        None => Failure::core(e, "DPoP proof"),
+    }
 }
 
 /// Verifies `proof` as [`dpop::verify_resource_proof`] does: for this
@@ -170,7 +178,7 @@ pub(crate) fn verify_resource(
         &FixedClock(now),
         cache,
     )
-    .context("DPoP proof")
+    .map_err(|e| refusal(e, proof, request, now, true))
 }
 
 /// Makes a DPoP proof signed by `key` (the client's): header `typ`

@@ -163,6 +163,48 @@ pub(crate) fn explain(e: Error, token: &[u8], ex: &Expected<'_>) -> Option<Strin
     Some(text)
 }
 
+/// What the values of a DPoP proof say about the core's refusal `e` of it
+/// for `method` `uri` at `now` (RFC 9449 §4.3); `None` when the error has
+/// no values to show. `ath` is named but never shown (it is a hash of the
+/// token).
+pub(crate) fn explain_dpop(
+    e: Error,
+    proof: &[u8],
+    method: &str,
+    uri: &str,
+    now: u64,
+    resource: bool,
+) -> Option<String> {
+    let p = Unverified::read(proof);
+    let text = match e {
+        Error::DpopUri => format!(
+            "expected htu {} (scheme, host and path, without query and fragment), got {}",
+            quote(uri),
+            p.claim("htu")
+        ),
+        Error::DpopMethod => format!("expected htm {}, got {}", quote(method), p.claim("htm")),
+        Error::WrongType => format!("expected typ \"dpop+jwt\", got {}", p.header("typ")),
+        Error::DpopAth => "ath is not the hash of the access token presented".to_owned(),
+        Error::Expired | Error::TooOld | Error::IssuedInFuture | Error::NotYetValid => {
+            format!("iat {}, now {now}", p.claim("iat"))
+        }
+        Error::MissingClaim => {
+            let required: &[&str] = if resource {
+                &["jti", "htm", "htu", "iat", "ath"]
+            } else {
+                &["jti", "htm", "htu", "iat"]
+            };
+            let missing: Vec<&str> = required.iter().copied().filter(|c| !p.has(c)).collect();
+            if missing.is_empty() {
+                return None;
+            }
+            format!("missing claim {}", missing.join(", "))
+        }
+        _ => return None,
+    };
+    Some(text)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -209,5 +251,38 @@ mod tests {
         // long values are cut, control characters escaped
         assert_eq!(quote("a\nb"), "\"a\\nb\"");
         assert!(quote(&"x".repeat(500)).len() < 200);
+    }
+
+    /// The issue's case: a local request refused with dpop_uri now says
+    /// which htu was expected and which came.
+    #[test]
+    fn dpop_values_are_shown() {
+        let proof = format!(
+            "{}.{}.sig",
+            b64(r#"{"typ":"dpop+jwt","alg":"ES256"}"#),
+            b64(r#"{"htm":"GET","htu":"http://localhost:3000/accounts","iat":5,"jti":"j"}"#)
+        );
+        let say = |e| {
+            explain_dpop(
+                e,
+                proof.as_bytes(),
+                "POST",
+                "https://api.example/accounts",
+                100,
+                true,
+            )
+        };
+        assert_eq!(
+            say(Error::DpopUri).unwrap(),
+            "expected htu \"https://api.example/accounts\" (scheme, host and path, without \
+             query and fragment), got \"http://localhost:3000/accounts\""
+        );
+        assert_eq!(
+            say(Error::DpopMethod).unwrap(),
+            r#"expected htm "POST", got "GET""#
+        );
+        assert_eq!(say(Error::MissingClaim).unwrap(), "missing claim ath");
+        assert_eq!(say(Error::TooOld).unwrap(), "iat 5, now 100");
+        assert_eq!(say(Error::BadSignature), None);
     }
 }

@@ -452,13 +452,18 @@ static void test_dpop(void) {
     CHECK_REFUSED(fapi_dpop_proof_verify(fapi2, S(RFC9449_PROOF), &wrong, fresh, RFC9449_IAT, jkt,
                                          sizeof jkt, &jn, NULL, &err),
                   FAPI_DPOP_METHOD, "invalid_dpop_proof");
+    CHECK(strstr(msg, "expected htm \"GET\", got \"POST\"") != NULL);
     fapi_dpop_request wrong_uri = {S("POST"), S("https://server.example.com/other"), NULL, 0, NULL, NULL, 0};
     CHECK_CODE(fapi_dpop_proof_verify(fapi2, S(RFC9449_PROOF), &wrong_uri, fresh, RFC9449_IAT,
                                       jkt, sizeof jkt, &jn, NULL, &err),
                FAPI_DPOP_URI);
+    /* RFC 9449 §4.3: the htu expected and the htu of the proof */
+    CHECK(strstr(msg, "expected htu \"https://server.example.com/other\"") != NULL &&
+          strstr(msg, "got \"https://server.example.com/token\"") != NULL);
     CHECK_CODE(fapi_dpop_proof_verify(fapi2, S(RFC9449_PROOF), &token_req, fresh,
                                       RFC9449_IAT + 3600, jkt, sizeof jkt, &jn, NULL, &err),
                FAPI_TOO_OLD);
+    CHECK(strstr(msg, "now 1562266216") != NULL);
     CHECK_CODE(fapi_dpop_proof_verify(profile("obie"), S(RFC9449_PROOF), &token_req, fresh,
                                       RFC9449_IAT, jkt, sizeof jkt, &jn, NULL, &err),
                FAPI_ALG_NOT_ALLOWED);
