@@ -1,8 +1,8 @@
 """The fapi C API from Python through ctypes alone (no compiled extension):
 how a server that is not written in Rust sees fapi.
 
-    bash .ci/capi   # or, after it: cd bindings/c/tests/python &&
-    FAPI_LIB=../../../../target/capi/stage/lib/libfapi.so python3 -m unittest -v test_fapi
+    bash .ci/capi   # or, after bindings/c/install.sh PREFIX: cd bindings/c/tests/python &&
+    FAPI_LIB=PREFIX/lib/libfapi.so python3 -m unittest -v test_fapi
 
 Known answers: RFC 7638 §3.1 and RFC 8037 A.3 (JWK thumbprints), RFC 7636
 Appendix B (PKCE S256). Round trips: a DPoP proof, a DPoP-bound access
@@ -24,7 +24,9 @@ import unittest
 from ctypes import (Structure, byref, c_bool, c_char_p, c_size_t, c_uint16, c_uint32, c_uint64,
                     c_void_p)
 
-LIB = ctypes.CDLL(os.environ.get("FAPI_LIB", "target/capi/stage/lib/libfapi.so"))
+# FAPI_LIB, else the installed library as the dynamic loader finds it
+# (bindings/c/install.sh /usr/local and ldconfig).
+LIB = ctypes.CDLL(os.environ.get("FAPI_LIB", "libfapi.so.0.1"))
 
 FAPI_OK = 0
 FAPI_PKCE_MISMATCH = 502
