@@ -15,6 +15,7 @@ use crate::ffi::{self, Context, Failure, Out, Where, boundary, fapi_error_detail
 use crate::key::fapi_key;
 use crate::profile::{fapi_profile, profile_arg};
 use crate::replay::fapi_replay_cache;
+use crate::values;
 
 /// The claims of an assertion: `iss` = `sub` = `client_id`, `aud`, a fresh
 /// `jti`, `iat` and `exp`.
@@ -192,7 +193,24 @@ pub unsafe extern "C" fn fapi_client_assertion_verify(
             &FixedClock(now),
             cache,
         )
-        .context("client assertion")?;
+        .map_err(|err| {
+            // RFC 7523 §3: iss and sub are the client_id, aud the
+            // authorization server (its issuer, or an endpoint the profile
+            // allows).
+            let expected = values::Expected {
+                typ: None,
+                issuer: client_id,
+                audience: issuer,
+                algs: profile.algs,
+                now,
+                leeway: 0,
+                required: &["iss", "sub", "aud", "jti", "exp"],
+            };
+            match values::explain(err, assertion, &expected) {
+                Some(v) => Failure::core(err, &format!("client assertion ({v})")),
+                None => Failure::core(err, "client assertion"),
+            }
+        })?;
         Ok(())
     })
 }

@@ -9,10 +9,11 @@ use fapi_core::claims::Audience;
 use fapi_core::id_token::{self, Expectations, IdTokenParams};
 use fapi_core::{FixedClock, Site};
 
-use crate::ffi::{self, Context, Out, Where, boundary, fapi_error_detail};
+use crate::ffi::{self, Context, Failure, Out, Where, boundary, fapi_error_detail};
 use crate::jws::alg_list;
 use crate::key::{fapi_alg, fapi_key, fapi_public_key};
 use crate::profile::{fapi_profile, profile_arg};
+use crate::values;
 
 /// The contents of an ID token to issue. Texts are (pointer, length)
 /// pairs; optional ones are NULL when absent. Times are seconds since the
@@ -347,7 +348,26 @@ pub unsafe extern "C" fn fapi_id_token_verify(
             &FixedClock(e.now),
             &mut buf,
         )
-        .context("ID token")?;
+        .map_err(|err| {
+            let allowed = if algs.is_empty() {
+                profile.algs
+            } else {
+                &algs[..]
+            };
+            let expected = values::Expected {
+                typ: None,
+                issuer,
+                audience: client_id,
+                algs: allowed,
+                now: e.now,
+                leeway: e.leeway,
+                required: &["iss", "sub", "aud", "exp", "iat"],
+            };
+            match values::explain(err, compact, &expected) {
+                Some(v) => Failure::core(err, &format!("ID token ({v})")),
+                None => Failure::core(err, "ID token"),
+            }
+        })?;
         let mut doc = serde_json::Map::new();
         let mut put = |name: &str, value: serde_json::Value| {
             let _ = doc.insert(name.to_owned(), value);

@@ -115,6 +115,12 @@ pub(crate) fn explain(e: Error, token: &[u8], ex: &Expected<'_>) -> Option<Strin
             quote(ex.audience),
             t.claim("aud")
         ),
+        Error::ClientMismatch => format!(
+            "expected iss and sub {}, got iss {} and sub {}",
+            quote(ex.issuer),
+            t.claim("iss"),
+            t.claim("sub")
+        ),
         Error::WrongType => format!(
             "expected typ {}, got {}",
             ex.typ.map_or_else(|| "\"JWT\" or none".to_owned(), quote),

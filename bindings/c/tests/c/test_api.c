@@ -655,6 +655,8 @@ static void test_access_tokens(void) {
     CHECK_REFUSED(
         fapi_access_token_verify(fapi2, as_pub, &other_rs, &rr, cache, buf, sizeof buf, &n, &err),
         FAPI_WRONG_AUDIENCE, "invalid_token");
+    CHECK(strstr(msg, "expected aud \"https://other.example\"") != NULL &&
+          strstr(msg, "got \"" RS_AUDIENCE "\"") != NULL);
     /* a resource server that requires DPoP nonces */
     fapi_dpop_nonces *nonces = NULL;
     CHECK_OK(fapi_dpop_nonces_new(NULL, 0, 0, &nonces, &err));
@@ -793,12 +795,15 @@ static void test_client_assertions(void) {
     CHECK_REFUSED(fapi_client_assertion_verify(fapi2, a, an, S("fintech-1"), jwks, jwks_n,
                                                S(AS_ISSUER), NULL, 0, cache, NOW, &err),
                   FAPI_WRONG_AUDIENCE, "invalid_client");
+    CHECK(strstr(msg, "expected aud \"" AS_ISSUER "\"") != NULL &&
+          strstr(msg, "https://other-as.example") != NULL);
     /* another client id; another key; expired */
     CHECK_OK(fapi_client_assertion_create(client, S("fintech-1"), S(AS_ISSUER), NOW, 30, a,
                                           sizeof a, &an, &err));
     CHECK_CODE(fapi_client_assertion_verify(fapi2, a, an, S("fintech-2"), jwks, jwks_n,
                                             S(AS_ISSUER), NULL, 0, cache, NOW, &err),
                FAPI_CLIENT_MISMATCH);
+    CHECK(strstr(msg, "expected iss and sub \"fintech-2\", got iss \"fintech-1\"") != NULL);
     CHECK_CODE(fapi_client_assertion_verify(fapi2, a, an, S("fintech-1"), jwks, jwks_n,
                                             S(AS_ISSUER), NULL, 0, cache, NOW + 31, &err),
                FAPI_EXPIRED);

@@ -131,10 +131,12 @@ static void test_id_tokens(void) {
     SET(e, issuer, "https://evil.example");
     CHECK_CODE(fapi_id_token_verify(fapi2, as_pub, &e, tok, tn, buf, sizeof buf, &n, &err),
                FAPI_WRONG_ISSUER);
+    CHECK(strstr(msg, "expected iss \"https://evil.example\"") != NULL);
     e = id_expect();
     SET(e, client_id, "fintech-2");
     CHECK_CODE(fapi_id_token_verify(fapi2, as_pub, &e, tok, tn, buf, sizeof buf, &n, &err),
                FAPI_WRONG_AUDIENCE);
+    CHECK(strstr(msg, "expected aud \"fintech-2\"") != NULL);
     e = id_expect();
     CHECK_CODE(fapi_id_token_verify(fapi2, other_pub, &e, tok, tn, buf, sizeof buf, &n, &err),
                FAPI_BAD_SIGNATURE);
