@@ -9,9 +9,11 @@ Appendix B (PKCE S256). Round trips: a DPoP proof, a DPoP-bound access
 token from issue to the resource server, an ID token signed, encrypted to
 a decryption key loaded from PKCS#8 DER, decrypted and verified; an HTTP
 request signed by the client (RFC 9421, BG-SIGNED-REQ) and the response
-signed by the bank, each verified. Refusals: a replayed proof, with its
+signed by the bank, each verified; JWTs verified with the key of an
+issuer's JWK Set that their kid names. Refusals: a replayed proof, with its
 code and OAuth error; a wrong nonce; a JWE whose tag was modified (the one
-decryption error); a signed body changed (RFC 9530 digest).
+decryption error); a signed body changed (RFC 9530 digest); a JWT of a
+key outside the set (key_not_found, naming its kid).
 """
 
 import base64
@@ -34,6 +36,7 @@ FAPI_REPLAY = 409
 FAPI_INSUFFICIENT_SIZE = 0x10002
 FAPI_DECRYPTION_FAILED = 310
 FAPI_NONCE_MISMATCH = 412
+FAPI_KEY_NOT_FOUND = 206
 FAPI_ALG_ES256 = 2
 FAPI_ALG_EDDSA = 3
 FAPI_DIGEST_SHA256 = 1
@@ -118,6 +121,12 @@ class IdTokenExpectations(Structure):
                 ("leeway", c_uint64), ("now", c_uint64)]
 
 
+class JwtExpectations(Structure):
+    _fields_ = [("typ", c_char_p), ("typ_len", c_size_t), ("issuer", c_char_p),
+                ("issuer_len", c_size_t), ("audience", c_char_p), ("audience_len", c_size_t),
+                ("now", c_uint64), ("leeway", c_uint64)]
+
+
 class HttpField(Structure):
     _fields_ = [("name", c_char_p), ("name_len", c_size_t), ("value", c_char_p),
                 ("value_len", c_size_t)]
@@ -181,10 +190,11 @@ for _fn in ["fapi_jwk_thumbprint", "fapi_pkce_challenge", "fapi_pkce_verify", "f
             "fapi_decryption_key_from_pkcs8", "fapi_decryption_key_jwk", "fapi_jwe_encrypt",
             "fapi_jwe_decrypt", "fapi_content_digest_write", "fapi_http_sig_sign_request",
             "fapi_http_sig_sign_response", "fapi_http_sig_verify_request",
-            "fapi_http_sig_verify_response", "fapi_jwks_write"]:
+            "fapi_http_sig_verify_response", "fapi_jwks_write", "fapi_jws_sign",
+            "fapi_key_set_from_jwks", "fapi_key_set_len", "fapi_key_set_jwt_verify"]:
     getattr(LIB, _fn).restype = c_uint32
 for _fn in ["fapi_key_free", "fapi_public_key_free", "fapi_replay_cache_free",
-            "fapi_verified_dpop_proof_free", "fapi_decryption_key_free"]:
+            "fapi_verified_dpop_proof_free", "fapi_decryption_key_free", "fapi_key_set_free"]:
     getattr(LIB, _fn).restype = None
     getattr(LIB, _fn).argtypes = [c_void_p]
 
@@ -269,6 +279,35 @@ class Fapi(unittest.TestCase):
         call("fapi_http_sig_verify_response", self.profile, byref(resp), rbody,
              c_size_t(len(rbody)), byref(req), *pair(bank_jwks), c_uint64(now + 2), byref(v))
         self.assertEqual((v.text("label"), v.alg), ("sig1", FAPI_HTTP_SIG_ED25519))
+
+    def test_key_set_chooses_the_key_by_kid(self):
+        """A resource server's fapi_key_set: the issuer's JWKS, each JWT verified with the key
+        its kid names; a key outside the set is key_not_found, naming the kid."""
+        current, previous, stranger = self.key(), self.key(FAPI_ALG_EDDSA), self.key()
+        keys = (c_void_p * 2)(current.value, previous.value)
+        jwks = text_out("fapi_jwks_write", keys, c_size_t(2))
+        issuer_keys = self.handle("fapi_key_set_from_jwks", "fapi_key_set_free", *pair(jwks))
+        n = c_size_t(0)
+        call("fapi_key_set_len", issuer_keys, byref(n))
+        self.assertEqual(n.value, 2)
+        now = int(time.time())
+        claims = json.dumps({"iss": "https://as.example", "aud": "https://rs.example",
+                             "exp": now + 60, "iat": now, "jti": "j1"}).encode()
+        ex = JwtExpectations(b"JWT", 3, b"https://as.example", 18, b"https://rs.example", 18,
+                             now, 10)
+        algs = (c_uint32 * 2)(FAPI_ALG_ES256, FAPI_ALG_EDDSA)
+        for signer in (current, previous, stranger):
+            jwt = text_out("fapi_jws_sign", signer, *pair("JWT"), claims, c_size_t(len(claims)))
+            args = (issuer_keys, *pair(jwt), algs, c_size_t(2), byref(ex))
+            if signer is stranger:
+                with self.assertRaises(FapiError) as e:
+                    text_out("fapi_key_set_jwt_verify", *args)
+                self.assertEqual((e.exception.code, e.exception.oauth_error),
+                                 (FAPI_KEY_NOT_FOUND, "invalid_token"))
+                self.assertIn(text_out("fapi_key_id", stranger), e.exception.message)
+            else:
+                self.assertEqual(json.loads(text_out("fapi_key_set_jwt_verify", *args)),
+                                 json.loads(claims))
 
     def test_rfc7638_and_rfc8037_thumbprints(self):
         self.assertEqual(text_out("fapi_jwk_thumbprint", *pair(RFC7638_JWK)),
