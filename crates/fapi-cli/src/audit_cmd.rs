@@ -143,7 +143,14 @@ pub fn audit_profile(
     // F2-METADATA, OFB-METADATA: a document that does not parse (malformed,
     // a duplicate member) is refused with the core's typed error.
     let what = "the metadata";
-    let b: Report = audit::audit(profile, &best).refused(what)?;
+    let b: Report = audit::audit(profile, &best).map_err(|e| {
+        let dup = core::str::from_utf8(metadata)
+            .ok()
+            .filter(|_| e == fapi_core::Error::DuplicateMember)
+            .and_then(crate::jws_cmd::duplicate_member)
+            .map(|name| format!("the member {name:?} appears twice"));
+        Failure::refused(what, e).with_detail(dup)
+    })?;
     let w: Report = audit::audit(profile, &worst).refused(what)?;
     let rows = b
         .findings()

@@ -85,7 +85,13 @@ fn claims(args: &SignArgs, now: u64) -> Result<serde_json::Map<String, Value>, F
         let source = Source::document(args.claims.as_deref(), args.claims_json.as_deref());
         let text = input::read(source, what, Some("--claims-json"))?;
         // RFC 8725 §3.4: no duplicate members (the core's JSON rules).
-        fapi_core::json::check(text.as_bytes()).refused(what)?;
+        fapi_core::json::check(text.as_bytes()).map_err(|e| {
+            let dup = (e == fapi_core::Error::DuplicateMember)
+                .then(|| duplicate_member(&text))
+                .flatten()
+                .map(|name| format!("the member {name:?} appears twice"));
+            Failure::refused(what, e).with_detail(dup)
+        })?;
         match serde_json::from_str::<Value>(&text) {
             Ok(Value::Object(m)) => m,
             Ok(_) => return Err(Failure::usage(what, "the claims are not a JSON object")),
@@ -124,6 +130,41 @@ fn claims(args: &SignArgs, now: u64) -> Result<serde_json::Map<String, Value>, F
         let _ = map.insert(name.to_owned(), v);
     }
     Ok(map)
+}
+
+/// The first member name that appears twice at the top level of the JSON
+/// object `text`, to name it in the refusal (the core says only that one
+/// does). Hand-written with serde's map visitor: serde_json keeps the last
+/// value of a duplicate and does not report it.
+pub fn duplicate_member(text: &str) -> Option<String> {
+    struct Dup(Option<String>);
+    impl<'de> serde::Deserialize<'de> for Dup {
+        fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+            struct V;
+            impl<'de> serde::de::Visitor<'de> for V {
+                type Value = Dup;
+                fn expecting(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+                    f.write_str("a JSON object")
+                }
+                fn visit_map<A: serde::de::MapAccess<'de>>(
+                    self,
+                    mut map: A,
+                ) -> Result<Dup, A::Error> {
+                    let mut seen = std::collections::BTreeSet::new();
+                    let mut dup = None;
+                    while let Some(k) = map.next_key::<String>()? {
+                        let _ = map.next_value::<serde::de::IgnoredAny>()?;
+                        if !seen.insert(k.clone()) && dup.is_none() {
+                            dup = Some(k);
+                        }
+                    }
+                    Ok(Dup(dup))
+                }
+            }
+            d.deserialize_map(V)
+        }
+    }
+    serde_json::from_str::<Dup>(text).ok()?.0
 }
 
 /// Runs `fapi sign`: the claims must be one JSON object (RFC 7519 §7.2),

@@ -347,6 +347,11 @@ fn sign_refuses_claims_that_are_not_one_json_object() {
         dup.stderr
     );
     assert!(!dup.stderr.contains("invalid_client"), "{}", dup.stderr);
+    assert!(
+        dup.stderr.contains(r#"the member "sub" appears twice"#),
+        "{}",
+        dup.stderr
+    );
     let from_stdin = fapi_in(
         Path::new("."),
         &["sign", "--key", k, "--claims", "-", "--exp", "+5m"],
