@@ -37,13 +37,29 @@ pub enum Command {
     /// Print the public JWK Set of one or more keys.
     Jwks(JwksArgs),
     /// Sign JSON claims as a compact JWS.
+    ///
+    /// The claims are a JSON object (`--claims FILE|-`, `--claims-json`, or
+    /// stdin when neither is given and no claim flag is); the claim flags
+    /// set members over it. Times are seconds since 1970, `now`, or `+5m`,
+    /// `-30s`, `+1h`, `+2d` from now. What `fapi verify` would refuse now (no
+    /// `exp`, an `exp` past or more than a day ahead, an `nbf` still
+    /// ahead; with `iss` and `aud` in the claims the full JWT rules) is not
+    /// signed unless --unchecked.
     Sign(SignArgs),
     /// Verify a compact JWS against a JWK Set and print its claims.
     Verify(VerifyArgs),
     /// Decode a JWS, JWT or JWE header (and a JWS payload) WITHOUT
     /// verifying anything.
+    ///
+    /// Every output is labelled UNVERIFIED (`--json`: `"verified": false`):
+    /// nothing of the signature, issuer, audience or times is checked. Use
+    /// `fapi verify` to check a token.
     Inspect(InspectArgs),
     /// Create or verify DPoP proofs (RFC 9449).
+    ///
+    /// `--htm` is the method as sent, upper case (RFC 9110 §9.1: methods
+    /// are case-sensitive, `post` is refused); `--htu` an absolute http(s)
+    /// URL (a URL without a scheme is refused).
     #[command(subcommand)]
     Dpop(DpopCommand),
     /// Sign or verify HTTP messages (RFC 9421 with RFC 9530
@@ -201,8 +217,8 @@ pub struct JwksArgs {
 /// The claims are a JSON object (`--claims FILE|-`, `--claims-json`, or
 /// stdin when neither is given and no claim flag is), and the claim flags
 /// set members over it. Times are seconds since 1970, `now`, or `+5m`,
-/// `-30s`, `+1h`, `+2d` from now. What `fapi verify` would refuse (no
-/// `exp`, an `exp` past or more than a day ahead, an `nbf` after `exp`) is
+/// `-30s`, `+1h`, `+2d` from now. What `fapi verify` would refuse now (no
+/// `exp`, an `exp` past or more than a day ahead, an `nbf` still ahead) is
 /// not signed unless --unchecked.
 #[derive(Debug, Args)]
 pub struct SignArgs {

@@ -254,6 +254,9 @@ fn sign_takes_claim_flags_and_refuses_what_verify_would_refuse() {
     // exp past
     let r = sign(&key, &["--sub", "alice", "--exp", "-1h"]);
     assert!(r.stderr.contains("expired"), "{}", r.stderr);
+    // nbf still ahead: not valid yet
+    let r = sign(&key, &["--sub", "alice", "--nbf", "+1h", "--exp", "+2h"]);
+    assert!(r.stderr.contains("not_yet_valid"), "{}", r.stderr);
     // --unchecked signs it all the same
     let r = sign(&key, &["--sub", "alice", "--unchecked"]);
     assert_eq!(r.code, 0, "{}", r.stderr);
