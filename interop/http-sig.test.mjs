@@ -256,7 +256,7 @@ async function peerSignRequest(signer, body) {
 
 function fapiVerifyRequest(jwks, request, body, profile = 'fapi2') {
   return fapi([
-    'http-sig', 'verify-request', '--json', '--jwks', jwks, '--profile', profile,
+    'http-sig', 'verify-request', '--json', '--jwks-json', jwks, '--profile', profile,
     '--method', request.method, '--uri', request.url, '--body', file(body),
     ...headerArgs('--header', request.headers),
   ]);
@@ -300,7 +300,7 @@ for (const [alg, type, makeSigner] of PEERS) {
     );
     const verifyResponse = (req, body) =>
       fapi([
-        'http-sig', 'verify-response', '--json', '--jwks', jwks, '--status', '201',
+        'http-sig', 'verify-response', '--json', '--jwks-json', jwks, '--status', '201',
         '--body', file(body),
         ...headerArgs('--header', response.headers),
         '--request-method', 'POST', '--request-uri', req.url,

@@ -10,7 +10,6 @@
 //! every undeclared fact at its best and once at its worst, and a finding
 //! that differs between the two hangs on an undeclared fact.
 
-use fapi_core::Site;
 use fapi_core::audit::{self, Outcome, Report, ServerConfig, TlsVersion};
 use fapi_core::profile::{FAPI1_ADVANCED, Profile};
 
@@ -32,15 +31,19 @@ pub enum Verdict {
 }
 
 impl Verdict {
-    fn name(self) -> &'static str {
+    /// The outcome, as the C API's `fapi_audit` report writes it: `pass`,
+    /// `fail`, `not_applicable`, and `undeclared` (the CLI's alone: the C
+    /// caller declares every fact).
+    pub const fn name(self) -> &'static str {
         match self {
             Self::Pass => "pass",
-            Self::Fail(_) => "FAIL",
-            Self::NotApplicable => "n/a",
+            Self::Fail(_) => "fail",
+            Self::NotApplicable => "not_applicable",
             Self::Undeclared => "undeclared",
         }
     }
 
+    /// Why, for the text table.
     fn finding(self) -> &'static str {
         match self {
             Self::Pass => "",
@@ -48,6 +51,16 @@ impl Verdict {
             Self::NotApplicable => "enforced by fapi's types, not visible to an audit",
             Self::Undeclared => "not shown by the metadata: declare the fact (fapi audit --help)",
         }
+    }
+
+    /// One finding as JSON, with the C report's keys: `id`, `outcome`,
+    /// and `reason` for a failure (and for an undeclared fact).
+    pub fn json(self, id: &str) -> serde_json::Value {
+        let mut v = serde_json::json!({ "id": id, "outcome": self.name() });
+        if matches!(self, Self::Fail(_) | Self::Undeclared) {
+            v["reason"] = self.finding().into();
+        }
+        v
     }
 }
 
@@ -130,9 +143,15 @@ pub fn audit_profile(
     // F2-METADATA, OFB-METADATA: a document that does not parse (malformed,
     // a duplicate member) is refused with the core's typed error.
     let what = "the metadata";
-    let site = Site::AuthorizationRequest;
-    let b: Report = audit::audit(profile, &best).refused(what, site)?;
-    let w: Report = audit::audit(profile, &worst).refused(what, site)?;
+    let b: Report = audit::audit(profile, &best).map_err(|e| {
+        let dup = core::str::from_utf8(metadata)
+            .ok()
+            .filter(|_| e == fapi_core::Error::DuplicateMember)
+            .and_then(crate::jws_cmd::duplicate_member)
+            .map(|name| format!("the member {name:?} appears twice"));
+        Failure::refused(what, e).with_detail(dup)
+    })?;
+    let w: Report = audit::audit(profile, &worst).refused(what)?;
     let rows = b
         .findings()
         .iter()
@@ -168,10 +187,19 @@ fn metadata_url(url: &str) -> String {
 
 /// Runs `fapi audit`: exit 1 when a requirement fails.
 pub async fn run(args: &AuditArgs) -> Result<(), Failure> {
-    let doc = if fetch::is_url(&args.source) {
-        fetch::get_text(&metadata_url(&args.source), args.ca.as_deref()).await?
-    } else {
-        input::text(&args.source, "METADATA", |_| false)?.to_string()
+    let doc = match (&args.source, &args.metadata_json) {
+        (Some(url), None) if fetch::is_url(url) => {
+            fetch::get_text(&metadata_url(url), args.ca.as_deref()).await?
+        }
+        (path, inline) => {
+            let what = if inline.is_some() {
+                "--metadata-json"
+            } else {
+                "METADATA"
+            };
+            let source = input::Source::document(path.as_deref(), inline.as_deref());
+            input::read(source, what, Some("--metadata-json"))?.to_string()
+        }
     };
     let profiles: Vec<Profile> = match args.profile {
         Some(p) => vec![p.profile()],
@@ -188,20 +216,18 @@ pub async fn run(args: &AuditArgs) -> Result<(), Failure> {
                 serde_json::json!({
                     "profile": a.profile,
                     "passed": !a.failed(),
-                    "findings": a.rows.iter().map(|(id, v)| serde_json::json!({
-                        "id": id, "result": v.name(), "finding": v.finding(),
-                    })).collect::<Vec<_>>(),
+                    "findings": a.rows.iter().map(|(id, v)| v.json(id)).collect::<Vec<_>>(),
                 })
             })
             .collect();
         output::json(&serde_json::json!({ "audit": v }))?;
     } else if let [one] = audits.as_slice() {
         output::line(&format!(
-            "{:<18} {:<11} finding",
+            "{:<18} {:<14} finding",
             "requirement", one.profile
         ))?;
         for (id, v) in &one.rows {
-            output::line(&format!("{id:<18} {:<11} {}", v.name(), v.finding()))?;
+            output::line(&format!("{id:<18} {:<14} {}", v.name(), v.finding()))?;
         }
     } else {
         table(&audits)?;
@@ -233,7 +259,7 @@ fn table(audits: &[ProfileAudit]) -> Result<(), Failure> {
     }
     let mut head = format!("{:<18}", "requirement");
     for a in audits {
-        head.push_str(&format!(" {:>11}", a.profile));
+        head.push_str(&format!(" {:>14}", a.profile));
     }
     output::line(&head)?;
     for id in &ids {
@@ -244,7 +270,7 @@ fn table(audits: &[ProfileAudit]) -> Result<(), Failure> {
                 .iter()
                 .find(|(i, _)| i == id)
                 .map_or("-", |(_, v)| v.name());
-            row.push_str(&format!(" {cell:>11}"));
+            row.push_str(&format!(" {cell:>14}"));
         }
         output::line(&row)?;
     }

@@ -10,8 +10,16 @@ use fapi_core::profile::Profile;
 /// (FAPI 2.0 and the UK, Brazilian, Australian and Berlin Group sets).
 ///
 /// Exit codes: 0 done, 1 refused or a check failed, 2 usage error, 3 I/O
-/// or environment error. Errors are one line on stderr, `fapi: <what>:
-/// <why>`, or a JSON object with --json.
+/// or environment error. Errors are one line on stderr, `error: <name>
+/// (fapi code <n>): <what>: <values>` for a refusal (`error: <what>:
+/// <why>` otherwise), or a JSON object with --json. Every command takes
+/// --json; result values are lower case (`pass`, `fail`).
+///
+/// Inputs, one scheme for every command: a document (JWK Set, JWK, claims,
+/// metadata, body) is a FILE path, `-` for stdin, and stdin when left out;
+/// inline JSON goes in the `--*-json` flag beside it (`--jwks-json '{…}'`),
+/// never guessed. A token or proof is the value itself, `-` or nothing
+/// for stdin. A key is a FILE path or a `pkcs11:` URI.
 #[derive(Debug, Parser)]
 #[command(name = "fapi", version, propagate_version = true)]
 pub struct Cli {
@@ -29,10 +37,29 @@ pub enum Command {
     /// Print the public JWK Set of one or more keys.
     Jwks(JwksArgs),
     /// Sign JSON claims as a compact JWS.
+    ///
+    /// The claims are a JSON object (`--claims FILE|-`, `--claims-json`, or
+    /// stdin when neither is given and no claim flag is); the claim flags
+    /// set members over it. Times are seconds since 1970, `now`, or `+5m`,
+    /// `-30s`, `+1h`, `+2d` from now. What `fapi verify` would refuse now (no
+    /// `exp`, an `exp` past or more than a day ahead, an `nbf` still
+    /// ahead; with `iss` and `aud` in the claims the full JWT rules) is not
+    /// signed unless --unchecked.
     Sign(SignArgs),
     /// Verify a compact JWS against a JWK Set and print its claims.
     Verify(VerifyArgs),
+    /// Decode a JWS, JWT or JWE header (and a JWS payload) WITHOUT
+    /// verifying anything.
+    ///
+    /// Every output is labelled UNVERIFIED (`--json`: `"verified": false`):
+    /// nothing of the signature, issuer, audience or times is checked. Use
+    /// `fapi verify` to check a token.
+    Inspect(InspectArgs),
     /// Create or verify DPoP proofs (RFC 9449).
+    ///
+    /// `--htm` is the method as sent, upper case (RFC 9110 §9.1: methods
+    /// are case-sensitive, `post` is refused); `--htu` an absolute http(s)
+    /// URL (a URL without a scheme is refused).
     #[command(subcommand)]
     Dpop(DpopCommand),
     /// Sign or verify HTTP messages (RFC 9421 with RFC 9530
@@ -52,6 +79,9 @@ pub enum Command {
     /// Run the paper's two flows (account information, payment) and the
     /// attacks against the reference bank, in process, over HTTPS.
     Demo(DemoArgs),
+    /// Explain a requirement ID: its rule, its source set, where it is
+    /// enforced and tested (`docs/requirements.md`).
+    Explain(ExplainArgs),
 }
 
 impl Command {
@@ -63,6 +93,7 @@ impl Command {
             Self::Jwks(a) => a.output.json,
             Self::Sign(a) => a.output.json,
             Self::Verify(a) => a.output.json,
+            Self::Inspect(a) => a.output.json,
             Self::Dpop(DpopCommand::Create(a)) => a.output.json,
             Self::Dpop(DpopCommand::Verify(a)) => a.output.json,
             Self::HttpSig(HttpSigCommand::SignRequest(a)) => a.output.json,
@@ -74,6 +105,7 @@ impl Command {
             Self::Audit(a) => a.output.json,
             Self::Serve(a) => a.json,
             Self::Demo(a) => a.output.json,
+            Self::Explain(a) => a.output.json,
         }
     }
 }
@@ -181,6 +213,13 @@ pub struct JwksArgs {
 }
 
 /// `fapi sign`.
+///
+/// The claims are a JSON object (`--claims FILE|-`, `--claims-json`, or
+/// stdin when neither is given and no claim flag is), and the claim flags
+/// set members over it. Times are seconds since 1970, `now`, or `+5m`,
+/// `-30s`, `+1h`, `+2d` from now. What `fapi verify` would refuse now (no
+/// `exp`, an `exp` past or more than a day ahead, an `nbf` still ahead) is
+/// not signed unless --unchecked.
 #[derive(Debug, Args)]
 pub struct SignArgs {
     /// The signing key: a key file path or a `pkcs11:` URI.
@@ -189,10 +228,38 @@ pub struct SignArgs {
     /// The `typ` header (`at+jwt`, `JWT`, ...).
     #[arg(long)]
     pub typ: Option<String>,
-    /// The claims: a JSON object, a file holding one, or `-` for stdin.
-    #[arg(long, value_name = "JSON|FILE|-")]
-    pub claims: String,
-    /// Output options.
+    /// The claims: a file holding a JSON object, or `-` for stdin.
+    #[arg(long, value_name = "FILE|-", conflicts_with = "claims_json")]
+    pub claims: Option<String>,
+    /// The claims inline: a JSON object.
+    #[arg(long, value_name = "JSON")]
+    pub claims_json: Option<String>,
+    /// `iss`.
+    #[arg(long)]
+    pub iss: Option<String>,
+    /// `sub`.
+    #[arg(long)]
+    pub sub: Option<String>,
+    /// `aud`; repeat for an array.
+    #[arg(long)]
+    pub aud: Vec<String>,
+    /// `exp`: `+5m`, `now`, or seconds since 1970.
+    #[arg(long, value_name = "TIME", allow_hyphen_values = true)]
+    pub exp: Option<String>,
+    /// `nbf`: `now`, `+1m`, `-30s`, or seconds since 1970.
+    #[arg(long, value_name = "TIME", allow_hyphen_values = true)]
+    pub nbf: Option<String>,
+    /// `iat`: `now`, or a time as for --exp.
+    #[arg(long, value_name = "TIME", allow_hyphen_values = true)]
+    pub iat: Option<String>,
+    /// Any claim, `name=value`: the value as JSON when it parses
+    /// (`n=3`, `ok=true`, `o={"a":1}`), else as a string; repeatable.
+    #[arg(long = "claim", value_name = "NAME=VALUE")]
+    pub claim: Vec<String>,
+    /// Sign even what `fapi verify` would refuse (tests of verifiers).
+    #[arg(long)]
+    pub unchecked: bool,
+    /// Output options (`--json`: `{"token": ...}`).
     #[command(flatten)]
     pub output: OutputArgs,
 }
@@ -201,11 +268,19 @@ pub struct SignArgs {
 #[derive(Debug, Args)]
 pub struct VerifyArgs {
     /// The signer's JWK Set: a file, or an https URL (a `jwks_uri`).
-    #[arg(long, value_name = "FILE|URL")]
-    pub jwks: String,
-    /// The compact JWS, a file holding it, or `-` for stdin.
+    #[arg(
+        long,
+        value_name = "FILE|URL",
+        required_unless_present = "jwks_json",
+        conflicts_with = "jwks_json"
+    )]
+    pub jwks: Option<String>,
+    /// The signer's JWK Set inline (JSON).
+    #[arg(long, value_name = "JSON")]
+    pub jwks_json: Option<String>,
+    /// The compact JWS itself; `-` or nothing reads it from stdin.
     #[arg(value_name = "TOKEN|-")]
-    pub token: String,
+    pub token: Option<String>,
     /// The issuer `iss` must name. With --aud: `exp`, `nbf`, `iat` and
     /// the issuer and audience are checked as RFC 8725 says.
     #[arg(long, requires = "aud")]
@@ -219,6 +294,31 @@ pub struct VerifyArgs {
     /// A CA certificate (PEM) to trust for an https JWKS URL.
     #[arg(long, value_name = "FILE")]
     pub ca: Option<PathBuf>,
+    /// Output options.
+    #[command(flatten)]
+    pub output: OutputArgs,
+}
+
+/// `fapi inspect`.
+#[derive(Debug, Args)]
+pub struct InspectArgs {
+    /// The compact JWS, JWT or JWE itself; `-` or nothing reads stdin.
+    #[arg(value_name = "TOKEN|-")]
+    pub token: Option<String>,
+    /// Output options (`--json`: `{"verified": false, ...}`).
+    #[command(flatten)]
+    pub output: OutputArgs,
+}
+
+/// `fapi explain`.
+#[derive(Debug, Args)]
+pub struct ExplainArgs {
+    /// The requirement ID (`F2-PAR`, `CDR-AT-TTL`, ...).
+    #[arg(value_name = "ID", required_unless_present = "list")]
+    pub id: Option<String>,
+    /// List every ID and its rule.
+    #[arg(long, conflicts_with = "id")]
+    pub list: bool,
     /// Output options.
     #[command(flatten)]
     pub output: OutputArgs,
@@ -239,10 +339,12 @@ pub struct DpopCreateArgs {
     /// The DPoP key: a key file path or a `pkcs11:` URI.
     #[arg(long)]
     pub key: String,
-    /// The request method.
+    /// The request method, upper case as sent (`POST`; RFC 9110 §9.1:
+    /// methods are case-sensitive).
     #[arg(long)]
     pub htm: String,
-    /// The request URL (query and fragment are left out).
+    /// The absolute request URL, `https://host/path` (query and fragment
+    /// are left out).
     #[arg(long)]
     pub htu: String,
     /// The access token the request presents: its hash goes in `ath`.
@@ -265,9 +367,9 @@ pub struct DpopVerifyArgs {
     /// The request URL as the server sees it.
     #[arg(long)]
     pub htu: String,
-    /// The proof, a file holding it, or `-` for stdin.
+    /// The proof itself; `-` or nothing reads it from stdin.
     #[arg(value_name = "PROOF|-")]
-    pub proof: String,
+    pub proof: Option<String>,
     /// The access token the request presents (`ath` is then required).
     #[arg(long, value_name = "TOKEN")]
     pub access_token: Option<String>,
@@ -391,9 +493,17 @@ pub struct HttpSigSignResponseArgs {
 /// How a signature is verified, and against which keys.
 #[derive(Debug, Args)]
 pub struct HttpSigVerifyArgs {
-    /// The signer's JWK Set: a file, inline JSON, or an https URL.
-    #[arg(long, value_name = "FILE|JSON|URL")]
-    pub jwks: String,
+    /// The signer's JWK Set: a file, `-` for stdin, or an https URL.
+    #[arg(
+        long,
+        value_name = "FILE|URL|-",
+        required_unless_present = "jwks_json",
+        conflicts_with = "jwks_json"
+    )]
+    pub jwks: Option<String>,
+    /// The signer's JWK Set inline (JSON).
+    #[arg(long, value_name = "JSON")]
+    pub jwks_json: Option<String>,
     /// A CA certificate (PEM) to trust for an https JWKS URL.
     #[arg(long, value_name = "FILE")]
     pub ca: Option<PathBuf>,
@@ -466,9 +576,13 @@ pub struct PkceArgs {
 /// `fapi thumbprint`.
 #[derive(Debug, Args)]
 pub struct ThumbprintArgs {
-    /// The JWK (public or private), a file holding it, or `-` for stdin.
-    #[arg(value_name = "JWK|FILE|-")]
-    pub jwk: String,
+    /// A file holding the JWK (public or private); `-` or nothing reads
+    /// stdin.
+    #[arg(value_name = "FILE|-", conflicts_with = "jwk_json")]
+    pub jwk: Option<String>,
+    /// The JWK inline (JSON).
+    #[arg(long, value_name = "JSON")]
+    pub jwk_json: Option<String>,
     /// Output options.
     #[command(flatten)]
     pub output: OutputArgs,
@@ -477,10 +591,13 @@ pub struct ThumbprintArgs {
 /// `fapi audit`.
 #[derive(Debug, Args)]
 pub struct AuditArgs {
-    /// The metadata: a JSON file, `-` for stdin, or an https URL (the
-    /// issuer, or its `/.well-known/oauth-authorization-server`).
-    #[arg(value_name = "METADATA|URL")]
-    pub source: String,
+    /// The metadata: a JSON file, `-` or nothing for stdin, or an https
+    /// URL (the issuer, or its `/.well-known/oauth-authorization-server`).
+    #[arg(value_name = "FILE|URL|-", conflicts_with = "metadata_json")]
+    pub source: Option<String>,
+    /// The metadata inline (JSON).
+    #[arg(long, value_name = "JSON")]
+    pub metadata_json: Option<String>,
     /// Audit against this requirement set only.
     #[arg(long, value_enum, conflicts_with = "all")]
     pub profile: Option<ProfileName>,

@@ -4,29 +4,28 @@
 //! | exit | meaning |
 //! |---|---|
 //! | 0 | done |
-//! | 1 | a refusal (a typed [`fapi_core::Error`] and its OAuth error) or a failed check |
+//! | 1 | a refusal (a typed [`fapi_core::Error`], its name and code) or a failed check |
 //! | 2 | a usage error (clap's own, or a value the command cannot use) |
 //! | 3 | an I/O or environment error (a file, the network, the HSM module) |
 //!
-//! The message is one line on stderr, `fapi: <what>: <why>`, or with
-//! `--json` one JSON object.
+//! The message is one line on stderr (`error: <name> (fapi code <n>):
+//! <what>: <values>` for a refusal, `error: <what>: <why>` otherwise), or
+//! with `--json` one JSON object. OAuth error names are a server's answer
+//! and are not printed.
 
 use std::io;
-
-use fapi_core::{OAuthError, Site};
 
 /// A command's failure.
 #[derive(Debug)]
 pub enum Failure {
-    /// The core refused an input: exit 1, with its code and OAuth error.
+    /// The core refused an input: exit 1, with its name and code.
     Refused {
         /// What was being done.
         what: String,
         /// The core's error.
         error: fapi_core::Error,
-        /// The OAuth error a server answers with.
-        oauth: OAuthError,
-        /// A reason beyond the error (a backend's, a parser's).
+        /// The values involved (expected against got), or a reason beyond
+        /// the error (a backend's, a parser's).
         detail: Option<String>,
     },
     /// A check failed without a single core error (an audit finding, a
@@ -56,13 +55,49 @@ pub enum Failure {
 }
 
 impl Failure {
-    /// The core's `error` at `site`, while doing `what`.
-    pub fn refused(what: impl Into<String>, error: fapi_core::Error, site: Site) -> Self {
+    /// The core's `error`, while doing `what`.
+    ///
+    /// The CLI is no server: it names the fapi error and never the OAuth
+    /// error a server would answer with (`sign` has no `invalid_client`).
+    pub fn refused(what: impl Into<String>, error: fapi_core::Error) -> Self {
         Self::Refused {
             what: what.into(),
             error,
-            oauth: error.oauth_error(site),
             detail: None,
+        }
+    }
+
+    /// The core's `error` while doing `what`, with the values involved.
+    pub fn refused_with(
+        what: impl Into<String>,
+        error: fapi_core::Error,
+        detail: impl Into<String>,
+    ) -> Self {
+        Self::Refused {
+            what: what.into(),
+            error,
+            detail: Some(detail.into()),
+        }
+    }
+
+    /// Adds the values involved to a refusal without them; any other
+    /// failure is returned unchanged.
+    #[must_use]
+    pub fn with_detail(self, detail: Option<String>) -> Self {
+        match (self, detail) {
+            (
+                Self::Refused {
+                    what,
+                    error,
+                    detail: None,
+                },
+                Some(d),
+            ) => Self::Refused {
+                what,
+                error,
+                detail: Some(d),
+            },
+            (other, _) => other,
         }
     }
 
@@ -113,7 +148,6 @@ impl Failure {
             error => Self::Refused {
                 what,
                 error,
-                oauth: OAuthError::ServerError,
                 detail: Some(e.reason().to_owned()),
             },
         }
@@ -126,7 +160,6 @@ impl Failure {
             other => Self::Refused {
                 what: what.into(),
                 error: other.core(),
-                oauth: other.oauth_error(),
                 detail: None,
             },
         }
@@ -142,22 +175,30 @@ impl Failure {
         }
     }
 
-    /// The one-line message (`fapi: <what>: <why>`), or `None` for a
-    /// closed pipe.
+    /// The one-line message, or `None` for a closed pipe: a refusal is
+    /// `error: <name> (fapi code <n>): <what>: <values>` (the name first,
+    /// the number labelled so that it does not read as an HTTP status),
+    /// anything else `error: <what>: <why>`.
     pub fn line(&self) -> Option<String> {
         match self {
             Self::Refused {
                 what,
                 error,
-                oauth,
                 detail,
-            } => Some(match detail {
-                Some(d) => format!("fapi: {what}: {error}, {oauth}: {d}"),
-                None => format!("fapi: {what}: {error}, {oauth}"),
-            }),
+            } => {
+                let head = format!(
+                    "error: {} (fapi code {}): {what}",
+                    error.name(),
+                    error.code()
+                );
+                Some(match detail {
+                    Some(d) => format!("{head}: {d}"),
+                    None => head,
+                })
+            }
             Self::Failed { what, why }
             | Self::Usage { what, why }
-            | Self::Environment { what, why } => Some(format!("fapi: {what}: {why}")),
+            | Self::Environment { what, why } => Some(format!("error: {what}: {why}")),
             Self::ClosedPipe => None,
         }
     }
@@ -176,13 +217,11 @@ impl Failure {
             Self::Refused {
                 what,
                 error,
-                oauth,
                 detail,
             } => {
                 v["what"] = what.as_str().into();
                 v["code"] = error.code().into();
                 v["name"] = error.name().into();
-                v["oauth_error"] = oauth.as_str().into();
                 if let Some(d) = detail {
                     v["detail"] = d.as_str().into();
                 }
@@ -214,13 +253,13 @@ impl Failure {
 
 /// Attaches what was being done to a core result.
 pub trait Context<T> {
-    /// The error as a [`Failure::Refused`] at `site`, while doing `what`.
-    fn refused(self, what: &str, site: Site) -> Result<T, Failure>;
+    /// The error as a [`Failure::Refused`], while doing `what`.
+    fn refused(self, what: &str) -> Result<T, Failure>;
 }
 
 impl<T> Context<T> for Result<T, fapi_core::Error> {
-    fn refused(self, what: &str, site: Site) -> Result<T, Failure> {
-        self.map_err(|e| Failure::refused(what, e, site))
+    fn refused(self, what: &str) -> Result<T, Failure> {
+        self.map_err(|e| Failure::refused(what, e))
     }
 }
 
@@ -230,16 +269,22 @@ mod tests {
 
     #[test]
     fn exit_codes_and_messages() {
-        let r = Failure::refused(
-            "verify",
-            fapi_core::Error::BadSignature,
-            Site::ResourceRequest,
-        );
+        let r = Failure::refused("verify", fapi_core::Error::BadSignature);
         assert_eq!(r.exit_code(), 1);
         let line = r.line().unwrap();
-        assert!(line.starts_with("fapi: verify: fapi error"), "{line}");
-        assert!(line.contains("invalid_token"), "{line}");
-        assert_eq!(r.json().unwrap()["oauth_error"], "invalid_token");
+        // the name first, the number labelled, no OAuth error name
+        assert_eq!(
+            line,
+            format!(
+                "error: bad_signature (fapi code {}): verify",
+                fapi_core::Error::BadSignature.code()
+            )
+        );
+        assert!(!line.contains("invalid_token"), "{line}");
+        assert!(r.json().unwrap().get("oauth_error").is_none());
+        let e = Failure::refused("verify", fapi_core::Error::Expired)
+            .with_detail(Some("exp 1 is before now 2".into()));
+        assert!(e.line().unwrap().ends_with("verify: exp 1 is before now 2"));
         assert_eq!(Failure::usage("--claims", "not JSON").exit_code(), 2);
         let pipe = io::Error::from(io::ErrorKind::BrokenPipe);
         assert!(matches!(Failure::io("stdout", &pipe), Failure::ClosedPipe));

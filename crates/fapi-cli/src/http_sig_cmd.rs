@@ -27,7 +27,7 @@ use fapi_core::http_sig::{
 use fapi_core::jwk::{Jwks, PublicKey};
 use fapi_core::profile::Profile;
 use fapi_core::sfv::{BareItem, Dictionary, Member};
-use fapi_core::{Alg, Clock, Error, FixedClock, PublicKeyVerifier, Site, SystemClock};
+use fapi_core::{Alg, Clock, Error, FixedClock, PublicKeyVerifier, SystemClock};
 use zeroize::Zeroizing;
 
 use crate::cli::{
@@ -36,10 +36,6 @@ use crate::cli::{
 };
 use crate::failure::{Context as _, Failure};
 use crate::{fetch, input, output};
-
-/// Where a refusal is reported: a resource server checking a request (the
-/// OAuth error `invalid_request` or `invalid_token` of its table).
-const SITE: Site = Site::ResourceRequest;
 
 /// Room for the `Signature-Input` and `Signature` values a signing call
 /// writes (an RSA-4096 signature is 684 base64 characters).
@@ -118,19 +114,18 @@ impl Headers {
     /// checked against it, else a sha-256 one is added and returned.
     fn digest(&mut self, body: &[u8], what: &str) -> Result<Option<String>, Failure> {
         if let Some(given) = self.get("content-digest") {
-            content_digest::verify(given, body).refused(what, SITE)?;
+            content_digest::verify(given, body).refused(what)?;
             return Ok(None);
         }
         if body.is_empty() {
             return Ok(None);
         }
         let mut out = [0u8; content_digest::MAX_FIELD_LEN];
-        let n =
-            content_digest::write(DigestAlgorithm::Sha256, body, &mut out).refused(what, SITE)?;
+        let n = content_digest::write(DigestAlgorithm::Sha256, body, &mut out).refused(what)?;
         let value = out
             .get(..n)
             .and_then(|v| core::str::from_utf8(v).ok())
-            .ok_or_else(|| Failure::refused(what, Error::Malformed, SITE))?
+            .ok_or_else(|| Failure::refused(what, Error::Malformed))?
             .to_owned();
         self.0.push(("Content-Digest".into(), value.clone()));
         Ok(Some(value))
@@ -165,7 +160,7 @@ fn print_signed(
         b.get(..n)
             .and_then(|v| core::str::from_utf8(v).ok())
             .map(str::to_owned)
-            .ok_or_else(|| Failure::refused(what, Error::Malformed, SITE))
+            .ok_or_else(|| Failure::refused(what, Error::Malformed))
     };
     let input = text(bufs.0, out.signature_input_len)?;
     let signature = text(bufs.1, out.signature_len)?;
@@ -178,11 +173,11 @@ fn print_signed(
         return output::line(&lines);
     }
     // What was signed, read back from the field as the core wrote it.
-    let dict = Dictionary::parse(&input).refused(what, SITE)?;
+    let dict = Dictionary::parse(&input).refused(what)?;
     let member = dict
         .get(label)
-        .ok_or_else(|| Failure::refused(what, Error::SignatureMissing, SITE))?;
-    let parsed = SignatureInput::from_member(label, &member).refused(what, SITE)?;
+        .ok_or_else(|| Failure::refused(what, Error::SignatureMissing))?;
+    let parsed = SignatureInput::from_member(label, &member).refused(what)?;
     let mut headers = serde_json::Map::new();
     if let Some(d) = digest {
         let _ = headers.insert("Content-Digest".into(), d.into());
@@ -225,7 +220,7 @@ pub fn sign_request(args: &HttpSigSignRequestArgs) -> Result<(), Failure> {
             scratch: &mut scratch,
         },
     )
-    .refused(what, SITE)?;
+    .refused(what)?;
     print_signed(what, digest, &args.label, (&a, &b), out, args.output.json)
 }
 
@@ -268,7 +263,7 @@ pub fn sign_response(args: &HttpSigSignResponseArgs) -> Result<(), Failure> {
             scratch: &mut scratch,
         },
     )
-    .refused(what, SITE)?;
+    .refused(what)?;
     print_signed(what, digest, &args.label, (&a, &b), out, args.output.json)
 }
 
@@ -287,12 +282,19 @@ fn profile_algs(profile: &Profile) -> Vec<SignatureAlgorithm> {
         .collect()
 }
 
-/// The signer's JWK Set text: a file, inline JSON, or an https URL.
+/// The signer's JWK Set text: a file, `-`, `--jwks-json`, or an https URL.
 async fn jwks_text(args: &HttpSigVerifyArgs) -> Result<String, Failure> {
-    if fetch::is_url(&args.jwks) {
-        fetch::get_text(&args.jwks, args.ca.as_deref()).await
-    } else {
-        Ok(input::text(&args.jwks, "--jwks", |a| a.trim_start().starts_with('{'))?.to_string())
+    match (&args.jwks, &args.jwks_json) {
+        (Some(url), None) if fetch::is_url(url) => fetch::get_text(url, args.ca.as_deref()).await,
+        (path, inline) => {
+            let what = if inline.is_some() {
+                "--jwks-json"
+            } else {
+                "--jwks"
+            };
+            let source = input::Source::document(path.as_deref(), inline.as_deref());
+            Ok(input::read(source, what, Some("--jwks-json"))?.to_string())
+        }
     }
 }
 
@@ -320,7 +322,7 @@ pub async fn verify_request(args: &HttpSigVerifyRequestArgs) -> Result<(), Failu
     let v = &args.verify;
     let text = jwks_text(v).await?;
     let mut jwks_scratch = vec![0u8; text.len()];
-    let jwks = Jwks::from_json_in(text.as_bytes(), &mut jwks_scratch).refused("--jwks", SITE)?;
+    let jwks = Jwks::from_json_in(text.as_bytes(), &mut jwks_scratch).refused("--jwks")?;
     let algs = profile_algs(&v.profile.profile());
     let headers = Headers::parse(&args.request.headers, "--header")?;
     let body = body(args.body.as_deref())?;
@@ -340,7 +342,7 @@ pub async fn verify_request(args: &HttpSigVerifyRequestArgs) -> Result<(), Failu
             clock.get(),
             &mut scratch,
         )
-        .refused(what, SITE)?,
+        .refused(what)?,
         None => http_sig::verify_request(
             &Policy::request(&algs),
             &request,
@@ -350,7 +352,7 @@ pub async fn verify_request(args: &HttpSigVerifyRequestArgs) -> Result<(), Failu
             clock.get(),
             &mut scratch,
         )
-        .refused(what, SITE)?,
+        .refused(what)?,
     };
     let tag = v.rfc9421_label.is_none().then_some(http_sig::TAG_REQUEST);
     print_verified(&verified, v, tag)
@@ -363,7 +365,7 @@ pub async fn verify_response(args: &HttpSigVerifyResponseArgs) -> Result<(), Fai
     let v = &args.verify;
     let text = jwks_text(v).await?;
     let mut jwks_scratch = vec![0u8; text.len()];
-    let jwks = Jwks::from_json_in(text.as_bytes(), &mut jwks_scratch).refused("--jwks", SITE)?;
+    let jwks = Jwks::from_json_in(text.as_bytes(), &mut jwks_scratch).refused("--jwks")?;
     let algs = profile_algs(&v.profile.profile());
     let headers = Headers::parse(&args.headers, "--header")?;
     let req_headers = Headers::parse(&args.request.request_headers, "--request-header")?;
@@ -392,7 +394,7 @@ pub async fn verify_response(args: &HttpSigVerifyResponseArgs) -> Result<(), Fai
             clock.get(),
             &mut scratch,
         )
-        .refused(what, SITE)?,
+        .refused(what)?,
         None => http_sig::verify_response(
             &Policy::response(&algs),
             &response,
@@ -403,7 +405,7 @@ pub async fn verify_response(args: &HttpSigVerifyResponseArgs) -> Result<(), Fai
             clock.get(),
             &mut scratch,
         )
-        .refused(what, SITE)?,
+        .refused(what)?,
     };
     let tag = v.rfc9421_label.is_none().then_some(http_sig::TAG_RESPONSE);
     print_verified(&verified, v, tag)

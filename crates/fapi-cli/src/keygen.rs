@@ -34,6 +34,10 @@ pub fn run(args: &KeygenArgs) -> Result<(), Failure> {
             write_private(path, &pem)?;
             output::json(&keys::public_jwk(&key)?)
         }
+        None if args.output.json => output::json(&serde_json::json!({
+            "private_key_pem": pem.as_str(),
+            "jwk": keys::public_jwk(&key)?,
+        })),
         None => output::line(pem.trim_end()),
     }
 }
@@ -41,13 +45,7 @@ pub fn run(args: &KeygenArgs) -> Result<(), Failure> {
 /// A fresh software key for `alg` as PKCS#8 (RFC 5958) PEM, from aws-lc.
 pub fn pkcs8_pem(alg: Alg) -> Result<Zeroizing<String>, Failure> {
     let rng = aws_lc_rs::rand::SystemRandom::new();
-    let failed = |_| {
-        Failure::refused(
-            "generating a key",
-            fapi_core::Error::RandomFailed,
-            fapi_core::Site::ClientAuthentication,
-        )
-    };
+    let failed = |_| Failure::refused("generating a key", fapi_core::Error::RandomFailed);
     let der: Zeroizing<Vec<u8>> = Zeroizing::new(match alg {
         Alg::Es256 => EcdsaKeyPair::generate_pkcs8(&ECDSA_P256_SHA256_FIXED_SIGNING, &rng)
             .map_err(failed)?
@@ -129,7 +127,6 @@ fn in_hsm(uri: &str, alg: Alg) -> Result<(), Failure> {
         return Err(Failure::refused(
             "the new HSM key",
             fapi_core::Error::KeyAlgMismatch,
-            fapi_core::Site::ClientAuthentication,
         ));
     }
     output::json(&keys::public_jwk(&key)?)

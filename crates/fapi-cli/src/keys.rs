@@ -2,7 +2,6 @@
 //! (`fapi::KeySet`, the first key listed first).
 
 use fapi::{KeySet, SigningKey};
-use fapi_core::Site;
 
 use crate::failure::{Context as _, Failure};
 
@@ -19,19 +18,13 @@ pub fn jwks_json(keys: &[SigningKey]) -> Result<String, Failure> {
         set.rotate(k.clone())
             .map_err(|e| Failure::key("the JWK Set", &e))?;
     }
-    set.jwks_json()
-        .refused("the JWK Set", Site::ClientAuthentication)
+    set.jwks_json().refused("the JWK Set")
 }
 
 /// The public JWK of `key`.
 pub fn public_jwk(key: &SigningKey) -> Result<serde_json::Value, Failure> {
     let jwks = jwks_json(core::slice::from_ref(key))?;
-    let mut v: serde_json::Value = serde_json::from_str(&jwks).map_err(|_| {
-        Failure::refused(
-            "the JWK",
-            fapi_core::Error::Json,
-            Site::ClientAuthentication,
-        )
-    })?;
+    let mut v: serde_json::Value = serde_json::from_str(&jwks)
+        .map_err(|_| Failure::refused("the JWK", fapi_core::Error::Json))?;
     Ok(v["keys"][0].take())
 }

@@ -18,11 +18,14 @@ mod failure;
 mod fetch;
 mod http_sig_cmd;
 mod input;
+mod jose_view;
 mod jws_cmd;
 mod keygen;
 mod keys;
 mod output;
 mod pkce_cmd;
+mod requirement_table;
+mod requirements;
 
 use std::process::ExitCode;
 
@@ -57,6 +60,8 @@ async fn run(command: Command) -> Result<(), Failure> {
         Command::Jwks(a) => jws_cmd::jwks(a),
         Command::Sign(a) => jws_cmd::sign(a),
         Command::Verify(a) => jws_cmd::verify(a).await,
+        Command::Inspect(a) => jws_cmd::inspect(a),
+        Command::Explain(a) => requirements::explain(a),
         Command::Dpop(DpopCommand::Create(a)) => dpop_cmd::create(a),
         Command::Dpop(DpopCommand::Verify(a)) => dpop_cmd::verify(a),
         Command::HttpSig(HttpSigCommand::SignRequest(a)) => http_sig_cmd::sign_request(a),

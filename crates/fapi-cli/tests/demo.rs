@@ -44,7 +44,93 @@ fn check(profile: &str, attacks: &[&str]) -> Vec<serde_json::Value> {
     for step in ["transactions read", "payment status polled"] {
         assert!(events.iter().any(|e| e["step"] == step), "{step} missing");
     }
+    explains_itself(profile, &events);
     events
+}
+
+/// The run explains itself: each step is tagged only with the IDs that
+/// hold under the profile run (no mutual-TLS IDs under DPoP), the
+/// attacker legend names only the classes whose attacks ran, and the
+/// summary counts the attacks refused.
+fn explains_itself(profile: &str, events: &[serde_json::Value]) {
+    let p = fapi_core::profile::Profile::from_name(profile).unwrap();
+    let is_requirement_id = |s: &str| {
+        ["F2-", "OB-", "OFB-", "CDR-", "BG-"]
+            .iter()
+            .any(|x| s.starts_with(x))
+            && s.chars()
+                .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == '-')
+    };
+    for e in events.iter().filter(|e| e["ids"].is_array()) {
+        for id in e["ids"].as_array().unwrap() {
+            let id = id.as_str().unwrap();
+            if is_requirement_id(id) {
+                assert!(p.has(id), "{id} does not hold under {profile}: {e}");
+            }
+        }
+    }
+    let mut ran: Vec<&str> = events
+        .iter()
+        .filter(|e| e["event"] == "attack")
+        .map(|e| e["attacker"].as_str().unwrap())
+        .collect();
+    ran.sort_unstable();
+    ran.dedup();
+    let legend = events.iter().find(|e| e["event"] == "attackers").unwrap();
+    let mut named: Vec<&str> = legend["classes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["class"].as_str().unwrap())
+        .collect();
+    named.sort_unstable();
+    assert_eq!(named, ran, "the legend names the classes that occur");
+    let summary = events.last().unwrap();
+    assert_eq!(summary["refused"], summary["attacks"], "{summary}");
+    assert_eq!(summary["missed"], 0);
+    assert_eq!(summary["steps_failed"], 0);
+    assert_eq!(summary["outcome"], "pass");
+}
+
+// The text report: the summary says how many attacks were refused, the
+// cross-profile audit cells are explained, and no mutual-TLS ID is
+// printed under a DPoP profile.
+#[test]
+fn demo_text_says_attacks_refused_and_explains_the_audit_cells() {
+    let out = Command::new(FAPI)
+        .args(["demo", "--profile", "fapi2"])
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "{text}");
+    let last = text.lines().last().unwrap();
+    assert!(
+        last.contains(" attacks refused; 0 step(s) failed, 0 attack(s) not refused"),
+        "{last}"
+    );
+    let audit = text
+        .lines()
+        .find(|l| l.contains("metadata audited"))
+        .unwrap();
+    assert!(
+        audit.contains("only fapi2, the profile it runs, must pass")
+            && audit.contains("fapi2 pass"),
+        "{audit}"
+    );
+    // the step and attack lines; the audit line names other sets' IDs
+    // as the findings of their audits
+    for line in text.lines().filter(|l| l.starts_with("     ")) {
+        for mtls in ["OB-SENDER", "CDR-HOK", "BG-MTLS"] {
+            assert!(
+                !line.contains(mtls),
+                "{mtls} printed under fapi2 (DPoP): {line}"
+            );
+        }
+    }
+    let legend = text.lines().find(|l| l.starts_with("attackers (")).unwrap();
+    for (class, _) in [("A1 ", ""), ("A5 ", "")] {
+        assert!(legend.contains(class), "{legend}");
+    }
 }
 
 // F2-PAR, F2-ISS, F2-CODE-ONCE, F2-SENDER (DPoP), F2-RT-NO-ROTATE,

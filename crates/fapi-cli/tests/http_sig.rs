@@ -416,7 +416,7 @@ fn bg_signed_req_sign_and_verify_round_trip_for_both_key_types() {
                 "http-sig",
                 "verify-request",
                 "--json",
-                "--jwks",
+                "--jwks-json",
                 &jwks,
                 "--profile",
                 profile,
@@ -494,7 +494,7 @@ fn bg_signed_req_sign_and_verify_round_trip_for_both_key_types() {
                 "http-sig",
                 "verify-response",
                 "--json",
-                "--jwks",
+                "--jwks-json",
                 &bank_jwks,
                 "--status",
                 "201",
@@ -603,12 +603,12 @@ fn http_sig_refusals_and_usage_errors() {
         assert_eq!(r.code, 2, "{h}: {}", r.stderr);
     }
     // A message without signature fields (SignatureMissing, 325); JWKS
-    // inline.
+    // inline, in its --jwks-json flag.
     let r = fapi(&[
         "http-sig",
         "verify-request",
         "--json",
-        "--jwks",
+        "--jwks-json",
         r#"{"keys":[]}"#,
         "--method",
         "GET",

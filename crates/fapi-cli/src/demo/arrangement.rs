@@ -36,8 +36,7 @@ async fn introspect(p: &Party, token: &str) -> Result<serde_json::Value, String>
 /// A pushed request by `p` naming the arrangement `id`.
 async fn push_naming(p: &Party, id: &str) -> Result<Answer, String> {
     p.call(|| {
-        let action = UserAction::new(NOTICE)
-            .map_err(|e| Failure::refused("a user action", e, fapi_core::Site::ParRequest))?;
+        let action = UserAction::new(NOTICE).map_err(|e| Failure::refused("a user action", e))?;
         p.client
             .par_request(action, "accounts", Some(id))
             .map_err(|e| Failure::fapi("the pushed request", &e))

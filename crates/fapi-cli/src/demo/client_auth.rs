@@ -86,7 +86,7 @@ fn sign(p: &Party, typ: Option<&str>, claims: &Value) -> Result<String, Failure>
         claims.to_string().as_bytes(),
         &mut out,
     )
-    .map_err(|e| Failure::refused("a signature", e, fapi_core::Site::ClientAuthentication))?;
+    .map_err(|e| Failure::refused("a signature", e))?;
     out.truncate(n);
     String::from_utf8(out).map_err(|e| Failure::environment("a signature", e))
 }
@@ -113,8 +113,7 @@ fn par(
     p: &Party,
     edit: impl Fn(&str) -> Result<String, Failure>,
 ) -> Result<Request<String>, Failure> {
-    let action = UserAction::new(NOTICE)
-        .map_err(|e| Failure::refused("a user action", e, fapi_core::Site::ParRequest))?;
+    let action = UserAction::new(NOTICE).map_err(|e| Failure::refused("a user action", e))?;
     let (req, _) = p
         .client
         .par_request(action, "openid", None)
@@ -286,9 +285,8 @@ async fn id_token_hint(r: &mut Report, flow: &str, p: &Party) {
             .ok_or_else(|| Failure::failed("the pushed request", "no request object"))?;
         let payload = jwt.split('.').nth(1).unwrap_or("");
         let mut buf = vec![0u8; payload.len()];
-        let raw = fapi_core::b64::decode(payload.as_bytes(), &mut buf).map_err(|e| {
-            Failure::refused("the request object", e, fapi_core::Site::RequestObject)
-        })?;
+        let raw = fapi_core::b64::decode(payload.as_bytes(), &mut buf)
+            .map_err(|e| Failure::refused("the request object", e))?;
         let mut claims: Value = serde_json::from_slice(raw)
             .map_err(|e| Failure::environment("the request object", e))?;
         if let Some(o) = claims.as_object_mut() {
@@ -357,8 +355,8 @@ pub(super) async fn fresh_code(
         .to_owned();
     let (a, session) = p
         .call(|| {
-            let action = UserAction::new(NOTICE)
-                .map_err(|e| Failure::refused("a user action", e, fapi_core::Site::ParRequest))?;
+            let action =
+                UserAction::new(NOTICE).map_err(|e| Failure::refused("a user action", e))?;
             p.client
                 .par_request(action, &asked, Some(&consent))
                 .map_err(|e| Failure::fapi("the pushed request", &e))

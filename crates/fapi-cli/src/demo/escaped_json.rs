@@ -138,7 +138,7 @@ fn escaped(v: &Value, how: Escape) -> String {
 fn part(text: &str) -> Result<Value, Failure> {
     let mut buf = vec![0u8; text.len()];
     let bytes = b64::decode_vartime(text.as_bytes(), &mut buf)
-        .map_err(|e| Failure::refused("a JWS part", e, fapi_core::Site::TokenRequest))?;
+        .map_err(|e| Failure::refused("a JWS part", e))?;
     serde_json::from_slice(bytes).map_err(|e| Failure::environment("a JWS part", e))
 }
 
@@ -146,7 +146,7 @@ fn b64s(bytes: &[u8]) -> Result<String, Failure> {
     let mut out = vec![0u8; b64::encoded_len(bytes.len())];
     b64::encode(bytes, &mut out)
         .map(str::to_owned)
-        .map_err(|e| Failure::refused("base64url", e, fapi_core::Site::TokenRequest))
+        .map_err(|e| Failure::refused("base64url", e))
 }
 
 /// The compact JWS `jws` made by the client, re-signed by `key` with its
@@ -169,7 +169,7 @@ fn re_signed(jws: &str, key: &SigningKey) -> Result<String, Failure> {
     let mut sig = vec![0u8; MAX_SIGNATURE_LEN];
     let n = key
         .sign(input.as_bytes(), &mut sig)
-        .map_err(|e| Failure::refused("signing", e, fapi_core::Site::TokenRequest))?;
+        .map_err(|e| Failure::refused("signing", e))?;
     Ok(format!("{input}.{}", b64s(sig.get(..n).unwrap_or(&[]))?))
 }
 

@@ -121,8 +121,8 @@ pub(super) async fn authorize(
 ) -> Option<Authorized> {
     let par = p
         .call(|| {
-            let action = UserAction::new(NOTICE)
-                .map_err(|e| Failure::refused("a user action", e, fapi_core::Site::ParRequest))?;
+            let action =
+                UserAction::new(NOTICE).map_err(|e| Failure::refused("a user action", e))?;
             p.client
                 .par_request(action, &format!("openid {scope}"), Some(consent))
                 .map_err(|e| Failure::fapi("the pushed request", &e))
@@ -658,9 +658,8 @@ async fn foreign_request_uri_attack(
             .to_owned();
         let (a, _session) = attacker
             .call(|| {
-                let action = UserAction::new(NOTICE).map_err(|e| {
-                    Failure::refused("a user action", e, fapi_core::Site::ParRequest)
-                })?;
+                let action =
+                    UserAction::new(NOTICE).map_err(|e| Failure::refused("a user action", e))?;
                 attacker
                     .client
                     .par_request(action, scope, Some(&consent))

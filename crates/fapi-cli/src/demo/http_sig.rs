@@ -141,7 +141,7 @@ fn signed_without_the_body(
         .map_err(|e| Failure::fapi("a signature without the body", &e))?;
     let mut out = [0u8; content_digest::MAX_FIELD_LEN];
     let n = content_digest::write(DigestAlgorithm::Sha256, body.as_bytes(), &mut out)
-        .map_err(|e| Failure::refused("a Content-Digest", e, fapi_core::Site::ResourceRequest))?;
+        .map_err(|e| Failure::refused("a Content-Digest", e))?;
     let value = HeaderValue::from_bytes(out.get(..n).unwrap_or_default())
         .map_err(|e| Failure::environment("a Content-Digest", e))?;
     let _ = parts.headers.insert(fapi::http_sig::CONTENT_DIGEST, value);

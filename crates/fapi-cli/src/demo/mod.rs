@@ -37,7 +37,7 @@ use fapi_server::dev_ca::DevCa;
 use fapi_server::{ServerConfig, Stores};
 
 use self::party::{Prepared, alg_for, auth_for, uses_dpop};
-use self::report::{ATTACKERS, Report};
+use self::report::Report;
 use crate::cli::DemoArgs;
 use crate::failure::Failure;
 
@@ -49,28 +49,45 @@ pub async fn run(args: &DemoArgs) -> Result<(), Failure> {
         None => Profile::ALL.to_vec(),
     };
     let mut r = Report::new(args.output.json);
-    r.text(ATTACKERS);
-    r.event(&serde_json::json!({"event": "attackers", "key": ATTACKERS}));
+    r.text("Each step is tagged with the requirement IDs it exercises that hold under the profile run (fapi explain ID; docs/requirements.md).");
     for profile in &profiles {
         r.profile = profile.name;
+        r.holds = profile.requirements;
         if let Err(f) = run_profile(&mut r, profile).await {
             let why = f.line().unwrap_or_default();
             r.fail("setup", "the bank and its clients", &why);
         }
     }
+    let legend = r.legend();
+    r.text("");
+    r.text(&format!(
+        "attackers (FAPI 2.0 attacker model): {}",
+        legend
+            .iter()
+            .map(|(c, what)| format!("{c} {what}"))
+            .collect::<Vec<_>>()
+            .join("; ")
+    ));
+    r.event(&serde_json::json!({
+        "event": "attackers",
+        "classes": legend.iter().map(|(c, what)| serde_json::json!({"class": c, "can": what})).collect::<Vec<_>>(),
+    }));
+    let missed = r.attacks - r.refused;
     let summary = format!(
-        "{} profile(s) x 2 flows over HTTPS: {} steps OK, {} attacks, {} failures, {:.1} s",
+        "{} profile(s) x 2 flows over HTTPS: {} steps passed, {} attacks refused; {} step(s) failed, {} attack(s) not refused; {:.1} s",
         profiles.len(),
         r.steps,
-        r.attacks,
-        r.failures,
+        r.refused,
+        r.steps_failed,
+        missed,
         started.elapsed().as_secs_f64()
     );
-    r.text("");
     r.text(&summary);
     r.event(&serde_json::json!({
         "event": "summary", "profiles": profiles.len(), "steps": r.steps,
-        "attacks": r.attacks, "failures": r.failures,
+        "steps_failed": r.steps_failed, "attacks": r.attacks, "refused": r.refused,
+        "missed": missed, "failures": r.failures,
+        "outcome": if r.failures == 0 { "pass" } else { "fail" },
     }));
     if let Some(e) = r.write_error() {
         return Err(Failure::environment("the report", e));
@@ -78,7 +95,13 @@ pub async fn run(args: &DemoArgs) -> Result<(), Failure> {
     if r.failures == 0 {
         Ok(())
     } else {
-        Err(Failure::failed("demo", format!("{} failures", r.failures)))
+        Err(Failure::failed(
+            "demo",
+            format!(
+                "{} step(s) failed, {missed} attack(s) not refused",
+                r.steps_failed
+            ),
+        ))
     }
 }
 
@@ -177,7 +200,7 @@ async fn audit(r: &mut Report, profile: &Profile, p: &party::Party) {
                 cells.push(if fails.is_empty() {
                     format!("{} pass", q.name)
                 } else {
-                    format!("{} {} fail", q.name, fails.len())
+                    format!("{} fail ({})", q.name, fails.join(" "))
                 });
                 if q.name == profile.name {
                     own = if fails.is_empty() {
@@ -191,7 +214,8 @@ async fn audit(r: &mut Report, profile: &Profile, p: &party::Party) {
         }
     }
     r.text(&format!(
-        "  -- audit of the bank's metadata against every profile: {}",
+        "  -- the bank's metadata audited against every set: only {}, the profile it runs, must pass; the others fail by design where their rules differ: {}",
+        profile.name,
         cells.join(" | ")
     ));
     let _ = r.step("audit", name, &ids, own);

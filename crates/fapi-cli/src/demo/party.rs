@@ -92,7 +92,7 @@ impl Prepared {
         };
         let jwks = KeySet::new(signing.clone())
             .jwks_json()
-            .map_err(|e| Failure::refused("the client JWKS", e, Site::ClientAuthentication))?;
+            .map_err(|e| Failure::refused("the client JWKS", e))?;
         // Where the profile encrypts ID tokens: an RSA `"use":"enc"` key
         // in the registered JWK Set, and the registration naming the
         // algorithms (OpenID Connect Registration §2).

@@ -1,11 +1,26 @@
 //! What the demo prints: one line per step (the requirement IDs it
-//! exercises), one per attack (the attacker class, what the bank
-//! answered, whether that is the expected refusal), as text or JSON lines.
+//! exercises that hold under the profile being run), one per attack (the
+//! attacker class, what the bank answered, whether that is the expected
+//! refusal), as text or JSON lines. Results are lower case, as in `fapi
+//! audit` and the C API: a step `pass` or `fail`, an attack `refused` or
+//! `missed` (JSON: `"outcome": "pass"` or `"fail"` for both).
+
+use std::collections::BTreeSet;
 
 use crate::output;
 
-/// The key to the attacker classes, printed once.
-pub const ATTACKERS: &str = "attackers (FAPI 2.0 attacker model): A1 web attacker (own accounts, crafted links); A1a A1 with messages obtained from the AS; A2 network attacker (changes messages in transit); A3a reads authorization requests; A5 reads resource requests (replays a captured proof or token)";
+/// The attacker classes of the FAPI 2.0 attacker model, and what each can
+/// do; the legend names only those whose attacks ran.
+pub const ATTACKER_CLASSES: &[(&str, &str)] = &[
+    ("A1", "web attacker (own accounts, crafted links)"),
+    ("A1a", "A1 with messages obtained from the AS"),
+    ("A2", "network attacker (changes messages in transit)"),
+    ("A3a", "reads authorization requests"),
+    (
+        "A5",
+        "reads resource requests (replays a captured proof or token)",
+    ),
+];
 
 /// The demo's report and tally.
 pub struct Report {
@@ -13,12 +28,21 @@ pub struct Report {
     json: bool,
     /// The profile being run.
     pub profile: &'static str,
-    /// Steps done.
+    /// The requirement IDs that hold under it: a step names only these
+    /// (and references that are no requirement ID, such as an RFC).
+    pub holds: &'static [&'static str],
+    /// Steps passed.
     pub steps: usize,
+    /// Steps failed.
+    pub steps_failed: usize,
     /// Attacks tried.
     pub attacks: usize,
+    /// Attacks refused as expected.
+    pub refused: usize,
     /// Failed steps and attacks the bank did not refuse as expected.
     pub failures: usize,
+    /// The attacker classes whose attacks ran.
+    pub classes: BTreeSet<&'static str>,
 }
 
 impl Report {
@@ -28,10 +52,33 @@ impl Report {
             out: output::Report::default(),
             json,
             profile: "",
+            holds: &[],
             steps: 0,
+            steps_failed: 0,
             attacks: 0,
+            refused: 0,
             failures: 0,
+            classes: BTreeSet::new(),
         }
+    }
+
+    /// `ids` without the requirement IDs that do not hold under the
+    /// profile being run (no mutual-TLS IDs under DPoP); references that
+    /// are no requirement ID (`RFC 9449 §11.1`) are kept.
+    pub fn holding<'a>(&self, ids: &[&'a str]) -> Vec<&'a str> {
+        ids.iter()
+            .copied()
+            .filter(|id| crate::requirements::find(id).is_none() || self.holds.contains(id))
+            .collect()
+    }
+
+    /// The legend of the attacker classes that occurred.
+    pub fn legend(&self) -> Vec<(&'static str, &'static str)> {
+        ATTACKER_CLASSES
+            .iter()
+            .copied()
+            .filter(|(c, _)| self.classes.contains(c))
+            .collect()
     }
 
     /// A line of text (text mode only).
@@ -51,17 +98,24 @@ impl Report {
     /// A step that succeeded.
     pub fn ok(&mut self, flow: &str, name: &str, ids: &[&str]) {
         self.steps += 1;
-        self.text(&format!("     OK      {name}  [{}]", ids.join(" ")));
+        let ids = self.holding(ids);
+        let tags = if ids.is_empty() {
+            String::new()
+        } else {
+            format!("  [{}]", ids.join(" "))
+        };
+        self.text(&format!("     pass    {name}{tags}"));
         let p = self.profile;
-        self.event(&serde_json::json!({"event":"step","profile":p,"flow":flow,"step":name,"ids":ids,"ok":true}));
+        self.event(&serde_json::json!({"event":"step","profile":p,"flow":flow,"step":name,"ids":ids,"ok":true,"outcome":"pass"}));
     }
 
     /// A step that failed.
     pub fn fail(&mut self, flow: &str, name: &str, why: &str) {
         self.failures += 1;
+        self.steps_failed += 1;
         self.text(&format!("     FAIL    {name}: {why}"));
         let p = self.profile;
-        self.event(&serde_json::json!({"event":"step","profile":p,"flow":flow,"step":name,"ok":false,"why":why}));
+        self.event(&serde_json::json!({"event":"step","profile":p,"flow":flow,"step":name,"ok":false,"outcome":"fail","why":why}));
     }
 
     /// Records a step's result: its value, or `None` after reporting why.
@@ -91,28 +145,37 @@ impl Report {
         &mut self,
         flow: &str,
         name: &str,
-        attacker: &str,
+        attacker: &'static str,
         ids: &[&str],
         expected: &str,
         seen: Result<String, Refusal>,
     ) {
         self.attacks += 1;
+        let _ = self.classes.insert(attacker);
+        let ids = self.holding(ids);
         let (stopped, what) = match &seen {
             Ok(accepted) => (false, format!("accepted: {accepted}")),
             Err(r) => (r.oauth == expected, r.to_string()),
         };
-        if !stopped {
+        if stopped {
+            self.refused += 1;
+        } else {
             self.failures += 1;
         }
-        let verdict = if stopped { "STOPPED" } else { "MISSED " };
+        let verdict = if stopped { "refused" } else { "missed " };
+        let tags = if ids.is_empty() {
+            String::new()
+        } else {
+            format!("  [{}]", ids.join(" "))
+        };
         self.text(&format!(
-            "     {verdict} [{attacker}] {name}: {what} (expected {expected})  [{}]",
-            ids.join(" ")
+            "     {verdict} [{attacker}] {name}: {what} (expected {expected}){tags}"
         ));
         let p = self.profile;
         self.event(&serde_json::json!({
             "event":"attack","profile":p,"flow":flow,"attack":name,"attacker":attacker,
             "ids":ids,"expected":expected,"seen":what,"stopped":stopped,
+            "outcome": if stopped { "pass" } else { "fail" },
         }));
     }
 
