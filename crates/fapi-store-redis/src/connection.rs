@@ -116,7 +116,7 @@ impl SentinelRoute {
                 "Redis Sentinel: connected to the primary the sentinels name now"
             );
         } else {
-            tracing::info!(service = %self.service, primary = %addr, "Redis Sentinel: primary found");
+            tracing::debug!(service = %self.service, primary = %addr, "Redis Sentinel: primary found");
         }
         Ok((generation, conn))
     }

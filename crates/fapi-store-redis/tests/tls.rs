@@ -19,7 +19,7 @@ use rcgen::{
     BasicConstraints, CertificateParams, DnType, ExtendedKeyUsagePurpose, IsCa, Issuer, KeyPair,
     SanType,
 };
-use support::{Node, free_port, issuer, now, redis_server};
+use support::{Node, SentinelSet, TlsFiles, eventually, free_port, issuer, now, redis_server};
 
 /// A CA (PEM) and a server certificate and key it signed, for 127.0.0.1
 /// and localhost.
@@ -53,18 +53,30 @@ impl Drop for TlsRedis {
     }
 }
 
-/// A redis-server with TLS on a free port and no plain port.
-fn start_tls(bin: &str) -> TlsRedis {
+/// A fresh directory with a test CA, and a server certificate and key it
+/// signed for 127.0.0.1.
+fn tls_files(name: &str) -> (PathBuf, TlsFiles) {
     let (ca, cert, key) = test_ca("fapi test CA");
-    let port = free_port();
-    let dir = std::env::temp_dir().join(format!("fapi-redis-tls-{}-{port}", std::process::id()));
+    let dir = std::env::temp_dir().join(format!("fapi-redis-tls-{}-{name}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).unwrap();
-    let write = |name: &str, text: &str| {
-        let p = dir.join(name);
+    let write = |file: &str, text: &str| {
+        let p = dir.join(file);
         std::fs::write(&p, text).unwrap();
-        p.display().to_string()
+        p
     };
-    let ca_path = write("ca.pem", &ca);
+    let files = TlsFiles {
+        ca: write("ca.pem", &ca),
+        cert: write("cert.pem", &cert),
+        key: write("key.pem", &key),
+    };
+    (dir, files)
+}
+
+/// A redis-server with TLS on a free port and no plain port.
+fn start_tls(bin: &str, name: &str) -> TlsRedis {
+    let (dir, files) = tls_files(name);
+    let port = free_port();
     let args = vec![
         "--bind".into(),
         "127.0.0.1".into(),
@@ -73,11 +85,11 @@ fn start_tls(bin: &str) -> TlsRedis {
         "--tls-port".into(),
         port.to_string(),
         "--tls-cert-file".into(),
-        write("cert.pem", &cert),
+        files.cert.display().to_string(),
         "--tls-key-file".into(),
-        write("key.pem", &key),
+        files.key.display().to_string(),
         "--tls-ca-cert-file".into(),
-        ca_path.clone(),
+        files.ca.display().to_string(),
         "--tls-auth-clients".into(),
         "no".into(),
         "--dir".into(),
@@ -89,7 +101,7 @@ fn start_tls(bin: &str) -> TlsRedis {
     ];
     TlsRedis {
         node: Node::spawn_on(bin, args, port),
-        ca: ca_path.into(),
+        ca: files.ca,
         dir,
     }
 }
@@ -109,7 +121,7 @@ async fn f2_code_once_over_tls_with_a_ca_file() {
     let Some(bin) = redis_server("tls") else {
         return;
     };
-    let redis = start_tls(&bin);
+    let redis = start_tls(&bin, "ok");
     let conn = RedisConnection::connect_to(
         &endpoint(redis.node.port, Some(&redis.ca)),
         RedisOptions::default(),
@@ -138,7 +150,7 @@ async fn an_untrusted_redis_certificate_is_refused() {
     let Some(bin) = redis_server("tls_untrusted") else {
         return;
     };
-    let redis = start_tls(&bin);
+    let redis = start_tls(&bin, "untrusted");
     let other = std::env::temp_dir().join(format!("fapi-other-ca-{}.pem", std::process::id()));
     std::fs::write(&other, test_ca("another CA").0).unwrap();
     let options = RedisOptions::default().deadline(Duration::from_secs(2));
@@ -182,4 +194,54 @@ fn bad_tls_configuration_is_one_clear_error() {
     let e = tls.ca_file(&empty).unwrap_err();
     assert!(e.to_string().contains("found none"), "{e}");
     let _ = std::fs::remove_file(empty);
+}
+
+/// `rediss+sentinel://`: the sentinels, the primary and the replica on
+/// TLS only (and replicating over TLS); the store asks the sentinels over
+/// TLS, checks every certificate against the CA, and after the primary is
+/// killed reaches the promoted replica.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn f2_code_once_through_sentinels_over_tls_and_after_a_failover() {
+    let Some(bin) = redis_server("tls_sentinel") else {
+        return;
+    };
+    let (dir, files) = tls_files("sentinel");
+    let mut set = SentinelSet::start_with(&bin, 400, 2000, Some(files.clone())).await;
+    let url = set.url();
+    assert!(url.starts_with("rediss+sentinel://"), "{url}");
+    let endpoint = RedisEndpoint::parse(&url)
+        .unwrap()
+        .ca_file(&files.ca)
+        .unwrap();
+    let options = RedisOptions::default().deadline(Duration::from_millis(500));
+    let conn = RedisConnection::connect_to(&endpoint, options)
+        .await
+        .expect("the primary through the sentinels, over TLS");
+    let codes = RedisHandleStore::<u32>::new(conn, &issuer("tls-sentinel"), Kind::Code);
+    let t = now();
+    let (a, b) = (handle_key(b"before"), handle_key(b"after"));
+    codes.insert(a, 1, t + 60, t).await.unwrap();
+    codes.insert(b, 2, t + 60, t).await.unwrap();
+    assert_eq!(codes.take(&a, t).await, Ok(1));
+    let old = set.primary_port().await.unwrap();
+    set.node(old).kill();
+    eventually(
+        "the failover, over TLS",
+        Duration::from_secs(30),
+        || async {
+            match codes.take(&b, t).await {
+                Ok(v) => {
+                    assert_eq!(v, 2);
+                    true
+                }
+                Err(Error::StoreFailed) => false,
+                Err(e) => panic!("{e:?}"),
+            }
+        },
+    )
+    .await;
+    assert_ne!(set.primary_port().await, Some(old));
+    assert_eq!(codes.take(&a, t).await, Err(Error::TokenInactive));
+    drop(set);
+    let _ = std::fs::remove_dir_all(dir);
 }

@@ -275,11 +275,44 @@ impl Drop for Node {
     }
 }
 
+/// The TLS files of servers that listen on TLS only: a CA (PEM) and the
+/// servers' certificate (for 127.0.0.1) and key, in files.
+#[derive(Clone)]
+pub struct TlsFiles {
+    pub ca: PathBuf,
+    pub cert: PathBuf,
+    pub key: PathBuf,
+}
+
+impl TlsFiles {
+    /// The `redis-server` arguments of a TLS-only server (and, with
+    /// `tls-replication`, TLS to its primary and, for a sentinel, to the
+    /// servers it watches).
+    fn args(&self) -> Vec<String> {
+        [
+            "--tls-cert-file",
+            self.cert.to_str().unwrap(),
+            "--tls-key-file",
+            self.key.to_str().unwrap(),
+            "--tls-ca-cert-file",
+            self.ca.to_str().unwrap(),
+            "--tls-auth-clients",
+            "no",
+            "--tls-replication",
+            "yes",
+        ]
+        .map(String::from)
+        .to_vec()
+    }
+}
+
 /// A primary, a replica and three sentinels (quorum 2) on free loopback
 /// ports in a temporary directory, none persistent; killed and removed on
-/// drop. The service is `fapi`.
+/// drop. The service is `fapi`. With TLS every one of them listens on TLS
+/// only and they talk to each other over TLS.
 pub struct SentinelSet {
     dir: PathBuf,
+    tls: Option<TlsFiles>,
     /// `[0]` starts as the primary, `[1]` as its replica.
     pub data: Vec<Node>,
     pub sentinels: Vec<Node>,
@@ -289,7 +322,25 @@ pub const SERVICE: &str = "fapi";
 
 /// A command's reply on a fresh connection to `port` (a test's probe).
 pub async fn ask<T: redis::FromRedisValue>(port: u16, cmd: &redis::Cmd) -> redis::RedisResult<T> {
-    let client = redis::Client::open(format!("redis://127.0.0.1:{port}/"))?;
+    ask_tls(port, cmd, None).await
+}
+
+/// [`ask`] over TLS when `tls` is given (the servers' files).
+pub async fn ask_tls<T: redis::FromRedisValue>(
+    port: u16,
+    cmd: &redis::Cmd,
+    tls: Option<&TlsFiles>,
+) -> redis::RedisResult<T> {
+    let client = match tls {
+        None => redis::Client::open(format!("redis://127.0.0.1:{port}/"))?,
+        Some(t) => redis::Client::build_with_tls(
+            format!("rediss://127.0.0.1:{port}/"),
+            redis::TlsCertificates {
+                client_tls: None,
+                root_cert: Some(std::fs::read(&t.ca).unwrap()),
+            },
+        )?,
+    };
     let mut c = tokio::time::timeout(
         Duration::from_secs(2),
         client.get_multiplexed_async_connection(),
@@ -320,6 +371,17 @@ impl SentinelSet {
     /// the replica), and waits until each sentinel knows the replica and
     /// the two other sentinels.
     pub async fn start(bin: &str, down_after_ms: u32, failover_timeout_ms: u32) -> Self {
+        Self::start_with(bin, down_after_ms, failover_timeout_ms, None).await
+    }
+
+    /// [`SentinelSet::start`], on TLS when `tls` is given.
+    pub async fn start_with(
+        bin: &str,
+        down_after_ms: u32,
+        failover_timeout_ms: u32,
+        tls: Option<TlsFiles>,
+    ) -> Self {
+        let tls_ref = tls.as_ref();
         static N: AtomicU64 = AtomicU64::new(0);
         let dir = std::env::temp_dir().join(format!(
             "fapi-sentinel-{}-{}",
@@ -334,12 +396,23 @@ impl SentinelSet {
             // a config file, so that CONFIG REWRITE (sent by the sentinels
             // on a promotion) works
             std::fs::write(&conf, "").unwrap();
+            let listen = match tls_ref {
+                None => vec!["--port".into(), port.to_string()],
+                Some(t) => {
+                    let mut a = vec![
+                        "--port".into(),
+                        "0".into(),
+                        "--tls-port".into(),
+                        port.to_string(),
+                    ];
+                    a.extend(t.args());
+                    a
+                }
+            };
             let mut args = vec![
                 conf.display().to_string(),
                 "--bind".into(),
                 "127.0.0.1".into(),
-                "--port".into(),
-                port.to_string(),
                 "--dir".into(),
                 dir.display().to_string(),
                 "--dbfilename".into(),
@@ -348,7 +421,11 @@ impl SentinelSet {
                 String::new(),
                 "--appendonly".into(),
                 "no".into(),
+                // a full sync at once (Redis 7 waits 5 s for more replicas)
+                "--repl-diskless-sync-delay".into(),
+                "0".into(),
             ];
+            args.extend(listen);
             if let Some(p) = replica_of {
                 args.extend(["--replicaof".into(), "127.0.0.1".into(), p.to_string()]);
             }
@@ -358,7 +435,7 @@ impl SentinelSet {
         let replica = data_node("b", Some(primary.port));
         let replica_port = replica.port;
         eventually("replica link up", Duration::from_secs(15), || async move {
-            ask::<String>(replica_port, redis::cmd("INFO").arg("replication"))
+            ask_tls::<String>(replica_port, redis::cmd("INFO").arg("replication"), tls_ref)
                 .await
                 .is_ok_and(|i| i.contains("master_link_status:up"))
         })
@@ -380,11 +457,17 @@ impl SentinelSet {
                 ),
             )
             .unwrap();
-            sentinels.push(Node::spawn_on(
-                bin,
-                vec![conf.display().to_string(), "--sentinel".into()],
-                port,
-            ));
+            let mut args = vec![conf.display().to_string(), "--sentinel".into()];
+            if let Some(t) = tls_ref {
+                args.extend([
+                    "--port".into(),
+                    "0".into(),
+                    "--tls-port".into(),
+                    port.to_string(),
+                ]);
+                args.extend(t.args());
+            }
+            sentinels.push(Node::spawn_on(bin, args, port));
         }
         for s in &sentinels {
             let port = s.port;
@@ -392,10 +475,18 @@ impl SentinelSet {
                 "sentinels know the replica and each other",
                 Duration::from_secs(20),
                 || async move {
-                    let replicas: redis::RedisResult<Vec<redis::Value>> =
-                        ask(port, redis::cmd("SENTINEL").arg("REPLICAS").arg(SERVICE)).await;
-                    let others: redis::RedisResult<Vec<redis::Value>> =
-                        ask(port, redis::cmd("SENTINEL").arg("SENTINELS").arg(SERVICE)).await;
+                    let replicas: redis::RedisResult<Vec<redis::Value>> = ask_tls(
+                        port,
+                        redis::cmd("SENTINEL").arg("REPLICAS").arg(SERVICE),
+                        tls_ref,
+                    )
+                    .await;
+                    let others: redis::RedisResult<Vec<redis::Value>> = ask_tls(
+                        port,
+                        redis::cmd("SENTINEL").arg("SENTINELS").arg(SERVICE),
+                        tls_ref,
+                    )
+                    .await;
                     replicas.is_ok_and(|r| r.len() == 1) && others.is_ok_and(|o| o.len() == 2)
                 },
             )
@@ -403,6 +494,7 @@ impl SentinelSet {
         }
         Self {
             dir,
+            tls,
             data: vec![primary, replica],
             sentinels,
         }
@@ -415,17 +507,23 @@ impl SentinelSet {
             .iter()
             .map(|s| format!("127.0.0.1:{}", s.port))
             .collect();
-        format!("redis+sentinel://{}/{SERVICE}/0", hosts.join(","))
+        let scheme = if self.tls.is_some() {
+            "rediss+sentinel"
+        } else {
+            "redis+sentinel"
+        };
+        format!("{scheme}://{}/{SERVICE}/0", hosts.join(","))
     }
 
     /// The port of the primary the first answering sentinel names.
     pub async fn primary_port(&self) -> Option<u16> {
         for s in &self.sentinels {
-            let addr: redis::RedisResult<(String, u16)> = ask(
+            let addr: redis::RedisResult<(String, u16)> = ask_tls(
                 s.port,
                 redis::cmd("SENTINEL")
                     .arg("GET-MASTER-ADDR-BY-NAME")
                     .arg(SERVICE),
+                self.tls.as_ref(),
             )
             .await;
             if let Ok((_, port)) = addr {
