@@ -58,7 +58,7 @@ enum Route {
     /// One Redis: the redis crate's connection manager reconnects to it
     /// (the client is kept for the first connection's error, see
     /// [`RedisConnection::connect_to`]).
-    Direct(ConnectionManager, redis::Client),
+    Direct(ConnectionManager, Box<redis::Client>),
     /// The primary that the sentinels name, looked up again after an
     /// error.
     Sentinel(Arc<SentinelRoute>),
@@ -301,7 +301,7 @@ impl RedisConnection {
                 Route::Direct(
                     ConnectionManager::new_lazy_with_config(client.clone(), config)
                         .map_err(ConnectError::Url)?,
-                    client,
+                    Box::new(client),
                 )
             }
             Target::Sentinel(target) => {
