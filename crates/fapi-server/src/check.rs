@@ -14,7 +14,9 @@
 //! - [`check_signing_key`]: the server's key is of an algorithm the profile
 //!   allows.
 //! - [`check_store`]: a Redis store answers `PING` within
-//!   [`STORE_DEADLINE`].
+//!   [`STORE_DEADLINE`] (through Sentinel: a sentinel names the primary
+//!   and the primary answers), and with `--redis-wait N` has N replicas
+//!   that acknowledge.
 
 use core::time::Duration;
 use std::path::Path;
@@ -23,7 +25,9 @@ use fapi::SigningKey;
 use fapi_core::Alg;
 use fapi_core::jwk::{Jwks, PublicJwk};
 use fapi_core::profile::Profile;
-use fapi_store_redis::{RedisConnection, RedisOptions};
+use fapi_store_redis::RedisConnection;
+
+use crate::store_url::RedisArgs;
 
 use crate::config::ClientConfig;
 use crate::error::ServeError;
@@ -356,17 +360,52 @@ pub fn store_display(value: &str) -> String {
 /// [`ServeError::Config`]: `--store URL: expected a Redis answering PING
 /// within 2000 ms, found ...`.
 pub async fn check_store(value: &str) -> Result<(), ServeError> {
-    if value == "memory" {
+    check_store_with(value, &RedisArgs::default()).await
+}
+
+/// [`check_store`] with the Redis flags: `--redis-ca` for TLS, and with
+/// `--redis-wait N` the primary must have N replicas that acknowledge a
+/// `WAIT` within `--redis-wait-timeout` (else every one-time write would
+/// fail closed). Through Sentinel (`redis+sentinel://`) a sentinel must
+/// name the primary, and the primary answer, within [`STORE_DEADLINE`].
+///
+/// # Errors
+///
+/// [`ServeError::Config`], one line: `--store URL: expected ..., found
+/// ...`.
+pub async fn check_store_with(value: &str, redis: &RedisArgs) -> Result<(), ServeError> {
+    if !crate::store_url::is_redis(value) {
         return Ok(());
     }
-    RedisConnection::connect(value, RedisOptions::default().deadline(STORE_DEADLINE))
+    let shown = store_display(value);
+    let endpoint = redis.endpoint(value)?;
+    let what = if endpoint.is_sentinel() {
+        "a sentinel naming the primary, and the primary answering PING,"
+    } else {
+        "a Redis answering PING"
+    };
+    let conn = RedisConnection::connect_to(&endpoint, redis.options().deadline(STORE_DEADLINE))
         .await
-        .map(drop)
         .map_err(|e| {
             ServeError::Config(format!(
-                "--store {}: expected a Redis answering PING within {} ms, found {e}",
-                store_display(value),
+                "--store {shown}: expected {what} within {} ms, found {e}",
                 STORE_DEADLINE.as_millis()
             ))
-        })
+        })?;
+    if redis.redis_wait > 0 {
+        let acked = conn.acknowledging_replicas().await.map_err(|e| {
+            ServeError::Config(format!(
+                "--store {shown}: expected an answer to WAIT, found {} (fapi error {})",
+                e.name(),
+                e.code()
+            ))
+        })?;
+        if acked < u64::from(redis.redis_wait) {
+            return Err(ServeError::Config(format!(
+                "--redis-wait {}: expected {} replicas of {shown} acknowledging within {} ms, found {acked}",
+                redis.redis_wait, redis.redis_wait, redis.redis_wait_timeout
+            )));
+        }
+    }
+    Ok(())
 }

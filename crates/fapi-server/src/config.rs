@@ -551,9 +551,12 @@ impl ServerConfig {
                 ServeError::Config(format!("{}: a nonce key is 32 bytes", path.display()))
             })?);
         }
-        if let Some(stores) =
-            crate::store_url::stores_from_arg(&args.store, c.issuer.as_deref(), args.listen)?
-        {
+        if let Some(stores) = crate::store_url::stores_from_args(
+            &args.store,
+            c.issuer.as_deref(),
+            args.listen,
+            &args.redis,
+        )? {
             c.stores = Some(stores);
         }
         c.plain_http = args.plain_http;
@@ -788,6 +791,7 @@ auth = "private_key_jwt"
             key: None,
             nonce_key_file: Some(d.join("nonce")),
             store: "memory".into(),
+            redis: crate::store_url::RedisArgs::default(),
             plain_http: false,
             json: false,
             check: false,

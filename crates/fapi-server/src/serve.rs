@@ -53,9 +53,14 @@ pub struct ServeArgs {
     /// A file of 32 bytes, the DPoP nonce key shared by the nodes (default: fresh).
     #[arg(long)]
     pub nonce_key_file: Option<PathBuf>,
-    /// The state store: memory, or redis://HOST:PORT/DB (shared by nodes).
+    /// The state store: memory, or a Redis URL shared by the nodes:
+    /// redis://HOST:PORT/DB, rediss://HOST:PORT/DB (TLS),
+    /// redis+sentinel://HOST:PORT[,HOST:PORT...]/SERVICE[/DB].
     #[arg(long, default_value = "memory")]
     pub store: String,
+    /// The Redis flags: --redis-ca, --redis-wait, --redis-wait-timeout.
+    #[command(flatten)]
+    pub redis: crate::store_url::RedisArgs,
     /// Serve plain HTTP (loopback addresses only).
     #[arg(long)]
     pub plain_http: bool,
@@ -156,7 +161,7 @@ pub async fn serve(args: ServeArgs) -> Result<(), ServeError> {
         std::io::stderr,
     )?;
     let config = ServerConfig::from_args(&args)?;
-    crate::check::check_store(&args.store).await?;
+    crate::check::check_store_with(&args.store, &args.redis).await?;
     if args.check {
         let line = check_line(&args.profile, config.client_count(), &args.store);
         let mut out = std::io::stdout().lock();

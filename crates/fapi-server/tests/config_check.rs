@@ -33,6 +33,7 @@ fn args(profile: &str, dir: &Path) -> ServeArgs {
         key: None,
         nonce_key_file: None,
         store: "memory".into(),
+        redis: fapi_server::store_url::RedisArgs::default(),
         // No development CA to make: the checks do not need one.
         plain_http: true,
         json: false,

@@ -31,7 +31,10 @@ use crate::namespace::{Kind, Namespace};
 /// Every one-time operation is one atomic Redis command: `insert` is
 /// `SET key value NX PX ttl`, `take` is `GETDEL`, `replace` is
 /// `SET key value XX GET PX ttl`, so of any number of concurrent takes (or
-/// replaces) on any number of nodes exactly one gets the value.
+/// replaces) on any number of nodes exactly one gets the value. With
+/// [`RedisOptions::wait`](crate::RedisOptions::wait) each write (`insert`,
+/// `take`, `replace`, `remove`) then waits for the replicas, and fails
+/// closed when they do not acknowledge it in time.
 ///
 /// ```no_run
 /// use fapi::store::{HandleStore, handle_key};
@@ -122,7 +125,7 @@ where
             .arg("NX")
             .arg("PX")
             .arg(px);
-        let reply: Option<String> = self.conn.query(&cmd).await?;
+        let reply: Option<String> = self.conn.query_write(&cmd).await?;
         match reply.as_deref() {
             Some("OK") => Ok(()),
             None => Err(Error::Replay),
@@ -135,7 +138,7 @@ where
     async fn take(&self, key: &HandleKey, now: u64) -> Result<V, Error> {
         let mut cmd = redis::cmd("GETDEL");
         let _ = cmd.arg(self.namespace.key(key));
-        live(self.conn.query(&cmd).await?, now)
+        live(self.conn.query_write(&cmd).await?, now)
     }
 
     async fn get(&self, key: &HandleKey, now: u64) -> Result<V, Error> {
@@ -147,7 +150,7 @@ where
     async fn remove(&self, key: &HandleKey) -> Result<(), Error> {
         let mut cmd = redis::cmd("DEL");
         let _ = cmd.arg(self.namespace.key(key));
-        let _removed: u64 = self.conn.query(&cmd).await?;
+        let _removed: u64 = self.conn.query_write(&cmd).await?;
         Ok(())
     }
 
@@ -173,6 +176,6 @@ where
             .arg("GET")
             .arg("PX")
             .arg(px);
-        live(self.conn.query(&cmd).await?, now)
+        live(self.conn.query_write(&cmd).await?, now)
     }
 }

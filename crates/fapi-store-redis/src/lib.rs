@@ -22,6 +22,14 @@
 //!   [`fapi_core::Error::StoreFailed`], never an acceptance. The connection
 //!   reconnects by itself when Redis returns.
 //!
+//! - **More than one machine.** [`RedisEndpoint`] reads `rediss://` (TLS,
+//!   with a CA file) and `redis+sentinel://host:port,.../service/db` (the
+//!   primary that Redis Sentinel names, asked again after a failover).
+//!   [`RedisOptions::wait`] makes every one-time write `WAIT` for replicas
+//!   and fail closed when they do not acknowledge. What each mode
+//!   guarantees, and the failover counts measured by the tests, are in the
+//!   crate's README.
+//!
 //! A Redis that restarts empty forgets the `jti`s it held: a DPoP proof
 //! captured in the minute before could be replayed once. Run it with the
 //! append-only file fsynced on every write (`--appendonly yes
@@ -35,6 +43,7 @@
 #![forbid(unsafe_code)]
 
 mod connection;
+mod endpoint;
 mod expiry;
 mod handle;
 pub mod namespace;
@@ -43,10 +52,12 @@ mod replay;
 mod stores;
 
 pub use connection::{ConnectError, RedisConnection};
+pub use endpoint::{RedisEndpoint, SENTINEL_SCHEME, SENTINEL_TLS_SCHEME};
 pub use handle::RedisHandleStore;
 pub use namespace::Kind;
 pub use options::{
-    DEFAULT_DEADLINE, DEFAULT_EXPIRY_MARGIN, DEFAULT_RECONNECT_MAX_DELAY, RedisOptions,
+    DEFAULT_DEADLINE, DEFAULT_EXPIRY_MARGIN, DEFAULT_RECONNECT_MAX_DELAY, DEFAULT_WAIT_TIMEOUT,
+    RedisOptions,
 };
 pub use replay::RedisReplayStore;
 pub use stores::RedisStores;

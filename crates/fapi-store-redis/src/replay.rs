@@ -69,7 +69,7 @@ impl ReplayStore for RedisReplayStore {
             .arg("PX")
             .arg(px);
         // OK when set, nil when the key exists: one atomic command.
-        let reply: Option<String> = self.conn.query(&cmd).await?;
+        let reply: Option<String> = self.conn.query_write(&cmd).await?;
         match reply.as_deref() {
             Some("OK") => Ok(()),
             None => Err(Error::Replay),

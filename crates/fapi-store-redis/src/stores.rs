@@ -8,6 +8,7 @@ use fapi_core::grant::RevokedGrant;
 use fapi_core::refresh::RefreshGrant;
 
 use crate::connection::{ConnectError, RedisConnection};
+use crate::endpoint::RedisEndpoint;
 use crate::handle::RedisHandleStore;
 use crate::namespace::Kind;
 use crate::options::RedisOptions;
@@ -74,6 +75,21 @@ impl<C> RedisStores<C> {
         options: RedisOptions,
     ) -> Result<Self, ConnectError> {
         let conn = RedisConnection::connect(url, options).await?;
+        Ok(Self::on(&conn, issuer))
+    }
+
+    /// [`RedisStores::connect`] to an endpoint: through Sentinel, or with
+    /// a CA file for TLS.
+    ///
+    /// # Errors
+    ///
+    /// [`ConnectError`] when Redis does not answer.
+    pub async fn connect_to(
+        endpoint: &RedisEndpoint,
+        issuer: &str,
+        options: RedisOptions,
+    ) -> Result<Self, ConnectError> {
+        let conn = RedisConnection::connect_to(endpoint, options).await?;
         Ok(Self::on(&conn, issuer))
     }
 

@@ -403,7 +403,7 @@ fn outside_a_runtime_is_a_connect_error_not_a_panic() {
 async fn a_malformed_url_or_no_redis_is_a_connect_error() {
     assert!(matches!(
         fapi_store_redis::RedisConnection::connect("http://x", RedisOptions::default()).await,
-        Err(fapi_store_redis::ConnectError::Url(_))
+        Err(fapi_store_redis::ConnectError::Malformed(_))
     ));
     let port = std::net::TcpListener::bind("127.0.0.1:0")
         .unwrap()
