@@ -348,9 +348,7 @@ pub async fn start(mut config: ServerConfig) -> Result<RunningServer, ServeError
             .client_keys(client_keys(&profile, &config.clients)?)
             .response_signing_key(response_key);
     }
-    let rs = rs
-        .build()
-        .map_err(|e| key_err(fapi::Error::at(e, Site::ResourceRequest)))?;
+    let rs = rs.build().map_err(key_err)?;
     let app = Arc::new(App {
         profile,
         issuer,
