@@ -14,7 +14,6 @@ use axum::http::{Request, StatusCode};
 use axum::response::IntoResponse;
 use axum::routing::{get, post};
 use fapi::{Issuer, IssuerKeys, KeySet, ResourceServer};
-use fapi_core::Site;
 use fapi_core::dpop::NonceKey;
 use hyper::body::Incoming;
 use hyper_util::rt::TokioIo;
