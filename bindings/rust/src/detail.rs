@@ -111,7 +111,7 @@ pub(crate) fn clip(s: &str) -> String {
         .chars()
         .take(MAX_VALUE_LEN)
         .map(|c| {
-            if c.is_ascii_graphic() && c != '"' && c != '\\' || c == ' ' {
+            if (c.is_ascii_graphic() && c != '"' && c != '\\') || c == ' ' {
                 c
             } else {
                 '?'

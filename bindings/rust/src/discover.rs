@@ -20,8 +20,9 @@
 //! # let _ = rs; Ok(()) }
 //! ```
 
+use core::time::Duration;
 use std::sync::Mutex;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use fapi_core::Error as CoreError;
 use fapi_core::Site;

@@ -164,7 +164,8 @@ pub struct ResourceError {
     nonce: Option<String>,
     status: Option<u16>,
     accept_signature: Option<String>,
-    detail: Option<Detail>,
+    // Boxed: a refusal is returned by value on every path.
+    detail: Option<Box<Detail>>,
 }
 
 impl ResourceError {
@@ -203,14 +204,14 @@ impl ResourceError {
     /// ```
     #[must_use]
     pub fn with_detail(mut self, detail: Detail) -> Self {
-        self.detail = Some(detail);
+        self.detail = Some(Box::new(detail));
         self
     }
 
     /// What was expected and what came, where known.
     #[must_use]
     pub fn detail(&self) -> Option<&Detail> {
-        self.detail.as_ref()
+        self.detail.as_deref()
     }
 
     /// The `error_description`: the core's code and name, then the

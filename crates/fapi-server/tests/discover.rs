@@ -7,8 +7,9 @@
 
 mod common;
 
-use std::net::SocketAddr;
-use std::time::{Duration, Instant};
+use core::net::SocketAddr;
+use core::time::Duration;
+use std::time::Instant;
 
 use fapi::discover::Discovery;
 use fapi::{Alg, CoreError, Detail, OAuthError, Profile, ResourceServer, SigningKey};
