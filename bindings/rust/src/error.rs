@@ -1,11 +1,18 @@
 //! The crate's error: a [`fapi_core::Error`] (its stable code and the OAuth
 //! error it maps to) with the place it happened, or a key that could not be
-//! loaded, with the reason the backend gave.
+//! loaded, with the reason the backend gave; where the values are known,
+//! a [`Detail`] of what was expected and what came.
+//!
+//! `Display` names the error first and labels its code
+//! (`dpop_uri (fapi error 601) at DpopProof: invalid_dpop_proof: htu:
+//! expected …, got …`), so the code is not taken for an HTTP status.
 
 use core::fmt;
 use std::borrow::Cow;
 
 use fapi_core::{OAuthError, Site};
+
+pub use crate::detail::Detail;
 
 /// Why a call of this crate refused its input or could not complete.
 ///
@@ -45,6 +52,33 @@ pub enum Error {
         /// What was got.
         got: String,
     },
+    /// The core refused an input at `site`, and this crate read back the
+    /// values involved ([`Detail`]: `htu`, `aud`, a missing claim, a `kid`,
+    /// `exp` against now).
+    Detailed {
+        /// The core's error.
+        error: fapi_core::Error,
+        /// Where it happened.
+        site: Site,
+        /// What was expected and what came.
+        detail: Detail,
+    },
+    /// A document could not be fetched or read: the issuer's metadata or
+    /// JWKS ([`crate::discover`]). An unreachable issuer or an HTTP status
+    /// other than 200 is [`fapi_core::Error::StoreFailed`] (the keys'
+    /// store failed: `temporarily_unavailable`), a body that is not JSON
+    /// [`fapi_core::Error::Json`], one over the limit
+    /// [`fapi_core::Error::TooLarge`].
+    Fetch {
+        /// The core's error.
+        error: fapi_core::Error,
+        /// The URL fetched.
+        url: String,
+        /// The HTTP status, when one came.
+        status: Option<u16>,
+        /// What the HTTP stack or the parser said.
+        reason: String,
+    },
 }
 
 impl Error {
@@ -58,7 +92,10 @@ impl Error {
     #[must_use]
     pub const fn core(&self) -> fapi_core::Error {
         match self {
-            Self::Refused { error, .. } | Self::Mismatch { error, .. } => *error,
+            Self::Refused { error, .. }
+            | Self::Mismatch { error, .. }
+            | Self::Detailed { error, .. }
+            | Self::Fetch { error, .. } => *error,
             Self::Key(k) => k.error,
         }
     }
@@ -73,8 +110,10 @@ impl Error {
     #[must_use]
     pub const fn site(&self) -> Option<Site> {
         match self {
-            Self::Refused { site, .. } | Self::Mismatch { site, .. } => Some(*site),
-            Self::Key(_) => None,
+            Self::Refused { site, .. }
+            | Self::Mismatch { site, .. }
+            | Self::Detailed { site, .. } => Some(*site),
+            Self::Key(_) | Self::Fetch { .. } => None,
         }
     }
 
@@ -83,11 +122,74 @@ impl Error {
     #[must_use]
     pub const fn oauth_error(&self) -> OAuthError {
         match self {
-            Self::Refused { error, site } | Self::Mismatch { error, site, .. } => {
-                error.oauth_error(*site)
-            }
-            Self::Key(_) => OAuthError::ServerError,
+            Self::Refused { error, site }
+            | Self::Mismatch { error, site, .. }
+            | Self::Detailed { error, site, .. } => error.oauth_error(*site),
+            Self::Fetch {
+                error: fapi_core::Error::StoreFailed,
+                ..
+            } => OAuthError::TemporarilyUnavailable,
+            Self::Key(_) | Self::Fetch { .. } => OAuthError::ServerError,
         }
+    }
+
+    /// What was expected and what came, where this crate knows it.
+    ///
+    /// ```
+    /// use fapi::{Detail, Error};
+    /// use fapi_core::Site;
+    ///
+    /// let e = Error::detailed(
+    ///     fapi_core::Error::Expired,
+    ///     Site::ResourceRequest,
+    ///     Detail::Expired { exp: 1_700_000_000, now: 1_700_000_100 },
+    /// );
+    /// assert_eq!(e.code(), 401);
+    /// assert_eq!(
+    ///     e.to_string(),
+    ///     "expired (fapi error 401) at ResourceRequest: invalid_token: exp 1700000000 is 100 s before now 1700000100"
+    /// );
+    /// assert_eq!(e.detail().unwrap().to_string(), "exp 1700000000 is 100 s before now 1700000100");
+    /// ```
+    #[must_use]
+    pub fn detail(&self) -> Option<Detail> {
+        match self {
+            Self::Detailed { detail, .. } => Some(detail.clone()),
+            Self::Mismatch { expected, got, .. } => Some(Detail::Mismatch {
+                field: "value",
+                expected: expected.clone(),
+                got: got.clone(),
+            }),
+            Self::Refused { .. } | Self::Key(_) | Self::Fetch { .. } => None,
+        }
+    }
+
+    /// The core's `error` at `site`, with `detail`.
+    #[must_use]
+    pub const fn detailed(error: fapi_core::Error, site: Site, detail: Detail) -> Self {
+        Self::Detailed {
+            error,
+            site,
+            detail,
+        }
+    }
+
+    /// The core's `error` at `site`, with `detail` when there is one.
+    pub(crate) fn with_detail(error: fapi_core::Error, site: Site, detail: Option<Detail>) -> Self {
+        match detail {
+            Some(detail) => Self::detailed(error, site, detail),
+            None => Self::at(error, site),
+        }
+    }
+}
+
+/// `name (fapi error N)`: the name first and the code labelled, so that it
+/// does not read as an HTTP status.
+pub(crate) struct Named(pub fapi_core::Error);
+
+impl fmt::Display for Named {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} (fapi error {})", self.0.name(), self.0.code())
     }
 }
 
@@ -95,7 +197,12 @@ impl fmt::Display for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Self::Refused { error, site } => {
-                write!(f, "{error} at {site:?}: {}", error.oauth_error(*site))
+                write!(
+                    f,
+                    "{} at {site:?}: {}",
+                    Named(*error),
+                    error.oauth_error(*site)
+                )
             }
             Self::Key(k) => k.fmt(f),
             Self::Mismatch {
@@ -105,9 +212,23 @@ impl fmt::Display for Error {
                 got,
             } => write!(
                 f,
-                "{error} at {site:?}: {}: expected {expected}, got {got}",
+                "{} at {site:?}: {}: expected {expected}, got {got}",
+                Named(*error),
                 error.oauth_error(*site)
             ),
+            Self::Detailed {
+                error,
+                site,
+                detail,
+            } => write!(
+                f,
+                "{} at {site:?}: {}: {detail}",
+                Named(*error),
+                error.oauth_error(*site)
+            ),
+            Self::Fetch {
+                error, url, reason, ..
+            } => write!(f, "{} fetching {url}: {reason}", Named(*error)),
         }
     }
 }
@@ -141,7 +262,10 @@ impl Error {
 impl core::error::Error for Error {
     fn source(&self) -> Option<&(dyn core::error::Error + 'static)> {
         match self {
-            Self::Refused { error, .. } | Self::Mismatch { error, .. } => Some(error),
+            Self::Refused { error, .. }
+            | Self::Mismatch { error, .. }
+            | Self::Detailed { error, .. }
+            | Self::Fetch { error, .. } => Some(error),
             Self::Key(k) => Some(k),
         }
     }
@@ -197,7 +321,7 @@ impl KeyError {
 
 impl fmt::Display for KeyError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}: {}", self.error, self.reason)
+        write!(f, "{}: {}", Named(self.error), self.reason)
     }
 }
 
@@ -235,7 +359,10 @@ mod tests {
         assert_eq!(e.code(), 800);
         assert_eq!(e.oauth_error(), OAuthError::InvalidGrant);
         assert_eq!(e.site(), Some(Site::TokenRequest));
-        assert!(e.to_string().contains("invalid_grant"));
+        assert_eq!(
+            e.to_string(),
+            "code_invalid (fapi error 800) at TokenRequest: invalid_grant"
+        );
         let k = Error::from(KeyError::new(fapi_core::Error::WeakKey, "RSA-1024"));
         assert_eq!(k.code(), 203);
         assert_eq!(k.oauth_error(), OAuthError::ServerError);

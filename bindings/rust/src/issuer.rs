@@ -1099,15 +1099,29 @@ impl Issuer {
             nonce_binding: None,
         };
         let deferred = DeferredReplay::default();
-        let proof = dpop::verify_proof(
+        let verified = dpop::verify_proof(
             proof.as_bytes(),
             &request,
             &config,
             &fapi_awslc::AWSLC,
             &*self.clock,
             &deferred,
-        )
-        .at(site)?;
+        );
+        let proof = verified.map_err(|e| {
+            // What the proof was expected to say: the request's method and
+            // URI (as the core normalised it), a claim it lacks.
+            let mut buf = vec![0u8; dpop::MAX_HTU_LEN];
+            let htu = dpop::normalize_htu(uri, &mut buf).unwrap_or(uri);
+            let expected = crate::detail::Expected {
+                typ: dpop::TYP,
+                required: crate::detail::DPOP_PROOF_CLAIMS,
+                issuer: None,
+                audience: None,
+                request: Some((method, htu)),
+                now: self.clock.now(),
+            };
+            Error::with_detail(e, site, crate::detail::of_jwt(e, proof, &expected))
+        })?;
         deferred.commit(&*self.replay, DPOP_DOMAIN).await.at(site)?;
         Ok(VerifiedDpop { proof })
     }

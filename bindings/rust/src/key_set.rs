@@ -134,7 +134,11 @@ impl KeySet {
             .into_iter()
             .map(|p| VerificationKey::new(Some(p.kid), p.key))
             .collect::<Result<_, _>>()?;
-        Ok(IssuerKeys { keys })
+        Ok(IssuerKeys {
+            keys,
+            #[cfg(feature = "discover")]
+            source: None,
+        })
     }
 }
 
@@ -184,6 +188,10 @@ impl VerificationKey {
 /// ```
 pub struct IssuerKeys {
     keys: Vec<VerificationKey>,
+    /// Where the keys were fetched from, for [`IssuerKeys::discover`]ed
+    /// keys: fetched again on an unknown `kid`.
+    #[cfg(feature = "discover")]
+    source: Option<std::sync::Arc<crate::discover::JwksSource>>,
 }
 
 impl IssuerKeys {
@@ -221,7 +229,76 @@ impl IssuerKeys {
                 "JWKS: no ES256, EdDSA or PS256 key",
             ));
         }
-        Ok(Self { keys })
+        Ok(Self {
+            keys,
+            #[cfg(feature = "discover")]
+            source: None,
+        })
+    }
+
+    /// The issuer's keys, found from its identifier: its RFC 8414
+    /// metadata (OpenID Connect Discovery as the fallback) whose `issuer`
+    /// must be `issuer` exactly (RFC 8414 §3.3), then its `jwks_uri`. The
+    /// keys are cached; a token naming a `kid` they do not hold makes the
+    /// [`crate::ResourceServer`] fetch the JWKS again, at most once per
+    /// [`crate::discover::DEFAULT_MIN_REFRESH`]. For another interval or
+    /// HTTP client, [`crate::discover::Discovery`].
+    ///
+    /// Errors: [`crate::Error::Fetch`] (unreachable, an HTTP status other
+    /// than 200, not JSON), `wrong_issuer` with both values, a metadata
+    /// document without `jwks_uri` (`missing_claim`), an `http://` URL
+    /// off loopback (`invalid_parameter`), a JWKS refused
+    /// ([`crate::Error::Key`]).
+    ///
+    /// ```no_run
+    /// # async fn f() -> Result<(), fapi::Error> {
+    /// let keys = fapi::IssuerKeys::discover("https://as.bank.example").await?;
+    /// # let _ = keys; Ok(()) }
+    /// ```
+    #[cfg(feature = "discover")]
+    pub async fn discover(issuer: &str) -> Result<Self, crate::Error> {
+        crate::discover::Discovery::new(issuer).discover().await
+    }
+
+    #[cfg(feature = "discover")]
+    pub(crate) fn with_source(
+        mut self,
+        source: std::sync::Arc<crate::discover::JwksSource>,
+    ) -> Self {
+        self.source = Some(source);
+        self
+    }
+
+    /// The JWKS fetched again, for keys found by [`Self::discover`]:
+    /// `Ok(None)` for keys that were not discovered, or when the last fetch
+    /// is more recent than the least interval (the rate limit).
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// use fapi::{IssuerKeys, KeySet, SigningKey, Alg};
+    /// let keys = IssuerKeys::from_jwks_json(&KeySet::new(SigningKey::generate(Alg::Es256)?).jwks_json()?)?;
+    /// assert!(keys.refresh().await?.is_none());
+    /// # Ok(()) }
+    /// ```
+    #[cfg(feature = "discover")]
+    pub async fn refresh(&self) -> Result<Option<Self>, crate::Error> {
+        let Some(source) = &self.source else {
+            return Ok(None);
+        };
+        Ok(source
+            .refresh()
+            .await?
+            .map(|keys| keys.with_source(std::sync::Arc::clone(source))))
+    }
+
+    /// The `jwks_uri` the keys were fetched from, for discovered keys.
+    #[cfg(feature = "discover")]
+    #[must_use]
+    pub fn jwks_uri(&self) -> Option<&str> {
+        self.source
+            .as_deref()
+            .map(crate::discover::JwksSource::jwks_uri)
     }
 
     /// The number of usable keys.
@@ -250,6 +327,37 @@ impl IssuerKeys {
             found = Some(k.verifier.as_ref() as &dyn Verifier);
         }
         found.ok_or(CoreError::KeyNotFound)
+    }
+
+    /// The keys known, as `kid (alg)` each (`-` for a key without a `kid`).
+    ///
+    /// ```
+    /// use fapi::{IssuerKeys, KeySet, SigningKey};
+    /// use fapi_core::Alg;
+    ///
+    /// let keys = KeySet::new(SigningKey::generate(Alg::EdDsa)?.with_key_id("k1")?);
+    /// let rs = IssuerKeys::from_jwks_json(&keys.jwks_json().unwrap())?;
+    /// assert_eq!(rs.kids(), ["k1 (EdDSA)"]);
+    /// # Ok::<(), fapi::KeyError>(())
+    /// ```
+    #[must_use]
+    pub fn kids(&self) -> Vec<String> {
+        self.keys
+            .iter()
+            .map(|k| {
+                format!(
+                    "{} ({})",
+                    k.kid.as_deref().map_or("-".into(), crate::detail::clip),
+                    k.alg.name()
+                )
+            })
+            .collect()
+    }
+
+    /// What [`CoreError::KeyNotFound`] was about for `token`: its `kid`
+    /// and `alg` against the keys known.
+    pub(crate) fn unknown_kid(&self, token: &str) -> Option<crate::Detail> {
+        crate::detail::unknown_kid(token, self.kids())
     }
 
     /// The key for the compact JWS `token`, chosen by its (unverified)

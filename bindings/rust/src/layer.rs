@@ -19,6 +19,11 @@
 //! connection is read from the [`ClientCertificate`] extension, which the
 //! TLS terminator sets.
 //!
+//! With axum, add the layer with `Router::route_layer`: it then runs for
+//! the routes that matched, and a path with no route stays `404`.
+//! `Router::layer` runs it before routing, so every unknown path would be
+//! refused `401` for want of a token.
+//!
 //! [`InteractionIdLayer`] gives every response its `x-fapi-interaction-id`
 //! (FAPI 1.0 Part 1 §6.2.1-11): the client's UUID echoed, or a fresh one.
 
@@ -59,7 +64,7 @@ pub struct ClientCertificate(pub Arc<[u8]>);
 /// .build()?;
 /// let app: Router = Router::new()
 ///     .route("/accounts", get(accounts))
-///     .layer(FapiLayer::new(Arc::new(rs)).require_scope("accounts"));
+///     .route_layer(FapiLayer::new(Arc::new(rs)).require_scope("accounts"));
 /// # let _ = app; Ok(()) }
 /// ```
 #[derive(Clone, Debug)]

@@ -19,6 +19,8 @@
 //! | [`store`], [`memory`] | async store traits; sharded in-memory stores |
 //! | [`pkcs11_uri`] | RFC 7512 URIs |
 //! | [`error`] | [`Error`]: the core's code and OAuth error, or a key's reason |
+//! | [`detail`] | [`Detail`]: what was expected and what came (`htu`, `aud`, a claim, a `kid`, `exp`) |
+//! | `discover` | [`IssuerKeys::discover`]: RFC 8414 metadata, the JWKS cached and refreshed on an unknown `kid` (feature `discover`) |
 //!
 //! # Issuing a token
 //!
@@ -67,7 +69,7 @@
 //!     .build()?;
 //! let app: Router = Router::new()
 //!     .route("/accounts", get(accounts))
-//!     .layer(FapiLayer::new(Arc::new(rs)).require_scope("accounts"));
+//!     .route_layer(FapiLayer::new(Arc::new(rs)).require_scope("accounts"));
 //! # let _ = app; Ok(()) }
 //! ```
 //!
@@ -115,8 +117,17 @@
 //! ```
 #![forbid(unsafe_code)]
 
+/// The README's code, compiled and run as doctests so that it follows the
+/// API.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+pub struct ReadmeDoctests;
+
 pub mod client;
 mod deferred;
+pub mod detail;
+#[cfg(feature = "discover")]
+pub mod discover;
 pub mod error;
 pub mod http_sig;
 pub mod issuer;
@@ -131,9 +142,19 @@ pub mod resource;
 pub mod store;
 
 pub use client::Client;
+pub use detail::Detail;
 pub use error::{Error, KeyError};
-pub use issuer::{IdToken, Issuer};
+pub use issuer::{IdToken, Issuer, SharedClock};
 pub use jwe::DecryptionKey;
 pub use key::SigningKey;
 pub use key_set::{IssuerKeys, KeySet};
-pub use resource::ResourceServer;
+#[cfg(feature = "tower")]
+pub use layer::FapiLayer;
+pub use resource::{ResourceError, ResourceServer, VerifiedClaims};
+
+// What a user names besides this crate's types, so that `fapi` is the one
+// dependency to write down: the profile, the algorithms, the core's error
+// (its stable codes), the OAuth error and site, the DPoP nonce key, clocks.
+pub use fapi_core::dpop::NonceKey;
+pub use fapi_core::profile::Profile;
+pub use fapi_core::{Alg, Clock, Error as CoreError, FixedClock, OAuthError, Site, SystemClock};

@@ -16,7 +16,11 @@
 //!
 //! A refusal is a [`ResourceError`] that renders as the response to send:
 //! its status, its `WWW-Authenticate` challenge (RFC 9449 §7.1, RFC 6750
-//! §3) and, for `use_dpop_nonce`, a fresh `DPoP-Nonce`.
+//! §3) and, for `use_dpop_nonce`, a fresh `DPoP-Nonce`. Where the values
+//! are known, its [`Detail`] says what was expected and what came (the
+//! proof's `htu` against the request's, the token's `aud` against this
+//! server's, the `kid` against the keys known, `exp` against now), in
+//! `error_description` too.
 
 use std::sync::{Arc, RwLock};
 
@@ -30,6 +34,7 @@ use fapi_core::{OAuthError, Signer, Site, SystemClock};
 use http::{HeaderMap, HeaderValue, StatusCode, header};
 
 use crate::deferred::{DeferredReplay, Preloaded};
+use crate::detail::{self, Detail, Expected};
 use crate::error::KeyError;
 use crate::http_sig::{
     CONTENT_DIGEST, ClientKeys, HeaderFields, LABEL, MessageSignature, SIGNATURE, SIGNATURE_INPUT,
@@ -159,6 +164,8 @@ pub struct ResourceError {
     nonce: Option<String>,
     status: Option<u16>,
     accept_signature: Option<String>,
+    // Boxed: a refusal is returned by value on every path.
+    detail: Option<Box<Detail>>,
 }
 
 impl ResourceError {
@@ -174,7 +181,54 @@ impl ResourceError {
             nonce: None,
             status: None,
             accept_signature: None,
+            detail: None,
         }
+    }
+
+    /// The same refusal, saying what was expected and what came.
+    ///
+    /// ```
+    /// use fapi::Detail;
+    /// use fapi::resource::{ResourceError, Scheme};
+    /// use fapi_core::{Error, Site};
+    ///
+    /// let e = ResourceError::new(Error::WrongAudience, Site::ResourceRequest, Scheme::Dpop)
+    ///     .with_detail(Detail::Mismatch {
+    ///         field: "aud",
+    ///         expected: "https://api.bank.example".into(),
+    ///         got: "https://other.example".into(),
+    ///     });
+    /// assert!(e.www_authenticate().contains(
+    ///     r#"error_description="fapi error 407 (wrong_audience): aud: expected https://api.bank.example, got https://other.example""#
+    /// ));
+    /// ```
+    #[must_use]
+    pub fn with_detail(mut self, detail: Detail) -> Self {
+        self.detail = Some(Box::new(detail));
+        self
+    }
+
+    /// What was expected and what came, where known.
+    #[must_use]
+    pub fn detail(&self) -> Option<&Detail> {
+        self.detail.as_deref()
+    }
+
+    /// The `error_description`: the core's code and name, then the
+    /// [`Detail`] when there is one (`None` for a request that carried no
+    /// credentials). Its values are clipped and hold no `"` or `\`
+    /// ([`crate::detail::MAX_VALUE_LEN`]), so it sits in a quoted header
+    /// parameter as it is.
+    ///
+    /// The code comes first (`fapi error 601 (dpop_uri)`) because clients
+    /// read it back from that place.
+    #[must_use]
+    pub fn description(&self) -> Option<String> {
+        let e = self.error?;
+        Some(match &self.detail {
+            Some(d) => format!("{e}: {d}"),
+            None => e.to_string(),
+        })
     }
 
     /// The core error (`None` for a request that carried no credentials).
@@ -216,8 +270,8 @@ impl ResourceError {
         if let Some(o) = self.oauth {
             params.push(format!("error=\"{}\"", o.as_str()));
         }
-        if let Some(e) = self.error {
-            params.push(format!("error_description=\"{e}\""));
+        if let Some(d) = self.description() {
+            params.push(format!("error_description=\"{d}\""));
         }
         if self.scheme == Scheme::Dpop {
             params.push(format!("algs=\"{}\"", self.algs));
@@ -286,6 +340,14 @@ impl core::fmt::Display for ResourceError {
 }
 
 impl core::error::Error for ResourceError {}
+
+/// `r` with `detail`, when there is one.
+fn with_detail(r: ResourceError, detail: Option<Detail>) -> ResourceError {
+    match detail {
+        Some(d) => r.with_detail(d),
+        None => r,
+    }
+}
 
 fn algs_param(algs: &[fapi_core::Alg]) -> String {
     algs.iter().map(|a| a.name()).collect::<Vec<_>>().join(" ")
@@ -387,10 +449,15 @@ impl ResourceServerBuilder {
     ///     IssuerKeys::from_jwks_json(&as_jwks)?,
     /// )
     /// .build();
-    /// assert_eq!(rs.err(), Some(fapi_core::Error::ProfileViolation));
+    /// assert_eq!(rs.unwrap_err().core(), fapi_core::Error::ProfileViolation);
     /// # Ok(()) }
     /// ```
-    pub fn build(self) -> Result<ResourceServer, CoreError> {
+    pub fn build(self) -> Result<ResourceServer, crate::Error> {
+        self.build_inner()
+            .map_err(|e| crate::Error::at(e, Site::ResourceRequest))
+    }
+
+    fn build_inner(self) -> Result<ResourceServer, CoreError> {
         // BG-SIGNED-REQ, FAPI 2.0 HTTP Signatures: the keys that verify
         // request signatures and the key that signs responses are where
         // the data enters; without them no request could be served.
@@ -884,7 +951,10 @@ impl ResourceServer {
                         &*self.clock,
                         &deferred,
                     )
-                    .map_err(|e| self.refuse(e, Site::DpopProof, Scheme::Dpop))?,
+                    .map_err(|e| {
+                        let r = self.refuse(e, Site::DpopProof, Scheme::Dpop);
+                        with_detail(r, self.proof_detail(e, p, method, uri))
+                    })?,
                 )
             }
             None if scheme == Scheme::Dpop => {
@@ -893,12 +963,27 @@ impl ResourceServer {
             None => None,
         };
 
-        let keys = Arc::clone(
+        #[cfg_attr(not(feature = "discover"), allow(unused_mut))]
+        let mut keys = Arc::clone(
             &self
                 .keys
                 .read()
                 .unwrap_or_else(std::sync::PoisonError::into_inner),
         );
+        // A kid the cached keys do not hold: the issuer may have rotated.
+        // Discovered keys are fetched again, at most once per interval
+        // (a failed fetch keeps the keys, and the token is refused).
+        #[cfg(feature = "discover")]
+        if keys.for_token(token).err() == Some(CoreError::KeyNotFound)
+            && let Ok(Some(fresh)) = keys.refresh().await
+        {
+            let fresh = Arc::new(fresh);
+            *self
+                .keys
+                .write()
+                .unwrap_or_else(std::sync::PoisonError::into_inner) = Arc::clone(&fresh);
+            keys = fresh;
+        }
         let token_err = |e: CoreError| {
             // RFC 9449 §7.1: a token not bound to the proof's key, or a
             // DPoP-bound token without a proof, is an invalid token.
@@ -911,9 +996,16 @@ impl ResourceServer {
                 CoreError::CertificateMismatch => Scheme::Bearer,
                 _ => scheme,
             };
-            self.refuse(e, Site::ResourceRequest, challenge)
+            let r = self.refuse(e, Site::ResourceRequest, challenge);
+            with_detail(r, self.token_detail(e, token))
         };
-        let key = keys.for_token(token).map_err(token_err)?;
+        let key = keys.for_token(token).map_err(|e| {
+            let r = token_err(e);
+            match e {
+                CoreError::KeyNotFound => with_detail(r, keys.unknown_kid(token)),
+                _ => r,
+            }
+        })?;
         let expect = Expectations::new(&self.issuer, &self.audience)
             .with_leeway(self.leeway)
             .map_err(token_err)?;
@@ -961,6 +1053,50 @@ impl ResourceServer {
         }
         let deferred = verified_proof.is_some().then_some(deferred);
         Ok((owned, uri.to_owned(), deferred))
+    }
+
+    /// What the proof `proof`, refused with `error`, was expected to say
+    /// for the request `method` `uri`.
+    fn proof_detail(
+        &self,
+        error: CoreError,
+        proof: &str,
+        method: &str,
+        uri: &str,
+    ) -> Option<Detail> {
+        let mut buf = vec![0u8; dpop::MAX_HTU_LEN];
+        // The request's URI as the core compared it (normalised), else as
+        // it came.
+        let htu = dpop::normalize_htu(uri, &mut buf).unwrap_or(uri);
+        detail::of_jwt(
+            error,
+            proof,
+            &Expected {
+                typ: dpop::TYP,
+                required: detail::DPOP_PROOF_CLAIMS,
+                issuer: None,
+                audience: None,
+                request: Some((method, htu)),
+                now: self.clock.now(),
+            },
+        )
+    }
+
+    /// What the access token `token`, refused with `error`, was expected
+    /// to say.
+    fn token_detail(&self, error: CoreError, token: &str) -> Option<Detail> {
+        detail::of_jwt(
+            error,
+            token,
+            &Expected {
+                typ: token::TYP,
+                required: detail::ACCESS_TOKEN_CLAIMS,
+                issuer: Some(&self.issuer),
+                audience: Some(&self.audience),
+                request: None,
+                now: self.clock.now(),
+            },
+        )
     }
 
     /// [`Self::verify_request`] for an `http::Request` as it arrived.

@@ -410,9 +410,9 @@ fn bg_signed_req_builders_require_the_keys() {
             )
         };
         let no_keys = b().response_signing_key(w.bank_key.clone()).build();
-        assert_eq!(no_keys.unwrap_err(), Error::ProfileViolation);
+        assert_eq!(no_keys.unwrap_err().core(), Error::ProfileViolation);
         let no_response_key = b().client_keys(Arc::clone(&w.keys) as _).build();
-        assert_eq!(no_response_key.unwrap_err(), Error::ProfileViolation);
+        assert_eq!(no_response_key.unwrap_err().core(), Error::ProfileViolation);
         let e = Client::builder(profile, "fintech-1", AS)
             .build()
             .unwrap_err();

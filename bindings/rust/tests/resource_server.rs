@@ -461,3 +461,19 @@ async fn cdr_hok_certificate_bound_token() {
         .unwrap_err();
     assert_eq!(e.core(), fapi_core::Error::SenderConstraintMissing);
 }
+
+/// The example adds the layer with `route_layer`: a path with no route is
+/// 404, not a 401 asking for a token; a route that exists stays guarded.
+#[tokio::test]
+async fn unknown_route_is_404_and_known_route_is_guarded() {
+    let w = world();
+    let rs = rs(&w, false);
+    let r = send(
+        &rs,
+        Request::get("/no-such-route").body(String::new()).unwrap(),
+    )
+    .await;
+    assert_eq!(r.status(), StatusCode::NOT_FOUND);
+    let r = send(&rs, Request::get("/accounts").body(String::new()).unwrap()).await;
+    assert_eq!(r.status(), StatusCode::UNAUTHORIZED);
+}

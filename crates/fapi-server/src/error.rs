@@ -3,7 +3,11 @@
 //! status).
 //!
 //! Every refusal carries a [`fapi_core::Error`]: its stable numeric code is
-//! in `error_description` and its [`Site`] decides the OAuth error. A store
+//! in `error_description` and its [`Site`] decides the OAuth error. Where
+//! fapi knows the values (a [`fapi::Detail`]: the proof's `htu` against the
+//! request's, the token's `aud`, the `kid` asked for against the keys known,
+//! `exp` against now), `error_description` and the refusal's log line say
+//! what was expected and what came. A store
 //! that fails ([`CoreError::StoreFailed`]: the backend is unreachable) is
 //! `503 temporarily_unavailable`, never an acceptance.
 
@@ -100,6 +104,8 @@ struct Refusal {
     error: &'static str,
     code: Option<CoreError>,
     description: Option<String>,
+    /// What was expected and what came, where fapi said it.
+    detail: Option<String>,
     headers: HeaderMap,
 }
 
@@ -119,6 +125,7 @@ impl HttpError {
             error: error.as_str(),
             code: None,
             description: Some(description.into()),
+            detail: None,
             headers: HeaderMap::new(),
         }))
     }
@@ -173,7 +180,7 @@ impl HttpError {
             detail: if self.0.code.is_none() {
                 self.0.description.clone()
             } else {
-                None
+                self.0.detail.clone()
             },
         }
     }
@@ -211,11 +218,19 @@ impl From<fapi::Error> for HttpError {
         } else {
             e.oauth_error()
         };
+        // The code first (`fapi error N (name)`, where clients read it),
+        // then what was expected and what came.
+        let detail = e.detail().map(|d| d.to_string());
+        let description = match &detail {
+            Some(d) => format!("{core}: {d}"),
+            None => core.to_string(),
+        };
         Self(Box::new(Refusal {
             status: Self::status_of(oauth),
             error: oauth.as_str(),
             code: Some(core),
-            description: Some(core.to_string()),
+            description: Some(description),
+            detail,
             headers: HeaderMap::new(),
         }))
     }
@@ -238,7 +253,8 @@ impl From<ResourceError> for HttpError {
             status,
             error,
             code: core,
-            description: core.map(|c| c.to_string()),
+            description: e.description(),
+            detail: e.detail().map(ToString::to_string),
             headers,
         }))
     }

@@ -14,7 +14,6 @@ use axum::http::{Request, StatusCode};
 use axum::response::IntoResponse;
 use axum::routing::{get, post};
 use fapi::{Issuer, IssuerKeys, KeySet, ResourceServer};
-use fapi_core::Site;
 use fapi_core::dpop::NonceKey;
 use hyper::body::Incoming;
 use hyper_util::rt::TokioIo;
@@ -348,9 +347,7 @@ pub async fn start(mut config: ServerConfig) -> Result<RunningServer, ServeError
             .client_keys(client_keys(&profile, &config.clients)?)
             .response_signing_key(response_key);
     }
-    let rs = rs
-        .build()
-        .map_err(|e| key_err(fapi::Error::at(e, Site::ResourceRequest)))?;
+    let rs = rs.build().map_err(key_err)?;
     let app = Arc::new(App {
         profile,
         issuer,

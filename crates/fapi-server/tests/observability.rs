@@ -187,6 +187,53 @@ async fn a_code_flow_logs_no_secret_and_a_refusal_its_reason_and_code() {
     bank.server.shutdown().await;
 }
 
+/// A resource request whose DPoP proof names another origin: the answer's
+/// `error_description` and the refusal's log line say the `htu` expected
+/// and the one received.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_refusal_says_the_values_expected_and_received() {
+    let logs = log_buffer();
+    let profile = Profile::FAPI2;
+    let (keys, reg) = pkj_client(profile, "fintech-htu", true);
+    let bank = bank(profile, DevCa::generate().unwrap(), vec![reg]).await;
+    let issuer = bank.server.issuer().to_owned();
+    let client = client(profile, &issuer, &keys);
+    let http = http(&bank.ca, None);
+    let token = cc_token(&http, &client, "accounts").await;
+    let path = "/open-banking/v3.1/aisp/accounts";
+    let elsewhere = format!("http://localhost:8080{path}");
+    let r = send_dpop(&http, &client, || {
+        let mut req = client
+            .resource_request("GET", &format!("{issuer}{path}"), &token)
+            .unwrap();
+        let proof = client.dpop_proof("GET", &elsewhere, Some(&token)).unwrap();
+        let _ = req.headers_mut().insert("dpop", proof.parse().unwrap());
+        req
+    })
+    .await;
+    assert_eq!(r.status, 401, "{}", r.body);
+    let detail = format!("htu: expected {issuer}{path}, got {elsewhere}");
+    assert_eq!(
+        r.json()["error_description"],
+        format!("fapi error 601 (dpop_uri): {detail}"),
+        "{}",
+        r.body
+    );
+    let www = r.headers["www-authenticate"].to_str().unwrap();
+    assert!(www.contains(&detail), "{www}");
+
+    let text = log_text(&logs);
+    let line = text
+        .lines()
+        .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap())
+        .find(|l| l["path"] == path && l["reason"] == "dpop_uri")
+        .unwrap_or_else(|| panic!("no refusal line:\n{text}"));
+    assert_eq!(line["message"], "refused");
+    assert_eq!(line["error_code"], "601");
+    assert_eq!(line["detail"], detail, "{line}");
+    bank.server.shutdown().await;
+}
+
 /// A store whose backend is down: every call fails.
 struct DownStore;
 
