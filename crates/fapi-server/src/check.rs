@@ -14,7 +14,8 @@
 //! - [`check_signing_key`]: the server's key is of an algorithm the profile
 //!   allows.
 //! - [`check_store`]: a Redis store answers `PING` within
-//!   [`STORE_DEADLINE`].
+//!   [`STORE_DEADLINE`]; a PostgreSQL store answers and is migrated
+//!   ([`crate::store_postgres::check`]).
 
 use core::time::Duration;
 use std::path::Path;
@@ -327,16 +328,18 @@ pub fn check_signing_key(
     }
 }
 
-/// A store URL as it may be printed: the user information (a password)
-/// left out.
+/// A store URL as it may be printed: the user information and the
+/// parameters (either may hold a password) left out.
 ///
 /// ```
 /// use fapi_server::check::store_display;
 /// assert_eq!(store_display("redis://:secret@127.0.0.1:6379/0"), "redis://127.0.0.1:6379/0");
+/// assert_eq!(store_display("postgres://u@db:5432/fapi?password=x"), "postgres://db:5432/fapi");
 /// assert_eq!(store_display("memory"), "memory");
 /// ```
 #[must_use]
 pub fn store_display(value: &str) -> String {
+    let value = value.split_once('?').map_or(value, |(url, _)| url);
     match value.split_once("://") {
         Some((scheme, rest)) => {
             let (auth, path) = rest.split_at(rest.find('/').unwrap_or(rest.len()));
@@ -358,6 +361,9 @@ pub fn store_display(value: &str) -> String {
 pub async fn check_store(value: &str) -> Result<(), ServeError> {
     if value == "memory" {
         return Ok(());
+    }
+    if crate::store_postgres::is_postgres(value) {
+        return crate::store_postgres::check(value).await;
     }
     RedisConnection::connect(value, RedisOptions::default().deadline(STORE_DEADLINE))
         .await

@@ -556,6 +556,12 @@ impl ServerConfig {
         {
             c.stores = Some(stores);
         }
+        if let Some(replay) = &args.replay_store {
+            let mut stores = c.stores.take().unwrap_or_else(Stores::memory);
+            stores.replay =
+                crate::store_postgres::replay_store(replay, c.issuer.as_deref(), args.listen)?;
+            c.stores = Some(stores);
+        }
         c.plain_http = args.plain_http;
         Ok(c)
     }
@@ -788,6 +794,7 @@ auth = "private_key_jwt"
             key: None,
             nonce_key_file: Some(d.join("nonce")),
             store: "memory".into(),
+            replay_store: None,
             plain_http: false,
             json: false,
             check: false,

@@ -53,9 +53,15 @@ pub struct ServeArgs {
     /// A file of 32 bytes, the DPoP nonce key shared by the nodes (default: fresh).
     #[arg(long)]
     pub nonce_key_file: Option<PathBuf>,
-    /// The state store: memory, or redis://HOST:PORT/DB (shared by nodes).
+    /// The state store: memory, redis://HOST:PORT/DB or
+    /// postgres://USER@HOST:PORT[,HOST:PORT]/DB?target_session_attrs=read-write
+    /// (shared by nodes).
     #[arg(long, default_value = "memory")]
     pub store: String,
+    /// The replay cache (DPoP and client assertion jtis) on this Redis,
+    /// redis://HOST:PORT/DB, and the rest on --store.
+    #[arg(long)]
+    pub replay_store: Option<String>,
     /// Serve plain HTTP (loopback addresses only).
     #[arg(long)]
     pub plain_http: bool,
@@ -157,6 +163,9 @@ pub async fn serve(args: ServeArgs) -> Result<(), ServeError> {
     )?;
     let config = ServerConfig::from_args(&args)?;
     crate::check::check_store(&args.store).await?;
+    if let Some(replay) = &args.replay_store {
+        crate::store_postgres::check_replay_store(replay).await?;
+    }
     if args.check {
         let line = check_line(&args.profile, config.client_count(), &args.store);
         let mut out = std::io::stdout().lock();

@@ -67,7 +67,8 @@ pub fn redis_stores(conn: &RedisConnection, issuer: &str) -> Stores {
 /// assert!(stores_from_arg("redis://127.0.0.1:6379/0", None, listen).unwrap().is_some());
 /// // a free port is an issuer of its own: no namespace to share
 /// assert!(stores_from_arg("redis://127.0.0.1:6379/0", None, any_port).is_err());
-/// assert!(stores_from_arg("postgres://x", bank, listen).is_err());
+/// assert!(stores_from_arg("postgres://fapi@127.0.0.1:5432/fapi", bank, listen).unwrap().is_some());
+/// assert!(stores_from_arg("mysql://x", bank, listen).is_err());
 /// assert!(stores_from_arg("rediss://redis.example:6380/0", bank, listen).is_err());
 /// # }
 /// ```
@@ -84,6 +85,9 @@ pub fn stores_from_arg(
 ) -> Result<Option<Stores>, ServeError> {
     if value == "memory" {
         return Ok(None);
+    }
+    if crate::store_postgres::is_postgres(value) {
+        return crate::store_postgres::stores(value, issuer, listen).map(Some);
     }
     if value.starts_with("rediss://") {
         return Err(ServeError::Config(
@@ -112,6 +116,6 @@ pub fn stores_from_arg(
         return Ok(Some(redis_stores(&conn, issuer)));
     }
     Err(ServeError::Config(
-        "--store: \"memory\" or a redis:// URL".into(),
+        "--store: \"memory\", a redis:// or a postgres:// URL".into(),
     ))
 }

@@ -367,12 +367,14 @@ impl Drop for Cluster {
 /// waits until `standby` streams as the synchronous one.
 pub async fn make_synchronous(primary: &Cluster) {
     let c = raw(&primary.url()).await;
-    c.batch_execute(
-        "ALTER SYSTEM SET synchronous_standby_names = '*'; \
-         ALTER SYSTEM SET synchronous_commit = 'on'; SELECT pg_reload_conf()",
-    )
-    .await
-    .unwrap();
+    // one statement a message: ALTER SYSTEM refuses a transaction block
+    for sql in [
+        "ALTER SYSTEM SET synchronous_standby_names = '*'",
+        "ALTER SYSTEM SET synchronous_commit = 'on'",
+        "SELECT pg_reload_conf()",
+    ] {
+        c.batch_execute(sql).await.unwrap();
+    }
     let start = Instant::now();
     loop {
         let row = c
