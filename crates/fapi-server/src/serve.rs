@@ -54,8 +54,8 @@ pub struct ServeArgs {
     #[arg(long)]
     pub nonce_key_file: Option<PathBuf>,
     /// The state store: memory, redis://HOST:PORT/DB or
-    /// postgres://USER@HOST:PORT[,HOST:PORT]/DB?target_session_attrs=read-write
-    /// (shared by nodes).
+    /// postgres://USER@HOST:PORT/DB (several hosts: HOST1:PORT,HOST2:PORT
+    /// with ?target_session_attrs=read-write), shared by nodes.
     #[arg(long, default_value = "memory")]
     pub store: String,
     /// The replay cache (DPoP and client assertion jtis) on this Redis,
