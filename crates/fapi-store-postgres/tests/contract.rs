@@ -556,9 +556,10 @@ async fn migrations_run_once_when_nodes_start_together() {
         .map(|_| {
             let fresh = fresh.clone();
             tokio::spawn(async move {
-                PostgresPool::connect(&fresh, PostgresOptions::default())
-                    .await
-                    .map(|_| ())
+                // a deadline for a loaded machine: this test is about the
+                // advisory lock, not the deadline
+                let options = PostgresOptions::default().deadline(Duration::from_secs(10));
+                PostgresPool::connect(&fresh, options).await.map(|_| ())
             })
         })
         .collect();
