@@ -3,7 +3,9 @@
 #   1. fapi serve, one node, state in memory
 #   2. fapi serve, one node, state on Redis
 #   3. fapi serve, two nodes on one Redis (requests alternate between them)
-#   4. oidc-provider (npm), FAPI 2.0, one Node process
+#   4. fapi serve, one node, state on PostgreSQL
+#   5. fapi serve, one node, PostgreSQL with the replay cache on Redis
+#   6. oidc-provider (npm), FAPI 2.0, one Node process
 # Every server gets the same grant: client_credentials + private_key_jwt +
 # DPoP, a JWT access token signed ES256, over HTTPS. Assertions and proofs
 # are signed before the clock starts (see src/token.rs). The servers run on
@@ -75,11 +77,12 @@ stop_all() {
   pids=()
 }
 
-serve() { # serve LOG PORT ISSUER STORE
-  start "$1" taskset -c 0 "$fapi" serve --profile fapi2 --listen "127.0.0.1:$2" --issuer "$3" \
+serve() { # serve LOG PORT ISSUER STORE [FLAG...]
+  local log=$1 port=$2 iss=$3 st=$4; shift 4
+  start "$log" taskset -c 0 "$fapi" serve --profile fapi2 --listen "127.0.0.1:$port" --issuer "$iss" \
     --json --clients "$files/clients.toml" --key "$files/as.pem" \
     --nonce-key-file "$files/nonce.key" --tls-cert "$files/tls-cert.pem" \
-    --tls-key "$files/tls-key.pem" --store "$4"
+    --tls-key "$files/tls-key.pem" --store "$st" "$@"
 }
 
 run_load() { # run_load LABEL ISSUER [NODE...]
@@ -128,11 +131,31 @@ serve "$work/node2.log" "$p2" "https://127.0.0.1:$p1" "$store"
 issuer=https://127.0.0.1:$p1
 run_load "fapi serve, 2 nodes, Redis" "$issuer" "https://127.0.0.1:$p1" "https://127.0.0.1:$p2"
 stop_all
+
+# PostgreSQL on loopback: the tests' setup script (installs postgresql when
+# missing, a temporary cluster as the postgres user, fsync off), on CPU 1.
+# shellcheck source=crates/fapi-store-postgres/tests/postgres-setup.sh
+taskset -p -c 1 $$ >/dev/null
+. crates/fapi-store-postgres/tests/postgres-setup.sh
+taskset -p -c 0,1 $$ >/dev/null
+
+# 4. one node, PostgreSQL
+p=$(free_port)
+serve "$work/pg1.log" "$p" "https://127.0.0.1:$p" "$FAPI_POSTGRES_URL"
+run_load "fapi serve, 1 node, PostgreSQL" "$issuer"
+stop_all
+
+# 5. one node, PostgreSQL, the replay cache (jtis) on Redis
+p=$(free_port)
+serve "$work/pg-redis1.log" "$p" "https://127.0.0.1:$p" "$FAPI_POSTGRES_URL" --replay-store "$store"
+run_load "fapi serve, 1 node, PostgreSQL + Redis replay" "$issuer"
+stop_all
+fapi_pg_stop
 kill "$redis_pid" 2>/dev/null || true
 wait "$redis_pid" 2>/dev/null || true
 redis_pid=
 
-# 4. oidc-provider
+# 6. oidc-provider
 (cd benches/load && { [ -d node_modules/oidc-provider ] || npm ci --no-audit --no-fund >/dev/null; })
 p=$(free_port)
 start "$work/oidc.log" taskset -c 0 node benches/load/oidc-provider.mjs "$files" "$p"

@@ -16,7 +16,8 @@
 //! - [`check_store`]: a Redis store answers `PING` within
 //!   [`STORE_DEADLINE`] (through Sentinel: a sentinel names the primary
 //!   and the primary answers), and with `--redis-wait N` has N replicas
-//!   that acknowledge.
+//!   that acknowledge; a PostgreSQL store answers and is migrated
+//!   ([`crate::store_postgres::check`]).
 
 use core::time::Duration;
 use std::path::Path;
@@ -331,16 +332,18 @@ pub fn check_signing_key(
     }
 }
 
-/// A store URL as it may be printed: the user information (a password)
-/// left out.
+/// A store URL as it may be printed: the user information and the
+/// parameters (either may hold a password) left out.
 ///
 /// ```
 /// use fapi_server::check::store_display;
 /// assert_eq!(store_display("redis://:secret@127.0.0.1:6379/0"), "redis://127.0.0.1:6379/0");
+/// assert_eq!(store_display("postgres://u@db:5432/fapi?password=x"), "postgres://db:5432/fapi");
 /// assert_eq!(store_display("memory"), "memory");
 /// ```
 #[must_use]
 pub fn store_display(value: &str) -> String {
+    let value = value.split_once('?').map_or(value, |(url, _)| url);
     match value.split_once("://") {
         Some((scheme, rest)) => {
             let (auth, path) = rest.split_at(rest.find('/').unwrap_or(rest.len()));
@@ -374,6 +377,9 @@ pub async fn check_store(value: &str) -> Result<(), ServeError> {
 /// [`ServeError::Config`], one line: `--store URL: expected ..., found
 /// ...`.
 pub async fn check_store_with(value: &str, redis: &RedisArgs) -> Result<(), ServeError> {
+    if crate::store_postgres::is_postgres(value) {
+        return crate::store_postgres::check(value).await;
+    }
     if !crate::store_url::is_redis(value) {
         return Ok(());
     }

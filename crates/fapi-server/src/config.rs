@@ -551,12 +551,33 @@ impl ServerConfig {
                 ServeError::Config(format!("{}: a nonce key is 32 bytes", path.display()))
             })?);
         }
+        let redis_replay = args
+            .replay_store
+            .as_deref()
+            .is_some_and(crate::store_url::is_redis);
+        // With a Redis --replay-store beside another --store, the Redis
+        // flags are the replay store's.
+        let store_redis = if redis_replay && !crate::store_url::is_redis(&args.store) {
+            crate::store_url::RedisArgs::default()
+        } else {
+            args.redis.clone()
+        };
         if let Some(stores) = crate::store_url::stores_from_args(
             &args.store,
             c.issuer.as_deref(),
             args.listen,
-            &args.redis,
+            &store_redis,
         )? {
+            c.stores = Some(stores);
+        }
+        if let Some(replay) = &args.replay_store {
+            let mut stores = c.stores.take().unwrap_or_else(Stores::memory);
+            stores.replay = crate::store_postgres::replay_store(
+                replay,
+                c.issuer.as_deref(),
+                args.listen,
+                &args.redis,
+            )?;
             c.stores = Some(stores);
         }
         c.plain_http = args.plain_http;
@@ -792,6 +813,7 @@ auth = "private_key_jwt"
             nonce_key_file: Some(d.join("nonce")),
             store: "memory".into(),
             redis: crate::store_url::RedisArgs::default(),
+            replay_store: None,
             plain_http: false,
             json: false,
             check: false,

@@ -54,6 +54,7 @@ mod payments;
 mod request_log;
 mod serve;
 mod server;
+pub mod store_postgres;
 pub mod store_url;
 pub mod stores;
 pub mod tls;

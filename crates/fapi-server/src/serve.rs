@@ -53,12 +53,19 @@ pub struct ServeArgs {
     /// A file of 32 bytes, the DPoP nonce key shared by the nodes (default: fresh).
     #[arg(long)]
     pub nonce_key_file: Option<PathBuf>,
-    /// The state store: memory, or a Redis URL shared by the nodes:
-    /// redis://HOST:PORT/DB, rediss://HOST:PORT/DB (TLS),
-    /// redis+sentinel://HOST:PORT[,HOST:PORT...]/SERVICE[/DB].
+    /// The state store: memory, a Redis URL shared by the nodes
+    /// (redis://HOST:PORT/DB, rediss://HOST:PORT/DB (TLS),
+    /// redis+sentinel://HOST:PORT[,HOST:PORT...]/SERVICE[/DB]) or
+    /// postgres://USER@HOST:PORT/DB (several hosts: HOST1:PORT,HOST2:PORT
+    /// with ?target_session_attrs=read-write).
     #[arg(long, default_value = "memory")]
     pub store: String,
-    /// The Redis flags: --redis-ca, --redis-wait, --redis-wait-timeout.
+    /// The replay cache (DPoP and client assertion jtis) on this Redis
+    /// (any Redis URL --store takes), and the rest on --store.
+    #[arg(long)]
+    pub replay_store: Option<String>,
+    /// The Redis flags: --redis-ca, --redis-wait, --redis-wait-timeout
+    /// (for a Redis --store or --replay-store).
     #[command(flatten)]
     pub redis: crate::store_url::RedisArgs,
     /// Serve plain HTTP (loopback addresses only).
@@ -162,6 +169,9 @@ pub async fn serve(args: ServeArgs) -> Result<(), ServeError> {
     )?;
     let config = ServerConfig::from_args(&args)?;
     crate::check::check_store_with(&args.store, &args.redis).await?;
+    if let Some(replay) = &args.replay_store {
+        crate::store_postgres::check_replay_store(replay, &args.redis).await?;
+    }
     if args.check {
         let line = check_line(&args.profile, config.client_count(), &args.store);
         let mut out = std::io::stdout().lock();

@@ -159,7 +159,8 @@ pub fn redis_stores(conn: &RedisConnection, issuer: &str) -> Stores {
 /// assert!(stores_from_arg("redis://127.0.0.1:6379/0", None, listen).unwrap().is_some());
 /// // a free port is an issuer of its own: no namespace to share
 /// assert!(stores_from_arg("redis://127.0.0.1:6379/0", None, any_port).is_err());
-/// assert!(stores_from_arg("postgres://x", bank, listen).is_err());
+/// assert!(stores_from_arg("postgres://fapi@127.0.0.1:5432/fapi", bank, listen).unwrap().is_some());
+/// assert!(stores_from_arg("mysql://x", bank, listen).is_err());
 /// assert!(stores_from_arg("rediss://redis.example:6380/0", bank, listen).unwrap().is_some());
 /// assert!(stores_from_arg("redis+sentinel://127.0.0.1:26379/bank", bank, listen).unwrap().is_some());
 /// assert!(stores_from_arg("redis+sentinel://127.0.0.1:26379", bank, listen).is_err());
@@ -200,6 +201,9 @@ pub fn stores_from_args(
     if value == "memory" {
         return Ok(None);
     }
+    if crate::store_postgres::is_postgres(value) {
+        return crate::store_postgres::stores(value, issuer, listen).map(Some);
+    }
     if is_redis(value) {
         let issuer = match issuer {
             Some(i) => i.to_owned(),
@@ -217,6 +221,6 @@ pub fn stores_from_args(
         return Ok(Some(redis_stores(&conn, issuer)));
     }
     Err(ServeError::Config(
-        "--store: \"memory\" or a Redis URL (redis://, rediss://, redis+unix://, redis+sentinel://, rediss+sentinel://)".into(),
+        "--store: \"memory\", a postgres:// URL or a Redis URL (redis://, rediss://, redis+unix://, redis+sentinel://, rediss+sentinel://)".into(),
     ))
 }

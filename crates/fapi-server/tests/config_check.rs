@@ -34,6 +34,7 @@ fn args(profile: &str, dir: &Path) -> ServeArgs {
         nonce_key_file: None,
         store: "memory".into(),
         redis: fapi_server::store_url::RedisArgs::default(),
+        replay_store: None,
         // No development CA to make: the checks do not need one.
         plain_http: true,
         json: false,
@@ -383,4 +384,119 @@ fn check_passes_a_redis_store_that_answers() {
         stdout.starts_with("configuration ok: profile fapi2, 0 clients, store redis://"),
         "{stdout}"
     );
+}
+
+#[test]
+fn check_refuses_a_postgres_store_with_nothing_behind_it() {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let url =
+        format!("postgres://fapi:secret@127.0.0.1:{port}/fapi?target_session_attrs=read-write");
+    let (status, stdout, stderr) = check("no-pg", &["--listen", "127.0.0.1:8443", "--store", &url]);
+    assert_eq!(status.code(), Some(1), "{stderr}");
+    assert!(stdout.is_empty(), "{stdout}");
+    assert!(
+        stderr.starts_with(&format!(
+            "fapi-server: configuration: --store postgres://127.0.0.1:{port}/fapi: expected a PostgreSQL answering within 2000 ms and a schema it can migrate, found PostgreSQL is unreachable: "
+        )),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("secret"), "{stderr}");
+    assert_eq!(stderr.lines().count(), 1, "{stderr}");
+}
+
+#[test]
+fn check_refuses_a_replay_store_that_is_not_a_reachable_redis() {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let (status, _, stderr) = check(
+        "bad-replay",
+        &[
+            "--listen",
+            "127.0.0.1:8443",
+            "--replay-store",
+            "postgres://x/y",
+        ],
+    );
+    assert_eq!(status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.starts_with(
+            "fapi-server: configuration: --replay-store: expected a redis:// URL, found postgres://x/y"
+        ),
+        "{stderr}"
+    );
+    assert_eq!(stderr.lines().count(), 1, "{stderr}");
+    let url = format!("redis://127.0.0.1:{port}/0");
+    let (status, _, stderr) = check(
+        "no-replay-redis",
+        &["--listen", "127.0.0.1:8443", "--replay-store", &url],
+    );
+    assert_eq!(status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.starts_with(&format!(
+            "fapi-server: configuration: --replay-store {url}: expected a Redis answering PING within 2000 ms, found "
+        )),
+        "{stderr}"
+    );
+    assert_eq!(stderr.lines().count(), 1, "{stderr}");
+}
+
+/// With `FAPI_POSTGRES_URL` (crates/fapi-store-postgres/tests/postgres-setup.sh):
+/// `--check` connects to a fresh database and migrates it; a second check
+/// finds nothing to do.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn check_connects_to_a_postgres_store_and_migrates_it() {
+    let Ok(url) = std::env::var("FAPI_POSTGRES_URL") else {
+        return;
+    };
+    let (admin, conn) = tokio_postgres::connect(&url, tokio_postgres::NoTls)
+        .await
+        .unwrap();
+    drop(tokio::spawn(conn));
+    let db = format!("fapi_check_{}", std::process::id());
+    // one statement a message: CREATE DATABASE refuses a transaction block
+    for sql in [
+        format!("DROP DATABASE IF EXISTS {db}"),
+        format!("CREATE DATABASE {db}"),
+    ] {
+        admin.batch_execute(&sql).await.unwrap();
+    }
+    let fresh = url
+        .rsplit_once('/')
+        .map(|(base, _)| format!("{base}/{db}"))
+        .unwrap();
+    for run in 0..2 {
+        let (status, stdout, stderr) =
+            check("pg-ok", &["--listen", "127.0.0.1:8443", "--store", &fresh]);
+        assert!(status.success(), "run {run}: {stderr}");
+        assert_eq!(
+            stdout,
+            format!(
+                "configuration ok: profile fapi2, 0 clients, store {}\n",
+                fapi_server::check::store_display(&fresh)
+            )
+        );
+    }
+    let (c, conn) = tokio_postgres::connect(&fresh, tokio_postgres::NoTls)
+        .await
+        .unwrap();
+    drop(tokio::spawn(conn));
+    let versions: Vec<i32> = c
+        .query("SELECT version FROM fapi_schema_migrations", &[])
+        .await
+        .unwrap()
+        .iter()
+        .map(|r| r.get(0))
+        .collect();
+    assert_eq!(versions, vec![1]);
+    drop(c);
+    let _ = admin
+        .batch_execute(&format!("DROP DATABASE {db} WITH (FORCE)"))
+        .await;
 }

@@ -1,5 +1,6 @@
 //! Two `fapi-server` processes (the flags of `fapi serve`) on one Redis
-//! (`FAPI_REDIS_URL`, from `crates/fapi-store-redis/tests/redis-setup.sh`):
+//! (`FAPI_REDIS_URL`, from `crates/fapi-store-redis/tests/redis-setup.sh`),
+//! then on one PostgreSQL (`FAPI_POSTGRES_URL`):
 //! same issuer, signing key, nonce key and clients file, each its own
 //! process and Redis connection. 64 concurrent uses of one code, one
 //! request URI and one DPoP `jti`, split across both nodes, give exactly
@@ -24,7 +25,7 @@ use fapi_server::{ServerConfig, start};
 use fapi_store_redis::{RedisConnection, RedisOptions};
 use nodes::{
     ISSUER, Node, REDIRECT, Reply, Setup, approve_request, authorize_request, code_of, form_post,
-    http_client, login_request, par, redis_url, send,
+    http_client, login_request, par, pg_url, redis_url, send,
 };
 
 const RACERS: usize = 64;
@@ -104,17 +105,46 @@ async fn f2_code_once_f2_par_f2_sender_two_processes_race_one_winner() {
     let Some(url) = redis_url("two_nodes") else {
         return;
     };
-    let setup = Setup::new("two-nodes");
+    two_processes_race(&url, &[], "two-nodes", ROUNDS).await;
+}
+
+/// The same races on one PostgreSQL (`FAPI_POSTGRES_URL`, from
+/// `crates/fapi-store-postgres/tests/postgres-setup.sh`): `DELETE …
+/// RETURNING`, `INSERT … ON CONFLICT` and `UPDATE … RETURNING` give one
+/// winner across the processes.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn f2_code_once_f2_par_f2_sender_two_processes_on_postgres_one_winner() {
+    let Some(url) = pg_url("two_nodes_postgres") else {
+        return;
+    };
+    two_processes_race(&url, &[], "two-nodes-pg", ROUNDS).await;
+}
+
+/// The documented split, `--store postgres://… --replay-store redis://…`:
+/// the request URI and the code on PostgreSQL, the DPoP `jti`s on Redis;
+/// one winner each (20 rounds: the stores' races are above).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn f2_code_once_f2_sender_two_processes_on_postgres_with_redis_replay_one_winner() {
+    let (Some(pg), Some(redis)) = (pg_url("two_nodes_split"), redis_url("two_nodes_split")) else {
+        return;
+    };
+    two_processes_race(&pg, &["--replay-store", &redis], "two-nodes-split", 20).await;
+}
+
+/// `rounds` rounds of the three races on two processes on `--store url`
+/// (with the `extra` flags).
+async fn two_processes_race(url: &str, extra: &[&str], name: &str, rounds: usize) {
+    let setup = Setup::new(name);
     let client = &setup.client;
     // Two processes; dropped (killed and waited for) on a failure too.
-    let a = Node::start(&setup, &url);
-    let b = Node::start(&setup, &url);
+    let a = Node::start_with(&setup, url, extra);
+    let b = Node::start_with(&setup, url, extra);
     let nodes = [a.addr, b.addr];
     let http = http_client(RACERS);
     let started = std::time::Instant::now();
     let mut winners = 0;
 
-    for round in 0..ROUNDS {
+    for round in 0..rounds {
         // PAR on one node (after the DPoP nonce both nodes issue and accept)
         let (request_uri, session) = par(&http, client, nodes[round % 2], "openid", None).await;
 
@@ -177,9 +207,9 @@ async fn f2_code_once_f2_par_f2_sender_two_processes_race_one_winner() {
         let _ = one_winner("dpop jti", round, &responses, 200);
         winners += 1;
     }
-    assert_eq!(winners, 3 * ROUNDS);
+    assert_eq!(winners, 3 * rounds);
     eprintln!(
-        "two_nodes: {ROUNDS} rounds of 3 races of {RACERS} in {:?}",
+        "{name}: {rounds} rounds of 3 races of {RACERS} in {:?}",
         started.elapsed()
     );
     drop((a, b));

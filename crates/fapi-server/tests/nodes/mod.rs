@@ -1,5 +1,6 @@
 //! What the multi-node tests share: `fapi-server` processes (the flags of
-//! `fapi serve`) on a Redis, a Redis of a test's own, the files a node is
+//! `fapi serve`) on a Redis or a PostgreSQL, a Redis or PostgreSQL
+//! clusters of a test's own, the files a node is
 //! started with, and the HTTP steps of a flow, sent to one node as a load
 //! balancer in front of the nodes would.
 #![allow(dead_code, clippy::unwrap_used, clippy::expect_used, clippy::panic)]
@@ -29,6 +30,14 @@ pub const ACCOUNTS: &str = "/open-banking/v3.1/aisp/accounts";
 mod redis_support;
 #[allow(unused_imports)] // not every test binary that shares this module uses each
 pub use redis_support::{OwnRedis, redis_server, redis_url};
+
+/// The PostgreSQL under test (`FAPI_POSTGRES_URL`), PostgreSQL's programs
+/// for clusters of a test's own (`FAPI_PG_BINDIR`) and those clusters: the
+/// same helpers as fapi-store-postgres's own tests.
+#[path = "../../../fapi-store-postgres/tests/support/mod.rs"]
+mod pg_support;
+#[allow(unused_imports)] // not every test binary that shares this module uses each
+pub use pg_support::{Cluster, make_synchronous, pg_bindir, pg_url};
 
 /// The files a node starts with (in a temporary directory, removed on
 /// drop): `clients.toml` with the client's JWKS, `as.pem` (the issuer's
@@ -86,7 +95,8 @@ impl Drop for Setup {
     }
 }
 
-/// A `fapi-server` process on `--store URL`, plain HTTP on a free port of
+/// A `fapi-server` process on `--store URL` (and, with
+/// [`Node::start_with`], more flags), plain HTTP on a free port of
 /// 127.0.0.1; its address from the ready line. Killed and waited for on
 /// drop (a failed assertion too).
 pub struct Node {
@@ -97,8 +107,14 @@ pub struct Node {
 
 impl Node {
     pub fn start(setup: &Setup, store: &str) -> Self {
+        Self::start_with(setup, store, &[])
+    }
+
+    /// On `--store store`, with `extra` flags (`--replay-store URL`).
+    pub fn start_with(setup: &Setup, store: &str, extra: &[&str]) -> Self {
         let file = |name: &str| setup.dir.join(name).to_str().unwrap().to_owned();
         let mut child = Command::new(env!("CARGO_BIN_EXE_fapi-server"))
+            .args(extra)
             .args([
                 "--store",
                 store,
