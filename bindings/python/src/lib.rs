@@ -741,7 +741,7 @@ impl ResourceServer {
         if let Some(l) = leeway {
             b = b.leeway(l);
         }
-        let inner = raise(py, b.build().map_err(|e| (e, Site::ResourceRequest)))?;
+        let inner = raise(py, b.build())?;
         Ok(Self {
             inner: Arc::new(inner),
         })

@@ -24,7 +24,7 @@ use fapi::store::ReplayStore;
 use fapi_store_postgres::{
     Kind, PostgresHandleStore, PostgresOptions, PostgresPool, PostgresStores,
 };
-use fapi_store_redis::{RedisConnection, RedisOptions, RedisReplayStore};
+use fapi_store_redis::{RedisConnection, RedisReplayStore};
 
 use crate::consent::Consent;
 use crate::error::ServeError;
