@@ -427,7 +427,7 @@ fn check_refuses_a_replay_store_that_is_not_a_reachable_redis() {
     assert_eq!(status.code(), Some(1), "{stderr}");
     assert!(
         stderr.starts_with(
-            "fapi-server: configuration: --replay-store: expected a redis:// URL, found postgres://x/y"
+            "fapi-server: configuration: --replay-store: expected a Redis URL (redis://, rediss://, redis+unix://, redis+sentinel://), found postgres://x/y"
         ),
         "{stderr}"
     );
