@@ -4,12 +4,14 @@
 //! fapi-load setup DIR                 # keys, clients.toml, a TLS CA and certificate
 //! fapi-load token --issuer URL --dir DIR [--node URL]... [--requests N] [--concurrency C]
 //! fapi-load flow --issuer URL --dir DIR [--flows N]
+//! fapi-load discover --issuer URL --dir DIR [--audience URL]
 //! ```
 //!
 //! `benches/load/run.sh` starts the servers (`fapi serve` in memory, on
 //! Redis, two nodes on Redis, and oidc-provider) and runs the load against
 //! each in the same run; `benches/RESULTS.md` has its figures.
 
+mod discover;
 mod flow;
 mod setup;
 mod stats;
@@ -39,6 +41,8 @@ enum Command {
     Token(token::TokenArgs),
     /// The latency of whole code flows (PAR, authorize, token) on `fapi serve`.
     Flow(flow::FlowArgs),
+    /// Discovers an issuer's keys (`fapi::IssuerKeys::discover`) and verifies one of its tokens with them.
+    Discover(discover::DiscoverArgs),
 }
 
 #[tokio::main]
@@ -47,6 +51,13 @@ async fn main() -> ExitCode {
         Command::Setup { dir } => setup::run(&dir).map(|()| None),
         Command::Token(args) => token::run(args).await.map(Some),
         Command::Flow(args) => flow::run(args).await.map(Some),
+        Command::Discover(args) => match discover::run(args).await {
+            Ok(line) => {
+                println!("{line}");
+                return ExitCode::SUCCESS;
+            }
+            Err(e) => Err(e),
+        },
     };
     match result {
         Ok(None) => ExitCode::SUCCESS,

@@ -98,12 +98,12 @@ pub fn load_client(dir: &std::path::Path, issuer: &str, token: &str) -> Result<C
 }
 
 /// One signed request: the form body and the DPoP header.
-struct Prepared {
+pub(crate) struct Prepared {
     body: String,
     dpop: String,
 }
 
-fn prepare(client: &Client, issuer: &str, token: &str) -> Result<Prepared, Failure> {
+pub(crate) fn prepare(client: &Client, issuer: &str, token: &str) -> Result<Prepared, Failure> {
     let assertion = client.client_assertion(issuer).map_err(|e| e.to_string())?;
     let dpop = client
         .dpop_proof("POST", token, None)
@@ -122,7 +122,7 @@ fn prepare(client: &Client, issuer: &str, token: &str) -> Result<Prepared, Failu
 }
 
 /// Sends one prepared token request to `url`.
-async fn send(
+pub(crate) async fn send(
     http: &reqwest::Client,
     url: &str,
     p: &Prepared,
