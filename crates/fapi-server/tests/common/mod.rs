@@ -299,6 +299,19 @@ pub async fn authorize_redirect(
     user: (&str, &str),
     decision: &str,
 ) -> (fapi::client::AuthSession, String) {
+    let (request_uri, session) = push(http, client, scope, consent_id).await;
+    let location = decide(http, client, &request_uri, user, decision).await;
+    (session, location)
+}
+
+/// The pushed authorization request for `scope` and `consent_id`: its
+/// `request_uri` and the session.
+pub async fn push(
+    http: &reqwest::Client,
+    client: &Client,
+    scope: &str,
+    consent_id: &str,
+) -> (String, fapi::client::AuthSession) {
     let (par, session) = client
         .par_request(
             UserAction::new("On to your bank").unwrap(),
@@ -309,8 +322,20 @@ pub async fn authorize_redirect(
     let r = send(http, par).await;
     assert_eq!(r.status, 201, "{}", r.body);
     let request_uri = r.json()["request_uri"].as_str().unwrap().to_owned();
+    (request_uri, session)
+}
+
+/// The user's login and consent `decision` (`approve`, `deny`) for the
+/// pushed request `request_uri`: the redirect back to the client.
+pub async fn decide(
+    http: &reqwest::Client,
+    client: &Client,
+    request_uri: &str,
+    user: (&str, &str),
+    decision: &str,
+) -> String {
     let page = http
-        .get(client.authorization_url(&request_uri))
+        .get(client.authorization_url(request_uri))
         .send()
         .await
         .unwrap();
@@ -346,8 +371,7 @@ pub async fn authorize_redirect(
         .await
         .unwrap();
     assert_eq!(decided.status(), 303);
-    let location = decided.headers()["location"].to_str().unwrap().to_owned();
-    (session, location)
+    decided.headers()["location"].to_str().unwrap().to_owned()
 }
 
 /// The issuer's published keys (`/jwks`).
