@@ -4,14 +4,16 @@
 //! typed error (`fapi error N (name)` in `error_description` or on the
 //! error page), and the honest flow around it still works: the payment
 //! flow (consent, authorisation, funds, the payment, its status) under
-//! each profile, with the user's token.
+//! each profile, with the user's token; the PAR and access token lifetimes
+//! are the profile's.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, missing_docs)]
 
 mod common;
 
 use common::*;
+use fapi_core::authorize::UserAction;
 use fapi_core::profile::{Profile, SenderConstraint};
-use fapi_core::{Alg, Error};
+use fapi_core::{Alg, Error, Signer as _};
 use fapi_server::dev_ca::DevCa;
 use serde_json::json;
 
@@ -159,16 +161,80 @@ fn jws_header(jws: &str) -> serde_json::Value {
     serde_json::from_slice(fapi_core::b64::decode(part.as_bytes(), &mut buf).unwrap()).unwrap()
 }
 
+/// The pushed request for `consent`, started on the user's action
+/// (F2-CLIENT-INFO: the fapi Client takes a `UserAction`): its request URI
+/// and session. Its `expires_in` is within the profile's PAR lifetime
+/// (F2-PAR-TTL, OFB-PAR-TTL, CDR-PAR-TTL).
+async fn push_timed(s: &Setup, consent: &str) -> (String, fapi::client::AuthSession) {
+    let (par, session) = s
+        .client
+        .par_request(
+            UserAction::new("On to your bank").unwrap(),
+            "accounts",
+            Some(consent),
+        )
+        .unwrap();
+    let r = send(&s.http, par).await;
+    assert_eq!(r.status, 201, "{}: {}", s.profile.name, r.body);
+    let ttl = r.json()["expires_in"].as_u64().unwrap();
+    let allowed = s.profile.par_ttl;
+    assert!(
+        (allowed.min..=allowed.max).contains(&ttl),
+        "{}: PAR expires_in {ttl}, allowed {}..={}",
+        s.profile.name,
+        allowed.min,
+        allowed.max
+    );
+    let uri = r.json()["request_uri"].as_str().unwrap().to_owned();
+    (uri, session)
+}
+
+/// The pushed request's body with its request object's claims passed
+/// through `edit` and signed again with the client's key.
+fn with_request_object(s: &Setup, body: &str, edit: impl Fn(&mut serde_json::Value)) -> String {
+    let mut out = form_urlencoded::Serializer::new(String::new());
+    for (name, value) in form_urlencoded::parse(body.as_bytes()) {
+        if name != "request" {
+            let _ = out.append_pair(&name, &value);
+            continue;
+        }
+        let payload = value.split('.').nth(1).unwrap();
+        let mut buf = vec![0u8; payload.len()];
+        let raw = fapi_core::b64::decode(payload.as_bytes(), &mut buf).unwrap();
+        let mut claims: serde_json::Value = serde_json::from_slice(raw).unwrap();
+        edit(&mut claims);
+        let key = s.keys.key.as_ref().unwrap();
+        let header = fapi_core::jws::HeaderParams {
+            typ: Some("oauth-authz-req+jwt"),
+            kid: Some(key.key_id()),
+            jwk: None,
+        };
+        let mut signed = vec![0u8; 16 * 1024];
+        let n =
+            fapi_core::jws::sign(key, &header, claims.to_string().as_bytes(), &mut signed).unwrap();
+        let _ = out.append_pair("request", core::str::from_utf8(&signed[..n]).unwrap());
+    }
+    out.finish()
+}
+
+fn unix_now() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs()
+}
+
 /// The authorization-side attacks: a request URI used again after its
 /// code (F2-PAR), one of another client (F2-PAR), the code again
 /// (F2-CODE-ONCE), a code with another session's PKCE verifier (F2-PKCE,
 /// code injection), parameters not pushed (F2-PAR), unsigned parameters
-/// where the profile signs requests (OB-REQOBJ). Returns the access token
-/// of a new authorization.
+/// where the profile signs requests and a request object valid too long
+/// (OB-REQOBJ, CDR-REQ-TTL). Returns the access token of a new
+/// authorization, its lifetime the profile's.
 async fn authorization_attacks(s: &Setup) -> String {
     let name = s.profile.name;
     let consent = account_consent(s).await;
-    let (uri, session) = push(&s.http, &s.client, "accounts", &consent).await;
+    let (uri, session) = push_timed(s, &consent).await;
 
     // F2-PAR: the request URI of another client is not this client's.
     let r = get(&s.http, &s.other.authorization_url(&uri)).await;
@@ -183,7 +249,7 @@ async fn authorization_attacks(s: &Setup) -> String {
 
     // F2-PKCE: the code injected into another session (another verifier).
     let consent2 = account_consent(s).await;
-    let (uri2, session2) = push(&s.http, &s.client, "accounts", &consent2).await;
+    let (uri2, session2) = push_timed(s, &consent2).await;
     let location2 = decide(&s.http, &s.client, &uri2, ALICE, "approve").await;
     let code2 = code_of(s, &session2, &location2).await;
     let r = redeem(s, &session, &code2).await;
@@ -214,7 +280,7 @@ async fn authorization_attacks(s: &Setup) -> String {
         let (par, _) = s
             .client
             .par_request(
-                fapi_core::authorize::UserAction::new("On to your bank").unwrap(),
+                UserAction::new("On to your bank").unwrap(),
                 "accounts",
                 Some(&consent3),
             )
@@ -233,8 +299,54 @@ async fn authorization_attacks(s: &Setup) -> String {
             name,
         );
     }
+    if let (true, Some(max)) = (
+        s.profile.signed_request_required,
+        s.profile.request_object_max_ttl,
+    ) {
+        // OB-REQOBJ, CDR-REQ-TTL: a request object valid longer than the
+        // profile allows (`exp - nbf`) is refused; signed again the same
+        // way with half the allowed lifetime it is accepted.
+        for (lifetime, accepted) in [(max + 60, false), (max / 2, true)] {
+            let consent = account_consent(s).await;
+            let (par, _) = s
+                .client
+                .par_request(
+                    UserAction::new("On to your bank").unwrap(),
+                    "accounts",
+                    Some(&consent),
+                )
+                .unwrap();
+            let (parts, body) = par.into_parts();
+            let now = unix_now();
+            let body = with_request_object(s, &body, |c| {
+                c["nbf"] = json!(now);
+                c["exp"] = json!(now + lifetime);
+            });
+            let r = send(&s.http, http::Request::from_parts(parts, body)).await;
+            if accepted {
+                assert_eq!(r.status, 201, "{name} {lifetime} s: {}", r.body);
+            } else {
+                refused(
+                    &r,
+                    400,
+                    "invalid_request_object",
+                    Error::LifetimeTooLong,
+                    name,
+                );
+            }
+        }
+    }
     let consent = account_consent(s).await;
     let tokens = authorize(&s.http, &s.client, "accounts", &consent, ALICE).await;
+    // The access token's lifetime is the profile's (CDR-AT-TTL, OFB-AT-TTL).
+    let ttl = tokens["expires_in"].as_u64().unwrap();
+    let allowed = s.profile.access_token_ttl;
+    assert!(
+        (allowed.min..=allowed.max).contains(&ttl),
+        "{name}: expires_in {ttl}, allowed {}..={}",
+        allowed.min,
+        allowed.max
+    );
     tokens["access_token"].as_str().unwrap().to_owned()
 }
 
@@ -414,15 +526,17 @@ async fn obie_attacks_ob_alg_ob_reqobj_ob_sender() {
     attacks_under(Profile::OBIE).await;
 }
 
-/// OFB-ALG (PS256), OFB-PAR, OFB-PKCE, OFB-CLIENT-AUTH under ofb.
+/// OFB-ALG (PS256), OFB-PAR, OFB-PAR-TTL, OFB-AT-TTL, OFB-PKCE,
+/// OFB-CLIENT-AUTH under ofb.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn ofb_attacks_ofb_alg_ofb_par_ofb_pkce() {
     assert_eq!(Profile::OFB.algs, &[Alg::Ps256]);
     attacks_under(Profile::OFB).await;
 }
 
-/// CDR-HOK, CDR-PAR, CDR-CODE-ONCE, CDR-CLIENT-AUTH, CDR-CODE-FLOW under
-/// cdr.
+/// CDR-HOK, CDR-PAR, CDR-PAR-TTL, CDR-AT-TTL, CDR-REQ-TTL, CDR-CODE-ONCE,
+/// CDR-CLIENT-AUTH, CDR-CODE-FLOW, CDR-ALG (the bank signs with one of
+/// PS256 and ES256) under cdr.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn cdr_attacks_cdr_hok_cdr_par_cdr_code_once() {
     attacks_under(Profile::CDR).await;
@@ -450,7 +564,7 @@ async fn rfc9449_s10_1_par_dpop_proof_binds_the_code() {
             let (par, session) = s
                 .client
                 .par_request(
-                    fapi_core::authorize::UserAction::new("On to your bank").unwrap(),
+                    UserAction::new("On to your bank").unwrap(),
                     "accounts",
                     Some(&consent),
                 )

@@ -359,7 +359,10 @@ pub async fn decide(
         .unwrap();
     assert_eq!(consent_page.status(), 200);
     let html = consent_page.text().await.unwrap();
+    // F2-AS-INFO: the consent page names the client, by name and id.
     assert!(html.contains("Fintech One Ltd"), "{html}");
+    let id = format!("({})", client.client_id());
+    assert!(html.contains(&id), "{html}");
     let decided = http
         .post(format!("{base}/authorize/consent"))
         .form(&[
