@@ -459,6 +459,49 @@ mod tests {
     }
 
     #[test]
+    fn no_listed_mechanism_names_what_is_missing() {
+        let Error::UnsupportedMechanism(text) = missing_mechanism(Alg::EdDsa) else {
+            panic!("not UnsupportedMechanism")
+        };
+        assert!(
+            text.contains("EdDSA") && text.contains("CKM_EDDSA"),
+            "{text}"
+        );
+        let Error::UnsupportedMechanism(text) = missing_mechanism(Alg::Ps256) else {
+            panic!("not UnsupportedMechanism")
+        };
+        assert!(
+            text.contains("CKM_SHA256_RSA_PKCS_PSS or CKM_RSA_PKCS_PSS"),
+            "{text}"
+        );
+        assert_eq!(
+            fapi_core::Error::from(missing_mechanism(Alg::Es256)),
+            fapi_core::Error::KeyAlgMismatch
+        );
+    }
+
+    #[test]
+    fn a_refused_mechanism_is_unsupported() {
+        let refused = Error::Pkcs11 {
+            function: cryptoki::context::Function::Sign,
+            rv: RvError::MechanismParamInvalid,
+        };
+        let e = refused_mechanism(MechanismType::RSA_PKCS_PSS, refused);
+        assert!(
+            matches!(&e, Error::UnsupportedMechanism(m) if m.contains("CKM_RSA_PKCS_PSS")),
+            "{e:?}"
+        );
+        let other = Error::Pkcs11 {
+            function: cryptoki::context::Function::Sign,
+            rv: RvError::DeviceError,
+        };
+        assert_eq!(
+            refused_mechanism(MechanismType::ECDSA, other.clone()),
+            other
+        );
+    }
+
+    #[test]
     fn ecdsa_bad_der_refused() {
         assert_eq!(ecdsa_raw(&[0x30, 0x00]), Err(Error::MalformedSignature));
         assert_eq!(ecdsa_raw(&[0u8; 63]), Err(Error::MalformedSignature));
