@@ -86,15 +86,20 @@ fapi_tpm_install() {
 # Starts swtpm on the exported ports and state directory and waits until
 # it answers on its control port.
 fapi_tpm_start_swtpm() {
+  rm -f "$FAPI_TPM_DIR/swtpm.pid"
   swtpm socket --tpm2 \
     --server "type=tcp,port=$FAPI_TPM_PORT,bindaddr=127.0.0.1" \
     --ctrl "type=tcp,port=$FAPI_TPM_CTRL_PORT,bindaddr=127.0.0.1" \
     --tpmstate "dir=$FAPI_TPM_DIR/state" \
     --flags not-need-init,startup-clear \
     --pid "file=$FAPI_TPM_DIR/swtpm.pid" --log "file=$FAPI_TPM_DIR/swtpm.log" \
-    --daemon || return 1
-  local i
-  for i in $(seq 1 50); do
+    --daemon || {
+    echo "tpm-setup: swtpm did not start on 127.0.0.1:$FAPI_TPM_PORT" >&2
+    cat "$FAPI_TPM_DIR/swtpm.log" >&2 2>/dev/null || true
+    return 1
+  }
+  local _
+  for _ in $(seq 1 50); do
     if swtpm_ioctl --tcp "127.0.0.1:$FAPI_TPM_CTRL_PORT" -g >/dev/null 2>&1; then return 0; fi
     sleep 0.1
   done
@@ -116,15 +121,21 @@ fapi_tpm_setup() {
   FAPI_TPM_DIR=$(mktemp -d "${TMPDIR:-/tmp}/fapi-tpm.XXXXXX")
   export FAPI_TPM_DIR
   mkdir -p "$FAPI_TPM_DIR/state" "$FAPI_TPM_DIR/store" "$FAPI_TPM_DIR/bin"
-  FAPI_TPM_PORT=$(fapi_tpm_free_ports)
-  FAPI_TPM_CTRL_PORT=$((FAPI_TPM_PORT + 1))
   FAPI_TPM_SWTPM=$(command -v swtpm)
   export FAPI_TPM_PORT FAPI_TPM_CTRL_PORT FAPI_TPM_SWTPM
-  fapi_tpm_start_swtpm || return 1
   local prev
   prev=$(trap -p EXIT | sed -n "s/^trap -- '\(.*\)' EXIT$/\1/p")
   # shellcheck disable=SC2064 # the previous trap is expanded now, on purpose
   trap "${prev:+$prev; }fapi_tpm_stop" EXIT
+  # Free ports, three tries: another process may take a port between the
+  # check and swtpm's bind.
+  local try
+  for try in 1 2 3; do
+    FAPI_TPM_PORT=$(fapi_tpm_free_ports)
+    FAPI_TPM_CTRL_PORT=$((FAPI_TPM_PORT + 1))
+    if fapi_tpm_start_swtpm; then break; fi
+    [ "$try" = 3 ] && return 1
+  done
 
   export TPM2_PKCS11_STORE="$FAPI_TPM_DIR/store"
   export TPM2_PKCS11_TCTI="swtpm:host=127.0.0.1,port=$FAPI_TPM_PORT"
@@ -135,6 +146,7 @@ fapi_tpm_setup() {
   for tool in createprimary evictcontrol readpublic load loadexternal unseal \
     encryptdecrypt create getcap import changeauth sign; do
     real=$(command -v "tpm2_$tool") || continue
+    # shellcheck disable=SC2016 # "$@" and $rc belong to the wrapper
     printf '#!/bin/sh\n"%s" "$@"; rc=$?\ntpm2_flushcontext -t >/dev/null 2>&1\nexit $rc\n' \
       "$real" >"$FAPI_TPM_DIR/bin/tpm2_$tool"
     chmod +x "$FAPI_TPM_DIR/bin/tpm2_$tool"
@@ -180,8 +192,11 @@ fapi_tpm_setup() {
 # directory.
 fapi_tpm_stop() {
   if [ -n "${FAPI_TPM_DIR:-}" ] && [ -d "$FAPI_TPM_DIR" ]; then
-    if [ -f "$FAPI_TPM_DIR/swtpm.pid" ]; then
-      kill "$(cat "$FAPI_TPM_DIR/swtpm.pid")" 2>/dev/null || true
+    local pid
+    pid=$(cat "$FAPI_TPM_DIR/swtpm.pid" 2>/dev/null || true)
+    # Only the swtpm serving this directory: never a pid reused since.
+    if [ -n "$pid" ] && tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null | grep -qF "$FAPI_TPM_DIR/state"; then
+      kill "$pid" 2>/dev/null || true
       sleep 0.2
     fi
     rm -rf "$FAPI_TPM_DIR"
@@ -191,6 +206,7 @@ fapi_tpm_stop() {
 }
 
 if ! fapi_tpm_setup; then
+  fapi_tpm_stop
   # The tests read this: without a token they are skipped (or fail under CI=true).
   unset FAPI_TPM_PKCS11_MODULE FAPI_TPM_TOKEN FAPI_TPM_PIN
   echo "tpm-setup: no TPM token; the TPM tests will be skipped (or fail under CI=true)" >&2
