@@ -197,3 +197,34 @@ fn tpm_without_eddsa_refuses_ed25519_keys() {
     eprintln!("Ed25519 on the TPM: {err}");
     assert!(err.rv().is_some(), "{err:?}");
 }
+
+/// `rsa-pss-sha512` of HTTP message signatures (RFC 9421 §3.3.1) on the
+/// TPM: tpm2-pkcs11 lists CKM_SHA512_RSA_PKCS_PSS, and the TPM's salt (the
+/// hash length, 64) is the one RFC 9421 asks for; both fapi backends
+/// verify it, and it is not a PS256 signature.
+#[test]
+fn rfc9421_3_3_1_rsa_pss_sha512_on_the_tpm_verifies_with_both_backends() {
+    let Some(tpm) = tpm() else { return };
+    let pool = tpm.pool();
+    let label = std::env::var("FAPI_TPM_PS256_KEY").unwrap();
+    let signer = HsmSigner::new(Arc::clone(&pool), &KeyRef::Label(label), Alg::Ps256).unwrap();
+    if !pool.token().supports(MechanismType::SHA512_RSA_PKCS_PSS) {
+        assert!(matches!(
+            signer.sign_rsa_pss_sha512_vec(b"m"),
+            Err(fapi_pkcs11::Error::UnsupportedMechanism(_))
+        ));
+        eprintln!("the TPM token lists no CKM_SHA512_RSA_PKCS_PSS: refused as unsupported");
+        return;
+    }
+    let fapi_core::PublicKey::Rsa(key) = &signer.info().public else {
+        panic!("not RSA")
+    };
+    for message in MESSAGES {
+        let mut sig = [0u8; MAX_SIGNATURE_LEN];
+        let n = signer.sign_rsa_pss_sha512(message, &mut sig).unwrap();
+        let sig = &sig[..n];
+        assert_eq!(RUSTCRYPTO.verify_rsa_pss_sha512(key, message, sig), Ok(()));
+        assert_eq!(AWSLC.verify_rsa_pss_sha512(key, message, sig), Ok(()));
+        assert!(!verify_rustcrypto(&signer.info().public, message, sig));
+    }
+}
