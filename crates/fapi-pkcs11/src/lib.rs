@@ -7,7 +7,7 @@
 //! | [`pin`] | the user PIN, from the environment or a file, never printed |
 //! | [`pool`] | logged-in sessions, one caller each, bounded waits, recovery |
 //! | [`key`] | find keys by label or `CKA_ID`, public keys, the F2-ALG check |
-//! | [`signer`] | [`HsmSigner`]: ES256, PS256 and EdDSA in the token |
+//! | [`signer`] | [`HsmSigner`]: ES256, PS256 and EdDSA in the token, with a mechanism the token lists |
 //! | [`decrypter`] | [`HsmDecrypter`]: JWE `RSA-OAEP` and `RSA-OAEP-256` in the token |
 //! | [`keys`] | generate, list, rotate, destroy; the JWKS |
 //! | [`error`] | [`Error`]: the failed call and its `CKR_*` value |

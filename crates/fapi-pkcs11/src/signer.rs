@@ -2,6 +2,7 @@
 
 use std::sync::{Arc, Mutex};
 
+use cryptoki::error::RvError;
 use cryptoki::mechanism::eddsa::{EddsaParams, EddsaSignatureScheme};
 use cryptoki::mechanism::rsa::{PkcsMgfType, PkcsPssParams};
 use cryptoki::mechanism::{Mechanism, MechanismType};
@@ -37,8 +38,9 @@ pub struct HsmSigner {
     info: KeyInfo,
     /// The private key handle and the pool generation it was found in.
     handle: Mutex<Option<(u64, ObjectHandle)>>,
-    /// Whether the token signs ES256 with CKM_ECDSA_SHA256 itself.
-    ecdsa_sha256: bool,
+    /// The mechanism JOSE signatures are made with, picked from what the
+    /// token lists ([`HsmSigner::mechanism`]).
+    mechanism: MechanismType,
     /// Whether each signature first checks that the key handle still names
     /// this key's `CKA_ID`.
     check_handle: bool,
@@ -61,15 +63,83 @@ impl HsmSigner {
         if info.alg() != alg {
             return Err(Error::WrongKeyType);
         }
-        let ecdsa_sha256 = pool.token().supports(MechanismType::ECDSA_SHA256);
+        let mechanism = mechanisms(alg)
+            .iter()
+            .copied()
+            .find(|m| pool.token().supports(*m))
+            .ok_or_else(|| missing_mechanism(alg))?;
         Ok(Self {
             pool,
             alg,
             info,
             handle: Mutex::new(Some((generation, handle))),
-            ecdsa_sha256,
+            mechanism,
             check_handle: false,
         })
+    }
+
+    /// The PKCS#11 mechanism this signer's JOSE signatures are made with.
+    ///
+    /// [`HsmSigner::new`] picks the first of these that the token lists
+    /// (`C_GetMechanismList`):
+    ///
+    /// | alg | in the token | hash on the host, then |
+    /// |---|---|---|
+    /// | ES256 | `CKM_ECDSA_SHA256` | `CKM_ECDSA` over SHA-256 |
+    /// | PS256 | `CKM_SHA256_RSA_PKCS_PSS` | `CKM_RSA_PKCS_PSS` over SHA-256 |
+    /// | EdDSA | `CKM_EDDSA` | (none) |
+    ///
+    /// PSS always runs with MGF1-SHA-256 and a 32-byte salt (RFC 7518
+    /// §3.5). A token that lists none of them is refused with
+    /// [`Error::UnsupportedMechanism`] naming what is missing.
+    ///
+    /// ```no_run
+    /// # use std::sync::Arc;
+    /// # use fapi_pkcs11::{HsmSigner, KeyRef, Pin, PoolConfig, SessionPool, Token};
+    /// # fn main() -> Result<(), fapi_pkcs11::Error> {
+    /// # let pool = Arc::new(SessionPool::new(Token::open_from_env("fapi")?, Pin::new("1234"), PoolConfig::default())?);
+    /// let signer = HsmSigner::new(pool, &KeyRef::Label("as".into()), fapi_core::Alg::Es256)?;
+    /// println!("ES256 with {}", signer.mechanism()); // CKM_ECDSA on SoftHSM2
+    /// # Ok(()) }
+    /// ```
+    #[must_use]
+    pub fn mechanism(&self) -> MechanismType {
+        self.mechanism
+    }
+
+    /// The same signer on another of the mechanisms [`Self::mechanism`]
+    /// lists for its algorithm (say, `CKM_ECDSA` with the digest made on
+    /// the host, on a token that also does `CKM_ECDSA_SHA256`).
+    ///
+    /// [`Error::UnsupportedMechanism`] when the mechanism is not one of
+    /// those, or the token does not list it.
+    ///
+    /// ```no_run
+    /// # use std::sync::Arc;
+    /// # use cryptoki::mechanism::MechanismType;
+    /// # use fapi_pkcs11::{HsmSigner, KeyRef, Pin, PoolConfig, SessionPool, Token};
+    /// # fn main() -> Result<(), fapi_pkcs11::Error> {
+    /// # let pool = Arc::new(SessionPool::new(Token::open_from_env("fapi")?, Pin::new("1234"), PoolConfig::default())?);
+    /// let signer = HsmSigner::new(pool, &KeyRef::Label("as".into()), fapi_core::Alg::Es256)?
+    ///     .with_mechanism(MechanismType::ECDSA)?;
+    /// # Ok(()) }
+    /// ```
+    pub fn with_mechanism(mut self, mechanism: MechanismType) -> Result<Self> {
+        if !mechanisms(self.alg).contains(&mechanism) {
+            return Err(Error::UnsupportedMechanism(format!(
+                "{mechanism} for {} (fapi signs {} with {})",
+                self.alg.name(),
+                self.alg.name(),
+                names(mechanisms(self.alg))
+            )));
+        }
+        if !self.pool.token().supports(mechanism) {
+            return Err(Error::UnsupportedMechanism(format!(
+                "{mechanism} (the token lists no such mechanism)"
+            )));
+        }
+        self.mechanism = mechanism;
+        Ok(self)
     }
 
     /// Checks before each signature that the cached key handle still names
@@ -192,28 +262,26 @@ impl HsmSigner {
             };
             return Ok(session.sign(&Mechanism::Sha512RsaPkcsPss(params), key, message)?);
         }
-        let sig = match self.alg {
-            Alg::Es256 if self.ecdsa_sha256 => {
-                session.sign(&Mechanism::EcdsaSha256, key, message)?
-            }
-            Alg::Es256 => {
-                let digest = Sha256::digest(message);
-                session.sign(&Mechanism::Ecdsa, key, &digest)?
-            }
-            Alg::Ps256 => {
-                let params = PkcsPssParams {
-                    hash_alg: MechanismType::SHA256,
-                    mgf: PkcsMgfType::MGF1_SHA256,
-                    s_len: 32u64.into(),
-                };
-                session.sign(&Mechanism::Sha256RsaPkcsPss(params), key, message)?
-            }
-            Alg::EdDsa => {
-                let params = EddsaParams::new(EddsaSignatureScheme::Pure);
-                session.sign(&Mechanism::Eddsa(params), key, message)?
-            }
+        // RFC 7518 §3.5: MGF1 with the same hash, a salt as long as the hash.
+        let pss = PkcsPssParams {
+            hash_alg: MechanismType::SHA256,
+            mgf: PkcsMgfType::MGF1_SHA256,
+            s_len: 32u64.into(),
         };
-        Ok(sig)
+        let m = self.mechanism;
+        let signed = if m == MechanismType::ECDSA_SHA256 {
+            session.sign(&Mechanism::EcdsaSha256, key, message)
+        } else if m == MechanismType::ECDSA {
+            session.sign(&Mechanism::Ecdsa, key, &Sha256::digest(message))
+        } else if m == MechanismType::SHA256_RSA_PKCS_PSS {
+            session.sign(&Mechanism::Sha256RsaPkcsPss(pss), key, message)
+        } else if m == MechanismType::RSA_PKCS_PSS {
+            session.sign(&Mechanism::RsaPkcsPss(pss), key, &Sha256::digest(message))
+        } else {
+            let params = EddsaParams::new(EddsaSignatureScheme::Pure);
+            session.sign(&Mechanism::Eddsa(params), key, message)
+        };
+        signed.map_err(|e| refused_mechanism(m, e.into()))
     }
 
     /// Checks the token's signature length and encodes ES256 as `r || s`.
@@ -253,6 +321,45 @@ impl HsmSigner {
         if let Ok(mut h) = self.handle.lock() {
             *h = None;
         }
+    }
+}
+
+/// The mechanisms that make `alg`'s JOSE signature, in order of preference:
+/// hashing in the token first.
+fn mechanisms(alg: Alg) -> &'static [MechanismType] {
+    match alg {
+        Alg::Es256 => &[MechanismType::ECDSA_SHA256, MechanismType::ECDSA],
+        Alg::Ps256 => &[
+            MechanismType::SHA256_RSA_PKCS_PSS,
+            MechanismType::RSA_PKCS_PSS,
+        ],
+        Alg::EdDsa => &[MechanismType::EDDSA],
+    }
+}
+
+fn names(list: &[MechanismType]) -> String {
+    list.iter()
+        .map(ToString::to_string)
+        .collect::<Vec<_>>()
+        .join(" or ")
+}
+
+fn missing_mechanism(alg: Alg) -> Error {
+    Error::UnsupportedMechanism(format!(
+        "{} (it needs {}; the token lists none of them)",
+        alg.name(),
+        names(mechanisms(alg))
+    ))
+}
+
+/// A token that lists a mechanism and then refuses it, or refuses its
+/// parameters (a PSS salt length other than its own, say), does not do it.
+fn refused_mechanism(mechanism: MechanismType, e: Error) -> Error {
+    match e.rv() {
+        Some(rv @ (RvError::MechanismInvalid | RvError::MechanismParamInvalid)) => {
+            Error::UnsupportedMechanism(format!("{mechanism} (the token refused it: {rv})"))
+        }
+        _ => e,
     }
 }
 
@@ -349,6 +456,49 @@ mod tests {
         assert_eq!(&raw[33..], &[0x11; 31]);
         let raw2 = ecdsa_raw(&raw).unwrap();
         assert_eq!(raw, raw2);
+    }
+
+    #[test]
+    fn no_listed_mechanism_names_what_is_missing() {
+        let Error::UnsupportedMechanism(text) = missing_mechanism(Alg::EdDsa) else {
+            panic!("not UnsupportedMechanism")
+        };
+        assert!(
+            text.contains("EdDSA") && text.contains("CKM_EDDSA"),
+            "{text}"
+        );
+        let Error::UnsupportedMechanism(text) = missing_mechanism(Alg::Ps256) else {
+            panic!("not UnsupportedMechanism")
+        };
+        assert!(
+            text.contains("CKM_SHA256_RSA_PKCS_PSS or CKM_RSA_PKCS_PSS"),
+            "{text}"
+        );
+        assert_eq!(
+            fapi_core::Error::from(missing_mechanism(Alg::Es256)),
+            fapi_core::Error::KeyAlgMismatch
+        );
+    }
+
+    #[test]
+    fn a_refused_mechanism_is_unsupported() {
+        let refused = Error::Pkcs11 {
+            function: cryptoki::context::Function::Sign,
+            rv: RvError::MechanismParamInvalid,
+        };
+        let e = refused_mechanism(MechanismType::RSA_PKCS_PSS, refused);
+        assert!(
+            matches!(&e, Error::UnsupportedMechanism(m) if m.contains("CKM_RSA_PKCS_PSS")),
+            "{e:?}"
+        );
+        let other = Error::Pkcs11 {
+            function: cryptoki::context::Function::Sign,
+            rv: RvError::DeviceError,
+        };
+        assert_eq!(
+            refused_mechanism(MechanismType::ECDSA, other.clone()),
+            other
+        );
     }
 
     #[test]

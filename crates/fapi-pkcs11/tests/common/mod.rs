@@ -1,6 +1,6 @@
-//! What the SoftHSM2 tests share: the token from the environment (see
-//! `softhsm-setup.sh`), unique labels, and independent verifiers built
-//! directly on RustCrypto and on aws-lc-rs.
+//! What the HSM tests share: the SoftHSM2 token and the TPM token from the
+//! environment (see `softhsm-setup.sh` and `tpm-setup.sh`), unique labels,
+//! and independent verifiers built directly on RustCrypto and on aws-lc-rs.
 #![allow(
     dead_code,
     missing_docs,
@@ -24,6 +24,8 @@ use fapi_pkcs11::{Pin, PoolConfig, SessionPool, Token};
 /// another reads the token. Each test still signs from several threads
 /// where it means to.
 pub struct Hsm {
+    /// `SoftHSM2` or `TPM`, for messages.
+    pub name: &'static str,
     pub module: PathBuf,
     pub token: String,
     pub reinit_token: String,
@@ -59,12 +61,51 @@ pub fn hsm() -> Option<Hsm> {
     }
     let one_at_a_time = TOKEN_IN_USE.lock().unwrap_or_else(PoisonError::into_inner);
     Some(Hsm {
+        name: "SoftHSM2",
         module,
         token: token.unwrap_or_default(),
         reinit_token: std::env::var("FAPI_PKCS11_REINIT_TOKEN")
             .unwrap_or_else(|_| "fapi-reinit".into()),
         pin: pin.unwrap_or_default(),
         so_pin: std::env::var("FAPI_PKCS11_SO_PIN").unwrap_or_default(),
+        _one_at_a_time: one_at_a_time,
+    })
+}
+
+/// Taken by every TPM [`Hsm`]: tpm2-pkcs11 keeps one connection to the
+/// TPM per token, and a software TPM holds three transient objects.
+static TPM_IN_USE: Mutex<()> = Mutex::new(());
+
+/// Whether `tpm-setup.sh` made a TPM token (its variables are set).
+pub fn tpm_configured() -> bool {
+    std::env::var_os("FAPI_TPM_PKCS11_MODULE").is_some()
+}
+
+/// The TPM token of `tpm-setup.sh` (swtpm and tpm2-pkcs11), or `None` (with
+/// a loud message) when there is none. Under `CI=true` a missing token
+/// fails the test instead.
+pub fn tpm() -> Option<Hsm> {
+    let module = std::env::var_os("FAPI_TPM_PKCS11_MODULE").map(PathBuf::from);
+    let token = std::env::var("FAPI_TPM_TOKEN").ok();
+    let pin = std::env::var("FAPI_TPM_PIN").ok();
+    let (Some(module), Some(token), Some(pin)) = (module.filter(|m| m.exists()), token, pin) else {
+        let why = "TPM token not available (FAPI_TPM_PKCS11_MODULE, FAPI_TPM_TOKEN or \
+                   FAPI_TPM_PIN unset, or the module missing). \
+                   Run `. crates/fapi-pkcs11/tests/tpm-setup.sh` first.";
+        if std::env::var("CI").is_ok_and(|v| v == "true") {
+            panic!("CI=true and {why}");
+        }
+        eprintln!("\n*** SKIPPED: {why} ***\n");
+        return None;
+    };
+    let one_at_a_time = TPM_IN_USE.lock().unwrap_or_else(PoisonError::into_inner);
+    Some(Hsm {
+        name: "TPM",
+        module,
+        reinit_token: token.clone(),
+        token,
+        pin,
+        so_pin: std::env::var("FAPI_TPM_SO_PIN").unwrap_or_default(),
         _one_at_a_time: one_at_a_time,
     })
 }
@@ -79,9 +120,26 @@ impl Hsm {
     }
 
     pub fn pool_with(&self, config: PoolConfig) -> Arc<SessionPool> {
-        Arc::new(
+        let pool = Arc::new(
             SessionPool::new(self.token(), Pin::new(&self.pin), config).expect("open the pool"),
-        )
+        );
+        self.unload_keys(&pool);
+        pool
+    }
+
+    /// On the TPM: logs out and in again, which makes tpm2-pkcs11 flush
+    /// every key it loaded. A software TPM reached without a resource
+    /// manager holds three objects, and tpm2-pkcs11 keeps each key loaded
+    /// from its first use until logout, so a test that uses more than two
+    /// keys calls this in between. The pool sees nothing: login state is
+    /// shared by all sessions. No-op on SoftHSM2.
+    pub fn unload_keys(&self, pool: &SessionPool) {
+        if self.name != "TPM" {
+            return;
+        }
+        let lease = pool.lease().expect("a session");
+        lease.session().logout().expect("C_Logout");
+        pool.login(lease.session()).expect("C_Login");
     }
 }
 
