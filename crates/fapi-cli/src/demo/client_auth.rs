@@ -20,10 +20,10 @@ use fapi_core::profile::{AssertionAudience, Profile};
 use http::{Request, header};
 use serde_json::{Value, json};
 
-use super::http::{Answer, Http, hidden_field};
 use super::party::Party;
 use super::report::{Refusal, Report};
 use crate::failure::Failure;
+use crate::https::{Answer, Http, hidden_field};
 
 const NOTICE: &str = "You will now be taken to your bank to approve access.";
 const OTHER_SERVER: &str = "https://as.attacker.example";
