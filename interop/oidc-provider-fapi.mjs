@@ -9,7 +9,7 @@
 // clients' ids, redirect URIs and public JWKS), tls-cert.pem / tls-key.pem
 // (the server's certificate, issued by DIR/ca.pem). PORT 0 takes a free
 // loopback port. Once listening it prints one JSON line
-//   {"event":"ready","issuer":...,"mode":...,"resource":...,"ca":...}
+//   {"event":"ready","issuer":...,"mode":...,"mtls_origin":...,"resource":...,"ca":...}
 // and logs every refusal (AS and RS) as one JSON line on stderr.
 //
 // What it is configured to do (FAPI 2.0 Security Profile final, §5):
@@ -27,14 +27,16 @@
 // - `--mode dpop`: DPoP (RFC 9449), tokens bound to the client's DPoP key
 //   (`dpop_bound_access_tokens`); no DPoP nonces (RFC 9449 §8 leaves them to
 //   the server; FAPI 2.0 does not ask for them);
-// - `--mode mtls`: the TLS server asks every client for a certificate
+// - `--mode mtls`: `features.mTLS` with `certificateBoundAccessTokens`
+//   (`tls_client_certificate_bound_access_tokens` clients, `cnf.x5t#S256`),
+//   the certificate read from the TLS socket; the DPoP feature is off, so the
+//   metadata lists no `dpop_signing_alg_values_supported`. As RFC 8705 §5
+//   describes, the issuer's port does not ask for client certificates (the
+//   user's browser talks to it) and a second port on 127.0.0.1 does
 //   (`requestCert`, any certificate accepted at the TLS layer: RFC 8705 §3
-//   binds tokens to self-signed ones too), `features.mTLS` with
-//   `certificateBoundAccessTokens` (`tls_client_certificate_bound_access_tokens`
-//   clients, `cnf.x5t#S256`); the DPoP feature is off, so the metadata lists
-//   no `dpop_signing_alg_values_supported`. Every endpoint takes the
-//   certificate, so no `mtls_endpoint_aliases` are published (RFC 8705 §5:
-//   the client then uses the plain endpoints);
+//   binds tokens to self-signed ones too); the metadata names it in
+//   `mtls_endpoint_aliases` (PAR, token, introspection, revocation,
+//   userinfo), and the resource is served there;
 // - `devInteractions`: oidc-provider's development login form (`login`,
 //   `password`; any login is accepted and the password is not checked) and
 //   its consent form.
@@ -92,25 +94,34 @@ let handler = (_req, res) => {
   res.statusCode = 503;
   res.end();
 };
-const server = https.createServer(
-  {
-    ...tls,
-    // MTLS: ask for a client certificate and let the application decide
-    // (certificate-bound tokens accept self-signed certificates, RFC 8705
-    // §3; the client authenticates by private_key_jwt, not by it).
-    requestCert: mode === 'mtls',
-    rejectUnauthorized: false,
-  },
-  (req, res) => handler(req, res),
-);
-await new Promise((resolve, reject) => {
-  server.once('error', reject);
-  server.listen(Number(portArg), '127.0.0.1', resolve);
-});
-const { port } = server.address();
-const issuer = `https://127.0.0.1:${port}`;
+/** An HTTPS server on 127.0.0.1:`port` (0: a free port), optionally asking for client certificates. */
+async function listen(port, requestCert) {
+  const server = https.createServer(
+    {
+      ...tls,
+      // MTLS: ask for a client certificate and let the application decide
+      // (certificate-bound tokens accept self-signed certificates, RFC 8705
+      // §3; the client authenticates by private_key_jwt, not by it).
+      requestCert,
+      rejectUnauthorized: false,
+    },
+    (req, res) => handler(req, res),
+  );
+  await new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, '127.0.0.1', resolve);
+  });
+  return server;
+}
+const servers = [await listen(Number(portArg), false)];
+if (mode === 'mtls') {
+  servers.push(await listen(0, true));
+}
+const issuer = `https://127.0.0.1:${servers[0].address().port}`;
+/** Where clients present their certificate (RFC 8705 §5), under mtls. */
+const mtlsOrigin = mode === 'mtls' ? `https://127.0.0.1:${servers[1].address().port}` : undefined;
 const resourceAudience = `${issuer}/api`;
-const resourceUrl = `${issuer}/api/accounts`;
+const resourceUrl = `${mtlsOrigin ?? issuer}/api/accounts`;
 const RESOURCE_SCOPE = 'accounts';
 const SIGNING_ALGS = ['ES256', 'PS256', 'EdDSA'];
 
@@ -153,6 +164,17 @@ const provider = new Provider(issuer, {
     dPoPSigningAlgValues: SIGNING_ALGS,
   },
   clientAuthMethods: ['private_key_jwt'],
+  discovery: mtlsOrigin
+    ? {
+        mtls_endpoint_aliases: {
+          pushed_authorization_request_endpoint: `${mtlsOrigin}/request`,
+          token_endpoint: `${mtlsOrigin}/token`,
+          introspection_endpoint: `${mtlsOrigin}/token/introspection`,
+          revocation_endpoint: `${mtlsOrigin}/token/revocation`,
+          userinfo_endpoint: `${mtlsOrigin}/me`,
+        },
+      }
+    : {},
   // Refresh tokens for every client allowed the grant (not only with
   // `offline_access`), never rotated (FAPI 2.0 Security Profile §5.3.2.1).
   issueRefreshToken: (_ctx, client) => client.grantTypeAllowed('refresh_token'),
@@ -201,7 +223,10 @@ for (const event of [
   'revocation.error',
   'userinfo.error',
 ]) {
-  provider.on(event, (_ctx, err) => log(event, { error: err.error ?? err.name, reason: err.error_description ?? err.message }));
+  provider.on(event, (_ctx, err) =>
+    // error_detail: oidc-provider's own reason where the description is generic.
+    log(event, { error: err.error ?? err.name, reason: err.error_detail ?? err.error_description ?? err.message }),
+  );
 }
 provider.on('server_error', (_ctx, err) => log('server_error', { error: 'server_error', reason: err.stack }));
 
@@ -223,7 +248,9 @@ class Refusal extends Error {
 
 /** The request's URL without query and fragment, as `htu` must name it (RFC 9449 §4.3 item 9). */
 function requestHtu(req) {
-  return new URL(req.url, issuer).origin + new URL(req.url, issuer).pathname;
+  // The origin of the port that took the request (not the client's Host header).
+  const url = new URL(req.url, `https://127.0.0.1:${req.socket.localPort}`);
+  return url.origin + url.pathname;
 }
 
 async function verifyDpop(req, token, claims) {
@@ -348,9 +375,11 @@ handler = (req, res) => {
 
 for (const signal of ['SIGINT', 'SIGTERM']) {
   process.on(signal, () => {
-    server.close();
-    server.closeAllConnections();
+    for (const server of servers) {
+      server.close();
+      server.closeAllConnections();
+    }
     process.exit(0);
   });
 }
-console.log(JSON.stringify({ event: 'ready', issuer, mode, resource: resourceUrl, ca, oidc_provider: providerVersion }));
+console.log(JSON.stringify({ event: 'ready', issuer, mode, mtls_origin: mtlsOrigin, resource: resourceUrl, ca, oidc_provider: providerVersion }));

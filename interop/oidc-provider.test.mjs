@@ -50,7 +50,9 @@ const signingKey = await crypto.subtle.importKey(
   ['sign'],
 );
 const clientAuth = oauth.PrivateKeyJwt({ key: signingKey, kid: jwk.kid });
-const client = { client_id: registered.client_id };
+// Under mtls the client sends its certificate-bound requests to the
+// metadata's mtls_endpoint_aliases (RFC 8705 §5).
+const client = { client_id: registered.client_id, use_mtls_endpoint_aliases: mode === 'mtls' };
 
 // The client trusts the test CA only; under mtls it presents its certificate
 // on every connection. The user's browser has no certificate.
@@ -86,6 +88,10 @@ test(`discovery: oidc-provider's metadata for FAPI 2.0 (${mode})`, async () => {
   } else {
     assert.equal(flow.as.tls_client_certificate_bound_access_tokens, true);
     assert.equal(flow.as.dpop_signing_alg_values_supported, undefined);
+    // RFC 8705 §5: the certificate-taking endpoints on their own origin.
+    const aliases = flow.as.mtls_endpoint_aliases;
+    assert.equal(new URL(aliases.token_endpoint).origin, resource.origin);
+    assert.notEqual(resource.origin, issuer);
   }
 });
 
@@ -175,7 +181,7 @@ test(`token: the code grant, an access token for the resource bound by ${mode ==
   assert.ok(flow.tokens.refresh_token, 'a refresh token');
   const claims = jose.decodeJwt(flow.tokens.access_token);
   assert.equal(jose.decodeProtectedHeader(flow.tokens.access_token).typ, 'at+jwt');
-  assert.equal(claims.aud, `${resource.origin}/api`);
+  assert.equal(claims.aud, `${issuer}/api`);
   if (mode === 'dpop') {
     assert.equal(claims.cnf.jkt, await jose.calculateJwkThumbprint(await jose.exportJWK(dpopKeys.publicKey)));
   } else {
@@ -198,6 +204,19 @@ test('resource: the bound token is accepted, and refused without its binding', a
   assert.equal(bare.status, 401, await bare.text());
   assert.match(bare.headers.get('www-authenticate'), /error="invalid_token"/);
 });
+
+if (mode === 'mtls') {
+  test('token: a refresh without the client certificate (the plain token endpoint) is refused (RFC 8705 §3)', async () => {
+    const plain = { ...flow.as, mtls_endpoint_aliases: undefined };
+    const response = await oauth.refreshTokenGrantRequest(plain, { client_id: client.client_id }, clientAuth, flow.tokens.refresh_token, {
+      [oauth.customFetch]: browserFetch,
+    });
+    await assert.rejects(oauth.processRefreshTokenResponse(plain, client, response), (err) => {
+      assert.equal(err.error, 'invalid_grant', String(err));
+      return true;
+    });
+  });
+}
 
 test('token: the refresh grant, not rotated (FAPI 2.0 §5.3.2.1), and the resource with the new token', async () => {
   const response = await oauth.refreshTokenGrantRequest(flow.as, client, clientAuth, flow.tokens.refresh_token, options);
