@@ -59,14 +59,22 @@ import * as jose from 'jose';
 
 const { positionals, values } = parseArgs({
   allowPositionals: true,
-  options: { mode: { type: 'string', default: 'dpop' } },
+  options: {
+    mode: { type: 'string', default: 'dpop' },
+    'dpop-nonce': { type: 'boolean', default: false },
+  },
 });
 if (positionals.length !== 2 || !['dpop', 'mtls'].includes(values.mode) || !/^\d+$/.test(positionals[1])) {
-  console.error('usage: node oidc-provider-fapi.mjs DIR PORT --mode dpop|mtls');
+  console.error('usage: node oidc-provider-fapi.mjs DIR PORT --mode dpop|mtls [--dpop-nonce]');
   process.exit(2);
 }
 const [dir, portArg] = positionals;
 const { mode } = values;
+const dpopNonce = values['dpop-nonce'];
+if (dpopNonce && mode !== 'dpop') {
+  console.error('--dpop-nonce goes with --mode dpop');
+  process.exit(2);
+}
 const read = (name) => fs.readFileSync(path.join(dir, name), 'utf8');
 
 // oidc-provider comes from benches/load (one pin, one lock file for the
@@ -185,7 +193,11 @@ const provider = new Provider(issuer, {
     devInteractions: { enabled: true },
     introspection: { enabled: true },
     revocation: { enabled: true },
-    dPoP: { enabled: mode === 'dpop' },
+    // --dpop-nonce: every DPoP proof at the AS must carry a nonce it issued
+    // (RFC 9449 §8); its time then stands for the proof's creation time.
+    dPoP: dpopNonce
+      ? { enabled: true, nonceSecret: crypto.randomBytes(32), requireNonce: () => true }
+      : { enabled: mode === 'dpop' },
     mTLS: {
       enabled: mode === 'mtls',
       certificateBoundAccessTokens: true,
@@ -382,4 +394,4 @@ for (const signal of ['SIGINT', 'SIGTERM']) {
     process.exit(0);
   });
 }
-console.log(JSON.stringify({ event: 'ready', issuer, mode, mtls_origin: mtlsOrigin, resource: resourceUrl, ca, oidc_provider: providerVersion }));
+console.log(JSON.stringify({ event: 'ready', issuer, mode, dpop_nonce: dpopNonce, mtls_origin: mtlsOrigin, resource: resourceUrl, ca, oidc_provider: providerVersion }));

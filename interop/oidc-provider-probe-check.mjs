@@ -10,14 +10,17 @@
 // - a report that is not the probe's JSON fails (exit 2).
 //
 // KNOWN.json maps a module name to the reason it does not pass on
-// oidc-provider: a string (both modes), or {"modes": ["dpop"], "reason": ...}.
+// oidc-provider: a string (every mode), or {"modes": ["dpop"], "reason": ...}.
 // Keys starting with "_" are comments. interop/README.md has the table with
 // each clause and which of the two is right.
 import { readFileSync } from 'node:fs';
 
+/** The runs of .ci/interop: oidc-provider-fapi.mjs --mode dpop, --mode dpop --dpop-nonce, --mode mtls. */
+const MODES = ['dpop', 'dpop-nonce', 'mtls'];
+
 const [reportPath, mode, knownPath = new URL('./oidc-provider-known.json', import.meta.url)] = process.argv.slice(2);
-if (!reportPath || !['dpop', 'mtls'].includes(mode)) {
-  console.error('usage: node oidc-provider-probe-check.mjs REPORT.json dpop|mtls [KNOWN.json]');
+if (!reportPath || !MODES.includes(mode)) {
+  console.error(`usage: node oidc-provider-probe-check.mjs REPORT.json ${MODES.join('|')} [KNOWN.json]`);
   process.exit(2);
 }
 
@@ -35,7 +38,7 @@ try {
 const known = new Map();
 for (const [name, entry] of Object.entries(JSON.parse(readFileSync(knownPath, 'utf8')))) {
   if (name.startsWith('_')) continue;
-  const { reason, modes = ['dpop', 'mtls'] } = typeof entry === 'string' ? { reason: entry } : entry;
+  const { reason, modes = MODES } = typeof entry === 'string' ? { reason: entry } : entry;
   if (modes.includes(mode)) known.set(name, reason);
 }
 

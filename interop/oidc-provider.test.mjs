@@ -5,7 +5,8 @@
 //
 // Environment (what .ci/interop sets): FAPI_OP_ISSUER, FAPI_OP_DIR (the files
 // of oidc-provider-setup.mjs), FAPI_OP_MODE (dpop or mtls), FAPI_OP_RESOURCE
-// (the protected resource URL).
+// (the protected resource URL), FAPI_OP_DPOP_NONCE=1 when the provider runs
+// with --dpop-nonce (the test then asserts the AS asked for a nonce).
 //
 // Steps: discovery; PAR with PKCE S256 and private_key_jwt (DPoP-bound under
 // dpop: `dpop_jkt` from the proof); the user's login and consent over plain
@@ -74,6 +75,25 @@ const dpopKeys = mode === 'dpop' ? await oauth.generateKeyPair('ES256') : undefi
 const dpop = dpopKeys && oauth.DPoP(client, dpopKeys);
 const options = { [oauth.customFetch]: clientFetch, DPoP: dpop };
 const flow = {};
+/** Where the AS asked for a DPoP nonce (RFC 9449 §8) and the request was sent again with it. */
+const nonceChallenges = [];
+
+/**
+ * A request answered again once if the server asks for a DPoP nonce: the
+ * pattern of oauth4webapi's documentation (`isDPoPNonceError`, then the
+ * same call, which now carries the nonce the DPoP handle cached).
+ */
+async function withDpopNonceRetry(label, send, processResponse) {
+  try {
+    return await processResponse(await send());
+  } catch (err) {
+    if (!oauth.isDPoPNonceError(err)) {
+      throw err;
+    }
+    nonceChallenges.push(label);
+    return processResponse(await send());
+  }
+}
 
 test(`discovery: oidc-provider's metadata for FAPI 2.0 (${mode})`, async () => {
   const expected = new URL(issuer);
@@ -123,8 +143,11 @@ test('PAR with PKCE S256 and private_key_jwt', async () => {
     code_challenge: await oauth.calculatePKCECodeChallenge(flow.verifier),
     code_challenge_method: 'S256',
   });
-  const response = await oauth.pushedAuthorizationRequest(flow.as, client, clientAuth, params, options);
-  flow.par = await oauth.processPushedAuthorizationResponse(flow.as, client, response);
+  flow.par = await withDpopNonceRetry(
+    'PAR',
+    () => oauth.pushedAuthorizationRequest(flow.as, client, clientAuth, params, options),
+    (response) => oauth.processPushedAuthorizationResponse(flow.as, client, response),
+  );
   assert.match(flow.par.request_uri, /^urn:ietf:params:oauth:request_uri:/);
   assert.ok(flow.par.expires_in > 0 && flow.par.expires_in < 600, `FAPI 2.0 §5.3.2.2: request_uri expires_in ${flow.par.expires_in}`);
 });
@@ -173,10 +196,11 @@ test('authorization response: iss and state checked by oauth4webapi (RFC 9207)',
 });
 
 test(`token: the code grant, an access token for the resource bound by ${mode === 'dpop' ? 'DPoP (cnf.jkt)' : 'the client certificate (cnf.x5t#S256)'}`, async () => {
-  const response = await oauth.authorizationCodeGrantRequest(
-    flow.as, client, clientAuth, flow.params, registered.redirect_uri, flow.verifier, options,
+  flow.tokens = await withDpopNonceRetry(
+    'token (authorization_code)',
+    () => oauth.authorizationCodeGrantRequest(flow.as, client, clientAuth, flow.params, registered.redirect_uri, flow.verifier, options),
+    (response) => oauth.processAuthorizationCodeResponse(flow.as, client, response, { requireIdToken: true }),
   );
-  flow.tokens = await oauth.processAuthorizationCodeResponse(flow.as, client, response, { requireIdToken: true });
   assert.equal(flow.tokens.token_type.toLowerCase(), mode === 'dpop' ? 'dpop' : 'bearer');
   assert.ok(flow.tokens.refresh_token, 'a refresh token');
   const claims = jose.decodeJwt(flow.tokens.access_token);
@@ -219,8 +243,11 @@ if (mode === 'mtls') {
 }
 
 test('token: the refresh grant, not rotated (FAPI 2.0 §5.3.2.1), and the resource with the new token', async () => {
-  const response = await oauth.refreshTokenGrantRequest(flow.as, client, clientAuth, flow.tokens.refresh_token, options);
-  const refreshed = await oauth.processRefreshTokenResponse(flow.as, client, response);
+  const refreshed = await withDpopNonceRetry(
+    'token (refresh_token)',
+    () => oauth.refreshTokenGrantRequest(flow.as, client, clientAuth, flow.tokens.refresh_token, options),
+    (response) => oauth.processRefreshTokenResponse(flow.as, client, response),
+  );
   assert.notEqual(refreshed.access_token, flow.tokens.access_token);
   if (refreshed.refresh_token !== undefined) {
     assert.equal(refreshed.refresh_token, flow.tokens.refresh_token, 'not rotated');
@@ -238,3 +265,9 @@ test('token: the code a second time is refused (invalid_grant)', async () => {
     return true;
   });
 });
+
+if (process.env.FAPI_OP_DPOP_NONCE === '1') {
+  test('DPoP nonces: the AS asked for one (use_dpop_nonce) and the proofs carried it (RFC 9449 §8)', () => {
+    assert.ok(nonceChallenges.includes('PAR'), JSON.stringify(nonceChallenges));
+  });
+}
