@@ -75,14 +75,24 @@ if (dpopNonce && mode !== 'dpop') {
   console.error('--dpop-nonce goes with --mode dpop');
   process.exit(2);
 }
-const read = (name) => fs.readFileSync(path.join(dir, name), 'utf8');
+/** Prints one line and exits 2: a set-up the server cannot start with. */
+function fatal(message) {
+  console.error(`oidc-provider-fapi.mjs: ${message}`);
+  process.exit(2);
+}
+function read(name) {
+  try {
+    return fs.readFileSync(path.join(dir, name), 'utf8');
+  } catch (err) {
+    return fatal(`cannot read ${path.join(dir, name)} (written by oidc-provider-setup.mjs): ${err.message}`);
+  }
+}
 
 // oidc-provider comes from benches/load (one pin, one lock file for the
 // load test's peer and this one): `npm ci` there first.
 const providerEntry = new URL('../benches/load/node_modules/oidc-provider/lib/index.js', import.meta.url);
 if (!fs.existsSync(providerEntry)) {
-  console.error(`oidc-provider is not installed at ${providerEntry.pathname}: run \`npm ci\` in benches/load`);
-  process.exit(2);
+  fatal(`oidc-provider is not installed at ${providerEntry.pathname}: run \`npm ci\` in benches/load`);
 }
 const { default: Provider, errors } = await import(providerEntry.href);
 const providerVersion = JSON.parse(fs.readFileSync(new URL('../package.json', providerEntry), 'utf8')).version;
@@ -115,8 +125,8 @@ async function listen(port, requestCert) {
     },
     (req, res) => handler(req, res),
   );
-  await new Promise((resolve, reject) => {
-    server.once('error', reject);
+  await new Promise((resolve) => {
+    server.once('error', (err) => fatal(`cannot listen on 127.0.0.1:${port}: ${err.message}`));
     server.listen(port, '127.0.0.1', resolve);
   });
   return server;

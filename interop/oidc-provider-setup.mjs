@@ -54,7 +54,8 @@ function openssl(...args) {
   try {
     execFileSync('openssl', args, { cwd: dir, stdio: ['ignore', 'ignore', 'pipe'] });
   } catch (err) {
-    throw new Error(`openssl ${args.join(' ')}: ${err.stderr?.toString().trim() || err.message}`);
+    console.error(`oidc-provider-setup.mjs: openssl ${args.join(' ')}: ${err.stderr?.toString().trim() || err.message}`);
+    process.exit(1);
   }
 }
 
