@@ -216,7 +216,7 @@ impl Ctx {
     /// The happy pushed authorization request of `p`: its session and
     /// `request_uri`.
     pub async fn push_happy(&self, p: &Party) -> Result<(AuthSession, String), String> {
-        let consent = p.file.par_params.get("consent_id").cloned();
+        let consent = p.consent().await?;
         let extra: Vec<(String, String)> = p
             .file
             .par_params
@@ -281,7 +281,7 @@ impl Ctx {
     /// The parameters of a correct pushed request of `p` (PKCE S256, a
     /// fresh `state`, `nonce` with `openid`, `dpop_jkt` with DPoP, the
     /// client file's extra parameters), and its PKCE verifier.
-    pub fn par_pairs(&self, p: &Party) -> Result<(Vec<(String, String)>, String), String> {
+    pub async fn par_pairs(&self, p: &Party) -> Result<(Vec<(String, String)>, String), String> {
         let pair = p.client.pkce().map_err(|e| e.to_string())?;
         let mut v: Vec<(String, String)> = vec![
             ("response_type".into(), "code".into()),
@@ -301,9 +301,22 @@ impl Ctx {
             v.push(("dpop_jkt".into(), jwt::jkt(k)?));
         }
         for (k, val) in &p.file.par_params {
-            if k != "sharing_duration" {
+            if k != "sharing_duration" && k != "consent_id" {
                 v.push((k.clone(), val.clone()));
             }
+        }
+        if let Some(c) = p.consent().await? {
+            // As `Client::par_request`: where requests are signed and the
+            // profile has no consent claim, the consent travels in the
+            // scope (`consent:<id>`).
+            if self.signs_requests() && self.profile.consent_claim.is_none() {
+                for (k, val) in &mut v {
+                    if k == "scope" {
+                        val.push_str(&format!(" consent:{c}"));
+                    }
+                }
+            }
+            v.push(("consent_id".into(), c));
         }
         Ok((v, pair.verifier().to_owned()))
     }
@@ -323,6 +336,20 @@ impl Ctx {
         });
         for (k, v) in pairs {
             c[k.as_str()] = v.as_str().into();
+        }
+        // The consent where the profile carries it in the request object
+        // (OB-INTENT: an essential `openbanking_intent_id`; CDR:
+        // `claims.cdr_arrangement_id`), as `Client::request_object` does.
+        if let Some((_, consent)) = pairs.iter().find(|(k, _)| k == "consent_id") {
+            match self.profile.consent_claim {
+                Some("openbanking_intent_id") => {
+                    c["claims"] = serde_json::json!({"id_token": {"openbanking_intent_id": {"value": consent, "essential": true}}});
+                }
+                Some("cdr_arrangement_id") => {
+                    c["claims"] = serde_json::json!({"cdr_arrangement_id": consent});
+                }
+                _ => {}
+            }
         }
         c
     }

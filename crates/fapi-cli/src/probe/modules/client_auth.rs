@@ -86,7 +86,7 @@ async fn push_with(c: &Ctx, make: impl Fn() -> Result<String, String>) -> Outcom
     if let Err(o) = jwt_client(c) {
         return o;
     }
-    let (pairs, _) = step!(c.par_pairs(&c.a), "the pushed request");
+    let (pairs, _) = step!(c.par_pairs(&c.a).await, "the pushed request");
     let a = c
         .push(
             &c.a,
@@ -141,7 +141,7 @@ async fn reused_jti(c: &Ctx) -> Outcome {
         c.a.assertion(&claims(c), Sig::Key(&c.a.file.key)),
         "an assertion"
     );
-    let (pairs, _) = step!(c.par_pairs(&c.a), "the pushed request");
+    let (pairs, _) = step!(c.par_pairs(&c.a).await, "the pushed request");
     let auth = vec![
         ("client_id".to_owned(), c.a.id().to_owned()),
         (

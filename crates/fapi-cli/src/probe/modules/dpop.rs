@@ -228,7 +228,7 @@ async fn par_with(
     if let Err(o) = dpop(c) {
         return o;
     }
-    let (pairs, _) = step!(c.par_pairs(&c.a), "the pushed request");
+    let (pairs, _) = step!(c.par_pairs(&c.a).await, "the pushed request");
     let a = c
         .push(
             &c.a,
@@ -286,7 +286,7 @@ async fn par_reused_jti(c: &Ctx) -> Outcome {
     };
     // A first pushed request with a proof (retried with the server's
     // nonce), whose proof is then sent again with a second request.
-    let (pairs, _) = step!(c.par_pairs(&c.a), "the pushed request");
+    let (pairs, _) = step!(c.par_pairs(&c.a).await, "the pushed request");
     let used = std::sync::Mutex::new(String::new());
     let first = c
         .push(

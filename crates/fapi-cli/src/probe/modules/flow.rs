@@ -296,7 +296,7 @@ async fn implicit(c: &Ctx) -> Outcome {
     if let Err(o) = needs_happy(c) {
         return o;
     }
-    let (mut pairs, _) = step!(c.par_pairs(&c.a), "the pushed request");
+    let (mut pairs, _) = step!(c.par_pairs(&c.a).await, "the pushed request");
     for (k, v) in &mut pairs {
         if k == "response_type" {
             *v = "token".into();

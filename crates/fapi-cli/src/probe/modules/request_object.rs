@@ -22,7 +22,7 @@ macro_rules! ro_module {
             area: "request object",
             ids: IDS,
             clause: $clause,
-            expected: "400 invalid_request_object (or invalid_request)",
+            expected: "400 invalid_request_object",
             run: run!($f),
         };
     };
@@ -65,7 +65,7 @@ async fn push_with(c: &Ctx, make: impl Fn(Value) -> Result<String, String>) -> O
             c.profile.name
         ));
     }
-    let (pairs, _) = step!(c.par_pairs(&c.a), "the pushed request");
+    let (pairs, _) = step!(c.par_pairs(&c.a).await, "the pushed request");
     let a = c
         .push(
             &c.a,
@@ -77,7 +77,7 @@ async fn push_with(c: &Ctx, make: impl Fn(Value) -> Result<String, String>) -> O
             false,
         )
         .await;
-    refusal_of(a, &[400, 401], ERRORS)
+    refusal_of(a, &[400], ERRORS)
 }
 
 const TYP: &str = "oauth-authz-req+jwt";
