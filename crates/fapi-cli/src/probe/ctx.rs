@@ -47,6 +47,8 @@ pub struct Happy {
     pub resource: Option<Result<Answer, String>>,
     /// Why the flow stopped, if it did.
     pub failed: Option<String>,
+    /// The URL the user came back to, even when the client refused it.
+    pub location: Option<String>,
 }
 
 /// A probe run.
@@ -119,13 +121,15 @@ impl Ctx {
                 return;
             }
         }
-        let auth = match self.authorize(&self.a).await {
-            Ok(a) => a,
-            Err(e) => {
+        let auth = match self.authorize_seen(&self.a).await {
+            (_, Ok(a)) => a,
+            (location, Err(e)) => {
+                self.happy.location = location;
                 self.happy.failed = Some(e);
                 return;
             }
         };
+        self.happy.location = Some(auth.location.clone());
         let redeemed = self.redeem(&self.a, &auth).await;
         self.happy.auth = Some(auth);
         let token = match redeemed.and_then(|a| self.token_response(&self.a, &a)) {
@@ -195,22 +199,45 @@ impl Ctx {
     /// makes it (`Client::par_request`), the user played by the agent, the
     /// response checked (`iss`, `state`; JARM where the profile wants it).
     pub async fn authorize(&self, p: &Party) -> Result<Authorized, String> {
-        let (session, request_uri) = self.push_happy(p).await?;
-        let landing = self.visit(p, &request_uri).await?;
-        let Landing::Redirect(location) = landing else {
-            return Err(format!("the authorization {}", landing.summary()));
+        self.authorize_seen(p).await.1
+    }
+
+    /// [`Ctx::authorize`], with the URL the user came back to even when
+    /// the client refused the response.
+    pub async fn authorize_seen(&self, p: &Party) -> (Option<String>, Result<Authorized, String>) {
+        let (session, request_uri) = match self.push_happy(p).await {
+            Ok(x) => x,
+            Err(e) => return (None, Err(e)),
         };
-        let keys = self.keys.as_ref().ok_or("the server's keys are unknown")?;
-        let code = p
-            .client
-            .authorization_response(&session, keys, &location)
-            .map_err(|e| format!("the authorization response {location}: {e}"))?;
-        Ok(Authorized {
-            session,
-            location,
-            request_uri,
-            code,
-        })
+        let landing = match self.visit(p, &request_uri).await {
+            Ok(l) => l,
+            Err(e) => return (None, Err(e)),
+        };
+        let Landing::Redirect(location) = landing else {
+            return (
+                None,
+                Err(format!("the authorization {}", landing.summary())),
+            );
+        };
+        let Some(keys) = self.keys.as_ref() else {
+            return (Some(location), Err("the server's keys are unknown".into()));
+        };
+        let code = match p.client.authorization_response(&session, keys, &location) {
+            Ok(c) => c,
+            Err(e) => {
+                let why = format!("the authorization response {location}: {e}");
+                return (Some(location), Err(why));
+            }
+        };
+        (
+            Some(location.clone()),
+            Ok(Authorized {
+                session,
+                location,
+                request_uri,
+                code,
+            }),
+        )
     }
 
     /// The happy pushed authorization request of `p`: its session and

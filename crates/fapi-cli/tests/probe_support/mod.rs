@@ -66,6 +66,19 @@ pub fn write_client(
     id: &str,
     with_cert: bool,
 ) -> TestClient {
+    write_client_with(dir, profile, ca, id, with_cert, true)
+}
+
+/// [`write_client`]; with `consents` false the client asks for `openid`
+/// only and names no consent.
+pub fn write_client_with(
+    dir: &Path,
+    profile: &Profile,
+    ca: &DevCa,
+    id: &str,
+    with_cert: bool,
+    consents: bool,
+) -> TestClient {
     let alg = alg_for(profile);
     let auth = auth_for(profile);
     let key_path = dir.join(format!("{id}.key.pem"));
@@ -89,12 +102,16 @@ pub fn write_client(
     // Every authorization names a fresh account-access consent (OB-INTENT
     // under obie), popped from a list made beforehand
     // ([`create_consents`]); its token reads the accounts.
-    let scope = "openid accounts";
+    let scope = if consents {
+        "openid accounts"
+    } else {
+        "openid"
+    };
     let mut toml = format!(
         "client_id = \"{id}\"\nkey = \"{id}.key.pem\"\nauth = \"{}\"\nredirect_uri = \"{redirect}\"\nscope = \"{scope}\"\n",
         auth.name()
     );
-    {
+    if consents {
         toml.push_str(&format!(
             "consent_command = \"head -n 1 {id}.consents && sed -i 1d {id}.consents\"\n"
         ));

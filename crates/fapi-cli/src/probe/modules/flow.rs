@@ -93,16 +93,18 @@ pub const ISS: Module = Module {
 };
 
 async fn iss(c: &Ctx) -> Outcome {
-    if let Err(o) = needs_happy(c) {
-        return o;
-    }
-    let Some(auth) = &c.happy.auth else {
-        return Outcome::Skip("no authorization".into());
+    // The redirect back is read even when the client refused it: a
+    // response without `iss` is what stops the happy flow.
+    let Some(location) = &c.happy.location else {
+        return match needs_happy(c) {
+            Err(o) => o,
+            Ok(()) => Outcome::Skip("no authorization".into()),
+        };
     };
-    if c.response_mode() == Some("jwt") {
+    if c.response_mode() == Some("jwt") && c.happy.failed.is_none() {
         return Outcome::Pass("in the JARM response, verified by the client".into());
     }
-    let u = step!(url::Url::parse(&auth.location), "the redirect");
+    let u = step!(url::Url::parse(location), "the redirect");
     match u
         .query_pairs()
         .find(|(k, _)| k == "iss")
@@ -110,7 +112,11 @@ async fn iss(c: &Ctx) -> Outcome {
     {
         Some(i) if i == c.meta.issuer => Outcome::Pass(format!("iss={i}")),
         Some(i) => Outcome::Fail(format!("iss {i:?} is not the issuer {:?}", c.meta.issuer)),
-        None => Outcome::Fail(format!("no iss in {}", auth.location)),
+        None if u.query_pairs().any(|(k, _)| k == "response") => Outcome::Skip(format!(
+            "a JARM response the client refused: {}",
+            c.happy_failed().unwrap_or_default()
+        )),
+        None => Outcome::Fail(format!("the authorization response has no iss: {location}")),
     }
 }
 
