@@ -269,7 +269,7 @@ async fn start(ca: &DevCa, dpop: bool, breaks: Breaks) -> (String, tokio::task::
             let acceptor = acceptor.clone();
             let tls = tls.clone();
             let router = router.clone();
-            let _ = tokio::spawn(async move {
+            drop(tokio::spawn(async move {
                 let Ok(stream) = acceptor.accept(tcp).await else {
                     return;
                 };
@@ -285,7 +285,7 @@ async fn start(ca: &DevCa, dpop: bool, breaks: Breaks) -> (String, tokio::task::
                 let _ = hyper::server::conn::http1::Builder::new()
                     .serve_connection(TokioIo::new(stream), TowerToHyperService::new(svc))
                     .await;
-            });
+            }));
         }
     });
     (base, task)

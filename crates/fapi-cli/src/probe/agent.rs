@@ -10,9 +10,10 @@
 //! submit it (its method, its action resolved against the page). Stop at
 //! the redirect to the client's `redirect_uri`. At most 8 pages.
 
+use core::time::Duration;
 use std::collections::BTreeMap;
 use std::sync::Mutex;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use http::{Request, header};
 

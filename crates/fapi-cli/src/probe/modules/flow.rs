@@ -178,7 +178,7 @@ pub fn x5t(pem: &str) -> Result<String, String> {
     let end_marker = "-----END CERTIFICATE-----";
     let end = pem[begin..].find(end_marker).ok_or("no certificate end")? + begin + end_marker.len();
     let (_, der) =
-        pem_rfc7468::decode_vec(pem[begin..end].as_bytes()).map_err(|e| e.to_string())?;
+        pem_rfc7468::decode_vec(&pem.as_bytes()[begin..end]).map_err(|e| e.to_string())?;
     Ok(jwt::b64(
         aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, &der).as_ref(),
     ))
