@@ -10,9 +10,10 @@
 //! submit it (its method, its action resolved against the page). Stop at
 //! the redirect to the client's `redirect_uri`. At most 8 pages.
 
+use core::time::Duration;
 use std::collections::BTreeMap;
 use std::sync::Mutex;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use http::{Request, header};
 
@@ -486,24 +487,55 @@ fn pick_form(html: &str, users: &[(String, String)]) -> Option<Form> {
 /// FAPI_PROBE_AUTHORIZATION_URL and FAPI_PROBE_REDIRECT_URI set; its last
 /// line of stdout is the URL the browser came back to.
 async fn run_command(cmd: &str, url: &str, redirect_uri: &str) -> Result<String, String> {
-    let cmd = cmd.to_owned();
-    let url = url.to_owned();
-    let redirect = redirect_uri.to_owned();
+    let last = shell(
+        "--user-command",
+        format!("{cmd} \"$1\""),
+        vec![url.to_owned()],
+        vec![
+            ("FAPI_PROBE_AUTHORIZATION_URL".to_owned(), url.to_owned()),
+            (
+                "FAPI_PROBE_REDIRECT_URI".to_owned(),
+                redirect_uri.to_owned(),
+            ),
+        ],
+        None,
+    )
+    .await?;
+    if !is_redirect_uri(&last, redirect_uri) {
+        return Err(format!(
+            "--user-command's last line {last:?} is not the redirect URI {redirect_uri}"
+        ));
+    }
+    Ok(last)
+}
+
+/// Runs `script` through `sh -c` (`args` as `$1`...; `env` set; in `cwd`
+/// when given), at most 60 s; its last non-empty line of stdout. `what`
+/// names it in errors.
+pub async fn shell(
+    what: &'static str,
+    script: String,
+    args: Vec<String>,
+    env: Vec<(String, String)>,
+    cwd: Option<std::path::PathBuf>,
+) -> Result<String, String> {
     // std::process with a polling wait: tokio's process feature is not
     // built in this workspace.
     let run = move || -> Result<String, String> {
-        let mut child = std::process::Command::new("sh")
-            .arg("-c")
-            .arg(format!("{cmd} \"$1\""))
-            .arg("fapi-probe")
-            .arg(&url)
-            .env("FAPI_PROBE_AUTHORIZATION_URL", &url)
-            .env("FAPI_PROBE_REDIRECT_URI", &redirect)
+        let mut command = std::process::Command::new("sh");
+        let _ = command.arg("-c").arg(&script).arg("fapi-probe").args(&args);
+        for (k, v) in &env {
+            let _ = command.env(k, v);
+        }
+        if let Some(d) = &cwd {
+            let _ = command.current_dir(d);
+        }
+        let mut child = command
             .stdin(std::process::Stdio::null())
             .stdout(std::process::Stdio::piped())
             .stderr(std::process::Stdio::inherit())
             .spawn()
-            .map_err(|e| format!("--user-command: {e}"))?;
+            .map_err(|e| format!("{what}: {e}"))?;
         let started = Instant::now();
         loop {
             match child.try_wait() {
@@ -512,38 +544,32 @@ async fn run_command(cmd: &str, url: &str, redirect_uri: &str) -> Result<String,
                     let _ = child.kill();
                     let _ = child.wait();
                     return Err(format!(
-                        "--user-command did not finish within {} s",
+                        "{what} did not finish within {} s",
                         COMMAND_TIMEOUT.as_secs()
                     ));
                 }
-                Ok(None) => std::thread::sleep(Duration::from_millis(50)),
-                Err(e) => return Err(format!("--user-command: {e}")),
+                Ok(None) => std::thread::sleep(Duration::from_millis(20)),
+                Err(e) => return Err(format!("{what}: {e}")),
             }
         }
         let out = child
             .wait_with_output()
-            .map_err(|e| format!("--user-command: {e}"))?;
+            .map_err(|e| format!("{what}: {e}"))?;
         if !out.status.success() {
-            return Err(format!("--user-command exited with {}", out.status));
+            return Err(format!("{what} exited with {}", out.status));
         }
         let text = String::from_utf8_lossy(&out.stdout);
-        let last = text
+        Ok(text
             .lines()
             .rev()
             .find(|l| !l.trim().is_empty())
-            .ok_or("--user-command printed nothing")?
+            .ok_or_else(|| format!("{what} printed nothing"))?
             .trim()
-            .to_owned();
-        if !is_redirect_uri(&last, &redirect) {
-            return Err(format!(
-                "--user-command's last line {last:?} is not the redirect URI {redirect}"
-            ));
-        }
-        Ok(last)
+            .to_owned())
     };
     tokio::task::spawn_blocking(run)
         .await
-        .map_err(|e| format!("--user-command: {e}"))?
+        .map_err(|e| format!("{what}: {e}"))?
 }
 
 #[cfg(test)]

@@ -9,6 +9,10 @@
 //! scope = "openid accounts"
 //! tls_cert = "client.crt.pem"      # mutual TLS: the chain and its key
 //! tls_key = "client.key.pem"
+//! # A command run before each authorization, in the file's directory,
+//! # whose last line of stdout is a fresh consent (intent) id, for servers
+//! # that authorise one consent per authorization (UK Open Banking).
+//! consent_command = "./new-consent.sh"
 //! [par_params]
 //! consent_id = "..."
 //! ```
@@ -38,6 +42,8 @@ struct Raw {
     #[serde(default)]
     tls_key: Option<String>,
     #[serde(default)]
+    consent_command: Option<String>,
+    #[serde(default)]
     par_params: BTreeMap<String, String>,
 }
 
@@ -60,6 +66,9 @@ pub struct ClientFile {
     pub identity_pem: Option<Zeroizing<String>>,
     /// Extra parameters of its pushed authorization requests.
     pub par_params: BTreeMap<String, String>,
+    /// A command whose last line of stdout is a fresh consent id, run in
+    /// the file's directory before each authorization.
+    pub consent_command: Option<String>,
 }
 
 impl core::fmt::Debug for ClientFile {
@@ -151,6 +160,7 @@ impl ClientFile {
             scope: raw.scope.unwrap_or_else(|| "openid".to_owned()),
             identity_pem,
             par_params: raw.par_params,
+            consent_command: raw.consent_command,
         })
     }
 }

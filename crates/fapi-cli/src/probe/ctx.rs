@@ -47,6 +47,8 @@ pub struct Happy {
     pub resource: Option<Result<Answer, String>>,
     /// Why the flow stopped, if it did.
     pub failed: Option<String>,
+    /// The URL the user came back to, even when the client refused it.
+    pub location: Option<String>,
 }
 
 /// A probe run.
@@ -119,13 +121,15 @@ impl Ctx {
                 return;
             }
         }
-        let auth = match self.authorize(&self.a).await {
-            Ok(a) => a,
-            Err(e) => {
+        let auth = match self.authorize_seen(&self.a).await {
+            (_, Ok(a)) => a,
+            (location, Err(e)) => {
+                self.happy.location = location;
                 self.happy.failed = Some(e);
                 return;
             }
         };
+        self.happy.location = Some(auth.location.clone());
         let redeemed = self.redeem(&self.a, &auth).await;
         self.happy.auth = Some(auth);
         let token = match redeemed.and_then(|a| self.token_response(&self.a, &a)) {
@@ -195,28 +199,51 @@ impl Ctx {
     /// makes it (`Client::par_request`), the user played by the agent, the
     /// response checked (`iss`, `state`; JARM where the profile wants it).
     pub async fn authorize(&self, p: &Party) -> Result<Authorized, String> {
-        let (session, request_uri) = self.push_happy(p).await?;
-        let landing = self.visit(p, &request_uri).await?;
-        let Landing::Redirect(location) = landing else {
-            return Err(format!("the authorization {}", landing.summary()));
+        self.authorize_seen(p).await.1
+    }
+
+    /// [`Ctx::authorize`], with the URL the user came back to even when
+    /// the client refused the response.
+    pub async fn authorize_seen(&self, p: &Party) -> (Option<String>, Result<Authorized, String>) {
+        let (session, request_uri) = match self.push_happy(p).await {
+            Ok(x) => x,
+            Err(e) => return (None, Err(e)),
         };
-        let keys = self.keys.as_ref().ok_or("the server's keys are unknown")?;
-        let code = p
-            .client
-            .authorization_response(&session, keys, &location)
-            .map_err(|e| format!("the authorization response {location}: {e}"))?;
-        Ok(Authorized {
-            session,
-            location,
-            request_uri,
-            code,
-        })
+        let landing = match self.visit(p, &request_uri).await {
+            Ok(l) => l,
+            Err(e) => return (None, Err(e)),
+        };
+        let Landing::Redirect(location) = landing else {
+            return (
+                None,
+                Err(format!("the authorization {}", landing.summary())),
+            );
+        };
+        let Some(keys) = self.keys.as_ref() else {
+            return (Some(location), Err("the server's keys are unknown".into()));
+        };
+        let code = match p.client.authorization_response(&session, keys, &location) {
+            Ok(c) => c,
+            Err(e) => {
+                let why = format!("the authorization response {location}: {e}");
+                return (Some(location), Err(why));
+            }
+        };
+        (
+            Some(location.clone()),
+            Ok(Authorized {
+                session,
+                location,
+                request_uri,
+                code,
+            }),
+        )
     }
 
     /// The happy pushed authorization request of `p`: its session and
     /// `request_uri`.
     pub async fn push_happy(&self, p: &Party) -> Result<(AuthSession, String), String> {
-        let consent = p.file.par_params.get("consent_id").cloned();
+        let consent = p.consent().await?;
         let extra: Vec<(String, String)> = p
             .file
             .par_params
@@ -281,7 +308,7 @@ impl Ctx {
     /// The parameters of a correct pushed request of `p` (PKCE S256, a
     /// fresh `state`, `nonce` with `openid`, `dpop_jkt` with DPoP, the
     /// client file's extra parameters), and its PKCE verifier.
-    pub fn par_pairs(&self, p: &Party) -> Result<(Vec<(String, String)>, String), String> {
+    pub async fn par_pairs(&self, p: &Party) -> Result<(Vec<(String, String)>, String), String> {
         let pair = p.client.pkce().map_err(|e| e.to_string())?;
         let mut v: Vec<(String, String)> = vec![
             ("response_type".into(), "code".into()),
@@ -301,9 +328,22 @@ impl Ctx {
             v.push(("dpop_jkt".into(), jwt::jkt(k)?));
         }
         for (k, val) in &p.file.par_params {
-            if k != "sharing_duration" {
+            if k != "sharing_duration" && k != "consent_id" {
                 v.push((k.clone(), val.clone()));
             }
+        }
+        if let Some(c) = p.consent().await? {
+            // As `Client::par_request`: where requests are signed and the
+            // profile has no consent claim, the consent travels in the
+            // scope (`consent:<id>`).
+            if self.signs_requests() && self.profile.consent_claim.is_none() {
+                for (k, val) in &mut v {
+                    if k == "scope" {
+                        val.push_str(&format!(" consent:{c}"));
+                    }
+                }
+            }
+            v.push(("consent_id".into(), c));
         }
         Ok((v, pair.verifier().to_owned()))
     }
@@ -323,6 +363,20 @@ impl Ctx {
         });
         for (k, v) in pairs {
             c[k.as_str()] = v.as_str().into();
+        }
+        // The consent where the profile carries it in the request object
+        // (OB-INTENT: an essential `openbanking_intent_id`; CDR:
+        // `claims.cdr_arrangement_id`), as `Client::request_object` does.
+        if let Some((_, consent)) = pairs.iter().find(|(k, _)| k == "consent_id") {
+            match self.profile.consent_claim {
+                Some("openbanking_intent_id") => {
+                    c["claims"] = serde_json::json!({"id_token": {"openbanking_intent_id": {"value": consent, "essential": true}}});
+                }
+                Some("cdr_arrangement_id") => {
+                    c["claims"] = serde_json::json!({"cdr_arrangement_id": consent});
+                }
+                _ => {}
+            }
         }
         c
     }

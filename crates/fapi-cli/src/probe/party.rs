@@ -252,6 +252,27 @@ impl Party {
         }
     }
 
+    /// The consent its next authorization names: a fresh one from its
+    /// `consent_command`, else its `par_params.consent_id`.
+    pub async fn consent(&self) -> Result<Option<String>, String> {
+        match &self.file.consent_command {
+            Some(cmd) => super::agent::shell(
+                "consent_command",
+                cmd.clone(),
+                Vec::new(),
+                Vec::new(),
+                self.file
+                    .path
+                    .parent()
+                    .filter(|d| !d.as_os_str().is_empty())
+                    .map(std::path::Path::to_path_buf),
+            )
+            .await
+            .map(Some),
+            None => Ok(self.file.par_params.get("consent_id").cloned()),
+        }
+    }
+
     /// The `kid` of its signing key.
     pub fn kid(&self) -> &str {
         self.file.key.key_id()

@@ -10,7 +10,8 @@ use super::{Module, Outcome, needs_happy, refusal_of, run, step};
 use crate::probe::ctx::Ctx;
 use crate::probe::jwt::{self, Sig};
 
-const IDS: &[&str] = &[
+const IDS: &[&str] = &["F2-CLIENT-AUTH", "OFB-CLIENT-AUTH", "CDR-CLIENT-AUTH"];
+const ALG_IDS: &[&str] = &[
     "F2-CLIENT-AUTH",
     "OFB-CLIENT-AUTH",
     "CDR-CLIENT-AUTH",
@@ -20,10 +21,13 @@ const EXPECTED: &str = "400/401 invalid_client";
 
 macro_rules! assertion_module {
     ($const:ident, $name:literal, $clause:literal, $f:ident) => {
+        assertion_module!($const, $name, $clause, $f, IDS);
+    };
+    ($const:ident, $name:literal, $clause:literal, $f:ident, $ids:expr) => {
         pub const $const: Module = Module {
             name: $name,
             area: "private_key_jwt",
-            ids: IDS,
+            ids: $ids,
             clause: $clause,
             expected: EXPECTED,
             run: run!($f),
@@ -59,13 +63,15 @@ assertion_module!(
     ALG_NONE,
     "client-assertion-alg-none",
     "RFC 7518 §3.6; FAPI 2.0 SP §5.4",
-    alg_none
+    alg_none,
+    ALG_IDS
 );
 assertion_module!(
     HS256,
     "client-assertion-hs256",
     "FAPI 2.0 SP §5.4 (PS256, ES256, EdDSA only)",
-    hs256
+    hs256,
+    ALG_IDS
 );
 
 /// SKIP unless the client authenticates with `private_key_jwt`.
@@ -86,7 +92,7 @@ async fn push_with(c: &Ctx, make: impl Fn() -> Result<String, String>) -> Outcom
     if let Err(o) = jwt_client(c) {
         return o;
     }
-    let (pairs, _) = step!(c.par_pairs(&c.a), "the pushed request");
+    let (pairs, _) = step!(c.par_pairs(&c.a).await, "the pushed request");
     let a = c
         .push(
             &c.a,
@@ -141,7 +147,7 @@ async fn reused_jti(c: &Ctx) -> Outcome {
         c.a.assertion(&claims(c), Sig::Key(&c.a.file.key)),
         "an assertion"
     );
-    let (pairs, _) = step!(c.par_pairs(&c.a), "the pushed request");
+    let (pairs, _) = step!(c.par_pairs(&c.a).await, "the pushed request");
     let auth = vec![
         ("client_id".to_owned(), c.a.id().to_owned()),
         (

@@ -7,7 +7,8 @@ use super::{Module, Outcome, needs_happy, refusal_of, run, step};
 use crate::probe::ctx::Ctx;
 use crate::probe::jwt;
 
-const IDS: &[&str] = &["F2-SENDER", "F2-ALG"];
+const IDS: &[&str] = &["F2-SENDER"];
+const ALG_IDS: &[&str] = &["F2-SENDER", "F2-ALG"];
 
 /// SKIP unless tokens are DPoP-bound.
 fn dpop(c: &Ctx) -> Result<&fapi::SigningKey, Outcome> {
@@ -54,10 +55,13 @@ fn own(c: &Ctx, claims: &Value) -> Result<Option<String>, String> {
 
 macro_rules! dpop_module {
     ($const:ident, $name:literal, $clause:literal, $expected:literal, $f:ident) => {
+        dpop_module!($const, $name, $clause, $expected, $f, IDS);
+    };
+    ($const:ident, $name:literal, $clause:literal, $expected:literal, $f:ident, $ids:expr) => {
         pub const $const: Module = Module {
             name: $name,
             area: "DPoP",
-            ids: IDS,
+            ids: $ids,
             clause: $clause,
             expected: $expected,
             run: run!($f),
@@ -98,7 +102,8 @@ dpop_module!(
     "dpop-token-alg-none",
     "RFC 9449 §4.3 (5); FAPI 2.0 SP §5.4",
     "400 invalid_dpop_proof",
-    token_alg_none
+    token_alg_none,
+    ALG_IDS
 );
 dpop_module!(
     TOKEN_KEY_MISMATCH,
@@ -119,7 +124,8 @@ dpop_module!(
     "dpop-par-alg-none",
     "RFC 9449 §4.3 (5), §10",
     "400 invalid_dpop_proof",
-    par_alg_none
+    par_alg_none,
+    ALG_IDS
 );
 dpop_module!(
     PAR_REUSED_JTI,
@@ -228,7 +234,7 @@ async fn par_with(
     if let Err(o) = dpop(c) {
         return o;
     }
-    let (pairs, _) = step!(c.par_pairs(&c.a), "the pushed request");
+    let (pairs, _) = step!(c.par_pairs(&c.a).await, "the pushed request");
     let a = c
         .push(
             &c.a,
@@ -286,7 +292,7 @@ async fn par_reused_jti(c: &Ctx) -> Outcome {
     };
     // A first pushed request with a proof (retried with the server's
     // nonce), whose proof is then sent again with a second request.
-    let (pairs, _) = step!(c.par_pairs(&c.a), "the pushed request");
+    let (pairs, _) = step!(c.par_pairs(&c.a).await, "the pushed request");
     let used = std::sync::Mutex::new(String::new());
     let first = c
         .push(

@@ -93,16 +93,18 @@ pub const ISS: Module = Module {
 };
 
 async fn iss(c: &Ctx) -> Outcome {
-    if let Err(o) = needs_happy(c) {
-        return o;
-    }
-    let Some(auth) = &c.happy.auth else {
-        return Outcome::Skip("no authorization".into());
+    // The redirect back is read even when the client refused it: a
+    // response without `iss` is what stops the happy flow.
+    let Some(location) = &c.happy.location else {
+        return match needs_happy(c) {
+            Err(o) => o,
+            Ok(()) => Outcome::Skip("no authorization".into()),
+        };
     };
-    if c.response_mode() == Some("jwt") {
+    if c.response_mode() == Some("jwt") && c.happy.failed.is_none() {
         return Outcome::Pass("in the JARM response, verified by the client".into());
     }
-    let u = step!(url::Url::parse(&auth.location), "the redirect");
+    let u = step!(url::Url::parse(location), "the redirect");
     match u
         .query_pairs()
         .find(|(k, _)| k == "iss")
@@ -110,7 +112,11 @@ async fn iss(c: &Ctx) -> Outcome {
     {
         Some(i) if i == c.meta.issuer => Outcome::Pass(format!("iss={i}")),
         Some(i) => Outcome::Fail(format!("iss {i:?} is not the issuer {:?}", c.meta.issuer)),
-        None => Outcome::Fail(format!("no iss in {}", auth.location)),
+        None if u.query_pairs().any(|(k, _)| k == "response") => Outcome::Skip(format!(
+            "a JARM response the client refused: {}",
+            c.happy_failed().unwrap_or_default()
+        )),
+        None => Outcome::Fail(format!("the authorization response has no iss: {location}")),
     }
 }
 
@@ -172,7 +178,7 @@ pub fn x5t(pem: &str) -> Result<String, String> {
     let end_marker = "-----END CERTIFICATE-----";
     let end = pem[begin..].find(end_marker).ok_or("no certificate end")? + begin + end_marker.len();
     let (_, der) =
-        pem_rfc7468::decode_vec(pem[begin..end].as_bytes()).map_err(|e| e.to_string())?;
+        pem_rfc7468::decode_vec(&pem.as_bytes()[begin..end]).map_err(|e| e.to_string())?;
     Ok(jwt::b64(
         aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, &der).as_ref(),
     ))
@@ -296,7 +302,7 @@ async fn implicit(c: &Ctx) -> Outcome {
     if let Err(o) = needs_happy(c) {
         return o;
     }
-    let (mut pairs, _) = step!(c.par_pairs(&c.a), "the pushed request");
+    let (mut pairs, _) = step!(c.par_pairs(&c.a).await, "the pushed request");
     for (k, v) in &mut pairs {
         if k == "response_type" {
             *v = "token".into();

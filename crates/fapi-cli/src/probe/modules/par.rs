@@ -66,10 +66,19 @@ async fn outside_par(c: &Ctx) -> Outcome {
     if let Err(o) = needs_happy(c) {
         return o;
     }
-    if !c.profile.par_required {
-        return Outcome::Skip(format!("{} does not require PAR", c.profile.name));
+    let required = c
+        .meta
+        .doc
+        .get("require_pushed_authorization_requests")
+        .and_then(serde_json::Value::as_bool)
+        == Some(true);
+    if !c.profile.par_required && !required {
+        return Outcome::Skip(format!(
+            "{} does not require PAR, nor does the metadata (require_pushed_authorization_requests)",
+            c.profile.name
+        ));
     }
-    let (pairs, _) = step!(c.par_pairs(&c.a), "the request");
+    let (pairs, _) = step!(c.par_pairs(&c.a).await, "the request");
     let mut u = step!(
         url::Url::parse(&c.a.authorization_endpoint),
         "the authorization endpoint"
@@ -98,7 +107,7 @@ async fn no_client_auth(c: &Ctx) -> Outcome {
     if let Err(o) = needs_happy(c) {
         return o;
     }
-    let (pairs, _) = step!(c.par_pairs(&c.a), "the pushed request");
+    let (pairs, _) = step!(c.par_pairs(&c.a).await, "the pushed request");
     let auth = vec![("client_id".to_owned(), c.a.id().to_owned())];
     let a = c
         .push(
@@ -199,7 +208,7 @@ async fn push_changed(
     if let Err(o) = needs_happy(c) {
         return o;
     }
-    let (mut pairs, verifier) = step!(c.par_pairs(&c.a), "the pushed request");
+    let (mut pairs, verifier) = step!(c.par_pairs(&c.a).await, "the pushed request");
     change(&mut pairs, &verifier);
     let a = c
         .push(

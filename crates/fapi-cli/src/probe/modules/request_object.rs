@@ -8,7 +8,7 @@ use super::{Module, Outcome, needs_happy, refusal_of, run, step};
 use crate::probe::ctx::Ctx;
 use crate::probe::jwt::{self, Sig};
 
-const IDS: &[&str] = &["OB-REQOBJ", "CDR-REQ-TTL", "F2-ALG"];
+const IDS: &[&str] = &["OB-REQOBJ"];
 const ERRORS: &[&str] = &[
     "invalid_request_object",
     "invalid_request",
@@ -17,12 +17,15 @@ const ERRORS: &[&str] = &[
 
 macro_rules! ro_module {
     ($const:ident, $name:literal, $clause:literal, $f:ident) => {
+        ro_module!($const, $name, $clause, $f, IDS);
+    };
+    ($const:ident, $name:literal, $clause:literal, $f:ident, $ids:expr) => {
         pub const $const: Module = Module {
             name: $name,
             area: "request object",
-            ids: IDS,
+            ids: $ids,
             clause: $clause,
-            expected: "400 invalid_request_object (or invalid_request)",
+            expected: "400 invalid_request_object",
             run: run!($f),
         };
     };
@@ -32,7 +35,8 @@ ro_module!(
     UNSIGNED,
     "request-object-unsigned",
     "RFC 9101 §6.2; FAPI 2.0 SP §5.4 (alg none refused)",
-    unsigned
+    unsigned,
+    &["OB-REQOBJ", "F2-ALG"]
 );
 ro_module!(
     WRONG_AUD,
@@ -44,7 +48,8 @@ ro_module!(
     EXPIRED,
     "request-object-expired",
     "RFC 9101 §10.8; RFC 7519 §4.1.4",
-    expired
+    expired,
+    &["OB-REQOBJ", "CDR-REQ-TTL"]
 );
 ro_module!(
     WRONG_KEY,
@@ -65,7 +70,7 @@ async fn push_with(c: &Ctx, make: impl Fn(Value) -> Result<String, String>) -> O
             c.profile.name
         ));
     }
-    let (pairs, _) = step!(c.par_pairs(&c.a), "the pushed request");
+    let (pairs, _) = step!(c.par_pairs(&c.a).await, "the pushed request");
     let a = c
         .push(
             &c.a,
@@ -77,7 +82,7 @@ async fn push_with(c: &Ctx, make: impl Fn(Value) -> Result<String, String>) -> O
             false,
         )
         .await;
-    refusal_of(a, &[400, 401], ERRORS)
+    refusal_of(a, &[400], ERRORS)
 }
 
 const TYP: &str = "oauth-authz-req+jwt";

@@ -6,6 +6,7 @@ use http::{Request, header};
 use super::{Module, Outcome, needs_happy, refusal_of, run, step};
 use crate::probe::ctx::Ctx;
 use crate::probe::jwt;
+use crate::probe::party::Party;
 
 const IDS: &[&str] = &["F2-SENDER", "OB-SENDER", "CDR-HOK"];
 
@@ -30,12 +31,26 @@ fn target(c: &Ctx, dpop: bool) -> Result<(String, String), Outcome> {
     Ok((url, t.access_token.clone()))
 }
 
-fn get(url: &str, authorization: &str, dpop: Option<String>) -> Result<Request<String>, String> {
+/// A GET of `url` by `p`: where the profile signs resource messages
+/// (BG-SIGNED-REQ, FAPI 2.0 HTTP Signatures) signed by `p`, so that only
+/// the sender constraint is wrong.
+fn get_by(
+    p: &Party,
+    url: &str,
+    authorization: &str,
+    dpop: Option<String>,
+) -> Result<Request<String>, String> {
     let mut b = Request::get(url).header(header::AUTHORIZATION, authorization);
-    if let Some(p) = dpop {
-        b = b.header("dpop", p);
+    if let Some(proof) = dpop {
+        b = b.header("dpop", proof);
     }
-    b.body(String::new()).map_err(|e| e.to_string())
+    let mut req = b.body(String::new()).map_err(|e| e.to_string())?;
+    if p.client.profile().signed_messages_required {
+        p.client
+            .sign_resource_request(&mut req)
+            .map_err(|e| e.to_string())?;
+    }
+    Ok(req)
 }
 
 macro_rules! rs_module {
@@ -99,7 +114,9 @@ async fn dpop_no_proof(c: &Ctx) -> Outcome {
         Ok(t) => t,
         Err(o) => return o,
     };
-    let a = c.a.send(|| get(&url, &format!("DPoP {token}"), None)).await;
+    let a =
+        c.a.send(|| get_by(&c.a, &url, &format!("DPoP {token}"), None))
+            .await;
     refusal_of(
         a,
         &[400, 401],
@@ -113,7 +130,7 @@ async fn dpop_as_bearer(c: &Ctx) -> Outcome {
         Err(o) => return o,
     };
     let a =
-        c.a.send(|| get(&url, &format!("Bearer {token}"), None))
+        c.a.send(|| get_by(&c.a, &url, &format!("Bearer {token}"), None))
             .await;
     refusal_of(
         a,
@@ -141,7 +158,7 @@ async fn dpop_other_key(c: &Ctx) -> Outcome {
                 &other,
                 &jwt::dpop_claims("GET", &url, c.a.nonce().as_deref(), Some(&token)),
             )?;
-            get(&url, &format!("DPoP {token}"), Some(proof))
+            get_by(&c.a, &url, &format!("DPoP {token}"), Some(proof))
         })
         .await;
     refusal_of(a, &[401], &["invalid_token", "invalid_dpop_proof"])
@@ -161,7 +178,7 @@ async fn dpop_wrong_ath(c: &Ctx) -> Outcome {
                 &k,
                 &jwt::dpop_claims("GET", &url, c.a.nonce().as_deref(), Some("another-token")),
             )?;
-            get(&url, &format!("DPoP {token}"), Some(proof))
+            get_by(&c.a, &url, &format!("DPoP {token}"), Some(proof))
         })
         .await;
     refusal_of(a, &[400, 401], &["invalid_dpop_proof", "invalid_token"])
@@ -172,7 +189,10 @@ async fn mtls_no_cert(c: &Ctx) -> Outcome {
         Ok(t) => t,
         Err(o) => return o,
     };
-    let req = step!(get(&url, &format!("Bearer {token}"), None), "the request");
+    let req = step!(
+        get_by(&c.a, &url, &format!("Bearer {token}"), None),
+        "the request"
+    );
     match c.a.bare.send(req).await {
         Ok(a) => refusal_of(Ok(a), &[401], &["invalid_token"]),
         Err(e) => Outcome::Pass(format!(
@@ -192,7 +212,10 @@ async fn mtls_other_cert(c: &Ctx) -> Outcome {
             "a second client with a certificate (--client FILE2) is not given".into(),
         );
     };
-    let req = step!(get(&url, &format!("Bearer {token}"), None), "the request");
+    let req = step!(
+        get_by(&c.a, &url, &format!("Bearer {token}"), None),
+        "the request"
+    );
     refusal_of(
         b.http
             .send(req)
