@@ -79,6 +79,17 @@ pub enum Command {
     /// Run the paper's two flows (account information, payment) and the
     /// attacks against the reference bank, in process, over HTTPS.
     Demo(DemoArgs),
+    /// Check a live authorization server against a profile: its metadata
+    /// audited, the happy flow run, then the negative modules, each PASS,
+    /// FAIL or SKIP.
+    ///
+    /// Exit status: 0 when no module FAILs (SKIPs allowed), 1 when one
+    /// FAILs, 2 on a usage error (bad flag, unreadable client file,
+    /// unknown profile, an issuer whose metadata cannot be fetched or does
+    /// not name it). Requests go only to the issuer's origin and the
+    /// endpoints its metadata names; redirects are followed only there, at
+    /// most 10 per interaction.
+    Probe(ProbeArgs),
     /// Explain a requirement ID: its rule, its source set, where it is
     /// enforced and tested (`docs/requirements.md`).
     Explain(ExplainArgs),
@@ -105,6 +116,7 @@ impl Command {
             Self::Audit(a) => a.output.json,
             Self::Serve(a) => a.json,
             Self::Demo(a) => a.output.json,
+            Self::Probe(a) => a.output.json,
             Self::Explain(a) => a.output.json,
         }
     }
@@ -678,6 +690,58 @@ pub struct DemoArgs {
     #[arg(long)]
     pub all: bool,
     /// Output options (`--json`: one JSON object a line).
+    #[command(flatten)]
+    pub output: OutputArgs,
+}
+
+/// `fapi probe`.
+#[derive(Debug, Args)]
+pub struct ProbeArgs {
+    /// The issuer. Its metadata is read from
+    /// `ISSUER/.well-known/oauth-authorization-server`, else
+    /// `ISSUER/.well-known/openid-configuration`; its `issuer` must equal
+    /// ISSUER_URL exactly.
+    #[arg(value_name = "ISSUER_URL", required_unless_present = "list")]
+    pub issuer: Option<String>,
+    /// The requirement set the server is checked against.
+    #[arg(long, value_enum, required_unless_present = "list")]
+    pub profile: Option<ProfileName>,
+    /// The registered client the probe acts as (a TOML file: client_id,
+    /// key, auth, redirect_uri, scope, tls_cert, tls_key,
+    /// consent_command, [par_params]; crates/fapi-cli/README.md). A
+    /// second --client is a second registered client, for the binding
+    /// modules (SKIP without it).
+    #[arg(long = "client", value_name = "FILE", required_unless_present = "list")]
+    pub clients: Vec<PathBuf>,
+    /// Trust anchors for the server's TLS (PEM), instead of the system's
+    /// roots.
+    #[arg(long, value_name = "PEM_FILE")]
+    pub ca: Option<PathBuf>,
+    /// A login or consent form field to set (`username=alice`); repeatable.
+    /// The probe GETs the authorization URL, follows redirects within the
+    /// issuer's origins, and submits each page's form with these values
+    /// until the redirect to the client's redirect_uri.
+    #[arg(long = "user", value_name = "NAME=VALUE")]
+    pub user: Vec<String>,
+    /// Instead of the forms, run `CMD AUTHORIZATION_URL` (`sh -c`, the URL
+    /// as `$1` and in FAPI_PROBE_AUTHORIZATION_URL, FAPI_PROBE_REDIRECT_URI
+    /// set); its last line of stdout is the URL the browser was sent back
+    /// to. At most 60 s.
+    #[arg(long, value_name = "CMD", conflicts_with = "user")]
+    pub user_command: Option<String>,
+    /// A protected resource (GET) on which tokens are used; the
+    /// resource-server modules are SKIP without it.
+    #[arg(long, value_name = "URL")]
+    pub resource: Option<String>,
+    /// Run only this module (the happy flow it needs still runs);
+    /// repeatable.
+    #[arg(long, value_name = "MODULE")]
+    pub only: Vec<String>,
+    /// Print the modules (name, requirement IDs, clause, expected answer)
+    /// and exit.
+    #[arg(long)]
+    pub list: bool,
+    /// Output options (`--json`: one JSON document).
     #[command(flatten)]
     pub output: OutputArgs,
 }

@@ -17,6 +17,7 @@ mod dpop_cmd;
 mod failure;
 mod fetch;
 mod http_sig_cmd;
+mod https;
 mod input;
 mod jose_view;
 mod jws_cmd;
@@ -24,6 +25,7 @@ mod keygen;
 mod keys;
 mod output;
 mod pkce_cmd;
+mod probe;
 mod requirement_table;
 mod requirements;
 
@@ -79,5 +81,6 @@ async fn run(command: Command) -> Result<(), Failure> {
             other => Failure::environment("serve", other),
         }),
         Command::Demo(a) => demo::run(a).await,
+        Command::Probe(a) => probe::run(a).await,
     }
 }

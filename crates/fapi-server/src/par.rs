@@ -110,6 +110,15 @@ async fn check_consent(
     scope: &str,
 ) -> Result<(), HttpError> {
     let Some(kind) = kind_of(scope) else {
+        // OB-INTENT: under obie the ID token carries the intent the user
+        // authorised (`openbanking_intent_id`), so an `openid` request
+        // names one; refused here rather than at the token endpoint after
+        // the user has consented.
+        if app.profile.intent_in_id_token && scope.split(' ').any(|s| s == "openid") {
+            return Err(HttpError::bad_request(
+                "an openid request names the intent it authorises under obie (openbanking_intent_id, OB-INTENT): ask for accounts or payments with their consent",
+            ));
+        }
         return Ok(());
     };
     let id = consent_id

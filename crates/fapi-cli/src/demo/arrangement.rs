@@ -10,10 +10,10 @@ use fapi_core::authorize::UserAction;
 use fapi_core::profile::Profile;
 
 use super::flows::{authorize, client_token, expect, outcome, redeem, why};
-use super::http::Answer;
 use super::party::Party;
 use super::report::Report;
 use crate::failure::Failure;
+use crate::https::Answer;
 
 const FLOW: &str = "CDR sharing arrangement";
 const CONSENTS: &str = "/open-banking/v3.1/aisp/account-access-consents";

@@ -20,10 +20,10 @@ use fapi_core::profile::{AssertionAudience, Profile};
 use http::{Request, header};
 use serde_json::{Value, json};
 
-use super::http::{Answer, Http, hidden_field};
 use super::party::Party;
 use super::report::{Refusal, Report};
 use crate::failure::Failure;
+use crate::https::{Answer, Http, hidden_field};
 
 const NOTICE: &str = "You will now be taken to your bank to approve access.";
 const OTHER_SERVER: &str = "https://as.attacker.example";
@@ -113,10 +113,25 @@ fn par(
     p: &Party,
     edit: impl Fn(&str) -> Result<String, Failure>,
 ) -> Result<Request<String>, Failure> {
+    par_for(p, None, edit)
+}
+
+/// [`par`] naming `intent`: `openid accounts` and that consent (OB-INTENT:
+/// under obie an `openid` request names the intent it authorises).
+fn par_for(
+    p: &Party,
+    intent: Option<&str>,
+    edit: impl Fn(&str) -> Result<String, Failure>,
+) -> Result<Request<String>, Failure> {
     let action = UserAction::new(NOTICE).map_err(|e| Failure::refused("a user action", e))?;
+    let scope = if intent.is_some() {
+        "openid accounts"
+    } else {
+        "openid"
+    };
     let (req, _) = p
         .client
-        .par_request(action, "openid", None)
+        .par_request(action, scope, intent)
         .map_err(|e| Failure::fapi("the pushed request", &e))?;
     let (parts, body) = req.into_parts();
     Ok(Request::from_parts(parts, edit(&body)?))
@@ -134,7 +149,22 @@ pub async fn attacks(
     scope: &str,
 ) {
     if p.jwt_auth {
-        assertion_audiences(r, flow, profile, p, scope).await;
+        // OB-INTENT: under obie the pushed requests name an intent.
+        let intent = if profile.intent_in_id_token {
+            match new_consent(p, consent, scope).await {
+                Ok(c) => Some(c),
+                Err(e) => {
+                    return r.fail(
+                        flow,
+                        "an account-access consent for the pushed requests",
+                        &e,
+                    );
+                }
+            }
+        } else {
+            None
+        };
+        assertion_audiences(r, flow, profile, p, scope, intent.as_deref()).await;
     }
     no_credentials(r, flow, p, scope).await;
     request_uri_in_pushed_request(r, flow, p).await;
@@ -153,6 +183,7 @@ async fn assertion_audiences(
     profile: &Profile,
     p: &Party,
     scope: &str,
+    intent: Option<&str>,
 ) {
     let ids = ["F2-CLIENT-AUTH", "OFB-CLIENT-AUTH", "CDR-CLIENT-AUTH"];
     let token_endpoint = p.url("/token");
@@ -180,7 +211,7 @@ async fn assertion_audiences(
                 ),
             ];
             for (name, aud) in cases {
-                let sent = match par(p, with(aud)) {
+                let sent = match par_for(p, intent, with(aud)) {
                     Ok(req) => p.http.send(req).await,
                     Err(e) => Err(e),
                 };
@@ -199,7 +230,7 @@ async fn assertion_audiences(
             );
         }
         AssertionAudience::IssuerOrEndpoint => {
-            let sent = match par(p, with(json!(token_endpoint))) {
+            let sent = match par_for(p, intent, with(json!(token_endpoint))) {
                 Ok(req) => p.http.send(req).await,
                 Err(e) => Err(e),
             };
@@ -333,26 +364,7 @@ pub(super) async fn fresh_code(
             Err(format!("expected {status}, got {}", a.summary()))
         }
     };
-    let a = p
-        .send(|| p.client_credentials(scope))
-        .await
-        .map_err(|e| why(&e))?;
-    expect(&a, 200)?;
-    let cc = p
-        .client
-        .token_response(&a.body)
-        .map_err(|e| e.to_string())?;
-    let (a, sent) = p
-        .exchange(|| p.resource("POST", path, &cc.access_token, Some(body), &[]))
-        .await
-        .map_err(|e| why(&e))?;
-    expect(&a, 201)?;
-    // BG-SIGNED-REQ, FAPI 2.0 HTTP Signatures: the bank's signed response.
-    let _ = p.verify_response(&sent, &a).await?;
-    let consent = a.json()["Data"]["ConsentId"]
-        .as_str()
-        .unwrap_or("")
-        .to_owned();
+    let consent = new_consent(p, (path, body), scope).await?;
     let (a, session) = p
         .call(|| {
             let action =
@@ -408,6 +420,42 @@ pub(super) async fn fresh_code(
         .authorization_response(&session, &keys, location)
         .map_err(|e| e.to_string())?;
     Ok((session, code))
+}
+
+/// A new consent of `p` for `scope` (a client credentials token, then
+/// `POST path` with `body`): its id.
+async fn new_consent(
+    p: &Party,
+    (path, body): (&str, &Value),
+    scope: &str,
+) -> Result<String, String> {
+    let expect = |a: &Answer, status: u16| {
+        if a.status == status {
+            Ok(())
+        } else {
+            Err(format!("expected {status}, got {}", a.summary()))
+        }
+    };
+    let a = p
+        .send(|| p.client_credentials(scope))
+        .await
+        .map_err(|e| why(&e))?;
+    expect(&a, 200)?;
+    let cc = p
+        .client
+        .token_response(&a.body)
+        .map_err(|e| e.to_string())?;
+    let (a, sent) = p
+        .exchange(|| p.resource("POST", path, &cc.access_token, Some(body), &[]))
+        .await
+        .map_err(|e| why(&e))?;
+    expect(&a, 201)?;
+    // BG-SIGNED-REQ, FAPI 2.0 HTTP Signatures: the bank's signed response.
+    let _ = p.verify_response(&sent, &a).await?;
+    Ok(a.json()["Data"]["ConsentId"]
+        .as_str()
+        .unwrap_or("")
+        .to_owned())
 }
 
 /// RFC 7636 §4.6: a code (say, taken from the authorization response)

@@ -15,10 +15,10 @@ use fapi_server::dev_ca::DevCa;
 use http::{Request, header};
 use serde_json::Value;
 
-use super::http::Answer;
 use super::party::{Party, Prepared};
 use super::report::Report;
 use crate::failure::Failure;
+use crate::https::Answer;
 
 const FLOW: &str = "escaped JSON (RFC 8259 §7)";
 

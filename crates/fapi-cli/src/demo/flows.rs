@@ -9,10 +9,10 @@ use fapi_core::profile::Profile;
 use fapi_core::profile::ResponseMode;
 use http::{Request, header};
 
-use super::http::{Answer, Http, hidden_field};
 use super::party::{Party, REDIRECT};
 use super::report::{Refusal, Report};
 use crate::failure::Failure;
+use crate::https::{Answer, Http, hidden_field};
 
 const AIS: &str = "account information (AISP)";
 const PIS: &str = "payment (PISP)";

@@ -34,10 +34,10 @@ use serde_json::{Value, json};
 
 use super::flows::{client_token, expect, outcome, why};
 use super::forge::client_verdict;
-use super::http::Answer;
 use super::party::Party;
 use super::report::{Refusal, Report};
 use crate::failure::Failure;
+use crate::https::Answer;
 
 const FLOW: &str = "signed resource messages (RFC 9421, RFC 9530)";
 const CONSENTS: &str = "/open-banking/v3.1/aisp/account-access-consents";

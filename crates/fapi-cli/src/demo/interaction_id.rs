@@ -7,9 +7,9 @@ use fapi_core::interaction::{HEADER, InteractionId};
 use http::Request;
 
 use super::flows::{client_token, outcome, why};
-use super::http::Answer;
 use super::party::Party;
 use super::report::Report;
+use crate::https::Answer;
 
 const FLOW: &str = "x-fapi-interaction-id";
 const ACCOUNTS: &str = "/open-banking/v3.1/aisp/accounts";

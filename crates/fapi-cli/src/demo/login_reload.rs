@@ -6,9 +6,9 @@
 //! authorization request cannot get a second code from it).
 
 use super::flows::{expect, get, outcome, post_form, why};
-use super::http::hidden_field;
 use super::party::Party;
 use super::report::Report;
+use crate::https::hidden_field;
 
 /// The consent form of a second tab: its transaction and CSRF token.
 pub struct SecondTab {
@@ -31,7 +31,7 @@ pub async fn second_tab(
             .await
             .map_err(|e| why(&e))?;
         expect(&page, 200)?;
-        let field = |a: &super::http::Answer, name: &str| {
+        let field = |a: &crate::https::Answer, name: &str| {
             hidden_field(&a.body, name).ok_or(format!("no {name}"))
         };
         let login = post_form(

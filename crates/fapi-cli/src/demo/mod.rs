@@ -19,7 +19,6 @@ mod client_auth;
 mod escaped_json;
 mod flows;
 mod forge;
-mod http;
 mod http_sig;
 mod id_token;
 mod interaction_id;

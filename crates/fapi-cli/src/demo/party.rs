@@ -14,8 +14,8 @@ use fapi_server::config::ClientConfig;
 use fapi_server::dev_ca::DevCa;
 use http::{Request, header};
 
-use super::http::{Answer, Http};
 use crate::failure::Failure;
+use crate::https::{Answer, Http};
 
 /// The redirect URI both parties register (F2-TLS-RESP: https).
 pub const REDIRECT: &str = "https://fintech.example/cb";

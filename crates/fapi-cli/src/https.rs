@@ -1,6 +1,7 @@
-//! The fintech's side of HTTPS: reqwest on rustls trusting only the
-//! bank's development CA, with the client certificate under mutual TLS,
-//! redirects not followed (the demo reads each `Location` itself).
+//! A client's side of HTTPS (`fapi demo`, `fapi probe`): reqwest on
+//! rustls trusting the CA given (a development CA) or else the system's
+//! roots, with the client certificate under mutual TLS, redirects not
+//! followed (the caller reads each `Location` itself).
 
 use reqwest::header::HeaderMap;
 
@@ -67,12 +68,27 @@ impl Http {
     /// A client trusting `ca_pem` only, presenting `identity_pem` (a
     /// certificate and its key) when the server asks for one.
     pub fn new(ca_pem: &str, identity_pem: Option<&str>) -> Result<Self, Failure> {
-        let ca = reqwest::Certificate::from_pem(ca_pem.as_bytes())
-            .map_err(|e| Failure::environment("the development CA", error_chain(&e)))?;
+        Self::with_roots(Some(ca_pem), identity_pem)
+    }
+
+    /// A client trusting the certificates of `ca_pem` (a PEM bundle) only,
+    /// or the system's roots when `None`, presenting `identity_pem` when
+    /// the server asks for a client certificate.
+    pub fn with_roots(ca_pem: Option<&str>, identity_pem: Option<&str>) -> Result<Self, Failure> {
         let mut b = reqwest::Client::builder()
-            .tls_certs_only([ca])
             .redirect(reqwest::redirect::Policy::none())
             .timeout(core::time::Duration::from_secs(20));
+        if let Some(pem) = ca_pem {
+            let certs = reqwest::Certificate::from_pem_bundle(pem.as_bytes())
+                .map_err(|e| Failure::usage("the CA certificate", error_chain(&e)))?;
+            if certs.is_empty() {
+                return Err(Failure::usage(
+                    "the CA certificate",
+                    "no certificate in the PEM",
+                ));
+            }
+            b = b.tls_certs_only(certs);
+        }
         if let Some(pem) = identity_pem {
             let id = reqwest::Identity::from_pem(pem.as_bytes())
                 .map_err(|e| Failure::environment("the client certificate", error_chain(&e)))?;
