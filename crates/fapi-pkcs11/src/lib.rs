@@ -8,6 +8,7 @@
 //! | [`pool`] | logged-in sessions, one caller each, bounded waits, recovery |
 //! | [`key`] | find keys by label or `CKA_ID`, public keys, the F2-ALG check |
 //! | [`signer`] | [`HsmSigner`]: ES256, PS256 and EdDSA in the token |
+//! | [`group`] | [`HsmGroup`]: one key in several tokens or modules, spread and failover |
 //! | [`decrypter`] | [`HsmDecrypter`]: JWE `RSA-OAEP` and `RSA-OAEP-256` in the token |
 //! | [`keys`] | generate, list, rotate, destroy; the JWKS |
 //! | [`error`] | [`Error`]: the failed call and its `CKR_*` value |
@@ -32,6 +33,7 @@
 
 pub mod decrypter;
 pub mod error;
+pub mod group;
 pub mod key;
 pub mod keys;
 pub mod pin;
@@ -41,6 +43,7 @@ pub mod token;
 
 pub use decrypter::HsmDecrypter;
 pub use error::{Error, Result};
+pub use group::{GroupConfig, GroupMember, HsmGroup, MemberHealth};
 pub use key::{KeyInfo, KeyRef};
 pub use keys::{KeySpec, TokenKey};
 pub use pin::Pin;
