@@ -21,6 +21,14 @@
 //! closed (their handle numbers may already belong to another session after
 //! a re-initialisation), at most `max_sessions` per loss.
 //!
+//! One key held by several tokens or modules signs as an [`HsmGroup`] (an
+//! HA signing group): the same [`fapi_core::Signer`] trait, signatures
+//! spread over the members, a member that fails taken out and retried
+//! after a bounded backoff, and the failed call made on another member at
+//! once, so that signing fails only when every member does. Its tests
+//! (`tests/hsm_group.rs`) kill a SoftHSM2 member under load and bring it
+//! back; `benches/group.rs` compares a group of two tokens with one.
+//!
 //! ```no_run
 //! use std::sync::Arc;
 //! use fapi_pkcs11::{HsmSigner, KeyRef, Pin, PoolConfig, SessionPool, Token};
