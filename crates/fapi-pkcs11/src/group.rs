@@ -28,7 +28,7 @@
 //!
 //! ```no_run
 //! use std::sync::Arc;
-//! use fapi_core::{Alg, Signer};
+//! use fapi_core::Alg;
 //! use fapi_pkcs11::{GroupConfig, GroupMember, HsmGroup, HsmSigner, KeyRef, Pin, PoolConfig, SessionPool, Token};
 //! # fn main() -> Result<(), fapi_pkcs11::Error> {
 //! let mut members = Vec::new();
@@ -39,9 +39,8 @@
 //!     members.push(GroupMember::new(label, signer));
 //! }
 //! let group = HsmGroup::new(members, GroupConfig::default())?;
-//! let mut sig = [0u8; 64];
-//! let n = group.sign(b"header.payload", &mut sig)?;
-//! assert_eq!(n, 64);
+//! let sig = group.sign_vec(b"header.payload")?;
+//! assert_eq!(sig.len(), 64);
 //! assert_eq!(group.members_in(), 2);
 //! # Ok(()) }
 //! ```
