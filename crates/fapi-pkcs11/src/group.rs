@@ -16,7 +16,9 @@
 //! - **Back in.** A member that is out is tried again after a backoff that
 //!   doubles from [`GroupConfig::backoff_min`] up to
 //!   [`GroupConfig::backoff_max`]; one call at a time probes it, and a
-//!   signature it makes puts it back in. When every member has failed the
+//!   signature it makes puts it back in. A probe is a real call: a member
+//!   that hangs rather than fails delays it by the module's own timeout.
+//!   When every member has failed the
 //!   call, the members that are out and were not tried in it are tried too
 //!   before [`Error::GroupUnavailable`] (each member's last error).
 //! - **Health.** [`HsmGroup::health`] reports each member: in or out, its
@@ -337,7 +339,7 @@ impl HsmGroup {
             }
             Err(e) if e.is_member_fault() => {
                 let _ = m.failures.fetch_add(1, Ordering::Relaxed);
-                self.failed(m, e);
+                self.failed(m, e, probe);
                 None
             }
             // The member answered: the request itself was refused.
@@ -381,26 +383,35 @@ impl HsmGroup {
         best.map(|(i, _)| Pick::In(i))
     }
 
-    /// The member answered: it is in.
+    /// The member answered. A probe (a call that started while the member
+    /// was out) puts it back in; a call that started before the member
+    /// went out says nothing about it now.
     fn answered(&self, m: &Member, probe: bool) {
+        if !probe {
+            return;
+        }
         let mut state = m.state();
         if let Some(out) = state.out.take() {
             tracing::info!(
                 member = %m.name,
                 kid = %self.info.kid,
                 out_ms = u64::try_from(out.since.elapsed().as_millis()).unwrap_or(u64::MAX),
-                probe,
                 "signing group member is back in"
             );
         }
     }
 
-    /// The member failed through its own fault: it is out, or stays out
-    /// with a doubled wait.
-    fn failed(&self, m: &Member, e: Error) {
+    /// The member failed through its own fault: it goes out; a failed probe
+    /// doubles its wait. A call that started before the member went out
+    /// only records its error.
+    fn failed(&self, m: &Member, e: Error, probe: bool) {
         let now = Instant::now();
         let mut state = m.state();
         let (since, backoff) = match state.out.as_ref() {
+            Some(_) if !probe => {
+                state.last_error = Some(e);
+                return;
+            }
             Some(out) => (
                 out.since,
                 out.backoff.saturating_mul(2).min(self.config.backoff_max),

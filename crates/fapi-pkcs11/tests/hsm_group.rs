@@ -278,9 +278,14 @@ fn every_member_out_names_each_member() {
     let Some((a, b)) = group_tokens() else { return };
     let (ma, mb) = (ModuleCopy::new(&hsm, "a"), ModuleCopy::new(&hsm, "b"));
     let (id, [pa, pb], info) = shared_key(&hsm, [&ma.0, &mb.0]);
+    // A first wait long enough to tell a probe from no probe.
+    let backoff = GroupConfig {
+        backoff_min: Duration::from_millis(1500),
+        backoff_max: Duration::from_secs(60),
+    };
     let group = HsmGroup::new(
         vec![member(&pa, &id, "hsm-a"), member(&pb, &id, "hsm-b")],
-        config(),
+        backoff,
     )
     .unwrap();
     let away_a = TokenAway::take(&a);
@@ -289,12 +294,29 @@ fn every_member_out_names_each_member() {
         assert_verifies(&info.public, &[i], &sig);
     }
     let health = group.health();
-    assert!(!health[0].is_in && health[0].failures >= 1, "{health:?}");
+    assert!(!health[0].is_in && health[0].failures == 1, "{health:?}");
     assert!(health[1].is_in && health[1].signatures >= 6, "{health:?}");
     assert_eq!(group.members_in(), 1);
+    // While its wait runs, the member that is out is not called.
+    let went_out = Instant::now();
+    for i in 0..20u8 {
+        let _ = group.sign_vec(&[i]).unwrap();
+    }
+    if went_out.elapsed() < backoff.backoff_min {
+        assert_eq!(group.health()[0].failures, 1, "{:?}", group.health());
+    }
+    // After it, one call probes it (and fails: still out, a longer wait).
+    std::thread::sleep(backoff.backoff_min);
+    let _ = group.sign_vec(b"probe").unwrap();
+    let health = group.health();
+    assert!(!health[0].is_in && health[0].failures == 2, "{health:?}");
+    assert!(health[0].out_for >= backoff.backoff_min, "{health:?}");
+    // Every member down: the member whose wait runs is tried too, as a
+    // last resort, before the error.
     let away_b = TokenAway::take(&b);
     let err = group.sign_vec(b"m").unwrap_err();
     drop((away_a, away_b));
+    assert_eq!(group.health()[0].failures, 3, "{:?}", group.health());
     let Error::GroupUnavailable(members) = &err else {
         panic!("{err:?}")
     };
