@@ -28,6 +28,13 @@
 //! Each member's [`HsmSigner`] still reopens lost sessions of its own pool
 //! first; the group takes a member out only when that did not help.
 //!
+//! Whether a member comes back on its own depends on its module. SoftHSM2,
+//! for one, holds a token whose directory vanished invalid until the module
+//! is initialised again: put each such member in a module instance of its
+//! own (a path of its own), so that restarting it (`C_Finalize`, after which
+//! the member's pool calls `C_Initialize` again) leaves the others alone;
+//! this is how `tests/hsm_group.rs` kills a member and brings it back.
+//!
 //! ```no_run
 //! use std::sync::Arc;
 //! use fapi_core::Alg;
