@@ -35,6 +35,7 @@ enum Inner {
     #[cfg(feature = "rsa-signing")]
     Ps256(fapi_awslc::Ps256SigningKey),
     Hsm(fapi_pkcs11::HsmSigner),
+    HsmGroup(fapi_pkcs11::HsmGroup),
 }
 
 /// A private signing key: software (aws-lc) or in an HSM (PKCS#11).
@@ -97,14 +98,35 @@ impl SigningKey {
     }
 
     /// Loads a key from a configuration value: a PKCS#11 URI
-    /// (`pkcs11:...`), a PEM document (`-----BEGIN ...`) or a private JWK
-    /// (`{...}`).
+    /// (`pkcs11:...`), several PKCS#11 URIs separated by whitespace
+    /// (spaces or newlines: an HA signing group of the same key, see
+    /// [`SigningKey::from_pkcs11_group`]), a PEM document
+    /// (`-----BEGIN ...`) or a private JWK (`{...}`).
+    ///
+    /// A URI never holds whitespace (RFC 7512 §2.3 percent-encodes it), so
+    /// whitespace only ever separates members.
+    ///
+    /// ```no_run
+    /// // One key in two tokens (or two modules): signing goes on while
+    /// // one of them answers.
+    /// let key = fapi::SigningKey::from_config(
+    ///     "pkcs11:token=hsm-a;object=as-signing?module-path=/usr/lib/hsm-a.so&pin-source=file:/etc/fapi/pin-a
+    ///      pkcs11:token=hsm-b;object=as-signing?module-path=/usr/lib/hsm-b.so&pin-source=file:/etc/fapi/pin-b",
+    /// )?;
+    /// assert_eq!(key.hsm_group().map(|g| g.health().len()), Some(2));
+    /// # Ok::<(), fapi::KeyError>(())
+    /// ```
     pub fn from_config(value: &str) -> Result<Self, KeyError> {
         let v = value.trim_start();
         if v.get(..7)
             .is_some_and(|s| s.eq_ignore_ascii_case("pkcs11:"))
         {
-            Self::from_pkcs11_uri(v.trim_end())
+            let uris: Vec<&str> = v.split_whitespace().collect();
+            if uris.len() > 1 {
+                Self::from_pkcs11_group(&uris)
+            } else {
+                Self::from_pkcs11_uri(v.trim_end())
+            }
         } else if v.starts_with("-----BEGIN") {
             Self::from_pem(v)
         } else if v.starts_with('{') {
@@ -276,20 +298,72 @@ impl SigningKey {
     /// ```
     pub fn from_pkcs11_uri(uri: &str) -> Result<Self, KeyError> {
         let uri = Pkcs11Uri::parse(uri)?;
-        let hsm = |e: fapi_pkcs11::Error| KeyError::new(e.clone().into(), format!("PKCS#11: {e}"));
-        let (pool, key_ref) = open_pkcs11(&uri)?;
-        // F2-ALG: describe() refuses weak keys and other curves.
-        let info = fapi_pkcs11::keys::describe(&pool, &key_ref).map_err(hsm)?;
-        if let (Some(_), Some(label)) = (&uri.id, &uri.object)
-            && info.label != *label
-        {
+        let signer = hsm_signer(&uri, "PKCS#11")?;
+        Ok(Self::wrap(Inner::Hsm(signer)))
+    }
+
+    /// Loads an HA signing group (see [`fapi_pkcs11::group`]): the same
+    /// key in each token named by `uris` (two or more PKCS#11 URIs, as
+    /// [`SigningKey::from_pkcs11_uri`] reads them, in several tokens of
+    /// one module or in several modules). Every member is opened and must
+    /// hold the same public key, or the result names the member that
+    /// failed or holds another key ([`CoreError::InvalidKey`], with both
+    /// `kid`s). Signing goes to the least busy member that is in; a member
+    /// that fails is taken out and the signature made on another, so that
+    /// it fails only when every member does.
+    ///
+    /// ```no_run
+    /// let key = fapi::SigningKey::from_pkcs11_group(&[
+    ///     "pkcs11:token=hsm-a;object=as-signing?pin-source=file:/etc/fapi/pin",
+    ///     "pkcs11:token=hsm-b;object=as-signing?pin-source=file:/etc/fapi/pin",
+    /// ])?;
+    /// let group = key.hsm_group().expect("a group");
+    /// assert_eq!(group.members_in(), 2);
+    /// # Ok::<(), fapi::KeyError>(())
+    /// ```
+    pub fn from_pkcs11_group(uris: &[&str]) -> Result<Self, KeyError> {
+        if uris.len() < 2 {
             return Err(KeyError::new(
-                CoreError::KeyNotFound,
-                "PKCS#11: the key with this id has another label",
+                CoreError::InvalidParameter,
+                format!(
+                    "PKCS#11 group: {} member(s); a group needs two or more URIs",
+                    uris.len()
+                ),
             ));
         }
-        let signer = fapi_pkcs11::HsmSigner::new(pool, &key_ref, info.alg()).map_err(hsm)?;
-        Ok(Self::wrap(Inner::Hsm(signer)))
+        let mut members = Vec::with_capacity(uris.len());
+        for (i, text) in uris.iter().enumerate() {
+            let n = i.saturating_add(1);
+            let uri = Pkcs11Uri::parse(text).map_err(|e| {
+                KeyError::new(
+                    e.error(),
+                    format!("PKCS#11 group member {n}: {}", e.reason()),
+                )
+            })?;
+            let name = member_name(&uri);
+            let signer = hsm_signer(&uri, &format!("PKCS#11 group member {n} ({name})"))?;
+            members.push(fapi_pkcs11::GroupMember::new(name, signer));
+        }
+        let group = fapi_pkcs11::HsmGroup::new(members, fapi_pkcs11::GroupConfig::default())
+            .map_err(|e| KeyError::new(e.clone().into(), format!("PKCS#11 group: {e}")))?;
+        Ok(Self::wrap(Inner::HsmGroup(group)))
+    }
+
+    /// The HA signing group this key is, if it is one: its members'
+    /// health ([`fapi_pkcs11::HsmGroup::health`]) for readiness checks and
+    /// metrics.
+    ///
+    /// ```
+    /// let key = fapi::SigningKey::generate(fapi_core::Alg::Es256)?;
+    /// assert!(key.hsm_group().is_none());
+    /// # Ok::<(), fapi::KeyError>(())
+    /// ```
+    #[must_use]
+    pub fn hsm_group(&self) -> Option<&fapi_pkcs11::HsmGroup> {
+        match &*self.inner {
+            Inner::HsmGroup(g) => Some(g),
+            _ => None,
+        }
     }
 
     /// The same key published (and named in the `kid` header) as `kid`
@@ -316,10 +390,10 @@ impl SigningKey {
         Ok(self)
     }
 
-    /// Whether the key lives in an HSM.
+    /// Whether the key lives in an HSM (one token, or a group).
     #[must_use]
     pub fn is_hsm(&self) -> bool {
-        matches!(*self.inner, Inner::Hsm(_))
+        matches!(*self.inner, Inner::Hsm(_) | Inner::HsmGroup(_))
     }
 
     fn signer(&self) -> &dyn Signer {
@@ -329,6 +403,7 @@ impl SigningKey {
             #[cfg(feature = "rsa-signing")]
             Inner::Ps256(k) => k,
             Inner::Hsm(k) => k,
+            Inner::HsmGroup(g) => g,
         }
     }
 
@@ -518,6 +593,38 @@ fn check_public(key: &dyn Signer, want: &PublicKey) -> Result<(), KeyError> {
 /// Opens the module and token a PKCS#11 URI names, logs in with a pool of
 /// sessions, and names the key by `id` (else `object`):
 /// [`CoreError::KeyNotFound`] when the URI names neither.
+/// The HSM key named by `uri` as a signer; errors start with `what`.
+fn hsm_signer(uri: &Pkcs11Uri, what: &str) -> Result<fapi_pkcs11::HsmSigner, KeyError> {
+    let hsm = |e: fapi_pkcs11::Error| KeyError::new(e.clone().into(), format!("{what}: {e}"));
+    let (pool, key_ref) = open_pkcs11(uri).map_err(|e| {
+        KeyError::new(
+            e.error(),
+            format!("{what}: {}", e.reason().trim_start_matches("PKCS#11: ")),
+        )
+    })?;
+    // F2-ALG: describe() refuses weak keys and other curves.
+    let info = fapi_pkcs11::keys::describe(&pool, &key_ref).map_err(hsm)?;
+    if let (Some(_), Some(label)) = (&uri.id, &uri.object)
+        && info.label != *label
+    {
+        return Err(KeyError::new(
+            CoreError::KeyNotFound,
+            format!("{what}: the key with this id has another label"),
+        ));
+    }
+    fapi_pkcs11::HsmSigner::new(pool, &key_ref, info.alg()).map_err(hsm)
+}
+
+/// How a group member is named in errors, logs and health: its token and
+/// module (never its PIN).
+fn member_name(uri: &Pkcs11Uri) -> String {
+    let module = uri
+        .module_path
+        .clone()
+        .unwrap_or_else(fapi_pkcs11::token::module_path_from_env);
+    format!("token {} in {}", uri.token, module.display())
+}
+
 pub(crate) fn open_pkcs11(
     uri: &Pkcs11Uri,
 ) -> Result<(Arc<fapi_pkcs11::SessionPool>, fapi_pkcs11::KeyRef), KeyError> {

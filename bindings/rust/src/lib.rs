@@ -115,6 +115,29 @@
 //! let issuer = Issuer::builder(Profile::FAPI2, "https://as.bank.example", KeySet::new(key)).build()?;
 //! # let _ = issuer; Ok(()) }
 //! ```
+//!
+//! # One key in several HSMs (an HA signing group)
+//!
+//! Several URIs separated by whitespace name the same key in several tokens
+//! or modules. Signing is spread over them, and a member that fails is
+//! taken out and the signature made on another, so that issuance goes on
+//! while one member answers ([`SigningKey::from_pkcs11_group`],
+//! [`fapi_pkcs11::HsmGroup`]):
+//!
+//! ```no_run
+//! use fapi::{Issuer, KeySet, SigningKey};
+//! use fapi_core::profile::Profile;
+//!
+//! # fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! let key = SigningKey::from_config(
+//!     "pkcs11:token=hsm-a;object=as-signing?module-path=/usr/lib/hsm-a.so&pin-source=file:/etc/fapi/pin-a
+//!      pkcs11:token=hsm-b;object=as-signing?module-path=/usr/lib/hsm-b.so&pin-source=file:/etc/fapi/pin-b",
+//! )?;
+//! // For /readyz and metrics: which members are in.
+//! let members_in = key.hsm_group().map(|g| g.members_in());
+//! let issuer = Issuer::builder(Profile::FAPI2, "https://as.bank.example", KeySet::new(key)).build()?;
+//! # let _ = (issuer, members_in); Ok(()) }
+//! ```
 #![forbid(unsafe_code)]
 
 /// The README's code, compiled and run as doctests so that it follows the

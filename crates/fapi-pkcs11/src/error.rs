@@ -57,6 +57,23 @@ pub enum Error {
     },
     /// Any other failure of the PKCS#11 wrapper (attribute conversion, ...).
     Other(String),
+    /// A signing group was opened with no member.
+    GroupEmpty,
+    /// A member of a signing group holds another key than the group's
+    /// first member: both members and both `kid`s are named.
+    GroupKeyMismatch {
+        /// The first member, whose key the group signs with.
+        expected_member: String,
+        /// Its key's `kid` (RFC 7638 thumbprint).
+        expected_kid: String,
+        /// The member that holds another key.
+        member: String,
+        /// That key's `kid`.
+        kid: String,
+    },
+    /// Every member of a signing group is out: each member with the last
+    /// error it gave.
+    GroupUnavailable(Vec<(String, Error)>),
 }
 
 impl Error {
@@ -89,6 +106,49 @@ impl Error {
         )
     }
 
+    /// Whether the member of a signing group that gave this error is at
+    /// fault (the device, the session, the login, the key missing on that
+    /// token), so that the call is retried on another member and the member
+    /// taken out; `false` for a refusal of the request itself (a buffer too
+    /// small, a mechanism or key type that does not fit, data the token
+    /// refuses), which every member would give too.
+    ///
+    /// ```
+    /// use cryptoki::context::Function;
+    /// use cryptoki::error::RvError;
+    /// use fapi_pkcs11::Error;
+    ///
+    /// let device = Error::Pkcs11 { function: Function::Sign, rv: RvError::DeviceError };
+    /// let input = Error::Pkcs11 { function: Function::Sign, rv: RvError::DataLenRange };
+    /// assert!(device.is_member_fault());
+    /// assert!(!input.is_member_fault());
+    /// assert!(!Error::BufferTooSmall.is_member_fault());
+    /// ```
+    #[must_use]
+    pub fn is_member_fault(&self) -> bool {
+        match self {
+            Self::BufferTooSmall
+            | Self::WrongKeyType
+            | Self::WeakKey
+            | Self::UnsupportedKeyType
+            | Self::UnsupportedMechanism(_)
+            | Self::GroupEmpty
+            | Self::GroupKeyMismatch { .. } => false,
+            Self::Pkcs11 { rv, .. } => !matches!(
+                rv,
+                RvError::ArgumentsBad
+                    | RvError::DataInvalid
+                    | RvError::DataLenRange
+                    | RvError::MechanismInvalid
+                    | RvError::MechanismParamInvalid
+                    | RvError::KeyTypeInconsistent
+                    | RvError::KeyFunctionNotPermitted
+                    | RvError::BufferTooSmall
+            ),
+            _ => true,
+        }
+    }
+
     /// Whether a cached object handle no longer names an object.
     #[must_use]
     pub fn is_handle_invalid(&self) -> bool {
@@ -119,6 +179,24 @@ impl fmt::Display for Error {
             Self::UnsupportedMechanism(m) => write!(f, "the token does not do {m}"),
             Self::Pkcs11 { function, rv } => write!(f, "{function} failed: {rv:?} ({rv})"),
             Self::Other(m) => f.write_str(m),
+            Self::GroupEmpty => f.write_str("the signing group has no member"),
+            Self::GroupKeyMismatch {
+                expected_member,
+                expected_kid,
+                member,
+                kid,
+            } => write!(
+                f,
+                "signing group member {member} holds key {kid}, not the group's key {expected_kid} (of {expected_member})"
+            ),
+            Self::GroupUnavailable(members) => {
+                f.write_str("every member of the signing group is out:")?;
+                for (i, (member, e)) in members.iter().enumerate() {
+                    let sep = if i == 0 { " " } else { "; " };
+                    write!(f, "{sep}{member}: {e}")?;
+                }
+                Ok(())
+            }
         }
     }
 }
@@ -134,6 +212,21 @@ impl PartialEq for Error {
             | (Self::UnsupportedMechanism(a), Self::UnsupportedMechanism(b))
             | (Self::Other(a), Self::Other(b)) => a == b,
             (Self::SessionLost(a), Self::SessionLost(b)) => a == b,
+            (Self::GroupUnavailable(a), Self::GroupUnavailable(b)) => a == b,
+            (
+                Self::GroupKeyMismatch {
+                    expected_member: ea,
+                    expected_kid: eka,
+                    member: ma,
+                    kid: ka,
+                },
+                Self::GroupKeyMismatch {
+                    expected_member: eb,
+                    expected_kid: ekb,
+                    member: mb,
+                    kid: kb,
+                },
+            ) => ea == eb && eka == ekb && ma == mb && ka == kb,
             // `Function` has no `PartialEq`: its name identifies it.
             (
                 Self::Pkcs11 {
@@ -174,6 +267,9 @@ impl From<Error> for fapi_core::Error {
             Error::UnsupportedKeyType => Self::UnsupportedKeyType,
             Error::BufferTooSmall => Self::BufferTooSmall,
             Error::SessionLost(inner) if matches!(*inner, Error::KeyNotFound) => Self::KeyNotFound,
+            Error::GroupEmpty => Self::KeyNotFound,
+            // The group's members are not one key.
+            Error::GroupKeyMismatch { .. } => Self::InvalidKey,
             _ => Self::SigningFailed,
         }
     }

@@ -8,6 +8,7 @@
 //! | [`pool`] | logged-in sessions, one caller each, bounded waits, recovery |
 //! | [`key`] | find keys by label or `CKA_ID`, public keys, the F2-ALG check |
 //! | [`signer`] | [`HsmSigner`]: ES256, PS256 and EdDSA in the token, with a mechanism the token lists |
+//! | [`group`] | [`HsmGroup`]: one key in several tokens or modules, spread and failover |
 //! | [`decrypter`] | [`HsmDecrypter`]: JWE `RSA-OAEP` and `RSA-OAEP-256` in the token |
 //! | [`keys`] | generate, list, rotate, destroy; the JWKS |
 //! | [`error`] | [`Error`]: the failed call and its `CKR_*` value |
@@ -19,6 +20,14 @@
 //! is [`Error::KeyNotFound`]. Lost sessions are forgotten rather than
 //! closed (their handle numbers may already belong to another session after
 //! a re-initialisation), at most `max_sessions` per loss.
+//!
+//! One key held by several tokens or modules signs as an [`HsmGroup`] (an
+//! HA signing group): the same [`fapi_core::Signer`] trait, signatures
+//! spread over the members, a member that fails taken out and retried
+//! after a bounded backoff, and the failed call made on another member at
+//! once, so that signing fails only when every member does. Its tests
+//! (`tests/hsm_group.rs`) kill a SoftHSM2 member under load and bring it
+//! back; `benches/group.rs` compares a group of two tokens with one.
 //!
 //! ```no_run
 //! use std::sync::Arc;
@@ -32,6 +41,7 @@
 
 pub mod decrypter;
 pub mod error;
+pub mod group;
 pub mod key;
 pub mod keys;
 pub mod pin;
@@ -41,6 +51,7 @@ pub mod token;
 
 pub use decrypter::HsmDecrypter;
 pub use error::{Error, Result};
+pub use group::{GroupConfig, GroupMember, HsmGroup, MemberHealth};
 pub use key::{KeyInfo, KeyRef};
 pub use keys::{KeySpec, TokenKey};
 pub use pin::Pin;

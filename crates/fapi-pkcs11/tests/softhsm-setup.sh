@@ -5,10 +5,13 @@
 #
 # Installs Debian's softhsm2 when it is missing (as root), writes a
 # SOFTHSM2_CONF pointing at a new temporary token directory, initialises
-# two tokens (`fapi-test` for the tests, `fapi-reinit` for the test that
-# re-initialises a token while it is in use) and exports what the tests read:
-# FAPI_PKCS11_MODULE, FAPI_PKCS11_TOKEN, FAPI_PKCS11_PIN, FAPI_PKCS11_SO_PIN,
-# FAPI_PKCS11_REINIT_TOKEN, SOFTHSM2_CONF. Idempotent: each run starts over.
+# four tokens (`fapi-test` for the tests, `fapi-reinit` for the test that
+# re-initialises a token while it is in use, `fapi-ha-a` and `fapi-ha-b` for
+# the HA signing group tests, which hold the same key in both) and exports
+# what the tests read: FAPI_PKCS11_MODULE, FAPI_PKCS11_TOKEN, FAPI_PKCS11_PIN,
+# FAPI_PKCS11_SO_PIN, FAPI_PKCS11_REINIT_TOKEN, FAPI_PKCS11_HA_TOKENS (the two
+# group tokens, space-separated), SOFTHSM2_CONF. Idempotent: each run starts
+# over.
 
 fapi_softhsm_setup() {
   local module=${FAPI_PKCS11_MODULE:-/usr/lib/softhsm/libsofthsm2.so}
@@ -35,14 +38,16 @@ CONF
   export FAPI_PKCS11_MODULE="$module"
   export FAPI_PKCS11_TOKEN=fapi-test
   export FAPI_PKCS11_REINIT_TOKEN=fapi-reinit
+  export FAPI_PKCS11_HA_TOKENS="fapi-ha-a fapi-ha-b"
   export FAPI_PKCS11_PIN=${FAPI_PKCS11_PIN:-fapi-user-4711}
   export FAPI_PKCS11_SO_PIN=${FAPI_PKCS11_SO_PIN:-fapi-so-0815}
   local label
-  for label in "$FAPI_PKCS11_TOKEN" "$FAPI_PKCS11_REINIT_TOKEN"; do
+  # shellcheck disable=SC2086 # the group's labels are split on purpose
+  for label in "$FAPI_PKCS11_TOKEN" "$FAPI_PKCS11_REINIT_TOKEN" $FAPI_PKCS11_HA_TOKENS; do
     softhsm2-util --init-token --free --label "$label" \
       --pin "$FAPI_PKCS11_PIN" --so-pin "$FAPI_PKCS11_SO_PIN" >/dev/null
   done
-  echo "softhsm-setup: tokens $FAPI_PKCS11_TOKEN and $FAPI_PKCS11_REINIT_TOKEN in $dir/tokens"
+  echo "softhsm-setup: tokens $FAPI_PKCS11_TOKEN, $FAPI_PKCS11_REINIT_TOKEN and $FAPI_PKCS11_HA_TOKENS in $dir/tokens"
 }
 
 fapi_softhsm_setup

@@ -47,7 +47,9 @@ pub struct ServeArgs {
     /// The users file (TOML, `[[user]]` tables; default alice and bob).
     #[arg(long)]
     pub users: Option<PathBuf>,
-    /// The signing key: a PEM file path or a pkcs11: URI (default: a fresh key).
+    /// The signing key: a PEM file path, a pkcs11: URI, or several pkcs11:
+    /// URIs separated by whitespace, one key in several tokens or modules
+    /// (an HA signing group; default: a fresh key).
     #[arg(long)]
     pub key: Option<String>,
     /// A file of 32 bytes, the DPoP nonce key shared by the nodes (default: fresh).

@@ -1,0 +1,307 @@
+//! `fapi serve --key` with an HA signing group: two PKCS#11 URIs naming one
+//! key in the two group tokens of `crates/fapi-pkcs11/tests/softhsm-setup.sh`
+//! (`FAPI_PKCS11_HA_TOKENS`); the key is put in both with `softhsm2-util
+//! --import`. Skipped without the tokens; under CI=true their absence fails.
+//!
+//! A member is killed by renaming its token's directory (SoftHSM2 keeps
+//! each token in a directory of its token directory; root reads a
+//! `chmod 000` one) and brought back by renaming it back and finalising the
+//! member's module instance, which its pool initialises again: SoftHSM2
+//! holds a token that vanished invalid until then. Each member is its own
+//! module instance (a copy of the library) so that the other is untouched.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, missing_docs)]
+
+mod common;
+
+use core::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use core::time::Duration;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::sync::Arc;
+use std::time::Instant;
+
+use fapi::SigningKey;
+use fapi_core::profile::Profile;
+use fapi_server::dev_ca::DevCa;
+use fapi_server::{ServerConfig, start};
+
+use common::{client, http, pkj_client, send_dpop};
+
+struct Env {
+    module: PathBuf,
+    pin: String,
+    a: String,
+    b: String,
+}
+
+fn env() -> Option<Env> {
+    let tokens = std::env::var("FAPI_PKCS11_HA_TOKENS").unwrap_or_default();
+    let labels: Vec<&str> = tokens.split_whitespace().collect();
+    let (Ok(pin), [a, b, ..]) = (std::env::var("FAPI_PKCS11_PIN"), labels.as_slice()) else {
+        assert!(
+            std::env::var("CI").as_deref() != Ok("true"),
+            "CI=true and no SoftHSM2 group tokens: source crates/fapi-pkcs11/tests/softhsm-setup.sh"
+        );
+        eprintln!("*** SKIPPED: no SoftHSM2 group tokens (FAPI_PKCS11_HA_TOKENS) ***");
+        return None;
+    };
+    let module = std::env::var_os("FAPI_PKCS11_MODULE")
+        .map_or_else(|| "/usr/lib/softhsm/libsofthsm2.so".into(), PathBuf::from);
+    Some(Env {
+        module,
+        pin,
+        a: (*a).to_owned(),
+        b: (*b).to_owned(),
+    })
+}
+
+/// The tests change the same tokens (one takes a token away): one at a
+/// time, from a plain test (`blocking_lock`) or a tokio one (`lock().await`).
+static SERIAL: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+
+fn unique(n: u8) -> String {
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .subsec_nanos();
+    format!("{:08x}{:08x}{n:02x}", std::process::id(), nanos)
+}
+
+/// Imports a PKCS#8 PEM key of the repository into `token` with `CKA_ID`
+/// `id` (hex) and `CKA_LABEL` `label`.
+fn import(env: &Env, token: &str, file: &str, id: &str, label: &str) {
+    let path = format!("{}/../../{file}", env!("CARGO_MANIFEST_DIR"));
+    let out = Command::new("softhsm2-util")
+        .args(["--import", &path, "--token", token, "--label", label])
+        .args(["--id", id, "--pin", &env.pin])
+        .output()
+        .expect("run softhsm2-util");
+    assert!(
+        out.status.success(),
+        "softhsm2-util --import: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+fn uri(env: &Env, module: &Path, token: &str, label: &str) -> String {
+    format!(
+        "pkcs11:token={token};object={label}?module-path={}&pin-value={}",
+        module.display(),
+        env.pin
+    )
+}
+
+/// `fapi-server --check --key <group>` where the second member holds
+/// another key: exit 1, one line naming both members and both kids.
+#[test]
+fn serve_refuses_a_group_whose_members_hold_different_keys() {
+    let Some(env) = env() else { return };
+    let _serial = SERIAL.blocking_lock();
+    let label = format!("mixed-{}", unique(0));
+    let id = unique(1);
+    import(
+        &env,
+        &env.a,
+        "bindings/rust/testdata/pkcs8-p256.pem",
+        &id,
+        &label,
+    );
+    import(
+        &env,
+        &env.b,
+        "bindings/c/tests/keys/p256-test-key.pem",
+        &id,
+        &label,
+    );
+    let key = format!(
+        "{} {}",
+        uri(&env, &env.module, &env.a, &label),
+        uri(&env, &env.module, &env.b, &label)
+    );
+    let dir = std::env::temp_dir().join(format!("fapi-serve-group-{}", unique(2)));
+    let out = Command::new(env!("CARGO_BIN_EXE_fapi-server"))
+        .args([
+            "--check",
+            "--listen",
+            "127.0.0.1:8443",
+            "--key",
+            &key,
+            "--dev-ca-dir",
+        ])
+        .arg(dir.join("ca"))
+        .output()
+        .unwrap();
+    let _ = std::fs::remove_dir_all(&dir);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert_eq!(stderr.lines().count(), 1, "{stderr}");
+    assert!(
+        stderr.starts_with("fapi-server: key or issuer: ")
+            && stderr.contains("PKCS#11 group: signing group member token ")
+            && stderr.contains(&env.a)
+            && stderr.contains(&env.b)
+            && stderr.contains("(code 4)"),
+        "{stderr}"
+    );
+    assert!(!stderr.contains(&env.pin), "{stderr}");
+}
+
+/// The subdirectory of SoftHSM2's token directory holding token `label`.
+fn token_subdir(label: &str) -> PathBuf {
+    let conf = std::fs::read_to_string(std::env::var("SOFTHSM2_CONF").unwrap()).unwrap();
+    let dir = conf
+        .lines()
+        .find_map(|l| l.trim().strip_prefix("directories.tokendir"))
+        .map(|v| PathBuf::from(v.trim().trim_start_matches('=').trim()))
+        .unwrap();
+    let padded = format!("{label:<32}");
+    std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .find(|p| {
+            std::fs::read(p.join("token.object"))
+                .is_ok_and(|o| o.windows(32).any(|w| w == padded.as_bytes()))
+        })
+        .unwrap()
+}
+
+/// Token `label`'s directory renamed away; renamed back when dropped (on a
+/// failed assertion too, for the tests that come after).
+struct TokenAway {
+    from: PathBuf,
+    to: PathBuf,
+}
+
+impl TokenAway {
+    fn take(label: &str) -> Self {
+        let from = token_subdir(label);
+        let to = from.with_extension("away");
+        std::fs::rename(&from, &to).unwrap();
+        Self { from, to }
+    }
+}
+
+impl Drop for TokenAway {
+    fn drop(&mut self) {
+        let _ = std::fs::rename(&self.to, &self.from);
+    }
+}
+
+/// Two clients take client-credentials tokens from a bank whose key is a
+/// group of two tokens, while one member is killed and brought back: every
+/// request is answered 200, and both members sign before and after.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn serve_keeps_issuing_while_a_group_member_is_killed_and_brought_back() {
+    let Some(env) = env() else { return };
+    let _serial = SERIAL.lock().await;
+    let label = format!("group-{}", unique(0));
+    let id = unique(1);
+    for token in [&env.a, &env.b] {
+        import(
+            &env,
+            token,
+            "bindings/rust/testdata/pkcs8-p256.pem",
+            &id,
+            &label,
+        );
+    }
+    // One module instance per member.
+    let copies = std::env::temp_dir().join(format!("fapi-serve-modules-{}", unique(2)));
+    std::fs::create_dir_all(&copies).unwrap();
+    let (ma, mb) = (copies.join("a.so"), copies.join("b.so"));
+    let _ = std::fs::copy(&env.module, &ma).unwrap();
+    let _ = std::fs::copy(&env.module, &mb).unwrap();
+    let key = SigningKey::from_config(&format!(
+        "{}\n{}",
+        uri(&env, &ma, &env.a, &label),
+        uri(&env, &mb, &env.b, &label)
+    ))
+    .unwrap();
+    let profile = Profile::FAPI2;
+    let (k1, r1) = pkj_client(profile, "fintech-1", true);
+    let (k2, r2) = pkj_client(profile, "fintech-2", true);
+    let ca = DevCa::generate().unwrap();
+    let config = ServerConfig::new(profile)
+        .listen("127.0.0.1:0".parse().unwrap())
+        .dev_ca(ca.clone())
+        .signing_key(key.clone())
+        .client(r1)
+        .client(r2);
+    let server = start(config).await.unwrap();
+    let issuer = server.issuer().to_owned();
+    let stop = Arc::new(AtomicBool::new(false));
+    let issued = Arc::new(AtomicU64::new(0));
+    let mut tasks = Vec::new();
+    for keys in [k1, k2] {
+        let (stop, issued) = (Arc::clone(&stop), Arc::clone(&issued));
+        let c = client(profile, &issuer, &keys);
+        let h = http(&ca, None);
+        tasks.push(tokio::spawn(async move {
+            let mut n = 0u64;
+            while !stop.load(Ordering::Relaxed) {
+                let r =
+                    send_dpop(&h, &c, || c.client_credentials_request("accounts").unwrap()).await;
+                assert_eq!(r.status, 200, "issuance {n} of {}: {}", keys.id, r.body);
+                n += 1;
+                let _ = issued.fetch_add(1, Ordering::Relaxed);
+            }
+            n
+        }));
+    }
+    let group = key.hsm_group().unwrap();
+    let wait_for = |what: &str, cond: &dyn Fn() -> bool| {
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while !cond() {
+            assert!(
+                Instant::now() < deadline,
+                "timed out waiting for {what}: {:?}",
+                group.health()
+            );
+            std::thread::sleep(Duration::from_millis(10));
+        }
+    };
+    tokio::time::sleep(Duration::from_millis(1000)).await;
+    let before = group.health();
+    assert!(
+        before.iter().all(|m| m.is_in && m.signatures > 0),
+        "{before:?}"
+    );
+
+    // Kill member a.
+    let away = TokenAway::take(&env.a);
+    wait_for("a out", &|| !group.health()[0].is_in);
+    tokio::time::sleep(Duration::from_millis(1000)).await;
+    let during = group.health();
+    assert!(!during[0].is_in && during[0].failures >= 1, "{during:?}");
+    assert!(during[1].signatures > before[1].signatures, "{during:?}");
+
+    // Bring it back: the directory, and its module instance restarted.
+    drop(away);
+    fapi_pkcs11::token::load_module(&ma)
+        .unwrap()
+        .finalize()
+        .unwrap();
+    wait_for("a back in", &|| group.health()[0].is_in);
+    let back = group.health();
+    tokio::time::sleep(Duration::from_millis(1000)).await;
+    stop.store(true, Ordering::Relaxed);
+    let mut per_client = Vec::new();
+    for t in tasks {
+        per_client.push(t.await.unwrap());
+    }
+    let after = group.health();
+    assert!(after.iter().all(|m| m.is_in), "{after:?}");
+    assert!(
+        after[0].signatures > back[0].signatures,
+        "a signs again: {after:?}"
+    );
+    assert!(
+        after[1].signatures > back[1].signatures,
+        "b still signs: {after:?}"
+    );
+    eprintln!(
+        "issued {} ({per_client:?}); health {after:?}",
+        issued.load(Ordering::Relaxed)
+    );
+    let _ = std::fs::remove_dir_all(&copies);
+}
