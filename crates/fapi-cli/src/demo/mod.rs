@@ -164,7 +164,7 @@ async fn run_profile(r: &mut Report, profile: &Profile) -> Result<(), Failure> {
         .await;
         let escaped = escaped.connect(&issuer, ca.ca_pem())?;
         flows::account_information(r, profile, &fintech, &attacker).await;
-        flows::payment(r, profile, &fintech, &attacker).await;
+        flows::payment(r, &fintech).await;
         arrangement::sharing_arrangement(r, profile, &fintech, &attacker).await;
         interaction_id::interaction_id(r, &fintech).await;
         http_sig::signed_messages(r, &fintech).await;
