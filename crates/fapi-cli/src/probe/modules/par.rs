@@ -178,7 +178,7 @@ pub const REDIRECT_UNREGISTERED: Module = Module {
     area: "redirect URI",
     ids: &["F2-PAR", "F2-TLS-RESP"],
     clause: "RFC 6749 §3.1.2.4, §4.1.2.1; RFC 9126 §2.1",
-    expected: "400 invalid_request or invalid_redirect_uri",
+    expected: "400 invalid_request or invalid_request_object",
     run: run!(redirect_unregistered),
 };
 
@@ -192,7 +192,7 @@ async fn redirect_unregistered(c: &Ctx) -> Outcome {
                 }
             }
         },
-        &["invalid_request", "invalid_redirect_uri"],
+        &["invalid_request", "invalid_request_object"],
     )
     .await
 }
