@@ -11,7 +11,10 @@ pub const REQUEST_URI_REUSE: Module = Module {
     name: "par-request-uri-reuse",
     area: "PAR",
     ids: &["F2-PAR", "OFB-PAR", "CDR-PAR"],
-    clause: "RFC 9126 §4 (one-time use); FAPI 2.0 SP §5.3.2.2",
+    // RFC 9126 §4: "SHOULD treat request_uri values as one-time use but
+    // MAY allow for duplicate requests due to a user reloading"; here the
+    // request_uri already gave a code that was redeemed.
+    clause: "RFC 9126 §4 (SHOULD be one-time use; this one already gave a redeemed code)",
     expected: "no code: an error page (4xx) or a redirect with an error",
     run: run!(request_uri_reuse),
 };
