@@ -708,7 +708,7 @@ pub struct ProbeArgs {
     pub profile: Option<ProfileName>,
     /// The registered client the probe acts as (a TOML file: client_id,
     /// key, auth, redirect_uri, scope, tls_cert, tls_key,
-    /// consent_command, [par_params]; crates/fapi-cli/README.md). A
+    /// consent_command, `[par_params]`; crates/fapi-cli/README.md). A
     /// second --client is a second registered client, for the binding
     /// modules (SKIP without it).
     #[arg(long = "client", value_name = "FILE", required_unless_present = "list")]

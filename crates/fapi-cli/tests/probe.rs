@@ -226,3 +226,56 @@ fn list_names_every_module_with_its_clause() {
     ]);
     assert_eq!(code, 2, "{err}");
 }
+
+/// `--user-command`: its last line is where the browser came back; here
+/// the user refused, so the happy flow fails (exit 1) with the server's
+/// answer named, and the command saw the authorization URL as `$1`.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_user_command_gives_the_redirect_back() {
+    let profile = Profile::FAPI2;
+    let dir = temp_dir("user-command");
+    let ca = DevCa::generate().unwrap();
+    let a = write_client(&dir, &profile, &ca, "probe-1", false);
+    let server = fapi_server::start(
+        ServerConfig::new(profile)
+            .listen(core::net::SocketAddr::from(([127, 0, 0, 1], 0)))
+            .client(a.registration.clone())
+            .dev_ca(ca.clone())
+            .stores(Stores::memory()),
+    )
+    .await
+    .unwrap();
+    probe_support::create_consents(&dir, &profile, server.issuer(), ca.ca_pem(), &a, 4).await;
+    let ca_path = dir.join("ca.pem");
+    std::fs::write(&ca_path, ca.ca_pem()).unwrap();
+    let seen = dir.join("seen-url");
+    let command = format!(
+        "printf '%s' \"$FAPI_PROBE_AUTHORIZATION_URL\" > {} && echo log line && echo \"$FAPI_PROBE_REDIRECT_URI?error=access_denied\" && true",
+        seen.display()
+    );
+    let run = probe(vec![
+        server.issuer().into(),
+        "--profile".into(),
+        "fapi2".into(),
+        "--client".into(),
+        a.file.display().to_string(),
+        "--ca".into(),
+        ca_path.display().to_string(),
+        "--user-command".into(),
+        command,
+        "--only".into(),
+        "code-flow".into(),
+    ])
+    .await;
+    server.shutdown().await;
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    let (result, detail) = run.result("code-flow");
+    assert_eq!(result, "fail");
+    assert!(detail.contains("access_denied"), "{detail}");
+    let url = std::fs::read_to_string(&seen).unwrap();
+    assert!(
+        url.contains("/authorize?client_id=probe%2D1&request_uri=urn"),
+        "{url}"
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -160,14 +160,49 @@ fn resign_request_object(
     set_param(body, "request", Some(&signed))
 }
 
-/// A pushed request for `openid` (no consent needed) with its body passed
+/// A pushed request for `openid` (no consent needed; under obie, where an
+/// `openid` request names the intent it authorises (OB-INTENT), `openid
+/// accounts` with a fresh account-access consent) with its body passed
 /// through `edit`, sent with the client's certificate.
 async fn par_with(s: &Setup, edit: impl Fn(&str) -> String) -> Reply {
+    let intent = if s.profile.intent_in_id_token {
+        Some(intent(s).await)
+    } else {
+        None
+    };
+    let scope = if intent.is_some() {
+        "openid accounts"
+    } else {
+        "openid"
+    };
     let (req, _) = s
         .client
-        .par_request(UserAction::new("On to your bank").unwrap(), "openid", None)
+        .par_request(
+            UserAction::new("On to your bank").unwrap(),
+            scope,
+            intent.as_deref(),
+        )
         .unwrap();
     send(&s.http, edited(req, edit)).await
+}
+
+/// A fresh account-access consent of the client (OB-INTENT).
+async fn intent(s: &Setup) -> String {
+    let cc = common::cc_token(&s.http, &s.client, "accounts").await;
+    let url = format!(
+        "{}/open-banking/v3.1/aisp/account-access-consents",
+        s.issuer
+    );
+    let body = serde_json::json!({"Data": {
+        "Permissions": ["ReadAccountsDetail"],
+        "ExpirationDateTime": "2099-01-01T00:00:00+00:00"
+    }, "Risk": {}});
+    let r = send_dpop(&s.http, &s.client, || {
+        common::rs_request(&s.client, "POST", &url, &cc, Some(&body), &[])
+    })
+    .await;
+    assert_eq!(r.status, 201, "{}", r.body);
+    r.json()["Data"]["ConsentId"].as_str().unwrap().to_owned()
 }
 
 /// A client credentials token request with its body passed through

@@ -424,7 +424,7 @@ pub(super) async fn fresh_code(
 
 /// A new consent of `p` for `scope` (a client credentials token, then
 /// `POST path` with `body`): its id.
-async fn new_consent(
+pub(super) async fn new_consent(
     p: &Party,
     (path, body): (&str, &Value),
     scope: &str,

@@ -12,7 +12,7 @@ use http::{Request, header};
 use super::party::{Party, REDIRECT};
 use super::report::{Refusal, Report};
 use crate::failure::Failure;
-use crate::https::{Answer, Http, hidden_field};
+use crate::https::{Answer, hidden_field};
 
 const AIS: &str = "account information (AISP)";
 const PIS: &str = "payment (PISP)";
@@ -91,13 +91,11 @@ pub(super) async fn client_token(p: &Party, scope: &str) -> Result<TokenResponse
     p.client.token_response(&a.body).map_err(|e| e.to_string())
 }
 
-/// What an authorization left: the session, the redirect back, the
-/// `request_uri`, the code.
+/// What an authorization left: the session, the redirect back, the code.
 pub struct Authorized {
     pub(super) session: AuthSession,
     pub(super) location: String,
-    request_uri: String,
-    code: String,
+    pub(super) code: String,
 }
 
 /// What a redeemed code gave: the token response and, for an `openid`
@@ -247,7 +245,6 @@ pub(super) async fn authorize(
     Some(Authorized {
         session,
         location,
-        request_uri,
         code,
     })
 }
@@ -376,14 +373,7 @@ async fn api(
 }
 
 /// The sender-constraint attacks on a captured resource request (A5).
-async fn stolen_token_attacks(
-    r: &mut Report,
-    flow: &str,
-    victim: &Party,
-    attacker: &Party,
-    path: &str,
-    token: &str,
-) {
+async fn stolen_token_attacks(r: &mut Report, flow: &str, victim: &Party, path: &str, token: &str) {
     let ids = ["F2-SENDER", "OB-SENDER", "CDR-HOK"];
     if victim.dpop {
         // The captured request again, its proof included.
@@ -411,126 +401,11 @@ async fn stolen_token_attacks(
             "invalid_dpop_proof",
             seen,
         );
-        // The token without any proof.
-        let bare = Request::get(victim.url(path))
-            .header(header::AUTHORIZATION, format!("DPoP {token}"))
-            .body(String::new());
-        let seen = match bare {
-            Ok(req) => match victim.http.send(req).await {
-                Ok(a) => outcome(&a, "invalid_dpop_proof"),
-                Err(e) => Ok(why(&e)),
-            },
-            Err(e) => Ok(e.to_string()),
-        };
-        r.attack(
-            flow,
-            "access-token-without-its-dpop-proof",
-            "A5",
-            &ids,
-            "invalid_dpop_proof",
-            seen,
-        );
-        // The token with a valid proof of the attacker's own key: RFC 9449
-        // §7.1, a token not bound to the proof's key is an invalid token.
-        let seen = match attacker
-            .send(|| attacker.resource("GET", path, token, None, &[]))
-            .await
-        {
-            Ok(a) => outcome(&a, "invalid_token"),
-            Err(e) => Ok(why(&e)),
-        };
-        r.attack(
-            flow,
-            "access-token-with-the-attackers-dpop-key",
-            "A5",
-            &ids,
-            "invalid_token",
-            seen,
-        );
-    } else {
-        // The certificate-bound token from another TLS client.
-        let seen = match attacker
-            .send(|| attacker.resource("GET", path, token, None, &[]))
-            .await
-        {
-            Ok(a) => outcome(&a, "invalid_token"),
-            Err(e) => Ok(why(&e)),
-        };
-        r.attack(
-            flow,
-            "access-token-from-another-tls-client",
-            "A5",
-            &ids,
-            "invalid_token",
-            seen,
-        ); // The same token over a TLS connection without a client certificate.
-        let seen = match Http::new(&victim.ca_pem, None) {
-            Ok(bare) => match victim.resource("GET", path, token, None, &[]) {
-                Ok(req) => match bare.send(req).await {
-                    Ok(a) => outcome(&a, "invalid_token"),
-                    Err(e) => Ok(why(&e)),
-                },
-                Err(e) => Ok(why(&e)),
-            },
-            Err(e) => Ok(why(&e)),
-        };
-        r.attack(
-            flow,
-            "access-token-without-a-client-certificate",
-            "A5",
-            &ids,
-            "invalid_token",
-            seen,
-        );
     }
 }
 
-/// The attacks on the authorization and the code (A1, A1a).
-async fn authorization_attacks(
-    r: &mut Report,
-    flow: &str,
-    profile: &Profile,
-    p: &Party,
-    auth: &Authorized,
-    scope: &str,
-) {
-    // F2-CODE-ONCE, CDR-CODE-ONCE: the code again.
-    let seen = match p
-        .send(|| {
-            p.client
-                .code_token_request(&auth.session, &auth.code)
-                .map_err(|e| Failure::fapi("the token request", &e))
-        })
-        .await
-    {
-        Ok(a) => outcome(&a, "invalid_grant"),
-        Err(e) => Ok(why(&e)),
-    };
-    r.attack(
-        flow,
-        "code-replay",
-        "A1a",
-        &["F2-CODE-ONCE", "CDR-CODE-ONCE"],
-        "invalid_grant",
-        seen,
-    );
-    // The pushed request_uri again: single use.
-    let seen = match p
-        .http
-        .send(get(&p.client.authorization_url(&auth.request_uri)).unwrap_or_default())
-        .await
-    {
-        Ok(a) => outcome(&a, "invalid_request_uri"),
-        Err(e) => Ok(why(&e)),
-    };
-    r.attack(
-        flow,
-        "request-uri-replay",
-        "A1a",
-        &["F2-PAR"],
-        "invalid_request_uri",
-        seen,
-    );
+/// The attacks on the authorization response (A1).
+async fn authorization_attacks(r: &mut Report, flow: &str, p: &Party, auth: &Authorized) {
     // F2-ISS: an authorization response naming another issuer (mix-up):
     // the client refuses it.
     let mixed = mix_up(&auth.location);
@@ -549,36 +424,6 @@ async fn authorization_attacks(
         "invalid_request",
         seen,
     );
-    // F2-PAR: an authorization request that did not come through PAR.
-    if profile.par_required {
-        let pair = p.client.pkce().ok();
-        let challenge = pair.as_ref().map_or("", |x| x.challenge());
-        let url = format!(
-            "{}?{}",
-            p.url("/authorize"),
-            form(&[
-                ("client_id", p.client_id),
-                ("response_type", "code"),
-                ("redirect_uri", REDIRECT),
-                ("scope", scope),
-                ("state", "st4te"),
-                ("code_challenge", challenge),
-                ("code_challenge_method", "S256"),
-            ])
-        );
-        let seen = match p.http.send(get(&url).unwrap_or_default()).await {
-            Ok(a) => outcome(&a, "invalid_request"),
-            Err(e) => Ok(why(&e)),
-        };
-        r.attack(
-            flow,
-            "authorization-request-without-par",
-            "A1",
-            &["F2-PAR", "OFB-PAR", "CDR-PAR"],
-            "invalid_request",
-            seen,
-        );
-    }
 }
 
 /// The redirect `location` with its `iss` replaced by the attacker's.
@@ -599,120 +444,6 @@ fn mix_up(location: &str) -> String {
         .collect();
     let _ = url.query_pairs_mut().clear().extend_pairs(pairs);
     url.to_string()
-}
-
-/// A client assertion made for another authorization server, replayed
-/// here (A1): its `aud` is not this issuer.
-async fn assertion_attack(r: &mut Report, flow: &str, p: &Party, scope: &str) {
-    if !p.jwt_auth {
-        return;
-    }
-    let seen = match p
-        .send(|| p.client_credentials_for(scope, "https://as.attacker.example"))
-        .await
-    {
-        Ok(a) => outcome(&a, "invalid_client"),
-        Err(e) => Ok(why(&e)),
-    };
-    r.attack(
-        flow,
-        "client-assertion-for-another-server",
-        "A1",
-        &["F2-CLIENT-AUTH", "OFB-CLIENT-AUTH", "CDR-CLIENT-AUTH"],
-        "invalid_client",
-        seen,
-    );
-}
-
-/// The attacker's own pushed request, sent to the bank under the victim
-/// client's id (A1).
-async fn foreign_request_uri_attack(
-    r: &mut Report,
-    flow: &str,
-    victim: &Party,
-    attacker: &Party,
-    consent_path: &str,
-    consent_body: &serde_json::Value,
-    scope: &str,
-) {
-    let seen = async {
-        let cc = client_token(attacker, scope).await?;
-        let headers: &[(&str, &str)] = &[("x-idempotency-key", "mallory-1")];
-        let (a, sent) = attacker
-            .exchange(|| {
-                attacker.resource(
-                    "POST",
-                    consent_path,
-                    &cc.access_token,
-                    Some(consent_body),
-                    headers,
-                )
-            })
-            .await
-            .map_err(|e| why(&e))?;
-        expect(&a, 201)?;
-        let _ = attacker.verify_response(&sent, &a).await?;
-        let consent = a.json()["Data"]["ConsentId"]
-            .as_str()
-            .unwrap_or("")
-            .to_owned();
-        let (a, _session) = attacker
-            .call(|| {
-                let action =
-                    UserAction::new(NOTICE).map_err(|e| Failure::refused("a user action", e))?;
-                attacker
-                    .client
-                    .par_request(action, scope, Some(&consent))
-                    .map_err(|e| Failure::fapi("the pushed request", &e))
-            })
-            .await
-            .map_err(|e| why(&e))?;
-        expect(&a, 201)?;
-        let uri = a.json()["request_uri"].as_str().unwrap_or("").to_owned();
-        let a = victim
-            .http
-            .send(get(&victim.client.authorization_url(&uri)).map_err(|e| why(&e))?)
-            .await
-            .map_err(|e| why(&e))?;
-        Ok::<Answer, String>(a)
-    }
-    .await;
-    let seen = match seen {
-        Ok(a) => outcome(&a, "unauthorized_client"),
-        Err(e) => Ok(format!("setup failed: {e}")),
-    };
-    r.attack(
-        flow,
-        "request-uri-of-another-client",
-        "A1",
-        &["F2-PAR", "F2-CLIENT-AUTH"],
-        "unauthorized_client",
-        seen,
-    );
-}
-
-/// The stolen refresh token, used by the attacker's own client (A1a).
-async fn refresh_attack(r: &mut Report, flow: &str, attacker: &Party, refresh_token: &str) {
-    let seen = match attacker
-        .send(|| {
-            attacker
-                .client
-                .refresh_request(refresh_token)
-                .map_err(|e| Failure::fapi("a refresh request", &e))
-        })
-        .await
-    {
-        Ok(a) => outcome(&a, "invalid_grant"),
-        Err(e) => Ok(why(&e)),
-    };
-    r.attack(
-        flow,
-        "stolen-refresh-token-used-by-another-client",
-        "A1a",
-        &["F2-CLIENT-AUTH", "F2-SENDER"],
-        "invalid_grant",
-        seen,
-    );
 }
 
 /// The account information flow, then its attacks.
@@ -841,15 +572,14 @@ pub async fn account_information(r: &mut Report, profile: &Profile, p: &Party, a
                 }
             }),
         );
-        refresh_attack(r, f, attacker, rt).await;
     } else {
         // The CDR: no sharing duration asked for, no refresh token.
         r.text(
             "     --      no refresh token issued: the refresh step and its attack do not apply",
         );
     }
-    stolen_token_attacks(r, f, p, attacker, &accounts_path, at).await;
-    authorization_attacks(r, f, profile, p, &auth, "accounts").await;
+    stolen_token_attacks(r, f, p, &accounts_path, at).await;
+    authorization_attacks(r, f, p, &auth).await;
     // The client's own defences: the JARM response, the ID token and its
     // encryption, each forged or substituted.
     super::jarm::attacks(r, f, p, &auth.session, &auth.location).await;
@@ -865,9 +595,7 @@ pub async fn account_information(r: &mut Report, profile: &Profile, p: &Party, a
         }
     }
     let rt = token.refresh_token.as_deref();
-    super::replayed_code::tokens_of_a_replayed_code(r, f, p, &accounts_path, at, rt).await;
-    assertion_attack(r, f, p, "accounts").await;
-    foreign_request_uri_attack(r, f, p, attacker, &path, &body, "accounts").await;
+    super::replayed_code::tokens_of_a_replayed_code(r, f, p, &auth, (&accounts_path, at, rt)).await;
     super::client_auth::attacks(r, f, profile, p, (&path, &body), "accounts").await;
     // CDR-CODE-FLOW, BG-CODE-FLOW: the client's own token, no user consent.
     let seen = match p
@@ -888,7 +616,7 @@ pub async fn account_information(r: &mut Report, profile: &Profile, p: &Party, a
 }
 
 /// The payment flow, then its attacks.
-pub async fn payment(r: &mut Report, profile: &Profile, p: &Party, attacker: &Party) {
+pub async fn payment(r: &mut Report, p: &Party) {
     let f = PIS;
     r.text(&format!("  -- {f}"));
     let Some(cc) = r.step(
@@ -998,12 +726,10 @@ pub async fn payment(r: &mut Report, profile: &Profile, p: &Party, attacker: &Pa
         "insufficient_scope",
         seen,
     );
-    stolen_token_attacks(r, f, p, attacker, &format!("{payments}/{id}"), at).await;
-    authorization_attacks(r, f, profile, p, &auth, "payments").await;
+    stolen_token_attacks(r, f, p, &format!("{payments}/{id}"), at).await;
+    authorization_attacks(r, f, p, &auth).await;
     let rt = token.refresh_token.as_deref();
-    super::replayed_code::tokens_of_a_replayed_code(r, f, p, &funds, at, rt).await;
-    assertion_attack(r, f, p, "payments").await;
-    foreign_request_uri_attack(r, f, p, attacker, &path, &body, "payments").await;
+    super::replayed_code::tokens_of_a_replayed_code(r, f, p, &auth, (&funds, at, rt)).await;
     let seen = match p
         .send(|| p.resource("GET", &funds, &cc.access_token, None, &[]))
         .await

@@ -144,12 +144,27 @@ async fn run_profile(r: &mut Report, profile: &Profile) -> Result<(), Failure> {
         "client_auth": auth_for(profile).name(),
         "signed_messages": profile.signed_messages_required,
     }));
+    let queues: [crate::probe::ConsentQueue; 2] = Default::default();
+    let probe_clients = vec![
+        fintech.probe_client(std::sync::Arc::clone(&queues[0])),
+        attacker.probe_client(std::sync::Arc::clone(&queues[1])),
+    ];
     let result = async {
         let fintech = fintech.connect(&issuer, ca.ca_pem())?;
         let attacker = attacker.connect(&issuer, ca.ca_pem())?;
+        probe(
+            r,
+            profile,
+            &issuer,
+            ca.ca_pem(),
+            [&fintech, &attacker],
+            &queues,
+            probe_clients,
+        )
+        .await;
         let escaped = escaped.connect(&issuer, ca.ca_pem())?;
         flows::account_information(r, profile, &fintech, &attacker).await;
-        flows::payment(r, profile, &fintech, &attacker).await;
+        flows::payment(r, &fintech).await;
         arrangement::sharing_arrangement(r, profile, &fintech, &attacker).await;
         interaction_id::interaction_id(r, &fintech).await;
         http_sig::signed_messages(r, &fintech).await;
@@ -161,6 +176,58 @@ async fn run_profile(r: &mut Report, profile: &Profile) -> Result<(), Failure> {
     .await;
     server.shutdown().await;
     result
+}
+
+/// The modules of `fapi probe` run against the bank, in process: the
+/// fintech and the attacker's client as the probe's two clients, each
+/// authorization naming a fresh account-access consent made beforehand.
+async fn probe(
+    r: &mut Report,
+    profile: &Profile,
+    issuer: &str,
+    ca_pem: &str,
+    parties: [&party::Party; 2],
+    queues: &[crate::probe::ConsentQueue; 2],
+    clients: Vec<crate::probe::ClientFile>,
+) {
+    r.text("  -- fapi probe: the modules of the FAPI 2.0 conformance areas against the bank");
+    let body = serde_json::json!({"Data": {
+        "Permissions": ["ReadAccountsDetail"],
+        "ExpirationDateTime": "2099-01-01T00:00:00Z"}, "Risk": {}});
+    let path = "/open-banking/v3.1/aisp/account-access-consents";
+    for (p, q) in parties.iter().zip(queues) {
+        for _ in 0..48 {
+            match client_auth::new_consent(p, (path, &body), "accounts").await {
+                Ok(c) => q
+                    .lock()
+                    .unwrap_or_else(std::sync::PoisonError::into_inner)
+                    .push_back(c),
+                Err(e) => return r.fail("probe", "account-access consents for the probe", &e),
+            }
+        }
+    }
+    let target = crate::probe::Target {
+        issuer: issuer.to_owned(),
+        profile: *profile,
+        clients,
+        ca_pem: Some(ca_pem.to_owned()),
+        users: vec!["username=alice".into(), "password=alice-password".into()],
+        user_command: None,
+        resource: Some(format!("{issuer}/open-banking/v3.1/aisp/accounts")),
+        only: Vec::new(),
+    };
+    match crate::probe::probe(target).await {
+        Ok(rows) => {
+            for row in &rows {
+                r.module(row);
+            }
+        }
+        Err(f) => r.fail(
+            "probe",
+            "fapi probe against the bank",
+            &f.line().unwrap_or_default(),
+        ),
+    }
 }
 
 /// F2-METADATA, OFB-METADATA: the bank's RFC 8414 metadata, fetched over

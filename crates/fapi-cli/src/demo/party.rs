@@ -147,6 +147,26 @@ impl Prepared {
         (self.signing.clone(), self.dpop_key.clone())
     }
 
+    /// The party as `fapi probe` acts it (the client file's content): its
+    /// key, client authentication and TLS identity, `openid accounts`
+    /// with a consent taken from `consents` for each authorization.
+    pub fn probe_client(&self, consents: crate::probe::ConsentQueue) -> crate::probe::ClientFile {
+        let auth = auth_for(&self.profile);
+        let mtls = self.dpop_key.is_none() || auth != ClientAuthMethod::PrivateKeyJwt;
+        crate::probe::ClientFile {
+            path: std::path::PathBuf::from(format!("{}.toml", self.client_id)),
+            client_id: self.client_id.to_owned(),
+            key: self.signing.clone(),
+            auth,
+            redirect_uri: REDIRECT.to_owned(),
+            scope: "openid accounts".to_owned(),
+            identity_pem: mtls.then(|| zeroize::Zeroizing::new(self.identity.clone())),
+            par_params: std::collections::BTreeMap::new(),
+            consent_command: None,
+            consents: Some(consents),
+        }
+    }
+
     /// The party, talking to the bank at `issuer` whose CA is `ca_pem`.
     pub fn connect(self, issuer: &str, ca_pem: &str) -> Result<Party, Failure> {
         let dpop = self.dpop_key.is_some();

@@ -179,6 +179,40 @@ impl Report {
         }));
     }
 
+    /// A module of `fapi probe` run against the bank: a pass counts as a
+    /// step passed, a fail as a step failed, a skip is said with its
+    /// reason.
+    pub fn module(&mut self, row: &crate::probe::Row) {
+        let ids = self.holding(&row.ids);
+        let tags = if ids.is_empty() {
+            String::new()
+        } else {
+            format!("  [{}]", ids.join(" "))
+        };
+        let verdict = match row.result {
+            "pass" => {
+                self.steps += 1;
+                "pass   "
+            }
+            "fail" => {
+                self.steps_failed += 1;
+                self.failures += 1;
+                "FAIL   "
+            }
+            _ => "skip   ",
+        };
+        self.text(&format!(
+            "     {verdict} probe {}: {} (expected {}){tags}",
+            row.module, row.detail, row.expected
+        ));
+        let p = self.profile;
+        self.event(&serde_json::json!({
+            "event":"probe","profile":p,"module":row.module,"ids":ids,"clause":row.clause,
+            "expected":row.expected,"result":row.result,"detail":row.detail,
+            "outcome": if row.result == "fail" { "fail" } else { "pass" },
+        }));
+    }
+
     /// The write error that was not a closed pipe, if any.
     pub fn write_error(&self) -> Option<&str> {
         self.out.error()

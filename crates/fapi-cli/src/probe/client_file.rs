@@ -69,7 +69,13 @@ pub struct ClientFile {
     /// A command whose last line of stdout is a fresh consent id, run in
     /// the file's directory before each authorization.
     pub consent_command: Option<String>,
+    /// Consent ids made beforehand, one taken per authorization (the
+    /// probe run in process by `fapi demo`).
+    pub consents: Option<ConsentQueue>,
 }
+
+/// Consent ids made beforehand, one taken per authorization.
+pub type ConsentQueue = std::sync::Arc<std::sync::Mutex<std::collections::VecDeque<String>>>;
 
 impl core::fmt::Debug for ClientFile {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
@@ -161,6 +167,7 @@ impl ClientFile {
             identity_pem,
             par_params: raw.par_params,
             consent_command: raw.consent_command,
+            consents: None,
         })
     }
 }

@@ -21,7 +21,7 @@ mod report;
 
 use fapi_core::profile::{Profile, SenderConstraint};
 
-pub use self::client_file::ClientFile;
+pub use self::client_file::{ClientFile, ConsentQueue};
 pub use self::ctx::Ctx;
 pub use self::report::Row;
 use crate::cli::ProbeArgs;

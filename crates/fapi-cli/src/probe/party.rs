@@ -255,6 +255,14 @@ impl Party {
     /// The consent its next authorization names: a fresh one from its
     /// `consent_command`, else its `par_params.consent_id`.
     pub async fn consent(&self) -> Result<Option<String>, String> {
+        if let Some(q) = &self.file.consents {
+            return q
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner)
+                .pop_front()
+                .map(Some)
+                .ok_or_else(|| "no consent left for another authorization".to_owned());
+        }
         match &self.file.consent_command {
             Some(cmd) => super::agent::shell(
                 "consent_command",

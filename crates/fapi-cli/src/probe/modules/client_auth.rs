@@ -17,7 +17,9 @@ const ALG_IDS: &[&str] = &[
     "CDR-CLIENT-AUTH",
     "F2-ALG",
 ];
-const EXPECTED: &str = "400/401 invalid_client";
+/// As the conformance suite's `fapi2-security-profile-final-ensure-client-
+/// assertion-*` modules: `invalid_client` or `invalid_request`.
+const EXPECTED: &str = "400/401 invalid_client or invalid_request";
 
 macro_rules! assertion_module {
     ($const:ident, $name:literal, $clause:literal, $f:ident) => {
@@ -111,7 +113,7 @@ async fn push_with(c: &Ctx, make: impl Fn() -> Result<String, String>) -> Outcom
             false,
         )
         .await;
-    refusal_of(a, &[400, 401], &["invalid_client"])
+    refusal_of(a, &[400, 401], &["invalid_client", "invalid_request"])
 }
 
 fn claims(c: &Ctx) -> Value {
@@ -230,5 +232,5 @@ async fn missing(c: &Ctx) -> Outcome {
             )
         })
         .await;
-    refusal_of(a, &[400, 401], &["invalid_client"])
+    refusal_of(a, &[400, 401], &["invalid_client", "invalid_request"])
 }

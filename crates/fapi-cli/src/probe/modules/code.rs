@@ -61,7 +61,7 @@ pub const PKCE_MISSING_VERIFIER: Module = Module {
     area: "PKCE",
     ids: &["F2-PKCE", "OFB-PKCE", "CDR-PKCE", "BG-PKCE"],
     clause: "RFC 7636 §4.5, §4.6",
-    expected: "400 invalid_grant or invalid_request",
+    expected: "400 invalid_grant",
     run: run!(missing_verifier),
 };
 

@@ -109,7 +109,7 @@ dpop_module!(
     TOKEN_KEY_MISMATCH,
     "dpop-token-key-mismatch",
     "RFC 9449 §10 (the proof's key is the dpop_jkt of the request)",
-    "400 invalid_grant or invalid_dpop_proof",
+    "400 invalid_grant, invalid_dpop_proof or invalid_request",
     token_key_mismatch
 );
 dpop_module!(
@@ -219,7 +219,7 @@ async fn token_key_mismatch(c: &Ctx) -> Outcome {
     token_with(
         c,
         |v| jwt::dpop_proof(&other, &v).map(Some),
-        &["invalid_grant", "invalid_dpop_proof"],
+        &["invalid_grant", "invalid_dpop_proof", "invalid_request"],
     )
     .await
 }

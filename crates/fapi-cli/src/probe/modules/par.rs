@@ -11,7 +11,10 @@ pub const REQUEST_URI_REUSE: Module = Module {
     name: "par-request-uri-reuse",
     area: "PAR",
     ids: &["F2-PAR", "OFB-PAR", "CDR-PAR"],
-    clause: "RFC 9126 §4 (one-time use); FAPI 2.0 SP §5.3.2.2",
+    // RFC 9126 §4: "SHOULD treat request_uri values as one-time use but
+    // MAY allow for duplicate requests due to a user reloading"; here the
+    // request_uri already gave a code that was redeemed.
+    clause: "RFC 9126 §4 (SHOULD be one-time use; this one already gave a redeemed code)",
     expected: "no code: an error page (4xx) or a redirect with an error",
     run: run!(request_uri_reuse),
 };
@@ -178,7 +181,7 @@ pub const REDIRECT_UNREGISTERED: Module = Module {
     area: "redirect URI",
     ids: &["F2-PAR", "F2-TLS-RESP"],
     clause: "RFC 6749 §3.1.2.4, §4.1.2.1; RFC 9126 §2.1",
-    expected: "400 invalid_request or invalid_redirect_uri",
+    expected: "400 invalid_request or invalid_request_object",
     run: run!(redirect_unregistered),
 };
 
@@ -192,7 +195,7 @@ async fn redirect_unregistered(c: &Ctx) -> Outcome {
                 }
             }
         },
-        &["invalid_request", "invalid_redirect_uri"],
+        &["invalid_request", "invalid_request_object"],
     )
     .await
 }
