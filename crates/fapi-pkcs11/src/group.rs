@@ -21,9 +21,11 @@
 //!   When every member has failed the
 //!   call, the members that are out and were not tried in it are tried too
 //!   before [`Error::GroupUnavailable`] (each member's last error).
-//! - **Health.** [`HsmGroup::health`] reports each member: in or out, its
-//!   signatures, its failures and its last error (for `/readyz` and
-//!   metrics).
+//! - **Health.** [`HsmGroup::health`] reports each member: its name and
+//!   token label, in or out, its signatures, its failures and its last
+//!   error (for `/readyz` and metrics). A member is taken out by a call
+//!   that fails and put back in by a call that probes it: with no calls,
+//!   the report stays as the last call left it.
 //!
 //! Each member's [`HsmSigner`] still reopens lost sessions of its own pool
 //! first; the group takes a member out only when that did not help.
@@ -158,6 +160,8 @@ enum Pick {
 pub struct MemberHealth {
     /// The member's name.
     pub name: String,
+    /// The label of the member's token.
+    pub token: String,
     /// Whether the member is in (signing).
     pub is_in: bool,
     /// How long the member has been out (zero when in).
@@ -262,6 +266,7 @@ impl HsmGroup {
                 let state = m.state();
                 MemberHealth {
                     name: m.name.clone(),
+                    token: m.signer.pool().token().label().to_owned(),
                     is_in: state.out.is_none(),
                     out_for: state
                         .out
