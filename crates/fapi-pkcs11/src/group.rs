@@ -92,6 +92,7 @@ impl Default for GroupConfig {
 pub struct GroupMember {
     name: String,
     signer: HsmSigner,
+    restart_module: bool,
 }
 
 impl GroupMember {
@@ -110,7 +111,35 @@ impl GroupMember {
         Self {
             name: name.into(),
             signer,
+            restart_module: false,
         }
+    }
+
+    /// The member's module serves this member alone (nothing else in the
+    /// process uses it): each probe of the member while it is out first
+    /// finalises the module (`C_Finalize`), so that the member's pool
+    /// initialises it again, reopens its sessions and logs in. This brings
+    /// back a member whose module never recovers on its own: tpm2-pkcs11
+    /// after the TPM restarted, SoftHSM2 after the token's files came back.
+    ///
+    /// Only a probe (one call at a time, once the member's wait is over)
+    /// finalises, and only when no other call is in the member; a module
+    /// that other tokens or keys of the process use must not be marked so.
+    ///
+    /// ```no_run
+    /// # use std::sync::Arc;
+    /// # use fapi_pkcs11::{GroupMember, HsmSigner, KeyRef, Pin, PoolConfig, SessionPool, Token};
+    /// # fn main() -> Result<(), fapi_pkcs11::Error> {
+    /// let module = "/usr/lib/x86_64-linux-gnu/pkcs11/libtpm2_pkcs11.so";
+    /// let pool = Arc::new(SessionPool::new(Token::open(module.as_ref(), "fapi-tpm")?, Pin::new("1234"), PoolConfig::default())?);
+    /// let signer = HsmSigner::new(pool, &KeyRef::Label("as-signing".into()), fapi_core::Alg::Es256)?;
+    /// let member = GroupMember::new("token fapi-tpm", signer).restart_module_when_probed();
+    /// # Ok(()) }
+    /// ```
+    #[must_use]
+    pub fn restart_module_when_probed(mut self) -> Self {
+        self.restart_module = true;
+        self
     }
 }
 
@@ -134,6 +163,7 @@ struct MemberState {
 struct Member {
     name: String,
     signer: HsmSigner,
+    restart_module: bool,
     busy: AtomicUsize,
     signatures: AtomicU64,
     failures: AtomicU64,
@@ -221,6 +251,7 @@ impl HsmGroup {
                 .map(|m| Member {
                     name: m.name,
                     signer: m.signer,
+                    restart_module: m.restart_module,
                     busy: AtomicUsize::new(0),
                     signatures: AtomicU64::new(0),
                     failures: AtomicU64::new(0),
@@ -340,7 +371,20 @@ impl HsmGroup {
         op: &impl Fn(&HsmSigner) -> Result<T>,
     ) -> Option<Result<T>> {
         let m = self.members.get(i)?;
-        let _ = m.busy.fetch_add(1, Ordering::Relaxed);
+        let busy = m.busy.fetch_add(1, Ordering::Relaxed);
+        if probe && m.restart_module && busy == 0 {
+            // See `GroupMember::restart_module_when_probed`: the pool
+            // initialises the module again on its next lease. A module
+            // that is not initialised (its last `C_Initialize` failed)
+            // answers CKR_CRYPTOKI_NOT_INITIALIZED here: nothing to undo.
+            let finalized = m.signer.pool().token().context().clone().finalize();
+            tracing::info!(
+                member = %m.name,
+                kid = %self.info.kid,
+                finalized = finalized.is_ok(),
+                "signing group member probed: its module restarted"
+            );
+        }
         let result = op(&m.signer);
         let _ = m.busy.fetch_sub(1, Ordering::Relaxed);
         match result {

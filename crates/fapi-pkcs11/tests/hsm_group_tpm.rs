@@ -8,21 +8,16 @@
 //!
 //! Two threads issue access tokens through the group, each verified by
 //! RustCrypto and aws-lc-rs, while swtpm is stopped and started again: no
-//! issuance fails. The TPM member goes out when swtpm stops and stays out
-//! after swtpm is back: tpm2-pkcs11 keeps the connection it opened at
-//! `C_Initialize` and never opens another, so every probe of the member
-//! fails (`CKR_GENERAL_ERROR`) and the group keeps it out and signs on
-//! SoftHSM2. The group does not finalise a member's module itself (the
-//! module may serve other tokens and keys of the process); once the
-//! module is finalised (`C_Finalize`, as an operator's restart of the
-//! module would), the group's next probe of the member makes its pool
-//! initialise the module again, reopen its sessions, log in, find the key
-//! by `CKA_ID`, and sign: the TPM member is back in and signs again.
-//!
-//! The module is finalised right after a probe failed, so that no call is
-//! in tpm2-pkcs11 while it is finalised (the next probe waits the backoff,
-//! at least 300 ms). Nothing logs out after the TPM restart (tpm2-pkcs11
-//! 1.9 may abort on `C_Logout` then).
+//! issuance fails. The TPM member goes out when swtpm stops, and the group
+//! signs on SoftHSM2. tpm2-pkcs11 keeps the connection it opened at
+//! `C_Initialize` and never opens another, so it recovers only once the
+//! module is finalised: the TPM member is marked
+//! `restart_module_when_probed` (the module serves it alone), so each probe
+//! finalises the module and the member's pool initialises it again. While
+//! swtpm is down those probes fail; the first probe after swtpm is back
+//! reopens the sessions, logs in, finds the key by `CKA_ID` and signs: the
+//! member is back in with no call from outside. Nothing logs out after the
+//! TPM restart (tpm2-pkcs11 1.9 may abort on `C_Logout` then).
 //!
 //! Needs both tokens (`softhsm-setup.sh` and `tpm-setup.sh`); skipped with
 //! a line without them, a failure under `CI=true`. Stops the TPM of
@@ -281,12 +276,12 @@ fn group_of_softhsm_and_tpm_keeps_issuing_while_swtpm_is_stopped_and_started() {
         tpm_signer.mechanism()
     );
     assert_ne!(soft_signer.mechanism(), tpm_signer.mechanism());
-    let tpm_module = tpm_signer.pool().token().context().clone();
     let group = Arc::new(
         HsmGroup::new(
             vec![
                 GroupMember::new(format!("token {} (SoftHSM2)", soft.token), soft_signer),
-                GroupMember::new(format!("token {} (TPM)", tpm.token), tpm_signer),
+                GroupMember::new(format!("token {} (TPM)", tpm.token), tpm_signer)
+                    .restart_module_when_probed(),
             ],
             GroupConfig {
                 backoff_min: Duration::from_millis(300),
@@ -334,29 +329,18 @@ fn group_of_softhsm_and_tpm_keeps_issuing_while_swtpm_is_stopped_and_started() {
     assert!(!during[1].is_in && during[0].is_in, "{during:?}");
     assert!(during[0].signatures > out[0].signatures + 10, "{during:?}");
 
-    // The TPM is back, the module not finalised: tpm2-pkcs11 does not
-    // reconnect, every probe fails, the member stays out.
-    swtpm.start();
-    drop(restart);
+    // Probes while the TPM is down: the module finalised, initialised
+    // again, and the call failed.
     let probed = during[1].failures;
-    wait_for(&group, "two probes of the restarted TPM", |g| {
+    wait_for(&group, "two probes of the stopped TPM", |g| {
         g.health()[1].failures >= probed + 2
     });
     check_threads();
-    let stale = group.health();
-    assert!(!stale[1].is_in, "{stale:?}");
-    eprintln!(
-        "TPM back, its module not finalised: the member stays out ({:?})",
-        stale[1].last_error
-    );
+    assert!(!group.health()[1].is_in);
 
-    // The module finalised right after a probe failed (no call in it):
-    // the next probe initialises it again and the member is back in.
-    let failures = group.health()[1].failures;
-    wait_for(&group, "a probe to fail", |g| {
-        g.health()[1].failures > failures
-    });
-    tpm_module.finalize().unwrap();
+    // The TPM is back: the next probe restarts the module and signs.
+    swtpm.start();
+    drop(restart);
     wait_for(&group, "the TPM member back in", |g| g.health()[1].is_in);
     let back = group.health();
     std::thread::sleep(Duration::from_millis(1000));
