@@ -32,10 +32,14 @@
 //!
 //! Whether a member comes back on its own depends on its module. SoftHSM2,
 //! for one, holds a token whose directory vanished invalid until the module
-//! is initialised again: put each such member in a module instance of its
-//! own (a path of its own), so that restarting it (`C_Finalize`, after which
-//! the member's pool calls `C_Initialize` again) leaves the others alone;
-//! this is how `tests/hsm_group.rs` kills a member and brings it back.
+//! is initialised again, and tpm2-pkcs11 never reconnects after the TPM
+//! restarts: put each such member in a module instance of its own (a path
+//! of its own), so that restarting it (`C_Finalize`, after which the
+//! member's pool calls `C_Initialize` again) leaves the others alone; this
+//! is how `tests/hsm_group.rs` kills a member and brings it back. A member
+//! marked [`GroupMember::restart_module_when_probed`] has its module
+//! restarted by each probe, so it comes back with no call from outside
+//! (`tests/hsm_group_tpm.rs`: SoftHSM2 and a TPM in one group).
 //!
 //! ```no_run
 //! use std::sync::Arc;

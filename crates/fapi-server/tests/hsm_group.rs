@@ -5,10 +5,12 @@
 //!
 //! A member is killed by renaming its token's directory (SoftHSM2 keeps
 //! each token in a directory of its token directory; root reads a
-//! `chmod 000` one) and brought back by renaming it back and finalising the
-//! member's module instance, which its pool initialises again: SoftHSM2
-//! holds a token that vanished invalid until then. Each member is its own
-//! module instance (a copy of the library) so that the other is untouched.
+//! `chmod 000` one) and brought back by renaming it back. SoftHSM2 holds a
+//! token that vanished invalid until its module is initialised again, so
+//! each member is its own module instance (a copy of the library, a module
+//! path of its own): `SigningKey::from_config` then has the group restart a
+//! member's module when it probes the member, and the member comes back
+//! with no call from outside.
 //!
 //! While a member is out, `/readyz` stays 200 and names it, `/metrics`
 //! shows it out (`fapi_signing_group_member_in` 0), and the server's log
@@ -238,7 +240,15 @@ struct TokenAway {
 impl TokenAway {
     fn take(label: &str) -> Self {
         let from = token_subdir(label);
-        let to = from.with_extension("away");
+        // Out of the token directory: SoftHSM2 initialised again (the
+        // group's probe restarts the member's module) finds a token in any
+        // directory of it.
+        let name = from.file_name().unwrap().to_string_lossy().into_owned();
+        let to = from
+            .parent()
+            .and_then(Path::parent)
+            .unwrap()
+            .join(format!("{name}.away"));
         std::fs::rename(&from, &to).unwrap();
         Self { from, to }
     }
@@ -381,12 +391,8 @@ async fn serve_keeps_issuing_while_a_group_member_is_killed_and_brought_back() {
         "{out_lines:?}"
     );
 
-    // Bring it back: the directory, and its module instance restarted.
+    // Bring it back: the directory; the group's probe restarts its module.
     drop(away);
-    fapi_pkcs11::token::load_module(&ma)
-        .unwrap()
-        .finalize()
-        .unwrap();
     wait_for("a back in", &|| group.health()[0].is_in);
     let back = group.health();
     let (status, body) = get(&watch, &issuer, "/readyz").await;
@@ -497,14 +503,9 @@ async fn readyz_is_503_with_every_member_out_and_probes_them_back() {
         "{metrics}"
     );
 
-    // Back, and no token request: /readyz alone brings the members in.
+    // Back, and no token request: /readyz alone brings the members in
+    // (its probe restarts their modules).
     drop(away);
-    for m in [&ma, &mb] {
-        fapi_pkcs11::token::load_module(m)
-            .unwrap()
-            .finalize()
-            .unwrap();
-    }
     let deadline = Instant::now() + Duration::from_secs(10);
     let body = loop {
         let (status, body) = get(&h, &issuer, "/readyz").await;
