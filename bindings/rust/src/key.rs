@@ -310,7 +310,10 @@ impl SigningKey {
     /// failed or holds another key ([`CoreError::InvalidKey`], with both
     /// `kid`s). Signing goes to the least busy member that is in; a member
     /// that fails is taken out and the signature made on another, so that
-    /// it fails only when every member does.
+    /// it fails only when every member does. A member whose module path
+    /// no other member names is probed with a restart of its module
+    /// ([`fapi_pkcs11::GroupMember::restart_module_when_probed`]): use
+    /// that module for nothing else in the process.
     ///
     /// ```no_run
     /// let key = fapi::SigningKey::from_pkcs11_group(&[
@@ -331,7 +334,7 @@ impl SigningKey {
                 ),
             ));
         }
-        let mut members = Vec::with_capacity(uris.len());
+        let mut parsed = Vec::with_capacity(uris.len());
         for (i, text) in uris.iter().enumerate() {
             let n = i.saturating_add(1);
             let uri = Pkcs11Uri::parse(text).map_err(|e| {
@@ -340,9 +343,27 @@ impl SigningKey {
                     format!("PKCS#11 group member {n}: {}", e.reason()),
                 )
             })?;
-            let name = member_name(&uri);
-            let signer = hsm_signer(&uri, &format!("PKCS#11 group member {n} ({name})"))?;
-            members.push(fapi_pkcs11::GroupMember::new(name, signer));
+            parsed.push(uri);
+        }
+        let module_of = |uri: &Pkcs11Uri| {
+            uri.module_path
+                .clone()
+                .unwrap_or_else(fapi_pkcs11::token::module_path_from_env)
+        };
+        let mut members = Vec::with_capacity(parsed.len());
+        for (i, uri) in parsed.iter().enumerate() {
+            let n = i.saturating_add(1);
+            let name = member_name(uri);
+            let signer = hsm_signer(uri, &format!("PKCS#11 group member {n} ({name})"))?;
+            let mut member = fapi_pkcs11::GroupMember::new(name, signer);
+            // A module of this member alone is restarted when the member is
+            // probed, so that a module that never recovers on its own
+            // (tpm2-pkcs11 after a TPM restart) comes back.
+            let module = module_of(uri);
+            if parsed.iter().filter(|u| module_of(u) == module).count() == 1 {
+                member = member.restart_module_when_probed();
+            }
+            members.push(member);
         }
         let group = fapi_pkcs11::HsmGroup::new(members, fapi_pkcs11::GroupConfig::default())
             .map_err(|e| KeyError::new(e.clone().into(), format!("PKCS#11 group: {e}")))?;

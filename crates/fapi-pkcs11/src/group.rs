@@ -21,19 +21,25 @@
 //!   When every member has failed the
 //!   call, the members that are out and were not tried in it are tried too
 //!   before [`Error::GroupUnavailable`] (each member's last error).
-//! - **Health.** [`HsmGroup::health`] reports each member: in or out, its
-//!   signatures, its failures and its last error (for `/readyz` and
-//!   metrics).
+//! - **Health.** [`HsmGroup::health`] reports each member: its name and
+//!   token label, in or out, its signatures, its failures and its last
+//!   error (for `/readyz` and metrics). A member is taken out by a call
+//!   that fails and put back in by a call that probes it: with no calls,
+//!   the report stays as the last call left it.
 //!
 //! Each member's [`HsmSigner`] still reopens lost sessions of its own pool
 //! first; the group takes a member out only when that did not help.
 //!
 //! Whether a member comes back on its own depends on its module. SoftHSM2,
 //! for one, holds a token whose directory vanished invalid until the module
-//! is initialised again: put each such member in a module instance of its
-//! own (a path of its own), so that restarting it (`C_Finalize`, after which
-//! the member's pool calls `C_Initialize` again) leaves the others alone;
-//! this is how `tests/hsm_group.rs` kills a member and brings it back.
+//! is initialised again, and tpm2-pkcs11 never reconnects after the TPM
+//! restarts: put each such member in a module instance of its own (a path
+//! of its own), so that restarting it (`C_Finalize`, after which the
+//! member's pool calls `C_Initialize` again) leaves the others alone; this
+//! is how `tests/hsm_group.rs` kills a member and brings it back. A member
+//! marked [`GroupMember::restart_module_when_probed`] has its module
+//! restarted by each probe, so it comes back with no call from outside
+//! (`tests/hsm_group_tpm.rs`: SoftHSM2 and a TPM in one group).
 //!
 //! ```no_run
 //! use std::sync::Arc;
@@ -90,6 +96,7 @@ impl Default for GroupConfig {
 pub struct GroupMember {
     name: String,
     signer: HsmSigner,
+    restart_module: bool,
 }
 
 impl GroupMember {
@@ -108,7 +115,35 @@ impl GroupMember {
         Self {
             name: name.into(),
             signer,
+            restart_module: false,
         }
+    }
+
+    /// The member's module serves this member alone (nothing else in the
+    /// process uses it): each probe of the member while it is out first
+    /// finalises the module (`C_Finalize`), so that the member's pool
+    /// initialises it again, reopens its sessions and logs in. This brings
+    /// back a member whose module never recovers on its own: tpm2-pkcs11
+    /// after the TPM restarted, SoftHSM2 after the token's files came back.
+    ///
+    /// Only a probe (one call at a time, once the member's wait is over)
+    /// finalises, and only when no other call is in the member; a module
+    /// that other tokens or keys of the process use must not be marked so.
+    ///
+    /// ```no_run
+    /// # use std::sync::Arc;
+    /// # use fapi_pkcs11::{GroupMember, HsmSigner, KeyRef, Pin, PoolConfig, SessionPool, Token};
+    /// # fn main() -> Result<(), fapi_pkcs11::Error> {
+    /// let module = "/usr/lib/x86_64-linux-gnu/pkcs11/libtpm2_pkcs11.so";
+    /// let pool = Arc::new(SessionPool::new(Token::open(module.as_ref(), "fapi-tpm")?, Pin::new("1234"), PoolConfig::default())?);
+    /// let signer = HsmSigner::new(pool, &KeyRef::Label("as-signing".into()), fapi_core::Alg::Es256)?;
+    /// let member = GroupMember::new("token fapi-tpm", signer).restart_module_when_probed();
+    /// # Ok(()) }
+    /// ```
+    #[must_use]
+    pub fn restart_module_when_probed(mut self) -> Self {
+        self.restart_module = true;
+        self
     }
 }
 
@@ -132,6 +167,7 @@ struct MemberState {
 struct Member {
     name: String,
     signer: HsmSigner,
+    restart_module: bool,
     busy: AtomicUsize,
     signatures: AtomicU64,
     failures: AtomicU64,
@@ -158,6 +194,8 @@ enum Pick {
 pub struct MemberHealth {
     /// The member's name.
     pub name: String,
+    /// The label of the member's token.
+    pub token: String,
     /// Whether the member is in (signing).
     pub is_in: bool,
     /// How long the member has been out (zero when in).
@@ -217,6 +255,7 @@ impl HsmGroup {
                 .map(|m| Member {
                     name: m.name,
                     signer: m.signer,
+                    restart_module: m.restart_module,
                     busy: AtomicUsize::new(0),
                     signatures: AtomicU64::new(0),
                     failures: AtomicU64::new(0),
@@ -262,6 +301,7 @@ impl HsmGroup {
                 let state = m.state();
                 MemberHealth {
                     name: m.name.clone(),
+                    token: m.signer.pool().token().label().to_owned(),
                     is_in: state.out.is_none(),
                     out_for: state
                         .out
@@ -335,7 +375,20 @@ impl HsmGroup {
         op: &impl Fn(&HsmSigner) -> Result<T>,
     ) -> Option<Result<T>> {
         let m = self.members.get(i)?;
-        let _ = m.busy.fetch_add(1, Ordering::Relaxed);
+        let busy = m.busy.fetch_add(1, Ordering::Relaxed);
+        if probe && m.restart_module && busy == 0 {
+            // See `GroupMember::restart_module_when_probed`: the pool
+            // initialises the module again on its next lease. A module
+            // that is not initialised (its last `C_Initialize` failed)
+            // answers CKR_CRYPTOKI_NOT_INITIALIZED here: nothing to undo.
+            let finalized = m.signer.pool().token().context().clone().finalize();
+            tracing::info!(
+                member = %m.name,
+                kid = %self.info.kid,
+                finalized = finalized.is_ok(),
+                "signing group member probed: its module restarted"
+            );
+        }
         let result = op(&m.signer);
         let _ = m.busy.fetch_sub(1, Ordering::Relaxed);
         match result {

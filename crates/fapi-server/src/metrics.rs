@@ -11,7 +11,17 @@
 //! Labels are bounded: the route is the router's pattern
 //! (`/open-banking/v3.1/aisp/accounts/{id}/balances`, never the path
 //! itself), `unmatched` for any other path; the refusal's code is the core
-//! error's stable code.
+//! error's stable code; a signing group member is named by its token
+//! label and the group's name for it (`token <label> in <module path>`),
+//! never by anything the URI's PIN is in.
+//!
+//! When the server's key is an HA signing group
+//! ([`fapi::SigningKey::hsm_group`]), `/metrics` also has, per member:
+//! `fapi_signing_group_member_in` (1 in, 0 out),
+//! `fapi_signing_group_member_out_seconds`,
+//! `fapi_signing_group_member_signatures_total` and
+//! `fapi_signing_group_member_failures_total`, and
+//! `fapi_signing_group_members_in` for the group.
 
 use core::fmt::Write as _;
 use core::time::Duration;
@@ -22,6 +32,9 @@ use std::time::Instant;
 use async_trait::async_trait;
 use fapi::store::{HandleKey, HandleStore, ReplayStore};
 use fapi_core::Error as CoreError;
+
+use fapi::SigningKey;
+use fapi_pkcs11::MemberHealth;
 
 use crate::stores::Stores;
 
@@ -59,6 +72,8 @@ struct Counters {
 #[derive(Default)]
 pub struct Metrics {
     counters: Mutex<Counters>,
+    /// The server's key when it is an HA signing group.
+    group: Option<SigningKey>,
 }
 
 impl core::fmt::Debug for Metrics {
@@ -68,6 +83,37 @@ impl core::fmt::Debug for Metrics {
 }
 
 impl Metrics {
+    /// Metrics that report the health of `key`'s members when `key` is an
+    /// HA signing group (else the same as [`Metrics::default`]).
+    ///
+    /// ```
+    /// let key = fapi::SigningKey::generate(fapi_core::Alg::Es256)?;
+    /// let m = fapi_server::metrics::Metrics::for_key(&key);
+    /// assert!(m.signing_group().is_none());
+    /// assert!(!m.render().contains("fapi_signing_group"));
+    /// # Ok::<(), fapi::KeyError>(())
+    /// ```
+    #[must_use]
+    pub fn for_key(key: &SigningKey) -> Self {
+        Self {
+            counters: Mutex::default(),
+            group: key.hsm_group().is_some().then(|| key.clone()),
+        }
+    }
+
+    /// The HA signing group whose members these metrics report, if the
+    /// server's key is one.
+    #[must_use]
+    pub fn signing_group(&self) -> Option<&fapi_pkcs11::HsmGroup> {
+        self.group.as_ref().and_then(SigningKey::hsm_group)
+    }
+
+    /// The server's key when it is an HA signing group.
+    #[must_use]
+    pub fn signing_key(&self) -> Option<&SigningKey> {
+        self.group.as_ref()
+    }
+
     fn with<R>(&self, f: impl FnOnce(&mut Counters) -> R) -> R {
         f(&mut self.counters.lock().unwrap_or_else(PoisonError::into_inner))
     }
@@ -158,7 +204,79 @@ impl Metrics {
                 );
             }
         });
+        if let Some(group) = self.signing_group() {
+            render_group(&mut out, &group.health());
+        }
         out
+    }
+}
+
+/// The signing group's members in the text exposition format.
+///
+/// ```
+/// # use core::time::Duration;
+/// let members = [fapi_pkcs11::MemberHealth {
+///     name: "token hsm-a in /usr/lib/softhsm/libsofthsm2.so".into(),
+///     token: "hsm-a".into(),
+///     is_in: false,
+///     out_for: Duration::from_millis(1500),
+///     signatures: 7,
+///     failures: 1,
+///     last_error: None,
+/// }];
+/// let mut out = String::new();
+/// fapi_server::metrics::render_group(&mut out, &members);
+/// assert!(out.contains(r#"fapi_signing_group_member_in{token="hsm-a",member="token hsm-a in /usr/lib/softhsm/libsofthsm2.so"} 0"#));
+/// assert!(out.contains("fapi_signing_group_members_in 0\n"));
+/// ```
+pub fn render_group(out: &mut String, members: &[MemberHealth]) {
+    let labels = |m: &MemberHealth| {
+        format!(
+            "token=\"{}\",member=\"{}\"",
+            escape(&m.token),
+            escape(&m.name)
+        )
+    };
+    let members_in = members.iter().filter(|m| m.is_in).count();
+    let _ = writeln!(
+        out,
+        "# HELP fapi_signing_group_members_in Members of the HA signing group that are in.\n# TYPE fapi_signing_group_members_in gauge\nfapi_signing_group_members_in {members_in}"
+    );
+    out.push_str("# HELP fapi_signing_group_member_in Whether the member is in (1, signing) or out (0, until a call probes it again).\n# TYPE fapi_signing_group_member_in gauge\n");
+    for m in members {
+        let _ = writeln!(
+            out,
+            "fapi_signing_group_member_in{{{}}} {}",
+            labels(m),
+            u8::from(m.is_in)
+        );
+    }
+    out.push_str("# HELP fapi_signing_group_member_out_seconds How long the member has been out (0 when in).\n# TYPE fapi_signing_group_member_out_seconds gauge\n");
+    for m in members {
+        let _ = writeln!(
+            out,
+            "fapi_signing_group_member_out_seconds{{{}}} {}",
+            labels(m),
+            m.out_for.as_secs_f64()
+        );
+    }
+    out.push_str("# HELP fapi_signing_group_member_signatures_total Signatures the member made.\n# TYPE fapi_signing_group_member_signatures_total counter\n");
+    for m in members {
+        let _ = writeln!(
+            out,
+            "fapi_signing_group_member_signatures_total{{{}}} {}",
+            labels(m),
+            m.signatures
+        );
+    }
+    out.push_str("# HELP fapi_signing_group_member_failures_total Calls the member failed through its own fault (each taken to another member).\n# TYPE fapi_signing_group_member_failures_total counter\n");
+    for m in members {
+        let _ = writeln!(
+            out,
+            "fapi_signing_group_member_failures_total{{{}}} {}",
+            labels(m),
+            m.failures
+        );
     }
 }
 

@@ -288,7 +288,8 @@ pub async fn start(mut config: ServerConfig) -> Result<RunningServer, ServeError
         None => ServerConfig::default_key(&profile)?,
     };
     let signing_alg = fapi_core::crypto::Signer::alg(&key);
-    let metrics = Arc::new(crate::metrics::Metrics::default());
+    // With the signing group's member health when the key is a group.
+    let metrics = Arc::new(crate::metrics::Metrics::for_key(&key));
     // Every store call is timed (fapi_store_call_duration_seconds).
     let stores = crate::metrics::timed(
         config.stores.take().unwrap_or_else(Stores::memory),

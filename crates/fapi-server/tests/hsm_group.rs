@@ -5,10 +5,17 @@
 //!
 //! A member is killed by renaming its token's directory (SoftHSM2 keeps
 //! each token in a directory of its token directory; root reads a
-//! `chmod 000` one) and brought back by renaming it back and finalising the
-//! member's module instance, which its pool initialises again: SoftHSM2
-//! holds a token that vanished invalid until then. Each member is its own
-//! module instance (a copy of the library) so that the other is untouched.
+//! `chmod 000` one) and brought back by renaming it back. SoftHSM2 holds a
+//! token that vanished invalid until its module is initialised again, so
+//! each member is its own module instance (a copy of the library, a module
+//! path of its own): `SigningKey::from_config` then has the group restart a
+//! member's module when it probes the member, and the member comes back
+//! with no call from outside.
+//!
+//! While a member is out, `/readyz` stays 200 and names it, `/metrics`
+//! shows it out (`fapi_signing_group_member_in` 0), and the server's log
+//! has its going out and coming back in, with its name; with every member
+//! out `/readyz` is 503.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, missing_docs)]
 
 mod common;
@@ -17,13 +24,13 @@ use core::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use core::time::Duration;
 use std::path::{Path, PathBuf};
 use std::process::Command;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Instant;
 
 use fapi::SigningKey;
 use fapi_core::profile::Profile;
 use fapi_server::dev_ca::DevCa;
-use fapi_server::{ServerConfig, start};
+use fapi_server::{LogFormat, ServerConfig, init_logs, start};
 
 use common::{client, http, pkj_client, send_dpop};
 
@@ -53,6 +60,64 @@ fn env() -> Option<Env> {
         a: (*a).to_owned(),
         b: (*b).to_owned(),
     })
+}
+
+/// The log lines (JSON) of this process's servers.
+fn log_buffer() -> Arc<Mutex<Vec<u8>>> {
+    static BUF: OnceLock<Arc<Mutex<Vec<u8>>>> = OnceLock::new();
+    Arc::clone(BUF.get_or_init(|| {
+        let buf = Arc::new(Mutex::new(Vec::new()));
+        let sink = Arc::clone(&buf);
+        init_logs(LogFormat::Json, Some("info"), move || {
+            LogSink(Arc::clone(&sink))
+        })
+        .unwrap();
+        buf
+    }))
+}
+
+struct LogSink(Arc<Mutex<Vec<u8>>>);
+
+impl std::io::Write for LogSink {
+    fn write(&mut self, b: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(b);
+        Ok(b.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+/// The JSON log lines with `message` whose `member` names token `token`.
+fn member_lines(logs: &Mutex<Vec<u8>>, message: &str, token: &str) -> Vec<serde_json::Value> {
+    let text = String::from_utf8(logs.lock().unwrap().clone()).unwrap();
+    text.lines()
+        .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+        .filter(|l| {
+            l["message"]
+                .as_str()
+                .is_some_and(|m| m.starts_with(message))
+                && l["member"]
+                    .as_str()
+                    .is_some_and(|m| m.starts_with(&format!("token {token} in ")))
+        })
+        .collect()
+}
+
+/// `GET {issuer}{path}`: the status and the body.
+async fn get(h: &reqwest::Client, issuer: &str, path: &str) -> (u16, String) {
+    let r = h.get(format!("{issuer}{path}")).send().await.unwrap();
+    (r.status().as_u16(), r.text().await.unwrap())
+}
+
+/// The value of `fapi_signing_group_member_in` for token `token`.
+fn member_in(metrics: &str, token: &str) -> Option<u8> {
+    let prefix = format!("fapi_signing_group_member_in{{token=\"{token}\",member=");
+    metrics
+        .lines()
+        .find(|l| l.starts_with(&prefix))
+        .and_then(|l| l.rsplit(' ').next())
+        .and_then(|v| v.parse().ok())
 }
 
 /// The tests change the same tokens (one takes a token away): one at a
@@ -175,7 +240,15 @@ struct TokenAway {
 impl TokenAway {
     fn take(label: &str) -> Self {
         let from = token_subdir(label);
-        let to = from.with_extension("away");
+        // Out of the token directory: SoftHSM2 initialised again (the
+        // group's probe restarts the member's module) finds a token in any
+        // directory of it.
+        let name = from.file_name().unwrap().to_string_lossy().into_owned();
+        let to = from
+            .parent()
+            .and_then(Path::parent)
+            .unwrap()
+            .join(format!("{name}.away"));
         std::fs::rename(&from, &to).unwrap();
         Self { from, to }
     }
@@ -194,6 +267,7 @@ impl Drop for TokenAway {
 async fn serve_keeps_issuing_while_a_group_member_is_killed_and_brought_back() {
     let Some(env) = env() else { return };
     let _serial = SERIAL.lock().await;
+    let logs = log_buffer();
     let label = format!("group-{}", unique(0));
     let id = unique(1);
     for token in [&env.a, &env.b] {
@@ -266,6 +340,15 @@ async fn serve_keeps_issuing_while_a_group_member_is_killed_and_brought_back() {
         before.iter().all(|m| m.is_in && m.signatures > 0),
         "{before:?}"
     );
+    let watch = http(&ca, None);
+    let (status, body) = get(&watch, &issuer, "/readyz").await;
+    assert_eq!(
+        (status, body.as_str()),
+        (200, "ready\nsigning group: 2 of 2 members in\n")
+    );
+    let metrics = get(&watch, &issuer, "/metrics").await.1;
+    assert_eq!(member_in(&metrics, &env.a), Some(1), "{metrics}");
+    assert_eq!(member_in(&metrics, &env.b), Some(1), "{metrics}");
 
     // Kill member a.
     let away = TokenAway::take(&env.a);
@@ -274,15 +357,58 @@ async fn serve_keeps_issuing_while_a_group_member_is_killed_and_brought_back() {
     let during = group.health();
     assert!(!during[0].is_in && during[0].failures >= 1, "{during:?}");
     assert!(during[1].signatures > before[1].signatures, "{during:?}");
+    // Ready, on member b; member a named out, in /readyz and /metrics.
+    let (status, body) = get(&watch, &issuer, "/readyz").await;
+    assert_eq!(status, 200, "{body}");
+    assert!(
+        body.starts_with(&format!(
+            "ready\nsigning group: 1 of 2 members in; out: token {} in {} (out for ",
+            env.a,
+            ma.display()
+        )),
+        "{body}"
+    );
+    let metrics = get(&watch, &issuer, "/metrics").await.1;
+    assert_eq!(member_in(&metrics, &env.a), Some(0), "{metrics}");
+    assert_eq!(member_in(&metrics, &env.b), Some(1), "{metrics}");
+    assert!(
+        metrics.contains("fapi_signing_group_members_in 1\n")
+            && metrics.contains(&format!(
+                "fapi_signing_group_member_failures_total{{token=\"{}\",member=\"token {} in {}\"}} ",
+                env.a,
+                env.a,
+                ma.display()
+            )),
+        "{metrics}"
+    );
+    for text in [&body, &metrics] {
+        assert!(!text.contains(&env.pin), "{text}");
+    }
+    // The log has a's going out, with its name.
+    let out_lines = member_lines(&logs, "signing group member is out", &env.a);
+    assert!(
+        out_lines.first().is_some_and(|l| l["level"] == "WARN"),
+        "{out_lines:?}"
+    );
 
-    // Bring it back: the directory, and its module instance restarted.
+    // Bring it back: the directory; the group's probe restarts its module.
     drop(away);
-    fapi_pkcs11::token::load_module(&ma)
-        .unwrap()
-        .finalize()
-        .unwrap();
     wait_for("a back in", &|| group.health()[0].is_in);
     let back = group.health();
+    let (status, body) = get(&watch, &issuer, "/readyz").await;
+    assert_eq!(
+        (status, body.as_str()),
+        (200, "ready\nsigning group: 2 of 2 members in\n")
+    );
+    let metrics = get(&watch, &issuer, "/metrics").await.1;
+    assert_eq!(member_in(&metrics, &env.a), Some(1), "{metrics}");
+    let in_lines = member_lines(&logs, "signing group member is back in", &env.a);
+    assert!(
+        in_lines.first().is_some_and(|l| l["level"] == "INFO"),
+        "{in_lines:?}"
+    );
+    let logged = String::from_utf8(logs.lock().unwrap().clone()).unwrap();
+    assert!(!logged.contains(&env.pin), "the PIN is logged");
     tokio::time::sleep(Duration::from_millis(1000)).await;
     stop.store(true, Ordering::Relaxed);
     let mut per_client = Vec::new();
@@ -303,5 +429,96 @@ async fn serve_keeps_issuing_while_a_group_member_is_killed_and_brought_back() {
         "issued {} ({per_client:?}); health {after:?}",
         issued.load(Ordering::Relaxed)
     );
+    let _ = std::fs::remove_dir_all(&copies);
+}
+
+/// Both members killed: issuance fails (503), and `/readyz` is 503 naming
+/// both. Both brought back with no traffic: `/readyz` probes the group
+/// itself (nothing else would) and is 200 with both in.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn readyz_is_503_with_every_member_out_and_probes_them_back() {
+    let Some(env) = env() else { return };
+    let _serial = SERIAL.lock().await;
+    let label = format!("down-{}", unique(0));
+    let id = unique(1);
+    for token in [&env.a, &env.b] {
+        import(
+            &env,
+            token,
+            "bindings/rust/testdata/pkcs8-p256.pem",
+            &id,
+            &label,
+        );
+    }
+    let copies = std::env::temp_dir().join(format!("fapi-serve-modules-{}", unique(2)));
+    std::fs::create_dir_all(&copies).unwrap();
+    let (ma, mb) = (copies.join("a.so"), copies.join("b.so"));
+    let _ = std::fs::copy(&env.module, &ma).unwrap();
+    let _ = std::fs::copy(&env.module, &mb).unwrap();
+    let key = SigningKey::from_config(&format!(
+        "{} {}",
+        uri(&env, &ma, &env.a, &label),
+        uri(&env, &mb, &env.b, &label)
+    ))
+    .unwrap();
+    let profile = Profile::FAPI2;
+    let (k1, r1) = pkj_client(profile, "fintech-1", true);
+    let ca = DevCa::generate().unwrap();
+    let server = start(
+        ServerConfig::new(profile)
+            .listen("127.0.0.1:0".parse().unwrap())
+            .dev_ca(ca.clone())
+            .signing_key(key.clone())
+            .client(r1),
+    )
+    .await
+    .unwrap();
+    let issuer = server.issuer().to_owned();
+    let c = client(profile, &issuer, &k1);
+    let h = http(&ca, None);
+    let r = send_dpop(&h, &c, || c.client_credentials_request("accounts").unwrap()).await;
+    assert_eq!(r.status, 200, "{}", r.body);
+
+    let away = [TokenAway::take(&env.a), TokenAway::take(&env.b)];
+    let r = send_dpop(&h, &c, || c.client_credentials_request("accounts").unwrap()).await;
+    assert_eq!(r.status, 503, "{}", r.body);
+    assert_eq!(r.json()["error"], "temporarily_unavailable", "{}", r.body);
+    let group = key.hsm_group().unwrap();
+    assert_eq!(group.members_in(), 0, "{:?}", group.health());
+    let (status, body) = get(&h, &issuer, "/readyz").await;
+    assert_eq!(status, 503, "{body}");
+    let body: serde_json::Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(body["error"], "temporarily_unavailable");
+    let description = body["error_description"].as_str().unwrap();
+    assert!(
+        description.starts_with("not ready: no signing group member is in (out: token ")
+            && description.contains(&format!("token {} in {} (out for ", env.a, ma.display()))
+            && description.contains(&format!("token {} in {} (out for ", env.b, mb.display())),
+        "{description}"
+    );
+    assert!(!description.contains(&env.pin), "{description}");
+    let metrics = get(&h, &issuer, "/metrics").await.1;
+    assert!(
+        metrics.contains("fapi_signing_group_members_in 0\n"),
+        "{metrics}"
+    );
+
+    // Back, and no token request: /readyz alone brings the members in
+    // (its probe restarts their modules).
+    drop(away);
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let body = loop {
+        let (status, body) = get(&h, &issuer, "/readyz").await;
+        if status == 200 {
+            break body;
+        }
+        assert!(Instant::now() < deadline, "/readyz still {status}: {body}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
+    assert!(body.starts_with("ready\nsigning group: "), "{body}");
+    assert!(group.members_in() >= 1, "{:?}", group.health());
+    let r = send_dpop(&h, &c, || c.client_credentials_request("accounts").unwrap()).await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    server.shutdown().await;
     let _ = std::fs::remove_dir_all(&copies);
 }
