@@ -11,7 +11,8 @@
 # are signed before the clock starts (see src/token.rs). The servers run on
 # CPU 0 and the load client on CPU 1 (`taskset`), so each server has one
 # core, as oidc-provider has one Node core. Bounded: REQUESTS requests or
-# MAX_SECONDS seconds a run, whichever comes first.
+# MAX_SECONDS seconds a run, whichever comes first, after WARMUP requests
+# (default 500) that are not counted.
 #
 #   bash benches/load/run.sh            # results as JSON lines and a table
 #   REQUESTS=5000 bash benches/load/run.sh
@@ -27,6 +28,8 @@ root=$(pwd)
 REQUESTS=${REQUESTS:-20000}
 CONCURRENCY=${CONCURRENCY:-32}
 MAX_SECONDS=${MAX_SECONDS:-30}
+# Requests sent to each server before its measured run (0: none).
+WARMUP=${WARMUP:-500}
 out=${FAPI_LOAD_OUT:-$root/target/load}
 mkdir -p "$out"
 results="$out/results.jsonl"
@@ -116,6 +119,12 @@ run_load() { # run_load LABEL ISSUER [NODE...]
   local nodes=() t0 t1 line status=0
   for n in "$@"; do nodes+=(--node "$n"); done
   echo "=== $label"
+  # Warm-up, not counted: connections, caches, and Node's JIT.
+  if [ "$WARMUP" -gt 0 ]; then
+    taskset -c 1 "$load" token --issuer "$issuer" "${nodes[@]}" --dir "$files" \
+      --requests "$WARMUP" --concurrency "$CONCURRENCY" --max-seconds "$MAX_SECONDS" \
+      --label warm-up >/dev/null || true
+  fi
   t0=$(server_ticks)
   line=$(taskset -c 1 "$load" token --issuer "$issuer" "${nodes[@]}" --dir "$files" \
     --requests "$REQUESTS" --concurrency "$CONCURRENCY" --max-seconds "$MAX_SECONDS" \
@@ -127,7 +136,7 @@ import json, sys
 r = json.loads(sys.argv[1])
 ticks = int(sys.argv[3]) - int(sys.argv[2])
 r["server_cpu_us_per_req"] = round(1e6 * ticks / int(sys.argv[4]) / r["ok"], 1) if r["ok"] else None
-print(json.dumps(r, sort_keys=True))
+print(json.dumps(r, sort_keys=True, separators=(",", ":"), ensure_ascii=False))
 ' "$line" "$t0" "$t1" "$(getconf CLK_TCK)" | tee -a "$results"
   return "$status"
 }
@@ -206,11 +215,14 @@ python3 - "$results" <<'EOF'
 import json, sys
 rows = [json.loads(l) for l in open(sys.argv[1]) if l.strip()]
 peer = next((r for r in rows if r["label"].startswith("oidc-provider")), None)
-print("\n| server | req/s | p50 ms | p99 ms | ok | failed | server CPU µs/req | × oidc-provider req/s |")
-print("|---|---:|---:|---:|---:|---:|---:|---:|")
+# The last column: oidc-provider's CPU time per request over the row's.
+peer_cpu = peer.get("server_cpu_us_per_req") if peer else None
+print("\n| server | req/s | p50 ms | p99 ms | ok | failed | × oidc-provider req/s | server CPU µs/req | × oidc-provider by CPU |")
+print("|---|---:|---:|---:|---:|---:|---:|---:|---:|")
 for r in rows:
     ratio = "%.1f" % (r["req_per_s"] / peer["req_per_s"]) if peer and peer["req_per_s"] else "-"
     cpu = r.get("server_cpu_us_per_req")
+    by_cpu = "%.1f" % (peer_cpu / cpu) if cpu and peer_cpu else "-"
     cpu = "%.0f" % cpu if cpu is not None else "-"
-    print("| %s | %.0f | %.2f | %.2f | %d | %d | %s | %s |" % (r["label"], r["req_per_s"], r["p50_ms"], r["p99_ms"], r["ok"], r["failed"], cpu, ratio))
+    print("| %s | %.0f | %.2f | %.2f | %d | %d | %s | %s | %s |" % (r["label"], r["req_per_s"], r["p50_ms"], r["p99_ms"], r["ok"], r["failed"], ratio, cpu, by_cpu))
 EOF
