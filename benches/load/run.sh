@@ -102,7 +102,7 @@ serve() { # serve LOG PORT ISSUER STORE [FLAG...]
 server_ticks() {
   local t=0 p
   for p in "${pids[@]:-}"; do
-    [ -n "$p" ] && [ -r "/proc/$p/stat" ] || continue
+    if [ -z "$p" ] || [ ! -r "/proc/$p/stat" ]; then continue; fi
     t=$((t + $(awk '{print $14 + $15}' "/proc/$p/stat")))
   done
   echo "$t"
