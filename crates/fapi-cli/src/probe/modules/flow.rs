@@ -133,7 +133,7 @@ pub const TOKEN_BINDING: Module = Module {
 
 /// The `cnf` of an access token: from its JWT payload, else the
 /// introspection answer.
-async fn cnf(c: &Ctx, token: &str) -> Result<Option<Value>, String> {
+pub(super) async fn cnf(c: &Ctx, token: &str) -> Result<Option<Value>, String> {
     if let Some(p) = jwt::payload(token) {
         return Ok(Some(p.get("cnf").cloned().unwrap_or(Value::Null)));
     }
