@@ -115,14 +115,14 @@ dpop_module!(
 dpop_module!(
     PAR_WRONG_HTU,
     "dpop-par-wrong-htu",
-    "RFC 9449 §4.3 (9), §10",
+    "RFC 9449 §4.3 (9), §10.1 (DPoP at PAR)",
     "400 invalid_dpop_proof",
     par_wrong_htu
 );
 dpop_module!(
     PAR_ALG_NONE,
     "dpop-par-alg-none",
-    "RFC 9449 §4.3 (5), §10",
+    "RFC 9449 §4.3 (5), §10.1 (DPoP at PAR)",
     "400 invalid_dpop_proof",
     par_alg_none,
     ALG_IDS

@@ -34,7 +34,7 @@ pub const REQUEST_URI_OTHER_CLIENT: Module = Module {
     name: "par-request-uri-other-client",
     area: "PAR",
     ids: &["F2-PAR"],
-    clause: "RFC 9126 §4 (bound to the client that pushed it)",
+    clause: "RFC 9126 §4 (the request validated as any other: its request_uri pushed by this client_id)",
     expected: "no code: an error page (4xx) or a redirect with an error",
     run: run!(request_uri_other_client),
 };
