@@ -242,6 +242,8 @@ pub const REFRESH: Module = Module {
         "CDR-RT-NO-ROTATE",
         "OFB-RT-NO-ROTATE",
         "F2-SENDER",
+        "OB-SENDER",
+        "CDR-HOK",
     ],
     clause: "RFC 6749 §6; RFC 9449 §5; RFC 8705 §3; FAPI 2.0 SP §5.3.2.1",
     expected: "200 with an access token bound as the first (cnf.jkt of the DPoP key, or cnf.x5t#S256 of the client certificate)",
