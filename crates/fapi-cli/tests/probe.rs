@@ -23,8 +23,14 @@ async fn against_fapi_serve(profile: &Profile) -> Vec<String> {
     let server = fapi_server::start(config).await.unwrap();
     let ca_path = dir.join("ca.pem");
     std::fs::write(&ca_path, ca.ca_pem()).unwrap();
+    // FAPI_PROBE_TABLE_DIR=DIR: the run is made a second time without
+    // --json and its table kept as DIR/probe-PROFILE.txt (the README's
+    // sample comes from there).
+    let table_dir = std::env::var_os("FAPI_PROBE_TABLE_DIR").map(std::path::PathBuf::from);
+    let consents = if table_dir.is_some() { 80 } else { 40 };
     for c in [&a, &b] {
-        probe_support::create_consents(&dir, profile, server.issuer(), ca.ca_pem(), c, 40).await;
+        probe_support::create_consents(&dir, profile, server.issuer(), ca.ca_pem(), c, consents)
+            .await;
     }
     let args: Vec<String> = vec![
         server.issuer().into(),
@@ -43,7 +49,24 @@ async fn against_fapi_serve(profile: &Profile) -> Vec<String> {
         "--resource".into(),
         format!("{}/open-banking/v3.1/aisp/accounts", server.issuer()),
     ];
-    let run = probe(args).await;
+    let run = probe(args.clone()).await;
+    if let Some(out) = table_dir {
+        let table = tokio::task::spawn_blocking(move || {
+            std::process::Command::new(FAPI)
+                .arg("probe")
+                .args(&args)
+                .output()
+                .unwrap()
+        })
+        .await
+        .unwrap();
+        std::fs::create_dir_all(&out).unwrap();
+        std::fs::write(
+            out.join(format!("probe-{}.txt", profile.name)),
+            &table.stdout,
+        )
+        .unwrap();
+    }
     server.shutdown().await;
     for m in run.doc["modules"].as_array().into_iter().flatten() {
         eprintln!(

@@ -387,3 +387,23 @@ async fn every_module_fails_against_a_server_that_checks_nothing() {
         not_failed.join("\n")
     );
 }
+
+/// F2-SENDER, OB-SENDER: `refresh-token` also fails when the refresh
+/// answers 200 with an access token that is not bound (RFC 8705 §3: no
+/// `cnf.x5t#S256` of the client's certificate; RFC 9449 §5: not DPoP).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_refreshed_token_that_is_not_bound_fails() {
+    for profile in [Profile::FAPI2, Profile::OBIE] {
+        let breaks = Breaks {
+            unbound: true,
+            ..Breaks::default()
+        };
+        let (result, detail) = run_one("refresh-token", &profile, breaks).await;
+        assert_eq!(result, "fail", "{}: {detail}", profile.name);
+        assert!(
+            detail.contains("after refresh"),
+            "{}: {detail}",
+            profile.name
+        );
+    }
+}

@@ -93,8 +93,8 @@ dpop_module!(
 dpop_module!(
     TOKEN_STALE_IAT,
     "dpop-token-stale-iat",
-    "RFC 9449 §4.3 (11), §11.1",
-    "400 invalid_dpop_proof",
+    "RFC 9449 §4.3 (11), §11.1 (iat outside the window; a server that provides nonces may time the proof by its nonce instead)",
+    "400 invalid_dpop_proof (SKIP where the server provides DPoP nonces)",
     token_stale_iat
 );
 dpop_module!(
@@ -115,14 +115,14 @@ dpop_module!(
 dpop_module!(
     PAR_WRONG_HTU,
     "dpop-par-wrong-htu",
-    "RFC 9449 §4.3 (9), §10",
+    "RFC 9449 §4.3 (9), §10.1 (DPoP at PAR)",
     "400 invalid_dpop_proof",
     par_wrong_htu
 );
 dpop_module!(
     PAR_ALG_NONE,
     "dpop-par-alg-none",
-    "RFC 9449 §4.3 (5), §10",
+    "RFC 9449 §4.3 (5), §10.1 (DPoP at PAR)",
     "400 invalid_dpop_proof",
     par_alg_none,
     ALG_IDS
@@ -130,8 +130,8 @@ dpop_module!(
 dpop_module!(
     PAR_REUSED_JTI,
     "dpop-par-reused-jti",
-    "RFC 9449 §4.3 (12), §11.1",
-    "400 invalid_dpop_proof",
+    "RFC 9449 §11.1 (a proof's jti seen before at the same URI); RFC 9126 §2.3 (RFC 6749's error codes at PAR)",
+    "400 invalid_dpop_proof or invalid_request",
     par_reused_jti
 );
 dpop_module!(
@@ -176,6 +176,20 @@ async fn token_wrong_htu(c: &Ctx) -> Outcome {
 }
 
 async fn token_stale_iat(c: &Ctx) -> Outcome {
+    if let Err(o) = dpop(c) {
+        return o;
+    }
+    // RFC 9449 §4.3 (11): the creation time is "determined by either the
+    // iat claim or a server managed timestamp via the nonce claim"; §11.1:
+    // a server MAY use nonces "rather than comparing the client-supplied
+    // iat". A server that has provided a nonce may accept a stale `iat`
+    // with its fresh nonce, and a nonce is opaque: the probe cannot make
+    // a stale one. Only a server without nonces must judge by `iat`.
+    if let Some(n) = c.a.nonce() {
+        return Outcome::Skip(format!(
+            "the server provides DPoP nonces (DPoP-Nonce {n:?}): RFC 9449 §4.3 (11) lets it take the proof's creation time from its nonce instead of iat"
+        ));
+    }
     token_with(
         c,
         |mut v| {
@@ -325,7 +339,14 @@ async fn par_reused_jti(c: &Ctx) -> Outcome {
         .lock()
         .unwrap_or_else(std::sync::PoisonError::into_inner)
         .clone();
-    par_with(c, |_| Ok(Some(proof.clone())), &["invalid_dpop_proof"]).await
+    // RFC 9126 §2.3: a PAR error is one of RFC 6749's codes
+    // (`invalid_request`) or an extension's (`invalid_dpop_proof`).
+    par_with(
+        c,
+        |_| Ok(Some(proof.clone())),
+        &["invalid_dpop_proof", "invalid_request"],
+    )
+    .await
 }
 
 async fn par_jkt_mismatch(c: &Ctx) -> Outcome {

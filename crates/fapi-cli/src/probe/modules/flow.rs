@@ -133,7 +133,7 @@ pub const TOKEN_BINDING: Module = Module {
 
 /// The `cnf` of an access token: from its JWT payload, else the
 /// introspection answer.
-async fn cnf(c: &Ctx, token: &str) -> Result<Option<Value>, String> {
+pub(super) async fn cnf(c: &Ctx, token: &str) -> Result<Option<Value>, String> {
     if let Some(p) = jwt::payload(token) {
         return Ok(Some(p.get("cnf").cloned().unwrap_or(Value::Null)));
     }
@@ -191,10 +191,19 @@ async fn token_binding(c: &Ctx) -> Outcome {
     let Some(t) = &c.happy.token else {
         return Outcome::Skip("no token".into());
     };
-    let cnf = step!(cnf(c, &t.access_token).await, "the token's cnf");
-    if let Some(k) = &c.a.dpop_key {
-        if !t.token_type.eq_ignore_ascii_case("dpop") {
-            return Outcome::Fail(format!("token_type {:?}, expected DPoP", t.token_type));
+    binding_of(c, &t.token_type, &t.access_token).await
+}
+
+/// Whether an access token of `token_type` is bound to the client: DPoP
+/// with `cnf.jkt` of its DPoP key, or `cnf.x5t#S256` of its certificate
+/// (read from the JWT, else by introspection).
+async fn binding_of(c: &Ctx, token_type: &str, access_token: &str) -> Outcome {
+    let cnf = step!(cnf(c, access_token).await, "the token's cnf");
+    if c.dpop
+        && let Some(k) = &c.a.dpop_key
+    {
+        if !token_type.eq_ignore_ascii_case("dpop") {
+            return Outcome::Fail(format!("token_type {token_type:?}, expected DPoP"));
         }
         let want = step!(jwt::jkt(k), "the DPoP key");
         return match cnf {
@@ -233,9 +242,11 @@ pub const REFRESH: Module = Module {
         "CDR-RT-NO-ROTATE",
         "OFB-RT-NO-ROTATE",
         "F2-SENDER",
+        "OB-SENDER",
+        "CDR-HOK",
     ],
-    clause: "RFC 6749 §6; FAPI 2.0 SP §5.3.2.1",
-    expected: "200 with a bound access token",
+    clause: "RFC 6749 §6; RFC 9449 §5; RFC 8705 §3; FAPI 2.0 SP §5.3.2.1",
+    expected: "200 with an access token bound as the first (cnf.jkt of the DPoP key, or cnf.x5t#S256 of the client certificate)",
     run: run!(refresh),
 };
 
@@ -246,15 +257,18 @@ async fn refresh(c: &Ctx) -> Outcome {
     match &c.happy.refreshed {
         None => Outcome::Skip("no refresh token was issued".into()),
         Some(Err(e)) => Outcome::Fail(format!("refused: {e}")),
-        Some(Ok(t)) if c.dpop && !t.token_type.eq_ignore_ascii_case("dpop") => Outcome::Fail(
-            format!("token_type {:?} after refresh, expected DPoP", t.token_type),
-        ),
         Some(Ok(t)) => {
+            // The new access token is bound as the first one was (RFC 8705
+            // §3: cnf.x5t#S256 of the client's certificate; RFC 9449 §5).
+            let bound = match binding_of(c, &t.token_type, &t.access_token).await {
+                Outcome::Pass(d) => d,
+                Outcome::Fail(d) => return Outcome::Fail(format!("after refresh: {d}")),
+                Outcome::Skip(d) => format!("binding not visible: {d}"),
+            };
             let first = c.happy.token.as_ref().and_then(|x| x.refresh_token.clone());
             let rotated = t.refresh_token.is_some() && t.refresh_token != first;
             Outcome::Pass(format!(
-                "refreshed: token_type {}{}",
-                t.token_type,
+                "refreshed: {bound}{}",
                 if rotated {
                     " (the refresh token was rotated)"
                 } else {

@@ -12,6 +12,7 @@ mod client_auth;
 mod code;
 mod dpop;
 mod flow;
+mod mtls;
 mod par;
 mod request_object;
 mod resource;
@@ -150,6 +151,8 @@ pub const ALL: &[Module] = &[
     resource::DPOP_WRONG_ATH,
     resource::MTLS_NO_CERT,
     resource::MTLS_OTHER_CERT,
+    mtls::TOKEN_CODE_NO_CERT,
+    mtls::TOKEN_REFRESH_NO_CERT,
     request_object::UNSIGNED,
     request_object::WRONG_AUD,
     request_object::EXPIRED,

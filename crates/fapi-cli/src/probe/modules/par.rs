@@ -34,7 +34,7 @@ pub const REQUEST_URI_OTHER_CLIENT: Module = Module {
     name: "par-request-uri-other-client",
     area: "PAR",
     ids: &["F2-PAR"],
-    clause: "RFC 9126 §4 (bound to the client that pushed it)",
+    clause: "RFC 9126 §4 (the request validated as any other: its request_uri pushed by this client_id)",
     expected: "no code: an error page (4xx) or a redirect with an error",
     run: run!(request_uri_other_client),
 };
@@ -60,7 +60,7 @@ pub const OUTSIDE_PAR: Module = Module {
     name: "authorization-request-outside-par",
     area: "PAR",
     ids: &["F2-PAR", "OFB-PAR", "CDR-PAR"],
-    clause: "FAPI 2.0 SP §5.3.2.2 (1); RFC 9126 §5 (require_pushed_authorization_requests)",
+    clause: "FAPI 2.0 SP §5.3.2.2 (PAR only); RFC 9126 §5 (require_pushed_authorization_requests)",
     expected: "no code: an error page (4xx) or a redirect with an error",
     run: run!(outside_par),
 };
@@ -133,7 +133,7 @@ pub const PKCE_PLAIN: Module = Module {
     name: "par-pkce-plain",
     area: "PKCE",
     ids: &["F2-PKCE", "OFB-PKCE", "CDR-PKCE", "BG-PKCE"],
-    clause: "FAPI 2.0 SP §5.3.2.2 (S256 only); RFC 7636 §4.3",
+    clause: "FAPI 2.0 SP §5.3.2.2 (S256 only); RFC 7636 §4.4.1 (a method the server does not support: invalid_request)",
     expected: "400 invalid_request",
     run: run!(pkce_plain),
 };

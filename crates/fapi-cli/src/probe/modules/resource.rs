@@ -69,7 +69,7 @@ macro_rules! rs_module {
 rs_module!(
     DPOP_NO_PROOF,
     "resource-dpop-token-without-proof",
-    "RFC 9449 §7.1",
+    "RFC 9449 §7 (a DPoP proof with the token), §7.1",
     "401 invalid_dpop_proof or invalid_token",
     dpop_no_proof
 );
@@ -83,14 +83,14 @@ rs_module!(
 rs_module!(
     DPOP_OTHER_KEY,
     "resource-dpop-proof-of-another-key",
-    "RFC 9449 §7.1 (the proof's key is the token's cnf.jkt)",
+    "RFC 9449 §4.3 (12) (the proof's key is the token's cnf.jkt), §7",
     "401 invalid_token or invalid_dpop_proof",
     dpop_other_key
 );
 rs_module!(
     DPOP_WRONG_ATH,
     "resource-dpop-proof-wrong-ath",
-    "RFC 9449 §4.3 (13), §7.1",
+    "RFC 9449 §4.3 (12) (ath the hash of the access token), §7",
     "401 invalid_dpop_proof or invalid_token",
     dpop_wrong_ath
 );
