@@ -244,8 +244,13 @@ fn canonical_thumbprint(key: KeyMembers<'_>) -> Thumbprint {
     /// fits its buffer (the callers size it), so encoding cannot fail.
     fn put_b64(h: &mut Sha256, enc: &mut [u8], bytes: &[u8]) {
         h.update(b"\"");
-        if let Ok(n) = b64::encode_vartime(bytes, enc) {
-            h.update(enc.get(..n).unwrap_or(&[]));
+        // Flash-constrained builds keep the one (constant-time) encoder.
+        #[cfg(feature = "compact")]
+        let encoded = b64::encode(bytes, enc).map(str::as_bytes);
+        #[cfg(not(feature = "compact"))]
+        let encoded = b64::encode_vartime(bytes, enc).map(|n| enc.get(..n).unwrap_or(&[]));
+        if let Ok(s) = encoded {
+            h.update(s);
         }
         h.update(b"\"");
     }

@@ -519,7 +519,7 @@ impl<'de, S: Checks> de::Deserializer<'de> for &mut Deserializer<'de, S> {
         self.ws();
         self.expect(b']')?;
         if let Some(c) = self.checks.checked() {
-            c.depth -= 1;
+            c.depth = c.depth.saturating_sub(1);
         }
         Ok(value)
     }
@@ -555,7 +555,7 @@ impl<'de, S: Checks> de::Deserializer<'de> for &mut Deserializer<'de, S> {
         self.expect(b'}')?;
         if let Some(c) = self.checks.checked() {
             c.names.truncate(names_start);
-            c.depth -= 1;
+            c.depth = c.depth.saturating_sub(1);
         }
         Ok(value)
     }
@@ -588,7 +588,7 @@ impl<'de, S: Checks> de::Deserializer<'de> for &mut Deserializer<'de, S> {
             if let Some(c) = self.checks.checked()
                 && st.escaped
             {
-                c.need += st.decoded;
+                c.need = c.need.saturating_add(st.decoded);
             }
         }
         if self.peek() == Some(b'"') {
@@ -667,7 +667,7 @@ impl<'de, S: Checks> MapAccess<'de> for Members<'_, 'de, S> {
             pos: self.de.pos,
         };
         let st = s.string()?;
-        let end = s.pos - 1;
+        let end = s.pos.saturating_sub(1);
         if let Some(c) = self.de.checks.checked() {
             super::add_name(self.de.doc, &mut c.names, self.names_start, &st, end)?;
         }
