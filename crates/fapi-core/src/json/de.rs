@@ -52,15 +52,14 @@ pub(super) fn from_slice_checking<'de, T: Deserialize<'de>>(
     if s.peek() != Some(b'{') {
         return Err(Error::Json);
     }
-    from_slice_with(
-        doc,
-        scratch,
-        Checked {
-            names: super::Names::new(),
-            depth: 0,
-            need: 0,
-        },
-    )
+    // The state stays here and the parse borrows it: its name stack is
+    // 4 KiB, which a move would copy.
+    let mut checks = Checked {
+        names: super::Names::new(),
+        depth: 0,
+        need: 0,
+    };
+    from_slice_with(doc, scratch, &mut checks)
 }
 
 fn from_slice_with<'de, T: Deserialize<'de>, S: Checks>(
@@ -121,7 +120,7 @@ pub(super) struct Checked {
     need: usize,
 }
 
-impl Checks for Checked {
+impl Checks for &mut Checked {
     #[inline(always)]
     fn checked(&mut self) -> Option<&mut Checked> {
         Some(self)
@@ -270,6 +269,8 @@ impl<'de, S: Checks> Deserializer<'de, S> {
     }
 
     /// A member name (or enum variant): decoded on the stack for matching.
+    /// (The body of [`name_from`], kept here so that the unchecked parse,
+    /// which the firmware links, compiles as it did.)
     fn name<V: Visitor<'de>>(&mut self, visitor: V) -> Result<V::Value, DeError> {
         let raw = self.raw_string()?;
         if !raw.contains(&b'\\') {
@@ -422,6 +423,21 @@ impl<'de, S: Checks> Deserializer<'de, S> {
                 return Ok(());
             }
         }
+    }
+}
+
+/// A member name from its raw contents, read and checked already (see
+/// [`CheckedName`]): decoded on the stack for matching, as
+/// `Deserializer::name` does.
+fn name_from<'de, V: Visitor<'de>>(raw: &'de [u8], visitor: V) -> Result<V::Value, DeError> {
+    if !raw.contains(&b'\\') {
+        return visitor.visit_borrowed_str(utf8(raw)?);
+    }
+    let mut tmp = [0u8; NAME_BUF];
+    match super::decode_into(raw, &mut tmp) {
+        Ok(n) => visitor.visit_str(utf8(tmp.get(..n).ok_or_else(json_err)?)?),
+        Err(Error::BufferTooSmall) => visitor.visit_borrowed_str(utf8(raw)?),
+        Err(e) => Err(DeError(e)),
     }
 }
 
@@ -671,7 +687,10 @@ impl<'de, S: Checks> MapAccess<'de> for Members<'_, 'de, S> {
         if let Some(c) = self.de.checks.checked() {
             super::add_name(self.de.doc, &mut c.names, self.names_start, &st, end)?;
         }
-        seed.deserialize(Name(&mut *self.de)).map(Some)
+        // The name was read (and checked) once: it is matched from there.
+        let raw = self.de.doc.get(st.start..end).ok_or_else(json_err)?;
+        self.de.pos = s.pos;
+        seed.deserialize(CheckedName(raw)).map(Some)
     }
 
     fn next_value_seed<V: DeserializeSeed<'de>>(&mut self, seed: V) -> Result<V::Value, DeError> {
@@ -719,6 +738,23 @@ impl<'de, S: Checks> de::Deserializer<'de> for Name<'_, 'de, S> {
 
     fn deserialize_any<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, DeError> {
         self.0.name(visitor)
+    }
+
+    serde::forward_to_deserialize_any! {
+        bool i8 i16 i32 i64 i128 u8 u16 u32 u64 u128 f32 f64 char str string
+        bytes byte_buf option unit unit_struct newtype_struct seq tuple
+        tuple_struct map struct enum identifier ignored_any
+    }
+}
+
+/// A member name read and checked already (its raw contents).
+struct CheckedName<'de>(&'de [u8]);
+
+impl<'de> de::Deserializer<'de> for CheckedName<'de> {
+    type Error = DeError;
+
+    fn deserialize_any<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, DeError> {
+        name_from(self.0, visitor)
     }
 
     serde::forward_to_deserialize_any! {
