@@ -52,10 +52,12 @@ pub(super) fn from_slice_checking<'de, T: Deserialize<'de>>(
     if s.peek() != Some(b'{') {
         return Err(Error::Json);
     }
-    // The state stays here and the parse borrows it: its name stack is
-    // 4 KiB, which a move would copy.
+    // The name stack (4 KiB) is a local of its own that the parse borrows:
+    // as a field of the state it was zeroed on every call (`memset` in
+    // the profile of `token::verify`), and a move would copy it.
+    let mut names = super::Names::new();
     let mut checks = Checked {
-        names: super::Names::new(),
+        names: &mut names,
         depth: 0,
         need: 0,
     };
@@ -78,7 +80,7 @@ fn from_slice_with<'de, T: Deserialize<'de>, S: Checks>(
         Ok(value) => {
             de.ws();
             if de.pos == doc.len() {
-                let need = de.checks.checked().map_or(0, |c| c.need);
+                let need = de.checks.checked().map_or(0, |c| *c.need);
                 Ok((value, de.scratch, need))
             } else {
                 Err(Error::Json)
@@ -97,7 +99,7 @@ fn from_slice_with<'de, T: Deserialize<'de>, S: Checks>(
 /// one the firmware links) carries none of the checked one's code or
 /// stack.
 pub(super) trait Checks {
-    fn checked(&mut self) -> Option<&mut Checked>;
+    fn checked(&mut self) -> Option<Checking<'_>>;
 }
 
 /// A document checked before the parse.
@@ -105,26 +107,37 @@ pub(super) struct Unchecked;
 
 impl Checks for Unchecked {
     #[inline(always)]
-    fn checked(&mut self) -> Option<&mut Checked> {
+    fn checked(&mut self) -> Option<Checking<'_>> {
         None
     }
 }
 
 /// The state of a parse that checks as it goes.
-pub(super) struct Checked {
+pub(super) struct Checked<'n> {
     /// The member names of the open objects the target reads.
-    names: super::Names,
+    names: &'n mut super::Names,
     /// The objects and arrays open (the top-level object is 1).
     depth: usize,
     /// The scratch the escaped string values need, skipped ones included.
     need: usize,
 }
 
-impl Checks for &mut Checked {
+impl Checks for &mut Checked<'_> {
     #[inline(always)]
-    fn checked(&mut self) -> Option<&mut Checked> {
-        Some(self)
+    fn checked(&mut self) -> Option<Checking<'_>> {
+        Some(Checking {
+            names: &mut *self.names,
+            depth: &mut self.depth,
+            need: &mut self.need,
+        })
     }
+}
+
+/// The state of a checked parse, borrowed for one step.
+pub(super) struct Checking<'a> {
+    names: &'a mut super::Names,
+    depth: &'a mut usize,
+    need: &'a mut usize,
 }
 
 /// The deserializer's error: one of fapi's.
@@ -248,7 +261,7 @@ impl<'de, S: Checks> Deserializer<'de, S> {
         }
         let need = super::decoded_len(raw)?;
         if let Some(c) = self.checks.checked() {
-            c.need += need;
+            *c.need += need;
         }
         if need <= self.scratch.len() {
             let scratch = core::mem::take(&mut self.scratch);
@@ -367,10 +380,10 @@ impl<'de, S: Checks> Deserializer<'de, S> {
     /// deeper than [`MAX_DEPTH`](super::MAX_DEPTH), as the check does.
     fn open(&mut self) -> Result<(), DeError> {
         if let Some(c) = self.checks.checked() {
-            if c.depth >= super::MAX_DEPTH {
+            if *c.depth >= super::MAX_DEPTH {
                 return Err(DeError(Error::TooLarge));
             }
-            c.depth += 1;
+            *c.depth += 1;
         }
         Ok(())
     }
@@ -380,9 +393,9 @@ impl<'de, S: Checks> Deserializer<'de, S> {
     fn skip(&mut self) -> Result<(), DeError> {
         let (doc, pos) = (self.doc, self.pos);
         if let Some(c) = self.checks.checked() {
-            let levels = super::MAX_DEPTH.saturating_sub(c.depth);
+            let levels = super::MAX_DEPTH.saturating_sub(*c.depth);
             let (end, need) = super::scan_value(doc, pos, levels)?;
-            c.need += need;
+            *c.need += need;
             self.pos = end;
             return Ok(());
         }
@@ -535,7 +548,7 @@ impl<'de, S: Checks> de::Deserializer<'de> for &mut Deserializer<'de, S> {
         self.ws();
         self.expect(b']')?;
         if let Some(c) = self.checks.checked() {
-            c.depth = c.depth.saturating_sub(1);
+            *c.depth = c.depth.saturating_sub(1);
         }
         Ok(value)
     }
@@ -571,7 +584,7 @@ impl<'de, S: Checks> de::Deserializer<'de> for &mut Deserializer<'de, S> {
         self.expect(b'}')?;
         if let Some(c) = self.checks.checked() {
             c.names.truncate(names_start);
-            c.depth = c.depth.saturating_sub(1);
+            *c.depth = c.depth.saturating_sub(1);
         }
         Ok(value)
     }
@@ -604,7 +617,7 @@ impl<'de, S: Checks> de::Deserializer<'de> for &mut Deserializer<'de, S> {
             if let Some(c) = self.checks.checked()
                 && st.escaped
             {
-                c.need = c.need.saturating_add(st.decoded);
+                *c.need = c.need.saturating_add(st.decoded);
             }
         }
         if self.peek() == Some(b'"') {
@@ -685,7 +698,7 @@ impl<'de, S: Checks> MapAccess<'de> for Members<'_, 'de, S> {
         let st = s.string()?;
         let end = s.pos.saturating_sub(1);
         if let Some(c) = self.de.checks.checked() {
-            super::add_name(self.de.doc, &mut c.names, self.names_start, &st, end)?;
+            super::add_name(self.de.doc, c.names, self.names_start, &st, end)?;
         }
         // The name was read (and checked) once: it is matched from there.
         let raw = self.de.doc.get(st.start..end).ok_or_else(json_err)?;
