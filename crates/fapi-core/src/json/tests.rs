@@ -608,7 +608,8 @@ fn one_pass_parse_is_the_check_then_the_parse() {
         .collect();
     for seed in ONE_PASS_SEEDS {
         let seed = seed.as_bytes();
-        for _ in 0..2500 {
+        // Fewer under Miri, which interprets every step.
+        for _ in 0..if cfg!(miri) { 20 } else { 2500 } {
             let mut d = seed.to_vec();
             for _ in 0..=(next() % 3) {
                 let at = usize::try_from(next() % (d.len() as u64 + 1)).unwrap();
@@ -635,18 +636,21 @@ fn one_pass_parse_is_the_check_then_the_parse() {
             docs.push(d);
         }
     }
-    // The limits, at and over them.
-    docs.push(nested(MAX_DEPTH - 1, "1").into_bytes());
-    docs.push(nested(MAX_DEPTH, "1").into_bytes());
-    docs.push(format!(r#"{{"cnf":{}}}"#, nested(MAX_DEPTH - 2, "{}")).into_bytes());
-    docs.push(format!(r#"{{"cnf":{}}}"#, nested(MAX_DEPTH - 1, "{}")).into_bytes());
-    for n in [MAX_MEMBERS, MAX_MEMBERS + 1] {
-        let members: std::vec::Vec<String> = (0..n).map(|i| format!(r#""m{i}":{i}"#)).collect();
-        docs.push(format!("{{{}}}", members.join(",")).into_bytes());
-        docs.push(format!(r#"{{"cnf":{{{}}}}}"#, members.join(",")).into_bytes());
-        docs.push(format!(r#"{{"x":[{{{}}}]}}"#, members.join(",")).into_bytes());
+    // The limits, at and over them (natively only: under Miri, about 1000
+    // times slower, their long documents take minutes).
+    if !cfg!(miri) {
+        docs.push(nested(MAX_DEPTH - 1, "1").into_bytes());
+        docs.push(nested(MAX_DEPTH, "1").into_bytes());
+        docs.push(format!(r#"{{"cnf":{}}}"#, nested(MAX_DEPTH - 2, "{}")).into_bytes());
+        docs.push(format!(r#"{{"cnf":{}}}"#, nested(MAX_DEPTH - 1, "{}")).into_bytes());
+        for n in [MAX_MEMBERS, MAX_MEMBERS + 1] {
+            let members: std::vec::Vec<String> = (0..n).map(|i| format!(r#""m{i}":{i}"#)).collect();
+            docs.push(format!("{{{}}}", members.join(",")).into_bytes());
+            docs.push(format!(r#"{{"cnf":{{{}}}}}"#, members.join(",")).into_bytes());
+            docs.push(format!(r#"{{"x":[{{{}}}]}}"#, members.join(",")).into_bytes());
+        }
+        docs.push(std::vec![b' '; MAX_DOCUMENT + 1]);
     }
-    docs.push(std::vec![b' '; MAX_DOCUMENT + 1]);
     let mut accepted = 0usize;
     for doc in &docs {
         accepted += usize::from(check(doc).is_ok());
@@ -654,11 +658,13 @@ fn one_pass_parse_is_the_check_then_the_parse() {
         same_as_two_passes!(OnePassClaims<'_>, doc);
     }
     // The mutations reach both sides of the check.
-    assert!(
-        accepted > 500 && accepted < docs.len() - 500,
-        "{accepted} of {}",
-        docs.len()
-    );
+    if !cfg!(miri) {
+        assert!(
+            accepted > 500 && accepted < docs.len() - 500,
+            "{accepted} of {}",
+            docs.len()
+        );
+    }
 }
 
 /// The typed parse that checks as it goes refuses, with the check's error,
