@@ -236,14 +236,20 @@ where
     }
     let mut buf = [0u8; jws::verify_buf_len(MAX_ASSERTION_LEN)];
     // F2-ALG and the profile's list (OFB-ALG, CDR-ALG); key by kid and alg.
-    let mut verified = jws::verify_with_jwks(
+    // The claims are checked as they are parsed, just below.
+    let mut verified = jws::verify_with_jwks_claims_later(
         assertion,
         &Policy::new(config.algs).json_payload(),
         backend,
         jwks,
         &mut buf,
     )?;
-    jws::refuse_foreign_typ(verified.header.typ)?;
+    if let Err(e) = jws::refuse_foreign_typ(verified.header.typ) {
+        // A payload that is not good JSON is refused first, as when it was
+        // checked at once.
+        verified.check_payload()?;
+        return Err(e);
+    }
     let c: AssertionClaims<'_> = verified.claims()?;
     let iss = c.iss.ok_or(Error::MissingClaim)?;
     let sub = c.sub.ok_or(Error::MissingClaim)?;

@@ -429,9 +429,12 @@ where
     // typ dpop+jwt; alg in the profile's list; jwk public-only and of the
     // header's algorithm; the signature.
     let policy = Policy::new(config.algs).with_typ(TYP).json_payload();
-    let mut verified = jws::verify_embedded(proof, &policy, backend, &mut buf)?;
+    // The claims are checked as they are parsed, just below.
+    let mut verified = jws::verify_embedded_claims_later(proof, &policy, backend, &mut buf)?;
     if verified.header.typ != Some(TYP) {
-        // RFC 9449 §4.2 names the exact media type.
+        // RFC 9449 §4.2 names the exact media type. (A payload that is not
+        // good JSON is refused first, as when it was checked at once.)
+        verified.check_payload()?;
         return Err(Error::WrongType);
     }
     let c: ProofClaims<'_> = verified.claims()?;

@@ -144,6 +144,40 @@ pub(crate) fn parse_checked_in<'a, T: Deserialize<'a>>(
     de::from_slice(doc, scratch).map(|(value, _)| value)
 }
 
+/// [`parse_in`] in one pass: the document is checked while it is parsed,
+/// instead of by a check pass before the parse (`perf` on `token::verify`:
+/// the two passes over the header and the claims were its largest cost
+/// outside the signature). Returns the value and the scratch after the
+/// [`scratch_len`] of the document (which a separate check would have set
+/// aside).
+///
+/// The result, and the error, are those of [`scratch_len`] followed by
+/// [`parse_in`] with that much scratch: a document the check refuses gets
+/// the check's error, even where the parse failed first (the check is run
+/// again only then, to name the error); one whose escaped strings need
+/// more than `scratch` gets [`Error::BufferTooSmall`].
+pub(crate) fn parse_checking_in<'a, T: Deserialize<'a>>(
+    doc: &'a [u8],
+    scratch: &'a mut [u8],
+) -> Result<(T, &'a mut [u8]), Error> {
+    let room = scratch.len();
+    match de::from_slice_checking(doc, scratch) {
+        Ok((value, rest, need)) => {
+            // The parse used at most `need` of the scratch: what is left
+            // after `need` is the rest of what the caller gave.
+            let used = room.saturating_sub(rest.len());
+            let (_, rest) = rest
+                .split_at_mut_checked(need.saturating_sub(used))
+                .ok_or(Error::BufferTooSmall)?;
+            Ok((value, rest))
+        }
+        Err(e) => match scan(doc)? {
+            need if need > room => Err(Error::BufferTooSmall),
+            _ => Err(e),
+        },
+    }
+}
+
 /// [`parse_in`], also returning the scratch it did not use.
 pub(crate) fn parse_in_rest<'a, T: Deserialize<'a>>(
     doc: &'a [u8],
@@ -436,10 +470,6 @@ struct Scanned {
 }
 
 /// Checks `doc` (see [`check`]) and returns the scratch it needs.
-#[allow(
-    clippy::arithmetic_side_effects,
-    reason = "depth <= MAX_DEPTH, names <= OPEN_NAMES and the scratch sum <= doc.len() <= MAX_DOCUMENT"
-)]
 fn scan(doc: &[u8]) -> Result<usize, Error> {
     if doc.len() > MAX_DOCUMENT {
         return Err(Error::TooLarge);
@@ -452,6 +482,25 @@ fn scan(doc: &[u8]) -> Result<usize, Error> {
     if s.peek() != Some(b'{') {
         return Err(Error::Json);
     }
+    let (end, scratch) = scan_value(doc, s.pos, MAX_DEPTH)?;
+    s.pos = end;
+    s.ws();
+    if s.pos != doc.len() {
+        return Err(Error::Json);
+    }
+    Ok(scratch)
+}
+
+/// Checks the one value at `pos` of `doc` (already checked for its size and
+/// UTF-8) by the rules of [`check`], with at most `levels` levels of
+/// nesting: where it ends, and the scratch its strings need. The typed
+/// parser checks the values it skips with this.
+#[allow(
+    clippy::arithmetic_side_effects,
+    reason = "depth <= MAX_DEPTH, names <= OPEN_NAMES and the scratch sum <= doc.len() <= MAX_DOCUMENT"
+)]
+pub(crate) fn scan_value(doc: &[u8], pos: usize, levels: usize) -> Result<(usize, usize), Error> {
+    let mut s = Scanner { doc, pos };
     // Fixed-capacity stacks that are not zeroed on every call (the name
     // stack is 4 KiB: `perf` showed its `memset` on every header and
     // payload a JWS verification reads).
@@ -471,6 +520,9 @@ fn scan(doc: &[u8]) -> Result<usize, Error> {
                     c @ (b'{' | b'[') => {
                         s.pos += 1;
                         let object = c == b'{';
+                        if depth >= levels {
+                            return Err(Error::TooLarge);
+                        }
                         frames.truncate(depth);
                         frames
                             .push(Frame {
@@ -525,33 +577,8 @@ fn scan(doc: &[u8]) -> Result<usize, Error> {
                     .checked_sub(1)
                     .and_then(|d| frames.get(d))
                     .ok_or(Error::Json)?;
-                // The name's raw contents: up to the closing quote.
-                let this = doc.get(st.start..s.pos - 1).ok_or(Error::Json)?;
-                let seen = names.get(frame.names_start..open_names).unwrap_or(&[]);
-                for &prev in seen {
-                    let start = usize::from(prev & !ESCAPED_NAME);
-                    let duplicate = if prev & ESCAPED_NAME == 0 && !st.escaped {
-                        // Two names without escapes: the same bytes, then
-                        // the closing quote (no rescan of the earlier one).
-                        let end = start + this.len();
-                        doc.get(start..end) == Some(this) && doc.get(end) == Some(&b'"')
-                    } else {
-                        same_text(raw_string_at(doc, start), this)?
-                    };
-                    if duplicate {
-                        return Err(Error::DuplicateMember);
-                    }
-                }
-                if seen.len() >= MAX_MEMBERS {
-                    return Err(Error::TooLarge);
-                }
-                let at = u16::try_from(st.start)
-                    .ok()
-                    .filter(|a| a & ESCAPED_NAME == 0)
-                    .ok_or(Error::TooLarge)?;
-                let at = if st.escaped { at | ESCAPED_NAME } else { at };
                 names.truncate(open_names);
-                names.push(at).map_err(|_| Error::TooLarge)?;
+                add_name(doc, &mut names, frame.names_start, &st, s.pos - 1)?;
                 open_names += 1;
                 s.ws();
                 s.expect(b':')?;
@@ -575,11 +602,53 @@ fn scan(doc: &[u8]) -> Result<usize, Error> {
             }
         }
     }
-    s.ws();
-    if s.pos != doc.len() {
-        return Err(Error::Json);
+    Ok((s.pos, scratch))
+}
+
+/// The names of the open objects, innermost last (see [`scan_value`]).
+pub(crate) type Names = heapless::Vec<u16, OPEN_NAMES>;
+
+/// Adds the member name `st`, whose closing quote is at `end`, to the
+/// names of the object whose names start at `names_start` in `names`:
+/// [`Error::DuplicateMember`] when the object has it already,
+/// [`Error::TooLarge`] when the object has [`MAX_MEMBERS`] members already.
+#[allow(
+    clippy::arithmetic_side_effects,
+    reason = "start + this.len() <= doc.len() <= MAX_DOCUMENT"
+)]
+fn add_name(
+    doc: &[u8],
+    names: &mut Names,
+    names_start: usize,
+    st: &Scanned,
+    end: usize,
+) -> Result<(), Error> {
+    // The name's raw contents: up to the closing quote.
+    let this = doc.get(st.start..end).ok_or(Error::Json)?;
+    let seen = names.get(names_start..).unwrap_or(&[]);
+    for &prev in seen {
+        let start = usize::from(prev & !ESCAPED_NAME);
+        let duplicate = if prev & ESCAPED_NAME == 0 && !st.escaped {
+            // Two names without escapes: the same bytes, then
+            // the closing quote (no rescan of the earlier one).
+            let end = start + this.len();
+            doc.get(start..end) == Some(this) && doc.get(end) == Some(&b'"')
+        } else {
+            same_text(raw_string_at(doc, start), this)?
+        };
+        if duplicate {
+            return Err(Error::DuplicateMember);
+        }
     }
-    Ok(scratch)
+    if seen.len() >= MAX_MEMBERS {
+        return Err(Error::TooLarge);
+    }
+    let at = u16::try_from(st.start)
+        .ok()
+        .filter(|a| a & ESCAPED_NAME == 0)
+        .ok_or(Error::TooLarge)?;
+    let at = if st.escaped { at | ESCAPED_NAME } else { at };
+    names.push(at).map_err(|_| Error::TooLarge)
 }
 
 struct Scanner<'a> {

@@ -153,9 +153,23 @@ pub struct Verified<'b> {
     /// the payload's escaped strings ([`Verified::claims`]). For a JSON
     /// payload it is at least [`json::scratch_len`] of the payload.
     pub scratch: &'b mut [u8],
-    /// The payload as [`json::check`] accepted it, when the policy asked
-    /// for a JSON payload: [`Verified::claims`] does not scan it twice.
-    checked: Option<&'b [u8]>,
+    /// What is known of a JSON payload (see [`PayloadCheck`]).
+    checked: PayloadCheck<'b>,
+}
+
+/// What [`Verified::claims`] knows of the payload it reads.
+#[derive(Clone, Copy)]
+enum PayloadCheck<'b> {
+    /// Not a JSON payload, or nothing known: claims are checked and parsed.
+    None,
+    /// The payload as [`json::check`] accepted it: parsed without a second
+    /// check.
+    Done(&'b [u8]),
+    /// The payload of a verification whose caller reads the claims right
+    /// after it ([`verify_claims_later`] and its kin, inside fapi): checked
+    /// while it is parsed, in one pass, with the errors and their order
+    /// of a check at verification followed by the parse.
+    OnePass(&'b [u8]),
 }
 
 impl<'b> Verified<'b> {
@@ -188,8 +202,29 @@ impl<'b> Verified<'b> {
         // UTF-8, one object) when it was read; the check is not repeated
         // for the very same bytes. A payload swapped in since is checked.
         match self.checked {
-            Some(c) if core::ptr::eq(c, self.payload) => json::parse_checked_in(c, scratch),
+            PayloadCheck::Done(c) if core::ptr::eq(c, self.payload) => {
+                json::parse_checked_in(c, scratch)
+            }
+            PayloadCheck::OnePass(c) if core::ptr::eq(c, self.payload) => {
+                json::parse_checking_in(c, scratch).map(|(claims, _)| claims)
+            }
             _ => json::parse_in(self.payload, scratch),
+        }
+    }
+}
+
+impl Verified<'_> {
+    /// The payload check that a verification whose claims are read later
+    /// ([`verify_claims_later`]) left to [`Verified::claims`], for a caller
+    /// that refuses the token before reading them: its error comes first,
+    /// as it would have from [`verify`]. Nothing for any other
+    /// verification (its payload was checked when it was read).
+    pub(crate) fn check_payload(&self) -> Result<(), Error> {
+        match self.checked {
+            PayloadCheck::OnePass(payload) if json::scratch_len(payload)? > self.scratch.len() => {
+                Err(Error::BufferTooSmall)
+            }
+            _ => Ok(()),
         }
     }
 }
@@ -330,7 +365,21 @@ pub fn verify<'b, V: Verifier + ?Sized>(
     key: &V,
     buf: &'b mut [u8],
 ) -> Result<Verified<'b>, Error> {
-    run(compact, policy, KeySource::Fixed(&key), buf)
+    run(compact, policy, KeySource::Fixed(&key), buf, Claims::Now)
+}
+
+/// [`verify`] for a caller inside fapi that calls [`Verified::claims`]
+/// right after it: a JSON payload is then checked while the claims are
+/// parsed (one pass), and the errors are the ones, in the order, that
+/// [`verify`] and then `claims` would give. A caller that can fail between
+/// the two calls first calls [`Verified::check_payload`] on that path.
+pub(crate) fn verify_claims_later<'b, V: Verifier + ?Sized>(
+    compact: &[u8],
+    policy: &Policy<'_>,
+    key: &V,
+    buf: &'b mut [u8],
+) -> Result<Verified<'b>, Error> {
+    run(compact, policy, KeySource::Fixed(&key), buf, Claims::Later)
 }
 
 /// Verifies `compact` with the public key in its own `jwk` header, as a
@@ -342,7 +391,30 @@ pub fn verify_embedded<'b, P: PublicKeyVerifier + ?Sized>(
     backend: &P,
     buf: &'b mut [u8],
 ) -> Result<Verified<'b>, Error> {
-    run(compact, policy, KeySource::Embedded(&backend), buf)
+    run(
+        compact,
+        policy,
+        KeySource::Embedded(&backend),
+        buf,
+        Claims::Now,
+    )
+}
+
+/// [`verify_embedded`], for a caller that reads the claims right after it
+/// (see [`verify_claims_later`]).
+pub(crate) fn verify_embedded_claims_later<'b, P: PublicKeyVerifier + ?Sized>(
+    compact: &[u8],
+    policy: &Policy<'_>,
+    backend: &P,
+    buf: &'b mut [u8],
+) -> Result<Verified<'b>, Error> {
+    run(
+        compact,
+        policy,
+        KeySource::Embedded(&backend),
+        buf,
+        Claims::Later,
+    )
 }
 
 /// Verifies `compact` with the key of `jwks` that its `kid` and `alg` select
@@ -354,7 +426,40 @@ pub fn verify_with_jwks<'b, P: PublicKeyVerifier + ?Sized>(
     jwks: &Jwks<'_>,
     buf: &'b mut [u8],
 ) -> Result<Verified<'b>, Error> {
-    run(compact, policy, KeySource::Set(&backend, jwks), buf)
+    run(
+        compact,
+        policy,
+        KeySource::Set(&backend, jwks),
+        buf,
+        Claims::Now,
+    )
+}
+
+/// [`verify_with_jwks`], for a caller that reads the claims right after it
+/// (see [`verify_claims_later`]).
+pub(crate) fn verify_with_jwks_claims_later<'b, P: PublicKeyVerifier + ?Sized>(
+    compact: &[u8],
+    policy: &Policy<'_>,
+    backend: &P,
+    jwks: &Jwks<'_>,
+    buf: &'b mut [u8],
+) -> Result<Verified<'b>, Error> {
+    run(
+        compact,
+        policy,
+        KeySource::Set(&backend, jwks),
+        buf,
+        Claims::Later,
+    )
+}
+
+/// When a JSON payload is checked.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Claims {
+    /// At verification (the public functions).
+    Now,
+    /// While [`Verified::claims`] parses it, right after the verification.
+    Later,
 }
 
 fn run<'b>(
@@ -362,6 +467,7 @@ fn run<'b>(
     policy: &Policy<'_>,
     source: KeySource<'_, '_>,
     buf: &'b mut [u8],
+    claims: Claims,
 ) -> Result<Verified<'b>, Error> {
     let parts = split(compact)?;
     let (members, payload_buf) = read_header(parts.header, buf)?;
@@ -443,7 +549,8 @@ fn run<'b>(
         }
     }
 
-    let (payload, scratch) = read_payload(parts.payload, policy.json_payload, payload_buf)?;
+    let later = policy.json_payload && claims == Claims::Later;
+    let (payload, scratch) = read_payload(parts.payload, policy.json_payload, later, payload_buf)?;
     Ok(Verified {
         header: Header {
             alg,
@@ -455,7 +562,11 @@ fn run<'b>(
         },
         payload,
         scratch,
-        checked: policy.json_payload.then_some(payload),
+        checked: match (policy.json_payload, later) {
+            (false, _) => PayloadCheck::None,
+            (true, false) => PayloadCheck::Done(payload),
+            (true, true) => PayloadCheck::OnePass(payload),
+        },
     })
 }
 
@@ -474,12 +585,21 @@ fn read_header<'b>(
         .split_at_mut_checked(header_len)
         .ok_or(Error::BufferTooSmall)?;
     let head: &'b [u8] = decode_json(encoded, head_buf)?;
-    let need = json::scratch_len(head)?;
-    let (scratch, rest) = rest
-        .split_at_mut_checked(need)
-        .ok_or(Error::BufferTooSmall)?;
-    let members = json::parse_checked_in(head, scratch)?;
-    Ok((members, rest))
+    // Checked while it is parsed, in one pass, where flash is not counted
+    // (the same errors; see `json::parse_checking_in`).
+    #[cfg(not(feature = "compact"))]
+    {
+        json::parse_checking_in(head, rest)
+    }
+    #[cfg(feature = "compact")]
+    {
+        let need = json::scratch_len(head)?;
+        let (scratch, rest) = rest
+            .split_at_mut_checked(need)
+            .ok_or(Error::BufferTooSmall)?;
+        let members = json::parse_checked_in(head, scratch)?;
+        Ok((members, rest))
+    }
 }
 
 /// Decodes the payload at the start of `buf`; returns it and the rest of
@@ -488,6 +608,7 @@ fn read_header<'b>(
 fn read_payload<'b>(
     encoded: &[u8],
     json_payload: bool,
+    check_later: bool,
     buf: &'b mut [u8],
 ) -> Result<(&'b [u8], &'b mut [u8]), Error> {
     let len = b64::decoded_len(encoded.len()).ok_or(Error::Base64)?;
@@ -496,6 +617,10 @@ fn read_payload<'b>(
         return Ok((b64::decode_vartime(encoded, payload_buf)?, rest));
     }
     let payload: &'b [u8] = decode_json(encoded, payload_buf)?;
+    if check_later {
+        // Checked by `Verified::claims`, right after, as it parses.
+        return Ok((payload, rest));
+    }
     // RFC 7519 §7.2: the claims are a JSON object; RFC 8725 §3.4 (and
     // RFC 7519 §4): no duplicate claims, and valid UTF-8.
     if json::scratch_len(payload)? > rest.len() {
@@ -585,7 +710,7 @@ pub fn decode_unverified<'b>(compact: &[u8], buf: &'b mut [u8]) -> Result<Unveri
     let parts = split(compact)?;
     let (members, payload_buf) = read_header(parts.header, buf)?;
     let alg = Alg::from_name(members.alg.ok_or(Error::UnsupportedAlg)?)?;
-    let (payload, scratch) = read_payload(parts.payload, true, payload_buf)?;
+    let (payload, scratch) = read_payload(parts.payload, true, false, payload_buf)?;
     Ok(Unverified {
         alg,
         kid: members.kid,

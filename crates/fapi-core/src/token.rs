@@ -458,7 +458,8 @@ where
     // OB-ALG / OFB-ALG / CDR-ALG: enforced through profile.algs (PS256 only
     // for obie and ofb, PS256 or ES256 for cdr); RFC 9068 typ at+jwt.
     let policy = Policy::new(profile.algs).with_typ(TYP).json_payload();
-    let mut verified = jws::verify(token, &policy, key, buf)?;
+    // The claims are checked as they are parsed (one pass), right here.
+    let mut verified = jws::verify_claims_later(token, &policy, key, buf)?;
     let m: TokenMembers<'b> = verified.claims()?;
     if m.iss.ok_or(Error::MissingClaim)? != expect.issuer {
         return Err(Error::WrongIssuer);

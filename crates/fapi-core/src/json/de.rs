@@ -27,17 +27,61 @@ pub(super) fn from_slice<'de, T: Deserialize<'de>>(
     doc: &'de [u8],
     scratch: &'de mut [u8],
 ) -> Result<(T, &'de mut [u8]), Error> {
+    from_slice_with(doc, scratch, Unchecked).map(|(value, rest, _)| (value, rest))
+}
+
+/// Deserializes `T` from `doc`, checking it by the rules of
+/// [`check`](super::check) on the way (one pass instead of a check pass and
+/// a parse pass); returns it, the scratch left over, and the scratch the
+/// whole document needs by [`scratch_len`](super::scratch_len) (which
+/// counts the escaped strings of skipped values too). Any error may be one
+/// that the check would have found later in the document: the caller
+/// decides which error to report (see `super::parse_checking_in`).
+pub(super) fn from_slice_checking<'de, T: Deserialize<'de>>(
+    doc: &'de [u8],
+    scratch: &'de mut [u8],
+) -> Result<(T, &'de mut [u8], usize), Error> {
+    if doc.len() > super::MAX_DOCUMENT {
+        return Err(Error::TooLarge);
+    }
+    if core::str::from_utf8(doc).is_err() {
+        return Err(Error::Json);
+    }
+    let mut s = super::Scanner { doc, pos: 0 };
+    s.ws();
+    if s.peek() != Some(b'{') {
+        return Err(Error::Json);
+    }
+    // The name stack (4 KiB) is a local of its own that the parse borrows:
+    // as a field of the state it was zeroed on every call (`memset` in
+    // the profile of `token::verify`), and a move would copy it.
+    let mut names = super::Names::new();
+    let mut checks = Checked {
+        names: &mut names,
+        depth: 0,
+        need: 0,
+    };
+    from_slice_with(doc, scratch, &mut checks)
+}
+
+fn from_slice_with<'de, T: Deserialize<'de>, S: Checks>(
+    doc: &'de [u8],
+    scratch: &'de mut [u8],
+    checks: S,
+) -> Result<(T, &'de mut [u8], usize), Error> {
     let mut de = Deserializer {
         doc,
         pos: 0,
         scratch,
         short: false,
+        checks,
     };
     match T::deserialize(&mut de) {
         Ok(value) => {
             de.ws();
             if de.pos == doc.len() {
-                Ok((value, de.scratch))
+                let need = de.checks.checked().map_or(0, |c| *c.need);
+                Ok((value, de.scratch, need))
             } else {
                 Err(Error::Json)
             }
@@ -47,6 +91,53 @@ pub(super) fn from_slice<'de, T: Deserialize<'de>>(
         Err(DeError(Error::Json)) if de.short => Err(Error::BufferTooSmall),
         Err(DeError(e)) => Err(e),
     }
+}
+
+/// What a parse checks besides the types: nothing ([`Unchecked`], for a
+/// document [`check`](super::check) accepted already), or everything
+/// `check` does ([`Checked`]). A trait, so that the unchecked parse (the
+/// one the firmware links) carries none of the checked one's code or
+/// stack.
+pub(super) trait Checks {
+    fn checked(&mut self) -> Option<Checking<'_>>;
+}
+
+/// A document checked before the parse.
+pub(super) struct Unchecked;
+
+impl Checks for Unchecked {
+    #[inline(always)]
+    fn checked(&mut self) -> Option<Checking<'_>> {
+        None
+    }
+}
+
+/// The state of a parse that checks as it goes.
+pub(super) struct Checked<'n> {
+    /// The member names of the open objects the target reads.
+    names: &'n mut super::Names,
+    /// The objects and arrays open (the top-level object is 1).
+    depth: usize,
+    /// The scratch the escaped string values need, skipped ones included.
+    need: usize,
+}
+
+impl Checks for &mut Checked<'_> {
+    #[inline(always)]
+    fn checked(&mut self) -> Option<Checking<'_>> {
+        Some(Checking {
+            names: &mut *self.names,
+            depth: &mut self.depth,
+            need: &mut self.need,
+        })
+    }
+}
+
+/// The state of a checked parse, borrowed for one step.
+pub(super) struct Checking<'a> {
+    names: &'a mut super::Names,
+    depth: &'a mut usize,
+    need: &'a mut usize,
 }
 
 /// The deserializer's error: one of fapi's.
@@ -86,13 +177,15 @@ fn json_err() -> DeError {
     DeError(Error::Json)
 }
 
-struct Deserializer<'de> {
+struct Deserializer<'de, S: Checks> {
     doc: &'de [u8],
     pos: usize,
     scratch: &'de mut [u8],
     /// Whether a visitor refused a string that had to be decoded on the
     /// stack for want of scratch.
     short: bool,
+    /// What a checked parse tracks (nothing for a document checked before).
+    checks: S,
 }
 
 // `pos` only moves past bytes of the document (an escape's backslash and
@@ -102,7 +195,7 @@ struct Deserializer<'de> {
     clippy::arithmetic_side_effects,
     reason = "pos <= doc.len() + 1 <= MAX_DOCUMENT + 1; depth <= doc.len()"
 )]
-impl<'de> Deserializer<'de> {
+impl<'de, S: Checks> Deserializer<'de, S> {
     fn peek(&self) -> Option<u8> {
         self.doc.get(self.pos).copied()
     }
@@ -132,10 +225,18 @@ impl<'de> Deserializer<'de> {
         }
     }
 
-    /// The raw contents of the string at `pos` (its opening quote).
+    /// The raw contents of the string at `pos` (its opening quote). A
+    /// checked parse checks it as [`check`](super::check) does (escapes,
+    /// control characters).
     fn raw_string(&mut self) -> Result<&'de [u8], DeError> {
         let doc = self.doc;
         self.ws();
+        if self.checks.checked().is_some() {
+            let mut s = super::Scanner { doc, pos: self.pos };
+            let st = s.string()?;
+            self.pos = s.pos;
+            return doc.get(st.start..s.pos - 1).ok_or_else(json_err);
+        }
         self.expect(b'"')?;
         let start = self.pos;
         loop {
@@ -159,6 +260,9 @@ impl<'de> Deserializer<'de> {
             return visitor.visit_borrowed_str(utf8(raw)?);
         }
         let need = super::decoded_len(raw)?;
+        if let Some(c) = self.checks.checked() {
+            *c.need += need;
+        }
         if need <= self.scratch.len() {
             let scratch = core::mem::take(&mut self.scratch);
             let (chunk, rest) = scratch.split_at_mut_checked(need).ok_or_else(json_err)?;
@@ -178,6 +282,8 @@ impl<'de> Deserializer<'de> {
     }
 
     /// A member name (or enum variant): decoded on the stack for matching.
+    /// (The body of [`name_from`], kept here so that the unchecked parse,
+    /// which the firmware links, compiles as it did.)
     fn name<V: Visitor<'de>>(&mut self, visitor: V) -> Result<V::Value, DeError> {
         let raw = self.raw_string()?;
         if !raw.contains(&b'\\') {
@@ -254,6 +360,13 @@ impl<'de> Deserializer<'de> {
     fn number_text(&mut self) -> Result<&'de str, DeError> {
         let doc = self.doc;
         let start = self.pos;
+        if self.checks.checked().is_some() {
+            // The grammar of RFC 8259 §6, as the check reads it.
+            let mut s = super::Scanner { doc, pos: start };
+            s.number()?;
+            self.pos = s.pos;
+            return utf8(doc.get(start..self.pos).ok_or_else(json_err)?);
+        }
         while matches!(
             self.peek(),
             Some(b'-' | b'+' | b'.' | b'e' | b'E' | b'0'..=b'9')
@@ -263,8 +376,29 @@ impl<'de> Deserializer<'de> {
         utf8(doc.get(start..self.pos).ok_or_else(json_err)?)
     }
 
-    /// Skips one value without recursion.
+    /// Enters an object or an array: a checked parse refuses nesting
+    /// deeper than [`MAX_DEPTH`](super::MAX_DEPTH), as the check does.
+    fn open(&mut self) -> Result<(), DeError> {
+        if let Some(c) = self.checks.checked() {
+            if *c.depth >= super::MAX_DEPTH {
+                return Err(DeError(Error::TooLarge));
+            }
+            *c.depth += 1;
+        }
+        Ok(())
+    }
+
+    /// Skips one value without recursion; a checked parse checks it as
+    /// [`check`](super::check) does.
     fn skip(&mut self) -> Result<(), DeError> {
+        let (doc, pos) = (self.doc, self.pos);
+        if let Some(c) = self.checks.checked() {
+            let levels = super::MAX_DEPTH.saturating_sub(*c.depth);
+            let (end, need) = super::scan_value(doc, pos, levels)?;
+            *c.need += need;
+            self.pos = end;
+            return Ok(());
+        }
         let mut depth = 0usize;
         loop {
             self.ws();
@@ -305,6 +439,21 @@ impl<'de> Deserializer<'de> {
     }
 }
 
+/// A member name from its raw contents, read and checked already (see
+/// [`CheckedName`]): decoded on the stack for matching, as
+/// `Deserializer::name` does.
+fn name_from<'de, V: Visitor<'de>>(raw: &'de [u8], visitor: V) -> Result<V::Value, DeError> {
+    if !raw.contains(&b'\\') {
+        return visitor.visit_borrowed_str(utf8(raw)?);
+    }
+    let mut tmp = [0u8; NAME_BUF];
+    match super::decode_into(raw, &mut tmp) {
+        Ok(n) => visitor.visit_str(utf8(tmp.get(..n).ok_or_else(json_err)?)?),
+        Err(Error::BufferTooSmall) => visitor.visit_borrowed_str(utf8(raw)?),
+        Err(e) => Err(DeError(e)),
+    }
+}
+
 /// A JSON integer in the range of `i64` (negative) or `u64`.
 enum Integer {
     Negative(i64),
@@ -342,7 +491,7 @@ fn utf8(bytes: &[u8]) -> Result<&str, DeError> {
     core::str::from_utf8(bytes).map_err(|_| json_err())
 }
 
-impl<'de> de::Deserializer<'de> for &mut Deserializer<'de> {
+impl<'de, S: Checks> de::Deserializer<'de> for &mut Deserializer<'de, S> {
     type Error = DeError;
 
     fn deserialize_any<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, DeError> {
@@ -384,6 +533,7 @@ impl<'de> de::Deserializer<'de> for &mut Deserializer<'de> {
     fn deserialize_seq<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, DeError> {
         self.ws();
         self.expect(b'[')?;
+        self.open()?;
         let mut elements = Elements {
             de: &mut *self,
             first: true,
@@ -397,6 +547,9 @@ impl<'de> de::Deserializer<'de> for &mut Deserializer<'de> {
         })?;
         self.ws();
         self.expect(b']')?;
+        if let Some(c) = self.checks.checked() {
+            *c.depth = c.depth.saturating_sub(1);
+        }
         Ok(value)
     }
 
@@ -420,12 +573,19 @@ impl<'de> de::Deserializer<'de> for &mut Deserializer<'de> {
     fn deserialize_map<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, DeError> {
         self.ws();
         self.expect(b'{')?;
+        self.open()?;
+        let names_start = self.checks.checked().map_or(0, |c| c.names.len());
         let value = visitor.visit_map(Members {
             de: &mut *self,
             first: true,
+            names_start,
         })?;
         self.ws();
         self.expect(b'}')?;
+        if let Some(c) = self.checks.checked() {
+            c.names.truncate(names_start);
+            *c.depth = c.depth.saturating_sub(1);
+        }
         Ok(value)
     }
 
@@ -446,6 +606,20 @@ impl<'de> de::Deserializer<'de> for &mut Deserializer<'de> {
     ) -> Result<V::Value, DeError> {
         // Unit variants, written as strings: all fapi reads.
         self.ws();
+        if self.checks.checked().is_some() && self.peek() == Some(b'"') {
+            // A string value to the check: its escapes count towards the
+            // scratch the document needs.
+            let mut s = super::Scanner {
+                doc: self.doc,
+                pos: self.pos,
+            };
+            let st = s.string()?;
+            if let Some(c) = self.checks.checked()
+                && st.escaped
+            {
+                *c.need = c.need.saturating_add(st.decoded);
+            }
+        }
         if self.peek() == Some(b'"') {
             visitor.visit_enum(UnitVariant(self))
         } else {
@@ -488,12 +662,15 @@ macro_rules! scalars {
 use scalars;
 
 /// The members of an object.
-struct Members<'d, 'de> {
-    de: &'d mut Deserializer<'de>,
+struct Members<'d, 'de, S: Checks> {
+    de: &'d mut Deserializer<'de, S>,
     first: bool,
+    /// Where this object's member names start in the name stack (checked
+    /// parse only).
+    names_start: usize,
 }
 
-impl<'de> MapAccess<'de> for Members<'_, 'de> {
+impl<'de, S: Checks> MapAccess<'de> for Members<'_, 'de, S> {
     type Error = DeError;
 
     fn next_key_seed<K: DeserializeSeed<'de>>(
@@ -508,7 +685,25 @@ impl<'de> MapAccess<'de> for Members<'_, 'de> {
             _ => return Err(json_err()),
         }
         self.first = false;
-        seed.deserialize(Name(&mut *self.de)).map(Some)
+        if self.de.checks.checked().is_none() {
+            return seed.deserialize(Name(&mut *self.de)).map(Some);
+        }
+        // Checked: the name is new in this object, and the object within
+        // its member limit, as the check finds them.
+        self.de.ws();
+        let mut s = super::Scanner {
+            doc: self.de.doc,
+            pos: self.de.pos,
+        };
+        let st = s.string()?;
+        let end = s.pos.saturating_sub(1);
+        if let Some(c) = self.de.checks.checked() {
+            super::add_name(self.de.doc, c.names, self.names_start, &st, end)?;
+        }
+        // The name was read (and checked) once: it is matched from there.
+        let raw = self.de.doc.get(st.start..end).ok_or_else(json_err)?;
+        self.de.pos = s.pos;
+        seed.deserialize(CheckedName(raw)).map(Some)
     }
 
     fn next_value_seed<V: DeserializeSeed<'de>>(&mut self, seed: V) -> Result<V::Value, DeError> {
@@ -519,14 +714,14 @@ impl<'de> MapAccess<'de> for Members<'_, 'de> {
 }
 
 /// The elements of an array.
-struct Elements<'d, 'de> {
-    de: &'d mut Deserializer<'de>,
+struct Elements<'d, 'de, S: Checks> {
+    de: &'d mut Deserializer<'de, S>,
     first: bool,
     /// Whether the target has read the closing bracket's `None`.
     ended: bool,
 }
 
-impl<'de> SeqAccess<'de> for Elements<'_, 'de> {
+impl<'de, S: Checks> SeqAccess<'de> for Elements<'_, 'de, S> {
     type Error = DeError;
 
     fn next_element_seed<T: DeserializeSeed<'de>>(
@@ -549,9 +744,9 @@ impl<'de> SeqAccess<'de> for Elements<'_, 'de> {
 }
 
 /// A member name, read as an identifier whatever the target asks for.
-struct Name<'d, 'de>(&'d mut Deserializer<'de>);
+struct Name<'d, 'de, S: Checks>(&'d mut Deserializer<'de, S>);
 
-impl<'de> de::Deserializer<'de> for Name<'_, 'de> {
+impl<'de, S: Checks> de::Deserializer<'de> for Name<'_, 'de, S> {
     type Error = DeError;
 
     fn deserialize_any<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, DeError> {
@@ -565,10 +760,27 @@ impl<'de> de::Deserializer<'de> for Name<'_, 'de> {
     }
 }
 
-/// A unit enum variant written as a string.
-struct UnitVariant<'d, 'de>(&'d mut Deserializer<'de>);
+/// A member name read and checked already (its raw contents).
+struct CheckedName<'de>(&'de [u8]);
 
-impl<'de> de::EnumAccess<'de> for UnitVariant<'_, 'de> {
+impl<'de> de::Deserializer<'de> for CheckedName<'de> {
+    type Error = DeError;
+
+    fn deserialize_any<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, DeError> {
+        name_from(self.0, visitor)
+    }
+
+    serde::forward_to_deserialize_any! {
+        bool i8 i16 i32 i64 i128 u8 u16 u32 u64 u128 f32 f64 char str string
+        bytes byte_buf option unit unit_struct newtype_struct seq tuple
+        tuple_struct map struct enum identifier ignored_any
+    }
+}
+
+/// A unit enum variant written as a string.
+struct UnitVariant<'d, 'de, S: Checks>(&'d mut Deserializer<'de, S>);
+
+impl<'de, S: Checks> de::EnumAccess<'de> for UnitVariant<'_, 'de, S> {
     type Error = DeError;
     type Variant = Self;
 
@@ -578,7 +790,7 @@ impl<'de> de::EnumAccess<'de> for UnitVariant<'_, 'de> {
     }
 }
 
-impl<'de> de::VariantAccess<'de> for UnitVariant<'_, 'de> {
+impl<'de, S: Checks> de::VariantAccess<'de> for UnitVariant<'_, 'de, S> {
     type Error = DeError;
 
     fn unit_variant(self) -> Result<(), DeError> {

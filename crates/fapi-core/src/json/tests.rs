@@ -489,3 +489,224 @@ fn duplicate_names_plain_and_escaped() {
         assert_eq!(check(ok), Ok(()), "{ok:?}");
     }
 }
+
+/// The old two passes: the check, the scratch it says the document needs
+/// (set aside, as a JWS header's was), then the parse.
+fn two_pass<'a, T: serde::Deserialize<'a>>(
+    doc: &'a [u8],
+    scratch: &'a mut [u8],
+) -> Result<(T, usize), Error> {
+    let need = scratch_len(doc)?;
+    let (mine, rest) = scratch
+        .split_at_mut_checked(need)
+        .ok_or(Error::BufferTooSmall)?;
+    let value = parse_checked_in(doc, mine)?;
+    Ok((value, rest.len()))
+}
+
+/// The parse that checks as it goes (`parse_checking_in`) against the check
+/// followed by the parse: the same value, the same scratch left after the
+/// document's need, and the same error, for every document and scratch
+/// size, on targets of every shape fapi reads (strings, integers, floats,
+/// booleans, bounded lists, nested objects, unit enums, ignored members).
+macro_rules! same_as_two_passes {
+    ($t:ty, $doc:expr) => {{
+        let doc: &[u8] = $doc;
+        let need = scratch_len(doc).unwrap_or(0);
+        for room in [0, need.saturating_sub(1), need, need + 3, doc.len()] {
+            let mut a = std::vec![0u8; room];
+            let mut b = std::vec![0u8; room];
+            let old = two_pass::<$t>(doc, &mut a).map(|(v, rest)| (format!("{v:?}"), rest));
+            let new = parse_checking_in::<$t>(doc, &mut b)
+                .map(|(v, rest)| (format!("{v:?}"), rest.len()));
+            assert_eq!(old, new, "room {room}: {}", String::from_utf8_lossy(doc));
+        }
+    }};
+}
+
+#[derive(serde::Deserialize, Debug)]
+#[allow(dead_code, reason = "read through Debug")]
+struct OnePassHeader<'a> {
+    #[serde(borrow)]
+    alg: Option<&'a str>,
+    #[serde(borrow)]
+    typ: Option<&'a str>,
+    #[serde(borrow)]
+    crit: Option<heapless::Vec<&'a str, 2>>,
+    b64: Option<bool>,
+    #[serde(borrow)]
+    jwk: Option<OnePassJwk<'a>>,
+    x5c: Option<serde::de::IgnoredAny>,
+}
+
+#[derive(serde::Deserialize, Debug)]
+#[allow(dead_code, reason = "read through Debug")]
+struct OnePassJwk<'a> {
+    #[serde(borrow)]
+    kty: Option<&'a str>,
+    #[serde(borrow)]
+    x: Option<&'a str>,
+    #[serde(rename = "use")]
+    use_: Option<OnePassUse>,
+}
+
+#[derive(serde::Deserialize, Debug)]
+enum OnePassUse {
+    #[serde(rename = "sig")]
+    Sig,
+    #[serde(rename = "enc")]
+    Enc,
+}
+
+#[derive(serde::Deserialize, Debug)]
+#[allow(dead_code, reason = "read through Debug")]
+struct OnePassClaims<'a> {
+    #[serde(borrow)]
+    iss: Option<&'a str>,
+    exp: Option<u64>,
+    neg: Option<i64>,
+    f: Option<f64>,
+    #[serde(borrow)]
+    aud: Option<heapless::Vec<&'a str, 3>>,
+    #[serde(borrow)]
+    cnf: Option<OnePassCnf<'a>>,
+}
+
+#[derive(serde::Deserialize, Debug)]
+#[allow(dead_code, reason = "read through Debug")]
+struct OnePassCnf<'a> {
+    #[serde(borrow)]
+    jkt: Option<&'a str>,
+}
+
+const ONE_PASS_SEEDS: &[&str] = &[
+    r#"{"alg":"ES256","typ":"dpop+jwt","jwk":{"kty":"EC","crv":"P-256","x":"f83OJ3D2xF1Bg8vub9tLe1gHMzV76e8Tus9uPHvRVEU","y":"x_FEzRu9m36HLN_tue659LNpXW6pCyStikYjKIWI5a0","use":"sig"}}"#,
+    r#"{"alg":"EdDSA","crit":["b64"],"b64":false,"x5c":["MIIB",{"a":[1,2]}],"kid":"k\/1"}"#,
+    r#"{"iss":"https:\/\/as.example","exp":1700000000,"neg":-3,"f":1.5e3,"aud":["a","b\u00e9"],"cnf":{"jkt":"0ZcOCORZNYy-DWpqq30jZyJGHTN0d2HglBV3uiguA4I","x5t#S256":"x"},"z":[[[{"q":null}]]],"t":true}"#,
+    r#" { "iss" : "a\"b" , "cnf" : { "jkt" : "\ud83d\ude00" } , "u" : [ ] , "o" : { } } "#,
+    r#"{"jwk":{"kty":"OKP","x":"11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo","use":"enc","k":{"\u006b":1,"k":2}}}"#,
+    r#"{"aud":"single","exp":0,"neg":-9223372036854775808,"f":-0.0e-0}"#,
+];
+
+#[test]
+fn one_pass_parse_is_the_check_then_the_parse() {
+    // Seeds, then random mutations of them (a fixed xorshift stream, so
+    // that a failure is reproducible): bytes replaced by JSON's
+    // structural characters, escapes, bad UTF-8 and controls; bytes
+    // inserted and removed; members repeated; nesting deepened.
+    const ALPHABET: &[u8] = b"{}[]\",:\\ \t0123456789-+.eEuaxtrfnl\x01\x7f\xc3\xa9\xff";
+    let mut state = 0x9e37_79b9_7f4a_7c15u64;
+    let mut next = move || {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        state
+    };
+    let mut docs: std::vec::Vec<std::vec::Vec<u8>> = ONE_PASS_SEEDS
+        .iter()
+        .map(|s| s.as_bytes().to_vec())
+        .collect();
+    for seed in ONE_PASS_SEEDS {
+        let seed = seed.as_bytes();
+        // Fewer under Miri, which interprets every step.
+        for _ in 0..if cfg!(miri) { 20 } else { 2500 } {
+            let mut d = seed.to_vec();
+            for _ in 0..=(next() % 3) {
+                let at = usize::try_from(next() % (d.len() as u64 + 1)).unwrap();
+                let c = ALPHABET[usize::try_from(next() % ALPHABET.len() as u64).unwrap()];
+                match next() % 4 {
+                    0 if at < d.len() => d[at] = c,
+                    1 => d.insert(at, c),
+                    2 if at < d.len() => {
+                        let _ = d.remove(at);
+                    }
+                    _ => {
+                        // Repeat a slice of the document (often a member).
+                        let len = usize::try_from(next() % 24).unwrap();
+                        let from = at.min(d.len());
+                        let to = (from + len).min(d.len());
+                        let piece = d[from..to].to_vec();
+                        let put = usize::try_from(next() % (d.len() as u64 + 1)).unwrap();
+                        for (i, b) in piece.into_iter().enumerate() {
+                            d.insert(put + i, b);
+                        }
+                    }
+                }
+            }
+            docs.push(d);
+        }
+    }
+    // The limits, at and over them (natively only: under Miri, about 1000
+    // times slower, their long documents take minutes).
+    if !cfg!(miri) {
+        docs.push(nested(MAX_DEPTH - 1, "1").into_bytes());
+        docs.push(nested(MAX_DEPTH, "1").into_bytes());
+        docs.push(format!(r#"{{"cnf":{}}}"#, nested(MAX_DEPTH - 2, "{}")).into_bytes());
+        docs.push(format!(r#"{{"cnf":{}}}"#, nested(MAX_DEPTH - 1, "{}")).into_bytes());
+        for n in [MAX_MEMBERS, MAX_MEMBERS + 1] {
+            let members: std::vec::Vec<String> = (0..n).map(|i| format!(r#""m{i}":{i}"#)).collect();
+            docs.push(format!("{{{}}}", members.join(",")).into_bytes());
+            docs.push(format!(r#"{{"cnf":{{{}}}}}"#, members.join(",")).into_bytes());
+            docs.push(format!(r#"{{"x":[{{{}}}]}}"#, members.join(",")).into_bytes());
+        }
+        docs.push(std::vec![b' '; MAX_DOCUMENT + 1]);
+    }
+    let mut accepted = 0usize;
+    for doc in &docs {
+        accepted += usize::from(check(doc).is_ok());
+        same_as_two_passes!(OnePassHeader<'_>, doc);
+        same_as_two_passes!(OnePassClaims<'_>, doc);
+    }
+    // The mutations reach both sides of the check.
+    if !cfg!(miri) {
+        assert!(
+            accepted > 500 && accepted < docs.len() - 500,
+            "{accepted} of {}",
+            docs.len()
+        );
+    }
+}
+
+/// The typed parse that checks as it goes refuses, with the check's error,
+/// what the check refuses, wherever in the document it is: duplicate
+/// members in read objects, in skipped ones and inside arrays, bad UTF-8,
+/// controls and bad escapes in skipped strings, bad numbers, nesting,
+/// trailing data.
+#[test]
+fn one_pass_parse_refuses_what_the_check_refuses() {
+    let cases: &[(&[u8], Error)] = &[
+        (br#"{"iss":"a","iss":"b"}"#, Error::DuplicateMember),
+        (br#"{"iss":"a","\u0069ss":"b"}"#, Error::DuplicateMember),
+        (br#"{"cnf":{"jkt":"a","jkt":"b"}}"#, Error::DuplicateMember),
+        (
+            br#"{"skip":{"a":1,"a":2},"iss":"x"}"#,
+            Error::DuplicateMember,
+        ),
+        (br#"{"skip":[{"a":1,"a":2}]}"#, Error::DuplicateMember),
+        (
+            br#"{"exp":"x","iss":"a","iss":"b"}"#,
+            Error::DuplicateMember,
+        ),
+        (b"{\"skip\":\"\xff\"}", Error::Json),
+        (b"{\"iss\":\"a\x01\"}", Error::Json),
+        (b"{\"skip\":\"a\x01\"}", Error::Json),
+        (br#"{"skip":"\x"}"#, Error::Json),
+        (br#"{"iss":"\ud800"}"#, Error::Json),
+        (br#"{"exp":01}"#, Error::Json),
+        (br#"{"f":-.5}"#, Error::Json),
+        (br#"{"skip":1.}"#, Error::Json),
+        (br#"{"iss":"a"} x"#, Error::Json),
+        (br#"{"iss":"a"}{}"#, Error::Json),
+        (br#"[]"#, Error::Json),
+    ];
+    for (doc, want) in cases {
+        let mut scratch = [0u8; 64];
+        assert_eq!(
+            parse_checking_in::<OnePassClaims<'_>>(doc, &mut scratch).err(),
+            Some(*want),
+            "{}",
+            String::from_utf8_lossy(doc)
+        );
+        same_as_two_passes!(OnePassClaims<'_>, doc);
+    }
+}
