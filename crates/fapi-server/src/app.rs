@@ -16,9 +16,9 @@ use fapi_core::profile::{Profile, SenderConstraint};
 use fapi_core::{OAuthError, Site};
 
 use crate::config::{ClientConfig, UserConfig};
-use crate::consent::{Consent, ConsentKind, ConsentStatus};
 use crate::error::HttpError;
-use crate::stores::Stores;
+use crate::resource::consent::{Consent, ConsentKind, ConsentStatus};
+use crate::storage::stores::Stores;
 use crate::tls::PeerCertificate;
 
 use fapi_core::Error as CoreError;
@@ -39,7 +39,7 @@ pub(crate) struct App {
     pub dpop: bool,
     pub rng: aws_lc_rs::rand::SystemRandom,
     /// The counters and histogram served at `/metrics`.
-    pub metrics: Arc<crate::metrics::Metrics>,
+    pub metrics: Arc<crate::ops::metrics::Metrics>,
 }
 
 impl App {
@@ -98,7 +98,7 @@ impl App {
             .await
             .map_err(HttpError::from)?;
         let claims = verified.claims().clone();
-        crate::request_log::note_client(&claims.client_id);
+        crate::ops::request_log::note_client(&claims.client_id);
         *call
             .verified
             .lock()
@@ -122,7 +122,7 @@ impl App {
             .as_deref()
             .or_else(|| claims.scope.as_deref().and_then(consent_in_scope))
             .ok_or_else(|| refuse(CoreError::InsufficientScope))?;
-        let c = crate::consent::load(self, id).await?;
+        let c = crate::resource::consent::load(self, id).await?;
         if c.kind != kind || c.client_id != claims.client_id {
             return Err(refuse(CoreError::InsufficientScope));
         }

@@ -17,7 +17,7 @@
 //!   [`STORE_DEADLINE`] (through Sentinel: a sentinel names the primary
 //!   and the primary answers), and with `--redis-wait N` has N replicas
 //!   that acknowledge; a PostgreSQL store answers and is migrated
-//!   ([`crate::store_postgres::check`]).
+//!   ([`crate::storage::store_postgres::check`]).
 
 use core::time::Duration;
 use std::path::Path;
@@ -28,7 +28,7 @@ use fapi_core::jwk::{Jwks, PublicJwk};
 use fapi_core::profile::Profile;
 use fapi_store_redis::RedisConnection;
 
-use crate::store_url::RedisArgs;
+use crate::storage::store_url::RedisArgs;
 
 use crate::config::ClientConfig;
 use crate::error::ServeError;
@@ -377,10 +377,10 @@ pub async fn check_store(value: &str) -> Result<(), ServeError> {
 /// [`ServeError::Config`], one line: `--store URL: expected ..., found
 /// ...`.
 pub async fn check_store_with(value: &str, redis: &RedisArgs) -> Result<(), ServeError> {
-    if crate::store_postgres::is_postgres(value) {
-        return crate::store_postgres::check(value).await;
+    if crate::storage::store_postgres::is_postgres(value) {
+        return crate::storage::store_postgres::check(value).await;
     }
-    if !crate::store_url::is_redis(value) {
+    if !crate::storage::store_url::is_redis(value) {
         return Ok(());
     }
     let shown = store_display(value);

@@ -12,10 +12,10 @@ use fapi_core::profile::Profile;
 use serde::{Deserialize, Serialize};
 use zeroize::Zeroize;
 
-use crate::dev_ca::DevCa;
 use crate::error::ServeError;
 use crate::serve::ServeArgs;
-use crate::stores::Stores;
+use crate::storage::stores::Stores;
+use crate::tls::dev_ca::DevCa;
 
 /// A registered client, as written in the clients file.
 ///
@@ -554,15 +554,15 @@ impl ServerConfig {
         let redis_replay = args
             .replay_store
             .as_deref()
-            .is_some_and(crate::store_url::is_redis);
+            .is_some_and(crate::storage::store_url::is_redis);
         // With a Redis --replay-store beside another --store, the Redis
         // flags are the replay store's.
-        let store_redis = if redis_replay && !crate::store_url::is_redis(&args.store) {
-            crate::store_url::RedisArgs::default()
+        let store_redis = if redis_replay && !crate::storage::store_url::is_redis(&args.store) {
+            crate::storage::store_url::RedisArgs::default()
         } else {
             args.redis.clone()
         };
-        if let Some(stores) = crate::store_url::stores_from_args(
+        if let Some(stores) = crate::storage::store_url::stores_from_args(
             &args.store,
             c.issuer.as_deref(),
             args.listen,
@@ -572,7 +572,7 @@ impl ServerConfig {
         }
         if let Some(replay) = &args.replay_store {
             let mut stores = c.stores.take().unwrap_or_else(Stores::memory);
-            stores.replay = crate::store_postgres::replay_store(
+            stores.replay = crate::storage::store_postgres::replay_store(
                 replay,
                 c.issuer.as_deref(),
                 args.listen,
@@ -812,7 +812,7 @@ auth = "private_key_jwt"
             key: None,
             nonce_key_file: Some(d.join("nonce")),
             store: "memory".into(),
-            redis: crate::store_url::RedisArgs::default(),
+            redis: crate::storage::store_url::RedisArgs::default(),
             replay_store: None,
             plain_http: false,
             json: false,

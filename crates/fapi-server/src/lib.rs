@@ -3,23 +3,20 @@
 //! crate, under any of its profiles (`fapi2`, `fapi2-plus`, `obie`, `ofb`,
 //! `cdr`, `berlin`, `fapi2-ms`).
 //!
-//! | module | what |
-//! |---|---|
-//! | [`config`] | clients and users files (TOML), [`ServerConfig`] |
-//! | [`check`] | the start-up checks (`fapi serve --check`) |
-//! | [`dev_ca`] | the development CA (rcgen) |
-//! | [`tls`] | rustls, the client certificate of a connection |
-//! | [`metadata`] | RFC 8414 metadata, JWKS |
-//! | [`consent`] | account-access and payment consents |
-//! | [`bank`] | the test bank's accounts, balances, transactions |
-//! | [`error`] | [`ServeError`], [`HttpError`] (OAuth error JSON and status) |
-//! | [`stores`] | [`Stores`] |
-//! | [`metrics`] | the counters and the store latency histogram of `/metrics` |
-//! | [`transaction`] | [`transaction::Transaction`], a login and consent in progress |
+//! The source is laid out by part:
 //!
-//! The endpoints, in `par`, `authorize` (with `html`), `token`,
-//! `introspect`, `accounts`, `payments` and `client_auth`, are reached over
-//! HTTP; the README lists them.
+//! | folder | what |
+//! |---|---|
+//! | `authorization/` | the authorization server: [`metadata`] and JWKS, `par`, `authorize` (with `html`), `token`, `introspect`, `client_auth`, [`transaction`] (a login and consent in progress), `arrangement` (CDR sharing arrangements) |
+//! | `resource/` | the resource server: [`consent`] (account-access and payment consents), `accounts`, `payments`, [`bank`] (the test bank's accounts, balances, transactions) |
+//! | `storage/` | [`Stores`] ([`stores`]), and the `--store` backends: memory and Redis ([`store_url`]), PostgreSQL ([`store_postgres`]) |
+//! | `tls/` | [`tls`]: rustls, the client certificate of a connection; [`dev_ca`], the development CA (rcgen) |
+//! | `ops/` | `/healthz`, `/readyz`, `/metrics` (`health`), [`metrics`] (the counters and the store latency histogram), the request log ([`init_logs`]) |
+//! | top | [`config`] (clients and users files, [`ServerConfig`]), [`check`] (the start-up checks, `fapi serve --check`), [`error`] ([`ServeError`], [`HttpError`]), `server` ([`start`], the router), `serve` ([`serve()`], the flags), `app` (the state handlers share) |
+//!
+//! The public modules keep their paths at the crate root
+//! (`fapi_server::dev_ca`, `fapi_server::stores`, ...). The endpoints are
+//! reached over HTTP; the README lists them.
 //!
 //! ```no_run
 //! use fapi_server::{ServerConfig, start};
@@ -33,37 +30,27 @@
 //! ```
 #![forbid(unsafe_code)]
 
-mod accounts;
 mod app;
-mod arrangement;
-mod authorize;
-pub mod bank;
+mod authorization;
 pub mod check;
-mod client_auth;
 pub mod config;
-pub mod consent;
-pub mod dev_ca;
 pub mod error;
-mod health;
-mod html;
-mod introspect;
-pub mod metadata;
-pub mod metrics;
-mod par;
-mod payments;
-mod request_log;
+mod ops;
+mod resource;
 mod serve;
 mod server;
-pub mod store_postgres;
-pub mod store_url;
-pub mod stores;
+mod storage;
 pub mod tls;
-mod token;
-pub mod transaction;
+
+pub use authorization::{metadata, transaction};
+pub use ops::metrics;
+pub use resource::{bank, consent};
+pub use storage::{store_postgres, store_url, stores};
+pub use tls::dev_ca;
 
 pub use config::ServerConfig;
 pub use error::{HttpError, ServeError};
-pub use request_log::{LogFormat, init_logs};
+pub use ops::request_log::{LogFormat, init_logs};
 pub use serve::{ServeArgs, check_line, ready_line, serve};
 pub use server::{MAX_BODY, MAX_HEAD, RunningServer, start};
-pub use stores::Stores;
+pub use storage::stores::Stores;

@@ -7,7 +7,7 @@ use std::path::PathBuf;
 
 use crate::config::ServerConfig;
 use crate::error::ServeError;
-use crate::request_log::{LogFormat, init_logs};
+use crate::ops::request_log::{LogFormat, init_logs};
 use crate::server::start;
 
 /// The flags of `fapi serve`.
@@ -69,7 +69,7 @@ pub struct ServeArgs {
     /// The Redis flags: --redis-ca, --redis-wait, --redis-wait-timeout
     /// (for a Redis --store or --replay-store).
     #[command(flatten)]
-    pub redis: crate::store_url::RedisArgs,
+    pub redis: crate::storage::store_url::RedisArgs,
     /// Serve plain HTTP (loopback addresses only).
     #[arg(long)]
     pub plain_http: bool,
@@ -172,7 +172,7 @@ pub async fn serve(args: ServeArgs) -> Result<(), ServeError> {
     let config = ServerConfig::from_args(&args)?;
     crate::check::check_store_with(&args.store, &args.redis).await?;
     if let Some(replay) = &args.replay_store {
-        crate::store_postgres::check_replay_store(replay, &args.redis).await?;
+        crate::storage::store_postgres::check_replay_store(replay, &args.redis).await?;
     }
     if args.check {
         let line = check_line(&args.profile, config.client_count(), &args.store);

@@ -24,12 +24,14 @@ use tokio::task::JoinSet;
 use tower::ServiceExt;
 
 use crate::app::{App, binds_with_dpop};
+use crate::authorization::{authorize, introspect, metadata, par, token};
 use crate::config::{ClientConfig, ServerConfig, TlsSource};
-use crate::dev_ca::DevCa;
 use crate::error::{HttpError, ServeError};
-use crate::stores::Stores;
+use crate::ops::health;
+use crate::resource::{accounts, consent, payments};
+use crate::storage::stores::Stores;
+use crate::tls::dev_ca::DevCa;
 use crate::tls::{PeerCertificate, TlsSetup};
-use crate::{accounts, authorize, consent, health, introspect, metadata, par, payments, token};
 
 /// The largest request body (form or JSON): 64 KiB; more is 413.
 pub const MAX_BODY: usize = 64 * 1024;
@@ -183,7 +185,7 @@ fn router(app: Arc<App>) -> Router {
         // and counted.
         .layer(axum::middleware::from_fn_with_state(
             Arc::clone(&app),
-            crate::request_log::log_request,
+            crate::ops::request_log::log_request,
         ))
         .with_state(app)
 }
@@ -289,9 +291,9 @@ pub async fn start(mut config: ServerConfig) -> Result<RunningServer, ServeError
     };
     let signing_alg = fapi_core::crypto::Signer::alg(&key);
     // With the signing group's member health when the key is a group.
-    let metrics = Arc::new(crate::metrics::Metrics::for_key(&key));
+    let metrics = Arc::new(crate::ops::metrics::Metrics::for_key(&key));
     // Every store call is timed (fapi_store_call_duration_seconds).
-    let stores = crate::metrics::timed(
+    let stores = crate::ops::metrics::timed(
         config.stores.take().unwrap_or_else(Stores::memory),
         &metrics,
     );

@@ -26,10 +26,10 @@ use fapi_store_postgres::{
 };
 use fapi_store_redis::{RedisConnection, RedisReplayStore};
 
-use crate::consent::Consent;
+use crate::authorization::transaction::Transaction;
 use crate::error::ServeError;
-use crate::stores::Stores;
-use crate::transaction::Transaction;
+use crate::resource::consent::Consent;
+use crate::storage::stores::Stores;
 
 /// How often a node sweeps expired rows (in bounded batches).
 pub const SWEEP_EVERY: Duration = Duration::from_secs(60);
@@ -122,9 +122,9 @@ pub fn replay_store(
     value: &str,
     issuer: Option<&str>,
     listen: SocketAddr,
-    redis: &crate::store_url::RedisArgs,
+    redis: &crate::storage::store_url::RedisArgs,
 ) -> Result<Arc<dyn ReplayStore>, ServeError> {
-    if !crate::store_url::is_redis(value) {
+    if !crate::storage::store_url::is_redis(value) {
         return Err(ServeError::Config(format!(
             "--replay-store: expected a Redis URL (redis://, rediss://, redis+unix://, redis+sentinel://), found {}",
             crate::check::store_display(value)
@@ -185,7 +185,7 @@ pub async fn check(value: &str) -> Result<(), ServeError> {
 /// PING within 2000 ms, found ...`.
 pub async fn check_replay_store(
     value: &str,
-    redis: &crate::store_url::RedisArgs,
+    redis: &crate::storage::store_url::RedisArgs,
 ) -> Result<(), ServeError> {
     let endpoint = redis
         .endpoint(value)

@@ -44,7 +44,7 @@ pub(crate) fn require_credentials<'f>(
         .map(String::as_str)
         .filter(|c| !c.is_empty())
         .ok_or_else(|| refuse(CoreError::UnknownClient))?;
-    crate::request_log::note_client(client_id);
+    crate::ops::request_log::note_client(client_id);
     let reg = app.client(client_id, site)?;
     let assertion = form.get("client_assertion");
     let assertion_type = form.get("client_assertion_type").map(String::as_str);

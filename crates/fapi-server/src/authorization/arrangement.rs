@@ -22,8 +22,8 @@ use fapi_core::grant::GrantId;
 use fapi_core::profile::Profile;
 
 use crate::app::App;
-use crate::consent::{self, Consent, ConsentKind, ConsentStatus};
 use crate::error::HttpError;
+use crate::resource::consent::{self, Consent, ConsentKind, ConsentStatus};
 
 /// What authorising a consent again means.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

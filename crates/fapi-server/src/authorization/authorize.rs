@@ -37,12 +37,12 @@ use subtle::ConstantTimeEq;
 use zeroize::Zeroizing;
 
 use crate::app::{App, form};
-use crate::consent::{self, ConsentKind, ConsentStatus};
+use crate::authorization::html;
+use crate::authorization::transaction::Transaction;
 use crate::error::HttpError;
-use crate::html;
-use crate::transaction::Transaction;
+use crate::resource::consent::{self, ConsentKind, ConsentStatus};
 
-pub use crate::transaction::TRANSACTION_TTL;
+pub use crate::authorization::transaction::TRANSACTION_TTL;
 
 use fapi_core::Error as CoreError;
 
@@ -168,9 +168,9 @@ async fn consent_details(app: &App, prompt: &ConsentPrompt) -> Result<String, Ht
     }
     let c = consent::load(app, id).await?;
     // CDR: or an authorised arrangement of this client, amended.
-    let a = crate::arrangement::authorisation(&app.profile, &c, prompt.client_id())?;
+    let a = crate::authorization::arrangement::authorisation(&app.profile, &c, prompt.client_id())?;
     let mut out = html::detail("Consent", &c.consent_id);
-    if a == crate::arrangement::Authorisation::Amendment {
+    if a == crate::authorization::arrangement::Authorisation::Amendment {
         out.push_str(&html::detail("Amends", "the arrangement you authorised"));
     }
     match c.kind {
@@ -383,7 +383,12 @@ async fn decide_inner(app: &App, headers: &HeaderMap, body: &[u8]) -> Result<Res
             let subject = user.clone();
             consent::update(app, &consent_id, |c| {
                 // CDR: an amendment is approved by the arrangement's user.
-                let _ = crate::arrangement::approve(&app.profile, c, &client_id, &subject)?;
+                let _ = crate::authorization::arrangement::approve(
+                    &app.profile,
+                    c,
+                    &client_id,
+                    &subject,
+                )?;
                 c.status_updated = now;
                 Ok(())
             })

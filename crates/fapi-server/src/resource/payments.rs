@@ -15,10 +15,10 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 
 use crate::app::{App, ResourceCall, single_header};
-use crate::consent::{
+use crate::error::HttpError;
+use crate::resource::consent::{
     self, CONSENT_TTL, Consent, ConsentKind, ConsentStatus, now_rfc3339, ob_response, parse_json,
 };
-use crate::error::HttpError;
 use crate::tls::PeerCertificate;
 
 use fapi_core::Error as CoreError;
@@ -257,7 +257,7 @@ pub(crate) async fn funds_confirmation(
         .transpose()?
         .unwrap_or(0);
     let user = c.subject.clone().unwrap_or_default();
-    let available = crate::bank::accounts(&user)
+    let available = crate::resource::bank::accounts(&user)
         .first()
         .map_or(0, |a| a.balance_minor);
     Ok(ob_response(

@@ -14,8 +14,8 @@ use fapi_core::code::CodeRecord;
 use fapi_core::grant::RevokedGrant;
 use fapi_core::refresh::RefreshGrant;
 
-use crate::consent::Consent;
-use crate::transaction::Transaction;
+use crate::authorization::transaction::Transaction;
+use crate::resource::consent::Consent;
 
 /// The most login and consent transactions the in-memory store holds at
 /// once (then a full store refuses new ones: `StoreFull`).

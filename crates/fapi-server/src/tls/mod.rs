@@ -9,6 +9,11 @@
 //! trusted CA ([`PeerCertificate::chain_trusted`], verified here at accept
 //! time with webpki) and the registered subject DN; the self-signed method
 //! needs the very certificate registered in the client's JWKS.
+//!
+//! [`dev_ca`] is the development CA that signs the server certificate and,
+//! in tests, client certificates.
+
+pub mod dev_ca;
 
 use std::sync::Arc;
 

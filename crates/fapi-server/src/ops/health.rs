@@ -1,6 +1,6 @@
 //! `/healthz` (the process answers), `/readyz` (the store answers, and one
 //! member of the signing group is in when the key is a group) and
-//! `/metrics` (the Prometheus text format, [`crate::metrics`]).
+//! `/metrics` (the Prometheus text format, [`crate::ops::metrics`]).
 
 use core::time::Duration;
 use std::sync::Arc;

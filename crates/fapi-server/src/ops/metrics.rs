@@ -36,7 +36,7 @@ use fapi_core::Error as CoreError;
 use fapi::SigningKey;
 use fapi_pkcs11::MemberHealth;
 
-use crate::stores::Stores;
+use crate::storage::stores::Stores;
 
 /// The upper bounds of the store latency buckets, in seconds.
 const BUCKETS: [f64; 10] = [0.0001, 0.0005, 0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1.0, 5.0];

@@ -18,10 +18,10 @@ use fapi_store_redis::{
     RedisStores,
 };
 
-use crate::consent::Consent;
+use crate::authorization::transaction::Transaction;
 use crate::error::ServeError;
-use crate::stores::Stores;
-use crate::transaction::Transaction;
+use crate::resource::consent::Consent;
+use crate::storage::stores::Stores;
 
 /// The Redis flags of `fapi serve`: TLS and `WAIT`.
 ///
@@ -201,8 +201,8 @@ pub fn stores_from_args(
     if value == "memory" {
         return Ok(None);
     }
-    if crate::store_postgres::is_postgres(value) {
-        return crate::store_postgres::stores(value, issuer, listen).map(Some);
+    if crate::storage::store_postgres::is_postgres(value) {
+        return crate::storage::store_postgres::stores(value, issuer, listen).map(Some);
     }
     if is_redis(value) {
         let issuer = match issuer {

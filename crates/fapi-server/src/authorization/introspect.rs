@@ -13,7 +13,7 @@ use fapi::store::handle_key;
 use fapi_core::Site;
 
 use crate::app::{App, form};
-use crate::client_auth;
+use crate::authorization::client_auth;
 use crate::error::HttpError;
 use crate::tls::PeerCertificate;
 

@@ -1,5 +1,5 @@
 //! The request log: one `tracing` event per request, on stderr as text or
-//! JSON lines ([`init_logs`]), and the counters of [`crate::metrics`].
+//! JSON lines ([`init_logs`]), and the counters of [`crate::ops::metrics`].
 //!
 //! Each line names the method, the path (never the query string, which
 //! carries request URIs, codes and states), the status, the client when

@@ -11,9 +11,9 @@ use fapi_core::{OAuthError, Site};
 use serde_json::json;
 
 use crate::app::{App, ResourceCall};
-use crate::bank;
-use crate::consent::{Consent, ConsentKind, ConsentStatus, ob_response};
 use crate::error::HttpError;
+use crate::resource::bank;
+use crate::resource::consent::{Consent, ConsentKind, ConsentStatus, ob_response};
 use crate::tls::PeerCertificate;
 
 async fn consent_for(

@@ -22,10 +22,10 @@ use fapi_core::{OAuthError, Site};
 use serde::Deserialize;
 
 use crate::app::{App, form, single_header};
-use crate::client_auth;
+use crate::authorization::client_auth;
 use crate::config::ClientConfig;
-use crate::consent::ConsentKind;
 use crate::error::HttpError;
+use crate::resource::consent::ConsentKind;
 use crate::tls::PeerCertificate;
 
 use fapi_core::Error as CoreError;
@@ -124,12 +124,12 @@ async fn check_consent(
     let id = consent_id
         .filter(|c| !c.is_empty())
         .ok_or_else(|| HttpError::bad_request("consent_id is required for this scope"))?;
-    let c = crate::consent::load(app, id).await?;
+    let c = crate::resource::consent::load(app, id).await?;
     if c.client_id != client_id || c.kind != kind {
         return Err(HttpError::bad_request("unknown consent"));
     }
     // CDR: a new authorisation naming an existing arrangement amends it.
-    let _ = crate::arrangement::authorisation(&app.profile, &c, client_id)?;
+    let _ = crate::authorization::arrangement::authorisation(&app.profile, &c, client_id)?;
     Ok(())
 }
 

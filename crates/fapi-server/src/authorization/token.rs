@@ -20,9 +20,9 @@ use fapi::store::handle_key;
 use fapi_core::{OAuthError, Site};
 
 use crate::app::{App, form, single_header};
-use crate::client_auth;
+use crate::authorization::client_auth;
+use crate::authorization::par::nonce_err;
 use crate::error::HttpError;
-use crate::par::nonce_err;
 use crate::tls::PeerCertificate;
 
 use fapi_core::Error as CoreError;
@@ -142,7 +142,7 @@ pub(crate) async fn token(
                 )
                 .await?;
             // CDR: an amended arrangement's older tokens go now.
-            crate::arrangement::redeemed(&app, &t).await?;
+            crate::authorization::arrangement::redeemed(&app, &t).await?;
             authentication.clone_from(&t.authentication);
             t
         }
