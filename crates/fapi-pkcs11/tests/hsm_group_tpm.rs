@@ -39,77 +39,7 @@ use fapi_core::token::{self, AccessTokenParams, Confirmation, Expectations, Pres
 use fapi_core::{Alg, FixedClock};
 use fapi_pkcs11::{GroupConfig, GroupMember, HsmGroup, HsmSigner, KeyRef, PoolConfig};
 
-use common::{BothVerifier, Hsm, hsm, tpm, unique};
-
-/// The swtpm of `tpm-setup.sh`: its pid file, ports and state directory
-/// (as in `tpm_recovery.rs`).
-struct Swtpm {
-    dir: PathBuf,
-    port: String,
-    ctrl: String,
-    bin: String,
-}
-
-impl Swtpm {
-    fn from_env() -> Option<Self> {
-        Some(Self {
-            dir: PathBuf::from(std::env::var_os("FAPI_TPM_DIR")?),
-            port: std::env::var("FAPI_TPM_PORT").ok()?,
-            ctrl: std::env::var("FAPI_TPM_CTRL_PORT").ok()?,
-            bin: std::env::var("FAPI_TPM_SWTPM").ok()?,
-        })
-    }
-
-    fn pid(&self) -> String {
-        std::fs::read_to_string(self.dir.join("swtpm.pid"))
-            .unwrap()
-            .trim()
-            .to_owned()
-    }
-
-    fn listening(&self) -> bool {
-        std::net::TcpStream::connect(format!("127.0.0.1:{}", self.ctrl)).is_ok()
-    }
-
-    /// SIGTERM to the swtpm whose pid the setup recorded; waits until its
-    /// ports are closed.
-    fn stop(&self) {
-        let status = Command::new("kill").arg(self.pid()).status().unwrap();
-        assert!(status.success());
-        let start = Instant::now();
-        while self.listening() {
-            assert!(start.elapsed() < Duration::from_secs(10), "swtpm still up");
-            std::thread::sleep(Duration::from_millis(50));
-        }
-    }
-
-    /// The same command line as `fapi_tpm_start_swtpm` in `tpm-setup.sh`.
-    fn start(&self) {
-        let dir = self.dir.display();
-        let status = Command::new(&self.bin)
-            .args(["socket", "--tpm2"])
-            .arg("--server")
-            .arg(format!("type=tcp,port={},bindaddr=127.0.0.1", self.port))
-            .arg("--ctrl")
-            .arg(format!("type=tcp,port={},bindaddr=127.0.0.1", self.ctrl))
-            .arg("--tpmstate")
-            .arg(format!("dir={dir}/state"))
-            .args(["--flags", "not-need-init,startup-clear"])
-            .arg("--pid")
-            .arg(format!("file={dir}/swtpm.pid"))
-            .arg("--log")
-            .arg(format!("file={dir}/swtpm.log"))
-            .arg("--daemon")
-            .status()
-            .unwrap();
-        assert!(status.success());
-        let start = Instant::now();
-        while !self.listening() {
-            assert!(start.elapsed() < Duration::from_secs(10), "swtpm not up");
-            std::thread::sleep(Duration::from_millis(50));
-        }
-    }
-}
+use common::{BothVerifier, Hsm, Swtpm, hsm, tpm, unique};
 
 /// swtpm started again when the test fails with it stopped, for the TPM
 /// tests after it.

@@ -10,8 +10,11 @@
 )]
 
 use core::sync::atomic::{AtomicU32, Ordering};
+use core::time::Duration;
 use std::path::PathBuf;
+use std::process::Command;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::time::Instant;
 
 use fapi_core::{Alg, PublicKey};
 use fapi_pkcs11::{Pin, PoolConfig, SessionPool, Token};
@@ -237,6 +240,76 @@ impl fapi_core::Verifier for BothVerifier {
             Ok(())
         } else {
             Err(fapi_core::Error::BadSignature)
+        }
+    }
+}
+
+/// The swtpm of `tpm-setup.sh`: its pid file, ports and state directory,
+/// for the tests that stop the TPM and start it again.
+pub struct Swtpm {
+    dir: PathBuf,
+    port: String,
+    ctrl: String,
+    bin: String,
+}
+
+impl Swtpm {
+    pub fn from_env() -> Option<Self> {
+        Some(Self {
+            dir: PathBuf::from(std::env::var_os("FAPI_TPM_DIR")?),
+            port: std::env::var("FAPI_TPM_PORT").ok()?,
+            ctrl: std::env::var("FAPI_TPM_CTRL_PORT").ok()?,
+            bin: std::env::var("FAPI_TPM_SWTPM").ok()?,
+        })
+    }
+
+    pub fn pid(&self) -> String {
+        std::fs::read_to_string(self.dir.join("swtpm.pid"))
+            .unwrap()
+            .trim()
+            .to_owned()
+    }
+
+    pub fn listening(&self) -> bool {
+        std::net::TcpStream::connect(format!("127.0.0.1:{}", self.ctrl)).is_ok()
+    }
+
+    /// SIGTERM to the swtpm whose pid the setup recorded; waits until its
+    /// ports are closed.
+    pub fn stop(&self) {
+        let status = Command::new("kill").arg(self.pid()).status().unwrap();
+        assert!(status.success());
+        let start = Instant::now();
+        while self.listening() {
+            assert!(start.elapsed() < Duration::from_secs(10), "swtpm still up");
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
+    /// The same command line as `fapi_tpm_start_swtpm` in `tpm-setup.sh`.
+    pub fn start(&self) {
+        let dir = self.dir.display();
+        let status = Command::new(&self.bin)
+            .args(["socket", "--tpm2"])
+            .arg("--server")
+            .arg(format!("type=tcp,port={},bindaddr=127.0.0.1", self.port))
+            .arg("--ctrl")
+            .arg(format!("type=tcp,port={},bindaddr=127.0.0.1", self.ctrl))
+            .arg("--tpmstate")
+            .arg(format!("dir={dir}/state"))
+            .args(["--flags", "not-need-init,startup-clear"])
+            .arg("--pid")
+            .arg(format!("file={dir}/swtpm.pid"))
+            .arg("--log")
+            .arg(format!("file={dir}/swtpm.log"))
+            .arg("--daemon")
+            .status()
+            .unwrap();
+        assert!(status.success());
+        let start = Instant::now();
+        while !self.listening() {
+            assert!(start.elapsed() < Duration::from_secs(10), "swtpm not up");
+            std::thread::sleep(Duration::from_millis(50));
         }
     }
 }
