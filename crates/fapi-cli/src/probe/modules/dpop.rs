@@ -201,25 +201,24 @@ async fn token_stale_iat(c: &Ctx) -> Outcome {
     .await
 }
 
+/// The proof the client's DPoP key makes from `claims`, its header's
+/// `alg` turned to `none` and its signature dropped; the header still
+/// carries the public JWK, as a proof would.
+fn alg_none_proof(c: &Ctx, claims: &Value) -> Result<Option<String>, String> {
+    let k = c.a.dpop_key.as_ref().ok_or("no DPoP key")?;
+    let real = jwt::dpop_proof(k, claims)?;
+    let header = real.split('.').next().unwrap_or("");
+    let mut h: Value = jwt::payload(&format!("x.{header}.")).ok_or("the header")?;
+    h["alg"] = "none".into();
+    let payload = real.split('.').nth(1).unwrap_or("");
+    Ok(Some(format!(
+        "{}.{payload}.",
+        jwt::b64(h.to_string().as_bytes())
+    )))
+}
+
 async fn token_alg_none(c: &Ctx) -> Outcome {
-    token_with(
-        c,
-        |v| {
-            // The header still carries the public JWK, as a proof would.
-            let k = c.a.dpop_key.as_ref().ok_or("no DPoP key")?;
-            let real = jwt::dpop_proof(k, &v)?;
-            let header = real.split('.').next().unwrap_or("");
-            let mut h: Value = jwt::payload(&format!("x.{header}.")).ok_or("the header")?;
-            h["alg"] = "none".into();
-            let payload = real.split('.').nth(1).unwrap_or("");
-            Ok(Some(format!(
-                "{}.{payload}.",
-                jwt::b64(h.to_string().as_bytes())
-            )))
-        },
-        &["invalid_dpop_proof"],
-    )
-    .await
+    token_with(c, |v| alg_none_proof(c, &v), &["invalid_dpop_proof"]).await
 }
 
 async fn token_key_mismatch(c: &Ctx) -> Outcome {
@@ -280,23 +279,7 @@ async fn par_wrong_htu(c: &Ctx) -> Outcome {
 }
 
 async fn par_alg_none(c: &Ctx) -> Outcome {
-    par_with(
-        c,
-        |v| {
-            let k = c.a.dpop_key.as_ref().ok_or("no DPoP key")?;
-            let real = jwt::dpop_proof(k, &v)?;
-            let header = real.split('.').next().unwrap_or("");
-            let mut h: Value = jwt::payload(&format!("x.{header}.")).ok_or("the header")?;
-            h["alg"] = "none".into();
-            let payload = real.split('.').nth(1).unwrap_or("");
-            Ok(Some(format!(
-                "{}.{payload}.",
-                jwt::b64(h.to_string().as_bytes())
-            )))
-        },
-        &["invalid_dpop_proof"],
-    )
-    .await
+    par_with(c, |v| alg_none_proof(c, &v), &["invalid_dpop_proof"]).await
 }
 
 async fn par_reused_jti(c: &Ctx) -> Outcome {
