@@ -28,7 +28,10 @@
 //! Keys are parsed once and reused: [`VerifyingKey`] is a public key of any
 //! of the three types, parsed and checked at load, for a resource server's
 //! authorization server key. [`AWSLC`] verifies with public keys that
-//! arrive at run time (a DPoP proof's `jwk`, a client's JWKS).
+//! arrive at run time (a DPoP proof's `jwk`, a client's JWKS), and keeps
+//! aws-lc's parse of up to [`KEY_CACHE_CAPACITY`] P-256 and RSA keys it
+//! has seen, under their exact bytes: a client's DPoP key or assertion key
+//! is parsed once, not on every request.
 //! [`SystemRandom`] is the operating system's generator as a
 //! [`fapi_core::Random`].
 //!
@@ -42,6 +45,7 @@
 
 mod eddsa;
 mod es256;
+mod key_cache;
 mod oaep;
 #[cfg(feature = "rsa-signing")]
 mod ps256;
@@ -52,6 +56,7 @@ mod verifying_key;
 pub use eddsa::{Ed25519SigningKey, Ed25519VerifyingKey};
 pub use es256::{Es256SigningKey, Es256VerifyingKey};
 pub use fapi_core::KeyError;
+pub use key_cache::CAPACITY as KEY_CACHE_CAPACITY;
 pub use oaep::{RsaOaepDecryptionKey, RsaOaepEncryptionKey};
 #[cfg(feature = "rsa-signing")]
 pub use ps256::Ps256SigningKey;
@@ -83,14 +88,15 @@ impl PublicKeyVerifier for AwsLc {
     ) -> Result<(), Error> {
         key.check_alg(alg)?;
         match key {
-            PublicKey::P256 { .. } => {
-                Es256VerifyingKey::from_public_key(key)?.verify(message, signature)
-            }
+            // Parsed once while the key stays in the cache (`key_cache`).
+            PublicKey::P256 { .. } => key_cache::es256(key)?
+                .verify_sig(message, signature)
+                .map_err(|_| Error::BadSignature),
             // One point decompression, not two (see `verify_with_key`).
             PublicKey::Ed25519 { x } => eddsa::verify_with_key(x, message, signature),
-            PublicKey::Rsa(_) => {
-                Ps256VerifyingKey::from_public_key(key)?.verify(message, signature)
-            }
+            PublicKey::Rsa(k) => key_cache::ps256(k)?
+                .verify_sig(message, signature)
+                .map_err(|_| Error::BadSignature),
         }
     }
 

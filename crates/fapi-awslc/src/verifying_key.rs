@@ -11,8 +11,9 @@ use crate::{Ed25519VerifyingKey, Es256VerifyingKey, Ps256VerifyingKey};
 /// curve (ES256), the Ed25519 key is not of small order, the RSA modulus
 /// is 2048 to 8192 bits. [`Verifier::verify`] then does nothing but the
 /// signature check. `fapi_core::crypto::KeyVerifier` over [`AWSLC`](crate::AWSLC)
-/// would parse (and, for Ed25519, re-check) the key on every call: it is
-/// for keys seen once.
+/// looks the key up, on every call, in a bounded cache that every run-time
+/// key shares (and re-checks Ed25519 keys): it is for keys that arrive
+/// with requests, this type for the keys a server holds for good.
 ///
 /// ```
 /// use fapi_awslc::{Ed25519SigningKey, VerifyingKey};
