@@ -45,7 +45,10 @@ enum Command {
     Discover(discover::DiscoverArgs),
 }
 
-#[tokio::main]
+// One thread: `run.sh` pins the load to one core, where a worker pool
+// hands every request between the main thread and a worker (`perf` of
+// `fapi-load flow`: a quarter of its time in the scheduler's switches).
+#[tokio::main(flavor = "current_thread")]
 async fn main() -> ExitCode {
     let result = match Cli::parse().command {
         Command::Setup { dir } => setup::run(&dir).map(|()| None),
