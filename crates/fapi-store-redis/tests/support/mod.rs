@@ -4,9 +4,11 @@
 
 use core::sync::atomic::{AtomicU64, Ordering};
 use core::time::Duration;
+use std::collections::BTreeSet;
 use std::net::TcpListener;
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
+use std::sync::{Mutex, PoisonError};
 use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
 use fapi_store_redis::{RedisConnection, RedisOptions};
@@ -204,13 +206,27 @@ impl Drop for OwnRedis {
     }
 }
 
-/// A free port on 127.0.0.1 (bound, read, released).
+/// A free port on 127.0.0.1 (bound, read, released), never one handed out
+/// before in this process: a node killed in one test keeps its port for
+/// its restart, and the kernel may offer that port, free meanwhile, to a
+/// test running beside it (two servers on one port: the second one's
+/// start-up check passed on the first one's listener).
 pub fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
+    static GIVEN: Mutex<BTreeSet<u16>> = Mutex::new(BTreeSet::new());
+    loop {
+        let port = TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        if GIVEN
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .insert(port)
+        {
+            return port;
+        }
+    }
 }
 
 /// One `redis-server` process (a data node or a sentinel) with its
@@ -253,6 +269,14 @@ impl Node {
                 self.port
             );
             std::thread::sleep(Duration::from_millis(20));
+        }
+        // A listener on the port is not proof that it is this process's:
+        // a redis-server that could not bind exits.
+        if let Some(Ok(Some(status))) = self.child.as_mut().map(Child::try_wait) {
+            panic!(
+                "redis-server exited ({status}) although 127.0.0.1:{} answers: another process holds the port",
+                self.port
+            );
         }
     }
 
