@@ -1,38 +1,37 @@
-//! Public keys that arrive at run time, parsed once: a bounded cache in
-//! front of aws-lc's parse, for [`AWSLC`](crate::AWSLC).
+//! P-256 public keys that arrive at run time, parsed once: a bounded cache
+//! in front of aws-lc's parse, for [`AWSLC`](crate::AWSLC).
 //!
 //! A DPoP client signs every proof with the same key, and a client signs
 //! every assertion with a key of its registered JWKS, so the keys that
 //! reach [`PublicKeyVerifier::verify_with`](fapi_core::PublicKeyVerifier)
 //! are few and come back. Parsing one costs aws-lc an `EVP_PKEY`, the
-//! point's on-curve check and its conversion (P-256), or the modulus's
-//! Montgomery set-up (RSA): about 1.3 µs of a 53 µs ES256 verify
+//! point's on-curve check and its conversion: about 1.3 µs of a 53 µs ES256 verify
 //! (`benches/verify`, paired, idle: the DPoP proof at 1.013× jsonwebtoken
 //! with the cache against 0.987× without).
 //!
 //! What is cached is aws-lc's own [`ParsedPublicKey`], under the exact bytes
-//! it was parsed from (the SEC1 point; the RSA modulus and exponent), so a
-//! hit verifies with the key the bytes name and no other. Only keys that
-//! parse are kept: a point off the curve is refused again on every call.
+//! it was parsed from (the SEC1 point), so a hit verifies with the key the
+//! bytes name and no other. Only keys that parse are kept: a point off the
+//! curve is refused again on every call.
 //!
 //! The cache is bounded: [`CAPACITY`] keys in [`SHARDS`] shards, each behind
 //! its own lock held for one lookup or insert, never during a verify. A
 //! full shard drops one of its keys for the new one, so a flood of fresh
 //! keys (a client making a DPoP key per request) costs one lookup and one
 //! insert beyond the parse, and the memory stays at most [`CAPACITY`] keys
-//! (a P-256 `EVP_PKEY` is a few hundred bytes). Ed25519 keys are not cached:
-//! aws-lc decompresses the point inside every verify whether the key was
-//! parsed before or not, so a cache would save nothing.
+//! (a P-256 `EVP_PKEY` is a few hundred bytes), all of it made at parse
+//! time. Ed25519 keys are not cached: aws-lc decompresses the point inside
+//! every verify whether the key was parsed before or not, so a cache would
+//! save nothing. RSA keys are not cached either: aws-lc builds a key's
+//! Montgomery context on its first verify and keeps it inside the key, so
+//! a cached RSA key would grow after it was kept.
 
 use core::hash::BuildHasher as _;
 use std::collections::HashMap;
 use std::collections::hash_map::RandomState;
 use std::sync::{Arc, LazyLock, Mutex, PoisonError};
 
-use aws_lc_rs::signature::{
-    ECDSA_P256_SHA256_FIXED, ParsedPublicKey, RSA_PSS_2048_8192_SHA256, RsaPublicKeyComponents,
-};
-use fapi_core::jwk::RsaPublicKey;
+use aws_lc_rs::signature::{ECDSA_P256_SHA256_FIXED, ParsedPublicKey};
 use fapi_core::{Error, PublicKey};
 
 /// Shards of the cache: one lock each.
@@ -42,10 +41,6 @@ pub const SHARDS: usize = 16;
 pub const CAPACITY: usize = 1024;
 
 const PER_SHARD: usize = CAPACITY / SHARDS;
-
-/// The first byte of an RSA entry's bytes. A P-256 entry is the 65-byte
-/// SEC1 point, whose first byte is `0x04`, so the two never meet.
-const RSA_TAG: u8 = b'R';
 
 /// The cache behind [`AWSLC`](crate::AWSLC).
 static KEYS: LazyLock<KeyCache> = LazyLock::new(KeyCache::new);
@@ -122,31 +117,6 @@ fn es256_in(cache: &KeyCache, key: &PublicKey) -> Result<Arc<ParsedPublicKey>, E
     let point = key.sec1_point()?;
     cache.get_or_parse(&point, || {
         ParsedPublicKey::new(&ECDSA_P256_SHA256_FIXED, point).map_err(|_| Error::InvalidKey)
-    })
-}
-
-/// The PS256 verifier of an RSA key (2048 to 8192 bits, `InvalidKey`
-/// otherwise), parsed at most once while it stays in the cache.
-pub(crate) fn ps256(key: &RsaPublicKey) -> Result<Arc<ParsedPublicKey>, Error> {
-    ps256_in(&KEYS, key)
-}
-
-fn ps256_in(cache: &KeyCache, key: &RsaPublicKey) -> Result<Arc<ParsedPublicKey>, Error> {
-    let (n, e) = (key.n(), key.e());
-    // The tag, the modulus's length, the modulus, the exponent: two keys
-    // with the same bytes end to end but split elsewhere stay apart.
-    let n_len = u16::try_from(n.len()).map_err(|_| Error::InvalidKey)?;
-    let mut bytes = Vec::with_capacity(3 + n.len() + e.len());
-    bytes.push(RSA_TAG);
-    bytes.extend_from_slice(&n_len.to_be_bytes());
-    bytes.extend_from_slice(n);
-    bytes.extend_from_slice(e);
-    cache.get_or_parse(&bytes, || {
-        // F2-ALG: RSA_PSS_2048_8192_SHA256 takes 2048 to 8192-bit moduli
-        // and a salt as long as the hash (32 bytes), nothing else.
-        RsaPublicKeyComponents { n, e }
-            .to_parsed_public_key(&RSA_PSS_2048_8192_SHA256)
-            .map_err(|_| Error::InvalidKey)
     })
 }
 
@@ -255,23 +225,5 @@ mod tests {
             }
         });
         assert_eq!(cache.len(), pairs.len());
-    }
-
-    /// RSA keys are keyed by modulus and exponent apart: the same modulus
-    /// with another exponent is another entry.
-    #[test]
-    fn rsa_entries_keep_modulus_and_exponent_apart() {
-        let cache = KeyCache::new();
-        let n = {
-            let mut n = [0xc5u8; 256];
-            n[255] |= 1;
-            n
-        };
-        let k3 = RsaPublicKey::new(&n, &[0x01, 0x00, 0x01]).unwrap();
-        let k5 = RsaPublicKey::new(&n, &[0x01, 0x00, 0x03]).unwrap();
-        let a = ps256_in(&cache, &k3).unwrap();
-        let b = ps256_in(&cache, &k5).unwrap();
-        assert!(!Arc::ptr_eq(&a, &b));
-        assert_eq!(cache.len(), 2);
     }
 }

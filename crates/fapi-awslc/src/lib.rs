@@ -29,9 +29,9 @@
 //! of the three types, parsed and checked at load, for a resource server's
 //! authorization server key. [`AWSLC`] verifies with public keys that
 //! arrive at run time (a DPoP proof's `jwk`, a client's JWKS), and keeps
-//! aws-lc's parse of up to [`KEY_CACHE_CAPACITY`] P-256 and RSA keys it
-//! has seen, under their exact bytes: a client's DPoP key or assertion key
-//! is parsed once, not on every request.
+//! aws-lc's parse of up to [`KEY_CACHE_CAPACITY`] P-256 keys it has seen,
+//! under their exact bytes: a client's ES256 DPoP key or assertion key is
+//! parsed once, not on every request.
 //! [`SystemRandom`] is the operating system's generator as a
 //! [`fapi_core::Random`].
 //!
@@ -94,9 +94,12 @@ impl PublicKeyVerifier for AwsLc {
                 .map_err(|_| Error::BadSignature),
             // One point decompression, not two (see `verify_with_key`).
             PublicKey::Ed25519 { x } => eddsa::verify_with_key(x, message, signature),
-            PublicKey::Rsa(k) => key_cache::ps256(k)?
-                .verify_sig(message, signature)
-                .map_err(|_| Error::BadSignature),
+            // Parsed per call: aws-lc builds an RSA key's Montgomery
+            // context on its first verify and keeps it in the key, state a
+            // process-wide cache would hold for good (`key_cache`).
+            PublicKey::Rsa(_) => {
+                Ps256VerifyingKey::from_public_key(key)?.verify(message, signature)
+            }
         }
     }
 
